@@ -1,0 +1,173 @@
+//! Application state, router assembly and the layer stack.
+
+use std::{net::SocketAddr, sync::Arc};
+
+use anyhow::Context;
+use axum::{Router, middleware, response::IntoResponse};
+use sqlx::PgPool;
+use tower_http::{
+    catch_panic::CatchPanicLayer,
+    compression::CompressionLayer,
+    limit::RequestBodyLimitLayer,
+    request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
+    services::ServeDir,
+    timeout::TimeoutLayer,
+    trace::TraceLayer,
+};
+use tower_sessions::{ExpiredDeletion, Expiry, SessionManagerLayer, cookie::SameSite};
+use tower_sessions_sqlx_store::PostgresStore;
+
+use crate::{
+    catalog,
+    config::Config,
+    error::AppError,
+    infra::keys,
+    ops,
+    web::{assets::Assets, csrf, error_pages, flash, security, signing::Signer},
+};
+
+/// Everything a handler may need, cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: PgPool,
+    pub config: Arc<Config>,
+    pub signer: Signer,
+    pub assets: Arc<Assets>,
+}
+
+impl AppState {
+    pub fn new(config: Config, db: PgPool) -> anyhow::Result<Self> {
+        let session_key = match &config.session_key {
+            Some(key) => key.clone(),
+            None => keys::load_or_generate(&config.var_dir, "session_key")?,
+        };
+        let assets = Assets::scan(&config.static_dir)?;
+        Ok(Self {
+            db,
+            signer: Signer::new(&session_key),
+            config: Arc::new(config),
+            assets: Arc::new(assets),
+        })
+    }
+}
+
+/// The session store (PostgreSQL table `tower_sessions.session`, created by
+/// our migrations).
+pub fn session_store(db: &PgPool) -> PostgresStore {
+    PostgresStore::new(db.clone())
+}
+
+/// The whole application.
+pub fn router(state: AppState) -> Router {
+    let config = state.config.clone();
+    let sessions = SessionManagerLayer::new(session_store(&state.db))
+        .with_name("weaverse_session")
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(config.secure_cookies())
+        .with_expiry(Expiry::OnInactivity(time::Duration::days(
+            config.session_idle_days,
+        )));
+
+    // Pages: everything a person sees. Innermost layer first.
+    let pages = Router::new()
+        .merge(catalog::routes())
+        .fallback(|| async { AppError::NotFound })
+        .layer(CatchPanicLayer::custom(|_| {
+            AppError::Internal(anyhow::anyhow!("handler panicked")).into_response()
+        }))
+        .layer(middleware::from_fn_with_state(state.clone(), csrf::verify))
+        .layer(TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            config.request_timeout,
+        ))
+        .layer(RequestBodyLimitLayer::new(config.max_body_bytes))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            error_pages::render,
+        ))
+        .layer(middleware::from_fn_with_state(state.clone(), flash::carry))
+        .layer(middleware::from_fn_with_state(state.clone(), csrf::mint))
+        .layer(sessions);
+
+    // Machine endpoints and static files: no session, no CSRF cookie.
+    let statics = Router::new()
+        .nest_service("/static", ServeDir::new(&config.static_dir))
+        .layer(middleware::from_fn(crate::web::assets::cache_headers));
+
+    let mut app = Router::new()
+        .merge(ops::routes())
+        .merge(statics)
+        .merge(pages)
+        .with_state(state)
+        .layer(CompressionLayer::new());
+    for layer in security::layers(config.is_production()) {
+        app = app.layer(layer);
+    }
+    app.layer(PropagateRequestIdLayer::x_request_id())
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
+                let request_id = req
+                    .headers()
+                    .get("x-request-id")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("-");
+                tracing::info_span!(
+                    "request",
+                    method = %req.method(),
+                    path = %req.uri().path(),
+                    request_id,
+                )
+            }),
+        )
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+}
+
+/// Binds and serves until Ctrl-C / SIGTERM, finishing requests in flight.
+pub async fn serve(state: AppState) -> anyhow::Result<()> {
+    let addr = format!("{}:{}", state.config.host, state.config.port);
+    let listener = tokio::net::TcpListener::bind(&addr)
+        .await
+        .with_context(|| format!("binding {addr}"))?;
+    tracing::info!(
+        address = %addr,
+        public_url = %state.config.public_url,
+        env = %state.config.app_env,
+        "Weaverse is listening"
+    );
+    let cleanup = tokio::spawn(
+        session_store(&state.db)
+            .continuously_delete_expired(tokio::time::Duration::from_secs(3600)),
+    );
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+    .context("serving")?;
+    cleanup.abort();
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,268 @@
+//! Every setting, read from the environment (and an optional `.env`), each with
+//! a default that works on a developer's machine. `APP_ENV=production` refuses
+//! the defaults that are unsafe outside a laptop.
+
+use std::{env, fmt, path::PathBuf, time::Duration};
+
+use anyhow::{Context, bail};
+use url::Url;
+
+/// Where the process runs; production turns on the strict checks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AppEnv {
+    Development,
+    Test,
+    Production,
+}
+
+impl AppEnv {
+    fn parse(raw: &str) -> anyhow::Result<Self> {
+        match raw.trim().to_ascii_lowercase().as_str() {
+            "development" | "dev" | "" => Ok(Self::Development),
+            "test" => Ok(Self::Test),
+            "production" | "prod" => Ok(Self::Production),
+            other => bail!("APP_ENV must be development, test or production, not {other:?}"),
+        }
+    }
+}
+
+impl fmt::Display for AppEnv {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Development => "development",
+            Self::Test => "test",
+            Self::Production => "production",
+        })
+    }
+}
+
+/// Log output shape.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// A secret given in the environment, or generated locally on first run.
+#[derive(Clone)]
+pub struct SecretSource {
+    pub bytes: Vec<u8>,
+    pub generated: bool,
+}
+
+impl fmt::Debug for SecretSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "SecretSource {{ generated: {}, .. }}", self.generated)
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub app_env: AppEnv,
+    pub host: String,
+    pub port: u16,
+    pub public_url: Url,
+    pub database_url: String,
+    pub database_max_connections: u32,
+    pub var_dir: PathBuf,
+    pub static_dir: PathBuf,
+    pub log_filter: String,
+    pub log_format: LogFormat,
+    pub request_timeout: Duration,
+    pub max_body_bytes: usize,
+    /// Key for signing cookies (CSRF, flash). `SESSION_KEY`, hex or base64, >= 32 bytes.
+    pub session_key: Option<Vec<u8>>,
+    pub session_idle_days: i64,
+}
+
+/// Reads one variable; empty counts as unset.
+fn var(name: &str) -> Option<String> {
+    env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+fn parse_var<T: std::str::FromStr>(name: &str, default: T) -> anyhow::Result<T>
+where
+    T::Err: fmt::Display,
+{
+    match var(name) {
+        None => Ok(default),
+        Some(raw) => raw
+            .trim()
+            .parse()
+            .map_err(|e| anyhow::anyhow!("{name}={raw:?} is not valid: {e}")),
+    }
+}
+
+/// Decodes a key given as hex or standard/url-safe base64.
+pub fn decode_key(name: &str, raw: &str) -> anyhow::Result<Vec<u8>> {
+    use base64::Engine;
+    let raw = raw.trim();
+    let bytes = hex::decode(raw)
+        .ok()
+        .or_else(|| base64::engine::general_purpose::STANDARD.decode(raw).ok())
+        .or_else(|| {
+            base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(raw)
+                .ok()
+        })
+        .with_context(|| format!("{name} must be hex or base64"))?;
+    if bytes.len() < 32 {
+        bail!("{name} must hold at least 32 bytes (64 hex characters)");
+    }
+    Ok(bytes)
+}
+
+impl Config {
+    /// Reads `.env` (if present) and then the process environment.
+    pub fn from_env() -> anyhow::Result<Self> {
+        // A missing .env is normal; a malformed one is worth stopping for.
+        match dotenvy::dotenv() {
+            Ok(_) => {}
+            Err(e) if e.not_found() => {}
+            Err(e) => return Err(e).context("reading .env"),
+        }
+        let app_env = AppEnv::parse(&var("APP_ENV").unwrap_or_default())?;
+        let host = var("HOST").unwrap_or_else(|| "127.0.0.1".into());
+        let port: u16 = parse_var("PORT", 8000)?;
+        let public_url = match var("PUBLIC_URL") {
+            Some(raw) => Url::parse(raw.trim()).with_context(|| format!("PUBLIC_URL={raw:?}"))?,
+            None => {
+                let shown = if host == "0.0.0.0" {
+                    "127.0.0.1"
+                } else {
+                    &host
+                };
+                Url::parse(&format!("http://{shown}:{port}")).context("HOST/PORT")?
+            }
+        };
+        let session_key = var("SESSION_KEY")
+            .map(|raw| decode_key("SESSION_KEY", &raw))
+            .transpose()?;
+        let log_format = match var("LOG_FORMAT").as_deref() {
+            None | Some("text") => LogFormat::Text,
+            Some("json") => LogFormat::Json,
+            Some(other) => bail!("LOG_FORMAT must be text or json, not {other:?}"),
+        };
+        let config = Self {
+            app_env,
+            host,
+            port,
+            public_url,
+            database_url: var("DATABASE_URL")
+                .unwrap_or_else(|| "postgres://localhost/weaverse".into()),
+            database_max_connections: parse_var("DATABASE_MAX_CONNECTIONS", 10)?,
+            var_dir: PathBuf::from(var("VAR_DIR").unwrap_or_else(|| "var".into())),
+            static_dir: PathBuf::from(var("STATIC_DIR").unwrap_or_else(|| "static".into())),
+            log_filter: var("RUST_LOG").unwrap_or_else(|| "info,tower_http=warn,sqlx=warn".into()),
+            log_format,
+            request_timeout: Duration::from_secs(parse_var("REQUEST_TIMEOUT_SECS", 30)?),
+            max_body_bytes: parse_var("MAX_BODY_BYTES", 2 * 1024 * 1024)?,
+            session_key,
+            session_idle_days: parse_var("SESSION_IDLE_DAYS", 14)?,
+        };
+        config.check_production()?;
+        Ok(config)
+    }
+
+    /// The settings a test run uses: nothing read from the environment.
+    pub fn for_tests(
+        database_url: &str,
+        static_dir: PathBuf,
+        var_dir: PathBuf,
+    ) -> anyhow::Result<Self> {
+        Ok(Self {
+            app_env: AppEnv::Test,
+            host: "127.0.0.1".into(),
+            port: 0,
+            public_url: Url::parse("http://127.0.0.1")?,
+            database_url: database_url.into(),
+            database_max_connections: 5,
+            var_dir,
+            static_dir,
+            log_filter: "warn".into(),
+            log_format: LogFormat::Text,
+            request_timeout: Duration::from_secs(30),
+            max_body_bytes: 2 * 1024 * 1024,
+            session_key: Some(vec![7; 32]),
+            session_idle_days: 14,
+        })
+    }
+
+    pub fn is_production(&self) -> bool {
+        self.app_env == AppEnv::Production
+    }
+
+    /// Cookies carry `Secure` whenever the public address is https.
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url.scheme() == "https"
+    }
+
+    /// `scheme://host[:port]` of the public address, as browsers send in `Origin`.
+    pub fn public_origin(&self) -> String {
+        self.public_url.origin().ascii_serialization()
+    }
+
+    /// Production must not run on development defaults.
+    fn check_production(&self) -> anyhow::Result<()> {
+        if !self.is_production() {
+            return Ok(());
+        }
+        let mut problems = Vec::new();
+        if self.session_key.is_none() {
+            problems.push("SESSION_KEY must be set (64 hex characters or more)".to_string());
+        }
+        if self.public_url.scheme() != "https" {
+            problems.push(format!("PUBLIC_URL must be https, not {}", self.public_url));
+        }
+        if var("DATABASE_URL").is_none() {
+            problems.push("DATABASE_URL must be set".to_string());
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            bail!(
+                "APP_ENV=production refuses to start:\n  - {}",
+                problems.join("\n  - ")
+            )
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn app_env_parses_known_names_and_refuses_others() {
+        assert_eq!(AppEnv::parse("production").ok(), Some(AppEnv::Production));
+        assert_eq!(AppEnv::parse("").ok(), Some(AppEnv::Development));
+        assert!(AppEnv::parse("staging").is_err());
+    }
+
+    #[test]
+    fn keys_decode_from_hex_or_base64_and_must_be_long_enough() {
+        let hex_key = "ab".repeat(32);
+        assert_eq!(decode_key("K", &hex_key).map(|k| k.len()).ok(), Some(32));
+        let b64 = "q".repeat(44);
+        assert!(decode_key("K", &b64).is_ok());
+        assert!(decode_key("K", "abcd").is_err());
+        assert!(decode_key("K", "not a key!").is_err());
+    }
+
+    #[test]
+    fn production_refuses_http_public_url_and_missing_secrets() {
+        let Ok(mut config) = Config::for_tests(
+            "postgres://localhost/x",
+            PathBuf::from("static"),
+            PathBuf::from("var"),
+        ) else {
+            unreachable!("test config builds")
+        };
+        config.app_env = AppEnv::Production;
+        config.session_key = None;
+        let err = config.check_production().err().map(|e| e.to_string());
+        let err = err.unwrap_or_default();
+        assert!(err.contains("SESSION_KEY"), "{err}");
+        assert!(err.contains("PUBLIC_URL must be https"), "{err}");
+    }
+}

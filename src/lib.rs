@@ -1,0 +1,13 @@
+//! Weaverse: a server-rendered video-education platform for a paid web
+//! development nano-degree. See `../shared/ARCHITECTURE.md` and `docs/adr/`.
+
+pub mod accounts;
+pub mod app;
+pub mod catalog;
+pub mod config;
+pub mod error;
+pub mod ids;
+pub mod infra;
+pub mod ops;
+pub mod telemetry;
+pub mod web;

@@ -1,0 +1,67 @@
+//! The `weaverse` command: one binary, several roles.
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use weaverse::{
+    accounts::{self, AdminOutcome},
+    app::{self, AppState},
+    config::Config,
+    infra::db,
+    telemetry,
+};
+
+#[derive(Parser)]
+#[command(
+    name = "weaverse",
+    version,
+    about = "Weaverse: the web development nano-degree platform"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the web application (migrates the database first).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Create an admin account, or promote the account with that email.
+    CreateAdmin {
+        #[arg(long)]
+        email: String,
+        /// The password (at least 10 characters). Prefer the environment
+        /// variable WEAVERSE_ADMIN_PASSWORD, which stays out of shell history.
+        #[arg(long, env = "WEAVERSE_ADMIN_PASSWORD", hide_env_values = true)]
+        password: String,
+    },
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let config = Config::from_env()?;
+    telemetry::init(&config);
+    let pool = db::connect(&config).await?;
+    db::migrate(&pool).await?;
+
+    match cli.command {
+        Command::Serve => {
+            let state = AppState::new(config, pool)?;
+            app::serve(state).await
+        }
+        Command::Migrate => {
+            println!("migrations are up to date");
+            Ok(())
+        }
+        Command::CreateAdmin { email, password } => {
+            let mut conn = pool.acquire().await.context("database connection")?;
+            match accounts::create_or_promote_admin(&mut conn, &email, &password).await? {
+                AdminOutcome::Created(id) => println!("created admin {email} ({id})"),
+                AdminOutcome::Promoted(id) => println!("{email} ({id}) is now an admin"),
+            }
+            Ok(())
+        }
+    }
+}

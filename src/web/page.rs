@@ -1,0 +1,86 @@
+//! The layout context every page template gets: csrf token, flash messages,
+//! navigation, asset URLs. Handlers take it as an extractor.
+
+use std::sync::Arc;
+
+use axum::{extract::FromRequestParts, http::request::Parts};
+
+use crate::{
+    app::AppState,
+    error::AppError,
+    web::{
+        assets::Assets,
+        csrf::CsrfToken,
+        flash::{Flash, Flashes},
+        htmx,
+    },
+};
+
+/// One entry of the main navigation.
+pub struct NavItem {
+    pub href: &'static str,
+    pub label: &'static str,
+}
+
+/// The main navigation; capabilities add their entry when they ship.
+pub const NAV: &[NavItem] = &[NavItem {
+    href: "/",
+    label: "홈",
+}];
+
+pub struct PageCtx {
+    pub csrf_token: String,
+    pub flashes: Vec<Flash>,
+    /// The request path, to mark the active navigation entry.
+    pub path: String,
+    /// Whether htmx asked (handlers answer with the fragment alone).
+    pub htmx: bool,
+    pub nav: &'static [NavItem],
+    assets: Arc<Assets>,
+}
+
+impl PageCtx {
+    /// Builds the context from what the middleware left in the request.
+    pub fn from_parts(parts: &Parts, state: &AppState) -> Self {
+        Self {
+            csrf_token: parts
+                .extensions
+                .get::<CsrfToken>()
+                .map(|t| t.0.clone())
+                .unwrap_or_default(),
+            flashes: parts
+                .extensions
+                .get::<Flashes>()
+                .map(|f| f.0.clone())
+                .unwrap_or_default(),
+            path: parts.uri.path().to_string(),
+            htmx: htmx::is_htmx(&parts.headers),
+            nav: NAV,
+            assets: state.assets.clone(),
+        }
+    }
+
+    /// Versioned URL of a file under `static/`.
+    pub fn asset(&self, path: &str) -> String {
+        self.assets.url(path)
+    }
+
+    pub fn is_active(&self, href: &str) -> bool {
+        if href == "/" {
+            self.path == "/"
+        } else {
+            self.path.starts_with(href)
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for PageCtx {
+    type Rejection = AppError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(Self::from_parts(parts, state))
+    }
+}

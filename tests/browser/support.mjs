@@ -1,0 +1,117 @@
+// Starts the real `weaverse serve` against a fresh database and a headless
+// Debian Chromium; every browser test uses these helpers.
+import { spawn, execFileSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { createServer } from "node:net";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { chromium } from "playwright-core";
+
+const CHROMIUM = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+    srv.on("error", reject);
+  });
+}
+
+/** A database URL beside DATABASE_URL's, with a fresh name. */
+function freshDatabaseUrl() {
+  const base = process.env.DATABASE_URL;
+  if (!base) throw new Error("DATABASE_URL must be set (make browser-test sets it)");
+  const url = new URL(base);
+  url.pathname = `/weaverse_e2e_${randomBytes(4).toString("hex")}`;
+  return url.toString();
+}
+
+function dropDatabase(databaseUrl) {
+  const url = new URL(databaseUrl);
+  const name = url.pathname.slice(1);
+  url.pathname = "/postgres";
+  try {
+    execFileSync("psql", [url.toString(), "-q", "-c", `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`], {
+      stdio: "ignore",
+    });
+  } catch {
+    // Leaving a test database behind is untidy, not a failure.
+  }
+}
+
+export async function startApp() {
+  const bin = process.env.WEAVERSE_BIN;
+  if (!bin) throw new Error("WEAVERSE_BIN must point at the built weaverse binary");
+  const port = await freePort();
+  const databaseUrl = freshDatabaseUrl();
+  const varDir = mkdtempSync(join(tmpdir(), "weaverse-e2e-"));
+  const child = spawn(bin, ["serve"], {
+    env: {
+      ...process.env,
+      APP_ENV: "test",
+      HOST: "127.0.0.1",
+      PORT: String(port),
+      DATABASE_URL: databaseUrl,
+      VAR_DIR: varDir,
+      RUST_LOG: "warn",
+    },
+    stdio: ["ignore", "inherit", "inherit"],
+  });
+  const base = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`weaverse serve exited with ${child.exitCode}`);
+    try {
+      const res = await fetch(`${base}/healthz`);
+      if (res.ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error("weaverse serve did not become healthy in 60 s");
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return {
+    base,
+    async stop() {
+      child.kill("SIGTERM");
+      await new Promise((r) => (child.exitCode !== null ? r() : child.once("exit", r)));
+      dropDatabase(databaseUrl);
+    },
+  };
+}
+
+export async function startBrowser() {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--no-first-run",
+      "--disable-quic",
+    ],
+  });
+}
+
+/** A page that records console errors, CSP violations and failed requests. */
+export async function openPage(browser, options = {}) {
+  const context = await browser.newContext({ locale: "ko-KR", ...options });
+  const page = await context.newPage();
+  const problems = [];
+  page.on("console", (msg) => {
+    if (msg.type() === "error") problems.push(`console: ${msg.text()}`);
+  });
+  page.on("pageerror", (err) => problems.push(`page error: ${err.message}`));
+  page.on("requestfailed", (req) => problems.push(`request failed: ${req.url()} ${req.failure()?.errorText}`));
+  page.on("response", (res) => {
+    if (res.status() >= 400) problems.push(`HTTP ${res.status()}: ${res.url()}`);
+  });
+  return { context, page, problems };
+}

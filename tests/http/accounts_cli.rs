@@ -1,0 +1,85 @@
+//! `weaverse create-admin`, run as the real binary against a test database.
+
+use std::process::Command;
+
+use sqlx::PgPool;
+
+fn database_url(db: &PgPool) -> String {
+    let base = std::env::var("DATABASE_URL").expect("DATABASE_URL");
+    let mut url = url::Url::parse(&base).expect("url");
+    let name = db
+        .connect_options()
+        .get_database()
+        .expect("db name")
+        .to_string();
+    url.set_path(&name);
+    url.to_string()
+}
+
+fn create_admin(db: &PgPool, email: &str, password: &str) -> std::process::Output {
+    let var_dir = std::env::temp_dir().join(format!("weaverse-cli-{}", uuid::Uuid::new_v4()));
+    Command::new(env!("CARGO_BIN_EXE_weaverse"))
+        .args(["create-admin", "--email", email])
+        .env("WEAVERSE_ADMIN_PASSWORD", password)
+        .env("DATABASE_URL", database_url(db))
+        .env("VAR_DIR", var_dir)
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("run weaverse")
+}
+
+#[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
+async fn create_admin_creates_then_promotes_an_account(db: PgPool) {
+    let out = create_admin(&db, "Admin@Weaverse.kr", "a long admin password");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("created admin"));
+
+    let (role, hash): (String, String) =
+        sqlx::query_as("SELECT role, password_hash FROM users WHERE email = 'admin@weaverse.kr'")
+            .fetch_one(&db)
+            .await
+            .unwrap();
+    assert_eq!(role, "admin");
+    assert!(hash.starts_with("$argon2id$"));
+
+    sqlx::query("UPDATE users SET role = 'student', deleted_at = now()")
+        .execute(&db)
+        .await
+        .unwrap();
+    let out = create_admin(&db, "admin@weaverse.kr", "another long password");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("is now an admin"));
+    let (role, deleted): (String, bool) =
+        sqlx::query_as("SELECT role, deleted_at IS NOT NULL FROM users")
+            .fetch_one(&db)
+            .await
+            .unwrap();
+    assert_eq!((role.as_str(), deleted), ("admin", false));
+    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM users")
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    assert_eq!(count, 1);
+}
+
+#[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
+async fn create_admin_refuses_a_bad_email_or_short_password(db: PgPool) {
+    let out = create_admin(&db, "not-an-email", "a long admin password");
+    assert!(!out.status.success());
+    let out = create_admin(&db, "admin@weaverse.kr", "short");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("10자"));
+    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM users")
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    assert_eq!(count, 0);
+}

@@ -1,0 +1,8 @@
+//! HTTP tests: each test gets a fresh migrated PostgreSQL database
+//! (`#[sqlx::test]`) and the real router on a random port.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod support;
+
+mod accounts_cli;
+mod shell;
