@@ -16,8 +16,11 @@ declare -A need=(
   [/usr/share/fonts/truetype/nanum/NanumGothic.ttf]=fonts-nanum
 )
 if [ "$mode" = test ]; then
-  need[chromium]=chromium
-  need[chromedriver]=chromium-driver
+  # Browser tests drive Chromium through playwright-core; CHROMIUM_PATH may
+  # name another Chromium-family browser (e.g. Chrome on a hosted CI runner).
+  if [ -z "${CHROMIUM_PATH:-}" ] || [ ! -x "${CHROMIUM_PATH:-}" ]; then
+    need[chromium]=chromium
+  fi
   need[pdftoppm]=poppler-utils
 fi
 if [ "$mode" = bench ]; then

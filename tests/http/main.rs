@@ -4,5 +4,5 @@
 
 mod support;
 
-mod accounts_cli;
+mod cli;
 mod shell;

@@ -1,4 +1,4 @@
-//! `weaverse create-admin`, run as the real binary against a test database.
+//! The `weaverse` command itself, run as the real binary.
 
 use std::process::Command;
 
@@ -82,4 +82,26 @@ async fn create_admin_refuses_a_bad_email_or_short_password(db: PgPool) {
         .await
         .unwrap();
     assert_eq!(count, 0);
+}
+
+#[test]
+fn production_refuses_to_start_on_development_defaults() {
+    let out = Command::new(env!("CARGO_BIN_EXE_weaverse"))
+        .arg("serve")
+        .env_clear()
+        .env("APP_ENV", "production")
+        .env("PUBLIC_URL", "http://weaverse.example")
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .current_dir(std::env::temp_dir())
+        .output()
+        .expect("run weaverse");
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("APP_ENV=production refuses to start"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("SESSION_KEY must be set"), "{stderr}");
+    assert!(stderr.contains("PUBLIC_URL must be https"), "{stderr}");
+    assert!(stderr.contains("DATABASE_URL must be set"), "{stderr}");
 }

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Load-tests one URL with wrk and prints requests/s and p50/p95/p99.
+#   bench/load.sh URL [connections=100] [seconds=10] [threads=2]
+set -euo pipefail
+url=${1:?usage: bench/load.sh URL [connections] [seconds] [threads]}
+conns=${2:-100}
+secs=${3:-10}
+threads=${4:-2}
+command -v wrk >/dev/null || { echo "wrk is not installed: apt-get install -y wrk" >&2; exit 1; }
+here=$(cd "$(dirname "$0")" && pwd)
+ulimit -n 65536 2>/dev/null || true
+echo "== $url  ($conns connections, ${secs}s, $threads threads)"
+wrk -t"$threads" -c"$conns" -d"${secs}s" --timeout 5s -s "$here/report.lua" "$url" \
+  | sed -n '/^requests\/s:/,$p'
