@@ -14,7 +14,7 @@ use tower_http::{
     timeout::TimeoutLayer,
     trace::TraceLayer,
 };
-use tower_sessions::{ExpiredDeletion, Expiry, SessionManagerLayer, cookie::SameSite};
+use tower_sessions::{Expiry, SessionManagerLayer, cookie::SameSite};
 use tower_sessions_sqlx_store::PostgresStore;
 
 use crate::{
@@ -22,7 +22,7 @@ use crate::{
     config::Config,
     error::AppError,
     infra::keys,
-    ops,
+    jobs, ops,
     web::{assets::Assets, csrf, error_pages, flash, security, signing::Signer},
 };
 
@@ -52,7 +52,7 @@ impl AppState {
 }
 
 /// The session store (PostgreSQL table `tower_sessions.session`, created by
-/// our migrations).
+/// our migrations). Expired rows are deleted by a periodic job.
 pub fn session_store(db: &PgPool) -> PostgresStore {
     PostgresStore::new(db.clone())
 }
@@ -124,6 +124,7 @@ pub fn router(state: AppState) -> Router {
 }
 
 /// Binds and serves until Ctrl-C / SIGTERM, finishing requests in flight.
+/// With `config.job_workers > 0` the job worker runs in the same process.
 pub async fn serve(state: AppState) -> anyhow::Result<()> {
     let addr = format!("{}:{}", state.config.host, state.config.port);
     let listener = tokio::net::TcpListener::bind(&addr)
@@ -135,19 +136,47 @@ pub async fn serve(state: AppState) -> anyhow::Result<()> {
         env = %state.config.app_env,
         "Weaverse is listening"
     );
-    let cleanup = tokio::spawn(
-        session_store(&state.db)
-            .continuously_delete_expired(tokio::time::Duration::from_secs(3600)),
-    );
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let worker = (state.config.job_workers > 0).then(|| {
+        let worker = jobs::Worker::new(
+            state.db.clone(),
+            jobs::WorkerConfig {
+                concurrency: state.config.job_workers,
+                ..jobs::WorkerConfig::default()
+            },
+        );
+        tokio::spawn(worker.run(stopped(stop_rx.clone())))
+    });
     axum::serve(
         listener,
         router(state).into_make_service_with_connect_info::<SocketAddr>(),
     )
-    .with_graceful_shutdown(shutdown_signal())
+    .with_graceful_shutdown(async move {
+        shutdown_signal().await;
+        let _ = stop_tx.send(true);
+    })
     .await
     .context("serving")?;
-    cleanup.abort();
+    if let Some(worker) = worker {
+        worker.await.context("job worker")??;
+    }
     Ok(())
+}
+
+/// Runs only the job worker (`weaverse worker`), until Ctrl-C / SIGTERM.
+pub async fn work(db: PgPool, concurrency: usize) -> anyhow::Result<()> {
+    let worker = jobs::Worker::new(
+        db,
+        jobs::WorkerConfig {
+            concurrency: concurrency.max(1),
+            ..jobs::WorkerConfig::default()
+        },
+    );
+    worker.run(shutdown_signal()).await
+}
+
+async fn stopped(mut rx: tokio::sync::watch::Receiver<bool>) {
+    let _ = rx.wait_for(|stop| *stop).await;
 }
 
 async fn shutdown_signal() {

@@ -73,6 +73,8 @@ pub struct Config {
     /// Key for signing cookies (CSRF, flash). `SESSION_KEY`, hex or base64, >= 32 bytes.
     pub session_key: Option<Vec<u8>>,
     pub session_idle_days: i64,
+    /// Job worker loops inside `serve` (0: leave jobs to `weaverse worker`).
+    pub job_workers: usize,
 }
 
 /// Reads one variable; empty counts as unset.
@@ -159,6 +161,7 @@ impl Config {
             max_body_bytes: parse_var("MAX_BODY_BYTES", 2 * 1024 * 1024)?,
             session_key,
             session_idle_days: parse_var("SESSION_IDLE_DAYS", 14)?,
+            job_workers: parse_var("JOB_WORKERS", 2)?,
         };
         config.check_production()?;
         Ok(config)
@@ -185,6 +188,7 @@ impl Config {
             max_body_bytes: 2 * 1024 * 1024,
             session_key: Some(vec![7; 32]),
             session_idle_days: 14,
+            job_workers: 0,
         })
     }
 

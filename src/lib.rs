@@ -8,6 +8,7 @@ pub mod config;
 pub mod error;
 pub mod ids;
 pub mod infra;
+pub mod jobs;
 pub mod ops;
 pub mod telemetry;
 pub mod web;

@@ -25,6 +25,12 @@ struct Cli {
 enum Command {
     /// Serve the web application (migrates the database first).
     Serve,
+    /// Run background jobs only (scale-out: as many as needed, same database).
+    Worker {
+        /// Jobs run at once.
+        #[arg(long, default_value_t = 2)]
+        concurrency: usize,
+    },
     /// Apply pending database migrations and exit.
     Migrate,
     /// Create an admin account, or promote the account with that email.
@@ -51,6 +57,7 @@ async fn main() -> anyhow::Result<()> {
             let state = AppState::new(config, pool)?;
             app::serve(state).await
         }
+        Command::Worker { concurrency } => app::work(pool, concurrency).await,
         Command::Migrate => {
             println!("migrations are up to date");
             Ok(())

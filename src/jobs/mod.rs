@@ -1,0 +1,21 @@
+//! A durable job queue in PostgreSQL. `serve` runs workers in-process;
+//! `weaverse worker` runs them alone, on as many machines as needed, all
+//! pulling from the same table.
+//!
+//! A job is a `kind` and a JSON payload. Enqueue inside the caller's
+//! transaction, so the job exists exactly when the change that asked for it
+//! commits. Failures retry with exponential backoff up to `max_attempts`.
+
+mod queue;
+mod worker;
+
+use std::time::Duration;
+
+pub use queue::{Claimed, EnqueueOptions, JobId, JobStatus, enqueue, status};
+pub use worker::{Worker, WorkerConfig};
+
+/// Periodic housekeeping: delete expired sessions.
+pub const DELETE_EXPIRED_SESSIONS: &str = "sessions.delete_expired";
+
+/// How often periodic jobs come back.
+pub const HOUSEKEEPING_EVERY: Duration = Duration::from_secs(3600);
