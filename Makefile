@@ -24,7 +24,7 @@ assets: node_modules/.package-lock.json
 run:
 	scripts/system-deps.sh run
 	$(MAKE) --no-print-directory assets
-	$(WITH_PG) $(CARGO) run --bin weaverse -- serve
+	$(WITH_PG) $(CARGO) run --bin weaverse -- serve --seed-demo
 
 test:
 	scripts/system-deps.sh test

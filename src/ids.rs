@@ -28,4 +28,12 @@ macro_rules! uuid_id {
 uuid_id!(
     /// A person's account.
     UserId,
+    /// A curriculum (the nano-degree is one).
+    CurriculumId,
+    /// A course.
+    CourseId,
+    /// A lecture inside a course.
+    LectureId,
+    /// A topic inside a lecture: a video, a reading or a mission.
+    TopicId,
 );

@@ -5,6 +5,7 @@ use clap::{Parser, Subcommand};
 use weaverse::{
     accounts::{self, AdminOutcome},
     app::{self, AppState},
+    catalog::seed::{self, SeedOutcome},
     config::Config,
     infra::db,
     telemetry,
@@ -24,7 +25,13 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Serve the web application (migrates the database first).
-    Serve,
+    Serve {
+        /// Load the demo nano-degree first if it is not there (`make run`).
+        #[arg(long)]
+        seed_demo: bool,
+    },
+    /// Load the demo nano-degree (idempotent: a second run changes nothing).
+    Seed,
     /// Run background jobs only (scale-out: as many as needed, same database).
     Worker {
         /// Jobs run at once.
@@ -53,10 +60,14 @@ async fn main() -> anyhow::Result<()> {
     db::migrate(&pool).await?;
 
     match cli.command {
-        Command::Serve => {
+        Command::Serve { seed_demo } => {
+            if seed_demo {
+                seed(&pool).await?;
+            }
             let state = AppState::new(config, pool)?;
             app::serve(state).await
         }
+        Command::Seed => seed(&pool).await,
         Command::Worker { concurrency } => app::work(pool, concurrency).await,
         Command::Migrate => {
             println!("migrations are up to date");
@@ -71,4 +82,15 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+async fn seed(pool: &sqlx::PgPool) -> anyhow::Result<()> {
+    let mut tx = pool.begin().await?;
+    let outcome = seed::seed_nanodegree(&mut tx).await?;
+    tx.commit().await?;
+    match outcome {
+        SeedOutcome::Created(id) => println!("seeded the demo nano-degree ({id})"),
+        SeedOutcome::AlreadyThere(id) => println!("the demo nano-degree is already there ({id})"),
+    }
+    Ok(())
 }

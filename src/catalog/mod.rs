@@ -1,6 +1,10 @@
 //! Curriculum -> course -> lecture -> topic; the home page and its roadmap.
 
 mod handlers;
+pub mod model;
+mod repo;
+pub mod seed;
+pub mod service;
 mod views;
 
 use axum::{Router, routing::get};

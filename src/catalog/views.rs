@@ -1,9 +1,10 @@
 use askama::Template;
 
-use crate::web::PageCtx;
+use crate::{catalog::service::Roadmap, web::PageCtx};
 
 #[derive(Template)]
 #[template(path = "catalog/home.html")]
 pub struct HomePage {
     pub ctx: PageCtx,
+    pub roadmap: Option<Roadmap>,
 }

@@ -105,3 +105,30 @@ fn production_refuses_to_start_on_development_defaults() {
     assert!(stderr.contains("PUBLIC_URL must be https"), "{stderr}");
     assert!(stderr.contains("DATABASE_URL must be set"), "{stderr}");
 }
+
+#[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
+async fn seed_command_is_idempotent(db: PgPool) {
+    let run = || {
+        Command::new(env!("CARGO_BIN_EXE_weaverse"))
+            .arg("seed")
+            .env("DATABASE_URL", database_url(&db))
+            .env("RUST_LOG", "warn")
+            .output()
+            .expect("run weaverse")
+    };
+    let first = run();
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    assert!(String::from_utf8_lossy(&first.stdout).contains("seeded the demo nano-degree"));
+    let second = run();
+    assert!(second.status.success());
+    assert!(String::from_utf8_lossy(&second.stdout).contains("already there"));
+    let courses: i64 = sqlx::query_scalar("SELECT count(*) FROM courses")
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    assert_eq!(courses, 7);
+}

@@ -143,3 +143,14 @@ impl TestApp {
         Self::read(request.send().await.expect("POST")).await
     }
 }
+
+impl TestApp {
+    /// Loads the demo nano-degree into this test's database.
+    pub async fn seed(&self) {
+        let mut tx = self.db.begin().await.expect("tx");
+        weaverse::catalog::seed::seed_nanodegree(&mut tx)
+            .await
+            .expect("seed");
+        tx.commit().await.expect("commit");
+    }
+}

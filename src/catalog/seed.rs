@@ -1,0 +1,144 @@
+//! The demo nano-degree: one curriculum, 7 courses, their lectures and topics,
+//! from `nanodegree.json`. Seeding is idempotent: when the curriculum exists,
+//! nothing changes.
+
+use serde::Deserialize;
+use sqlx::PgConnection;
+
+use crate::ids::CurriculumId;
+
+const NANODEGREE: &str = include_str!("nanodegree.json");
+
+#[derive(Deserialize)]
+struct CurriculumSeed {
+    slug: String,
+    title: String,
+    summary: String,
+    description: String,
+    category: String,
+    skill_level: String,
+    price_won: i64,
+    access_days: i32,
+    courses: Vec<CourseSeed>,
+}
+
+#[derive(Deserialize)]
+struct CourseSeed {
+    slug: String,
+    title: String,
+    summary: String,
+    description: String,
+    category: String,
+    skill_level: String,
+    #[serde(default)]
+    price_won: Option<i64>,
+    lectures: Vec<LectureSeed>,
+}
+
+#[derive(Deserialize)]
+struct LectureSeed {
+    title: String,
+    description: String,
+    topics: Vec<TopicSeed>,
+}
+
+#[derive(Deserialize)]
+struct TopicSeed {
+    title: String,
+    kind: String,
+    duration_secs: i32,
+    #[serde(default)]
+    body: String,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum SeedOutcome {
+    Created(CurriculumId),
+    AlreadyThere(CurriculumId),
+}
+
+/// The slug of the demo nano-degree.
+pub fn nanodegree_slug() -> &'static str {
+    "web-dev-nanodegree"
+}
+
+/// Loads the demo nano-degree unless it is there. Run it in a transaction.
+pub async fn seed_nanodegree(conn: &mut PgConnection) -> anyhow::Result<SeedOutcome> {
+    let seed: CurriculumSeed = serde_json::from_str(NANODEGREE)?;
+    // Serialise concurrent seeders (two instances starting at once).
+    sqlx::query!("SELECT pg_advisory_xact_lock(hashtext('weaverse.seed'))")
+        .execute(&mut *conn)
+        .await?;
+    if let Some(id) = sqlx::query_scalar!("SELECT id FROM curricula WHERE slug = $1", seed.slug)
+        .fetch_optional(&mut *conn)
+        .await?
+    {
+        return Ok(SeedOutcome::AlreadyThere(CurriculumId(id)));
+    }
+    let curriculum_id = sqlx::query_scalar!(
+        r#"INSERT INTO curricula (slug, title, summary, description, category, skill_level, price_won, access_days)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id"#,
+        seed.slug,
+        seed.title,
+        seed.summary,
+        seed.description,
+        seed.category,
+        seed.skill_level,
+        seed.price_won,
+        seed.access_days,
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+
+    for (course_pos, course) in (1i32..).zip(&seed.courses) {
+        let course_id = sqlx::query_scalar!(
+            r#"INSERT INTO courses (slug, title, summary, description, category, skill_level, price_won)
+               VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id"#,
+            course.slug,
+            course.title,
+            course.summary,
+            course.description,
+            course.category,
+            course.skill_level,
+            course.price_won,
+        )
+        .fetch_one(&mut *conn)
+        .await?;
+        sqlx::query!(
+            "INSERT INTO curriculum_courses (curriculum_id, course_id, position) VALUES ($1, $2, $3)",
+            curriculum_id,
+            course_id,
+            course_pos,
+        )
+        .execute(&mut *conn)
+        .await?;
+        for (lecture_pos, lecture) in (1i32..).zip(&course.lectures) {
+            let lecture_id = sqlx::query_scalar!(
+                "INSERT INTO lectures (course_id, title, description, position) VALUES ($1, $2, $3, $4) RETURNING id",
+                course_id,
+                lecture.title,
+                lecture.description,
+                lecture_pos,
+            )
+            .fetch_one(&mut *conn)
+            .await?;
+            for (topic_pos, topic) in (1i32..).zip(&lecture.topics) {
+                sqlx::query!(
+                    r#"INSERT INTO topics (lecture_id, title, kind, body, duration_secs, is_preview, position)
+                       VALUES ($1, $2, $3, $4, $5, $6, $7)"#,
+                    lecture_id,
+                    topic.title,
+                    topic.kind,
+                    topic.body,
+                    topic.duration_secs,
+                    // The first lecture of every course is free to watch.
+                    lecture_pos == 1,
+                    topic_pos,
+                )
+                .execute(&mut *conn)
+                .await?;
+            }
+        }
+    }
+    Ok(SeedOutcome::Created(CurriculumId(curriculum_id)))
+}
