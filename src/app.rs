@@ -17,11 +17,18 @@ use tower_http::{
 use tower_sessions::{Expiry, SessionManagerLayer, cookie::SameSite};
 use tower_sessions_sqlx_store::PostgresStore;
 
+use lettre::message::Mailbox;
+
 use crate::{
+    accounts::{self, google::GoogleOidc},
     catalog,
     config::Config,
     error::AppError,
-    infra::keys,
+    infra::{
+        crypto::DataKeys,
+        keys,
+        mail::{self, Mail, Mailer},
+    },
     jobs, ops,
     web::{assets::Assets, csrf, error_pages, flash, security, signing::Signer},
 };
@@ -33,22 +40,77 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub signer: Signer,
     pub assets: Arc<Assets>,
+    /// Keys for personal data at rest.
+    pub keys: Arc<DataKeys>,
+    /// Outgoing HTTP (OpenID provider, later payment gateways and the tutor API).
+    pub http: reqwest::Client,
+    /// Google sign-in, when configured.
+    pub google: Option<Arc<GoogleOidc>>,
 }
 
 impl AppState {
     pub fn new(config: Config, db: PgPool) -> anyhow::Result<Self> {
         let session_key = match &config.session_key {
             Some(key) => key.clone(),
-            None => keys::load_or_generate(&config.var_dir, "session_key")?,
+            None => keys::load_or_generate(&config.var_dir, "session_key", 64)?,
         };
+        let keys = data_keys(&config)?;
         let assets = Assets::scan(&config.static_dir)?;
+        let http = reqwest::Client::builder()
+            .timeout(std::time::Duration::from_secs(15))
+            .user_agent(concat!("Weaverse/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .context("HTTP client")?;
+        let google = match (&config.google_client_id, &config.google_client_secret) {
+            (Some(id), Some(secret)) => Some(Arc::new(GoogleOidc::new(
+                id.clone(),
+                secret.clone(),
+                config.google_issuer.clone(),
+                format!(
+                    "{}/auth/google/callback",
+                    config.public_url.as_str().trim_end_matches('/')
+                ),
+                http.clone(),
+            ))),
+            _ => None,
+        };
         Ok(Self {
             db,
             signer: Signer::new(&session_key),
             config: Arc::new(config),
             assets: Arc::new(assets),
+            keys: Arc::new(keys),
+            http,
+            google,
         })
     }
+}
+
+/// `DATA_KEYS`, or in development a generated key in `var/keys`.
+pub fn data_keys(config: &Config) -> anyhow::Result<DataKeys> {
+    match &config.data_keys {
+        Some(raw) => DataKeys::parse(raw),
+        None => DataKeys::parse(&keys::dev_data_keys(&config.var_dir)?),
+    }
+}
+
+/// The job worker with every handler the application defines.
+pub fn worker(state: &AppState, config: jobs::WorkerConfig) -> anyhow::Result<jobs::Worker> {
+    let mut worker = jobs::Worker::new(state.db.clone(), config);
+    let mailer = Arc::new(Mailer::new(
+        state.config.smtp_url.as_deref(),
+        state.config.var_dir.join("mail"),
+    )?);
+    let from: Mailbox = state.config.mail_from.parse().context("MAIL_FROM")?;
+    worker.register(mail::SEND_JOB, move |payload| {
+        let mailer = mailer.clone();
+        let from = from.clone();
+        async move {
+            let message: Mail = serde_json::from_value(payload)?;
+            mailer.send(&from, &message).await
+        }
+    });
+    Ok(worker)
 }
 
 /// The session store (PostgreSQL table `tower_sessions.session`, created by
@@ -72,6 +134,7 @@ pub fn router(state: AppState) -> Router {
     // Pages: everything a person sees. Innermost layer first.
     let pages = Router::new()
         .merge(catalog::routes())
+        .merge(accounts::routes())
         .fallback(|| async { AppError::NotFound })
         .layer(CatchPanicLayer::custom(|_| {
             AppError::Internal(anyhow::anyhow!("handler panicked")).into_response()
@@ -137,16 +200,18 @@ pub async fn serve(state: AppState) -> anyhow::Result<()> {
         "Weaverse is listening"
     );
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let worker = (state.config.job_workers > 0).then(|| {
-        let worker = jobs::Worker::new(
-            state.db.clone(),
+    let worker = if state.config.job_workers > 0 {
+        let worker = worker(
+            &state,
             jobs::WorkerConfig {
                 concurrency: state.config.job_workers,
                 ..jobs::WorkerConfig::default()
             },
-        );
-        tokio::spawn(worker.run(stopped(stop_rx.clone())))
-    });
+        )?;
+        Some(tokio::spawn(worker.run(stopped(stop_rx.clone()))))
+    } else {
+        None
+    };
     axum::serve(
         listener,
         router(state).into_make_service_with_connect_info::<SocketAddr>(),
@@ -164,14 +229,14 @@ pub async fn serve(state: AppState) -> anyhow::Result<()> {
 }
 
 /// Runs only the job worker (`weaverse worker`), until Ctrl-C / SIGTERM.
-pub async fn work(db: PgPool, concurrency: usize) -> anyhow::Result<()> {
-    let worker = jobs::Worker::new(
-        db,
+pub async fn work(state: AppState, concurrency: usize) -> anyhow::Result<()> {
+    let worker = worker(
+        &state,
         jobs::WorkerConfig {
             concurrency: concurrency.max(1),
             ..jobs::WorkerConfig::default()
         },
-    );
+    )?;
     worker.run(shutdown_signal()).await
 }
 

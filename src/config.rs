@@ -75,6 +75,19 @@ pub struct Config {
     pub session_idle_days: i64,
     /// Job worker loops inside `serve` (0: leave jobs to `weaverse worker`).
     pub job_workers: usize,
+    /// `id:key,...` for personal data at rest (see `infra::crypto`).
+    pub data_keys: Option<String>,
+    /// `smtp://` or `smtps://` URL; unset: mail goes to files in `var/mail`.
+    pub smtp_url: Option<String>,
+    /// The sender of every mail.
+    pub mail_from: String,
+    /// Google sign-in, enabled when both are set.
+    pub google_client_id: Option<String>,
+    pub google_client_secret: Option<String>,
+    /// The OpenID provider's issuer (discovery at `{issuer}/.well-known/openid-configuration`).
+    pub google_issuer: String,
+    /// Read the client address from `X-Forwarded-For` (behind our own proxy only).
+    pub trust_proxy: bool,
 }
 
 /// Reads one variable; empty counts as unset.
@@ -162,6 +175,14 @@ impl Config {
             session_key,
             session_idle_days: parse_var("SESSION_IDLE_DAYS", 14)?,
             job_workers: parse_var("JOB_WORKERS", 2)?,
+            data_keys: var("DATA_KEYS"),
+            smtp_url: var("SMTP_URL"),
+            mail_from: var("MAIL_FROM").unwrap_or_else(|| "Weaverse <no-reply@weaverse.kr>".into()),
+            google_client_id: var("GOOGLE_CLIENT_ID"),
+            google_client_secret: var("GOOGLE_CLIENT_SECRET"),
+            google_issuer: var("GOOGLE_ISSUER")
+                .unwrap_or_else(|| "https://accounts.google.com".into()),
+            trust_proxy: parse_var("TRUST_PROXY", false)?,
         };
         config.check_production()?;
         Ok(config)
@@ -189,6 +210,13 @@ impl Config {
             session_key: Some(vec![7; 32]),
             session_idle_days: 14,
             job_workers: 0,
+            data_keys: Some(format!("test1:{}", hex::encode([9u8; 32]))),
+            smtp_url: None,
+            mail_from: "Weaverse <no-reply@weaverse.kr>".into(),
+            google_client_id: None,
+            google_client_secret: None,
+            google_issuer: "https://accounts.google.com".into(),
+            trust_proxy: false,
         })
     }
 
@@ -217,6 +245,9 @@ impl Config {
         }
         if self.public_url.scheme() != "https" {
             problems.push(format!("PUBLIC_URL must be https, not {}", self.public_url));
+        }
+        if self.data_keys.is_none() {
+            problems.push("DATA_KEYS must be set (id:key pairs for personal data)".to_string());
         }
         if var("DATABASE_URL").is_none() {
             problems.push("DATABASE_URL must be set".to_string());
@@ -264,9 +295,11 @@ mod tests {
         };
         config.app_env = AppEnv::Production;
         config.session_key = None;
+        config.data_keys = None;
         let err = config.check_production().err().map(|e| e.to_string());
         let err = err.unwrap_or_default();
         assert!(err.contains("SESSION_KEY"), "{err}");
         assert!(err.contains("PUBLIC_URL must be https"), "{err}");
+        assert!(err.contains("DATA_KEYS"), "{err}");
     }
 }

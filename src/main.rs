@@ -40,6 +40,8 @@ enum Command {
     },
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Re-encrypt personal data with the newest key in DATA_KEYS.
+    RotateKeys,
     /// Create an admin account, or promote the account with that email.
     CreateAdmin {
         #[arg(long)]
@@ -68,7 +70,20 @@ async fn main() -> anyhow::Result<()> {
             app::serve(state).await
         }
         Command::Seed => seed(&pool).await,
-        Command::Worker { concurrency } => app::work(pool, concurrency).await,
+        Command::Worker { concurrency } => {
+            app::work(AppState::new(config, pool)?, concurrency).await
+        }
+        Command::RotateKeys => {
+            let keys = app::data_keys(&config)?;
+            let mut tx = pool.begin().await?;
+            let changed = accounts::service::rotate_keys(&mut tx, &keys).await?;
+            tx.commit().await?;
+            println!(
+                "re-encrypted {changed} value(s) with key {}",
+                keys.current_id()
+            );
+            Ok(())
+        }
         Command::Migrate => {
             println!("migrations are up to date");
             Ok(())

@@ -1,15 +1,53 @@
-//! People and their roles. Sign-up, login and profiles build on this.
+//! People and their roles: sign-up, login/logout, sessions, profile, password
+//! reset, Google sign-in, admin management of accounts.
 
-mod model;
+pub mod admin;
+pub mod google;
+mod handlers;
+pub mod model;
 mod password;
 mod repo;
+pub mod service;
+mod session;
+mod views;
 
+use axum::{
+    Router,
+    routing::{get, post},
+};
 use sqlx::PgConnection;
 
 pub use model::{Email, Role};
 pub use password::{hash_password, verify_password};
+pub use session::{CurrentUser, current_user, sign_in, sign_out};
 
-use crate::ids::UserId;
+use crate::{app::AppState, ids::UserId};
+
+pub fn routes() -> Router<AppState> {
+    use handlers::*;
+    Router::new()
+        .route("/signup", get(signup_page).post(signup))
+        .route("/login", get(login_page).post(login))
+        .route("/logout", post(logout))
+        .route("/verify-email/{token}", get(verify_email))
+        .route(
+            "/password-reset",
+            get(reset_request_page).post(reset_request),
+        )
+        .route("/password-reset/{token}", get(reset_form_page).post(reset))
+        .route("/auth/google", get(google_start))
+        .route("/auth/google/callback", get(google_callback))
+        .route("/me", get(profile).post(update_profile))
+        .route("/me/verify-email", post(resend_verification))
+        .route("/me/password", post(change_password))
+        .route("/me/sessions/end-others", post(end_other_sessions))
+        .route("/me/sessions/{id}/end", post(end_session))
+        .route("/me/delete", post(delete_account))
+        .route("/admin/users", get(admin_users).post(admin_create_user))
+        .route("/admin/users/{id}", get(admin_user).post(admin_update_user))
+        .route("/admin/users/{id}/delete", post(admin_delete_user))
+        .route("/admin/users/{id}/restore", post(admin_restore_user))
+}
 
 /// Outcome of `weaverse create-admin`.
 #[derive(Debug, PartialEq, Eq)]
@@ -26,16 +64,32 @@ pub async fn create_or_promote_admin(
     password: &str,
 ) -> anyhow::Result<AdminOutcome> {
     let email = Email::parse(email).map_err(anyhow::Error::msg)?;
-    password::check_policy(password).map_err(anyhow::Error::msg)?;
+    model::check_password(password, Some(&email)).map_err(anyhow::Error::msg)?;
     let hash = hash_password(password.to_owned()).await?;
-    let nickname = email.local_part().chars().take(30).collect::<String>();
-    match repo::upsert_admin(conn, &email, &hash, &nickname).await? {
-        (id, true) => Ok(AdminOutcome::Created(id)),
-        (id, false) => Ok(AdminOutcome::Promoted(id)),
-    }
+    let nickname = model::Nickname::parse(&email.local_part().chars().take(20).collect::<String>())
+        .map(|n| n.as_str().to_string())
+        .unwrap_or_else(|_| "관리자".to_string());
+    let (id, created) = repo::upsert_admin(conn, &email, &hash, &nickname).await?;
+    repo::audit(
+        conn,
+        None,
+        "user.create_admin_cli",
+        "user",
+        &id.to_string(),
+        serde_json::json!({ "created": created }),
+    )
+    .await?;
+    Ok(if created {
+        AdminOutcome::Created(id)
+    } else {
+        AdminOutcome::Promoted(id)
+    })
 }
 
 /// The role of a live (not deleted) account.
 pub async fn role_of(conn: &mut PgConnection, email: &Email) -> anyhow::Result<Option<Role>> {
-    repo::role_by_email(conn, email).await
+    Ok(repo::role_by_email(conn, email)
+        .await?
+        .as_deref()
+        .and_then(Role::parse))
 }

@@ -1,4 +1,7 @@
-use std::fmt;
+//! Account values that validate on parse. Messages are Korean: they are shown
+//! beside the form field.
+
+use std::{collections::HashSet, fmt, sync::OnceLock};
 
 /// An email address, trimmed and lower-cased, checked for a plausible shape.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -7,6 +10,9 @@ pub struct Email(String);
 impl Email {
     pub fn parse(raw: &str) -> Result<Self, &'static str> {
         let email = raw.trim().to_lowercase();
+        if email.is_empty() {
+            return Err("이메일 주소를 입력해 주세요.");
+        }
         let Some((local, domain)) = email.split_once('@') else {
             return Err("이메일 주소 형식이 올바르지 않습니다.");
         };
@@ -41,6 +47,128 @@ impl fmt::Display for Email {
     }
 }
 
+/// A display name: 2 to 20 characters, no control characters.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Nickname(String);
+
+impl Nickname {
+    pub fn parse(raw: &str) -> Result<Self, &'static str> {
+        let nick = raw.trim();
+        let len = nick.chars().count();
+        if len == 0 {
+            return Err("닉네임을 입력해 주세요.");
+        }
+        if !(2..=20).contains(&len) {
+            return Err("닉네임은 2자 이상 20자 이하로 입력해 주세요.");
+        }
+        if nick.chars().any(char::is_control) {
+            return Err("닉네임에 쓸 수 없는 문자가 있습니다.");
+        }
+        Ok(Self(nick.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+fn common_passwords() -> &'static HashSet<&'static str> {
+    static SET: OnceLock<HashSet<&'static str>> = OnceLock::new();
+    SET.get_or_init(|| {
+        include_str!("common_passwords.txt")
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect()
+    })
+}
+
+/// The password policy: at least 10 characters, not a well-known password,
+/// not the email's name, not one repeated character.
+pub fn check_password(password: &str, email: Option<&Email>) -> Result<(), &'static str> {
+    let len = password.chars().count();
+    if len < 10 {
+        return Err("비밀번호는 10자 이상이어야 합니다.");
+    }
+    if password.len() > 1024 {
+        return Err("비밀번호가 너무 깁니다.");
+    }
+    let lower = password.to_lowercase();
+    if common_passwords().contains(lower.as_str()) {
+        return Err("너무 흔한 비밀번호입니다. 다른 비밀번호를 사용해 주세요.");
+    }
+    let mut chars = password.chars();
+    if let Some(first) = chars.next()
+        && chars.all(|c| c == first)
+    {
+        return Err("같은 문자만 반복한 비밀번호는 사용할 수 없습니다.");
+    }
+    if let Some(email) = email
+        && email.local_part().len() >= 4
+        && lower.contains(email.local_part())
+    {
+        return Err("비밀번호에 이메일 아이디를 넣지 마세요.");
+    }
+    Ok(())
+}
+
+/// A Korean phone number, stored as `010-1234-5678` / `02-123-4567`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PhoneNumber(String);
+
+impl PhoneNumber {
+    /// Accepts spaces, dashes, dots, parentheses and a `+82` prefix.
+    pub fn parse(raw: &str) -> Result<Self, &'static str> {
+        const INVALID: &str = "전화번호 형식이 올바르지 않습니다. 예: 010-1234-5678";
+        let trimmed = raw.trim();
+        let mut digits: String = trimmed.chars().filter(char::is_ascii_digit).collect();
+        if trimmed
+            .chars()
+            .any(|c| !(c.is_ascii_digit() || matches!(c, ' ' | '-' | '.' | '(' | ')' | '+')))
+        {
+            return Err(INVALID);
+        }
+        if trimmed.starts_with('+') {
+            let Some(rest) = digits.strip_prefix("82") else {
+                return Err("국내 전화번호만 입력할 수 있습니다.");
+            };
+            digits = format!("0{}", rest.trim_start_matches('0'));
+        }
+        let formatted = if let Some(rest) = digits.strip_prefix("02") {
+            // Seoul: 02-XXX-XXXX or 02-XXXX-XXXX
+            match rest.len() {
+                7 => format!("02-{}-{}", &rest[..3], &rest[3..]),
+                8 => format!("02-{}-{}", &rest[..4], &rest[4..]),
+                _ => return Err(INVALID),
+            }
+        } else if digits.len() >= 10
+            && digits.starts_with('0')
+            && (digits.starts_with("01")
+                || digits.starts_with("070")
+                || matches!(&digits[1..2], "3" | "4" | "5" | "6"))
+        {
+            let (head, rest) = digits.split_at(3);
+            if head.starts_with("01")
+                && !matches!(head, "010" | "011" | "016" | "017" | "018" | "019")
+            {
+                return Err(INVALID);
+            }
+            match rest.len() {
+                7 => format!("{head}-{}-{}", &rest[..3], &rest[3..]),
+                8 => format!("{head}-{}-{}", &rest[..4], &rest[4..]),
+                _ => return Err(INVALID),
+            }
+        } else {
+            return Err(INVALID);
+        };
+        Ok(Self(formatted))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Role {
     Student,
@@ -49,11 +177,21 @@ pub enum Role {
 }
 
 impl Role {
+    pub const ALL: [Role; 3] = [Role::Student, Role::Tutor, Role::Admin];
+
     pub fn as_str(&self) -> &'static str {
         match self {
             Self::Student => "student",
             Self::Tutor => "tutor",
             Self::Admin => "admin",
+        }
+    }
+
+    pub fn label(&self) -> &'static str {
+        match self {
+            Self::Student => "수강생",
+            Self::Tutor => "튜터",
+            Self::Admin => "관리자",
         }
     }
 
@@ -64,6 +202,11 @@ impl Role {
             "admin" => Some(Self::Admin),
             _ => None,
         }
+    }
+
+    /// Tutors and admins author courses.
+    pub fn is_staff(&self) -> bool {
+        matches!(self, Self::Tutor | Self::Admin)
     }
 }
 
@@ -92,10 +235,61 @@ mod tests {
     }
 
     #[test]
+    fn nicknames_are_2_to_20_characters() {
+        assert!(Nickname::parse("김").is_err());
+        assert_eq!(
+            Nickname::parse(" 김코딩 ").map(|n| n.as_str().to_string()),
+            Ok("김코딩".into())
+        );
+        assert!(Nickname::parse(&"가".repeat(21)).is_err());
+        assert!(Nickname::parse("a\u{7}b").is_err());
+    }
+
+    #[test]
+    fn password_policy_refuses_short_common_and_lazy_passwords() {
+        let email = Email::parse("minsu@example.com").ok();
+        assert!(check_password("short", None).is_err());
+        assert!(check_password("password123", None).is_err());
+        assert!(
+            check_password("Qwerty1234", None).is_err(),
+            "case does not hide a common one"
+        );
+        assert!(check_password("aaaaaaaaaaaa", None).is_err());
+        assert!(check_password("minsu-is-great", email.as_ref()).is_err());
+        assert!(check_password("초록 고래가 노래한다", email.as_ref()).is_ok());
+    }
+
+    #[test]
+    fn phone_numbers_are_normalised() {
+        let ok = |raw: &str| PhoneNumber::parse(raw).map(|p| p.as_str().to_string());
+        assert_eq!(ok("01012345678"), Ok("010-1234-5678".into()));
+        assert_eq!(ok("010 1234 5678"), Ok("010-1234-5678".into()));
+        assert_eq!(ok("+82 10-1234-5678"), Ok("010-1234-5678".into()));
+        assert_eq!(ok("+82 (0)10 1234 5678"), Ok("010-1234-5678".into()));
+        assert_eq!(ok("011-123-4567"), Ok("011-123-4567".into()));
+        assert_eq!(ok("02-123-4567"), Ok("02-123-4567".into()));
+        assert_eq!(ok("0212345678"), Ok("02-1234-5678".into()));
+        assert_eq!(ok("031-123-4567"), Ok("031-123-4567".into()));
+        assert_eq!(ok("070-1234-5678"), Ok("070-1234-5678".into()));
+        for bad in [
+            "",
+            "1234",
+            "010-1234",
+            "012-1234-5678",
+            "+1 415 555 0100",
+            "010-abcd-5678",
+            "0101234567890",
+        ] {
+            assert!(PhoneNumber::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
     fn roles_round_trip() {
-        for role in [Role::Student, Role::Tutor, Role::Admin] {
+        for role in Role::ALL {
             assert_eq!(Role::parse(role.as_str()), Some(role));
         }
         assert_eq!(Role::parse("root"), None);
+        assert!(Role::Tutor.is_staff() && !Role::Student.is_staff());
     }
 }

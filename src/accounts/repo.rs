@@ -1,9 +1,105 @@
+//! Accounts SQL.
+
 use sqlx::PgConnection;
+use time::OffsetDateTime;
+use uuid::Uuid;
 
 use crate::{
     accounts::model::{Email, Role},
     ids::UserId,
 };
+
+/// A user as stored.
+#[derive(Clone, Debug)]
+pub struct UserRow {
+    pub id: UserId,
+    pub email: String,
+    pub nickname: String,
+    pub role: String,
+    pub introduction: String,
+    pub phone_enc: Option<Vec<u8>>,
+    pub password_hash: Option<String>,
+    pub google_sub: Option<String>,
+    pub email_verified_at: Option<OffsetDateTime>,
+    pub created_at: OffsetDateTime,
+    pub deleted_at: Option<OffsetDateTime>,
+    pub scrubbed_at: Option<OffsetDateTime>,
+}
+
+impl UserRow {
+    pub fn role(&self) -> Role {
+        Role::parse(&self.role).unwrap_or(Role::Student)
+    }
+}
+
+pub async fn user_by_id(conn: &mut PgConnection, id: UserId) -> sqlx::Result<Option<UserRow>> {
+    sqlx::query_as!(
+        UserRow,
+        r#"SELECT id AS "id: UserId", email, nickname, role, introduction, phone_enc,
+                  password_hash, google_sub, email_verified_at, created_at, deleted_at, scrubbed_at
+             FROM users WHERE id = $1"#,
+        id.0
+    )
+    .fetch_optional(conn)
+    .await
+}
+
+/// A live (not deleted) account by email.
+pub async fn live_user_by_email(
+    conn: &mut PgConnection,
+    email: &Email,
+) -> sqlx::Result<Option<UserRow>> {
+    sqlx::query_as!(
+        UserRow,
+        r#"SELECT id AS "id: UserId", email, nickname, role, introduction, phone_enc,
+                  password_hash, google_sub, email_verified_at, created_at, deleted_at, scrubbed_at
+             FROM users WHERE email = $1 AND deleted_at IS NULL"#,
+        email.as_str()
+    )
+    .fetch_optional(conn)
+    .await
+}
+
+pub async fn user_by_google_sub(
+    conn: &mut PgConnection,
+    sub: &str,
+) -> sqlx::Result<Option<UserRow>> {
+    sqlx::query_as!(
+        UserRow,
+        r#"SELECT id AS "id: UserId", email, nickname, role, introduction, phone_enc,
+                  password_hash, google_sub, email_verified_at, created_at, deleted_at, scrubbed_at
+             FROM users WHERE google_sub = $1"#,
+        sub
+    )
+    .fetch_optional(conn)
+    .await
+}
+
+pub struct NewUser<'a> {
+    pub email: &'a str,
+    pub password_hash: Option<&'a str>,
+    pub nickname: &'a str,
+    pub role: Role,
+    pub verified: bool,
+    pub google_sub: Option<&'a str>,
+}
+
+pub async fn insert_user(conn: &mut PgConnection, user: NewUser<'_>) -> sqlx::Result<UserId> {
+    let id = sqlx::query_scalar!(
+        r#"INSERT INTO users (email, password_hash, nickname, role, email_verified_at, google_sub)
+           VALUES ($1, $2, $3, $4, CASE WHEN $5 THEN now() END, $6)
+           RETURNING id AS "id: UserId""#,
+        user.email,
+        user.password_hash,
+        user.nickname,
+        user.role.as_str(),
+        user.verified,
+        user.google_sub,
+    )
+    .fetch_one(conn)
+    .await?;
+    Ok(id)
+}
 
 /// Inserts an admin or turns the account with that email into one.
 /// Returns the id and whether a new row was made.
@@ -12,7 +108,7 @@ pub async fn upsert_admin(
     email: &Email,
     password_hash: &str,
     nickname: &str,
-) -> anyhow::Result<(UserId, bool)> {
+) -> sqlx::Result<(UserId, bool)> {
     let row = sqlx::query!(
         r#"
         INSERT INTO users (email, password_hash, nickname, role, email_verified_at)
@@ -34,12 +130,390 @@ pub async fn upsert_admin(
     Ok((UserId(row.id), row.inserted))
 }
 
-pub async fn role_by_email(conn: &mut PgConnection, email: &Email) -> anyhow::Result<Option<Role>> {
-    let role = sqlx::query_scalar!(
+pub async fn role_by_email(conn: &mut PgConnection, email: &Email) -> sqlx::Result<Option<String>> {
+    sqlx::query_scalar!(
         "SELECT role FROM users WHERE email = $1 AND deleted_at IS NULL",
         email.as_str()
     )
     .fetch_optional(conn)
+    .await
+}
+
+/// What every signed-in request needs about its person.
+#[derive(Clone, Debug)]
+pub struct SessionUserRow {
+    pub id: UserId,
+    pub email: String,
+    pub nickname: String,
+    pub role: String,
+    pub verified: bool,
+    pub stale: bool,
+}
+
+/// The live user behind a live auth session, or nothing (ended or deleted).
+pub async fn session_user(
+    conn: &mut PgConnection,
+    auth_session: Uuid,
+    user: UserId,
+) -> sqlx::Result<Option<SessionUserRow>> {
+    sqlx::query_as!(
+        SessionUserRow,
+        r#"SELECT u.id AS "id: UserId", u.email, u.nickname, u.role,
+                  u.email_verified_at IS NOT NULL AS "verified!",
+                  a.last_seen_at < now() - interval '5 minutes' AS "stale!"
+             FROM auth_sessions a JOIN users u ON u.id = a.user_id
+            WHERE a.id = $1 AND a.user_id = $2 AND u.deleted_at IS NULL"#,
+        auth_session,
+        user.0
+    )
+    .fetch_optional(conn)
+    .await
+}
+
+pub async fn touch_auth_session(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<()> {
+    sqlx::query!(
+        "UPDATE auth_sessions SET last_seen_at = now() WHERE id = $1",
+        id
+    )
+    .execute(conn)
     .await?;
-    Ok(role.as_deref().and_then(Role::parse))
+    Ok(())
+}
+
+pub async fn insert_auth_session(
+    conn: &mut PgConnection,
+    user: UserId,
+    method: &str,
+    ip: &str,
+    user_agent: &str,
+) -> sqlx::Result<Uuid> {
+    sqlx::query_scalar!(
+        "INSERT INTO auth_sessions (user_id, method, ip, user_agent) VALUES ($1, $2, $3, left($4, 300)) RETURNING id",
+        user.0,
+        method,
+        ip,
+        user_agent,
+    )
+    .fetch_one(conn)
+    .await
+}
+
+#[derive(Clone, Debug)]
+pub struct AuthSessionRow {
+    pub id: Uuid,
+    pub method: String,
+    pub ip: String,
+    pub user_agent: String,
+    pub created_at: OffsetDateTime,
+    pub last_seen_at: OffsetDateTime,
+}
+
+pub async fn auth_sessions_of(
+    conn: &mut PgConnection,
+    user: UserId,
+) -> sqlx::Result<Vec<AuthSessionRow>> {
+    sqlx::query_as!(
+        AuthSessionRow,
+        "SELECT id, method, ip, user_agent, created_at, last_seen_at FROM auth_sessions
+          WHERE user_id = $1 ORDER BY last_seen_at DESC",
+        user.0
+    )
+    .fetch_all(conn)
+    .await
+}
+
+pub async fn delete_auth_session(
+    conn: &mut PgConnection,
+    user: UserId,
+    id: Uuid,
+) -> sqlx::Result<bool> {
+    let done = sqlx::query!(
+        "DELETE FROM auth_sessions WHERE id = $1 AND user_id = $2",
+        id,
+        user.0
+    )
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Ends every session of `user` but `keep`.
+pub async fn delete_auth_sessions_except(
+    conn: &mut PgConnection,
+    user: UserId,
+    keep: Option<Uuid>,
+) -> sqlx::Result<u64> {
+    let done = sqlx::query!(
+        "DELETE FROM auth_sessions WHERE user_id = $1 AND id IS DISTINCT FROM $2",
+        user.0,
+        keep
+    )
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected())
+}
+
+pub async fn update_profile(
+    conn: &mut PgConnection,
+    user: UserId,
+    nickname: &str,
+    introduction: &str,
+    phone_enc: Option<&[u8]>,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "UPDATE users SET nickname = $2, introduction = $3, phone_enc = $4, updated_at = now() WHERE id = $1",
+        user.0,
+        nickname,
+        introduction,
+        phone_enc,
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn set_password(conn: &mut PgConnection, user: UserId, hash: &str) -> sqlx::Result<()> {
+    sqlx::query!(
+        "UPDATE users SET password_hash = $2, password_changed_at = now(), updated_at = now() WHERE id = $1",
+        user.0,
+        hash
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn mark_verified(conn: &mut PgConnection, user: UserId) -> sqlx::Result<()> {
+    sqlx::query!(
+        "UPDATE users SET email_verified_at = coalesce(email_verified_at, now()), updated_at = now() WHERE id = $1",
+        user.0
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn link_google(conn: &mut PgConnection, user: UserId, sub: &str) -> sqlx::Result<()> {
+    sqlx::query!(
+        "UPDATE users SET google_sub = $2, email_verified_at = coalesce(email_verified_at, now()), updated_at = now() WHERE id = $1",
+        user.0,
+        sub
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn insert_token(
+    conn: &mut PgConnection,
+    token_hash: &[u8],
+    user: UserId,
+    purpose: &str,
+    ttl_secs: f64,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "INSERT INTO account_tokens (token_hash, user_id, purpose, expires_at)
+         VALUES ($1, $2, $3, now() + make_interval(secs => $4))",
+        token_hash,
+        user.0,
+        purpose,
+        ttl_secs,
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// A token that is unused and unexpired, without using it.
+pub async fn peek_token(
+    conn: &mut PgConnection,
+    token_hash: &[u8],
+    purpose: &str,
+) -> sqlx::Result<Option<UserId>> {
+    sqlx::query_scalar!(
+        r#"SELECT t.user_id AS "user_id: UserId" FROM account_tokens t JOIN users u ON u.id = t.user_id
+            WHERE t.token_hash = $1 AND t.purpose = $2 AND t.used_at IS NULL
+              AND t.expires_at > now() AND u.deleted_at IS NULL"#,
+        token_hash,
+        purpose
+    )
+    .fetch_optional(conn)
+    .await
+}
+
+/// Uses a token once: the first caller gets the user, every later one nothing.
+pub async fn take_token(
+    conn: &mut PgConnection,
+    token_hash: &[u8],
+    purpose: &str,
+) -> sqlx::Result<Option<UserId>> {
+    sqlx::query_scalar!(
+        r#"UPDATE account_tokens t SET used_at = now()
+             FROM users u
+            WHERE t.token_hash = $1 AND t.purpose = $2 AND t.used_at IS NULL
+              AND t.expires_at > now() AND u.id = t.user_id AND u.deleted_at IS NULL
+        RETURNING t.user_id AS "user_id: UserId""#,
+        token_hash,
+        purpose
+    )
+    .fetch_optional(conn)
+    .await
+}
+
+/// Self-deletion: login blocked, personal fields scrubbed, the row kept for
+/// the learning and payment records that point at it.
+pub async fn scrub_user(conn: &mut PgConnection, user: UserId) -> sqlx::Result<()> {
+    sqlx::query!(
+        "UPDATE users
+            SET deleted_at = now(), scrubbed_at = now(),
+                email = 'deleted-' || id || '@deleted.invalid', nickname = '탈퇴한 사용자',
+                introduction = '', phone_enc = NULL, password_hash = NULL, google_sub = NULL,
+                updated_at = now()
+          WHERE id = $1",
+        user.0
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn users_with_phone(conn: &mut PgConnection) -> sqlx::Result<Vec<(UserId, Vec<u8>)>> {
+    let rows = sqlx::query!(r#"SELECT id AS "id: UserId", phone_enc AS "phone_enc!" FROM users WHERE phone_enc IS NOT NULL"#)
+        .fetch_all(conn)
+        .await?;
+    Ok(rows.into_iter().map(|r| (r.id, r.phone_enc)).collect())
+}
+
+pub async fn set_phone_enc(conn: &mut PgConnection, user: UserId, blob: &[u8]) -> sqlx::Result<()> {
+    sqlx::query!(
+        "UPDATE users SET phone_enc = $2 WHERE id = $1",
+        user.0,
+        blob
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+// ---- admin ----
+
+#[derive(Clone, Debug)]
+pub struct UserListRow {
+    pub id: UserId,
+    pub email: String,
+    pub nickname: String,
+    pub role: String,
+    pub verified: bool,
+    pub created_at: OffsetDateTime,
+    pub deleted: bool,
+    pub total: i64,
+}
+
+pub async fn search_users(
+    conn: &mut PgConnection,
+    q: Option<&str>,
+    role: Option<Role>,
+    include_deleted: bool,
+    limit: i64,
+    offset: i64,
+) -> sqlx::Result<Vec<UserListRow>> {
+    sqlx::query_as!(
+        UserListRow,
+        r#"SELECT id AS "id: UserId", email, nickname, role,
+                  email_verified_at IS NOT NULL AS "verified!", created_at,
+                  deleted_at IS NOT NULL AS "deleted!", count(*) OVER () AS "total!"
+             FROM users
+            WHERE ($1::text IS NULL OR (email || ' ' || nickname) ILIKE '%' || $1 || '%')
+              AND ($2::text IS NULL OR role = $2)
+              AND ($3 OR deleted_at IS NULL)
+            ORDER BY created_at DESC, id
+            LIMIT $4 OFFSET $5"#,
+        q,
+        role.map(|r| r.as_str()),
+        include_deleted,
+        limit,
+        offset,
+    )
+    .fetch_all(conn)
+    .await
+}
+
+pub async fn admin_update_user(
+    conn: &mut PgConnection,
+    user: UserId,
+    nickname: &str,
+    role: Role,
+) -> sqlx::Result<bool> {
+    let done = sqlx::query!(
+        "UPDATE users SET nickname = $2, role = $3, updated_at = now() WHERE id = $1",
+        user.0,
+        nickname,
+        role.as_str()
+    )
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub async fn set_deleted(
+    conn: &mut PgConnection,
+    user: UserId,
+    deleted: bool,
+) -> sqlx::Result<bool> {
+    let done = sqlx::query!(
+        "UPDATE users SET deleted_at = CASE WHEN $2 THEN coalesce(deleted_at, now()) END, updated_at = now()
+          WHERE id = $1 AND scrubbed_at IS NULL",
+        user.0,
+        deleted
+    )
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub async fn audit(
+    conn: &mut PgConnection,
+    actor: Option<UserId>,
+    action: &str,
+    target_type: &str,
+    target_id: &str,
+    details: serde_json::Value,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "INSERT INTO audit_log (actor_id, action, target_type, target_id, details) VALUES ($1, $2, $3, $4, $5)",
+        actor.map(|a| a.0),
+        action,
+        target_type,
+        target_id,
+        details
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+#[derive(Clone, Debug)]
+pub struct AuditRow {
+    pub action: String,
+    pub actor_email: Option<String>,
+    pub details: serde_json::Value,
+    pub at: OffsetDateTime,
+}
+
+pub async fn audit_for(
+    conn: &mut PgConnection,
+    target_type: &str,
+    target_id: &str,
+) -> sqlx::Result<Vec<AuditRow>> {
+    sqlx::query_as!(
+        AuditRow,
+        r#"SELECT a.action, u.email AS "actor_email?", a.details, a.at
+             FROM audit_log a LEFT JOIN users u ON u.id = a.actor_id
+            WHERE a.target_type = $1 AND a.target_id = $2
+            ORDER BY a.at DESC LIMIT 50"#,
+        target_type,
+        target_id
+    )
+    .fetch_all(conn)
+    .await
 }

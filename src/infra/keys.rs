@@ -8,7 +8,7 @@ use anyhow::Context;
 use rand::RngCore;
 
 /// Returns the key stored at `var/keys/{name}.key`, creating it if missing.
-pub fn load_or_generate(var_dir: &Path, name: &str) -> anyhow::Result<Vec<u8>> {
+pub fn load_or_generate(var_dir: &Path, name: &str, len: usize) -> anyhow::Result<Vec<u8>> {
     let dir = var_dir.join("keys");
     let path = dir.join(format!("{name}.key"));
     if path.exists() {
@@ -17,7 +17,7 @@ pub fn load_or_generate(var_dir: &Path, name: &str) -> anyhow::Result<Vec<u8>> {
         return crate::config::decode_key(&path.display().to_string(), &raw);
     }
     fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-    let mut key = vec![0u8; 64];
+    let mut key = vec![0u8; len];
     rand::rng().fill_bytes(&mut key);
     let mut options = fs::OpenOptions::new();
     options.write(true).create_new(true);
@@ -38,6 +38,12 @@ pub fn load_or_generate(var_dir: &Path, name: &str) -> anyhow::Result<Vec<u8>> {
     Ok(key)
 }
 
+/// `DATA_KEYS` for development: one generated key, id `dev1`.
+pub fn dev_data_keys(var_dir: &Path) -> anyhow::Result<String> {
+    let key = load_or_generate(var_dir, "data_keys", 32)?;
+    Ok(format!("dev1:{}", hex::encode(key)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -45,8 +51,8 @@ mod tests {
     #[test]
     fn a_generated_key_is_reused_on_the_next_start() {
         let dir = std::env::temp_dir().join(format!("weaverse-keys-{}", uuid::Uuid::new_v4()));
-        let first = load_or_generate(&dir, "session_key").expect("generate");
-        let second = load_or_generate(&dir, "session_key").expect("reload");
+        let first = load_or_generate(&dir, "session_key", 64).expect("generate");
+        let second = load_or_generate(&dir, "session_key", 64).expect("reload");
         assert_eq!(first.len(), 64);
         assert_eq!(first, second);
         fs::remove_dir_all(dir).ok();

@@ -1,5 +1,8 @@
 //! Adapters that several capabilities share: the database, local secrets,
-//! (later) storage and mail.
+//! encryption of personal data, mail, rate limits (later: storage).
 
+pub mod crypto;
 pub mod db;
 pub mod keys;
+pub mod mail;
+pub mod ratelimit;

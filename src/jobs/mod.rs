@@ -14,8 +14,8 @@ use std::time::Duration;
 pub use queue::{Claimed, EnqueueOptions, JobId, JobStatus, enqueue, status};
 pub use worker::{Worker, WorkerConfig};
 
-/// Periodic housekeeping: delete expired sessions.
-pub const DELETE_EXPIRED_SESSIONS: &str = "sessions.delete_expired";
+/// Periodic housekeeping: expired sessions, old rate-limit events.
+pub const HOUSEKEEPING: &str = "housekeeping";
 
 /// How often periodic jobs come back.
 pub const HOUSEKEEPING_EVERY: Duration = Duration::from_secs(3600);

@@ -100,7 +100,8 @@ pub async fn claim(
 
 pub async fn complete(conn: &mut PgConnection, id: JobId) -> sqlx::Result<()> {
     sqlx::query!(
-        "UPDATE jobs SET status = 'done', finished_at = now(), locked_by = NULL, locked_until = NULL, last_error = NULL WHERE id = $1",
+        // A finished job keeps no payload: some carry secrets (mailed links).
+        "UPDATE jobs SET status = 'done', finished_at = now(), payload = 'null'::jsonb, locked_by = NULL, locked_until = NULL, last_error = NULL WHERE id = $1",
         id.0
     )
     .execute(conn)

@@ -8,7 +8,7 @@ use tokio::sync::Notify;
 use tower_sessions::ExpiredDeletion;
 
 use super::{
-    DELETE_EXPIRED_SESSIONS, EnqueueOptions, HOUSEKEEPING_EVERY, JobId, JobStatus,
+    EnqueueOptions, HOUSEKEEPING, HOUSEKEEPING_EVERY, JobId, JobStatus,
     queue::{self, Claimed},
 };
 
@@ -60,12 +60,16 @@ impl Worker {
             handlers: HashMap::new(),
             periodic: HashMap::new(),
         };
-        let store = crate::app::session_store(&db);
-        worker.register(DELETE_EXPIRED_SESSIONS, move |_| {
-            let store = store.clone();
-            async move { Ok(store.delete_expired().await?) }
+        worker.register(HOUSEKEEPING, move |_| {
+            let db = db.clone();
+            async move {
+                crate::app::session_store(&db).delete_expired().await?;
+                let mut conn = db.acquire().await?;
+                crate::infra::ratelimit::prune(&mut conn).await?;
+                Ok(())
+            }
         });
-        worker.every(DELETE_EXPIRED_SESSIONS, HOUSEKEEPING_EVERY);
+        worker.every(HOUSEKEEPING, HOUSEKEEPING_EVERY);
         worker
     }
 

@@ -12,7 +12,10 @@ use axum::{
     response::{Html, IntoResponse, Response},
 };
 
+use tower_sessions::Session;
+
 use crate::{
+    accounts,
     app::AppState,
     error::ErrorPage,
     web::{htmx, page::PageCtx},
@@ -33,7 +36,8 @@ struct ErrorFragment<'a> {
 
 pub async fn render(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let (parts, body) = req.into_parts();
-    let ctx = PageCtx::from_parts(&parts, &state);
+    let session = parts.extensions.get::<Session>().cloned();
+    let mut ctx = PageCtx::from_parts(&parts, &state, None);
     let path_and_query = parts
         .uri
         .path_and_query()
@@ -52,6 +56,12 @@ pub async fn render(State(state): State<AppState>, req: Request, next: Next) -> 
     }
     let (mut parts, _) = response.into_parts();
     let ctx_htmx = ctx.htmx;
+    if !ctx_htmx && let Some(session) = session {
+        // The navigation shows who is signed in, on error pages too.
+        if let Ok(Some(user)) = accounts::current_user(&state.db, &session).await {
+            ctx.set_user(Some(&user));
+        }
+    }
     let html = if ctx_htmx {
         ErrorFragment { error: &page }.render()
     } else {

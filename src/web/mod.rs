@@ -2,10 +2,13 @@
 //! assets, security headers and late error rendering.
 
 pub mod assets;
+pub mod auth;
+pub mod client;
 pub mod cookies;
 pub mod csrf;
 pub mod error_pages;
 pub mod flash;
+pub mod form;
 pub mod htmx;
 pub mod page;
 pub mod security;

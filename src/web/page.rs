@@ -6,10 +6,12 @@ use std::sync::Arc;
 use axum::{extract::FromRequestParts, http::request::Parts};
 
 use crate::{
+    accounts::CurrentUser,
     app::AppState,
     error::AppError,
     web::{
         assets::Assets,
+        auth,
         csrf::CsrfToken,
         flash::{Flash, Flashes},
         htmx,
@@ -23,10 +25,27 @@ pub struct NavItem {
 }
 
 /// The main navigation; capabilities add their entry when they ship.
-pub const NAV: &[NavItem] = &[NavItem {
+const NAV: &[NavItem] = &[NavItem {
     href: "/",
     label: "홈",
 }];
+const ADMIN_NAV: &[NavItem] = &[
+    NavItem {
+        href: "/",
+        label: "홈",
+    },
+    NavItem {
+        href: "/admin/users",
+        label: "회원 관리",
+    },
+];
+
+/// What the layout shows of the signed-in person.
+pub struct UserBadge {
+    pub nickname: String,
+    pub role_label: &'static str,
+    pub verified: bool,
+}
 
 pub struct PageCtx {
     pub csrf_token: String,
@@ -36,13 +55,14 @@ pub struct PageCtx {
     /// Whether htmx asked (handlers answer with the fragment alone).
     pub htmx: bool,
     pub nav: &'static [NavItem],
+    pub user: Option<UserBadge>,
     assets: Arc<Assets>,
 }
 
 impl PageCtx {
     /// Builds the context from what the middleware left in the request.
-    pub fn from_parts(parts: &Parts, state: &AppState) -> Self {
-        Self {
+    pub fn from_parts(parts: &Parts, state: &AppState, user: Option<&CurrentUser>) -> Self {
+        let mut ctx = Self {
             csrf_token: parts
                 .extensions
                 .get::<CsrfToken>()
@@ -56,8 +76,25 @@ impl PageCtx {
             path: parts.uri.path().to_string(),
             htmx: htmx::is_htmx(&parts.headers),
             nav: NAV,
+            user: None,
             assets: state.assets.clone(),
-        }
+        };
+        ctx.set_user(user);
+        ctx
+    }
+
+    /// Shows `user` as signed in (navigation and user menu).
+    pub fn set_user(&mut self, user: Option<&CurrentUser>) {
+        self.nav = if user.is_some_and(CurrentUser::is_admin) {
+            ADMIN_NAV
+        } else {
+            NAV
+        };
+        self.user = user.map(|u| UserBadge {
+            nickname: u.nickname.clone(),
+            role_label: u.role.label(),
+            verified: u.verified,
+        });
     }
 
     /// Versioned URL of a file under `static/`.
@@ -81,6 +118,7 @@ impl FromRequestParts<AppState> for PageCtx {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        Ok(Self::from_parts(parts, state))
+        let user = auth::resolve(parts, state).await?;
+        Ok(Self::from_parts(parts, state, user.as_ref()))
     }
 }

@@ -30,7 +30,7 @@ fn create_admin(db: &PgPool, email: &str, password: &str) -> std::process::Outpu
 
 #[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
 async fn create_admin_creates_then_promotes_an_account(db: PgPool) {
-    let out = create_admin(&db, "Admin@Weaverse.kr", "a long admin password");
+    let out = create_admin(&db, "Admin@Weaverse.kr", "a long operator passphrase");
     assert!(
         out.status.success(),
         "{}",
@@ -72,7 +72,7 @@ async fn create_admin_creates_then_promotes_an_account(db: PgPool) {
 
 #[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
 async fn create_admin_refuses_a_bad_email_or_short_password(db: PgPool) {
-    let out = create_admin(&db, "not-an-email", "a long admin password");
+    let out = create_admin(&db, "not-an-email", "a long operator passphrase");
     assert!(!out.status.success());
     let out = create_admin(&db, "admin@weaverse.kr", "short");
     assert!(!out.status.success());

@@ -227,7 +227,7 @@ async fn housekeeping_deletes_expired_sessions_and_comes_back(db: PgPool) {
                 bool_or(status = 'pending' AND run_at > now() + interval '50 minutes') \
            FROM jobs WHERE kind = $1",
     )
-    .bind(jobs::DELETE_EXPIRED_SESSIONS)
+    .bind(jobs::HOUSEKEEPING)
     .fetch_one(&db)
     .await
     .unwrap();

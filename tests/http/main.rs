@@ -4,7 +4,9 @@
 
 mod support;
 
+mod accounts;
 mod catalog;
 mod cli;
+mod google;
 mod jobs;
 mod shell;

@@ -1,19 +1,26 @@
 //! `TestApp`: the real application on 127.0.0.1:0 and a cookie-keeping client.
 
-use std::path::PathBuf;
+pub mod oidc;
+pub mod smtp;
 
-use reqwest::{Client, StatusCode, header::HeaderMap, redirect::Policy};
+use std::{path::PathBuf, sync::Arc};
+
+use reqwest::{Client, StatusCode, cookie::Jar, header::HeaderMap, redirect::Policy};
 use scraper::{Html, Selector};
 use sqlx::PgPool;
 use weaverse::{
     app::{self, AppState},
     config::Config,
+    jobs::WorkerConfig,
 };
 
 pub struct TestApp {
     pub base: String,
     pub db: PgPool,
     pub client: Client,
+    pub jar: Arc<Jar>,
+    pub state: AppState,
+    pub var_dir: PathBuf,
 }
 
 /// One response, read whole.
@@ -56,6 +63,11 @@ impl Page {
 
 impl TestApp {
     pub async fn spawn(db: PgPool) -> Self {
+        Self::spawn_with(db, |_| {}).await
+    }
+
+    /// Spawns with settings changed by `tweak` (gateways, SMTP, Google ...).
+    pub async fn spawn_with(db: PgPool, tweak: impl FnOnce(&mut Config)) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
@@ -64,8 +76,10 @@ impl TestApp {
         let var_dir = std::env::temp_dir().join(format!("weaverse-test-{}", uuid::Uuid::new_v4()));
         let mut config = Config::for_tests("", root.join("static"), var_dir).expect("test config");
         config.public_url = format!("http://127.0.0.1:{port}").parse().expect("url");
+        tweak(&mut config);
+        let var_dir = config.var_dir.clone();
         let state = AppState::new(config, db.clone()).expect("state");
-        let router = app::router(state);
+        let router = app::router(state.clone());
         tokio::spawn(async move {
             axum::serve(
                 listener,
@@ -74,19 +88,56 @@ impl TestApp {
             .await
             .expect("serve");
         });
-        let client = Client::builder()
-            .cookie_store(true)
-            .redirect(Policy::none())
-            .build()
-            .expect("client");
+        let base = format!("http://127.0.0.1:{port}");
+        let jar = Arc::new(Jar::default());
+        let client = new_client(jar.clone());
         Self {
-            base: format!("http://127.0.0.1:{port}"),
+            base,
             db,
             client,
+            jar,
+            state,
+            var_dir,
         }
     }
 
+    /// Another browser on the same site (its own cookies).
+    pub fn another_browser(&self) -> Self {
+        let jar = Arc::new(Jar::default());
+        Self {
+            base: self.base.clone(),
+            db: self.db.clone(),
+            client: new_client(jar.clone()),
+            jar,
+            state: self.state.clone(),
+            var_dir: self.var_dir.clone(),
+        }
+    }
+
+    /// The value of cookie `name` in this browser's jar.
+    pub fn cookie(&self, name: &str) -> Option<String> {
+        use reqwest::cookie::CookieStore;
+        let header = self.jar.cookies(&self.base.parse().unwrap())?;
+        header
+            .to_str()
+            .ok()?
+            .split("; ")
+            .filter_map(|pair| pair.split_once('='))
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.to_string())
+    }
+
+    pub fn set_cookie(&self, name: &str, value: &str) {
+        self.jar.add_cookie_str(
+            &format!("{name}={value}; Path=/"),
+            &self.base.parse().unwrap(),
+        );
+    }
+
     pub fn url(&self, path: &str) -> String {
+        if path.starts_with("http") {
+            return path.to_string();
+        }
         format!("{}{path}", self.base)
     }
 
@@ -154,3 +205,128 @@ impl TestApp {
         tx.commit().await.expect("commit");
     }
 }
+
+fn new_client(jar: Arc<Jar>) -> Client {
+    Client::builder()
+        .cookie_provider(jar)
+        .redirect(Policy::none())
+        .user_agent("Mozilla/5.0 (X11; Linux x86_64) WeaverseTest Chrome/156.0")
+        .build()
+        .expect("client")
+}
+
+/// A mail as the recipient sees it.
+#[derive(Debug, Clone)]
+pub struct SentMail {
+    pub to: String,
+    pub subject: String,
+    pub body: String,
+}
+
+impl SentMail {
+    pub fn parse(raw: &[u8]) -> Self {
+        let parsed = mailparse::parse_mail(raw).expect("mail");
+        use mailparse::MailHeaderMap;
+        Self {
+            to: parsed.headers.get_first_value("To").unwrap_or_default(),
+            subject: parsed
+                .headers
+                .get_first_value("Subject")
+                .unwrap_or_default(),
+            body: parsed.get_body().unwrap_or_default(),
+        }
+    }
+
+    /// The first link in the body that contains `path`.
+    pub fn link(&self, path: &str) -> String {
+        self.body
+            .split_whitespace()
+            .find(|w| w.starts_with("http") && w.contains(path))
+            .unwrap_or_else(|| panic!("no {path} link in {}", self.body))
+            .to_string()
+    }
+}
+
+impl TestApp {
+    /// Runs the job queue until it is empty (sends queued mail).
+    pub async fn run_jobs(&self) {
+        let worker = app::worker(&self.state, WorkerConfig::default()).expect("worker");
+        while worker.run_once().await.expect("job").is_some() {}
+    }
+
+    /// Mail delivered to files in `var/mail`, oldest first.
+    pub async fn mails(&self) -> Vec<SentMail> {
+        self.run_jobs().await;
+        let dir = self.var_dir.join("mail");
+        let mut files: Vec<_> = std::fs::read_dir(&dir)
+            .map(|d| d.filter_map(Result::ok).map(|e| e.path()).collect())
+            .unwrap_or_default();
+        files.sort_by_key(|p| std::fs::metadata(p).and_then(|m| m.modified()).ok());
+        files
+            .iter()
+            .map(|p| SentMail::parse(&std::fs::read(p).unwrap()))
+            .collect()
+    }
+
+    /// The newest mail to `to`.
+    pub async fn last_mail_to(&self, to: &str) -> SentMail {
+        self.mails()
+            .await
+            .into_iter()
+            .rev()
+            .find(|m| m.to.contains(to))
+            .unwrap_or_else(|| panic!("no mail to {to}"))
+    }
+
+    pub async fn signup(&self, email: &str, nickname: &str, password: &str) -> Page {
+        self.post_form(
+            "/signup",
+            &[
+                ("email", email),
+                ("nickname", nickname),
+                ("password", password),
+            ],
+        )
+        .await
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> Page {
+        self.post_form("/login", &[("email", email), ("password", password)])
+            .await
+    }
+
+    pub async fn logout(&self) -> Page {
+        self.post_form("/logout", &[]).await
+    }
+
+    /// Signs up a learner and returns with them signed in.
+    pub async fn signed_up(&self, email: &str) -> &Self {
+        let page = self.signup(email, "테스트학습자", PASSWORD).await;
+        assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+        self
+    }
+
+    /// Creates an account with `role` straight in the database, then signs in.
+    pub async fn login_as(&self, email: &str, role: weaverse::accounts::Role) {
+        let mut conn = self.db.acquire().await.unwrap();
+        weaverse::accounts::create_or_promote_admin(&mut conn, email, PASSWORD)
+            .await
+            .unwrap();
+        sqlx::query("UPDATE users SET role = $2 WHERE email = $1")
+            .bind(email)
+            .bind(role.as_str())
+            .execute(&mut *conn)
+            .await
+            .unwrap();
+        let page = self.login(email, PASSWORD).await;
+        assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    }
+
+    pub async fn login_as_admin(&self) {
+        self.login_as("admin@weaverse.kr", weaverse::accounts::Role::Admin)
+            .await;
+    }
+}
+
+/// A password every test account uses.
+pub const PASSWORD: &str = "푸른 바다 위 고래 2026";

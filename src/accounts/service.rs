@@ -1,0 +1,590 @@
+//! Account rules. Functions take the caller's connection or transaction.
+
+use askama::Template;
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+use sqlx::PgConnection;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::{
+    accounts::{
+        model::{Email, Nickname, PhoneNumber, Role, check_password},
+        password::{hash_password, verify_password},
+        repo::{self, NewUser},
+    },
+    config::Config,
+    error::{AppError, AppResult, FieldErrors},
+    ids::UserId,
+    infra::{
+        crypto::DataKeys,
+        mail::{self, Mail},
+        ratelimit::Limit,
+    },
+    web::client::ClientInfo,
+};
+
+pub const LOGIN_FAILURES_PER_ACCOUNT: Limit = Limit::new("login_fail_email", 5, 15 * 60);
+pub const LOGIN_FAILURES_PER_IP: Limit = Limit::new("login_fail_ip", 20, 15 * 60);
+pub const SIGNUPS_PER_IP: Limit = Limit::new("signup_ip", 5, 60 * 60);
+pub const VERIFY_MAILS_PER_ACCOUNT: Limit = Limit::new("verify_mail", 3, 60 * 60);
+pub const RESET_MAILS_PER_ACCOUNT: Limit = Limit::new("reset_mail_email", 3, 60 * 60);
+pub const RESET_MAILS_PER_IP: Limit = Limit::new("reset_mail_ip", 10, 60 * 60);
+
+const VERIFY_TTL_SECS: f64 = 24.0 * 3600.0;
+const RESET_TTL_SECS: f64 = 3600.0;
+const BAD_LOGIN: &str = "이메일 또는 비밀번호가 올바르지 않습니다.";
+
+fn field(name: &'static str, message: impl Into<String>) -> AppError {
+    AppError::field(name, message)
+}
+
+fn unique_violation(err: &sqlx::Error) -> bool {
+    err.as_database_error()
+        .is_some_and(|e| e.kind() == sqlx::error::ErrorKind::UniqueViolation)
+}
+
+/// Refuses with 429 when `limit` is reached for `key`.
+async fn enforce(conn: &mut PgConnection, limit: Limit, key: &str) -> AppResult<()> {
+    match limit.check(conn, key).await? {
+        Some(retry_after_secs) => Err(AppError::TooManyRequests { retry_after_secs }),
+        None => Ok(()),
+    }
+}
+
+/// A random single-use token and the hash we store of it.
+fn new_token() -> (String, Vec<u8>) {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    let token = URL_SAFE_NO_PAD.encode(bytes);
+    let hash = token_hash(&token);
+    (token, hash)
+}
+
+fn token_hash(token: &str) -> Vec<u8> {
+    Sha256::digest(token.as_bytes()).to_vec()
+}
+
+fn link(config: &Config, path: &str) -> String {
+    format!(
+        "{}{}",
+        config.public_url.as_str().trim_end_matches('/'),
+        path
+    )
+}
+
+fn phone_aad(user: UserId) -> String {
+    format!("users.phone_enc:{user}")
+}
+
+#[derive(Template)]
+#[template(path = "mail/verify_email.txt")]
+struct VerifyMail<'a> {
+    nickname: &'a str,
+    link: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "mail/password_reset.txt")]
+struct ResetMail<'a> {
+    nickname: &'a str,
+    link: &'a str,
+}
+
+pub struct SignUp<'a> {
+    pub email: &'a str,
+    pub password: &'a str,
+    pub nickname: &'a str,
+}
+
+/// Creates a learner account and queues the verification mail.
+pub async fn sign_up(
+    conn: &mut PgConnection,
+    config: &Config,
+    client: &ClientInfo,
+    input: SignUp<'_>,
+) -> AppResult<UserId> {
+    let mut errors = FieldErrors::new();
+    let email = Email::parse(input.email)
+        .map_err(|m| errors.entry("email").or_default().push(m.into()))
+        .ok();
+    let nickname = Nickname::parse(input.nickname)
+        .map_err(|m| errors.entry("nickname").or_default().push(m.into()))
+        .ok();
+    if let Err(message) = check_password(input.password, email.as_ref()) {
+        errors.entry("password").or_default().push(message.into());
+    }
+    let (Some(email), Some(nickname), true) = (email, nickname, errors.is_empty()) else {
+        return Err(AppError::Validation(errors));
+    };
+    enforce(conn, SIGNUPS_PER_IP, &client.ip).await?;
+    let hash = hash_password(input.password.to_owned()).await?;
+    let user = repo::insert_user(
+        conn,
+        NewUser {
+            email: email.as_str(),
+            password_hash: Some(&hash),
+            nickname: nickname.as_str(),
+            role: Role::Student,
+            verified: false,
+            google_sub: None,
+        },
+    )
+    .await
+    .map_err(|e| {
+        if unique_violation(&e) {
+            field(
+                "email",
+                "이미 가입된 이메일입니다. 로그인하거나 비밀번호를 재설정해 주세요.",
+            )
+        } else {
+            e.into()
+        }
+    })?;
+    SIGNUPS_PER_IP.record(conn, &client.ip).await?;
+    queue_verification_mail(conn, config, user, email.as_str(), nickname.as_str()).await?;
+    Ok(user)
+}
+
+async fn queue_verification_mail(
+    conn: &mut PgConnection,
+    config: &Config,
+    user: UserId,
+    email: &str,
+    nickname: &str,
+) -> AppResult<()> {
+    let (token, hash) = new_token();
+    repo::insert_token(conn, &hash, user, "verify_email", VERIFY_TTL_SECS).await?;
+    let link = link(config, &format!("/verify-email/{token}"));
+    let text = VerifyMail {
+        nickname,
+        link: &link,
+    }
+    .render()?;
+    mail::enqueue(
+        conn,
+        &Mail {
+            to: email.to_string(),
+            subject: "[Weaverse] 이메일 주소를 인증해 주세요".into(),
+            text,
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+/// Sends the verification mail again (limited per account).
+pub async fn resend_verification(
+    conn: &mut PgConnection,
+    config: &Config,
+    user: UserId,
+) -> AppResult<()> {
+    let Some(row) = repo::user_by_id(conn, user).await? else {
+        return Err(AppError::NotFound);
+    };
+    if row.email_verified_at.is_some() {
+        return Err(AppError::Conflict("이미 인증된 이메일입니다.".into()));
+    }
+    enforce(conn, VERIFY_MAILS_PER_ACCOUNT, &user.to_string()).await?;
+    VERIFY_MAILS_PER_ACCOUNT
+        .record(conn, &user.to_string())
+        .await?;
+    queue_verification_mail(conn, config, user, &row.email, &row.nickname).await
+}
+
+/// Uses a verification token. `None` when it is unknown, used or expired.
+pub async fn verify_email(conn: &mut PgConnection, token: &str) -> AppResult<Option<UserId>> {
+    let Some(user) = repo::take_token(conn, &token_hash(token), "verify_email").await? else {
+        return Ok(None);
+    };
+    repo::mark_verified(conn, user).await?;
+    Ok(Some(user))
+}
+
+/// Checks an email and password. Wrong email and wrong password give the same
+/// message and cost the same time; failures count toward the limits. Run on
+/// a connection without a transaction, so failures are recorded.
+pub async fn authenticate(
+    conn: &mut PgConnection,
+    client: &ClientInfo,
+    email_raw: &str,
+    password: &str,
+) -> AppResult<UserId> {
+    let email_key = email_raw.trim().to_lowercase();
+    enforce(conn, LOGIN_FAILURES_PER_ACCOUNT, &email_key).await?;
+    enforce(conn, LOGIN_FAILURES_PER_IP, &client.ip).await?;
+    let user = match Email::parse(email_raw) {
+        Ok(email) => repo::live_user_by_email(conn, &email).await?,
+        Err(_) => None,
+    };
+    let hash = user.as_ref().and_then(|u| u.password_hash.clone());
+    let ok = verify_password(password.to_owned(), hash).await?;
+    match user {
+        Some(user) if ok => Ok(user.id),
+        _ => {
+            LOGIN_FAILURES_PER_ACCOUNT.record(conn, &email_key).await?;
+            LOGIN_FAILURES_PER_IP.record(conn, &client.ip).await?;
+            Err(field("_form", BAD_LOGIN))
+        }
+    }
+}
+
+/// Mails a reset link when the address belongs to a live account. Says the
+/// same either way, so the form does not reveal who is registered.
+pub async fn request_password_reset(
+    conn: &mut PgConnection,
+    config: &Config,
+    client: &ClientInfo,
+    email_raw: &str,
+) -> AppResult<()> {
+    let email = Email::parse(email_raw).map_err(|m| field("email", m))?;
+    enforce(conn, RESET_MAILS_PER_IP, &client.ip).await?;
+    enforce(conn, RESET_MAILS_PER_ACCOUNT, email.as_str()).await?;
+    RESET_MAILS_PER_IP.record(conn, &client.ip).await?;
+    RESET_MAILS_PER_ACCOUNT.record(conn, email.as_str()).await?;
+    let Some(user) = repo::live_user_by_email(conn, &email).await? else {
+        return Ok(());
+    };
+    let (token, hash) = new_token();
+    repo::insert_token(conn, &hash, user.id, "password_reset", RESET_TTL_SECS).await?;
+    let link = link(config, &format!("/password-reset/{token}"));
+    let text = ResetMail {
+        nickname: &user.nickname,
+        link: &link,
+    }
+    .render()?;
+    mail::enqueue(
+        conn,
+        &Mail {
+            to: user.email.clone(),
+            subject: "[Weaverse] 비밀번호 재설정 안내".into(),
+            text,
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+/// Whether a reset token can still be used (to show the form or not).
+pub async fn reset_token_is_valid(conn: &mut PgConnection, token: &str) -> AppResult<bool> {
+    Ok(repo::peek_token(conn, &token_hash(token), "password_reset")
+        .await?
+        .is_some())
+}
+
+/// Sets a new password with a reset token, once; ends every session.
+pub async fn reset_password(
+    conn: &mut PgConnection,
+    token: &str,
+    new_password: &str,
+) -> AppResult<UserId> {
+    let Some(user) = repo::peek_token(conn, &token_hash(token), "password_reset").await? else {
+        return Err(AppError::Conflict(
+            "재설정 링크가 만료되었거나 이미 사용되었습니다. 다시 요청해 주세요.".into(),
+        ));
+    };
+    let row = repo::user_by_id(conn, user)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let email = Email::parse(&row.email).ok();
+    check_password(new_password, email.as_ref()).map_err(|m| field("password", m))?;
+    // Taking the token is the race guard: of two concurrent resets one wins.
+    if repo::take_token(conn, &token_hash(token), "password_reset")
+        .await?
+        .is_none()
+    {
+        return Err(AppError::Conflict(
+            "재설정 링크가 이미 사용되었습니다.".into(),
+        ));
+    }
+    let hash = hash_password(new_password.to_owned()).await?;
+    repo::set_password(conn, user, &hash).await?;
+    repo::delete_auth_sessions_except(conn, user, None).await?;
+    Ok(user)
+}
+
+/// What the profile page shows.
+pub struct Profile {
+    pub email: String,
+    pub nickname: String,
+    pub introduction: String,
+    pub phone_number: String,
+    pub verified: bool,
+    pub has_password: bool,
+    pub google_linked: bool,
+    pub created_at: OffsetDateTime,
+}
+
+pub async fn profile(conn: &mut PgConnection, keys: &DataKeys, user: UserId) -> AppResult<Profile> {
+    let row = repo::user_by_id(conn, user)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let phone_number = match &row.phone_enc {
+        Some(blob) => keys.decrypt_str(blob, &phone_aad(user))?,
+        None => String::new(),
+    };
+    Ok(Profile {
+        email: row.email,
+        nickname: row.nickname,
+        introduction: row.introduction,
+        phone_number,
+        verified: row.email_verified_at.is_some(),
+        has_password: row.password_hash.is_some(),
+        google_linked: row.google_sub.is_some(),
+        created_at: row.created_at,
+    })
+}
+
+pub struct ProfileUpdate<'a> {
+    pub nickname: &'a str,
+    pub introduction: &'a str,
+    pub phone_number: &'a str,
+}
+
+pub async fn update_profile(
+    conn: &mut PgConnection,
+    keys: &DataKeys,
+    user: UserId,
+    input: ProfileUpdate<'_>,
+) -> AppResult<()> {
+    let mut errors = FieldErrors::new();
+    let nickname = Nickname::parse(input.nickname)
+        .map_err(|m| errors.entry("nickname").or_default().push(m.into()))
+        .ok();
+    let introduction = input.introduction.trim();
+    if introduction.chars().count() > 500 {
+        errors
+            .entry("introduction")
+            .or_default()
+            .push("자기소개는 500자 이하로 입력해 주세요.".into());
+    }
+    let phone = match input.phone_number.trim() {
+        "" => None,
+        raw => PhoneNumber::parse(raw)
+            .map_err(|m| errors.entry("phone_number").or_default().push(m.into()))
+            .ok(),
+    };
+    let Some(nickname) = nickname.filter(|_| errors.is_empty()) else {
+        return Err(AppError::Validation(errors));
+    };
+    let phone_enc = phone
+        .map(|p| keys.encrypt_str(p.as_str(), &phone_aad(user)))
+        .transpose()?;
+    repo::update_profile(
+        conn,
+        user,
+        nickname.as_str(),
+        introduction,
+        phone_enc.as_deref(),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Changes the password after checking the current one; ends the other sessions.
+pub async fn change_password(
+    conn: &mut PgConnection,
+    user: UserId,
+    keep_session: Uuid,
+    current: &str,
+    new: &str,
+) -> AppResult<()> {
+    let row = repo::user_by_id(conn, user)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let has_password = row.password_hash.is_some();
+    if has_password && !verify_password(current.to_owned(), row.password_hash.clone()).await? {
+        return Err(field(
+            "current_password",
+            "현재 비밀번호가 올바르지 않습니다.",
+        ));
+    }
+    let email = Email::parse(&row.email).ok();
+    check_password(new, email.as_ref()).map_err(|m| field("new_password", m))?;
+    let hash = hash_password(new.to_owned()).await?;
+    repo::set_password(conn, user, &hash).await?;
+    repo::delete_auth_sessions_except(conn, user, Some(keep_session)).await?;
+    Ok(())
+}
+
+pub struct SessionInfo {
+    pub id: Uuid,
+    pub device: String,
+    pub ip: String,
+    pub method: &'static str,
+    pub last_seen_at: OffsetDateTime,
+    pub created_at: OffsetDateTime,
+    pub current: bool,
+}
+
+/// A short description of a browser from its User-Agent.
+fn device_label(user_agent: &str) -> String {
+    let ua = user_agent.to_lowercase();
+    let browser = if ua.contains("edg/") {
+        "Edge"
+    } else if ua.contains("samsungbrowser") {
+        "삼성 인터넷"
+    } else if ua.contains("whale") {
+        "Whale"
+    } else if ua.contains("chrome") || ua.contains("chromium") {
+        "Chrome"
+    } else if ua.contains("firefox") {
+        "Firefox"
+    } else if ua.contains("safari") {
+        "Safari"
+    } else if ua.is_empty() {
+        "알 수 없는 브라우저"
+    } else {
+        "기타 브라우저"
+    };
+    let os = if ua.contains("android") {
+        "Android"
+    } else if ua.contains("iphone") || ua.contains("ipad") {
+        "iOS"
+    } else if ua.contains("windows") {
+        "Windows"
+    } else if ua.contains("mac os") {
+        "macOS"
+    } else if ua.contains("linux") {
+        "Linux"
+    } else {
+        ""
+    };
+    if os.is_empty() {
+        browser.to_string()
+    } else {
+        format!("{browser} · {os}")
+    }
+}
+
+pub async fn sessions(
+    conn: &mut PgConnection,
+    user: UserId,
+    current: Uuid,
+) -> AppResult<Vec<SessionInfo>> {
+    Ok(repo::auth_sessions_of(conn, user)
+        .await?
+        .into_iter()
+        .map(|s| SessionInfo {
+            current: s.id == current,
+            id: s.id,
+            device: device_label(&s.user_agent),
+            ip: s.ip,
+            method: if s.method == "google" {
+                "Google"
+            } else {
+                "비밀번호"
+            },
+            last_seen_at: s.last_seen_at,
+            created_at: s.created_at,
+        })
+        .collect())
+}
+
+/// Ends one of the user's own sessions.
+pub async fn end_session(conn: &mut PgConnection, user: UserId, session: Uuid) -> AppResult<()> {
+    if repo::delete_auth_session(conn, user, session).await? {
+        Ok(())
+    } else {
+        Err(AppError::NotFound)
+    }
+}
+
+pub async fn end_other_sessions(
+    conn: &mut PgConnection,
+    user: UserId,
+    keep: Uuid,
+) -> AppResult<u64> {
+    Ok(repo::delete_auth_sessions_except(conn, user, Some(keep)).await?)
+}
+
+/// Self-deletion after re-entering the password (or, for an account that
+/// only signs in with Google, the email address).
+pub async fn delete_account(
+    conn: &mut PgConnection,
+    user: UserId,
+    confirmation: &str,
+) -> AppResult<()> {
+    let row = repo::user_by_id(conn, user)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let confirmed = match &row.password_hash {
+        Some(_) => verify_password(confirmation.to_owned(), row.password_hash.clone()).await?,
+        None => confirmation.trim().eq_ignore_ascii_case(&row.email),
+    };
+    if !confirmed {
+        return Err(field(
+            "confirmation",
+            if row.password_hash.is_some() {
+                "비밀번호가 올바르지 않습니다."
+            } else {
+                "이메일 주소가 일치하지 않습니다."
+            },
+        ));
+    }
+    repo::delete_auth_sessions_except(conn, user, None).await?;
+    repo::scrub_user(conn, user).await?;
+    repo::audit(
+        conn,
+        Some(user),
+        "account.self_delete",
+        "user",
+        &user.to_string(),
+        serde_json::json!({}),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Re-encrypts every stored phone number with the newest key. Returns how
+/// many rows changed.
+pub async fn rotate_keys(conn: &mut PgConnection, keys: &DataKeys) -> anyhow::Result<u64> {
+    let mut changed = 0;
+    for (user, blob) in repo::users_with_phone(conn).await? {
+        if !keys.is_stale(&blob) {
+            continue;
+        }
+        let aad = phone_aad(user);
+        let plain = keys.decrypt(&blob, &aad)?;
+        let fresh = keys.encrypt(&plain, &aad)?;
+        repo::set_phone_enc(conn, user, &fresh).await?;
+        changed += 1;
+    }
+    Ok(changed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn devices_are_named_for_people() {
+        assert_eq!(
+            device_label(
+                "Mozilla/5.0 (Linux; Android 14) AppleWebKit/537.36 Chrome/126.0 Mobile Safari/537.36"
+            ),
+            "Chrome · Android"
+        );
+        assert_eq!(
+            device_label(
+                "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) Version/17.0 Mobile Safari/604.1"
+            ),
+            "Safari · iOS"
+        );
+        assert_eq!(device_label(""), "알 수 없는 브라우저");
+    }
+
+    #[test]
+    fn tokens_are_random_and_stored_hashed() {
+        let (a, hash_a) = new_token();
+        let (b, _) = new_token();
+        assert_ne!(a, b);
+        assert_eq!(hash_a, token_hash(&a));
+        assert!(
+            !hash_a
+                .windows(a.len().min(8))
+                .any(|w| w == &a.as_bytes()[..8])
+        );
+    }
+}

@@ -1,0 +1,108 @@
+//! Signed-in sessions. The cookie session (tower-sessions, PostgreSQL) holds
+//! an [`AuthMarker`]; the `auth_sessions` row it names is what makes it valid.
+//! Ending a session deletes that row, so a stolen or old cookie stops working
+//! on its next request.
+
+use serde::{Deserialize, Serialize};
+use sqlx::PgPool;
+use tower_sessions::Session;
+use uuid::Uuid;
+
+use crate::{
+    accounts::{model::Role, repo},
+    error::{AppError, AppResult},
+    ids::UserId,
+    web::client::ClientInfo,
+};
+
+const KEY: &str = "auth";
+
+#[derive(Clone, Copy, Debug, Serialize, Deserialize)]
+struct AuthMarker {
+    sid: Uuid,
+    uid: UserId,
+}
+
+/// The signed-in person of a request.
+#[derive(Clone, Debug)]
+pub struct CurrentUser {
+    pub id: UserId,
+    pub email: String,
+    pub nickname: String,
+    pub role: Role,
+    pub verified: bool,
+    /// The `auth_sessions` row of this browser.
+    pub auth_session: Uuid,
+}
+
+impl CurrentUser {
+    pub fn is_admin(&self) -> bool {
+        self.role == Role::Admin
+    }
+}
+
+fn session_error(err: tower_sessions::session::Error) -> AppError {
+    AppError::Internal(anyhow::anyhow!("session store: {err}"))
+}
+
+/// The person behind this session, if it is signed in and still valid.
+pub async fn current_user(db: &PgPool, session: &Session) -> AppResult<Option<CurrentUser>> {
+    let Some(marker) = session
+        .get::<AuthMarker>(KEY)
+        .await
+        .map_err(session_error)?
+    else {
+        return Ok(None);
+    };
+    let mut conn = db.acquire().await?;
+    let Some(row) = repo::session_user(&mut conn, marker.sid, marker.uid).await? else {
+        // Ended elsewhere, or the account is gone: forget the cookie session.
+        session.flush().await.map_err(session_error)?;
+        return Ok(None);
+    };
+    if row.stale {
+        repo::touch_auth_session(&mut conn, marker.sid).await?;
+    }
+    Ok(Some(CurrentUser {
+        id: row.id,
+        email: row.email,
+        nickname: row.nickname,
+        role: Role::parse(&row.role).unwrap_or(Role::Student),
+        verified: row.verified,
+        auth_session: marker.sid,
+    }))
+}
+
+/// Signs `user` in on this browser: a new session id (no fixation) and a new
+/// `auth_sessions` row.
+pub async fn sign_in(
+    db: &PgPool,
+    session: &Session,
+    user: UserId,
+    method: &str,
+    client: &ClientInfo,
+) -> AppResult<()> {
+    let mut conn = db.acquire().await?;
+    let sid =
+        repo::insert_auth_session(&mut conn, user, method, &client.ip, &client.user_agent).await?;
+    session.cycle_id().await.map_err(session_error)?;
+    session
+        .insert(KEY, AuthMarker { sid, uid: user })
+        .await
+        .map_err(session_error)?;
+    Ok(())
+}
+
+/// Ends this browser's session, here and in the store.
+pub async fn sign_out(db: &PgPool, session: &Session) -> AppResult<()> {
+    if let Some(marker) = session
+        .get::<AuthMarker>(KEY)
+        .await
+        .map_err(session_error)?
+    {
+        let mut conn = db.acquire().await?;
+        repo::delete_auth_session(&mut conn, marker.uid, marker.sid).await?;
+    }
+    session.flush().await.map_err(session_error)?;
+    Ok(())
+}

@@ -1,0 +1,164 @@
+use askama::Template;
+
+use crate::{
+    accounts::{
+        admin::UserPage,
+        model::Role,
+        repo::{AuditRow, UserRow},
+        service::{Profile, SessionInfo},
+    },
+    web::{PageCtx, form::FormErrors},
+};
+
+/// Korean date and time in Asia/Seoul (UTC+9, no daylight saving).
+pub fn seoul(t: &time::OffsetDateTime) -> String {
+    let kst = t.to_offset(time::UtcOffset::from_hms(9, 0, 0).unwrap_or(time::UtcOffset::UTC));
+    format!(
+        "{}년 {}월 {}일 {:02}:{:02}",
+        kst.year(),
+        u8::from(kst.month()),
+        kst.day(),
+        kst.hour(),
+        kst.minute()
+    )
+}
+
+#[derive(Default)]
+pub struct SignupValues {
+    pub email: String,
+    pub nickname: String,
+}
+
+#[derive(Template)]
+#[template(path = "accounts/signup.html")]
+pub struct SignupPage {
+    pub ctx: PageCtx,
+    pub values: SignupValues,
+    pub errors: FormErrors,
+}
+
+#[derive(Template)]
+#[template(path = "accounts/login.html")]
+pub struct LoginPage {
+    pub ctx: PageCtx,
+    pub email: String,
+    pub next: String,
+    pub errors: FormErrors,
+    pub google_enabled: bool,
+}
+
+/// A short page that says one thing (link used, mail sent, ...).
+#[derive(Template)]
+#[template(path = "accounts/message.html")]
+pub struct MessagePage {
+    pub ctx: PageCtx,
+    pub title: String,
+    pub message: String,
+    pub link_href: String,
+    pub link_label: String,
+}
+
+#[derive(Template)]
+#[template(path = "accounts/password_reset_request.html")]
+pub struct ResetRequestPage {
+    pub ctx: PageCtx,
+    pub email: String,
+    pub errors: FormErrors,
+}
+
+#[derive(Template)]
+#[template(path = "accounts/password_reset_form.html")]
+pub struct ResetFormPage {
+    pub ctx: PageCtx,
+    pub token: String,
+    pub errors: FormErrors,
+}
+
+#[derive(Template)]
+#[template(path = "accounts/profile.html")]
+pub struct ProfilePage {
+    pub ctx: PageCtx,
+    pub profile: Profile,
+    pub sessions: Vec<SessionInfo>,
+    pub errors: FormErrors,
+}
+
+impl ProfilePage {
+    pub fn when(&self, t: &time::OffsetDateTime) -> String {
+        seoul(t)
+    }
+}
+
+#[derive(Template)]
+#[template(path = "admin/users.html")]
+pub struct AdminUsersPage {
+    pub ctx: PageCtx,
+    pub list: AdminUserList,
+    pub new_user: NewStaffValues,
+    pub errors: FormErrors,
+}
+
+#[derive(Default)]
+pub struct NewStaffValues {
+    pub email: String,
+    pub nickname: String,
+    pub role: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin/_user_list.html")]
+pub struct AdminUserList {
+    pub page: UserPage,
+    pub q: String,
+    pub role: String,
+    pub include_deleted: bool,
+}
+
+impl AdminUserList {
+    pub fn roles(&self) -> &'static [Role] {
+        &Role::ALL
+    }
+
+    pub fn role_label(&self, code: &str) -> &'static str {
+        Role::parse(code).map_or("", |r| r.label())
+    }
+
+    pub fn when(&self, t: &time::OffsetDateTime) -> String {
+        seoul(t)
+    }
+
+    /// The list URL for another page, keeping the filters.
+    pub fn page_href(&self, page: &i64) -> String {
+        let mut query = url::form_urlencoded::Serializer::new(String::new());
+        if !self.q.is_empty() {
+            query.append_pair("q", &self.q);
+        }
+        if !self.role.is_empty() {
+            query.append_pair("role", &self.role);
+        }
+        if self.include_deleted {
+            query.append_pair("include_deleted", "on");
+        }
+        query.append_pair("page", &page.to_string());
+        format!("/admin/users?{}", query.finish())
+    }
+}
+
+#[derive(Template)]
+#[template(path = "admin/user.html")]
+pub struct AdminUserPage {
+    pub ctx: PageCtx,
+    pub user: UserRow,
+    pub audit: Vec<AuditRow>,
+    pub errors: FormErrors,
+}
+
+impl AdminUserPage {
+    pub fn roles(&self) -> &'static [Role] {
+        &Role::ALL
+    }
+
+    pub fn when(&self, t: &time::OffsetDateTime) -> String {
+        seoul(t)
+    }
+}

@@ -1,0 +1,824 @@
+//! Accounts: sign-up, verification, login/logout, sessions, throttling,
+//! profile, encrypted phone numbers, password reset, deletion, roles.
+
+use reqwest::StatusCode;
+use sqlx::PgPool;
+use weaverse::accounts::Role;
+
+use crate::support::{PASSWORD, SentMail, TestApp, smtp::SmtpServer};
+
+async fn count(db: &PgPool, sql: &str) -> i64 {
+    sqlx::query_scalar(sql).fetch_one(db).await.unwrap()
+}
+
+#[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
+async fn signup_signs_in_and_mails_a_link_that_verifies_the_email(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    let page = app.signup("Minsu@Example.com", "김민수", PASSWORD).await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
+    assert_eq!(page.header("location"), "/");
+
+    let home = app.get("/").await;
+    assert_eq!(
+        home.attr("[data-user-nickname]", "data-user-nickname")
+            .as_deref(),
+        Some("김민수")
+    );
+    assert!(home.body.contains("가입을 환영합니다"), "flash shown once");
+    assert!(
+        !app.get("/").await.body.contains("가입을 환영합니다"),
+        "and only once"
+    );
+
+    let (role, verified, hash): (String, bool, String) =
+        sqlx::query_as("SELECT role, email_verified_at IS NOT NULL, password_hash FROM users WHERE email = 'minsu@example.com'")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert_eq!((role.as_str(), verified), ("student", false));
+    assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
+    let profile = app.get("/me").await;
+    assert_eq!(
+        profile
+            .attr("[data-email-verified]", "data-email-verified")
+            .as_deref(),
+        Some("false")
+    );
+
+    let mail = app.last_mail_to("minsu@example.com").await;
+    assert!(
+        mail.subject.contains("이메일 주소를 인증"),
+        "{}",
+        mail.subject
+    );
+    let link = mail.link("/verify-email/");
+    let page = app.get(&link).await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
+    assert_eq!(page.header("location"), "/me");
+    let profile = app.get("/me").await;
+    assert_eq!(
+        profile
+            .attr("[data-email-verified]", "data-email-verified")
+            .as_deref(),
+        Some("true")
+    );
+
+    // The link works once.
+    let again = app.get(&link).await;
+    assert_eq!(again.status, StatusCode::BAD_REQUEST);
+    assert!(again.body.contains("인증 링크를 사용할 수 없습니다"));
+    // A finished mail job keeps no copy of the link.
+    assert_eq!(
+        count(
+            &app.db,
+            "SELECT count(*) FROM jobs WHERE payload::text LIKE '%verify-email%'"
+        )
+        .await,
+        0
+    );
+}
+
+#[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
+async fn signup_shows_a_korean_message_beside_each_bad_field(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    let page = app.signup("not-an-email", "김", "short").await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        page.text(r#"[data-error-for="email"]"#).as_deref(),
+        Some("이메일 주소 형식이 올바르지 않습니다.")
+    );
+    assert_eq!(
+        page.text(r#"[data-error-for="nickname"]"#).as_deref(),
+        Some("닉네임은 2자 이상 20자 이하로 입력해 주세요.")
+    );
+    assert_eq!(
+        page.text(r#"[data-error-for="password"]"#).as_deref(),
+        Some("비밀번호는 10자 이상이어야 합니다.")
+    );
+    // What was typed stays, except the password.
+    assert_eq!(
+        page.attr("#f-email", "value").as_deref(),
+        Some("not-an-email")
+    );
+    assert_eq!(page.attr("#f-password", "value").as_deref(), Some(""));
+
+    let page = app.signup("kim@example.com", "김코딩", "qwerty1234").await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        page.text(r#"[data-error-for="password"]"#)
+            .unwrap()
+            .contains("흔한 비밀번호")
+    );
+    assert_eq!(count(&app.db, "SELECT count(*) FROM users").await, 0);
+}
+
+#[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
+async fn a_taken_email_is_refused_with_a_message_not_a_500(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    app.signed_up("taken@example.com").await;
+    let other = app.another_browser();
+    let page = other
+        .signup("TAKEN@example.com", "다른사람", PASSWORD)
+        .await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        page.text(r#"[data-error-for="email"]"#)
+            .unwrap()
+            .contains("이미 가입된 이메일")
+    );
+    assert_eq!(count(&app.db, "SELECT count(*) FROM users").await, 1);
+}
+
+#[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
+async fn login_issues_a_new_session_id_and_logout_ends_it_on_the_server(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    app.signed_up("lee@example.com").await;
+    app.logout().await;
+    assert_eq!(
+        count(&app.db, "SELECT count(*) FROM auth_sessions").await,
+        0
+    );
+
+    // A planted session id is not kept through login (no fixation).
+    let browser = app.another_browser();
+    browser.set_cookie("weaverse_session", "planted-session-id-0000000000");
+    let page = browser.login("lee@example.com", PASSWORD).await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
+    let session_id = browser.cookie("weaverse_session").expect("session cookie");
+    assert_ne!(session_id, "planted-session-id-0000000000");
+    assert_eq!(browser.get("/me").await.status, StatusCode::OK);
+
+    // A copy of the cookie taken before logout is useless after it.
+    let thief = app.another_browser();
+    thief.set_cookie("weaverse_session", &session_id);
+    assert_eq!(thief.get("/me").await.status, StatusCode::OK);
+    let page = browser.logout().await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
+    let page = thief.get("/me").await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
+    assert_eq!(page.header("location"), "/login?next=%2Fme");
+    assert_eq!(
+        count(&app.db, "SELECT count(*) FROM tower_sessions.session").await,
+        0
+    );
+}
+
+#[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
+async fn wrong_email_and_wrong_password_get_the_same_answer(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    app.signed_up("park@example.com").await;
+    let other = app.another_browser();
+    let wrong_password = other.login("park@example.com", "not the password").await;
+    let wrong_email = other.login("nobody@example.com", PASSWORD).await;
+    assert_eq!(wrong_password.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(wrong_email.status, StatusCode::UNAUTHORIZED);
+    let message = |p: &crate::support::Page| p.text(r#"[data-error-for="_form"]"#).unwrap();
+    assert_eq!(message(&wrong_password), message(&wrong_email));
+    assert!(message(&wrong_email).contains("이메일 또는 비밀번호가 올바르지 않습니다"));
+    assert_eq!(
+        wrong_email.attr("#f-email", "value").as_deref(),
+        Some("nobody@example.com")
+    );
+}
+
+#[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
+async fn repeated_failures_answer_429_for_a_while_then_let_the_owner_in(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    app.signed_up("choi@example.com").await;
+    app.logout().await;
+    for _ in 0..5 {
+        assert_eq!(
+            app.login("choi@example.com", "guessing wrong").await.status,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    let page = app.login("choi@example.com", PASSWORD).await;
+    assert_eq!(
+        page.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "even the right password waits"
+    );
+    assert!(
+        page.body.contains("분 후에 다시 시도해 주세요"),
+        "{}",
+        page.body
+    );
+    let retry: u64 = page.header("retry-after").parse().unwrap();
+    assert!((800..=900).contains(&retry), "{retry}");
+
+    // Fifteen minutes later the window has passed.
+    sqlx::query("UPDATE rate_events SET at = at - interval '16 minutes'")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(
+        app.login("choi@example.com", PASSWORD).await.status,
+        StatusCode::SEE_OTHER
+    );
+}
+
+#[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
+async fn many_failures_from_one_address_are_throttled_across_accounts(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    for i in 0..20 {
+        let page = app
+            .login(&format!("user{i}@example.com"), "guessing wrong")
+            .await;
+        assert_eq!(page.status, StatusCode::UNAUTHORIZED);
+    }
+    assert_eq!(
+        app.login("user99@example.com", "guessing wrong")
+            .await
+            .status,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+}
+
+#[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
+async fn signups_from_one_address_are_limited(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    for i in 0..5 {
+        let browser = app.another_browser();
+        let page = browser
+            .signup(&format!("new{i}@example.com"), "새학습자", PASSWORD)
+            .await;
+        assert_eq!(page.status, StatusCode::SEE_OTHER);
+    }
+    let page = app
+        .another_browser()
+        .signup("new5@example.com", "새학습자", PASSWORD)
+        .await;
+    assert_eq!(page.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(count(&app.db, "SELECT count(*) FROM users").await, 5);
+}
+
+#[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
+async fn a_learner_sees_their_sessions_and_can_end_another_one(db: PgPool) {
+    let laptop = TestApp::spawn(db).await;
+    laptop.signed_up("jung@example.com").await;
+    let phone = laptop.another_browser();
+    phone.login("jung@example.com", PASSWORD).await;
+
+    let page = laptop.get("/me").await;
+    let html = page.html();
+    let sel = scraper::Selector::parse("[data-session-id]").unwrap();
+    let ids: Vec<String> = html
+        .select(&sel)
+        .map(|e| e.value().attr("data-session-id").unwrap().to_string())
+        .collect();
+    assert_eq!(ids.len(), 2);
+    assert!(page.body.contains("현재 기기"));
+    assert!(page.body.contains("Chrome · Linux"));
+
+    // End the other one (the one not marked current).
+    let current_id = page
+        .attr(r#"[data-current="true"]"#, "data-session-id")
+        .unwrap();
+    let other = ids.iter().find(|id| **id != current_id).unwrap();
+    let page = laptop
+        .post_form(&format!("/me/sessions/{other}/end"), &[])
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        phone.get("/me").await.status,
+        StatusCode::SEE_OTHER,
+        "phone is signed out"
+    );
+    assert_eq!(
+        laptop.get("/me").await.status,
+        StatusCode::OK,
+        "laptop stays"
+    );
+
+    // Someone else's session id cannot be ended from here.
+    let stranger = laptop.another_browser();
+    stranger.signed_up("stranger@example.com").await;
+    let page = stranger
+        .post_form(&format!("/me/sessions/{current_id}/end"), &[])
+        .await;
+    assert_eq!(page.status, StatusCode::NOT_FOUND);
+    assert_eq!(laptop.get("/me").await.status, StatusCode::OK);
+}
+
+#[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
+async fn changing_the_password_ends_every_other_session(db: PgPool) {
+    let laptop = TestApp::spawn(db).await;
+    laptop.signed_up("kang@example.com").await;
+    let phone = laptop.another_browser();
+    phone.login("kang@example.com", PASSWORD).await;
+
+    let page = laptop
+        .post_form(
+            "/me/password",
+            &[
+                ("current_password", "wrong current pw"),
+                ("new_password", "새로운 비밀번호 2027"),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        page.text(r#"[data-error-for="current_password"]"#)
+            .is_some()
+    );
+
+    let page = laptop
+        .post_form(
+            "/me/password",
+            &[
+                ("current_password", PASSWORD),
+                ("new_password", "새로운 비밀번호 2027"),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
+    assert_eq!(laptop.get("/me").await.status, StatusCode::OK);
+    assert_eq!(phone.get("/me").await.status, StatusCode::SEE_OTHER);
+    let fresh = laptop.another_browser();
+    assert_eq!(
+        fresh.login("kang@example.com", PASSWORD).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        fresh
+            .login("kang@example.com", "새로운 비밀번호 2027")
+            .await
+            .status,
+        StatusCode::SEE_OTHER
+    );
+}
+
+#[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
+async fn profile_edits_are_validated_and_phone_numbers_stored_encrypted(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    app.signed_up("yoon@example.com").await;
+    let page = app
+        .post_form(
+            "/me",
+            &[
+                ("nickname", "윤"),
+                ("introduction", "안녕하세요"),
+                ("phone_number", "12345"),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.text(r#"[data-error-for="nickname"]"#).is_some());
+    assert!(
+        page.text(r#"[data-error-for="phone_number"]"#)
+            .unwrap()
+            .contains("전화번호 형식")
+    );
+    assert_eq!(
+        page.attr("#f-phone_number", "value").as_deref(),
+        Some("12345"),
+        "typed value kept"
+    );
+
+    let page = app
+        .post_form(
+            "/me",
+            &[
+                ("nickname", "윤개발"),
+                ("introduction", "웹 개발자가 되고 싶어요"),
+                ("phone_number", "+82 10 9876 5432"),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
+    let profile = app.get("/me").await;
+    assert_eq!(
+        profile.attr("#f-phone_number", "value").as_deref(),
+        Some("010-9876-5432")
+    );
+    assert_eq!(
+        profile.attr("#f-nickname", "value").as_deref(),
+        Some("윤개발")
+    );
+    assert_eq!(
+        profile.text("#f-introduction").as_deref(),
+        Some("웹 개발자가 되고 싶어요")
+    );
+
+    let blob: Vec<u8> = sqlx::query_scalar("SELECT phone_enc FROM users")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert!(!String::from_utf8_lossy(&blob).contains("9876"));
+    // The honest empty states until those capabilities exist.
+    assert!(
+        profile
+            .text(r#"[data-section="certificates"]"#)
+            .unwrap()
+            .contains("아직")
+    );
+}
+
+#[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
+async fn a_database_dump_holds_no_phone_number_in_clear(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    app.signed_up("dump@example.com").await;
+    app.post_form(
+        "/me",
+        &[
+            ("nickname", "덤프"),
+            ("introduction", ""),
+            ("phone_number", "010-5555-7777"),
+        ],
+    )
+    .await;
+    let name = app.db.connect_options().get_database().unwrap().to_string();
+    let mut url = url::Url::parse(&std::env::var("DATABASE_URL").unwrap()).unwrap();
+    url.set_path(&name);
+    let dump = std::process::Command::new("pg_dump")
+        .arg(url.as_str())
+        .output()
+        .expect("pg_dump");
+    assert!(
+        dump.status.success(),
+        "{}",
+        String::from_utf8_lossy(&dump.stderr)
+    );
+    let text = String::from_utf8_lossy(&dump.stdout);
+    assert!(text.contains("dump@example.com"), "the dump is real");
+    for needle in ["010-5555-7777", "01055557777", "5555-7777"] {
+        assert!(!text.contains(needle), "{needle} found in clear");
+    }
+}
+
+#[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
+async fn rotating_keys_re_encrypts_phone_numbers_with_the_newest_key(db: PgPool) {
+    let k1 = format!("k1:{}", hex::encode([1u8; 32]));
+    let app = TestApp::spawn_with(db.clone(), |c| c.data_keys = Some(k1.clone())).await;
+    app.signed_up("rot@example.com").await;
+    app.post_form(
+        "/me",
+        &[
+            ("nickname", "회전"),
+            ("introduction", ""),
+            ("phone_number", "010-1111-2222"),
+        ],
+    )
+    .await;
+
+    let both = format!("{k1},k2:{}", hex::encode([2u8; 32]));
+    let keys = weaverse::infra::crypto::DataKeys::parse(&both).unwrap();
+    let mut tx = db.begin().await.unwrap();
+    let changed = weaverse::accounts::service::rotate_keys(&mut tx, &keys)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(changed, 1);
+    let blob: Vec<u8> = sqlx::query_scalar("SELECT phone_enc FROM users")
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    assert_eq!(
+        weaverse::infra::crypto::DataKeys::key_id_of(&blob),
+        Some("k2")
+    );
+
+    // With only the new key, the profile still reads the number.
+    let only_k2 = format!("k2:{}", hex::encode([2u8; 32]));
+    let app2 = TestApp::spawn_with(db, |c| c.data_keys = Some(only_k2)).await;
+    app2.login("rot@example.com", PASSWORD).await;
+    assert_eq!(
+        app2.get("/me")
+            .await
+            .attr("#f-phone_number", "value")
+            .as_deref(),
+        Some("010-1111-2222")
+    );
+}
+
+#[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
+async fn password_reset_link_works_once_within_an_hour_and_ends_sessions(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    app.signed_up("reset@example.com").await;
+    let page = app
+        .another_browser()
+        .post_form("/password-reset", &[("email", "reset@example.com")])
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("메일을 확인해 주세요"));
+    let nobody = app
+        .another_browser()
+        .post_form("/password-reset", &[("email", "nobody@example.com")])
+        .await;
+    assert!(
+        nobody.body.contains("메일을 확인해 주세요"),
+        "the same answer for strangers"
+    );
+
+    let mails = app.mails().await;
+    assert!(mails.iter().all(|m| !m.to.contains("nobody@example.com")));
+    let mail = mails
+        .iter()
+        .rev()
+        .find(|m| m.subject.contains("비밀번호 재설정"))
+        .unwrap();
+    let link = mail.link("/password-reset/");
+    assert_eq!(
+        count(
+            &app.db,
+            "SELECT count(*) FROM account_tokens WHERE purpose = 'password_reset'"
+        )
+        .await,
+        1
+    );
+    let token = link.rsplit('/').next().unwrap();
+    let stored: Vec<u8> = sqlx::query_scalar(
+        "SELECT token_hash FROM account_tokens WHERE purpose = 'password_reset'",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert_ne!(stored, token.as_bytes(), "only a hash is stored");
+
+    let browser = app.another_browser();
+    let form = browser.get(&link).await;
+    assert_eq!(form.status, StatusCode::OK);
+    let weak = browser.post_form(&link, &[("password", "short")]).await;
+    assert_eq!(weak.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let done = browser
+        .post_form(&link, &[("password", "완전히 새로운 비밀번호")])
+        .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER);
+    assert_eq!(done.header("location"), "/login");
+    assert_eq!(
+        app.get("/me").await.status,
+        StatusCode::SEE_OTHER,
+        "old session ended"
+    );
+    assert_eq!(
+        browser
+            .post_form(&link, &[("password", "또 다른 새 비밀번호")])
+            .await
+            .status,
+        StatusCode::GONE
+    );
+    assert_eq!(
+        browser
+            .login("reset@example.com", "완전히 새로운 비밀번호")
+            .await
+            .status,
+        StatusCode::SEE_OTHER
+    );
+
+    // An expired link is refused.
+    app.another_browser()
+        .post_form("/password-reset", &[("email", "reset@example.com")])
+        .await;
+    let link = app
+        .last_mail_to("reset@example.com")
+        .await
+        .link("/password-reset/");
+    sqlx::query(
+        "UPDATE account_tokens SET expires_at = now() - interval '1 second' WHERE used_at IS NULL",
+    )
+    .execute(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(app.get(&link).await.status, StatusCode::GONE);
+}
+
+#[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
+async fn reset_mails_are_rate_limited(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    for _ in 0..3 {
+        let page = app
+            .post_form("/password-reset", &[("email", "flood@example.com")])
+            .await;
+        assert_eq!(page.status, StatusCode::OK);
+    }
+    let page = app
+        .post_form("/password-reset", &[("email", "flood@example.com")])
+        .await;
+    assert_eq!(page.status, StatusCode::TOO_MANY_REQUESTS);
+}
+
+#[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
+async fn reset_mail_goes_out_over_smtp_when_configured(db: PgPool) {
+    let smtp = SmtpServer::start().await;
+    let url = smtp.url.clone();
+    let app = TestApp::spawn_with(db, |c| c.smtp_url = Some(url)).await;
+    app.signed_up("smtp@example.com").await;
+    app.another_browser()
+        .post_form("/password-reset", &[("email", "smtp@example.com")])
+        .await;
+    app.run_jobs().await;
+    let received = smtp.messages.lock().unwrap().clone();
+    assert_eq!(received.len(), 2, "verification and reset");
+    let reset = received
+        .iter()
+        .map(|r| (r, SentMail::parse(&r.data)))
+        .find(|(_, m)| m.subject.contains("비밀번호 재설정"))
+        .unwrap();
+    assert_eq!(reset.0.to, vec!["smtp@example.com".to_string()]);
+    assert!(reset.0.from.contains("no-reply@weaverse.kr"));
+    assert!(reset.1.link("/password-reset/").starts_with(&app.base));
+}
+
+#[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
+async fn deleting_the_account_needs_the_password_and_scrubs_personal_data(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    app.signed_up("bye@example.com").await;
+    app.post_form(
+        "/me",
+        &[
+            ("nickname", "떠날사람"),
+            ("introduction", "소개"),
+            ("phone_number", "010-2222-3333"),
+        ],
+    )
+    .await;
+    let page = app
+        .post_form("/me/delete", &[("confirmation", "wrong password")])
+        .await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.text(r#"[data-error-for="confirmation"]"#).is_some());
+
+    let page = app
+        .post_form("/me/delete", &[("confirmation", PASSWORD)])
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
+    assert_eq!(app.get("/me").await.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        app.login("bye@example.com", PASSWORD).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    let (email, nickname, phone, deleted): (String, String, Option<Vec<u8>>, bool) =
+        sqlx::query_as("SELECT email, nickname, phone_enc, deleted_at IS NOT NULL FROM users")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert!(email.ends_with("@deleted.invalid"));
+    assert_eq!(nickname, "탈퇴한 사용자");
+    assert!(phone.is_none() && deleted);
+    // The row stays for the records that point at it.
+    assert_eq!(count(&app.db, "SELECT count(*) FROM users").await, 1);
+}
+
+#[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
+async fn admin_pages_are_for_admins_only(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    let page = app.get("/admin/users").await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
+    assert_eq!(page.header("location"), "/login?next=%2Fadmin%2Fusers");
+
+    app.signed_up("student@example.com").await;
+    let page = app.get("/admin/users").await;
+    assert_eq!(page.status, StatusCode::FORBIDDEN);
+    assert!(page.body.contains("관리자만 이용할 수 있습니다"));
+
+    let tutor = app.another_browser();
+    tutor.login_as("tutor@example.com", Role::Tutor).await;
+    assert_eq!(
+        tutor.get("/admin/users").await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        tutor
+            .post_form("/admin/users", &[("email", "x@example.com")])
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+
+    let admin = app.another_browser();
+    admin.login_as_admin().await;
+    let page = admin.get("/admin/users").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("회원 관리"));
+}
+
+#[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
+async fn admins_search_page_create_edit_delete_and_restore_with_an_audit_trail(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    app.login_as_admin().await;
+    for i in 0..25 {
+        sqlx::query("INSERT INTO users (email, nickname) VALUES ($1, $2)")
+            .bind(format!("learner{i:02}@example.com"))
+            .bind(format!("학습자{i:02}"))
+            .execute(&app.db)
+            .await
+            .unwrap();
+    }
+    let page = app.get("/admin/users?q=learner").await;
+    assert_eq!(
+        page.attr("[data-total]", "data-total").as_deref(),
+        Some("25")
+    );
+    let rows = |p: &crate::support::Page| {
+        p.html()
+            .select(&scraper::Selector::parse("[data-user-id]").unwrap())
+            .count()
+    };
+    assert_eq!(rows(&page), 20);
+    let second = app.get("/admin/users?q=learner&page=2").await;
+    assert_eq!(rows(&second), 5);
+    let fragment = app
+        .get_htmx("/admin/users?q=%ED%95%99%EC%8A%B5%EC%9E%9007")
+        .await;
+    assert!(!fragment.body.contains("<html"));
+    assert_eq!(rows(&fragment), 1);
+
+    let page = app
+        .post_form(
+            "/admin/users",
+            &[
+                ("email", "newtutor@weaverse.kr"),
+                ("nickname", "새튜터"),
+                ("password", "튜터의 안전한 비밀번호"),
+                ("role", "tutor"),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
+    let user_url = page.header("location").to_string();
+    let page = app
+        .post_form(
+            "/admin/users",
+            &[
+                ("email", "newtutor@weaverse.kr"),
+                ("nickname", "새튜터"),
+                ("password", "튜터의 안전한 비밀번호"),
+                ("role", "tutor"),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.text(r#"[data-error-for="email"]"#).is_some());
+
+    let tutor = app.another_browser();
+    assert_eq!(
+        tutor
+            .login("newtutor@weaverse.kr", "튜터의 안전한 비밀번호")
+            .await
+            .status,
+        StatusCode::SEE_OTHER
+    );
+
+    let page = app
+        .post_form(&user_url, &[("nickname", "수석튜터"), ("role", "admin")])
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
+    let page = app.post_form(&format!("{user_url}/delete"), &[]).await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        tutor.get("/me").await.status,
+        StatusCode::SEE_OTHER,
+        "deleted: signed out"
+    );
+    assert_eq!(
+        tutor
+            .login("newtutor@weaverse.kr", "튜터의 안전한 비밀번호")
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
+    let page = app.post_form(&format!("{user_url}/restore"), &[]).await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        tutor
+            .login("newtutor@weaverse.kr", "튜터의 안전한 비밀번호")
+            .await
+            .status,
+        StatusCode::SEE_OTHER
+    );
+
+    let actions: Vec<(String, String)> = sqlx::query_as(
+        "SELECT a.action, u.email FROM audit_log a JOIN users u ON u.id = a.actor_id \
+          WHERE a.target_type = 'user' AND u.email = 'admin@weaverse.kr' ORDER BY a.id",
+    )
+    .fetch_all(&app.db)
+    .await
+    .unwrap();
+    let names: Vec<&str> = actions.iter().map(|a| a.0.as_str()).collect();
+    assert_eq!(
+        names,
+        ["user.create", "user.update", "user.delete", "user.restore"]
+    );
+    let page = app.get(&user_url).await;
+    assert!(page.body.contains(r#"data-audit-action="user.restore""#));
+
+    // An admin cannot lock themself out.
+    let me: String =
+        sqlx::query_scalar("SELECT id::text FROM users WHERE email = 'admin@weaverse.kr'")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    let page = app
+        .post_form(
+            &format!("/admin/users/{me}"),
+            &[("nickname", "관리자"), ("role", "student")],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        app.post_form(&format!("/admin/users/{me}/delete"), &[])
+            .await
+            .status,
+        StatusCode::CONFLICT
+    );
+}
