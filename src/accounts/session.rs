@@ -61,7 +61,10 @@ pub async fn current_user(db: &PgPool, session: &Session) -> AppResult<Option<Cu
         return Ok(None);
     };
     if row.stale {
+        // At most every few minutes: note the activity, and re-save the
+        // cookie session so its idle expiry starts again.
         repo::touch_auth_session(&mut conn, marker.sid).await?;
+        session.set_expiry(session.expiry());
     }
     Ok(Some(CurrentUser {
         id: row.id,

@@ -1,14 +1,837 @@
-use axum::{extract::State, response::Html};
+//! Catalogue pages and the studio: thin handlers over `service` and `studio`.
+
+use axum::{
+    Form,
+    extract::{Path, Query, State},
+    http::StatusCode,
+    response::{Html, IntoResponse, Response},
+};
+use serde::Deserialize;
 
 use crate::{
     app::AppState,
-    catalog::{service, views::HomePage},
-    error::AppResult,
-    web::{self, PageCtx},
+    catalog::{
+        model::{Category, PriceLevel, SkillLevel},
+        service::{self, CatalogQuery},
+        studio::{self, CourseForm, CurriculumForm, LectureForm, TopicForm},
+        views::*,
+    },
+    error::{AppError, AppResult},
+    ids::{CourseId, CurriculumId, LectureId, TopicId},
+    web::{
+        self, PageCtx,
+        auth::{MaybeUser, Staff},
+        flash::{Flash, SetFlash},
+        form::FormErrors,
+        htmx,
+    },
 };
 
 pub async fn home(State(state): State<AppState>, ctx: PageCtx) -> AppResult<Html<String>> {
     let mut conn = state.db.acquire().await?;
     let roadmap = service::nanodegree_roadmap(&mut conn).await?;
     web::render(&HomePage { ctx, roadmap })
+}
+
+#[derive(Deserialize, Default)]
+pub struct CoursesQuery {
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    category: String,
+    #[serde(default)]
+    skill_level: String,
+    #[serde(default)]
+    price_level: String,
+    page: Option<String>,
+}
+
+pub async fn courses(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Query(query): Query<CoursesQuery>,
+) -> AppResult<Response> {
+    let query = CatalogQuery {
+        q: query.q.chars().take(100).collect(),
+        category: Category::parse(&query.category),
+        skill_level: SkillLevel::parse(&query.skill_level),
+        price_level: PriceLevel::parse(&query.price_level),
+        page: query.page.and_then(|p| p.parse().ok()).unwrap_or(1),
+    };
+    let mut conn = state.db.acquire().await?;
+    let list = CourseList {
+        catalog: service::catalogue(&mut conn, query).await?,
+    };
+    if ctx.htmx {
+        return Ok(web::render(&list)?.into_response());
+    }
+    Ok(web::render(&CoursesPage {
+        ctx,
+        list,
+        options: Options,
+    })?
+    .into_response())
+}
+
+/// A path id that does not parse is a page that does not exist.
+fn parse_id<T: std::str::FromStr>(raw: &str) -> AppResult<T> {
+    raw.parse().map_err(|_| AppError::NotFound)
+}
+
+pub async fn course(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    MaybeUser(user): MaybeUser,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
+    let id: CourseId = parse_id(&id)?;
+    let mut conn = state.db.acquire().await?;
+    let course = service::course_page(&mut conn, id, user.as_ref()).await?;
+    Ok(web::render(&CoursePage { ctx, course })?.into_response())
+}
+
+// ---------- studio ----------
+
+fn redirect_with(state: &AppState, ctx: &PageCtx, to: &str, flash: Flash) -> Response {
+    (SetFlash::new(state, &[flash]), htmx::redirect(ctx.htmx, to)).into_response()
+}
+
+fn invalid(page: impl askama::Template) -> AppResult<Response> {
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, web::render(&page)?).into_response())
+}
+
+pub async fn studio_index(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Staff(user): Staff,
+) -> AppResult<Response> {
+    let mut conn = state.db.acquire().await?;
+    let courses = studio::my_courses(&mut conn, &user).await?;
+    let curricula = studio::my_curricula(&mut conn, &user).await?;
+    Ok(web::render(&StudioIndex {
+        ctx,
+        courses,
+        curricula,
+    })?
+    .into_response())
+}
+
+fn course_values(form: &CourseForm) -> CourseValues {
+    CourseValues {
+        title: form.title.clone(),
+        summary: form.summary.clone(),
+        description: form.description.clone(),
+        category: form.category.clone(),
+        skill_level: form.skill_level.clone(),
+        price_won: form.price_won.clone(),
+    }
+}
+
+pub async fn studio_new_course_page(ctx: PageCtx, _staff: Staff) -> AppResult<Response> {
+    Ok(web::render(&StudioNewCourse {
+        ctx,
+        values: CourseValues::default(),
+        errors: FormErrors::new(),
+        options: Options,
+    })?
+    .into_response())
+}
+
+pub async fn studio_create_course(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Staff(user): Staff,
+    Form(form): Form<CourseForm>,
+) -> AppResult<Response> {
+    let mut tx = state.db.begin().await?;
+    match studio::create_course(&mut tx, &user, &form).await {
+        Ok(id) => {
+            tx.commit().await?;
+            Ok(redirect_with(
+                &state,
+                &ctx,
+                &format!("/studio/courses/{id}"),
+                Flash::success("코스를 만들었습니다. 이제 강의를 추가해 보세요."),
+            ))
+        }
+        Err(AppError::Validation(errors)) => invalid(StudioNewCourse {
+            ctx,
+            values: course_values(&form),
+            errors: errors.into(),
+            options: Options,
+        }),
+        Err(other) => Err(other),
+    }
+}
+
+async fn outline(
+    state: &AppState,
+    ctx: &PageCtx,
+    user: &crate::accounts::CurrentUser,
+    id: CourseId,
+) -> AppResult<Outline> {
+    let mut conn = state.db.acquire().await?;
+    let course = studio::course_for_editing(&mut conn, user, id).await?;
+    Ok(Outline {
+        course,
+        csrf_token: ctx.csrf_token.clone(),
+        options: Options,
+    })
+}
+
+async fn course_editor(
+    state: &AppState,
+    ctx: PageCtx,
+    user: &crate::accounts::CurrentUser,
+    id: CourseId,
+    form: Option<&CourseForm>,
+    errors: FormErrors,
+    outline_errors: FormErrors,
+) -> AppResult<StudioCourse> {
+    let outline = outline(state, &ctx, user, id).await?;
+    let c = &outline.course;
+    let values = match form {
+        Some(form) => course_values(form),
+        None => CourseValues {
+            title: c.title.clone(),
+            summary: c.summary.clone(),
+            description: c.description.clone(),
+            category: c.category.clone(),
+            skill_level: c.skill_level.clone(),
+            price_won: c.price_won.map(|p| p.to_string()).unwrap_or_default(),
+        },
+    };
+    let deleted = c.deleted;
+    Ok(StudioCourse {
+        ctx,
+        values,
+        errors,
+        options: Options,
+        outline,
+        outline_errors,
+        deleted,
+    })
+}
+
+pub async fn studio_course(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Staff(user): Staff,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
+    let id: CourseId = parse_id(&id)?;
+    Ok(web::render(
+        &course_editor(
+            &state,
+            ctx,
+            &user,
+            id,
+            None,
+            FormErrors::new(),
+            FormErrors::new(),
+        )
+        .await?,
+    )?
+    .into_response())
+}
+
+pub async fn studio_update_course(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Staff(user): Staff,
+    Path(id): Path<String>,
+    Form(form): Form<CourseForm>,
+) -> AppResult<Response> {
+    let id: CourseId = parse_id(&id)?;
+    let mut tx = state.db.begin().await?;
+    match studio::update_course(&mut tx, &user, id, &form).await {
+        Ok(()) => {
+            tx.commit().await?;
+            Ok(redirect_with(
+                &state,
+                &ctx,
+                &format!("/studio/courses/{id}"),
+                Flash::success("코스를 저장했습니다."),
+            ))
+        }
+        Err(AppError::Validation(errors)) => {
+            drop(tx);
+            invalid(
+                course_editor(
+                    &state,
+                    ctx,
+                    &user,
+                    id,
+                    Some(&form),
+                    errors.into(),
+                    FormErrors::new(),
+                )
+                .await?,
+            )
+        }
+        Err(other) => Err(other),
+    }
+}
+
+async fn set_course_deleted(
+    state: AppState,
+    ctx: PageCtx,
+    user: crate::accounts::CurrentUser,
+    id: String,
+    deleted: bool,
+) -> AppResult<Response> {
+    let id: CourseId = parse_id(&id)?;
+    let mut tx = state.db.begin().await?;
+    studio::set_course_deleted(&mut tx, &user, id, deleted).await?;
+    tx.commit().await?;
+    let message = if deleted {
+        "코스를 삭제했습니다. 수강생에게는 보이지 않으며 언제든 복구할 수 있습니다."
+    } else {
+        "코스를 복구했습니다."
+    };
+    Ok(redirect_with(
+        &state,
+        &ctx,
+        &format!("/studio/courses/{id}"),
+        Flash::success(message),
+    ))
+}
+
+pub async fn studio_delete_course(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Staff(user): Staff,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
+    set_course_deleted(state, ctx, user, id, true).await
+}
+
+pub async fn studio_restore_course(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Staff(user): Staff,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
+    set_course_deleted(state, ctx, user, id, false).await
+}
+
+/// After an outline change: htmx gets the new outline, a form post the editor.
+async fn outline_changed(
+    state: &AppState,
+    ctx: PageCtx,
+    user: &crate::accounts::CurrentUser,
+    course: CourseId,
+    message: &str,
+) -> AppResult<Response> {
+    if ctx.htmx {
+        return Ok(web::render(&outline(state, &ctx, user, course).await?)?.into_response());
+    }
+    Ok(redirect_with(
+        state,
+        &ctx,
+        &format!("/studio/courses/{course}"),
+        Flash::success(message),
+    ))
+}
+
+/// A validation error in the outline: the message as a flash on the editor.
+async fn outline_invalid(
+    state: &AppState,
+    ctx: PageCtx,
+    user: &crate::accounts::CurrentUser,
+    course: CourseId,
+    errors: crate::error::FieldErrors,
+) -> AppResult<Response> {
+    invalid(
+        course_editor(
+            state,
+            ctx,
+            user,
+            course,
+            None,
+            FormErrors::new(),
+            errors.into(),
+        )
+        .await?,
+    )
+}
+
+pub async fn studio_add_lecture(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Staff(user): Staff,
+    Path(id): Path<String>,
+    Form(form): Form<LectureForm>,
+) -> AppResult<Response> {
+    let course: CourseId = parse_id(&id)?;
+    let mut tx = state.db.begin().await?;
+    match studio::add_lecture(&mut tx, &user, course, &form).await {
+        Ok(_) => {
+            tx.commit().await?;
+            outline_changed(&state, ctx, &user, course, "강의를 추가했습니다.").await
+        }
+        Err(AppError::Validation(errors)) => {
+            drop(tx);
+            outline_invalid(&state, ctx, &user, course, errors).await
+        }
+        Err(other) => Err(other),
+    }
+}
+
+pub async fn studio_update_lecture(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Staff(user): Staff,
+    Path(id): Path<String>,
+    Form(form): Form<LectureForm>,
+) -> AppResult<Response> {
+    let id: LectureId = parse_id(&id)?;
+    let mut tx = state.db.begin().await?;
+    match studio::update_lecture(&mut tx, &user, id, &form).await {
+        Ok(course) => {
+            tx.commit().await?;
+            outline_changed(&state, ctx, &user, course, "강의를 저장했습니다.").await
+        }
+        Err(AppError::Validation(errors)) => {
+            let course = crate::catalog::studio_repo::lecture_course(&mut tx, id)
+                .await?
+                .ok_or(AppError::NotFound)?;
+            drop(tx);
+            outline_invalid(&state, ctx, &user, course, errors).await
+        }
+        Err(other) => Err(other),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct MoveForm {
+    direction: String,
+}
+
+impl MoveForm {
+    fn up(&self) -> bool {
+        self.direction == "up"
+    }
+}
+
+pub async fn studio_move_lecture(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Staff(user): Staff,
+    Path(id): Path<String>,
+    Form(form): Form<MoveForm>,
+) -> AppResult<Response> {
+    let id: LectureId = parse_id(&id)?;
+    let mut tx = state.db.begin().await?;
+    let course = studio::move_lecture(&mut tx, &user, id, form.up()).await?;
+    tx.commit().await?;
+    outline_changed(&state, ctx, &user, course, "순서를 바꿨습니다.").await
+}
+
+async fn set_lecture_deleted(
+    state: AppState,
+    ctx: PageCtx,
+    user: crate::accounts::CurrentUser,
+    id: String,
+    deleted: bool,
+) -> AppResult<Response> {
+    let id: LectureId = parse_id(&id)?;
+    let mut tx = state.db.begin().await?;
+    let course = studio::set_lecture_deleted(&mut tx, &user, id, deleted).await?;
+    tx.commit().await?;
+    outline_changed(
+        &state,
+        ctx,
+        &user,
+        course,
+        if deleted {
+            "강의를 삭제했습니다."
+        } else {
+            "강의를 복구했습니다."
+        },
+    )
+    .await
+}
+
+pub async fn studio_delete_lecture(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Staff(user): Staff,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
+    set_lecture_deleted(state, ctx, user, id, true).await
+}
+
+pub async fn studio_restore_lecture(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Staff(user): Staff,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
+    set_lecture_deleted(state, ctx, user, id, false).await
+}
+
+pub async fn studio_add_topic(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Staff(user): Staff,
+    Path(id): Path<String>,
+    Form(form): Form<TopicForm>,
+) -> AppResult<Response> {
+    let lecture: LectureId = parse_id(&id)?;
+    let mut tx = state.db.begin().await?;
+    match studio::add_topic(&mut tx, &user, lecture, &form).await {
+        Ok(course) => {
+            tx.commit().await?;
+            outline_changed(&state, ctx, &user, course, "토픽을 추가했습니다.").await
+        }
+        Err(AppError::Validation(errors)) => {
+            let course = crate::catalog::studio_repo::lecture_course(&mut tx, lecture)
+                .await?
+                .ok_or(AppError::NotFound)?;
+            drop(tx);
+            outline_invalid(&state, ctx, &user, course, errors).await
+        }
+        Err(other) => Err(other),
+    }
+}
+
+pub async fn studio_topic(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Staff(user): Staff,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
+    let id: TopicId = parse_id(&id)?;
+    let mut conn = state.db.acquire().await?;
+    let topic = studio::topic_for_editing(&mut conn, &user, id).await?;
+    Ok(web::render(&StudioTopic {
+        ctx,
+        topic,
+        errors: FormErrors::new(),
+        options: Options,
+    })?
+    .into_response())
+}
+
+pub async fn studio_update_topic(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Staff(user): Staff,
+    Path(id): Path<String>,
+    Form(form): Form<TopicForm>,
+) -> AppResult<Response> {
+    let id: TopicId = parse_id(&id)?;
+    let mut tx = state.db.begin().await?;
+    match studio::update_topic(&mut tx, &user, id, &form).await {
+        Ok(course) => {
+            tx.commit().await?;
+            Ok(redirect_with(
+                &state,
+                &ctx,
+                &format!("/studio/courses/{course}"),
+                Flash::success("토픽을 저장했습니다."),
+            ))
+        }
+        Err(AppError::Validation(errors)) => {
+            let mut topic = studio::topic_for_editing(&mut tx, &user, id).await?;
+            drop(tx);
+            topic.title = form.title;
+            topic.body = form.body;
+            topic.kind = form.kind;
+            topic.is_preview = form.is_preview.is_some();
+            invalid(StudioTopic {
+                ctx,
+                topic,
+                errors: errors.into(),
+                options: Options,
+            })
+        }
+        Err(other) => Err(other),
+    }
+}
+
+pub async fn studio_move_topic(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Staff(user): Staff,
+    Path(id): Path<String>,
+    Form(form): Form<MoveForm>,
+) -> AppResult<Response> {
+    let id: TopicId = parse_id(&id)?;
+    let mut tx = state.db.begin().await?;
+    let course = studio::move_topic(&mut tx, &user, id, form.up()).await?;
+    tx.commit().await?;
+    outline_changed(&state, ctx, &user, course, "순서를 바꿨습니다.").await
+}
+
+async fn set_topic_deleted(
+    state: AppState,
+    ctx: PageCtx,
+    user: crate::accounts::CurrentUser,
+    id: String,
+    deleted: bool,
+) -> AppResult<Response> {
+    let id: TopicId = parse_id(&id)?;
+    let mut tx = state.db.begin().await?;
+    let course = studio::set_topic_deleted(&mut tx, &user, id, deleted).await?;
+    tx.commit().await?;
+    outline_changed(
+        &state,
+        ctx,
+        &user,
+        course,
+        if deleted {
+            "토픽을 삭제했습니다."
+        } else {
+            "토픽을 복구했습니다."
+        },
+    )
+    .await
+}
+
+pub async fn studio_delete_topic(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Staff(user): Staff,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
+    set_topic_deleted(state, ctx, user, id, true).await
+}
+
+pub async fn studio_restore_topic(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Staff(user): Staff,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
+    set_topic_deleted(state, ctx, user, id, false).await
+}
+
+// ---------- curricula ----------
+
+fn curriculum_values(form: &CurriculumForm) -> CurriculumValues {
+    CurriculumValues {
+        title: form.title.clone(),
+        summary: form.summary.clone(),
+        description: form.description.clone(),
+        category: form.category.clone(),
+        skill_level: form.skill_level.clone(),
+        price_won: form.price_won.clone(),
+        access_days: form.access_days.clone(),
+    }
+}
+
+async fn curriculum_editor(
+    state: &AppState,
+    ctx: PageCtx,
+    user: &crate::accounts::CurrentUser,
+    id: Option<CurriculumId>,
+    form: Option<&CurriculumForm>,
+    errors: FormErrors,
+) -> AppResult<StudioCurriculum> {
+    let mut conn = state.db.acquire().await?;
+    let addable = studio::my_courses(&mut conn, user).await?;
+    let (values, courses, deleted) = match id {
+        Some(id) => {
+            let row = studio::authorize_curriculum(&mut conn, user, id).await?;
+            let courses = crate::catalog::studio_repo::curriculum_courses(&mut conn, id).await?;
+            let values = CurriculumValues {
+                title: row.title,
+                summary: row.summary,
+                description: row.description,
+                category: row.category,
+                skill_level: row.skill_level,
+                price_won: row.price_won.to_string(),
+                access_days: row.access_days.to_string(),
+            };
+            (values, courses, row.deleted)
+        }
+        None => (
+            CurriculumValues {
+                access_days: "730".into(),
+                ..CurriculumValues::default()
+            },
+            Vec::new(),
+            false,
+        ),
+    };
+    Ok(StudioCurriculum {
+        ctx,
+        id,
+        deleted,
+        values: form.map(curriculum_values).unwrap_or(values),
+        errors,
+        options: Options,
+        addable: addable
+            .into_iter()
+            .filter(|c| !c.deleted && !courses.iter().any(|cc| cc.course_id == c.id))
+            .collect(),
+        courses,
+    })
+}
+
+pub async fn studio_new_curriculum_page(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Staff(user): Staff,
+) -> AppResult<Response> {
+    Ok(
+        web::render(&curriculum_editor(&state, ctx, &user, None, None, FormErrors::new()).await?)?
+            .into_response(),
+    )
+}
+
+pub async fn studio_create_curriculum(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Staff(user): Staff,
+    Form(form): Form<CurriculumForm>,
+) -> AppResult<Response> {
+    let mut tx = state.db.begin().await?;
+    match studio::create_curriculum(&mut tx, &user, &form).await {
+        Ok(id) => {
+            tx.commit().await?;
+            Ok(redirect_with(
+                &state,
+                &ctx,
+                &format!("/studio/curricula/{id}"),
+                Flash::success("커리큘럼을 만들었습니다."),
+            ))
+        }
+        Err(AppError::Validation(errors)) => {
+            drop(tx);
+            invalid(curriculum_editor(&state, ctx, &user, None, Some(&form), errors.into()).await?)
+        }
+        Err(other) => Err(other),
+    }
+}
+
+pub async fn studio_curriculum(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Staff(user): Staff,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
+    let id: CurriculumId = parse_id(&id)?;
+    Ok(web::render(
+        &curriculum_editor(&state, ctx, &user, Some(id), None, FormErrors::new()).await?,
+    )?
+    .into_response())
+}
+
+pub async fn studio_update_curriculum(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Staff(user): Staff,
+    Path(id): Path<String>,
+    Form(form): Form<CurriculumForm>,
+) -> AppResult<Response> {
+    let id: CurriculumId = parse_id(&id)?;
+    let mut tx = state.db.begin().await?;
+    match studio::update_curriculum(&mut tx, &user, id, &form).await {
+        Ok(()) => {
+            tx.commit().await?;
+            Ok(redirect_with(
+                &state,
+                &ctx,
+                &format!("/studio/curricula/{id}"),
+                Flash::success("커리큘럼을 저장했습니다."),
+            ))
+        }
+        Err(AppError::Validation(errors)) => {
+            drop(tx);
+            invalid(
+                curriculum_editor(&state, ctx, &user, Some(id), Some(&form), errors.into()).await?,
+            )
+        }
+        Err(other) => Err(other),
+    }
+}
+
+async fn set_curriculum_deleted(
+    state: AppState,
+    ctx: PageCtx,
+    user: crate::accounts::CurrentUser,
+    id: String,
+    deleted: bool,
+) -> AppResult<Response> {
+    let id: CurriculumId = parse_id(&id)?;
+    let mut tx = state.db.begin().await?;
+    studio::set_curriculum_deleted(&mut tx, &user, id, deleted).await?;
+    tx.commit().await?;
+    let message = if deleted {
+        "커리큘럼을 삭제했습니다."
+    } else {
+        "커리큘럼을 복구했습니다."
+    };
+    Ok(redirect_with(
+        &state,
+        &ctx,
+        &format!("/studio/curricula/{id}"),
+        Flash::success(message),
+    ))
+}
+
+pub async fn studio_delete_curriculum(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Staff(user): Staff,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
+    set_curriculum_deleted(state, ctx, user, id, true).await
+}
+
+pub async fn studio_restore_curriculum(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Staff(user): Staff,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
+    set_curriculum_deleted(state, ctx, user, id, false).await
+}
+
+#[derive(Deserialize)]
+pub struct CurriculumCourseForm {
+    course_id: String,
+    #[serde(default)]
+    action: String,
+}
+
+/// Adds, removes or moves a course in a curriculum's order.
+pub async fn studio_curriculum_course(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Staff(user): Staff,
+    Path(id): Path<String>,
+    Form(form): Form<CurriculumCourseForm>,
+) -> AppResult<Response> {
+    let id: CurriculumId = parse_id(&id)?;
+    let course: CourseId = form
+        .course_id
+        .parse()
+        .map_err(|_| AppError::field("course_id", "코스를 선택해 주세요."))?;
+    let mut tx = state.db.begin().await?;
+    let message = match form.action.as_str() {
+        "add" => {
+            studio::add_curriculum_course(&mut tx, &user, id, course).await?;
+            "코스를 추가했습니다."
+        }
+        "remove" => {
+            studio::remove_curriculum_course(&mut tx, &user, id, course).await?;
+            "코스를 뺐습니다."
+        }
+        "up" | "down" => {
+            studio::move_curriculum_course(&mut tx, &user, id, course, form.action == "up").await?;
+            "순서를 바꿨습니다."
+        }
+        _ => return Err(AppError::BadRequest("알 수 없는 요청입니다.".into())),
+    };
+    tx.commit().await?;
+    Ok(redirect_with(
+        &state,
+        &ctx,
+        &format!("/studio/curricula/{id}"),
+        Flash::success(message),
+    ))
 }

@@ -1,12 +1,14 @@
-//! Catalogue rules: what the roadmap shows.
+//! Catalogue rules: the roadmap, the catalogue, the course page.
 
 use sqlx::PgConnection;
 
 use crate::{
+    accounts::CurrentUser,
     catalog::{
-        model::{SkillLevel, Won, duration_label},
+        model::{Category, PriceLevel, SkillLevel, TopicKind, Won, duration_label},
         repo, seed,
     },
+    error::{AppError, AppResult},
     ids::{CourseId, CurriculumId},
 };
 
@@ -100,4 +102,283 @@ pub async fn nanodegree_roadmap(conn: &mut PgConnection) -> sqlx::Result<Option<
         access_years: curriculum.access_days / 365,
         steps,
     }))
+}
+
+// ---------- catalogue ----------
+
+pub const PAGE_SIZE: i64 = 12;
+
+/// What `GET /courses` was asked, with unknown filter values dropped.
+#[derive(Clone, Debug, Default)]
+pub struct CatalogQuery {
+    pub q: String,
+    pub category: Option<Category>,
+    pub skill_level: Option<SkillLevel>,
+    pub price_level: Option<PriceLevel>,
+    pub page: i64,
+}
+
+impl CatalogQuery {
+    pub fn is_filtered(&self) -> bool {
+        !self.q.trim().is_empty()
+            || self.category.is_some()
+            || self.skill_level.is_some()
+            || self.price_level.is_some()
+    }
+
+    /// The chosen filter codes ("" for all), for marking `<option selected>`.
+    pub fn category_code(&self) -> &'static str {
+        self.category.map_or("", |c| c.code())
+    }
+    pub fn skill_code(&self) -> &'static str {
+        self.skill_level.map_or("", |s| s.code())
+    }
+    pub fn price_code(&self) -> &'static str {
+        self.price_level.map_or("", |p| p.code())
+    }
+
+    /// The catalogue URL for `page` with the same filters.
+    pub fn href(&self, page: i64) -> String {
+        let mut query = url::form_urlencoded::Serializer::new(String::new());
+        if !self.q.trim().is_empty() {
+            query.append_pair("q", self.q.trim());
+        }
+        if let Some(c) = self.category {
+            query.append_pair("category", c.code());
+        }
+        if let Some(s) = self.skill_level {
+            query.append_pair("skill_level", s.code());
+        }
+        if let Some(p) = self.price_level {
+            query.append_pair("price_level", p.code());
+        }
+        if page > 1 {
+            query.append_pair("page", &page.to_string());
+        }
+        let query = query.finish();
+        if query.is_empty() {
+            "/courses".into()
+        } else {
+            format!("/courses?{query}")
+        }
+    }
+}
+
+pub struct CourseCard {
+    pub id: CourseId,
+    pub title: String,
+    pub summary: String,
+    pub category: &'static str,
+    pub skill: &'static str,
+    pub price: String,
+    pub curriculum_title: Option<String>,
+    pub lecture_count: i64,
+    pub duration: String,
+}
+
+pub struct CatalogPage {
+    pub cards: Vec<CourseCard>,
+    pub total: i64,
+    pub page: i64,
+    pub pages: i64,
+    pub query: CatalogQuery,
+}
+
+/// `%word%` patterns for each word of `q`, LIKE metacharacters escaped.
+fn like_patterns(q: &str) -> Vec<String> {
+    q.split_whitespace()
+        .take(5)
+        .map(|word| {
+            let escaped = word
+                .to_lowercase()
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_");
+            format!("%{escaped}%")
+        })
+        .collect()
+}
+
+fn price_label(price_won: Option<i64>) -> String {
+    match price_won {
+        Some(0) => "무료".into(),
+        Some(won) => Won(won).display(),
+        None => "나노 디그리에 포함".into(),
+    }
+}
+
+pub async fn catalogue(conn: &mut PgConnection, query: CatalogQuery) -> AppResult<CatalogPage> {
+    let page = query.page.max(1);
+    let filter = repo::CourseFilter {
+        patterns: like_patterns(&query.q),
+        category: query.category.map(|c| c.code()),
+        skill_level: query.skill_level.map(|s| s.code()),
+        price_level: query.price_level.map(|p| p.code()),
+    };
+    let rows = repo::list_courses(conn, &filter, PAGE_SIZE, (page - 1) * PAGE_SIZE).await?;
+    let total = rows.first().map_or(0, |r| r.total);
+    let cards = rows
+        .into_iter()
+        .map(|r| CourseCard {
+            id: r.id,
+            title: r.title,
+            summary: r.summary,
+            category: Category::parse(&r.category).map_or("", |c| c.label()),
+            skill: SkillLevel::parse(&r.skill_level).map_or("", |s| s.label()),
+            price: price_label(r.price_won),
+            curriculum_title: r.curriculum_title,
+            lecture_count: r.lecture_count,
+            duration: duration_label(r.total_secs),
+        })
+        .collect();
+    Ok(CatalogPage {
+        cards,
+        total,
+        page,
+        pages: (total + PAGE_SIZE - 1) / PAGE_SIZE,
+        query,
+    })
+}
+
+// ---------- course page ----------
+
+pub struct TopicView {
+    pub id: crate::ids::TopicId,
+    pub title: String,
+    pub kind: &'static str,
+    pub duration: String,
+    pub is_preview: bool,
+}
+
+pub struct LectureView {
+    pub title: String,
+    pub description: String,
+    pub topics: Vec<TopicView>,
+}
+
+pub struct CurriculumRef {
+    pub id: CurriculumId,
+    pub title: String,
+    pub price: String,
+    pub access_years: i32,
+    pub position: i32,
+}
+
+pub struct CourseView {
+    pub id: CourseId,
+    pub title: String,
+    pub summary: String,
+    pub description: String,
+    pub category: &'static str,
+    pub skill: &'static str,
+    /// Its own price, when it is sold alone.
+    pub own_price: Option<String>,
+    pub curriculum: Option<CurriculumRef>,
+    pub lectures: Vec<LectureView>,
+    pub topic_count: usize,
+    pub duration: String,
+    pub deleted: bool,
+    pub can_edit: bool,
+}
+
+/// May `viewer` change the course written by `author`?
+pub fn can_edit(viewer: Option<&CurrentUser>, author: Option<uuid::Uuid>) -> bool {
+    viewer.is_some_and(|v| v.is_admin() || (v.role.is_staff() && author == Some(v.id.0)))
+}
+
+/// The course page; a deleted course is shown to its author and admins only.
+pub async fn course_page(
+    conn: &mut PgConnection,
+    id: CourseId,
+    viewer: Option<&CurrentUser>,
+) -> AppResult<CourseView> {
+    let row = repo::course_detail(conn, id, false)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let can_edit = can_edit(viewer, row.author_id);
+    if row.deleted && !can_edit {
+        return Err(AppError::NotFound);
+    }
+    let mut total_secs = 0;
+    let mut topic_count = 0;
+    let lectures = row
+        .lectures
+        .0
+        .into_iter()
+        .map(|l| LectureView {
+            title: l.title,
+            description: l.description,
+            topics: l
+                .topics
+                .into_iter()
+                .map(|t| {
+                    total_secs += t.duration_secs;
+                    topic_count += 1;
+                    TopicView {
+                        id: t.id,
+                        title: t.title,
+                        kind: TopicKind::parse(&t.kind).map_or("", |k| k.label()),
+                        duration: duration_label(t.duration_secs),
+                        is_preview: t.is_preview,
+                    }
+                })
+                .collect(),
+        })
+        .collect();
+    let curriculum = match (row.curriculum_id, row.curriculum_title) {
+        (Some(id), Some(title)) => Some(CurriculumRef {
+            id,
+            title,
+            price: Won(row.curriculum_price_won.unwrap_or(0)).display(),
+            access_years: row.curriculum_access_days.unwrap_or(730) / 365,
+            position: row.position.unwrap_or(0),
+        }),
+        _ => None,
+    };
+    Ok(CourseView {
+        id: row.id,
+        title: row.title,
+        summary: row.summary,
+        description: row.description,
+        category: Category::parse(&row.category).map_or("", |c| c.label()),
+        skill: SkillLevel::parse(&row.skill_level).map_or("", |s| s.label()),
+        own_price: row.price_won.map(|p| price_label(Some(p))),
+        curriculum,
+        lectures,
+        topic_count,
+        duration: duration_label(total_secs),
+        deleted: row.deleted,
+        can_edit,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn search_words_become_escaped_like_patterns() {
+        assert_eq!(
+            like_patterns("  자바스크립트   DOM "),
+            vec!["%자바스크립트%", "%dom%"]
+        );
+        assert_eq!(like_patterns("100%_off"), vec!["%100\\%\\_off%"]);
+        assert!(like_patterns("   ").is_empty());
+    }
+
+    #[test]
+    fn catalogue_links_keep_the_filters() {
+        let query = CatalogQuery {
+            q: "배포".into(),
+            category: Some(Category::Devops),
+            skill_level: None,
+            price_level: Some(PriceLevel::Bundle),
+            page: 1,
+        };
+        assert_eq!(
+            query.href(2),
+            "/courses?q=%EB%B0%B0%ED%8F%AC&category=devops&price_level=bundle&page=2"
+        );
+        assert_eq!(CatalogQuery::default().href(1), "/courses");
+    }
 }

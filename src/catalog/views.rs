@@ -1,10 +1,165 @@
 use askama::Template;
 
-use crate::{catalog::service::Roadmap, web::PageCtx};
+use crate::{
+    catalog::{
+        model::{Category, PriceLevel, SkillLevel, TopicKind},
+        repo::CourseDetailRow,
+        service::{CatalogPage, CourseView, Roadmap},
+        studio_repo::{CurriculumCourseRow, StudioCourseRow, StudioCurriculumRow, TopicRow},
+    },
+    web::{PageCtx, form::FormErrors},
+};
 
 #[derive(Template)]
 #[template(path = "catalog/home.html")]
 pub struct HomePage {
     pub ctx: PageCtx,
     pub roadmap: Option<Roadmap>,
+}
+
+/// The filter options shown as `<select>`s.
+pub struct Options;
+
+impl Options {
+    pub fn categories(&self) -> &'static [Category] {
+        Category::ALL
+    }
+    pub fn skill_levels(&self) -> &'static [SkillLevel] {
+        SkillLevel::ALL
+    }
+    pub fn price_levels(&self) -> &'static [PriceLevel] {
+        PriceLevel::ALL
+    }
+    pub fn topic_kinds(&self) -> &'static [TopicKind] {
+        TopicKind::ALL
+    }
+}
+
+#[derive(Template)]
+#[template(path = "catalog/courses.html")]
+pub struct CoursesPage {
+    pub ctx: PageCtx,
+    pub list: CourseList,
+    pub options: Options,
+}
+
+#[derive(Template)]
+#[template(path = "catalog/_course_list.html")]
+pub struct CourseList {
+    pub catalog: CatalogPage,
+}
+
+impl CourseList {
+    pub fn href(&self, page: &i64) -> String {
+        self.catalog.query.href(*page)
+    }
+}
+
+#[derive(Template)]
+#[template(path = "catalog/course.html")]
+pub struct CoursePage {
+    pub ctx: PageCtx,
+    pub course: CourseView,
+}
+
+// ---------- studio ----------
+
+#[derive(Template)]
+#[template(path = "studio/index.html")]
+pub struct StudioIndex {
+    pub ctx: PageCtx,
+    pub courses: Vec<StudioCourseRow>,
+    pub curricula: Vec<StudioCurriculumRow>,
+}
+
+/// Values shown in the course form.
+#[derive(Default)]
+pub struct CourseValues {
+    pub title: String,
+    pub summary: String,
+    pub description: String,
+    pub category: String,
+    pub skill_level: String,
+    pub price_won: String,
+}
+
+#[derive(Template)]
+#[template(path = "studio/course_new.html")]
+pub struct StudioNewCourse {
+    pub ctx: PageCtx,
+    pub values: CourseValues,
+    pub errors: FormErrors,
+    pub options: Options,
+}
+
+#[derive(Template)]
+#[template(path = "studio/course.html")]
+pub struct StudioCourse {
+    pub ctx: PageCtx,
+    pub values: CourseValues,
+    pub errors: FormErrors,
+    pub options: Options,
+    pub outline: Outline,
+    /// Errors of a lecture or topic form in the outline.
+    pub outline_errors: FormErrors,
+    pub deleted: bool,
+}
+
+/// The lectures and topics of a course, with their edit controls: what an
+/// htmx reorder or inline edit swaps.
+#[derive(Template)]
+#[template(path = "studio/_outline.html")]
+pub struct Outline {
+    pub course: CourseDetailRow,
+    pub csrf_token: String,
+    pub options: Options,
+}
+
+impl Outline {
+    pub fn kind_label(&self, code: &str) -> &'static str {
+        TopicKind::parse(code).map_or("", |k| k.label())
+    }
+    pub fn minutes(&self, secs: &i64) -> i64 {
+        (secs + 59) / 60
+    }
+}
+
+#[derive(Template)]
+#[template(path = "studio/topic.html")]
+pub struct StudioTopic {
+    pub ctx: PageCtx,
+    pub topic: TopicRow,
+    pub errors: FormErrors,
+    pub options: Options,
+}
+
+impl StudioTopic {
+    pub fn minutes(&self) -> i32 {
+        (self.topic.duration_secs + 59) / 60
+    }
+}
+
+#[derive(Default)]
+pub struct CurriculumValues {
+    pub title: String,
+    pub summary: String,
+    pub description: String,
+    pub category: String,
+    pub skill_level: String,
+    pub price_won: String,
+    pub access_days: String,
+}
+
+#[derive(Template)]
+#[template(path = "studio/curriculum.html")]
+pub struct StudioCurriculum {
+    pub ctx: PageCtx,
+    /// None while creating.
+    pub id: Option<crate::ids::CurriculumId>,
+    pub deleted: bool,
+    pub values: CurriculumValues,
+    pub errors: FormErrors,
+    pub options: Options,
+    pub courses: Vec<CurriculumCourseRow>,
+    pub addable: Vec<StudioCourseRow>,
 }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use axum::{extract::FromRequestParts, http::request::Parts};
 
 use crate::{
-    accounts::CurrentUser,
+    accounts::{CurrentUser, Role},
     app::AppState,
     error::AppError,
     web::{
@@ -24,15 +24,43 @@ pub struct NavItem {
     pub label: &'static str,
 }
 
-/// The main navigation; capabilities add their entry when they ship.
-const NAV: &[NavItem] = &[NavItem {
-    href: "/",
-    label: "홈",
-}];
+/// The main navigation, by role; capabilities add their entry when they ship.
+const NAV: &[NavItem] = &[
+    NavItem {
+        href: "/",
+        label: "홈",
+    },
+    NavItem {
+        href: "/courses",
+        label: "강의 목록",
+    },
+];
+const STAFF_NAV: &[NavItem] = &[
+    NavItem {
+        href: "/",
+        label: "홈",
+    },
+    NavItem {
+        href: "/courses",
+        label: "강의 목록",
+    },
+    NavItem {
+        href: "/studio",
+        label: "스튜디오",
+    },
+];
 const ADMIN_NAV: &[NavItem] = &[
     NavItem {
         href: "/",
         label: "홈",
+    },
+    NavItem {
+        href: "/courses",
+        label: "강의 목록",
+    },
+    NavItem {
+        href: "/studio",
+        label: "스튜디오",
     },
     NavItem {
         href: "/admin/users",
@@ -85,10 +113,10 @@ impl PageCtx {
 
     /// Shows `user` as signed in (navigation and user menu).
     pub fn set_user(&mut self, user: Option<&CurrentUser>) {
-        self.nav = if user.is_some_and(CurrentUser::is_admin) {
-            ADMIN_NAV
-        } else {
-            NAV
+        self.nav = match user.map(|u| u.role) {
+            Some(Role::Admin) => ADMIN_NAV,
+            Some(Role::Tutor) => STAFF_NAV,
+            _ => NAV,
         };
         self.user = user.map(|u| UserBadge {
             nickname: u.nickname.clone(),

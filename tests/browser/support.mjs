@@ -43,13 +43,13 @@ function dropDatabase(databaseUrl) {
   }
 }
 
-export async function startApp() {
+export async function startApp({ seed = false } = {}) {
   const bin = process.env.WEAVERSE_BIN;
   if (!bin) throw new Error("WEAVERSE_BIN must point at the built weaverse binary");
   const port = await freePort();
   const databaseUrl = freshDatabaseUrl();
   const varDir = mkdtempSync(join(tmpdir(), "weaverse-e2e-"));
-  const child = spawn(bin, ["serve"], {
+  const child = spawn(bin, seed ? ["serve", "--seed-demo"] : ["serve"], {
     env: {
       ...process.env,
       APP_ENV: "test",

@@ -117,3 +117,634 @@ async fn home_without_the_nanodegree_still_renders(db: PgPool) {
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.attr("[data-roadmap-step]", "data-status").is_none());
 }
+
+// ---------- catalogue ----------
+
+fn card_titles(page: &crate::support::Page) -> Vec<String> {
+    page.html()
+        .select(&Selector::parse("[data-course-title]").unwrap())
+        .map(|e| e.value().attr("data-course-title").unwrap().to_string())
+        .collect()
+}
+
+#[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
+async fn the_catalogue_lists_the_nanodegree_in_learning_order(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    app.seed().await;
+    let page = app.get("/courses").await;
+    assert_eq!(page.status, StatusCode::OK);
+    let titles = card_titles(&page);
+    assert_eq!(titles.len(), 7);
+    assert_eq!(titles[0], "웹의 이해와 HTML");
+    assert_eq!(titles[6], "배포와 운영");
+    for name in ["category", "skill_level", "price_level"] {
+        assert!(
+            page.attr(&format!(r#"select[name="{name}"]"#), "name")
+                .is_some(),
+            "{name} select"
+        );
+    }
+    assert_eq!(
+        page.attr("form.catalogue-filters", "hx-push-url")
+            .as_deref(),
+        Some("true")
+    );
+    assert!(page.attr("[data-course-id]", "data-course-id").is_some());
+}
+
+#[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
+async fn korean_search_matches_titles_and_descriptions(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    app.seed().await;
+    let titles = |q: &str| {
+        let app = &app;
+        let q = q.to_string();
+        async move {
+            let url = format!(
+                "/courses?q={}",
+                url::form_urlencoded::byte_serialize(q.as_bytes()).collect::<String>()
+            );
+            card_titles(&app.get(&url).await)
+        }
+    };
+    assert_eq!(titles("배포").await, ["배포와 운영"]);
+    assert_eq!(titles("데이터베이스").await, ["백엔드와 데이터베이스 기초"]);
+    // From the description only: "풀 리퀘스트" is in the Git course's text.
+    assert_eq!(titles("풀 리퀘스트").await, ["Git과 협업"]);
+    // Case does not matter; every word must match.
+    let html = titles("html").await;
+    assert!(
+        html.contains(&"웹의 이해와 HTML".to_string())
+            && html.contains(&"JavaScript 심화와 DOM".to_string()),
+        "{html:?}"
+    );
+    assert_eq!(titles("html 비동기").await, ["JavaScript 심화와 DOM"]);
+    assert!(titles("없는검색어").await.is_empty());
+    // LIKE metacharacters are matched literally.
+    assert!(titles("%").await.is_empty());
+}
+
+#[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
+async fn each_filter_and_their_combination_narrow_the_list(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    app.seed().await;
+    assert_eq!(
+        card_titles(&app.get("/courses?category=frontend").await),
+        [
+            "CSS와 반응형 레이아웃",
+            "JavaScript 기초",
+            "JavaScript 심화와 DOM"
+        ]
+    );
+    assert_eq!(
+        card_titles(&app.get("/courses?skill_level=intermediate").await),
+        [
+            "JavaScript 심화와 DOM",
+            "백엔드와 데이터베이스 기초",
+            "배포와 운영"
+        ]
+    );
+    assert_eq!(
+        card_titles(&app.get("/courses?price_level=bundle").await).len(),
+        7
+    );
+    assert_eq!(
+        card_titles(
+            &app.get("/courses?category=frontend&skill_level=intermediate")
+                .await
+        ),
+        ["JavaScript 심화와 DOM"]
+    );
+    assert_eq!(
+        card_titles(&app.get("/courses?q=%EC%84%9C%EB%B2%84&category=devops&skill_level=intermediate&price_level=bundle").await),
+        ["배포와 운영"]
+    );
+    // Nothing matches: say so and offer to clear the filters.
+    let page = app.get("/courses?price_level=free").await;
+    assert!(card_titles(&page).is_empty());
+    assert!(
+        page.text(".empty-result")
+            .unwrap()
+            .contains("조건에 맞는 코스가 없습니다")
+    );
+    assert_eq!(
+        page.attr(".empty-result a", "href").as_deref(),
+        Some("/courses")
+    );
+    // The selects show what was chosen.
+    let page = app.get("/courses?category=backend").await;
+    assert_eq!(
+        page.attr(r#"select[name="category"] option[selected]"#, "value")
+            .as_deref(),
+        Some("backend")
+    );
+    // Unknown values are ignored, not errors.
+    let page = app.get("/courses?category=cooking&page=abc").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert_eq!(card_titles(&page).len(), 7);
+}
+
+#[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
+async fn the_catalogue_pages_by_twelve_and_keeps_filters_in_links(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    app.seed().await;
+    for i in 0..20 {
+        sqlx::query(
+            "INSERT INTO courses (slug, title, summary, category, skill_level, price_won) \
+             VALUES ($1, $2, '추가 코스', 'frontend', 'beginner', 20000)",
+        )
+        .bind(format!("extra-{i}"))
+        .bind(format!("추가 프론트엔드 코스 {i:02}"))
+        .execute(&app.db)
+        .await
+        .unwrap();
+    }
+    let first = app.get("/courses").await;
+    assert_eq!(
+        first.attr("[data-total]", "data-total").as_deref(),
+        Some("27")
+    );
+    assert_eq!(card_titles(&first).len(), 12);
+    assert_eq!(card_titles(&app.get("/courses?page=3").await).len(), 3);
+    assert!(card_titles(&app.get("/courses?page=9").await).is_empty());
+
+    let filtered = app.get("/courses?category=frontend&price_level=low").await;
+    assert_eq!(
+        filtered.attr("[data-total]", "data-total").as_deref(),
+        Some("20")
+    );
+    let next = filtered
+        .attr(r#".pagination a[href*="page=2"]"#, "href")
+        .unwrap();
+    assert_eq!(next, "/courses?category=frontend&price_level=low&page=2");
+    assert_eq!(card_titles(&app.get(&next).await).len(), 8);
+}
+
+#[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
+async fn htmx_gets_just_the_list_and_a_browser_the_whole_page(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    app.seed().await;
+    let fragment = app.get_htmx("/courses?category=tools").await;
+    assert_eq!(fragment.status, StatusCode::OK);
+    assert!(!fragment.body.contains("<html"));
+    assert!(!fragment.body.contains("<select"));
+    assert_eq!(card_titles(&fragment), ["Git과 협업"]);
+    let page = app.get("/courses?category=tools").await;
+    assert!(page.body.contains("<html"));
+    assert_eq!(card_titles(&page), ["Git과 협업"]);
+}
+
+#[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
+async fn catalogue_and_course_pages_run_at_most_three_queries(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    app.seed().await;
+    let course: String =
+        sqlx::query_scalar("SELECT id::text FROM courses WHERE slug = 'javascript-dom'")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    app.get("/courses").await; // warm up: CSRF cookie, connections
+    for path in [
+        "/courses",
+        "/courses?q=html&category=frontend&page=1",
+        &format!("/courses/{course}"),
+    ] {
+        let (page, queries) = app.get_counting_queries(path).await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(queries <= 3, "{path}: {queries} queries (anonymous)");
+        assert!(queries >= 1, "{path}: the counter counts");
+    }
+    app.signed_up("counter@example.com").await;
+    app.get("/courses").await;
+    for path in ["/courses", &format!("/courses/{course}")] {
+        let (page, queries) = app.get_counting_queries(path).await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(queries <= 3, "{path}: {queries} queries (signed in)");
+    }
+}
+
+// ---------- course page ----------
+
+#[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
+async fn a_course_page_shows_its_lectures_topics_previews_and_the_buy_form(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    app.seed().await;
+    let id: String = sqlx::query_scalar("SELECT id::text FROM courses WHERE slug = 'web-and-html'")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    let page = app.get(&format!("/courses/{id}")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert_eq!(page.text("h1").as_deref(), Some("웹의 이해와 HTML"));
+    assert!(page.body.contains("웹 개발 나노 디그리"));
+    let lectures: Vec<String> = page
+        .html()
+        .select(&Selector::parse(".lecture h3").unwrap())
+        .map(|e| e.text().collect::<String>())
+        .collect();
+    assert_eq!(
+        lectures,
+        [
+            "1. 웹은 어떻게 동작할까",
+            "2. HTML 문서의 뼈대",
+            "3. 폼과 접근성"
+        ]
+    );
+    let topics = page
+        .html()
+        .select(&Selector::parse("[data-topic-id]").unwrap())
+        .count();
+    assert_eq!(topics, 9);
+    let previews = page
+        .html()
+        .select(&Selector::parse("[data-preview]").unwrap())
+        .count();
+    assert_eq!(previews, 3, "the first lecture's topics");
+    let first_topic = page.attr("[data-topic-id] a", "href").unwrap();
+    assert!(first_topic.starts_with("/learn/topics/"));
+    assert_eq!(
+        page.attr("form.buy-form", "action").as_deref(),
+        Some("/cart/items")
+    );
+    assert!(page.text(".buy-box").unwrap().contains("50,000원"));
+    assert!(page.body.contains("9분"), "durations shown");
+
+    assert_eq!(
+        app.get(&format!("/courses/{}", uuid::Uuid::new_v4()))
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.get("/courses/not-a-uuid").await.status,
+        StatusCode::NOT_FOUND
+    );
+}
+
+// ---------- studio ----------
+
+async fn course_id(app: &TestApp, slug_or_title: &str) -> String {
+    sqlx::query_scalar("SELECT id::text FROM courses WHERE slug = $1 OR title = $1")
+        .bind(slug_or_title)
+        .fetch_one(&app.db)
+        .await
+        .unwrap()
+}
+
+#[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
+async fn the_studio_refuses_learners_and_other_tutors(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    app.seed().await;
+    assert_eq!(app.get("/studio").await.status, StatusCode::SEE_OTHER);
+    app.signed_up("learner@example.com").await;
+    assert_eq!(app.get("/studio").await.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        app.post_form("/studio/courses", &[("title", "몰래 만든 코스")])
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+
+    let owner = app.another_browser();
+    owner
+        .login_as("owner@example.com", weaverse::accounts::Role::Tutor)
+        .await;
+    let page = owner
+        .post_form(
+            "/studio/courses",
+            &[
+                ("title", "튜터의 코스"),
+                ("category", "frontend"),
+                ("skill_level", "beginner"),
+                ("price_won", "15,000"),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
+    let id = course_id(&app, "튜터의 코스").await;
+
+    let rival = app.another_browser();
+    rival
+        .login_as("rival@example.com", weaverse::accounts::Role::Tutor)
+        .await;
+    assert_eq!(
+        rival.get(&format!("/studio/courses/{id}")).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let edit = rival
+        .post_form(
+            &format!("/studio/courses/{id}"),
+            &[
+                ("title", "빼앗은 코스"),
+                ("category", "frontend"),
+                ("skill_level", "beginner"),
+            ],
+        )
+        .await;
+    assert_eq!(edit.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        rival
+            .post_form(&format!("/studio/courses/{id}/delete"), &[])
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        rival
+            .post_form(
+                &format!("/studio/courses/{id}/lectures"),
+                &[("title", "끼워넣기")]
+            )
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    // Platform content (no author) is for admins.
+    let seeded = course_id(&app, "web-and-html").await;
+    assert_eq!(
+        owner.get(&format!("/studio/courses/{seeded}")).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let admin = app.another_browser();
+    admin.login_as_admin().await;
+    assert_eq!(
+        admin.get(&format!("/studio/courses/{seeded}")).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        admin.get(&format!("/studio/courses/{id}")).await.status,
+        StatusCode::OK
+    );
+    let title: String = sqlx::query_scalar("SELECT title FROM courses WHERE id = $1::uuid")
+        .bind(&id)
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(title, "튜터의 코스");
+}
+
+#[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
+async fn a_tutor_authors_a_course_with_lectures_and_topics(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    app.login_as("tutor@example.com", weaverse::accounts::Role::Tutor)
+        .await;
+    let page = app
+        .post_form(
+            "/studio/courses",
+            &[("title", ""), ("category", "x"), ("price_won", "-5")],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        page.text(r#"[data-error-for="title"]"#).as_deref(),
+        Some("제목을 입력해 주세요.")
+    );
+    assert!(page.text(r#"[data-error-for="category"]"#).is_some());
+    assert!(page.text(r#"[data-error-for="skill_level"]"#).is_some());
+    assert!(page.text(r#"[data-error-for="price_won"]"#).is_some());
+
+    let page = app
+        .post_form(
+            "/studio/courses",
+            &[
+                ("title", "타입스크립트 입문"),
+                ("summary", "타입으로 안전하게"),
+                ("category", "frontend"),
+                ("skill_level", "intermediate"),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
+    let editor = page.header("location").to_string();
+    let id = editor.rsplit('/').next().unwrap().to_string();
+    for title in ["타입 기초", "제네릭"] {
+        let page = app
+            .post_form(
+                &format!("/studio/courses/{id}/lectures"),
+                &[("title", title)],
+            )
+            .await;
+        assert_eq!(page.status, StatusCode::SEE_OTHER);
+    }
+    let lectures: Vec<(String, String)> = sqlx::query_as(
+        "SELECT id::text, title FROM lectures WHERE course_id = $1::uuid ORDER BY position",
+    )
+    .bind(&id)
+    .fetch_all(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(
+        lectures.iter().map(|l| l.1.as_str()).collect::<Vec<_>>(),
+        ["타입 기초", "제네릭"]
+    );
+
+    // htmx reorder answers with the outline fragment.
+    let token = app.csrf_token().await;
+    let response = app
+        .client
+        .post(app.url(&format!("/studio/lectures/{}/move", lectures[1].0)))
+        .header("Origin", &app.base)
+        .header("HX-Request", "true")
+        .header("X-CSRF-Token", token)
+        .form(&[("direction", "up")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let body = response.text().await.unwrap();
+    assert!(!body.contains("<html") && body.contains("data-lecture-id"));
+    assert!(body.find("제네릭").unwrap() < body.find("타입 기초").unwrap());
+
+    let lecture = &lectures[0].0;
+    let bad = app
+        .post_form(
+            &format!("/studio/lectures/{lecture}/topics"),
+            &[
+                ("title", "타입 주석"),
+                ("kind", "video"),
+                ("duration_minutes", "9999"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.text(r#"[data-error-for="duration_minutes"]"#).is_some());
+    for (title, kind) in [("타입 주석", "video"), ("타입 연습", "mission")] {
+        let page = app
+            .post_form(
+                &format!("/studio/lectures/{lecture}/topics"),
+                &[("title", title), ("kind", kind), ("duration_minutes", "12")],
+            )
+            .await;
+        assert_eq!(page.status, StatusCode::SEE_OTHER);
+    }
+    let topic: String = sqlx::query_scalar("SELECT id::text FROM topics WHERE title = '타입 연습'")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    let page = app
+        .post_form(
+            &format!("/studio/topics/{topic}"),
+            &[
+                ("title", "타입 연습 미션"),
+                ("kind", "mission"),
+                ("duration_minutes", "20"),
+                ("body", "함수에 타입을 붙이세요."),
+                ("is_preview", "on"),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
+    let (title, secs, preview): (String, i32, bool) =
+        sqlx::query_as("SELECT title, duration_secs, is_preview FROM topics WHERE id = $1::uuid")
+            .bind(&topic)
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert_eq!(
+        (title.as_str(), secs, preview),
+        ("타입 연습 미션", 1200, true)
+    );
+    app.post_form(
+        &format!("/studio/topics/{topic}/move"),
+        &[("direction", "up")],
+    )
+    .await;
+
+    let public = app.get(&format!("/courses/{id}")).await;
+    assert_eq!(public.status, StatusCode::OK);
+    let order: Vec<String> = public
+        .html()
+        .select(&Selector::parse("[data-topic-id] a").unwrap())
+        .map(|a| a.text().collect())
+        .collect();
+    assert_eq!(order, ["타입 연습 미션", "타입 주석"]);
+    assert!(
+        public.text(".lectures").unwrap().find("제네릭").unwrap()
+            < public.text(".lectures").unwrap().find("타입 기초").unwrap()
+    );
+}
+
+#[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
+async fn soft_delete_hides_a_course_from_learners_but_not_from_its_author(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    app.login_as("author@example.com", weaverse::accounts::Role::Tutor)
+        .await;
+    let page = app
+        .post_form(
+            "/studio/courses",
+            &[
+                ("title", "사라질 코스"),
+                ("category", "backend"),
+                ("skill_level", "beginner"),
+                ("price_won", "0"),
+            ],
+        )
+        .await;
+    let id = page
+        .header("location")
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_string();
+    let learner = app.another_browser();
+    assert_eq!(
+        learner.get(&format!("/courses/{id}")).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        card_titles(&learner.get("/courses?price_level=free").await),
+        ["사라질 코스"]
+    );
+
+    assert_eq!(
+        app.post_form(&format!("/studio/courses/{id}/delete"), &[])
+            .await
+            .status,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(
+        learner.get(&format!("/courses/{id}")).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert!(card_titles(&learner.get("/courses?price_level=free").await).is_empty());
+    let own = app.get(&format!("/courses/{id}")).await;
+    assert_eq!(own.status, StatusCode::OK);
+    assert!(
+        own.attr("[data-course-deleted]", "data-course-deleted")
+            .is_some()
+    );
+    let studio = app.get("/studio").await;
+    assert_eq!(
+        studio
+            .attr(&format!(r#"[data-course-id="{id}"]"#), "data-deleted")
+            .as_deref(),
+        Some("true")
+    );
+
+    assert_eq!(
+        app.post_form(&format!("/studio/courses/{id}/restore"), &[])
+            .await
+            .status,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(
+        learner.get(&format!("/courses/{id}")).await.status,
+        StatusCode::OK
+    );
+}
+
+#[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
+async fn an_admin_reorders_the_nanodegree_and_the_roadmap_follows(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    app.seed().await;
+    app.login_as_admin().await;
+    let curriculum: String = sqlx::query_scalar("SELECT id::text FROM curricula")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    let git = course_id(&app, "git-collaboration").await;
+    let page = app
+        .post_form(
+            &format!("/studio/curricula/{curriculum}/courses"),
+            &[("course_id", &git), ("action", "up")],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
+    let home = app.get("/").await;
+    let steps: Vec<String> = home
+        .html()
+        .select(&Selector::parse("[data-roadmap-step] h3").unwrap())
+        .map(|e| e.text().collect::<String>().trim().to_string())
+        .collect();
+    assert_eq!(steps[3], "Git과 협업");
+    assert_eq!(steps[4], "JavaScript 심화와 DOM");
+
+    let editor = app.get(&format!("/studio/curricula/{curriculum}")).await;
+    assert_eq!(editor.status, StatusCode::OK);
+    let bad = app
+        .post_form(
+            &format!("/studio/curricula/{curriculum}"),
+            &[
+                ("title", "웹 개발 나노 디그리"),
+                ("category", "fullstack"),
+                ("skill_level", "beginner"),
+                ("price_won", "abc"),
+                ("access_days", "730"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.text(r#"[data-error-for="price_won"]"#).is_some());
+
+    let tutor = app.another_browser();
+    tutor
+        .login_as("tutor@example.com", weaverse::accounts::Role::Tutor)
+        .await;
+    assert_eq!(
+        tutor
+            .get(&format!("/studio/curricula/{curriculum}"))
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+}

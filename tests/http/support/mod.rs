@@ -330,3 +330,45 @@ impl TestApp {
 
 /// A password every test account uses.
 pub const PASSWORD: &str = "푸른 바다 위 고래 2026";
+
+/// Counts the SQL statements sqlx runs in this test process (nextest runs
+/// each test in its own process, so the count is this test's).
+pub fn query_counter() -> Arc<std::sync::atomic::AtomicUsize> {
+    use std::sync::{OnceLock, atomic::AtomicUsize};
+    use tracing_subscriber::{Layer, filter::Targets, layer::SubscriberExt};
+
+    struct Count(Arc<AtomicUsize>);
+    impl<S: tracing::Subscriber> Layer<S> for Count {
+        fn on_event(
+            &self,
+            event: &tracing::Event<'_>,
+            _: tracing_subscriber::layer::Context<'_, S>,
+        ) {
+            if event.metadata().target() == "sqlx::query" {
+                self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            }
+        }
+    }
+    static COUNTER: OnceLock<Arc<AtomicUsize>> = OnceLock::new();
+    COUNTER
+        .get_or_init(|| {
+            let counter = Arc::new(AtomicUsize::new(0));
+            let layer = Count(counter.clone())
+                .with_filter(Targets::new().with_target("sqlx::query", tracing::Level::TRACE));
+            tracing::subscriber::set_global_default(tracing_subscriber::registry().with(layer))
+                .expect("subscriber");
+            counter
+        })
+        .clone()
+}
+
+impl TestApp {
+    /// GETs `path` and returns the page and how many SQL statements it ran.
+    pub async fn get_counting_queries(&self, path: &str) -> (Page, usize) {
+        use std::sync::atomic::Ordering;
+        let counter = query_counter();
+        let before = counter.load(Ordering::SeqCst);
+        let page = self.get(path).await;
+        (page, counter.load(Ordering::SeqCst) - before)
+    }
+}

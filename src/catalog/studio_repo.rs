@@ -1,0 +1,459 @@
+//! Studio SQL: authoring curricula, courses, lectures and topics.
+
+use sqlx::PgConnection;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::ids::{CourseId, CurriculumId, LectureId, TopicId, UserId};
+
+pub struct CourseFields<'a> {
+    pub title: &'a str,
+    pub summary: &'a str,
+    pub description: &'a str,
+    pub category: &'a str,
+    pub skill_level: &'a str,
+    pub price_won: Option<i64>,
+}
+
+pub async fn insert_course(
+    conn: &mut PgConnection,
+    f: &CourseFields<'_>,
+    author: UserId,
+) -> sqlx::Result<CourseId> {
+    let slug = format!("course-{}", Uuid::new_v4().simple());
+    sqlx::query_scalar!(
+        r#"INSERT INTO courses (slug, title, summary, description, category, skill_level, price_won, author_id)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id AS "id: CourseId""#,
+        slug, f.title, f.summary, f.description, f.category, f.skill_level, f.price_won, author.0
+    )
+    .fetch_one(conn)
+    .await
+}
+
+pub async fn update_course(
+    conn: &mut PgConnection,
+    id: CourseId,
+    f: &CourseFields<'_>,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "UPDATE courses SET title = $2, summary = $3, description = $4, category = $5, skill_level = $6,
+                price_won = $7, updated_at = now() WHERE id = $1",
+        id.0, f.title, f.summary, f.description, f.category, f.skill_level, f.price_won
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn set_course_deleted(
+    conn: &mut PgConnection,
+    id: CourseId,
+    deleted: bool,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "UPDATE courses SET deleted_at = CASE WHEN $2 THEN coalesce(deleted_at, now()) END, updated_at = now() WHERE id = $1",
+        id.0, deleted
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// The author of a course (None: platform content), locked for the change.
+pub async fn lock_course(
+    conn: &mut PgConnection,
+    id: CourseId,
+) -> sqlx::Result<Option<Option<Uuid>>> {
+    sqlx::query_scalar!(
+        "SELECT author_id FROM courses WHERE id = $1 FOR UPDATE",
+        id.0
+    )
+    .fetch_optional(conn)
+    .await
+}
+
+pub struct StudioCourseRow {
+    pub id: CourseId,
+    pub title: String,
+    pub deleted: bool,
+    pub lecture_count: i64,
+    pub updated_at: OffsetDateTime,
+}
+
+/// Courses a person may edit: their own, or all for an admin (`author` None).
+pub async fn studio_courses(
+    conn: &mut PgConnection,
+    author: Option<UserId>,
+) -> sqlx::Result<Vec<StudioCourseRow>> {
+    sqlx::query_as!(
+        StudioCourseRow,
+        r#"SELECT c.id AS "id: CourseId", c.title, c.deleted_at IS NOT NULL AS "deleted!",
+                  (SELECT count(*) FROM lectures l WHERE l.course_id = c.id AND l.deleted_at IS NULL) AS "lecture_count!",
+                  c.updated_at
+             FROM courses c
+            WHERE $1::uuid IS NULL OR c.author_id = $1
+            ORDER BY c.deleted_at IS NOT NULL, c.updated_at DESC"#,
+        author.map(|a| a.0)
+    )
+    .fetch_all(conn)
+    .await
+}
+
+// ---------- lectures ----------
+
+pub async fn insert_lecture(
+    conn: &mut PgConnection,
+    course: CourseId,
+    title: &str,
+    description: &str,
+) -> sqlx::Result<LectureId> {
+    sqlx::query_scalar!(
+        r#"INSERT INTO lectures (course_id, title, description, position)
+           VALUES ($1, $2, $3, (SELECT coalesce(max(position), 0) + 1 FROM lectures WHERE course_id = $1))
+           RETURNING id AS "id: LectureId""#,
+        course.0, title, description
+    )
+    .fetch_one(conn)
+    .await
+}
+
+pub async fn update_lecture(
+    conn: &mut PgConnection,
+    id: LectureId,
+    title: &str,
+    description: &str,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "UPDATE lectures SET title = $2, description = $3, updated_at = now() WHERE id = $1",
+        id.0,
+        title,
+        description
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn lecture_course(
+    conn: &mut PgConnection,
+    id: LectureId,
+) -> sqlx::Result<Option<CourseId>> {
+    sqlx::query_scalar!(
+        r#"SELECT course_id AS "c: CourseId" FROM lectures WHERE id = $1"#,
+        id.0
+    )
+    .fetch_optional(conn)
+    .await
+}
+
+pub async fn set_lecture_deleted(
+    conn: &mut PgConnection,
+    id: LectureId,
+    deleted: bool,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "UPDATE lectures SET deleted_at = CASE WHEN $2 THEN coalesce(deleted_at, now()) END, updated_at = now() WHERE id = $1",
+        id.0, deleted
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Swaps a lecture with its live neighbour above (`up`) or below.
+pub async fn move_lecture(conn: &mut PgConnection, id: LectureId, up: bool) -> sqlx::Result<bool> {
+    let done = sqlx::query!(
+        r#"
+        WITH me AS (SELECT id, course_id, position FROM lectures WHERE id = $1),
+             nb AS (SELECT l.id, l.position FROM lectures l, me
+                     WHERE l.course_id = me.course_id AND l.id <> me.id AND l.deleted_at IS NULL
+                       AND CASE WHEN $2 THEN l.position < me.position ELSE l.position > me.position END
+                     ORDER BY CASE WHEN $2 THEN -l.position ELSE l.position END LIMIT 1)
+        UPDATE lectures l SET position = CASE WHEN l.id = me.id THEN nb.position ELSE me.position END,
+                              updated_at = now()
+          FROM me, nb WHERE l.id IN (me.id, nb.id)
+        "#,
+        id.0, up
+    )
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 2)
+}
+
+// ---------- topics ----------
+
+pub struct TopicFields<'a> {
+    pub title: &'a str,
+    pub kind: &'a str,
+    pub body: &'a str,
+    pub duration_secs: i32,
+    pub is_preview: bool,
+}
+
+pub async fn insert_topic(
+    conn: &mut PgConnection,
+    lecture: LectureId,
+    f: &TopicFields<'_>,
+) -> sqlx::Result<TopicId> {
+    sqlx::query_scalar!(
+        r#"INSERT INTO topics (lecture_id, title, kind, body, duration_secs, is_preview, position)
+           VALUES ($1, $2, $3, $4, $5, $6, (SELECT coalesce(max(position), 0) + 1 FROM topics WHERE lecture_id = $1))
+           RETURNING id AS "id: TopicId""#,
+        lecture.0, f.title, f.kind, f.body, f.duration_secs, f.is_preview
+    )
+    .fetch_one(conn)
+    .await
+}
+
+pub async fn update_topic(
+    conn: &mut PgConnection,
+    id: TopicId,
+    f: &TopicFields<'_>,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "UPDATE topics SET title = $2, kind = $3, body = $4, duration_secs = $5, is_preview = $6, updated_at = now()
+          WHERE id = $1",
+        id.0, f.title, f.kind, f.body, f.duration_secs, f.is_preview
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub struct TopicRow {
+    pub id: TopicId,
+    pub lecture_id: LectureId,
+    pub course_id: CourseId,
+    pub title: String,
+    pub kind: String,
+    pub body: String,
+    pub duration_secs: i32,
+    pub is_preview: bool,
+    pub deleted: bool,
+}
+
+pub async fn topic(conn: &mut PgConnection, id: TopicId) -> sqlx::Result<Option<TopicRow>> {
+    sqlx::query_as!(
+        TopicRow,
+        r#"SELECT t.id AS "id: TopicId", t.lecture_id AS "lecture_id: LectureId", l.course_id AS "course_id: CourseId",
+                  t.title, t.kind, t.body, t.duration_secs, t.is_preview, t.deleted_at IS NOT NULL AS "deleted!"
+             FROM topics t JOIN lectures l ON l.id = t.lecture_id WHERE t.id = $1"#,
+        id.0
+    )
+    .fetch_optional(conn)
+    .await
+}
+
+pub async fn set_topic_deleted(
+    conn: &mut PgConnection,
+    id: TopicId,
+    deleted: bool,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "UPDATE topics SET deleted_at = CASE WHEN $2 THEN coalesce(deleted_at, now()) END, updated_at = now() WHERE id = $1",
+        id.0, deleted
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn move_topic(conn: &mut PgConnection, id: TopicId, up: bool) -> sqlx::Result<bool> {
+    let done = sqlx::query!(
+        r#"
+        WITH me AS (SELECT id, lecture_id, position FROM topics WHERE id = $1),
+             nb AS (SELECT t.id, t.position FROM topics t, me
+                     WHERE t.lecture_id = me.lecture_id AND t.id <> me.id AND t.deleted_at IS NULL
+                       AND CASE WHEN $2 THEN t.position < me.position ELSE t.position > me.position END
+                     ORDER BY CASE WHEN $2 THEN -t.position ELSE t.position END LIMIT 1)
+        UPDATE topics t SET position = CASE WHEN t.id = me.id THEN nb.position ELSE me.position END,
+                            updated_at = now()
+          FROM me, nb WHERE t.id IN (me.id, nb.id)
+        "#,
+        id.0, up
+    )
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 2)
+}
+
+// ---------- curricula ----------
+
+pub struct CurriculumFields<'a> {
+    pub title: &'a str,
+    pub summary: &'a str,
+    pub description: &'a str,
+    pub category: &'a str,
+    pub skill_level: &'a str,
+    pub price_won: i64,
+    pub access_days: i32,
+}
+
+pub struct StudioCurriculumRow {
+    pub id: CurriculumId,
+    pub title: String,
+    pub summary: String,
+    pub description: String,
+    pub category: String,
+    pub skill_level: String,
+    pub price_won: i64,
+    pub access_days: i32,
+    pub author_id: Option<Uuid>,
+    pub deleted: bool,
+}
+
+pub async fn studio_curricula(
+    conn: &mut PgConnection,
+    author: Option<UserId>,
+) -> sqlx::Result<Vec<StudioCurriculumRow>> {
+    sqlx::query_as!(
+        StudioCurriculumRow,
+        r#"SELECT id AS "id: CurriculumId", title, summary, description, category, skill_level, price_won,
+                  access_days, author_id, deleted_at IS NOT NULL AS "deleted!"
+             FROM curricula WHERE $1::uuid IS NULL OR author_id = $1
+            ORDER BY deleted_at IS NOT NULL, created_at"#,
+        author.map(|a| a.0)
+    )
+    .fetch_all(conn)
+    .await
+}
+
+pub async fn curriculum(
+    conn: &mut PgConnection,
+    id: CurriculumId,
+) -> sqlx::Result<Option<StudioCurriculumRow>> {
+    sqlx::query_as!(
+        StudioCurriculumRow,
+        r#"SELECT id AS "id: CurriculumId", title, summary, description, category, skill_level, price_won,
+                  access_days, author_id, deleted_at IS NOT NULL AS "deleted!"
+             FROM curricula WHERE id = $1"#,
+        id.0
+    )
+    .fetch_optional(conn)
+    .await
+}
+
+pub async fn insert_curriculum(
+    conn: &mut PgConnection,
+    f: &CurriculumFields<'_>,
+    author: UserId,
+) -> sqlx::Result<CurriculumId> {
+    let slug = format!("curriculum-{}", Uuid::new_v4().simple());
+    sqlx::query_scalar!(
+        r#"INSERT INTO curricula (slug, title, summary, description, category, skill_level, price_won, access_days, author_id)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id AS "id: CurriculumId""#,
+        slug, f.title, f.summary, f.description, f.category, f.skill_level, f.price_won, f.access_days, author.0
+    )
+    .fetch_one(conn)
+    .await
+}
+
+pub async fn update_curriculum(
+    conn: &mut PgConnection,
+    id: CurriculumId,
+    f: &CurriculumFields<'_>,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "UPDATE curricula SET title = $2, summary = $3, description = $4, category = $5, skill_level = $6,
+                price_won = $7, access_days = $8, updated_at = now() WHERE id = $1",
+        id.0, f.title, f.summary, f.description, f.category, f.skill_level, f.price_won, f.access_days
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn set_curriculum_deleted(
+    conn: &mut PgConnection,
+    id: CurriculumId,
+    deleted: bool,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "UPDATE curricula SET deleted_at = CASE WHEN $2 THEN coalesce(deleted_at, now()) END, updated_at = now() WHERE id = $1",
+        id.0, deleted
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub struct CurriculumCourseRow {
+    pub course_id: CourseId,
+    pub title: String,
+    pub deleted: bool,
+}
+
+pub async fn curriculum_courses(
+    conn: &mut PgConnection,
+    id: CurriculumId,
+) -> sqlx::Result<Vec<CurriculumCourseRow>> {
+    sqlx::query_as!(
+        CurriculumCourseRow,
+        r#"SELECT c.id AS "course_id: CourseId", c.title, c.deleted_at IS NOT NULL AS "deleted!"
+             FROM curriculum_courses cc JOIN courses c ON c.id = cc.course_id
+            WHERE cc.curriculum_id = $1 ORDER BY cc.position"#,
+        id.0
+    )
+    .fetch_all(conn)
+    .await
+}
+
+pub async fn add_curriculum_course(
+    conn: &mut PgConnection,
+    id: CurriculumId,
+    course: CourseId,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "INSERT INTO curriculum_courses (curriculum_id, course_id, position)
+         VALUES ($1, $2, (SELECT coalesce(max(position), 0) + 1 FROM curriculum_courses WHERE curriculum_id = $1))
+         ON CONFLICT DO NOTHING",
+        id.0, course.0
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn remove_curriculum_course(
+    conn: &mut PgConnection,
+    id: CurriculumId,
+    course: CourseId,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "DELETE FROM curriculum_courses WHERE curriculum_id = $1 AND course_id = $2",
+        id.0,
+        course.0
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Swaps a course with its neighbour in the curriculum's order. Run in a
+/// transaction: the position constraint is checked at commit.
+pub async fn move_curriculum_course(
+    conn: &mut PgConnection,
+    id: CurriculumId,
+    course: CourseId,
+    up: bool,
+) -> sqlx::Result<bool> {
+    sqlx::query!("SET CONSTRAINTS curriculum_courses_position_key DEFERRED")
+        .execute(&mut *conn)
+        .await?;
+    let done = sqlx::query!(
+        r#"
+        WITH me AS (SELECT course_id, position FROM curriculum_courses WHERE curriculum_id = $1 AND course_id = $2),
+             nb AS (SELECT cc.course_id, cc.position FROM curriculum_courses cc, me
+                     WHERE cc.curriculum_id = $1 AND cc.course_id <> me.course_id
+                       AND CASE WHEN $3 THEN cc.position < me.position ELSE cc.position > me.position END
+                     ORDER BY CASE WHEN $3 THEN -cc.position ELSE cc.position END LIMIT 1)
+        UPDATE curriculum_courses cc
+           SET position = CASE WHEN cc.course_id = me.course_id THEN nb.position ELSE me.position END
+          FROM me, nb WHERE cc.curriculum_id = $1 AND cc.course_id IN (me.course_id, nb.course_id)
+        "#,
+        id.0, course.0, up
+    )
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 2)
+}
