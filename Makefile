@@ -62,3 +62,4 @@ bench:
 	scripts/system-deps.sh bench
 	$(MAKE) --no-print-directory assets
 	$(WITH_PG) bench/shell.sh
+	$(WITH_PG) bench/catalog.sh

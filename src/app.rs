@@ -21,7 +21,7 @@ use lettre::message::Mailbox;
 
 use crate::{
     accounts::{self, google::GoogleOidc},
-    catalog,
+    catalog::{self, cache::CatalogCache},
     config::Config,
     error::AppError,
     infra::{
@@ -46,6 +46,8 @@ pub struct AppState {
     pub http: reqwest::Client,
     /// Google sign-in, when configured.
     pub google: Option<Arc<GoogleOidc>>,
+    /// Catalogue pages and the roadmap, for a few seconds.
+    pub catalog_cache: Arc<CatalogCache>,
 }
 
 impl AppState {
@@ -82,9 +84,14 @@ impl AppState {
             keys: Arc::new(keys),
             http,
             google,
+            catalog_cache: Arc::new(CatalogCache::new(CATALOG_CACHE_TTL)),
         })
     }
 }
+
+/// How long catalogue pages are reused (studio writes in this process drop
+/// them at once; other instances see changes within this time).
+const CATALOG_CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// `DATA_KEYS`, or in development a generated key in `var/keys`.
 pub fn data_keys(config: &Config) -> anyhow::Result<DataKeys> {

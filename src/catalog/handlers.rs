@@ -28,8 +28,17 @@ use crate::{
 };
 
 pub async fn home(State(state): State<AppState>, ctx: PageCtx) -> AppResult<Html<String>> {
-    let mut conn = state.db.acquire().await?;
-    let roadmap = service::nanodegree_roadmap(&mut conn).await?;
+    let cache = &state.catalog_cache.roadmap;
+    let roadmap = match cache.get("nanodegree") {
+        Some(roadmap) => roadmap,
+        None => {
+            let generation = cache.generation();
+            let mut conn = state.db.acquire().await?;
+            let roadmap = std::sync::Arc::new(service::nanodegree_roadmap(&mut conn).await?);
+            cache.put("nanodegree".into(), generation, roadmap.clone());
+            roadmap
+        }
+    };
     web::render(&HomePage { ctx, roadmap })
 }
 
@@ -58,10 +67,19 @@ pub async fn courses(
         price_level: PriceLevel::parse(&query.price_level),
         page: query.page.and_then(|p| p.parse().ok()).unwrap_or(1),
     };
-    let mut conn = state.db.acquire().await?;
-    let list = CourseList {
-        catalog: service::catalogue(&mut conn, query).await?,
+    let cache = &state.catalog_cache.pages;
+    let key = query.href(query.page.max(1));
+    let catalog = match cache.get(&key) {
+        Some(catalog) => catalog,
+        None => {
+            let generation = cache.generation();
+            let mut conn = state.db.acquire().await?;
+            let catalog = std::sync::Arc::new(service::catalogue(&mut conn, query).await?);
+            cache.put(key, generation, catalog.clone());
+            catalog
+        }
     };
+    let list = CourseList { catalog };
     if ctx.htmx {
         return Ok(web::render(&list)?.into_response());
     }
@@ -92,7 +110,10 @@ pub async fn course(
 
 // ---------- studio ----------
 
+/// Every successful studio write ends here or in [`outline_changed`]: the
+/// catalogue cache is dropped so learners see the change at once.
 fn redirect_with(state: &AppState, ctx: &PageCtx, to: &str, flash: Flash) -> Response {
+    state.catalog_cache.invalidate();
     (SetFlash::new(state, &[flash]), htmx::redirect(ctx.htmx, to)).into_response()
 }
 
@@ -324,6 +345,7 @@ async fn outline_changed(
     message: &str,
 ) -> AppResult<Response> {
     if ctx.htmx {
+        state.catalog_cache.invalidate();
         return Ok(web::render(&outline(state, &ctx, user, course).await?)?.into_response());
     }
     Ok(redirect_with(

@@ -1,6 +1,7 @@
 //! Curriculum -> course -> lecture -> topic: the home roadmap, the catalogue,
 //! course pages, and the studio where tutors and admins author them.
 
+pub mod cache;
 mod handlers;
 pub mod model;
 mod repo;

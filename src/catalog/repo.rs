@@ -96,24 +96,31 @@ pub async fn list_courses(
     sqlx::query_as!(
         CourseCardRow,
         r#"
-        SELECT c.id AS "id: CourseId", c.title, c.summary, c.category, c.skill_level, c.price_won,
-               cur.title AS "curriculum_title?",
-               (SELECT count(*) FROM lectures l WHERE l.course_id = c.id AND l.deleted_at IS NULL) AS "lecture_count!",
+        WITH page AS (
+            SELECT c.id, c.title, c.summary, c.category, c.skill_level, c.price_won, c.created_at,
+                   cur.position, cur.title AS curriculum_title, count(*) OVER () AS total
+              FROM courses c
+              LEFT JOIN LATERAL (
+                   SELECT cc.position, cu.title FROM curriculum_courses cc
+                     JOIN curricula cu ON cu.id = cc.curriculum_id AND cu.deleted_at IS NULL
+                    WHERE cc.course_id = c.id ORDER BY cc.position LIMIT 1) cur ON true
+             WHERE c.deleted_at IS NULL
+               AND c.search_text LIKE ALL ($1::text[])
+               AND ($2::text IS NULL OR c.category = $2)
+               AND ($3::text IS NULL OR c.skill_level = $3)
+               AND ($4::text IS NULL OR c.price_level = $4)
+             ORDER BY (cur.position IS NULL), cur.position, c.created_at DESC, c.id
+             LIMIT $5 OFFSET $6)
+        -- Sizes only for the rows of this page.
+        SELECT p.id AS "id!: CourseId", p.title AS "title!", p.summary AS "summary!",
+               p.category AS "category!", p.skill_level AS "skill_level!", p.price_won,
+               p.curriculum_title AS "curriculum_title?",
+               (SELECT count(*) FROM lectures l WHERE l.course_id = p.id AND l.deleted_at IS NULL) AS "lecture_count!",
                (SELECT coalesce(sum(t.duration_secs), 0) FROM topics t JOIN lectures l ON l.id = t.lecture_id
-                 WHERE l.course_id = c.id AND l.deleted_at IS NULL AND t.deleted_at IS NULL)::bigint AS "total_secs!",
-               count(*) OVER () AS "total!"
-          FROM courses c
-          LEFT JOIN LATERAL (
-               SELECT cc.position, cu.title FROM curriculum_courses cc
-                 JOIN curricula cu ON cu.id = cc.curriculum_id AND cu.deleted_at IS NULL
-                WHERE cc.course_id = c.id ORDER BY cc.position LIMIT 1) cur ON true
-         WHERE c.deleted_at IS NULL
-           AND c.search_text LIKE ALL ($1::text[])
-           AND ($2::text IS NULL OR c.category = $2)
-           AND ($3::text IS NULL OR c.skill_level = $3)
-           AND ($4::text IS NULL OR c.price_level = $4)
-         ORDER BY (cur.position IS NULL), cur.position, c.created_at DESC, c.id
-         LIMIT $5 OFFSET $6
+                 WHERE l.course_id = p.id AND l.deleted_at IS NULL AND t.deleted_at IS NULL)::bigint AS "total_secs!",
+               p.total AS "total!"
+          FROM page p
+         ORDER BY (p.position IS NULL), p.position, p.created_at DESC, p.id
         "#,
         &filter.patterns,
         filter.category,

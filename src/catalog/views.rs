@@ -14,7 +14,7 @@ use crate::{
 #[template(path = "catalog/home.html")]
 pub struct HomePage {
     pub ctx: PageCtx,
-    pub roadmap: Option<Roadmap>,
+    pub roadmap: std::sync::Arc<Option<Roadmap>>,
 }
 
 /// The filter options shown as `<select>`s.
@@ -46,7 +46,7 @@ pub struct CoursesPage {
 #[derive(Template)]
 #[template(path = "catalog/_course_list.html")]
 pub struct CourseList {
-    pub catalog: CatalogPage,
+    pub catalog: std::sync::Arc<CatalogPage>,
 }
 
 impl CourseList {

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Catalogue benchmark: the seeded nano-degree plus 200 generated courses.
+# Load-tests /courses and / at 100 connections, and /courses at 1,000.
+#   BENCH_SECONDS=10 bench/catalog.sh      (make bench runs it; needs DATABASE_URL)
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+: "${DATABASE_URL:?set DATABASE_URL, or run through make bench}"
+secs=${BENCH_SECONDS:-10}
+port=${BENCH_PORT:-18081}
+target=${CARGO_TARGET_DIR:-target}
+
+SQLX_OFFLINE=true cargo build --release --locked --bin weaverse
+db_url=$(python3 -c 'import sys,urllib.parse as u; p=u.urlsplit(sys.argv[1]); print(u.urlunsplit(p._replace(path="/weaverse_bench_catalog")))' "$DATABASE_URL")
+var_dir=$(mktemp -d)
+ulimit -n 65536 2>/dev/null || true
+APP_ENV=development HOST=127.0.0.1 PORT=$port DATABASE_URL=$db_url VAR_DIR=$var_dir RUST_LOG=warn \
+  DATABASE_MAX_CONNECTIONS=${BENCH_DB_CONNECTIONS:-16} \
+  "$target/release/weaverse" serve --seed-demo &
+pid=$!
+trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$var_dir"' EXIT
+for _ in $(seq 100); do
+  curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break
+  sleep 0.2
+done
+psql -q "$db_url" -f bench/extra_courses.sql
+echo "courses: $(psql -tA "$db_url" -c 'SELECT count(*) FROM courses WHERE deleted_at IS NULL')"
+echo "machine: $(nproc) cores; server, PostgreSQL and wrk share it"
+
+base="http://127.0.0.1:$port"
+for path in /courses "/courses?q=%EB%B0%B0%ED%8F%AC&category=devops" /; do
+  wrk -t2 -c100 -d2s "$base$path" >/dev/null
+  bench/load.sh "$base$path" 100 "$secs"
+done
+bench/load.sh "$base/courses" 1000 "$secs"
