@@ -22,6 +22,7 @@ use lettre::message::Mailbox;
 use crate::{
     accounts::{self, google::GoogleOidc},
     catalog::{self, cache::CatalogCache},
+    commerce,
     config::Config,
     error::AppError,
     infra::{
@@ -142,6 +143,7 @@ pub fn router(state: AppState) -> Router {
     let pages = Router::new()
         .merge(catalog::routes())
         .merge(accounts::routes())
+        .merge(commerce::routes())
         .fallback(|| async { AppError::NotFound })
         .layer(CatchPanicLayer::custom(|_| {
             AppError::Internal(anyhow::anyhow!("handler panicked")).into_response()

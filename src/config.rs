@@ -88,6 +88,8 @@ pub struct Config {
     pub google_issuer: String,
     /// Read the client address from `X-Forwarded-For` (behind our own proxy only).
     pub trust_proxy: bool,
+    /// The built-in test gateway; on by default, refused in production.
+    pub demo_payments: bool,
 }
 
 /// Reads one variable; empty counts as unset.
@@ -183,6 +185,7 @@ impl Config {
             google_issuer: var("GOOGLE_ISSUER")
                 .unwrap_or_else(|| "https://accounts.google.com".into()),
             trust_proxy: parse_var("TRUST_PROXY", false)?,
+            demo_payments: parse_var("DEMO_PAYMENTS", app_env != AppEnv::Production)?,
         };
         config.check_production()?;
         Ok(config)
@@ -217,6 +220,7 @@ impl Config {
             google_client_secret: None,
             google_issuer: "https://accounts.google.com".into(),
             trust_proxy: false,
+            demo_payments: true,
         })
     }
 
@@ -248,6 +252,9 @@ impl Config {
         }
         if self.data_keys.is_none() {
             problems.push("DATA_KEYS must be set (id:key pairs for personal data)".to_string());
+        }
+        if self.demo_payments {
+            problems.push("DEMO_PAYMENTS must be off: the demo gateway takes no money".to_string());
         }
         if var("DATABASE_URL").is_none() {
             problems.push("DATABASE_URL must be set".to_string());

@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod app;
 pub mod catalog;
+pub mod commerce;
 pub mod config;
 pub mod error;
 pub mod ids;

@@ -27,7 +27,11 @@ use crate::{
     },
 };
 
-pub async fn home(State(state): State<AppState>, ctx: PageCtx) -> AppResult<Html<String>> {
+pub async fn home(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    MaybeUser(user): MaybeUser,
+) -> AppResult<Html<String>> {
     let cache = &state.catalog_cache.roadmap;
     let roadmap = match cache.get("nanodegree") {
         Some(roadmap) => roadmap,
@@ -39,7 +43,21 @@ pub async fn home(State(state): State<AppState>, ctx: PageCtx) -> AppResult<Html
             roadmap
         }
     };
-    web::render(&HomePage { ctx, roadmap })
+    let purchased = match (&user, roadmap.as_ref()) {
+        (Some(user), Some(roadmap)) => {
+            let mut conn = state.db.acquire().await?;
+            crate::commerce::active_curricula(&mut conn, user.id)
+                .await?
+                .iter()
+                .any(|(id, _)| *id == roadmap.curriculum_id.0)
+        }
+        _ => false,
+    };
+    web::render(&HomePage {
+        ctx,
+        roadmap,
+        purchased,
+    })
 }
 
 #[derive(Deserialize, Default)]

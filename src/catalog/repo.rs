@@ -168,6 +168,9 @@ pub struct CourseDetailRow {
     pub curriculum_access_days: Option<i32>,
     pub position: Option<i32>,
     pub lectures: sqlx::types::Json<Vec<LectureJson>>,
+    /// The viewer's access (commerce's SQL functions), when a viewer is given.
+    pub access_until: Option<time::OffsetDateTime>,
+    pub access_lapsed: bool,
 }
 
 /// A course with its curriculum, lectures and topics in order, in one query.
@@ -176,6 +179,7 @@ pub async fn course_detail(
     conn: &mut PgConnection,
     id: CourseId,
     with_deleted: bool,
+    viewer: Option<crate::ids::UserId>,
 ) -> sqlx::Result<Option<CourseDetailRow>> {
     sqlx::query_as!(
         CourseDetailRow,
@@ -199,7 +203,9 @@ pub async fn course_detail(
                               WHERE t.lecture_id = l.id AND ($2 OR t.deleted_at IS NULL)), '[]'::json))
                         ORDER BY l.position, l.created_at)
                    FROM lectures l WHERE l.course_id = c.id AND ($2 OR l.deleted_at IS NULL)), '[]'::json)
-                 AS "lectures!: sqlx::types::Json<Vec<LectureJson>>"
+                 AS "lectures!: sqlx::types::Json<Vec<LectureJson>>",
+               CASE WHEN $3::uuid IS NULL THEN NULL ELSE course_access_until($3, c.id) END AS access_until,
+               CASE WHEN $3::uuid IS NULL THEN false ELSE course_access_lapsed($3, c.id) END AS "access_lapsed!"
           FROM courses c
           LEFT JOIN LATERAL (
                SELECT cu.id, cu.title, cu.price_won, cu.access_days, cc.position
@@ -210,6 +216,7 @@ pub async fn course_detail(
         "#,
         id.0,
         with_deleted,
+        viewer.map(|v| v.0),
     )
     .fetch_optional(conn)
     .await

@@ -61,7 +61,6 @@ pub struct RoadmapStep {
     pub lecture_count: i64,
     pub topic_count: i64,
     pub duration: String,
-    pub status: StepStatus,
 }
 
 pub struct Roadmap {
@@ -90,8 +89,6 @@ pub async fn nanodegree_roadmap(conn: &mut PgConnection) -> sqlx::Result<Option<
             lecture_count: c.lecture_count,
             topic_count: c.topic_count,
             duration: duration_label(c.total_secs),
-            // Enrolment and progress decide this once those capabilities exist.
-            status: StepStatus::NotPurchased,
         })
         .collect();
     Ok(Some(Roadmap {
@@ -279,6 +276,12 @@ pub struct CourseView {
     pub duration: String,
     pub deleted: bool,
     pub can_edit: bool,
+    /// The viewer can study until then.
+    pub access_until: Option<String>,
+    /// The viewer's access ended: offer renewal.
+    pub access_lapsed: bool,
+    /// Where "continue learning" leads: the first topic.
+    pub first_topic: Option<crate::ids::TopicId>,
 }
 
 /// May `viewer` change the course written by `author`?
@@ -292,13 +295,24 @@ pub async fn course_page(
     id: CourseId,
     viewer: Option<&CurrentUser>,
 ) -> AppResult<CourseView> {
-    let row = repo::course_detail(conn, id, false)
+    let row = repo::course_detail(conn, id, false, viewer.map(|v| v.id))
         .await?
         .ok_or(AppError::NotFound)?;
     let can_edit = can_edit(viewer, row.author_id);
     if row.deleted && !can_edit {
         return Err(AppError::NotFound);
     }
+    let access_until = row
+        .access_until
+        .map(|t| crate::commerce::service::date_label(&t));
+    let access_lapsed = row.access_lapsed;
+    let first_topic = row
+        .lectures
+        .0
+        .iter()
+        .flat_map(|l| l.topics.iter())
+        .map(|t| t.id)
+        .next();
     let mut total_secs = 0;
     let mut topic_count = 0;
     let lectures = row
@@ -349,6 +363,9 @@ pub async fn course_page(
         duration: duration_label(total_secs),
         deleted: row.deleted,
         can_edit,
+        access_until,
+        access_lapsed,
+        first_topic,
     })
 }
 

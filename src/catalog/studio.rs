@@ -188,7 +188,7 @@ pub async fn course_for_editing(
     user: &CurrentUser,
     id: CourseId,
 ) -> AppResult<CourseDetailRow> {
-    let row = repo::course_detail(conn, id, true)
+    let row = repo::course_detail(conn, id, true, None)
         .await?
         .ok_or(AppError::NotFound)?;
     if !can_edit(Some(user), row.author_id) {

@@ -4,7 +4,7 @@ use crate::{
     catalog::{
         model::{Category, PriceLevel, SkillLevel, TopicKind},
         repo::CourseDetailRow,
-        service::{CatalogPage, CourseView, Roadmap},
+        service::{CatalogPage, CourseView, Roadmap, StepStatus},
         studio_repo::{CurriculumCourseRow, StudioCourseRow, StudioCurriculumRow, TopicRow},
     },
     web::{PageCtx, form::FormErrors},
@@ -15,6 +15,20 @@ use crate::{
 pub struct HomePage {
     pub ctx: PageCtx,
     pub roadmap: std::sync::Arc<Option<Roadmap>>,
+    /// The viewer may study the nano-degree now.
+    pub purchased: bool,
+}
+
+impl HomePage {
+    /// Where the viewer stands with a step (progress refines this once
+    /// learning records exist).
+    pub fn status(&self) -> StepStatus {
+        if self.purchased {
+            StepStatus::Purchased
+        } else {
+            StepStatus::NotPurchased
+        }
+    }
 }
 
 /// The filter options shown as `<select>`s.

@@ -3,7 +3,7 @@
 import { spawn, execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { createServer } from "node:net";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
@@ -76,6 +76,17 @@ export async function startApp({ seed = false } = {}) {
   }
   return {
     base,
+    varDir,
+    /** The first link containing `path` in the newest mail to `to`. */
+    async mailLink(to, path) {
+      const deadline = Date.now() + 15_000;
+      for (;;) {
+        const link = findMailLink(join(varDir, "mail"), to, path);
+        if (link) return link;
+        if (Date.now() > deadline) throw new Error(`no mail to ${to} with ${path}`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    },
     async stop() {
       child.kill("SIGTERM");
       await new Promise((r) => (child.exitCode !== null ? r() : child.once("exit", r)));
@@ -114,4 +125,26 @@ export async function openPage(browser, options = {}) {
     if (res.status() >= 400) problems.push(`HTTP ${res.status()}: ${res.url()}`);
   });
   return { context, page, problems };
+}
+
+/** Reads the .eml files lettre wrote (base64 bodies) and finds a link. */
+function findMailLink(dir, to, path) {
+  let files;
+  try {
+    files = readdirSync(dir).map((f) => join(dir, f));
+  } catch {
+    return null;
+  }
+  files.sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs);
+  for (const file of files) {
+    const raw = readFileSync(file, "utf8");
+    const [head, ...rest] = raw.split(/\r?\n\r?\n/);
+    if (!head.includes(`To: ${to}`)) continue;
+    const body = /Content-Transfer-Encoding: base64/i.test(head)
+      ? Buffer.from(rest.join("").replace(/\s+/g, ""), "base64").toString("utf8")
+      : rest.join("\n");
+    const link = body.split(/\s+/).find((w) => w.startsWith("http") && w.includes(path));
+    if (link) return link;
+  }
+  return null;
 }

@@ -91,6 +91,7 @@ fn production_refuses_to_start_on_development_defaults() {
         .env_clear()
         .env("APP_ENV", "production")
         .env("PUBLIC_URL", "http://weaverse.example")
+        .env("DEMO_PAYMENTS", "true")
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .current_dir(std::env::temp_dir())
         .output()
@@ -104,6 +105,7 @@ fn production_refuses_to_start_on_development_defaults() {
     assert!(stderr.contains("SESSION_KEY must be set"), "{stderr}");
     assert!(stderr.contains("PUBLIC_URL must be https"), "{stderr}");
     assert!(stderr.contains("DATABASE_URL must be set"), "{stderr}");
+    assert!(stderr.contains("DEMO_PAYMENTS must be off"), "{stderr}");
 }
 
 #[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]

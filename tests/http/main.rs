@@ -7,6 +7,7 @@ mod support;
 mod accounts;
 mod catalog;
 mod cli;
+mod commerce;
 mod google;
 mod jobs;
 mod shell;

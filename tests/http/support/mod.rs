@@ -372,3 +372,76 @@ impl TestApp {
         (page, counter.load(Ordering::SeqCst) - before)
     }
 }
+
+impl TestApp {
+    /// Signs up and verifies the email (through the mailed link).
+    pub async fn verified_learner(&self, email: &str) {
+        self.signed_up(email).await;
+        let link = self.last_mail_to(email).await.link("/verify-email/");
+        assert_eq!(self.get(&link).await.status, StatusCode::SEE_OTHER);
+    }
+
+    /// Saves a billing address and returns its id.
+    pub async fn add_address(&self) -> String {
+        let page = self
+            .post_form(
+                "/me/addresses",
+                &[
+                    ("postal_code", "04524"),
+                    ("main", "서울특별시 중구 세종대로 110"),
+                    ("detail", "3층 학습실"),
+                    ("country", "KR"),
+                ],
+            )
+            .await;
+        assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+        self.get("/me/addresses")
+            .await
+            .attr("[data-address-id]", "data-address-id")
+            .expect("address")
+    }
+
+    pub async fn nanodegree_id(&self) -> String {
+        sqlx::query_scalar("SELECT id::text FROM curricula WHERE slug = 'web-dev-nanodegree'")
+            .fetch_one(&self.db)
+            .await
+            .expect("seeded")
+    }
+
+    /// Puts the nano-degree in the cart and places a demo order; returns its id.
+    pub async fn order_nanodegree(&self) -> String {
+        let curriculum = self.nanodegree_id().await;
+        let page = self
+            .post_form("/cart/items", &[("curriculum_id", &curriculum)])
+            .await;
+        assert_eq!(page.header("location"), "/cart");
+        let address = self.add_address().await;
+        let page = self
+            .post_form(
+                "/checkout",
+                &[("address_id", &address), ("gateway", "demo")],
+            )
+            .await;
+        assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+        let location = page.header("location").to_string();
+        assert!(location.starts_with("/payments/demo/"), "{location}");
+        location.trim_start_matches("/payments/demo/").to_string()
+    }
+
+    /// The demo gateway's approve button, with the amount it "charged".
+    pub async fn approve_demo(&self, order: &str, amount: i64) -> Page {
+        self.post_form(
+            &format!("/payments/demo/{order}/approve"),
+            &[("amount", &amount.to_string())],
+        )
+        .await
+    }
+
+    /// A verified learner buys the nano-degree with the demo gateway.
+    pub async fn buy_nanodegree(&self) -> String {
+        let order = self.order_nanodegree().await;
+        let page = self.approve_demo(&order, 50_000).await;
+        assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+        order
+    }
+}

@@ -1,0 +1,474 @@
+//! Cart, addresses, checkout, the demo gateway, orders and receipts.
+
+use axum::{
+    Form,
+    extract::{Path, State},
+    http::StatusCode,
+    response::{IntoResponse, Response},
+};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use crate::{
+    accounts::CurrentUser,
+    app::AppState,
+    commerce::{
+        gateway,
+        service::{self, AddressForm, Approval, Product},
+        views::*,
+    },
+    error::{AppError, AppResult},
+    web::{
+        self, PageCtx,
+        auth::MaybeUser,
+        flash::{Flash, SetFlash},
+        form::FormErrors,
+        htmx,
+    },
+};
+
+fn redirect_with(state: &AppState, ctx: &PageCtx, to: &str, flash: Flash) -> Response {
+    (SetFlash::new(state, &[flash]), htmx::redirect(ctx.htmx, to)).into_response()
+}
+
+fn parse_id(raw: &str) -> AppResult<Uuid> {
+    raw.parse().map_err(|_| AppError::NotFound)
+}
+
+// ---------- cart ----------
+
+#[derive(Deserialize)]
+pub struct AddForm {
+    curriculum_id: Option<String>,
+    course_id: Option<String>,
+}
+
+pub async fn add_to_cart(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    MaybeUser(user): MaybeUser,
+    Form(form): Form<AddForm>,
+) -> AppResult<Response> {
+    let Some(user) = user else {
+        return Ok(redirect_with(
+            &state,
+            &ctx,
+            "/login?next=%2Fcart",
+            Flash::info("로그인하거나 가입하면 장바구니에 담을 수 있습니다."),
+        ));
+    };
+    let product = Product::from_form(form.curriculum_id.as_deref(), form.course_id.as_deref())?;
+    let mut conn = state.db.acquire().await?;
+    match service::add_to_cart(&mut conn, &user, product).await {
+        Ok(()) => Ok(redirect_with(
+            &state,
+            &ctx,
+            "/cart",
+            Flash::success("장바구니에 담았습니다."),
+        )),
+        Err(AppError::Conflict(message)) => Ok(redirect_with(
+            &state,
+            &ctx,
+            "/cart",
+            Flash::warning(message),
+        )),
+        Err(other) => Err(other),
+    }
+}
+
+pub async fn cart(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    user: CurrentUser,
+) -> AppResult<Response> {
+    let mut conn = state.db.acquire().await?;
+    let cart = service::cart(&mut conn, user.id).await?;
+    Ok(web::render(&CartPage { ctx, cart })?.into_response())
+}
+
+pub async fn remove_from_cart(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
+    let mut conn = state.db.acquire().await?;
+    service::remove_from_cart(&mut conn, user.id, parse_id(&id)?).await?;
+    Ok(redirect_with(
+        &state,
+        &ctx,
+        "/cart",
+        Flash::info("장바구니에서 뺐습니다."),
+    ))
+}
+
+// ---------- addresses ----------
+
+async fn addresses_page(
+    state: &AppState,
+    ctx: PageCtx,
+    user: &CurrentUser,
+    form: AddressForm,
+    errors: FormErrors,
+) -> AppResult<AddressesPage> {
+    let mut conn = state.db.acquire().await?;
+    let addresses = service::addresses(&mut conn, &state.keys, user.id).await?;
+    Ok(AddressesPage {
+        ctx,
+        addresses,
+        form,
+        errors,
+    })
+}
+
+pub async fn addresses(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    user: CurrentUser,
+) -> AppResult<Response> {
+    let page = addresses_page(
+        &state,
+        ctx,
+        &user,
+        AddressForm::default(),
+        FormErrors::new(),
+    )
+    .await?;
+    Ok(web::render(&page)?.into_response())
+}
+
+pub async fn create_address(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    user: CurrentUser,
+    Form(form): Form<AddressForm>,
+) -> AppResult<Response> {
+    let mut tx = state.db.begin().await?;
+    match service::save_address(&mut tx, &state.keys, user.id, None, &form).await {
+        Ok(_) => {
+            tx.commit().await?;
+            Ok(redirect_with(
+                &state,
+                &ctx,
+                "/me/addresses",
+                Flash::success("청구지 주소를 저장했습니다."),
+            ))
+        }
+        Err(AppError::Validation(errors)) => {
+            drop(tx);
+            let page = addresses_page(&state, ctx, &user, form, errors.into()).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, web::render(&page)?).into_response())
+        }
+        Err(other) => Err(other),
+    }
+}
+
+pub async fn edit_address(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
+    let mut conn = state.db.acquire().await?;
+    let address = service::address(&mut conn, &state.keys, user.id, parse_id(&id)?).await?;
+    let form = AddressForm {
+        country: address.country.clone(),
+        main: address.fields.main.clone(),
+        detail: address.fields.detail.clone(),
+        postal_code: address.fields.postal_code.clone(),
+        is_default: address.is_default.then(|| "on".to_string()),
+    };
+    Ok(web::render(&AddressEditPage {
+        ctx,
+        id: address.id,
+        form,
+        errors: FormErrors::new(),
+    })?
+    .into_response())
+}
+
+pub async fn update_address(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    Form(form): Form<AddressForm>,
+) -> AppResult<Response> {
+    let id = parse_id(&id)?;
+    let mut tx = state.db.begin().await?;
+    match service::save_address(&mut tx, &state.keys, user.id, Some(id), &form).await {
+        Ok(_) => {
+            tx.commit().await?;
+            Ok(redirect_with(
+                &state,
+                &ctx,
+                "/me/addresses",
+                Flash::success("청구지 주소를 고쳤습니다."),
+            ))
+        }
+        Err(AppError::Validation(errors)) => Ok((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            web::render(&AddressEditPage {
+                ctx,
+                id,
+                form,
+                errors: errors.into(),
+            })?,
+        )
+            .into_response()),
+        Err(other) => Err(other),
+    }
+}
+
+pub async fn delete_address(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
+    let mut conn = state.db.acquire().await?;
+    service::delete_address(&mut conn, user.id, parse_id(&id)?).await?;
+    Ok(redirect_with(
+        &state,
+        &ctx,
+        "/me/addresses",
+        Flash::info("청구지 주소를 지웠습니다."),
+    ))
+}
+
+// ---------- checkout ----------
+
+async fn checkout_page(
+    state: &AppState,
+    ctx: PageCtx,
+    user: &CurrentUser,
+    errors: FormErrors,
+) -> AppResult<CheckoutPage> {
+    let mut conn = state.db.acquire().await?;
+    let cart = service::cart(&mut conn, user.id).await?;
+    let addresses = service::addresses(&mut conn, &state.keys, user.id).await?;
+    Ok(CheckoutPage {
+        ctx,
+        cart,
+        addresses,
+        gateways: gateway::available(&state.config),
+        verified: user.verified,
+        errors,
+    })
+}
+
+pub async fn checkout(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    user: CurrentUser,
+) -> AppResult<Response> {
+    Ok(web::render(&checkout_page(&state, ctx, &user, FormErrors::new()).await?)?.into_response())
+}
+
+#[derive(Deserialize)]
+pub struct CheckoutForm {
+    address_id: Option<String>,
+    #[serde(default)]
+    gateway: String,
+}
+
+pub async fn place_order(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    user: CurrentUser,
+    Form(form): Form<CheckoutForm>,
+) -> AppResult<Response> {
+    let Some(gateway) = gateway::available(&state.config)
+        .into_iter()
+        .find(|g| g.code == form.gateway)
+    else {
+        let mut errors = FormErrors::new();
+        errors.add("gateway", "결제 수단을 선택해 주세요.");
+        let page = checkout_page(&state, ctx, &user, errors).await?;
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, web::render(&page)?).into_response());
+    };
+    let address = form
+        .address_id
+        .as_deref()
+        .and_then(|a| a.parse::<Uuid>().ok());
+    let mut tx = state.db.begin().await?;
+    match service::create_order(&mut tx, &state.keys, &user, address, gateway.code).await {
+        Ok(order) => {
+            tx.commit().await?;
+            Ok(htmx::redirect(ctx.htmx, &gateway::start_url(order)))
+        }
+        Err(AppError::Validation(errors)) => {
+            drop(tx);
+            let page = checkout_page(&state, ctx, &user, errors.into()).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, web::render(&page)?).into_response())
+        }
+        Err(AppError::Conflict(message)) => Ok(redirect_with(
+            &state,
+            &ctx,
+            "/cart",
+            Flash::warning(message),
+        )),
+        Err(other) => Err(other),
+    }
+}
+
+// ---------- the demo gateway ----------
+
+fn demo_enabled(state: &AppState) -> AppResult<()> {
+    if state.config.demo_payments {
+        Ok(())
+    } else {
+        Err(AppError::NotFound)
+    }
+}
+
+pub async fn demo_page(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
+    demo_enabled(&state)?;
+    let mut conn = state.db.acquire().await?;
+    let order = service::own_order(&mut conn, &user, parse_id(&id)?).await?;
+    Ok(web::render(&DemoGatewayPage { ctx, order })?.into_response())
+}
+
+#[derive(Deserialize)]
+pub struct DemoApproveForm {
+    /// What the (pretend) gateway charged; the server compares it with the order.
+    amount: i64,
+}
+
+pub async fn demo_approve(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    Form(form): Form<DemoApproveForm>,
+) -> AppResult<Response> {
+    demo_enabled(&state)?;
+    let order_id = parse_id(&id)?;
+    let mut tx = state.db.begin().await?;
+    service::own_order(&mut tx, &user, order_id).await?;
+    let tx_id = format!("demo-{}", order_id.simple());
+    let started = std::time::Instant::now();
+    let result = service::complete_payment(
+        &mut tx,
+        order_id,
+        Approval {
+            gateway: "demo",
+            tx_id: &tx_id,
+            method: "테스트 결제",
+            amount_won: form.amount,
+            approved_at: time::OffsetDateTime::now_utc(),
+        },
+    )
+    .await;
+    gateway::record(
+        &mut tx,
+        &gateway::GatewayCall {
+            order: Some(order_id),
+            gateway: "demo",
+            operation: "approve",
+            request: serde_json::json!({ "amount": form.amount }),
+            response: result
+                .as_ref()
+                .ok()
+                .map(|p| serde_json::json!({ "tx_id": p.gateway_tx_id })),
+            http_status: None,
+            duration_ms: gateway::elapsed_ms(started),
+            error: result.as_ref().err().map(|e| e.to_string()),
+        },
+    )
+    .await?;
+    match result {
+        Ok(payment) => {
+            tx.commit().await?;
+            state.catalog_cache.invalidate();
+            Ok(redirect_with(
+                &state,
+                &ctx,
+                &format!("/orders/{}", payment.order_id),
+                Flash::success("결제가 완료되었습니다. 지금 바로 학습을 시작할 수 있습니다."),
+            ))
+        }
+        Err(AppError::Conflict(message)) => {
+            // The failed state and the call log are kept.
+            tx.commit().await?;
+            Ok(redirect_with(
+                &state,
+                &ctx,
+                &format!("/orders/{order_id}"),
+                Flash::warning(message),
+            ))
+        }
+        Err(other) => Err(other),
+    }
+}
+
+pub async fn demo_fail(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
+    demo_enabled(&state)?;
+    let order_id = parse_id(&id)?;
+    let mut tx = state.db.begin().await?;
+    service::own_order(&mut tx, &user, order_id).await?;
+    service::fail_order(
+        &mut tx,
+        order_id,
+        "the learner chose to fail the test payment",
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(redirect_with(
+        &state,
+        &ctx,
+        "/cart",
+        Flash::warning("결제가 완료되지 않았습니다. 장바구니는 그대로 남아 있습니다."),
+    ))
+}
+
+// ---------- orders and receipts ----------
+
+pub async fn orders(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    user: CurrentUser,
+) -> AppResult<Response> {
+    let mut conn = state.db.acquire().await?;
+    let orders = service::orders(&mut conn, user.id).await?;
+    Ok(web::render(&OrdersPage { ctx, orders })?.into_response())
+}
+
+pub async fn order(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
+    let mut conn = state.db.acquire().await?;
+    let detail = service::order_detail(&mut conn, &state.keys, &user, parse_id(&id)?).await?;
+    Ok(web::render(&OrderPage { ctx, detail })?.into_response())
+}
+
+pub async fn receipt(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
+    let mut conn = state.db.acquire().await?;
+    let order = service::payment_order(&mut conn, &user, parse_id(&id)?).await?;
+    let detail = service::order_detail(&mut conn, &state.keys, &user, order).await?;
+    Ok(web::render(&ReceiptPage {
+        ctx,
+        detail,
+        buyer: user.nickname.clone(),
+        buyer_email: user.email.clone(),
+    })?
+    .into_response())
+}

@@ -1,0 +1,70 @@
+//! Cart, billing addresses, checkout, payments, orders and receipts, and the
+//! access (enrolment) a payment grants.
+
+pub mod gateway;
+mod handlers;
+mod repo;
+pub mod service;
+mod views;
+
+use axum::{
+    Router,
+    routing::{get, post},
+};
+use sqlx::PgConnection;
+use time::OffsetDateTime;
+
+use crate::{
+    app::AppState,
+    ids::{CourseId, UserId},
+};
+
+pub fn routes() -> Router<AppState> {
+    use handlers::*;
+    Router::new()
+        .route("/cart", get(cart))
+        .route("/cart/items", post(add_to_cart))
+        .route("/cart/items/{id}/delete", post(remove_from_cart))
+        .route("/me/addresses", get(addresses).post(create_address))
+        .route("/me/addresses/{id}", get(edit_address).post(update_address))
+        .route("/me/addresses/{id}/delete", post(delete_address))
+        .route("/checkout", get(checkout).post(place_order))
+        .route("/payments/demo/{id}", get(demo_page))
+        .route("/payments/demo/{id}/approve", post(demo_approve))
+        .route("/payments/demo/{id}/fail", post(demo_fail))
+        .route("/orders", get(orders))
+        .route("/orders/{id}", get(order))
+        .route("/payments/{id}/receipt", get(receipt))
+}
+
+/// Where a learner stands with a course.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    /// Can study until then.
+    Active(OffsetDateTime),
+    /// Had access; it ended (expired or refunded).
+    Lapsed,
+    None,
+}
+
+/// Access to a course, directly or through a curriculum that holds it.
+pub async fn course_access(
+    conn: &mut PgConnection,
+    user: UserId,
+    course: CourseId,
+) -> sqlx::Result<Access> {
+    let access = repo::course_access(conn, user, course).await?;
+    Ok(match (access.active_until, access.lapsed) {
+        (Some(until), _) => Access::Active(until),
+        (None, true) => Access::Lapsed,
+        (None, false) => Access::None,
+    })
+}
+
+/// The curricula a user may study now (id, expiry).
+pub async fn active_curricula(
+    conn: &mut PgConnection,
+    user: UserId,
+) -> sqlx::Result<Vec<(uuid::Uuid, OffsetDateTime)>> {
+    repo::active_curricula(conn, user).await
+}

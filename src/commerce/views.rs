@@ -1,0 +1,95 @@
+use askama::Template;
+use uuid::Uuid;
+
+use crate::{
+    catalog::model::Won,
+    commerce::{
+        gateway::GatewayOption,
+        repo::OrderRow,
+        service::{Address, AddressForm, Cart, OrderDetail, date_label, status_label},
+    },
+    web::{PageCtx, form::FormErrors},
+};
+
+/// Helpers every commerce template uses.
+pub trait Money {
+    fn won(&self, amount: &i64) -> String {
+        Won(*amount).display()
+    }
+    fn status(&self, code: &str) -> &'static str {
+        status_label(code)
+    }
+    fn date(&self, t: &time::OffsetDateTime) -> String {
+        date_label(t)
+    }
+}
+
+#[derive(Template)]
+#[template(path = "commerce/cart.html")]
+pub struct CartPage {
+    pub ctx: PageCtx,
+    pub cart: Cart,
+}
+
+#[derive(Template)]
+#[template(path = "commerce/addresses.html")]
+pub struct AddressesPage {
+    pub ctx: PageCtx,
+    pub addresses: Vec<Address>,
+    pub form: AddressForm,
+    pub errors: FormErrors,
+}
+
+#[derive(Template)]
+#[template(path = "commerce/address_edit.html")]
+pub struct AddressEditPage {
+    pub ctx: PageCtx,
+    pub id: Uuid,
+    pub form: AddressForm,
+    pub errors: FormErrors,
+}
+
+#[derive(Template)]
+#[template(path = "commerce/checkout.html")]
+pub struct CheckoutPage {
+    pub ctx: PageCtx,
+    pub cart: Cart,
+    pub addresses: Vec<Address>,
+    pub gateways: Vec<GatewayOption>,
+    pub verified: bool,
+    pub errors: FormErrors,
+}
+
+#[derive(Template)]
+#[template(path = "commerce/demo_gateway.html")]
+pub struct DemoGatewayPage {
+    pub ctx: PageCtx,
+    pub order: OrderRow,
+}
+impl Money for DemoGatewayPage {}
+
+#[derive(Template)]
+#[template(path = "commerce/orders.html")]
+pub struct OrdersPage {
+    pub ctx: PageCtx,
+    pub orders: Vec<OrderRow>,
+}
+impl Money for OrdersPage {}
+
+#[derive(Template)]
+#[template(path = "commerce/order.html")]
+pub struct OrderPage {
+    pub ctx: PageCtx,
+    pub detail: OrderDetail,
+}
+impl Money for OrderPage {}
+
+#[derive(Template)]
+#[template(path = "commerce/receipt.html")]
+pub struct ReceiptPage {
+    pub ctx: PageCtx,
+    pub detail: OrderDetail,
+    pub buyer: String,
+    pub buyer_email: String,
+}
+impl Money for ReceiptPage {}

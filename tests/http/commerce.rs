@@ -1,0 +1,532 @@
+//! Cart, addresses, checkout with the demo gateway, payment integrity,
+//! access, orders and receipts.
+
+use reqwest::StatusCode;
+use sqlx::PgPool;
+
+use crate::support::TestApp;
+
+async fn scalar_i64(db: &PgPool, sql: &str) -> i64 {
+    sqlx::query_scalar(sql).fetch_one(db).await.unwrap()
+}
+
+async fn seeded(db: PgPool) -> TestApp {
+    let app = TestApp::spawn(db).await;
+    app.seed().await;
+    app
+}
+
+#[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
+async fn a_visitor_who_clicks_buy_is_sent_to_log_in(db: PgPool) {
+    let app = seeded(db).await;
+    let curriculum = app.nanodegree_id().await;
+    let page = app
+        .post_form("/cart/items", &[("curriculum_id", &curriculum)])
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
+    assert_eq!(page.header("location"), "/login?next=%2Fcart");
+    assert_eq!(app.get("/cart").await.status, StatusCode::SEE_OTHER);
+}
+
+#[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
+async fn the_cart_takes_each_product_once_at_the_database_price(db: PgPool) {
+    let app = seeded(db).await;
+    app.signed_up("cart@example.com").await;
+    let curriculum = app.nanodegree_id().await;
+    // A price in the form is ignored: there is no such field to trust.
+    let page = app
+        .post_form(
+            "/cart/items",
+            &[("curriculum_id", &curriculum), ("price_won", "1")],
+        )
+        .await;
+    assert_eq!(page.header("location"), "/cart");
+    let again = app
+        .post_form("/cart/items", &[("curriculum_id", &curriculum)])
+        .await;
+    assert_eq!(again.header("location"), "/cart");
+    let cart = app.get("/cart").await;
+    assert!(
+        cart.body.contains("이미 장바구니에 담긴 상품입니다"),
+        "refused with a message"
+    );
+    assert_eq!(
+        cart.attr("[data-cart-total]", "data-cart-total").as_deref(),
+        Some("50000")
+    );
+    assert_eq!(cart.text("[data-cart-total]").as_deref(), Some("50,000원"));
+    assert_eq!(
+        scalar_i64(&app.db, "SELECT count(*) FROM cart_items").await,
+        1
+    );
+
+    // A course sold only inside the nano-degree cannot be bought alone.
+    let course: String = sqlx::query_scalar("SELECT id::text FROM courses LIMIT 1")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    app.post_form("/cart/items", &[("course_id", &course)])
+        .await;
+    assert!(
+        app.get("/cart")
+            .await
+            .body
+            .contains("단독으로 구매할 수 없습니다")
+    );
+    // Unknown products do not exist.
+    let unknown = uuid::Uuid::new_v4().to_string();
+    assert_eq!(
+        app.post_form("/cart/items", &[("curriculum_id", &unknown)])
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+
+    let item = cart.attr("[data-cart-item]", "data-cart-item").unwrap();
+    let page = app
+        .post_form(&format!("/cart/items/{item}/delete"), &[])
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        scalar_i64(&app.db, "SELECT count(*) FROM cart_items").await,
+        0
+    );
+}
+
+#[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
+async fn billing_addresses_are_validated_encrypted_and_private(db: PgPool) {
+    let app = seeded(db).await;
+    app.signed_up("addr@example.com").await;
+    let page = app
+        .post_form(
+            "/me/addresses",
+            &[("postal_code", "123"), ("main", ""), ("country", "KR")],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        page.text(r#"[data-error-for="postal_code"]"#)
+            .unwrap()
+            .contains("우편번호")
+    );
+    assert!(page.text(r#"[data-error-for="main"]"#).is_some());
+
+    let first = app.add_address().await;
+    let page = app
+        .post_form(
+            "/me/addresses",
+            &[
+                ("postal_code", "48058"),
+                ("main", "부산광역시 해운대구 센텀중앙로 55"),
+                ("detail", ""),
+                ("is_default", "on"),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
+    let defaults = scalar_i64(
+        &app.db,
+        "SELECT count(*) FROM billing_addresses WHERE is_default",
+    )
+    .await;
+    assert_eq!(defaults, 1, "one default at a time");
+    let blob: Vec<u8> = sqlx::query_scalar("SELECT address_enc FROM billing_addresses LIMIT 1")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert!(!String::from_utf8_lossy(&blob).contains("세종대로"));
+    assert!(!String::from_utf8_lossy(&blob).contains("04524"));
+
+    let page = app
+        .post_form(
+            &format!("/me/addresses/{first}"),
+            &[
+                ("postal_code", "04525"),
+                ("main", "서울특별시 중구 세종대로 111"),
+                ("detail", "4층"),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
+    assert!(app.get("/me/addresses").await.body.contains("세종대로 111"));
+
+    let stranger = app.another_browser();
+    stranger.signed_up("stranger@example.com").await;
+    assert_eq!(
+        stranger.get(&format!("/me/addresses/{first}")).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        stranger
+            .post_form(&format!("/me/addresses/{first}/delete"), &[])
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+
+    assert_eq!(
+        app.post_form(&format!("/me/addresses/{first}/delete"), &[])
+            .await
+            .status,
+        StatusCode::SEE_OTHER
+    );
+    assert!(!app.get("/me/addresses").await.body.contains("세종대로 111"));
+}
+
+#[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
+async fn checkout_needs_a_verified_email_an_address_and_a_gateway(db: PgPool) {
+    let app = seeded(db).await;
+    app.signed_up("unverified@example.com").await;
+    let curriculum = app.nanodegree_id().await;
+    app.post_form("/cart/items", &[("curriculum_id", &curriculum)])
+        .await;
+    let address = app.add_address().await;
+    let page = app
+        .post_form(
+            "/checkout",
+            &[("address_id", &address), ("gateway", "demo")],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::FORBIDDEN);
+    assert!(
+        page.body
+            .contains("이메일 인증을 마친 뒤 결제할 수 있습니다")
+    );
+    assert_eq!(scalar_i64(&app.db, "SELECT count(*) FROM orders").await, 0);
+
+    let link = app
+        .last_mail_to("unverified@example.com")
+        .await
+        .link("/verify-email/");
+    app.get(&link).await;
+    let page = app.post_form("/checkout", &[("gateway", "demo")]).await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.text(r#"[data-error-for="address_id"]"#).is_some());
+    let page = app
+        .post_form(
+            "/checkout",
+            &[("address_id", &address), ("gateway", "bitcoin")],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.text(r#"[data-error-for="gateway"]"#).is_some());
+    assert_eq!(scalar_i64(&app.db, "SELECT count(*) FROM orders").await, 0);
+}
+
+#[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
+async fn buying_the_nanodegree_grants_two_years_and_turns_the_roadmap_purchased(db: PgPool) {
+    let app = seeded(db).await;
+    app.verified_learner("buyer@example.com").await;
+    let before = app.get("/").await;
+    assert_eq!(
+        before.attr("[data-roadmap-step]", "data-status").as_deref(),
+        Some("not-purchased")
+    );
+
+    let order = app.order_nanodegree().await;
+    let gateway = app.get(&format!("/payments/demo/{order}")).await;
+    assert!(gateway.body.contains("테스트 결제"));
+    assert!(gateway.attr("form[action*=approve]", "action").is_some());
+    let page = app.approve_demo(&order, 50_000).await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
+    assert_eq!(page.header("location"), format!("/orders/{order}"));
+
+    let home = app.get("/").await;
+    let statuses: Vec<String> = home
+        .html()
+        .select(&scraper::Selector::parse("[data-roadmap-step]").unwrap())
+        .map(|e| e.value().attr("data-status").unwrap().to_string())
+        .collect();
+    assert_eq!(statuses, vec!["purchased"; 7]);
+
+    let (days, ended): (f64, bool) = sqlx::query_as(
+        "SELECT extract(epoch FROM expires_at - now())::float8 / 86400, ended_at IS NOT NULL FROM enrolments",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert!((729.9..=730.0).contains(&days), "{days}");
+    assert!(!ended);
+    assert_eq!(
+        scalar_i64(&app.db, "SELECT count(*) FROM cart_items").await,
+        0,
+        "cart emptied"
+    );
+
+    let course: String =
+        sqlx::query_scalar("SELECT id::text FROM courses WHERE slug = 'css-responsive'")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    let course_page = app.get(&format!("/courses/{course}")).await;
+    assert_eq!(
+        course_page.attr("[data-access]", "data-access").as_deref(),
+        Some("active")
+    );
+    assert!(
+        course_page
+            .attr("a.continue-learning", "href")
+            .unwrap()
+            .starts_with("/learn/topics/")
+    );
+    assert!(
+        course_page.attr("form.buy-form", "action").is_none(),
+        "no second purchase offered"
+    );
+
+    let orders = app.get("/orders").await;
+    assert_eq!(
+        orders
+            .attr(&format!(r#"[data-order-id="{order}"]"#), "data-status")
+            .as_deref(),
+        Some("paid")
+    );
+    let detail = app.get(&format!("/orders/{order}")).await;
+    let receipt_url = detail.attr(r#"a[href$="/receipt"]"#, "href").unwrap();
+    let receipt = app.get(&receipt_url).await;
+    assert_eq!(receipt.status, StatusCode::OK);
+    assert_eq!(
+        receipt.text("[data-receipt-total]").as_deref(),
+        Some("50,000원")
+    );
+    assert!(
+        receipt
+            .text("[data-gateway-tx]")
+            .unwrap()
+            .starts_with("demo-")
+    );
+    assert!(
+        receipt.body.contains("세종대로 110"),
+        "billing address on the receipt"
+    );
+    assert!(receipt.body.contains("buyer@example.com"));
+    let calls = scalar_i64(
+        &app.db,
+        "SELECT count(*) FROM gateway_calls WHERE operation = 'approve' AND error IS NULL",
+    )
+    .await;
+    assert_eq!(calls, 1, "the gateway call is recorded");
+
+    // Already owned for two years: buying again is refused.
+    let curriculum = app.nanodegree_id().await;
+    app.post_form("/cart/items", &[("curriculum_id", &curriculum)])
+        .await;
+    assert!(
+        app.get("/cart")
+            .await
+            .body
+            .contains("이미 수강 중인 상품입니다")
+    );
+
+    // Other people cannot see the order or its receipt.
+    let stranger = app.another_browser();
+    stranger.signed_up("nosy@example.com").await;
+    assert_eq!(
+        stranger.get(&format!("/orders/{order}")).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        stranger.get(&receipt_url).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        stranger.approve_demo(&order, 50_000).await.status,
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
+async fn a_tampered_amount_leaves_the_order_unpaid(db: PgPool) {
+    let app = seeded(db).await;
+    app.verified_learner("tamper@example.com").await;
+    let order = app.order_nanodegree().await;
+    let page = app.approve_demo(&order, 1).await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
+    let status: String = sqlx::query_scalar("SELECT status FROM orders")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(status, "failed");
+    assert_eq!(
+        scalar_i64(&app.db, "SELECT count(*) FROM payments").await,
+        0
+    );
+    assert_eq!(
+        scalar_i64(&app.db, "SELECT count(*) FROM enrolments").await,
+        0
+    );
+    assert!(
+        app.get(&format!("/orders/{order}"))
+            .await
+            .body
+            .contains("결제 금액이 주문 금액과 달라")
+    );
+    // The right amount afterwards does not revive a failed order.
+    app.approve_demo(&order, 50_000).await;
+    assert_eq!(
+        scalar_i64(&app.db, "SELECT count(*) FROM payments").await,
+        0
+    );
+}
+
+#[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
+async fn a_double_click_and_concurrent_approvals_pay_once(db: PgPool) {
+    let app = seeded(db).await;
+    app.verified_learner("racer@example.com").await;
+    let order = app.order_nanodegree().await;
+    let token = app.csrf_token().await;
+    let mut requests = Vec::new();
+    for _ in 0..12 {
+        let request = app
+            .client
+            .post(app.url(&format!("/payments/demo/{order}/approve")))
+            .header("Origin", &app.base)
+            .form(&[("amount", "50000"), ("csrf_token", token.as_str())]);
+        requests.push(request);
+    }
+    for response in futures_join(requests).await {
+        assert_eq!(response.status(), StatusCode::SEE_OTHER);
+        assert_eq!(
+            response.headers()["location"],
+            format!("/orders/{order}").as_str()
+        );
+    }
+    assert_eq!(
+        scalar_i64(&app.db, "SELECT count(*) FROM payments").await,
+        1
+    );
+    assert_eq!(
+        scalar_i64(&app.db, "SELECT count(*) FROM enrolments").await,
+        1
+    );
+    let (days,): (f64,) = sqlx::query_as(
+        "SELECT extract(epoch FROM expires_at - now())::float8 / 86400 FROM enrolments",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert!(days < 731.0, "extended once, not twelve times: {days}");
+    // And once more, a repeated return after the fact.
+    assert_eq!(
+        app.approve_demo(&order, 50_000).await.status,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(
+        scalar_i64(&app.db, "SELECT count(*) FROM payments").await,
+        1
+    );
+}
+
+/// Sends every request at once and waits for all the answers.
+async fn futures_join(requests: Vec<reqwest::RequestBuilder>) -> Vec<reqwest::Response> {
+    let mut set = tokio::task::JoinSet::new();
+    for request in requests {
+        set.spawn(request.send());
+    }
+    let mut out = Vec::new();
+    while let Some(done) = set.join_next().await {
+        out.push(done.unwrap().unwrap());
+    }
+    out
+}
+
+#[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
+async fn renewal_extends_from_the_later_of_now_and_the_current_expiry(db: PgPool) {
+    let app = seeded(db).await;
+    app.verified_learner("renew@example.com").await;
+    app.buy_nanodegree().await;
+    sqlx::query("UPDATE enrolments SET expires_at = now() + interval '10 days'")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    let second = app.order_nanodegree().await;
+    assert_eq!(
+        app.approve_demo(&second, 50_000).await.status,
+        StatusCode::SEE_OTHER
+    );
+    let (days,): (f64,) = sqlx::query_as(
+        "SELECT extract(epoch FROM expires_at - now())::float8 / 86400 FROM enrolments",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert!(
+        (739.9..=740.0).contains(&days),
+        "10 days left + 730: {days}"
+    );
+
+    // After expiry the course page offers renewal, and renewal counts from now.
+    sqlx::query("UPDATE enrolments SET expires_at = now() - interval '3 days', starts_at = now() - interval '800 days'")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    let course: String =
+        sqlx::query_scalar("SELECT id::text FROM courses WHERE slug = 'git-collaboration'")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    let page = app.get(&format!("/courses/{course}")).await;
+    assert_eq!(
+        page.attr("[data-access]", "data-access").as_deref(),
+        Some("lapsed")
+    );
+    assert!(page.text("form.buy-form button").unwrap().contains("연장"));
+    let third = app.order_nanodegree().await;
+    app.approve_demo(&third, 50_000).await;
+    let (days,): (f64,) = sqlx::query_as(
+        "SELECT extract(epoch FROM expires_at - now())::float8 / 86400 FROM enrolments",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert!((729.9..=730.0).contains(&days), "from now: {days}");
+}
+
+#[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
+async fn a_failed_test_payment_keeps_the_cart(db: PgPool) {
+    let app = seeded(db).await;
+    app.verified_learner("fail@example.com").await;
+    let order = app.order_nanodegree().await;
+    let page = app
+        .post_form(&format!("/payments/demo/{order}/fail"), &[])
+        .await;
+    assert_eq!(page.header("location"), "/cart");
+    let status: String = sqlx::query_scalar("SELECT status FROM orders")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(status, "failed");
+    assert_eq!(
+        scalar_i64(&app.db, "SELECT count(*) FROM cart_items").await,
+        1
+    );
+    assert_eq!(
+        app.get("/")
+            .await
+            .attr("[data-roadmap-step]", "data-status")
+            .as_deref(),
+        Some("not-purchased")
+    );
+}
+
+#[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
+async fn without_demo_payments_there_is_no_demo_gateway(db: PgPool) {
+    let app = TestApp::spawn_with(db, |c| c.demo_payments = false).await;
+    app.seed().await;
+    app.verified_learner("nodemo@example.com").await;
+    let order_page = app
+        .get(&format!("/payments/demo/{}", uuid::Uuid::new_v4()))
+        .await;
+    assert_eq!(order_page.status, StatusCode::NOT_FOUND);
+    let curriculum = app.nanodegree_id().await;
+    app.post_form("/cart/items", &[("curriculum_id", &curriculum)])
+        .await;
+    let address = app.add_address().await;
+    let page = app
+        .post_form(
+            "/checkout",
+            &[("address_id", &address), ("gateway", "demo")],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+}
