@@ -25,7 +25,7 @@ use crate::{
         self, PageCtx,
         auth::{Admin, MaybeUser},
         client::ClientInfo,
-        flash::{Flash, SetFlash},
+        flash::Flash,
         form::FormErrors,
         htmx,
     },
@@ -39,16 +39,6 @@ fn safe_next(raw: Option<&str>) -> String {
         }
         _ => "/".to_string(),
     }
-}
-
-/// A redirect that leaves a message for the next page.
-fn redirect_with(state: &AppState, ctx: &PageCtx, to: &str, flash: Flash) -> Response {
-    (SetFlash::new(state, &[flash]), htmx::redirect(ctx.htmx, to)).into_response()
-}
-
-/// Renders `page` with 422 when the form had errors.
-fn invalid(page: impl askama::Template) -> AppResult<Response> {
-    Ok((StatusCode::UNPROCESSABLE_ENTITY, web::render(&page)?).into_response())
 }
 
 // ---------- sign-up ----------
@@ -97,7 +87,7 @@ pub async fn signup(
     let user = match created {
         Ok(user) => user,
         Err(AppError::Validation(errors)) => {
-            return invalid(SignupPage {
+            return web::invalid(&SignupPage {
                 ctx,
                 values: SignupValues {
                     email: form.email,
@@ -110,7 +100,7 @@ pub async fn signup(
     };
     tx.commit().await?;
     session::sign_in(&state.db, &session, user, "password", &client).await?;
-    Ok(redirect_with(
+    Ok(web::redirect_with(
         &state,
         &ctx,
         "/",
@@ -127,7 +117,7 @@ pub async fn verify_email(
 ) -> AppResult<Response> {
     let mut conn = state.db.acquire().await?;
     match service::verify_email(&mut conn, &token).await? {
-        Some(_) => Ok(redirect_with(&state, &ctx, "/me", Flash::success("이메일 주소가 인증되었습니다."))),
+        Some(_) => Ok(web::redirect_with(&state, &ctx, "/me", Flash::success("이메일 주소가 인증되었습니다."))),
         None => Ok((
             StatusCode::BAD_REQUEST,
             web::render(&MessagePage {
@@ -149,7 +139,7 @@ pub async fn resend_verification(
 ) -> AppResult<Response> {
     let mut conn = state.db.acquire().await?;
     service::resend_verification(&mut conn, &state.config, user.id).await?;
-    Ok(redirect_with(
+    Ok(web::redirect_with(
         &state,
         &ctx,
         "/me",
@@ -229,7 +219,7 @@ pub async fn logout(
     session: Session,
 ) -> AppResult<Response> {
     session::sign_out(&state.db, &session).await?;
-    Ok(redirect_with(
+    Ok(web::redirect_with(
         &state,
         &ctx,
         "/",
@@ -270,7 +260,7 @@ pub async fn reset_request(
             link_label: "로그인으로 돌아가기".into(),
         })?
         .into_response()),
-        Err(AppError::Validation(errors)) => invalid(ResetRequestPage {
+        Err(AppError::Validation(errors)) => web::invalid(&ResetRequestPage {
             ctx,
             email: form.email,
             errors: errors.into(),
@@ -328,14 +318,14 @@ pub async fn reset(
     match service::reset_password(&mut tx, &token, &form.password).await {
         Ok(_) => {
             tx.commit().await?;
-            Ok(redirect_with(
+            Ok(web::redirect_with(
                 &state,
                 &ctx,
                 "/login",
                 Flash::success("비밀번호를 바꿨습니다. 새 비밀번호로 로그인해 주세요."),
             ))
         }
-        Err(AppError::Validation(errors)) => invalid(ResetFormPage {
+        Err(AppError::Validation(errors)) => web::invalid(&ResetFormPage {
             ctx,
             token,
             errors: errors.into(),
@@ -402,7 +392,7 @@ pub async fn update_profile(
     .await;
     drop(conn);
     match result {
-        Ok(()) => Ok(redirect_with(
+        Ok(()) => Ok(web::redirect_with(
             &state,
             &ctx,
             "/me",
@@ -414,7 +404,7 @@ pub async fn update_profile(
             page.profile.nickname = form.nickname;
             page.profile.introduction = form.introduction;
             page.profile.phone_number = form.phone_number;
-            invalid(page)
+            web::invalid(&page)
         }
         Err(other) => Err(other),
     }
@@ -445,14 +435,14 @@ pub async fn change_password(
     .await;
     drop(conn);
     match result {
-        Ok(()) => Ok(redirect_with(
+        Ok(()) => Ok(web::redirect_with(
             &state,
             &ctx,
             "/me",
             Flash::success("비밀번호를 바꿨습니다. 다른 기기에서는 모두 로그아웃되었습니다."),
         )),
         Err(AppError::Validation(errors)) => {
-            invalid(profile_page(&state, ctx, &user, errors.into()).await?)
+            web::invalid(&profile_page(&state, ctx, &user, errors.into()).await?)
         }
         Err(other) => Err(other),
     }
@@ -470,14 +460,14 @@ pub async fn end_session(
     drop(conn);
     if id == user.auth_session {
         session::sign_out(&state.db, &session).await?;
-        return Ok(redirect_with(
+        return Ok(web::redirect_with(
             &state,
             &ctx,
             "/",
             Flash::info("이 기기에서 로그아웃했습니다."),
         ));
     }
-    Ok(redirect_with(
+    Ok(web::redirect_with(
         &state,
         &ctx,
         "/me",
@@ -492,7 +482,7 @@ pub async fn end_other_sessions(
 ) -> AppResult<Response> {
     let mut conn = state.db.acquire().await?;
     let ended = service::end_other_sessions(&mut conn, user.id, user.auth_session).await?;
-    Ok(redirect_with(
+    Ok(web::redirect_with(
         &state,
         &ctx,
         "/me",
@@ -521,7 +511,7 @@ pub async fn delete_account(
                 .flush()
                 .await
                 .map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))?;
-            Ok(redirect_with(
+            Ok(web::redirect_with(
                 &state,
                 &ctx,
                 "/",
@@ -530,7 +520,7 @@ pub async fn delete_account(
         }
         Err(AppError::Validation(errors)) => {
             drop(tx);
-            invalid(profile_page(&state, ctx, &user, errors.into()).await?)
+            web::invalid(&profile_page(&state, ctx, &user, errors.into()).await?)
         }
         Err(other) => Err(other),
     }
@@ -620,7 +610,7 @@ pub async fn admin_create_user(
     match created {
         Ok(id) => {
             tx.commit().await?;
-            Ok(redirect_with(
+            Ok(web::redirect_with(
                 &state,
                 &ctx,
                 &format!("/admin/users/{id}"),
@@ -630,7 +620,7 @@ pub async fn admin_create_user(
         Err(AppError::Validation(errors)) => {
             drop(tx);
             let list = user_list(&state, UserListQuery::default()).await?;
-            invalid(AdminUsersPage {
+            web::invalid(&AdminUsersPage {
                 ctx,
                 list,
                 new_user: NewStaffValues {
@@ -689,7 +679,7 @@ pub async fn admin_update_user(
     match admin::update(&mut tx, admin_user.id, id, &form.nickname, &form.role).await {
         Ok(()) => {
             tx.commit().await?;
-            Ok(redirect_with(
+            Ok(web::redirect_with(
                 &state,
                 &ctx,
                 &format!("/admin/users/{id}"),
@@ -698,7 +688,7 @@ pub async fn admin_update_user(
         }
         Err(AppError::Validation(errors)) => {
             drop(tx);
-            invalid(admin_user_page(&state, ctx, id, errors.into()).await?)
+            web::invalid(&admin_user_page(&state, ctx, id, errors.into()).await?)
         }
         Err(other) => Err(other),
     }
@@ -719,7 +709,7 @@ async fn admin_set_deleted(
     } else {
         "계정을 복구했습니다."
     };
-    Ok(redirect_with(
+    Ok(web::redirect_with(
         &state,
         &ctx,
         &format!("/admin/users/{id}"),
@@ -806,7 +796,7 @@ pub async fn google_callback(
             )
         })?;
     if query.error.is_some() {
-        return Ok(redirect_with(
+        return Ok(web::redirect_with(
             &state,
             &ctx,
             "/login",

@@ -3,7 +3,6 @@
 use axum::{
     Form,
     extract::{Path, Query, State},
-    http::StatusCode,
     response::{Html, IntoResponse, Response},
 };
 use serde::Deserialize;
@@ -21,9 +20,8 @@ use crate::{
     web::{
         self, PageCtx,
         auth::{MaybeUser, Staff},
-        flash::{Flash, SetFlash},
+        flash::Flash,
         form::FormErrors,
-        htmx,
     },
 };
 
@@ -109,18 +107,13 @@ pub async fn courses(
     .into_response())
 }
 
-/// A path id that does not parse is a page that does not exist.
-fn parse_id<T: std::str::FromStr>(raw: &str) -> AppResult<T> {
-    raw.parse().map_err(|_| AppError::NotFound)
-}
-
 pub async fn course(
     State(state): State<AppState>,
     ctx: PageCtx,
     MaybeUser(user): MaybeUser,
     Path(id): Path<String>,
 ) -> AppResult<Response> {
-    let id: CourseId = parse_id(&id)?;
+    let id: CourseId = web::path_id(&id)?;
     let mut conn = state.db.acquire().await?;
     let course = service::course_page(&mut conn, id, user.as_ref()).await?;
     Ok(web::render(&CoursePage { ctx, course })?.into_response())
@@ -132,11 +125,7 @@ pub async fn course(
 /// catalogue cache is dropped so learners see the change at once.
 fn redirect_with(state: &AppState, ctx: &PageCtx, to: &str, flash: Flash) -> Response {
     state.catalog_cache.invalidate();
-    (SetFlash::new(state, &[flash]), htmx::redirect(ctx.htmx, to)).into_response()
-}
-
-fn invalid(page: impl askama::Template) -> AppResult<Response> {
-    Ok((StatusCode::UNPROCESSABLE_ENTITY, web::render(&page)?).into_response())
+    web::redirect_with(state, ctx, to, flash)
 }
 
 pub async fn studio_index(
@@ -193,7 +182,7 @@ pub async fn studio_create_course(
                 Flash::success("코스를 만들었습니다. 이제 강의를 추가해 보세요."),
             ))
         }
-        Err(AppError::Validation(errors)) => invalid(StudioNewCourse {
+        Err(AppError::Validation(errors)) => web::invalid(&StudioNewCourse {
             ctx,
             values: course_values(&form),
             errors: errors.into(),
@@ -258,7 +247,7 @@ pub async fn studio_course(
     Staff(user): Staff,
     Path(id): Path<String>,
 ) -> AppResult<Response> {
-    let id: CourseId = parse_id(&id)?;
+    let id: CourseId = web::path_id(&id)?;
     Ok(web::render(
         &course_editor(
             &state,
@@ -281,7 +270,7 @@ pub async fn studio_update_course(
     Path(id): Path<String>,
     Form(form): Form<CourseForm>,
 ) -> AppResult<Response> {
-    let id: CourseId = parse_id(&id)?;
+    let id: CourseId = web::path_id(&id)?;
     let mut tx = state.db.begin().await?;
     match studio::update_course(&mut tx, &user, id, &form).await {
         Ok(()) => {
@@ -295,8 +284,8 @@ pub async fn studio_update_course(
         }
         Err(AppError::Validation(errors)) => {
             drop(tx);
-            invalid(
-                course_editor(
+            web::invalid(
+                &course_editor(
                     &state,
                     ctx,
                     &user,
@@ -319,7 +308,7 @@ async fn set_course_deleted(
     id: String,
     deleted: bool,
 ) -> AppResult<Response> {
-    let id: CourseId = parse_id(&id)?;
+    let id: CourseId = web::path_id(&id)?;
     let mut tx = state.db.begin().await?;
     studio::set_course_deleted(&mut tx, &user, id, deleted).await?;
     tx.commit().await?;
@@ -382,8 +371,8 @@ async fn outline_invalid(
     course: CourseId,
     errors: crate::error::FieldErrors,
 ) -> AppResult<Response> {
-    invalid(
-        course_editor(
+    web::invalid(
+        &course_editor(
             state,
             ctx,
             user,
@@ -403,7 +392,7 @@ pub async fn studio_add_lecture(
     Path(id): Path<String>,
     Form(form): Form<LectureForm>,
 ) -> AppResult<Response> {
-    let course: CourseId = parse_id(&id)?;
+    let course: CourseId = web::path_id(&id)?;
     let mut tx = state.db.begin().await?;
     match studio::add_lecture(&mut tx, &user, course, &form).await {
         Ok(_) => {
@@ -425,7 +414,7 @@ pub async fn studio_update_lecture(
     Path(id): Path<String>,
     Form(form): Form<LectureForm>,
 ) -> AppResult<Response> {
-    let id: LectureId = parse_id(&id)?;
+    let id: LectureId = web::path_id(&id)?;
     let mut tx = state.db.begin().await?;
     match studio::update_lecture(&mut tx, &user, id, &form).await {
         Ok(course) => {
@@ -461,7 +450,7 @@ pub async fn studio_move_lecture(
     Path(id): Path<String>,
     Form(form): Form<MoveForm>,
 ) -> AppResult<Response> {
-    let id: LectureId = parse_id(&id)?;
+    let id: LectureId = web::path_id(&id)?;
     let mut tx = state.db.begin().await?;
     let course = studio::move_lecture(&mut tx, &user, id, form.up()).await?;
     tx.commit().await?;
@@ -475,7 +464,7 @@ async fn set_lecture_deleted(
     id: String,
     deleted: bool,
 ) -> AppResult<Response> {
-    let id: LectureId = parse_id(&id)?;
+    let id: LectureId = web::path_id(&id)?;
     let mut tx = state.db.begin().await?;
     let course = studio::set_lecture_deleted(&mut tx, &user, id, deleted).await?;
     tx.commit().await?;
@@ -518,7 +507,7 @@ pub async fn studio_add_topic(
     Path(id): Path<String>,
     Form(form): Form<TopicForm>,
 ) -> AppResult<Response> {
-    let lecture: LectureId = parse_id(&id)?;
+    let lecture: LectureId = web::path_id(&id)?;
     let mut tx = state.db.begin().await?;
     match studio::add_topic(&mut tx, &user, lecture, &form).await {
         Ok(course) => {
@@ -542,7 +531,7 @@ pub async fn studio_topic(
     Staff(user): Staff,
     Path(id): Path<String>,
 ) -> AppResult<Response> {
-    let id: TopicId = parse_id(&id)?;
+    let id: TopicId = web::path_id(&id)?;
     let mut conn = state.db.acquire().await?;
     let topic = studio::topic_for_editing(&mut conn, &user, id).await?;
     Ok(web::render(&StudioTopic {
@@ -561,7 +550,7 @@ pub async fn studio_update_topic(
     Path(id): Path<String>,
     Form(form): Form<TopicForm>,
 ) -> AppResult<Response> {
-    let id: TopicId = parse_id(&id)?;
+    let id: TopicId = web::path_id(&id)?;
     let mut tx = state.db.begin().await?;
     match studio::update_topic(&mut tx, &user, id, &form).await {
         Ok(course) => {
@@ -580,7 +569,7 @@ pub async fn studio_update_topic(
             topic.body = form.body;
             topic.kind = form.kind;
             topic.is_preview = form.is_preview.is_some();
-            invalid(StudioTopic {
+            web::invalid(&StudioTopic {
                 ctx,
                 topic,
                 errors: errors.into(),
@@ -598,7 +587,7 @@ pub async fn studio_move_topic(
     Path(id): Path<String>,
     Form(form): Form<MoveForm>,
 ) -> AppResult<Response> {
-    let id: TopicId = parse_id(&id)?;
+    let id: TopicId = web::path_id(&id)?;
     let mut tx = state.db.begin().await?;
     let course = studio::move_topic(&mut tx, &user, id, form.up()).await?;
     tx.commit().await?;
@@ -612,7 +601,7 @@ async fn set_topic_deleted(
     id: String,
     deleted: bool,
 ) -> AppResult<Response> {
-    let id: TopicId = parse_id(&id)?;
+    let id: TopicId = web::path_id(&id)?;
     let mut tx = state.db.begin().await?;
     let course = studio::set_topic_deleted(&mut tx, &user, id, deleted).await?;
     tx.commit().await?;
@@ -741,7 +730,9 @@ pub async fn studio_create_curriculum(
         }
         Err(AppError::Validation(errors)) => {
             drop(tx);
-            invalid(curriculum_editor(&state, ctx, &user, None, Some(&form), errors.into()).await?)
+            web::invalid(
+                &curriculum_editor(&state, ctx, &user, None, Some(&form), errors.into()).await?,
+            )
         }
         Err(other) => Err(other),
     }
@@ -753,7 +744,7 @@ pub async fn studio_curriculum(
     Staff(user): Staff,
     Path(id): Path<String>,
 ) -> AppResult<Response> {
-    let id: CurriculumId = parse_id(&id)?;
+    let id: CurriculumId = web::path_id(&id)?;
     Ok(web::render(
         &curriculum_editor(&state, ctx, &user, Some(id), None, FormErrors::new()).await?,
     )?
@@ -767,7 +758,7 @@ pub async fn studio_update_curriculum(
     Path(id): Path<String>,
     Form(form): Form<CurriculumForm>,
 ) -> AppResult<Response> {
-    let id: CurriculumId = parse_id(&id)?;
+    let id: CurriculumId = web::path_id(&id)?;
     let mut tx = state.db.begin().await?;
     match studio::update_curriculum(&mut tx, &user, id, &form).await {
         Ok(()) => {
@@ -781,8 +772,9 @@ pub async fn studio_update_curriculum(
         }
         Err(AppError::Validation(errors)) => {
             drop(tx);
-            invalid(
-                curriculum_editor(&state, ctx, &user, Some(id), Some(&form), errors.into()).await?,
+            web::invalid(
+                &curriculum_editor(&state, ctx, &user, Some(id), Some(&form), errors.into())
+                    .await?,
             )
         }
         Err(other) => Err(other),
@@ -796,7 +788,7 @@ async fn set_curriculum_deleted(
     id: String,
     deleted: bool,
 ) -> AppResult<Response> {
-    let id: CurriculumId = parse_id(&id)?;
+    let id: CurriculumId = web::path_id(&id)?;
     let mut tx = state.db.begin().await?;
     studio::set_curriculum_deleted(&mut tx, &user, id, deleted).await?;
     tx.commit().await?;
@@ -846,7 +838,7 @@ pub async fn studio_curriculum_course(
     Path(id): Path<String>,
     Form(form): Form<CurriculumCourseForm>,
 ) -> AppResult<Response> {
-    let id: CurriculumId = parse_id(&id)?;
+    let id: CurriculumId = web::path_id(&id)?;
     let course: CourseId = form
         .course_id
         .parse()

@@ -18,22 +18,8 @@ use crate::{
         views::*,
     },
     error::{AppError, AppResult},
-    web::{
-        self, PageCtx,
-        auth::MaybeUser,
-        flash::{Flash, SetFlash},
-        form::FormErrors,
-        htmx,
-    },
+    web::{self, PageCtx, auth::MaybeUser, flash::Flash, form::FormErrors, htmx},
 };
-
-fn redirect_with(state: &AppState, ctx: &PageCtx, to: &str, flash: Flash) -> Response {
-    (SetFlash::new(state, &[flash]), htmx::redirect(ctx.htmx, to)).into_response()
-}
-
-fn parse_id(raw: &str) -> AppResult<Uuid> {
-    raw.parse().map_err(|_| AppError::NotFound)
-}
 
 // ---------- cart ----------
 
@@ -50,7 +36,7 @@ pub async fn add_to_cart(
     Form(form): Form<AddForm>,
 ) -> AppResult<Response> {
     let Some(user) = user else {
-        return Ok(redirect_with(
+        return Ok(web::redirect_with(
             &state,
             &ctx,
             "/login?next=%2Fcart",
@@ -60,13 +46,13 @@ pub async fn add_to_cart(
     let product = Product::from_form(form.curriculum_id.as_deref(), form.course_id.as_deref())?;
     let mut conn = state.db.acquire().await?;
     match service::add_to_cart(&mut conn, &user, product).await {
-        Ok(()) => Ok(redirect_with(
+        Ok(()) => Ok(web::redirect_with(
             &state,
             &ctx,
             "/cart",
             Flash::success("장바구니에 담았습니다."),
         )),
-        Err(AppError::Conflict(message)) => Ok(redirect_with(
+        Err(AppError::Conflict(message)) => Ok(web::redirect_with(
             &state,
             &ctx,
             "/cart",
@@ -93,8 +79,8 @@ pub async fn remove_from_cart(
     Path(id): Path<String>,
 ) -> AppResult<Response> {
     let mut conn = state.db.acquire().await?;
-    service::remove_from_cart(&mut conn, user.id, parse_id(&id)?).await?;
-    Ok(redirect_with(
+    service::remove_from_cart(&mut conn, user.id, web::path_id::<Uuid>(&id)?).await?;
+    Ok(web::redirect_with(
         &state,
         &ctx,
         "/cart",
@@ -147,7 +133,7 @@ pub async fn create_address(
     match service::save_address(&mut tx, &state.keys, user.id, None, &form).await {
         Ok(_) => {
             tx.commit().await?;
-            Ok(redirect_with(
+            Ok(web::redirect_with(
                 &state,
                 &ctx,
                 "/me/addresses",
@@ -157,7 +143,7 @@ pub async fn create_address(
         Err(AppError::Validation(errors)) => {
             drop(tx);
             let page = addresses_page(&state, ctx, &user, form, errors.into()).await?;
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, web::render(&page)?).into_response())
+            web::invalid(&page)
         }
         Err(other) => Err(other),
     }
@@ -170,7 +156,8 @@ pub async fn edit_address(
     Path(id): Path<String>,
 ) -> AppResult<Response> {
     let mut conn = state.db.acquire().await?;
-    let address = service::address(&mut conn, &state.keys, user.id, parse_id(&id)?).await?;
+    let address =
+        service::address(&mut conn, &state.keys, user.id, web::path_id::<Uuid>(&id)?).await?;
     let form = AddressForm {
         country: address.country.clone(),
         main: address.fields.main.clone(),
@@ -194,12 +181,12 @@ pub async fn update_address(
     Path(id): Path<String>,
     Form(form): Form<AddressForm>,
 ) -> AppResult<Response> {
-    let id = parse_id(&id)?;
+    let id = web::path_id::<Uuid>(&id)?;
     let mut tx = state.db.begin().await?;
     match service::save_address(&mut tx, &state.keys, user.id, Some(id), &form).await {
         Ok(_) => {
             tx.commit().await?;
-            Ok(redirect_with(
+            Ok(web::redirect_with(
                 &state,
                 &ctx,
                 "/me/addresses",
@@ -227,8 +214,8 @@ pub async fn delete_address(
     Path(id): Path<String>,
 ) -> AppResult<Response> {
     let mut conn = state.db.acquire().await?;
-    service::delete_address(&mut conn, user.id, parse_id(&id)?).await?;
-    Ok(redirect_with(
+    service::delete_address(&mut conn, user.id, web::path_id::<Uuid>(&id)?).await?;
+    Ok(web::redirect_with(
         &state,
         &ctx,
         "/me/addresses",
@@ -285,7 +272,7 @@ pub async fn place_order(
         let mut errors = FormErrors::new();
         errors.add("gateway", "결제 수단을 선택해 주세요.");
         let page = checkout_page(&state, ctx, &user, errors).await?;
-        return Ok((StatusCode::UNPROCESSABLE_ENTITY, web::render(&page)?).into_response());
+        return web::invalid(&page);
     };
     let address = form
         .address_id
@@ -300,9 +287,9 @@ pub async fn place_order(
         Err(AppError::Validation(errors)) => {
             drop(tx);
             let page = checkout_page(&state, ctx, &user, errors.into()).await?;
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, web::render(&page)?).into_response())
+            web::invalid(&page)
         }
-        Err(AppError::Conflict(message)) => Ok(redirect_with(
+        Err(AppError::Conflict(message)) => Ok(web::redirect_with(
             &state,
             &ctx,
             "/cart",
@@ -330,7 +317,7 @@ pub async fn demo_page(
 ) -> AppResult<Response> {
     demo_enabled(&state)?;
     let mut conn = state.db.acquire().await?;
-    let order = service::own_order(&mut conn, &user, parse_id(&id)?).await?;
+    let order = service::own_order(&mut conn, &user, web::path_id::<Uuid>(&id)?).await?;
     Ok(web::render(&DemoGatewayPage { ctx, order })?.into_response())
 }
 
@@ -348,7 +335,7 @@ pub async fn demo_approve(
     Form(form): Form<DemoApproveForm>,
 ) -> AppResult<Response> {
     demo_enabled(&state)?;
-    let order_id = parse_id(&id)?;
+    let order_id = web::path_id::<Uuid>(&id)?;
     let mut tx = state.db.begin().await?;
     service::own_order(&mut tx, &user, order_id).await?;
     let tx_id = format!("demo-{}", order_id.simple());
@@ -386,7 +373,7 @@ pub async fn demo_approve(
         Ok(payment) => {
             tx.commit().await?;
             state.catalog_cache.invalidate();
-            Ok(redirect_with(
+            Ok(web::redirect_with(
                 &state,
                 &ctx,
                 &format!("/orders/{}", payment.order_id),
@@ -396,7 +383,7 @@ pub async fn demo_approve(
         Err(AppError::Conflict(message)) => {
             // The failed state and the call log are kept.
             tx.commit().await?;
-            Ok(redirect_with(
+            Ok(web::redirect_with(
                 &state,
                 &ctx,
                 &format!("/orders/{order_id}"),
@@ -414,7 +401,7 @@ pub async fn demo_fail(
     Path(id): Path<String>,
 ) -> AppResult<Response> {
     demo_enabled(&state)?;
-    let order_id = parse_id(&id)?;
+    let order_id = web::path_id::<Uuid>(&id)?;
     let mut tx = state.db.begin().await?;
     service::own_order(&mut tx, &user, order_id).await?;
     service::fail_order(
@@ -424,7 +411,7 @@ pub async fn demo_fail(
     )
     .await?;
     tx.commit().await?;
-    Ok(redirect_with(
+    Ok(web::redirect_with(
         &state,
         &ctx,
         "/cart",
@@ -451,7 +438,8 @@ pub async fn order(
     Path(id): Path<String>,
 ) -> AppResult<Response> {
     let mut conn = state.db.acquire().await?;
-    let detail = service::order_detail(&mut conn, &state.keys, &user, parse_id(&id)?).await?;
+    let detail =
+        service::order_detail(&mut conn, &state.keys, &user, web::path_id::<Uuid>(&id)?).await?;
     Ok(web::render(&OrderPage { ctx, detail })?.into_response())
 }
 
@@ -462,7 +450,7 @@ pub async fn receipt(
     Path(id): Path<String>,
 ) -> AppResult<Response> {
     let mut conn = state.db.acquire().await?;
-    let order = service::payment_order(&mut conn, &user, parse_id(&id)?).await?;
+    let order = service::payment_order(&mut conn, &user, web::path_id::<Uuid>(&id)?).await?;
     let detail = service::order_detail(&mut conn, &state.keys, &user, order).await?;
     Ok(web::render(&ReceiptPage {
         ctx,

@@ -15,13 +15,38 @@ pub mod security;
 pub mod signing;
 
 use askama::Template;
-use axum::response::Html;
+use axum::{
+    http::StatusCode,
+    response::{Html, IntoResponse, Response},
+};
 
 pub use page::PageCtx;
 
-use crate::error::AppResult;
+use crate::{
+    app::AppState,
+    error::{AppError, AppResult},
+};
 
 /// Renders a template into an HTML response.
 pub fn render(template: &impl Template) -> AppResult<Html<String>> {
     Ok(Html(template.render()?))
+}
+
+/// A form page re-rendered with its field errors: 422.
+pub fn invalid(page: &impl Template) -> AppResult<Response> {
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, render(page)?).into_response())
+}
+
+/// Redirect after a POST, leaving `flash` for the next page.
+pub fn redirect_with(state: &AppState, ctx: &PageCtx, to: &str, flash: flash::Flash) -> Response {
+    (
+        flash::SetFlash::new(state, &[flash]),
+        htmx::redirect(ctx.htmx, to),
+    )
+        .into_response()
+}
+
+/// A path id that does not parse names a page that does not exist: 404.
+pub fn path_id<T: std::str::FromStr>(raw: &str) -> AppResult<T> {
+    raw.parse().map_err(|_| AppError::NotFound)
 }
