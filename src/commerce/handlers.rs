@@ -440,7 +440,18 @@ pub async fn order(
     let mut conn = state.db.acquire().await?;
     let detail =
         service::order_detail(&mut conn, &state.keys, &user, web::path_id::<Uuid>(&id)?).await?;
-    Ok(web::render(&OrderPage { ctx, detail })?.into_response())
+    let refund_offer = match &detail.payment {
+        Some(payment) if matches!(detail.order.status.as_str(), "paid" | "partially_refunded") => {
+            Some(service::refund_offer(&mut conn, payment, &detail.order).await?)
+        }
+        _ => None,
+    };
+    Ok(web::render(&OrderPage {
+        ctx,
+        detail,
+        refund_offer,
+    })?
+    .into_response())
 }
 
 pub async fn receipt(
@@ -459,4 +470,134 @@ pub async fn receipt(
         buyer_email: user.email.clone(),
     })?
     .into_response())
+}
+
+// ---------- refunds ----------
+
+#[derive(Deserialize)]
+pub struct RefundForm {
+    amount: Option<String>,
+    #[serde(default)]
+    reason: String,
+}
+
+pub async fn refund(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    Form(form): Form<RefundForm>,
+) -> AppResult<Response> {
+    let payment: Uuid = web::path_id(&id)?;
+    let admin_amount = match form
+        .amount
+        .as_deref()
+        .map(str::trim)
+        .filter(|a| !a.is_empty())
+    {
+        Some(raw) => Some(
+            raw.replace(',', "")
+                .parse::<i64>()
+                .map_err(|_| AppError::field("amount", "환불 금액을 숫자로 입력해 주세요."))?,
+        ),
+        None => None,
+    };
+    let mut tx = state.db.begin().await?;
+    let order = service::payment_order(&mut tx, &user, payment).await?;
+    let back = if user.is_admin() {
+        format!("/admin/payments/{order}")
+    } else {
+        format!("/orders/{order}")
+    };
+    match service::refund(&mut tx, &user, payment, admin_amount, &form.reason).await {
+        Ok(amount) => {
+            tx.commit().await?;
+            Ok(web::redirect_with(
+                &state,
+                &ctx,
+                &back,
+                Flash::success(format!(
+                    "{}을 환불했습니다. 이 결제로 열린 수강은 종료되었습니다.",
+                    crate::catalog::model::Won(amount).display()
+                )),
+            ))
+        }
+        Err(AppError::Conflict(message)) => Ok(web::redirect_with(
+            &state,
+            &ctx,
+            &back,
+            Flash::warning(message),
+        )),
+        Err(AppError::Validation(errors)) => {
+            let message = errors
+                .values()
+                .flatten()
+                .next()
+                .cloned()
+                .unwrap_or_default();
+            Ok(web::redirect_with(
+                &state,
+                &ctx,
+                &back,
+                Flash::warning(message),
+            ))
+        }
+        Err(other) => Err(other),
+    }
+}
+
+// ---------- admin ----------
+
+#[derive(Deserialize, Default)]
+pub struct AdminPaymentsQuery {
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    from: String,
+    #[serde(default)]
+    to: String,
+}
+
+fn parse_date(raw: &str) -> Option<time::Date> {
+    time::Date::parse(
+        raw.trim(),
+        time::macros::format_description!("[year]-[month]-[day]"),
+    )
+    .ok()
+}
+
+pub async fn admin_payments(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    _admin: crate::web::auth::Admin,
+    axum::extract::Query(query): axum::extract::Query<AdminPaymentsQuery>,
+) -> AppResult<Response> {
+    let status = Some(query.status.as_str()).filter(|s| service::status_label(s) != "알 수 없음");
+    let mut conn = state.db.acquire().await?;
+    let orders = service::admin_orders(
+        &mut conn,
+        status,
+        parse_date(&query.from),
+        parse_date(&query.to),
+    )
+    .await?;
+    Ok(web::render(&AdminPaymentsPage {
+        ctx,
+        orders,
+        status: status.unwrap_or_default().to_string(),
+        from: query.from,
+        to: query.to,
+    })?
+    .into_response())
+}
+
+pub async fn admin_payment(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    crate::web::auth::Admin(admin): crate::web::auth::Admin,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
+    let mut conn = state.db.acquire().await?;
+    let detail = service::admin_order(&mut conn, &state.keys, &admin, web::path_id(&id)?).await?;
+    Ok(web::render(&AdminPaymentPage { ctx, detail })?.into_response())
 }

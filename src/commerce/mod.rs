@@ -3,6 +3,7 @@
 
 pub mod gateway;
 mod handlers;
+pub mod refund;
 mod repo;
 pub mod service;
 mod views;
@@ -35,6 +36,9 @@ pub fn routes() -> Router<AppState> {
         .route("/orders", get(orders))
         .route("/orders/{id}", get(order))
         .route("/payments/{id}/receipt", get(receipt))
+        .route("/payments/{id}/refund", post(refund))
+        .route("/admin/payments", get(admin_payments))
+        .route("/admin/payments/{id}", get(admin_payment))
 }
 
 /// Where a learner stands with a course.

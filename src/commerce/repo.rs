@@ -558,3 +558,120 @@ pub async fn record_gateway_call(
     .await?;
     Ok(())
 }
+
+// ---------- refunds ----------
+
+pub async fn insert_refund(
+    conn: &mut PgConnection,
+    payment: Uuid,
+    amount_won: i64,
+    reason: &str,
+    requested_by: Uuid,
+    by_admin: bool,
+    idempotency_key: &str,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "INSERT INTO refunds (payment_id, amount_won, reason, requested_by, by_admin, idempotency_key)
+         VALUES ($1, $2, $3, $4, $5, $6)",
+        payment,
+        amount_won,
+        reason,
+        requested_by,
+        by_admin,
+        idempotency_key
+    )
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query!(
+        "UPDATE payments SET refunded_won = refunded_won + $2 WHERE id = $1",
+        payment,
+        amount_won
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Access bought by this order ends now.
+pub async fn end_enrolments_of_order(conn: &mut PgConnection, order: Uuid) -> sqlx::Result<u64> {
+    let done = sqlx::query!(
+        "UPDATE enrolments SET ended_at = now(), updated_at = now() WHERE order_id = $1 AND ended_at IS NULL",
+        order
+    )
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected())
+}
+
+pub struct RefundRow {
+    pub amount_won: i64,
+    pub reason: String,
+    pub by_admin: bool,
+    pub created_at: OffsetDateTime,
+}
+
+pub async fn refunds_of(conn: &mut PgConnection, payment: Uuid) -> sqlx::Result<Vec<RefundRow>> {
+    sqlx::query_as!(
+        RefundRow,
+        "SELECT amount_won, reason, by_admin, created_at FROM refunds WHERE payment_id = $1 ORDER BY created_at",
+        payment
+    )
+    .fetch_all(conn)
+    .await
+}
+
+// ---------- admin ----------
+
+pub struct AdminOrderRow {
+    pub id: Uuid,
+    pub buyer_email: String,
+    pub status: String,
+    pub gateway: String,
+    pub total_won: i64,
+    pub refunded_won: Option<i64>,
+    pub created_at: OffsetDateTime,
+}
+
+/// Orders by state and creation date (inclusive `from`, exclusive `to`).
+pub async fn admin_orders(
+    conn: &mut PgConnection,
+    status: Option<&str>,
+    from: Option<OffsetDateTime>,
+    to: Option<OffsetDateTime>,
+) -> sqlx::Result<Vec<AdminOrderRow>> {
+    sqlx::query_as!(
+        AdminOrderRow,
+        r#"SELECT o.id, u.email AS buyer_email, o.status, o.gateway, o.total_won, p.refunded_won AS "refunded_won?", o.created_at
+             FROM orders o JOIN users u ON u.id = o.user_id LEFT JOIN payments p ON p.order_id = o.id
+            WHERE ($1::text IS NULL OR o.status = $1)
+              AND ($2::timestamptz IS NULL OR o.created_at >= $2)
+              AND ($3::timestamptz IS NULL OR o.created_at < $3)
+            ORDER BY o.created_at DESC LIMIT 200"#,
+        status,
+        from,
+        to
+    )
+    .fetch_all(conn)
+    .await
+}
+
+pub struct GatewayCallRow {
+    pub operation: String,
+    pub http_status: Option<i32>,
+    pub duration_ms: i32,
+    pub error: Option<String>,
+    pub at: OffsetDateTime,
+}
+
+pub async fn gateway_calls_of(
+    conn: &mut PgConnection,
+    order: Uuid,
+) -> sqlx::Result<Vec<GatewayCallRow>> {
+    sqlx::query_as!(
+        GatewayCallRow,
+        "SELECT operation, http_status, duration_ms, error, at FROM gateway_calls WHERE order_id = $1 ORDER BY at",
+        order
+    )
+    .fetch_all(conn)
+    .await
+}

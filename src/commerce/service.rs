@@ -9,6 +9,7 @@ use uuid::Uuid;
 use crate::{
     accounts::CurrentUser,
     catalog::model::Won,
+    commerce::refund::{Offer, RefundCase, RefundPolicy},
     commerce::repo::{self, CartRow, OrderItemRow, OrderRow, PaymentRow, ProductIds},
     error::{AppError, AppResult, FieldErrors},
     ids::{CourseId, CurriculumId, UserId},
@@ -531,6 +532,142 @@ pub fn status_label(status: &str) -> &'static str {
         "cancelled" => "취소",
         _ => "알 수 없음",
     }
+}
+
+// ---------- refunds ----------
+
+/// What the policy offers for this payment now.
+pub async fn refund_offer(
+    conn: &mut PgConnection,
+    payment: &PaymentRow,
+    order: &OrderRow,
+) -> AppResult<Offer> {
+    let items = repo::order_items(conn, order.id).await?;
+    let access_days = items
+        .iter()
+        .map(|i| i64::from(i.access_days))
+        .max()
+        .unwrap_or(730);
+    Ok(RefundPolicy::default().offer(&RefundCase {
+        paid_won: payment.amount_won,
+        already_refunded_won: payment.refunded_won,
+        paid_at: payment.approved_at,
+        access_days,
+        // Nothing records watching or missions yet, so nothing can have been
+        // used; the learning capability feeds this in when it lands.
+        used_percent: 0,
+        now: OffsetDateTime::now_utc(),
+    }))
+}
+
+/// Refunds a payment: the learner under the policy, an admin any amount up
+/// to what is left. The order row is locked for the whole refund, so two
+/// refunds of one payment run one after the other and never exceed it. The
+/// access bought ends at once.
+pub async fn refund(
+    conn: &mut PgConnection,
+    actor: &CurrentUser,
+    payment_id: Uuid,
+    admin_amount: Option<i64>,
+    reason: &str,
+) -> AppResult<i64> {
+    let payment = repo::payment(conn, payment_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let order = repo::lock_order(conn, payment.order_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if order.user_id != actor.id.0 && !actor.is_admin() {
+        return Err(AppError::NotFound);
+    }
+    // Read again under the lock: an earlier refund may just have committed.
+    let payment = repo::payment(conn, payment_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let left = payment.amount_won - payment.refunded_won;
+    let amount = match admin_amount.filter(|_| actor.is_admin()) {
+        Some(amount) if amount > 0 && amount <= left => amount,
+        Some(_) => {
+            return Err(AppError::field(
+                "amount",
+                format!(
+                    "환불 금액은 1원 이상 {}원 이하로 입력해 주세요.",
+                    crate::catalog::model::thousands(left)
+                ),
+            ));
+        }
+        None => match refund_offer(conn, &payment, &order).await? {
+            Offer::Refused(reason) => return Err(AppError::Conflict(reason)),
+            offer => offer.amount(),
+        },
+    };
+    let key = format!("refund-{}-{}", payment.id.simple(), payment.refunded_won);
+    let reason = match reason.trim() {
+        "" if actor.is_admin() => "관리자 환불",
+        "" => "수강생 환불 요청",
+        r => r,
+    };
+    repo::insert_refund(
+        conn,
+        payment.id,
+        amount,
+        reason,
+        actor.id.0,
+        actor.is_admin(),
+        &key,
+    )
+    .await?;
+    let status = if payment.refunded_won + amount == payment.amount_won {
+        "refunded"
+    } else {
+        "partially_refunded"
+    };
+    repo::set_order_status(conn, order.id, status, None).await?;
+    repo::end_enrolments_of_order(conn, order.id).await?;
+    Ok(amount)
+}
+
+pub struct AdminOrderDetail {
+    pub detail: OrderDetail,
+    pub refunds: Vec<repo::RefundRow>,
+    pub calls: Vec<repo::GatewayCallRow>,
+}
+
+pub async fn admin_order(
+    conn: &mut PgConnection,
+    keys: &DataKeys,
+    admin: &CurrentUser,
+    id: Uuid,
+) -> AppResult<AdminOrderDetail> {
+    let detail = order_detail(conn, keys, admin, id).await?;
+    let refunds = match &detail.payment {
+        Some(p) => repo::refunds_of(conn, p.id).await?,
+        None => Vec::new(),
+    };
+    let calls = repo::gateway_calls_of(conn, id).await?;
+    Ok(AdminOrderDetail {
+        detail,
+        refunds,
+        calls,
+    })
+}
+
+/// Orders for the admin list; dates are Asia/Seoul calendar days.
+pub async fn admin_orders(
+    conn: &mut PgConnection,
+    status: Option<&str>,
+    from: Option<time::Date>,
+    to: Option<time::Date>,
+) -> AppResult<Vec<repo::AdminOrderRow>> {
+    let kst = time::UtcOffset::from_hms(9, 0, 0).unwrap_or(time::UtcOffset::UTC);
+    let start = |d: time::Date| d.midnight().assume_offset(kst);
+    Ok(repo::admin_orders(
+        conn,
+        status,
+        from.map(start),
+        to.and_then(|d| d.next_day()).map(start),
+    )
+    .await?)
 }
 
 #[cfg(test)]

@@ -5,16 +5,20 @@ use crate::{
     catalog::model::Won,
     commerce::{
         gateway::GatewayOption,
+        refund::Offer,
+        repo::AdminOrderRow,
         repo::OrderRow,
-        service::{Address, AddressForm, Cart, OrderDetail, date_label, status_label},
+        service::{
+            Address, AddressForm, AdminOrderDetail, Cart, OrderDetail, date_label, status_label,
+        },
     },
     web::{PageCtx, form::FormErrors},
 };
 
 /// Helpers every commerce template uses.
 pub trait Money {
-    fn won(&self, amount: &i64) -> String {
-        Won(*amount).display()
+    fn won(&self, amount: impl std::borrow::Borrow<i64>) -> String {
+        Won(*amount.borrow()).display()
     }
     fn status(&self, code: &str) -> &'static str {
         status_label(code)
@@ -81,6 +85,7 @@ impl Money for OrdersPage {}
 pub struct OrderPage {
     pub ctx: PageCtx,
     pub detail: OrderDetail,
+    pub refund_offer: Option<Offer>,
 }
 impl Money for OrderPage {}
 
@@ -93,3 +98,35 @@ pub struct ReceiptPage {
     pub buyer_email: String,
 }
 impl Money for ReceiptPage {}
+
+#[derive(Template)]
+#[template(path = "admin/payments.html")]
+pub struct AdminPaymentsPage {
+    pub ctx: PageCtx,
+    pub orders: Vec<AdminOrderRow>,
+    pub status: String,
+    pub from: String,
+    pub to: String,
+}
+impl Money for AdminPaymentsPage {}
+
+impl AdminPaymentsPage {
+    pub fn statuses(&self) -> [&'static str; 6] {
+        [
+            "pending",
+            "paid",
+            "partially_refunded",
+            "refunded",
+            "failed",
+            "cancelled",
+        ]
+    }
+}
+
+#[derive(Template)]
+#[template(path = "admin/payment.html")]
+pub struct AdminPaymentPage {
+    pub ctx: PageCtx,
+    pub detail: AdminOrderDetail,
+}
+impl Money for AdminPaymentPage {}

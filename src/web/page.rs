@@ -66,6 +66,10 @@ const ADMIN_NAV: &[NavItem] = &[
         href: "/admin/users",
         label: "회원 관리",
     },
+    NavItem {
+        href: "/admin/payments",
+        label: "결제 관리",
+    },
 ];
 
 /// What the layout shows of the signed-in person.

@@ -530,3 +530,252 @@ async fn without_demo_payments_there_is_no_demo_gateway(db: PgPool) {
         .await;
     assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
 }
+
+// ---------- refunds ----------
+
+async fn payment_id(db: &PgPool) -> String {
+    sqlx::query_scalar("SELECT id::text FROM payments")
+        .fetch_one(db)
+        .await
+        .unwrap()
+}
+
+#[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
+async fn a_full_refund_within_seven_days_ends_access_at_once(db: PgPool) {
+    let app = seeded(db).await;
+    app.verified_learner("refund@example.com").await;
+    let order = app.buy_nanodegree().await;
+    let page = app.get(&format!("/orders/{order}")).await;
+    assert_eq!(
+        page.attr("[data-refund-offer]", "data-refund-offer")
+            .as_deref(),
+        Some("50000")
+    );
+    assert!(page.text(".refund-box").unwrap().contains("전액 환불"));
+
+    let payment = payment_id(&app.db).await;
+    let stranger = app.another_browser();
+    stranger.signed_up("thief@example.com").await;
+    assert_eq!(
+        stranger
+            .post_form(&format!("/payments/{payment}/refund"), &[])
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+
+    let page = app
+        .post_form(
+            &format!("/payments/{payment}/refund"),
+            &[("reason", "일정이 바뀌었어요")],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
+    let (status, refunded): (String, i64) = sqlx::query_as(
+        "SELECT o.status, p.refunded_won FROM orders o JOIN payments p ON p.order_id = o.id",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert_eq!((status.as_str(), refunded), ("refunded", 50_000));
+    assert_eq!(
+        scalar_i64(
+            &app.db,
+            "SELECT count(*) FROM enrolments WHERE ended_at IS NOT NULL"
+        )
+        .await,
+        1
+    );
+    assert_eq!(
+        app.get("/")
+            .await
+            .attr("[data-roadmap-step]", "data-status")
+            .as_deref(),
+        Some("not-purchased")
+    );
+
+    // Again: nothing left to refund.
+    app.post_form(&format!("/payments/{payment}/refund"), &[])
+        .await;
+    assert_eq!(
+        scalar_i64(&app.db, "SELECT refunded_won FROM payments").await,
+        50_000
+    );
+    assert_eq!(scalar_i64(&app.db, "SELECT count(*) FROM refunds").await, 1);
+}
+
+#[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
+async fn later_refunds_are_pro_rata_and_refused_after_half_the_period(db: PgPool) {
+    let app = seeded(db).await;
+    app.verified_learner("prorata@example.com").await;
+    let order = app.buy_nanodegree().await;
+    let payment = payment_id(&app.db).await;
+
+    sqlx::query("UPDATE payments SET approved_at = now() - interval '400 days'")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    let page = app.get(&format!("/orders/{order}")).await;
+    assert!(
+        page.text("[data-refund-refused]")
+            .unwrap()
+            .contains("절반이 지나")
+    );
+    app.post_form(&format!("/payments/{payment}/refund"), &[])
+        .await;
+    assert_eq!(
+        scalar_i64(&app.db, "SELECT refunded_won FROM payments").await,
+        0
+    );
+
+    sqlx::query("UPDATE payments SET approved_at = now() - interval '73 days'")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    let page = app.get(&format!("/orders/{order}")).await;
+    assert_eq!(
+        page.attr("[data-refund-offer]", "data-refund-offer")
+            .as_deref(),
+        Some("45000")
+    );
+    app.post_form(&format!("/payments/{payment}/refund"), &[])
+        .await;
+    let (status, refunded): (String, i64) = sqlx::query_as(
+        "SELECT o.status, p.refunded_won FROM orders o JOIN payments p ON p.order_id = o.id",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert_eq!((status.as_str(), refunded), ("partially_refunded", 45_000));
+    assert_eq!(
+        scalar_i64(
+            &app.db,
+            "SELECT count(*) FROM enrolments WHERE ended_at IS NULL"
+        )
+        .await,
+        0
+    );
+}
+
+#[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
+async fn admin_refunds_never_exceed_what_was_paid_even_at_once(db: PgPool) {
+    let app = seeded(db).await;
+    app.verified_learner("paid@example.com").await;
+    let order = app.buy_nanodegree().await;
+    let payment = payment_id(&app.db).await;
+    let admin = app.another_browser();
+    admin.login_as_admin().await;
+
+    let page = admin
+        .post_form(
+            &format!("/payments/{payment}/refund"),
+            &[("amount", "20,000"), ("reason", "부분 환불")],
+        )
+        .await;
+    assert_eq!(page.header("location"), format!("/admin/payments/{order}"));
+    assert_eq!(
+        scalar_i64(&app.db, "SELECT refunded_won FROM payments").await,
+        20_000
+    );
+
+    // Five admins press "refund 20,000" at the same moment: only 30,000 is left.
+    let token = admin.csrf_token().await;
+    let mut requests = Vec::new();
+    for _ in 0..5 {
+        requests.push(
+            admin
+                .client
+                .post(admin.url(&format!("/payments/{payment}/refund")))
+                .header("Origin", &admin.base)
+                .form(&[("amount", "20000"), ("csrf_token", token.as_str())]),
+        );
+    }
+    for response in futures_join(requests).await {
+        assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    }
+    assert_eq!(
+        scalar_i64(&app.db, "SELECT refunded_won FROM payments").await,
+        40_000
+    );
+    assert_eq!(scalar_i64(&app.db, "SELECT count(*) FROM refunds").await, 2);
+    let too_much = admin
+        .post_form(
+            &format!("/payments/{payment}/refund"),
+            &[("amount", "10001")],
+        )
+        .await;
+    assert_eq!(too_much.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        scalar_i64(&app.db, "SELECT refunded_won FROM payments").await,
+        40_000
+    );
+    admin
+        .post_form(
+            &format!("/payments/{payment}/refund"),
+            &[("amount", "10000")],
+        )
+        .await;
+    let status: String = sqlx::query_scalar("SELECT status FROM orders")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(status, "refunded");
+
+    let detail = admin.get(&format!("/admin/payments/{order}")).await;
+    assert_eq!(
+        detail
+            .html()
+            .select(&scraper::Selector::parse("[data-refund]").unwrap())
+            .count(),
+        3
+    );
+    assert!(detail.body.contains(r#"data-gateway-call="approve""#));
+}
+
+#[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
+async fn admins_list_payments_by_state_and_date(db: PgPool) {
+    let app = seeded(db).await;
+    app.verified_learner("list@example.com").await;
+    app.buy_nanodegree().await;
+    let other = app.another_browser();
+    other.verified_learner("other@example.com").await;
+    let failed = other.order_nanodegree().await;
+    other
+        .post_form(&format!("/payments/demo/{failed}/fail"), &[])
+        .await;
+
+    assert_eq!(
+        app.get("/admin/payments").await.status,
+        StatusCode::FORBIDDEN
+    );
+    let admin = app.another_browser();
+    admin.login_as_admin().await;
+    let total = |p: &crate::support::Page| p.attr("[data-total]", "data-total").unwrap();
+    assert_eq!(total(&admin.get("/admin/payments").await), "2");
+    let paid = admin.get("/admin/payments?status=paid").await;
+    assert_eq!(total(&paid), "1");
+    assert_eq!(
+        paid.attr("[data-order-id]", "data-status").as_deref(),
+        Some("paid")
+    );
+    assert_eq!(
+        total(&admin.get("/admin/payments?status=failed").await),
+        "1"
+    );
+    let today = time::OffsetDateTime::now_utc()
+        .to_offset(time::UtcOffset::from_hms(9, 0, 0).unwrap())
+        .date();
+    let yesterday = today.previous_day().unwrap();
+    assert_eq!(
+        total(
+            &admin
+                .get(&format!("/admin/payments?from={today}&to={today}"))
+                .await
+        ),
+        "2"
+    );
+    assert_eq!(
+        total(&admin.get(&format!("/admin/payments?to={yesterday}")).await),
+        "0"
+    );
+}
