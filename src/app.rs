@@ -49,6 +49,8 @@ pub struct AppState {
     pub google: Option<Arc<GoogleOidc>>,
     /// Catalogue pages and the roadmap, for a few seconds.
     pub catalog_cache: Arc<CatalogCache>,
+    /// Payment gateways.
+    pub gateways: Arc<commerce::gateway::Gateways>,
 }
 
 impl AppState {
@@ -77,6 +79,7 @@ impl AppState {
             ))),
             _ => None,
         };
+        let gateways = Arc::new(commerce::gateway::Gateways::from_config(&config, &http));
         Ok(Self {
             db,
             signer: Signer::new(&session_key),
@@ -86,6 +89,7 @@ impl AppState {
             http,
             google,
             catalog_cache: Arc::new(CatalogCache::new(CATALOG_CACHE_TTL)),
+            gateways,
         })
     }
 }
@@ -118,6 +122,11 @@ pub fn worker(state: &AppState, config: jobs::WorkerConfig) -> anyhow::Result<jo
             mailer.send(&from, &message).await
         }
     });
+    let payments = state.clone();
+    worker.register(commerce::RECONCILE_JOB, move |payload| {
+        let state = payments.clone();
+        async move { commerce::reconcile(&state, payload).await }
+    });
     Ok(worker)
 }
 
@@ -130,6 +139,7 @@ pub fn session_store(db: &PgPool) -> PostgresStore {
 /// The whole application.
 pub fn router(state: AppState) -> Router {
     let config = state.config.clone();
+    let state_gateways = state.gateways.clone();
     let sessions = SessionManagerLayer::new(session_store(&state.db))
         .with_name("weaverse_session")
         .with_http_only(true)
@@ -173,7 +183,7 @@ pub fn router(state: AppState) -> Router {
         .merge(pages)
         .with_state(state)
         .layer(CompressionLayer::new());
-    for layer in security::layers(config.is_production()) {
+    for layer in security::layers(config.is_production(), &state_gateways.form_origins()) {
         app = app.layer(layer);
     }
     app.layer(PropagateRequestIdLayer::x_request_id())

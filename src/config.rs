@@ -90,6 +90,10 @@ pub struct Config {
     pub trust_proxy: bool,
     /// The built-in test gateway; on by default, refused in production.
     pub demo_payments: bool,
+    /// KakaoPay online payments, enabled when the secret key and cid are set.
+    pub kakaopay_secret_key: Option<String>,
+    pub kakaopay_cid: Option<String>,
+    pub kakaopay_api_base: String,
 }
 
 /// Reads one variable; empty counts as unset.
@@ -186,6 +190,10 @@ impl Config {
                 .unwrap_or_else(|| "https://accounts.google.com".into()),
             trust_proxy: parse_var("TRUST_PROXY", false)?,
             demo_payments: parse_var("DEMO_PAYMENTS", app_env != AppEnv::Production)?,
+            kakaopay_secret_key: var("KAKAOPAY_SECRET_KEY"),
+            kakaopay_cid: var("KAKAOPAY_CID"),
+            kakaopay_api_base: var("KAKAOPAY_API_BASE")
+                .unwrap_or_else(|| "https://open-api.kakaopay.com".into()),
         };
         config.check_production()?;
         Ok(config)
@@ -221,6 +229,9 @@ impl Config {
             google_issuer: "https://accounts.google.com".into(),
             trust_proxy: false,
             demo_payments: true,
+            kakaopay_secret_key: None,
+            kakaopay_cid: None,
+            kakaopay_api_base: "https://open-api.kakaopay.com".into(),
         })
     }
 
@@ -255,6 +266,16 @@ impl Config {
         }
         if self.demo_payments {
             problems.push("DEMO_PAYMENTS must be off: the demo gateway takes no money".to_string());
+        }
+        if self.kakaopay_cid.as_deref() == Some("TC0ONETIME") {
+            problems.push("KAKAOPAY_CID is KakaoPay's test merchant code TC0ONETIME".to_string());
+        }
+        if self
+            .kakaopay_secret_key
+            .as_deref()
+            .is_some_and(|k| k.starts_with("DEV"))
+        {
+            problems.push("KAKAOPAY_SECRET_KEY is a development (DEV) key".to_string());
         }
         if var("DATABASE_URL").is_none() {
             problems.push("DATABASE_URL must be set".to_string());
@@ -308,5 +329,15 @@ mod tests {
         assert!(err.contains("SESSION_KEY"), "{err}");
         assert!(err.contains("PUBLIC_URL must be https"), "{err}");
         assert!(err.contains("DATA_KEYS"), "{err}");
+
+        config.kakaopay_cid = Some("TC0ONETIME".into());
+        config.kakaopay_secret_key = Some("DEV1234".into());
+        let err = config
+            .check_production()
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(err.contains("TC0ONETIME"), "{err}");
+        assert!(err.contains("development (DEV) key"), "{err}");
     }
 }

@@ -13,7 +13,7 @@ use crate::{
     accounts::CurrentUser,
     app::AppState,
     commerce::{
-        gateway,
+        flow, gateway,
         service::{self, AddressForm, Approval, Product},
         views::*,
     },
@@ -238,7 +238,7 @@ async fn checkout_page(
         ctx,
         cart,
         addresses,
-        gateways: gateway::available(&state.config),
+        gateways: gateway::available(&state.gateways),
         verified: user.verified,
         errors,
     })
@@ -265,7 +265,7 @@ pub async fn place_order(
     user: CurrentUser,
     Form(form): Form<CheckoutForm>,
 ) -> AppResult<Response> {
-    let Some(gateway) = gateway::available(&state.config)
+    let Some(gateway) = gateway::available(&state.gateways)
         .into_iter()
         .find(|g| g.code == form.gateway)
     else {
@@ -282,7 +282,27 @@ pub async fn place_order(
     match service::create_order(&mut tx, &state.keys, &user, address, gateway.code).await {
         Ok(order) => {
             tx.commit().await?;
-            Ok(htmx::redirect(ctx.htmx, &gateway::start_url(order)))
+            let to = match gateway.code {
+                "kakaopay" => {
+                    match flow::start_kakaopay(&state.db, &state.gateways, &state.config, order)
+                        .await
+                    {
+                        Ok(url) => url,
+                        Err(AppError::Conflict(message)) => {
+                            return Ok(web::redirect_with(
+                                &state,
+                                &ctx,
+                                "/cart",
+                                Flash::warning(message),
+                            ));
+                        }
+                        Err(other) => return Err(other),
+                    }
+                }
+                _ => gateway::start_url(order),
+            };
+            // htmx would fetch the gateway page itself: make the browser go.
+            Ok(htmx::redirect(ctx.htmx, &to))
         }
         Err(AppError::Validation(errors)) => {
             drop(tx);
@@ -302,7 +322,7 @@ pub async fn place_order(
 // ---------- the demo gateway ----------
 
 fn demo_enabled(state: &AppState) -> AppResult<()> {
-    if state.config.demo_payments {
+    if state.gateways.demo {
         Ok(())
     } else {
         Err(AppError::NotFound)
@@ -509,7 +529,16 @@ pub async fn refund(
     } else {
         format!("/orders/{order}")
     };
-    match service::refund(&mut tx, &user, payment, admin_amount, &form.reason).await {
+    match service::refund(
+        &mut tx,
+        &state.gateways,
+        &user,
+        payment,
+        admin_amount,
+        &form.reason,
+    )
+    .await
+    {
         Ok(amount) => {
             tx.commit().await?;
             Ok(web::redirect_with(
@@ -600,4 +629,107 @@ pub async fn admin_payment(
     let mut conn = state.db.acquire().await?;
     let detail = service::admin_order(&mut conn, &state.keys, &admin, web::path_id(&id)?).await?;
     Ok(web::render(&AdminPaymentPage { ctx, detail })?.into_response())
+}
+
+// ---------- KakaoPay returns ----------
+
+#[derive(Deserialize)]
+pub struct KakaoReturn {
+    order: String,
+    pg_token: Option<String>,
+}
+
+pub async fn kakaopay_approve(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    user: CurrentUser,
+    axum::extract::Query(query): axum::extract::Query<KakaoReturn>,
+) -> AppResult<Response> {
+    let order: Uuid = web::path_id(&query.order)?;
+    {
+        let mut conn = state.db.acquire().await?;
+        service::own_order(&mut conn, &user, order).await?;
+    }
+    let pg_token = query
+        .pg_token
+        .ok_or_else(|| AppError::BadRequest("카카오페이 승인 정보가 없습니다.".into()))?;
+    match flow::kakaopay_return(&state.db, &state.gateways, order, &pg_token).await {
+        Ok(order) => {
+            state.catalog_cache.invalidate();
+            Ok(web::redirect_with(
+                &state,
+                &ctx,
+                &format!("/orders/{order}"),
+                Flash::success("결제가 완료되었습니다. 지금 바로 학습을 시작할 수 있습니다."),
+            ))
+        }
+        Err(AppError::Conflict(message)) => Ok(web::redirect_with(
+            &state,
+            &ctx,
+            "/cart",
+            Flash::warning(message),
+        )),
+        Err(other) => Err(other),
+    }
+}
+
+async fn kakaopay_left(
+    state: AppState,
+    ctx: PageCtx,
+    user: CurrentUser,
+    order: &str,
+    status: &str,
+    message: &str,
+) -> AppResult<Response> {
+    let order: Uuid = web::path_id(order)?;
+    {
+        let mut conn = state.db.acquire().await?;
+        service::own_order(&mut conn, &user, order).await?;
+    }
+    flow::kakaopay_abandoned(&state.db, order, message, status).await?;
+    Ok(web::redirect_with(
+        &state,
+        &ctx,
+        "/cart",
+        Flash::warning(message),
+    ))
+}
+
+#[derive(Deserialize)]
+pub struct KakaoLeft {
+    order: String,
+}
+
+pub async fn kakaopay_cancel(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    user: CurrentUser,
+    axum::extract::Query(query): axum::extract::Query<KakaoLeft>,
+) -> AppResult<Response> {
+    kakaopay_left(
+        state,
+        ctx,
+        user,
+        &query.order,
+        "cancelled",
+        "카카오페이 결제를 취소했습니다. 장바구니는 그대로 남아 있습니다.",
+    )
+    .await
+}
+
+pub async fn kakaopay_fail(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    user: CurrentUser,
+    axum::extract::Query(query): axum::extract::Query<KakaoLeft>,
+) -> AppResult<Response> {
+    kakaopay_left(
+        state,
+        ctx,
+        user,
+        &query.order,
+        "failed",
+        "카카오페이 결제에 실패했습니다. 다시 시도해 주세요.",
+    )
+    .await
 }

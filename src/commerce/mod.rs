@@ -1,6 +1,7 @@
 //! Cart, billing addresses, checkout, payments, orders and receipts, and the
 //! access (enrolment) a payment grants.
 
+pub mod flow;
 pub mod gateway;
 mod handlers;
 pub mod refund;
@@ -33,6 +34,9 @@ pub fn routes() -> Router<AppState> {
         .route("/payments/demo/{id}", get(demo_page))
         .route("/payments/demo/{id}/approve", post(demo_approve))
         .route("/payments/demo/{id}/fail", post(demo_fail))
+        .route("/payments/kakaopay/approve", get(kakaopay_approve))
+        .route("/payments/kakaopay/cancel", get(kakaopay_cancel))
+        .route("/payments/kakaopay/fail", get(kakaopay_fail))
         .route("/orders", get(orders))
         .route("/orders/{id}", get(order))
         .route("/payments/{id}/receipt", get(receipt))
@@ -71,4 +75,14 @@ pub async fn active_curricula(
     user: UserId,
 ) -> sqlx::Result<Vec<(uuid::Uuid, OffsetDateTime)>> {
     repo::active_curricula(conn, user).await
+}
+
+pub use flow::RECONCILE_JOB;
+
+/// The `payments.reconcile` job: `{"order": uuid}`.
+pub async fn reconcile(state: &AppState, payload: serde_json::Value) -> anyhow::Result<()> {
+    let order: uuid::Uuid = serde_json::from_value(payload["order"].clone())?;
+    flow::reconcile(&state.db, &state.gateways, order).await?;
+    state.catalog_cache.invalidate();
+    Ok(())
 }

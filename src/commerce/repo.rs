@@ -527,6 +527,7 @@ pub async fn clear_bought_from_cart(
 }
 
 /// One call to a payment gateway, for the log.
+#[derive(Clone, Debug)]
 pub struct GatewayCall<'a> {
     pub order: Option<Uuid>,
     pub gateway: &'a str,
@@ -674,4 +675,29 @@ pub async fn gateway_calls_of(
     )
     .fetch_all(conn)
     .await
+}
+
+/// The gateway's id for an order's pending payment (KakaoPay `tid`).
+pub async fn set_gateway_ref(
+    conn: &mut PgConnection,
+    order: Uuid,
+    gateway_ref: &str,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "UPDATE orders SET gateway_ref = $2, updated_at = now() WHERE id = $1",
+        order,
+        gateway_ref
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn gateway_ref(conn: &mut PgConnection, order: Uuid) -> sqlx::Result<Option<String>> {
+    Ok(
+        sqlx::query_scalar!("SELECT gateway_ref FROM orders WHERE id = $1", order)
+            .fetch_optional(conn)
+            .await?
+            .flatten(),
+    )
 }

@@ -566,6 +566,7 @@ pub async fn refund_offer(
 /// access bought ends at once.
 pub async fn refund(
     conn: &mut PgConnection,
+    gateways: &crate::commerce::gateway::Gateways,
     actor: &CurrentUser,
     payment_id: Uuid,
     admin_amount: Option<i64>,
@@ -602,6 +603,15 @@ pub async fn refund(
         },
     };
     let key = format!("refund-{}-{}", payment.id.simple(), payment.refunded_won);
+    crate::commerce::flow::cancel_at_gateway(
+        conn,
+        gateways,
+        order.id,
+        &payment.gateway,
+        &payment.gateway_tx_id,
+        amount,
+    )
+    .await?;
     let reason = match reason.trim() {
         "" if actor.is_admin() => "관리자 환불",
         "" => "수강생 환불 요청",

@@ -3,19 +3,27 @@
 use axum::http::{HeaderName, HeaderValue, header};
 use tower_http::set_header::SetResponseHeaderLayer;
 
-/// No inline scripts or styles, nothing framed, forms post only to us.
-pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; \
-     style-src 'self'; img-src 'self' data: blob:; font-src 'self' data:; \
-     media-src 'self' blob:; connect-src 'self'; worker-src 'self' blob:; \
-     object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
+/// No inline scripts or styles, nothing framed, forms post only to us and
+/// to the payment gateways' windows (`form_origins`).
+pub fn content_security_policy(form_origins: &[&str]) -> String {
+    let mut form_action = String::from("'self'");
+    for origin in form_origins {
+        form_action.push(' ');
+        form_action.push_str(origin);
+    }
+    format!(
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; \
+         font-src 'self' data:; media-src 'self' blob:; connect-src 'self'; worker-src 'self' blob:; \
+         object-src 'none'; base-uri 'self'; form-action {form_action}; frame-ancestors 'none'"
+    )
+}
 
 /// The layers, outermost last. HSTS only where the site is served over https.
-pub fn layers(hsts: bool) -> Vec<SetResponseHeaderLayer<HeaderValue>> {
+pub fn layers(hsts: bool, form_origins: &[&str]) -> Vec<SetResponseHeaderLayer<HeaderValue>> {
+    let csp = HeaderValue::from_str(&content_security_policy(form_origins))
+        .unwrap_or_else(|_| HeaderValue::from_static("default-src 'self'"));
     let mut layers = vec![
-        SetResponseHeaderLayer::if_not_present(
-            header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(CONTENT_SECURITY_POLICY),
-        ),
+        SetResponseHeaderLayer::if_not_present(header::CONTENT_SECURITY_POLICY, csp),
         SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),

@@ -4,7 +4,7 @@ use std::process::Command;
 
 use sqlx::PgPool;
 
-fn database_url(db: &PgPool) -> String {
+pub fn database_url(db: &PgPool) -> String {
     let base = std::env::var("DATABASE_URL").expect("DATABASE_URL");
     let mut url = url::Url::parse(&base).expect("url");
     let name = db

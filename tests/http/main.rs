@@ -10,4 +10,5 @@ mod cli;
 mod commerce;
 mod google;
 mod jobs;
+mod kakaopay;
 mod shell;

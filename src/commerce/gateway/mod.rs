@@ -1,7 +1,9 @@
-//! Payment gateways. The built-in demo gateway is the only one wired so far;
-//! KakaoPay and Toss Payments plug in here behind the same two steps: start
-//! (where to send the learner) and approval (recorded by
-//! `service::complete_payment`).
+//! Payment gateways: the built-in demo gateway and KakaoPay (Toss Payments
+//! plugs in the same way). Each has two steps: start (where to send the
+//! learner) and approval (recorded once by `service::complete_payment`); a
+//! refund calls the gateway's cancel.
+
+pub mod kakaopay;
 
 use std::time::Instant;
 
@@ -18,10 +20,51 @@ pub struct GatewayOption {
     pub note: &'static str,
 }
 
+/// The configured gateways.
+#[derive(Clone)]
+pub struct Gateways {
+    pub demo: bool,
+    pub kakaopay: Option<kakaopay::KakaoPay>,
+}
+
+impl Gateways {
+    pub fn from_config(config: &Config, http: &reqwest::Client) -> Self {
+        let kakaopay = match (&config.kakaopay_secret_key, &config.kakaopay_cid) {
+            (Some(key), Some(cid)) => Some(kakaopay::KakaoPay::new(
+                http.clone(),
+                &config.kakaopay_api_base,
+                key.clone(),
+                cid.clone(),
+            )),
+            _ => None,
+        };
+        Self {
+            demo: config.demo_payments,
+            kakaopay,
+        }
+    }
+
+    /// Origins a checkout form may end up at (for the CSP's form-action).
+    pub fn form_origins(&self) -> Vec<&'static str> {
+        let mut out = Vec::new();
+        if self.kakaopay.is_some() {
+            out.push("https://online-pay.kakao.com");
+        }
+        out
+    }
+}
+
 /// The gateways this installation offers.
-pub fn available(config: &Config) -> Vec<GatewayOption> {
+pub fn available(gateways: &Gateways) -> Vec<GatewayOption> {
     let mut out = Vec::new();
-    if config.demo_payments {
+    if gateways.kakaopay.is_some() {
+        out.push(GatewayOption {
+            code: "kakaopay",
+            label: "카카오페이",
+            note: "카카오페이 결제 창으로 이동합니다.",
+        });
+    }
+    if gateways.demo {
         out.push(GatewayOption {
             code: "demo",
             label: "테스트 결제 (데모)",

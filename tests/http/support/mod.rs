@@ -1,5 +1,6 @@
 //! `TestApp`: the real application on 127.0.0.1:0 and a cookie-keeping client.
 
+pub mod kakaopay;
 pub mod oidc;
 pub mod smtp;
 
