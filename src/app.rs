@@ -183,7 +183,11 @@ pub fn router(state: AppState) -> Router {
         .merge(pages)
         .with_state(state)
         .layer(CompressionLayer::new());
-    for layer in security::layers(config.is_production(), &state_gateways.form_origins()) {
+    for layer in security::layers(
+        config.is_production(),
+        &state_gateways.form_origins(),
+        &state_gateways.toss_origins(),
+    ) {
         app = app.layer(layer);
     }
     app.layer(PropagateRequestIdLayer::x_request_id())

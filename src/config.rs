@@ -94,6 +94,10 @@ pub struct Config {
     pub kakaopay_secret_key: Option<String>,
     pub kakaopay_cid: Option<String>,
     pub kakaopay_api_base: String,
+    /// Toss Payments, enabled when both keys are set.
+    pub toss_secret_key: Option<String>,
+    pub toss_client_key: Option<String>,
+    pub toss_api_base: String,
 }
 
 /// Reads one variable; empty counts as unset.
@@ -194,6 +198,10 @@ impl Config {
             kakaopay_cid: var("KAKAOPAY_CID"),
             kakaopay_api_base: var("KAKAOPAY_API_BASE")
                 .unwrap_or_else(|| "https://open-api.kakaopay.com".into()),
+            toss_secret_key: var("TOSS_SECRET_KEY"),
+            toss_client_key: var("TOSS_CLIENT_KEY"),
+            toss_api_base: var("TOSS_API_BASE")
+                .unwrap_or_else(|| "https://api.tosspayments.com".into()),
         };
         config.check_production()?;
         Ok(config)
@@ -232,6 +240,9 @@ impl Config {
             kakaopay_secret_key: None,
             kakaopay_cid: None,
             kakaopay_api_base: "https://open-api.kakaopay.com".into(),
+            toss_secret_key: None,
+            toss_client_key: None,
+            toss_api_base: "https://api.tosspayments.com".into(),
         })
     }
 
@@ -276,6 +287,17 @@ impl Config {
             .is_some_and(|k| k.starts_with("DEV"))
         {
             problems.push("KAKAOPAY_SECRET_KEY is a development (DEV) key".to_string());
+        }
+        if self
+            .toss_secret_key
+            .as_deref()
+            .is_some_and(|k| k.starts_with("test_"))
+            || self
+                .toss_client_key
+                .as_deref()
+                .is_some_and(|k| k.starts_with("test_"))
+        {
+            problems.push("TOSS_SECRET_KEY/TOSS_CLIENT_KEY are test keys (test_...)".to_string());
         }
         if var("DATABASE_URL").is_none() {
             problems.push("DATABASE_URL must be set".to_string());
@@ -339,5 +361,12 @@ mod tests {
             .unwrap_or_default();
         assert!(err.contains("TC0ONETIME"), "{err}");
         assert!(err.contains("development (DEV) key"), "{err}");
+        config.toss_secret_key = Some("test_sk_abc".into());
+        let err = config
+            .check_production()
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(err.contains("test keys"), "{err}");
     }
 }

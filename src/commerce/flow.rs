@@ -1,6 +1,6 @@
-//! The gateway flows around an order: send the learner to KakaoPay, approve
-//! when they come back, and reconcile when a process died between the
-//! gateway's approval and our commit.
+//! The gateway flows around an order: send the learner to KakaoPay or Toss,
+//! approve when they come back, and reconcile when a process died between
+//! the gateway's approval and our commit.
 
 use serde_json::json;
 use sqlx::PgPool;
@@ -10,8 +10,9 @@ use uuid::Uuid;
 use crate::{
     commerce::{
         gateway::{
-            GatewayCall, Gateways,
-            kakaopay::{Called, KakaoPay, ReadyRequest},
+            Called, GatewayCall, Gateways,
+            kakaopay::{KakaoPay, ReadyRequest},
+            toss::Toss,
         },
         repo,
         service::{self, Approval},
@@ -30,6 +31,10 @@ const RECONCILE_AFTER: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// Orders still waiting at the gateway after this long are abandoned.
 const ABANDONED_AFTER_MINUTES: i64 = 60;
+
+fn toss(gateways: &Gateways) -> AppResult<&Toss> {
+    gateways.toss.as_ref().ok_or(AppError::NotFound)
+}
 
 fn kakaopay(gateways: &Gateways) -> AppResult<&KakaoPay> {
     gateways.kakaopay.as_ref().ok_or(AppError::NotFound)
@@ -127,22 +132,7 @@ pub async fn kakaopay_return(
         repo::gateway_ref(&mut conn, order).await?
     }
     .ok_or_else(|| AppError::Conflict("결제 준비 정보가 없습니다.".into()))?;
-    // If this process dies after KakaoPay approves but before we commit,
-    // this job finds the payment at KakaoPay and finishes the order.
-    {
-        let mut conn = db.acquire().await?;
-        jobs::enqueue(
-            &mut conn,
-            RECONCILE_JOB,
-            json!({ "order": order }),
-            EnqueueOptions {
-                delay: Some(RECONCILE_AFTER),
-                dedupe_key: Some(format!("reconcile:{order}")),
-                max_attempts: Some(12),
-            },
-        )
-        .await?;
-    }
+    schedule_reconciliation(db, order).await?;
     let called = client
         .approve(&tid, &order.to_string(), &row.user_id.to_string(), pg_token)
         .await;
@@ -177,6 +167,118 @@ pub async fn kakaopay_return(
     result.map(|_| order)
 }
 
+/// If this process dies after the gateway approves but before we commit,
+/// this job finds the payment at the gateway and finishes the order.
+async fn schedule_reconciliation(db: &PgPool, order: Uuid) -> AppResult<()> {
+    let mut conn = db.acquire().await?;
+    jobs::enqueue(
+        &mut conn,
+        RECONCILE_JOB,
+        json!({ "order": order }),
+        EnqueueOptions {
+            delay: Some(RECONCILE_AFTER),
+            dedupe_key: Some(format!("reconcile:{order}")),
+            max_attempts: Some(12),
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+/// An order of the gateway that is still to be paid; `Ok(None)` when it is
+/// already paid (a repeated return).
+async fn pending_order(db: &PgPool, order: Uuid) -> AppResult<Option<repo::OrderRow>> {
+    let mut conn = db.acquire().await?;
+    let row = repo::order(&mut conn, order)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    match row.status.as_str() {
+        "pending" => Ok(Some(row)),
+        "paid" | "partially_refunded" | "refunded" => Ok(None),
+        _ => Err(AppError::Conflict(
+            "이미 끝난 주문입니다. 다시 결제해 주세요.".into(),
+        )),
+    }
+}
+
+/// The learner came back from Toss's window. The amount in the URL is only
+/// compared with our order; a different one leaves the order unpaid and
+/// Toss is never asked to confirm it.
+pub async fn toss_success(
+    db: &PgPool,
+    gateways: &Gateways,
+    order: Uuid,
+    payment_key: &str,
+    url_amount: i64,
+) -> AppResult<Uuid> {
+    let client = toss(gateways)?;
+    let Some(row) = pending_order(db, order).await? else {
+        return Ok(order);
+    };
+    if row.gateway != "toss" {
+        return Err(AppError::Conflict("주문한 결제 수단과 다릅니다.".into()));
+    }
+    if url_amount != row.total_won {
+        let mut tx = db.begin().await?;
+        service::fail_order(
+            &mut tx,
+            order,
+            &format!("return URL amount {url_amount} differs from the order total"),
+        )
+        .await?;
+        tx.commit().await?;
+        return Err(AppError::Conflict(
+            "결제 금액이 주문 금액과 달라 결제를 완료하지 않았습니다.".into(),
+        ));
+    }
+    {
+        let mut conn = db.acquire().await?;
+        repo::set_gateway_ref(&mut conn, order, payment_key).await?;
+    }
+    schedule_reconciliation(db, order).await?;
+    let called = client
+        .confirm(payment_key, &order.to_string(), row.total_won)
+        .await;
+    log(db, order, &called).await?;
+    crash_point("after-gateway-approve");
+    let payment = match called.result {
+        Ok(payment) if payment.status == "DONE" => payment,
+        Ok(payment) => {
+            return Err(AppError::Conflict(format!(
+                "토스페이먼츠 결제가 완료되지 않았습니다 ({}).",
+                payment.status
+            )));
+        }
+        Err(err) => {
+            let mut tx = db.begin().await?;
+            service::fail_order(&mut tx, order, &err.to_string()).await?;
+            tx.commit().await?;
+            return Err(AppError::Conflict(format!(
+                "토스페이먼츠 결제가 승인되지 않았습니다: {}",
+                err.message
+            )));
+        }
+    };
+    let mut tx = db.begin().await?;
+    let result = service::complete_payment(
+        &mut tx,
+        order,
+        Approval {
+            gateway: "toss",
+            tx_id: &payment.payment_key,
+            method: &format!(
+                "토스페이먼츠 ({})",
+                payment.method.as_deref().unwrap_or("결제")
+            ),
+            amount_won: payment.total_amount,
+            approved_at: payment.approved_at.unwrap_or_else(OffsetDateTime::now_utc),
+        },
+    )
+    .await;
+    tx.commit().await?;
+    result.map(|_| order)
+}
+
 fn method_label(kind: &str) -> String {
     match kind {
         "CARD" => "카카오페이 (카드)".into(),
@@ -196,13 +298,8 @@ fn crash_point(name: &str) {
     }
 }
 
-/// The learner cancelled on KakaoPay's page, or it failed there.
-pub async fn kakaopay_abandoned(
-    db: &PgPool,
-    order: Uuid,
-    reason: &str,
-    status: &str,
-) -> AppResult<()> {
+/// The learner cancelled in the gateway's window, or it failed there.
+pub async fn abandoned(db: &PgPool, order: Uuid, reason: &str, status: &str) -> AppResult<()> {
     let mut tx = db.begin().await?;
     let row = repo::lock_order(&mut tx, order)
         .await?
@@ -224,10 +321,15 @@ pub async fn reconcile(db: &PgPool, gateways: &Gateways, order: Uuid) -> anyhow:
         let tid = repo::gateway_ref(&mut conn, order).await?;
         (row, tid)
     };
-    if row.status != "pending" || row.gateway != "kakaopay" {
+    if row.status != "pending" {
         return Ok(());
     }
-    let (Some(client), Some(tid)) = (gateways.kakaopay.as_ref(), tid) else {
+    if row.gateway == "toss" {
+        return reconcile_toss(db, gateways, &row).await;
+    }
+    let (Some(client), Some(tid), "kakaopay") =
+        (gateways.kakaopay.as_ref(), tid, row.gateway.as_str())
+    else {
         return Ok(());
     };
     let called = client.order(&tid).await;
@@ -276,6 +378,57 @@ pub async fn reconcile(db: &PgPool, gateways: &Gateways, order: Uuid) -> anyhow:
     Ok(())
 }
 
+async fn reconcile_toss(
+    db: &PgPool,
+    gateways: &Gateways,
+    row: &repo::OrderRow,
+) -> anyhow::Result<()> {
+    let Some(client) = gateways.toss.as_ref() else {
+        return Ok(());
+    };
+    let order = row.id;
+    let called = client.by_order(&order.to_string()).await;
+    log(db, order, &called)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let abandoned =
+        (OffsetDateTime::now_utc() - row.created_at).whole_minutes() > ABANDONED_AFTER_MINUTES;
+    let mut tx = db.begin().await?;
+    match called.result {
+        Ok(payment) if payment.status == "DONE" || payment.status == "PARTIAL_CANCELED" => {
+            let done = service::complete_payment(
+                &mut tx,
+                order,
+                Approval {
+                    gateway: "toss",
+                    tx_id: &payment.payment_key,
+                    method: &format!(
+                        "토스페이먼츠 ({})",
+                        payment.method.as_deref().unwrap_or("결제")
+                    ),
+                    amount_won: payment.total_amount,
+                    approved_at: payment.approved_at.unwrap_or_else(OffsetDateTime::now_utc),
+                },
+            )
+            .await;
+            tx.commit().await?;
+            done.map(|_| ()).map_err(|e| anyhow::anyhow!("{e}"))?;
+            tracing::info!(%order, "reconciled a payment confirmed at Toss");
+        }
+        Ok(payment) if matches!(payment.status.as_str(), "CANCELED" | "ABORTED" | "EXPIRED") => {
+            service::fail_order(&mut tx, order, &format!("toss status {}", payment.status)).await?;
+            tx.commit().await?;
+        }
+        _ if abandoned => {
+            service::fail_order(&mut tx, order, "abandoned at the gateway").await?;
+            tx.commit().await?;
+        }
+        Ok(payment) => anyhow::bail!("toss order {order} still {}", payment.status),
+        Err(err) => anyhow::bail!("toss inquiry for {order}: {err}"),
+    }
+    Ok(())
+}
+
 /// Cancels (refunds) `amount` of a gateway payment.
 pub async fn cancel_at_gateway(
     conn: &mut sqlx::PgConnection,
@@ -284,8 +437,24 @@ pub async fn cancel_at_gateway(
     gateway: &str,
     gateway_tx_id: &str,
     amount: i64,
+    idempotency_key: &str,
 ) -> AppResult<()> {
     match gateway {
+        "toss" => {
+            let client = toss(gateways)?;
+            let called = client
+                .cancel(gateway_tx_id, amount, "환불", idempotency_key)
+                .await;
+            let mut call = called.log;
+            call.order = Some(order);
+            repo::record_gateway_call(conn, &call).await?;
+            called.result.map(|_| ()).map_err(|e| {
+                AppError::Conflict(format!(
+                    "토스페이먼츠에서 환불을 처리하지 못했습니다: {}",
+                    e.message
+                ))
+            })
+        }
         "kakaopay" => {
             let client = kakaopay(gateways)?;
             let called = client.cancel(gateway_tx_id, amount).await;

@@ -299,6 +299,7 @@ pub async fn place_order(
                         Err(other) => return Err(other),
                     }
                 }
+                "toss" => format!("/payments/toss/{order}"),
                 _ => gateway::start_url(order),
             };
             // htmx would fetch the gateway page itself: make the browser go.
@@ -686,7 +687,7 @@ async fn kakaopay_left(
         let mut conn = state.db.acquire().await?;
         service::own_order(&mut conn, &user, order).await?;
     }
-    flow::kakaopay_abandoned(&state.db, order, message, status).await?;
+    flow::abandoned(&state.db, order, message, status).await?;
     Ok(web::redirect_with(
         &state,
         &ctx,
@@ -732,4 +733,138 @@ pub async fn kakaopay_fail(
         "카카오페이 결제에 실패했습니다. 다시 시도해 주세요.",
     )
     .await
+}
+
+// ---------- Toss Payments ----------
+
+/// The page that opens Toss's payment window (its browser SDK does).
+pub async fn toss_page(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
+    let toss = state.gateways.toss.as_ref().ok_or(AppError::NotFound)?;
+    let mut conn = state.db.acquire().await?;
+    let order = service::own_order(&mut conn, &user, web::path_id(&id)?).await?;
+    if order.status != "pending" || order.gateway != "toss" {
+        return Ok(web::redirect_with(
+            &state,
+            &ctx,
+            &format!("/orders/{}", order.id),
+            Flash::info("이미 처리된 주문입니다."),
+        ));
+    }
+    let base = state
+        .config
+        .public_url
+        .as_str()
+        .trim_end_matches('/')
+        .to_string();
+    Ok(web::render(&TossPage {
+        ctx,
+        client_key: toss.client_key.clone(),
+        customer_key: user.id.to_string(),
+        order_name: "웹 개발 나노 디그리".into(),
+        success_url: format!("{base}/payments/toss/success"),
+        fail_url: format!("{base}/payments/toss/fail"),
+        order,
+    })?
+    .into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TossSuccess {
+    payment_key: String,
+    order_id: String,
+    amount: String,
+}
+
+pub async fn toss_success(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    user: CurrentUser,
+    axum::extract::Query(query): axum::extract::Query<TossSuccess>,
+) -> AppResult<Response> {
+    let order: Uuid = web::path_id(&query.order_id)?;
+    {
+        let mut conn = state.db.acquire().await?;
+        service::own_order(&mut conn, &user, order).await?;
+    }
+    let amount = query
+        .amount
+        .parse::<i64>()
+        .map_err(|_| AppError::BadRequest("결제 금액이 올바르지 않습니다.".into()))?;
+    match flow::toss_success(
+        &state.db,
+        &state.gateways,
+        order,
+        &query.payment_key,
+        amount,
+    )
+    .await
+    {
+        Ok(order) => {
+            state.catalog_cache.invalidate();
+            Ok(web::redirect_with(
+                &state,
+                &ctx,
+                &format!("/orders/{order}"),
+                Flash::success("결제가 완료되었습니다. 지금 바로 학습을 시작할 수 있습니다."),
+            ))
+        }
+        Err(AppError::Conflict(message)) => Ok(web::redirect_with(
+            &state,
+            &ctx,
+            "/cart",
+            Flash::warning(message),
+        )),
+        Err(other) => Err(other),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TossFail {
+    #[serde(default)]
+    code: String,
+    #[serde(default)]
+    message: String,
+    order_id: Option<String>,
+}
+
+pub async fn toss_fail(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    user: CurrentUser,
+    axum::extract::Query(query): axum::extract::Query<TossFail>,
+) -> AppResult<Response> {
+    if let Some(order) = query
+        .order_id
+        .as_deref()
+        .and_then(|o| o.parse::<Uuid>().ok())
+    {
+        let mut conn = state.db.acquire().await?;
+        service::own_order(&mut conn, &user, order).await?;
+        drop(conn);
+        let status = if query.code == "PAY_PROCESS_CANCELED" {
+            "cancelled"
+        } else {
+            "failed"
+        };
+        flow::abandoned(
+            &state.db,
+            order,
+            &format!("toss {}: {}", query.code, query.message),
+            status,
+        )
+        .await?;
+    }
+    Ok(web::redirect_with(
+        &state,
+        &ctx,
+        "/cart",
+        Flash::warning("토스페이먼츠 결제가 완료되지 않았습니다. 장바구니는 그대로 남아 있습니다."),
+    ))
 }

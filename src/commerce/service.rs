@@ -610,6 +610,7 @@ pub async fn refund(
         &payment.gateway,
         &payment.gateway_tx_id,
         amount,
+        &key,
     )
     .await?;
     let reason = match reason.trim() {

@@ -130,3 +130,16 @@ pub struct AdminPaymentPage {
     pub detail: AdminOrderDetail,
 }
 impl Money for AdminPaymentPage {}
+
+#[derive(Template)]
+#[template(path = "commerce/toss.html")]
+pub struct TossPage {
+    pub ctx: PageCtx,
+    pub order: OrderRow,
+    pub client_key: String,
+    pub customer_key: String,
+    pub order_name: String,
+    pub success_url: String,
+    pub fail_url: String,
+}
+impl Money for TossPage {}

@@ -5,22 +5,38 @@ use tower_http::set_header::SetResponseHeaderLayer;
 
 /// No inline scripts or styles, nothing framed, forms post only to us and
 /// to the payment gateways' windows (`form_origins`).
-pub fn content_security_policy(form_origins: &[&str]) -> String {
-    let mut form_action = String::from("'self'");
-    for origin in form_origins {
-        form_action.push(' ');
-        form_action.push_str(origin);
-    }
+/// `toss_origins` (Toss's SDK and window) may load scripts, frames and calls.
+pub fn content_security_policy(form_origins: &[&str], toss_origins: &[&str]) -> String {
+    let with = |base: &str, extra: &[&str]| {
+        let mut out = String::from(base);
+        for origin in extra {
+            out.push(' ');
+            out.push_str(origin);
+        }
+        out
+    };
+    let form_action = with("'self'", form_origins);
+    let script = with("'self'", toss_origins);
+    let frame = if toss_origins.is_empty() {
+        "'none'".to_string()
+    } else {
+        toss_origins.join(" ")
+    };
+    let connect = with("'self'", toss_origins);
     format!(
-        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; \
-         font-src 'self' data:; media-src 'self' blob:; connect-src 'self'; worker-src 'self' blob:; \
-         object-src 'none'; base-uri 'self'; form-action {form_action}; frame-ancestors 'none'"
+        "default-src 'self'; script-src {script}; style-src 'self'; img-src 'self' data: blob:; \
+         font-src 'self' data:; media-src 'self' blob:; connect-src {connect}; worker-src 'self' blob:; \
+         frame-src {frame}; object-src 'none'; base-uri 'self'; form-action {form_action}; frame-ancestors 'none'"
     )
 }
 
 /// The layers, outermost last. HSTS only where the site is served over https.
-pub fn layers(hsts: bool, form_origins: &[&str]) -> Vec<SetResponseHeaderLayer<HeaderValue>> {
-    let csp = HeaderValue::from_str(&content_security_policy(form_origins))
+pub fn layers(
+    hsts: bool,
+    form_origins: &[&str],
+    toss_origins: &[&str],
+) -> Vec<SetResponseHeaderLayer<HeaderValue>> {
+    let csp = HeaderValue::from_str(&content_security_policy(form_origins, toss_origins))
         .unwrap_or_else(|_| HeaderValue::from_static("default-src 'self'"));
     let mut layers = vec![
         SetResponseHeaderLayer::if_not_present(header::CONTENT_SECURITY_POLICY, csp),

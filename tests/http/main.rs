@@ -12,3 +12,4 @@ mod google;
 mod jobs;
 mod kakaopay;
 mod shell;
+mod toss;

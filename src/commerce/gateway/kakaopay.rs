@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 
-use crate::commerce::gateway::{GatewayCall, elapsed_ms};
+use crate::commerce::gateway::{Called, GatewayCall, GatewayError, elapsed_ms};
 
 #[derive(Clone)]
 pub struct KakaoPay {
@@ -18,20 +18,6 @@ pub struct KakaoPay {
     base: String,
     secret_key: String,
     pub cid: String,
-}
-
-/// A call's outcome, and what to write to the gateway log.
-pub struct Called<T> {
-    pub result: Result<T, GatewayError>,
-    pub log: GatewayCall<'static>,
-}
-
-#[derive(Clone, Debug, thiserror::Error)]
-#[error("kakaopay {status}: {code} {message}")]
-pub struct GatewayError {
-    pub status: u16,
-    pub code: String,
-    pub message: String,
 }
 
 #[derive(Debug, Deserialize)]

@@ -4,6 +4,7 @@
 //! refund calls the gateway's cancel.
 
 pub mod kakaopay;
+pub mod toss;
 
 use std::time::Instant;
 
@@ -20,11 +21,27 @@ pub struct GatewayOption {
     pub note: &'static str,
 }
 
+/// A gateway call's outcome, and what to write to the gateway log.
+pub struct Called<T> {
+    pub result: Result<T, GatewayError>,
+    pub log: GatewayCall<'static>,
+}
+
+/// A refusal or failure reported by a gateway (non-2xx or no reply).
+#[derive(Clone, Debug, thiserror::Error)]
+#[error("HTTP {status}: {code} {message}")]
+pub struct GatewayError {
+    pub status: u16,
+    pub code: String,
+    pub message: String,
+}
+
 /// The configured gateways.
 #[derive(Clone)]
 pub struct Gateways {
     pub demo: bool,
     pub kakaopay: Option<kakaopay::KakaoPay>,
+    pub toss: Option<toss::Toss>,
 }
 
 impl Gateways {
@@ -38,9 +55,19 @@ impl Gateways {
             )),
             _ => None,
         };
+        let toss = match (&config.toss_secret_key, &config.toss_client_key) {
+            (Some(secret), Some(client)) => Some(toss::Toss::new(
+                http.clone(),
+                &config.toss_api_base,
+                secret.clone(),
+                client.clone(),
+            )),
+            _ => None,
+        };
         Self {
             demo: config.demo_payments,
             kakaopay,
+            toss,
         }
     }
 
@@ -52,11 +79,27 @@ impl Gateways {
         }
         out
     }
+
+    /// Origins of Toss's browser SDK and payment window, when Toss is on.
+    pub fn toss_origins(&self) -> Vec<&'static str> {
+        if self.toss.is_some() {
+            vec!["https://js.tosspayments.com", "https://*.tosspayments.com"]
+        } else {
+            Vec::new()
+        }
+    }
 }
 
 /// The gateways this installation offers.
 pub fn available(gateways: &Gateways) -> Vec<GatewayOption> {
     let mut out = Vec::new();
+    if gateways.toss.is_some() {
+        out.push(GatewayOption {
+            code: "toss",
+            label: "토스페이먼츠 (카드·간편결제)",
+            note: "토스페이먼츠 결제 창이 열립니다.",
+        });
+    }
     if gateways.kakaopay.is_some() {
         out.push(GatewayOption {
             code: "kakaopay",

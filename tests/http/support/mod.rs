@@ -3,6 +3,7 @@
 pub mod kakaopay;
 pub mod oidc;
 pub mod smtp;
+pub mod toss;
 
 use std::{path::PathBuf, sync::Arc};
 
