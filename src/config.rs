@@ -98,6 +98,10 @@ pub struct Config {
     pub toss_secret_key: Option<String>,
     pub toss_client_key: Option<String>,
     pub toss_api_base: String,
+    /// Refund policy: a full refund within this many days of payment ...
+    pub refund_full_days: i64,
+    /// ... while at most this percent of the content was used.
+    pub refund_full_max_used_percent: i64,
 }
 
 /// Reads one variable; empty counts as unset.
@@ -202,6 +206,8 @@ impl Config {
             toss_client_key: var("TOSS_CLIENT_KEY"),
             toss_api_base: var("TOSS_API_BASE")
                 .unwrap_or_else(|| "https://api.tosspayments.com".into()),
+            refund_full_days: parse_var("REFUND_FULL_DAYS", 7)?,
+            refund_full_max_used_percent: parse_var("REFUND_FULL_MAX_USED_PERCENT", 10)?,
         };
         config.check_production()?;
         Ok(config)
@@ -243,6 +249,8 @@ impl Config {
             toss_secret_key: None,
             toss_client_key: None,
             toss_api_base: "https://api.tosspayments.com".into(),
+            refund_full_days: 7,
+            refund_full_max_used_percent: 10,
         })
     }
 

@@ -463,7 +463,15 @@ pub async fn order(
         service::order_detail(&mut conn, &state.keys, &user, web::path_id::<Uuid>(&id)?).await?;
     let refund_offer = match &detail.payment {
         Some(payment) if matches!(detail.order.status.as_str(), "paid" | "partially_refunded") => {
-            Some(service::refund_offer(&mut conn, payment, &detail.order).await?)
+            Some(
+                service::refund_offer(
+                    &mut conn,
+                    &state.gateways.refund_policy,
+                    payment,
+                    &detail.order,
+                )
+                .await?,
+            )
         }
         _ => None,
     };

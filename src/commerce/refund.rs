@@ -46,7 +46,7 @@ impl Offer {
     /// The reason shown beside the offer.
     pub fn explain(&self) -> String {
         match self {
-            Self::Full(_) => "결제 후 7일 이내이고 강의를 거의 듣지 않아 전액 환불됩니다.".into(),
+            Self::Full(_) => "결제 직후이고 강의를 거의 듣지 않아 전액 환불됩니다.".into(),
             Self::Partial {
                 remaining_days,
                 access_days,

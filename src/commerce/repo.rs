@@ -701,3 +701,19 @@ pub async fn gateway_ref(conn: &mut PgConnection, order: Uuid) -> sqlx::Result<O
             .flatten(),
     )
 }
+
+/// Until when each of a user's orders gives access (active enrolments only).
+pub async fn access_by_order(
+    conn: &mut PgConnection,
+    user: UserId,
+) -> sqlx::Result<Vec<(Uuid, OffsetDateTime)>> {
+    let rows = sqlx::query!(
+        r#"SELECT order_id AS "order_id!", max(expires_at) AS "until!" FROM enrolments
+            WHERE user_id = $1 AND order_id IS NOT NULL AND ended_at IS NULL AND expires_at > now()
+            GROUP BY order_id"#,
+        user.0
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.order_id, r.until)).collect())
+}

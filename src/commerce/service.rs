@@ -504,8 +504,23 @@ pub async fn order_detail(
     })
 }
 
-pub async fn orders(conn: &mut PgConnection, user: UserId) -> AppResult<Vec<OrderRow>> {
-    Ok(repo::orders_of(conn, user).await?)
+/// A learner's orders, each with the date its access runs to (if active).
+pub async fn orders(
+    conn: &mut PgConnection,
+    user: UserId,
+) -> AppResult<Vec<(OrderRow, Option<String>)>> {
+    let access = repo::access_by_order(conn, user).await?;
+    Ok(repo::orders_of(conn, user)
+        .await?
+        .into_iter()
+        .map(|o| {
+            let until = access
+                .iter()
+                .find(|(id, _)| *id == o.id)
+                .map(|(_, t)| date_label(t));
+            (o, until)
+        })
+        .collect())
 }
 
 /// The order a payment belongs to, for its receipt.
@@ -539,6 +554,7 @@ pub fn status_label(status: &str) -> &'static str {
 /// What the policy offers for this payment now.
 pub async fn refund_offer(
     conn: &mut PgConnection,
+    policy: &RefundPolicy,
     payment: &PaymentRow,
     order: &OrderRow,
 ) -> AppResult<Offer> {
@@ -548,7 +564,7 @@ pub async fn refund_offer(
         .map(|i| i64::from(i.access_days))
         .max()
         .unwrap_or(730);
-    Ok(RefundPolicy::default().offer(&RefundCase {
+    Ok(policy.offer(&RefundCase {
         paid_won: payment.amount_won,
         already_refunded_won: payment.refunded_won,
         paid_at: payment.approved_at,
@@ -597,7 +613,7 @@ pub async fn refund(
                 ),
             ));
         }
-        None => match refund_offer(conn, &payment, &order).await? {
+        None => match refund_offer(conn, &gateways.refund_policy, &payment, &order).await? {
             Offer::Refused(reason) => return Err(AppError::Conflict(reason)),
             offer => offer.amount(),
         },

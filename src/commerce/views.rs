@@ -76,7 +76,8 @@ impl Money for DemoGatewayPage {}
 #[template(path = "commerce/orders.html")]
 pub struct OrdersPage {
     pub ctx: PageCtx,
-    pub orders: Vec<OrderRow>,
+    /// Each order and the date its access runs to.
+    pub orders: Vec<(OrderRow, Option<String>)>,
 }
 impl Money for OrdersPage {}
 

@@ -275,6 +275,13 @@ async fn buying_the_nanodegree_grants_two_years_and_turns_the_roadmap_purchased(
     );
 
     let orders = app.get("/orders").await;
+    assert!(
+        orders
+            .attr("[data-access-until]", "data-access-until")
+            .unwrap()
+            .ends_with("일"),
+        "expiry on /orders"
+    );
     assert_eq!(
         orders
             .attr(&format!(r#"[data-order-id="{order}"]"#), "data-status")

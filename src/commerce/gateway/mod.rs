@@ -42,6 +42,8 @@ pub struct Gateways {
     pub demo: bool,
     pub kakaopay: Option<kakaopay::KakaoPay>,
     pub toss: Option<toss::Toss>,
+    /// The refund policy in force (`REFUND_*` settings).
+    pub refund_policy: crate::commerce::refund::RefundPolicy,
 }
 
 impl Gateways {
@@ -68,6 +70,10 @@ impl Gateways {
             demo: config.demo_payments,
             kakaopay,
             toss,
+            refund_policy: crate::commerce::refund::RefundPolicy {
+                full_days: config.refund_full_days,
+                full_max_used_percent: config.refund_full_max_used_percent,
+            },
         }
     }
 
