@@ -214,7 +214,7 @@ async fn housekeeping_deletes_expired_sessions_and_comes_back(db: PgPool) {
     .await
     .unwrap();
     let worker = Worker::new(db.clone(), config());
-    let shutdown = tokio::time::sleep(Duration::from_millis(800));
+    let shutdown = tokio::time::sleep(Duration::from_secs(2));
     worker.run(shutdown).await.unwrap();
 
     let ids: Vec<String> = sqlx::query_scalar("SELECT id FROM tower_sessions.session")
