@@ -32,4 +32,6 @@ for path in /courses "/courses?q=%EB%B0%B0%ED%8F%AC&category=devops" /; do
   wrk -t2 -c100 -d2s "$base$path" >/dev/null
   bench/load.sh "$base$path" 100 "$secs"
 done
+# 1,000 connections: open them all once before measuring.
+wrk -t2 -c1000 -d3s --timeout 5s "$base/courses" >/dev/null
 bench/load.sh "$base/courses" 1000 "$secs"
