@@ -24,6 +24,7 @@ use crate::{
     catalog::{self, cache::CatalogCache},
     commerce,
     config::Config,
+    dashboards,
     error::AppError,
     infra::{
         crypto::DataKeys,
@@ -154,6 +155,7 @@ pub fn router(state: AppState) -> Router {
         .merge(catalog::routes())
         .merge(accounts::routes())
         .merge(commerce::routes())
+        .merge(dashboards::routes())
         .fallback(|| async { AppError::NotFound })
         .layer(CatchPanicLayer::custom(|_| {
             AppError::Internal(anyhow::anyhow!("handler panicked")).into_response()

@@ -6,6 +6,7 @@ pub mod app;
 pub mod catalog;
 pub mod commerce;
 pub mod config;
+pub mod dashboards;
 pub mod error;
 pub mod ids;
 pub mod infra;

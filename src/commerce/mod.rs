@@ -89,3 +89,30 @@ pub async fn reconcile(state: &AppState, payload: serde_json::Value) -> anyhow::
     state.catalog_cache.invalidate();
     Ok(())
 }
+
+/// What a learner has access to, for the dashboard.
+pub struct Enrolment {
+    pub title: String,
+    /// Where to go: the home roadmap for a curriculum, the course page for a course.
+    pub href: String,
+    pub since: String,
+    pub until: String,
+    pub active: bool,
+}
+
+pub async fn enrolments(conn: &mut PgConnection, user: UserId) -> sqlx::Result<Vec<Enrolment>> {
+    Ok(repo::enrolments_of(conn, user)
+        .await?
+        .into_iter()
+        .map(|e| Enrolment {
+            title: e.title,
+            href: match (e.curriculum_id, e.course_id) {
+                (_, Some(course)) => format!("/courses/{course}"),
+                _ => "/".into(),
+            },
+            since: service::date_label(&e.starts_at),
+            until: service::date_label(&e.expires_at),
+            active: e.active,
+        })
+        .collect())
+}

@@ -717,3 +717,32 @@ pub async fn access_by_order(
     .await?;
     Ok(rows.into_iter().map(|r| (r.order_id, r.until)).collect())
 }
+
+pub struct EnrolmentRow {
+    pub title: String,
+    pub curriculum_id: Option<Uuid>,
+    pub course_id: Option<Uuid>,
+    pub starts_at: OffsetDateTime,
+    pub expires_at: OffsetDateTime,
+    pub active: bool,
+}
+
+/// Everything a user has bought access to, newest expiry first.
+pub async fn enrolments_of(
+    conn: &mut PgConnection,
+    user: UserId,
+) -> sqlx::Result<Vec<EnrolmentRow>> {
+    sqlx::query_as!(
+        EnrolmentRow,
+        r#"SELECT coalesce(cu.title, co.title) AS "title!", e.curriculum_id, e.course_id, e.starts_at, e.expires_at,
+                  (e.ended_at IS NULL AND e.expires_at > now()) AS "active!"
+             FROM enrolments e
+             LEFT JOIN curricula cu ON cu.id = e.curriculum_id
+             LEFT JOIN courses co ON co.id = e.course_id
+            WHERE e.user_id = $1
+            ORDER BY e.expires_at DESC"#,
+        user.0
+    )
+    .fetch_all(conn)
+    .await
+}

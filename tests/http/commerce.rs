@@ -282,6 +282,19 @@ async fn buying_the_nanodegree_grants_two_years_and_turns_the_roadmap_purchased(
             .ends_with("일"),
         "expiry on /orders"
     );
+    let dashboard = app.get("/me/dashboard").await;
+    assert_eq!(dashboard.status, StatusCode::OK);
+    assert_eq!(
+        dashboard
+            .attr("[data-enrolment]", "data-enrolment")
+            .as_deref(),
+        Some("active")
+    );
+    assert_eq!(
+        dashboard.attr("[data-access-until]", "data-access-until"),
+        orders.attr("[data-access-until]", "data-access-until"),
+        "the same expiry on the dashboard"
+    );
     assert_eq!(
         orders
             .attr(&format!(r#"[data-order-id="{order}"]"#), "data-status")
@@ -478,6 +491,17 @@ async fn renewal_extends_from_the_later_of_now_and_the_current_expiry(db: PgPool
         Some("lapsed")
     );
     assert!(page.text("form.buy-form button").unwrap().contains("연장"));
+    let dashboard = app.get("/me/dashboard").await;
+    assert_eq!(
+        dashboard
+            .attr("[data-enrolment]", "data-enrolment")
+            .as_deref(),
+        Some("lapsed")
+    );
+    assert_eq!(
+        app.another_browser().get("/me/dashboard").await.status,
+        StatusCode::SEE_OTHER
+    );
     let third = app.order_nanodegree().await;
     app.approve_demo(&third, 50_000).await;
     let (days,): (f64,) = sqlx::query_as(
