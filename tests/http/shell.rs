@@ -263,3 +263,23 @@ async fn healthz_follows_the_database(db: PgPool) {
     let page = app.get("/healthz").await;
     assert_eq!(page.status, StatusCode::SERVICE_UNAVAILABLE);
 }
+
+#[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
+async fn production_adds_hsts_and_secure_cookies(db: PgPool) {
+    let app = TestApp::spawn_with(db, |c| {
+        c.app_env = weaverse::config::AppEnv::Production;
+        c.public_url = "https://weaverse.example".parse().unwrap();
+    })
+    .await;
+    let page = app.get("/").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.header("strict-transport-security")
+            .starts_with("max-age=")
+    );
+    let cookie = page.header("set-cookie");
+    assert!(
+        cookie.starts_with("weaverse_csrf=") && cookie.contains("Secure"),
+        "{cookie}"
+    );
+}
