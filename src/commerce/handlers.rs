@@ -393,7 +393,6 @@ pub async fn demo_approve(
     match result {
         Ok(payment) => {
             tx.commit().await?;
-            state.catalog_cache.invalidate();
             Ok(web::redirect_with(
                 &state,
                 &ctx,
@@ -663,15 +662,12 @@ pub async fn kakaopay_approve(
         .pg_token
         .ok_or_else(|| AppError::BadRequest("카카오페이 승인 정보가 없습니다.".into()))?;
     match flow::kakaopay_return(&state.db, &state.gateways, order, &pg_token).await {
-        Ok(order) => {
-            state.catalog_cache.invalidate();
-            Ok(web::redirect_with(
-                &state,
-                &ctx,
-                &format!("/orders/{order}"),
-                Flash::success("결제가 완료되었습니다. 지금 바로 학습을 시작할 수 있습니다."),
-            ))
-        }
+        Ok(order) => Ok(web::redirect_with(
+            &state,
+            &ctx,
+            &format!("/orders/{order}"),
+            Flash::success("결제가 완료되었습니다. 지금 바로 학습을 시작할 수 있습니다."),
+        )),
         Err(AppError::Conflict(message)) => Ok(web::redirect_with(
             &state,
             &ctx,
@@ -813,15 +809,12 @@ pub async fn toss_success(
     )
     .await
     {
-        Ok(order) => {
-            state.catalog_cache.invalidate();
-            Ok(web::redirect_with(
-                &state,
-                &ctx,
-                &format!("/orders/{order}"),
-                Flash::success("결제가 완료되었습니다. 지금 바로 학습을 시작할 수 있습니다."),
-            ))
-        }
+        Ok(order) => Ok(web::redirect_with(
+            &state,
+            &ctx,
+            &format!("/orders/{order}"),
+            Flash::success("결제가 완료되었습니다. 지금 바로 학습을 시작할 수 있습니다."),
+        )),
         Err(AppError::Conflict(message)) => Ok(web::redirect_with(
             &state,
             &ctx,

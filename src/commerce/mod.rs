@@ -86,7 +86,6 @@ pub use flow::RECONCILE_JOB;
 pub async fn reconcile(state: &AppState, payload: serde_json::Value) -> anyhow::Result<()> {
     let order: uuid::Uuid = serde_json::from_value(payload["order"].clone())?;
     flow::reconcile(&state.db, &state.gateways, order).await?;
-    state.catalog_cache.invalidate();
     Ok(())
 }
 
