@@ -22,6 +22,9 @@ if [ "$mode" = test ]; then
     need[chromium]=chromium
   fi
   need[pdftoppm]=poppler-utils
+  # pg_dump proves phone numbers never reach a dump in clear; psql tidies test databases.
+  need[pg_dump]=postgresql-client
+  need[psql]=postgresql-client
 fi
 if [ "$mode" = bench ]; then
   need=([wrk]=wrk)
