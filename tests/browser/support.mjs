@@ -43,12 +43,19 @@ function dropDatabase(databaseUrl) {
   }
 }
 
-export async function startApp({ seed = false } = {}) {
+export async function startApp({ seed = false, admin = null } = {}) {
   const bin = process.env.WEAVERSE_BIN;
   if (!bin) throw new Error("WEAVERSE_BIN must point at the built weaverse binary");
   const port = await freePort();
   const databaseUrl = freshDatabaseUrl();
   const varDir = mkdtempSync(join(tmpdir(), "weaverse-e2e-"));
+  if (admin) {
+    // The same binary creates the database, migrates it and the admin.
+    execFileSync(bin, ["create-admin", "--email", admin.email], {
+      env: { ...process.env, DATABASE_URL: databaseUrl, VAR_DIR: varDir, RUST_LOG: "warn", WEAVERSE_ADMIN_PASSWORD: admin.password },
+      stdio: "ignore",
+    });
+  }
   const child = spawn(bin, seed ? ["serve", "--seed-demo"] : ["serve"], {
     env: {
       ...process.env,

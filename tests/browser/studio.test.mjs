@@ -1,0 +1,57 @@
+// An admin reorders lectures in the studio: htmx posts with the CSRF header
+// from <meta name="csrf-token"> and swaps the outline in place.
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { openPage, startApp, startBrowser } from "./support.mjs";
+
+const admin = { email: "studio-admin@weaverse.kr", password: "스튜디오 관리자 비밀번호" };
+let app;
+let browser;
+
+before(async () => {
+  app = await startApp({ seed: true, admin });
+  browser = await startBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await app?.stop();
+});
+
+test("reorder lectures with htmx and rename one inline", async () => {
+  const { page, problems, context } = await openPage(browser);
+  await page.goto(`${app.base}/login`);
+  await page.getByLabel("이메일").fill(admin.email);
+  await page.getByLabel("비밀번호").fill(admin.password);
+  await page.getByRole("button", { name: "로그인" }).click();
+  await page.waitForURL(`${app.base}/`);
+
+  await page.getByRole("link", { name: "스튜디오" }).click();
+  await page.getByRole("link", { name: "Git과 협업" }).click();
+  await page.waitForURL(/\/studio\/courses\//);
+  const titles = () => page.locator("#outline input[id^=lecture-title-]").evaluateAll((els) => els.map((e) => e.value));
+  assert.deepEqual(await titles(), ["버전 관리 시작하기", "브랜치", "GitHub로 협업하기"]);
+  const url = page.url();
+
+  // htmx: the page does not navigate, the outline is swapped.
+  await page.getByRole("button", { name: "버전 관리 시작하기 아래로" }).click();
+  await page.waitForFunction(
+    () => document.querySelector("#outline input[id^=lecture-title-]").value === "브랜치",
+  );
+  assert.equal(page.url(), url);
+  assert.deepEqual(await titles(), ["브랜치", "버전 관리 시작하기", "GitHub로 협업하기"]);
+
+  const first = page.locator("#outline [data-lecture-id]").first();
+  await first.locator("input[id^=lecture-title-]").fill("브랜치와 병합");
+  await first.getByRole("button", { name: "저장" }).first().click();
+  await page.waitForFunction(
+    () => document.querySelector("#outline input[id^=lecture-title-]").value === "브랜치와 병합",
+  );
+
+  // The learner-facing course page follows.
+  await page.getByRole("link", { name: "코스 페이지 보기" }).click();
+  const lectures = await page.locator(".lecture h3").allTextContents();
+  assert.deepEqual(lectures.map((t) => t.trim()), ["1. 브랜치와 병합", "2. 버전 관리 시작하기", "3. GitHub로 협업하기"]);
+  assert.deepEqual(problems.filter((p) => !p.includes("favicon")), []);
+  await context.close();
+});
