@@ -204,6 +204,7 @@ async fn outline(
         course,
         csrf_token: ctx.csrf_token.clone(),
         options: Options,
+        failed: None,
     })
 }
 
@@ -214,9 +215,10 @@ async fn course_editor(
     id: CourseId,
     form: Option<&CourseForm>,
     errors: FormErrors,
-    outline_errors: FormErrors,
+    failed: Option<OutlineErrors>,
 ) -> AppResult<StudioCourse> {
-    let outline = outline(state, &ctx, user, id).await?;
+    let mut outline = outline(state, &ctx, user, id).await?;
+    outline.failed = failed;
     let c = &outline.course;
     let values = match form {
         Some(form) => course_values(form),
@@ -236,7 +238,6 @@ async fn course_editor(
         errors,
         options: Options,
         outline,
-        outline_errors,
         deleted,
     })
 }
@@ -248,19 +249,10 @@ pub async fn studio_course(
     Path(id): Path<String>,
 ) -> AppResult<Response> {
     let id: CourseId = web::path_id(&id)?;
-    Ok(web::render(
-        &course_editor(
-            &state,
-            ctx,
-            &user,
-            id,
-            None,
-            FormErrors::new(),
-            FormErrors::new(),
-        )
-        .await?,
-    )?
-    .into_response())
+    Ok(
+        web::render(&course_editor(&state, ctx, &user, id, None, FormErrors::new(), None).await?)?
+            .into_response(),
+    )
 }
 
 pub async fn studio_update_course(
@@ -285,16 +277,7 @@ pub async fn studio_update_course(
         Err(AppError::Validation(errors)) => {
             drop(tx);
             web::invalid(
-                &course_editor(
-                    &state,
-                    ctx,
-                    &user,
-                    id,
-                    Some(&form),
-                    errors.into(),
-                    FormErrors::new(),
-                )
-                .await?,
+                &course_editor(&state, ctx, &user, id, Some(&form), errors.into(), None).await?,
             )
         }
         Err(other) => Err(other),
@@ -363,26 +346,26 @@ async fn outline_changed(
     ))
 }
 
-/// A validation error in the outline: the message as a flash on the editor.
+/// A refused inline form: its messages beside its fields, in the outline
+/// fragment for htmx or in the whole editor.
 async fn outline_invalid(
     state: &AppState,
     ctx: PageCtx,
     user: &crate::accounts::CurrentUser,
     course: CourseId,
+    form: String,
     errors: crate::error::FieldErrors,
 ) -> AppResult<Response> {
-    web::invalid(
-        &course_editor(
-            state,
-            ctx,
-            user,
-            course,
-            None,
-            FormErrors::new(),
-            errors.into(),
-        )
-        .await?,
-    )
+    let failed = Some(OutlineErrors {
+        form,
+        errors: errors.into(),
+    });
+    if ctx.htmx {
+        let mut outline = outline(state, &ctx, user, course).await?;
+        outline.failed = failed;
+        return web::invalid(&outline);
+    }
+    web::invalid(&course_editor(state, ctx, user, course, None, FormErrors::new(), failed).await?)
 }
 
 pub async fn studio_add_lecture(
@@ -401,7 +384,7 @@ pub async fn studio_add_lecture(
         }
         Err(AppError::Validation(errors)) => {
             drop(tx);
-            outline_invalid(&state, ctx, &user, course, errors).await
+            outline_invalid(&state, ctx, &user, course, "new-lecture".into(), errors).await
         }
         Err(other) => Err(other),
     }
@@ -426,7 +409,7 @@ pub async fn studio_update_lecture(
                 .await?
                 .ok_or(AppError::NotFound)?;
             drop(tx);
-            outline_invalid(&state, ctx, &user, course, errors).await
+            outline_invalid(&state, ctx, &user, course, format!("lecture-{id}"), errors).await
         }
         Err(other) => Err(other),
     }
@@ -519,7 +502,15 @@ pub async fn studio_add_topic(
                 .await?
                 .ok_or(AppError::NotFound)?;
             drop(tx);
-            outline_invalid(&state, ctx, &user, course, errors).await
+            outline_invalid(
+                &state,
+                ctx,
+                &user,
+                course,
+                format!("topic-{lecture}"),
+                errors,
+            )
+            .await
         }
         Err(other) => Err(other),
     }

@@ -114,8 +114,6 @@ pub struct StudioCourse {
     pub errors: FormErrors,
     pub options: Options,
     pub outline: Outline,
-    /// Errors of a lecture or topic form in the outline.
-    pub outline_errors: FormErrors,
     pub deleted: bool,
 }
 
@@ -127,9 +125,32 @@ pub struct Outline {
     pub course: CourseDetailRow,
     pub csrf_token: String,
     pub options: Options,
+    /// The inline form that was refused, and why.
+    pub failed: Option<OutlineErrors>,
+}
+
+/// Which inline form failed (`new-lecture`, `lecture-{id}`, `topic-{lecture id}`).
+pub struct OutlineErrors {
+    pub form: String,
+    pub errors: FormErrors,
 }
 
 impl Outline {
+    fn error(&self, form: &str, field: &str) -> Option<&str> {
+        self.failed
+            .as_ref()
+            .filter(|f| f.form == form)
+            .and_then(|f| f.errors.first(field))
+    }
+    pub fn new_lecture_error(&self, field: &str) -> Option<&str> {
+        self.error("new-lecture", field)
+    }
+    pub fn lecture_error(&self, lecture: &crate::ids::LectureId, field: &str) -> Option<&str> {
+        self.error(&format!("lecture-{lecture}"), field)
+    }
+    pub fn topic_error(&self, lecture: &crate::ids::LectureId, field: &str) -> Option<&str> {
+        self.error(&format!("topic-{lecture}"), field)
+    }
     pub fn kind_label(&self, code: &str) -> &'static str {
         TopicKind::parse(code).map_or("", |k| k.label())
     }

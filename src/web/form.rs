@@ -47,14 +47,6 @@ impl FormErrors {
             .map(String::as_str)
     }
 
-    /// Every (field, message), for a summary above a form.
-    pub fn all(&self) -> Vec<(&str, &str)> {
-        self.fields
-            .iter()
-            .flat_map(|(f, ms)| ms.iter().map(move |m| (f.as_str(), m.as_str())))
-            .collect()
-    }
-
     /// A message not tied to one field (shown above the form).
     pub fn form_error(&self) -> Option<&str> {
         self.first("_form")

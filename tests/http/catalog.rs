@@ -570,6 +570,25 @@ async fn a_tutor_authors_a_course_with_lectures_and_topics(db: PgPool) {
         .await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(bad.text(r#"[data-error-for="duration_minutes"]"#).is_some());
+    // htmx gets the outline back with the message beside that lecture's field.
+    let token = app.csrf_token().await;
+    let response = app
+        .client
+        .post(app.url(&format!("/studio/lectures/{lecture}/topics")))
+        .header("Origin", &app.base)
+        .header("HX-Request", "true")
+        .header("X-CSRF-Token", token)
+        .form(&[("title", ""), ("kind", "video")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body = response.text().await.unwrap();
+    assert!(
+        !body.contains("<html") && body.contains(r#"data-error-for="title""#),
+        "{body}"
+    );
+    assert!(body.contains(&format!(r#"id="new-topic-{lecture}""#)));
     for (title, kind) in [("타입 주석", "video"), ("타입 연습", "mission")] {
         let page = app
             .post_form(
