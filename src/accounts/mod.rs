@@ -18,7 +18,7 @@ use axum::{
 use sqlx::PgConnection;
 
 pub use model::{Email, Role};
-pub use password::{hash_password, verify_password};
+use password::hash_password;
 pub use session::{CurrentUser, current_user, sign_in, sign_out};
 
 use crate::{app::AppState, ids::UserId};
@@ -84,12 +84,4 @@ pub async fn create_or_promote_admin(
     } else {
         AdminOutcome::Promoted(id)
     })
-}
-
-/// The role of a live (not deleted) account.
-pub async fn role_of(conn: &mut PgConnection, email: &Email) -> anyhow::Result<Option<Role>> {
-    Ok(repo::role_by_email(conn, email)
-        .await?
-        .as_deref()
-        .and_then(Role::parse))
 }

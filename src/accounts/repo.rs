@@ -130,15 +130,6 @@ pub async fn upsert_admin(
     Ok((UserId(row.id), row.inserted))
 }
 
-pub async fn role_by_email(conn: &mut PgConnection, email: &Email) -> sqlx::Result<Option<String>> {
-    sqlx::query_scalar!(
-        "SELECT role FROM users WHERE email = $1 AND deleted_at IS NULL",
-        email.as_str()
-    )
-    .fetch_optional(conn)
-    .await
-}
-
 /// What every signed-in request needs about its person.
 #[derive(Clone, Debug)]
 pub struct SessionUserRow {

@@ -11,7 +11,7 @@ mod worker;
 
 use std::time::Duration;
 
-pub use queue::{Claimed, EnqueueOptions, JobId, JobStatus, enqueue, status};
+pub use queue::{Claimed, EnqueueOptions, JobId, JobStatus, enqueue};
 pub use worker::{Worker, WorkerConfig};
 
 /// Periodic housekeeping: expired sessions, old rate-limit events.

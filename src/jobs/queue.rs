@@ -158,14 +158,6 @@ impl JobStatus {
     }
 }
 
-/// The status of one job (for tests and the admin pages).
-pub async fn status(conn: &mut PgConnection, id: JobId) -> sqlx::Result<Option<JobStatus>> {
-    let raw = sqlx::query_scalar!("SELECT status FROM jobs WHERE id = $1", id.0)
-        .fetch_optional(conn)
-        .await?;
-    Ok(raw.as_deref().map(JobStatus::parse))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

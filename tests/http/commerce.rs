@@ -810,3 +810,38 @@ async fn admins_list_payments_by_state_and_date(db: PgPool) {
         "0"
     );
 }
+
+#[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
+async fn course_access_follows_purchase_and_refund(db: PgPool) {
+    use weaverse::{
+        commerce::{Access, course_access},
+        ids::{CourseId, UserId},
+    };
+    let app = seeded(db).await;
+    app.verified_learner("access@example.com").await;
+    let ids = || async {
+        let (user, course): (uuid::Uuid, uuid::Uuid) = sqlx::query_as(
+            "SELECT (SELECT id FROM users WHERE email = 'access@example.com'), \
+                    (SELECT id FROM courses WHERE slug = 'git-collaboration')",
+        )
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+        (UserId(user), CourseId(course))
+    };
+    let (user, course) = ids().await;
+    let access = || async {
+        let mut conn = app.db.acquire().await.unwrap();
+        course_access(&mut conn, user, course).await.unwrap()
+    };
+    assert_eq!(access().await, Access::None);
+    app.buy_nanodegree().await;
+    assert!(
+        matches!(access().await, Access::Active(_)),
+        "through the curriculum"
+    );
+    let payment = payment_id(&app.db).await;
+    app.post_form(&format!("/payments/{payment}/refund"), &[])
+        .await;
+    assert_eq!(access().await, Access::Lapsed);
+}
