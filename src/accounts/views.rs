@@ -10,19 +10,6 @@ use crate::{
     web::{PageCtx, form::FormErrors},
 };
 
-/// Korean date and time in Asia/Seoul (UTC+9, no daylight saving).
-pub fn seoul(t: &time::OffsetDateTime) -> String {
-    let kst = t.to_offset(time::UtcOffset::from_hms(9, 0, 0).unwrap_or(time::UtcOffset::UTC));
-    format!(
-        "{}년 {}월 {}일 {:02}:{:02}",
-        kst.year(),
-        u8::from(kst.month()),
-        kst.day(),
-        kst.hour(),
-        kst.minute()
-    )
-}
-
 #[derive(Default)]
 pub struct SignupValues {
     pub email: String,
@@ -85,7 +72,7 @@ pub struct ProfilePage {
 
 impl ProfilePage {
     pub fn when(&self, t: &time::OffsetDateTime) -> String {
-        seoul(t)
+        crate::web::dates::date_time(t)
     }
 }
 
@@ -124,7 +111,7 @@ impl AdminUserList {
     }
 
     pub fn when(&self, t: &time::OffsetDateTime) -> String {
-        seoul(t)
+        crate::web::dates::date_time(t)
     }
 
     /// The list URL for another page, keeping the filters.
@@ -159,6 +146,6 @@ impl AdminUserPage {
     }
 
     pub fn when(&self, t: &time::OffsetDateTime) -> String {
-        seoul(t)
+        crate::web::dates::date_time(t)
     }
 }

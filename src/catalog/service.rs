@@ -302,9 +302,7 @@ pub async fn course_page(
     if row.deleted && !can_edit {
         return Err(AppError::NotFound);
     }
-    let access_until = row
-        .access_until
-        .map(|t| crate::commerce::service::date_label(&t));
+    let access_until = row.access_until.map(|t| crate::web::dates::date(&t));
     let access_lapsed = row.access_lapsed;
     let first_topic = row
         .lectures

@@ -109,8 +109,8 @@ pub async fn enrolments(conn: &mut PgConnection, user: UserId) -> sqlx::Result<V
                 (_, Some(course)) => format!("/courses/{course}"),
                 _ => "/".into(),
             },
-            since: service::date_label(&e.starts_at),
-            until: service::date_label(&e.expires_at),
+            since: crate::web::dates::date(&e.starts_at),
+            until: crate::web::dates::date(&e.expires_at),
             active: e.active,
         })
         .collect())

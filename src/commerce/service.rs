@@ -86,7 +86,7 @@ pub async fn add_to_cart(
     {
         return Err(AppError::Conflict(format!(
             "이미 수강 중인 상품입니다 ({}까지). 만료 30일 전부터 연장할 수 있습니다.",
-            date_label(&expires)
+            crate::web::dates::date(&expires)
         )));
     }
     if !repo::insert_cart_item(conn, user.id, product.ids()).await? {
@@ -95,17 +95,6 @@ pub async fn add_to_cart(
         ));
     }
     Ok(())
-}
-
-/// `2028년 11월 26일` in Asia/Seoul.
-pub fn date_label(t: &OffsetDateTime) -> String {
-    let kst = t.to_offset(time::UtcOffset::from_hms(9, 0, 0).unwrap_or(time::UtcOffset::UTC));
-    format!(
-        "{}년 {}월 {}일",
-        kst.year(),
-        u8::from(kst.month()),
-        kst.day()
-    )
 }
 
 pub struct CartLine {
@@ -517,7 +506,7 @@ pub async fn orders(
             let until = access
                 .iter()
                 .find(|(id, _)| *id == o.id)
-                .map(|(_, t)| date_label(t));
+                .map(|(_, t)| crate::web::dates::date(t));
             (o, until)
         })
         .collect())
@@ -686,13 +675,12 @@ pub async fn admin_orders(
     from: Option<time::Date>,
     to: Option<time::Date>,
 ) -> AppResult<Vec<repo::AdminOrderRow>> {
-    let kst = time::UtcOffset::from_hms(9, 0, 0).unwrap_or(time::UtcOffset::UTC);
-    let start = |d: time::Date| d.midnight().assume_offset(kst);
     Ok(repo::admin_orders(
         conn,
         status,
-        from.map(start),
-        to.and_then(|d| d.next_day()).map(start),
+        from.map(crate::web::dates::day_start),
+        to.and_then(|d| d.next_day())
+            .map(crate::web::dates::day_start),
     )
     .await?)
 }

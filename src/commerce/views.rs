@@ -8,9 +8,7 @@ use crate::{
         refund::Offer,
         repo::AdminOrderRow,
         repo::OrderRow,
-        service::{
-            Address, AddressForm, AdminOrderDetail, Cart, OrderDetail, date_label, status_label,
-        },
+        service::{Address, AddressForm, AdminOrderDetail, Cart, OrderDetail, status_label},
     },
     web::{PageCtx, form::FormErrors},
 };
@@ -24,7 +22,7 @@ pub trait Money {
         status_label(code)
     }
     fn date(&self, t: &time::OffsetDateTime) -> String {
-        date_label(t)
+        crate::web::dates::date(t)
     }
 }
 

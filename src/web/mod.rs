@@ -6,6 +6,7 @@ pub mod auth;
 pub mod client;
 pub mod cookies;
 pub mod csrf;
+pub mod dates;
 pub mod error_pages;
 pub mod flash;
 pub mod form;

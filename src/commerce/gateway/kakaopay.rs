@@ -63,9 +63,8 @@ fn kst_time<'de, D: serde::Deserializer<'de>>(de: D) -> Result<Option<OffsetDate
         return Ok(Some(t));
     }
     let format = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]");
-    let kst = time::UtcOffset::from_hms(9, 0, 0).map_err(serde::de::Error::custom)?;
     time::PrimitiveDateTime::parse(&raw, format)
-        .map(|t| Some(t.assume_offset(kst)))
+        .map(|t| Some(t.assume_offset(crate::web::dates::KST)))
         .map_err(serde::de::Error::custom)
 }
 

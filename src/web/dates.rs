@@ -1,0 +1,38 @@
+//! Times are stored in UTC and shown in Asia/Seoul (UTC+9, no daylight saving).
+
+use time::{Date, OffsetDateTime, UtcOffset};
+
+pub const KST: UtcOffset = time::macros::offset!(+9);
+
+/// `2026년 11월 26일`
+pub fn date(t: &OffsetDateTime) -> String {
+    let k = t.to_offset(KST);
+    format!("{}년 {}월 {}일", k.year(), u8::from(k.month()), k.day())
+}
+
+/// `2026년 11월 26일 13:05`
+pub fn date_time(t: &OffsetDateTime) -> String {
+    let k = t.to_offset(KST);
+    format!("{} {:02}:{:02}", date(t), k.hour(), k.minute())
+}
+
+/// Midnight of a Seoul calendar day.
+pub fn day_start(day: Date) -> OffsetDateTime {
+    day.midnight().assume_offset(KST)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn utc_evening_is_the_next_day_in_seoul() {
+        let t = time::macros::datetime!(2026-11-25 16:05 UTC);
+        assert_eq!(date(&t), "2026년 11월 26일");
+        assert_eq!(date_time(&t), "2026년 11월 26일 01:05");
+        assert_eq!(
+            day_start(time::macros::date!(2026 - 11 - 26)),
+            time::macros::datetime!(2026-11-25 15:00 UTC)
+        );
+    }
+}
