@@ -113,25 +113,13 @@ pub async fn kakaopay_return(
     pg_token: &str,
 ) -> AppResult<Uuid> {
     let client = kakaopay(gateways)?;
-    let row = {
-        let mut conn = db.acquire().await?;
-        repo::order(&mut conn, order)
-            .await?
-            .ok_or(AppError::NotFound)?
+    let Some(row) = pending_order(db, order).await? else {
+        return Ok(order);
     };
-    if row.status != "pending" {
-        return match row.status.as_str() {
-            "paid" | "partially_refunded" | "refunded" => Ok(order),
-            _ => Err(AppError::Conflict(
-                "이미 끝난 주문입니다. 다시 결제해 주세요.".into(),
-            )),
-        };
-    }
-    let tid = {
-        let mut conn = db.acquire().await?;
-        repo::gateway_ref(&mut conn, order).await?
-    }
-    .ok_or_else(|| AppError::Conflict("결제 준비 정보가 없습니다.".into()))?;
+    let tid = row
+        .gateway_ref
+        .clone()
+        .ok_or_else(|| AppError::Conflict("결제 준비 정보가 없습니다.".into()))?;
     schedule_reconciliation(db, order).await?;
     let called = client
         .approve(&tid, &order.to_string(), &row.user_id.to_string(), pg_token)
@@ -313,14 +301,14 @@ pub async fn abandoned(db: &PgPool, order: Uuid, reason: &str, status: &str) -> 
 
 /// Settles a pending order from the gateway's own record. Idempotent.
 pub async fn reconcile(db: &PgPool, gateways: &Gateways, order: Uuid) -> anyhow::Result<()> {
-    let (row, tid) = {
+    let row = {
         let mut conn = db.acquire().await?;
         let Some(row) = repo::order(&mut conn, order).await? else {
             return Ok(());
         };
-        let tid = repo::gateway_ref(&mut conn, order).await?;
-        (row, tid)
+        row
     };
+    let tid = row.gateway_ref.clone();
     if row.status != "pending" {
         return Ok(());
     }

@@ -331,12 +331,14 @@ pub struct OrderRow {
     pub created_at: OffsetDateTime,
     pub paid_at: Option<OffsetDateTime>,
     pub failure_reason: Option<String>,
+    /// The gateway's id for the pending payment (KakaoPay `tid`, Toss `paymentKey`).
+    pub gateway_ref: Option<String>,
 }
 
 pub async fn order(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<OrderRow>> {
     sqlx::query_as!(
         OrderRow,
-        "SELECT id, user_id, status, gateway, total_won, billing_snapshot_enc, created_at, paid_at, failure_reason
+        "SELECT id, user_id, status, gateway, total_won, billing_snapshot_enc, created_at, paid_at, failure_reason, gateway_ref
            FROM orders WHERE id = $1",
         id
     )
@@ -348,7 +350,7 @@ pub async fn order(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<Ord
 pub async fn lock_order(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<OrderRow>> {
     sqlx::query_as!(
         OrderRow,
-        "SELECT id, user_id, status, gateway, total_won, billing_snapshot_enc, created_at, paid_at, failure_reason
+        "SELECT id, user_id, status, gateway, total_won, billing_snapshot_enc, created_at, paid_at, failure_reason, gateway_ref
            FROM orders WHERE id = $1 FOR UPDATE",
         id
     )
@@ -359,7 +361,7 @@ pub async fn lock_order(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Optio
 pub async fn orders_of(conn: &mut PgConnection, user: UserId) -> sqlx::Result<Vec<OrderRow>> {
     sqlx::query_as!(
         OrderRow,
-        "SELECT id, user_id, status, gateway, total_won, billing_snapshot_enc, created_at, paid_at, failure_reason
+        "SELECT id, user_id, status, gateway, total_won, billing_snapshot_enc, created_at, paid_at, failure_reason, gateway_ref
            FROM orders WHERE user_id = $1 ORDER BY created_at DESC",
         user.0
     )
@@ -691,15 +693,6 @@ pub async fn set_gateway_ref(
     .execute(conn)
     .await?;
     Ok(())
-}
-
-pub async fn gateway_ref(conn: &mut PgConnection, order: Uuid) -> sqlx::Result<Option<String>> {
-    Ok(
-        sqlx::query_scalar!("SELECT gateway_ref FROM orders WHERE id = $1", order)
-            .fetch_optional(conn)
-            .await?
-            .flatten(),
-    )
 }
 
 /// Until when each of a user's orders gives access (active enrolments only).
