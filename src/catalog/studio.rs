@@ -68,6 +68,23 @@ fn price(errors: &mut FieldErrors, field: &'static str, raw: &str, required: boo
     }
 }
 
+/// The category and skill level `<select>`s shared by courses and curricula.
+fn classification(
+    errors: &mut FieldErrors,
+    category: &str,
+    skill_level: &str,
+) -> (Option<Category>, Option<SkillLevel>) {
+    let category = Category::parse(category);
+    if category.is_none() {
+        push(errors, "category", "분류를 선택해 주세요.");
+    }
+    let skill = SkillLevel::parse(skill_level);
+    if skill.is_none() {
+        push(errors, "skill_level", "난이도를 선택해 주세요.");
+    }
+    (category, skill)
+}
+
 /// The raw course form.
 #[derive(Clone, Debug, Default, serde::Deserialize)]
 pub struct CourseForm {
@@ -99,14 +116,7 @@ fn validate_course(form: &CourseForm) -> AppResult<ValidCourse> {
     let title = title(&mut errors, &form.title);
     let summary = bounded(&mut errors, "summary", &form.summary, 300, "한 줄 소개");
     let description = bounded(&mut errors, "description", &form.description, 5000, "설명");
-    let category = Category::parse(&form.category);
-    if category.is_none() {
-        push(&mut errors, "category", "분류를 선택해 주세요.");
-    }
-    let skill = SkillLevel::parse(&form.skill_level);
-    if skill.is_none() {
-        push(&mut errors, "skill_level", "난이도를 선택해 주세요.");
-    }
+    let (category, skill) = classification(&mut errors, &form.category, &form.skill_level);
     let price_won = price(&mut errors, "price_won", &form.price_won, false);
     match (category, skill, errors.is_empty()) {
         (Some(c), Some(s), true) => Ok(ValidCourse {
@@ -442,14 +452,7 @@ fn validate_curriculum(form: &CurriculumForm) -> AppResult<ValidCurriculum> {
     let t = title(&mut errors, &form.title);
     let summary = bounded(&mut errors, "summary", &form.summary, 300, "한 줄 소개");
     let description = bounded(&mut errors, "description", &form.description, 5000, "설명");
-    let category = Category::parse(&form.category);
-    if category.is_none() {
-        push(&mut errors, "category", "분류를 선택해 주세요.");
-    }
-    let skill = SkillLevel::parse(&form.skill_level);
-    if skill.is_none() {
-        push(&mut errors, "skill_level", "난이도를 선택해 주세요.");
-    }
+    let (category, skill) = classification(&mut errors, &form.category, &form.skill_level);
     let price_won = price(&mut errors, "price_won", &form.price_won, true);
     let access_days = form
         .access_days
