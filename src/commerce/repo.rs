@@ -465,6 +465,8 @@ pub async fn payment(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<P
 }
 
 /// Grants or extends access: from the later of now and the current expiry.
+/// Two statements because each product kind has its own partial unique
+/// index, and `ON CONFLICT` must name one; both keep the upsert race-free.
 pub async fn extend_enrolment(
     conn: &mut PgConnection,
     user: Uuid,
