@@ -80,7 +80,11 @@ impl AppState {
             ))),
             _ => None,
         };
-        let gateways = Arc::new(commerce::gateway::Gateways::from_config(&config, &http));
+        let gateways = Arc::new(commerce::gateway::Gateways::from_config(
+            &config,
+            db.clone(),
+            &http,
+        ));
         Ok(Self {
             db,
             signer: Signer::new(&session_key),

@@ -36,4 +36,75 @@ uuid_id!(
     LectureId,
     /// A topic inside a lecture: a video, a reading or a mission.
     TopicId,
+    /// An order: what a learner buys in one checkout.
+    OrderId,
+    /// A payment a gateway approved for an order.
+    PaymentId,
+    /// A refund of (part of) a payment.
+    RefundId,
+    /// A billing address.
+    AddressId,
+    /// A line in a cart.
+    CartItemId,
+    /// A grant of access to a curriculum or course, from one order.
+    EnrolmentId,
 );
+
+/// Declares a closed set of states stored as `text` codes: one mapping
+/// between the enum and the database, used by every query through
+/// `column AS "column: Type"` (and `.as_str()` for parameters).
+#[macro_export]
+macro_rules! text_enum {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident => $code:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum $name { $($variant),+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            /// The stored code.
+            pub fn as_str(&self) -> &'static str {
+                match self { $($name::$variant => $code),+ }
+            }
+
+            pub fn parse(raw: &str) -> Option<Self> {
+                match raw { $($code => Some($name::$variant),)+ _ => None }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl sqlx::Type<sqlx::Postgres> for $name {
+            fn type_info() -> sqlx::postgres::PgTypeInfo {
+                <String as sqlx::Type<sqlx::Postgres>>::type_info()
+            }
+            fn compatible(ty: &sqlx::postgres::PgTypeInfo) -> bool {
+                <String as sqlx::Type<sqlx::Postgres>>::compatible(ty)
+            }
+        }
+
+        impl<'r> sqlx::Decode<'r, sqlx::Postgres> for $name {
+            fn decode(
+                value: sqlx::postgres::PgValueRef<'r>,
+            ) -> Result<Self, sqlx::error::BoxDynError> {
+                let raw = <&str as sqlx::Decode<sqlx::Postgres>>::decode(value)?;
+                Self::parse(raw)
+                    .ok_or_else(|| format!("unknown {} {raw:?}", stringify!($name)).into())
+            }
+        }
+
+        impl sqlx::Encode<'_, sqlx::Postgres> for $name {
+            fn encode_by_ref(
+                &self,
+                buf: &mut sqlx::postgres::PgArgumentBuffer,
+            ) -> Result<sqlx::encode::IsNull, sqlx::error::BoxDynError> {
+                <&str as sqlx::Encode<sqlx::Postgres>>::encode(self.as_str(), buf)
+            }
+        }
+    };
+}

@@ -11,6 +11,8 @@ pub mod error;
 pub mod ids;
 pub mod infra;
 pub mod jobs;
+pub mod learning;
+pub mod money;
 pub mod ops;
 pub mod telemetry;
 pub mod web;

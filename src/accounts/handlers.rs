@@ -2,7 +2,7 @@
 
 use axum::{
     Form,
-    extract::{Path, Query, State},
+    extract::{Query, State},
     http::StatusCode,
     response::{IntoResponse, Response},
 };
@@ -22,7 +22,7 @@ use crate::{
     error::{AppError, AppResult},
     ids::UserId,
     web::{
-        self, PageCtx,
+        self, PageCtx, Path,
         auth::{Admin, MaybeUser},
         client::ClientInfo,
         flash::Flash,

@@ -85,3 +85,12 @@ pub async fn create_or_promote_admin(
         AdminOutcome::Promoted(id)
     })
 }
+
+/// Email addresses of these users, for lists in other capabilities.
+pub async fn emails_of(
+    conn: &mut PgConnection,
+    users: &[UserId],
+) -> sqlx::Result<std::collections::HashMap<UserId, String>> {
+    let ids: Vec<uuid::Uuid> = users.iter().map(|u| u.0).collect();
+    Ok(repo::emails_of(conn, &ids).await?.into_iter().collect())
+}

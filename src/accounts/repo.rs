@@ -508,3 +508,17 @@ pub async fn audit_for(
     .fetch_all(conn)
     .await
 }
+
+/// Email addresses of these users (deleted ones included).
+pub async fn emails_of(
+    conn: &mut PgConnection,
+    users: &[Uuid],
+) -> sqlx::Result<Vec<(UserId, String)>> {
+    let rows = sqlx::query!(
+        r#"SELECT id AS "id: UserId", email FROM users WHERE id = ANY($1)"#,
+        users
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.id, r.email)).collect())
+}

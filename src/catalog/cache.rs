@@ -1,7 +1,10 @@
 //! A short-lived in-process cache for what anonymous and signed-in visitors
-//! see alike: catalogue pages and the roadmap's course list. Studio writes
-//! invalidate it at once in this process; other instances see a change
-//! within the TTL.
+//! see alike: catalogue pages, course pages and the roadmap. Every catalogue
+//! write goes through a [`CatalogWrite`], whose commit drops the cache in this
+//! process (a handler, a job or an API alike); other instances see a change
+//! within the TTL. Hand-written rather than moka: the generation check that
+//! keeps a load started before a write from being stored is the one thing it
+//! must do, and it is a few lines here (ADR 0009).
 
 use std::{
     collections::HashMap,
@@ -12,7 +15,9 @@ use std::{
     time::{Duration, Instant},
 };
 
-use crate::catalog::service::{CatalogPage, Roadmap};
+use sqlx::{PgConnection, PgPool, Postgres, Transaction};
+
+use crate::catalog::service::{CatalogPage, CourseView, Roadmap};
 
 const MAX_ENTRIES: usize = 2_000;
 
@@ -61,6 +66,20 @@ impl<T> Cache<T> {
         }
     }
 
+    /// The cached value, or `load`'s, stored unless a write came meanwhile.
+    pub async fn get_or_load<E, F>(&self, key: &str, load: F) -> Result<Arc<T>, E>
+    where
+        F: std::future::Future<Output = Result<T, E>>,
+    {
+        if let Some(value) = self.get(key) {
+            return Ok(value);
+        }
+        let generation = self.generation();
+        let value = Arc::new(load.await?);
+        self.put(key.to_string(), generation, value.clone());
+        Ok(value)
+    }
+
     pub fn invalidate(&self) {
         self.generation.fetch_add(1, Ordering::AcqRel);
         if let Ok(mut entries) = self.entries.lock() {
@@ -72,6 +91,7 @@ impl<T> Cache<T> {
 pub struct CatalogCache {
     pub pages: Cache<CatalogPage>,
     pub roadmap: Cache<Option<Roadmap>>,
+    pub courses: Cache<CourseView>,
 }
 
 impl CatalogCache {
@@ -79,13 +99,52 @@ impl CatalogCache {
         Self {
             pages: Cache::new(ttl),
             roadmap: Cache::new(ttl),
+            courses: Cache::new(ttl),
         }
     }
 
-    /// Every studio write calls this after its commit.
-    pub fn invalidate(&self) {
+    /// Called by [`CatalogWrite::commit`]; nothing else needs to.
+    fn invalidate(&self) {
         self.pages.invalidate();
         self.roadmap.invalidate();
+        self.courses.invalidate();
+    }
+
+    /// Starts a catalogue write: a transaction whose commit drops the cache.
+    pub async fn begin_write(self: &Arc<Self>, db: &PgPool) -> sqlx::Result<CatalogWrite> {
+        Ok(CatalogWrite {
+            tx: db.begin().await?,
+            cache: self.clone(),
+        })
+    }
+}
+
+/// A transaction that changes the catalogue. Studio functions take it as a
+/// `&mut PgConnection`; its commit drops the cached pages, so a write from a
+/// handler, a job or an API never leaves stale pages behind.
+pub struct CatalogWrite {
+    tx: Transaction<'static, Postgres>,
+    cache: Arc<CatalogCache>,
+}
+
+impl CatalogWrite {
+    pub async fn commit(self) -> sqlx::Result<()> {
+        self.tx.commit().await?;
+        self.cache.invalidate();
+        Ok(())
+    }
+}
+
+impl std::ops::Deref for CatalogWrite {
+    type Target = PgConnection;
+    fn deref(&self) -> &PgConnection {
+        &self.tx
+    }
+}
+
+impl std::ops::DerefMut for CatalogWrite {
+    fn deref_mut(&mut self) -> &mut PgConnection {
+        &mut self.tx
     }
 }
 

@@ -2,7 +2,7 @@
 
 use axum::{
     Form,
-    extract::{Path, Query, State},
+    extract::{Query, State},
     response::{Html, IntoResponse, Response},
 };
 use serde::Deserialize;
@@ -10,15 +10,16 @@ use serde::Deserialize;
 use crate::{
     app::AppState,
     catalog::{
-        model::{Category, PriceLevel, SkillLevel},
+        model::{Category, PriceLevel, Product, SkillLevel},
         service::{self, CatalogQuery},
         studio::{self, CourseForm, CurriculumForm, LectureForm, TopicForm},
         views::*,
     },
     error::{AppError, AppResult},
     ids::{CourseId, CurriculumId, LectureId, TopicId},
+    learning::access::{self, Access},
     web::{
-        self, PageCtx,
+        self, PageCtx, Path,
         auth::{MaybeUser, Staff},
         flash::Flash,
         form::FormErrors,
@@ -30,24 +31,24 @@ pub async fn home(
     ctx: PageCtx,
     MaybeUser(user): MaybeUser,
 ) -> AppResult<Html<String>> {
-    let cache = &state.catalog_cache.roadmap;
-    let roadmap = match cache.get("nanodegree") {
-        Some(roadmap) => roadmap,
-        None => {
-            let generation = cache.generation();
+    let roadmap = state
+        .catalog_cache
+        .roadmap
+        .get_or_load("nanodegree", async {
             let mut conn = state.db.acquire().await?;
-            let roadmap = std::sync::Arc::new(service::nanodegree_roadmap(&mut conn).await?);
-            cache.put("nanodegree".into(), generation, roadmap.clone());
-            roadmap
-        }
-    };
+            service::nanodegree_roadmap(&mut conn).await
+        })
+        .await?;
     let purchased = match (&user, roadmap.as_ref()) {
         (Some(user), Some(roadmap)) => {
             let mut conn = state.db.acquire().await?;
-            crate::commerce::active_curricula(&mut conn, user.id)
-                .await?
-                .iter()
-                .any(|(id, _)| *id == roadmap.curriculum_id.0)
+            access::product_access(
+                &mut conn,
+                user.id,
+                Product::Curriculum(roadmap.curriculum_id),
+            )
+            .await?
+            .is_active()
         }
         _ => false,
     };
@@ -83,18 +84,15 @@ pub async fn courses(
         price_level: PriceLevel::parse(&query.price_level),
         page: query.page.and_then(|p| p.parse().ok()).unwrap_or(1),
     };
-    let cache = &state.catalog_cache.pages;
     let key = query.href(query.page.max(1));
-    let catalog = match cache.get(&key) {
-        Some(catalog) => catalog,
-        None => {
-            let generation = cache.generation();
+    let catalog = state
+        .catalog_cache
+        .pages
+        .get_or_load(&key, async {
             let mut conn = state.db.acquire().await?;
-            let catalog = std::sync::Arc::new(service::catalogue(&mut conn, query).await?);
-            cache.put(key, generation, catalog.clone());
-            catalog
-        }
-    };
+            service::catalogue(&mut conn, query).await
+        })
+        .await?;
     let list = CourseList { catalog };
     if ctx.htmx {
         return Ok(web::render(&list)?.into_response());
@@ -111,22 +109,37 @@ pub async fn course(
     State(state): State<AppState>,
     ctx: PageCtx,
     MaybeUser(user): MaybeUser,
-    Path(id): Path<String>,
+    Path(id): Path<CourseId>,
 ) -> AppResult<Response> {
-    let id: CourseId = web::path_id(&id)?;
-    let mut conn = state.db.acquire().await?;
-    let course = service::course_page(&mut conn, id, user.as_ref()).await?;
-    Ok(web::render(&CoursePage { ctx, course })?.into_response())
+    let course = state
+        .catalog_cache
+        .courses
+        .get_or_load(&id.to_string(), async {
+            let mut conn = state.db.acquire().await?;
+            service::course_page(&mut conn, id).await
+        })
+        .await?;
+    if !course.visible_to(user.as_ref()) {
+        return Err(AppError::NotFound);
+    }
+    let access = match &user {
+        Some(user) => {
+            let mut conn = state.db.acquire().await?;
+            access::access_to_any(&mut conn, user.id, &course.sellers).await?
+        }
+        None => Access::None,
+    };
+    let can_edit = service::can_edit(user.as_ref(), course.author_id);
+    Ok(web::render(&CoursePage {
+        ctx,
+        course,
+        can_edit,
+        access,
+    })?
+    .into_response())
 }
 
 // ---------- studio ----------
-
-/// Every successful studio write ends here or in [`outline_changed`]: the
-/// catalogue cache is dropped so learners see the change at once.
-fn redirect_with(state: &AppState, ctx: &PageCtx, to: &str, flash: Flash) -> Response {
-    state.catalog_cache.invalidate();
-    web::redirect_with(state, ctx, to, flash)
-}
 
 pub async fn studio_index(
     State(state): State<AppState>,
@@ -171,11 +184,11 @@ pub async fn studio_create_course(
     Staff(user): Staff,
     Form(form): Form<CourseForm>,
 ) -> AppResult<Response> {
-    let mut tx = state.db.begin().await?;
+    let mut tx = state.catalog_cache.begin_write(&state.db).await?;
     match studio::create_course(&mut tx, &user, &form).await {
         Ok(id) => {
             tx.commit().await?;
-            Ok(redirect_with(
+            Ok(web::redirect_with(
                 &state,
                 &ctx,
                 &format!("/studio/courses/{id}"),
@@ -246,9 +259,8 @@ pub async fn studio_course(
     State(state): State<AppState>,
     ctx: PageCtx,
     Staff(user): Staff,
-    Path(id): Path<String>,
+    Path(id): Path<CourseId>,
 ) -> AppResult<Response> {
-    let id: CourseId = web::path_id(&id)?;
     Ok(
         web::render(&course_editor(&state, ctx, &user, id, None, FormErrors::new(), None).await?)?
             .into_response(),
@@ -259,15 +271,14 @@ pub async fn studio_update_course(
     State(state): State<AppState>,
     ctx: PageCtx,
     Staff(user): Staff,
-    Path(id): Path<String>,
+    Path(id): Path<CourseId>,
     Form(form): Form<CourseForm>,
 ) -> AppResult<Response> {
-    let id: CourseId = web::path_id(&id)?;
-    let mut tx = state.db.begin().await?;
+    let mut tx = state.catalog_cache.begin_write(&state.db).await?;
     match studio::update_course(&mut tx, &user, id, &form).await {
         Ok(()) => {
             tx.commit().await?;
-            Ok(redirect_with(
+            Ok(web::redirect_with(
                 &state,
                 &ctx,
                 &format!("/studio/courses/{id}"),
@@ -288,11 +299,10 @@ async fn set_course_deleted(
     state: AppState,
     ctx: PageCtx,
     user: crate::accounts::CurrentUser,
-    id: String,
+    id: CourseId,
     deleted: bool,
 ) -> AppResult<Response> {
-    let id: CourseId = web::path_id(&id)?;
-    let mut tx = state.db.begin().await?;
+    let mut tx = state.catalog_cache.begin_write(&state.db).await?;
     studio::set_course_deleted(&mut tx, &user, id, deleted).await?;
     tx.commit().await?;
     let message = if deleted {
@@ -300,7 +310,7 @@ async fn set_course_deleted(
     } else {
         "코스를 복구했습니다."
     };
-    Ok(redirect_with(
+    Ok(web::redirect_with(
         &state,
         &ctx,
         &format!("/studio/courses/{id}"),
@@ -312,7 +322,7 @@ pub async fn studio_delete_course(
     State(state): State<AppState>,
     ctx: PageCtx,
     Staff(user): Staff,
-    Path(id): Path<String>,
+    Path(id): Path<CourseId>,
 ) -> AppResult<Response> {
     set_course_deleted(state, ctx, user, id, true).await
 }
@@ -321,7 +331,7 @@ pub async fn studio_restore_course(
     State(state): State<AppState>,
     ctx: PageCtx,
     Staff(user): Staff,
-    Path(id): Path<String>,
+    Path(id): Path<CourseId>,
 ) -> AppResult<Response> {
     set_course_deleted(state, ctx, user, id, false).await
 }
@@ -335,10 +345,9 @@ async fn outline_changed(
     message: &str,
 ) -> AppResult<Response> {
     if ctx.htmx {
-        state.catalog_cache.invalidate();
         return Ok(web::render(&outline(state, &ctx, user, course).await?)?.into_response());
     }
-    Ok(redirect_with(
+    Ok(web::redirect_with(
         state,
         &ctx,
         &format!("/studio/courses/{course}"),
@@ -372,11 +381,10 @@ pub async fn studio_add_lecture(
     State(state): State<AppState>,
     ctx: PageCtx,
     Staff(user): Staff,
-    Path(id): Path<String>,
+    Path(course): Path<CourseId>,
     Form(form): Form<LectureForm>,
 ) -> AppResult<Response> {
-    let course: CourseId = web::path_id(&id)?;
-    let mut tx = state.db.begin().await?;
+    let mut tx = state.catalog_cache.begin_write(&state.db).await?;
     match studio::add_lecture(&mut tx, &user, course, &form).await {
         Ok(_) => {
             tx.commit().await?;
@@ -394,11 +402,10 @@ pub async fn studio_update_lecture(
     State(state): State<AppState>,
     ctx: PageCtx,
     Staff(user): Staff,
-    Path(id): Path<String>,
+    Path(id): Path<LectureId>,
     Form(form): Form<LectureForm>,
 ) -> AppResult<Response> {
-    let id: LectureId = web::path_id(&id)?;
-    let mut tx = state.db.begin().await?;
+    let mut tx = state.catalog_cache.begin_write(&state.db).await?;
     match studio::update_lecture(&mut tx, &user, id, &form).await {
         Ok(course) => {
             tx.commit().await?;
@@ -430,11 +437,10 @@ pub async fn studio_move_lecture(
     State(state): State<AppState>,
     ctx: PageCtx,
     Staff(user): Staff,
-    Path(id): Path<String>,
+    Path(id): Path<LectureId>,
     Form(form): Form<MoveForm>,
 ) -> AppResult<Response> {
-    let id: LectureId = web::path_id(&id)?;
-    let mut tx = state.db.begin().await?;
+    let mut tx = state.catalog_cache.begin_write(&state.db).await?;
     let course = studio::move_lecture(&mut tx, &user, id, form.up()).await?;
     tx.commit().await?;
     outline_changed(&state, ctx, &user, course, "순서를 바꿨습니다.").await
@@ -444,11 +450,10 @@ async fn set_lecture_deleted(
     state: AppState,
     ctx: PageCtx,
     user: crate::accounts::CurrentUser,
-    id: String,
+    id: LectureId,
     deleted: bool,
 ) -> AppResult<Response> {
-    let id: LectureId = web::path_id(&id)?;
-    let mut tx = state.db.begin().await?;
+    let mut tx = state.catalog_cache.begin_write(&state.db).await?;
     let course = studio::set_lecture_deleted(&mut tx, &user, id, deleted).await?;
     tx.commit().await?;
     outline_changed(
@@ -469,7 +474,7 @@ pub async fn studio_delete_lecture(
     State(state): State<AppState>,
     ctx: PageCtx,
     Staff(user): Staff,
-    Path(id): Path<String>,
+    Path(id): Path<LectureId>,
 ) -> AppResult<Response> {
     set_lecture_deleted(state, ctx, user, id, true).await
 }
@@ -478,7 +483,7 @@ pub async fn studio_restore_lecture(
     State(state): State<AppState>,
     ctx: PageCtx,
     Staff(user): Staff,
-    Path(id): Path<String>,
+    Path(id): Path<LectureId>,
 ) -> AppResult<Response> {
     set_lecture_deleted(state, ctx, user, id, false).await
 }
@@ -487,11 +492,10 @@ pub async fn studio_add_topic(
     State(state): State<AppState>,
     ctx: PageCtx,
     Staff(user): Staff,
-    Path(id): Path<String>,
+    Path(lecture): Path<LectureId>,
     Form(form): Form<TopicForm>,
 ) -> AppResult<Response> {
-    let lecture: LectureId = web::path_id(&id)?;
-    let mut tx = state.db.begin().await?;
+    let mut tx = state.catalog_cache.begin_write(&state.db).await?;
     match studio::add_topic(&mut tx, &user, lecture, &form).await {
         Ok(course) => {
             tx.commit().await?;
@@ -520,9 +524,8 @@ pub async fn studio_topic(
     State(state): State<AppState>,
     ctx: PageCtx,
     Staff(user): Staff,
-    Path(id): Path<String>,
+    Path(id): Path<TopicId>,
 ) -> AppResult<Response> {
-    let id: TopicId = web::path_id(&id)?;
     let mut conn = state.db.acquire().await?;
     let topic = studio::topic_for_editing(&mut conn, &user, id).await?;
     Ok(web::render(&StudioTopic {
@@ -538,15 +541,14 @@ pub async fn studio_update_topic(
     State(state): State<AppState>,
     ctx: PageCtx,
     Staff(user): Staff,
-    Path(id): Path<String>,
+    Path(id): Path<TopicId>,
     Form(form): Form<TopicForm>,
 ) -> AppResult<Response> {
-    let id: TopicId = web::path_id(&id)?;
-    let mut tx = state.db.begin().await?;
+    let mut tx = state.catalog_cache.begin_write(&state.db).await?;
     match studio::update_topic(&mut tx, &user, id, &form).await {
         Ok(course) => {
             tx.commit().await?;
-            Ok(redirect_with(
+            Ok(web::redirect_with(
                 &state,
                 &ctx,
                 &format!("/studio/courses/{course}"),
@@ -575,11 +577,10 @@ pub async fn studio_move_topic(
     State(state): State<AppState>,
     ctx: PageCtx,
     Staff(user): Staff,
-    Path(id): Path<String>,
+    Path(id): Path<TopicId>,
     Form(form): Form<MoveForm>,
 ) -> AppResult<Response> {
-    let id: TopicId = web::path_id(&id)?;
-    let mut tx = state.db.begin().await?;
+    let mut tx = state.catalog_cache.begin_write(&state.db).await?;
     let course = studio::move_topic(&mut tx, &user, id, form.up()).await?;
     tx.commit().await?;
     outline_changed(&state, ctx, &user, course, "순서를 바꿨습니다.").await
@@ -589,11 +590,10 @@ async fn set_topic_deleted(
     state: AppState,
     ctx: PageCtx,
     user: crate::accounts::CurrentUser,
-    id: String,
+    id: TopicId,
     deleted: bool,
 ) -> AppResult<Response> {
-    let id: TopicId = web::path_id(&id)?;
-    let mut tx = state.db.begin().await?;
+    let mut tx = state.catalog_cache.begin_write(&state.db).await?;
     let course = studio::set_topic_deleted(&mut tx, &user, id, deleted).await?;
     tx.commit().await?;
     outline_changed(
@@ -614,7 +614,7 @@ pub async fn studio_delete_topic(
     State(state): State<AppState>,
     ctx: PageCtx,
     Staff(user): Staff,
-    Path(id): Path<String>,
+    Path(id): Path<TopicId>,
 ) -> AppResult<Response> {
     set_topic_deleted(state, ctx, user, id, true).await
 }
@@ -623,7 +623,7 @@ pub async fn studio_restore_topic(
     State(state): State<AppState>,
     ctx: PageCtx,
     Staff(user): Staff,
-    Path(id): Path<String>,
+    Path(id): Path<TopicId>,
 ) -> AppResult<Response> {
     set_topic_deleted(state, ctx, user, id, false).await
 }
@@ -638,7 +638,7 @@ fn curriculum_values(form: &CurriculumForm) -> CurriculumValues {
         category: form.category.clone(),
         skill_level: form.skill_level.clone(),
         price_won: form.price_won.clone(),
-        access_days: form.access_days.clone(),
+        access_months: form.access_months.clone(),
     }
 }
 
@@ -663,13 +663,13 @@ async fn curriculum_editor(
                 category: row.category,
                 skill_level: row.skill_level,
                 price_won: row.price_won.to_string(),
-                access_days: row.access_days.to_string(),
+                access_months: row.access_months.to_string(),
             };
             (values, courses, row.deleted)
         }
         None => (
             CurriculumValues {
-                access_days: "730".into(),
+                access_months: "24".into(),
                 ..CurriculumValues::default()
             },
             Vec::new(),
@@ -708,11 +708,11 @@ pub async fn studio_create_curriculum(
     Staff(user): Staff,
     Form(form): Form<CurriculumForm>,
 ) -> AppResult<Response> {
-    let mut tx = state.db.begin().await?;
+    let mut tx = state.catalog_cache.begin_write(&state.db).await?;
     match studio::create_curriculum(&mut tx, &user, &form).await {
         Ok(id) => {
             tx.commit().await?;
-            Ok(redirect_with(
+            Ok(web::redirect_with(
                 &state,
                 &ctx,
                 &format!("/studio/curricula/{id}"),
@@ -733,9 +733,8 @@ pub async fn studio_curriculum(
     State(state): State<AppState>,
     ctx: PageCtx,
     Staff(user): Staff,
-    Path(id): Path<String>,
+    Path(id): Path<CurriculumId>,
 ) -> AppResult<Response> {
-    let id: CurriculumId = web::path_id(&id)?;
     Ok(web::render(
         &curriculum_editor(&state, ctx, &user, Some(id), None, FormErrors::new()).await?,
     )?
@@ -746,15 +745,14 @@ pub async fn studio_update_curriculum(
     State(state): State<AppState>,
     ctx: PageCtx,
     Staff(user): Staff,
-    Path(id): Path<String>,
+    Path(id): Path<CurriculumId>,
     Form(form): Form<CurriculumForm>,
 ) -> AppResult<Response> {
-    let id: CurriculumId = web::path_id(&id)?;
-    let mut tx = state.db.begin().await?;
+    let mut tx = state.catalog_cache.begin_write(&state.db).await?;
     match studio::update_curriculum(&mut tx, &user, id, &form).await {
         Ok(()) => {
             tx.commit().await?;
-            Ok(redirect_with(
+            Ok(web::redirect_with(
                 &state,
                 &ctx,
                 &format!("/studio/curricula/{id}"),
@@ -776,11 +774,10 @@ async fn set_curriculum_deleted(
     state: AppState,
     ctx: PageCtx,
     user: crate::accounts::CurrentUser,
-    id: String,
+    id: CurriculumId,
     deleted: bool,
 ) -> AppResult<Response> {
-    let id: CurriculumId = web::path_id(&id)?;
-    let mut tx = state.db.begin().await?;
+    let mut tx = state.catalog_cache.begin_write(&state.db).await?;
     studio::set_curriculum_deleted(&mut tx, &user, id, deleted).await?;
     tx.commit().await?;
     let message = if deleted {
@@ -788,7 +785,7 @@ async fn set_curriculum_deleted(
     } else {
         "커리큘럼을 복구했습니다."
     };
-    Ok(redirect_with(
+    Ok(web::redirect_with(
         &state,
         &ctx,
         &format!("/studio/curricula/{id}"),
@@ -800,7 +797,7 @@ pub async fn studio_delete_curriculum(
     State(state): State<AppState>,
     ctx: PageCtx,
     Staff(user): Staff,
-    Path(id): Path<String>,
+    Path(id): Path<CurriculumId>,
 ) -> AppResult<Response> {
     set_curriculum_deleted(state, ctx, user, id, true).await
 }
@@ -809,7 +806,7 @@ pub async fn studio_restore_curriculum(
     State(state): State<AppState>,
     ctx: PageCtx,
     Staff(user): Staff,
-    Path(id): Path<String>,
+    Path(id): Path<CurriculumId>,
 ) -> AppResult<Response> {
     set_curriculum_deleted(state, ctx, user, id, false).await
 }
@@ -826,15 +823,14 @@ pub async fn studio_curriculum_course(
     State(state): State<AppState>,
     ctx: PageCtx,
     Staff(user): Staff,
-    Path(id): Path<String>,
+    Path(id): Path<CurriculumId>,
     Form(form): Form<CurriculumCourseForm>,
 ) -> AppResult<Response> {
-    let id: CurriculumId = web::path_id(&id)?;
     let course: CourseId = form
         .course_id
         .parse()
         .map_err(|_| AppError::field("course_id", "코스를 선택해 주세요."))?;
-    let mut tx = state.db.begin().await?;
+    let mut tx = state.catalog_cache.begin_write(&state.db).await?;
     let message = match form.action.as_str() {
         "add" => {
             studio::add_curriculum_course(&mut tx, &user, id, course).await?;
@@ -851,7 +847,7 @@ pub async fn studio_curriculum_course(
         _ => return Err(AppError::BadRequest("알 수 없는 요청입니다.".into())),
     };
     tx.commit().await?;
-    Ok(redirect_with(
+    Ok(web::redirect_with(
         &state,
         &ctx,
         &format!("/studio/curricula/{id}"),

@@ -16,7 +16,46 @@ use axum::{
     routing::{get, post},
 };
 
-use crate::app::AppState;
+use sqlx::PgConnection;
+
+use crate::{
+    app::AppState,
+    ids::{CourseId, TopicId},
+};
+
+pub use cache::{CatalogCache, CatalogWrite};
+use model::Product;
+
+/// What grants access to `course`: the course itself and every curriculum
+/// that holds it.
+pub async fn products_granting(
+    conn: &mut PgConnection,
+    course: CourseId,
+) -> sqlx::Result<Vec<Product>> {
+    let curricula = repo::curricula_of_course(conn, course).await?;
+    Ok(std::iter::once(Product::Course(course))
+        .chain(curricula.into_iter().map(Product::Curriculum))
+        .collect())
+}
+
+/// Where a topic sits, for access checks.
+#[derive(Clone, Copy, Debug)]
+pub struct TopicPlace {
+    pub course: CourseId,
+    /// A free preview anyone may watch.
+    pub is_preview: bool,
+}
+
+/// The course of a live topic; `None` when it (or its course) is gone.
+pub async fn topic_place(
+    conn: &mut PgConnection,
+    topic: TopicId,
+) -> sqlx::Result<Option<TopicPlace>> {
+    Ok(repo::topic_place(conn, topic).await?.map(|r| TopicPlace {
+        course: r.course_id,
+        is_preview: r.is_preview,
+    }))
+}
 
 pub fn routes() -> Router<AppState> {
     use handlers::*;
@@ -67,4 +106,46 @@ pub fn routes() -> Router<AppState> {
             "/studio/curricula/{id}/courses",
             post(studio_curriculum_course),
         )
+}
+
+/// What the catalogue asks for a product now.
+#[derive(Clone, Debug)]
+pub struct Offer {
+    pub product: Product,
+    pub title: String,
+    /// `None` when it is not sold on its own (a course inside a curriculum).
+    pub price: Option<crate::money::Won>,
+    /// How long a purchase gives access.
+    pub access_months: i32,
+}
+
+/// Price, title and access period of each live product among `products`
+/// (unknown or deleted ones are left out).
+pub async fn offers(conn: &mut PgConnection, products: &[Product]) -> sqlx::Result<Vec<Offer>> {
+    let (curricula, courses) = Product::split(products);
+    Ok(repo::offers(conn, &curricula, &courses)
+        .await?
+        .into_iter()
+        .filter_map(|r| {
+            Some(Offer {
+                product: Product::from_columns(r.curriculum_id, r.course_id)?,
+                title: r.title,
+                price: r.price_won.map(crate::money::Won),
+                access_months: r.access_months,
+            })
+        })
+        .collect())
+}
+
+/// Titles of products, for lists of what a learner holds.
+pub async fn titles(
+    conn: &mut PgConnection,
+    products: &[Product],
+) -> sqlx::Result<std::collections::HashMap<Product, String>> {
+    let (curricula, courses) = Product::split(products);
+    Ok(repo::titles(conn, &curricula, &courses)
+        .await?
+        .into_iter()
+        .filter_map(|(cu, co, title)| Some((Product::from_columns(cu, co)?, title)))
+        .collect())
 }

@@ -72,31 +72,47 @@ labelled!(
     }
 );
 
-/// Money in whole Korean won.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Won(pub i64);
-
-impl Won {
-    /// `50,000원`
-    pub fn display(&self) -> String {
-        format!("{}원", thousands(self.0))
-    }
+/// Something the catalogue sells and access is granted to: a curriculum
+/// (the nano-degree) or a course sold on its own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Product {
+    Curriculum(crate::ids::CurriculumId),
+    Course(crate::ids::CourseId),
 }
 
-/// `1234567` -> `1,234,567`
-pub fn thousands(n: i64) -> String {
-    let digits = n.unsigned_abs().to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 1);
-    if n < 0 {
-        out.push('-');
-    }
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
+impl Product {
+    /// The two nullable columns a product is stored as.
+    pub fn columns(&self) -> (Option<uuid::Uuid>, Option<uuid::Uuid>) {
+        match self {
+            Self::Curriculum(id) => (Some(id.0), None),
+            Self::Course(id) => (None, Some(id.0)),
         }
-        out.push(c);
     }
-    out
+
+    /// Curriculum ids and course ids, for `= ANY($n)` queries.
+    pub fn split(products: &[Product]) -> (Vec<uuid::Uuid>, Vec<uuid::Uuid>) {
+        let mut curricula = Vec::new();
+        let mut courses = Vec::new();
+        for product in products {
+            match product {
+                Self::Curriculum(id) => curricula.push(id.0),
+                Self::Course(id) => courses.push(id.0),
+            }
+        }
+        (curricula, courses)
+    }
+
+    /// From the two nullable columns; `None` unless exactly one is set.
+    pub fn from_columns(
+        curriculum: Option<uuid::Uuid>,
+        course: Option<uuid::Uuid>,
+    ) -> Option<Self> {
+        match (curriculum, course) {
+            (Some(id), None) => Some(Self::Curriculum(crate::ids::CurriculumId(id))),
+            (None, Some(id)) => Some(Self::Course(crate::ids::CourseId(id))),
+            _ => None,
+        }
+    }
 }
 
 /// `95` minutes -> `1시간 35분`
@@ -112,15 +128,6 @@ pub fn duration_label(secs: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn money_has_thousands_separators() {
-        assert_eq!(Won(50_000).display(), "50,000원");
-        assert_eq!(thousands(0), "0");
-        assert_eq!(thousands(999), "999");
-        assert_eq!(thousands(1_234_567), "1,234,567");
-        assert_eq!(thousands(-1000), "-1,000");
-    }
 
     #[test]
     fn durations_read_naturally() {

@@ -9,7 +9,7 @@ pub struct CurriculumRow {
     pub title: String,
     pub summary: String,
     pub price_won: i64,
-    pub access_days: i32,
+    pub access_months: i32,
 }
 
 pub struct RoadmapCourseRow {
@@ -30,7 +30,7 @@ pub async fn curriculum_by_slug(
 ) -> sqlx::Result<Option<CurriculumRow>> {
     sqlx::query_as!(
         CurriculumRow,
-        r#"SELECT id AS "id: CurriculumId", title, summary, price_won, access_days
+        r#"SELECT id AS "id: CurriculumId", title, summary, price_won, access_months
              FROM curricula WHERE slug = $1 AND deleted_at IS NULL"#,
         slug
     )
@@ -165,12 +165,11 @@ pub struct CourseDetailRow {
     pub curriculum_id: Option<CurriculumId>,
     pub curriculum_title: Option<String>,
     pub curriculum_price_won: Option<i64>,
-    pub curriculum_access_days: Option<i32>,
+    pub curriculum_access_months: Option<i32>,
     pub position: Option<i32>,
     pub lectures: sqlx::types::Json<Vec<LectureJson>>,
-    /// The viewer's access (commerce's SQL functions), when a viewer is given.
-    pub access_until: Option<time::OffsetDateTime>,
-    pub access_lapsed: bool,
+    /// Every curriculum that holds the course (each grants access to it).
+    pub curricula: Vec<uuid::Uuid>,
 }
 
 /// A course with its curriculum, lectures and topics in order, in one query.
@@ -179,7 +178,6 @@ pub async fn course_detail(
     conn: &mut PgConnection,
     id: CourseId,
     with_deleted: bool,
-    viewer: Option<crate::ids::UserId>,
 ) -> sqlx::Result<Option<CourseDetailRow>> {
     sqlx::query_as!(
         CourseDetailRow,
@@ -187,7 +185,7 @@ pub async fn course_detail(
         SELECT c.id AS "id: CourseId", c.title, c.summary, c.description, c.category, c.skill_level,
                c.price_won, c.author_id, c.deleted_at IS NOT NULL AS "deleted!",
                cur.id AS "curriculum_id?: CurriculumId", cur.title AS "curriculum_title?",
-               cur.price_won AS "curriculum_price_won?", cur.access_days AS "curriculum_access_days?",
+               cur.price_won AS "curriculum_price_won?", cur.access_months AS "curriculum_access_months?",
                cur.position AS "position?",
                coalesce((
                  SELECT json_agg(json_build_object(
@@ -204,11 +202,10 @@ pub async fn course_detail(
                         ORDER BY l.position, l.created_at)
                    FROM lectures l WHERE l.course_id = c.id AND ($2 OR l.deleted_at IS NULL)), '[]'::json)
                  AS "lectures!: sqlx::types::Json<Vec<LectureJson>>",
-               CASE WHEN $3::uuid IS NULL THEN NULL ELSE course_access_until($3, c.id) END AS access_until,
-               CASE WHEN $3::uuid IS NULL THEN false ELSE course_access_lapsed($3, c.id) END AS "access_lapsed!"
+               array(SELECT cc.curriculum_id FROM curriculum_courses cc WHERE cc.course_id = c.id) AS "curricula!"
           FROM courses c
           LEFT JOIN LATERAL (
-               SELECT cu.id, cu.title, cu.price_won, cu.access_days, cc.position
+               SELECT cu.id, cu.title, cu.price_won, cu.access_months, cc.position
                  FROM curriculum_courses cc
                  JOIN curricula cu ON cu.id = cc.curriculum_id AND cu.deleted_at IS NULL
                 WHERE cc.course_id = c.id ORDER BY cc.position LIMIT 1) cur ON true
@@ -216,8 +213,92 @@ pub async fn course_detail(
         "#,
         id.0,
         with_deleted,
-        viewer.map(|v| v.0),
     )
     .fetch_optional(conn)
     .await
+}
+
+/// The curricula that hold a course (deleted ones too: what was bought
+/// through them still counts).
+pub async fn curricula_of_course(
+    conn: &mut PgConnection,
+    course: CourseId,
+) -> sqlx::Result<Vec<CurriculumId>> {
+    sqlx::query_scalar!(
+        r#"SELECT curriculum_id AS "id: CurriculumId" FROM curriculum_courses WHERE course_id = $1"#,
+        course.0
+    )
+    .fetch_all(conn)
+    .await
+}
+
+pub struct TopicPlaceRow {
+    pub course_id: CourseId,
+    pub is_preview: bool,
+}
+
+/// The course of a live topic (its lecture and course live too).
+pub async fn topic_place(
+    conn: &mut PgConnection,
+    topic: crate::ids::TopicId,
+) -> sqlx::Result<Option<TopicPlaceRow>> {
+    sqlx::query_as!(
+        TopicPlaceRow,
+        r#"SELECT c.id AS "course_id: CourseId", t.is_preview
+             FROM topics t JOIN lectures l ON l.id = t.lecture_id JOIN courses c ON c.id = l.course_id
+            WHERE t.id = $1 AND t.deleted_at IS NULL AND l.deleted_at IS NULL AND c.deleted_at IS NULL"#,
+        topic.0
+    )
+    .fetch_optional(conn)
+    .await
+}
+
+pub struct OfferRow {
+    pub curriculum_id: Option<uuid::Uuid>,
+    pub course_id: Option<uuid::Uuid>,
+    pub title: String,
+    pub price_won: Option<i64>,
+    pub access_months: i32,
+}
+
+/// Live curricula and courses among these ids, with price and period.
+pub async fn offers(
+    conn: &mut PgConnection,
+    curricula: &[uuid::Uuid],
+    courses: &[uuid::Uuid],
+) -> sqlx::Result<Vec<OfferRow>> {
+    sqlx::query_as!(
+        OfferRow,
+        r#"SELECT id AS "curriculum_id?", NULL::uuid AS "course_id?", title AS "title!",
+                  price_won AS "price_won?", access_months AS "access_months!"
+             FROM curricula WHERE id = ANY($1) AND deleted_at IS NULL
+           UNION ALL
+           SELECT NULL::uuid, id, title, price_won, access_months
+             FROM courses WHERE id = ANY($2) AND deleted_at IS NULL"#,
+        curricula,
+        courses
+    )
+    .fetch_all(conn)
+    .await
+}
+
+/// Titles of curricula and courses, deleted ones included.
+pub async fn titles(
+    conn: &mut PgConnection,
+    curricula: &[uuid::Uuid],
+    courses: &[uuid::Uuid],
+) -> sqlx::Result<Vec<(Option<uuid::Uuid>, Option<uuid::Uuid>, String)>> {
+    let rows = sqlx::query!(
+        r#"SELECT id AS "curriculum_id?", NULL::uuid AS "course_id?", title AS "title!" FROM curricula WHERE id = ANY($1)
+           UNION ALL
+           SELECT NULL::uuid, id, title FROM courses WHERE id = ANY($2)"#,
+        curricula,
+        courses
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.curriculum_id, r.course_id, r.title))
+        .collect())
 }

@@ -18,7 +18,7 @@ struct CurriculumSeed {
     category: String,
     skill_level: String,
     price_won: i64,
-    access_days: i32,
+    access_months: i32,
     courses: Vec<CourseSeed>,
 }
 
@@ -76,7 +76,7 @@ pub async fn seed_nanodegree(conn: &mut PgConnection) -> anyhow::Result<SeedOutc
         return Ok(SeedOutcome::AlreadyThere(CurriculumId(id)));
     }
     let curriculum_id = sqlx::query_scalar!(
-        r#"INSERT INTO curricula (slug, title, summary, description, category, skill_level, price_won, access_days)
+        r#"INSERT INTO curricula (slug, title, summary, description, category, skill_level, price_won, access_months)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id"#,
         seed.slug,
         seed.title,
@@ -85,7 +85,7 @@ pub async fn seed_nanodegree(conn: &mut PgConnection) -> anyhow::Result<SeedOutc
         seed.category,
         seed.skill_level,
         seed.price_won,
-        seed.access_days,
+        seed.access_months,
     )
     .fetch_one(&mut *conn)
     .await?;

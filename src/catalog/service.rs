@@ -5,11 +5,12 @@ use sqlx::PgConnection;
 use crate::{
     accounts::CurrentUser,
     catalog::{
-        model::{Category, PriceLevel, SkillLevel, TopicKind, Won, duration_label},
+        model::{Category, PriceLevel, Product, SkillLevel, TopicKind, duration_label},
         repo, seed,
     },
     error::{AppError, AppResult},
     ids::{CourseId, CurriculumId},
+    money::Won,
 };
 
 /// Where a viewer stands with a roadmap course.
@@ -67,8 +68,8 @@ pub struct Roadmap {
     pub curriculum_id: CurriculumId,
     pub title: String,
     pub summary: String,
-    pub price: String,
-    pub access_years: i32,
+    pub price: Won,
+    pub access_months: i32,
     pub steps: Vec<RoadmapStep>,
 }
 
@@ -95,8 +96,8 @@ pub async fn nanodegree_roadmap(conn: &mut PgConnection) -> sqlx::Result<Option<
         curriculum_id: curriculum.id,
         title: curriculum.title,
         summary: curriculum.summary,
-        price: Won(curriculum.price_won).display(),
-        access_years: curriculum.access_days / 365,
+        price: Won(curriculum.price_won),
+        access_months: curriculum.access_months,
         steps,
     }))
 }
@@ -199,7 +200,7 @@ fn like_patterns(q: &str) -> Vec<String> {
 fn price_label(price_won: Option<i64>) -> String {
     match price_won {
         Some(0) => "무료".into(),
-        Some(won) => Won(won).display(),
+        Some(won) => Won(won).to_string(),
         None => "나노 디그리에 포함".into(),
     }
 }
@@ -256,8 +257,8 @@ pub struct LectureView {
 pub struct CurriculumRef {
     pub id: CurriculumId,
     pub title: String,
-    pub price: String,
-    pub access_years: i32,
+    pub price: Won,
+    pub access_months: i32,
     pub position: i32,
 }
 
@@ -275,11 +276,11 @@ pub struct CourseView {
     pub topic_count: usize,
     pub duration: String,
     pub deleted: bool,
-    pub can_edit: bool,
-    /// The viewer can study until then.
-    pub access_until: Option<String>,
-    /// The viewer's access ended: offer renewal.
-    pub access_lapsed: bool,
+    /// Who wrote it (with `deleted`, decides who may still see it).
+    pub author_id: Option<uuid::Uuid>,
+    /// What grants access to it: the course itself and every curriculum
+    /// holding it (for `learning::access`).
+    pub sellers: Vec<Product>,
     /// Where "continue learning" leads: the first topic.
     pub first_topic: Option<crate::ids::TopicId>,
 }
@@ -289,21 +290,12 @@ pub fn can_edit(viewer: Option<&CurrentUser>, author: Option<uuid::Uuid>) -> boo
     viewer.is_some_and(|v| v.is_admin() || (v.role.is_staff() && author == Some(v.id.0)))
 }
 
-/// The course page; a deleted course is shown to its author and admins only.
-pub async fn course_page(
-    conn: &mut PgConnection,
-    id: CourseId,
-    viewer: Option<&CurrentUser>,
-) -> AppResult<CourseView> {
-    let row = repo::course_detail(conn, id, false, viewer.map(|v| v.id))
+/// The course page as every visitor sees it (cached by the caller); who
+/// may see a deleted course is [`CourseView::visible_to`].
+pub async fn course_page(conn: &mut PgConnection, id: CourseId) -> AppResult<CourseView> {
+    let row = repo::course_detail(conn, id, false)
         .await?
         .ok_or(AppError::NotFound)?;
-    let can_edit = can_edit(viewer, row.author_id);
-    if row.deleted && !can_edit {
-        return Err(AppError::NotFound);
-    }
-    let access_until = row.access_until.map(|t| crate::web::dates::date(&t));
-    let access_lapsed = row.access_lapsed;
     let first_topic = row
         .lectures
         .0
@@ -341,8 +333,8 @@ pub async fn course_page(
         (Some(id), Some(title)) => Some(CurriculumRef {
             id,
             title,
-            price: Won(row.curriculum_price_won.unwrap_or(0)).display(),
-            access_years: row.curriculum_access_days.unwrap_or(730) / 365,
+            price: Won(row.curriculum_price_won.unwrap_or(0)),
+            access_months: row.curriculum_access_months.unwrap_or(24),
             position: row.position.unwrap_or(0),
         }),
         _ => None,
@@ -360,11 +352,23 @@ pub async fn course_page(
         topic_count,
         duration: duration_label(total_secs),
         deleted: row.deleted,
-        can_edit,
-        access_until,
-        access_lapsed,
+        author_id: row.author_id,
+        sellers: std::iter::once(Product::Course(row.id))
+            .chain(
+                row.curricula
+                    .into_iter()
+                    .map(|c| Product::Curriculum(CurriculumId(c))),
+            )
+            .collect(),
         first_topic,
     })
+}
+
+impl CourseView {
+    /// A deleted course is shown to its author and admins only.
+    pub fn visible_to(&self, viewer: Option<&CurrentUser>) -> bool {
+        !self.deleted || can_edit(viewer, self.author_id)
+    }
 }
 
 #[cfg(test)]

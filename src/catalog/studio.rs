@@ -198,7 +198,7 @@ pub async fn course_for_editing(
     user: &CurrentUser,
     id: CourseId,
 ) -> AppResult<CourseDetailRow> {
-    let row = repo::course_detail(conn, id, true, None)
+    let row = repo::course_detail(conn, id, true)
         .await?
         .ok_or(AppError::NotFound)?;
     if !can_edit(Some(user), row.author_id) {
@@ -434,7 +434,7 @@ pub struct CurriculumForm {
     #[serde(default)]
     pub price_won: String,
     #[serde(default)]
-    pub access_days: String,
+    pub access_months: String,
 }
 
 struct ValidCurriculum {
@@ -444,7 +444,7 @@ struct ValidCurriculum {
     category: &'static str,
     skill_level: &'static str,
     price_won: i64,
-    access_days: i32,
+    access_months: i32,
 }
 
 fn validate_curriculum(form: &CurriculumForm) -> AppResult<ValidCurriculum> {
@@ -454,28 +454,28 @@ fn validate_curriculum(form: &CurriculumForm) -> AppResult<ValidCurriculum> {
     let description = bounded(&mut errors, "description", &form.description, 5000, "설명");
     let (category, skill) = classification(&mut errors, &form.category, &form.skill_level);
     let price_won = price(&mut errors, "price_won", &form.price_won, true);
-    let access_days = form
-        .access_days
+    let access_months = form
+        .access_months
         .trim()
         .parse::<i32>()
         .ok()
-        .filter(|d| (1..=3650).contains(d));
-    if access_days.is_none() {
+        .filter(|m| (1..=120).contains(m));
+    if access_months.is_none() {
         push(
             &mut errors,
-            "access_days",
-            "수강 기간은 1~3650일 사이로 입력해 주세요.",
+            "access_months",
+            "수강 기간은 1~120개월 사이로 입력해 주세요.",
         );
     }
-    match (category, skill, price_won, access_days, errors.is_empty()) {
-        (Some(c), Some(s), Some(price_won), Some(access_days), true) => Ok(ValidCurriculum {
+    match (category, skill, price_won, access_months, errors.is_empty()) {
+        (Some(c), Some(s), Some(price_won), Some(access_months), true) => Ok(ValidCurriculum {
             title: t,
             summary,
             description,
             category: c.code(),
             skill_level: s.code(),
             price_won,
-            access_days,
+            access_months,
         }),
         _ => Err(AppError::Validation(errors)),
     }
@@ -490,7 +490,7 @@ impl ValidCurriculum {
             category: self.category,
             skill_level: self.skill_level,
             price_won: self.price_won,
-            access_days: self.access_days,
+            access_months: self.access_months,
         }
     }
 }

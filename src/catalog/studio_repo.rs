@@ -286,7 +286,7 @@ pub struct CurriculumFields<'a> {
     pub category: &'a str,
     pub skill_level: &'a str,
     pub price_won: i64,
-    pub access_days: i32,
+    pub access_months: i32,
 }
 
 pub struct StudioCurriculumRow {
@@ -297,7 +297,7 @@ pub struct StudioCurriculumRow {
     pub category: String,
     pub skill_level: String,
     pub price_won: i64,
-    pub access_days: i32,
+    pub access_months: i32,
     pub author_id: Option<Uuid>,
     pub deleted: bool,
 }
@@ -309,7 +309,7 @@ pub async fn studio_curricula(
     sqlx::query_as!(
         StudioCurriculumRow,
         r#"SELECT id AS "id: CurriculumId", title, summary, description, category, skill_level, price_won,
-                  access_days, author_id, deleted_at IS NOT NULL AS "deleted!"
+                  access_months, author_id, deleted_at IS NOT NULL AS "deleted!"
              FROM curricula WHERE $1::uuid IS NULL OR author_id = $1
             ORDER BY deleted_at IS NOT NULL, created_at"#,
         author.map(|a| a.0)
@@ -325,7 +325,7 @@ pub async fn curriculum(
     sqlx::query_as!(
         StudioCurriculumRow,
         r#"SELECT id AS "id: CurriculumId", title, summary, description, category, skill_level, price_won,
-                  access_days, author_id, deleted_at IS NOT NULL AS "deleted!"
+                  access_months, author_id, deleted_at IS NOT NULL AS "deleted!"
              FROM curricula WHERE id = $1"#,
         id.0
     )
@@ -340,9 +340,9 @@ pub async fn insert_curriculum(
 ) -> sqlx::Result<CurriculumId> {
     let slug = format!("curriculum-{}", Uuid::new_v4().simple());
     sqlx::query_scalar!(
-        r#"INSERT INTO curricula (slug, title, summary, description, category, skill_level, price_won, access_days, author_id)
+        r#"INSERT INTO curricula (slug, title, summary, description, category, skill_level, price_won, access_months, author_id)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id AS "id: CurriculumId""#,
-        slug, f.title, f.summary, f.description, f.category, f.skill_level, f.price_won, f.access_days, author.0
+        slug, f.title, f.summary, f.description, f.category, f.skill_level, f.price_won, f.access_months, author.0
     )
     .fetch_one(conn)
     .await
@@ -355,8 +355,8 @@ pub async fn update_curriculum(
 ) -> sqlx::Result<()> {
     sqlx::query!(
         "UPDATE curricula SET title = $2, summary = $3, description = $4, category = $5, skill_level = $6,
-                price_won = $7, access_days = $8, updated_at = now() WHERE id = $1",
-        id.0, f.title, f.summary, f.description, f.category, f.skill_level, f.price_won, f.access_days
+                price_won = $7, access_months = $8, updated_at = now() WHERE id = $1",
+        id.0, f.title, f.summary, f.description, f.category, f.skill_level, f.price_won, f.access_months
     )
     .execute(conn)
     .await?;

@@ -7,7 +7,7 @@ use crate::{
         service::{CatalogPage, CourseView, Roadmap, StepStatus},
         studio_repo::{CurriculumCourseRow, StudioCourseRow, StudioCurriculumRow, TopicRow},
     },
-    web::{PageCtx, form::FormErrors},
+    web::{PageCtx, filters, form::FormErrors},
 };
 
 #[derive(Template)]
@@ -73,7 +73,17 @@ impl CourseList {
 #[template(path = "catalog/course.html")]
 pub struct CoursePage {
     pub ctx: PageCtx,
-    pub course: CourseView,
+    /// The part every visitor sees alike (from the catalogue cache).
+    pub course: std::sync::Arc<CourseView>,
+    pub can_edit: bool,
+    /// The viewer's access to it.
+    pub access: crate::learning::access::Access,
+}
+
+impl CoursePage {
+    pub fn access_lapsed(&self) -> bool {
+        self.access == crate::learning::access::Access::Lapsed
+    }
 }
 
 // ---------- studio ----------
@@ -182,7 +192,7 @@ pub struct CurriculumValues {
     pub category: String,
     pub skill_level: String,
     pub price_won: String,
-    pub access_days: String,
+    pub access_months: String,
 }
 
 #[derive(Template)]

@@ -6,6 +6,8 @@
 
 use time::OffsetDateTime;
 
+use crate::money::Won;
+
 #[derive(Clone, Copy, Debug)]
 pub struct RefundPolicy {
     /// Days after payment with a full refund.
@@ -23,6 +25,14 @@ impl Default for RefundPolicy {
     }
 }
 
+/// Why the policy offers nothing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RefundRefusal {
+    AlreadyRefunded,
+    PastHalfThePeriod,
+    NothingLeft,
+}
+
 /// What the policy offers a learner.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Offer {
@@ -32,29 +42,14 @@ pub enum Offer {
         remaining_days: i64,
         access_days: i64,
     },
-    Refused(String),
+    Refused(RefundRefusal),
 }
 
 impl Offer {
-    pub fn amount(&self) -> i64 {
+    pub fn amount(&self) -> Won {
         match self {
-            Self::Full(a) | Self::Partial { amount: a, .. } => *a,
-            Self::Refused(_) => 0,
-        }
-    }
-
-    /// The reason shown beside the offer.
-    pub fn explain(&self) -> String {
-        match self {
-            Self::Full(_) => "결제 직후이고 강의를 거의 듣지 않아 전액 환불됩니다.".into(),
-            Self::Partial {
-                remaining_days,
-                access_days,
-                ..
-            } => {
-                format!("남은 수강 기간 {remaining_days}일 / {access_days}일에 비례해 환불됩니다.")
-            }
-            Self::Refused(reason) => reason.clone(),
+            Self::Full(a) | Self::Partial { amount: a, .. } => Won(*a),
+            Self::Refused(_) => Won::ZERO,
         }
     }
 }
@@ -72,7 +67,7 @@ impl RefundPolicy {
     pub fn offer(&self, case: &RefundCase) -> Offer {
         let left = case.paid_won - case.already_refunded_won;
         if left <= 0 {
-            return Offer::Refused("이미 환불된 결제입니다.".into());
+            return Offer::Refused(RefundRefusal::AlreadyRefunded);
         }
         let elapsed_days = (case.now - case.paid_at).whole_days().max(0);
         if elapsed_days < self.full_days && case.used_percent <= self.full_max_used_percent {
@@ -81,12 +76,12 @@ impl RefundPolicy {
         let access_days = case.access_days.max(1);
         let remaining_days = (access_days - elapsed_days).max(0);
         if remaining_days * 2 < access_days {
-            return Offer::Refused("수강 기간의 절반이 지나 환불할 수 없습니다.".into());
+            return Offer::Refused(RefundRefusal::PastHalfThePeriod);
         }
         // Pro rata, rounded down to 10 won.
         let amount = (case.paid_won * remaining_days / access_days / 10 * 10).min(left);
         if amount <= 0 {
-            return Offer::Refused("환불할 금액이 없습니다.".into());
+            return Offer::Refused(RefundRefusal::NothingLeft);
         }
         Offer::Partial {
             amount,
@@ -123,7 +118,7 @@ mod tests {
     fn pro_rata_later_or_after_heavy_use() {
         let policy = RefundPolicy::default();
         let offer = policy.offer(&case(73, 0, 0));
-        assert_eq!(offer.amount(), 50_000 * 657 / 730 / 10 * 10);
+        assert_eq!(offer.amount(), Won(50_000 * 657 / 730 / 10 * 10));
         assert!(matches!(
             offer,
             Offer::Partial {
@@ -147,6 +142,6 @@ mod tests {
             Offer::Refused(_)
         ));
         // Never more than what is left after earlier refunds.
-        assert_eq!(policy.offer(&case(0, 0, 20_000)).amount(), 30_000);
+        assert_eq!(policy.offer(&case(0, 0, 20_000)).amount(), Won(30_000));
     }
 }

@@ -1,165 +1,65 @@
-//! Commerce SQL.
+//! Commerce SQL: its own tables only (cart items, addresses, orders, items,
+//! payments, refunds, the gateway call log). Catalogue prices and buyers'
+//! emails come through those capabilities' public functions.
 
 use sqlx::PgConnection;
 use time::OffsetDateTime;
-use uuid::Uuid;
 
-use crate::ids::{CourseId, CurriculumId, UserId};
+use crate::{
+    catalog::model::Product,
+    commerce::model::{
+        GatewayCallRecord, GatewayKind, Order, OrderItem, OrderStatus, Payment, Refund, RefundState,
+    },
+    ids::{AddressId, CartItemId, OrderId, PaymentId, RefundId, UserId},
+    money::Won,
+};
 
-/// A product as stored: exactly one of the two ids.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct ProductIds {
-    pub curriculum_id: Option<Uuid>,
-    pub course_id: Option<Uuid>,
-}
+// ---------- cart ----------
 
-/// What a product costs, read from the catalogue (never the form); `None`
-/// when it is not sold on its own.
-pub struct ProductRow {
-    pub price_won: Option<i64>,
-}
-
-pub async fn curriculum_product(
-    conn: &mut PgConnection,
-    id: CurriculumId,
-) -> sqlx::Result<Option<ProductRow>> {
-    sqlx::query_as!(
-        ProductRow,
-        r#"SELECT price_won AS "price_won?" FROM curricula WHERE id = $1 AND deleted_at IS NULL"#,
-        id.0
-    )
-    .fetch_optional(conn)
-    .await
-}
-
-/// A course is sold alone when it has its own price.
-pub async fn course_product(
-    conn: &mut PgConnection,
-    id: CourseId,
-) -> sqlx::Result<Option<ProductRow>> {
-    sqlx::query_as!(
-        ProductRow,
-        "SELECT price_won FROM courses WHERE id = $1 AND deleted_at IS NULL",
-        id.0
-    )
-    .fetch_optional(conn)
-    .await
-}
-
-/// The active enrolment of a user for a product: its expiry.
-pub async fn active_enrolment(
+/// `false` when the product is already in the cart.
+pub async fn insert_cart_item(
     conn: &mut PgConnection,
     user: UserId,
-    product: ProductIds,
-) -> sqlx::Result<Option<OffsetDateTime>> {
-    sqlx::query_scalar!(
-        "SELECT expires_at FROM enrolments
-          WHERE user_id = $1 AND ended_at IS NULL AND expires_at > now()
-            AND curriculum_id IS NOT DISTINCT FROM $2 AND course_id IS NOT DISTINCT FROM $3",
+    product: Product,
+) -> sqlx::Result<bool> {
+    let (curriculum, course) = product.columns();
+    let done = sqlx::query!(
+        "INSERT INTO cart_items (user_id, curriculum_id, course_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
         user.0,
-        product.curriculum_id,
-        product.course_id
+        curriculum,
+        course
     )
-    .fetch_optional(conn)
-    .await
-}
-
-/// Access to a course, directly or through a curriculum that holds it.
-pub struct CourseAccess {
-    pub active_until: Option<OffsetDateTime>,
-    pub lapsed: bool,
-}
-
-pub async fn course_access(
-    conn: &mut PgConnection,
-    user: UserId,
-    course: CourseId,
-) -> sqlx::Result<CourseAccess> {
-    let row = sqlx::query!(
-        r#"SELECT course_access_until($1, $2) AS active_until, course_access_lapsed($1, $2) AS "lapsed!""#,
-        user.0,
-        course.0
-    )
-    .fetch_one(conn)
+    .execute(conn)
     .await?;
-    Ok(CourseAccess {
-        active_until: row.active_until,
-        lapsed: row.lapsed,
-    })
+    Ok(done.rows_affected() == 1)
 }
 
-/// The curricula a user can study now, with expiry.
-pub async fn active_curricula(
+/// The cart's lines in the order they were added.
+pub async fn cart_items(
     conn: &mut PgConnection,
     user: UserId,
-) -> sqlx::Result<Vec<(Uuid, OffsetDateTime)>> {
+) -> sqlx::Result<Vec<(CartItemId, Product)>> {
     let rows = sqlx::query!(
-        r#"SELECT curriculum_id AS "curriculum_id!", expires_at FROM enrolments
-            WHERE user_id = $1 AND curriculum_id IS NOT NULL AND ended_at IS NULL AND expires_at > now()"#,
+        r#"SELECT id AS "id: CartItemId", curriculum_id, course_id FROM cart_items
+            WHERE user_id = $1 ORDER BY created_at"#,
         user.0
     )
     .fetch_all(conn)
     .await?;
     Ok(rows
         .into_iter()
-        .map(|r| (r.curriculum_id, r.expires_at))
+        .filter_map(|r| Some((r.id, Product::from_columns(r.curriculum_id, r.course_id)?)))
         .collect())
-}
-
-// ---------- cart ----------
-
-pub async fn insert_cart_item(
-    conn: &mut PgConnection,
-    user: UserId,
-    product: ProductIds,
-) -> sqlx::Result<bool> {
-    let done = sqlx::query!(
-        "INSERT INTO cart_items (user_id, curriculum_id, course_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
-        user.0,
-        product.curriculum_id,
-        product.course_id
-    )
-    .execute(conn)
-    .await?;
-    Ok(done.rows_affected() == 1)
-}
-
-pub struct CartRow {
-    pub id: Uuid,
-    pub curriculum_id: Option<Uuid>,
-    pub course_id: Option<Uuid>,
-    pub title: String,
-    pub price_won: Option<i64>,
-    pub access_days: i32,
-}
-
-/// The cart with live prices from the catalogue.
-pub async fn cart(conn: &mut PgConnection, user: UserId) -> sqlx::Result<Vec<CartRow>> {
-    sqlx::query_as!(
-        CartRow,
-        r#"SELECT ci.id, ci.curriculum_id, ci.course_id,
-                  coalesce(cu.title, co.title) AS "title!",
-                  coalesce(cu.price_won, co.price_won) AS price_won,
-                  coalesce(cu.access_days, 730) AS "access_days!"
-             FROM cart_items ci
-             LEFT JOIN curricula cu ON cu.id = ci.curriculum_id AND cu.deleted_at IS NULL
-             LEFT JOIN courses co ON co.id = ci.course_id AND co.deleted_at IS NULL
-            WHERE ci.user_id = $1 AND (cu.id IS NOT NULL OR co.id IS NOT NULL)
-            ORDER BY ci.created_at"#,
-        user.0
-    )
-    .fetch_all(conn)
-    .await
 }
 
 pub async fn delete_cart_item(
     conn: &mut PgConnection,
     user: UserId,
-    id: Uuid,
+    id: CartItemId,
 ) -> sqlx::Result<bool> {
     let done = sqlx::query!(
         "DELETE FROM cart_items WHERE id = $1 AND user_id = $2",
-        id,
+        id.0,
         user.0
     )
     .execute(conn)
@@ -167,10 +67,28 @@ pub async fn delete_cart_item(
     Ok(done.rows_affected() == 1)
 }
 
+/// Removes bought products from the buyer's cart.
+pub async fn clear_bought_from_cart(
+    conn: &mut PgConnection,
+    user: UserId,
+    order: OrderId,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "DELETE FROM cart_items ci USING order_items oi
+          WHERE oi.order_id = $2 AND ci.user_id = $1
+            AND (ci.curriculum_id = oi.curriculum_id OR ci.course_id = oi.course_id)",
+        user.0,
+        order.0
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
 // ---------- addresses ----------
 
 pub struct AddressRow {
-    pub id: Uuid,
+    pub id: AddressId,
     pub country: String,
     pub address_enc: Vec<u8>,
     pub is_default: bool,
@@ -179,8 +97,8 @@ pub struct AddressRow {
 pub async fn addresses(conn: &mut PgConnection, user: UserId) -> sqlx::Result<Vec<AddressRow>> {
     sqlx::query_as!(
         AddressRow,
-        "SELECT id, country, address_enc, is_default FROM billing_addresses
-          WHERE user_id = $1 AND deleted_at IS NULL ORDER BY is_default DESC, created_at",
+        r#"SELECT id AS "id: AddressId", country, address_enc, is_default FROM billing_addresses
+          WHERE user_id = $1 AND deleted_at IS NULL ORDER BY is_default DESC, created_at"#,
         user.0
     )
     .fetch_all(conn)
@@ -190,13 +108,13 @@ pub async fn addresses(conn: &mut PgConnection, user: UserId) -> sqlx::Result<Ve
 pub async fn address(
     conn: &mut PgConnection,
     user: UserId,
-    id: Uuid,
+    id: AddressId,
 ) -> sqlx::Result<Option<AddressRow>> {
     sqlx::query_as!(
         AddressRow,
-        "SELECT id, country, address_enc, is_default FROM billing_addresses
-          WHERE id = $1 AND user_id = $2 AND deleted_at IS NULL",
-        id,
+        r#"SELECT id AS "id: AddressId", country, address_enc, is_default FROM billing_addresses
+          WHERE id = $1 AND user_id = $2 AND deleted_at IS NULL"#,
+        id.0,
         user.0
     )
     .fetch_optional(conn)
@@ -207,12 +125,12 @@ pub async fn address(
 pub async fn clear_default(
     conn: &mut PgConnection,
     user: UserId,
-    except: Uuid,
+    except: AddressId,
 ) -> sqlx::Result<()> {
     sqlx::query!(
         "UPDATE billing_addresses SET is_default = false WHERE user_id = $1 AND id <> $2 AND is_default",
         user.0,
-        except
+        except.0
     )
     .execute(conn)
     .await?;
@@ -221,7 +139,7 @@ pub async fn clear_default(
 
 pub async fn insert_address(
     conn: &mut PgConnection,
-    id: Uuid,
+    id: AddressId,
     user: UserId,
     country: &str,
     enc: &[u8],
@@ -229,7 +147,7 @@ pub async fn insert_address(
 ) -> sqlx::Result<()> {
     sqlx::query!(
         "INSERT INTO billing_addresses (id, user_id, country, address_enc, is_default) VALUES ($1, $2, $3, $4, $5)",
-        id,
+        id.0,
         user.0,
         country,
         enc,
@@ -242,7 +160,7 @@ pub async fn insert_address(
 
 pub async fn update_address(
     conn: &mut PgConnection,
-    id: Uuid,
+    id: AddressId,
     user: UserId,
     country: &str,
     enc: &[u8],
@@ -251,7 +169,7 @@ pub async fn update_address(
     let done = sqlx::query!(
         "UPDATE billing_addresses SET country = $3, address_enc = $4, is_default = $5, updated_at = now()
           WHERE id = $1 AND user_id = $2 AND deleted_at IS NULL",
-        id,
+        id.0,
         user.0,
         country,
         enc,
@@ -262,10 +180,14 @@ pub async fn update_address(
     Ok(done.rows_affected() == 1)
 }
 
-pub async fn delete_address(conn: &mut PgConnection, id: Uuid, user: UserId) -> sqlx::Result<bool> {
+pub async fn delete_address(
+    conn: &mut PgConnection,
+    id: AddressId,
+    user: UserId,
+) -> sqlx::Result<bool> {
     let done = sqlx::query!(
         "UPDATE billing_addresses SET deleted_at = now(), is_default = false WHERE id = $1 AND user_id = $2 AND deleted_at IS NULL",
-        id,
+        id.0,
         user.0
     )
     .execute(conn)
@@ -277,21 +199,21 @@ pub async fn delete_address(conn: &mut PgConnection, id: Uuid, user: UserId) -> 
 
 pub async fn insert_order(
     conn: &mut PgConnection,
-    id: Uuid,
+    id: OrderId,
     user: UserId,
-    gateway: &str,
-    total_won: i64,
-    address: Uuid,
+    gateway: GatewayKind,
+    total: Won,
+    address: AddressId,
     snapshot_enc: &[u8],
 ) -> sqlx::Result<()> {
     sqlx::query!(
         "INSERT INTO orders (id, user_id, gateway, total_won, billing_address_id, billing_snapshot_enc)
          VALUES ($1, $2, $3, $4, $5, $6)",
-        id,
+        id.0,
         user.0,
-        gateway,
-        total_won,
-        address,
+        gateway.as_str(),
+        total.0,
+        address.0,
         snapshot_enc
     )
     .execute(conn)
@@ -301,104 +223,142 @@ pub async fn insert_order(
 
 pub async fn insert_order_item(
     conn: &mut PgConnection,
-    order: Uuid,
-    item: &CartRow,
-    price_won: i64,
+    order: OrderId,
+    item: &OrderItem,
 ) -> sqlx::Result<()> {
+    let (curriculum, course) = item.product.columns();
     sqlx::query!(
-        "INSERT INTO order_items (order_id, curriculum_id, course_id, title, price_won, access_days)
+        "INSERT INTO order_items (order_id, curriculum_id, course_id, title, price_won, access_months)
          VALUES ($1, $2, $3, $4, $5, $6)",
-        order,
-        item.curriculum_id,
-        item.course_id,
+        order.0,
+        curriculum,
+        course,
         item.title,
-        price_won,
-        item.access_days
+        item.price.0,
+        item.access_months
     )
     .execute(conn)
     .await?;
     Ok(())
 }
 
-#[derive(Clone, Debug)]
-pub struct OrderRow {
-    pub id: Uuid,
-    pub user_id: Uuid,
-    pub status: String,
-    pub gateway: String,
-    pub total_won: i64,
-    pub billing_snapshot_enc: Option<Vec<u8>>,
-    pub created_at: OffsetDateTime,
-    pub paid_at: Option<OffsetDateTime>,
-    pub failure_reason: Option<String>,
-    /// The gateway's id for the pending payment (KakaoPay `tid`, Toss `paymentKey`).
-    pub gateway_ref: Option<String>,
+struct OrderRow {
+    id: OrderId,
+    user_id: UserId,
+    status: OrderStatus,
+    gateway: GatewayKind,
+    total_won: Won,
+    created_at: OffsetDateTime,
+    paid_at: Option<OffsetDateTime>,
+    failure_reason: Option<String>,
+    gateway_ref: Option<String>,
 }
 
-pub async fn order(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<OrderRow>> {
-    sqlx::query_as!(
+impl From<OrderRow> for Order {
+    fn from(r: OrderRow) -> Self {
+        Order {
+            id: r.id,
+            user_id: r.user_id,
+            status: r.status,
+            gateway: r.gateway,
+            total: r.total_won,
+            created_at: r.created_at,
+            paid_at: r.paid_at,
+            failure_reason: r.failure_reason,
+            gateway_ref: r.gateway_ref,
+        }
+    }
+}
+
+pub async fn order(conn: &mut PgConnection, id: OrderId) -> sqlx::Result<Option<Order>> {
+    let row = sqlx::query_as!(
         OrderRow,
-        "SELECT id, user_id, status, gateway, total_won, billing_snapshot_enc, created_at, paid_at, failure_reason, gateway_ref
-           FROM orders WHERE id = $1",
-        id
+        r#"SELECT id AS "id: OrderId", user_id AS "user_id: UserId", status AS "status: OrderStatus",
+                  gateway AS "gateway: GatewayKind", total_won AS "total_won: Won", created_at, paid_at,
+                  failure_reason, gateway_ref
+             FROM orders WHERE id = $1"#,
+        id.0
     )
     .fetch_optional(conn)
-    .await
+    .await?;
+    Ok(row.map(Order::from))
 }
 
-/// The order, locked until the transaction ends (approval races).
-pub async fn lock_order(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<OrderRow>> {
-    sqlx::query_as!(
+/// The order, locked until the transaction ends (approval and refund races).
+pub async fn lock_order(conn: &mut PgConnection, id: OrderId) -> sqlx::Result<Option<Order>> {
+    let row = sqlx::query_as!(
         OrderRow,
-        "SELECT id, user_id, status, gateway, total_won, billing_snapshot_enc, created_at, paid_at, failure_reason, gateway_ref
-           FROM orders WHERE id = $1 FOR UPDATE",
-        id
+        r#"SELECT id AS "id: OrderId", user_id AS "user_id: UserId", status AS "status: OrderStatus",
+                  gateway AS "gateway: GatewayKind", total_won AS "total_won: Won", created_at, paid_at,
+                  failure_reason, gateway_ref
+             FROM orders WHERE id = $1 FOR UPDATE"#,
+        id.0
     )
     .fetch_optional(conn)
-    .await
+    .await?;
+    Ok(row.map(Order::from))
 }
 
-pub async fn orders_of(conn: &mut PgConnection, user: UserId) -> sqlx::Result<Vec<OrderRow>> {
-    sqlx::query_as!(
+pub async fn orders_of(conn: &mut PgConnection, user: UserId) -> sqlx::Result<Vec<Order>> {
+    let rows = sqlx::query_as!(
         OrderRow,
-        "SELECT id, user_id, status, gateway, total_won, billing_snapshot_enc, created_at, paid_at, failure_reason, gateway_ref
-           FROM orders WHERE user_id = $1 ORDER BY created_at DESC",
+        r#"SELECT id AS "id: OrderId", user_id AS "user_id: UserId", status AS "status: OrderStatus",
+                  gateway AS "gateway: GatewayKind", total_won AS "total_won: Won", created_at, paid_at,
+                  failure_reason, gateway_ref
+             FROM orders WHERE user_id = $1 ORDER BY created_at DESC"#,
         user.0
     )
     .fetch_all(conn)
+    .await?;
+    Ok(rows.into_iter().map(Order::from).collect())
+}
+
+/// The encrypted billing address copied into an order.
+pub async fn billing_snapshot(
+    conn: &mut PgConnection,
+    order: OrderId,
+) -> sqlx::Result<Option<Vec<u8>>> {
+    sqlx::query_scalar!(
+        "SELECT billing_snapshot_enc FROM orders WHERE id = $1",
+        order.0
+    )
+    .fetch_one(conn)
     .await
 }
 
-pub struct OrderItemRow {
-    pub curriculum_id: Option<Uuid>,
-    pub course_id: Option<Uuid>,
-    pub title: String,
-    pub price_won: i64,
-    pub access_days: i32,
-}
-
-pub async fn order_items(conn: &mut PgConnection, order: Uuid) -> sqlx::Result<Vec<OrderItemRow>> {
-    sqlx::query_as!(
-        OrderItemRow,
-        "SELECT curriculum_id, course_id, title, price_won, access_days FROM order_items WHERE order_id = $1 ORDER BY title",
-        order
+pub async fn order_items(conn: &mut PgConnection, order: OrderId) -> sqlx::Result<Vec<OrderItem>> {
+    let rows = sqlx::query!(
+        r#"SELECT curriculum_id, course_id, title, price_won AS "price_won: Won", access_months
+             FROM order_items WHERE order_id = $1 ORDER BY title"#,
+        order.0
     )
     .fetch_all(conn)
-    .await
+    .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|r| {
+            Some(OrderItem {
+                product: Product::from_columns(r.curriculum_id, r.course_id)?,
+                title: r.title,
+                price: r.price_won,
+                access_months: r.access_months,
+            })
+        })
+        .collect())
 }
 
 pub async fn set_order_status(
     conn: &mut PgConnection,
-    id: Uuid,
-    status: &str,
+    id: OrderId,
+    status: OrderStatus,
     failure: Option<&str>,
 ) -> sqlx::Result<()> {
     sqlx::query!(
         "UPDATE orders SET status = $2, failure_reason = $3, updated_at = now(),
-                paid_at = CASE WHEN $2 = 'paid' THEN now() ELSE paid_at END
+                paid_at = CASE WHEN $2 = 'paid' AND paid_at IS NULL THEN now() ELSE paid_at END
           WHERE id = $1",
-        id,
-        status,
+        id.0,
+        status.as_str(),
         failure
     )
     .execute(conn)
@@ -406,105 +366,189 @@ pub async fn set_order_status(
     Ok(())
 }
 
-#[derive(Clone, Debug)]
-pub struct PaymentRow {
-    pub id: Uuid,
-    pub order_id: Uuid,
-    pub gateway: String,
-    pub gateway_tx_id: String,
-    pub method: String,
-    pub amount_won: i64,
-    pub refunded_won: i64,
+/// The gateway's id for an order's pending payment.
+pub async fn set_gateway_ref(
+    conn: &mut PgConnection,
+    order: OrderId,
+    gateway_ref: &str,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "UPDATE orders SET gateway_ref = $2, updated_at = now() WHERE id = $1",
+        order.0,
+        gateway_ref
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+// ---------- payments ----------
+
+struct PaymentRow {
+    id: PaymentId,
+    order_id: OrderId,
+    gateway: GatewayKind,
+    gateway_tx_id: String,
+    method: String,
+    amount_won: Won,
+    refunded_won: Won,
+    approved_at: OffsetDateTime,
+}
+
+impl From<PaymentRow> for Payment {
+    fn from(r: PaymentRow) -> Self {
+        Payment {
+            id: r.id,
+            order_id: r.order_id,
+            gateway: r.gateway,
+            gateway_tx_id: r.gateway_tx_id,
+            method: r.method,
+            amount: r.amount_won,
+            refunded: r.refunded_won,
+            approved_at: r.approved_at,
+        }
+    }
+}
+
+pub struct NewPayment<'a> {
+    pub order: OrderId,
+    pub gateway: GatewayKind,
+    pub tx_id: &'a str,
+    pub method: &'a str,
+    pub amount: Won,
     pub approved_at: OffsetDateTime,
 }
 
-pub async fn insert_payment(
-    conn: &mut PgConnection,
-    order: Uuid,
-    gateway: &str,
-    tx_id: &str,
-    method: &str,
-    amount_won: i64,
-    approved_at: OffsetDateTime,
-) -> sqlx::Result<Uuid> {
-    sqlx::query_scalar!(
+pub async fn insert_payment(conn: &mut PgConnection, p: &NewPayment<'_>) -> sqlx::Result<()> {
+    sqlx::query!(
         "INSERT INTO payments (order_id, gateway, gateway_tx_id, method, amount_won, approved_at)
-         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
-        order,
-        gateway,
-        tx_id,
-        method,
-        amount_won,
-        approved_at
+         VALUES ($1, $2, $3, $4, $5, $6)",
+        p.order.0,
+        p.gateway.as_str(),
+        p.tx_id,
+        p.method,
+        p.amount.0,
+        p.approved_at
     )
-    .fetch_one(conn)
-    .await
+    .execute(conn)
+    .await?;
+    Ok(())
 }
 
 pub async fn payment_of_order(
     conn: &mut PgConnection,
-    order: Uuid,
-) -> sqlx::Result<Option<PaymentRow>> {
-    sqlx::query_as!(
+    order: OrderId,
+) -> sqlx::Result<Option<Payment>> {
+    let row = sqlx::query_as!(
         PaymentRow,
-        "SELECT id, order_id, gateway, gateway_tx_id, method, amount_won, refunded_won, approved_at FROM payments WHERE order_id = $1",
-        order
+        r#"SELECT id AS "id: PaymentId", order_id AS "order_id: OrderId", gateway AS "gateway: GatewayKind",
+                  gateway_tx_id, method, amount_won AS "amount_won: Won", refunded_won AS "refunded_won: Won", approved_at
+             FROM payments WHERE order_id = $1"#,
+        order.0
     )
     .fetch_optional(conn)
-    .await
+    .await?;
+    Ok(row.map(Payment::from))
 }
 
-pub async fn payment(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<PaymentRow>> {
-    sqlx::query_as!(
+pub async fn payment(conn: &mut PgConnection, id: PaymentId) -> sqlx::Result<Option<Payment>> {
+    let row = sqlx::query_as!(
         PaymentRow,
-        "SELECT id, order_id, gateway, gateway_tx_id, method, amount_won, refunded_won, approved_at FROM payments WHERE id = $1",
-        id
+        r#"SELECT id AS "id: PaymentId", order_id AS "order_id: OrderId", gateway AS "gateway: GatewayKind",
+                  gateway_tx_id, method, amount_won AS "amount_won: Won", refunded_won AS "refunded_won: Won", approved_at
+             FROM payments WHERE id = $1"#,
+        id.0
     )
     .fetch_optional(conn)
-    .await
+    .await?;
+    Ok(row.map(Payment::from))
 }
 
-/// Grants or extends access: from the later of now and the current expiry.
-/// Two statements because each product kind has its own partial unique
-/// index, and `ON CONFLICT` must name one; both keep the upsert race-free.
-pub async fn extend_enrolment(
+// ---------- refunds ----------
+
+pub struct NewRefund<'a> {
+    pub id: RefundId,
+    pub payment: PaymentId,
+    pub amount: Won,
+    pub reason: &'a str,
+    pub requested_by: UserId,
+    pub by_admin: bool,
+    pub idempotency_key: &'a str,
+}
+
+/// Records a refund as requested (before the gateway is called).
+pub async fn insert_refund(conn: &mut PgConnection, r: &NewRefund<'_>) -> sqlx::Result<()> {
+    sqlx::query!(
+        "INSERT INTO refunds (id, payment_id, amount_won, reason, requested_by, by_admin, idempotency_key, state)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 'requested')",
+        r.id.0,
+        r.payment.0,
+        r.amount.0,
+        r.reason,
+        r.requested_by.0,
+        r.by_admin,
+        r.idempotency_key
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// What of a payment is refunded or being refunded.
+pub async fn refunds_claimed(conn: &mut PgConnection, payment: PaymentId) -> sqlx::Result<Won> {
+    let total = sqlx::query_scalar!(
+        r#"SELECT coalesce(sum(amount_won), 0)::bigint AS "total!" FROM refunds
+            WHERE payment_id = $1 AND state IN ('requested', 'succeeded')"#,
+        payment.0
+    )
+    .fetch_one(conn)
+    .await?;
+    Ok(Won(total))
+}
+
+pub struct PendingRefund {
+    pub id: RefundId,
+    pub payment: PaymentId,
+    pub amount: Won,
+    pub state: RefundState,
+}
+
+/// The refund, locked until the transaction ends.
+pub async fn lock_refund(
     conn: &mut PgConnection,
-    user: Uuid,
-    item: &OrderItemRow,
-    order: Uuid,
+    id: RefundId,
+) -> sqlx::Result<Option<PendingRefund>> {
+    sqlx::query_as!(
+        PendingRefund,
+        r#"SELECT id AS "id: RefundId", payment_id AS "payment: PaymentId", amount_won AS "amount: Won",
+                  state AS "state: RefundState"
+             FROM refunds WHERE id = $1 FOR UPDATE"#,
+        id.0
+    )
+    .fetch_optional(conn)
+    .await
+}
+
+/// Settles a requested refund; a success adds it to the payment's total.
+pub async fn settle_refund(
+    conn: &mut PgConnection,
+    refund: &PendingRefund,
+    state: RefundState,
+    failure: Option<&str>,
 ) -> sqlx::Result<()> {
-    let days = f64::from(item.access_days);
-    if let Some(curriculum) = item.curriculum_id {
+    sqlx::query!(
+        "UPDATE refunds SET state = $2, failure_reason = $3, settled_at = now() WHERE id = $1",
+        refund.id.0,
+        state.as_str(),
+        failure
+    )
+    .execute(&mut *conn)
+    .await?;
+    if state == RefundState::Succeeded {
         sqlx::query!(
-            "INSERT INTO enrolments (user_id, curriculum_id, starts_at, expires_at, order_id)
-             VALUES ($1, $2, now(), now() + make_interval(days => $3::float8::int), $4)
-             ON CONFLICT (user_id, curriculum_id) WHERE curriculum_id IS NOT NULL DO UPDATE
-                SET expires_at = CASE WHEN enrolments.ended_at IS NULL
-                                      THEN greatest(now(), enrolments.expires_at) ELSE now() END
-                                 + make_interval(days => $3::float8::int),
-                    starts_at = CASE WHEN enrolments.ended_at IS NULL THEN enrolments.starts_at ELSE now() END,
-                    ended_at = NULL, order_id = $4, updated_at = now()",
-            user,
-            curriculum,
-            days,
-            order
-        )
-        .execute(conn)
-        .await?;
-    } else if let Some(course) = item.course_id {
-        sqlx::query!(
-            "INSERT INTO enrolments (user_id, course_id, starts_at, expires_at, order_id)
-             VALUES ($1, $2, now(), now() + make_interval(days => $3::float8::int), $4)
-             ON CONFLICT (user_id, course_id) WHERE course_id IS NOT NULL DO UPDATE
-                SET expires_at = CASE WHEN enrolments.ended_at IS NULL
-                                      THEN greatest(now(), enrolments.expires_at) ELSE now() END
-                                 + make_interval(days => $3::float8::int),
-                    starts_at = CASE WHEN enrolments.ended_at IS NULL THEN enrolments.starts_at ELSE now() END,
-                    ended_at = NULL, order_id = $4, updated_at = now()",
-            user,
-            course,
-            days,
-            order
+            "UPDATE payments SET refunded_won = refunded_won + $2 WHERE id = $1",
+            refund.payment.0,
+            refund.amount.0
         )
         .execute(conn)
         .await?;
@@ -512,30 +556,25 @@ pub async fn extend_enrolment(
     Ok(())
 }
 
-/// Removes bought products from the buyer's cart.
-pub async fn clear_bought_from_cart(
-    conn: &mut PgConnection,
-    user: Uuid,
-    order: Uuid,
-) -> sqlx::Result<()> {
-    sqlx::query!(
-        "DELETE FROM cart_items ci USING order_items oi
-          WHERE oi.order_id = $2 AND ci.user_id = $1
-            AND (ci.curriculum_id = oi.curriculum_id OR ci.course_id = oi.course_id)",
-        user,
-        order
+pub async fn refunds_of(conn: &mut PgConnection, payment: PaymentId) -> sqlx::Result<Vec<Refund>> {
+    sqlx::query_as!(
+        Refund,
+        r#"SELECT amount_won AS "amount: Won", reason, by_admin, state AS "state: RefundState", created_at
+             FROM refunds WHERE payment_id = $1 ORDER BY created_at"#,
+        payment.0
     )
-    .execute(conn)
-    .await?;
-    Ok(())
+    .fetch_all(conn)
+    .await
 }
+
+// ---------- gateway call log ----------
 
 /// One call to a payment gateway, for the log.
 #[derive(Clone, Debug)]
-pub struct GatewayCall<'a> {
-    pub order: Option<Uuid>,
-    pub gateway: &'a str,
-    pub operation: &'a str,
+pub struct GatewayCall {
+    pub order: OrderId,
+    pub gateway: GatewayKind,
+    pub operation: &'static str,
     pub request: serde_json::Value,
     pub response: Option<serde_json::Value>,
     pub http_status: Option<i32>,
@@ -543,15 +582,12 @@ pub struct GatewayCall<'a> {
     pub error: Option<String>,
 }
 
-pub async fn record_gateway_call(
-    conn: &mut PgConnection,
-    call: &GatewayCall<'_>,
-) -> sqlx::Result<()> {
+pub async fn record_gateway_call(conn: &mut PgConnection, call: &GatewayCall) -> sqlx::Result<()> {
     sqlx::query!(
         "INSERT INTO gateway_calls (order_id, gateway, operation, request, response, http_status, duration_ms, error)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        call.order,
-        call.gateway,
+        call.order.0,
+        call.gateway.as_str(),
         call.operation,
         call.request,
         call.response,
@@ -564,62 +600,14 @@ pub async fn record_gateway_call(
     Ok(())
 }
 
-// ---------- refunds ----------
-
-pub async fn insert_refund(
+pub async fn gateway_calls_of(
     conn: &mut PgConnection,
-    payment: Uuid,
-    amount_won: i64,
-    reason: &str,
-    requested_by: Uuid,
-    by_admin: bool,
-    idempotency_key: &str,
-) -> sqlx::Result<()> {
-    sqlx::query!(
-        "INSERT INTO refunds (payment_id, amount_won, reason, requested_by, by_admin, idempotency_key)
-         VALUES ($1, $2, $3, $4, $5, $6)",
-        payment,
-        amount_won,
-        reason,
-        requested_by,
-        by_admin,
-        idempotency_key
-    )
-    .execute(&mut *conn)
-    .await?;
-    sqlx::query!(
-        "UPDATE payments SET refunded_won = refunded_won + $2 WHERE id = $1",
-        payment,
-        amount_won
-    )
-    .execute(conn)
-    .await?;
-    Ok(())
-}
-
-/// Access bought by this order ends now.
-pub async fn end_enrolments_of_order(conn: &mut PgConnection, order: Uuid) -> sqlx::Result<u64> {
-    let done = sqlx::query!(
-        "UPDATE enrolments SET ended_at = now(), updated_at = now() WHERE order_id = $1 AND ended_at IS NULL",
-        order
-    )
-    .execute(conn)
-    .await?;
-    Ok(done.rows_affected())
-}
-
-pub struct RefundRow {
-    pub amount_won: i64,
-    pub reason: String,
-    pub by_admin: bool,
-    pub created_at: OffsetDateTime,
-}
-
-pub async fn refunds_of(conn: &mut PgConnection, payment: Uuid) -> sqlx::Result<Vec<RefundRow>> {
+    order: OrderId,
+) -> sqlx::Result<Vec<GatewayCallRecord>> {
     sqlx::query_as!(
-        RefundRow,
-        "SELECT amount_won, reason, by_admin, created_at FROM refunds WHERE payment_id = $1 ORDER BY created_at",
-        payment
+        GatewayCallRecord,
+        "SELECT operation, http_status, duration_ms, error, at FROM gateway_calls WHERE order_id = $1 ORDER BY at",
+        order.0
     )
     .fetch_all(conn)
     .await
@@ -628,115 +616,35 @@ pub async fn refunds_of(conn: &mut PgConnection, payment: Uuid) -> sqlx::Result<
 // ---------- admin ----------
 
 pub struct AdminOrderRow {
-    pub id: Uuid,
-    pub buyer_email: String,
-    pub status: String,
-    pub gateway: String,
-    pub total_won: i64,
-    pub refunded_won: Option<i64>,
+    pub id: OrderId,
+    pub user_id: UserId,
+    pub status: OrderStatus,
+    pub gateway: GatewayKind,
+    pub total_won: Won,
+    pub refunded_won: Option<Won>,
     pub created_at: OffsetDateTime,
 }
 
 /// Orders by state and creation date (inclusive `from`, exclusive `to`).
 pub async fn admin_orders(
     conn: &mut PgConnection,
-    status: Option<&str>,
+    status: Option<OrderStatus>,
     from: Option<OffsetDateTime>,
     to: Option<OffsetDateTime>,
 ) -> sqlx::Result<Vec<AdminOrderRow>> {
     sqlx::query_as!(
         AdminOrderRow,
-        r#"SELECT o.id, u.email AS buyer_email, o.status, o.gateway, o.total_won, p.refunded_won AS "refunded_won?", o.created_at
-             FROM orders o JOIN users u ON u.id = o.user_id LEFT JOIN payments p ON p.order_id = o.id
+        r#"SELECT o.id AS "id: OrderId", o.user_id AS "user_id: UserId", o.status AS "status: OrderStatus",
+                  o.gateway AS "gateway: GatewayKind", o.total_won AS "total_won: Won",
+                  p.refunded_won AS "refunded_won?: Won", o.created_at
+             FROM orders o LEFT JOIN payments p ON p.order_id = o.id
             WHERE ($1::text IS NULL OR o.status = $1)
               AND ($2::timestamptz IS NULL OR o.created_at >= $2)
               AND ($3::timestamptz IS NULL OR o.created_at < $3)
             ORDER BY o.created_at DESC LIMIT 200"#,
-        status,
+        status.map(|s| s.as_str()),
         from,
         to
-    )
-    .fetch_all(conn)
-    .await
-}
-
-pub struct GatewayCallRow {
-    pub operation: String,
-    pub http_status: Option<i32>,
-    pub duration_ms: i32,
-    pub error: Option<String>,
-    pub at: OffsetDateTime,
-}
-
-pub async fn gateway_calls_of(
-    conn: &mut PgConnection,
-    order: Uuid,
-) -> sqlx::Result<Vec<GatewayCallRow>> {
-    sqlx::query_as!(
-        GatewayCallRow,
-        "SELECT operation, http_status, duration_ms, error, at FROM gateway_calls WHERE order_id = $1 ORDER BY at",
-        order
-    )
-    .fetch_all(conn)
-    .await
-}
-
-/// The gateway's id for an order's pending payment (KakaoPay `tid`).
-pub async fn set_gateway_ref(
-    conn: &mut PgConnection,
-    order: Uuid,
-    gateway_ref: &str,
-) -> sqlx::Result<()> {
-    sqlx::query!(
-        "UPDATE orders SET gateway_ref = $2, updated_at = now() WHERE id = $1",
-        order,
-        gateway_ref
-    )
-    .execute(conn)
-    .await?;
-    Ok(())
-}
-
-/// Until when each of a user's orders gives access (active enrolments only).
-pub async fn access_by_order(
-    conn: &mut PgConnection,
-    user: UserId,
-) -> sqlx::Result<Vec<(Uuid, OffsetDateTime)>> {
-    let rows = sqlx::query!(
-        r#"SELECT order_id AS "order_id!", max(expires_at) AS "until!" FROM enrolments
-            WHERE user_id = $1 AND order_id IS NOT NULL AND ended_at IS NULL AND expires_at > now()
-            GROUP BY order_id"#,
-        user.0
-    )
-    .fetch_all(conn)
-    .await?;
-    Ok(rows.into_iter().map(|r| (r.order_id, r.until)).collect())
-}
-
-pub struct EnrolmentRow {
-    pub title: String,
-    pub curriculum_id: Option<Uuid>,
-    pub course_id: Option<Uuid>,
-    pub starts_at: OffsetDateTime,
-    pub expires_at: OffsetDateTime,
-    pub active: bool,
-}
-
-/// Everything a user has bought access to, newest expiry first.
-pub async fn enrolments_of(
-    conn: &mut PgConnection,
-    user: UserId,
-) -> sqlx::Result<Vec<EnrolmentRow>> {
-    sqlx::query_as!(
-        EnrolmentRow,
-        r#"SELECT coalesce(cu.title, co.title) AS "title!", e.curriculum_id, e.course_id, e.starts_at, e.expires_at,
-                  (e.ended_at IS NULL AND e.expires_at > now()) AS "active!"
-             FROM enrolments e
-             LEFT JOIN curricula cu ON cu.id = e.curriculum_id
-             LEFT JOIN courses co ON co.id = e.course_id
-            WHERE e.user_id = $1
-            ORDER BY e.expires_at DESC"#,
-        user.0
     )
     .fetch_all(conn)
     .await

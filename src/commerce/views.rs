@@ -1,30 +1,18 @@
+//! Commerce pages: typed values in, formatted by `web::filters`.
+
 use askama::Template;
-use uuid::Uuid;
 
 use crate::{
-    catalog::model::Won,
     commerce::{
         gateway::GatewayOption,
+        handlers::refusal_text,
+        model::{Address, AdminOrder, Cart, Order, OrderStatus},
         refund::Offer,
-        repo::AdminOrderRow,
-        repo::OrderRow,
-        service::{Address, AddressForm, AdminOrderDetail, Cart, OrderDetail, status_label},
+        service::{AddressForm, AdminOrderDetail, OrderDetail},
     },
-    web::{PageCtx, form::FormErrors},
+    ids::AddressId,
+    web::{PageCtx, filters, form::FormErrors},
 };
-
-/// Helpers every commerce template uses.
-pub trait Money {
-    fn won(&self, amount: impl std::borrow::Borrow<i64>) -> String {
-        Won(*amount.borrow()).display()
-    }
-    fn status(&self, code: &str) -> &'static str {
-        status_label(code)
-    }
-    fn date(&self, t: &time::OffsetDateTime) -> String {
-        crate::web::dates::date(t)
-    }
-}
 
 #[derive(Template)]
 #[template(path = "commerce/cart.html")]
@@ -46,7 +34,7 @@ pub struct AddressesPage {
 #[template(path = "commerce/address_edit.html")]
 pub struct AddressEditPage {
     pub ctx: PageCtx,
-    pub id: Uuid,
+    pub id: AddressId,
     pub form: AddressForm,
     pub errors: FormErrors,
 }
@@ -66,27 +54,40 @@ pub struct CheckoutPage {
 #[template(path = "commerce/demo_gateway.html")]
 pub struct DemoGatewayPage {
     pub ctx: PageCtx,
-    pub order: OrderRow,
+    pub order: Order,
 }
-impl Money for DemoGatewayPage {}
 
 #[derive(Template)]
 #[template(path = "commerce/orders.html")]
 pub struct OrdersPage {
     pub ctx: PageCtx,
-    /// Each order and the date its access runs to.
-    pub orders: Vec<(OrderRow, Option<String>)>,
+    /// Each order and the time its access runs to.
+    pub orders: Vec<(Order, Option<time::OffsetDateTime>)>,
 }
-impl Money for OrdersPage {}
 
 #[derive(Template)]
 #[template(path = "commerce/order.html")]
 pub struct OrderPage {
     pub ctx: PageCtx,
     pub detail: OrderDetail,
-    pub refund_offer: Option<Offer>,
 }
-impl Money for OrderPage {}
+
+impl OrderPage {
+    /// Why the refund offer is what it is.
+    pub fn explain(&self, offer: &Offer) -> String {
+        match offer {
+            Offer::Full(_) => "결제 직후이고 강의를 거의 듣지 않아 전액 환불됩니다.".into(),
+            Offer::Partial {
+                remaining_days,
+                access_days,
+                ..
+            } => {
+                format!("남은 수강 기간 {remaining_days}일 / {access_days}일에 비례해 환불됩니다.")
+            }
+            Offer::Refused(why) => refusal_text(*why).into(),
+        }
+    }
+}
 
 #[derive(Template)]
 #[template(path = "commerce/receipt.html")]
@@ -96,29 +97,20 @@ pub struct ReceiptPage {
     pub buyer: String,
     pub buyer_email: String,
 }
-impl Money for ReceiptPage {}
 
 #[derive(Template)]
 #[template(path = "admin/payments.html")]
 pub struct AdminPaymentsPage {
     pub ctx: PageCtx,
-    pub orders: Vec<AdminOrderRow>,
-    pub status: String,
+    pub orders: Vec<AdminOrder>,
+    pub status: Option<OrderStatus>,
     pub from: String,
     pub to: String,
 }
-impl Money for AdminPaymentsPage {}
 
 impl AdminPaymentsPage {
-    pub fn statuses(&self) -> [&'static str; 6] {
-        [
-            "pending",
-            "paid",
-            "partially_refunded",
-            "refunded",
-            "failed",
-            "cancelled",
-        ]
+    pub fn selected(&self, status: &OrderStatus) -> bool {
+        self.status == Some(*status)
     }
 }
 
@@ -128,17 +120,15 @@ pub struct AdminPaymentPage {
     pub ctx: PageCtx,
     pub detail: AdminOrderDetail,
 }
-impl Money for AdminPaymentPage {}
 
 #[derive(Template)]
 #[template(path = "commerce/toss.html")]
 pub struct TossPage {
     pub ctx: PageCtx,
-    pub order: OrderRow,
+    pub order: Order,
     pub client_key: String,
     pub customer_key: String,
     pub order_name: String,
     pub success_url: String,
     pub fail_url: String,
 }
-impl Money for TossPage {}

@@ -4,13 +4,26 @@
 use askama::Template;
 use axum::{Router, extract::State, response::Html, routing::get};
 
+use time::OffsetDateTime;
+
 use crate::{
     accounts::CurrentUser,
     app::AppState,
-    commerce::{self, Enrolment},
+    catalog::{self, model::Product},
     error::AppResult,
-    web::{self, PageCtx},
+    learning::access,
+    web::{self, PageCtx, filters},
 };
+
+/// What a learner holds, with the product's title and page.
+struct Enrolment {
+    title: String,
+    /// The home roadmap for a curriculum, the course page for a course.
+    href: String,
+    since: OffsetDateTime,
+    until: OffsetDateTime,
+    active: bool,
+}
 
 pub fn routes() -> Router<AppState> {
     Router::new().route("/me/dashboard", get(learner))
@@ -39,7 +52,22 @@ async fn learner(
     user: CurrentUser,
 ) -> AppResult<Html<String>> {
     let mut conn = state.db.acquire().await?;
-    let enrolments = commerce::enrolments(&mut conn, user.id).await?;
+    let holdings = access::holdings(&mut conn, user.id).await?;
+    let products: Vec<Product> = holdings.iter().map(|h| h.product).collect();
+    let titles = catalog::titles(&mut conn, &products).await?;
+    let enrolments = holdings
+        .into_iter()
+        .map(|h| Enrolment {
+            title: titles.get(&h.product).cloned().unwrap_or_default(),
+            href: match h.product {
+                Product::Course(course) => format!("/courses/{course}"),
+                Product::Curriculum(_) => "/".into(),
+            },
+            since: h.since,
+            until: h.until,
+            active: h.active,
+        })
+        .collect();
     web::render(&LearnerDashboard {
         ctx,
         nickname: user.nickname,

@@ -8,10 +8,12 @@ pub mod cookies;
 pub mod csrf;
 pub mod dates;
 pub mod error_pages;
+pub mod filters;
 pub mod flash;
 pub mod form;
 pub mod htmx;
 pub mod page;
+pub mod path;
 pub mod security;
 pub mod signing;
 
@@ -22,11 +24,9 @@ use axum::{
 };
 
 pub use page::PageCtx;
+pub use path::Path;
 
-use crate::{
-    app::AppState,
-    error::{AppError, AppResult},
-};
+use crate::{app::AppState, error::AppResult};
 
 /// Renders a template into an HTML response.
 pub fn render(template: &impl Template) -> AppResult<Html<String>> {
@@ -45,9 +45,4 @@ pub fn redirect_with(state: &AppState, ctx: &PageCtx, to: &str, flash: flash::Fl
         htmx::redirect(ctx.htmx, to),
     )
         .into_response()
-}
-
-/// A path id that does not parse names a page that does not exist: 404.
-pub fn path_id<T: std::str::FromStr>(raw: &str) -> AppResult<T> {
-    raw.parse().map_err(|_| AppError::NotFound)
 }

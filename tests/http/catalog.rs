@@ -32,13 +32,13 @@ async fn seeding_loads_the_nanodegree_once(db: PgPool) {
     assert_eq!((before.0, before.1), (1, 7));
 
     let (title, price, days): (String, i64, i32) =
-        sqlx::query_as("SELECT title, price_won, access_days FROM curricula")
+        sqlx::query_as("SELECT title, price_won, access_months FROM curricula")
             .fetch_one(&db)
             .await
             .unwrap();
     assert_eq!(
         (title.as_str(), price, days),
-        ("웹 개발 나노 디그리", 50_000, 730)
+        ("웹 개발 나노 디그리", 50_000, 24)
     );
 
     // Every course: at least 3 lectures of 2-4 topics, the first lecture free to watch.
@@ -761,7 +761,7 @@ async fn an_admin_reorders_the_nanodegree_and_the_roadmap_follows(db: PgPool) {
                 ("category", "fullstack"),
                 ("skill_level", "beginner"),
                 ("price_won", "abc"),
-                ("access_days", "730"),
+                ("access_months", "24"),
             ],
         )
         .await;

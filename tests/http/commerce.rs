@@ -239,13 +239,14 @@ async fn buying_the_nanodegree_grants_two_years_and_turns_the_roadmap_purchased(
         .collect();
     assert_eq!(statuses, vec!["purchased"; 7]);
 
-    let (days, ended): (f64, bool) = sqlx::query_as(
-        "SELECT extract(epoch FROM expires_at - now())::float8 / 86400, ended_at IS NOT NULL FROM enrolments",
+    // 24 calendar months (730 or 731 days, leap day or not).
+    let (off_by_secs, ended): (f64, bool) = sqlx::query_as(
+        "SELECT abs(extract(epoch FROM expires_at - (now() + interval '24 months')))::float8, ended_at IS NOT NULL FROM enrolments",
     )
     .fetch_one(&app.db)
     .await
     .unwrap();
-    assert!((729.9..=730.0).contains(&days), "{days}");
+    assert!(off_by_secs < 120.0, "{off_by_secs}");
     assert!(!ended);
     assert_eq!(
         scalar_i64(&app.db, "SELECT count(*) FROM cart_items").await,
@@ -425,7 +426,7 @@ async fn a_double_click_and_concurrent_approvals_pay_once(db: PgPool) {
     .fetch_one(&app.db)
     .await
     .unwrap();
-    assert!(days < 731.0, "extended once, not twelve times: {days}");
+    assert!(days < 732.0, "granted once, not twelve times: {days}");
     // And once more, a repeated return after the fact.
     assert_eq!(
         app.approve_demo(&order, 50_000).await.status,
@@ -464,15 +465,18 @@ async fn renewal_extends_from_the_later_of_now_and_the_current_expiry(db: PgPool
         app.approve_demo(&second, 50_000).await.status,
         StatusCode::SEE_OTHER
     );
-    let (days,): (f64,) = sqlx::query_as(
-        "SELECT extract(epoch FROM expires_at - now())::float8 / 86400 FROM enrolments",
+    // The renewal is a second grant that starts where the first ends.
+    let (off_by_secs, grants): (f64, i64) = sqlx::query_as(
+        "SELECT abs(extract(epoch FROM max(expires_at) - (now() + interval '10 days' + interval '24 months')))::float8, count(*)
+           FROM enrolments",
     )
     .fetch_one(&app.db)
     .await
     .unwrap();
+    assert_eq!(grants, 2);
     assert!(
-        (739.9..=740.0).contains(&days),
-        "10 days left + 730: {days}"
+        off_by_secs < 86_400.0 + 120.0,
+        "10 days left + 24 months: {off_by_secs}"
     );
 
     // After expiry the course page offers renewal, and renewal counts from now.
@@ -504,13 +508,13 @@ async fn renewal_extends_from_the_later_of_now_and_the_current_expiry(db: PgPool
     );
     let third = app.order_nanodegree().await;
     app.approve_demo(&third, 50_000).await;
-    let (days,): (f64,) = sqlx::query_as(
-        "SELECT extract(epoch FROM expires_at - now())::float8 / 86400 FROM enrolments",
+    let (off_by_secs,): (f64,) = sqlx::query_as(
+        "SELECT abs(extract(epoch FROM max(expires_at) - (now() + interval '24 months')))::float8 FROM enrolments",
     )
     .fetch_one(&app.db)
     .await
     .unwrap();
-    assert!((729.9..=730.0).contains(&days), "from now: {days}");
+    assert!(off_by_secs < 86_400.0 + 120.0, "from now: {off_by_secs}");
 }
 
 #[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
@@ -814,8 +818,8 @@ async fn admins_list_payments_by_state_and_date(db: PgPool) {
 #[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
 async fn course_access_follows_purchase_and_refund(db: PgPool) {
     use weaverse::{
-        commerce::{Access, course_access},
         ids::{CourseId, UserId},
+        learning::access::{Access, course_access},
     };
     let app = seeded(db).await;
     app.verified_learner("access@example.com").await;
@@ -844,4 +848,66 @@ async fn course_access_follows_purchase_and_refund(db: PgPool) {
     app.post_form(&format!("/payments/{payment}/refund"), &[])
         .await;
     assert_eq!(access().await, Access::Lapsed);
+}
+
+#[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
+async fn buying_twice_and_refunding_one_order_leaves_exactly_the_other(db: PgPool) {
+    let app = seeded(db).await;
+    for (n, refund_first) in [(1, true), (2, false)] {
+        let learner = app.another_browser();
+        let email = format!("twice{n}@example.com");
+        learner.verified_learner(&email).await;
+        // Two orders placed from one cart, both paid.
+        let first = learner.order_nanodegree().await;
+        let second = learner.order_nanodegree().await;
+        assert_ne!(first, second);
+        learner.approve_demo(&first, 50_000).await;
+        learner.approve_demo(&second, 50_000).await;
+        let grants = |months: i32| {
+            let db = app.db.clone();
+            let email = email.clone();
+            async move {
+                let (live, off_by_secs): (i64, f64) = sqlx::query_as(
+                    "SELECT count(*) FILTER (WHERE e.ended_at IS NULL),
+                            abs(extract(epoch FROM max(e.expires_at) FILTER (WHERE e.ended_at IS NULL)
+                                - (now() + make_interval(months => $2))))::float8
+                       FROM enrolments e JOIN users u ON u.id = e.user_id WHERE u.email = $1",
+                )
+                .bind(&email)
+                .bind(months)
+                .fetch_one(&db)
+                .await
+                .unwrap();
+                (live, off_by_secs)
+            }
+        };
+        // Paid twice: two grants, one after the other, 48 months in all.
+        let (live, off_by_secs) = grants(48).await;
+        assert_eq!(live, 2);
+        assert!(off_by_secs < 2.0 * 86_400.0, "{off_by_secs}");
+
+        let refunded = if refund_first { &first } else { &second };
+        let payment: String =
+            sqlx::query_scalar("SELECT id::text FROM payments WHERE order_id = $1::uuid")
+                .bind(refunded)
+                .fetch_one(&app.db)
+                .await
+                .unwrap();
+        let page = learner
+            .post_form(&format!("/payments/{payment}/refund"), &[])
+            .await;
+        assert_eq!(page.status, StatusCode::SEE_OTHER);
+        // Exactly the other order's 24 months are left, from now.
+        let (live, off_by_secs) = grants(24).await;
+        assert_eq!(live, 1, "refund_first = {refund_first}");
+        assert!(off_by_secs < 2.0 * 86_400.0, "{off_by_secs}");
+        assert_eq!(
+            learner
+                .get("/")
+                .await
+                .attr("[data-roadmap-step]", "data-status")
+                .as_deref(),
+            Some("purchased")
+        );
+    }
 }

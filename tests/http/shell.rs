@@ -283,3 +283,69 @@ async fn production_adds_hsts_and_secure_cookies(db: PgPool) {
         "{cookie}"
     );
 }
+
+/// Every route that takes an id, with a malformed one: the Korean 404 page
+/// (never axum's plain-text 400), for GET and for a valid POST alike.
+#[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
+async fn a_malformed_id_in_any_path_is_the_404_page(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    app.login_as_admin().await;
+    let gets = [
+        "/courses/x",
+        "/studio/courses/x",
+        "/studio/topics/x",
+        "/studio/curricula/x",
+        "/me/addresses/x",
+        "/payments/demo/x",
+        "/orders/x",
+        "/orders/123",
+        "/payments/x/receipt",
+        "/admin/payments/x",
+        "/admin/users/x",
+    ];
+    for path in gets {
+        let page = app.get(path).await;
+        assert_eq!(page.status, StatusCode::NOT_FOUND, "GET {path}");
+        assert!(
+            page.body.contains("페이지를 찾을 수 없습니다"),
+            "GET {path}"
+        );
+    }
+    let posts = [
+        "/cart/items/x/delete",
+        "/me/addresses/x",
+        "/me/addresses/x/delete",
+        "/payments/demo/x/approve",
+        "/payments/demo/x/fail",
+        "/payments/x/refund",
+        "/studio/courses/x",
+        "/studio/courses/x/delete",
+        "/studio/courses/x/restore",
+        "/studio/courses/x/lectures",
+        "/studio/lectures/x",
+        "/studio/lectures/x/move",
+        "/studio/lectures/x/delete",
+        "/studio/lectures/x/restore",
+        "/studio/lectures/x/topics",
+        "/studio/topics/x",
+        "/studio/topics/x/move",
+        "/studio/topics/x/delete",
+        "/studio/topics/x/restore",
+        "/studio/curricula/x",
+        "/studio/curricula/x/delete",
+        "/studio/curricula/x/restore",
+        "/studio/curricula/x/courses",
+        "/me/sessions/x/end",
+        "/admin/users/x",
+        "/admin/users/x/delete",
+        "/admin/users/x/restore",
+    ];
+    for path in posts {
+        let page = app.post_form(path, &[("amount", "1")]).await;
+        assert_eq!(page.status, StatusCode::NOT_FOUND, "POST {path}");
+        assert!(
+            page.body.contains("페이지를 찾을 수 없습니다"),
+            "POST {path}"
+        );
+    }
+}

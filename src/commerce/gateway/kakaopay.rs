@@ -4,20 +4,26 @@
 //! `Authorization: SECRET_KEY {key}`. Every non-2xx reply is a failure with
 //! its `error_code`/`error_message` kept.
 
-use std::time::Instant;
-
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, de::DeserializeOwned};
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 
-use crate::commerce::gateway::{Called, GatewayCall, GatewayError, elapsed_ms};
+use crate::{
+    commerce::{
+        gateway::{
+            Approval, CallLog, CancelRequest, Checkout, Confirmation, ErrorFields, GatewayError,
+            GatewayOption, Inquiry, PaymentGateway, Started,
+        },
+        model::GatewayKind,
+    },
+    ids::OrderId,
+    money::Won,
+};
 
-#[derive(Clone)]
 pub struct KakaoPay {
-    http: reqwest::Client,
     base: String,
     secret_key: String,
-    pub cid: String,
+    cid: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -50,6 +56,8 @@ pub struct OrderStatus {
     pub status: String,
     pub amount: Option<Amount>,
     #[serde(default)]
+    pub canceled_amount: Option<Amount>,
+    #[serde(default)]
     pub payment_method_type: Option<String>,
     #[serde(deserialize_with = "kst_time", default)]
     pub approved_at: Option<OffsetDateTime>,
@@ -68,133 +76,171 @@ fn kst_time<'de, D: serde::Deserializer<'de>>(de: D) -> Result<Option<OffsetDate
         .map_err(serde::de::Error::custom)
 }
 
-#[derive(Debug, Deserialize)]
-pub struct Cancelled {
-    pub status: String,
+const ERRORS: ErrorFields = ErrorFields {
+    code: "error_code",
+    message: "error_message",
+};
+
+fn method_label(kind: &str) -> String {
+    match kind {
+        "CARD" => "카카오페이 (카드)".into(),
+        "MONEY" => "카카오페이 (머니)".into(),
+        _ => "카카오페이".into(),
+    }
 }
 
-#[derive(Serialize)]
-pub struct ReadyRequest<'a> {
-    pub partner_order_id: &'a str,
-    pub partner_user_id: &'a str,
-    pub item_name: &'a str,
-    pub total_amount: i64,
-    pub approval_url: &'a str,
-    pub cancel_url: &'a str,
-    pub fail_url: &'a str,
+fn parse<T: DeserializeOwned>(value: Value) -> Result<T, GatewayError> {
+    serde_json::from_value(value).map_err(|e| GatewayError {
+        status: 200,
+        code: "parse".into(),
+        message: e.to_string(),
+    })
 }
 
 impl KakaoPay {
-    pub fn new(http: reqwest::Client, base: &str, secret_key: String, cid: String) -> Self {
+    pub fn new(base: &str, secret_key: String, cid: String) -> Self {
         Self {
-            http,
             base: base.trim_end_matches('/').to_string(),
             secret_key,
             cid,
         }
     }
 
-    async fn post<T: for<'de> Deserialize<'de>>(
+    async fn post<T: DeserializeOwned>(
         &self,
+        log: &CallLog,
+        order: OrderId,
         operation: &'static str,
         path: &str,
         body: Value,
-    ) -> Called<T> {
-        let started = Instant::now();
-        let sent = self
-            .http
+    ) -> Result<T, GatewayError> {
+        let request = log
+            .http()
             .post(format!("{}/online/v1/payment/{path}", self.base))
-            .header("Authorization", format!("SECRET_KEY {}", self.secret_key))
-            .json(&body)
-            .send()
-            .await;
-        let (status, reply): (Option<u16>, Result<Value, String>) = match sent {
-            Ok(response) => {
-                let status = response.status().as_u16();
-                (
-                    Some(status),
-                    response.json::<Value>().await.map_err(|e| e.to_string()),
-                )
-            }
-            Err(err) => (None, Err(err.to_string())),
-        };
-        let result = match (&status, &reply) {
-            (Some(200..=299), Ok(value)) => {
-                serde_json::from_value::<T>(value.clone()).map_err(|e| GatewayError {
-                    status: 200,
-                    code: "parse".into(),
-                    message: e.to_string(),
-                })
-            }
-            (Some(s), Ok(value)) => Err(GatewayError {
-                status: *s,
-                code: value
-                    .get("error_code")
-                    .map(ToString::to_string)
-                    .unwrap_or_default(),
-                message: value
-                    .get("error_message")
-                    .and_then(Value::as_str)
-                    .unwrap_or("error")
-                    .to_string(),
-            }),
-            (s, Err(err)) => Err(GatewayError {
-                status: s.unwrap_or(0),
-                code: "transport".into(),
-                message: err.clone(),
-            }),
-            (None, Ok(_)) => Err(GatewayError {
-                status: 0,
-                code: "transport".into(),
-                message: "no reply".into(),
-            }),
-        };
-        let log = GatewayCall {
-            order: None,
-            gateway: "kakaopay",
-            operation,
-            request: body,
-            response: reply.ok(),
-            http_status: status.map(i32::from),
-            duration_ms: elapsed_ms(started),
-            error: result.as_ref().err().map(ToString::to_string),
-        };
-        Called { result, log }
+            .header("Authorization", format!("SECRET_KEY {}", self.secret_key));
+        let reply = log
+            .send(
+                order,
+                GatewayKind::KakaoPay,
+                operation,
+                request,
+                Some(body),
+                &ERRORS,
+            )
+            .await?;
+        parse(reply)
+    }
+}
+
+#[async_trait::async_trait]
+impl PaymentGateway for KakaoPay {
+    fn kind(&self) -> GatewayKind {
+        GatewayKind::KakaoPay
     }
 
-    pub async fn ready(&self, request: &ReadyRequest<'_>) -> Called<Ready> {
-        let mut body = serde_json::to_value(request).unwrap_or_default();
-        body["cid"] = json!(self.cid);
-        body["quantity"] = json!(1);
-        body["tax_free_amount"] = json!(0);
-        self.post("ready", "ready", body).await
+    fn option(&self) -> GatewayOption {
+        GatewayOption {
+            kind: GatewayKind::KakaoPay,
+            label: "카카오페이",
+            note: "카카오페이 결제 창으로 이동합니다.",
+        }
+    }
+
+    async fn start(&self, log: &CallLog, checkout: &Checkout<'_>) -> Result<Started, GatewayError> {
+        let (base, order) = (checkout.base_url, checkout.order);
+        let body = json!({
+            "cid": self.cid,
+            "partner_order_id": order.to_string(),
+            "partner_user_id": checkout.user.to_string(),
+            "item_name": checkout.item_name,
+            "quantity": 1,
+            "total_amount": checkout.total,
+            "tax_free_amount": 0,
+            "approval_url": format!("{base}/payments/kakaopay/approve?order={order}"),
+            "cancel_url": format!("{base}/payments/kakaopay/cancel?order={order}"),
+            "fail_url": format!("{base}/payments/kakaopay/fail?order={order}"),
+        });
+        let ready: Ready = self.post(log, order, "ready", "ready", body).await?;
+        Ok(Started {
+            redirect: ready.next_redirect_pc_url,
+            gateway_ref: Some(ready.tid),
+        })
     }
 
     /// Must repeat the ready call's `partner_order_id` and `partner_user_id`.
-    pub async fn approve(
+    async fn confirm(
         &self,
-        tid: &str,
-        partner_order_id: &str,
-        partner_user_id: &str,
-        pg_token: &str,
-    ) -> Called<Approved> {
+        log: &CallLog,
+        confirmation: &Confirmation<'_>,
+    ) -> Result<Approval, GatewayError> {
+        let tid = confirmation
+            .gateway_ref
+            .ok_or_else(|| GatewayError::transport("no tid for this order"))?;
         let body = json!({
-            "cid": self.cid, "tid": tid, "partner_order_id": partner_order_id,
-            "partner_user_id": partner_user_id, "pg_token": pg_token,
+            "cid": self.cid, "tid": tid,
+            "partner_order_id": confirmation.order.to_string(),
+            "partner_user_id": confirmation.user.to_string(),
+            "pg_token": confirmation.token,
         });
-        self.post("approve", "approve", body).await
+        let approved: Approved = self
+            .post(log, confirmation.order, "approve", "approve", body)
+            .await?;
+        Ok(Approval {
+            tx_id: approved.tid,
+            method: method_label(&approved.payment_method_type),
+            amount: Won(approved.amount.total),
+            approved_at: approved.approved_at.unwrap_or_else(OffsetDateTime::now_utc),
+        })
     }
 
-    pub async fn order(&self, tid: &str) -> Called<OrderStatus> {
-        self.post("inquiry", "order", json!({ "cid": self.cid, "tid": tid }))
-            .await
+    async fn inquire(
+        &self,
+        log: &CallLog,
+        order: OrderId,
+        gateway_ref: Option<&str>,
+    ) -> Result<Inquiry, GatewayError> {
+        let Some(tid) = gateway_ref else {
+            return Ok(Inquiry::Closed("never reached KakaoPay".into()));
+        };
+        let status: OrderStatus = self
+            .post(
+                log,
+                order,
+                "inquiry",
+                "order",
+                json!({ "cid": self.cid, "tid": tid }),
+            )
+            .await?;
+        Ok(match status.status.as_str() {
+            "SUCCESS_PAYMENT" | "PART_CANCEL_PAYMENT" | "CANCEL_PAYMENT"
+                if status.approved_at.is_some() =>
+            {
+                Inquiry::Paid {
+                    approval: Approval {
+                        tx_id: status.tid,
+                        method: method_label(status.payment_method_type.as_deref().unwrap_or("")),
+                        amount: Won(status.amount.map_or(0, |a| a.total)),
+                        approved_at: status.approved_at.unwrap_or_else(OffsetDateTime::now_utc),
+                    },
+                    refunded: Won(status.canceled_amount.map_or(0, |a| a.total)),
+                }
+            }
+            "CANCEL_PAYMENT" | "FAIL_PAYMENT" | "FAIL_AUTH_PASSWORD" | "QUIT_PAYMENT" => {
+                Inquiry::Closed(format!("kakaopay status {}", status.status))
+            }
+            other => Inquiry::Open(format!("kakaopay status {other}")),
+        })
     }
 
-    pub async fn cancel(&self, tid: &str, amount: i64) -> Called<Cancelled> {
+    async fn cancel(&self, log: &CallLog, request: &CancelRequest<'_>) -> Result<(), GatewayError> {
         let body = json!({
-            "cid": self.cid, "tid": tid, "cancel_amount": amount, "cancel_tax_free_amount": 0,
+            "cid": self.cid, "tid": request.tx_id,
+            "cancel_amount": request.amount, "cancel_tax_free_amount": 0,
         });
-        self.post("cancel", "cancel", body).await
+        let _: Value = self
+            .post(log, request.order, "cancel", "cancel", body)
+            .await?;
+        Ok(())
     }
 }
 

@@ -1,33 +1,28 @@
-//! Payment gateways: the built-in demo gateway and KakaoPay (Toss Payments
-//! plugs in the same way). Each has two steps: start (where to send the
-//! learner) and approval (recorded once by `service::complete_payment`); a
-//! refund calls the gateway's cancel.
+//! Payment gateways behind one trait: the built-in demo gateway, KakaoPay and
+//! Toss Payments. [`Gateways`] is built once from the configuration and is
+//! the only place that picks a gateway by kind. Every call, HTTP or not, is
+//! written to the `gateway_calls` log by [`CallLog`]; HTTP gateways send
+//! through [`CallLog::send`], the one shared request/reply/log routine.
 
+pub mod demo;
 pub mod kakaopay;
 pub mod toss;
 
-use std::time::Instant;
+use std::{sync::Arc, time::Instant};
 
-use sqlx::PgConnection;
-use uuid::Uuid;
+use serde_json::Value;
+use sqlx::PgPool;
+use time::OffsetDateTime;
 
-use crate::{commerce::repo, config::Config, error::AppResult};
+use crate::{
+    commerce::{model::GatewayKind, refund::RefundPolicy, repo},
+    config::Config,
+    ids::{OrderId, UserId},
+    money::Won,
+};
 
-/// A way to pay offered at checkout.
-#[derive(Clone, Copy, Debug)]
-pub struct GatewayOption {
-    pub code: &'static str,
-    pub label: &'static str,
-    pub note: &'static str,
-}
-
-/// A gateway call's outcome, and what to write to the gateway log.
-pub struct Called<T> {
-    pub result: Result<T, GatewayError>,
-    pub log: GatewayCall<'static>,
-}
-
-/// A refusal or failure reported by a gateway (non-2xx or no reply).
+/// A refusal or failure reported by a gateway (non-2xx, no reply, or a
+/// reply we could not read).
 #[derive(Clone, Debug, thiserror::Error)]
 #[error("HTTP {status}: {code} {message}")]
 pub struct GatewayError {
@@ -36,107 +31,335 @@ pub struct GatewayError {
     pub message: String,
 }
 
-/// The configured gateways.
+impl GatewayError {
+    fn transport(message: impl Into<String>) -> Self {
+        Self {
+            status: 0,
+            code: "transport".into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// What a payment is for, when it starts.
+pub struct Checkout<'a> {
+    pub order: OrderId,
+    pub user: UserId,
+    pub item_name: &'a str,
+    pub total: Won,
+    /// Our public base URL, for the gateway's return addresses.
+    pub base_url: &'a str,
+}
+
+/// Where the learner goes to pay, and the gateway's id for the payment.
+pub struct Started {
+    pub redirect: String,
+    pub gateway_ref: Option<String>,
+}
+
+/// The learner came back: what to confirm.
+pub struct Confirmation<'a> {
+    pub order: OrderId,
+    pub user: UserId,
+    /// The gateway's id from [`Started`] (KakaoPay `tid`).
+    pub gateway_ref: Option<&'a str>,
+    /// What the return carried: KakaoPay `pg_token`, Toss `paymentKey`.
+    pub token: &'a str,
+    /// Our order's total (what we ask the gateway to approve).
+    pub total: Won,
+    /// What the return said was charged (demo form, Toss URL), if it says.
+    pub claimed: Option<Won>,
+}
+
+/// What a gateway says it charged.
+#[derive(Clone, Debug)]
+pub struct Approval {
+    pub tx_id: String,
+    pub method: String,
+    pub amount: Won,
+    pub approved_at: OffsetDateTime,
+}
+
+/// The gateway's own record of a payment (reconciliation).
+#[derive(Clone, Debug)]
+pub enum Inquiry {
+    /// Charged; `refunded` of it already went back.
+    Paid { approval: Approval, refunded: Won },
+    /// Cancelled, failed or abandoned at the gateway (its status).
+    Closed(String),
+    /// Still in progress (its status).
+    Open(String),
+}
+
+/// A refund to send.
+pub struct CancelRequest<'a> {
+    pub order: OrderId,
+    pub tx_id: &'a str,
+    pub amount: Won,
+    pub reason: &'a str,
+    pub idempotency_key: &'a str,
+}
+
+/// A way to pay offered at checkout.
+#[derive(Clone, Copy, Debug)]
+pub struct GatewayOption {
+    pub kind: GatewayKind,
+    pub label: &'static str,
+    pub note: &'static str,
+}
+
+#[async_trait::async_trait]
+pub trait PaymentGateway: Send + Sync {
+    fn kind(&self) -> GatewayKind;
+
+    /// What checkout shows for it.
+    fn option(&self) -> GatewayOption;
+
+    /// Whether the token a return carries is the gateway's id for the
+    /// payment (Toss's `paymentKey`), to keep for inquiries and refunds.
+    fn return_token_is_ref(&self) -> bool {
+        false
+    }
+
+    /// Prepares the payment: where the learner goes next.
+    async fn start(&self, log: &CallLog, checkout: &Checkout<'_>) -> Result<Started, GatewayError>;
+
+    /// Approves the payment the learner made.
+    async fn confirm(
+        &self,
+        log: &CallLog,
+        confirmation: &Confirmation<'_>,
+    ) -> Result<Approval, GatewayError>;
+
+    /// The gateway's record of an order's payment.
+    async fn inquire(
+        &self,
+        log: &CallLog,
+        order: OrderId,
+        gateway_ref: Option<&str>,
+    ) -> Result<Inquiry, GatewayError>;
+
+    /// Refunds part or all of a payment.
+    async fn cancel(&self, log: &CallLog, request: &CancelRequest<'_>) -> Result<(), GatewayError>;
+}
+
+/// Writes every gateway call to `gateway_calls`, on its own connection (never
+/// inside a caller's transaction, so no lock is held across the call).
+#[derive(Clone)]
+pub struct CallLog {
+    db: PgPool,
+    http: reqwest::Client,
+}
+
+/// How a gateway's error body names its code and message.
+pub struct ErrorFields {
+    pub code: &'static str,
+    pub message: &'static str,
+}
+
+impl CallLog {
+    pub fn new(db: PgPool, http: reqwest::Client) -> Self {
+        Self { db, http }
+    }
+
+    pub fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
+    /// Sends one request, reads the JSON reply, logs the call, and turns a
+    /// non-2xx or unreadable reply into a [`GatewayError`].
+    pub async fn send(
+        &self,
+        order: OrderId,
+        gateway: GatewayKind,
+        operation: &'static str,
+        request: reqwest::RequestBuilder,
+        body: Option<Value>,
+        errors: &ErrorFields,
+    ) -> Result<Value, GatewayError> {
+        let started = Instant::now();
+        let request = match &body {
+            Some(body) => request.json(body),
+            None => request,
+        };
+        let (status, reply) = match request.send().await {
+            Ok(response) => {
+                let status = response.status().as_u16();
+                (
+                    Some(status),
+                    response.json::<Value>().await.map_err(|e| e.to_string()),
+                )
+            }
+            Err(err) => (None, Err(err.to_string())),
+        };
+        let result = match (status, &reply) {
+            (Some(200..=299), Ok(value)) => Ok(value.clone()),
+            (Some(status), Ok(value)) => Err(GatewayError {
+                status,
+                code: match value.get(errors.code) {
+                    Some(Value::String(code)) => code.clone(),
+                    Some(other) => other.to_string(),
+                    None => String::new(),
+                },
+                message: value
+                    .get(errors.message)
+                    .and_then(Value::as_str)
+                    .unwrap_or("error")
+                    .to_string(),
+            }),
+            (status, Err(err)) => Err(GatewayError {
+                status: status.unwrap_or(0),
+                ..GatewayError::transport(err.clone())
+            }),
+            (None, Ok(_)) => Err(GatewayError::transport("no reply")),
+        };
+        self.record(
+            order,
+            gateway,
+            operation,
+            body.unwrap_or(Value::Null),
+            reply.ok(),
+            status,
+            started,
+            result.as_ref().err(),
+        )
+        .await;
+        result
+    }
+
+    /// Logs a call that needed no HTTP (the demo gateway).
+    pub async fn local(
+        &self,
+        order: OrderId,
+        gateway: GatewayKind,
+        operation: &'static str,
+        request: Value,
+        response: Result<Value, &GatewayError>,
+    ) {
+        let started = Instant::now();
+        let (reply, error) = match response {
+            Ok(value) => (Some(value), None),
+            Err(err) => (None, Some(err)),
+        };
+        self.record(
+            order, gateway, operation, request, reply, None, started, error,
+        )
+        .await;
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn record(
+        &self,
+        order: OrderId,
+        gateway: GatewayKind,
+        operation: &'static str,
+        request: Value,
+        response: Option<Value>,
+        status: Option<u16>,
+        started: Instant,
+        error: Option<&GatewayError>,
+    ) {
+        let call = repo::GatewayCall {
+            order,
+            gateway,
+            operation,
+            request,
+            response,
+            http_status: status.map(i32::from),
+            duration_ms: i32::try_from(started.elapsed().as_millis()).unwrap_or(i32::MAX),
+            error: error.map(ToString::to_string),
+        };
+        // The log must never turn a payment into an error page: a failed
+        // write is reported and the call's own outcome stands.
+        let written = match self.db.acquire().await {
+            Ok(mut conn) => repo::record_gateway_call(&mut conn, &call).await,
+            Err(err) => Err(err),
+        };
+        if let Err(err) = written {
+            tracing::error!(error = ?err, %order, operation, "could not log a gateway call");
+        }
+    }
+}
+
+/// The gateways this installation offers, built once from the configuration.
 #[derive(Clone)]
 pub struct Gateways {
-    pub demo: bool,
-    pub kakaopay: Option<kakaopay::KakaoPay>,
-    pub toss: Option<toss::Toss>,
+    enabled: Vec<Arc<dyn PaymentGateway>>,
+    pub log: CallLog,
     /// The refund policy in force (`REFUND_*` settings).
-    pub refund_policy: crate::commerce::refund::RefundPolicy,
+    pub refund_policy: RefundPolicy,
+    toss_client_key: Option<String>,
 }
 
 impl Gateways {
-    pub fn from_config(config: &Config, http: &reqwest::Client) -> Self {
-        let kakaopay = match (&config.kakaopay_secret_key, &config.kakaopay_cid) {
-            (Some(key), Some(cid)) => Some(kakaopay::KakaoPay::new(
-                http.clone(),
+    pub fn from_config(config: &Config, db: PgPool, http: &reqwest::Client) -> Self {
+        let mut enabled: Vec<Arc<dyn PaymentGateway>> = Vec::new();
+        let mut toss_client_key = None;
+        if let (Some(secret), Some(client)) = (&config.toss_secret_key, &config.toss_client_key) {
+            enabled.push(Arc::new(toss::Toss::new(
+                &config.toss_api_base,
+                secret.clone(),
+            )));
+            toss_client_key = Some(client.clone());
+        }
+        if let (Some(key), Some(cid)) = (&config.kakaopay_secret_key, &config.kakaopay_cid) {
+            enabled.push(Arc::new(kakaopay::KakaoPay::new(
                 &config.kakaopay_api_base,
                 key.clone(),
                 cid.clone(),
-            )),
-            _ => None,
-        };
-        let toss = match (&config.toss_secret_key, &config.toss_client_key) {
-            (Some(secret), Some(client)) => Some(toss::Toss::new(
-                http.clone(),
-                &config.toss_api_base,
-                secret.clone(),
-                client.clone(),
-            )),
-            _ => None,
-        };
+            )));
+        }
+        if config.demo_payments {
+            enabled.push(Arc::new(demo::Demo));
+        }
         Self {
-            demo: config.demo_payments,
-            kakaopay,
-            toss,
-            refund_policy: crate::commerce::refund::RefundPolicy {
+            enabled,
+            log: CallLog::new(db, http.clone()),
+            refund_policy: RefundPolicy {
                 full_days: config.refund_full_days,
                 full_max_used_percent: config.refund_full_max_used_percent,
             },
+            toss_client_key,
         }
+    }
+
+    /// The gateway of this kind, if it is enabled.
+    pub fn get(&self, kind: GatewayKind) -> Option<&dyn PaymentGateway> {
+        self.enabled
+            .iter()
+            .find(|g| g.kind() == kind)
+            .map(|g| g.as_ref())
+    }
+
+    pub fn is_enabled(&self, kind: GatewayKind) -> bool {
+        self.get(kind).is_some()
+    }
+
+    /// The ways to pay, in the order checkout lists them.
+    pub fn options(&self) -> Vec<GatewayOption> {
+        self.enabled.iter().map(|g| g.option()).collect()
+    }
+
+    /// Toss's browser SDK key, when Toss is on.
+    pub fn toss_client_key(&self) -> Option<&str> {
+        self.toss_client_key.as_deref()
     }
 
     /// Origins a checkout form may end up at (for the CSP's form-action).
     pub fn form_origins(&self) -> Vec<&'static str> {
-        let mut out = Vec::new();
-        if self.kakaopay.is_some() {
-            out.push("https://online-pay.kakao.com");
+        if self.is_enabled(GatewayKind::KakaoPay) {
+            vec!["https://online-pay.kakao.com"]
+        } else {
+            Vec::new()
         }
-        out
     }
 
     /// Origins of Toss's browser SDK and payment window, when Toss is on.
     pub fn toss_origins(&self) -> Vec<&'static str> {
-        if self.toss.is_some() {
+        if self.is_enabled(GatewayKind::Toss) {
             vec!["https://js.tosspayments.com", "https://*.tosspayments.com"]
         } else {
             Vec::new()
         }
     }
-}
-
-/// The gateways this installation offers.
-pub fn available(gateways: &Gateways) -> Vec<GatewayOption> {
-    let mut out = Vec::new();
-    if gateways.toss.is_some() {
-        out.push(GatewayOption {
-            code: "toss",
-            label: "토스페이먼츠 (카드·간편결제)",
-            note: "토스페이먼츠 결제 창이 열립니다.",
-        });
-    }
-    if gateways.kakaopay.is_some() {
-        out.push(GatewayOption {
-            code: "kakaopay",
-            label: "카카오페이",
-            note: "카카오페이 결제 창으로 이동합니다.",
-        });
-    }
-    if gateways.demo {
-        out.push(GatewayOption {
-            code: "demo",
-            label: "테스트 결제 (데모)",
-            note: "실제 돈이 나가지 않는 시험용 결제입니다.",
-        });
-    }
-    out
-}
-
-/// Where the learner goes to pay for `order` (the demo gateway's page).
-pub fn start_url(order: Uuid) -> String {
-    format!("/payments/demo/{order}")
-}
-
-pub use crate::commerce::repo::GatewayCall;
-
-/// Milliseconds since `started`, for [`GatewayCall::duration_ms`].
-pub fn elapsed_ms(started: Instant) -> i32 {
-    i32::try_from(started.elapsed().as_millis()).unwrap_or(i32::MAX)
-}
-
-/// Writes one gateway call to the log (request, reply, timing, error).
-pub async fn record(conn: &mut PgConnection, call: &GatewayCall<'_>) -> AppResult<()> {
-    repo::record_gateway_call(conn, call).await?;
-    Ok(())
 }

@@ -4,21 +4,26 @@
 //! Inquiry by order id for reconciliation; cancel for refunds. HTTP Basic
 //! auth with the secret key; errors are non-2xx `{code, message}`.
 
-use std::time::Instant;
-
 use base64::{Engine, engine::general_purpose::STANDARD};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 
-use crate::commerce::gateway::{Called, GatewayCall, GatewayError, elapsed_ms};
+use crate::{
+    commerce::{
+        gateway::{
+            Approval, CallLog, CancelRequest, Checkout, Confirmation, ErrorFields, GatewayError,
+            GatewayOption, Inquiry, PaymentGateway, Started,
+        },
+        model::GatewayKind,
+    },
+    ids::OrderId,
+    money::Won,
+};
 
-#[derive(Clone)]
 pub struct Toss {
-    http: reqwest::Client,
     base: String,
     secret_key: String,
-    pub client_key: String,
 }
 
 /// The part of Toss's Payment object we use.
@@ -30,32 +35,51 @@ pub struct Payment {
     pub status: String,
     pub total_amount: i64,
     #[serde(default)]
+    pub balance_amount: Option<i64>,
+    #[serde(default)]
     pub method: Option<String>,
     #[serde(with = "time::serde::rfc3339::option", default)]
     pub approved_at: Option<OffsetDateTime>,
 }
 
+impl Payment {
+    fn approval(&self) -> Approval {
+        Approval {
+            tx_id: self.payment_key.clone(),
+            method: format!(
+                "토스페이먼츠 ({})",
+                self.method.as_deref().unwrap_or("결제")
+            ),
+            amount: Won(self.total_amount),
+            approved_at: self.approved_at.unwrap_or_else(OffsetDateTime::now_utc),
+        }
+    }
+}
+
+const ERRORS: ErrorFields = ErrorFields {
+    code: "code",
+    message: "message",
+};
+
 impl Toss {
-    pub fn new(http: reqwest::Client, base: &str, secret_key: String, client_key: String) -> Self {
+    pub fn new(base: &str, secret_key: String) -> Self {
         Self {
-            http,
             base: base.trim_end_matches('/').to_string(),
             secret_key,
-            client_key,
         }
     }
 
     async fn call(
         &self,
+        log: &CallLog,
+        order: OrderId,
         operation: &'static str,
-        method: reqwest::Method,
-        path: &str,
+        (method, path): (reqwest::Method, &str),
         body: Option<Value>,
         idempotency_key: Option<&str>,
-    ) -> Called<Payment> {
-        let started = Instant::now();
-        let mut request = self
-            .http
+    ) -> Result<Payment, GatewayError> {
+        let mut request = log
+            .http()
             .request(method, format!("{}{path}", self.base))
             .header(
                 "Authorization",
@@ -64,102 +88,128 @@ impl Toss {
         if let Some(key) = idempotency_key {
             request = request.header("Idempotency-Key", key);
         }
-        if let Some(body) = &body {
-            request = request.json(body);
+        let reply = log
+            .send(order, GatewayKind::Toss, operation, request, body, &ERRORS)
+            .await?;
+        serde_json::from_value(reply).map_err(|e| GatewayError {
+            status: 200,
+            code: "parse".into(),
+            message: e.to_string(),
+        })
+    }
+}
+
+#[async_trait::async_trait]
+impl PaymentGateway for Toss {
+    fn kind(&self) -> GatewayKind {
+        GatewayKind::Toss
+    }
+
+    fn option(&self) -> GatewayOption {
+        GatewayOption {
+            kind: GatewayKind::Toss,
+            label: "토스페이먼츠 (카드·간편결제)",
+            note: "토스페이먼츠 결제 창이 열립니다.",
         }
-        let (status, reply) = match request.send().await {
-            Ok(response) => {
-                let status = response.status().as_u16();
-                (
-                    Some(status),
-                    response.json::<Value>().await.map_err(|e| e.to_string()),
-                )
-            }
-            Err(err) => (None, Err(err.to_string())),
-        };
-        let result = match (status, &reply) {
-            (Some(200..=299), Ok(value)) => serde_json::from_value::<Payment>(value.clone())
-                .map_err(|e| GatewayError {
-                    status: 200,
-                    code: "parse".into(),
-                    message: e.to_string(),
-                }),
-            (Some(s), Ok(value)) => Err(GatewayError {
-                status: s,
-                code: value
-                    .get("code")
-                    .and_then(Value::as_str)
-                    .unwrap_or("")
-                    .to_string(),
-                message: value
-                    .get("message")
-                    .and_then(Value::as_str)
-                    .unwrap_or("error")
-                    .to_string(),
-            }),
-            (s, Err(err)) => Err(GatewayError {
-                status: s.unwrap_or(0),
-                code: "transport".into(),
-                message: err.clone(),
-            }),
-            (None, Ok(_)) => Err(GatewayError {
-                status: 0,
-                code: "transport".into(),
-                message: "no reply".into(),
-            }),
-        };
-        let log = GatewayCall {
-            order: None,
-            gateway: "toss",
-            operation,
-            request: body.unwrap_or(Value::Null),
-            response: reply.ok(),
-            http_status: status.map(i32::from),
-            duration_ms: elapsed_ms(started),
-            error: result.as_ref().err().map(ToString::to_string),
-        };
-        Called { result, log }
     }
 
-    pub async fn confirm(&self, payment_key: &str, order_id: &str, amount: i64) -> Called<Payment> {
-        let body = json!({ "paymentKey": payment_key, "orderId": order_id, "amount": amount });
-        let key = format!("confirm-{order_id}");
-        self.call(
-            "confirm",
-            reqwest::Method::POST,
-            "/v1/payments/confirm",
-            Some(body),
-            Some(&key),
-        )
-        .await
+    fn return_token_is_ref(&self) -> bool {
+        true
     }
 
-    pub async fn by_order(&self, order_id: &str) -> Called<Payment> {
-        self.call(
-            "inquiry",
-            reqwest::Method::GET,
-            &format!("/v1/payments/orders/{order_id}"),
-            None,
-            None,
-        )
-        .await
+    /// Toss's window is opened by its browser SDK on our page.
+    async fn start(&self, _: &CallLog, checkout: &Checkout<'_>) -> Result<Started, GatewayError> {
+        Ok(Started {
+            redirect: format!("/payments/toss/{}", checkout.order),
+            gateway_ref: None,
+        })
     }
 
-    pub async fn cancel(
+    async fn confirm(
         &self,
-        payment_key: &str,
-        amount: i64,
-        reason: &str,
-        idempotency_key: &str,
-    ) -> Called<Payment> {
-        let body = json!({ "cancelReason": reason, "cancelAmount": amount });
+        log: &CallLog,
+        confirmation: &Confirmation<'_>,
+    ) -> Result<Approval, GatewayError> {
+        let order = confirmation.order;
+        let body = json!({
+            "paymentKey": confirmation.token, "orderId": order.to_string(),
+            "amount": confirmation.total,
+        });
+        let key = format!("confirm-{order}");
+        let payment = self
+            .call(
+                log,
+                order,
+                "confirm",
+                (reqwest::Method::POST, "/v1/payments/confirm"),
+                Some(body),
+                Some(&key),
+            )
+            .await?;
+        if payment.status != "DONE" {
+            return Err(GatewayError {
+                status: 200,
+                code: payment.status.clone(),
+                message: format!("payment status {}", payment.status),
+            });
+        }
+        Ok(payment.approval())
+    }
+
+    async fn inquire(
+        &self,
+        log: &CallLog,
+        order: OrderId,
+        _: Option<&str>,
+    ) -> Result<Inquiry, GatewayError> {
+        let found = self
+            .call(
+                log,
+                order,
+                "inquiry",
+                (
+                    reqwest::Method::GET,
+                    &format!("/v1/payments/orders/{order}"),
+                ),
+                None,
+                None,
+            )
+            .await;
+        let payment = match found {
+            Ok(payment) => payment,
+            // Toss has no payment for this order (yet): nothing was charged.
+            Err(err) if err.status == 404 => return Ok(Inquiry::Open(err.code)),
+            Err(err) => return Err(err),
+        };
+        Ok(match payment.status.as_str() {
+            "DONE" | "PARTIAL_CANCELED" | "CANCELED" if payment.approved_at.is_some() => {
+                Inquiry::Paid {
+                    approval: payment.approval(),
+                    refunded: Won(payment.total_amount
+                        - payment.balance_amount.unwrap_or(payment.total_amount)),
+                }
+            }
+            "CANCELED" | "ABORTED" | "EXPIRED" => {
+                Inquiry::Closed(format!("toss status {}", payment.status))
+            }
+            other => Inquiry::Open(format!("toss status {other}")),
+        })
+    }
+
+    async fn cancel(&self, log: &CallLog, request: &CancelRequest<'_>) -> Result<(), GatewayError> {
+        let body = json!({ "cancelReason": request.reason, "cancelAmount": request.amount });
         self.call(
+            log,
+            request.order,
             "cancel",
-            reqwest::Method::POST,
-            &format!("/v1/payments/{payment_key}/cancel"),
+            (
+                reqwest::Method::POST,
+                &format!("/v1/payments/{}/cancel", request.tx_id),
+            ),
             Some(body),
-            Some(idempotency_key),
+            Some(request.idempotency_key),
         )
-        .await
+        .await?;
+        Ok(())
     }
 }

@@ -1,0 +1,121 @@
+//! The cart.
+
+use axum::{
+    Form,
+    extract::State,
+    response::{IntoResponse, Response},
+};
+use serde::Deserialize;
+
+use crate::{
+    accounts::CurrentUser,
+    app::AppState,
+    catalog::model::Product,
+    commerce::{handlers::errors::outcome, service, views::CartPage},
+    error::{AppError, AppResult},
+    ids::{CartItemId, CourseId, CurriculumId},
+    web::{self, PageCtx, Path, auth::MaybeUser, flash::Flash},
+};
+
+#[derive(Deserialize)]
+pub struct AddForm {
+    curriculum_id: Option<String>,
+    course_id: Option<String>,
+}
+
+impl AddForm {
+    /// Exactly one of the two ids; a malformed one names nothing (404).
+    fn product(&self) -> AppResult<Product> {
+        let parse = |raw: &str| {
+            raw.trim()
+                .parse::<uuid::Uuid>()
+                .map_err(|_| AppError::NotFound)
+        };
+        match (
+            self.curriculum_id.as_deref().filter(|s| !s.is_empty()),
+            self.course_id.as_deref().filter(|s| !s.is_empty()),
+        ) {
+            (Some(c), None) => Ok(Product::Curriculum(CurriculumId(parse(c)?))),
+            (None, Some(c)) => Ok(Product::Course(CourseId(parse(c)?))),
+            _ => Err(AppError::BadRequest(
+                "구매할 상품을 하나 골라 주세요.".into(),
+            )),
+        }
+    }
+}
+
+pub async fn add(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    MaybeUser(user): MaybeUser,
+    Form(form): Form<AddForm>,
+) -> AppResult<Response> {
+    let Some(user) = user else {
+        return Ok(web::redirect_with(
+            &state,
+            &ctx,
+            "/login?next=%2Fcart",
+            Flash::info("로그인하거나 가입하면 장바구니에 담을 수 있습니다."),
+        ));
+    };
+    let product = form.product()?;
+    let mut conn = state.db.acquire().await?;
+    let added = service::add_to_cart(&mut conn, &user, product).await;
+    outcome(&state, &ctx, added, "/cart", |()| {
+        ("/cart".into(), Flash::success("장바구니에 담았습니다."))
+    })
+}
+
+pub async fn cart(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    user: CurrentUser,
+) -> AppResult<Response> {
+    let mut conn = state.db.acquire().await?;
+    let cart = service::cart(&mut conn, user.id).await?;
+    Ok(web::render(&CartPage { ctx, cart })?.into_response())
+}
+
+pub async fn remove(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    user: CurrentUser,
+    Path(id): Path<CartItemId>,
+) -> AppResult<Response> {
+    let mut conn = state.db.acquire().await?;
+    service::remove_from_cart(&mut conn, user.id, id).await?;
+    Ok(web::redirect_with(
+        &state,
+        &ctx,
+        "/cart",
+        Flash::info("장바구니에서 뺐습니다."),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn products_come_from_exactly_one_id() {
+        let id = uuid::Uuid::new_v4().to_string();
+        let form = |cu: Option<&str>, co: Option<&str>| AddForm {
+            curriculum_id: cu.map(str::to_string),
+            course_id: co.map(str::to_string),
+        };
+        assert!(matches!(
+            form(Some(&id), None).product(),
+            Ok(Product::Curriculum(_))
+        ));
+        assert!(matches!(
+            form(None, Some(&id)).product(),
+            Ok(Product::Course(_))
+        ));
+        assert!(form(Some(&id), Some(&id)).product().is_err());
+        assert!(form(None, None).product().is_err());
+        assert!(matches!(
+            form(Some("nope"), None).product(),
+            Err(AppError::NotFound)
+        ));
+    }
+}

@@ -1,0 +1,234 @@
+//! Billing addresses and checkout.
+
+use axum::{
+    Form,
+    extract::State,
+    response::{IntoResponse, Response},
+};
+use serde::Deserialize;
+
+use crate::{
+    accounts::CurrentUser,
+    app::AppState,
+    commerce::{
+        CommerceError,
+        handlers::errors::refused,
+        model::GatewayKind,
+        payments,
+        service::{self, AddressForm},
+        views::{AddressEditPage, AddressesPage, CheckoutPage},
+    },
+    error::{AppError, AppResult},
+    ids::AddressId,
+    web::{self, PageCtx, Path, flash::Flash, form::FormErrors, htmx},
+};
+
+async fn addresses_page(
+    state: &AppState,
+    ctx: PageCtx,
+    user: &CurrentUser,
+    form: AddressForm,
+    errors: FormErrors,
+) -> AppResult<AddressesPage> {
+    let mut conn = state.db.acquire().await?;
+    let addresses = service::addresses(&mut conn, &state.keys, user.id).await?;
+    Ok(AddressesPage {
+        ctx,
+        addresses,
+        form,
+        errors,
+    })
+}
+
+pub async fn addresses(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    user: CurrentUser,
+) -> AppResult<Response> {
+    let page = addresses_page(
+        &state,
+        ctx,
+        &user,
+        AddressForm::default(),
+        FormErrors::new(),
+    )
+    .await?;
+    Ok(web::render(&page)?.into_response())
+}
+
+/// Saves an address; a refused form comes back with its messages (422).
+async fn save_address(
+    state: &AppState,
+    ctx: PageCtx,
+    user: &CurrentUser,
+    id: Option<AddressId>,
+    form: AddressForm,
+) -> AppResult<Response> {
+    let mut tx = state.db.begin().await?;
+    match service::save_address(&mut tx, &state.keys, user.id, id, &form).await {
+        Ok(_) => {
+            tx.commit().await?;
+            let message = if id.is_some() {
+                "청구지 주소를 고쳤습니다."
+            } else {
+                "청구지 주소를 저장했습니다."
+            };
+            Ok(web::redirect_with(
+                state,
+                &ctx,
+                "/me/addresses",
+                Flash::success(message),
+            ))
+        }
+        Err(err @ CommerceError::InvalidAddress(_)) => {
+            drop(tx);
+            let AppError::Validation(errors) = err.into() else {
+                return Err(AppError::NotFound);
+            };
+            match id {
+                Some(id) => web::invalid(&AddressEditPage {
+                    ctx,
+                    id,
+                    form,
+                    errors: errors.into(),
+                }),
+                None => web::invalid(&addresses_page(state, ctx, user, form, errors.into()).await?),
+            }
+        }
+        Err(other) => Err(other.into()),
+    }
+}
+
+pub async fn create_address(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    user: CurrentUser,
+    Form(form): Form<AddressForm>,
+) -> AppResult<Response> {
+    save_address(&state, ctx, &user, None, form).await
+}
+
+pub async fn edit_address(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    user: CurrentUser,
+    Path(id): Path<AddressId>,
+) -> AppResult<Response> {
+    let mut conn = state.db.acquire().await?;
+    let address = service::address(&mut conn, &state.keys, user.id, id).await?;
+    Ok(web::render(&AddressEditPage {
+        ctx,
+        id: address.id,
+        form: AddressForm::from(&address),
+        errors: FormErrors::new(),
+    })?
+    .into_response())
+}
+
+pub async fn update_address(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    user: CurrentUser,
+    Path(id): Path<AddressId>,
+    Form(form): Form<AddressForm>,
+) -> AppResult<Response> {
+    save_address(&state, ctx, &user, Some(id), form).await
+}
+
+pub async fn delete_address(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    user: CurrentUser,
+    Path(id): Path<AddressId>,
+) -> AppResult<Response> {
+    let mut conn = state.db.acquire().await?;
+    service::delete_address(&mut conn, user.id, id).await?;
+    Ok(web::redirect_with(
+        &state,
+        &ctx,
+        "/me/addresses",
+        Flash::info("청구지 주소를 지웠습니다."),
+    ))
+}
+
+async fn checkout_page(
+    state: &AppState,
+    ctx: PageCtx,
+    user: &CurrentUser,
+    errors: FormErrors,
+) -> AppResult<CheckoutPage> {
+    let mut conn = state.db.acquire().await?;
+    let cart = service::cart(&mut conn, user.id).await?;
+    let addresses = service::addresses(&mut conn, &state.keys, user.id).await?;
+    Ok(CheckoutPage {
+        ctx,
+        cart,
+        addresses,
+        gateways: state.gateways.options(),
+        verified: user.verified,
+        errors,
+    })
+}
+
+pub async fn checkout(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    user: CurrentUser,
+) -> AppResult<Response> {
+    Ok(web::render(&checkout_page(&state, ctx, &user, FormErrors::new()).await?)?.into_response())
+}
+
+#[derive(Deserialize)]
+pub struct CheckoutForm {
+    address_id: Option<String>,
+    #[serde(default)]
+    gateway: String,
+}
+
+/// Places the order, then sends the learner to the gateway.
+pub async fn place_order(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    user: CurrentUser,
+    Form(form): Form<CheckoutForm>,
+) -> AppResult<Response> {
+    let address = form
+        .address_id
+        .as_deref()
+        .and_then(|a| a.parse().ok())
+        .map(AddressId);
+    let gateway = GatewayKind::parse(&form.gateway).filter(|g| state.gateways.is_enabled(*g));
+    let placed = match gateway {
+        Some(gateway) => {
+            let mut tx = state.db.begin().await?;
+            let placed = service::create_order(&mut tx, &state.keys, &user, address, gateway).await;
+            if placed.is_ok() {
+                tx.commit().await?;
+            }
+            placed
+        }
+        None => Err(CommerceError::GatewayMissing),
+    };
+    let order = match placed {
+        Ok(order) => order,
+        Err(err @ (CommerceError::AddressMissing | CommerceError::GatewayMissing)) => {
+            let AppError::Validation(errors) = err.into() else {
+                return Err(AppError::NotFound);
+            };
+            return web::invalid(&checkout_page(&state, ctx, &user, errors.into()).await?);
+        }
+        Err(other) => return refused(&state, &ctx, other, "/cart"),
+    };
+    let started = payments::start(
+        &state.db,
+        &state.gateways,
+        state.config.public_url.as_str(),
+        order,
+    )
+    .await;
+    match started {
+        // htmx would fetch the gateway page itself: make the browser go.
+        Ok(to) => Ok(htmx::redirect(ctx.htmx, &to)),
+        Err(err) => refused(&state, &ctx, err, "/cart"),
+    }
+}

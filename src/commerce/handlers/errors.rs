@@ -1,0 +1,158 @@
+//! The one place commerce's errors get a status and Korean words.
+
+use axum::response::Response;
+
+use crate::{
+    app::AppState,
+    commerce::{
+        error::{AddressProblem, CommerceError, CommerceResult},
+        refund::RefundRefusal,
+    },
+    error::{AppError, AppResult, FieldErrors},
+    web::{self, PageCtx, dates, filters::gateway_name, flash::Flash},
+};
+
+fn address_field(problem: AddressProblem) -> (&'static str, &'static str) {
+    match problem {
+        AddressProblem::CountryCode => ("country", "국가 코드는 KR처럼 영문 두 글자입니다."),
+        AddressProblem::MainMissing => ("main", "주소를 입력해 주세요."),
+        AddressProblem::MainTooLong => ("main", "주소는 200자 이하로 입력해 주세요."),
+        AddressProblem::DetailTooLong => ("detail", "상세 주소는 200자 이하로 입력해 주세요."),
+        AddressProblem::PostalCode => (
+            "postal_code",
+            "우편번호를 확인해 주세요. 국내 우편번호는 숫자 5자리입니다.",
+        ),
+    }
+}
+
+pub fn refusal_text(why: RefundRefusal) -> &'static str {
+    match why {
+        RefundRefusal::AlreadyRefunded => "이미 환불된 결제입니다.",
+        RefundRefusal::PastHalfThePeriod => "수강 기간의 절반이 지나 환불할 수 없습니다.",
+        RefundRefusal::NothingLeft => "환불할 금액이 없습니다.",
+    }
+}
+
+/// What a learner reads for a refusal; `None` for errors that are not one
+/// (not found, invalid forms, infrastructure).
+fn refusal(err: &CommerceError) -> Option<String> {
+    Some(match err {
+        CommerceError::NotSoldAlone => {
+            "이 코스는 나노 디그리에 포함되어 있어 단독으로 구매할 수 없습니다.".into()
+        }
+        CommerceError::Free => "무료 코스는 구매하지 않아도 됩니다.".into(),
+        CommerceError::AlreadyOwned { until } => format!(
+            "이미 수강 중인 상품입니다 ({}까지). 만료 30일 전부터 연장할 수 있습니다.",
+            dates::date(until)
+        ),
+        CommerceError::AlreadyInCart => "이미 장바구니에 담긴 상품입니다.".into(),
+        CommerceError::CartEmpty => "장바구니가 비어 있습니다.".into(),
+        CommerceError::Unavailable { title } => {
+            format!("{title}은(는) 지금 구매할 수 없습니다. 장바구니에서 빼 주세요.")
+        }
+        CommerceError::TotalTooLarge => "금액이 너무 큽니다.".into(),
+        CommerceError::OrderClosed => "이미 끝난 주문입니다. 다시 결제해 주세요.".into(),
+        CommerceError::WrongGateway => "주문한 결제 수단과 다릅니다.".into(),
+        CommerceError::AmountMismatch { .. } => {
+            "결제 금액이 주문 금액과 달라 결제를 완료하지 않았습니다.".into()
+        }
+        CommerceError::StartFailed(_) => {
+            "결제를 시작하지 못했습니다. 잠시 후 다시 시도해 주세요.".into()
+        }
+        CommerceError::PaymentRefused { gateway, message } => {
+            format!(
+                "{} 결제가 승인되지 않았습니다: {message}",
+                gateway_name(*gateway)
+            )
+        }
+        CommerceError::PaymentIncomplete(status) => {
+            format!(
+                "결제가 아직 완료되지 않았습니다 ({status}). 잠시 후 주문 내역을 확인해 주세요."
+            )
+        }
+        CommerceError::RefundRefused(why) => refusal_text(*why).into(),
+        CommerceError::RefundAmountOutOfRange { max } => {
+            format!("환불 금액은 1원 이상 {max} 이하로 입력해 주세요.")
+        }
+        CommerceError::RefundFailed(message) => {
+            format!("결제 대행사에서 환불을 처리하지 못했습니다: {message}")
+        }
+        CommerceError::NotFound
+        | CommerceError::InvalidAddress(_)
+        | CommerceError::EmailUnverified
+        | CommerceError::AddressMissing
+        | CommerceError::GatewayMissing
+        | CommerceError::Database(_)
+        | CommerceError::Internal(_) => return None,
+    })
+}
+
+impl From<CommerceError> for AppError {
+    fn from(err: CommerceError) -> Self {
+        if let Some(message) = refusal(&err) {
+            return AppError::Conflict(message);
+        }
+        match err {
+            CommerceError::NotFound => AppError::NotFound,
+            CommerceError::InvalidAddress(problems) => {
+                let mut fields = FieldErrors::new();
+                for problem in problems {
+                    let (field, message) = address_field(problem);
+                    fields.entry(field).or_default().push(message.into());
+                }
+                AppError::Validation(fields)
+            }
+            CommerceError::EmailUnverified => AppError::Forbidden(
+                "이메일 인증을 마친 뒤 결제할 수 있습니다. 내 정보에서 인증 메일을 다시 받을 수 있습니다."
+                    .into(),
+            ),
+            CommerceError::AddressMissing => {
+                AppError::field("address_id", "청구지 주소를 선택해 주세요.")
+            }
+            CommerceError::GatewayMissing => {
+                AppError::field("gateway", "결제 수단을 선택해 주세요.")
+            }
+            CommerceError::Database(err) => err.into(),
+            CommerceError::Internal(err) => AppError::Internal(err),
+            other => AppError::Internal(anyhow::anyhow!("unmapped commerce error: {other}")),
+        }
+    }
+}
+
+/// The end of every commerce write: success goes to `ok`'s page with its
+/// message; a refusal goes back to `back` with the reason as a warning;
+/// anything else is an error page.
+pub fn outcome<T>(
+    state: &AppState,
+    ctx: &PageCtx,
+    result: CommerceResult<T>,
+    back: &str,
+    ok: impl FnOnce(T) -> (String, Flash),
+) -> AppResult<Response> {
+    match result {
+        Ok(value) => {
+            let (to, flash) = ok(value);
+            Ok(web::redirect_with(state, ctx, &to, flash))
+        }
+        Err(err) => refused(state, ctx, err, back),
+    }
+}
+
+/// A refusal goes back to `back` with the reason as a warning; anything
+/// else is an error page.
+pub fn refused(
+    state: &AppState,
+    ctx: &PageCtx,
+    err: CommerceError,
+    back: &str,
+) -> AppResult<Response> {
+    match refusal(&err) {
+        Some(message) => Ok(web::redirect_with(
+            state,
+            ctx,
+            back,
+            Flash::warning(message),
+        )),
+        None => Err(err.into()),
+    }
+}

@@ -1,0 +1,137 @@
+//! Orders, receipts and refunds.
+
+use axum::{
+    Form,
+    extract::State,
+    response::{IntoResponse, Response},
+};
+use serde::Deserialize;
+
+use crate::{
+    accounts::CurrentUser,
+    app::AppState,
+    commerce::{
+        handlers::errors::outcome,
+        payments, service,
+        views::{OrderPage, OrdersPage, ReceiptPage},
+    },
+    error::{AppError, AppResult},
+    ids::{OrderId, PaymentId},
+    money::Won,
+    web::{self, PageCtx, Path, flash::Flash},
+};
+
+pub async fn orders(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    user: CurrentUser,
+) -> AppResult<Response> {
+    let mut conn = state.db.acquire().await?;
+    let orders = service::orders(&mut conn, user.id).await?;
+    Ok(web::render(&OrdersPage { ctx, orders })?.into_response())
+}
+
+pub async fn order(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    user: CurrentUser,
+    Path(id): Path<OrderId>,
+) -> AppResult<Response> {
+    let mut conn = state.db.acquire().await?;
+    let detail = service::order_detail(
+        &mut conn,
+        &state.keys,
+        &state.gateways.refund_policy,
+        &user,
+        id,
+    )
+    .await?;
+    Ok(web::render(&OrderPage { ctx, detail })?.into_response())
+}
+
+pub async fn receipt(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    user: CurrentUser,
+    Path(id): Path<PaymentId>,
+) -> AppResult<Response> {
+    let mut conn = state.db.acquire().await?;
+    let order = service::payment_order(&mut conn, &user, id).await?;
+    let detail = service::order_detail(
+        &mut conn,
+        &state.keys,
+        &state.gateways.refund_policy,
+        &user,
+        order,
+    )
+    .await?;
+    Ok(web::render(&ReceiptPage {
+        ctx,
+        detail,
+        buyer: user.nickname.clone(),
+        buyer_email: user.email.clone(),
+    })?
+    .into_response())
+}
+
+#[derive(Deserialize)]
+pub struct RefundForm {
+    amount: Option<String>,
+    #[serde(default)]
+    reason: String,
+}
+
+impl RefundForm {
+    /// The amount an admin typed (`50,000` is fine); none for a learner.
+    fn amount(&self) -> AppResult<Option<Won>> {
+        match self
+            .amount
+            .as_deref()
+            .map(str::trim)
+            .filter(|a| !a.is_empty())
+        {
+            Some(raw) => raw
+                .replace(',', "")
+                .parse::<i64>()
+                .map(|a| Some(Won(a)))
+                .map_err(|_| AppError::field("amount", "환불 금액을 숫자로 입력해 주세요.")),
+            None => Ok(None),
+        }
+    }
+}
+
+pub async fn refund(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    user: CurrentUser,
+    Path(payment): Path<PaymentId>,
+    Form(form): Form<RefundForm>,
+) -> AppResult<Response> {
+    let amount = form.amount()?;
+    let order = {
+        let mut conn = state.db.acquire().await?;
+        service::payment_order(&mut conn, &user, payment).await?
+    };
+    let back = if user.is_admin() {
+        format!("/admin/payments/{order}")
+    } else {
+        format!("/orders/{order}")
+    };
+    let refunded = payments::refund(
+        &state.db,
+        &state.gateways,
+        &user,
+        payment,
+        amount,
+        &form.reason,
+    )
+    .await;
+    outcome(&state, &ctx, refunded, &back, |amount| {
+        (
+            back.clone(),
+            Flash::success(format!(
+                "{amount}을 환불했습니다. 이 결제로 열린 수강은 종료되었습니다."
+            )),
+        )
+    })
+}

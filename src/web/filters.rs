@@ -1,0 +1,135 @@
+//! Template filters: the one place where typed values become text for
+//! people (money, Seoul dates, statuses). A views module brings them into
+//! its templates with `use crate::web::filters;`, then `{{ price|won }}`,
+//! `{{ paid_at|kst_date }}`, `{{ order.status|order_status }}`.
+
+use time::OffsetDateTime;
+
+use crate::{
+    commerce::model::{GatewayKind, OrderStatus, RefundState},
+    money::Won,
+    web::dates,
+};
+
+/// A value a filter reads through any number of references.
+pub trait Value<T: Copy> {
+    fn value(&self) -> T;
+}
+
+macro_rules! value_of {
+    ($($t:ty),+) => {$(
+        impl Value<$t> for $t {
+            fn value(&self) -> $t {
+                *self
+            }
+        }
+    )+};
+}
+value_of!(Won, OffsetDateTime, OrderStatus, GatewayKind, RefundState);
+
+impl Value<Won> for i64 {
+    fn value(&self) -> Won {
+        Won(*self)
+    }
+}
+
+impl<T: Copy, V: Value<T> + ?Sized> Value<T> for &V {
+    fn value(&self) -> T {
+        (**self).value()
+    }
+}
+
+/// `50000` -> `50,000원`
+#[askama::filter_fn]
+pub fn won<V: Value<Won>>(value: V, _: &dyn askama::Values) -> askama::Result<String> {
+    Ok(value.value().to_string())
+}
+
+/// A time as its day in Seoul: `2026년 11월 26일`.
+#[askama::filter_fn]
+pub fn kst_date<V: Value<OffsetDateTime>>(
+    value: V,
+    _: &dyn askama::Values,
+) -> askama::Result<String> {
+    Ok(dates::date(&value.value()))
+}
+
+/// A time in Seoul to the minute: `2026년 11월 26일 13:05`.
+#[askama::filter_fn]
+pub fn kst_date_time<V: Value<OffsetDateTime>>(
+    value: V,
+    _: &dyn askama::Values,
+) -> askama::Result<String> {
+    Ok(dates::date_time(&value.value()))
+}
+
+/// Access of so many months, as people say it: `2년`, `18개월`.
+#[askama::filter_fn]
+pub fn months<V: std::fmt::Display>(value: V, _: &dyn askama::Values) -> askama::Result<String> {
+    Ok(months_label(value.to_string().parse().unwrap_or(0)))
+}
+
+fn months_label(months: i64) -> String {
+    match (months / 12, months % 12) {
+        (0, m) => format!("{m}개월"),
+        (y, 0) => format!("{y}년"),
+        (y, m) => format!("{y}년 {m}개월"),
+    }
+}
+
+#[askama::filter_fn]
+pub fn order_status<V: Value<OrderStatus>>(
+    value: V,
+    _: &dyn askama::Values,
+) -> askama::Result<&'static str> {
+    Ok(match value.value() {
+        OrderStatus::Pending => "결제 대기",
+        OrderStatus::Paid => "결제 완료",
+        OrderStatus::PartiallyRefunded => "부분 환불",
+        OrderStatus::Refunded => "환불 완료",
+        OrderStatus::Failed => "결제 실패",
+        OrderStatus::Cancelled => "취소",
+    })
+}
+
+#[askama::filter_fn]
+pub fn gateway<V: Value<GatewayKind>>(
+    value: V,
+    _: &dyn askama::Values,
+) -> askama::Result<&'static str> {
+    Ok(gateway_name(value.value()))
+}
+
+/// A gateway as learners know it.
+pub fn gateway_name(kind: GatewayKind) -> &'static str {
+    match kind {
+        GatewayKind::Demo => "테스트 결제",
+        GatewayKind::KakaoPay => "카카오페이",
+        GatewayKind::Toss => "토스페이먼츠",
+    }
+}
+
+#[askama::filter_fn]
+pub fn refund_state<V: Value<RefundState>>(
+    value: V,
+    _: &dyn askama::Values,
+) -> askama::Result<&'static str> {
+    Ok(match value.value() {
+        RefundState::Requested => "처리 중",
+        RefundState::Succeeded => "환불 완료",
+        RefundState::Failed => "실패",
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn months_read_as_years_where_they_can() {
+        assert_eq!(months_label(24), "2년");
+        assert_eq!(months_label(18), "1년 6개월");
+        assert_eq!(months_label(3), "3개월");
+        assert_eq!(Value::<Won>::value(&&50_000i64).to_string(), "50,000원");
+    }
+}
