@@ -1,0 +1,223 @@
+//! Admin management of accounts.
+
+use axum::{
+    Form,
+    extract::{Query, State},
+    response::{IntoResponse, Response},
+};
+use serde::Deserialize;
+
+use crate::{
+    accounts::{admin, model::Role, views::*},
+    app::AppState,
+    error::{AppError, AppResult},
+    ids::UserId,
+    web::{self, PageCtx, Path, auth::Admin, flash::Flash, form::FormErrors},
+};
+
+#[derive(Deserialize, Default)]
+pub struct UserListQuery {
+    q: Option<String>,
+    role: Option<String>,
+    include_deleted: Option<String>,
+    page: Option<i64>,
+}
+
+async fn user_list(state: &AppState, query: UserListQuery) -> AppResult<AdminUserList> {
+    let role = query.role.as_deref().and_then(Role::parse);
+    let include_deleted = query.include_deleted.is_some();
+    let mut conn = state.db.acquire().await?;
+    let page = admin::search(
+        &mut conn,
+        admin::UserSearch {
+            q: query.q.as_deref(),
+            role,
+            include_deleted,
+            page: query.page.unwrap_or(1),
+        },
+    )
+    .await?;
+    Ok(AdminUserList {
+        page,
+        q: query.q.unwrap_or_default(),
+        role: role.map(|r| r.as_str().to_string()).unwrap_or_default(),
+        include_deleted,
+    })
+}
+
+pub async fn admin_users(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    _admin: Admin,
+    Query(query): Query<UserListQuery>,
+) -> AppResult<Response> {
+    let list = user_list(&state, query).await?;
+    if ctx.htmx {
+        return Ok(web::render(&list)?.into_response());
+    }
+    Ok(web::render(&AdminUsersPage {
+        ctx,
+        list,
+        new_user: NewStaffValues::default(),
+        errors: FormErrors::new(),
+    })?
+    .into_response())
+}
+
+#[derive(Deserialize)]
+pub struct NewStaffForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    nickname: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    role: String,
+}
+
+pub async fn admin_create_user(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Admin(admin_user): Admin,
+    Form(form): Form<NewStaffForm>,
+) -> AppResult<Response> {
+    let mut tx = state.db.begin().await?;
+    let created = admin::create_staff(
+        &mut tx,
+        admin_user.id,
+        admin::NewStaff {
+            email: &form.email,
+            nickname: &form.nickname,
+            password: &form.password,
+            role: &form.role,
+        },
+    )
+    .await;
+    match created {
+        Ok(id) => {
+            tx.commit().await?;
+            Ok(web::redirect_with(
+                &state,
+                &ctx,
+                &format!("/admin/users/{id}"),
+                Flash::success("계정을 만들었습니다."),
+            ))
+        }
+        Err(AppError::Validation(errors)) => {
+            drop(tx);
+            let list = user_list(&state, UserListQuery::default()).await?;
+            web::invalid(&AdminUsersPage {
+                ctx,
+                list,
+                new_user: NewStaffValues {
+                    email: form.email,
+                    nickname: form.nickname,
+                    role: form.role,
+                },
+                errors: errors.into(),
+            })
+        }
+        Err(other) => Err(other),
+    }
+}
+
+async fn admin_user_page(
+    state: &AppState,
+    ctx: PageCtx,
+    id: UserId,
+    errors: FormErrors,
+) -> AppResult<AdminUserPage> {
+    let mut conn = state.db.acquire().await?;
+    let (user, audit) = admin::user(&mut conn, id).await?;
+    Ok(AdminUserPage {
+        ctx,
+        user,
+        audit,
+        errors,
+    })
+}
+
+pub async fn admin_user(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    _admin: Admin,
+    Path(id): Path<UserId>,
+) -> AppResult<Response> {
+    Ok(web::render(&admin_user_page(&state, ctx, id, FormErrors::new()).await?)?.into_response())
+}
+
+#[derive(Deserialize)]
+pub struct AdminUserForm {
+    #[serde(default)]
+    nickname: String,
+    #[serde(default)]
+    role: String,
+}
+
+pub async fn admin_update_user(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Admin(admin_user): Admin,
+    Path(id): Path<UserId>,
+    Form(form): Form<AdminUserForm>,
+) -> AppResult<Response> {
+    let mut tx = state.db.begin().await?;
+    match admin::update(&mut tx, admin_user.id, id, &form.nickname, &form.role).await {
+        Ok(()) => {
+            tx.commit().await?;
+            Ok(web::redirect_with(
+                &state,
+                &ctx,
+                &format!("/admin/users/{id}"),
+                Flash::success("저장했습니다."),
+            ))
+        }
+        Err(AppError::Validation(errors)) => {
+            drop(tx);
+            web::invalid(&admin_user_page(&state, ctx, id, errors.into()).await?)
+        }
+        Err(other) => Err(other),
+    }
+}
+
+async fn admin_set_deleted(
+    state: AppState,
+    ctx: PageCtx,
+    actor: UserId,
+    id: UserId,
+    deleted: bool,
+) -> AppResult<Response> {
+    let mut tx = state.db.begin().await?;
+    admin::set_deleted(&mut tx, actor, id, deleted).await?;
+    tx.commit().await?;
+    let message = if deleted {
+        "계정을 삭제했습니다. 로그인이 막혔습니다."
+    } else {
+        "계정을 복구했습니다."
+    };
+    Ok(web::redirect_with(
+        &state,
+        &ctx,
+        &format!("/admin/users/{id}"),
+        Flash::success(message),
+    ))
+}
+
+pub async fn admin_delete_user(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Admin(admin_user): Admin,
+    Path(id): Path<UserId>,
+) -> AppResult<Response> {
+    admin_set_deleted(state, ctx, admin_user.id, id, true).await
+}
+
+pub async fn admin_restore_user(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Admin(admin_user): Admin,
+    Path(id): Path<UserId>,
+) -> AppResult<Response> {
+    admin_set_deleted(state, ctx, admin_user.id, id, false).await
+}

@@ -1,0 +1,211 @@
+//! The learner's own account: profile, email verification, password, sessions.
+
+use axum::{
+    Form,
+    extract::State,
+    response::{IntoResponse, Response},
+};
+use serde::Deserialize;
+use tower_sessions::Session;
+use uuid::Uuid;
+
+use crate::{
+    accounts::{
+        CurrentUser,
+        service::{self, ProfileUpdate},
+        session,
+        views::*,
+    },
+    app::AppState,
+    error::{AppError, AppResult},
+    web::{self, PageCtx, Path, flash::Flash, form::FormErrors},
+};
+
+async fn profile_page(
+    state: &AppState,
+    ctx: PageCtx,
+    user: &CurrentUser,
+    errors: FormErrors,
+) -> AppResult<ProfilePage> {
+    let mut conn = state.db.acquire().await?;
+    let profile = service::profile(&mut conn, &state.keys, user.id).await?;
+    let sessions = service::sessions(&mut conn, user.id, user.auth_session).await?;
+    Ok(ProfilePage {
+        ctx,
+        profile,
+        sessions,
+        errors,
+    })
+}
+
+pub async fn profile(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    user: CurrentUser,
+) -> AppResult<Response> {
+    Ok(web::render(&profile_page(&state, ctx, &user, FormErrors::new()).await?)?.into_response())
+}
+
+#[derive(Deserialize)]
+pub struct ProfileForm {
+    #[serde(default)]
+    nickname: String,
+    #[serde(default)]
+    introduction: String,
+    #[serde(default)]
+    phone_number: String,
+}
+
+pub async fn update_profile(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    user: CurrentUser,
+    Form(form): Form<ProfileForm>,
+) -> AppResult<Response> {
+    let mut conn = state.db.acquire().await?;
+    let result = service::update_profile(
+        &mut conn,
+        &state.keys,
+        user.id,
+        ProfileUpdate {
+            nickname: &form.nickname,
+            introduction: &form.introduction,
+            phone_number: &form.phone_number,
+        },
+    )
+    .await;
+    drop(conn);
+    match result {
+        Ok(()) => Ok(web::redirect_with(
+            &state,
+            &ctx,
+            "/me",
+            Flash::success("프로필을 저장했습니다."),
+        )),
+        Err(AppError::Validation(errors)) => {
+            let mut page = profile_page(&state, ctx, &user, errors.into()).await?;
+            // Show what was typed, not what is stored.
+            page.profile.nickname = form.nickname;
+            page.profile.introduction = form.introduction;
+            page.profile.phone_number = form.phone_number;
+            web::invalid(&page)
+        }
+        Err(other) => Err(other),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct PasswordForm {
+    #[serde(default)]
+    current_password: String,
+    #[serde(default)]
+    new_password: String,
+}
+
+pub async fn change_password(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    user: CurrentUser,
+    Form(form): Form<PasswordForm>,
+) -> AppResult<Response> {
+    let mut conn = state.db.acquire().await?;
+    let result = service::change_password(
+        &mut conn,
+        user.id,
+        user.auth_session,
+        &form.current_password,
+        &form.new_password,
+    )
+    .await;
+    drop(conn);
+    match result {
+        Ok(()) => Ok(web::redirect_with(
+            &state,
+            &ctx,
+            "/me",
+            Flash::success("비밀번호를 바꿨습니다. 다른 기기에서는 모두 로그아웃되었습니다."),
+        )),
+        Err(AppError::Validation(errors)) => {
+            web::invalid(&profile_page(&state, ctx, &user, errors.into()).await?)
+        }
+        Err(other) => Err(other),
+    }
+}
+
+pub async fn end_session(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    user: CurrentUser,
+    session: Session,
+    Path(id): Path<Uuid>,
+) -> AppResult<Response> {
+    let mut conn = state.db.acquire().await?;
+    service::end_session(&mut conn, user.id, id).await?;
+    drop(conn);
+    if id == user.auth_session {
+        session::sign_out(&state.db, &session).await?;
+        return Ok(web::redirect_with(
+            &state,
+            &ctx,
+            "/",
+            Flash::info("이 기기에서 로그아웃했습니다."),
+        ));
+    }
+    Ok(web::redirect_with(
+        &state,
+        &ctx,
+        "/me",
+        Flash::success("선택한 기기에서 로그아웃시켰습니다."),
+    ))
+}
+
+pub async fn end_other_sessions(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    user: CurrentUser,
+) -> AppResult<Response> {
+    let mut conn = state.db.acquire().await?;
+    let ended = service::end_other_sessions(&mut conn, user.id, user.auth_session).await?;
+    Ok(web::redirect_with(
+        &state,
+        &ctx,
+        "/me",
+        Flash::success(format!("다른 기기 {ended}곳에서 로그아웃시켰습니다.")),
+    ))
+}
+
+#[derive(Deserialize)]
+pub struct DeleteForm {
+    #[serde(default)]
+    confirmation: String,
+}
+
+pub async fn delete_account(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    user: CurrentUser,
+    session: Session,
+    Form(form): Form<DeleteForm>,
+) -> AppResult<Response> {
+    let mut tx = state.db.begin().await?;
+    match service::delete_account(&mut tx, user.id, &form.confirmation).await {
+        Ok(()) => {
+            tx.commit().await?;
+            session
+                .flush()
+                .await
+                .map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))?;
+            Ok(web::redirect_with(
+                &state,
+                &ctx,
+                "/",
+                Flash::info("탈퇴가 완료되었습니다. 그동안 이용해 주셔서 감사합니다."),
+            ))
+        }
+        Err(AppError::Validation(errors)) => {
+            drop(tx);
+            web::invalid(&profile_page(&state, ctx, &user, errors.into()).await?)
+        }
+        Err(other) => Err(other),
+    }
+}

@@ -1,0 +1,391 @@
+//! Sign-up, login and logout, password reset, Google sign-in.
+
+use axum::{
+    Form,
+    extract::{Query, State},
+    http::StatusCode,
+    response::{IntoResponse, Response},
+};
+use serde::Deserialize;
+use tower_sessions::Session;
+
+use crate::{
+    accounts::handlers::safe_next,
+    accounts::{
+        CurrentUser, google,
+        service::{self, SignUp},
+        session,
+        views::*,
+    },
+    app::AppState,
+    error::{AppError, AppResult},
+    web::{
+        self, PageCtx, Path, auth::MaybeUser, client::ClientInfo, flash::Flash, form::FormErrors,
+        htmx,
+    },
+};
+
+// ---------- sign-up ----------
+
+pub async fn signup_page(ctx: PageCtx, MaybeUser(user): MaybeUser) -> AppResult<Response> {
+    if user.is_some() {
+        return Ok(htmx::redirect(ctx.htmx, "/me"));
+    }
+    Ok(web::render(&SignupPage {
+        ctx,
+        values: SignupValues::default(),
+        errors: FormErrors::new(),
+    })?
+    .into_response())
+}
+
+#[derive(Deserialize)]
+pub struct SignupForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    nickname: String,
+}
+
+pub async fn signup(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    session: Session,
+    client: ClientInfo,
+    Form(form): Form<SignupForm>,
+) -> AppResult<Response> {
+    let mut tx = state.db.begin().await?;
+    let created = service::sign_up(
+        &mut tx,
+        &state.config,
+        &client,
+        SignUp {
+            email: &form.email,
+            password: &form.password,
+            nickname: &form.nickname,
+        },
+    )
+    .await;
+    let user = match created {
+        Ok(user) => user,
+        Err(AppError::Validation(errors)) => {
+            return web::invalid(&SignupPage {
+                ctx,
+                values: SignupValues {
+                    email: form.email,
+                    nickname: form.nickname,
+                },
+                errors: errors.into(),
+            });
+        }
+        Err(other) => return Err(other),
+    };
+    tx.commit().await?;
+    session::sign_in(&state.db, &session, user, "password", &client).await?;
+    Ok(web::redirect_with(
+        &state,
+        &ctx,
+        "/",
+        Flash::success(
+            "가입을 환영합니다! 인증 메일을 보냈습니다. 메일의 링크를 눌러 이메일 주소를 인증해 주세요.",
+        ),
+    ))
+}
+
+pub async fn verify_email(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path(token): Path<String>,
+) -> AppResult<Response> {
+    let mut conn = state.db.acquire().await?;
+    match service::verify_email(&mut conn, &token).await? {
+        Some(_) => Ok(web::redirect_with(&state, &ctx, "/me", Flash::success("이메일 주소가 인증되었습니다."))),
+        None => Ok((
+            StatusCode::BAD_REQUEST,
+            web::render(&MessagePage {
+                ctx,
+                title: "인증 링크를 사용할 수 없습니다".into(),
+                message: "링크가 만료되었거나 이미 사용되었습니다. 내 정보에서 인증 메일을 다시 받을 수 있습니다.".into(),
+                link_href: "/me".into(),
+                link_label: "내 정보로 가기".into(),
+            })?,
+        )
+            .into_response()),
+    }
+}
+
+pub async fn resend_verification(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    user: CurrentUser,
+) -> AppResult<Response> {
+    let mut conn = state.db.acquire().await?;
+    service::resend_verification(&mut conn, &state.config, user.id).await?;
+    Ok(web::redirect_with(
+        &state,
+        &ctx,
+        "/me",
+        Flash::info("인증 메일을 다시 보냈습니다."),
+    ))
+}
+
+// ---------- login / logout ----------
+
+#[derive(Deserialize)]
+pub struct NextQuery {
+    next: Option<String>,
+}
+
+pub async fn login_page(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    MaybeUser(user): MaybeUser,
+    Query(query): Query<NextQuery>,
+) -> AppResult<Response> {
+    let next = safe_next(query.next.as_deref());
+    if user.is_some() {
+        return Ok(htmx::redirect(ctx.htmx, &next));
+    }
+    Ok(web::render(&LoginPage {
+        ctx,
+        email: String::new(),
+        next,
+        errors: FormErrors::new(),
+        google_enabled: state.google.is_some(),
+    })?
+    .into_response())
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+    next: Option<String>,
+}
+
+pub async fn login(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    session: Session,
+    client: ClientInfo,
+    Form(form): Form<LoginForm>,
+) -> AppResult<Response> {
+    let next = safe_next(form.next.as_deref());
+    let mut conn = state.db.acquire().await?;
+    match service::authenticate(&mut conn, &client, &form.email, &form.password).await {
+        Ok(user) => {
+            drop(conn);
+            session::sign_in(&state.db, &session, user, "password", &client).await?;
+            Ok(htmx::redirect(ctx.htmx, &next))
+        }
+        Err(AppError::Validation(errors)) => Ok((
+            StatusCode::UNAUTHORIZED,
+            web::render(&LoginPage {
+                ctx,
+                email: form.email,
+                next,
+                errors: errors.into(),
+                google_enabled: state.google.is_some(),
+            })?,
+        )
+            .into_response()),
+        Err(other) => Err(other),
+    }
+}
+
+pub async fn logout(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    session: Session,
+) -> AppResult<Response> {
+    session::sign_out(&state.db, &session).await?;
+    Ok(web::redirect_with(
+        &state,
+        &ctx,
+        "/",
+        Flash::info("로그아웃했습니다."),
+    ))
+}
+
+// ---------- password reset ----------
+
+pub async fn reset_request_page(ctx: PageCtx) -> AppResult<Response> {
+    Ok(web::render(&ResetRequestPage {
+        ctx,
+        email: String::new(),
+        errors: FormErrors::new(),
+    })?
+    .into_response())
+}
+
+#[derive(Deserialize)]
+pub struct ResetRequestForm {
+    #[serde(default)]
+    email: String,
+}
+
+pub async fn reset_request(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    client: ClientInfo,
+    Form(form): Form<ResetRequestForm>,
+) -> AppResult<Response> {
+    let mut conn = state.db.acquire().await?;
+    match service::request_password_reset(&mut conn, &state.config, &client, &form.email).await {
+        Ok(()) => Ok(web::render(&MessagePage {
+            ctx,
+            title: "메일을 확인해 주세요".into(),
+            message: "가입된 이메일 주소라면 비밀번호 재설정 링크를 보냈습니다. 링크는 1시간 동안 유효합니다.".into(),
+            link_href: "/login".into(),
+            link_label: "로그인으로 돌아가기".into(),
+        })?
+        .into_response()),
+        Err(AppError::Validation(errors)) => web::invalid(&ResetRequestPage {
+            ctx,
+            email: form.email,
+            errors: errors.into(),
+        }),
+        Err(other) => Err(other),
+    }
+}
+
+fn expired_reset_page(ctx: PageCtx) -> AppResult<Response> {
+    Ok((
+        StatusCode::GONE,
+        web::render(&MessagePage {
+            ctx,
+            title: "재설정 링크를 사용할 수 없습니다".into(),
+            message:
+                "링크가 만료되었거나 이미 사용되었습니다. 비밀번호 재설정을 다시 요청해 주세요."
+                    .into(),
+            link_href: "/password-reset".into(),
+            link_label: "다시 요청하기".into(),
+        })?,
+    )
+        .into_response())
+}
+
+pub async fn reset_form_page(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path(token): Path<String>,
+) -> AppResult<Response> {
+    let mut conn = state.db.acquire().await?;
+    if !service::reset_token_is_valid(&mut conn, &token).await? {
+        return expired_reset_page(ctx);
+    }
+    Ok(web::render(&ResetFormPage {
+        ctx,
+        token,
+        errors: FormErrors::new(),
+    })?
+    .into_response())
+}
+
+#[derive(Deserialize)]
+pub struct ResetForm {
+    #[serde(default)]
+    password: String,
+}
+
+pub async fn reset(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path(token): Path<String>,
+    Form(form): Form<ResetForm>,
+) -> AppResult<Response> {
+    let mut tx = state.db.begin().await?;
+    match service::reset_password(&mut tx, &token, &form.password).await {
+        Ok(_) => {
+            tx.commit().await?;
+            Ok(web::redirect_with(
+                &state,
+                &ctx,
+                "/login",
+                Flash::success("비밀번호를 바꿨습니다. 새 비밀번호로 로그인해 주세요."),
+            ))
+        }
+        Err(AppError::Validation(errors)) => web::invalid(&ResetFormPage {
+            ctx,
+            token,
+            errors: errors.into(),
+        }),
+        Err(AppError::Conflict(_)) => expired_reset_page(ctx),
+        Err(other) => Err(other),
+    }
+}
+
+// ---------- Google sign-in ----------
+
+pub async fn google_start(
+    State(state): State<AppState>,
+    Query(query): Query<NextQuery>,
+) -> AppResult<Response> {
+    let google = state.google.as_ref().ok_or(AppError::NotFound)?;
+    let (url, flow) = google.start(safe_next(query.next.as_deref())).await?;
+    let cookie = crate::web::cookies::set(
+        google::COOKIE,
+        google::encode_flow(&state.signer, &flow),
+        Some(time::Duration::minutes(10)),
+        state.config.secure_cookies(),
+    );
+    Ok((
+        StatusCode::SEE_OTHER,
+        [(axum::http::header::LOCATION, url)],
+        [(axum::http::header::SET_COOKIE, cookie)],
+    )
+        .into_response())
+}
+
+#[derive(Deserialize)]
+pub struct CallbackQuery {
+    code: Option<String>,
+    state: Option<String>,
+    error: Option<String>,
+}
+
+pub async fn google_callback(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    session: Session,
+    client: ClientInfo,
+    headers: axum::http::HeaderMap,
+    Query(query): Query<CallbackQuery>,
+) -> AppResult<Response> {
+    let google_client = state.google.as_ref().ok_or(AppError::NotFound)?;
+    let flow = crate::web::cookies::get(&headers, google::COOKIE)
+        .and_then(|raw| google::decode_flow(&state.signer, raw))
+        .ok_or_else(|| {
+            AppError::BadRequest(
+                "로그인 요청을 찾을 수 없습니다. 처음부터 다시 시도해 주세요.".into(),
+            )
+        })?;
+    if query.error.is_some() {
+        return Ok(web::redirect_with(
+            &state,
+            &ctx,
+            "/login",
+            Flash::warning("Google 로그인이 취소되었습니다."),
+        ));
+    }
+    let (Some(code), Some(returned_state)) = (query.code, query.state) else {
+        return Err(AppError::BadRequest(
+            "Google의 응답에 필요한 값이 없습니다.".into(),
+        ));
+    };
+    let claims = google_client.finish(&flow, &returned_state, &code).await?;
+    let mut tx = state.db.begin().await?;
+    let user = google::account_for(&mut tx, &claims).await?;
+    tx.commit().await?;
+    session::sign_in(&state.db, &session, user, "google", &client).await?;
+    let remove = crate::web::cookies::remove(google::COOKIE, state.config.secure_cookies());
+    Ok((
+        [(axum::http::header::SET_COOKIE, remove)],
+        htmx::redirect(false, &flow.next),
+    )
+        .into_response())
+}

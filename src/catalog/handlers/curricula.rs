@@ -1,0 +1,244 @@
+//! The studio: curricula and the courses they hold.
+
+use axum::{
+    Form,
+    extract::State,
+    response::{IntoResponse, Response},
+};
+use serde::Deserialize;
+
+use crate::{
+    app::AppState,
+    catalog::{
+        studio::{self, CurriculumForm},
+        views::*,
+    },
+    error::{AppError, AppResult},
+    ids::{CourseId, CurriculumId},
+    web::{self, PageCtx, Path, auth::Staff, flash::Flash, form::FormErrors},
+};
+
+fn curriculum_values(form: &CurriculumForm) -> CurriculumValues {
+    CurriculumValues {
+        title: form.title.clone(),
+        summary: form.summary.clone(),
+        description: form.description.clone(),
+        category: form.category.clone(),
+        skill_level: form.skill_level.clone(),
+        price_won: form.price_won.clone(),
+        access_months: form.access_months.clone(),
+    }
+}
+
+async fn curriculum_editor(
+    state: &AppState,
+    ctx: PageCtx,
+    user: &crate::accounts::CurrentUser,
+    id: Option<CurriculumId>,
+    form: Option<&CurriculumForm>,
+    errors: FormErrors,
+) -> AppResult<StudioCurriculum> {
+    let mut conn = state.db.acquire().await?;
+    let addable = studio::my_courses(&mut conn, user).await?;
+    let (values, courses, deleted) = match id {
+        Some(id) => {
+            let row = studio::authorize_curriculum(&mut conn, user, id).await?;
+            let courses = crate::catalog::studio_repo::curriculum_courses(&mut conn, id).await?;
+            let values = CurriculumValues {
+                title: row.title,
+                summary: row.summary,
+                description: row.description,
+                category: row.category,
+                skill_level: row.skill_level,
+                price_won: row.price_won.to_string(),
+                access_months: row.access_months.to_string(),
+            };
+            (values, courses, row.deleted)
+        }
+        None => (
+            CurriculumValues {
+                access_months: "24".into(),
+                ..CurriculumValues::default()
+            },
+            Vec::new(),
+            false,
+        ),
+    };
+    Ok(StudioCurriculum {
+        ctx,
+        id,
+        deleted,
+        values: form.map(curriculum_values).unwrap_or(values),
+        errors,
+        options: Options,
+        addable: addable
+            .into_iter()
+            .filter(|c| !c.deleted && !courses.iter().any(|cc| cc.course_id == c.id))
+            .collect(),
+        courses,
+    })
+}
+
+pub async fn studio_new_curriculum_page(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Staff(user): Staff,
+) -> AppResult<Response> {
+    Ok(
+        web::render(&curriculum_editor(&state, ctx, &user, None, None, FormErrors::new()).await?)?
+            .into_response(),
+    )
+}
+
+pub async fn studio_create_curriculum(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Staff(user): Staff,
+    Form(form): Form<CurriculumForm>,
+) -> AppResult<Response> {
+    let mut tx = state.catalog_cache.begin_write(&state.db).await?;
+    match studio::create_curriculum(&mut tx, &user, &form).await {
+        Ok(id) => {
+            tx.commit().await?;
+            Ok(web::redirect_with(
+                &state,
+                &ctx,
+                &format!("/studio/curricula/{id}"),
+                Flash::success("커리큘럼을 만들었습니다."),
+            ))
+        }
+        Err(AppError::Validation(errors)) => {
+            drop(tx);
+            web::invalid(
+                &curriculum_editor(&state, ctx, &user, None, Some(&form), errors.into()).await?,
+            )
+        }
+        Err(other) => Err(other),
+    }
+}
+
+pub async fn studio_curriculum(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Staff(user): Staff,
+    Path(id): Path<CurriculumId>,
+) -> AppResult<Response> {
+    Ok(web::render(
+        &curriculum_editor(&state, ctx, &user, Some(id), None, FormErrors::new()).await?,
+    )?
+    .into_response())
+}
+
+pub async fn studio_update_curriculum(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Staff(user): Staff,
+    Path(id): Path<CurriculumId>,
+    Form(form): Form<CurriculumForm>,
+) -> AppResult<Response> {
+    let mut tx = state.catalog_cache.begin_write(&state.db).await?;
+    match studio::update_curriculum(&mut tx, &user, id, &form).await {
+        Ok(()) => {
+            tx.commit().await?;
+            Ok(web::redirect_with(
+                &state,
+                &ctx,
+                &format!("/studio/curricula/{id}"),
+                Flash::success("커리큘럼을 저장했습니다."),
+            ))
+        }
+        Err(AppError::Validation(errors)) => {
+            drop(tx);
+            web::invalid(
+                &curriculum_editor(&state, ctx, &user, Some(id), Some(&form), errors.into())
+                    .await?,
+            )
+        }
+        Err(other) => Err(other),
+    }
+}
+
+async fn set_curriculum_deleted(
+    state: AppState,
+    ctx: PageCtx,
+    user: crate::accounts::CurrentUser,
+    id: CurriculumId,
+    deleted: bool,
+) -> AppResult<Response> {
+    let mut tx = state.catalog_cache.begin_write(&state.db).await?;
+    studio::set_curriculum_deleted(&mut tx, &user, id, deleted).await?;
+    tx.commit().await?;
+    let message = if deleted {
+        "커리큘럼을 삭제했습니다."
+    } else {
+        "커리큘럼을 복구했습니다."
+    };
+    Ok(web::redirect_with(
+        &state,
+        &ctx,
+        &format!("/studio/curricula/{id}"),
+        Flash::success(message),
+    ))
+}
+
+pub async fn studio_delete_curriculum(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Staff(user): Staff,
+    Path(id): Path<CurriculumId>,
+) -> AppResult<Response> {
+    set_curriculum_deleted(state, ctx, user, id, true).await
+}
+
+pub async fn studio_restore_curriculum(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Staff(user): Staff,
+    Path(id): Path<CurriculumId>,
+) -> AppResult<Response> {
+    set_curriculum_deleted(state, ctx, user, id, false).await
+}
+
+#[derive(Deserialize)]
+pub struct CurriculumCourseForm {
+    course_id: String,
+    #[serde(default)]
+    action: String,
+}
+
+/// Adds, removes or moves a course in a curriculum's order.
+pub async fn studio_curriculum_course(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Staff(user): Staff,
+    Path(id): Path<CurriculumId>,
+    Form(form): Form<CurriculumCourseForm>,
+) -> AppResult<Response> {
+    let course: CourseId = form
+        .course_id
+        .parse()
+        .map_err(|_| AppError::field("course_id", "코스를 선택해 주세요."))?;
+    let mut tx = state.catalog_cache.begin_write(&state.db).await?;
+    let message = match form.action.as_str() {
+        "add" => {
+            studio::add_curriculum_course(&mut tx, &user, id, course).await?;
+            "코스를 추가했습니다."
+        }
+        "remove" => {
+            studio::remove_curriculum_course(&mut tx, &user, id, course).await?;
+            "코스를 뺐습니다."
+        }
+        "up" | "down" => {
+            studio::move_curriculum_course(&mut tx, &user, id, course, form.action == "up").await?;
+            "순서를 바꿨습니다."
+        }
+        _ => return Err(AppError::BadRequest("알 수 없는 요청입니다.".into())),
+    };
+    tx.commit().await?;
+    Ok(web::redirect_with(
+        &state,
+        &ctx,
+        &format!("/studio/curricula/{id}"),
+        Flash::success(message),
+    ))
+}
