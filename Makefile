@@ -63,3 +63,4 @@ bench:
 	$(MAKE) --no-print-directory assets
 	$(WITH_PG) bench/shell.sh
 	$(WITH_PG) bench/catalog.sh
+	$(WITH_PG) bench/signed_in.sh

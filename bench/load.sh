@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Load-tests one URL with wrk and prints requests/s and p50/p95/p99.
 #   bench/load.sh URL [connections=100] [seconds=10] [threads=2]
+# Sends what a browser sends: Accept-Encoding (br, gzip) and, with
+# BENCH_COOKIE set, the session cookies of a signed-in browser.
 set -euo pipefail
 url=${1:?usage: bench/load.sh URL [connections] [seconds] [threads]}
 conns=${2:-100}
@@ -10,5 +12,7 @@ command -v wrk >/dev/null || { echo "wrk is not installed: apt-get install -y wr
 here=$(cd "$(dirname "$0")" && pwd)
 ulimit -n 65536 2>/dev/null || true
 echo "== $url  ($conns connections, ${secs}s, $threads threads)"
-wrk -t"$threads" -c"$conns" -d"${secs}s" --timeout 5s -s "$here/report.lua" "$url" \
+headers=(-H "Accept-Encoding: br, gzip" -H "Accept: text/html")
+if [ -n "${BENCH_COOKIE:-}" ]; then headers+=(-H "Cookie: $BENCH_COOKIE"); fi
+wrk -t"$threads" -c"$conns" -d"${secs}s" --timeout 5s "${headers[@]}" -s "$here/report.lua" "$url" \
   | sed -n '/^requests\/s:/,$p'

@@ -99,6 +99,9 @@ impl AppState {
     }
 }
 
+/// How long a session row read from PostgreSQL is reused in this process.
+const SESSION_CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// How long catalogue pages are reused (studio writes in this process drop
 /// them at once; other instances see changes within this time).
 const CATALOG_CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(5);
@@ -145,7 +148,13 @@ pub fn session_store(db: &PgPool) -> PostgresStore {
 pub fn router(state: AppState) -> Router {
     let config = state.config.clone();
     let state_gateways = state.gateways.clone();
-    let sessions = SessionManagerLayer::new(session_store(&state.db))
+    // Reads try a short in-process cache first (infra::session_cache), so a
+    // signed-in request costs one round trip for who the visitor is.
+    let store = tower_sessions::CachingSessionStore::new(
+        crate::infra::session_cache::SessionCache::new(SESSION_CACHE_TTL),
+        session_store(&state.db),
+    );
+    let sessions = SessionManagerLayer::new(store)
         .with_name("weaverse_session")
         .with_http_only(true)
         .with_same_site(SameSite::Lax)

@@ -6,3 +6,4 @@ pub mod db;
 pub mod keys;
 pub mod mail;
 pub mod ratelimit;
+pub mod session_cache;

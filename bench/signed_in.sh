@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# What a signed-in request costs: the course page and home for a signed-in
+# learner, beside the anonymous course page, at 100 connections, with the
+# cookies and Accept-Encoding a browser sends. The seeded nano-degree.
+#   BENCH_SECONDS=10 bench/signed_in.sh            (needs DATABASE_URL; make bench runs it)
+#   BENCH_BIN=/path/to/weaverse bench/signed_in.sh  (another build, e.g. an older commit)
+# Targets (#8): signed-in course page and home >= 5,000 req/s, anonymous
+# course page >= 10,000 req/s, p99 < 20 ms.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+: "${DATABASE_URL:?set DATABASE_URL, or run through make bench}"
+secs=${BENCH_SECONDS:-10}
+port=${BENCH_PORT:-18082}
+target=${CARGO_TARGET_DIR:-target}
+bin=${BENCH_BIN:-}
+if [ -z "$bin" ]; then
+  SQLX_OFFLINE=true cargo build --release --locked --bin weaverse
+  bin="$target/release/weaverse"
+fi
+
+db_url=$(python3 -c 'import sys,urllib.parse as u; p=u.urlsplit(sys.argv[1]); print(u.urlunsplit(p._replace(path="/weaverse_bench_signed_in")))' "$DATABASE_URL")
+admin_url=$(python3 -c 'import sys,urllib.parse as u; p=u.urlsplit(sys.argv[1]); print(u.urlunsplit(p._replace(path="/postgres")))' "$DATABASE_URL")
+psql -q "$admin_url" -c 'DROP DATABASE IF EXISTS weaverse_bench_signed_in' >/dev/null
+var_dir=$(mktemp -d)
+jar=$(mktemp)
+ulimit -n 65536 2>/dev/null || true
+APP_ENV=development HOST=127.0.0.1 PORT=$port DATABASE_URL=$db_url VAR_DIR=$var_dir RUST_LOG=warn \
+  DATABASE_MAX_CONNECTIONS=${BENCH_DB_CONNECTIONS:-16} STATIC_DIR=$root/static \
+  "$bin" serve --seed-demo &
+pid=$!
+trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$var_dir" "$jar"' EXIT
+base="http://127.0.0.1:$port"
+for _ in $(seq 150); do
+  curl -fsS "$base/healthz" >/dev/null 2>&1 && break
+  sleep 0.2
+done
+
+# Sign up a learner the way a browser does: the form's CSRF token, then POST.
+token=$(curl -fsS -c "$jar" -b "$jar" "$base/signup" | sed -n 's/.*name="csrf_token" value="\([^"]*\)".*/\1/p' | head -n 1)
+curl -fsS -o /dev/null -c "$jar" -b "$jar" -H "Origin: $base" \
+  --data-urlencode "email=bench-$(date +%s)@example.com" --data-urlencode "password=correct horse battery 42" \
+  --data-urlencode "nickname=벤치" --data-urlencode "csrf_token=$token" "$base/signup"
+cookie=$(awk '!/^#/ || /^#HttpOnly_/ { sub(/^#HttpOnly_/, ""); if (NF >= 7) printf "%s%s=%s", (n++ ? "; " : ""), $6, $7 }' "$jar")
+status=$(curl -s -o /dev/null -w '%{http_code}' -H "Cookie: $cookie" "$base/me")
+[ "$status" = 200 ] || { echo "signing in failed (/me answered $status)" >&2; exit 1; }
+course=$(psql -tA "$db_url" -c "SELECT id FROM courses WHERE slug = 'git-collaboration'")
+
+echo "machine: $(nproc) cores; server, PostgreSQL and wrk share it"
+echo "binary: $bin"
+for path in "/courses/$course" /; do
+  wrk -t2 -c100 -d2s -H "Cookie: $cookie" "$base$path" >/dev/null
+  echo "-- signed in"
+  BENCH_COOKIE=$cookie bench/load.sh "$base$path" 100 "$secs"
+done
+echo "-- anonymous"
+wrk -t2 -c100 -d2s "$base/courses/$course" >/dev/null
+bench/load.sh "$base/courses/$course" 100 "$secs"
