@@ -7,7 +7,7 @@ use crate::{
         repo::{AuditRow, UserRow},
         service::{Profile, SessionInfo},
     },
-    web::{PageCtx, form::FormErrors},
+    web::{PageCtx, filters, form::FormErrors},
 };
 
 #[derive(Default)]
@@ -70,12 +70,6 @@ pub struct ProfilePage {
     pub errors: FormErrors,
 }
 
-impl ProfilePage {
-    pub fn when(&self, t: &time::OffsetDateTime) -> String {
-        crate::web::dates::date_time(t)
-    }
-}
-
 #[derive(Template)]
 #[template(path = "admin/users.html")]
 pub struct AdminUsersPage {
@@ -110,10 +104,6 @@ impl AdminUserList {
         Role::parse(code).map_or("", |r| r.label())
     }
 
-    pub fn when(&self, t: &time::OffsetDateTime) -> String {
-        crate::web::dates::date_time(t)
-    }
-
     /// The list URL for another page, keeping the filters.
     pub fn page_href(&self, page: &i64) -> String {
         let mut query = url::form_urlencoded::Serializer::new(String::new());
@@ -143,9 +133,5 @@ pub struct AdminUserPage {
 impl AdminUserPage {
     pub fn roles(&self) -> &'static [Role] {
         &Role::ALL
-    }
-
-    pub fn when(&self, t: &time::OffsetDateTime) -> String {
-        crate::web::dates::date_time(t)
     }
 }

@@ -12,7 +12,7 @@ use crate::{
     accounts::CurrentUser,
     commerce::{
         error::{CommerceError, CommerceResult},
-        gateway::{Approval, CancelRequest, Checkout, Confirmation, Gateways, Inquiry},
+        gateway::{Approval, CancelRequest, Checkout, Confirmation, Failure, Gateways, Inquiry},
         model::{GatewayKind, OrderStatus, Payment, RefundState},
         refund::{Offer, RefundRefusal},
         repo::{self, NewPayment, NewRefund},
@@ -202,9 +202,8 @@ pub async fn confirm(
     crash_point("after-gateway-approve");
     match confirmed {
         Ok(approval) => record(db, order_id, order.gateway, &approval).await,
-        Err(err) if err.status == 200 && err.code != "parse" => {
-            // The gateway answered but has not finished (Toss IN_PROGRESS):
-            // reconciliation settles it.
+        // The gateway accepted but has not finished: reconciliation settles it.
+        Err(err) if err.failure == Failure::Incomplete => {
             Err(CommerceError::PaymentIncomplete(err.code))
         }
         Err(err) => {

@@ -12,7 +12,7 @@ use crate::{
     commerce::{
         gateway::{
             Approval, CallLog, CancelRequest, Checkout, Confirmation, ErrorFields, GatewayError,
-            GatewayOption, Inquiry, PaymentGateway, Started,
+            GatewayOption, Inquiry, PaymentGateway, Started, parse,
         },
         model::GatewayKind,
     },
@@ -87,14 +87,6 @@ fn method_label(kind: &str) -> String {
         "MONEY" => "카카오페이 (머니)".into(),
         _ => "카카오페이".into(),
     }
-}
-
-fn parse<T: DeserializeOwned>(value: Value) -> Result<T, GatewayError> {
-    serde_json::from_value(value).map_err(|e| GatewayError {
-        status: 200,
-        code: "parse".into(),
-        message: e.to_string(),
-    })
 }
 
 impl KakaoPay {

@@ -21,11 +21,24 @@ use crate::{
     money::Won,
 };
 
-/// A refusal or failure reported by a gateway (non-2xx, no reply, or a
-/// reply we could not read).
+/// How a gateway call failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Failure {
+    /// The gateway answered no (non-2xx with its error code).
+    Refused,
+    /// No answer: connection, timeout.
+    Transport,
+    /// An answer we could not read.
+    Unreadable,
+    /// The gateway accepted but has not finished (Toss `IN_PROGRESS`).
+    Incomplete,
+}
+
+/// A refusal or failure reported by a gateway.
 #[derive(Clone, Debug, thiserror::Error)]
 #[error("HTTP {status}: {code} {message}")]
 pub struct GatewayError {
+    pub failure: Failure,
     pub status: u16,
     pub code: String,
     pub message: String,
@@ -34,11 +47,22 @@ pub struct GatewayError {
 impl GatewayError {
     fn transport(message: impl Into<String>) -> Self {
         Self {
+            failure: Failure::Transport,
             status: 0,
             code: "transport".into(),
             message: message.into(),
         }
     }
+}
+
+/// Reads a 2xx reply into the type a gateway expects.
+pub fn parse<T: serde::de::DeserializeOwned>(reply: Value) -> Result<T, GatewayError> {
+    serde_json::from_value(reply).map_err(|e| GatewayError {
+        failure: Failure::Unreadable,
+        status: 200,
+        code: "parse".into(),
+        message: e.to_string(),
+    })
 }
 
 /// What a payment is for, when it starts.
@@ -195,6 +219,7 @@ impl CallLog {
         let result = match (status, &reply) {
             (Some(200..=299), Ok(value)) => Ok(value.clone()),
             (Some(status), Ok(value)) => Err(GatewayError {
+                failure: Failure::Refused,
                 status,
                 code: match value.get(errors.code) {
                     Some(Value::String(code)) => code.clone(),
@@ -207,8 +232,10 @@ impl CallLog {
                     .unwrap_or("error")
                     .to_string(),
             }),
-            (status, Err(err)) => Err(GatewayError {
-                status: status.unwrap_or(0),
+            (None, Err(err)) => Err(GatewayError::transport(err.clone())),
+            (Some(status), Err(err)) => Err(GatewayError {
+                failure: Failure::Unreadable,
+                status,
                 ..GatewayError::transport(err.clone())
             }),
             (None, Ok(_)) => Err(GatewayError::transport("no reply")),

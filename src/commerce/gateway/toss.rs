@@ -12,8 +12,8 @@ use time::OffsetDateTime;
 use crate::{
     commerce::{
         gateway::{
-            Approval, CallLog, CancelRequest, Checkout, Confirmation, ErrorFields, GatewayError,
-            GatewayOption, Inquiry, PaymentGateway, Started,
+            Approval, CallLog, CancelRequest, Checkout, Confirmation, ErrorFields, Failure,
+            GatewayError, GatewayOption, Inquiry, PaymentGateway, Started, parse,
         },
         model::GatewayKind,
     },
@@ -91,11 +91,7 @@ impl Toss {
         let reply = log
             .send(order, GatewayKind::Toss, operation, request, body, &ERRORS)
             .await?;
-        serde_json::from_value(reply).map_err(|e| GatewayError {
-            status: 200,
-            code: "parse".into(),
-            message: e.to_string(),
-        })
+        parse(reply)
     }
 }
 
@@ -148,6 +144,7 @@ impl PaymentGateway for Toss {
             .await?;
         if payment.status != "DONE" {
             return Err(GatewayError {
+                failure: Failure::Incomplete,
                 status: 200,
                 code: payment.status.clone(),
                 message: format!("payment status {}", payment.status),

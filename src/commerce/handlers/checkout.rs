@@ -12,13 +12,13 @@ use crate::{
     app::AppState,
     commerce::{
         CommerceError,
-        handlers::errors::refused,
+        handlers::errors::{form_errors, refused},
         model::GatewayKind,
         payments,
         service::{self, AddressForm},
         views::{AddressEditPage, AddressesPage, CheckoutPage},
     },
-    error::{AppError, AppResult},
+    error::AppResult,
     ids::AddressId,
     web::{self, PageCtx, Path, flash::Flash, form::FormErrors, htmx},
 };
@@ -80,10 +80,10 @@ async fn save_address(
                 Flash::success(message),
             ))
         }
-        Err(err @ CommerceError::InvalidAddress(_)) => {
+        Err(err) => {
             drop(tx);
-            let AppError::Validation(errors) = err.into() else {
-                return Err(AppError::NotFound);
+            let Some(errors) = form_errors(&err) else {
+                return Err(err.into());
             };
             match id {
                 Some(id) => web::invalid(&AddressEditPage {
@@ -95,7 +95,6 @@ async fn save_address(
                 None => web::invalid(&addresses_page(state, ctx, user, form, errors.into()).await?),
             }
         }
-        Err(other) => Err(other.into()),
     }
 }
 
@@ -211,13 +210,14 @@ pub async fn place_order(
     };
     let order = match placed {
         Ok(order) => order,
-        Err(err @ (CommerceError::AddressMissing | CommerceError::GatewayMissing)) => {
-            let AppError::Validation(errors) = err.into() else {
-                return Err(AppError::NotFound);
+        Err(err) => {
+            return match form_errors(&err) {
+                Some(errors) => {
+                    web::invalid(&checkout_page(&state, ctx, &user, errors.into()).await?)
+                }
+                None => refused(&state, &ctx, err, "/cart"),
             };
-            return web::invalid(&checkout_page(&state, ctx, &user, errors.into()).await?);
         }
-        Err(other) => return refused(&state, &ctx, other, "/cart"),
     };
     let started = payments::start(
         &state.db,

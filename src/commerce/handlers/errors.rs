@@ -87,31 +87,41 @@ fn refusal(err: &CommerceError) -> Option<String> {
     })
 }
 
+/// The form's messages, for errors that belong beside a form's fields.
+pub fn form_errors(err: &CommerceError) -> Option<FieldErrors> {
+    let mut fields = FieldErrors::new();
+    match err {
+        CommerceError::InvalidAddress(problems) => {
+            for problem in problems {
+                let (field, message) = address_field(*problem);
+                fields.entry(field).or_default().push(message.into());
+            }
+        }
+        CommerceError::AddressMissing => {
+            fields.insert("address_id", vec!["청구지 주소를 선택해 주세요.".into()]);
+        }
+        CommerceError::GatewayMissing => {
+            fields.insert("gateway", vec!["결제 수단을 선택해 주세요.".into()]);
+        }
+        _ => return None,
+    }
+    Some(fields)
+}
+
 impl From<CommerceError> for AppError {
     fn from(err: CommerceError) -> Self {
         if let Some(message) = refusal(&err) {
             return AppError::Conflict(message);
         }
+        if let Some(fields) = form_errors(&err) {
+            return AppError::Validation(fields);
+        }
         match err {
             CommerceError::NotFound => AppError::NotFound,
-            CommerceError::InvalidAddress(problems) => {
-                let mut fields = FieldErrors::new();
-                for problem in problems {
-                    let (field, message) = address_field(problem);
-                    fields.entry(field).or_default().push(message.into());
-                }
-                AppError::Validation(fields)
-            }
             CommerceError::EmailUnverified => AppError::Forbidden(
                 "이메일 인증을 마친 뒤 결제할 수 있습니다. 내 정보에서 인증 메일을 다시 받을 수 있습니다."
                     .into(),
             ),
-            CommerceError::AddressMissing => {
-                AppError::field("address_id", "청구지 주소를 선택해 주세요.")
-            }
-            CommerceError::GatewayMissing => {
-                AppError::field("gateway", "결제 수단을 선택해 주세요.")
-            }
             CommerceError::Database(err) => err.into(),
             CommerceError::Internal(err) => AppError::Internal(err),
             other => AppError::Internal(anyhow::anyhow!("unmapped commerce error: {other}")),
