@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Load-tests one URL with wrk and prints requests/s and p50/p95/p99.
 #   bench/load.sh URL [connections=100] [seconds=10] [threads=2]
-# Sends what a browser sends: Accept-Encoding (br, gzip) and, with
-# BENCH_COOKIE set, the session cookies of a signed-in browser.
+# Sends what a browser sends: Accept-Encoding (BENCH_ENCODING, default
+# "gzip, deflate, br, zstd"; "none" for bare figures) and, with BENCH_COOKIE
+# set, the session cookies of a signed-in browser.
 set -euo pipefail
 url=${1:?usage: bench/load.sh URL [connections] [seconds] [threads]}
 conns=${2:-100}
@@ -11,8 +12,10 @@ threads=${4:-2}
 command -v wrk >/dev/null || { echo "wrk is not installed: apt-get install -y wrk" >&2; exit 1; }
 here=$(cd "$(dirname "$0")" && pwd)
 ulimit -n 65536 2>/dev/null || true
-echo "== $url  ($conns connections, ${secs}s, $threads threads)"
-headers=(-H "Accept-Encoding: br, gzip" -H "Accept: text/html")
+echo "== $url  ($conns connections, ${secs}s, $threads threads, Accept-Encoding: $encoding${BENCH_COOKIE:+, signed in})"
+encoding=${BENCH_ENCODING:-gzip, deflate, br, zstd}
+headers=(-H "Accept: text/html")
+if [ "$encoding" != none ]; then headers+=(-H "Accept-Encoding: $encoding"); fi
 if [ -n "${BENCH_COOKIE:-}" ]; then headers+=(-H "Cookie: $BENCH_COOKIE"); fi
 wrk -t"$threads" -c"$conns" -d"${secs}s" --timeout 5s "${headers[@]}" -s "$here/report.lua" "$url" \
   | sed -n '/^requests\/s:/,$p'

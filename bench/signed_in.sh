@@ -48,11 +48,11 @@ course=$(psql -tA "$db_url" -c "SELECT id FROM courses WHERE slug = 'git-collabo
 
 echo "machine: $(nproc) cores; server, PostgreSQL and wrk share it"
 echo "binary: $bin"
-for path in "/courses/$course" /; do
-  wrk -t2 -c100 -d2s -H "Cookie: $cookie" "$base$path" >/dev/null
-  echo "-- signed in"
-  BENCH_COOKIE=$cookie bench/load.sh "$base$path" 100 "$secs"
+# Bare figures first, then with a browser's Accept-Encoding.
+for encoding in none "gzip, deflate, br, zstd"; do
+  for path in "/courses/$course" /; do
+    wrk -t2 -c100 -d2s -H "Cookie: $cookie" "$base$path" >/dev/null
+    BENCH_ENCODING=$encoding BENCH_COOKIE=$cookie bench/load.sh "$base$path" 100 "$secs"
+  done
+  BENCH_ENCODING=$encoding bench/load.sh "$base/courses/$course" 100 "$secs"
 done
-echo "-- anonymous"
-wrk -t2 -c100 -d2s "$base/courses/$course" >/dev/null
-bench/load.sh "$base/courses/$course" 100 "$secs"

@@ -2,6 +2,7 @@
 //! course pages, and the studio where tutors and admins author them.
 
 pub mod cache;
+pub mod error;
 mod handlers;
 pub mod model;
 mod repo;

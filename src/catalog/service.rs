@@ -4,11 +4,11 @@ use sqlx::PgConnection;
 
 use crate::{
     accounts::CurrentUser,
+    catalog::error::{CatalogError, CatalogResult},
     catalog::{
         model::{Category, PriceLevel, Product, SkillLevel, TopicKind, duration_label},
         repo, seed,
     },
-    error::{AppError, AppResult},
     ids::{CourseId, CurriculumId},
     money::Won,
 };
@@ -168,7 +168,8 @@ pub struct CourseCard {
     pub summary: String,
     pub category: &'static str,
     pub skill: &'static str,
-    pub price: String,
+    /// `None`: sold only inside its curriculum.
+    pub price: Option<Won>,
     pub curriculum_title: Option<String>,
     pub lecture_count: i64,
     pub duration: String,
@@ -197,15 +198,7 @@ fn like_patterns(q: &str) -> Vec<String> {
         .collect()
 }
 
-fn price_label(price_won: Option<i64>) -> String {
-    match price_won {
-        Some(0) => "무료".into(),
-        Some(won) => Won(won).to_string(),
-        None => "나노 디그리에 포함".into(),
-    }
-}
-
-pub async fn catalogue(conn: &mut PgConnection, query: CatalogQuery) -> AppResult<CatalogPage> {
+pub async fn catalogue(conn: &mut PgConnection, query: CatalogQuery) -> CatalogResult<CatalogPage> {
     let page = query.page.max(1);
     let filter = repo::CourseFilter {
         patterns: like_patterns(&query.q),
@@ -223,7 +216,7 @@ pub async fn catalogue(conn: &mut PgConnection, query: CatalogQuery) -> AppResul
             summary: r.summary,
             category: Category::parse(&r.category).map_or("", |c| c.label()),
             skill: SkillLevel::parse(&r.skill_level).map_or("", |s| s.label()),
-            price: price_label(r.price_won),
+            price: r.price_won.map(Won),
             curriculum_title: r.curriculum_title,
             lecture_count: r.lecture_count,
             duration: duration_label(r.total_secs),
@@ -270,7 +263,7 @@ pub struct CourseView {
     pub category: &'static str,
     pub skill: &'static str,
     /// Its own price, when it is sold alone.
-    pub own_price: Option<String>,
+    pub own_price: Option<Won>,
     pub curriculum: Option<CurriculumRef>,
     pub lectures: Vec<LectureView>,
     pub topic_count: usize,
@@ -292,10 +285,10 @@ pub fn can_edit(viewer: Option<&CurrentUser>, author: Option<uuid::Uuid>) -> boo
 
 /// The course page as every visitor sees it (cached by the caller); who
 /// may see a deleted course is [`CourseView::visible_to`].
-pub async fn course_page(conn: &mut PgConnection, id: CourseId) -> AppResult<CourseView> {
+pub async fn course_page(conn: &mut PgConnection, id: CourseId) -> CatalogResult<CourseView> {
     let row = repo::course_detail(conn, id, false)
         .await?
-        .ok_or(AppError::NotFound)?;
+        .ok_or(CatalogError::NotFound)?;
     let first_topic = row
         .lectures
         .0
@@ -346,7 +339,7 @@ pub async fn course_page(conn: &mut PgConnection, id: CourseId) -> AppResult<Cou
         description: row.description,
         category: Category::parse(&row.category).map_or("", |c| c.label()),
         skill: SkillLevel::parse(&row.skill_level).map_or("", |s| s.label()),
-        own_price: row.price_won.map(|p| price_label(Some(p))),
+        own_price: row.price_won.map(Won),
         curriculum,
         lectures,
         topic_count,

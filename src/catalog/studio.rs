@@ -5,64 +5,47 @@ use sqlx::PgConnection;
 
 use crate::{
     accounts::CurrentUser,
+    catalog::error::{CatalogError, CatalogResult, Invalid, Problem, Work},
     catalog::{
         model::{Category, SkillLevel, TopicKind},
         repo::{self, CourseDetailRow},
         service::can_edit,
         studio_repo::{self as sr, CourseFields, CurriculumFields, TopicFields},
     },
-    error::{AppError, AppResult, FieldErrors},
     ids::{CourseId, CurriculumId, LectureId, TopicId},
 };
 
-fn push(errors: &mut FieldErrors, field: &'static str, message: &str) {
-    errors.entry(field).or_default().push(message.to_string());
-}
-
-fn title(errors: &mut FieldErrors, raw: &str) -> String {
+fn title(errors: &mut Invalid, raw: &str) -> String {
     let t = raw.trim();
     let len = t.chars().count();
     if len == 0 {
-        push(errors, "title", "제목을 입력해 주세요.");
+        errors.push("title", Problem::Missing);
     } else if len > 120 {
-        push(errors, "title", "제목은 120자 이하로 입력해 주세요.");
+        errors.push("title", Problem::TooLong { max: 120 });
     }
     t.to_string()
 }
 
-fn bounded(
-    errors: &mut FieldErrors,
-    field: &'static str,
-    raw: &str,
-    max: usize,
-    label: &str,
-) -> String {
+fn bounded(errors: &mut Invalid, field: &'static str, raw: &str, max: usize) -> String {
     let t = raw.trim();
     if t.chars().count() > max {
-        errors
-            .entry(field)
-            .or_default()
-            .push(format!("{label}은(는) {max}자 이하로 입력해 주세요."));
+        errors.push(field, Problem::TooLong { max });
     }
     t.to_string()
 }
 
-fn price(errors: &mut FieldErrors, field: &'static str, raw: &str, required: bool) -> Option<i64> {
+fn price(errors: &mut Invalid, field: &'static str, raw: &str, required: bool) -> Option<i64> {
     let digits: String = raw.trim().chars().filter(|c| *c != ',').collect();
     if digits.is_empty() {
         if required {
-            push(errors, field, "가격을 입력해 주세요.");
+            errors.push(field, Problem::Missing);
         }
         return None;
     }
     match digits.parse::<i64>() {
         Ok(won) if (0..=100_000_000).contains(&won) => Some(won),
         _ => {
-            push(
-                errors,
-                field,
-                "가격은 0원 이상 1억 원 이하의 숫자로 입력해 주세요.",
-            );
+            errors.push(field, Problem::OutOfRange);
             None
         }
     }
@@ -70,17 +53,17 @@ fn price(errors: &mut FieldErrors, field: &'static str, raw: &str, required: boo
 
 /// The category and skill level `<select>`s shared by courses and curricula.
 fn classification(
-    errors: &mut FieldErrors,
+    errors: &mut Invalid,
     category: &str,
     skill_level: &str,
 ) -> (Option<Category>, Option<SkillLevel>) {
     let category = Category::parse(category);
     if category.is_none() {
-        push(errors, "category", "분류를 선택해 주세요.");
+        errors.push("category", Problem::NotChosen);
     }
     let skill = SkillLevel::parse(skill_level);
     if skill.is_none() {
-        push(errors, "skill_level", "난이도를 선택해 주세요.");
+        errors.push("skill_level", Problem::NotChosen);
     }
     (category, skill)
 }
@@ -111,11 +94,11 @@ struct ValidCourse {
     price_won: Option<i64>,
 }
 
-fn validate_course(form: &CourseForm) -> AppResult<ValidCourse> {
-    let mut errors = FieldErrors::new();
+fn validate_course(form: &CourseForm) -> CatalogResult<ValidCourse> {
+    let mut errors = Invalid::default();
     let title = title(&mut errors, &form.title);
-    let summary = bounded(&mut errors, "summary", &form.summary, 300, "한 줄 소개");
-    let description = bounded(&mut errors, "description", &form.description, 5000, "설명");
+    let summary = bounded(&mut errors, "summary", &form.summary, 300);
+    let description = bounded(&mut errors, "description", &form.description, 5000);
     let (category, skill) = classification(&mut errors, &form.category, &form.skill_level);
     let price_won = price(&mut errors, "price_won", &form.price_won, false);
     match (category, skill, errors.is_empty()) {
@@ -127,7 +110,7 @@ fn validate_course(form: &CourseForm) -> AppResult<ValidCourse> {
             skill_level: s.code(),
             price_won,
         }),
-        _ => Err(AppError::Validation(errors)),
+        _ => Err(CatalogError::Invalid(errors)),
     }
 }
 
@@ -149,16 +132,14 @@ pub async fn authorize_course(
     conn: &mut PgConnection,
     user: &CurrentUser,
     course: CourseId,
-) -> AppResult<()> {
+) -> CatalogResult<()> {
     let author = sr::lock_course(conn, course)
         .await?
-        .ok_or(AppError::NotFound)?;
+        .ok_or(CatalogError::NotFound)?;
     if can_edit(Some(user), author) {
         Ok(())
     } else {
-        Err(AppError::Forbidden(
-            "이 코스를 만든 튜터나 관리자만 수정할 수 있습니다.".into(),
-        ))
+        Err(CatalogError::NotAuthor(Work::Course))
     }
 }
 
@@ -166,7 +147,7 @@ pub async fn create_course(
     conn: &mut PgConnection,
     user: &CurrentUser,
     form: &CourseForm,
-) -> AppResult<CourseId> {
+) -> CatalogResult<CourseId> {
     let valid = validate_course(form)?;
     Ok(sr::insert_course(conn, &valid.fields(), user.id).await?)
 }
@@ -176,7 +157,7 @@ pub async fn update_course(
     user: &CurrentUser,
     id: CourseId,
     form: &CourseForm,
-) -> AppResult<()> {
+) -> CatalogResult<()> {
     authorize_course(conn, user, id).await?;
     let valid = validate_course(form)?;
     Ok(sr::update_course(conn, id, &valid.fields()).await?)
@@ -187,7 +168,7 @@ pub async fn set_course_deleted(
     user: &CurrentUser,
     id: CourseId,
     deleted: bool,
-) -> AppResult<()> {
+) -> CatalogResult<()> {
     authorize_course(conn, user, id).await?;
     Ok(sr::set_course_deleted(conn, id, deleted).await?)
 }
@@ -197,14 +178,12 @@ pub async fn course_for_editing(
     conn: &mut PgConnection,
     user: &CurrentUser,
     id: CourseId,
-) -> AppResult<CourseDetailRow> {
+) -> CatalogResult<CourseDetailRow> {
     let row = repo::course_detail(conn, id, true)
         .await?
-        .ok_or(AppError::NotFound)?;
+        .ok_or(CatalogError::NotFound)?;
     if !can_edit(Some(user), row.author_id) {
-        return Err(AppError::Forbidden(
-            "이 코스를 만든 튜터나 관리자만 수정할 수 있습니다.".into(),
-        ));
+        return Err(CatalogError::NotAuthor(Work::Course));
     }
     Ok(row)
 }
@@ -212,7 +191,7 @@ pub async fn course_for_editing(
 pub async fn my_courses(
     conn: &mut PgConnection,
     user: &CurrentUser,
-) -> AppResult<Vec<sr::StudioCourseRow>> {
+) -> CatalogResult<Vec<sr::StudioCourseRow>> {
     let author = (!user.is_admin()).then_some(user.id);
     Ok(sr::studio_courses(conn, author).await?)
 }
@@ -227,14 +206,14 @@ pub struct LectureForm {
     pub description: String,
 }
 
-fn validate_lecture(form: &LectureForm) -> AppResult<(String, String)> {
-    let mut errors = FieldErrors::new();
+fn validate_lecture(form: &LectureForm) -> CatalogResult<(String, String)> {
+    let mut errors = Invalid::default();
     let t = title(&mut errors, &form.title);
-    let d = bounded(&mut errors, "description", &form.description, 1000, "설명");
+    let d = bounded(&mut errors, "description", &form.description, 1000);
     if errors.is_empty() {
         Ok((t, d))
     } else {
-        Err(AppError::Validation(errors))
+        Err(CatalogError::Invalid(errors))
     }
 }
 
@@ -242,10 +221,10 @@ async fn authorize_lecture(
     conn: &mut PgConnection,
     user: &CurrentUser,
     id: LectureId,
-) -> AppResult<CourseId> {
+) -> CatalogResult<CourseId> {
     let course = sr::lecture_course(conn, id)
         .await?
-        .ok_or(AppError::NotFound)?;
+        .ok_or(CatalogError::NotFound)?;
     authorize_course(conn, user, course).await?;
     Ok(course)
 }
@@ -255,7 +234,7 @@ pub async fn add_lecture(
     user: &CurrentUser,
     course: CourseId,
     form: &LectureForm,
-) -> AppResult<LectureId> {
+) -> CatalogResult<LectureId> {
     authorize_course(conn, user, course).await?;
     let (t, d) = validate_lecture(form)?;
     Ok(sr::insert_lecture(conn, course, &t, &d).await?)
@@ -266,7 +245,7 @@ pub async fn update_lecture(
     user: &CurrentUser,
     id: LectureId,
     form: &LectureForm,
-) -> AppResult<CourseId> {
+) -> CatalogResult<CourseId> {
     let course = authorize_lecture(conn, user, id).await?;
     let (t, d) = validate_lecture(form)?;
     sr::update_lecture(conn, id, &t, &d).await?;
@@ -278,7 +257,7 @@ pub async fn move_lecture(
     user: &CurrentUser,
     id: LectureId,
     up: bool,
-) -> AppResult<CourseId> {
+) -> CatalogResult<CourseId> {
     let course = authorize_lecture(conn, user, id).await?;
     sr::move_lecture(conn, id, up).await?;
     Ok(course)
@@ -289,7 +268,7 @@ pub async fn set_lecture_deleted(
     user: &CurrentUser,
     id: LectureId,
     deleted: bool,
-) -> AppResult<CourseId> {
+) -> CatalogResult<CourseId> {
     let course = authorize_lecture(conn, user, id).await?;
     sr::set_lecture_deleted(conn, id, deleted).await?;
     Ok(course)
@@ -318,24 +297,20 @@ struct ValidTopic {
     is_preview: bool,
 }
 
-fn validate_topic(form: &TopicForm) -> AppResult<ValidTopic> {
-    let mut errors = FieldErrors::new();
+fn validate_topic(form: &TopicForm) -> CatalogResult<ValidTopic> {
+    let mut errors = Invalid::default();
     let t = title(&mut errors, &form.title);
     let kind = TopicKind::parse(&form.kind);
     if kind.is_none() {
-        push(&mut errors, "kind", "종류를 선택해 주세요.");
+        errors.push("kind", Problem::NotChosen);
     }
-    let body = bounded(&mut errors, "body", &form.body, 20_000, "본문");
+    let body = bounded(&mut errors, "body", &form.body, 20_000);
     let minutes = match form.duration_minutes.trim() {
         "" => Some(0),
         raw => raw.parse::<i32>().ok().filter(|m| (0..=600).contains(m)),
     };
     if minutes.is_none() {
-        push(
-            &mut errors,
-            "duration_minutes",
-            "길이는 0~600분 사이의 숫자로 입력해 주세요.",
-        );
+        errors.push("duration_minutes", Problem::OutOfRange);
     }
     match (kind, minutes, errors.is_empty()) {
         (Some(kind), Some(minutes), true) => Ok(ValidTopic {
@@ -345,7 +320,7 @@ fn validate_topic(form: &TopicForm) -> AppResult<ValidTopic> {
             duration_secs: minutes * 60,
             is_preview: form.is_preview.is_some(),
         }),
-        _ => Err(AppError::Validation(errors)),
+        _ => Err(CatalogError::Invalid(errors)),
     }
 }
 
@@ -366,7 +341,7 @@ pub async fn add_topic(
     user: &CurrentUser,
     lecture: LectureId,
     form: &TopicForm,
-) -> AppResult<CourseId> {
+) -> CatalogResult<CourseId> {
     let course = authorize_lecture(conn, user, lecture).await?;
     let valid = validate_topic(form)?;
     sr::insert_topic(conn, lecture, &valid.fields()).await?;
@@ -377,8 +352,8 @@ pub async fn topic_for_editing(
     conn: &mut PgConnection,
     user: &CurrentUser,
     id: TopicId,
-) -> AppResult<sr::TopicRow> {
-    let topic = sr::topic(conn, id).await?.ok_or(AppError::NotFound)?;
+) -> CatalogResult<sr::TopicRow> {
+    let topic = sr::topic(conn, id).await?.ok_or(CatalogError::NotFound)?;
     authorize_course(conn, user, topic.course_id).await?;
     Ok(topic)
 }
@@ -388,7 +363,7 @@ pub async fn update_topic(
     user: &CurrentUser,
     id: TopicId,
     form: &TopicForm,
-) -> AppResult<CourseId> {
+) -> CatalogResult<CourseId> {
     let topic = topic_for_editing(conn, user, id).await?;
     let valid = validate_topic(form)?;
     sr::update_topic(conn, id, &valid.fields()).await?;
@@ -400,7 +375,7 @@ pub async fn move_topic(
     user: &CurrentUser,
     id: TopicId,
     up: bool,
-) -> AppResult<CourseId> {
+) -> CatalogResult<CourseId> {
     let topic = topic_for_editing(conn, user, id).await?;
     sr::move_topic(conn, id, up).await?;
     Ok(topic.course_id)
@@ -411,7 +386,7 @@ pub async fn set_topic_deleted(
     user: &CurrentUser,
     id: TopicId,
     deleted: bool,
-) -> AppResult<CourseId> {
+) -> CatalogResult<CourseId> {
     let topic = topic_for_editing(conn, user, id).await?;
     sr::set_topic_deleted(conn, id, deleted).await?;
     Ok(topic.course_id)
@@ -447,11 +422,11 @@ struct ValidCurriculum {
     access_months: i32,
 }
 
-fn validate_curriculum(form: &CurriculumForm) -> AppResult<ValidCurriculum> {
-    let mut errors = FieldErrors::new();
+fn validate_curriculum(form: &CurriculumForm) -> CatalogResult<ValidCurriculum> {
+    let mut errors = Invalid::default();
     let t = title(&mut errors, &form.title);
-    let summary = bounded(&mut errors, "summary", &form.summary, 300, "한 줄 소개");
-    let description = bounded(&mut errors, "description", &form.description, 5000, "설명");
+    let summary = bounded(&mut errors, "summary", &form.summary, 300);
+    let description = bounded(&mut errors, "description", &form.description, 5000);
     let (category, skill) = classification(&mut errors, &form.category, &form.skill_level);
     let price_won = price(&mut errors, "price_won", &form.price_won, true);
     let access_months = form
@@ -461,11 +436,7 @@ fn validate_curriculum(form: &CurriculumForm) -> AppResult<ValidCurriculum> {
         .ok()
         .filter(|m| (1..=120).contains(m));
     if access_months.is_none() {
-        push(
-            &mut errors,
-            "access_months",
-            "수강 기간은 1~120개월 사이로 입력해 주세요.",
-        );
+        errors.push("access_months", Problem::OutOfRange);
     }
     match (category, skill, price_won, access_months, errors.is_empty()) {
         (Some(c), Some(s), Some(price_won), Some(access_months), true) => Ok(ValidCurriculum {
@@ -477,7 +448,7 @@ fn validate_curriculum(form: &CurriculumForm) -> AppResult<ValidCurriculum> {
             price_won,
             access_months,
         }),
-        _ => Err(AppError::Validation(errors)),
+        _ => Err(CatalogError::Invalid(errors)),
     }
 }
 
@@ -499,21 +470,21 @@ pub async fn authorize_curriculum(
     conn: &mut PgConnection,
     user: &CurrentUser,
     id: CurriculumId,
-) -> AppResult<sr::StudioCurriculumRow> {
-    let row = sr::curriculum(conn, id).await?.ok_or(AppError::NotFound)?;
+) -> CatalogResult<sr::StudioCurriculumRow> {
+    let row = sr::curriculum(conn, id)
+        .await?
+        .ok_or(CatalogError::NotFound)?;
     if can_edit(Some(user), row.author_id) {
         Ok(row)
     } else {
-        Err(AppError::Forbidden(
-            "이 커리큘럼을 만든 튜터나 관리자만 수정할 수 있습니다.".into(),
-        ))
+        Err(CatalogError::NotAuthor(Work::Curriculum))
     }
 }
 
 pub async fn my_curricula(
     conn: &mut PgConnection,
     user: &CurrentUser,
-) -> AppResult<Vec<sr::StudioCurriculumRow>> {
+) -> CatalogResult<Vec<sr::StudioCurriculumRow>> {
     let author = (!user.is_admin()).then_some(user.id);
     Ok(sr::studio_curricula(conn, author).await?)
 }
@@ -522,7 +493,7 @@ pub async fn create_curriculum(
     conn: &mut PgConnection,
     user: &CurrentUser,
     form: &CurriculumForm,
-) -> AppResult<CurriculumId> {
+) -> CatalogResult<CurriculumId> {
     let valid = validate_curriculum(form)?;
     Ok(sr::insert_curriculum(conn, &valid.fields(), user.id).await?)
 }
@@ -532,7 +503,7 @@ pub async fn update_curriculum(
     user: &CurrentUser,
     id: CurriculumId,
     form: &CurriculumForm,
-) -> AppResult<()> {
+) -> CatalogResult<()> {
     authorize_curriculum(conn, user, id).await?;
     let valid = validate_curriculum(form)?;
     Ok(sr::update_curriculum(conn, id, &valid.fields()).await?)
@@ -543,7 +514,7 @@ pub async fn set_curriculum_deleted(
     user: &CurrentUser,
     id: CurriculumId,
     deleted: bool,
-) -> AppResult<()> {
+) -> CatalogResult<()> {
     authorize_curriculum(conn, user, id).await?;
     Ok(sr::set_curriculum_deleted(conn, id, deleted).await?)
 }
@@ -554,7 +525,7 @@ pub async fn add_curriculum_course(
     user: &CurrentUser,
     id: CurriculumId,
     course: CourseId,
-) -> AppResult<()> {
+) -> CatalogResult<()> {
     authorize_curriculum(conn, user, id).await?;
     authorize_course(conn, user, course).await?;
     Ok(sr::add_curriculum_course(conn, id, course).await?)
@@ -565,7 +536,7 @@ pub async fn remove_curriculum_course(
     user: &CurrentUser,
     id: CurriculumId,
     course: CourseId,
-) -> AppResult<()> {
+) -> CatalogResult<()> {
     authorize_curriculum(conn, user, id).await?;
     Ok(sr::remove_curriculum_course(conn, id, course).await?)
 }
@@ -576,7 +547,7 @@ pub async fn move_curriculum_course(
     id: CurriculumId,
     course: CourseId,
     up: bool,
-) -> AppResult<()> {
+) -> CatalogResult<()> {
     authorize_curriculum(conn, user, id).await?;
     sr::move_curriculum_course(conn, id, course, up).await?;
     Ok(())

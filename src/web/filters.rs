@@ -45,6 +45,17 @@ pub fn won<V: Value<Won>>(value: V, _: &dyn askama::Values) -> askama::Result<St
     Ok(value.value().to_string())
 }
 
+/// A catalogue price: `무료`, `50,000원`, or (`None`) sold only inside the
+/// nano-degree.
+#[askama::filter_fn]
+pub fn price(value: &Option<Won>, _: &dyn askama::Values) -> askama::Result<String> {
+    Ok(match value {
+        Some(Won(0)) => "무료".into(),
+        Some(won) => won.to_string(),
+        None => "나노 디그리에 포함".into(),
+    })
+}
+
 /// A time as its day in Seoul: `2026년 11월 26일`.
 #[askama::filter_fn]
 pub fn kst_date<V: Value<OffsetDateTime>>(

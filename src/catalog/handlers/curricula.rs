@@ -9,6 +9,7 @@ use serde::Deserialize;
 
 use crate::{
     app::AppState,
+    catalog::error::CatalogError,
     catalog::{
         studio::{self, CurriculumForm},
         views::*,
@@ -107,13 +108,13 @@ pub async fn studio_create_curriculum(
                 Flash::success("커리큘럼을 만들었습니다."),
             ))
         }
-        Err(AppError::Validation(errors)) => {
+        Err(CatalogError::Invalid(errors)) => {
             drop(tx);
             web::invalid(
                 &curriculum_editor(&state, ctx, &user, None, Some(&form), errors.into()).await?,
             )
         }
-        Err(other) => Err(other),
+        Err(other) => Err(other.into()),
     }
 }
 
@@ -147,14 +148,14 @@ pub async fn studio_update_curriculum(
                 Flash::success("커리큘럼을 저장했습니다."),
             ))
         }
-        Err(AppError::Validation(errors)) => {
+        Err(CatalogError::Invalid(errors)) => {
             drop(tx);
             web::invalid(
                 &curriculum_editor(&state, ctx, &user, Some(id), Some(&form), errors.into())
                     .await?,
             )
         }
-        Err(other) => Err(other),
+        Err(other) => Err(other.into()),
     }
 }
 

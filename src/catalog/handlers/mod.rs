@@ -2,6 +2,7 @@
 //! by area.
 
 mod curricula;
+mod errors;
 mod pages;
 mod studio;
 

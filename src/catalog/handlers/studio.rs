@@ -9,6 +9,7 @@ use serde::Deserialize;
 
 use crate::{
     app::AppState,
+    catalog::error::CatalogError,
     catalog::{
         studio::{self, CourseForm, LectureForm, TopicForm},
         views::*,
@@ -72,13 +73,13 @@ pub async fn studio_create_course(
                 Flash::success("코스를 만들었습니다. 이제 강의를 추가해 보세요."),
             ))
         }
-        Err(AppError::Validation(errors)) => web::invalid(&StudioNewCourse {
+        Err(CatalogError::Invalid(errors)) => web::invalid(&StudioNewCourse {
             ctx,
             values: course_values(&form),
             errors: errors.into(),
             options: Options,
         }),
-        Err(other) => Err(other),
+        Err(other) => Err(other.into()),
     }
 }
 
@@ -162,13 +163,13 @@ pub async fn studio_update_course(
                 Flash::success("코스를 저장했습니다."),
             ))
         }
-        Err(AppError::Validation(errors)) => {
+        Err(CatalogError::Invalid(errors)) => {
             drop(tx);
             web::invalid(
                 &course_editor(&state, ctx, &user, id, Some(&form), errors.into(), None).await?,
             )
         }
-        Err(other) => Err(other),
+        Err(other) => Err(other.into()),
     }
 }
 
@@ -240,7 +241,7 @@ async fn outline_invalid(
     user: &crate::accounts::CurrentUser,
     course: CourseId,
     form: String,
-    errors: crate::error::FieldErrors,
+    errors: crate::catalog::error::Invalid,
 ) -> AppResult<Response> {
     let failed = Some(OutlineErrors {
         form,
@@ -267,11 +268,11 @@ pub async fn studio_add_lecture(
             tx.commit().await?;
             outline_changed(&state, ctx, &user, course, "강의를 추가했습니다.").await
         }
-        Err(AppError::Validation(errors)) => {
+        Err(CatalogError::Invalid(errors)) => {
             drop(tx);
             outline_invalid(&state, ctx, &user, course, "new-lecture".into(), errors).await
         }
-        Err(other) => Err(other),
+        Err(other) => Err(other.into()),
     }
 }
 
@@ -288,14 +289,14 @@ pub async fn studio_update_lecture(
             tx.commit().await?;
             outline_changed(&state, ctx, &user, course, "강의를 저장했습니다.").await
         }
-        Err(AppError::Validation(errors)) => {
+        Err(CatalogError::Invalid(errors)) => {
             let course = crate::catalog::studio_repo::lecture_course(&mut tx, id)
                 .await?
                 .ok_or(AppError::NotFound)?;
             drop(tx);
             outline_invalid(&state, ctx, &user, course, format!("lecture-{id}"), errors).await
         }
-        Err(other) => Err(other),
+        Err(other) => Err(other.into()),
     }
 }
 
@@ -378,7 +379,7 @@ pub async fn studio_add_topic(
             tx.commit().await?;
             outline_changed(&state, ctx, &user, course, "토픽을 추가했습니다.").await
         }
-        Err(AppError::Validation(errors)) => {
+        Err(CatalogError::Invalid(errors)) => {
             let course = crate::catalog::studio_repo::lecture_course(&mut tx, lecture)
                 .await?
                 .ok_or(AppError::NotFound)?;
@@ -393,7 +394,7 @@ pub async fn studio_add_topic(
             )
             .await
         }
-        Err(other) => Err(other),
+        Err(other) => Err(other.into()),
     }
 }
 
@@ -432,7 +433,7 @@ pub async fn studio_update_topic(
                 Flash::success("토픽을 저장했습니다."),
             ))
         }
-        Err(AppError::Validation(errors)) => {
+        Err(CatalogError::Invalid(errors)) => {
             let mut topic = studio::topic_for_editing(&mut tx, &user, id).await?;
             drop(tx);
             topic.title = form.title;
@@ -446,7 +447,7 @@ pub async fn studio_update_topic(
                 options: Options,
             })
         }
-        Err(other) => Err(other),
+        Err(other) => Err(other.into()),
     }
 }
 

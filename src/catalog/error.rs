@@ -1,0 +1,51 @@
+//! What can go wrong in the catalogue and the studio, in domain words. No
+//! Korean and no status codes here: `handlers/errors.rs` maps each to both.
+
+/// What is wrong with one form field.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Problem {
+    Missing,
+    TooLong {
+        max: usize,
+    },
+    /// A number outside what the field allows.
+    OutOfRange,
+    /// A `<select>` left on nothing, or on a value it does not offer.
+    NotChosen,
+}
+
+/// Every field problem of one form, by form field name.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Invalid(pub Vec<(&'static str, Problem)>);
+
+impl Invalid {
+    pub fn push(&mut self, field: &'static str, problem: Problem) {
+        self.0.push((field, problem));
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// What a tutor may change only if they wrote it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Work {
+    Course,
+    Curriculum,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CatalogError {
+    #[error("not found")]
+    NotFound,
+    /// The studio user is not the author (nor an admin).
+    #[error("not the author of this {0:?}")]
+    NotAuthor(Work),
+    #[error("invalid form: {0:?}")]
+    Invalid(Invalid),
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+}
+
+pub type CatalogResult<T> = Result<T, CatalogError>;
