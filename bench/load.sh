@@ -12,8 +12,8 @@ threads=${4:-2}
 command -v wrk >/dev/null || { echo "wrk is not installed: apt-get install -y wrk" >&2; exit 1; }
 here=$(cd "$(dirname "$0")" && pwd)
 ulimit -n 65536 2>/dev/null || true
-echo "== $url  ($conns connections, ${secs}s, $threads threads, Accept-Encoding: $encoding${BENCH_COOKIE:+, signed in})"
 encoding=${BENCH_ENCODING:-gzip, deflate, br, zstd}
+echo "== $url  ($conns connections, ${secs}s, $threads threads, Accept-Encoding: $encoding${BENCH_COOKIE:+, signed in})"
 headers=(-H "Accept: text/html")
 if [ "$encoding" != none ]; then headers+=(-H "Accept-Encoding: $encoding"); fi
 if [ -n "${BENCH_COOKIE:-}" ]; then headers+=(-H "Cookie: $BENCH_COOKIE"); fi

@@ -1,8 +1,8 @@
 //! A short-lived in-process cache for what anonymous and signed-in visitors
 //! see alike: catalogue pages, course pages and the roadmap. Every catalogue
-//! write goes through a [`CatalogWrite`], whose commit drops the cache in this
-//! process (a handler, a job or an API alike); other instances see a change
-//! within the TTL. Hand-written rather than moka: the generation check that
+//! write goes through [`CatalogCache::write`] (one transaction; its commit
+//! drops the cache in this process, for a handler, a job or an API alike);
+//! other instances see a change within the TTL. Hand-written rather than moka: the generation check that
 //! keeps a load started before a write from being stored is the one thing it
 //! must do, and it is a few lines here (ADR 0009).
 
@@ -110,8 +110,21 @@ impl CatalogCache {
         self.courses.invalidate();
     }
 
+    /// Runs `write` in one catalogue transaction: committed (and the cache
+    /// dropped) when it succeeds, rolled back when it fails.
+    pub async fn write<T>(
+        self: &Arc<Self>,
+        db: &PgPool,
+        write: impl AsyncFnOnce(&mut PgConnection) -> crate::catalog::error::CatalogResult<T>,
+    ) -> crate::catalog::error::CatalogResult<T> {
+        let mut tx = self.begin_write(db).await?;
+        let value = write(&mut tx).await?;
+        tx.commit().await?;
+        Ok(value)
+    }
+
     /// Starts a catalogue write: a transaction whose commit drops the cache.
-    pub async fn begin_write(self: &Arc<Self>, db: &PgPool) -> sqlx::Result<CatalogWrite> {
+    async fn begin_write(self: &Arc<Self>, db: &PgPool) -> sqlx::Result<CatalogWrite> {
         Ok(CatalogWrite {
             tx: db.begin().await?,
             cache: self.clone(),
@@ -119,9 +132,8 @@ impl CatalogCache {
     }
 }
 
-/// A transaction that changes the catalogue. Studio functions take it as a
-/// `&mut PgConnection`; its commit drops the cached pages, so a write from a
-/// handler, a job or an API never leaves stale pages behind.
+/// A transaction that changes the catalogue; its commit drops the cached
+/// pages, so a write never leaves stale pages behind.
 pub struct CatalogWrite {
     tx: Transaction<'static, Postgres>,
     cache: Arc<CatalogCache>,

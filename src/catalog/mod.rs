@@ -24,7 +24,7 @@ use crate::{
     ids::{CourseId, TopicId},
 };
 
-pub use cache::{CatalogCache, CatalogWrite};
+pub use cache::CatalogCache;
 use model::Product;
 
 /// What grants access to `course`: the course itself and every curriculum

@@ -97,23 +97,22 @@ pub async fn studio_create_curriculum(
     Staff(user): Staff,
     Form(form): Form<CurriculumForm>,
 ) -> AppResult<Response> {
-    let mut tx = state.catalog_cache.begin_write(&state.db).await?;
-    match studio::create_curriculum(&mut tx, &user, &form).await {
-        Ok(id) => {
-            tx.commit().await?;
-            Ok(web::redirect_with(
-                &state,
-                &ctx,
-                &format!("/studio/curricula/{id}"),
-                Flash::success("커리큘럼을 만들었습니다."),
-            ))
-        }
-        Err(CatalogError::Invalid(errors)) => {
-            drop(tx);
-            web::invalid(
-                &curriculum_editor(&state, ctx, &user, None, Some(&form), errors.into()).await?,
-            )
-        }
+    let written = state
+        .catalog_cache
+        .write(&state.db, async |tx| {
+            studio::create_curriculum(tx, &user, &form).await
+        })
+        .await;
+    match written {
+        Ok(id) => Ok(web::redirect_with(
+            &state,
+            &ctx,
+            &format!("/studio/curricula/{id}"),
+            Flash::success("커리큘럼을 만들었습니다."),
+        )),
+        Err(CatalogError::Invalid(errors)) => web::invalid(
+            &curriculum_editor(&state, ctx, &user, None, Some(&form), errors.into()).await?,
+        ),
         Err(other) => Err(other.into()),
     }
 }
@@ -137,24 +136,22 @@ pub async fn studio_update_curriculum(
     Path(id): Path<CurriculumId>,
     Form(form): Form<CurriculumForm>,
 ) -> AppResult<Response> {
-    let mut tx = state.catalog_cache.begin_write(&state.db).await?;
-    match studio::update_curriculum(&mut tx, &user, id, &form).await {
-        Ok(()) => {
-            tx.commit().await?;
-            Ok(web::redirect_with(
-                &state,
-                &ctx,
-                &format!("/studio/curricula/{id}"),
-                Flash::success("커리큘럼을 저장했습니다."),
-            ))
-        }
-        Err(CatalogError::Invalid(errors)) => {
-            drop(tx);
-            web::invalid(
-                &curriculum_editor(&state, ctx, &user, Some(id), Some(&form), errors.into())
-                    .await?,
-            )
-        }
+    let written = state
+        .catalog_cache
+        .write(&state.db, async |tx| {
+            studio::update_curriculum(tx, &user, id, &form).await
+        })
+        .await;
+    match written {
+        Ok(()) => Ok(web::redirect_with(
+            &state,
+            &ctx,
+            &format!("/studio/curricula/{id}"),
+            Flash::success("커리큘럼을 저장했습니다."),
+        )),
+        Err(CatalogError::Invalid(errors)) => web::invalid(
+            &curriculum_editor(&state, ctx, &user, Some(id), Some(&form), errors.into()).await?,
+        ),
         Err(other) => Err(other.into()),
     }
 }
@@ -166,9 +163,12 @@ async fn set_curriculum_deleted(
     id: CurriculumId,
     deleted: bool,
 ) -> AppResult<Response> {
-    let mut tx = state.catalog_cache.begin_write(&state.db).await?;
-    studio::set_curriculum_deleted(&mut tx, &user, id, deleted).await?;
-    tx.commit().await?;
+    state
+        .catalog_cache
+        .write(&state.db, async |tx| {
+            studio::set_curriculum_deleted(tx, &user, id, deleted).await
+        })
+        .await?;
     let message = if deleted {
         "커리큘럼을 삭제했습니다."
     } else {
@@ -219,23 +219,22 @@ pub async fn studio_curriculum_course(
         .course_id
         .parse()
         .map_err(|_| AppError::field("course_id", "코스를 선택해 주세요."))?;
-    let mut tx = state.catalog_cache.begin_write(&state.db).await?;
-    let message = match form.action.as_str() {
-        "add" => {
-            studio::add_curriculum_course(&mut tx, &user, id, course).await?;
-            "코스를 추가했습니다."
-        }
-        "remove" => {
-            studio::remove_curriculum_course(&mut tx, &user, id, course).await?;
-            "코스를 뺐습니다."
-        }
-        "up" | "down" => {
-            studio::move_curriculum_course(&mut tx, &user, id, course, form.action == "up").await?;
-            "순서를 바꿨습니다."
-        }
+    let (message, up) = match form.action.as_str() {
+        "add" => ("코스를 추가했습니다.", None),
+        "remove" => ("코스를 뺐습니다.", None),
+        "up" => ("순서를 바꿨습니다.", Some(true)),
+        "down" => ("순서를 바꿨습니다.", Some(false)),
         _ => return Err(AppError::BadRequest("알 수 없는 요청입니다.".into())),
     };
-    tx.commit().await?;
+    let action = form.action.as_str();
+    state
+        .catalog_cache
+        .write(&state.db, async |tx| match (action, up) {
+            ("add", _) => studio::add_curriculum_course(tx, &user, id, course).await,
+            (_, Some(up)) => studio::move_curriculum_course(tx, &user, id, course, up).await,
+            _ => studio::remove_curriculum_course(tx, &user, id, course).await,
+        })
+        .await?;
     Ok(web::redirect_with(
         &state,
         &ctx,

@@ -62,17 +62,19 @@ pub async fn studio_create_course(
     Staff(user): Staff,
     Form(form): Form<CourseForm>,
 ) -> AppResult<Response> {
-    let mut tx = state.catalog_cache.begin_write(&state.db).await?;
-    match studio::create_course(&mut tx, &user, &form).await {
-        Ok(id) => {
-            tx.commit().await?;
-            Ok(web::redirect_with(
-                &state,
-                &ctx,
-                &format!("/studio/courses/{id}"),
-                Flash::success("코스를 만들었습니다. 이제 강의를 추가해 보세요."),
-            ))
-        }
+    let written = state
+        .catalog_cache
+        .write(&state.db, async |tx| {
+            studio::create_course(tx, &user, &form).await
+        })
+        .await;
+    match written {
+        Ok(id) => Ok(web::redirect_with(
+            &state,
+            &ctx,
+            &format!("/studio/courses/{id}"),
+            Flash::success("코스를 만들었습니다. 이제 강의를 추가해 보세요."),
+        )),
         Err(CatalogError::Invalid(errors)) => web::invalid(&StudioNewCourse {
             ctx,
             values: course_values(&form),
@@ -152,23 +154,22 @@ pub async fn studio_update_course(
     Path(id): Path<CourseId>,
     Form(form): Form<CourseForm>,
 ) -> AppResult<Response> {
-    let mut tx = state.catalog_cache.begin_write(&state.db).await?;
-    match studio::update_course(&mut tx, &user, id, &form).await {
-        Ok(()) => {
-            tx.commit().await?;
-            Ok(web::redirect_with(
-                &state,
-                &ctx,
-                &format!("/studio/courses/{id}"),
-                Flash::success("코스를 저장했습니다."),
-            ))
-        }
-        Err(CatalogError::Invalid(errors)) => {
-            drop(tx);
-            web::invalid(
-                &course_editor(&state, ctx, &user, id, Some(&form), errors.into(), None).await?,
-            )
-        }
+    let written = state
+        .catalog_cache
+        .write(&state.db, async |tx| {
+            studio::update_course(tx, &user, id, &form).await
+        })
+        .await;
+    match written {
+        Ok(()) => Ok(web::redirect_with(
+            &state,
+            &ctx,
+            &format!("/studio/courses/{id}"),
+            Flash::success("코스를 저장했습니다."),
+        )),
+        Err(CatalogError::Invalid(errors)) => web::invalid(
+            &course_editor(&state, ctx, &user, id, Some(&form), errors.into(), None).await?,
+        ),
         Err(other) => Err(other.into()),
     }
 }
@@ -180,9 +181,12 @@ async fn set_course_deleted(
     id: CourseId,
     deleted: bool,
 ) -> AppResult<Response> {
-    let mut tx = state.catalog_cache.begin_write(&state.db).await?;
-    studio::set_course_deleted(&mut tx, &user, id, deleted).await?;
-    tx.commit().await?;
+    state
+        .catalog_cache
+        .write(&state.db, async |tx| {
+            studio::set_course_deleted(tx, &user, id, deleted).await
+        })
+        .await?;
     let message = if deleted {
         "코스를 삭제했습니다. 수강생에게는 보이지 않으며 언제든 복구할 수 있습니다."
     } else {
@@ -262,14 +266,15 @@ pub async fn studio_add_lecture(
     Path(course): Path<CourseId>,
     Form(form): Form<LectureForm>,
 ) -> AppResult<Response> {
-    let mut tx = state.catalog_cache.begin_write(&state.db).await?;
-    match studio::add_lecture(&mut tx, &user, course, &form).await {
-        Ok(_) => {
-            tx.commit().await?;
-            outline_changed(&state, ctx, &user, course, "강의를 추가했습니다.").await
-        }
+    let written = state
+        .catalog_cache
+        .write(&state.db, async |tx| {
+            studio::add_lecture(tx, &user, course, &form).await
+        })
+        .await;
+    match written {
+        Ok(_) => outline_changed(&state, ctx, &user, course, "강의를 추가했습니다.").await,
         Err(CatalogError::Invalid(errors)) => {
-            drop(tx);
             outline_invalid(&state, ctx, &user, course, "new-lecture".into(), errors).await
         }
         Err(other) => Err(other.into()),
@@ -283,17 +288,19 @@ pub async fn studio_update_lecture(
     Path(id): Path<LectureId>,
     Form(form): Form<LectureForm>,
 ) -> AppResult<Response> {
-    let mut tx = state.catalog_cache.begin_write(&state.db).await?;
-    match studio::update_lecture(&mut tx, &user, id, &form).await {
-        Ok(course) => {
-            tx.commit().await?;
-            outline_changed(&state, ctx, &user, course, "강의를 저장했습니다.").await
-        }
+    let written = state
+        .catalog_cache
+        .write(&state.db, async |tx| {
+            studio::update_lecture(tx, &user, id, &form).await
+        })
+        .await;
+    match written {
+        Ok(course) => outline_changed(&state, ctx, &user, course, "강의를 저장했습니다.").await,
         Err(CatalogError::Invalid(errors)) => {
-            let course = crate::catalog::studio_repo::lecture_course(&mut tx, id)
-                .await?
-                .ok_or(AppError::NotFound)?;
-            drop(tx);
+            let course =
+                crate::catalog::studio_repo::lecture_course(&mut *state.db.acquire().await?, id)
+                    .await?
+                    .ok_or(AppError::NotFound)?;
             outline_invalid(&state, ctx, &user, course, format!("lecture-{id}"), errors).await
         }
         Err(other) => Err(other.into()),
@@ -318,9 +325,12 @@ pub async fn studio_move_lecture(
     Path(id): Path<LectureId>,
     Form(form): Form<MoveForm>,
 ) -> AppResult<Response> {
-    let mut tx = state.catalog_cache.begin_write(&state.db).await?;
-    let course = studio::move_lecture(&mut tx, &user, id, form.up()).await?;
-    tx.commit().await?;
+    let course = state
+        .catalog_cache
+        .write(&state.db, async |tx| {
+            studio::move_lecture(tx, &user, id, form.up()).await
+        })
+        .await?;
     outline_changed(&state, ctx, &user, course, "순서를 바꿨습니다.").await
 }
 
@@ -331,9 +341,12 @@ async fn set_lecture_deleted(
     id: LectureId,
     deleted: bool,
 ) -> AppResult<Response> {
-    let mut tx = state.catalog_cache.begin_write(&state.db).await?;
-    let course = studio::set_lecture_deleted(&mut tx, &user, id, deleted).await?;
-    tx.commit().await?;
+    let course = state
+        .catalog_cache
+        .write(&state.db, async |tx| {
+            studio::set_lecture_deleted(tx, &user, id, deleted).await
+        })
+        .await?;
     outline_changed(
         &state,
         ctx,
@@ -373,17 +386,21 @@ pub async fn studio_add_topic(
     Path(lecture): Path<LectureId>,
     Form(form): Form<TopicForm>,
 ) -> AppResult<Response> {
-    let mut tx = state.catalog_cache.begin_write(&state.db).await?;
-    match studio::add_topic(&mut tx, &user, lecture, &form).await {
-        Ok(course) => {
-            tx.commit().await?;
-            outline_changed(&state, ctx, &user, course, "토픽을 추가했습니다.").await
-        }
+    let written = state
+        .catalog_cache
+        .write(&state.db, async |tx| {
+            studio::add_topic(tx, &user, lecture, &form).await
+        })
+        .await;
+    match written {
+        Ok(course) => outline_changed(&state, ctx, &user, course, "토픽을 추가했습니다.").await,
         Err(CatalogError::Invalid(errors)) => {
-            let course = crate::catalog::studio_repo::lecture_course(&mut tx, lecture)
-                .await?
-                .ok_or(AppError::NotFound)?;
-            drop(tx);
+            let course = crate::catalog::studio_repo::lecture_course(
+                &mut *state.db.acquire().await?,
+                lecture,
+            )
+            .await?
+            .ok_or(AppError::NotFound)?;
             outline_invalid(
                 &state,
                 ctx,
@@ -422,20 +439,22 @@ pub async fn studio_update_topic(
     Path(id): Path<TopicId>,
     Form(form): Form<TopicForm>,
 ) -> AppResult<Response> {
-    let mut tx = state.catalog_cache.begin_write(&state.db).await?;
-    match studio::update_topic(&mut tx, &user, id, &form).await {
-        Ok(course) => {
-            tx.commit().await?;
-            Ok(web::redirect_with(
-                &state,
-                &ctx,
-                &format!("/studio/courses/{course}"),
-                Flash::success("토픽을 저장했습니다."),
-            ))
-        }
+    let written = state
+        .catalog_cache
+        .write(&state.db, async |tx| {
+            studio::update_topic(tx, &user, id, &form).await
+        })
+        .await;
+    match written {
+        Ok(course) => Ok(web::redirect_with(
+            &state,
+            &ctx,
+            &format!("/studio/courses/{course}"),
+            Flash::success("토픽을 저장했습니다."),
+        )),
         Err(CatalogError::Invalid(errors)) => {
-            let mut topic = studio::topic_for_editing(&mut tx, &user, id).await?;
-            drop(tx);
+            let mut topic =
+                studio::topic_for_editing(&mut *state.db.acquire().await?, &user, id).await?;
             topic.title = form.title;
             topic.body = form.body;
             topic.kind = form.kind;
@@ -458,9 +477,12 @@ pub async fn studio_move_topic(
     Path(id): Path<TopicId>,
     Form(form): Form<MoveForm>,
 ) -> AppResult<Response> {
-    let mut tx = state.catalog_cache.begin_write(&state.db).await?;
-    let course = studio::move_topic(&mut tx, &user, id, form.up()).await?;
-    tx.commit().await?;
+    let course = state
+        .catalog_cache
+        .write(&state.db, async |tx| {
+            studio::move_topic(tx, &user, id, form.up()).await
+        })
+        .await?;
     outline_changed(&state, ctx, &user, course, "순서를 바꿨습니다.").await
 }
 
@@ -471,9 +493,12 @@ async fn set_topic_deleted(
     id: TopicId,
     deleted: bool,
 ) -> AppResult<Response> {
-    let mut tx = state.catalog_cache.begin_write(&state.db).await?;
-    let course = studio::set_topic_deleted(&mut tx, &user, id, deleted).await?;
-    tx.commit().await?;
+    let course = state
+        .catalog_cache
+        .write(&state.db, async |tx| {
+            studio::set_topic_deleted(tx, &user, id, deleted).await
+        })
+        .await?;
     outline_changed(
         &state,
         ctx,
