@@ -4,12 +4,12 @@ use serde_json::json;
 use sqlx::PgConnection;
 
 use crate::{
+    accounts::error::{AccountsError, AccountsResult, Invalid, Problem},
     accounts::{
         model::{Email, Nickname, Role, check_password},
         password::hash_password,
         repo::{self, AuditRow, NewUser, UserListRow, UserRow},
     },
-    error::{AppError, AppResult, FieldErrors},
     ids::UserId,
 };
 
@@ -29,7 +29,7 @@ pub struct UserPage {
     pub pages: i64,
 }
 
-pub async fn search(conn: &mut PgConnection, search: UserSearch<'_>) -> AppResult<UserPage> {
+pub async fn search(conn: &mut PgConnection, search: UserSearch<'_>) -> AccountsResult<UserPage> {
     let page = search.page.max(1);
     let q = search.q.map(str::trim).filter(|q| !q.is_empty());
     let rows = repo::search_users(
@@ -62,28 +62,25 @@ pub async fn create_staff(
     conn: &mut PgConnection,
     actor: UserId,
     input: NewStaff<'_>,
-) -> AppResult<UserId> {
-    let mut errors = FieldErrors::new();
+) -> AccountsResult<UserId> {
+    let mut errors = Invalid::default();
     let email = Email::parse(input.email)
-        .map_err(|m| errors.entry("email").or_default().push(m.into()))
+        .map_err(|p| errors.push("email", p))
         .ok();
     let nickname = Nickname::parse(input.nickname)
-        .map_err(|m| errors.entry("nickname").or_default().push(m.into()))
+        .map_err(|p| errors.push("nickname", p))
         .ok();
-    if let Err(m) = check_password(input.password, email.as_ref()) {
-        errors.entry("password").or_default().push(m.into());
+    if let Err(p) = check_password(input.password, email.as_ref()) {
+        errors.push("password", p);
     }
     let role = Role::parse(input.role).filter(Role::is_staff);
     if role.is_none() {
-        errors
-            .entry("role")
-            .or_default()
-            .push("튜터 또는 관리자를 선택해 주세요.".into());
+        errors.push("role", Problem::StaffRoleNotChosen);
     }
     let (Some(email), Some(nickname), Some(role), true) =
         (email, nickname, role, errors.is_empty())
     else {
-        return Err(AppError::Validation(errors));
+        return Err(AccountsError::Invalid(errors));
     };
     let hash = hash_password(input.password.to_owned()).await?;
     let id = repo::insert_user(
@@ -102,7 +99,7 @@ pub async fn create_staff(
         if e.as_database_error()
             .is_some_and(|d| d.kind() == sqlx::error::ErrorKind::UniqueViolation)
         {
-            AppError::field("email", "이미 사용 중인 이메일입니다.")
+            AccountsError::field("email", Problem::EmailInUse)
         } else {
             e.into()
         }
@@ -119,10 +116,10 @@ pub async fn create_staff(
     Ok(id)
 }
 
-pub async fn user(conn: &mut PgConnection, id: UserId) -> AppResult<(UserRow, Vec<AuditRow>)> {
+pub async fn user(conn: &mut PgConnection, id: UserId) -> AccountsResult<(UserRow, Vec<AuditRow>)> {
     let row = repo::user_by_id(conn, id)
         .await?
-        .ok_or(AppError::NotFound)?;
+        .ok_or(AccountsError::NotFound)?;
     let audit = repo::audit_for(conn, "user", &id.to_string()).await?;
     Ok((row, audit))
 }
@@ -133,17 +130,15 @@ pub async fn update(
     id: UserId,
     nickname: &str,
     role: &str,
-) -> AppResult<()> {
-    let nickname = Nickname::parse(nickname).map_err(|m| AppError::field("nickname", m))?;
-    let role = Role::parse(role).ok_or_else(|| AppError::field("role", "역할을 선택해 주세요."))?;
+) -> AccountsResult<()> {
+    let nickname = Nickname::parse(nickname).map_err(|p| AccountsError::field("nickname", p))?;
+    let role =
+        Role::parse(role).ok_or_else(|| AccountsError::field("role", Problem::RoleNotChosen))?;
     let before = repo::user_by_id(conn, id)
         .await?
-        .ok_or(AppError::NotFound)?;
+        .ok_or(AccountsError::NotFound)?;
     if id == actor && role != Role::Admin {
-        return Err(AppError::field(
-            "role",
-            "자기 자신의 관리자 권한은 내려놓을 수 없습니다.",
-        ));
+        return Err(AccountsError::field("role", Problem::CannotDemoteSelf));
     }
     repo::admin_update_user(conn, id, nickname.as_str(), role).await?;
     repo::audit(
@@ -164,19 +159,15 @@ pub async fn set_deleted(
     actor: UserId,
     id: UserId,
     deleted: bool,
-) -> AppResult<()> {
+) -> AccountsResult<()> {
     if id == actor && deleted {
-        return Err(AppError::Conflict(
-            "자기 자신의 계정은 여기서 삭제할 수 없습니다.".into(),
-        ));
+        return Err(AccountsError::CannotDeleteSelf);
     }
     let row = repo::user_by_id(conn, id)
         .await?
-        .ok_or(AppError::NotFound)?;
+        .ok_or(AccountsError::NotFound)?;
     if row.scrubbed_at.is_some() {
-        return Err(AppError::Conflict(
-            "회원이 직접 탈퇴한 계정은 복구할 수 없습니다.".into(),
-        ));
+        return Err(AccountsError::CannotRestoreSelfDeleted);
     }
     repo::set_deleted(conn, id, deleted).await?;
     if deleted {

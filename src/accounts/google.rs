@@ -18,11 +18,11 @@ use sqlx::PgConnection;
 use tokio::sync::RwLock;
 
 use crate::{
+    accounts::error::{AccountsError, AccountsResult, GoogleProblem},
     accounts::{
         model::{Email, Nickname, Role},
         repo::{self, NewUser},
     },
-    error::{AppError, AppResult},
     ids::UserId,
     web::signing::Signer,
 };
@@ -189,17 +189,13 @@ impl GoogleOidc {
         flow: &Flow,
         returned_state: &str,
         code: &str,
-    ) -> AppResult<IdClaims> {
+    ) -> AccountsResult<IdClaims> {
         use subtle::ConstantTimeEq;
         if flow.expires < now() {
-            return Err(AppError::BadRequest(
-                "로그인 시간이 지났습니다. 다시 시도해 주세요.".into(),
-            ));
+            return Err(AccountsError::Google(GoogleProblem::Expired));
         }
         if !bool::from(flow.state.as_bytes().ct_eq(returned_state.as_bytes())) {
-            return Err(AppError::BadRequest(
-                "로그인 요청이 일치하지 않습니다. 다시 시도해 주세요.".into(),
-            ));
+            return Err(AccountsError::Google(GoogleProblem::StateMismatch));
         }
         let doc = self.discovery().await?;
         let reply = self
@@ -221,9 +217,7 @@ impl GoogleOidc {
         if !status.is_success() {
             let err: Option<TokenError> = serde_json::from_slice(&body).ok();
             tracing::warn!(%status, error = ?err.as_ref().map(|e| (&e.error, &e.error_description)), "google token exchange refused");
-            return Err(AppError::BadRequest(
-                "Google 로그인에 실패했습니다. 다시 시도해 주세요.".into(),
-            ));
+            return Err(AccountsError::Google(GoogleProblem::Exchange));
         }
         let tokens: TokenReply = serde_json::from_slice(&body).context("token reply")?;
         let claims = self
@@ -231,15 +225,11 @@ impl GoogleOidc {
             .await
             .map_err(|err| {
                 tracing::warn!(error = %err, "google id token refused");
-                AppError::BadRequest(
-                    "Google 로그인 정보를 확인할 수 없습니다. 다시 시도해 주세요.".into(),
-                )
+                AccountsError::Google(GoogleProblem::Unverified)
             })?;
         if claims.nonce.as_deref() != Some(flow.nonce.as_str()) {
             tracing::warn!("google id token nonce mismatch");
-            return Err(AppError::BadRequest(
-                "Google 로그인 정보를 확인할 수 없습니다. 다시 시도해 주세요.".into(),
-            ));
+            return Err(AccountsError::Google(GoogleProblem::Unverified));
         }
         Ok(claims)
     }
@@ -288,12 +278,10 @@ pub fn decode_flow(signer: &Signer, raw: &str) -> Option<Flow> {
 
 /// The account for these claims: by `sub`; else linked to the account with
 /// the same email when Google has verified it; else a new learner.
-pub async fn account_for(conn: &mut PgConnection, claims: &IdClaims) -> AppResult<UserId> {
+pub async fn account_for(conn: &mut PgConnection, claims: &IdClaims) -> AccountsResult<UserId> {
     if let Some(user) = repo::user_by_google_sub(conn, &claims.sub).await? {
         if user.deleted_at.is_some() {
-            return Err(AppError::Forbidden(
-                "탈퇴했거나 이용이 중지된 계정입니다.".into(),
-            ));
+            return Err(AccountsError::AccountClosed);
         }
         return Ok(user.id);
     }
@@ -301,15 +289,11 @@ pub async fn account_for(conn: &mut PgConnection, claims: &IdClaims) -> AppResul
         .email
         .as_deref()
         .and_then(|e| Email::parse(e).ok())
-        .ok_or_else(|| {
-            AppError::BadRequest("Google 계정의 이메일 주소를 받을 수 없습니다.".into())
-        })?;
+        .ok_or(AccountsError::Google(GoogleProblem::NoEmail))?;
     let verified = claims.email_verified == Some(true);
     if let Some(existing) = repo::live_user_by_email(conn, &email).await? {
         if !verified {
-            return Err(AppError::Conflict(
-                "같은 이메일로 가입된 계정이 있습니다. Google에서 인증된 이메일만 연결할 수 있으니 비밀번호로 로그인해 주세요.".into(),
-            ));
+            return Err(AccountsError::Google(GoogleProblem::EmailNotLinkable));
         }
         repo::link_google(conn, existing.id, &claims.sub).await?;
         return Ok(existing.id);

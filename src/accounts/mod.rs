@@ -2,6 +2,7 @@
 //! reset, Google sign-in, admin management of accounts.
 
 pub mod admin;
+pub mod error;
 pub mod google;
 mod handlers;
 pub mod model;
@@ -63,8 +64,10 @@ pub async fn create_or_promote_admin(
     email: &str,
     password: &str,
 ) -> anyhow::Result<AdminOutcome> {
-    let email = Email::parse(email).map_err(anyhow::Error::msg)?;
-    model::check_password(password, Some(&email)).map_err(anyhow::Error::msg)?;
+    // The command line is a front end too: it says what is wrong in Korean.
+    let say = |p| anyhow::anyhow!(handlers::problem_text(p));
+    let email = Email::parse(email).map_err(say)?;
+    model::check_password(password, Some(&email)).map_err(say)?;
     let hash = hash_password(password.to_owned()).await?;
     let nickname = model::Nickname::parse(&email.local_part().chars().take(20).collect::<String>())
         .map(|n| n.as_str().to_string())

@@ -1,20 +1,22 @@
-//! Account values that validate on parse. Messages are Korean: they are shown
-//! beside the form field.
+//! Account values that validate on parse; a refusal says which [`Problem`]
+//! (worded for people by the web layer).
 
 use std::{collections::HashSet, fmt, sync::OnceLock};
+
+use crate::accounts::error::Problem;
 
 /// An email address, trimmed and lower-cased, checked for a plausible shape.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Email(String);
 
 impl Email {
-    pub fn parse(raw: &str) -> Result<Self, &'static str> {
+    pub fn parse(raw: &str) -> Result<Self, Problem> {
         let email = raw.trim().to_lowercase();
         if email.is_empty() {
-            return Err("이메일 주소를 입력해 주세요.");
+            return Err(Problem::EmailMissing);
         }
         let Some((local, domain)) = email.split_once('@') else {
-            return Err("이메일 주소 형식이 올바르지 않습니다.");
+            return Err(Problem::EmailFormat);
         };
         let valid = !local.is_empty()
             && local.len() <= 64
@@ -28,7 +30,7 @@ impl Email {
         if valid {
             Ok(Self(email))
         } else {
-            Err("이메일 주소 형식이 올바르지 않습니다.")
+            Err(Problem::EmailFormat)
         }
     }
 
@@ -52,17 +54,17 @@ impl fmt::Display for Email {
 pub struct Nickname(String);
 
 impl Nickname {
-    pub fn parse(raw: &str) -> Result<Self, &'static str> {
+    pub fn parse(raw: &str) -> Result<Self, Problem> {
         let nick = raw.trim();
         let len = nick.chars().count();
         if len == 0 {
-            return Err("닉네임을 입력해 주세요.");
+            return Err(Problem::NicknameMissing);
         }
         if !(2..=20).contains(&len) {
-            return Err("닉네임은 2자 이상 20자 이하로 입력해 주세요.");
+            return Err(Problem::NicknameLength);
         }
         if nick.chars().any(char::is_control) {
-            return Err("닉네임에 쓸 수 없는 문자가 있습니다.");
+            return Err(Problem::NicknameChars);
         }
         Ok(Self(nick.to_string()))
     }
@@ -85,29 +87,29 @@ fn common_passwords() -> &'static HashSet<&'static str> {
 
 /// The password policy: at least 10 characters, not a well-known password,
 /// not the email's name, not one repeated character.
-pub fn check_password(password: &str, email: Option<&Email>) -> Result<(), &'static str> {
+pub fn check_password(password: &str, email: Option<&Email>) -> Result<(), Problem> {
     let len = password.chars().count();
     if len < 10 {
-        return Err("비밀번호는 10자 이상이어야 합니다.");
+        return Err(Problem::PasswordTooShort);
     }
     if password.len() > 1024 {
-        return Err("비밀번호가 너무 깁니다.");
+        return Err(Problem::PasswordTooLong);
     }
     let lower = password.to_lowercase();
     if common_passwords().contains(lower.as_str()) {
-        return Err("너무 흔한 비밀번호입니다. 다른 비밀번호를 사용해 주세요.");
+        return Err(Problem::PasswordCommon);
     }
     let mut chars = password.chars();
     if let Some(first) = chars.next()
         && chars.all(|c| c == first)
     {
-        return Err("같은 문자만 반복한 비밀번호는 사용할 수 없습니다.");
+        return Err(Problem::PasswordRepeated);
     }
     if let Some(email) = email
         && email.local_part().len() >= 4
         && lower.contains(email.local_part())
     {
-        return Err("비밀번호에 이메일 아이디를 넣지 마세요.");
+        return Err(Problem::PasswordHasEmailName);
     }
     Ok(())
 }
@@ -118,8 +120,8 @@ pub struct PhoneNumber(String);
 
 impl PhoneNumber {
     /// Accepts spaces, dashes, dots, parentheses and a `+82` prefix.
-    pub fn parse(raw: &str) -> Result<Self, &'static str> {
-        const INVALID: &str = "전화번호 형식이 올바르지 않습니다. 예: 010-1234-5678";
+    pub fn parse(raw: &str) -> Result<Self, Problem> {
+        const INVALID: Problem = Problem::PhoneFormat;
         let trimmed = raw.trim();
         let mut digits: String = trimmed.chars().filter(char::is_ascii_digit).collect();
         if trimmed
@@ -130,7 +132,7 @@ impl PhoneNumber {
         }
         if trimmed.starts_with('+') {
             let Some(rest) = digits.strip_prefix("82") else {
-                return Err("국내 전화번호만 입력할 수 있습니다.");
+                return Err(Problem::PhoneNotKorean);
             };
             digits = format!("0{}", rest.trim_start_matches('0'));
         }

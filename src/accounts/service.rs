@@ -9,13 +9,13 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::{
+    accounts::error::{AccountsError, AccountsResult, Invalid, Problem},
     accounts::{
         model::{Email, Nickname, PhoneNumber, Role, check_password},
         password::{hash_password, verify_password},
         repo::{self, NewUser},
     },
     config::Config,
-    error::{AppError, AppResult, FieldErrors},
     ids::UserId,
     infra::{
         crypto::DataKeys,
@@ -34,11 +34,6 @@ pub const RESET_MAILS_PER_IP: Limit = Limit::new("reset_mail_ip", 10, 60 * 60);
 
 const VERIFY_TTL_SECS: f64 = 24.0 * 3600.0;
 const RESET_TTL_SECS: f64 = 3600.0;
-const BAD_LOGIN: &str = "이메일 또는 비밀번호가 올바르지 않습니다.";
-
-fn field(name: &'static str, message: impl Into<String>) -> AppError {
-    AppError::field(name, message)
-}
 
 fn unique_violation(err: &sqlx::Error) -> bool {
     err.as_database_error()
@@ -46,9 +41,9 @@ fn unique_violation(err: &sqlx::Error) -> bool {
 }
 
 /// Refuses with 429 when `limit` is reached for `key`.
-async fn enforce(conn: &mut PgConnection, limit: Limit, key: &str) -> AppResult<()> {
+async fn enforce(conn: &mut PgConnection, limit: Limit, key: &str) -> AccountsResult<()> {
     match limit.check(conn, key).await? {
-        Some(retry_after_secs) => Err(AppError::TooManyRequests { retry_after_secs }),
+        Some(retry_after_secs) => Err(AccountsError::TooManyRequests { retry_after_secs }),
         None => Ok(()),
     }
 }
@@ -104,19 +99,19 @@ pub async fn sign_up(
     config: &Config,
     client: &ClientInfo,
     input: SignUp<'_>,
-) -> AppResult<UserId> {
-    let mut errors = FieldErrors::new();
+) -> AccountsResult<UserId> {
+    let mut errors = Invalid::default();
     let email = Email::parse(input.email)
-        .map_err(|m| errors.entry("email").or_default().push(m.into()))
+        .map_err(|p| errors.push("email", p))
         .ok();
     let nickname = Nickname::parse(input.nickname)
-        .map_err(|m| errors.entry("nickname").or_default().push(m.into()))
+        .map_err(|p| errors.push("nickname", p))
         .ok();
-    if let Err(message) = check_password(input.password, email.as_ref()) {
-        errors.entry("password").or_default().push(message.into());
+    if let Err(problem) = check_password(input.password, email.as_ref()) {
+        errors.push("password", problem);
     }
     let (Some(email), Some(nickname), true) = (email, nickname, errors.is_empty()) else {
-        return Err(AppError::Validation(errors));
+        return Err(AccountsError::Invalid(errors));
     };
     enforce(conn, SIGNUPS_PER_IP, &client.ip).await?;
     let hash = hash_password(input.password.to_owned()).await?;
@@ -134,10 +129,7 @@ pub async fn sign_up(
     .await
     .map_err(|e| {
         if unique_violation(&e) {
-            field(
-                "email",
-                "이미 가입된 이메일입니다. 로그인하거나 비밀번호를 재설정해 주세요.",
-            )
+            AccountsError::field("email", Problem::EmailRegistered)
         } else {
             e.into()
         }
@@ -153,7 +145,7 @@ async fn queue_verification_mail(
     user: UserId,
     email: &str,
     nickname: &str,
-) -> AppResult<()> {
+) -> AccountsResult<()> {
     let (token, hash) = new_token();
     repo::insert_token(conn, &hash, user, "verify_email", VERIFY_TTL_SECS).await?;
     let link = link(config, &format!("/verify-email/{token}"));
@@ -179,12 +171,12 @@ pub async fn resend_verification(
     conn: &mut PgConnection,
     config: &Config,
     user: UserId,
-) -> AppResult<()> {
+) -> AccountsResult<()> {
     let Some(row) = repo::user_by_id(conn, user).await? else {
-        return Err(AppError::NotFound);
+        return Err(AccountsError::NotFound);
     };
     if row.email_verified_at.is_some() {
-        return Err(AppError::Conflict("이미 인증된 이메일입니다.".into()));
+        return Err(AccountsError::AlreadyVerified);
     }
     enforce(conn, VERIFY_MAILS_PER_ACCOUNT, &user.to_string()).await?;
     VERIFY_MAILS_PER_ACCOUNT
@@ -194,7 +186,7 @@ pub async fn resend_verification(
 }
 
 /// Uses a verification token. `None` when it is unknown, used or expired.
-pub async fn verify_email(conn: &mut PgConnection, token: &str) -> AppResult<Option<UserId>> {
+pub async fn verify_email(conn: &mut PgConnection, token: &str) -> AccountsResult<Option<UserId>> {
     let Some(user) = repo::take_token(conn, &token_hash(token), "verify_email").await? else {
         return Ok(None);
     };
@@ -210,7 +202,7 @@ pub async fn authenticate(
     client: &ClientInfo,
     email_raw: &str,
     password: &str,
-) -> AppResult<UserId> {
+) -> AccountsResult<UserId> {
     let email_key = email_raw.trim().to_lowercase();
     enforce(conn, LOGIN_FAILURES_PER_ACCOUNT, &email_key).await?;
     enforce(conn, LOGIN_FAILURES_PER_IP, &client.ip).await?;
@@ -225,7 +217,7 @@ pub async fn authenticate(
         _ => {
             LOGIN_FAILURES_PER_ACCOUNT.record(conn, &email_key).await?;
             LOGIN_FAILURES_PER_IP.record(conn, &client.ip).await?;
-            Err(field("_form", BAD_LOGIN))
+            Err(AccountsError::field("_form", Problem::BadLogin))
         }
     }
 }
@@ -237,8 +229,8 @@ pub async fn request_password_reset(
     config: &Config,
     client: &ClientInfo,
     email_raw: &str,
-) -> AppResult<()> {
-    let email = Email::parse(email_raw).map_err(|m| field("email", m))?;
+) -> AccountsResult<()> {
+    let email = Email::parse(email_raw).map_err(|p| AccountsError::field("email", p))?;
     enforce(conn, RESET_MAILS_PER_IP, &client.ip).await?;
     enforce(conn, RESET_MAILS_PER_ACCOUNT, email.as_str()).await?;
     RESET_MAILS_PER_IP.record(conn, &client.ip).await?;
@@ -267,7 +259,7 @@ pub async fn request_password_reset(
 }
 
 /// Whether a reset token can still be used (to show the form or not).
-pub async fn reset_token_is_valid(conn: &mut PgConnection, token: &str) -> AppResult<bool> {
+pub async fn reset_token_is_valid(conn: &mut PgConnection, token: &str) -> AccountsResult<bool> {
     Ok(repo::peek_token(conn, &token_hash(token), "password_reset")
         .await?
         .is_some())
@@ -278,25 +270,22 @@ pub async fn reset_password(
     conn: &mut PgConnection,
     token: &str,
     new_password: &str,
-) -> AppResult<UserId> {
+) -> AccountsResult<UserId> {
     let Some(user) = repo::peek_token(conn, &token_hash(token), "password_reset").await? else {
-        return Err(AppError::Conflict(
-            "재설정 링크가 만료되었거나 이미 사용되었습니다. 다시 요청해 주세요.".into(),
-        ));
+        return Err(AccountsError::ResetLinkInvalid);
     };
     let row = repo::user_by_id(conn, user)
         .await?
-        .ok_or(AppError::NotFound)?;
+        .ok_or(AccountsError::NotFound)?;
     let email = Email::parse(&row.email).ok();
-    check_password(new_password, email.as_ref()).map_err(|m| field("password", m))?;
+    check_password(new_password, email.as_ref())
+        .map_err(|p| AccountsError::field("password", p))?;
     // Taking the token is the race guard: of two concurrent resets one wins.
     if repo::take_token(conn, &token_hash(token), "password_reset")
         .await?
         .is_none()
     {
-        return Err(AppError::Conflict(
-            "재설정 링크가 이미 사용되었습니다.".into(),
-        ));
+        return Err(AccountsError::ResetLinkInvalid);
     }
     let hash = hash_password(new_password.to_owned()).await?;
     repo::set_password(conn, user, &hash).await?;
@@ -316,10 +305,14 @@ pub struct Profile {
     pub created_at: OffsetDateTime,
 }
 
-pub async fn profile(conn: &mut PgConnection, keys: &DataKeys, user: UserId) -> AppResult<Profile> {
+pub async fn profile(
+    conn: &mut PgConnection,
+    keys: &DataKeys,
+    user: UserId,
+) -> AccountsResult<Profile> {
     let row = repo::user_by_id(conn, user)
         .await?
-        .ok_or(AppError::NotFound)?;
+        .ok_or(AccountsError::NotFound)?;
     let phone_number = match &row.phone_enc {
         Some(blob) => keys.decrypt_str(blob, &phone_aad(user))?,
         None => String::new(),
@@ -347,26 +340,23 @@ pub async fn update_profile(
     keys: &DataKeys,
     user: UserId,
     input: ProfileUpdate<'_>,
-) -> AppResult<()> {
-    let mut errors = FieldErrors::new();
+) -> AccountsResult<()> {
+    let mut errors = Invalid::default();
     let nickname = Nickname::parse(input.nickname)
-        .map_err(|m| errors.entry("nickname").or_default().push(m.into()))
+        .map_err(|p| errors.push("nickname", p))
         .ok();
     let introduction = input.introduction.trim();
     if introduction.chars().count() > 500 {
-        errors
-            .entry("introduction")
-            .or_default()
-            .push("자기소개는 500자 이하로 입력해 주세요.".into());
+        errors.push("introduction", Problem::IntroductionTooLong);
     }
     let phone = match input.phone_number.trim() {
         "" => None,
         raw => PhoneNumber::parse(raw)
-            .map_err(|m| errors.entry("phone_number").or_default().push(m.into()))
+            .map_err(|p| errors.push("phone_number", p))
             .ok(),
     };
     let Some(nickname) = nickname.filter(|_| errors.is_empty()) else {
-        return Err(AppError::Validation(errors));
+        return Err(AccountsError::Invalid(errors));
     };
     let phone_enc = phone
         .map(|p| keys.encrypt_str(p.as_str(), &phone_aad(user)))
@@ -389,19 +379,19 @@ pub async fn change_password(
     keep_session: Uuid,
     current: &str,
     new: &str,
-) -> AppResult<()> {
+) -> AccountsResult<()> {
     let row = repo::user_by_id(conn, user)
         .await?
-        .ok_or(AppError::NotFound)?;
+        .ok_or(AccountsError::NotFound)?;
     let has_password = row.password_hash.is_some();
     if has_password && !verify_password(current.to_owned(), row.password_hash.clone()).await? {
-        return Err(field(
+        return Err(AccountsError::field(
             "current_password",
-            "현재 비밀번호가 올바르지 않습니다.",
+            Problem::WrongCurrentPassword,
         ));
     }
     let email = Email::parse(&row.email).ok();
-    check_password(new, email.as_ref()).map_err(|m| field("new_password", m))?;
+    check_password(new, email.as_ref()).map_err(|p| AccountsError::field("new_password", p))?;
     let hash = hash_password(new.to_owned()).await?;
     repo::set_password(conn, user, &hash).await?;
     repo::delete_auth_sessions_except(conn, user, Some(keep_session)).await?;
@@ -462,7 +452,7 @@ pub async fn sessions(
     conn: &mut PgConnection,
     user: UserId,
     current: Uuid,
-) -> AppResult<Vec<SessionInfo>> {
+) -> AccountsResult<Vec<SessionInfo>> {
     Ok(repo::auth_sessions_of(conn, user)
         .await?
         .into_iter()
@@ -483,11 +473,15 @@ pub async fn sessions(
 }
 
 /// Ends one of the user's own sessions.
-pub async fn end_session(conn: &mut PgConnection, user: UserId, session: Uuid) -> AppResult<()> {
+pub async fn end_session(
+    conn: &mut PgConnection,
+    user: UserId,
+    session: Uuid,
+) -> AccountsResult<()> {
     if repo::delete_auth_session(conn, user, session).await? {
         Ok(())
     } else {
-        Err(AppError::NotFound)
+        Err(AccountsError::NotFound)
     }
 }
 
@@ -495,7 +489,7 @@ pub async fn end_other_sessions(
     conn: &mut PgConnection,
     user: UserId,
     keep: Uuid,
-) -> AppResult<u64> {
+) -> AccountsResult<u64> {
     Ok(repo::delete_auth_sessions_except(conn, user, Some(keep)).await?)
 }
 
@@ -505,21 +499,21 @@ pub async fn delete_account(
     conn: &mut PgConnection,
     user: UserId,
     confirmation: &str,
-) -> AppResult<()> {
+) -> AccountsResult<()> {
     let row = repo::user_by_id(conn, user)
         .await?
-        .ok_or(AppError::NotFound)?;
+        .ok_or(AccountsError::NotFound)?;
     let confirmed = match &row.password_hash {
         Some(_) => verify_password(confirmation.to_owned(), row.password_hash.clone()).await?,
         None => confirmation.trim().eq_ignore_ascii_case(&row.email),
     };
     if !confirmed {
-        return Err(field(
+        return Err(AccountsError::field(
             "confirmation",
             if row.password_hash.is_some() {
-                "비밀번호가 올바르지 않습니다."
+                Problem::WrongPassword
             } else {
-                "이메일 주소가 일치하지 않습니다."
+                Problem::EmailMismatch
             },
         ));
     }

@@ -8,9 +8,9 @@ use axum::{
 use serde::Deserialize;
 
 use crate::{
-    accounts::{admin, model::Role, views::*},
+    accounts::{admin, error::AccountsError, model::Role, views::*},
     app::AppState,
-    error::{AppError, AppResult},
+    error::AppResult,
     ids::UserId,
     web::{self, PageCtx, Path, auth::Admin, flash::Flash, form::FormErrors},
 };
@@ -104,7 +104,7 @@ pub async fn admin_create_user(
                 Flash::success("계정을 만들었습니다."),
             ))
         }
-        Err(AppError::Validation(errors)) => {
+        Err(AccountsError::Invalid(errors)) => {
             drop(tx);
             let list = user_list(&state, UserListQuery::default()).await?;
             web::invalid(&AdminUsersPage {
@@ -118,7 +118,7 @@ pub async fn admin_create_user(
                 errors: errors.into(),
             })
         }
-        Err(other) => Err(other),
+        Err(other) => Err(other.into()),
     }
 }
 
@@ -173,11 +173,11 @@ pub async fn admin_update_user(
                 Flash::success("저장했습니다."),
             ))
         }
-        Err(AppError::Validation(errors)) => {
+        Err(AccountsError::Invalid(errors)) => {
             drop(tx);
             web::invalid(&admin_user_page(&state, ctx, id, errors.into()).await?)
         }
-        Err(other) => Err(other),
+        Err(other) => Err(other.into()),
     }
 }
 

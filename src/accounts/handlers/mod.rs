@@ -1,6 +1,9 @@
 //! Account pages: thin handlers over `service` and `admin`, by area.
 
 mod admin;
+mod errors;
+
+pub use errors::message as problem_text;
 mod profile;
 mod signin;
 

@@ -12,6 +12,7 @@ use uuid::Uuid;
 use crate::{
     accounts::{
         CurrentUser,
+        error::AccountsError,
         service::{self, ProfileUpdate},
         session,
         views::*,
@@ -82,7 +83,7 @@ pub async fn update_profile(
             "/me",
             Flash::success("프로필을 저장했습니다."),
         )),
-        Err(AppError::Validation(errors)) => {
+        Err(AccountsError::Invalid(errors)) => {
             let mut page = profile_page(&state, ctx, &user, errors.into()).await?;
             // Show what was typed, not what is stored.
             page.profile.nickname = form.nickname;
@@ -90,7 +91,7 @@ pub async fn update_profile(
             page.profile.phone_number = form.phone_number;
             web::invalid(&page)
         }
-        Err(other) => Err(other),
+        Err(other) => Err(other.into()),
     }
 }
 
@@ -125,10 +126,10 @@ pub async fn change_password(
             "/me",
             Flash::success("비밀번호를 바꿨습니다. 다른 기기에서는 모두 로그아웃되었습니다."),
         )),
-        Err(AppError::Validation(errors)) => {
+        Err(AccountsError::Invalid(errors)) => {
             web::invalid(&profile_page(&state, ctx, &user, errors.into()).await?)
         }
-        Err(other) => Err(other),
+        Err(other) => Err(other.into()),
     }
 }
 
@@ -202,10 +203,10 @@ pub async fn delete_account(
                 Flash::info("탈퇴가 완료되었습니다. 그동안 이용해 주셔서 감사합니다."),
             ))
         }
-        Err(AppError::Validation(errors)) => {
+        Err(AccountsError::Invalid(errors)) => {
             drop(tx);
             web::invalid(&profile_page(&state, ctx, &user, errors.into()).await?)
         }
-        Err(other) => Err(other),
+        Err(other) => Err(other.into()),
     }
 }

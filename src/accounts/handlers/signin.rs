@@ -12,7 +12,9 @@ use tower_sessions::Session;
 use crate::{
     accounts::handlers::safe_next,
     accounts::{
-        CurrentUser, google,
+        CurrentUser,
+        error::AccountsError,
+        google,
         service::{self, SignUp},
         session,
         views::*,
@@ -70,7 +72,7 @@ pub async fn signup(
     .await;
     let user = match created {
         Ok(user) => user,
-        Err(AppError::Validation(errors)) => {
+        Err(AccountsError::Invalid(errors)) => {
             return web::invalid(&SignupPage {
                 ctx,
                 values: SignupValues {
@@ -80,7 +82,7 @@ pub async fn signup(
                 errors: errors.into(),
             });
         }
-        Err(other) => return Err(other),
+        Err(other) => return Err(other.into()),
     };
     tx.commit().await?;
     session::sign_in(&state.db, &session, user, "password", &client).await?;
@@ -182,7 +184,7 @@ pub async fn login(
             session::sign_in(&state.db, &session, user, "password", &client).await?;
             Ok(htmx::redirect(ctx.htmx, &next))
         }
-        Err(AppError::Validation(errors)) => Ok((
+        Err(AccountsError::Invalid(errors)) => Ok((
             StatusCode::UNAUTHORIZED,
             web::render(&LoginPage {
                 ctx,
@@ -193,7 +195,7 @@ pub async fn login(
             })?,
         )
             .into_response()),
-        Err(other) => Err(other),
+        Err(other) => Err(other.into()),
     }
 }
 
@@ -244,12 +246,12 @@ pub async fn reset_request(
             link_label: "로그인으로 돌아가기".into(),
         })?
         .into_response()),
-        Err(AppError::Validation(errors)) => web::invalid(&ResetRequestPage {
+        Err(AccountsError::Invalid(errors)) => web::invalid(&ResetRequestPage {
             ctx,
             email: form.email,
             errors: errors.into(),
         }),
-        Err(other) => Err(other),
+        Err(other) => Err(other.into()),
     }
 }
 
@@ -309,13 +311,13 @@ pub async fn reset(
                 Flash::success("비밀번호를 바꿨습니다. 새 비밀번호로 로그인해 주세요."),
             ))
         }
-        Err(AppError::Validation(errors)) => web::invalid(&ResetFormPage {
+        Err(AccountsError::Invalid(errors)) => web::invalid(&ResetFormPage {
             ctx,
             token,
             errors: errors.into(),
         }),
-        Err(AppError::Conflict(_)) => expired_reset_page(ctx),
-        Err(other) => Err(other),
+        Err(AccountsError::ResetLinkInvalid) => expired_reset_page(ctx),
+        Err(other) => Err(other.into()),
     }
 }
 

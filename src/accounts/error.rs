@@ -1,0 +1,128 @@
+//! What can go wrong with accounts, in domain words. No Korean and no status
+//! codes here: `handlers/errors.rs` maps each to both.
+
+/// What is wrong with a value a person typed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Problem {
+    #[error("email missing")]
+    EmailMissing,
+    #[error("email malformed")]
+    EmailFormat,
+    #[error("email already registered")]
+    EmailRegistered,
+    #[error("email used by another account")]
+    EmailInUse,
+    #[error("nickname missing")]
+    NicknameMissing,
+    #[error("nickname must be 2 to 20 characters")]
+    NicknameLength,
+    #[error("nickname has characters that cannot be used")]
+    NicknameChars,
+    #[error("password shorter than 10 characters")]
+    PasswordTooShort,
+    #[error("password too long")]
+    PasswordTooLong,
+    #[error("password is a common one")]
+    PasswordCommon,
+    #[error("password repeats one character")]
+    PasswordRepeated,
+    #[error("password contains the email's name")]
+    PasswordHasEmailName,
+    #[error("phone number malformed")]
+    PhoneFormat,
+    #[error("only Korean phone numbers")]
+    PhoneNotKorean,
+    #[error("introduction longer than 500 characters")]
+    IntroductionTooLong,
+    #[error("no role chosen")]
+    RoleNotChosen,
+    #[error("no staff role chosen")]
+    StaffRoleNotChosen,
+    #[error("an admin cannot demote themselves")]
+    CannotDemoteSelf,
+    #[error("wrong email or password")]
+    BadLogin,
+    #[error("wrong current password")]
+    WrongCurrentPassword,
+    #[error("wrong password")]
+    WrongPassword,
+    #[error("email does not match")]
+    EmailMismatch,
+}
+
+/// Every field problem of one form, by form field name.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Invalid(pub Vec<(&'static str, Problem)>);
+
+impl Invalid {
+    pub fn push(&mut self, field: &'static str, problem: Problem) {
+        self.0.push((field, problem));
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn one(field: &'static str, problem: Problem) -> Self {
+        Self(vec![(field, problem)])
+    }
+}
+
+/// Why signing in with Google failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GoogleProblem {
+    /// The sign-in took too long (state expired).
+    Expired,
+    /// The returned state is not the one we sent.
+    StateMismatch,
+    /// Google refused or did not answer the code exchange.
+    Exchange,
+    /// The ID token could not be verified.
+    Unverified,
+    /// Google gave no email address.
+    NoEmail,
+    /// An account with that email exists and Google did not verify the email.
+    EmailNotLinkable,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AccountsError {
+    #[error("not found")]
+    NotFound,
+    #[error("invalid form: {0:?}")]
+    Invalid(Invalid),
+    #[error("email already verified")]
+    AlreadyVerified,
+    /// The reset link expired or was used.
+    #[error("reset link no longer valid")]
+    ResetLinkInvalid,
+    #[error("an admin cannot delete their own account here")]
+    CannotDeleteSelf,
+    #[error("an account its owner deleted cannot be restored")]
+    CannotRestoreSelfDeleted,
+    #[error("deleted or suspended account")]
+    AccountClosed,
+    #[error("google sign-in: {0:?}")]
+    Google(GoogleProblem),
+    #[error("too many attempts")]
+    TooManyRequests { retry_after_secs: u64 },
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+    /// Hashing, encryption, mail rendering and other infrastructure failures.
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl AccountsError {
+    pub fn field(field: &'static str, problem: Problem) -> Self {
+        Self::Invalid(Invalid::one(field, problem))
+    }
+}
+
+impl From<askama::Error> for AccountsError {
+    fn from(err: askama::Error) -> Self {
+        Self::Internal(err.into())
+    }
+}
+
+pub type AccountsResult<T> = Result<T, AccountsError>;

@@ -1,0 +1,101 @@
+//! The one place account errors get a status and Korean words.
+
+use crate::{
+    accounts::error::{AccountsError, GoogleProblem, Invalid, Problem},
+    error::{AppError, FieldErrors},
+    web::form::FormErrors,
+};
+
+pub fn message(problem: Problem) -> &'static str {
+    match problem {
+        Problem::EmailMissing => "이메일 주소를 입력해 주세요.",
+        Problem::EmailFormat => "이메일 주소 형식이 올바르지 않습니다.",
+        Problem::EmailRegistered => {
+            "이미 가입된 이메일입니다. 로그인하거나 비밀번호를 재설정해 주세요."
+        }
+        Problem::EmailInUse => "이미 사용 중인 이메일입니다.",
+        Problem::NicknameMissing => "닉네임을 입력해 주세요.",
+        Problem::NicknameLength => "닉네임은 2자 이상 20자 이하로 입력해 주세요.",
+        Problem::NicknameChars => "닉네임에 쓸 수 없는 문자가 있습니다.",
+        Problem::PasswordTooShort => "비밀번호는 10자 이상이어야 합니다.",
+        Problem::PasswordTooLong => "비밀번호가 너무 깁니다.",
+        Problem::PasswordCommon => "너무 흔한 비밀번호입니다. 다른 비밀번호를 사용해 주세요.",
+        Problem::PasswordRepeated => "같은 문자만 반복한 비밀번호는 사용할 수 없습니다.",
+        Problem::PasswordHasEmailName => "비밀번호에 이메일 아이디를 넣지 마세요.",
+        Problem::PhoneFormat => "전화번호 형식이 올바르지 않습니다. 예: 010-1234-5678",
+        Problem::PhoneNotKorean => "국내 전화번호만 입력할 수 있습니다.",
+        Problem::IntroductionTooLong => "자기소개는 500자 이하로 입력해 주세요.",
+        Problem::RoleNotChosen => "역할을 선택해 주세요.",
+        Problem::StaffRoleNotChosen => "튜터 또는 관리자를 선택해 주세요.",
+        Problem::CannotDemoteSelf => "자기 자신의 관리자 권한은 내려놓을 수 없습니다.",
+        Problem::BadLogin => "이메일 또는 비밀번호가 올바르지 않습니다.",
+        Problem::WrongCurrentPassword => "현재 비밀번호가 올바르지 않습니다.",
+        Problem::WrongPassword => "비밀번호가 올바르지 않습니다.",
+        Problem::EmailMismatch => "이메일 주소가 일치하지 않습니다.",
+    }
+}
+
+impl From<Invalid> for FieldErrors {
+    fn from(invalid: Invalid) -> Self {
+        let mut fields = FieldErrors::new();
+        for (field, problem) in invalid.0 {
+            fields
+                .entry(field)
+                .or_default()
+                .push(message(problem).to_string());
+        }
+        fields
+    }
+}
+
+impl From<Invalid> for FormErrors {
+    fn from(invalid: Invalid) -> Self {
+        FieldErrors::from(invalid).into()
+    }
+}
+
+fn google(problem: GoogleProblem) -> AppError {
+    let message = match problem {
+        GoogleProblem::Expired => "로그인 시간이 지났습니다. 다시 시도해 주세요.",
+        GoogleProblem::StateMismatch => "로그인 요청이 일치하지 않습니다. 다시 시도해 주세요.",
+        GoogleProblem::Exchange => "Google 로그인에 실패했습니다. 다시 시도해 주세요.",
+        GoogleProblem::Unverified => "Google 로그인 정보를 확인할 수 없습니다. 다시 시도해 주세요.",
+        GoogleProblem::NoEmail => "Google 계정의 이메일 주소를 받을 수 없습니다.",
+        GoogleProblem::EmailNotLinkable => {
+            return AppError::Conflict(
+                "같은 이메일로 가입된 계정이 있습니다. Google에서 인증된 이메일만 연결할 수 있으니 비밀번호로 로그인해 주세요.".into(),
+            );
+        }
+    };
+    AppError::BadRequest(message.into())
+}
+
+impl From<AccountsError> for AppError {
+    fn from(err: AccountsError) -> Self {
+        match err {
+            AccountsError::NotFound => AppError::NotFound,
+            AccountsError::Invalid(invalid) => AppError::Validation(invalid.into()),
+            AccountsError::AlreadyVerified => {
+                AppError::Conflict("이미 인증된 이메일입니다.".into())
+            }
+            AccountsError::ResetLinkInvalid => AppError::Conflict(
+                "재설정 링크가 만료되었거나 이미 사용되었습니다. 다시 요청해 주세요.".into(),
+            ),
+            AccountsError::CannotDeleteSelf => {
+                AppError::Conflict("자기 자신의 계정은 여기서 삭제할 수 없습니다.".into())
+            }
+            AccountsError::CannotRestoreSelfDeleted => {
+                AppError::Conflict("회원이 직접 탈퇴한 계정은 복구할 수 없습니다.".into())
+            }
+            AccountsError::AccountClosed => {
+                AppError::Forbidden("탈퇴했거나 이용이 중지된 계정입니다.".into())
+            }
+            AccountsError::Google(problem) => google(problem),
+            AccountsError::TooManyRequests { retry_after_secs } => {
+                AppError::TooManyRequests { retry_after_secs }
+            }
+            AccountsError::Database(err) => err.into(),
+            AccountsError::Internal(err) => AppError::Internal(err),
+        }
+    }
+}
