@@ -13,7 +13,7 @@ use crate::{
     commerce::{
         error::{CommerceError, CommerceResult},
         gateway::{Approval, CancelRequest, Checkout, Confirmation, Failure, Gateways, Inquiry},
-        model::{GatewayKind, OrderStatus, Payment, RefundState},
+        model::{GatewayKind, Order, OrderStatus, Payment, RefundState},
         refund::{Offer, RefundRefusal},
         repo::{self, NewPayment, NewRefund},
         service,
@@ -201,7 +201,7 @@ pub async fn confirm(
         .await;
     crash_point("after-gateway-approve");
     match confirmed {
-        Ok(approval) => record(db, order_id, order.gateway, &approval).await,
+        Ok(approval) => record(db, &order, &approval).await,
         // The gateway accepted but has not finished: reconciliation settles it.
         Err(err) if err.failure == Failure::Incomplete => {
             Err(CommerceError::PaymentIncomplete(err.code))
@@ -218,16 +218,12 @@ pub async fn confirm(
 
 /// Records an approval in its own transaction (kept even when refused, so a
 /// mismatched amount leaves the order failed).
-async fn record(
-    db: &PgPool,
-    order: OrderId,
-    gateway: GatewayKind,
-    approval: &Approval,
-) -> CommerceResult<OrderId> {
+async fn record(db: &PgPool, order: &Order, approval: &Approval) -> CommerceResult<OrderId> {
     let mut tx = db.begin().await?;
-    let result = complete_payment(&mut tx, order, gateway, approval).await;
+    let result = complete_payment(&mut tx, order.id, order.gateway, approval).await;
     tx.commit().await?;
-    result.map(|_| order)
+    access::forget(order.user_id);
+    result.map(|_| order.id)
 }
 
 /// Records an approved payment exactly once, under the order's row lock: a
@@ -442,7 +438,9 @@ async fn settle_refund(
     let payment = repo::payment(&mut tx, refund.payment)
         .await?
         .ok_or(CommerceError::NotFound)?;
-    repo::lock_order(&mut tx, payment.order_id).await?;
+    let buyer = repo::lock_order(&mut tx, payment.order_id)
+        .await?
+        .map(|o| o.user_id);
     repo::settle_refund(&mut tx, &refund, state, failure).await?;
     if state == RefundState::Succeeded {
         let refunded = payment.refunded + refund.amount;
@@ -455,6 +453,9 @@ async fn settle_refund(
         access::end_order(&mut tx, payment.order_id).await?;
     }
     tx.commit().await?;
+    if let Some(buyer) = buyer {
+        access::forget(buyer);
+    }
     Ok(())
 }
 
@@ -490,7 +491,7 @@ async fn reconcile_order(db: &PgPool, gateways: &Gateways, order: OrderId) -> an
         .await
     {
         Ok(Inquiry::Paid { approval, .. }) => {
-            record(db, order, row.gateway, &approval).await?;
+            record(db, &row, &approval).await?;
             tracing::info!(%order, gateway = %row.gateway, "reconciled a payment approved at the gateway");
         }
         Ok(Inquiry::Closed(status)) => fail(db, order, &status).await?,

@@ -1,6 +1,7 @@
 //! Adapters that several capabilities share: the database, local secrets,
 //! encryption of personal data, mail, rate limits (later: storage).
 
+pub mod cache;
 pub mod crypto;
 pub mod db;
 pub mod keys;

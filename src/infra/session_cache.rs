@@ -9,11 +9,7 @@
 //! within that time. moka's session store keeps entries until the session
 //! itself expires (days), which is why this one is written here (ADR 0009).
 
-use std::{
-    collections::HashMap,
-    sync::{Arc, Mutex},
-    time::{Duration, Instant},
-};
+use std::{sync::Arc, time::Duration};
 
 use async_trait::async_trait;
 use time::OffsetDateTime;
@@ -22,31 +18,31 @@ use tower_sessions::{
     session_store::{self, SessionStore},
 };
 
-/// At most this many sessions are kept; past it the cache starts afresh.
-const MAX_ENTRIES: usize = 50_000;
+use crate::infra::cache::Cache;
 
 /// Clones share their entries.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct SessionCache {
-    ttl: Duration,
-    entries: Arc<Mutex<HashMap<Id, (Record, Instant)>>>,
+    records: Arc<Cache<Record>>,
+}
+
+impl std::fmt::Debug for SessionCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SessionCache")
+    }
 }
 
 impl SessionCache {
     pub fn new(ttl: Duration) -> Self {
         Self {
-            ttl,
-            entries: Arc::new(Mutex::new(HashMap::new())),
+            records: Arc::new(Cache::new(ttl)),
         }
     }
 
     fn put(&self, record: &Record) {
-        if let Ok(mut entries) = self.entries.lock() {
-            if entries.len() >= MAX_ENTRIES {
-                entries.clear();
-            }
-            entries.insert(record.id, (record.clone(), Instant::now()));
-        }
+        let generation = self.records.generation();
+        self.records
+            .put(record.id.to_string(), generation, Arc::new(record.clone()));
     }
 }
 
@@ -63,23 +59,15 @@ impl SessionStore for SessionCache {
     }
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
-        let Ok(mut entries) = self.entries.lock() else {
-            return Ok(None);
-        };
-        let fresh = entries.get(id).is_some_and(|(record, at)| {
-            at.elapsed() < self.ttl && record.expiry_date > OffsetDateTime::now_utc()
-        });
-        if fresh {
-            return Ok(entries.get(id).map(|(record, _)| record.clone()));
-        }
-        entries.remove(id);
-        Ok(None)
+        Ok(self
+            .records
+            .get(&id.to_string())
+            .filter(|record| record.expiry_date > OffsetDateTime::now_utc())
+            .map(|record| record.as_ref().clone()))
     }
 
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
-        if let Ok(mut entries) = self.entries.lock() {
-            entries.remove(id);
-        }
+        self.records.forget(&id.to_string());
         Ok(())
     }
 }

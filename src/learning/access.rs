@@ -7,12 +7,18 @@
 //! [`end_order`] inside its own transaction; the catalogue, the player,
 //! missions and certificates ask [`course_access`] / [`topic_access`].
 
+use std::{
+    sync::{Arc, LazyLock},
+    time::Duration,
+};
+
 use sqlx::PgConnection;
 use time::{Date, Month, OffsetDateTime};
 
 use crate::{
     catalog::{self, model::Product},
     ids::{CourseId, EnrolmentId, OrderId, TopicId, UserId},
+    infra::cache::Cache,
     learning::repo,
     web::dates::KST,
 };
@@ -57,6 +63,26 @@ impl Grant {
     fn live(&self) -> bool {
         self.ended_at.is_none()
     }
+}
+
+/// A learner's grants, kept a few seconds in this process: a signed-in page
+/// asks "may I see this?" without a database round trip. Grants and refunds
+/// in this process forget the learner's entry ([`forget`], called again by
+/// the writer after its commit); other instances see a change within the TTL.
+static GRANTS: LazyLock<Cache<Vec<Grant>>> = LazyLock::new(|| Cache::new(Duration::from_secs(5)));
+
+/// Drops what this process remembers of `user`'s access. [`grant`] and
+/// [`end_order`] do it themselves; a caller does it again after committing,
+/// so no read that raced the transaction keeps the old answer.
+pub fn forget(user: UserId) {
+    GRANTS.forget(&user.to_string());
+}
+
+/// Every grant `user` has had, from the cache or the database.
+async fn grants_of(conn: &mut PgConnection, user: UserId) -> sqlx::Result<Arc<Vec<Grant>>> {
+    GRANTS
+        .get_or_load(&user.to_string(), repo::grants_of(conn, user))
+        .await
 }
 
 /// `start` plus `months` calendar months, counted on Seoul's calendar: bought
@@ -117,6 +143,7 @@ pub async fn grant(
     months: u32,
 ) -> sqlx::Result<()> {
     repo::lock_learner(conn, user).await?;
+    forget(user);
     let now = OffsetDateTime::now_utc();
     let existing = repo::grants(conn, user, &[product]).await?;
     let starts_at = coverage(&existing, now).until().unwrap_or(now);
@@ -132,6 +159,7 @@ pub async fn end_order(conn: &mut PgConnection, order: OrderId) -> sqlx::Result<
     let ended = repo::end_order(conn, order).await?;
     for (user, product) in ended.iter().copied() {
         repo::lock_learner(conn, user).await?;
+        forget(user);
         let now = OffsetDateTime::now_utc();
         let grants = repo::grants(conn, user, &[product]).await?;
         let (current, mut later): (Vec<Grant>, Vec<Grant>) = grants
@@ -160,7 +188,12 @@ pub async fn access_to_any(
     if products.is_empty() {
         return Ok(Access::None);
     }
-    let grants = repo::grants(conn, user, products).await?;
+    let all = grants_of(conn, user).await?;
+    let grants: Vec<Grant> = all
+        .iter()
+        .filter(|g| products.contains(&g.product))
+        .cloned()
+        .collect();
     Ok(coverage(&grants, OffsetDateTime::now_utc()))
 }
 
