@@ -2,6 +2,7 @@
 # Catalogue benchmark: the seeded nano-degree plus 200 generated courses.
 # Load-tests /courses and / at 100 connections, and /courses at 1,000.
 #   BENCH_SECONDS=10 bench/catalog.sh      (make bench runs it; needs DATABASE_URL)
+#   BENCH_BIN=/path/to/weaverse bench/catalog.sh   (another build, same script)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -10,13 +11,17 @@ secs=${BENCH_SECONDS:-10}
 port=${BENCH_PORT:-18081}
 target=${CARGO_TARGET_DIR:-target}
 
-SQLX_OFFLINE=true cargo build --release --locked --bin weaverse
+bin=${BENCH_BIN:-}
+if [ -z "$bin" ]; then
+  SQLX_OFFLINE=true cargo build --release --locked --bin weaverse
+  bin="$target/release/weaverse"
+fi
 db_url=$(python3 -c 'import sys,urllib.parse as u; p=u.urlsplit(sys.argv[1]); print(u.urlunsplit(p._replace(path="/weaverse_bench_catalog")))' "$DATABASE_URL")
 var_dir=$(mktemp -d)
 ulimit -n 65536 2>/dev/null || true
 APP_ENV=development HOST=127.0.0.1 PORT=$port DATABASE_URL=$db_url VAR_DIR=$var_dir RUST_LOG=warn \
   DATABASE_MAX_CONNECTIONS=${BENCH_DB_CONNECTIONS:-16} \
-  "$target/release/weaverse" serve --seed-demo &
+  STATIC_DIR="$root/static" "$bin" serve --seed-demo &
 pid=$!
 trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$var_dir"' EXIT
 for _ in $(seq 100); do
