@@ -130,6 +130,22 @@ pub fn worker(state: &AppState, config: jobs::WorkerConfig) -> anyhow::Result<jo
             mailer.send(&from, &message).await
         }
     });
+    let db = state.db.clone();
+    let idle_days = state.config.session_idle_days;
+    worker.register(accounts::PRUNE_JOB, move |_| {
+        let db = db.clone();
+        async move {
+            let mut conn = db.acquire().await?;
+            let (sessions, tokens) = accounts::prune(&mut conn, idle_days).await?;
+            tracing::info!(
+                sessions,
+                tokens,
+                "pruned idle sign-in sessions and spent tokens"
+            );
+            Ok(())
+        }
+    });
+    worker.every(accounts::PRUNE_JOB, std::time::Duration::from_secs(60 * 60));
     let payments = state.clone();
     worker.register(commerce::RECONCILE_JOB, move |payload| {
         let state = payments.clone();

@@ -31,10 +31,15 @@ pub struct UserPage {
 
 pub async fn search(conn: &mut PgConnection, search: UserSearch<'_>) -> AccountsResult<UserPage> {
     let page = search.page.max(1);
-    let q = search.q.map(str::trim).filter(|q| !q.is_empty());
+    // `%` and `_` in a search are letters, not wildcards.
+    let pattern = search
+        .q
+        .map(str::trim)
+        .filter(|q| !q.is_empty())
+        .map(|q| format!("%{}%", crate::infra::db::escape_like(q)));
     let rows = repo::search_users(
         conn,
-        q,
+        pattern.as_deref(),
         search.role,
         search.include_deleted,
         PAGE_SIZE,

@@ -97,3 +97,12 @@ pub async fn emails_of(
     let ids: Vec<uuid::Uuid> = users.iter().map(|u| u.0).collect();
     Ok(repo::emails_of(conn, &ids).await?.into_iter().collect())
 }
+
+/// The periodic job that deletes idle sign-in sessions and spent tokens.
+pub const PRUNE_JOB: &str = "accounts.prune";
+
+/// Deletes sign-in sessions idle longer than `idle_days` (their cookies
+/// stopped working then) and mailed tokens a day past their expiry.
+pub async fn prune(conn: &mut PgConnection, idle_days: i64) -> sqlx::Result<(u64, u64)> {
+    repo::prune(conn, idle_days).await
+}

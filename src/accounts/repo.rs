@@ -402,7 +402,7 @@ pub struct UserListRow {
 
 pub async fn search_users(
     conn: &mut PgConnection,
-    q: Option<&str>,
+    pattern: Option<&str>,
     role: Option<Role>,
     include_deleted: bool,
     limit: i64,
@@ -414,12 +414,12 @@ pub async fn search_users(
                   email_verified_at IS NOT NULL AS "verified!", created_at,
                   deleted_at IS NOT NULL AS "deleted!", count(*) OVER () AS "total!"
              FROM users
-            WHERE ($1::text IS NULL OR (email || ' ' || nickname) ILIKE '%' || $1 || '%')
+            WHERE ($1::text IS NULL OR (email || ' ' || nickname) ILIKE $1)
               AND ($2::text IS NULL OR role = $2)
               AND ($3 OR deleted_at IS NULL)
             ORDER BY created_at DESC, id
             LIMIT $4 OFFSET $5"#,
-        q,
+        pattern,
         role.map(|r| r.as_str()),
         include_deleted,
         limit,
@@ -521,4 +521,22 @@ pub async fn emails_of(
     .fetch_all(conn)
     .await?;
     Ok(rows.into_iter().map(|r| (r.id, r.email)).collect())
+}
+
+/// Deletes sign-in sessions idle longer than `idle_days` and mailed tokens a
+/// day past their expiry.
+pub async fn prune(conn: &mut PgConnection, idle_days: i64) -> sqlx::Result<(u64, u64)> {
+    let sessions = sqlx::query!(
+        "DELETE FROM auth_sessions WHERE last_seen_at < now() - make_interval(days => $1::int)",
+        i32::try_from(idle_days).unwrap_or(i32::MAX)
+    )
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    let tokens =
+        sqlx::query!("DELETE FROM account_tokens WHERE expires_at < now() - interval '1 day'")
+            .execute(conn)
+            .await?
+            .rows_affected();
+    Ok((sessions, tokens))
 }

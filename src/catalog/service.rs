@@ -188,11 +188,7 @@ fn like_patterns(q: &str) -> Vec<String> {
     q.split_whitespace()
         .take(5)
         .map(|word| {
-            let escaped = word
-                .to_lowercase()
-                .replace('\\', "\\\\")
-                .replace('%', "\\%")
-                .replace('_', "\\_");
+            let escaped = crate::infra::db::escape_like(&word.to_lowercase());
             format!("%{escaped}%")
         })
         .collect()

@@ -78,8 +78,10 @@ impl RefundPolicy {
         if remaining_days * 2 < access_days {
             return Offer::Refused(RefundRefusal::PastHalfThePeriod);
         }
-        // Pro rata, rounded down to 10 won.
-        let amount = (case.paid_won * remaining_days / access_days / 10 * 10).min(left);
+        // Pro rata, rounded down to 10 won: the most this payment may ever
+        // refund in all; earlier refunds count against it.
+        let allowed = case.paid_won * remaining_days / access_days / 10 * 10;
+        let amount = (allowed - case.already_refunded_won).min(left);
         if amount <= 0 {
             return Offer::Refused(RefundRefusal::NothingLeft);
         }
@@ -130,6 +132,22 @@ mod tests {
         assert!(matches!(
             policy.offer(&case(1, 50, 0)),
             Offer::Partial { .. }
+        ));
+    }
+
+    #[test]
+    fn a_second_refund_never_exceeds_the_pro_rata_total() {
+        let policy = RefundPolicy::default();
+        // 73 days in: 45,000 won may go back in all.
+        let first = policy.offer(&case(73, 0, 0));
+        assert_eq!(first.amount(), Won(45_000));
+        // After 10,000 went back (say an admin's partial refund), the learner
+        // is offered the rest of the 45,000, not 45,000 again.
+        assert_eq!(policy.offer(&case(73, 0, 10_000)).amount(), Won(35_000));
+        // After the full pro-rata amount, nothing more.
+        assert!(matches!(
+            policy.offer(&case(73, 0, 45_000)),
+            Offer::Refused(RefundRefusal::NothingLeft)
         ));
     }
 

@@ -72,6 +72,14 @@ pub fn redacted(url: &str) -> String {
     }
 }
 
+/// `text` with LIKE's metacharacters (`%`, `_`, `\`) escaped, for a pattern
+/// that must match it literally.
+pub fn escape_like(text: &str) -> String {
+    text.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
+}
+
 #[cfg(test)]
 mod tests {
     use super::redacted;

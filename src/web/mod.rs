@@ -38,6 +38,18 @@ pub fn invalid(page: &impl Template) -> AppResult<Response> {
     Ok((StatusCode::UNPROCESSABLE_ENTITY, render(page)?).into_response())
 }
 
+/// The highest page number any list answers; past it a list is empty, and
+/// `(page - 1) * size` can never overflow.
+pub const MAX_PAGE: i64 = 10_000;
+
+/// A `?page=` value as a page number: anything missing, malformed or out of
+/// range is page 1 or the last allowed page.
+pub fn page_number(raw: Option<&str>) -> i64 {
+    raw.and_then(|p| p.trim().parse::<i64>().ok())
+        .unwrap_or(1)
+        .clamp(1, MAX_PAGE)
+}
+
 /// Redirect after a POST, leaving `flash` for the next page.
 pub fn redirect_with(state: &AppState, ctx: &PageCtx, to: &str, flash: flash::Flash) -> Response {
     (

@@ -822,3 +822,59 @@ async fn admins_search_page_create_edit_delete_and_restore_with_an_audit_trail(d
         StatusCode::CONFLICT
     );
 }
+
+#[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
+async fn admin_search_treats_percent_and_underscore_as_letters(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    app.another_browser()
+        .signed_up("under_score@example.com")
+        .await;
+    app.another_browser().signed_up("plain@example.com").await;
+    app.login_as_admin().await;
+    let emails = |page: &crate::support::Page| -> Vec<String> {
+        page.html()
+            .select(&scraper::Selector::parse("[data-user-email]").unwrap())
+            .map(|e| e.value().attr("data-user-email").unwrap().to_string())
+            .collect()
+    };
+    let page = app.get("/admin/users?q=_").await;
+    assert_eq!(emails(&page), vec!["under_score@example.com"]);
+    let page = app.get("/admin/users?q=%25").await;
+    assert!(emails(&page).is_empty(), "{:?}", emails(&page));
+}
+
+#[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
+async fn housekeeping_prunes_idle_sessions_and_spent_tokens(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    app.signed_up("idle@example.com").await;
+    app.another_browser().signed_up("fresh@example.com").await;
+    // The first learner's session went idle long ago; their mailed token expired.
+    sqlx::query(
+        "UPDATE auth_sessions SET last_seen_at = now() - interval '30 days'
+          WHERE user_id = (SELECT id FROM users WHERE email = 'idle@example.com')",
+    )
+    .execute(&app.db)
+    .await
+    .unwrap();
+    sqlx::query(
+        "UPDATE account_tokens SET expires_at = now() - interval '3 days'
+          WHERE user_id = (SELECT id FROM users WHERE email = 'idle@example.com')",
+    )
+    .execute(&app.db)
+    .await
+    .unwrap();
+    let mut conn = app.db.acquire().await.unwrap();
+    let (sessions, tokens) = weaverse::accounts::prune(&mut conn, 14).await.unwrap();
+    assert_eq!((sessions, tokens), (1, 1));
+    let (left_sessions, left_tokens): (i64, i64) = sqlx::query_as(
+        "SELECT (SELECT count(*) FROM auth_sessions), (SELECT count(*) FROM account_tokens)",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(
+        (left_sessions, left_tokens),
+        (1, 1),
+        "the fresh learner's stay"
+    );
+}

@@ -349,3 +349,19 @@ async fn a_malformed_id_in_any_path_is_the_404_page(db: PgPool) {
         );
     }
 }
+
+#[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
+async fn huge_page_numbers_answer_a_page_not_a_500(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    app.login_as_admin().await;
+    for path in [
+        "/courses?page=9223372036854775807",
+        "/courses?page=-9223372036854775808",
+        "/courses?page=99999999999999999999",
+        "/admin/users?page=9223372036854775807",
+        "/admin/users?page=-1",
+    ] {
+        let page = app.get(path).await;
+        assert_eq!(page.status, StatusCode::OK, "{path}");
+    }
+}

@@ -20,7 +20,7 @@ pub struct UserListQuery {
     q: Option<String>,
     role: Option<String>,
     include_deleted: Option<String>,
-    page: Option<i64>,
+    page: Option<String>,
 }
 
 async fn user_list(state: &AppState, query: UserListQuery) -> AppResult<AdminUserList> {
@@ -33,7 +33,7 @@ async fn user_list(state: &AppState, query: UserListQuery) -> AppResult<AdminUse
             q: query.q.as_deref(),
             role,
             include_deleted,
-            page: query.page.unwrap_or(1),
+            page: web::page_number(query.page.as_deref()),
         },
     )
     .await?;

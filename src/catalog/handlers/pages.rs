@@ -75,7 +75,7 @@ pub async fn courses(
         category: Category::parse(&query.category),
         skill_level: SkillLevel::parse(&query.skill_level),
         price_level: PriceLevel::parse(&query.price_level),
-        page: query.page.and_then(|p| p.parse().ok()).unwrap_or(1),
+        page: web::page_number(query.page.as_deref()),
     };
     let key = query.href(query.page.max(1));
     let catalog = state
