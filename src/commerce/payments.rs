@@ -31,6 +31,10 @@ pub const RECONCILE_JOB: &str = "payments.reconcile";
 /// finishes well before; then the job finds nothing to do).
 const RECONCILE_AFTER: std::time::Duration = std::time::Duration::from_secs(60);
 
+/// Failed or cancelled orders younger than this are checked against the
+/// gateway by reconciliation before the failure is taken as final.
+const RECHECK_CLOSED_HOURS: i64 = 24;
+
 /// Orders still waiting at the gateway after this long are abandoned.
 const ABANDONED_AFTER_MINUTES: i64 = 60;
 
@@ -206,13 +210,23 @@ pub async fn confirm(
         Err(err) if err.failure == Failure::Incomplete => {
             Err(CommerceError::PaymentIncomplete(err.code))
         }
-        Err(err) => {
-            fail(db, order_id, &err.to_string()).await?;
-            Err(CommerceError::PaymentRefused {
-                gateway: order.gateway,
-                message: err.message,
-            })
-        }
+        // A refusal does not decide the order by itself: a double click's
+        // other request may just have been approved. Ask the gateway.
+        Err(err) => match gateway
+            .inquire(&gateways.log, order_id, gateway_ref.as_deref())
+            .await
+        {
+            Ok(Inquiry::Paid { approval, .. }) => record(db, &order, &approval).await,
+            Ok(Inquiry::Open(_) | Inquiry::Closed(_)) => {
+                fail(db, order_id, &err.to_string()).await?;
+                Err(CommerceError::PaymentRefused {
+                    gateway: order.gateway,
+                    message: err.message,
+                })
+            }
+            // The gateway cannot say now: reconciliation settles the order.
+            Err(_) => Err(CommerceError::PaymentIncomplete(err.code)),
+        },
     }
 }
 
@@ -242,7 +256,13 @@ pub async fn complete_payment(
     if let Some(existing) = repo::payment_of_order(conn, order_id).await? {
         return Ok(existing);
     }
-    if order.status != OrderStatus::Pending {
+    // A gateway's approval is money taken: it is recorded even on an order
+    // we had marked failed or cancelled (a refusal raced it, or the learner
+    // left the window after paying).
+    if !matches!(
+        order.status,
+        OrderStatus::Pending | OrderStatus::Failed | OrderStatus::Cancelled
+    ) {
         return Err(CommerceError::OrderClosed);
     }
     if order.gateway != gateway {
@@ -307,20 +327,54 @@ async fn close(
     Ok(())
 }
 
+/// What became of an order the learner left at the gateway.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Left {
+    /// Failed or cancelled, as the return said.
+    Closed,
+    /// The gateway had in fact taken the money: recorded as paid.
+    Paid,
+}
+
 /// The learner cancelled in the gateway's window, it failed there, or the
-/// learner failed the demo payment.
+/// learner failed the demo payment. A return URL alone never decides: the
+/// gateway is asked first, and a payment it approved is recorded instead.
 pub async fn abandon(
     db: &PgPool,
+    gateways: &Gateways,
     user: &CurrentUser,
-    order: OrderId,
+    order_id: OrderId,
     status: OrderStatus,
     reason: &str,
-) -> CommerceResult<()> {
+) -> CommerceResult<Left> {
+    let order = {
+        let mut conn = db.acquire().await?;
+        service::own_order(&mut conn, user, order_id).await?
+    };
+    if order.status != OrderStatus::Pending {
+        return Ok(if order.status.is_paid() {
+            Left::Paid
+        } else {
+            Left::Closed
+        });
+    }
+    if let Some(gateway) = gateways.get(order.gateway)
+        && order.gateway != GatewayKind::Demo
+        && let Ok(Inquiry::Paid { approval, .. }) = gateway
+            .inquire(&gateways.log, order_id, order.gateway_ref.as_deref())
+            .await
+    {
+        record(db, &order, &approval).await?;
+        return Ok(Left::Paid);
+    }
     let mut tx = db.begin().await?;
-    service::own_order(&mut tx, user, order).await?;
-    close(&mut tx, order, status, reason).await?;
+    close(&mut tx, order_id, status, reason).await?;
+    if order.gateway != GatewayKind::Demo {
+        // Checked once more against the gateway a minute later.
+        schedule(&mut tx, Reconcile::Order { order: order_id }).await?;
+    }
     tx.commit().await?;
-    Ok(())
+    Ok(Left::Closed)
 }
 
 // ---------- refunds ----------
@@ -478,12 +532,26 @@ async fn reconcile_order(db: &PgPool, gateways: &Gateways, order: OrderId) -> an
         };
         row
     };
-    if row.status != OrderStatus::Pending {
+    // Pending orders, and failed or cancelled ones of the last day: the
+    // gateway's record is checked before a failure is taken as final.
+    let recently_closed = matches!(row.status, OrderStatus::Failed | OrderStatus::Cancelled)
+        && (OffsetDateTime::now_utc() - row.created_at).whole_hours() < RECHECK_CLOSED_HOURS;
+    if row.status != OrderStatus::Pending && !recently_closed {
         return Ok(());
     }
     let Some(gateway) = gateways.get(row.gateway) else {
         return Ok(());
     };
+    if recently_closed {
+        if let Ok(Inquiry::Paid { approval, .. }) = gateway
+            .inquire(&gateways.log, order, row.gateway_ref.as_deref())
+            .await
+        {
+            record(db, &row, &approval).await?;
+            tracing::warn!(%order, "recorded a payment the gateway approved after the order failed");
+        }
+        return Ok(());
+    }
     let abandoned =
         (OffsetDateTime::now_utc() - row.created_at).whole_minutes() > ABANDONED_AFTER_MINUTES;
     match gateway

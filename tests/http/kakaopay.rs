@@ -351,3 +351,59 @@ async fn a_crash_after_kakaopay_approves_is_finished_by_reconciliation(db: PgPoo
     assert_eq!(inquiry, 1);
     std::fs::remove_dir_all(var_dir).ok();
 }
+
+/// The other request of a double click: approves at KakaoPay directly, as our
+/// first request would have, before this one's return is handled.
+async fn approve_at_kakaopay(server: &KakaoPayServer, tid: &str, return_url: &str) {
+    let payment = server.payment(tid).unwrap();
+    let pg_token = return_url.rsplit("pg_token=").next().unwrap();
+    let reply = reqwest::Client::new()
+        .post(format!("{}/online/v1/payment/approve", server.base))
+        .header("Authorization", format!("SECRET_KEY {SECRET_KEY}"))
+        .json(&serde_json::json!({
+            "cid": CID, "tid": tid, "pg_token": pg_token,
+            "partner_order_id": payment.ready["partner_order_id"],
+            "partner_user_id": payment.ready["partner_user_id"],
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert!(reply.status().is_success());
+}
+
+#[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
+async fn a_refused_duplicate_approve_still_records_the_charge(db: PgPool) {
+    let (app, server) = app_with_kakaopay(db).await;
+    app.verified_learner("double@example.com").await;
+    let (order, tid) = checkout_kakaopay(&app, &server).await;
+    let back = server.pay(&tid);
+    approve_at_kakaopay(&server, &tid, &back).await;
+    // KakaoPay refuses this approve ("already done"): the money was taken,
+    // so the order is paid, not failed.
+    let path = back
+        .split_once("/payments/")
+        .map(|(_, p)| format!("/payments/{p}"))
+        .unwrap();
+    let page = app.get(&path).await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
+    assert_eq!(page.header("location"), format!("/orders/{order}"));
+    assert_eq!(order_status(&app.db).await, "paid");
+    assert_eq!(count(&app.db, "SELECT count(*) FROM payments").await, 1);
+    assert_eq!(count(&app.db, "SELECT count(*) FROM enrolments").await, 1);
+}
+
+#[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
+async fn a_cancel_return_after_paying_records_the_payment(db: PgPool) {
+    let (app, server) = app_with_kakaopay(db).await;
+    app.verified_learner("leaver@example.com").await;
+    let (order, tid) = checkout_kakaopay(&app, &server).await;
+    let back = server.pay(&tid);
+    approve_at_kakaopay(&server, &tid, &back).await;
+    // The cancel URL alone does not decide: KakaoPay says it was paid.
+    let page = app
+        .get(&format!("/payments/kakaopay/cancel?order={order}"))
+        .await;
+    assert_eq!(page.header("location"), format!("/orders/{order}"));
+    assert_eq!(order_status(&app.db).await, "paid");
+    assert_eq!(count(&app.db, "SELECT count(*) FROM payments").await, 1);
+}

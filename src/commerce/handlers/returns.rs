@@ -15,7 +15,7 @@ use crate::{
     commerce::{
         handlers::errors::outcome,
         model::{GatewayKind, OrderStatus},
-        payments::{self, Return},
+        payments::{self, Left, Return},
         service,
         views::{DemoGatewayPage, TossPage},
     },
@@ -52,13 +52,20 @@ async fn left(
     reason: &str,
     message: &'static str,
 ) -> AppResult<Response> {
-    payments::abandon(&state.db, user, order, status, reason).await?;
-    Ok(web::redirect_with(
-        state,
-        ctx,
-        "/cart",
-        Flash::warning(message),
-    ))
+    match payments::abandon(&state.db, &state.gateways, user, order, status, reason).await? {
+        Left::Paid => Ok(web::redirect_with(
+            state,
+            ctx,
+            &format!("/orders/{order}"),
+            Flash::success(PAID),
+        )),
+        Left::Closed => Ok(web::redirect_with(
+            state,
+            ctx,
+            "/cart",
+            Flash::warning(message),
+        )),
+    }
 }
 
 fn enabled(state: &AppState, gateway: GatewayKind) -> AppResult<()> {
