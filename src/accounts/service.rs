@@ -4,7 +4,7 @@ use askama::Template;
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
-use sqlx::PgConnection;
+use sqlx::{Acquire, PgConnection};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -31,6 +31,9 @@ pub const SIGNUPS_PER_IP: Limit = Limit::new("signup_ip", 5, 60 * 60);
 pub const VERIFY_MAILS_PER_ACCOUNT: Limit = Limit::new("verify_mail", 3, 60 * 60);
 pub const RESET_MAILS_PER_ACCOUNT: Limit = Limit::new("reset_mail_email", 3, 60 * 60);
 pub const RESET_MAILS_PER_IP: Limit = Limit::new("reset_mail_ip", 10, 60 * 60);
+/// Guesses of the current password from a signed-in session (password
+/// change, account deletion): a stolen session must not become an oracle.
+pub const PASSWORD_CHECKS_PER_ACCOUNT: Limit = Limit::new("password_check", 5, 15 * 60);
 
 const VERIFY_TTL_SECS: f64 = 24.0 * 3600.0;
 const RESET_TTL_SECS: f64 = 3600.0;
@@ -38,6 +41,14 @@ const RESET_TTL_SECS: f64 = 3600.0;
 fn unique_violation(err: &sqlx::Error) -> bool {
     err.as_database_error()
         .is_some_and(|e| e.kind() == sqlx::error::ErrorKind::UniqueViolation)
+}
+
+/// Takes a slot of `limit` for `key` before the work it limits, or refuses.
+async fn reserve(conn: &mut PgConnection, limit: Limit, key: &str) -> AccountsResult<()> {
+    match limit.reserve(conn, key).await? {
+        Some(retry_after_secs) => Err(AccountsError::TooManyRequests { retry_after_secs }),
+        None => Ok(()),
+    }
 }
 
 /// Refuses with 429 when `limit` is reached for `key`.
@@ -195,8 +206,9 @@ pub async fn verify_email(conn: &mut PgConnection, token: &str) -> AccountsResul
 }
 
 /// Checks an email and password. Wrong email and wrong password give the same
-/// message and cost the same time; failures count toward the limits. Run on
-/// a connection without a transaction, so failures are recorded.
+/// message and cost the same time. Each attempt takes a slot of the limits
+/// before the hash is checked (so parallel guesses cannot outrun them); a
+/// success gives its slots back. Run on a connection without a transaction.
 pub async fn authenticate(
     conn: &mut PgConnection,
     client: &ClientInfo,
@@ -204,8 +216,11 @@ pub async fn authenticate(
     password: &str,
 ) -> AccountsResult<UserId> {
     let email_key = email_raw.trim().to_lowercase();
-    enforce(conn, LOGIN_FAILURES_PER_ACCOUNT, &email_key).await?;
-    enforce(conn, LOGIN_FAILURES_PER_IP, &client.ip).await?;
+    reserve(conn, LOGIN_FAILURES_PER_ACCOUNT, &email_key).await?;
+    if let Err(refused) = reserve(conn, LOGIN_FAILURES_PER_IP, &client.ip).await {
+        LOGIN_FAILURES_PER_ACCOUNT.release(conn, &email_key).await?;
+        return Err(refused);
+    }
     let user = match Email::parse(email_raw) {
         Ok(email) => repo::live_user_by_email(conn, &email).await?,
         Err(_) => None,
@@ -213,12 +228,13 @@ pub async fn authenticate(
     let hash = user.as_ref().and_then(|u| u.password_hash.clone());
     let ok = verify_password(password.to_owned(), hash).await?;
     match user {
-        Some(user) if ok => Ok(user.id),
-        _ => {
-            LOGIN_FAILURES_PER_ACCOUNT.record(conn, &email_key).await?;
-            LOGIN_FAILURES_PER_IP.record(conn, &client.ip).await?;
-            Err(AccountsError::field("_form", Problem::BadLogin))
+        Some(user) if ok => {
+            LOGIN_FAILURES_PER_ACCOUNT.release(conn, &email_key).await?;
+            LOGIN_FAILURES_PER_IP.release(conn, &client.ip).await?;
+            Ok(user.id)
         }
+        // The slots stay taken: they are the failures the limits count.
+        _ => Err(AccountsError::field("_form", Problem::BadLogin)),
     }
 }
 
@@ -384,11 +400,16 @@ pub async fn change_password(
         .await?
         .ok_or(AccountsError::NotFound)?;
     let has_password = row.password_hash.is_some();
-    if has_password && !verify_password(current.to_owned(), row.password_hash.clone()).await? {
-        return Err(AccountsError::field(
-            "current_password",
-            Problem::WrongCurrentPassword,
-        ));
+    if has_password {
+        let key = user.to_string();
+        reserve(conn, PASSWORD_CHECKS_PER_ACCOUNT, &key).await?;
+        if !verify_password(current.to_owned(), row.password_hash.clone()).await? {
+            return Err(AccountsError::field(
+                "current_password",
+                Problem::WrongCurrentPassword,
+            ));
+        }
+        PASSWORD_CHECKS_PER_ACCOUNT.release(conn, &key).await?;
     }
     let email = Email::parse(&row.email).ok();
     check_password(new, email.as_ref()).map_err(|p| AccountsError::field("new_password", p))?;
@@ -494,7 +515,8 @@ pub async fn end_other_sessions(
 }
 
 /// Self-deletion after re-entering the password (or, for an account that
-/// only signs in with Google, the email address).
+/// only signs in with Google, the email address). Takes a plain connection:
+/// the guess is counted on its own, the deletion is one transaction.
 pub async fn delete_account(
     conn: &mut PgConnection,
     user: UserId,
@@ -503,6 +525,8 @@ pub async fn delete_account(
     let row = repo::user_by_id(conn, user)
         .await?
         .ok_or(AccountsError::NotFound)?;
+    let key = user.to_string();
+    reserve(conn, PASSWORD_CHECKS_PER_ACCOUNT, &key).await?;
     let confirmed = match &row.password_hash {
         Some(_) => verify_password(confirmation.to_owned(), row.password_hash.clone()).await?,
         None => confirmation.trim().eq_ignore_ascii_case(&row.email),
@@ -517,10 +541,12 @@ pub async fn delete_account(
             },
         ));
     }
-    repo::delete_auth_sessions_except(conn, user, None).await?;
-    repo::scrub_user(conn, user).await?;
+    PASSWORD_CHECKS_PER_ACCOUNT.release(conn, &key).await?;
+    let mut tx = conn.begin().await?;
+    repo::delete_auth_sessions_except(&mut tx, user, None).await?;
+    repo::scrub_user(&mut tx, user).await?;
     repo::audit(
-        conn,
+        &mut tx,
         Some(user),
         "account.self_delete",
         "user",
@@ -528,6 +554,7 @@ pub async fn delete_account(
         serde_json::json!({}),
     )
     .await?;
+    tx.commit().await?;
     Ok(())
 }
 

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use sqlx::PgConnection;
+use sqlx::{Acquire, PgConnection};
 
 /// A limit: at most `max` events per `window`.
 #[derive(Clone, Copy, Debug)]
@@ -47,6 +47,41 @@ impl Limit {
         } else {
             Ok(None)
         }
+    }
+
+    /// Takes one slot, or says when one frees: decided under a per-key lock
+    /// in its own transaction, so parallel requests can never take more than
+    /// `max` (a check now and a record later would let them all through).
+    pub async fn reserve(&self, conn: &mut PgConnection, key: &str) -> sqlx::Result<Option<u64>> {
+        let mut tx = conn.begin().await?;
+        sqlx::query!(
+            "SELECT pg_advisory_xact_lock(hashtextextended($1 || ':' || $2, 0))",
+            self.bucket,
+            key
+        )
+        .execute(&mut *tx)
+        .await?;
+        // A new statement, so a new snapshot: it sees every slot taken by
+        // whoever held the lock before.
+        let refused = self.check(&mut tx, key).await?;
+        if refused.is_none() {
+            self.record(&mut tx, key).await?;
+        }
+        tx.commit().await?;
+        Ok(refused)
+    }
+
+    /// Gives back the latest slot of `key` (the attempt turned out fine).
+    pub async fn release(&self, conn: &mut PgConnection, key: &str) -> sqlx::Result<()> {
+        sqlx::query!(
+            "DELETE FROM rate_events WHERE ctid = (SELECT ctid FROM rate_events
+               WHERE bucket = $1 AND key = $2 ORDER BY at DESC LIMIT 1)",
+            self.bucket,
+            key
+        )
+        .execute(conn)
+        .await?;
+        Ok(())
     }
 
     pub async fn record(&self, conn: &mut PgConnection, key: &str) -> sqlx::Result<()> {

@@ -878,3 +878,79 @@ async fn housekeeping_prunes_idle_sessions_and_spent_tokens(db: PgPool) {
         "the fresh learner's stay"
     );
 }
+
+#[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
+async fn parallel_wrong_passwords_never_outrun_the_login_limit(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    app.signed_up("racer@example.com").await;
+    app.logout().await;
+    let token = app.csrf_token().await;
+    let mut set = tokio::task::JoinSet::new();
+    for _ in 0..30 {
+        let request = app
+            .client
+            .post(app.url("/login"))
+            .header("Origin", &app.base)
+            .form(&[
+                ("email", "racer@example.com"),
+                ("password", "guessing wrong"),
+                ("csrf_token", token.as_str()),
+            ]);
+        set.spawn(request.send());
+    }
+    let mut checked = 0;
+    let mut refused = 0;
+    while let Some(done) = set.join_next().await {
+        match done.unwrap().unwrap().status() {
+            StatusCode::UNAUTHORIZED => checked += 1,
+            StatusCode::TOO_MANY_REQUESTS => refused += 1,
+            other => panic!("unexpected {other}"),
+        }
+    }
+    assert_eq!(
+        (checked, refused),
+        (5, 25),
+        "only the limit's 5 were checked"
+    );
+}
+
+#[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
+async fn current_password_guesses_from_a_session_are_limited(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    app.signed_up("stolen@example.com").await;
+    for _ in 0..5 {
+        let page = app
+            .post_form(
+                "/me/password",
+                &[
+                    ("current_password", "a guess of mine"),
+                    ("new_password", "brand new passphrase 7"),
+                ],
+            )
+            .await;
+        assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    }
+    let page = app
+        .post_form(
+            "/me/password",
+            &[
+                ("current_password", PASSWORD),
+                ("new_password", "brand new passphrase 7"),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::TOO_MANY_REQUESTS);
+    // Deleting the account asks the same question and counts the same way.
+    let page = app
+        .post_form("/me/delete", &[("confirmation", PASSWORD)])
+        .await;
+    assert_eq!(page.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(
+        count(
+            &app.db,
+            "SELECT count(*) FROM users WHERE scrubbed_at IS NULL"
+        )
+        .await,
+        1
+    );
+}

@@ -95,6 +95,12 @@ impl From<AccountsError> for AppError {
                 AppError::TooManyRequests { retry_after_secs }
             }
             AccountsError::Database(err) => err.into(),
+            // Every hashing thread busy: a calm "try again in a moment".
+            AccountsError::Internal(err) if err.is::<crate::accounts::password::Busy>() => {
+                AppError::TooManyRequests {
+                    retry_after_secs: 5,
+                }
+            }
             AccountsError::Internal(err) => AppError::Internal(err),
         }
     }

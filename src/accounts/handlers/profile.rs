@@ -188,10 +188,11 @@ pub async fn delete_account(
     session: Session,
     Form(form): Form<DeleteForm>,
 ) -> AppResult<Response> {
-    let mut tx = state.db.begin().await?;
-    match service::delete_account(&mut tx, user.id, &form.confirmation).await {
+    let mut conn = state.db.acquire().await?;
+    let deleted = service::delete_account(&mut conn, user.id, &form.confirmation).await;
+    drop(conn);
+    match deleted {
         Ok(()) => {
-            tx.commit().await?;
             session
                 .flush()
                 .await
@@ -204,7 +205,6 @@ pub async fn delete_account(
             ))
         }
         Err(AccountsError::Invalid(errors)) => {
-            drop(tx);
             web::invalid(&profile_page(&state, ctx, &user, errors.into()).await?)
         }
         Err(other) => Err(other.into()),
