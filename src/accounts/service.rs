@@ -4,7 +4,7 @@ use askama::Template;
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
-use sqlx::{Acquire, PgConnection};
+use sqlx::{Acquire, PgConnection, PgPool};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -208,29 +208,38 @@ pub async fn verify_email(conn: &mut PgConnection, token: &str) -> AccountsResul
 /// Checks an email and password. Wrong email and wrong password give the same
 /// message and cost the same time. Each attempt takes a slot of the limits
 /// before the hash is checked (so parallel guesses cannot outrun them); a
-/// success gives its slots back. Run on a connection without a transaction.
+/// success gives its slots back. No database connection is held while the
+/// hash is checked, so a flood of logins cannot starve the pool.
 pub async fn authenticate(
-    conn: &mut PgConnection,
+    db: &PgPool,
     client: &ClientInfo,
     email_raw: &str,
     password: &str,
 ) -> AccountsResult<UserId> {
     let email_key = email_raw.trim().to_lowercase();
-    reserve(conn, LOGIN_FAILURES_PER_ACCOUNT, &email_key).await?;
-    if let Err(refused) = reserve(conn, LOGIN_FAILURES_PER_IP, &client.ip).await {
-        LOGIN_FAILURES_PER_ACCOUNT.release(conn, &email_key).await?;
-        return Err(refused);
-    }
-    let user = match Email::parse(email_raw) {
-        Ok(email) => repo::live_user_by_email(conn, &email).await?,
-        Err(_) => None,
+    let user = {
+        let mut conn = db.acquire().await?;
+        reserve(&mut conn, LOGIN_FAILURES_PER_ACCOUNT, &email_key).await?;
+        if let Err(refused) = reserve(&mut conn, LOGIN_FAILURES_PER_IP, &client.ip).await {
+            LOGIN_FAILURES_PER_ACCOUNT
+                .release(&mut conn, &email_key)
+                .await?;
+            return Err(refused);
+        }
+        match Email::parse(email_raw) {
+            Ok(email) => repo::live_user_by_email(&mut conn, &email).await?,
+            Err(_) => None,
+        }
     };
     let hash = user.as_ref().and_then(|u| u.password_hash.clone());
     let ok = verify_password(password.to_owned(), hash).await?;
     match user {
         Some(user) if ok => {
-            LOGIN_FAILURES_PER_ACCOUNT.release(conn, &email_key).await?;
-            LOGIN_FAILURES_PER_IP.release(conn, &client.ip).await?;
+            let mut conn = db.acquire().await?;
+            LOGIN_FAILURES_PER_ACCOUNT
+                .release(&mut conn, &email_key)
+                .await?;
+            LOGIN_FAILURES_PER_IP.release(&mut conn, &client.ip).await?;
             Ok(user.id)
         }
         // The slots stay taken: they are the failures the limits count.

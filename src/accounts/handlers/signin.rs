@@ -177,10 +177,8 @@ pub async fn login(
     Form(form): Form<LoginForm>,
 ) -> AppResult<Response> {
     let next = safe_next(form.next.as_deref());
-    let mut conn = state.db.acquire().await?;
-    match service::authenticate(&mut conn, &client, &form.email, &form.password).await {
+    match service::authenticate(&state.db, &client, &form.email, &form.password).await {
         Ok(user) => {
-            drop(conn);
             session::sign_in(&state.db, &session, user, "password", &client).await?;
             Ok(htmx::redirect(ctx.htmx, &next))
         }
