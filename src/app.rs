@@ -232,7 +232,7 @@ pub fn router(state: AppState) -> Router {
                 tracing::info_span!(
                     "request",
                     method = %req.method(),
-                    path = %req.uri().path(),
+                    path = %crate::web::loggable_path(req.uri().path()),
                     request_id,
                 )
             }),

@@ -295,6 +295,23 @@ pub async fn account_for(conn: &mut PgConnection, claims: &IdClaims) -> Accounts
         if !verified {
             return Err(AccountsError::Google(GoogleProblem::EmailNotLinkable));
         }
+        if existing.email_verified_at.is_none() {
+            // Someone signed up with this address and never proved it; Google
+            // proves it now. The Google user takes the account over: the
+            // unproven password and every session of it end (ADR 0006).
+            repo::clear_password(conn, existing.id).await?;
+            repo::delete_auth_sessions_except(conn, existing.id, None).await?;
+            repo::mark_verified(conn, existing.id).await?;
+            repo::audit(
+                conn,
+                Some(existing.id),
+                "account.google_takeover",
+                "user",
+                &existing.id.to_string(),
+                serde_json::json!({ "reason": "email never verified" }),
+            )
+            .await?;
+        }
         repo::link_google(conn, existing.id, &claims.sub).await?;
         return Ok(existing.id);
     }

@@ -24,11 +24,32 @@ pub use session::{CurrentUser, current_user, sign_in, sign_out};
 
 use crate::{app::AppState, ids::UserId};
 
+/// Password forms in flight at once (sign-up, login); past this a request
+/// is answered 429 at once instead of waiting with its state in memory.
+const PASSWORD_FORMS_IN_FLIGHT: usize = 64;
+
 pub fn routes() -> Router<AppState> {
+    use axum::handler::Handler;
     use handlers::*;
+    // One budget shared by the forms that hash a password.
+    let guard = tower::ServiceBuilder::new()
+        .layer(axum::error_handling::HandleErrorLayer::new(
+            |_: tower::BoxError| async {
+                crate::error::AppError::TooManyRequests {
+                    retry_after_secs: 5,
+                }
+            },
+        ))
+        .layer(tower::load_shed::LoadShedLayer::new())
+        .layer(tower::limit::GlobalConcurrencyLimitLayer::new(
+            PASSWORD_FORMS_IN_FLIGHT,
+        ));
     Router::new()
-        .route("/signup", get(signup_page).post(signup))
-        .route("/login", get(login_page).post(login))
+        .route(
+            "/signup",
+            get(signup_page).post(signup.layer(guard.clone())),
+        )
+        .route("/login", get(login_page).post(login.layer(guard)))
         .route("/logout", post(logout))
         .route("/verify-email/{token}", get(verify_email))
         .route(

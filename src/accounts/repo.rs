@@ -540,3 +540,14 @@ pub async fn prune(conn: &mut PgConnection, idle_days: i64) -> sqlx::Result<(u64
             .rows_affected();
     Ok((sessions, tokens))
 }
+
+/// Removes the password: the account signs in another way (Google) only.
+pub async fn clear_password(conn: &mut PgConnection, user: UserId) -> sqlx::Result<()> {
+    sqlx::query!(
+        "UPDATE users SET password_hash = NULL, password_changed_at = now(), updated_at = now() WHERE id = $1",
+        user.0
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}

@@ -38,6 +38,22 @@ pub fn invalid(page: &impl Template) -> AppResult<Response> {
     Ok((StatusCode::UNPROCESSABLE_ENTITY, render(page)?).into_response())
 }
 
+/// Paths whose last segment is a secret (a mailed single-use token).
+const SECRET_PATHS: [&str; 2] = ["/verify-email/", "/password-reset/"];
+
+/// A request path fit for the logs: a mailed token in it becomes `***`, so
+/// whoever reads the logs cannot reset a password or verify an email.
+pub fn loggable_path(path: &str) -> std::borrow::Cow<'_, str> {
+    for prefix in SECRET_PATHS {
+        if let Some(rest) = path.strip_prefix(prefix)
+            && !rest.is_empty()
+        {
+            return format!("{prefix}***").into();
+        }
+    }
+    path.into()
+}
+
 /// The highest page number any list answers; past it a list is empty, and
 /// `(page - 1) * size` can never overflow.
 pub const MAX_PAGE: i64 = 10_000;
@@ -57,4 +73,32 @@ pub fn redirect_with(state: &AppState, ctx: &PageCtx, to: &str, flash: flash::Fl
         htmx::redirect(ctx.htmx, to),
     )
         .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mailed_tokens_never_reach_the_logs() {
+        assert_eq!(
+            loggable_path("/password-reset/abcDEF123"),
+            "/password-reset/***"
+        );
+        assert_eq!(
+            loggable_path("/verify-email/abcDEF123"),
+            "/verify-email/***"
+        );
+        assert_eq!(loggable_path("/password-reset"), "/password-reset");
+        assert_eq!(loggable_path("/courses/1"), "/courses/1");
+    }
+
+    #[test]
+    fn page_numbers_stay_in_range() {
+        assert_eq!(page_number(Some("9223372036854775807")), MAX_PAGE);
+        assert_eq!(page_number(Some("-5")), 1);
+        assert_eq!(page_number(Some("x")), 1);
+        assert_eq!(page_number(None), 1);
+        assert_eq!(page_number(Some("3")), 3);
+    }
 }

@@ -220,3 +220,44 @@ async fn without_google_settings_the_routes_do_not_exist(db: PgPool) {
     assert_eq!(app.get("/auth/google").await.status, StatusCode::NOT_FOUND);
     assert!(!app.get("/login").await.body.contains("/auth/google"));
 }
+
+#[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
+async fn an_account_set_up_in_advance_with_someone_elses_email_is_taken_over(db: PgPool) {
+    let (app, provider) = app_with_google(db).await;
+    // An attacker registers the victim's address (never verified) and stays signed in.
+    let attacker = app.another_browser();
+    attacker.signed_up("victim@example.com").await;
+    assert_eq!(attacker.get("/me").await.status, StatusCode::OK);
+
+    // The victim signs in with Google, which has verified the address.
+    let (state, nonce, challenge) = start(&app, &provider).await;
+    provider.approve(
+        "c1",
+        &challenge,
+        IdToken::new("sub-victim", "victim@example.com", &nonce),
+    );
+    assert_eq!(
+        callback(&app, "c1", &state).await.status,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(app.get("/me").await.status, StatusCode::OK);
+
+    // The attacker's session and password no longer work.
+    assert_eq!(attacker.get("/me").await.status, StatusCode::SEE_OTHER);
+    let fresh = app.another_browser();
+    assert_eq!(
+        fresh
+            .login("victim@example.com", crate::support::PASSWORD)
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
+    let (hash, verified): (Option<String>, bool) = sqlx::query_as(
+        "SELECT password_hash, email_verified_at IS NOT NULL FROM users WHERE email = 'victim@example.com'",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert!(hash.is_none());
+    assert!(verified);
+}
