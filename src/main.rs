@@ -1,6 +1,12 @@
 //! The `weaverse` command: one binary, several roles.
 
 use anyhow::Context;
+
+/// mimalloc gives freed memory back to the system; glibc's malloc kept every
+/// 19 MiB argon2 buffer it ever held (a login flood left 300+ MB behind,
+/// `bench/login_memory.sh`).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use clap::{Parser, Subcommand};
 use weaverse::{
     accounts::{self, AdminOutcome},
