@@ -100,6 +100,8 @@ pub struct Config {
     pub toss_api_base: String,
     /// Refund policy: a full refund within this many days of payment ...
     pub refund_full_days: i64,
+    /// Limits (`LIMIT_*`): how many of each in its window before a 429.
+    pub limits: Limits,
     /// ... while at most this percent of the content was used.
     pub refund_full_max_used_percent: i64,
 }
@@ -207,6 +209,15 @@ impl Config {
             toss_api_base: var("TOSS_API_BASE")
                 .unwrap_or_else(|| "https://api.tosspayments.com".into()),
             refund_full_days: parse_var("REFUND_FULL_DAYS", 7)?,
+            limits: Limits {
+                login_failures_per_account: parse_var("LIMIT_LOGIN_FAILURES_PER_ACCOUNT", 5)?,
+                login_failures_per_ip: parse_var("LIMIT_LOGIN_FAILURES_PER_IP", 100)?,
+                signups_per_ip: parse_var("LIMIT_SIGNUPS_PER_IP", 60)?,
+                verify_mails_per_account: parse_var("LIMIT_VERIFY_MAILS_PER_ACCOUNT", 3)?,
+                reset_mails_per_account: parse_var("LIMIT_RESET_MAILS_PER_ACCOUNT", 3)?,
+                reset_mails_per_ip: parse_var("LIMIT_RESET_MAILS_PER_IP", 60)?,
+                password_checks_per_account: parse_var("LIMIT_PASSWORD_CHECKS_PER_ACCOUNT", 5)?,
+            },
             refund_full_max_used_percent: parse_var("REFUND_FULL_MAX_USED_PERCENT", 10)?,
         };
         config.check_production()?;
@@ -250,6 +261,7 @@ impl Config {
             toss_client_key: None,
             toss_api_base: "https://api.tosspayments.com".into(),
             refund_full_days: 7,
+            limits: Limits::default(),
             refund_full_max_used_percent: 10,
         })
     }
@@ -376,5 +388,40 @@ mod tests {
             .map(|e| e.to_string())
             .unwrap_or_default();
         assert!(err.contains("test keys"), "{err}");
+    }
+}
+
+/// How many of each attempt a window allows (`LIMIT_*` settings). The
+/// defaults let a classroom of 40 behind one address sign up and sign in on
+/// its first day while a script is still stopped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Failed logins per email, per 15 minutes.
+    pub login_failures_per_account: i64,
+    /// Failed logins per client address, per 15 minutes.
+    pub login_failures_per_ip: i64,
+    /// Sign-ups per client address, per hour.
+    pub signups_per_ip: i64,
+    /// Verification mails per account, per hour.
+    pub verify_mails_per_account: i64,
+    /// Password-reset mails per email, per hour.
+    pub reset_mails_per_account: i64,
+    /// Password-reset mails per client address, per hour.
+    pub reset_mails_per_ip: i64,
+    /// Current-password checks from a signed-in session, per 15 minutes.
+    pub password_checks_per_account: i64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            login_failures_per_account: 5,
+            login_failures_per_ip: 100,
+            signups_per_ip: 60,
+            verify_mails_per_account: 3,
+            reset_mails_per_account: 3,
+            reset_mails_per_ip: 60,
+            password_checks_per_account: 5,
+        }
     }
 }

@@ -25,15 +25,39 @@ use crate::{
     web::client::ClientInfo,
 };
 
-pub const LOGIN_FAILURES_PER_ACCOUNT: Limit = Limit::new("login_fail_email", 5, 15 * 60);
-pub const LOGIN_FAILURES_PER_IP: Limit = Limit::new("login_fail_ip", 20, 15 * 60);
-pub const SIGNUPS_PER_IP: Limit = Limit::new("signup_ip", 5, 60 * 60);
-pub const VERIFY_MAILS_PER_ACCOUNT: Limit = Limit::new("verify_mail", 3, 60 * 60);
-pub const RESET_MAILS_PER_ACCOUNT: Limit = Limit::new("reset_mail_email", 3, 60 * 60);
-pub const RESET_MAILS_PER_IP: Limit = Limit::new("reset_mail_ip", 10, 60 * 60);
-/// Guesses of the current password from a signed-in session (password
-/// change, account deletion): a stolen session must not become an oracle.
-pub const PASSWORD_CHECKS_PER_ACCOUNT: Limit = Limit::new("password_check", 5, 15 * 60);
+/// The limits in force, from the `LIMIT_*` settings.
+struct Limits {
+    login_failures_per_account: Limit,
+    login_failures_per_ip: Limit,
+    signups_per_ip: Limit,
+    verify_mails_per_account: Limit,
+    reset_mails_per_account: Limit,
+    reset_mails_per_ip: Limit,
+    /// Guesses of the current password from a signed-in session (password
+    /// change, account deletion): a stolen session must not become an oracle.
+    password_checks_per_account: Limit,
+}
+
+fn limits(config: &Config) -> Limits {
+    let l = &config.limits;
+    Limits {
+        login_failures_per_account: Limit::new(
+            "login_fail_email",
+            l.login_failures_per_account,
+            15 * 60,
+        ),
+        login_failures_per_ip: Limit::new("login_fail_ip", l.login_failures_per_ip, 15 * 60),
+        signups_per_ip: Limit::new("signup_ip", l.signups_per_ip, 60 * 60),
+        verify_mails_per_account: Limit::new("verify_mail", l.verify_mails_per_account, 60 * 60),
+        reset_mails_per_account: Limit::new("reset_mail_email", l.reset_mails_per_account, 60 * 60),
+        reset_mails_per_ip: Limit::new("reset_mail_ip", l.reset_mails_per_ip, 60 * 60),
+        password_checks_per_account: Limit::new(
+            "password_check",
+            l.password_checks_per_account,
+            15 * 60,
+        ),
+    }
+}
 
 const VERIFY_TTL_SECS: f64 = 24.0 * 3600.0;
 const RESET_TTL_SECS: f64 = 3600.0;
@@ -124,7 +148,7 @@ pub async fn sign_up(
     let (Some(email), Some(nickname), true) = (email, nickname, errors.is_empty()) else {
         return Err(AccountsError::Invalid(errors));
     };
-    enforce(conn, SIGNUPS_PER_IP, &client.ip).await?;
+    enforce(conn, limits(config).signups_per_ip, &client.ip).await?;
     let hash = hash_password(input.password.to_owned()).await?;
     let user = repo::insert_user(
         conn,
@@ -145,7 +169,10 @@ pub async fn sign_up(
             e.into()
         }
     })?;
-    SIGNUPS_PER_IP.record(conn, &client.ip).await?;
+    limits(config)
+        .signups_per_ip
+        .record(conn, &client.ip)
+        .await?;
     queue_verification_mail(conn, config, user, email.as_str(), nickname.as_str()).await?;
     Ok(user)
 }
@@ -189,8 +216,14 @@ pub async fn resend_verification(
     if row.email_verified_at.is_some() {
         return Err(AccountsError::AlreadyVerified);
     }
-    enforce(conn, VERIFY_MAILS_PER_ACCOUNT, &user.to_string()).await?;
-    VERIFY_MAILS_PER_ACCOUNT
+    enforce(
+        conn,
+        limits(config).verify_mails_per_account,
+        &user.to_string(),
+    )
+    .await?;
+    limits(config)
+        .verify_mails_per_account
         .record(conn, &user.to_string())
         .await?;
     queue_verification_mail(conn, config, user, &row.email, &row.nickname).await
@@ -212,6 +245,7 @@ pub async fn verify_email(conn: &mut PgConnection, token: &str) -> AccountsResul
 /// hash is checked, so a flood of logins cannot starve the pool.
 pub async fn authenticate(
     db: &PgPool,
+    config: &Config,
     client: &ClientInfo,
     email_raw: &str,
     password: &str,
@@ -219,9 +253,17 @@ pub async fn authenticate(
     let email_key = email_raw.trim().to_lowercase();
     let user = {
         let mut conn = db.acquire().await?;
-        reserve(&mut conn, LOGIN_FAILURES_PER_ACCOUNT, &email_key).await?;
-        if let Err(refused) = reserve(&mut conn, LOGIN_FAILURES_PER_IP, &client.ip).await {
-            LOGIN_FAILURES_PER_ACCOUNT
+        reserve(
+            &mut conn,
+            limits(config).login_failures_per_account,
+            &email_key,
+        )
+        .await?;
+        if let Err(refused) =
+            reserve(&mut conn, limits(config).login_failures_per_ip, &client.ip).await
+        {
+            limits(config)
+                .login_failures_per_account
                 .release(&mut conn, &email_key)
                 .await?;
             return Err(refused);
@@ -236,10 +278,14 @@ pub async fn authenticate(
     match user {
         Some(user) if ok => {
             let mut conn = db.acquire().await?;
-            LOGIN_FAILURES_PER_ACCOUNT
+            limits(config)
+                .login_failures_per_account
                 .release(&mut conn, &email_key)
                 .await?;
-            LOGIN_FAILURES_PER_IP.release(&mut conn, &client.ip).await?;
+            limits(config)
+                .login_failures_per_ip
+                .release(&mut conn, &client.ip)
+                .await?;
             Ok(user.id)
         }
         // The slots stay taken: they are the failures the limits count.
@@ -256,10 +302,16 @@ pub async fn request_password_reset(
     email_raw: &str,
 ) -> AccountsResult<()> {
     let email = Email::parse(email_raw).map_err(|p| AccountsError::field("email", p))?;
-    enforce(conn, RESET_MAILS_PER_IP, &client.ip).await?;
-    enforce(conn, RESET_MAILS_PER_ACCOUNT, email.as_str()).await?;
-    RESET_MAILS_PER_IP.record(conn, &client.ip).await?;
-    RESET_MAILS_PER_ACCOUNT.record(conn, email.as_str()).await?;
+    enforce(conn, limits(config).reset_mails_per_ip, &client.ip).await?;
+    enforce(conn, limits(config).reset_mails_per_account, email.as_str()).await?;
+    limits(config)
+        .reset_mails_per_ip
+        .record(conn, &client.ip)
+        .await?;
+    limits(config)
+        .reset_mails_per_account
+        .record(conn, email.as_str())
+        .await?;
     let Some(user) = repo::live_user_by_email(conn, &email).await? else {
         return Ok(());
     };
@@ -400,6 +452,7 @@ pub async fn update_profile(
 /// Changes the password after checking the current one; ends the other sessions.
 pub async fn change_password(
     conn: &mut PgConnection,
+    config: &Config,
     user: UserId,
     keep_session: Uuid,
     current: &str,
@@ -411,14 +464,17 @@ pub async fn change_password(
     let has_password = row.password_hash.is_some();
     if has_password {
         let key = user.to_string();
-        reserve(conn, PASSWORD_CHECKS_PER_ACCOUNT, &key).await?;
+        reserve(conn, limits(config).password_checks_per_account, &key).await?;
         if !verify_password(current.to_owned(), row.password_hash.clone()).await? {
             return Err(AccountsError::field(
                 "current_password",
                 Problem::WrongCurrentPassword,
             ));
         }
-        PASSWORD_CHECKS_PER_ACCOUNT.release(conn, &key).await?;
+        limits(config)
+            .password_checks_per_account
+            .release(conn, &key)
+            .await?;
     }
     let email = Email::parse(&row.email).ok();
     check_password(new, email.as_ref()).map_err(|p| AccountsError::field("new_password", p))?;
@@ -528,6 +584,7 @@ pub async fn end_other_sessions(
 /// the guess is counted on its own, the deletion is one transaction.
 pub async fn delete_account(
     conn: &mut PgConnection,
+    config: &Config,
     user: UserId,
     confirmation: &str,
 ) -> AccountsResult<()> {
@@ -535,7 +592,7 @@ pub async fn delete_account(
         .await?
         .ok_or(AccountsError::NotFound)?;
     let key = user.to_string();
-    reserve(conn, PASSWORD_CHECKS_PER_ACCOUNT, &key).await?;
+    reserve(conn, limits(config).password_checks_per_account, &key).await?;
     let confirmed = match &row.password_hash {
         Some(_) => verify_password(confirmation.to_owned(), row.password_hash.clone()).await?,
         None => confirmation.trim().eq_ignore_ascii_case(&row.email),
@@ -550,7 +607,10 @@ pub async fn delete_account(
             },
         ));
     }
-    PASSWORD_CHECKS_PER_ACCOUNT.release(conn, &key).await?;
+    limits(config)
+        .password_checks_per_account
+        .release(conn, &key)
+        .await?;
     let mut tx = conn.begin().await?;
     repo::delete_auth_sessions_except(&mut tx, user, None).await?;
     repo::scrub_user(&mut tx, user).await?;

@@ -219,7 +219,7 @@ async fn repeated_failures_answer_429_for_a_while_then_let_the_owner_in(db: PgPo
 
 #[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
 async fn many_failures_from_one_address_are_throttled_across_accounts(db: PgPool) {
-    let app = TestApp::spawn(db).await;
+    let app = TestApp::spawn_with(db, |c| c.limits.login_failures_per_ip = 20).await;
     for i in 0..20 {
         let page = app
             .login(&format!("user{i}@example.com"), "guessing wrong")
@@ -236,7 +236,7 @@ async fn many_failures_from_one_address_are_throttled_across_accounts(db: PgPool
 
 #[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
 async fn signups_from_one_address_are_limited(db: PgPool) {
-    let app = TestApp::spawn(db).await;
+    let app = TestApp::spawn_with(db, |c| c.limits.signups_per_ip = 5).await;
     for i in 0..5 {
         let browser = app.another_browser();
         let page = browser
@@ -953,4 +953,18 @@ async fn current_password_guesses_from_a_session_are_limited(db: PgPool) {
         .await,
         1
     );
+}
+
+#[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
+async fn a_classroom_of_forty_behind_one_address_signs_up_on_its_first_day(db: PgPool) {
+    // The default limits: a classroom or an office behind one NAT is not shut out.
+    let app = TestApp::spawn(db).await;
+    for i in 0..40 {
+        let page = app
+            .another_browser()
+            .signup(&format!("pupil{i}@example.com"), "새학습자", PASSWORD)
+            .await;
+        assert_eq!(page.status, StatusCode::SEE_OTHER, "pupil {i}");
+    }
+    assert_eq!(count(&app.db, "SELECT count(*) FROM users").await, 40);
 }

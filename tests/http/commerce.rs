@@ -587,6 +587,12 @@ async fn a_full_refund_within_seven_days_ends_access_at_once(db: PgPool) {
         Some("50000")
     );
     assert!(page.text(".refund-box").unwrap().contains("전액 환불"));
+    // Until learning records exist, the page says usage is not counted.
+    assert_eq!(
+        page.attr("[data-usage-counted]", "data-usage-counted")
+            .as_deref(),
+        Some("false")
+    );
 
     let payment = payment_id(&app.db).await;
     let stranger = app.another_browser();

@@ -112,6 +112,7 @@ pub async fn change_password(
     let mut conn = state.db.acquire().await?;
     let result = service::change_password(
         &mut conn,
+        &state.config,
         user.id,
         user.auth_session,
         &form.current_password,
@@ -189,7 +190,8 @@ pub async fn delete_account(
     Form(form): Form<DeleteForm>,
 ) -> AppResult<Response> {
     let mut conn = state.db.acquire().await?;
-    let deleted = service::delete_account(&mut conn, user.id, &form.confirmation).await;
+    let deleted =
+        service::delete_account(&mut conn, &state.config, user.id, &form.confirmation).await;
     drop(conn);
     match deleted {
         Ok(()) => {

@@ -177,7 +177,15 @@ pub async fn login(
     Form(form): Form<LoginForm>,
 ) -> AppResult<Response> {
     let next = safe_next(form.next.as_deref());
-    match service::authenticate(&state.db, &client, &form.email, &form.password).await {
+    match service::authenticate(
+        &state.db,
+        &state.config,
+        &client,
+        &form.email,
+        &form.password,
+    )
+    .await
+    {
         Ok(user) => {
             session::sign_in(&state.db, &session, user, "password", &client).await?;
             Ok(htmx::redirect(ctx.htmx, &next))
