@@ -41,12 +41,12 @@ lint:
 # The committed .sqlx/ must match the queries and the migrations.
 sqlx-check:
 	WEAVERSE_DB_NAME=weaverse_sqlx $(WITH_PG) bash -c \
-	  'cargo sqlx database setup >/dev/null && SQLX_OFFLINE=false cargo sqlx prepare --check -- --all-targets'
+	  'cargo sqlx database reset -y >/dev/null && SQLX_OFFLINE=false cargo sqlx prepare --check -- --all-targets'
 
 # Regenerate .sqlx/ after changing a query or a migration; commit the result.
 prepare:
 	WEAVERSE_DB_NAME=weaverse_sqlx $(WITH_PG) bash -c \
-	  'cargo sqlx database setup >/dev/null && SQLX_OFFLINE=false cargo sqlx prepare -- --all-targets'
+	  'cargo sqlx database reset -y >/dev/null && SQLX_OFFLINE=false cargo sqlx prepare -- --all-targets'
 
 # Each #[sqlx::test] makes its own database next to $DATABASE_URL's.
 unit-and-http:

@@ -13,7 +13,7 @@ use weaverse::{
     app::{self, AppState},
     catalog::seed::{self, SeedOutcome},
     config::Config,
-    infra::db,
+    infra::{db, sealed},
     telemetry,
 };
 
@@ -81,13 +81,14 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::RotateKeys => {
             let keys = app::data_keys(&config)?;
-            let mut tx = pool.begin().await?;
-            let changed = accounts::service::rotate_keys(&mut tx, &keys).await?;
-            tx.commit().await?;
-            println!(
-                "re-encrypted {changed} value(s) with key {}",
-                keys.current_id()
-            );
+            for (sealed, changed) in sealed::rotate(&pool, &keys).await? {
+                println!(
+                    "{}.{}: re-encrypted {changed} value(s) with key {}",
+                    sealed.table,
+                    sealed.column,
+                    keys.current_id()
+                );
+            }
             Ok(())
         }
         Command::Migrate => {

@@ -88,7 +88,7 @@ pub async fn create_staff(
         return Err(AccountsError::Invalid(errors));
     };
     let hash = hash_password(input.password.to_owned()).await?;
-    let id = repo::insert_user(
+    let id = repo::insert_user_unless_registered(
         conn,
         NewUser {
             email: email.as_str(),
@@ -99,16 +99,8 @@ pub async fn create_staff(
             google_sub: None,
         },
     )
-    .await
-    .map_err(|e| {
-        if e.as_database_error()
-            .is_some_and(|d| d.kind() == sqlx::error::ErrorKind::UniqueViolation)
-        {
-            AccountsError::field("email", Problem::EmailInUse)
-        } else {
-            e.into()
-        }
-    })?;
+    .await?
+    .ok_or_else(|| AccountsError::field("email", Problem::EmailInUse))?;
     repo::audit(
         conn,
         Some(actor),

@@ -8,8 +8,6 @@ pub enum Problem {
     EmailMissing,
     #[error("email malformed")]
     EmailFormat,
-    #[error("email already registered")]
-    EmailRegistered,
     #[error("email used by another account")]
     EmailInUse,
     #[error("nickname missing")]

@@ -101,6 +101,29 @@ pub async fn insert_user(conn: &mut PgConnection, user: NewUser<'_>) -> sqlx::Re
     Ok(id)
 }
 
+/// Inserts an account unless its email is registered already (`None`).
+/// One statement, so two sign-ups racing for an address cannot both win and
+/// the loser's transaction is not aborted by a unique violation.
+pub async fn insert_user_unless_registered(
+    conn: &mut PgConnection,
+    user: NewUser<'_>,
+) -> sqlx::Result<Option<UserId>> {
+    sqlx::query_scalar!(
+        r#"INSERT INTO users (email, password_hash, nickname, role, email_verified_at, google_sub)
+           VALUES ($1, $2, $3, $4, CASE WHEN $5 THEN now() END, $6)
+           ON CONFLICT (email) DO NOTHING
+           RETURNING id AS "id: UserId""#,
+        user.email,
+        user.password_hash,
+        user.nickname,
+        user.role.as_str(),
+        user.verified,
+        user.google_sub,
+    )
+    .fetch_optional(conn)
+    .await
+}
+
 /// Inserts an admin or turns the account with that email into one.
 /// Returns the id and whether a new row was made.
 pub async fn upsert_admin(
@@ -362,24 +385,6 @@ pub async fn scrub_user(conn: &mut PgConnection, user: UserId) -> sqlx::Result<(
                 updated_at = now()
           WHERE id = $1",
         user.0
-    )
-    .execute(conn)
-    .await?;
-    Ok(())
-}
-
-pub async fn users_with_phone(conn: &mut PgConnection) -> sqlx::Result<Vec<(UserId, Vec<u8>)>> {
-    let rows = sqlx::query!(r#"SELECT id AS "id: UserId", phone_enc AS "phone_enc!" FROM users WHERE phone_enc IS NOT NULL"#)
-        .fetch_all(conn)
-        .await?;
-    Ok(rows.into_iter().map(|r| (r.id, r.phone_enc)).collect())
-}
-
-pub async fn set_phone_enc(conn: &mut PgConnection, user: UserId, blob: &[u8]) -> sqlx::Result<()> {
-    sqlx::query!(
-        "UPDATE users SET phone_enc = $2 WHERE id = $1",
-        user.0,
-        blob
     )
     .execute(conn)
     .await?;

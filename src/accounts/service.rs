@@ -21,6 +21,7 @@ use crate::{
         crypto::DataKeys,
         mail::{self, Mail},
         ratelimit::Limit,
+        sealed,
     },
     web::client::ClientInfo,
 };
@@ -62,11 +63,6 @@ fn limits(config: &Config) -> Limits {
 const VERIFY_TTL_SECS: f64 = 24.0 * 3600.0;
 const RESET_TTL_SECS: f64 = 3600.0;
 
-fn unique_violation(err: &sqlx::Error) -> bool {
-    err.as_database_error()
-        .is_some_and(|e| e.kind() == sqlx::error::ErrorKind::UniqueViolation)
-}
-
 /// Takes a slot of `limit` for `key` before the work it limits, or refuses.
 async fn reserve(conn: &mut PgConnection, limit: Limit, key: &str) -> AccountsResult<()> {
     match limit.reserve(conn, key).await? {
@@ -105,7 +101,7 @@ fn link(config: &Config, path: &str) -> String {
 }
 
 fn phone_aad(user: UserId) -> String {
-    format!("users.phone_enc:{user}")
+    sealed::USER_PHONE.aad(user)
 }
 
 #[derive(Template)]
@@ -128,13 +124,18 @@ pub struct SignUp<'a> {
     pub nickname: &'a str,
 }
 
-/// Creates a learner account and queues the verification mail.
+/// Takes a sign-up in its own transaction. A new address gets an account and
+/// the verification mail; an address already registered gets a mail telling
+/// its owner, and the caller cannot tell the two apart (same answer, same
+/// argon2 cost). Every attempt that passes the field checks takes a slot of
+/// the per-address limit before the hash, duplicates included. `Some` is the
+/// new account.
 pub async fn sign_up(
-    conn: &mut PgConnection,
+    db: &PgPool,
     config: &Config,
     client: &ClientInfo,
     input: SignUp<'_>,
-) -> AccountsResult<UserId> {
+) -> AccountsResult<Option<UserId>> {
     let mut errors = Invalid::default();
     let email = Email::parse(input.email)
         .map_err(|p| errors.push("email", p))
@@ -148,9 +149,18 @@ pub async fn sign_up(
     let (Some(email), Some(nickname), true) = (email, nickname, errors.is_empty()) else {
         return Err(AccountsError::Invalid(errors));
     };
-    enforce(conn, limits(config).signups_per_ip, &client.ip).await?;
+    // The slot is taken and committed first; no connection is held while
+    // the password is hashed.
+    reserve(
+        &mut *db.acquire().await?,
+        limits(config).signups_per_ip,
+        &client.ip,
+    )
+    .await?;
     let hash = hash_password(input.password.to_owned()).await?;
-    let user = repo::insert_user(
+    let mut tx = db.begin().await?;
+    let conn = &mut *tx;
+    let created = repo::insert_user_unless_registered(
         conn,
         NewUser {
             email: email.as_str(),
@@ -161,20 +171,56 @@ pub async fn sign_up(
             google_sub: None,
         },
     )
-    .await
-    .map_err(|e| {
-        if unique_violation(&e) {
-            AccountsError::field("email", Problem::EmailRegistered)
-        } else {
-            e.into()
+    .await?;
+    match created {
+        Some(user) => {
+            queue_verification_mail(conn, config, user, email.as_str(), nickname.as_str()).await?;
         }
-    })?;
-    limits(config)
-        .signups_per_ip
-        .record(conn, &client.ip)
-        .await?;
-    queue_verification_mail(conn, config, user, email.as_str(), nickname.as_str()).await?;
-    Ok(user)
+        None => tell_owner_of_signup_attempt(conn, config, &email).await?,
+    }
+    tx.commit().await?;
+    Ok(created)
+}
+
+#[derive(Template)]
+#[template(path = "mail/signup_existing.txt")]
+struct SignupExistingMail<'a> {
+    nickname: &'a str,
+    login_link: &'a str,
+    reset_link: &'a str,
+}
+
+/// Mails the owner of a registered address that somebody tried to sign up
+/// with it. Limited like verification mails, so sign-ups cannot flood an
+/// inbox; past the limit the attempt is answered the same and mails nothing.
+async fn tell_owner_of_signup_attempt(
+    conn: &mut PgConnection,
+    config: &Config,
+    email: &Email,
+) -> AccountsResult<()> {
+    let Some(owner) = repo::live_user_by_email(conn, email).await? else {
+        return Ok(());
+    };
+    let limit = limits(config).verify_mails_per_account;
+    if limit.reserve(conn, &owner.id.to_string()).await?.is_some() {
+        return Ok(());
+    }
+    let text = SignupExistingMail {
+        nickname: &owner.nickname,
+        login_link: &link(config, "/login"),
+        reset_link: &link(config, "/password-reset"),
+    }
+    .render()?;
+    mail::enqueue(
+        conn,
+        &Mail {
+            to: owner.email.clone(),
+            subject: "[Weaverse] 이미 가입된 이메일 주소입니다".into(),
+            text,
+        },
+    )
+    .await?;
+    Ok(())
 }
 
 async fn queue_verification_mail(
@@ -547,10 +593,10 @@ pub async fn sessions(
             id: s.id,
             device: device_label(&s.user_agent),
             ip: s.ip,
-            method: if s.method == "google" {
-                "Google"
-            } else {
-                "비밀번호"
+            method: match s.method.as_str() {
+                "google" => "Google",
+                "email_link" => "인증 메일 링크",
+                _ => "비밀번호",
             },
             last_seen_at: s.last_seen_at,
             created_at: s.created_at,
@@ -625,23 +671,6 @@ pub async fn delete_account(
     .await?;
     tx.commit().await?;
     Ok(())
-}
-
-/// Re-encrypts every stored phone number with the newest key. Returns how
-/// many rows changed.
-pub async fn rotate_keys(conn: &mut PgConnection, keys: &DataKeys) -> anyhow::Result<u64> {
-    let mut changed = 0;
-    for (user, blob) in repo::users_with_phone(conn).await? {
-        if !keys.is_stale(&blob) {
-            continue;
-        }
-        let aad = phone_aad(user);
-        let plain = keys.decrypt(&blob, &aad)?;
-        let fresh = keys.encrypt(&plain, &aad)?;
-        repo::set_phone_enc(conn, user, &fresh).await?;
-        changed += 1;
-    }
-    Ok(changed)
 }
 
 #[cfg(test)]

@@ -203,7 +203,7 @@ pub async fn insert_order(
     user: UserId,
     gateway: GatewayKind,
     total: Won,
-    address: AddressId,
+    address: Option<AddressId>,
     snapshot_enc: &[u8],
 ) -> sqlx::Result<()> {
     sqlx::query!(
@@ -213,7 +213,7 @@ pub async fn insert_order(
         user.0,
         gateway.as_str(),
         total.0,
-        address.0,
+        address.map(|a| a.0),
         snapshot_enc
     )
     .execute(conn)

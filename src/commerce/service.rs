@@ -20,7 +20,7 @@ use crate::{
         repo,
     },
     ids::{AddressId, CartItemId, OrderId, PaymentId, UserId},
-    infra::crypto::DataKeys,
+    infra::{crypto::DataKeys, sealed},
     learning::access::{self, Access},
     money::Won,
 };
@@ -95,11 +95,11 @@ pub async fn remove_from_cart(
 // ---------- billing addresses ----------
 
 fn address_aad(id: AddressId) -> String {
-    format!("billing_addresses.address_enc:{id}")
+    sealed::BILLING_ADDRESS.aad(id)
 }
 
 pub(crate) fn order_address_aad(order: OrderId) -> String {
-    format!("orders.billing_snapshot_enc:{order}")
+    sealed::ORDER_BILLING.aad(order)
 }
 
 /// The raw address form.
@@ -251,11 +251,20 @@ pub async fn delete_address(
 
 /// Creates a pending order from the cart: prices and total snapshotted from
 /// the catalogue, the address copied (encrypted) into the order.
+/// Where the bill goes: a saved address, or one typed at checkout (saved for
+/// next time when the learner asks).
+pub enum Billing<'a> {
+    Saved(Option<AddressId>),
+    New { form: &'a AddressForm, save: bool },
+}
+
+/// Places an order for the cart. Call it inside a transaction: a new address
+/// saved here is kept only if the order is.
 pub async fn create_order(
     conn: &mut PgConnection,
     keys: &DataKeys,
     user: &CurrentUser,
-    address_id: Option<AddressId>,
+    billing: Billing<'_>,
     gateway: GatewayKind,
 ) -> CommerceResult<OrderId> {
     if !user.verified {
@@ -265,11 +274,23 @@ pub async fn create_order(
     if cart.lines.is_empty() {
         return Err(CommerceError::CartEmpty);
     }
-    let address_id = address_id.ok_or(CommerceError::AddressMissing)?;
-    let address = match address(conn, keys, user.id, address_id).await {
-        Ok(address) => address,
-        Err(CommerceError::NotFound) => return Err(CommerceError::AddressMissing),
-        Err(other) => return Err(other),
+    let (address_id, country, fields) = match billing {
+        Billing::Saved(id) => {
+            let id = id.ok_or(CommerceError::AddressMissing)?;
+            match address(conn, keys, user.id, id).await {
+                Ok(a) => (Some(a.id), a.country, a.fields),
+                Err(CommerceError::NotFound) => return Err(CommerceError::AddressMissing),
+                Err(other) => return Err(other),
+            }
+        }
+        Billing::New { form, save } => {
+            let (country, fields) = validate_address(form)?;
+            let id = match save {
+                true => Some(save_address(conn, keys, user.id, None, form).await?),
+                false => None,
+            };
+            (id, country, fields)
+        }
     };
     let mut total = Won::ZERO;
     let mut items = Vec::with_capacity(cart.lines.len());
@@ -289,8 +310,7 @@ pub async fn create_order(
     }
     let order = OrderId(uuid::Uuid::new_v4());
     let snapshot = keys.encrypt(
-        &serde_json::to_vec(&(address.country.as_str(), &address.fields))
-            .map_err(anyhow::Error::from)?,
+        &serde_json::to_vec(&(country.as_str(), &fields)).map_err(anyhow::Error::from)?,
         &order_address_aad(order),
     )?;
     repo::insert_order(conn, order, user.id, gateway, total, address_id, &snapshot).await?;

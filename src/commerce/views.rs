@@ -45,6 +45,12 @@ pub struct CheckoutPage {
     pub ctx: PageCtx,
     pub cart: Cart,
     pub addresses: Vec<Address>,
+    /// The billing choice shown checked: a saved address's id or "new".
+    pub chosen: String,
+    /// A new address as typed (kept when the page comes back with errors).
+    pub form: AddressForm,
+    pub save_address: bool,
+    pub gateway: String,
     pub gateways: Vec<GatewayOption>,
     pub verified: bool,
     pub errors: FormErrors,

@@ -7,4 +7,5 @@ pub mod db;
 pub mod keys;
 pub mod mail;
 pub mod ratelimit;
+pub mod sealed;
 pub mod session_cache;

@@ -17,7 +17,7 @@ after(async () => {
   await app?.stop();
 });
 
-test("sign up, log out, log in, edit the profile", async () => {
+test("sign up, finish with the mailed link, log out, log in, edit the profile", async () => {
   const { page, problems, context } = await openPage(browser);
   const email = `learner${Date.now()}@example.com`;
   const password = "브라우저 테스트 비밀번호";
@@ -28,11 +28,16 @@ test("sign up, log out, log in, edit the profile", async () => {
   await page.getByLabel("닉네임 (2~20자)").fill("브라우저학습자");
   await page.getByLabel("비밀번호 (10자 이상)").fill(password);
   await page.getByRole("button", { name: "가입하기" }).click();
-  await page.waitForURL(`${app.base}/`);
-  assert.match(await page.textContent("#page-alerts"), /가입을 환영합니다/);
+  await page.getByRole("heading", { name: "메일을 확인해 주세요" }).waitFor();
+  assert.equal(await page.locator("[data-user-nickname]").count(), 0);
+
+  // The mailed link verifies the address and signs the learner in.
+  await page.goto(await app.mailLink(email, "/verify-email/"));
+  await page.waitForURL(`${app.base}/me`);
+  assert.match(await page.textContent("#page-alerts"), /이메일 주소가 인증되었습니다/);
   assert.equal(await page.getAttribute("[data-user-nickname]", "data-user-nickname"), "브라우저학습자");
 
-  await page.getByRole("button", { name: "로그아웃" }).click();
+  await page.getByRole("navigation", { name: "주 메뉴" }).getByRole("button", { name: "로그아웃" }).click();
   await page.waitForURL(`${app.base}/`);
   assert.equal(await page.locator("[data-user-nickname]").count(), 0);
 

@@ -1,5 +1,6 @@
-// A learner buys the nano-degree with the demo gateway and sees the roadmap
-// turn from not-purchased to purchased.
+// A new learner (no saved address) signs up, finishes with the mailed link,
+// buys the nano-degree typing the billing address at checkout, pays with the
+// demo gateway and sees the roadmap turn from not-purchased to purchased.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { openPage, startApp, startBrowser } from "./support.mjs";
@@ -26,28 +27,31 @@ test("buy the nano-degree with the demo gateway", async () => {
   await page.getByLabel("닉네임 (2~20자)").fill("구매자");
   await page.getByLabel("비밀번호 (10자 이상)").fill("구매 테스트 비밀번호");
   await page.getByRole("button", { name: "가입하기" }).click();
-  await page.waitForURL(`${app.base}/`);
+  await page.getByRole("heading", { name: "메일을 확인해 주세요" }).waitFor();
+
+  // The mailed link verifies the email and signs the learner in.
+  await page.goto(await app.mailLink(email, "/verify-email/"));
+  await page.waitForURL(`${app.base}/me`);
+
+  await page.goto(`${app.base}/`);
   const steps = page.locator("[data-roadmap-step]");
   assert.equal(await steps.count(), 7);
   for (const status of await steps.evaluateAll((els) => els.map((e) => e.dataset.status))) {
     assert.equal(status, "not-purchased");
   }
-
-  // Verify the email with the mailed link.
-  await page.goto(await app.mailLink(email, "/verify-email/"));
-  await page.waitForURL(`${app.base}/me`);
-
-  await page.goto(`${app.base}/`);
   await page.getByRole("button", { name: /50,000원에 2년 수강 시작하기/ }).click();
   await page.waitForURL(`${app.base}/cart`);
   assert.equal(await page.textContent("[data-cart-total]"), "50,000원");
   await page.getByRole("link", { name: "결제하기" }).click();
-  await page.getByRole("link", { name: "주소 추가·관리" }).click();
+
+  // No saved address: checkout asks for one on the same page.
+  await page.waitForURL(`${app.base}/checkout`);
+  await page.getByRole("button", { name: /50,000원 결제하기/ }).click();
+  assert.match(await page.textContent('[data-error-for="main"]'), /주소를 입력해 주세요/);
   await page.getByLabel("우편번호").fill("04524");
   await page.getByLabel("주소", { exact: true }).fill("서울특별시 중구 세종대로 110");
   await page.getByLabel("상세 주소").fill("3층");
-  await page.getByRole("button", { name: "저장" }).click();
-  await page.getByRole("link", { name: "결제로 돌아가기" }).click();
+  assert.equal(await page.getByLabel("다음 결제를 위해 이 주소 저장").isChecked(), true);
   await page.getByRole("button", { name: /50,000원 결제하기/ }).click();
   await page.waitForURL(/\/payments\/demo\//);
   assert.match(await page.textContent(".demo-gateway"), /테스트 결제/);
@@ -59,6 +63,10 @@ test("buy the nano-degree with the demo gateway", async () => {
   for (const status of await steps.evaluateAll((els) => els.map((e) => e.dataset.status))) {
     assert.equal(status, "purchased");
   }
-  assert.deepEqual(problems.filter((p) => !p.includes("favicon")), []);
+  // Saved for next time.
+  await page.goto(`${app.base}/me/addresses`);
+  assert.match(await page.textContent(".addresses-page"), /세종대로 110/);
+  // The refused first submit answered 422 on purpose.
+  assert.deepEqual(problems.filter((p) => !p.includes("favicon") && !p.includes("422")), []);
   await context.close();
 });

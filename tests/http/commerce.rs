@@ -213,6 +213,162 @@ async fn checkout_needs_a_verified_email_an_address_and_a_gateway(db: PgPool) {
     assert_eq!(scalar_i64(&app.db, "SELECT count(*) FROM orders").await, 0);
 }
 
+/// The fields of an address typed at checkout.
+const NEW_ADDRESS: [(&str, &str); 5] = [
+    ("address_id", "new"),
+    ("postal_code", "04524"),
+    ("main", "서울특별시 중구 세종대로 110"),
+    ("detail", "3층 학습실"),
+    ("country", "KR"),
+];
+
+async fn verified_with_cart(db: PgPool, email: &str) -> TestApp {
+    let app = seeded(db).await;
+    app.verified_learner(email).await;
+    let curriculum = app.nanodegree_id().await;
+    app.post_form("/cart/items", &[("curriculum_id", &curriculum)])
+        .await;
+    app
+}
+
+#[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
+async fn a_first_time_buyer_types_the_address_at_checkout_in_one_submit(db: PgPool) {
+    let app = verified_with_cart(db, "first@example.com").await;
+    let page = app.get("/checkout").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(!page.body.contains("저장된 주소가 없습니다"));
+    assert_eq!(page.attr("#f-postal_code", "value").as_deref(), Some(""));
+    assert_eq!(
+        page.attr("input[name=address_id]", "value").as_deref(),
+        Some("new")
+    );
+    assert!(
+        page.attr("#f-save_address", "checked").is_some(),
+        "saved by default"
+    );
+
+    let mut form = NEW_ADDRESS.to_vec();
+    form.extend([("save_address", "on"), ("gateway", "demo")]);
+    let page = app.post_form("/checkout", &form).await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    let order = page
+        .header("location")
+        .trim_start_matches("/payments/demo/")
+        .to_string();
+    assert_eq!(
+        app.approve_demo(&order, 50_000).await.status,
+        StatusCode::SEE_OTHER
+    );
+    let detail = app.get(&format!("/orders/{order}")).await;
+    assert!(
+        detail.body.contains("세종대로 110"),
+        "the order keeps the address"
+    );
+
+    // Saved for next time, as the default.
+    let saved = app.get("/me/addresses").await;
+    assert!(saved.body.contains("세종대로 110"));
+    assert_eq!(
+        scalar_i64(
+            &app.db,
+            "SELECT count(*) FROM billing_addresses WHERE is_default"
+        )
+        .await,
+        1
+    );
+    assert_eq!(
+        scalar_i64(
+            &app.db,
+            "SELECT count(*) FROM orders WHERE billing_address_id IS NOT NULL"
+        )
+        .await,
+        1
+    );
+}
+
+#[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
+async fn an_address_typed_at_checkout_is_kept_only_on_the_order_when_not_saved(db: PgPool) {
+    let app = verified_with_cart(db, "nosave@example.com").await;
+    let mut form = NEW_ADDRESS.to_vec();
+    form.push(("gateway", "demo"));
+    let page = app.post_form("/checkout", &form).await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    let order = page
+        .header("location")
+        .trim_start_matches("/payments/demo/")
+        .to_string();
+    assert_eq!(
+        scalar_i64(&app.db, "SELECT count(*) FROM billing_addresses").await,
+        0
+    );
+    assert!(
+        app.get(&format!("/orders/{order}"))
+            .await
+            .body
+            .contains("세종대로 110")
+    );
+}
+
+#[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
+async fn a_bad_address_at_checkout_is_answered_beside_its_fields_and_nothing_is_written(
+    db: PgPool,
+) {
+    let app = verified_with_cart(db, "typo@example.com").await;
+    let page = app
+        .post_form(
+            "/checkout",
+            &[
+                ("address_id", "new"),
+                ("postal_code", "12"),
+                ("main", "   "),
+                ("detail", "3층"),
+                ("country", "KR"),
+                ("save_address", "on"),
+                ("gateway", "demo"),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        page.text(r#"[data-error-for="main"]"#).as_deref(),
+        Some("주소를 입력해 주세요.")
+    );
+    assert!(page.text(r#"[data-error-for="postal_code"]"#).is_some());
+    // What was typed stays, and the choices made.
+    assert_eq!(page.attr("#f-detail", "value").as_deref(), Some("3층"));
+    assert!(page.attr("#f-save_address", "checked").is_some());
+    assert!(page.attr("#gw-demo", "checked").is_some());
+    assert_eq!(scalar_i64(&app.db, "SELECT count(*) FROM orders").await, 0);
+    assert_eq!(
+        scalar_i64(&app.db, "SELECT count(*) FROM billing_addresses").await,
+        0
+    );
+
+    // A learner with a saved address may still type a new one.
+    let saved = app.add_address().await;
+    let page = app.get("/checkout").await;
+    assert!(
+        page.attr(&format!("#addr-{saved}"), "checked").is_some(),
+        "the default is chosen"
+    );
+    assert!(page.attr("#addr-new", "checked").is_none());
+    let mut form = NEW_ADDRESS.to_vec();
+    form[2] = ("main", "부산광역시 해운대구 센텀로 1");
+    form.push(("gateway", "demo"));
+    let page = app.post_form("/checkout", &form).await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    let order = page
+        .header("location")
+        .trim_start_matches("/payments/demo/")
+        .to_string();
+    assert!(
+        app.get(&format!("/orders/{order}"))
+            .await
+            .body
+            .contains("센텀로 1")
+    );
+}
+
 #[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
 async fn buying_the_nanodegree_grants_two_years_and_turns_the_roadmap_purchased(db: PgPool) {
     let app = seeded(db).await;

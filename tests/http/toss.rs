@@ -155,6 +155,32 @@ async fn leaving_the_toss_window_cancels_the_order(db: PgPool) {
 }
 
 #[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
+async fn a_toss_fail_return_after_paying_records_the_payment(db: PgPool) {
+    let (app, server) = app_with_toss(db).await;
+    app.verified_learner("failpaid@example.com").await;
+    let order = checkout_toss(&app).await;
+    let key = server.pay(&order, 50_000);
+    // Toss took the money, yet the browser lands on the fail URL (a forged
+    // or replayed link, a window closed at the wrong moment).
+    server.mark_done(&key);
+    let page = app
+        .get(&format!(
+            "/payments/toss/fail?code=PAY_PROCESS_CANCELED&message=x&orderId={order}"
+        ))
+        .await;
+    assert_eq!(page.header("location"), format!("/orders/{order}"));
+    assert_eq!(status(&app.db).await, "paid");
+    assert_eq!(count(&app.db, "SELECT count(*) FROM payments").await, 1);
+    // The same link again changes nothing.
+    app.get(&format!(
+        "/payments/toss/fail?code=PAY_PROCESS_CANCELED&message=x&orderId={order}"
+    ))
+    .await;
+    assert_eq!(status(&app.db).await, "paid");
+    assert_eq!(count(&app.db, "SELECT count(*) FROM payments").await, 1);
+}
+
+#[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
 async fn refunds_cancel_at_toss_with_an_idempotency_key(db: PgPool) {
     let (app, server) = app_with_toss(db).await;
     app.verified_learner("tossrefund@example.com").await;

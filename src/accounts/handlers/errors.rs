@@ -10,9 +10,6 @@ pub fn message(problem: Problem) -> &'static str {
     match problem {
         Problem::EmailMissing => "이메일 주소를 입력해 주세요.",
         Problem::EmailFormat => "이메일 주소 형식이 올바르지 않습니다.",
-        Problem::EmailRegistered => {
-            "이미 가입된 이메일입니다. 로그인하거나 비밀번호를 재설정해 주세요."
-        }
         Problem::EmailInUse => "이미 사용 중인 이메일입니다.",
         Problem::NicknameMissing => "닉네임을 입력해 주세요.",
         Problem::NicknameLength => "닉네임은 2자 이상 20자 이하로 입력해 주세요.",

@@ -54,13 +54,11 @@ pub struct SignupForm {
 pub async fn signup(
     State(state): State<AppState>,
     ctx: PageCtx,
-    session: Session,
     client: ClientInfo,
     Form(form): Form<SignupForm>,
 ) -> AppResult<Response> {
-    let mut tx = state.db.begin().await?;
-    let created = service::sign_up(
-        &mut tx,
+    let taken = service::sign_up(
+        &state.db,
         &state.config,
         &client,
         SignUp {
@@ -70,8 +68,8 @@ pub async fn signup(
         },
     )
     .await;
-    let user = match created {
-        Ok(user) => user,
+    match taken {
+        Ok(_) => {}
         Err(AccountsError::Invalid(errors)) => {
             return web::invalid(&SignupPage {
                 ctx,
@@ -83,27 +81,40 @@ pub async fn signup(
             });
         }
         Err(other) => return Err(other.into()),
-    };
-    tx.commit().await?;
-    session::sign_in(&state.db, &session, user, "password", &client).await?;
-    Ok(web::redirect_with(
-        &state,
-        &ctx,
-        "/",
-        Flash::success(
-            "가입을 환영합니다! 인증 메일을 보냈습니다. 메일의 링크를 눌러 이메일 주소를 인증해 주세요.",
-        ),
-    ))
+    }
+    // The same answer whether the address was new or registered already: the
+    // mailbox's owner learns which, nobody else does.
+    Ok(web::render(&MessagePage {
+        ctx,
+        title: "메일을 확인해 주세요".into(),
+        message: "입력하신 주소로 메일을 보냈습니다. 메일의 링크를 누르면 이메일 인증과 함께 가입이 끝나고 바로 로그인됩니다. 링크는 24시간 동안 유효합니다.".into(),
+        link_href: "/login".into(),
+        link_label: "로그인하기".into(),
+    })?
+    .into_response())
 }
 
+/// The mailed link proves the mailbox: it verifies the address and, in a
+/// browser nobody is signed in to, signs its owner in (sign-up ends here).
 pub async fn verify_email(
     State(state): State<AppState>,
     ctx: PageCtx,
+    session: Session,
+    client: ClientInfo,
+    MaybeUser(current): MaybeUser,
     Path(token): Path<String>,
 ) -> AppResult<Response> {
-    let mut conn = state.db.acquire().await?;
-    match service::verify_email(&mut conn, &token).await? {
-        Some(_) => Ok(web::redirect_with(&state, &ctx, "/me", Flash::success("이메일 주소가 인증되었습니다."))),
+    let verified = {
+        let mut conn = state.db.acquire().await?;
+        service::verify_email(&mut conn, &token).await?
+    };
+    match verified {
+        Some(user) => {
+            if current.is_none() {
+                session::sign_in(&state.db, &session, user, "email_link", &client).await?;
+            }
+            Ok(web::redirect_with(&state, &ctx, "/me", Flash::success("이메일 주소가 인증되었습니다.")))
+        }
         None => Ok((
             StatusCode::BAD_REQUEST,
             web::render(&MessagePage {

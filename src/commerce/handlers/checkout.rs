@@ -15,7 +15,7 @@ use crate::{
         handlers::errors::{form_errors, refused},
         model::GatewayKind,
         payments,
-        service::{self, AddressForm},
+        service::{self, AddressForm, Billing},
         views::{AddressEditPage, AddressesPage, CheckoutPage},
     },
     error::AppResult,
@@ -150,31 +150,69 @@ pub async fn delete_address(
     ))
 }
 
+/// What the checkout form held, to show it again with its messages.
+#[derive(Default)]
+struct Typed {
+    chosen: Option<String>,
+    form: AddressForm,
+    save_address: bool,
+    gateway: String,
+}
+
 async fn checkout_page(
     state: &AppState,
     ctx: PageCtx,
     user: &CurrentUser,
+    typed: Typed,
     errors: FormErrors,
 ) -> AppResult<CheckoutPage> {
     let mut conn = state.db.acquire().await?;
     let cart = service::cart(&mut conn, user.id).await?;
     let addresses = service::addresses(&mut conn, &state.keys, user.id).await?;
+    // The default address first; a learner without one types a new address.
+    let chosen = typed.chosen.unwrap_or_else(|| {
+        addresses
+            .iter()
+            .find(|a| a.is_default)
+            .or(addresses.first())
+            .map_or_else(|| NEW_ADDRESS.to_string(), |a| a.id.to_string())
+    });
+    let gateways = state.gateways.options();
+    let gateway = match gateways.iter().any(|g| g.kind.as_str() == typed.gateway) {
+        true => typed.gateway,
+        false => gateways
+            .first()
+            .map(|g| g.kind.as_str().to_string())
+            .unwrap_or_default(),
+    };
     Ok(CheckoutPage {
         ctx,
         cart,
         addresses,
-        gateways: state.gateways.options(),
+        chosen,
+        form: typed.form,
+        save_address: typed.save_address,
+        gateway,
+        gateways,
         verified: user.verified,
         errors,
     })
 }
+
+/// The `address_id` of the "type a new address" choice.
+const NEW_ADDRESS: &str = "new";
 
 pub async fn checkout(
     State(state): State<AppState>,
     ctx: PageCtx,
     user: CurrentUser,
 ) -> AppResult<Response> {
-    Ok(web::render(&checkout_page(&state, ctx, &user, FormErrors::new()).await?)?.into_response())
+    let typed = Typed {
+        save_address: true,
+        ..Typed::default()
+    };
+    let page = checkout_page(&state, ctx, &user, typed, FormErrors::new()).await?;
+    Ok(web::render(&page)?.into_response())
 }
 
 #[derive(Deserialize)]
@@ -182,25 +220,32 @@ pub struct CheckoutForm {
     address_id: Option<String>,
     #[serde(default)]
     gateway: String,
+    /// "Save this address for next time", for a new address.
+    save_address: Option<String>,
+    #[serde(flatten)]
+    address: AddressForm,
 }
 
-/// Places the order, then sends the learner to the gateway.
+/// Places the order (with a new address saved in the same transaction when
+/// asked), then sends the learner to the gateway.
 pub async fn place_order(
     State(state): State<AppState>,
     ctx: PageCtx,
     user: CurrentUser,
     Form(form): Form<CheckoutForm>,
 ) -> AppResult<Response> {
-    let address = form
-        .address_id
-        .as_deref()
-        .and_then(|a| a.parse().ok())
-        .map(AddressId);
+    let billing = match form.address_id.as_deref() {
+        Some(NEW_ADDRESS) => Billing::New {
+            form: &form.address,
+            save: form.save_address.is_some(),
+        },
+        other => Billing::Saved(other.and_then(|a| a.parse().ok()).map(AddressId)),
+    };
     let gateway = GatewayKind::parse(&form.gateway).filter(|g| state.gateways.is_enabled(*g));
     let placed = match gateway {
         Some(gateway) => {
             let mut tx = state.db.begin().await?;
-            let placed = service::create_order(&mut tx, &state.keys, &user, address, gateway).await;
+            let placed = service::create_order(&mut tx, &state.keys, &user, billing, gateway).await;
             if placed.is_ok() {
                 tx.commit().await?;
             }
@@ -213,7 +258,13 @@ pub async fn place_order(
         Err(err) => {
             return match form_errors(&err) {
                 Some(errors) => {
-                    web::invalid(&checkout_page(&state, ctx, &user, errors.into()).await?)
+                    let typed = Typed {
+                        chosen: form.address_id,
+                        form: form.address,
+                        save_address: form.save_address.is_some(),
+                        gateway: form.gateway,
+                    };
+                    web::invalid(&checkout_page(&state, ctx, &user, typed, errors.into()).await?)
                 }
                 None => refused(&state, &ctx, err, "/cart"),
             };

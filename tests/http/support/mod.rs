@@ -301,9 +301,12 @@ impl TestApp {
         self.post_form("/logout", &[]).await
     }
 
-    /// Signs up a learner and returns with them signed in.
+    /// Signs up a learner and signs in with the password, leaving the email
+    /// unverified.
     pub async fn signed_up(&self, email: &str) -> &Self {
         let page = self.signup(email, "테스트학습자", PASSWORD).await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+        let page = self.login(email, PASSWORD).await;
         assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
         self
     }
