@@ -3,7 +3,8 @@
 #   bench/load.sh URL [connections=100] [seconds=10] [threads=2]
 # Sends what a browser sends: Accept-Encoding (BENCH_ENCODING, default
 # "gzip, deflate, br, zstd"; "none" for bare figures) and, with BENCH_COOKIE
-# set, the session cookies of a signed-in browser.
+# set, the session cookies of a signed-in browser; with BENCH_COOKIES_FILE set
+# (one Cookie value per line), those of many signed-in learners in turn.
 set -euo pipefail
 url=${1:?usage: bench/load.sh URL [connections] [seconds] [threads]}
 conns=${2:-100}
@@ -13,7 +14,9 @@ command -v wrk >/dev/null || { echo "wrk is not installed: apt-get install -y wr
 here=$(cd "$(dirname "$0")" && pwd)
 ulimit -n 65536 2>/dev/null || true
 encoding=${BENCH_ENCODING:-gzip, deflate, br, zstd}
-echo "== $url  ($conns connections, ${secs}s, $threads threads, Accept-Encoding: $encoding${BENCH_COOKIE:+, signed in})"
+who=${BENCH_COOKIE:+, signed in}
+if [ -n "${BENCH_COOKIES_FILE:-}" ]; then who=", $(grep -c . "$BENCH_COOKIES_FILE") learners signed in"; fi
+echo "== $url  ($conns connections, ${secs}s, $threads threads, Accept-Encoding: $encoding$who)"
 headers=(-H "Accept: text/html")
 if [ "$encoding" != none ]; then headers+=(-H "Accept-Encoding: $encoding"); fi
 if [ -n "${BENCH_COOKIE:-}" ]; then headers+=(-H "Cookie: $BENCH_COOKIE"); fi

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# What a signed-in request costs: the course page and home for a signed-in
-# learner, beside the anonymous course page, at 100 connections, with the
-# cookies and Accept-Encoding a browser sends. The seeded nano-degree.
+# What a signed-in request costs: the course page and home for signed-in
+# learners (BENCH_LEARNERS of them, 200 by default, each request from the next
+# one's browser), beside the anonymous course page, at 100 connections, with
+# the cookies and Accept-Encoding a browser sends. The seeded nano-degree.
 #   BENCH_SECONDS=10 bench/signed_in.sh            (needs DATABASE_URL; make bench runs it)
 #   BENCH_BIN=/path/to/weaverse bench/signed_in.sh  (another build, e.g. an older commit)
 # Targets (#8): signed-in course page and home >= 5,000 req/s, anonymous
@@ -24,24 +25,39 @@ admin_url=$(python3 -c 'import sys,urllib.parse as u; p=u.urlsplit(sys.argv[1]);
 psql -q "$admin_url" -c 'DROP DATABASE IF EXISTS weaverse_bench_signed_in' >/dev/null
 var_dir=$(mktemp -d)
 jar=$(mktemp)
+cookies=$(mktemp)
+learners=${BENCH_LEARNERS:-200}
 ulimit -n 65536 2>/dev/null || true
-APP_ENV=development HOST=127.0.0.1 PORT=$port DATABASE_URL=$db_url VAR_DIR=$var_dir RUST_LOG=warn \
+LIMIT_SIGNUPS_PER_IP=100000 APP_ENV=development HOST=127.0.0.1 PORT=$port DATABASE_URL=$db_url VAR_DIR=$var_dir RUST_LOG=warn \
   DATABASE_MAX_CONNECTIONS=${BENCH_DB_CONNECTIONS:-16} STATIC_DIR=$root/static \
   "$bin" serve --seed-demo &
 pid=$!
-trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$var_dir" "$jar"' EXIT
+trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$var_dir" "$jar" "$cookies"' EXIT
 base="http://127.0.0.1:$port"
 for _ in $(seq 150); do
   curl -fsS "$base/healthz" >/dev/null 2>&1 && break
   sleep 0.2
 done
 
-# Sign up a learner the way a browser does: the form's CSRF token, then POST.
-token=$(curl -fsS -c "$jar" -b "$jar" "$base/signup" | sed -n 's/.*name="csrf_token" value="\([^"]*\)".*/\1/p' | head -n 1)
-curl -fsS -o /dev/null -c "$jar" -b "$jar" -H "Origin: $base" \
-  --data-urlencode "email=bench-$(date +%s)@example.com" --data-urlencode "password=correct horse battery 42" \
-  --data-urlencode "nickname=벤치" --data-urlencode "csrf_token=$token" "$base/signup"
-cookie=$(awk '!/^#/ || /^#HttpOnly_/ { sub(/^#HttpOnly_/, ""); if (NF >= 7) printf "%s%s=%s", (n++ ? "; " : ""), $6, $7 }' "$jar")
+# Each learner signs up and logs in the way a browser does: the form's CSRF
+# token, then POST; what the browser then sends as Cookie is kept.
+sign_in() {
+  local email=$1
+  rm -f "$jar"
+  token=$(curl -fsS -c "$jar" -b "$jar" "$base/signup" | sed -n 's/.*name="csrf_token" value="\([^"]*\)".*/\1/p' | head -n 1)
+  curl -fsS -o /dev/null -c "$jar" -b "$jar" -H "Origin: $base" \
+    --data-urlencode "email=$email" --data-urlencode "password=correct horse battery 42" \
+    --data-urlencode "nickname=벤치" --data-urlencode "csrf_token=$token" "$base/signup"
+  curl -fsS -o /dev/null -c "$jar" -b "$jar" -H "Origin: $base" \
+    --data-urlencode "email=$email" --data-urlencode "password=correct horse battery 42" \
+    --data-urlencode "csrf_token=$token" "$base/login"
+  awk '!/^#/ || /^#HttpOnly_/ { sub(/^#HttpOnly_/, ""); if (NF >= 7) printf "%s%s=%s", (n++ ? "; " : ""), $6, $7 } END { print "" }' "$jar"
+}
+stamp=$(date +%s)
+for i in $(seq "$learners"); do
+  sign_in "bench-$stamp-$i@example.com" >>"$cookies"
+done
+cookie=$(head -n 1 "$cookies")
 status=$(curl -s -o /dev/null -w '%{http_code}' -H "Cookie: $cookie" "$base/me")
 [ "$status" = 200 ] || { echo "signing in failed (/me answered $status)" >&2; exit 1; }
 course=$(psql -tA "$db_url" -c "SELECT id FROM courses WHERE slug = 'git-collaboration'")
@@ -51,8 +67,8 @@ echo "binary: $bin"
 # Bare figures first, then with a browser's Accept-Encoding.
 for encoding in none "gzip, deflate, br, zstd"; do
   for path in "/courses/$course" /; do
-    wrk -t2 -c100 -d2s -H "Cookie: $cookie" "$base$path" >/dev/null
-    BENCH_ENCODING=$encoding BENCH_COOKIE=$cookie bench/load.sh "$base$path" 100 "$secs"
+    BENCH_COOKIES_FILE=$cookies wrk -t2 -c100 -d2s -s bench/report.lua "$base$path" >/dev/null
+    BENCH_ENCODING=$encoding BENCH_COOKIES_FILE=$cookies bench/load.sh "$base$path" 100 "$secs"
   done
   BENCH_ENCODING=$encoding bench/load.sh "$base/courses/$course" 100 "$secs"
 done

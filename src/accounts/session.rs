@@ -3,15 +3,24 @@
 //! Ending a session deletes that row, so a stolen or old cookie stops working
 //! on its next request.
 
+use std::{
+    sync::{Arc, LazyLock},
+    time::Duration,
+};
+
 use serde::{Deserialize, Serialize};
 use sqlx::PgPool;
 use tower_sessions::Session;
 use uuid::Uuid;
 
 use crate::{
-    accounts::{model::Role, repo},
+    accounts::{
+        model::Role,
+        repo::{self, SessionUserRow},
+    },
     error::{AppError, AppResult},
     ids::UserId,
+    infra::cache::Cache,
     web::client::ClientInfo,
 };
 
@@ -45,6 +54,18 @@ fn session_error(err: tower_sessions::session::Error) -> AppError {
     AppError::Internal(anyhow::anyhow!("session store: {err}"))
 }
 
+/// Who a valid session is, kept for a few seconds so a signed-in page costs
+/// no database round trip (ADR 0011). Every write to an account or a
+/// session in `repo` empties it on this instance; another instance sees an
+/// ended session or a changed account within `IDENTITY_TTL`.
+const IDENTITY_TTL: Duration = Duration::from_secs(10);
+static IDENTITIES: LazyLock<Cache<SessionUserRow>> = LazyLock::new(|| Cache::new(IDENTITY_TTL));
+
+/// An account or a session changed: forget every cached identity.
+pub(crate) fn identities_changed() {
+    IDENTITIES.invalidate();
+}
+
 /// The person behind this session, if it is signed in and still valid.
 pub async fn current_user(db: &PgPool, session: &Session) -> AppResult<Option<CurrentUser>> {
     let Some(marker) = session
@@ -54,22 +75,33 @@ pub async fn current_user(db: &PgPool, session: &Session) -> AppResult<Option<Cu
     else {
         return Ok(None);
     };
-    let mut conn = db.acquire().await?;
-    let Some(row) = repo::session_user(&mut conn, marker.sid, marker.uid).await? else {
-        // Ended elsewhere, or the account is gone: forget the cookie session.
-        session.flush().await.map_err(session_error)?;
-        return Ok(None);
+    let key = marker.sid.to_string();
+    let row = match IDENTITIES.get(&key).filter(|row| row.id == marker.uid) {
+        Some(row) => row,
+        None => {
+            let generation = IDENTITIES.generation();
+            let mut conn = db.acquire().await?;
+            let Some(mut row) = repo::session_user(&mut conn, marker.sid, marker.uid).await? else {
+                // Ended elsewhere, or the account is gone: forget the cookie session.
+                session.flush().await.map_err(session_error)?;
+                return Ok(None);
+            };
+            if row.stale {
+                // At most every few minutes: note the activity, and re-save the
+                // cookie session so its idle expiry starts again.
+                repo::touch_auth_session(&mut conn, marker.sid).await?;
+                session.set_expiry(session.expiry());
+                row.stale = false;
+            }
+            let row = Arc::new(row);
+            IDENTITIES.put(key, generation, row.clone());
+            row
+        }
     };
-    if row.stale {
-        // At most every few minutes: note the activity, and re-save the
-        // cookie session so its idle expiry starts again.
-        repo::touch_auth_session(&mut conn, marker.sid).await?;
-        session.set_expiry(session.expiry());
-    }
     Ok(Some(CurrentUser {
         id: row.id,
-        email: row.email,
-        nickname: row.nickname,
+        email: row.email.clone(),
+        nickname: row.nickname.clone(),
         role: Role::parse(&row.role).unwrap_or(Role::Student),
         verified: row.verified,
         auth_session: marker.sid,

@@ -325,19 +325,27 @@ async fn catalogue_and_course_pages_run_at_most_three_queries(db: PgPool) {
 
     app.signed_up("counter@example.com").await;
     app.get("/").await;
-    // Signed in, who the visitor is costs one statement (the session row
-    // comes from the session cache), beside the page's own.
+    // Signed in, who the visitor is was resolved by `/` a moment ago (the
+    // identity cache): only the page's own statements run.
     let (page, queries) = app.get_counting_queries("/courses?category=backend").await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(
-        (2..=3).contains(&queries),
+        (1..=2).contains(&queries),
         "catalogue: {queries} queries (signed in)"
     );
     // The course page's shared part is cached and the learner's grants were
-    // read by `/` a moment ago: the visitor's one statement is all it costs.
+    // read by `/` a moment ago: a signed-in course page costs nothing.
     let (page, queries) = app.get_counting_queries(&course_page).await;
     assert_eq!(page.status, StatusCode::OK);
-    assert_eq!(queries, 1, "course page: {queries} queries (signed in)");
+    assert_eq!(queries, 0, "course page: {queries} queries (signed in)");
+    // In another browser (a session not seen yet), resolving who it is costs
+    // exactly one statement.
+    let other = app.another_browser();
+    other
+        .login("counter@example.com", crate::support::PASSWORD)
+        .await;
+    let (_, queries) = other.get_counting_queries(&course_page).await;
+    assert_eq!(queries, 1, "a new session: {queries} queries");
 }
 
 // ---------- course page ----------
