@@ -14,7 +14,7 @@ use std::{
 /// Past this many entries the cache starts afresh.
 const MAX_ENTRIES: usize = 100_000;
 
-/// When it was stored, at which generation, and the value.
+/// When it expires, at which generation it was stored, and the value.
 type Entry<T> = (Instant, u64, Arc<T>);
 
 pub struct Cache<T> {
@@ -42,7 +42,7 @@ impl<T> Cache<T> {
         let entries = self.entries.lock().ok()?;
         entries
             .get(key)
-            .filter(|(at, g, _)| *g == generation && at.elapsed() < self.ttl)
+            .filter(|(expires, g, _)| *g == generation && Instant::now() < *expires)
             .map(|(_, _, value)| value.clone())
     }
 
@@ -55,7 +55,10 @@ impl<T> Cache<T> {
             if entries.len() >= MAX_ENTRIES {
                 entries.clear();
             }
-            entries.insert(key, (Instant::now(), generation, value));
+            // Each entry lives 80-100% of the TTL, so entries loaded together
+            // (a warm-up, a burst) do not all expire and reload at once.
+            let ttl = self.ttl.mul_f64(rand::random_range(0.8..=1.0));
+            entries.insert(key, (Instant::now() + ttl, generation, value));
         }
     }
 
