@@ -29,6 +29,12 @@ pub enum AppError {
     BadRequest(String),
     #[error("validation failed")]
     Validation(FieldErrors),
+    /// Input no form can take (control characters, not UTF-8): 422.
+    #[error("unprocessable: {0}")]
+    Unprocessable(&'static str),
+    /// A form posted as something other than a form: 415.
+    #[error("unsupported media type")]
+    UnsupportedMediaType,
     #[error("conflict: {0}")]
     Conflict(String),
     #[error("too many requests")]
@@ -100,6 +106,10 @@ impl ErrorPage {
                 "보낸 내용이 너무 큽니다",
                 "파일이나 입력의 크기를 줄여서 다시 보내 주세요.",
             ),
+            415 => (
+                "받을 수 없는 형식입니다",
+                "이 주소는 HTML 폼으로 보낸 내용만 받습니다.",
+            ),
             422 => (
                 "입력한 내용을 확인해 주세요",
                 "올바르지 않은 항목이 있습니다.",
@@ -137,7 +147,8 @@ impl AppError {
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) | Self::Csrf(_) => StatusCode::FORBIDDEN,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
-            Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Validation(_) | Self::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -166,6 +177,8 @@ impl AppError {
                     page.with_message(message.clone())
                 }
             }
+            Self::Unprocessable(message) => page.with_message(*message),
+            Self::UnsupportedMediaType => page,
             Self::Csrf(_) => ErrorPage {
                 title: "보안 확인에 실패했습니다".into(),
                 ..page

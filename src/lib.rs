@@ -15,4 +15,5 @@ pub mod learning;
 pub mod money;
 pub mod ops;
 pub mod telemetry;
+pub mod text;
 pub mod web;

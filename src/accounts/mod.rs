@@ -12,6 +12,7 @@ pub mod service;
 mod session;
 mod views;
 
+use crate::web::routes::At;
 use axum::{
     Router,
     routing::{get, post},
@@ -45,30 +46,30 @@ pub fn routes() -> Router<AppState> {
             PASSWORD_FORMS_IN_FLIGHT,
         ));
     Router::new()
-        .route(
+        .at(
             "/signup",
             get(signup_page).post(signup.layer(guard.clone())),
         )
-        .route("/login", get(login_page).post(login.layer(guard)))
-        .route("/logout", post(logout))
-        .route("/verify-email/{token}", get(verify_email))
-        .route(
+        .at("/login", get(login_page).post(login.layer(guard)))
+        .at("/logout", post(logout))
+        .at("/verify-email/{token}", get(verify_email))
+        .at(
             "/password-reset",
             get(reset_request_page).post(reset_request),
         )
-        .route("/password-reset/{token}", get(reset_form_page).post(reset))
-        .route("/auth/google", get(google_start))
-        .route("/auth/google/callback", get(google_callback))
-        .route("/me", get(profile).post(update_profile))
-        .route("/me/verify-email", post(resend_verification))
-        .route("/me/password", post(change_password))
-        .route("/me/sessions/end-others", post(end_other_sessions))
-        .route("/me/sessions/{id}/end", post(end_session))
-        .route("/me/delete", post(delete_account))
-        .route("/admin/users", get(admin_users).post(admin_create_user))
-        .route("/admin/users/{id}", get(admin_user).post(admin_update_user))
-        .route("/admin/users/{id}/delete", post(admin_delete_user))
-        .route("/admin/users/{id}/restore", post(admin_restore_user))
+        .at("/password-reset/{token}", get(reset_form_page).post(reset))
+        .at("/auth/google", get(google_start))
+        .at("/auth/google/callback", get(google_callback))
+        .at("/me", get(profile).post(update_profile))
+        .at("/me/verify-email", post(resend_verification))
+        .at("/me/password", post(change_password))
+        .at("/me/sessions/end-others", post(end_other_sessions))
+        .at("/me/sessions/{id}/end", post(end_session))
+        .at("/me/delete", post(delete_account))
+        .at("/admin/users", get(admin_users).post(admin_create_user))
+        .at("/admin/users/{id}", get(admin_user).post(admin_update_user))
+        .at("/admin/users/{id}/delete", post(admin_delete_user))
+        .at("/admin/users/{id}/restore", post(admin_restore_user))
 }
 
 /// Outcome of `weaverse create-admin`.

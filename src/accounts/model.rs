@@ -63,7 +63,7 @@ impl Nickname {
         if !(2..=20).contains(&len) {
             return Err(Problem::NicknameLength);
         }
-        if nick.chars().any(char::is_control) {
+        if nick.chars().any(char::is_control) || !crate::text::single_line(nick) {
             return Err(Problem::NicknameChars);
         }
         Ok(Self(nick.to_string()))

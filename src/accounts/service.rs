@@ -60,6 +60,11 @@ fn limits(config: &Config) -> Limits {
     }
 }
 
+/// Longer than any email we accept (RFC 5321 paths are at most 256 octets).
+const MAX_EMAIL_BYTES: usize = 320;
+/// Longer than any password we accept at sign-up.
+const MAX_PASSWORD_BYTES: usize = 4096;
+
 const VERIFY_TTL_SECS: f64 = 24.0 * 3600.0;
 const RESET_TTL_SECS: f64 = 3600.0;
 
@@ -297,6 +302,11 @@ pub async fn authenticate(
     password: &str,
 ) -> AccountsResult<UserId> {
     let email_key = email_raw.trim().to_lowercase();
+    // No account has such an email or password: refused before anything is
+    // stored (a 1 MB email would not even fit the limit's index).
+    if email_key.len() > MAX_EMAIL_BYTES || password.len() > MAX_PASSWORD_BYTES {
+        return Err(AccountsError::field("_form", Problem::BadLogin));
+    }
     let user = {
         let mut conn = db.acquire().await?;
         reserve(

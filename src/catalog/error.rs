@@ -12,6 +12,8 @@ pub enum Problem {
     OutOfRange,
     /// A `<select>` left on nothing, or on a value it does not offer.
     NotChosen,
+    /// A line break, tab or invisible character in a one-line field.
+    NotOneLine,
 }
 
 /// Every field problem of one form, by form field name.

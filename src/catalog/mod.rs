@@ -12,6 +12,7 @@ pub mod studio;
 mod studio_repo;
 mod views;
 
+use crate::web::routes::At;
 use axum::{
     Router,
     routing::{get, post},
@@ -61,49 +62,49 @@ pub async fn topic_place(
 pub fn routes() -> Router<AppState> {
     use handlers::*;
     Router::new()
-        .route("/", get(home))
-        .route("/courses", get(courses))
-        .route("/courses/{id}", get(course))
-        .route("/studio", get(studio_index))
-        .route("/studio/courses/new", get(studio_new_course_page))
-        .route("/studio/courses", post(studio_create_course))
-        .route(
+        .at("/", get(home))
+        .at("/courses", get(courses))
+        .at("/courses/{id}", get(course))
+        .at("/studio", get(studio_index))
+        .at("/studio/courses/new", get(studio_new_course_page))
+        .at("/studio/courses", post(studio_create_course))
+        .at(
             "/studio/courses/{id}",
             get(studio_course).post(studio_update_course),
         )
-        .route("/studio/courses/{id}/delete", post(studio_delete_course))
-        .route("/studio/courses/{id}/restore", post(studio_restore_course))
-        .route("/studio/courses/{id}/lectures", post(studio_add_lecture))
-        .route("/studio/lectures/{id}", post(studio_update_lecture))
-        .route("/studio/lectures/{id}/move", post(studio_move_lecture))
-        .route("/studio/lectures/{id}/delete", post(studio_delete_lecture))
-        .route(
+        .at("/studio/courses/{id}/delete", post(studio_delete_course))
+        .at("/studio/courses/{id}/restore", post(studio_restore_course))
+        .at("/studio/courses/{id}/lectures", post(studio_add_lecture))
+        .at("/studio/lectures/{id}", post(studio_update_lecture))
+        .at("/studio/lectures/{id}/move", post(studio_move_lecture))
+        .at("/studio/lectures/{id}/delete", post(studio_delete_lecture))
+        .at(
             "/studio/lectures/{id}/restore",
             post(studio_restore_lecture),
         )
-        .route("/studio/lectures/{id}/topics", post(studio_add_topic))
-        .route(
+        .at("/studio/lectures/{id}/topics", post(studio_add_topic))
+        .at(
             "/studio/topics/{id}",
             get(studio_topic).post(studio_update_topic),
         )
-        .route("/studio/topics/{id}/move", post(studio_move_topic))
-        .route("/studio/topics/{id}/delete", post(studio_delete_topic))
-        .route("/studio/topics/{id}/restore", post(studio_restore_topic))
-        .route("/studio/curricula/new", get(studio_new_curriculum_page))
-        .route("/studio/curricula", post(studio_create_curriculum))
-        .route(
+        .at("/studio/topics/{id}/move", post(studio_move_topic))
+        .at("/studio/topics/{id}/delete", post(studio_delete_topic))
+        .at("/studio/topics/{id}/restore", post(studio_restore_topic))
+        .at("/studio/curricula/new", get(studio_new_curriculum_page))
+        .at("/studio/curricula", post(studio_create_curriculum))
+        .at(
             "/studio/curricula/{id}",
             get(studio_curriculum).post(studio_update_curriculum),
         )
-        .route(
+        .at(
             "/studio/curricula/{id}/delete",
             post(studio_delete_curriculum),
         )
-        .route(
+        .at(
             "/studio/curricula/{id}/restore",
             post(studio_restore_curriculum),
         )
-        .route(
+        .at(
             "/studio/curricula/{id}/courses",
             post(studio_curriculum_course),
         )

@@ -13,6 +13,7 @@ use crate::{
         studio_repo::{self as sr, CourseFields, CurriculumFields, TopicFields},
     },
     ids::{CourseId, CurriculumId, LectureId, TopicId},
+    text,
 };
 
 fn title(errors: &mut Invalid, raw: &str) -> String {
@@ -22,6 +23,8 @@ fn title(errors: &mut Invalid, raw: &str) -> String {
         errors.push("title", Problem::Missing);
     } else if len > 120 {
         errors.push("title", Problem::TooLong { max: 120 });
+    } else if !text::single_line(t) {
+        errors.push("title", Problem::NotOneLine);
     }
     t.to_string()
 }
@@ -32,6 +35,14 @@ fn bounded(errors: &mut Invalid, field: &'static str, raw: &str, max: usize) -> 
         errors.push(field, Problem::TooLong { max });
     }
     t.to_string()
+}
+
+fn one_line(errors: &mut Invalid, field: &'static str, raw: &str, max: usize) -> String {
+    let t = bounded(errors, field, raw, max);
+    if !text::single_line(&t) {
+        errors.push(field, Problem::NotOneLine);
+    }
+    t
 }
 
 fn price(errors: &mut Invalid, field: &'static str, raw: &str, required: bool) -> Option<i64> {
@@ -71,6 +82,9 @@ fn classification(
 /// The raw course form.
 #[derive(Clone, Debug, Default, serde::Deserialize)]
 pub struct CourseForm {
+    /// The one-time key of a create form (`infra::once`).
+    #[serde(default)]
+    pub form_key: Option<uuid::Uuid>,
     #[serde(default)]
     pub title: String,
     #[serde(default)]
@@ -97,7 +111,7 @@ struct ValidCourse {
 fn validate_course(form: &CourseForm) -> CatalogResult<ValidCourse> {
     let mut errors = Invalid::default();
     let title = title(&mut errors, &form.title);
-    let summary = bounded(&mut errors, "summary", &form.summary, 300);
+    let summary = one_line(&mut errors, "summary", &form.summary, 300);
     let description = bounded(&mut errors, "description", &form.description, 5000);
     let (category, skill) = classification(&mut errors, &form.category, &form.skill_level);
     let price_won = price(&mut errors, "price_won", &form.price_won, false);
@@ -200,6 +214,9 @@ pub async fn my_courses(
 
 #[derive(Clone, Debug, Default, serde::Deserialize)]
 pub struct LectureForm {
+    /// The one-time key of a create form (`infra::once`).
+    #[serde(default)]
+    pub form_key: Option<uuid::Uuid>,
     #[serde(default)]
     pub title: String,
     #[serde(default)]
@@ -278,6 +295,9 @@ pub async fn set_lecture_deleted(
 
 #[derive(Clone, Debug, Default, serde::Deserialize)]
 pub struct TopicForm {
+    /// The one-time key of a create form (`infra::once`).
+    #[serde(default)]
+    pub form_key: Option<uuid::Uuid>,
     #[serde(default)]
     pub title: String,
     #[serde(default)]
@@ -396,6 +416,9 @@ pub async fn set_topic_deleted(
 
 #[derive(Clone, Debug, Default, serde::Deserialize)]
 pub struct CurriculumForm {
+    /// The one-time key of a create form (`infra::once`).
+    #[serde(default)]
+    pub form_key: Option<uuid::Uuid>,
     #[serde(default)]
     pub title: String,
     #[serde(default)]
@@ -425,7 +448,7 @@ struct ValidCurriculum {
 fn validate_curriculum(form: &CurriculumForm) -> CatalogResult<ValidCurriculum> {
     let mut errors = Invalid::default();
     let t = title(&mut errors, &form.title);
-    let summary = bounded(&mut errors, "summary", &form.summary, 300);
+    let summary = one_line(&mut errors, "summary", &form.summary, 300);
     let description = bounded(&mut errors, "description", &form.description, 5000);
     let (category, skill) = classification(&mut errors, &form.category, &form.skill_level);
     let price_won = price(&mut errors, "price_won", &form.price_won, true);

@@ -403,10 +403,16 @@ pub async fn add_curriculum_course(
     id: CurriculumId,
     course: CourseId,
 ) -> sqlx::Result<()> {
+    // The curriculum's row lock orders concurrent additions, so each takes
+    // the next free position. The conflict target is the primary key: the
+    // deferrable position constraint cannot be one.
+    sqlx::query!("SELECT id FROM curricula WHERE id = $1 FOR UPDATE", id.0)
+        .fetch_optional(&mut *conn)
+        .await?;
     sqlx::query!(
         "INSERT INTO curriculum_courses (curriculum_id, course_id, position)
          VALUES ($1, $2, (SELECT coalesce(max(position), 0) + 1 FROM curriculum_courses WHERE curriculum_id = $1))
-         ON CONFLICT DO NOTHING",
+         ON CONFLICT (curriculum_id, course_id) DO NOTHING",
         id.0, course.0
     )
     .execute(conn)

@@ -146,6 +146,11 @@ pub struct OutlineErrors {
 }
 
 impl Outline {
+    /// A fresh one-time key for each create form printed (`infra::once`).
+    fn form_key(&self) -> String {
+        uuid::Uuid::new_v4().to_string()
+    }
+
     fn error(&self, form: &str, field: &str) -> Option<&str> {
         self.failed
             .as_ref()

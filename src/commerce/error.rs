@@ -65,6 +65,8 @@ pub enum CommerceError {
     RefundRefused(RefundRefusal),
     #[error("refund amount out of range (at most {max})")]
     RefundAmountOutOfRange { max: Won },
+    #[error("refund reason longer than {max} characters")]
+    RefundReasonTooLong { max: usize },
     /// The gateway refused the refund; nothing was refunded.
     #[error("the gateway refused the refund: {0}")]
     RefundFailed(String),

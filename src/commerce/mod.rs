@@ -11,6 +11,7 @@ mod repo;
 pub mod service;
 mod views;
 
+use crate::web::routes::At;
 use axum::{
     Router,
     routing::{get, post},
@@ -24,37 +25,37 @@ pub use payments::{RECONCILE_JOB, Reconcile};
 pub fn routes() -> Router<AppState> {
     use handlers::*;
     Router::new()
-        .route("/cart", get(cart::cart))
-        .route("/cart/items", post(cart::add))
-        .route("/cart/items/{id}/delete", post(cart::remove))
-        .route(
+        .at("/cart", get(cart::cart))
+        .at("/cart/items", post(cart::add))
+        .at("/cart/items/{id}/delete", post(cart::remove))
+        .at(
             "/me/addresses",
             get(checkout::addresses).post(checkout::create_address),
         )
-        .route(
+        .at(
             "/me/addresses/{id}",
             get(checkout::edit_address).post(checkout::update_address),
         )
-        .route("/me/addresses/{id}/delete", post(checkout::delete_address))
-        .route(
+        .at("/me/addresses/{id}/delete", post(checkout::delete_address))
+        .at(
             "/checkout",
             get(checkout::checkout).post(checkout::place_order),
         )
-        .route("/payments/demo/{id}", get(returns::demo_page))
-        .route("/payments/demo/{id}/approve", post(returns::demo_approve))
-        .route("/payments/demo/{id}/fail", post(returns::demo_fail))
-        .route("/payments/kakaopay/approve", get(returns::kakaopay_approve))
-        .route("/payments/kakaopay/cancel", get(returns::kakaopay_cancel))
-        .route("/payments/kakaopay/fail", get(returns::kakaopay_fail))
-        .route("/payments/toss/success", get(returns::toss_success))
-        .route("/payments/toss/fail", get(returns::toss_fail))
-        .route("/payments/toss/{id}", get(returns::toss_page))
-        .route("/orders", get(orders::orders))
-        .route("/orders/{id}", get(orders::order))
-        .route("/payments/{id}/receipt", get(orders::receipt))
-        .route("/payments/{id}/refund", post(orders::refund))
-        .route("/admin/payments", get(admin::payments))
-        .route("/admin/payments/{id}", get(admin::payment))
+        .at("/payments/demo/{id}", get(returns::demo_page))
+        .at("/payments/demo/{id}/approve", post(returns::demo_approve))
+        .at("/payments/demo/{id}/fail", post(returns::demo_fail))
+        .at("/payments/kakaopay/approve", get(returns::kakaopay_approve))
+        .at("/payments/kakaopay/cancel", get(returns::kakaopay_cancel))
+        .at("/payments/kakaopay/fail", get(returns::kakaopay_fail))
+        .at("/payments/toss/success", get(returns::toss_success))
+        .at("/payments/toss/fail", get(returns::toss_fail))
+        .at("/payments/toss/{id}", get(returns::toss_page))
+        .at("/orders", get(orders::orders))
+        .at("/orders/{id}", get(orders::order))
+        .at("/payments/{id}/receipt", get(orders::receipt))
+        .at("/payments/{id}/refund", post(orders::refund))
+        .at("/admin/payments", get(admin::payments))
+        .at("/admin/payments/{id}", get(admin::payment))
 }
 
 /// The `payments.reconcile` job: `{"order": id}` or `{"refund": id}`.

@@ -19,6 +19,7 @@ use crate::{
         service,
     },
     ids::{OrderId, PaymentId, RefundId},
+    infra::once::{self, Once},
     jobs::{self, EnqueueOptions},
     learning::access,
     money::Won,
@@ -165,6 +166,23 @@ pub async fn confirm(
         return Err(CommerceError::OrderClosed);
     }
     let gateway = gateways.get(order.gateway).ok_or(CommerceError::NotFound)?;
+    // Before any money moves: what this order buys must not be held already
+    // (another order paid meanwhile), or the learner pays twice.
+    let owned = {
+        let mut conn = db.acquire().await?;
+        let mut owned = Ok(());
+        for item in repo::order_items(&mut conn, order_id).await? {
+            owned = service::refuse_if_owned(&mut conn, order.user_id, item.product).await;
+            if owned.is_err() {
+                break;
+            }
+        }
+        owned
+    };
+    if let Err(err) = owned {
+        fail(db, order_id, "what the order buys is already held").await?;
+        return Err(err);
+    }
     if let Some(claimed) = ret.claimed
         && claimed != order.total
     {
@@ -391,8 +409,22 @@ pub async fn refund(
     payment_id: PaymentId,
     admin_amount: Option<Won>,
     reason: &str,
-) -> CommerceResult<Won> {
+    form_key: Option<uuid::Uuid>,
+) -> CommerceResult<Once<Won>> {
+    let reason = reason.trim();
+    if reason.chars().count() > REFUND_REASON_MAX_CHARS {
+        return Err(CommerceError::RefundReasonTooLong {
+            max: REFUND_REASON_MAX_CHARS,
+        });
+    }
     let mut tx = db.begin().await?;
+    // A double click or a replay of the same form refunds once: the repeat
+    // waits here for the first to commit its refund, then stops.
+    if let Some(key) = form_key
+        && let once::Claim::Used(first) = once::claim(&mut tx, key).await?
+    {
+        return Ok(Once::Repeat(first));
+    }
     let payment = repo::payment(&mut tx, payment_id)
         .await?
         .ok_or(CommerceError::NotFound)?;
@@ -428,7 +460,7 @@ pub async fn refund(
         .ok_or(CommerceError::NotFound)?;
     let refund_id = RefundId(uuid::Uuid::new_v4());
     let key = format!("refund-{}", refund_id.0.simple());
-    let reason = match reason.trim() {
+    let reason = match reason {
         "" if actor.is_admin() => "관리자 환불",
         "" => "수강생 환불 요청",
         r => r,
@@ -465,7 +497,7 @@ pub async fn refund(
     match sent {
         Ok(()) => {
             settle_refund(db, refund_id, RefundState::Succeeded, None).await?;
-            Ok(amount)
+            Ok(Once::Done(amount))
         }
         Err(err) => {
             settle_refund(db, refund_id, RefundState::Failed, Some(&err.to_string())).await?;
@@ -514,6 +546,9 @@ async fn settle_refund(
 }
 
 // ---------- reconciliation ----------
+
+/// The longest refund reason kept.
+pub const REFUND_REASON_MAX_CHARS: usize = 500;
 
 /// The `payments.reconcile` job: settles a pending order or a refund left
 /// requested from the gateway's own record. Idempotent.

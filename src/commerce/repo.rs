@@ -197,6 +197,52 @@ pub async fn delete_address(
 
 // ---------- orders ----------
 
+/// Serialises one learner's checkouts until the transaction ends.
+pub async fn lock_checkout(conn: &mut PgConnection, user: UserId) -> sqlx::Result<()> {
+    sqlx::query!(
+        "SELECT pg_advisory_xact_lock(hashtextextended('checkout:' || $1::uuid::text, 0))",
+        user.0
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Closes the learner's pending orders for any of `products`: a newer
+/// checkout replaces them, so one product never has two open orders.
+/// Returns how many were closed.
+pub async fn supersede_pending_orders(
+    conn: &mut PgConnection,
+    user: UserId,
+    products: &[Product],
+) -> sqlx::Result<u64> {
+    let (curricula, courses) = Product::split(products);
+    let done = sqlx::query!(
+        "UPDATE orders SET status = 'cancelled', updated_at = now(),
+                failure_reason = 'replaced by a newer checkout'
+          WHERE user_id = $1 AND status = 'pending'
+            AND id IN (SELECT order_id FROM order_items
+                        WHERE curriculum_id = ANY($2) OR course_id = ANY($3))",
+        user.0,
+        &curricula,
+        &courses
+    )
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected())
+}
+
+/// Serialises one learner's billing-address writes until the transaction ends.
+pub async fn lock_addresses(conn: &mut PgConnection, user: UserId) -> sqlx::Result<()> {
+    sqlx::query!(
+        "SELECT pg_advisory_xact_lock(hashtextextended('billing_addresses:' || $1::uuid::text, 0))",
+        user.0
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
 pub async fn insert_order(
     conn: &mut PgConnection,
     id: OrderId,

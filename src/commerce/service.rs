@@ -47,13 +47,24 @@ pub async fn add_to_cart(
         Some(Won(0)) => return Err(CommerceError::Free),
         Some(_) => {}
     }
-    if let Access::Active(until) = access::product_access(conn, user.id, product).await?
+    refuse_if_owned(conn, user.id, product).await?;
+    if !repo::insert_cart_item(conn, user.id, product).await? {
+        return Err(CommerceError::AlreadyInCart);
+    }
+    Ok(())
+}
+
+/// Refuses a product the learner holds beyond the renewal window: buying it
+/// now would pay twice for the same months.
+pub(crate) async fn refuse_if_owned(
+    conn: &mut PgConnection,
+    user: UserId,
+    product: Product,
+) -> CommerceResult<()> {
+    if let Access::Active(until) = access::product_access(conn, user, product).await?
         && until > OffsetDateTime::now_utc() + time::Duration::days(RENEWAL_WINDOW_DAYS)
     {
         return Err(CommerceError::AlreadyOwned { until });
-    }
-    if !repo::insert_cart_item(conn, user.id, product).await? {
-        return Err(CommerceError::AlreadyInCart);
     }
     Ok(())
 }
@@ -214,6 +225,10 @@ pub async fn save_address(
     form: &AddressForm,
 ) -> CommerceResult<AddressId> {
     let (country, fields) = validate_address(form)?;
+    // One learner's address writes take turns (the caller's transaction
+    // holds the lock): parallel "make default" submits cannot both clear
+    // and set the default.
+    repo::lock_addresses(conn, user).await?;
     let existing = repo::addresses(conn, user).await?;
     let is_default = form.is_default.is_some() || existing.iter().all(|a| Some(a.id) == id);
     let address_id = id.unwrap_or_else(|| AddressId(uuid::Uuid::new_v4()));
@@ -270,10 +285,18 @@ pub async fn create_order(
     if !user.verified {
         return Err(CommerceError::EmailUnverified);
     }
+    // One checkout per learner at a time; it replaces any order still open
+    // for the same products (20 parallel submits leave one open order).
+    repo::lock_checkout(conn, user.id).await?;
     let cart = cart(conn, user.id).await?;
     if cart.lines.is_empty() {
         return Err(CommerceError::CartEmpty);
     }
+    for line in &cart.lines {
+        refuse_if_owned(conn, user.id, line.product).await?;
+    }
+    let products: Vec<Product> = cart.lines.iter().map(|l| l.product).collect();
+    repo::supersede_pending_orders(conn, user.id, &products).await?;
     let (address_id, country, fields) = match billing {
         Billing::Saved(id) => {
             let id = id.ok_or(CommerceError::AddressMissing)?;

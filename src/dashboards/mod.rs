@@ -1,6 +1,7 @@
 //! Dashboards. The learner's: what they can study and until when, their
 //! orders, and (once learning records exist) study time and progress.
 
+use crate::web::routes::At;
 use askama::Template;
 use axum::{Router, extract::State, response::Html, routing::get};
 
@@ -26,7 +27,7 @@ struct Enrolment {
 }
 
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/me/dashboard", get(learner))
+    Router::new().at("/me/dashboard", get(learner))
 }
 
 #[derive(Template)]

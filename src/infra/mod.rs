@@ -6,6 +6,7 @@ pub mod crypto;
 pub mod db;
 pub mod keys;
 pub mod mail;
+pub mod once;
 pub mod ratelimit;
 pub mod sealed;
 pub mod session_cache;

@@ -66,6 +66,7 @@ impl Worker {
                 crate::app::session_store(&db).delete_expired().await?;
                 let mut conn = db.acquire().await?;
                 crate::infra::ratelimit::prune(&mut conn).await?;
+                crate::infra::once::prune(&mut conn).await?;
                 Ok(())
             }
         });

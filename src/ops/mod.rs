@@ -1,5 +1,6 @@
 //! Operations endpoints.
 
+use crate::web::routes::At;
 use std::time::Duration;
 
 use axum::{Router, extract::State, http::StatusCode, routing::get};
@@ -7,7 +8,7 @@ use axum::{Router, extract::State, http::StatusCode, routing::get};
 use crate::app::AppState;
 
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/healthz", get(healthz))
+    Router::new().at("/healthz", get(healthz))
 }
 
 /// 200 only while the database answers.

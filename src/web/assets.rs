@@ -13,6 +13,7 @@ use axum::{
     extract::Request,
     http::{HeaderValue, header},
     middleware::Next,
+    response::IntoResponse,
     response::Response,
 };
 use sha2::{Digest, Sha256};
@@ -70,8 +71,18 @@ impl Assets {
     }
 }
 
-/// Long cache for versioned URLs, revalidation for the rest.
+/// Long cache for versioned URLs, revalidation for the rest. A path no file
+/// could have (a segment past the file-system's 255-byte name limit) is a
+/// 404 before it reaches the disk.
 pub async fn cache_headers(req: Request, next: Next) -> Response {
+    if req
+        .uri()
+        .path()
+        .split('/')
+        .any(|segment| segment.len() > 255)
+    {
+        return axum::http::StatusCode::NOT_FOUND.into_response();
+    }
     let versioned = req
         .uri()
         .query()

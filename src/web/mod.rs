@@ -12,8 +12,10 @@ pub mod filters;
 pub mod flash;
 pub mod form;
 pub mod htmx;
+pub mod input;
 pub mod page;
 pub mod path;
+pub mod routes;
 pub mod security;
 pub mod signing;
 
@@ -23,6 +25,7 @@ use axum::{
     response::{Html, IntoResponse, Response},
 };
 
+pub use input::{Form, Query};
 pub use page::PageCtx;
 pub use path::Path;
 
@@ -73,6 +76,17 @@ pub fn redirect_with(state: &AppState, ctx: &PageCtx, to: &str, flash: flash::Fl
         htmx::redirect(ctx.htmx, to),
     )
         .into_response()
+}
+
+/// The answer to a repeated submit of a one-time form (`infra::once`):
+/// where the first submit led, or `fallback`, saying nothing was done twice.
+pub fn repeated(state: &AppState, ctx: &PageCtx, first: Option<&str>, fallback: &str) -> Response {
+    redirect_with(
+        state,
+        ctx,
+        first.unwrap_or(fallback),
+        flash::Flash::info("이미 처리된 요청입니다. 같은 내용을 두 번 처리하지 않았습니다."),
+    )
 }
 
 #[cfg(test)]

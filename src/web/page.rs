@@ -92,6 +92,12 @@ pub struct PageCtx {
 }
 
 impl PageCtx {
+    /// A fresh one-time key for a form that creates a row or moves money
+    /// (`infra::once`): each form printed gets its own.
+    pub fn form_key(&self) -> String {
+        uuid::Uuid::new_v4().to_string()
+    }
+
     /// Builds the context from what the middleware left in the request.
     pub fn from_parts(parts: &Parts, state: &AppState, user: Option<&CurrentUser>) -> Self {
         let mut ctx = Self {

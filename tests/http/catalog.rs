@@ -792,3 +792,82 @@ async fn an_admin_reorders_the_nanodegree_and_the_roadmap_follows(db: PgPool) {
         StatusCode::FORBIDDEN
     );
 }
+
+#[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
+async fn adding_courses_to_a_curriculum_works_and_parallel_additions_keep_their_order(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    app.seed().await;
+    app.login_as_admin().await;
+    let curriculum: String = sqlx::query_scalar("SELECT id::text FROM curricula")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    // Three new courses, created through the studio form.
+    let mut courses = Vec::new();
+    for i in 0..3 {
+        let page = app
+            .post_form(
+                "/studio/courses",
+                &[
+                    ("title", &format!("추가 코스 {i}")),
+                    ("summary", "요약"),
+                    ("description", ""),
+                    ("category", "frontend"),
+                    ("skill_level", "beginner"),
+                    ("price_won", "10000"),
+                    ("access_months", "12"),
+                ],
+            )
+            .await;
+        assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+        courses.push(
+            page.header("location")
+                .trim_start_matches("/studio/courses/")
+                .to_string(),
+        );
+    }
+    let page = app
+        .post_form(
+            &format!("/studio/curricula/{curriculum}/courses"),
+            &[("course_id", &courses[0]), ("action", "add")],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    // Adding it again changes nothing.
+    app.post_form(
+        &format!("/studio/curricula/{curriculum}/courses"),
+        &[("course_id", &courses[0]), ("action", "add")],
+    )
+    .await;
+    let token = app.csrf_token().await;
+    let mut set = tokio::task::JoinSet::new();
+    for course in &courses[1..] {
+        for _ in 0..3 {
+            let request = app
+                .client
+                .post(app.url(&format!("/studio/curricula/{curriculum}/courses")))
+                .header("Origin", &app.base)
+                .form(&[
+                    ("course_id", course.as_str()),
+                    ("action", "add"),
+                    ("csrf_token", token.as_str()),
+                ]);
+            set.spawn(request.send());
+        }
+    }
+    while let Some(done) = set.join_next().await {
+        assert_eq!(done.unwrap().unwrap().status(), StatusCode::SEE_OTHER);
+    }
+    let positions: Vec<i32> = sqlx::query_scalar(
+        "SELECT position FROM curriculum_courses WHERE curriculum_id = $1::uuid ORDER BY position",
+    )
+    .bind(&curriculum)
+    .fetch_all(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(
+        positions,
+        (1..=10).collect::<Vec<i32>>(),
+        "7 seeded + 3 added, no gaps"
+    );
+}

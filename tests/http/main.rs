@@ -9,6 +9,7 @@ mod catalog;
 mod cli;
 mod commerce;
 mod google;
+mod hostile;
 mod jobs;
 mod kakaopay;
 mod shell;

@@ -1,8 +1,8 @@
 //! Admin management of accounts.
 
+use crate::web::{Form, Query};
 use axum::{
-    Form,
-    extract::{Query, State},
+    extract::State,
     response::{IntoResponse, Response},
 };
 use serde::Deserialize;
@@ -12,6 +12,7 @@ use crate::{
     app::AppState,
     error::AppResult,
     ids::UserId,
+    infra::once::{self, Once},
     web::{self, PageCtx, Path, auth::Admin, flash::Flash, form::FormErrors},
 };
 
@@ -74,6 +75,7 @@ pub struct NewStaffForm {
     password: String,
     #[serde(default)]
     role: String,
+    form_key: Option<uuid::Uuid>,
 }
 
 pub async fn admin_create_user(
@@ -83,19 +85,33 @@ pub async fn admin_create_user(
     Form(form): Form<NewStaffForm>,
 ) -> AppResult<Response> {
     let mut tx = state.db.begin().await?;
-    let created = admin::create_staff(
+    let created = once::run(
         &mut tx,
-        admin_user.id,
-        admin::NewStaff {
-            email: &form.email,
-            nickname: &form.nickname,
-            password: &form.password,
-            role: &form.role,
+        form.form_key,
+        async |tx| {
+            admin::create_staff(
+                tx,
+                admin_user.id,
+                admin::NewStaff {
+                    email: &form.email,
+                    nickname: &form.nickname,
+                    password: &form.password,
+                    role: &form.role,
+                },
+            )
+            .await
         },
+        |id| format!("/admin/users/{id}"),
     )
     .await;
     match created {
-        Ok(id) => {
+        Ok(Once::Repeat(first)) => Ok(web::repeated(
+            &state,
+            &ctx,
+            first.as_deref(),
+            "/admin/users",
+        )),
+        Ok(Once::Done(id)) => {
             tx.commit().await?;
             Ok(web::redirect_with(
                 &state,

@@ -1,7 +1,7 @@
 //! The learner's own account: profile, email verification, password, sessions.
 
+use crate::web::Form;
 use axum::{
-    Form,
     extract::State,
     response::{IntoResponse, Response},
 };

@@ -1,8 +1,8 @@
 //! Sign-up, login and logout, password reset, Google sign-in.
 
+use crate::web::{Form, Query};
 use axum::{
-    Form,
-    extract::{Query, State},
+    extract::State,
     http::StatusCode,
     response::{IntoResponse, Response},
 };

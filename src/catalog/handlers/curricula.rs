@@ -1,7 +1,7 @@
 //! The studio: curricula and the courses they hold.
 
+use crate::web::Form;
 use axum::{
-    Form,
     extract::State,
     response::{IntoResponse, Response},
 };
@@ -16,6 +16,7 @@ use crate::{
     },
     error::{AppError, AppResult},
     ids::{CourseId, CurriculumId},
+    infra::once::{self, Once},
     web::{self, PageCtx, Path, auth::Staff, flash::Flash, form::FormErrors},
 };
 
@@ -100,11 +101,18 @@ pub async fn studio_create_curriculum(
     let written = state
         .catalog_cache
         .write(&state.db, async |tx| {
-            studio::create_curriculum(tx, &user, &form).await
+            once::run(
+                tx,
+                form.form_key,
+                async |tx| studio::create_curriculum(tx, &user, &form).await,
+                |id| format!("/studio/curricula/{id}"),
+            )
+            .await
         })
         .await;
     match written {
-        Ok(id) => Ok(web::redirect_with(
+        Ok(Once::Repeat(first)) => Ok(web::repeated(&state, &ctx, first.as_deref(), "/studio")),
+        Ok(Once::Done(id)) => Ok(web::redirect_with(
             &state,
             &ctx,
             &format!("/studio/curricula/{id}"),

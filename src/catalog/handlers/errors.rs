@@ -28,6 +28,9 @@ fn message(field: &str, problem: Problem) -> String {
         ("access_months", _) => "수강 기간은 1~120개월 사이로 입력해 주세요.".into(),
         (_, Problem::Missing) => format!("{label}을(를) 입력해 주세요."),
         (_, Problem::NotChosen) => "항목을 선택해 주세요.".into(),
+        (_, Problem::NotOneLine) => {
+            format!("{label}에는 줄바꿈이나 보이지 않는 문자를 쓸 수 없습니다.")
+        }
         (_, Problem::OutOfRange) => "값을 확인해 주세요.".into(),
     }
 }

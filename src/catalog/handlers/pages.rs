@@ -1,7 +1,8 @@
 //! What learners and visitors see: the home roadmap, the catalogue, course pages.
 
+use crate::web::Query;
 use axum::{
-    extract::{Query, State},
+    extract::State,
     response::{Html, IntoResponse, Response},
 };
 use serde::Deserialize;

@@ -1,7 +1,7 @@
 //! The studio: courses, lectures and topics, written by tutors and admins.
 
+use crate::web::Form;
 use axum::{
-    Form,
     extract::State,
     response::{IntoResponse, Response},
 };
@@ -16,6 +16,7 @@ use crate::{
     },
     error::{AppError, AppResult},
     ids::{CourseId, LectureId, TopicId},
+    infra::once::{self, Once},
     web::{self, PageCtx, Path, auth::Staff, flash::Flash, form::FormErrors},
 };
 
@@ -56,6 +57,9 @@ pub async fn studio_new_course_page(ctx: PageCtx, _staff: Staff) -> AppResult<Re
     .into_response())
 }
 
+/// What the outline says to a repeated add (a double click).
+const REPEATED: &str = "이미 처리된 요청입니다. 같은 내용을 두 번 추가하지 않았습니다.";
+
 pub async fn studio_create_course(
     State(state): State<AppState>,
     ctx: PageCtx,
@@ -65,11 +69,18 @@ pub async fn studio_create_course(
     let written = state
         .catalog_cache
         .write(&state.db, async |tx| {
-            studio::create_course(tx, &user, &form).await
+            once::run(
+                tx,
+                form.form_key,
+                async |tx| studio::create_course(tx, &user, &form).await,
+                |id| format!("/studio/courses/{id}"),
+            )
+            .await
         })
         .await;
     match written {
-        Ok(id) => Ok(web::redirect_with(
+        Ok(Once::Repeat(first)) => Ok(web::repeated(&state, &ctx, first.as_deref(), "/studio")),
+        Ok(Once::Done(id)) => Ok(web::redirect_with(
             &state,
             &ctx,
             &format!("/studio/courses/{id}"),
@@ -269,11 +280,20 @@ pub async fn studio_add_lecture(
     let written = state
         .catalog_cache
         .write(&state.db, async |tx| {
-            studio::add_lecture(tx, &user, course, &form).await
+            once::run(
+                tx,
+                form.form_key,
+                async |tx| studio::add_lecture(tx, &user, course, &form).await,
+                |_| format!("/studio/courses/{course}"),
+            )
+            .await
         })
         .await;
     match written {
-        Ok(_) => outline_changed(&state, ctx, &user, course, "강의를 추가했습니다.").await,
+        Ok(Once::Done(_)) => {
+            outline_changed(&state, ctx, &user, course, "강의를 추가했습니다.").await
+        }
+        Ok(Once::Repeat(_)) => outline_changed(&state, ctx, &user, course, REPEATED).await,
         Err(CatalogError::Invalid(errors)) => {
             outline_invalid(&state, ctx, &user, course, "new-lecture".into(), errors).await
         }
@@ -389,11 +409,28 @@ pub async fn studio_add_topic(
     let written = state
         .catalog_cache
         .write(&state.db, async |tx| {
-            studio::add_topic(tx, &user, lecture, &form).await
+            once::run(
+                tx,
+                form.form_key,
+                async |tx| studio::add_topic(tx, &user, lecture, &form).await,
+                |_| "/studio".to_string(),
+            )
+            .await
         })
         .await;
     match written {
-        Ok(course) => outline_changed(&state, ctx, &user, course, "토픽을 추가했습니다.").await,
+        Ok(Once::Done(course)) => {
+            outline_changed(&state, ctx, &user, course, "토픽을 추가했습니다.").await
+        }
+        Ok(Once::Repeat(_)) => {
+            let course = crate::catalog::studio_repo::lecture_course(
+                &mut *state.db.acquire().await?,
+                lecture,
+            )
+            .await?
+            .ok_or(AppError::NotFound)?;
+            outline_changed(&state, ctx, &user, course, REPEATED).await
+        }
         Err(CatalogError::Invalid(errors)) => {
             let course = crate::catalog::studio_repo::lecture_course(
                 &mut *state.db.acquire().await?,

@@ -1,8 +1,9 @@
 //! The admin's payments: a list by state and date, and each order with its
 //! refunds and gateway call log.
 
+use crate::web::Query;
 use axum::{
-    extract::{Query, State},
+    extract::State,
     response::{IntoResponse, Response},
 };
 use serde::Deserialize;

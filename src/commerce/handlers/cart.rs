@@ -1,7 +1,7 @@
 //! The cart.
 
+use crate::web::Form;
 use axum::{
-    Form,
     extract::State,
     response::{IntoResponse, Response},
 };

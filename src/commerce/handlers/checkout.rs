@@ -1,7 +1,7 @@
 //! Billing addresses and checkout.
 
+use crate::web::Form;
 use axum::{
-    Form,
     extract::State,
     response::{IntoResponse, Response},
 };
@@ -20,6 +20,7 @@ use crate::{
     },
     error::AppResult,
     ids::AddressId,
+    infra::once::{self, Once},
     web::{self, PageCtx, Path, flash::Flash, form::FormErrors, htmx},
 };
 
@@ -62,11 +63,25 @@ async fn save_address(
     ctx: PageCtx,
     user: &CurrentUser,
     id: Option<AddressId>,
+    form_key: Option<uuid::Uuid>,
     form: AddressForm,
 ) -> AppResult<Response> {
     let mut tx = state.db.begin().await?;
-    match service::save_address(&mut tx, &state.keys, user.id, id, &form).await {
-        Ok(_) => {
+    let saved = once::run(
+        &mut tx,
+        form_key,
+        async |tx| service::save_address(tx, &state.keys, user.id, id, &form).await,
+        |_| "/me/addresses".to_string(),
+    )
+    .await;
+    match saved {
+        Ok(Once::Repeat(first)) => Ok(web::repeated(
+            state,
+            &ctx,
+            first.as_deref(),
+            "/me/addresses",
+        )),
+        Ok(Once::Done(_)) => {
             tx.commit().await?;
             let message = if id.is_some() {
                 "청구지 주소를 고쳤습니다."
@@ -98,13 +113,21 @@ async fn save_address(
     }
 }
 
+/// A new address, with the form's one-time key.
+#[derive(Deserialize)]
+pub struct NewAddressForm {
+    form_key: Option<uuid::Uuid>,
+    #[serde(flatten)]
+    address: AddressForm,
+}
+
 pub async fn create_address(
     State(state): State<AppState>,
     ctx: PageCtx,
     user: CurrentUser,
-    Form(form): Form<AddressForm>,
+    Form(form): Form<NewAddressForm>,
 ) -> AppResult<Response> {
-    save_address(&state, ctx, &user, None, form).await
+    save_address(&state, ctx, &user, None, form.form_key, form.address).await
 }
 
 pub async fn edit_address(
@@ -131,7 +154,7 @@ pub async fn update_address(
     Path(id): Path<AddressId>,
     Form(form): Form<AddressForm>,
 ) -> AppResult<Response> {
-    save_address(&state, ctx, &user, Some(id), form).await
+    save_address(&state, ctx, &user, Some(id), None, form).await
 }
 
 pub async fn delete_address(
@@ -222,6 +245,7 @@ pub struct CheckoutForm {
     gateway: String,
     /// "Save this address for next time", for a new address.
     save_address: Option<String>,
+    form_key: Option<uuid::Uuid>,
     #[serde(flatten)]
     address: AddressForm,
 }
@@ -245,7 +269,13 @@ pub async fn place_order(
     let placed = match gateway {
         Some(gateway) => {
             let mut tx = state.db.begin().await?;
-            let placed = service::create_order(&mut tx, &state.keys, &user, billing, gateway).await;
+            let placed = once::run(
+                &mut tx,
+                form.form_key,
+                async |tx| service::create_order(tx, &state.keys, &user, billing, gateway).await,
+                |order| format!("/orders/{order}"),
+            )
+            .await;
             if placed.is_ok() {
                 tx.commit().await?;
             }
@@ -254,7 +284,10 @@ pub async fn place_order(
         None => Err(CommerceError::GatewayMissing),
     };
     let order = match placed {
-        Ok(order) => order,
+        Ok(Once::Done(order)) => order,
+        Ok(Once::Repeat(first)) => {
+            return Ok(web::repeated(&state, &ctx, first.as_deref(), "/orders"));
+        }
         Err(err) => {
             return match form_errors(&err) {
                 Some(errors) => {

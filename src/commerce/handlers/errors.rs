@@ -77,6 +77,9 @@ fn refusal(err: &CommerceError) -> Option<String> {
         CommerceError::RefundFailed(message) => {
             format!("결제 대행사에서 환불을 처리하지 못했습니다: {message}")
         }
+        CommerceError::RefundReasonTooLong { max } => {
+            format!("환불 사유는 {max}자 이하로 입력해 주세요.")
+        }
         CommerceError::NotFound
         | CommerceError::InvalidAddress(_)
         | CommerceError::EmailUnverified

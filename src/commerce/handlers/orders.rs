@@ -1,7 +1,7 @@
 //! Orders, receipts and refunds.
 
+use crate::web::Form;
 use axum::{
-    Form,
     extract::State,
     response::{IntoResponse, Response},
 };
@@ -17,6 +17,7 @@ use crate::{
     },
     error::{AppError, AppResult},
     ids::{OrderId, PaymentId},
+    infra::once::Once,
     money::Won,
     web::{self, PageCtx, Path, flash::Flash},
 };
@@ -79,6 +80,7 @@ pub struct RefundForm {
     amount: Option<String>,
     #[serde(default)]
     reason: String,
+    form_key: Option<uuid::Uuid>,
 }
 
 impl RefundForm {
@@ -124,8 +126,14 @@ pub async fn refund(
         payment,
         amount,
         &form.reason,
+        form.form_key,
     )
     .await;
+    let refunded = match refunded {
+        Ok(Once::Repeat(_)) => return Ok(web::repeated(&state, &ctx, None, &back)),
+        Ok(Once::Done(amount)) => Ok(amount),
+        Err(err) => Err(err),
+    };
     outcome(&state, &ctx, refunded, &back, |amount| {
         (
             back.clone(),

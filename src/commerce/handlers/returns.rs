@@ -2,9 +2,9 @@
 //! KakaoPay's returns, Toss's payment-window page and returns. Every return
 //! confirms through `payments::confirm`, whichever the gateway.
 
+use crate::web::{Form, Query};
 use axum::{
-    Form,
-    extract::{Query, State},
+    extract::State,
     response::{IntoResponse, Response},
 };
 use serde::Deserialize;
