@@ -322,7 +322,9 @@ pub async fn account_for(conn: &mut PgConnection, claims: &IdClaims) -> Accounts
         .or_else(|| Nickname::parse(&email.local_part().chars().take(20).collect::<String>()).ok())
         .map(|n| n.as_str().to_string())
         .unwrap_or_else(|| "학습자".to_string());
-    let id = repo::insert_user(
+    // An account made with this email since we looked is not taken over
+    // here: the person signs in again and the usual linking rules apply.
+    repo::insert_user_unless_registered(
         conn,
         NewUser {
             email: email.as_str(),
@@ -333,6 +335,6 @@ pub async fn account_for(conn: &mut PgConnection, claims: &IdClaims) -> Accounts
             google_sub: Some(&claims.sub),
         },
     )
-    .await?;
-    Ok(id)
+    .await?
+    .ok_or(AccountsError::Google(GoogleProblem::EmailNotLinkable))
 }

@@ -87,23 +87,6 @@ pub struct NewUser<'a> {
     pub google_sub: Option<&'a str>,
 }
 
-pub async fn insert_user(conn: &mut PgConnection, user: NewUser<'_>) -> sqlx::Result<UserId> {
-    let id = sqlx::query_scalar!(
-        r#"INSERT INTO users (email, password_hash, nickname, role, email_verified_at, google_sub)
-           VALUES ($1, $2, $3, $4, CASE WHEN $5 THEN now() END, $6)
-           RETURNING id AS "id: UserId""#,
-        user.email,
-        user.password_hash,
-        user.nickname,
-        user.role.as_str(),
-        user.verified,
-        user.google_sub,
-    )
-    .fetch_one(conn)
-    .await?;
-    Ok(id)
-}
-
 /// Inserts an account unless its email is registered already (`None`).
 /// One statement, so two sign-ups racing for an address cannot both win and
 /// the loser's transaction is not aborted by a unique violation.

@@ -115,12 +115,7 @@ async fn check(state: &AppState, req: Request) -> Result<Request, AppError> {
             Err(AppError::Csrf("bad query token"))
         };
     }
-    let is_form = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"));
-    if !is_form {
+    if !crate::web::input::is_form(req.headers()) {
         return Err(AppError::Csrf("no token"));
     }
     let (parts, body) = req.into_parts();

@@ -179,24 +179,21 @@ async fn signing_up_with_a_registered_email_looks_like_success_and_mails_the_own
 #[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
 async fn parallel_signups_for_one_address_make_one_account_and_no_error(db: PgPool) {
     let app = TestApp::spawn(db).await;
-    let token = app.csrf_token().await;
-    let mut set = tokio::task::JoinSet::new();
-    for _ in 0..6 {
-        let request = app
-            .client
-            .post(app.url("/signup"))
-            .header("Origin", &app.base)
-            .form(&[
+    let statuses = app
+        .in_parallel(
+            "/signup",
+            &[
                 ("email", "race@example.com"),
                 ("nickname", "경주"),
                 ("password", PASSWORD),
-                ("csrf_token", token.as_str()),
-            ]);
-        set.spawn(request.send());
-    }
-    while let Some(done) = set.join_next().await {
-        assert_eq!(done.unwrap().unwrap().status(), StatusCode::OK);
-    }
+            ],
+            6,
+        )
+        .await;
+    assert!(
+        statuses.iter().all(|s| *s == StatusCode::OK),
+        "{statuses:?}"
+    );
     assert_eq!(count(&app.db, "SELECT count(*) FROM users").await, 1);
     let mails = app.mails().await;
     let verify = mails

@@ -218,35 +218,16 @@ async fn walk(app: &TestApp, who: &str, ids: &Ids, guarded: &[String], tally: &m
             tally.check(format!("{who} GET {path} [{family}]"), &page);
 
             let body = format!("{}&form_key={}", query(&value), uuid::Uuid::new_v4());
-            let request = app
-                .client
-                .post(app.url(&url))
-                .header("Origin", &app.base)
-                .header("X-CSRF-Token", &token)
-                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-                .body(body);
-            let page = read(request).await;
+            let page = post_as(app, &token, &url, FORM, body.into_bytes()).await;
             tally.check(format!("{who} POST {path} [{family}]"), &page);
         }
         // A wrong content type.
-        let request = app
-            .client
-            .post(app.url(&url))
-            .header("Origin", &app.base)
-            .header("X-CSRF-Token", &token)
-            .header(header::CONTENT_TYPE, "application/json")
-            .body(r#"{"title":"json"}"#);
-        let page = read(request).await;
+        let json = br#"{"title":"json"}"#.to_vec();
+        let page = post_as(app, &token, &url, "application/json", json).await;
         tally.check(format!("{who} POST {path} [json]"), &page);
         // One megabyte in one field.
-        let request = app
-            .client
-            .post(app.url(&url))
-            .header("Origin", &app.base)
-            .header("X-CSRF-Token", &token)
-            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .body(format!("title={0}&email={0}&q={0}", "x".repeat(1 << 20)));
-        let page = read(request).await;
+        let huge = format!("title={0}&email={0}&q={0}", "x".repeat(1 << 20));
+        let page = post_as(app, &token, &url, FORM, huge.into_bytes()).await;
         tally.check(format!("{who} POST {path} [1MB]"), &page);
     }
     let after = digest(&app.db, guarded).await;
@@ -435,18 +416,30 @@ async fn every_route_holds_under_hostile_input_as_every_role(db: PgPool) {
 
 // ---------- one test per hole the hostile pass found ----------
 
-/// Posts raw bytes as a form from our own page.
-async fn post_bytes(app: &TestApp, path: &str, body: Vec<u8>) -> Page {
-    let token = app.csrf_token().await;
+const FORM: &str = "application/x-www-form-urlencoded";
+
+/// Posts raw bytes from our own page (Origin and CSRF header set).
+async fn post_as(
+    app: &TestApp,
+    token: &str,
+    path: &str,
+    content_type: &str,
+    body: Vec<u8>,
+) -> Page {
     read(
         app.client
             .post(app.url(path))
             .header("Origin", &app.base)
             .header("X-CSRF-Token", token)
-            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::CONTENT_TYPE, content_type)
             .body(body),
     )
     .await
+}
+
+/// Posts raw bytes as a form from our own page.
+async fn post_bytes(app: &TestApp, path: &str, body: Vec<u8>) -> Page {
+    post_as(app, &app.csrf_token().await, path, FORM, body).await
 }
 
 #[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
@@ -518,25 +511,22 @@ async fn a_nul_byte_in_any_text_field_is_a_422_page_and_nothing_is_written(db: P
 async fn parallel_default_addresses_leave_one_default_and_no_error(db: PgPool) {
     let app = TestApp::spawn(db).await;
     app.signed_up("addr@example.com").await;
-    let token = app.csrf_token().await;
-    let mut set = tokio::task::JoinSet::new();
-    for i in 0..20 {
-        let request = app
-            .client
-            .post(app.url("/me/addresses"))
-            .header("Origin", &app.base)
-            .form(&[
+    let statuses = app
+        .in_parallel(
+            "/me/addresses",
+            &[
                 ("postal_code", "04524"),
-                ("main", &format!("서울특별시 중구 세종대로 {i}")),
+                ("main", "서울특별시 중구 세종대로 110"),
                 ("country", "KR"),
                 ("is_default", "on"),
-                ("csrf_token", &token),
-            ]);
-        set.spawn(request.send());
-    }
-    while let Some(done) = set.join_next().await {
-        assert_eq!(done.unwrap().unwrap().status(), StatusCode::SEE_OTHER);
-    }
+            ],
+            20,
+        )
+        .await;
+    assert!(
+        statuses.iter().all(|s| *s == StatusCode::SEE_OTHER),
+        "{statuses:?}"
+    );
     assert_eq!(
         count(&app.db, "SELECT count(*) FROM billing_addresses").await,
         20
@@ -599,23 +589,17 @@ async fn twenty_parallel_checkouts_leave_one_open_order_and_charge_once(db: PgPo
     let app = TestApp::spawn(db).await;
     app.seed().await;
     let address = learner_with_cart(&app, "double@example.com").await;
-    let token = app.csrf_token().await;
-    let mut set = tokio::task::JoinSet::new();
-    for _ in 0..20 {
-        let request = app
-            .client
-            .post(app.url("/checkout"))
-            .header("Origin", &app.base)
-            .form(&[
-                ("address_id", address.as_str()),
-                ("gateway", "demo"),
-                ("csrf_token", &token),
-            ]);
-        set.spawn(request.send());
-    }
-    while let Some(done) = set.join_next().await {
-        assert_eq!(done.unwrap().unwrap().status(), StatusCode::SEE_OTHER);
-    }
+    let statuses = app
+        .in_parallel(
+            "/checkout",
+            &[("address_id", &address), ("gateway", "demo")],
+            20,
+        )
+        .await;
+    assert!(
+        statuses.iter().all(|s| *s == StatusCode::SEE_OTHER),
+        "{statuses:?}"
+    );
     assert_eq!(
         count(
             &app.db,
@@ -660,33 +644,18 @@ async fn twenty_parallel_checkouts_leave_one_open_order_and_charge_once(db: PgPo
     );
 }
 
-/// Sends the same form `n` times at once; the statuses.
-async fn in_parallel(
-    app: &TestApp,
-    path: &str,
-    fields: &[(&str, &str)],
-    n: usize,
-) -> Vec<StatusCode> {
-    let token = app.csrf_token().await;
-    let mut form: Vec<(String, String)> = fields
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    form.push(("csrf_token".into(), token));
-    let mut set = tokio::task::JoinSet::new();
-    for _ in 0..n {
-        let request = app
-            .client
-            .post(app.url(path))
-            .header("Origin", &app.base)
-            .form(&form);
-        set.spawn(request.send());
-    }
-    let mut statuses = Vec::new();
-    while let Some(done) = set.join_next().await {
-        statuses.push(done.unwrap().unwrap().status());
-    }
-    statuses
+/// Sends one form (one fresh form key) 20 times at once: every answer a
+/// redirect, and `made` counts exactly one row.
+async fn once_only(browser: &TestApp, path: &str, fields: &[(&str, &str)], made: &str) {
+    let key = uuid::Uuid::new_v4().to_string();
+    let mut form = fields.to_vec();
+    form.push(("form_key", &key));
+    let statuses = browser.in_parallel(path, &form, 20).await;
+    assert!(
+        statuses.iter().all(|s| *s == StatusCode::SEE_OTHER),
+        "{path}: {statuses:?}"
+    );
+    assert_eq!(count(&browser.db, made).await, 1, "{path}");
 }
 
 #[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
@@ -704,17 +673,17 @@ async fn a_form_sent_twenty_times_at_once_is_done_once(db: PgPool) {
 
     // Admin refunds of 1 won, one form key: one refund.
     let key = uuid::Uuid::new_v4().to_string();
-    let statuses = in_parallel(
-        &admin,
-        &format!("/payments/{payment}/refund"),
-        &[
-            ("amount", "1"),
-            ("reason", "중복 테스트"),
-            ("form_key", &key),
-        ],
-        20,
-    )
-    .await;
+    let statuses = admin
+        .in_parallel(
+            &format!("/payments/{payment}/refund"),
+            &[
+                ("amount", "1"),
+                ("reason", "중복 테스트"),
+                ("form_key", &key),
+            ],
+            20,
+        )
+        .await;
     assert!(
         statuses.iter().all(|s| *s == StatusCode::SEE_OTHER),
         "{statuses:?}"
@@ -723,19 +692,18 @@ async fn a_form_sent_twenty_times_at_once_is_done_once(db: PgPool) {
     assert_eq!(count(&app.db, "SELECT refunded_won FROM payments").await, 1);
     // A new form (a new key) is a new refund.
     let key = uuid::Uuid::new_v4().to_string();
-    in_parallel(
-        &admin,
-        &format!("/payments/{payment}/refund"),
-        &[("amount", "1"), ("form_key", &key)],
-        1,
-    )
-    .await;
+    admin
+        .in_parallel(
+            &format!("/payments/{payment}/refund"),
+            &[("amount", "1"), ("form_key", &key)],
+            1,
+        )
+        .await;
     assert_eq!(count(&app.db, "SELECT count(*) FROM refunds").await, 2);
 
     // Every other form that creates a row, sent 20 times with one key.
     let key = uuid::Uuid::new_v4().to_string();
-    in_parallel(
-        &app,
+    app.in_parallel(
         "/me/addresses",
         &[
             ("postal_code", "04524"),
@@ -752,8 +720,7 @@ async fn a_form_sent_twenty_times_at_once_is_done_once(db: PgPool) {
         "the purchase's and one more"
     );
 
-    let key = uuid::Uuid::new_v4().to_string();
-    let statuses = in_parallel(
+    once_only(
         &admin,
         "/studio/courses",
         &[
@@ -761,73 +728,38 @@ async fn a_form_sent_twenty_times_at_once_is_done_once(db: PgPool) {
             ("category", "frontend"),
             ("skill_level", "beginner"),
             ("price_won", "1000"),
-            ("form_key", &key),
         ],
-        20,
+        "SELECT count(*) FROM courses WHERE title = '한 번만 만들 코스'",
     )
     .await;
-    assert!(
-        statuses.iter().all(|s| *s == StatusCode::SEE_OTHER),
-        "{statuses:?}"
-    );
-    assert_eq!(
-        count(
-            &app.db,
-            "SELECT count(*) FROM courses WHERE title = '한 번만 만들 코스'"
-        )
-        .await,
-        1
-    );
     let course: String =
         sqlx::query_scalar("SELECT id::text FROM courses WHERE title = '한 번만 만들 코스'")
             .fetch_one(&app.db)
             .await
             .unwrap();
-
-    let key = uuid::Uuid::new_v4().to_string();
-    in_parallel(
+    once_only(
         &admin,
         &format!("/studio/courses/{course}/lectures"),
-        &[("title", "한 번"), ("form_key", &key)],
-        20,
+        &[("title", "한 번")],
+        "SELECT count(*) FROM lectures WHERE title = '한 번'",
     )
     .await;
-    assert_eq!(
-        count(
-            &app.db,
-            "SELECT count(*) FROM lectures WHERE title = '한 번'"
-        )
-        .await,
-        1
-    );
     let lecture: String = sqlx::query_scalar("SELECT id::text FROM lectures WHERE title = '한 번'")
         .fetch_one(&app.db)
         .await
         .unwrap();
-    let key = uuid::Uuid::new_v4().to_string();
-    in_parallel(
+    once_only(
         &admin,
         &format!("/studio/lectures/{lecture}/topics"),
         &[
             ("title", "토픽 한 번"),
             ("kind", "video"),
             ("duration_minutes", "5"),
-            ("form_key", &key),
         ],
-        20,
+        "SELECT count(*) FROM topics WHERE title = '토픽 한 번'",
     )
     .await;
-    assert_eq!(
-        count(
-            &app.db,
-            "SELECT count(*) FROM topics WHERE title = '토픽 한 번'"
-        )
-        .await,
-        1
-    );
-
-    let key = uuid::Uuid::new_v4().to_string();
-    in_parallel(
+    once_only(
         &admin,
         "/studio/curricula",
         &[
@@ -836,22 +768,11 @@ async fn a_form_sent_twenty_times_at_once_is_done_once(db: PgPool) {
             ("skill_level", "beginner"),
             ("price_won", "1000"),
             ("access_months", "12"),
-            ("form_key", &key),
         ],
-        20,
+        "SELECT count(*) FROM curricula WHERE title = '한 번만 만들 과정'",
     )
     .await;
-    assert_eq!(
-        count(
-            &app.db,
-            "SELECT count(*) FROM curricula WHERE title = '한 번만 만들 과정'"
-        )
-        .await,
-        1
-    );
-
-    let key = uuid::Uuid::new_v4().to_string();
-    in_parallel(
+    once_only(
         &admin,
         "/admin/users",
         &[
@@ -859,35 +780,26 @@ async fn a_form_sent_twenty_times_at_once_is_done_once(db: PgPool) {
             ("nickname", "새튜터"),
             ("password", PASSWORD),
             ("role", "tutor"),
-            ("form_key", &key),
         ],
-        20,
+        "SELECT count(*) FROM users WHERE email = 'staff@example.com'",
     )
     .await;
-    assert_eq!(
-        count(
-            &app.db,
-            "SELECT count(*) FROM users WHERE email = 'staff@example.com'"
-        )
-        .await,
-        1
-    );
 
     // Checkout: a learner with a new cart, 20 submits of one form.
     let buyer = app.another_browser();
     let address = learner_with_cart(&buyer, "buyer-once@example.com").await;
     let key = uuid::Uuid::new_v4().to_string();
-    let statuses = in_parallel(
-        &buyer,
-        "/checkout",
-        &[
-            ("address_id", &address),
-            ("gateway", "demo"),
-            ("form_key", &key),
-        ],
-        20,
-    )
-    .await;
+    let statuses = buyer
+        .in_parallel(
+            "/checkout",
+            &[
+                ("address_id", &address),
+                ("gateway", "demo"),
+                ("form_key", &key),
+            ],
+            20,
+        )
+        .await;
     assert!(
         statuses.iter().all(|s| *s == StatusCode::SEE_OTHER),
         "{statuses:?}"

@@ -191,6 +191,36 @@ impl TestApp {
         self.post_raw(path, &form, Some(&self.base)).await
     }
 
+    /// Sends the same form `n` times at once, as a double click or a replay
+    /// would (one CSRF token, our Origin); the statuses.
+    pub async fn in_parallel(
+        &self,
+        path: &str,
+        fields: &[(&str, &str)],
+        n: usize,
+    ) -> Vec<StatusCode> {
+        let token = self.csrf_token().await;
+        let mut form: Vec<(String, String)> = fields
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        form.push(("csrf_token".into(), token));
+        let mut set = tokio::task::JoinSet::new();
+        for _ in 0..n {
+            let request = self
+                .client
+                .post(self.url(path))
+                .header("Origin", &self.base)
+                .form(&form);
+            set.spawn(request.send());
+        }
+        let mut statuses = Vec::new();
+        while let Some(done) = set.join_next().await {
+            statuses.push(done.expect("task").expect("POST").status());
+        }
+        statuses
+    }
+
     /// Posts exactly these fields with this Origin (or none): for refusals.
     pub async fn post_raw(&self, path: &str, form: &[(&str, &str)], origin: Option<&str>) -> Page {
         let mut request = self.client.post(self.url(path)).form(form);
