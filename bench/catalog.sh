@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Catalogue benchmark: the seeded nano-degree plus 200 generated courses.
-# Load-tests /courses and / at 100 connections, and /courses at 1,000.
+# Load-tests /courses, a search, /, the Bootstrap stylesheet and the favicon at
+# 100 connections with a browser's Accept-Encoding and without, and /courses
+# at 1,000 connections.
 #   BENCH_SECONDS=10 bench/catalog.sh      (make bench runs it; needs DATABASE_URL)
 #   BENCH_BIN=/path/to/weaverse bench/catalog.sh   (another build, same script)
 set -euo pipefail
@@ -36,9 +38,13 @@ echo "courses: $(psql -tA "$db_url" -c 'SELECT count(*) FROM courses WHERE delet
 echo "machine: $(nproc) cores; server, PostgreSQL and wrk share it"
 
 base="http://127.0.0.1:$port"
-for path in /courses "/courses?q=%EB%B0%B0%ED%8F%AC&category=devops" /; do
-  wrk -t2 -c100 -d2s "$base$path" >/dev/null
-  bench/load.sh "$base$path" 100 "$secs"
+css=$(curl -fsS "$base/" | grep -o '/static/vendor/bootstrap.min.css?v=[0-9a-f]*' | head -n 1)
+# What a browser sends first (Accept-Encoding), then the bare figures.
+for encoding in "gzip, deflate, br, zstd" none; do
+  for path in /courses "/courses?q=%EB%B0%B0%ED%8F%AC&category=devops" / "$css" /static/img/favicon.svg; do
+    wrk -t2 -c100 -d2s "$base$path" >/dev/null
+    BENCH_ENCODING=$encoding bench/load.sh "$base$path" 100 "$secs"
+  done
 done
 # 1,000 connections: open them all once before measuring.
 wrk -t2 -c1000 -d3s --timeout 5s "$base/courses" >/dev/null

@@ -13,12 +13,15 @@ use sqlx::{PgConnection, PgPool, Postgres, Transaction};
 use crate::{
     catalog::service::{CatalogPage, CourseView, Roadmap},
     infra::cache::Cache,
+    web::shared::SharedPage,
 };
 
 pub struct CatalogCache {
     pub pages: Cache<CatalogPage>,
     pub roadmap: Cache<Option<Roadmap>>,
     pub courses: Cache<CourseView>,
+    /// Whole anonymous pages built from the above, compressed once.
+    pub shared: Cache<SharedPage>,
 }
 
 impl CatalogCache {
@@ -27,6 +30,8 @@ impl CatalogCache {
             pages: Cache::new(ttl),
             roadmap: Cache::new(ttl),
             courses: Cache::new(ttl),
+            // Whole pages are tens of kilobytes: a bounded number of them.
+            shared: Cache::bounded(ttl, 1_000),
         }
     }
 
@@ -35,6 +40,7 @@ impl CatalogCache {
         self.pages.invalidate();
         self.roadmap.invalidate();
         self.courses.invalidate();
+        self.shared.invalidate();
     }
 
     /// Runs `write` in one catalogue transaction: committed (and the cache

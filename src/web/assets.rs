@@ -1,33 +1,86 @@
-//! Fingerprinted static assets: every file under `static/` gets a content hash
-//! at start-up; pages link `/static/{path}?v={hash}`, and those URLs are cached
-//! by browsers for a year. Unversioned URLs must revalidate.
+//! Static assets, served from memory. At start-up every file under `static/`
+//! is read once with its content hash; pages link `/static/{path}?v={hash}`,
+//! cached by browsers for a year (unversioned URLs revalidate with the
+//! `ETag`). `make assets` writes brotli and gzip copies beside each text file
+//! (`scripts/copy-assets.mjs`); they are checked against the file and sent
+//! as they are to browsers that accept them, so no request compresses or
+//! touches the disk.
 
 use std::{
     collections::HashMap,
     fs,
-    path::{Path, PathBuf},
+    io::Read,
+    path::{Path as FsPath, PathBuf},
 };
 
 use anyhow::Context;
 use axum::{
-    extract::Request,
-    http::{HeaderValue, header},
-    middleware::Next,
-    response::IntoResponse,
-    response::Response,
+    body::Bytes,
+    extract::State,
+    http::{HeaderMap, HeaderValue, StatusCode, header},
+    response::{IntoResponse, Response},
 };
 use sha2::{Digest, Sha256};
 
+use crate::{app::AppState, web::Path};
+
+/// One file and its precompressed copies.
+#[derive(Debug)]
+pub struct Asset {
+    body: Bytes,
+    br: Option<Bytes>,
+    gzip: Option<Bytes>,
+    content_type: &'static str,
+    hash: String,
+}
+
 #[derive(Debug, Default)]
 pub struct Assets {
-    hashes: HashMap<String, String>,
+    files: HashMap<String, Asset>,
+}
+
+fn content_type(path: &str) -> &'static str {
+    match path.rsplit_once('.').map(|(_, ext)| ext) {
+        Some("css") => "text/css; charset=utf-8",
+        Some("js") => "text/javascript; charset=utf-8",
+        Some("svg") => "image/svg+xml",
+        Some("png") => "image/png",
+        Some("jpg" | "jpeg") => "image/jpeg",
+        Some("webp") => "image/webp",
+        Some("ico") => "image/x-icon",
+        Some("woff2") => "font/woff2",
+        Some("json" | "map") => "application/json",
+        Some("vtt") => "text/vtt; charset=utf-8",
+        Some("txt") => "text/plain; charset=utf-8",
+        _ => "application/octet-stream",
+    }
+}
+
+/// A precompressed copy beside `path`, if there is one and it still holds
+/// exactly the file (an asset edited without `make assets` is sent as is).
+fn variant(path: &FsPath, suffix: &str, raw: &[u8]) -> Option<Bytes> {
+    let mut name = path.as_os_str().to_owned();
+    name.push(suffix);
+    let packed = fs::read(PathBuf::from(name)).ok()?;
+    let mut unpacked = Vec::with_capacity(raw.len());
+    let read = match suffix {
+        ".br" => brotli::Decompressor::new(&packed[..], 64 * 1024).read_to_end(&mut unpacked),
+        _ => flate2::read::GzDecoder::new(&packed[..]).read_to_end(&mut unpacked),
+    };
+    if read.is_ok() && unpacked == raw {
+        Some(Bytes::from(packed))
+    } else {
+        tracing::warn!(path = %path.display(), suffix, "stale precompressed asset ignored: run `make assets`");
+        None
+    }
 }
 
 impl Assets {
-    /// Hashes every file under `dir`. Missing vendor files are a build step
-    /// not run (`make assets`): say so instead of serving a page without CSS.
-    pub fn scan(dir: &Path) -> anyhow::Result<Self> {
-        let mut hashes = HashMap::new();
+    /// Reads every file under `dir` with its precompressed copies. Missing
+    /// vendor files are a build step not run (`make assets`): say so instead
+    /// of serving a page without CSS.
+    pub fn scan(dir: &FsPath) -> anyhow::Result<Self> {
+        let mut files = HashMap::new();
         let mut stack: Vec<PathBuf> = vec![dir.to_path_buf()];
         while let Some(current) = stack.pop() {
             let entries = fs::read_dir(&current)
@@ -38,65 +91,160 @@ impl Assets {
                     stack.push(path);
                     continue;
                 }
-                let bytes = fs::read(&path)?;
-                let hash = hex::encode(&Sha256::digest(&bytes)[..6]);
                 let rel = path
                     .strip_prefix(dir)
                     .context("static path")?
                     .to_string_lossy()
                     .replace('\\', "/");
-                hashes.insert(rel, hash);
+                if rel.ends_with(".br") || rel.ends_with(".gz") {
+                    continue;
+                }
+                let raw = fs::read(&path)?;
+                let asset = Asset {
+                    br: variant(&path, ".br", &raw),
+                    gzip: variant(&path, ".gz", &raw),
+                    content_type: content_type(&rel),
+                    hash: hex::encode(&Sha256::digest(&raw)[..6]),
+                    body: Bytes::from(raw),
+                };
+                files.insert(rel, asset);
             }
         }
         for required in ["vendor/bootstrap.min.css", "vendor/htmx.min.js"] {
-            if !hashes.contains_key(required) {
+            if !files.contains_key(required) {
                 anyhow::bail!(
                     "{}/{required} is missing: run `make assets` (npm ci + copy) first",
                     dir.display()
                 );
             }
         }
-        Ok(Self { hashes })
+        Ok(Self { files })
     }
 
     /// The URL to print in a page for `path` (relative to `static/`).
     pub fn url(&self, path: &str) -> String {
-        match self.hashes.get(path) {
-            Some(hash) => format!("/static/{path}?v={hash}"),
+        match self.files.get(path) {
+            Some(asset) => format!("/static/{path}?v={}", asset.hash),
             None => {
                 tracing::warn!(path, "asset not found under static/");
                 format!("/static/{path}")
             }
         }
     }
+
+    pub fn get(&self, path: &str) -> Option<&Asset> {
+        self.files.get(path)
+    }
 }
 
-/// Long cache for versioned URLs, revalidation for the rest. A path no file
-/// could have (a segment past the file-system's 255-byte name limit) is a
-/// 404 before it reaches the disk.
-pub async fn cache_headers(req: Request, next: Next) -> Response {
-    if req
-        .uri()
-        .path()
-        .split('/')
-        .any(|segment| segment.len() > 255)
-    {
-        return axum::http::StatusCode::NOT_FOUND.into_response();
+/// Whether `Accept-Encoding` takes `coding` (a `q=0` refuses it).
+fn accepts(headers: &HeaderMap, coding: &str) -> bool {
+    headers
+        .get_all(header::ACCEPT_ENCODING)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|item| {
+            let mut parts = item.split(';').map(str::trim);
+            let name = parts.next().unwrap_or_default();
+            let refused =
+                parts.any(|p| p.replace(' ', "") == "q=0" || p.replace(' ', "") == "q=0.0");
+            (name.eq_ignore_ascii_case(coding) || name == "*") && !refused
+        })
+}
+
+/// The body to send for these request headers: brotli, gzip or as is.
+pub fn choose<'a>(
+    headers: &HeaderMap,
+    plain: &'a Bytes,
+    br: Option<&'a Bytes>,
+    gzip: Option<&'a Bytes>,
+) -> (&'a Bytes, Option<&'static str>) {
+    match (br, gzip) {
+        (Some(br), _) if accepts(headers, "br") => (br, Some("br")),
+        (_, Some(gzip)) if accepts(headers, "gzip") => (gzip, Some("gzip")),
+        _ => (plain, None),
     }
-    let versioned = req
-        .uri()
+}
+
+/// `GET /static/{*path}`: from memory, precompressed when the browser
+/// takes it, with an `ETag` per variant; a year of caching for versioned
+/// URLs, revalidation for the rest.
+pub async fn serve(
+    State(state): State<AppState>,
+    Path(path): Path<String>,
+    headers: HeaderMap,
+    uri: axum::http::Uri,
+) -> Response {
+    let Some(asset) = state.assets.get(&path) else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let (body, coding) = choose(
+        &headers,
+        &asset.body,
+        asset.br.as_ref(),
+        asset.gzip.as_ref(),
+    );
+    let etag = format!(
+        "\"{}{}\"",
+        asset.hash,
+        coding.map(|c| format!("-{c}")).unwrap_or_default()
+    );
+    let versioned = uri
         .query()
         .is_some_and(|q| q.split('&').any(|p| p.starts_with("v=")));
-    let mut response = next.run(req).await;
-    if response.status().is_success() {
-        let value = if versioned {
+    let mut out = HeaderMap::new();
+    out.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(asset.content_type),
+    );
+    out.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    out.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static(if versioned {
             "public, max-age=31536000, immutable"
         } else {
             "no-cache"
-        };
-        response
-            .headers_mut()
-            .insert(header::CACHE_CONTROL, HeaderValue::from_static(value));
+        }),
+    );
+    if let Ok(value) = HeaderValue::from_str(&etag) {
+        out.insert(header::ETAG, value);
     }
-    response
+    if let Some(coding) = coding {
+        out.insert(header::CONTENT_ENCODING, HeaderValue::from_static(coding));
+    }
+    let matches = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
+    if matches {
+        return (StatusCode::NOT_MODIFIED, out).into_response();
+    }
+    (out, body.clone()).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with(value: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::ACCEPT_ENCODING,
+            HeaderValue::from_str(value).unwrap(),
+        );
+        h
+    }
+
+    #[test]
+    fn the_best_encoding_the_browser_takes_is_chosen() {
+        let (plain, br, gz) = (Bytes::from("p"), Bytes::from("b"), Bytes::from("g"));
+        let pick = |h: &HeaderMap| choose(h, &plain, Some(&br), Some(&gz)).1;
+        assert_eq!(pick(&with("gzip, deflate, br, zstd")), Some("br"));
+        assert_eq!(pick(&with("gzip")), Some("gzip"));
+        assert_eq!(pick(&with("br;q=0, gzip")), Some("gzip"));
+        assert_eq!(pick(&with("identity")), None);
+        assert_eq!(pick(&HeaderMap::new()), None);
+        assert_eq!(choose(&with("br"), &plain, None, Some(&gz)).1, None);
+    }
 }

@@ -17,6 +17,7 @@ pub mod page;
 pub mod path;
 pub mod routes;
 pub mod security;
+pub mod shared;
 pub mod signing;
 
 use askama::Template;

@@ -135,6 +135,19 @@ impl PageCtx {
         });
     }
 
+    /// Whether this page, rendered by [`PageCtx::for_everyone`], is the same
+    /// for every visitor: nobody signed in and no flash message waiting.
+    pub fn is_shared(&self) -> bool {
+        self.user.is_none() && self.flashes.is_empty()
+    }
+
+    /// The context of a page every anonymous visitor gets alike: no CSRF
+    /// token in it (such pages hold no form that posts).
+    pub fn for_everyone(mut self) -> Self {
+        self.csrf_token.clear();
+        self
+    }
+
     /// Versioned URL of a file under `static/`.
     pub fn asset(&self, path: &str) -> String {
         self.assets.url(path)

@@ -98,16 +98,12 @@ async fn home_shows_the_seven_step_roadmap_in_learning_order(db: PgPool) {
     assert!(steps.iter().all(|s| s.1 == "not-purchased"), "{steps:?}");
     // Status is said in text too, not by colour alone.
     assert!(page.body.contains("구매 전"));
-    // The call to action posts to the cart.
+    // The call to action: a visitor logs in first, and comes back here.
     assert_eq!(
-        page.attr("form.buy-form", "action").as_deref(),
-        Some("/cart/items")
+        page.attr("a.buy-form", "href").as_deref(),
+        Some("/login?next=/")
     );
-    assert!(
-        page.text("form.buy-form button")
-            .unwrap()
-            .contains("50,000원")
-    );
+    assert!(page.text("a.buy-form").unwrap().contains("50,000원"));
 }
 
 #[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
@@ -387,9 +383,10 @@ async fn a_course_page_shows_its_lectures_topics_previews_and_the_buy_form(db: P
     assert_eq!(previews, 3, "the first lecture's topics");
     let first_topic = page.attr("[data-topic-id] a", "href").unwrap();
     assert!(first_topic.starts_with("/learn/topics/"));
-    assert_eq!(
-        page.attr("form.buy-form", "action").as_deref(),
-        Some("/cart/items")
+    assert!(
+        page.attr("a.buy-form", "href")
+            .unwrap()
+            .starts_with("/login?next=/courses/")
     );
     assert!(page.text(".buy-box").unwrap().contains("50,000원"));
     assert!(page.body.contains("9분"), "durations shown");
@@ -861,4 +858,77 @@ async fn adding_courses_to_a_curriculum_works_and_parallel_additions_keep_their_
         (1..=10).collect::<Vec<i32>>(),
         "7 seeded + 3 added, no gaps"
     );
+}
+
+#[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
+async fn an_anonymous_page_is_compressed_once_and_a_hit_sends_the_stored_bytes(db: PgPool) {
+    use weaverse::web::shared::compressions;
+    let app = TestApp::spawn(db).await;
+    app.seed().await;
+    let fetch = |accept: &'static str| {
+        let client = app.client.clone();
+        let url = app.url("/courses?category=frontend");
+        async move {
+            let response = client
+                .get(url)
+                .header("Accept-Encoding", accept)
+                .send()
+                .await
+                .unwrap();
+            let coding = response
+                .headers()
+                .get("content-encoding")
+                .map(|v| v.to_str().unwrap().to_string());
+            (coding, response.bytes().await.unwrap())
+        }
+    };
+    let before = compressions();
+    let (coding, first) = fetch("gzip, deflate, br, zstd").await;
+    assert_eq!(coding.as_deref(), Some("br"));
+    assert_eq!(
+        compressions(),
+        before + 1,
+        "compressed when the entry was filled"
+    );
+    for _ in 0..5 {
+        let (_, again) = fetch("gzip, deflate, br, zstd").await;
+        assert_eq!(again, first, "the same stored bytes");
+    }
+    let (coding, gzipped) = fetch("gzip").await;
+    assert_eq!(coding.as_deref(), Some("gzip"));
+    let (coding, plain) = fetch("identity").await;
+    assert_eq!(coding, None);
+    assert_eq!(compressions(), before + 1, "hits compress nothing");
+    // What the three hold is one page, with no CSRF token in it.
+    let mut unzipped = String::new();
+    std::io::Read::read_to_string(
+        &mut flate2::read::GzDecoder::new(&gzipped[..]),
+        &mut unzipped,
+    )
+    .unwrap();
+    assert_eq!(unzipped.as_bytes(), &plain[..]);
+    assert!(!unzipped.contains("csrf-token"));
+
+    // A studio write drops it: the next visitor gets the new page.
+    app.login_as_admin().await;
+    let page = app.get("/courses?category=frontend").await;
+    assert!(
+        page.body.contains("csrf-token"),
+        "a signed-in page is the visitor's own"
+    );
+    let course = course_id(&app, "web-and-html").await;
+    app.post_form(
+        &format!("/studio/courses/{course}"),
+        &[
+            ("title", "웹의 이해와 HTML (개정)"),
+            ("category", "frontend"),
+            ("skill_level", "beginner"),
+            ("price_won", ""),
+        ],
+    )
+    .await;
+    let anonymous = app.another_browser();
+    let page = anonymous.get("/courses?category=frontend").await;
+    assert!(page.body.contains("웹의 이해와 HTML (개정)"));
+    assert_eq!(compressions(), before + 2);
 }

@@ -365,3 +365,59 @@ async fn huge_page_numbers_answer_a_page_not_a_500(db: PgPool) {
         assert_eq!(page.status, StatusCode::OK, "{path}");
     }
 }
+
+#[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
+async fn static_files_are_sent_precompressed_for_each_encoding_a_browser_asks_for(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("static/vendor");
+    let file =
+        |suffix: &str| std::fs::read(dir.join(format!("bootstrap.min.css{suffix}"))).unwrap();
+    let mut etags = Vec::new();
+    for (accept, coding, suffix) in [
+        ("gzip, deflate, br, zstd", Some("br"), ".br"),
+        ("gzip, deflate", Some("gzip"), ".gz"),
+        ("identity", None, ""),
+    ] {
+        let response = app
+            .client
+            .get(app.url("/static/vendor/bootstrap.min.css?v=1"))
+            .header("Accept-Encoding", accept)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        let headers = response.headers().clone();
+        assert_eq!(
+            headers.get("content-encoding").map(|v| v.to_str().unwrap()),
+            coding,
+            "{accept}"
+        );
+        assert_eq!(headers["vary"], "accept-encoding");
+        assert!(
+            headers["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("text/css")
+        );
+        let etag = headers["etag"].to_str().unwrap().to_string();
+        // The bytes made by `make assets`, as they are: nothing compressed here.
+        assert_eq!(
+            response.bytes().await.unwrap().to_vec(),
+            file(suffix),
+            "{accept}"
+        );
+
+        let again = app
+            .client
+            .get(app.url("/static/vendor/bootstrap.min.css?v=1"))
+            .header("Accept-Encoding", accept)
+            .header("If-None-Match", &etag)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(again.status(), StatusCode::NOT_MODIFIED, "{accept}");
+        etags.push(etag);
+    }
+    etags.dedup();
+    assert_eq!(etags.len(), 3, "one ETag per variant");
+}

@@ -3,6 +3,7 @@
 use crate::web::Query;
 use axum::{
     extract::State,
+    http::HeaderMap,
     response::{Html, IntoResponse, Response},
 };
 use serde::Deserialize;
@@ -17,14 +18,43 @@ use crate::{
     error::{AppError, AppResult},
     ids::CourseId,
     learning::access::{self, Access},
-    web::{self, PageCtx, Path, auth::MaybeUser},
+    web::{self, PageCtx, Path, auth::MaybeUser, shared::SharedPage},
 };
+
+/// Sends a page: the one every anonymous visitor gets alike from the shared
+/// cache (compressed once, under `key`), or one rendered for this visitor.
+async fn page<F>(
+    state: &AppState,
+    ctx: PageCtx,
+    request: &HeaderMap,
+    key: Option<String>,
+    render: F,
+) -> AppResult<Response>
+where
+    F: AsyncFnOnce(PageCtx) -> AppResult<String>,
+{
+    match key {
+        Some(key) if ctx.is_shared() => {
+            let key = format!("{key}|htmx={}", ctx.htmx);
+            let shared = state
+                .catalog_cache
+                .shared
+                .get_or_load(&key, async {
+                    Ok::<_, AppError>(SharedPage::new(render(ctx.for_everyone()).await?))
+                })
+                .await?;
+            Ok(shared.respond(request))
+        }
+        _ => Ok(Html(render(ctx).await?).into_response()),
+    }
+}
 
 pub async fn home(
     State(state): State<AppState>,
     ctx: PageCtx,
     MaybeUser(user): MaybeUser,
-) -> AppResult<Html<String>> {
+    request: HeaderMap,
+) -> AppResult<Response> {
     let roadmap = state
         .catalog_cache
         .roadmap
@@ -46,11 +76,15 @@ pub async fn home(
         }
         _ => false,
     };
-    web::render(&HomePage {
-        ctx,
-        roadmap,
-        purchased,
+    page(&state, ctx, &request, Some("/".into()), async |ctx| {
+        Ok(web::render(&HomePage {
+            ctx,
+            roadmap,
+            purchased,
+        })?
+        .0)
     })
+    .await
 }
 
 #[derive(Deserialize, Default)]
@@ -69,6 +103,7 @@ pub struct CoursesQuery {
 pub async fn courses(
     State(state): State<AppState>,
     ctx: PageCtx,
+    request: HeaderMap,
     Query(query): Query<CoursesQuery>,
 ) -> AppResult<Response> {
     let query = CatalogQuery {
@@ -79,6 +114,8 @@ pub async fn courses(
         page: web::page_number(query.page.as_deref()),
     };
     let key = query.href(query.page.max(1));
+    // Searches are too many to keep whole: those pages are rendered each time.
+    let shared = query.q.trim().is_empty().then(|| key.clone());
     let catalog = state
         .catalog_cache
         .pages
@@ -87,22 +124,26 @@ pub async fn courses(
             service::catalogue(&mut conn, query).await
         })
         .await?;
-    let list = CourseList { catalog };
-    if ctx.htmx {
-        return Ok(web::render(&list)?.into_response());
-    }
-    Ok(web::render(&CoursesPage {
-        ctx,
-        list,
-        options: Options,
-    })?
-    .into_response())
+    page(&state, ctx, &request, shared, async |ctx| {
+        let list = CourseList { catalog };
+        if ctx.htmx {
+            return Ok(web::render(&list)?.0);
+        }
+        Ok(web::render(&CoursesPage {
+            ctx,
+            list,
+            options: Options,
+        })?
+        .0)
+    })
+    .await
 }
 
 pub async fn course(
     State(state): State<AppState>,
     ctx: PageCtx,
     MaybeUser(user): MaybeUser,
+    request: HeaderMap,
     Path(id): Path<CourseId>,
 ) -> AppResult<Response> {
     let course = state
@@ -124,11 +165,20 @@ pub async fn course(
         None => Access::None,
     };
     let can_edit = service::can_edit(user.as_ref(), course.author_id);
-    Ok(web::render(&CoursePage {
+    page(
+        &state,
         ctx,
-        course,
-        can_edit,
-        access,
-    })?
-    .into_response())
+        &request,
+        Some(format!("/courses/{id}")),
+        async |ctx| {
+            Ok(web::render(&CoursePage {
+                ctx,
+                course,
+                can_edit,
+                access,
+            })?
+            .0)
+        },
+    )
+    .await
 }

@@ -174,11 +174,17 @@ impl TestApp {
         Self::read(response).await
     }
 
-    /// The CSRF token the site prints for this client (GETs `/` once).
+    /// The CSRF token the site prints for this client: `/` when signed in,
+    /// `/login` otherwise (pages every anonymous visitor gets alike, `/`
+    /// among them, carry none).
     pub async fn csrf_token(&self) -> String {
-        self.get("/")
-            .await
-            .attr(r#"meta[name="csrf-token"]"#, "content")
+        let login = self.get("/login").await;
+        let page = if login.status == StatusCode::OK {
+            login
+        } else {
+            self.get("/").await
+        };
+        page.attr(r#"meta[name="csrf-token"]"#, "content")
             .expect("csrf meta")
     }
 
