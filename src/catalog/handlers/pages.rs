@@ -114,8 +114,7 @@ pub async fn courses(
         page: web::page_number(query.page.as_deref()),
     };
     let key = query.href(query.page.max(1));
-    // Searches are too many to keep whole: those pages are rendered each time.
-    let shared = query.q.trim().is_empty().then(|| key.clone());
+    let shared = Some(key.clone());
     let catalog = state
         .catalog_cache
         .pages
