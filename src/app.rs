@@ -201,6 +201,7 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(middleware::from_fn_with_state(state.clone(), flash::carry))
         .layer(middleware::from_fn_with_state(state.clone(), csrf::mint))
+        .layer(middleware::from_fn(security::no_store))
         .layer(sessions);
 
     // Machine endpoints and static files: no session, no CSRF cookie.

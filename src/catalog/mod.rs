@@ -67,7 +67,12 @@ pub fn routes() -> Router<AppState> {
         .at("/courses/{id}", get(course))
         .at("/studio", get(studio_index))
         .at("/studio/courses/new", get(studio_new_course_page))
-        .at("/studio/courses", post(studio_create_course))
+        // A failed create form is answered at its own address: reloading it
+        // (a GET) shows the studio rather than a 405.
+        .at(
+            "/studio/courses",
+            get(studio_index).post(studio_create_course),
+        )
         .at(
             "/studio/courses/{id}",
             get(studio_course).post(studio_update_course),
@@ -91,7 +96,10 @@ pub fn routes() -> Router<AppState> {
         .at("/studio/topics/{id}/delete", post(studio_delete_topic))
         .at("/studio/topics/{id}/restore", post(studio_restore_topic))
         .at("/studio/curricula/new", get(studio_new_curriculum_page))
-        .at("/studio/curricula", post(studio_create_curriculum))
+        .at(
+            "/studio/curricula",
+            get(studio_index).post(studio_create_curriculum),
+        )
         .at(
             "/studio/curricula/{id}",
             get(studio_curriculum).post(studio_update_curriculum),

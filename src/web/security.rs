@@ -69,3 +69,19 @@ pub fn layers(
     }
     layers
 }
+
+/// Pages depend on who asks (the session, the CSRF token, flash messages):
+/// none may come back from the browser's cache after a logout on a shared
+/// computer. A page that is the same for everyone says so itself
+/// (`web::shared`), and keeps its header.
+pub async fn no_store(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let mut response = next.run(req).await;
+    response
+        .headers_mut()
+        .entry(axum::http::header::CACHE_CONTROL)
+        .or_insert(axum::http::HeaderValue::from_static("no-store"));
+    response
+}

@@ -69,6 +69,8 @@ impl SharedPage {
             HeaderValue::from_static("text/html; charset=utf-8"),
         );
         headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+        // The same for everyone: a browser may keep it, asking again first.
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
         if let Some(coding) = coding {
             headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static(coding));
         }

@@ -1127,3 +1127,45 @@ async fn a_classroom_of_forty_behind_one_address_signs_up_on_its_first_day(db: P
     }
     assert_eq!(count(&app.db, "SELECT count(*) FROM users").await, 40);
 }
+
+#[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
+async fn private_pages_are_never_kept_by_the_browser(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    app.signed_up("private@example.com").await;
+    for path in ["/me", "/", "/orders", "/me/addresses", "/cart", "/courses"] {
+        let page = app.get(path).await;
+        assert_eq!(page.header("cache-control"), "no-store", "{path}");
+    }
+    let page = app.logout().await;
+    assert_eq!(page.header("cache-control"), "no-store");
+    // After the logout the page is gone for this browser.
+    assert_eq!(app.get("/me").await.status, StatusCode::SEE_OTHER);
+    // A page every visitor gets alike may be kept, asking again first.
+    let anonymous = app.another_browser();
+    assert_eq!(
+        anonymous.get("/courses").await.header("cache-control"),
+        "no-cache"
+    );
+    assert_eq!(
+        anonymous.get("/login").await.header("cache-control"),
+        "no-store"
+    );
+}
+
+#[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
+async fn a_failed_form_reloaded_at_its_address_is_a_page_not_a_405(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    app.login_as("reload@example.com", Role::Tutor).await;
+    // The refused submit answers at /studio/courses; a reload there is a GET.
+    let page = app.post_form("/studio/courses", &[("title", "")]).await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    for path in [
+        "/studio/courses",
+        "/studio/curricula",
+        "/me/password",
+        "/me/delete",
+    ] {
+        let page = app.get(path).await;
+        assert_eq!(page.status, StatusCode::OK, "{path}");
+    }
+}

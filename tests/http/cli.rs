@@ -24,6 +24,8 @@ fn create_admin(db: &PgPool, email: &str, password: &str) -> std::process::Outpu
         .env("DATABASE_URL", database_url(db))
         .env("VAR_DIR", var_dir)
         .env("RUST_LOG", "warn")
+        // As on many machines: a refusal must still not print a backtrace.
+        .env("RUST_BACKTRACE", "1")
         .output()
         .expect("run weaverse")
 }
@@ -76,7 +78,18 @@ async fn create_admin_refuses_a_bad_email_or_short_password(db: PgPool) {
     assert!(!out.status.success());
     let out = create_admin(&db, "admin@weaverse.kr", "short");
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("10자"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("10자"), "{stderr}");
+    assert!(
+        !stderr.contains("Stack backtrace") && !stderr.contains("stack backtrace"),
+        "{stderr}"
+    );
+    assert!(
+        stderr
+            .lines()
+            .any(|l| l.starts_with("weaverse: ") && l.contains("10자")),
+        "one clear line: {stderr}"
+    );
     let count: i64 = sqlx::query_scalar("SELECT count(*) FROM users")
         .fetch_one(&db)
         .await
