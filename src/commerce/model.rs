@@ -117,6 +117,8 @@ pub struct Order {
     pub failure_reason: Option<String>,
     /// The gateway's id for the pending payment (KakaoPay `tid`, Toss `paymentKey`).
     pub gateway_ref: Option<String>,
+    /// What people read and say: `20261129-000123` (the id stays the key).
+    pub number: String,
 }
 
 #[derive(Clone, Debug)]
@@ -175,4 +177,5 @@ pub struct AdminOrder {
     pub total: Won,
     pub refunded: Option<Won>,
     pub created_at: OffsetDateTime,
+    pub number: String,
 }

@@ -298,6 +298,7 @@ struct OrderRow {
     paid_at: Option<OffsetDateTime>,
     failure_reason: Option<String>,
     gateway_ref: Option<String>,
+    number: String,
 }
 
 impl From<OrderRow> for Order {
@@ -312,6 +313,7 @@ impl From<OrderRow> for Order {
             paid_at: r.paid_at,
             failure_reason: r.failure_reason,
             gateway_ref: r.gateway_ref,
+            number: r.number,
         }
     }
 }
@@ -321,7 +323,7 @@ pub async fn order(conn: &mut PgConnection, id: OrderId) -> sqlx::Result<Option<
         OrderRow,
         r#"SELECT id AS "id: OrderId", user_id AS "user_id: UserId", status AS "status: OrderStatus",
                   gateway AS "gateway: GatewayKind", total_won AS "total_won: Won", created_at, paid_at,
-                  failure_reason, gateway_ref
+                  failure_reason, gateway_ref, number
              FROM orders WHERE id = $1"#,
         id.0
     )
@@ -336,7 +338,7 @@ pub async fn lock_order(conn: &mut PgConnection, id: OrderId) -> sqlx::Result<Op
         OrderRow,
         r#"SELECT id AS "id: OrderId", user_id AS "user_id: UserId", status AS "status: OrderStatus",
                   gateway AS "gateway: GatewayKind", total_won AS "total_won: Won", created_at, paid_at,
-                  failure_reason, gateway_ref
+                  failure_reason, gateway_ref, number
              FROM orders WHERE id = $1 FOR UPDATE"#,
         id.0
     )
@@ -350,7 +352,7 @@ pub async fn orders_of(conn: &mut PgConnection, user: UserId) -> sqlx::Result<Ve
         OrderRow,
         r#"SELECT id AS "id: OrderId", user_id AS "user_id: UserId", status AS "status: OrderStatus",
                   gateway AS "gateway: GatewayKind", total_won AS "total_won: Won", created_at, paid_at,
-                  failure_reason, gateway_ref
+                  failure_reason, gateway_ref, number
              FROM orders WHERE user_id = $1 ORDER BY created_at DESC"#,
         user.0
     )
@@ -669,6 +671,7 @@ pub struct AdminOrderRow {
     pub total_won: Won,
     pub refunded_won: Option<Won>,
     pub created_at: OffsetDateTime,
+    pub number: String,
 }
 
 /// Orders by state and creation date (inclusive `from`, exclusive `to`).
@@ -682,7 +685,7 @@ pub async fn admin_orders(
         AdminOrderRow,
         r#"SELECT o.id AS "id: OrderId", o.user_id AS "user_id: UserId", o.status AS "status: OrderStatus",
                   o.gateway AS "gateway: GatewayKind", o.total_won AS "total_won: Won",
-                  p.refunded_won AS "refunded_won?: Won", o.created_at
+                  p.refunded_won AS "refunded_won?: Won", o.created_at, o.number
              FROM orders o LEFT JOIN payments p ON p.order_id = o.id
             WHERE ($1::text IS NULL OR o.status = $1)
               AND ($2::timestamptz IS NULL OR o.created_at >= $2)

@@ -501,6 +501,7 @@ pub async fn admin_orders(
             total: r.total_won,
             refunded: r.refunded_won,
             created_at: r.created_at,
+            number: r.number,
         })
         .collect())
 }

@@ -75,7 +75,8 @@ const ADMIN_NAV: &[NavItem] = &[
 /// What the layout shows of the signed-in person.
 pub struct UserBadge {
     pub nickname: String,
-    pub role_label: &'static str,
+    /// Shown beside the nickname for staff; a learner needs no badge.
+    pub role_label: Option<&'static str>,
     pub verified: bool,
 }
 
@@ -130,7 +131,7 @@ impl PageCtx {
         };
         self.user = user.map(|u| UserBadge {
             nickname: u.nickname.clone(),
-            role_label: u.role.label(),
+            role_label: u.role.is_staff().then(|| u.role.label()),
             verified: u.verified,
         });
     }

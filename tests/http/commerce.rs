@@ -1099,3 +1099,49 @@ async fn buying_twice_and_refunding_one_order_leaves_exactly_the_other(db: PgPoo
         );
     }
 }
+
+#[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
+async fn orders_carry_a_short_number_people_can_read(db: PgPool) {
+    let app = seeded(db).await;
+    app.verified_learner("number@example.com").await;
+    let order = app.buy_nanodegree().await;
+    let today = time::OffsetDateTime::now_utc()
+        .to_offset(time::UtcOffset::from_hms(9, 0, 0).unwrap())
+        .date();
+    let prefix = format!(
+        "{:04}{:02}{:02}-",
+        today.year(),
+        u8::from(today.month()),
+        today.day()
+    );
+    let number = app
+        .get("/orders")
+        .await
+        .text("[data-order-number]")
+        .unwrap();
+    assert!(number.starts_with(&prefix), "{number}");
+    assert_eq!(number.len(), prefix.len() + 6, "{number}");
+    assert!(number[prefix.len()..].chars().all(|c| c.is_ascii_digit()));
+    let page = app.get(&format!("/orders/{order}")).await;
+    assert_eq!(
+        page.text("[data-order-number]").as_deref(),
+        Some(number.as_str())
+    );
+    assert!(
+        !page.text("p.text-secondary").unwrap().contains(&order),
+        "the UUID stays out of sight"
+    );
+    let payment = payment_id(&app.db).await;
+    let receipt = app.get(&format!("/payments/{payment}/receipt")).await;
+    assert_eq!(
+        receipt.text("[data-order-number]").as_deref(),
+        Some(number.as_str())
+    );
+    // The next order gets the next number.
+    let next: String = sqlx::query_scalar("INSERT INTO orders (user_id, gateway, total_won) SELECT user_id, 'demo', 1 FROM orders LIMIT 1 RETURNING number")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    let n = |s: &str| s[prefix.len()..].parse::<u64>().unwrap();
+    assert_eq!(n(&next), n(&number) + 1);
+}

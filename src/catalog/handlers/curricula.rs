@@ -229,7 +229,7 @@ pub async fn studio_curriculum_course(
         .map_err(|_| AppError::field("course_id", "코스를 선택해 주세요."))?;
     let (message, up) = match form.action.as_str() {
         "add" => ("코스를 추가했습니다.", None),
-        "remove" => ("코스를 뺐습니다.", None),
+        "remove" => ("코스를 제외했습니다.", None),
         "up" => ("순서를 바꿨습니다.", Some(true)),
         "down" => ("순서를 바꿨습니다.", Some(false)),
         _ => return Err(AppError::BadRequest("알 수 없는 요청입니다.".into())),

@@ -88,7 +88,7 @@ pub async fn remove(
         &state,
         &ctx,
         "/cart",
-        Flash::info("장바구니에서 뺐습니다."),
+        Flash::info("장바구니에서 삭제했습니다."),
     ))
 }
 

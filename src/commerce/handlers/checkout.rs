@@ -84,7 +84,7 @@ async fn save_address(
         Ok(Once::Done(_)) => {
             tx.commit().await?;
             let message = if id.is_some() {
-                "청구지 주소를 고쳤습니다."
+                "청구지 주소를 수정했습니다."
             } else {
                 "청구지 주소를 저장했습니다."
             };
@@ -169,7 +169,7 @@ pub async fn delete_address(
         &state,
         &ctx,
         "/me/addresses",
-        Flash::info("청구지 주소를 지웠습니다."),
+        Flash::info("청구지 주소를 삭제했습니다."),
     ))
 }
 
