@@ -53,7 +53,10 @@ pub fn routes() -> Router<AppState> {
         .at("/orders", get(orders::orders))
         .at("/orders/{id}", get(orders::order))
         .at("/payments/{id}/receipt", get(orders::receipt))
-        .at("/payments/{id}/refund", post(orders::refund))
+        .at(
+            "/payments/{id}/refund",
+            get(orders::refund_page).post(orders::refund),
+        )
         .at("/admin/payments", get(admin::payments))
         .at("/admin/payments/{id}", get(admin::payment))
 }

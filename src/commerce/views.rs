@@ -11,6 +11,7 @@ use crate::{
         service::{AddressForm, AdminOrderDetail, OrderDetail},
     },
     ids::AddressId,
+    money::Won,
     web::{PageCtx, filters, form::FormErrors},
 };
 
@@ -137,4 +138,17 @@ pub struct TossPage {
     pub order_name: String,
     pub success_url: String,
     pub fail_url: String,
+}
+
+/// What a refund would return, and the button that confirms it.
+#[derive(Template)]
+#[template(path = "commerce/refund_confirm.html")]
+pub struct RefundConfirmPage {
+    pub ctx: PageCtx,
+    pub detail: OrderDetail,
+    pub payment: crate::ids::PaymentId,
+    pub amount: Won,
+    pub admin: bool,
+    pub reason: String,
+    pub back: String,
 }

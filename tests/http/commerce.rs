@@ -1145,3 +1145,81 @@ async fn orders_carry_a_short_number_people_can_read(db: PgPool) {
     let n = |s: &str| s[prefix.len()..].parse::<u64>().unwrap();
     assert_eq!(n(&next), n(&number) + 1);
 }
+
+#[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
+async fn a_refund_shows_what_it_returns_and_waits_for_a_confirmation(db: PgPool) {
+    let app = seeded(db).await;
+    app.verified_learner("confirm@example.com").await;
+    let order = app.buy_nanodegree().await;
+    let payment = payment_id(&app.db).await;
+    // The order page leads to the confirmation; nothing happens on the way.
+    let page = app.get(&format!("/orders/{order}")).await;
+    assert_eq!(
+        page.attr(".refund-box a", "href").as_deref(),
+        Some(format!("/payments/{payment}/refund").as_str())
+    );
+    let confirm = app.get(&format!("/payments/{payment}/refund")).await;
+    assert_eq!(confirm.status, StatusCode::OK);
+    assert_eq!(
+        confirm
+            .attr("[data-refund-amount]", "data-refund-amount")
+            .as_deref(),
+        Some("50000")
+    );
+    assert_eq!(scalar_i64(&app.db, "SELECT count(*) FROM refunds").await, 0);
+    // The confirmation's own form does it, once.
+    let key = confirm.attr(r#"input[name="form_key"]"#, "value").unwrap();
+    let fields = [
+        ("form_key", key.as_str()),
+        ("reason", "마음이 바뀌었습니다"),
+    ];
+    let done = app
+        .post_form(&format!("/payments/{payment}/refund"), &fields)
+        .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER);
+    app.post_form(&format!("/payments/{payment}/refund"), &fields)
+        .await;
+    assert_eq!(scalar_i64(&app.db, "SELECT count(*) FROM refunds").await, 1);
+
+    // An admin names an amount, sees it, then confirms it.
+    let learner = app.another_browser();
+    learner.verified_learner("confirm2@example.com").await;
+    learner.buy_nanodegree().await;
+    let second: String = sqlx::query_scalar(
+        "SELECT p.id::text FROM payments p JOIN orders o ON o.id = p.order_id
+           JOIN users u ON u.id = o.user_id WHERE u.email = 'confirm2@example.com'",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    let admin = app.another_browser();
+    admin.login_as_admin().await;
+    let confirm = admin
+        .get(&format!("/payments/{second}/refund?amount=1%2C000"))
+        .await;
+    assert_eq!(
+        confirm
+            .attr("[data-refund-amount]", "data-refund-amount")
+            .as_deref(),
+        Some("1000")
+    );
+    let too_much = admin
+        .get(&format!("/payments/{second}/refund?amount=60000"))
+        .await;
+    assert_eq!(too_much.status, StatusCode::SEE_OTHER);
+    let key = confirm.attr(r#"input[name="form_key"]"#, "value").unwrap();
+    admin
+        .post_form(
+            &format!("/payments/{second}/refund"),
+            &[("form_key", &key), ("amount", "1000")],
+        )
+        .await;
+    assert_eq!(
+        scalar_i64(
+            &app.db,
+            "SELECT count(*) FROM refunds WHERE amount_won = 1000"
+        )
+        .await,
+        1
+    );
+}

@@ -1,6 +1,6 @@
 //! Orders, receipts and refunds.
 
-use crate::web::Form;
+use crate::web::{Form, Query};
 use axum::{
     extract::State,
     response::{IntoResponse, Response},
@@ -13,7 +13,7 @@ use crate::{
     commerce::{
         handlers::errors::outcome,
         payments, service,
-        views::{OrderPage, OrdersPage, ReceiptPage},
+        views::{OrderPage, OrdersPage, ReceiptPage, RefundConfirmPage},
     },
     error::{AppError, AppResult},
     ids::{OrderId, PaymentId},
@@ -71,6 +71,78 @@ pub async fn receipt(
         detail,
         buyer: user.nickname.clone(),
         buyer_email: user.email.clone(),
+    })?
+    .into_response())
+}
+
+#[derive(Deserialize, Default)]
+pub struct RefundAsk {
+    amount: Option<String>,
+    #[serde(default)]
+    reason: String,
+}
+
+/// `GET /payments/{id}/refund`: what a refund would return, and the one
+/// button that does it. The order page and the admin payment page lead
+/// here, so no refund happens in one click.
+pub async fn refund_page(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    user: CurrentUser,
+    Path(payment): Path<PaymentId>,
+    Query(ask): Query<RefundAsk>,
+) -> AppResult<Response> {
+    let mut conn = state.db.acquire().await?;
+    let order = service::payment_order(&mut conn, &user, payment).await?;
+    let detail = service::order_detail(
+        &mut conn,
+        &state.keys,
+        &state.gateways.refund_policy,
+        &user,
+        order,
+    )
+    .await?;
+    let back = if user.is_admin() {
+        format!("/admin/payments/{order}")
+    } else {
+        format!("/orders/{order}")
+    };
+    let left = detail
+        .payment
+        .as_ref()
+        .map(|p| p.left())
+        .unwrap_or(Won::ZERO);
+    // An admin names the amount; a learner gets what the policy offers.
+    let amount = match user.is_admin() {
+        true => RefundForm {
+            amount: ask.amount.clone(),
+            reason: String::new(),
+            form_key: None,
+        }
+        .amount()?
+        .unwrap_or(left),
+        false => detail
+            .refund_offer
+            .as_ref()
+            .map(|o| o.amount())
+            .unwrap_or(Won::ZERO),
+    };
+    if !amount.is_positive() || amount > left {
+        return Ok(web::redirect_with(
+            &state,
+            &ctx,
+            &back,
+            Flash::warning(format!("환불할 수 있는 금액은 {left} 이하입니다.")),
+        ));
+    }
+    Ok(web::render(&RefundConfirmPage {
+        ctx,
+        detail,
+        payment,
+        amount,
+        admin: user.is_admin(),
+        reason: ask.reason.chars().take(500).collect(),
+        back,
     })?
     .into_response())
 }
