@@ -50,22 +50,40 @@ pub async fn order(
     Ok(web::render(&OrderPage { ctx, detail })?.into_response())
 }
 
+/// The order a payment belongs to, as its buyer (or an admin) sees it.
+async fn payment_detail(
+    state: &AppState,
+    user: &CurrentUser,
+    payment: PaymentId,
+) -> AppResult<service::OrderDetail> {
+    let mut conn = state.db.acquire().await?;
+    let order = service::payment_order(&mut conn, user, payment).await?;
+    Ok(service::order_detail(
+        &mut conn,
+        &state.keys,
+        &state.gateways.refund_policy,
+        user,
+        order,
+    )
+    .await?)
+}
+
+/// Where a refund's pages lead back to: the admin payment page or the order.
+fn refund_back(user: &CurrentUser, order: OrderId) -> String {
+    if user.is_admin() {
+        format!("/admin/payments/{order}")
+    } else {
+        format!("/orders/{order}")
+    }
+}
+
 pub async fn receipt(
     State(state): State<AppState>,
     ctx: PageCtx,
     user: CurrentUser,
     Path(id): Path<PaymentId>,
 ) -> AppResult<Response> {
-    let mut conn = state.db.acquire().await?;
-    let order = service::payment_order(&mut conn, &user, id).await?;
-    let detail = service::order_detail(
-        &mut conn,
-        &state.keys,
-        &state.gateways.refund_policy,
-        &user,
-        order,
-    )
-    .await?;
+    let detail = payment_detail(&state, &user, id).await?;
     Ok(web::render(&ReceiptPage {
         ctx,
         detail,
@@ -92,21 +110,8 @@ pub async fn refund_page(
     Path(payment): Path<PaymentId>,
     Query(ask): Query<RefundAsk>,
 ) -> AppResult<Response> {
-    let mut conn = state.db.acquire().await?;
-    let order = service::payment_order(&mut conn, &user, payment).await?;
-    let detail = service::order_detail(
-        &mut conn,
-        &state.keys,
-        &state.gateways.refund_policy,
-        &user,
-        order,
-    )
-    .await?;
-    let back = if user.is_admin() {
-        format!("/admin/payments/{order}")
-    } else {
-        format!("/orders/{order}")
-    };
+    let detail = payment_detail(&state, &user, payment).await?;
+    let back = refund_back(&user, detail.order.id);
     let left = detail
         .payment
         .as_ref()
@@ -186,11 +191,7 @@ pub async fn refund(
         let mut conn = state.db.acquire().await?;
         service::payment_order(&mut conn, &user, payment).await?
     };
-    let back = if user.is_admin() {
-        format!("/admin/payments/{order}")
-    } else {
-        format!("/orders/{order}")
-    };
+    let back = refund_back(&user, order);
     let refunded = payments::refund(
         &state.db,
         &state.gateways,
