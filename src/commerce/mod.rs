@@ -27,6 +27,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .at("/cart", get(cart::cart))
         .at("/cart/items", post(cart::add))
+        .at("/cart/want", get(cart::want))
         .at("/cart/items/{id}/delete", post(cart::remove))
         .at(
             "/me/addresses",

@@ -13,6 +13,7 @@ pub mod flash;
 pub mod form;
 pub mod htmx;
 pub mod input;
+pub mod intent;
 pub mod page;
 pub mod path;
 pub mod routes;

@@ -98,10 +98,11 @@ async fn home_shows_the_seven_step_roadmap_in_learning_order(db: PgPool) {
     assert!(steps.iter().all(|s| s.1 == "not-purchased"), "{steps:?}");
     // Status is said in text too, not by colour alone.
     assert!(page.body.contains("구매 전"));
-    // The call to action: a visitor logs in first, and comes back here.
-    assert_eq!(
-        page.attr("a.buy-form", "href").as_deref(),
-        Some("/login?next=/")
+    // The call to action: a visitor's choice waits while they sign in.
+    assert!(
+        page.attr("a.buy-form", "href")
+            .unwrap()
+            .starts_with("/cart/want?curriculum_id=")
     );
     assert!(page.text("a.buy-form").unwrap().contains("50,000원"));
 }
@@ -386,7 +387,7 @@ async fn a_course_page_shows_its_lectures_topics_previews_and_the_buy_form(db: P
     assert!(
         page.attr("a.buy-form", "href")
             .unwrap()
-            .starts_with("/login?next=/courses/")
+            .starts_with("/cart/want?curriculum_id=")
     );
     assert!(page.text(".buy-box").unwrap().contains("50,000원"));
     assert!(page.body.contains("9분"), "durations shown");

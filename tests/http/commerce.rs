@@ -1223,3 +1223,56 @@ async fn a_refund_shows_what_it_returns_and_waits_for_a_confirmation(db: PgPool)
         1
     );
 }
+
+#[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
+async fn a_product_chosen_before_signing_in_is_in_the_cart_after_login_or_sign_up(db: PgPool) {
+    let app = seeded(db).await;
+    app.signed_up("returning@example.com").await;
+    app.logout().await;
+    let buy = app.get("/").await.attr("a.buy-form", "href").unwrap();
+
+    // Logging in.
+    let visitor = app.another_browser();
+    let page = visitor.get(&buy).await;
+    assert_eq!(page.header("location"), "/login?next=%2Fcart");
+    // The login page it leads to sends the visitor on to the cart.
+    let login = visitor.get("/login?next=%2Fcart").await;
+    let next = login.attr(r#"input[name="next"]"#, "value").unwrap();
+    let page = visitor
+        .post_form(
+            "/login",
+            &[
+                ("email", "returning@example.com"),
+                ("password", crate::support::PASSWORD),
+                ("next", &next),
+            ],
+        )
+        .await;
+    assert_eq!(page.header("location"), "/cart");
+    let page = visitor.get("/cart").await;
+    assert_eq!(
+        page.header("location"),
+        "/cart",
+        "the wish is carried out once"
+    );
+    let cart = visitor.get("/cart").await;
+    assert_eq!(cart.text("[data-cart-total]").as_deref(), Some("50,000원"));
+    assert!(cart.body.contains("고른 상품을 장바구니에 담았습니다"));
+    assert_eq!(visitor.get("/cart").await.status, StatusCode::OK);
+
+    // Signing up: the mailed link, opened in the same browser, leads to the cart.
+    let newcomer = app.another_browser();
+    newcomer.get(&buy).await;
+    newcomer
+        .signup("newcomer@example.com", "새손님", crate::support::PASSWORD)
+        .await;
+    let link = newcomer
+        .last_mail_to("newcomer@example.com")
+        .await
+        .link("/verify-email/");
+    let page = newcomer.get(&link).await;
+    assert_eq!(page.header("location"), "/cart");
+    newcomer.get("/cart").await;
+    let cart = newcomer.get("/cart").await;
+    assert_eq!(cart.text("[data-cart-total]").as_deref(), Some("50,000원"));
+}

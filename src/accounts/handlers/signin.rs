@@ -113,7 +113,12 @@ pub async fn verify_email(
             if current.is_none() {
                 session::sign_in(&state.db, &session, user, "email_link", &client).await?;
             }
-            Ok(web::redirect_with(&state, &ctx, "/me", Flash::success("이메일 주소가 인증되었습니다.")))
+            // A product chosen before signing up waits for the cart.
+            let to = match web::intent::waiting(&session).await? {
+                true => "/cart",
+                false => "/me",
+            };
+            Ok(web::redirect_with(&state, &ctx, to, Flash::success("이메일 주소가 인증되었습니다.")))
         }
         None => Ok((
             StatusCode::BAD_REQUEST,

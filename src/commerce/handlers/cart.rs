@@ -1,11 +1,12 @@
 //! The cart.
 
-use crate::web::Form;
+use crate::web::{Form, Query};
 use axum::{
     extract::State,
     response::{IntoResponse, Response},
 };
 use serde::Deserialize;
+use tower_sessions::Session;
 
 use crate::{
     accounts::CurrentUser,
@@ -14,10 +15,10 @@ use crate::{
     commerce::{handlers::errors::outcome, service, views::CartPage},
     error::{AppError, AppResult},
     ids::{CartItemId, CourseId, CurriculumId},
-    web::{self, PageCtx, Path, auth::MaybeUser, flash::Flash},
+    web::{self, PageCtx, Path, auth::MaybeUser, flash::Flash, intent},
 };
 
-#[derive(Deserialize)]
+#[derive(Deserialize, serde::Serialize)]
 pub struct AddForm {
     curriculum_id: Option<String>,
     course_id: Option<String>,
@@ -66,12 +67,53 @@ pub async fn add(
     })
 }
 
+/// `GET /cart/want?curriculum_id=...`: the "buy" a visitor clicks before
+/// signing in. The wish waits in their session; once they are in (login, or
+/// the sign-up link in the same browser), the cart carries it out.
+pub async fn want(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    MaybeUser(user): MaybeUser,
+    session: Session,
+    Query(form): Query<AddForm>,
+) -> AppResult<Response> {
+    form.product()?;
+    intent::remember(&session, &form).await?;
+    if user.is_some() {
+        return Ok(web::redirect_with(
+            &state,
+            &ctx,
+            "/cart",
+            Flash::info("장바구니를 확인해 주세요."),
+        ));
+    }
+    Ok(web::redirect_with(
+        &state,
+        &ctx,
+        "/login?next=%2Fcart",
+        Flash::info("로그인하거나 가입하면 고른 상품을 장바구니에 담아 드립니다."),
+    ))
+}
+
 pub async fn cart(
     State(state): State<AppState>,
     ctx: PageCtx,
     user: CurrentUser,
+    session: Session,
 ) -> AppResult<Response> {
     let mut conn = state.db.acquire().await?;
+    // A product chosen before signing in goes in now, once.
+    if let Some(wanted) = intent::take::<AddForm>(&session).await?
+        && let Ok(product) = wanted.product()
+    {
+        let added = service::add_to_cart(&mut conn, &user, product).await;
+        return outcome(&state, &ctx, added, "/cart", |()| {
+            (
+                "/cart".into(),
+                Flash::success("고른 상품을 장바구니에 담았습니다."),
+            )
+        });
+    }
     let cart = service::cart(&mut conn, user.id).await?;
     Ok(web::render(&CartPage { ctx, cart })?.into_response())
 }
