@@ -202,6 +202,7 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(state.clone(), flash::carry))
         .layer(middleware::from_fn_with_state(state.clone(), csrf::mint))
         .layer(middleware::from_fn(security::no_store))
+        .layer(middleware::from_fn(crate::web::shared::compress_pages))
         .layer(sessions);
 
     // Machine endpoints and static files: no session, no CSRF cookie.

@@ -138,7 +138,7 @@ impl Assets {
 }
 
 /// Whether `Accept-Encoding` takes `coding` (a `q=0` refuses it).
-fn accepts(headers: &HeaderMap, coding: &str) -> bool {
+pub fn accepts(headers: &HeaderMap, coding: &str) -> bool {
     headers
         .get_all(header::ACCEPT_ENCODING)
         .iter()
