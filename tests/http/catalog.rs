@@ -933,3 +933,53 @@ async fn an_anonymous_page_is_compressed_once_and_a_hit_sends_the_stored_bytes(d
     assert!(page.body.contains("웹의 이해와 HTML (개정)"));
     assert_eq!(compressions(), before + 2);
 }
+
+#[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
+async fn a_signed_in_page_is_compressed_for_the_browser_that_asks(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    app.seed().await;
+    app.signed_up("compressed@example.com").await;
+    for (accept, coding) in [
+        ("gzip, deflate, br, zstd", Some("br")),
+        ("gzip", Some("gzip")),
+        ("identity", None),
+    ] {
+        let response = app
+            .client
+            .get(app.url("/courses"))
+            .header("Accept-Encoding", accept)
+            .send()
+            .await
+            .unwrap();
+        let headers = response.headers().clone();
+        assert_eq!(
+            headers.get("content-encoding").map(|v| v.to_str().unwrap()),
+            coding,
+            "{accept}"
+        );
+        assert_eq!(headers["cache-control"], "no-store");
+        let bytes = response.bytes().await.unwrap();
+        let mut html = String::new();
+        match coding {
+            Some("br") => {
+                std::io::Read::read_to_string(
+                    &mut brotli::Decompressor::new(&bytes[..], 4096),
+                    &mut html,
+                )
+                .unwrap();
+            }
+            Some(_) => {
+                std::io::Read::read_to_string(
+                    &mut flate2::read::GzDecoder::new(&bytes[..]),
+                    &mut html,
+                )
+                .unwrap();
+            }
+            None => html = String::from_utf8(bytes.to_vec()).unwrap(),
+        }
+        assert!(
+            html.contains("data-user-nickname"),
+            "{accept}: the visitor's own page"
+        );
+    }
+}
