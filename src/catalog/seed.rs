@@ -66,9 +66,7 @@ pub fn nanodegree_slug() -> &'static str {
 pub async fn seed_nanodegree(conn: &mut PgConnection) -> anyhow::Result<SeedOutcome> {
     let seed: CurriculumSeed = serde_json::from_str(NANODEGREE)?;
     // Serialise concurrent seeders (two instances starting at once).
-    sqlx::query!("SELECT pg_advisory_xact_lock(hashtext('weaverse.seed'))")
-        .execute(&mut *conn)
-        .await?;
+    crate::infra::db::lock(conn, "seed", &seed.slug).await?;
     if let Some(id) = sqlx::query_scalar!("SELECT id FROM curricula WHERE slug = $1", seed.slug)
         .fetch_optional(&mut *conn)
         .await?

@@ -199,13 +199,7 @@ pub async fn delete_address(
 
 /// Serialises one learner's checkouts until the transaction ends.
 pub async fn lock_checkout(conn: &mut PgConnection, user: UserId) -> sqlx::Result<()> {
-    sqlx::query!(
-        "SELECT pg_advisory_xact_lock(hashtextextended('checkout:' || $1::uuid::text, 0))",
-        user.0
-    )
-    .execute(conn)
-    .await?;
-    Ok(())
+    crate::infra::db::lock(conn, "checkout", &user.to_string()).await
 }
 
 /// Closes the learner's pending orders for any of `products`: a newer
@@ -234,13 +228,7 @@ pub async fn supersede_pending_orders(
 
 /// Serialises one learner's billing-address writes until the transaction ends.
 pub async fn lock_addresses(conn: &mut PgConnection, user: UserId) -> sqlx::Result<()> {
-    sqlx::query!(
-        "SELECT pg_advisory_xact_lock(hashtextextended('billing_addresses:' || $1::uuid::text, 0))",
-        user.0
-    )
-    .execute(conn)
-    .await?;
-    Ok(())
+    crate::infra::db::lock(conn, "billing_addresses", &user.to_string()).await
 }
 
 pub async fn insert_order(

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use sqlx::{
-    PgPool, Postgres,
+    PgConnection, PgPool, Postgres,
     migrate::{MigrateDatabase, Migrator},
     postgres::{PgConnectOptions, PgPoolOptions},
 };
@@ -62,6 +62,20 @@ fn unreachable_server(url: &str, err: sqlx::Error) -> anyhow::Error {
 }
 
 /// The URL without its password, for messages and logs.
+/// Takes the transaction-scoped lock named `scope:key` (released at commit or
+/// rollback): what one statement cannot decide, one lock per learner, bucket
+/// or seed decides. Must run inside a transaction.
+pub async fn lock(conn: &mut PgConnection, scope: &str, key: &str) -> sqlx::Result<()> {
+    sqlx::query!(
+        "SELECT pg_advisory_xact_lock(hashtextextended($1 || ':' || $2, 0))",
+        scope,
+        key
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
 pub fn redacted(url: &str) -> String {
     match url::Url::parse(url) {
         Ok(mut parsed) if parsed.password().is_some() => {

@@ -24,7 +24,7 @@ impl Limit {
     }
 
     /// `Some(seconds until a slot frees)` when the limit is reached.
-    pub async fn check(&self, conn: &mut PgConnection, key: &str) -> sqlx::Result<Option<u64>> {
+    async fn check(&self, conn: &mut PgConnection, key: &str) -> sqlx::Result<Option<u64>> {
         let window = self.window.as_secs_f64();
         let row = sqlx::query!(
             r#"
@@ -54,13 +54,7 @@ impl Limit {
     /// `max` (a check now and a record later would let them all through).
     pub async fn reserve(&self, conn: &mut PgConnection, key: &str) -> sqlx::Result<Option<u64>> {
         let mut tx = conn.begin().await?;
-        sqlx::query!(
-            "SELECT pg_advisory_xact_lock(hashtextextended($1 || ':' || $2, 0))",
-            self.bucket,
-            key
-        )
-        .execute(&mut *tx)
-        .await?;
+        crate::infra::db::lock(&mut tx, self.bucket, key).await?;
         // A new statement, so a new snapshot: it sees every slot taken by
         // whoever held the lock before.
         let refused = self.check(&mut tx, key).await?;
@@ -84,7 +78,7 @@ impl Limit {
         Ok(())
     }
 
-    pub async fn record(&self, conn: &mut PgConnection, key: &str) -> sqlx::Result<()> {
+    async fn record(&self, conn: &mut PgConnection, key: &str) -> sqlx::Result<()> {
         sqlx::query!(
             "INSERT INTO rate_events (bucket, key) VALUES ($1, $2)",
             self.bucket,

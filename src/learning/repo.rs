@@ -37,13 +37,7 @@ fn into_grants(rows: Vec<GrantRow>) -> Vec<Grant> {
 
 /// Serialises grants to one learner until the transaction ends.
 pub async fn lock_learner(conn: &mut PgConnection, user: UserId) -> sqlx::Result<()> {
-    sqlx::query!(
-        "SELECT pg_advisory_xact_lock(hashtextextended('enrolments:' || $1::uuid::text, 0))",
-        user.0
-    )
-    .execute(conn)
-    .await?;
-    Ok(())
+    crate::infra::db::lock(conn, "enrolments", &user.to_string()).await
 }
 
 /// A user's grants for any of `products`.
