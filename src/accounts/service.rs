@@ -76,14 +76,6 @@ async fn reserve(conn: &mut PgConnection, limit: Limit, key: &str) -> AccountsRe
     }
 }
 
-/// Refuses with 429 when `limit` is reached for `key`.
-async fn enforce(conn: &mut PgConnection, limit: Limit, key: &str) -> AccountsResult<()> {
-    match limit.check(conn, key).await? {
-        Some(retry_after_secs) => Err(AccountsError::TooManyRequests { retry_after_secs }),
-        None => Ok(()),
-    }
-}
-
 /// A random single-use token and the hash we store of it.
 fn new_token() -> (String, Vec<u8>) {
     let mut bytes = [0u8; 32];
@@ -267,16 +259,12 @@ pub async fn resend_verification(
     if row.email_verified_at.is_some() {
         return Err(AccountsError::AlreadyVerified);
     }
-    enforce(
+    reserve(
         conn,
         limits(config).verify_mails_per_account,
         &user.to_string(),
     )
     .await?;
-    limits(config)
-        .verify_mails_per_account
-        .record(conn, &user.to_string())
-        .await?;
     queue_verification_mail(conn, config, user, &row.email, &row.nickname).await
 }
 
@@ -358,16 +346,10 @@ pub async fn request_password_reset(
     email_raw: &str,
 ) -> AccountsResult<()> {
     let email = Email::parse(email_raw).map_err(|p| AccountsError::field("email", p))?;
-    enforce(conn, limits(config).reset_mails_per_ip, &client.ip).await?;
-    enforce(conn, limits(config).reset_mails_per_account, email.as_str()).await?;
-    limits(config)
-        .reset_mails_per_ip
-        .record(conn, &client.ip)
-        .await?;
-    limits(config)
-        .reset_mails_per_account
-        .record(conn, email.as_str())
-        .await?;
+    // Each limit takes its slot under its own lock (a check now and a
+    // record later would let parallel requests all through).
+    reserve(conn, limits(config).reset_mails_per_ip, &client.ip).await?;
+    reserve(conn, limits(config).reset_mails_per_account, email.as_str()).await?;
     let Some(user) = repo::live_user_by_email(conn, &email).await? else {
         return Ok(());
     };
