@@ -1169,3 +1169,26 @@ async fn a_failed_form_reloaded_at_its_address_is_a_page_not_a_405(db: PgPool) {
         assert_eq!(page.status, StatusCode::OK, "{path}");
     }
 }
+
+#[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
+async fn parallel_reset_requests_never_outrun_the_mail_limit(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    app.signed_up("flood@example.com").await;
+    app.logout().await;
+    let statuses = app
+        .in_parallel("/password-reset", &[("email", "flood@example.com")], 12)
+        .await;
+    let sent = statuses.iter().filter(|s| **s == StatusCode::OK).count();
+    let refused = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::TOO_MANY_REQUESTS)
+        .count();
+    assert_eq!((sent, refused), (3, 9), "{statuses:?}");
+    let mails = app
+        .mails()
+        .await
+        .into_iter()
+        .filter(|m| m.subject.contains("비밀번호 재설정"))
+        .count();
+    assert_eq!(mails, 3);
+}
