@@ -170,14 +170,9 @@ pub async fn confirm(
     // (another order paid meanwhile), or the learner pays twice.
     let owned = {
         let mut conn = db.acquire().await?;
-        let mut owned = Ok(());
-        for item in repo::order_items(&mut conn, order_id).await? {
-            owned = service::refuse_if_owned(&mut conn, order.user_id, item.product).await;
-            if owned.is_err() {
-                break;
-            }
-        }
-        owned
+        let items = repo::order_items(&mut conn, order_id).await?;
+        let products: Vec<_> = items.iter().map(|i| i.product).collect();
+        service::refuse_if_owned(&mut conn, order.user_id, &products).await
     };
     if let Err(err) = owned {
         fail(db, order_id, "what the order buys is already held").await?;
@@ -397,6 +392,9 @@ pub async fn abandon(
 
 // ---------- refunds ----------
 
+/// The longest refund reason kept.
+pub const REFUND_REASON_MAX_CHARS: usize = 500;
+
 /// Refunds a payment: the learner under the policy, an admin any amount up
 /// to what is left. The refund is first recorded as requested under the
 /// order's lock (so concurrent refunds never claim more than was paid), the
@@ -546,9 +544,6 @@ async fn settle_refund(
 }
 
 // ---------- reconciliation ----------
-
-/// The longest refund reason kept.
-pub const REFUND_REASON_MAX_CHARS: usize = 500;
 
 /// The `payments.reconcile` job: settles a pending order or a refund left
 /// requested from the gateway's own record. Idempotent.

@@ -47,24 +47,29 @@ pub async fn add_to_cart(
         Some(Won(0)) => return Err(CommerceError::Free),
         Some(_) => {}
     }
-    refuse_if_owned(conn, user.id, product).await?;
+    refuse_if_owned(conn, user.id, &[product]).await?;
     if !repo::insert_cart_item(conn, user.id, product).await? {
         return Err(CommerceError::AlreadyInCart);
     }
     Ok(())
 }
 
-/// Refuses a product the learner holds beyond the renewal window: buying it
-/// now would pay twice for the same months.
+/// Refuses when the learner holds any of `products` beyond the renewal
+/// window: buying it now would pay twice for the same months. Asked when a
+/// product goes in the cart, at checkout, and again before a payment is
+/// approved.
 pub(crate) async fn refuse_if_owned(
     conn: &mut PgConnection,
     user: UserId,
-    product: Product,
+    products: &[Product],
 ) -> CommerceResult<()> {
-    if let Access::Active(until) = access::product_access(conn, user, product).await?
-        && until > OffsetDateTime::now_utc() + time::Duration::days(RENEWAL_WINDOW_DAYS)
-    {
-        return Err(CommerceError::AlreadyOwned { until });
+    let renewable_from = OffsetDateTime::now_utc() + time::Duration::days(RENEWAL_WINDOW_DAYS);
+    for product in products {
+        if let Access::Active(until) = access::product_access(conn, user, *product).await?
+            && until > renewable_from
+        {
+            return Err(CommerceError::AlreadyOwned { until });
+        }
     }
     Ok(())
 }
@@ -292,10 +297,8 @@ pub async fn create_order(
     if cart.lines.is_empty() {
         return Err(CommerceError::CartEmpty);
     }
-    for line in &cart.lines {
-        refuse_if_owned(conn, user.id, line.product).await?;
-    }
     let products: Vec<Product> = cart.lines.iter().map(|l| l.product).collect();
+    refuse_if_owned(conn, user.id, &products).await?;
     repo::supersede_pending_orders(conn, user.id, &products).await?;
     let (address_id, country, fields) = match billing {
         Billing::Saved(id) => {

@@ -119,13 +119,7 @@ pub async fn refund_page(
         .unwrap_or(Won::ZERO);
     // An admin names the amount; a learner gets what the policy offers.
     let amount = match user.is_admin() {
-        true => RefundForm {
-            amount: ask.amount.clone(),
-            reason: String::new(),
-            form_key: None,
-        }
-        .amount()?
-        .unwrap_or(left),
+        true => typed_amount(ask.amount.as_deref())?.unwrap_or(left),
         false => detail
             .refund_offer
             .as_ref()
@@ -146,7 +140,11 @@ pub async fn refund_page(
         payment,
         amount,
         admin: user.is_admin(),
-        reason: ask.reason.chars().take(500).collect(),
+        reason: ask
+            .reason
+            .chars()
+            .take(payments::REFUND_REASON_MAX_CHARS)
+            .collect(),
         back,
     })?
     .into_response())
@@ -160,22 +158,15 @@ pub struct RefundForm {
     form_key: Option<uuid::Uuid>,
 }
 
-impl RefundForm {
-    /// The amount an admin typed (`50,000` is fine); none for a learner.
-    fn amount(&self) -> AppResult<Option<Won>> {
-        match self
-            .amount
-            .as_deref()
-            .map(str::trim)
-            .filter(|a| !a.is_empty())
-        {
-            Some(raw) => raw
-                .replace(',', "")
-                .parse::<i64>()
-                .map(|a| Some(Won(a)))
-                .map_err(|_| AppError::field("amount", "환불 금액을 숫자로 입력해 주세요.")),
-            None => Ok(None),
-        }
+/// The amount an admin typed (`50,000` is fine); none when left blank.
+fn typed_amount(raw: Option<&str>) -> AppResult<Option<Won>> {
+    match raw.map(str::trim).filter(|a| !a.is_empty()) {
+        Some(raw) => raw
+            .replace(',', "")
+            .parse::<i64>()
+            .map(|a| Some(Won(a)))
+            .map_err(|_| AppError::field("amount", "환불 금액을 숫자로 입력해 주세요.")),
+        None => Ok(None),
     }
 }
 
@@ -186,7 +177,7 @@ pub async fn refund(
     Path(payment): Path<PaymentId>,
     Form(form): Form<RefundForm>,
 ) -> AppResult<Response> {
-    let amount = form.amount()?;
+    let amount = typed_amount(form.amount.as_deref())?;
     let order = {
         let mut conn = state.db.acquire().await?;
         service::payment_order(&mut conn, &user, payment).await?
