@@ -6,9 +6,7 @@ use anyhow::Context;
 use axum::{Router, middleware, response::IntoResponse, routing::get};
 use sqlx::PgPool;
 use tower_http::{
-    CompressionLevel,
     catch_panic::CatchPanicLayer,
-    compression::CompressionLayer,
     limit::RequestBodyLimitLayer,
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
     timeout::TimeoutLayer,
@@ -202,7 +200,7 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(state.clone(), flash::carry))
         .layer(middleware::from_fn_with_state(state.clone(), csrf::mint))
         .layer(middleware::from_fn(security::no_store))
-        .layer(middleware::from_fn(crate::web::shared::compress_pages))
+        .layer(middleware::from_fn(crate::web::compress::pages))
         .layer(sessions);
 
     // Machine endpoints and static files: no session, no CSRF cookie.
@@ -212,9 +210,7 @@ pub fn router(state: AppState) -> Router {
         .merge(ops::routes())
         .merge(statics)
         .merge(pages)
-        .with_state(state)
-        // Pages made per request: brotli 1 / gzip 1, chosen by measurement (ADR 0013).
-        .layer(CompressionLayer::new().quality(CompressionLevel::Precise(1)));
+        .with_state(state);
     for layer in security::layers(
         config.is_production(),
         &state_gateways.form_origins(),

@@ -4,6 +4,7 @@
 pub mod assets;
 pub mod auth;
 pub mod client;
+pub mod compress;
 pub mod cookies;
 pub mod csrf;
 pub mod dates;

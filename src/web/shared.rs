@@ -5,10 +5,7 @@
 //! bytes and compresses nothing. They live in the catalogue cache, so a
 //! catalogue write drops them with the data they show.
 
-use std::{
-    io::Write,
-    sync::atomic::{AtomicU64, Ordering},
-};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use axum::{
     body::Bytes,
@@ -16,7 +13,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 
-use crate::web::assets::{accepts, choose};
+use crate::web::{assets::choose, compress};
 
 /// How many pages were compressed here since start (a test reads it).
 static COMPRESSED: AtomicU64 = AtomicU64::new(0);
@@ -41,22 +38,10 @@ pub struct SharedPage {
 impl SharedPage {
     pub fn new(html: String) -> Self {
         COMPRESSED.fetch_add(1, Ordering::Relaxed);
-        let mut br = Vec::with_capacity(html.len() / 4);
-        {
-            let mut writer = brotli::CompressorWriter::new(&mut br, 16 * 1024, BROTLI_QUALITY, 22);
-            // Writing to a Vec cannot fail.
-            let _ = writer.write_all(html.as_bytes());
-        }
-        let mut gz = flate2::write::GzEncoder::new(
-            Vec::with_capacity(html.len() / 3),
-            flate2::Compression::new(GZIP_LEVEL),
-        );
-        let _ = gz.write_all(html.as_bytes());
-        let gzip = gz.finish().unwrap_or_default();
         Self {
+            br: Bytes::from(compress::brotli(html.as_bytes(), BROTLI_QUALITY)),
+            gzip: Bytes::from(compress::gzip(html.as_bytes(), GZIP_LEVEL)),
             html: Bytes::from(html),
-            br: Bytes::from(br),
-            gzip: Bytes::from(gzip),
         }
     }
 
@@ -76,68 +61,4 @@ impl SharedPage {
         }
         (headers, body.clone()).into_response()
     }
-}
-
-/// Brotli quality, window and gzip level for pages made per request
-/// (ADR 0013): a one-shot compression of the whole page with a small window
-/// costs a fraction of a streaming encoder's set-up.
-const PAGE_BROTLI_QUALITY: u32 = 1;
-const PAGE_BROTLI_WINDOW: u32 = 18;
-const PAGE_GZIP_LEVEL: u32 = 1;
-/// Smaller pages are sent as they are.
-const PAGE_MIN_BYTES: usize = 1024;
-
-/// Compresses an HTML page made for this request, in one go. Pages already
-/// encoded (the shared ones) and anything not HTML pass untouched.
-pub async fn compress_pages(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
-    let accept = req.headers().clone();
-    let response = next.run(req).await;
-    let is_html = response
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| ct.starts_with("text/html"));
-    if !is_html || response.headers().contains_key(header::CONTENT_ENCODING) {
-        return response;
-    }
-    let br = accepts(&accept, "br");
-    let gzip = !br && accepts(&accept, "gzip");
-    if !br && !gzip {
-        return response;
-    }
-    let (mut parts, body) = response.into_parts();
-    let Ok(bytes) = axum::body::to_bytes(body, 16 * 1024 * 1024).await else {
-        return axum::http::StatusCode::INTERNAL_SERVER_ERROR.into_response();
-    };
-    if bytes.len() < PAGE_MIN_BYTES {
-        return Response::from_parts(parts, axum::body::Body::from(bytes));
-    }
-    let (packed, coding) = if br {
-        let mut out = Vec::with_capacity(bytes.len() / 3);
-        {
-            let mut writer = brotli::CompressorWriter::new(
-                &mut out,
-                4096,
-                PAGE_BROTLI_QUALITY,
-                PAGE_BROTLI_WINDOW,
-            );
-            let _ = writer.write_all(&bytes);
-        }
-        (out, "br")
-    } else {
-        let mut gz = flate2::write::GzEncoder::new(
-            Vec::with_capacity(bytes.len() / 3),
-            flate2::Compression::new(PAGE_GZIP_LEVEL),
-        );
-        let _ = gz.write_all(&bytes);
-        (gz.finish().unwrap_or_default(), "gzip")
-    };
-    parts.headers.remove(header::CONTENT_LENGTH);
-    parts
-        .headers
-        .insert(header::CONTENT_ENCODING, HeaderValue::from_static(coding));
-    parts
-        .headers
-        .append(header::VARY, HeaderValue::from_static("accept-encoding"));
-    Response::from_parts(parts, axum::body::Body::from(packed))
 }

@@ -1,0 +1,88 @@
+//! Compression done in one go on whole bodies: the brotli and gzip encoders
+//! every compressed response goes through (static copies aside, made by
+//! `make assets`), and the middleware that compresses pages made for one
+//! visitor. Pages every visitor shares are compressed once (`web::shared`).
+
+use std::io::Write;
+
+use axum::{
+    body::Body,
+    extract::Request,
+    http::{HeaderValue, header},
+    middleware::Next,
+    response::{IntoResponse, Response},
+};
+
+use crate::web::assets::accepts;
+
+/// Brotli with a 256 KB window: pages are far smaller, and a small window
+/// keeps the encoder's set-up cheap.
+const BROTLI_WINDOW: u32 = 18;
+
+pub fn brotli(bytes: &[u8], quality: u32) -> Vec<u8> {
+    let mut out = Vec::with_capacity(bytes.len() / 3);
+    {
+        let mut writer = brotli::CompressorWriter::new(&mut out, 4096, quality, BROTLI_WINDOW);
+        // Writing to a Vec cannot fail.
+        let _ = writer.write_all(bytes);
+    }
+    out
+}
+
+pub fn gzip(bytes: &[u8], level: u32) -> Vec<u8> {
+    let mut gz = flate2::write::GzEncoder::new(
+        Vec::with_capacity(bytes.len() / 3),
+        flate2::Compression::new(level),
+    );
+    let _ = gz.write_all(bytes);
+    gz.finish().unwrap_or_default()
+}
+
+/// Quality for pages made per request (ADR 0013): brotli 1 / gzip 1 cost
+/// 30-50 µs on a 10-18 KB page, against 100-150 µs at brotli 4.
+const PAGE_BROTLI_QUALITY: u32 = 1;
+const PAGE_GZIP_LEVEL: u32 = 1;
+/// Smaller bodies are sent as they are.
+const MIN_BYTES: usize = 1024;
+/// A page larger than this is a bug; it is sent as it is.
+const MAX_BYTES: usize = 16 * 1024 * 1024;
+
+/// Compresses an HTML page made for this request. Responses already
+/// encoded (shared pages) and anything not HTML pass untouched.
+pub async fn pages(req: Request, next: Next) -> Response {
+    let coding = if accepts(req.headers(), "br") {
+        "br"
+    } else if accepts(req.headers(), "gzip") {
+        "gzip"
+    } else {
+        return next.run(req).await;
+    };
+    let response = next.run(req).await;
+    let is_html = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("text/html"));
+    if !is_html || response.headers().contains_key(header::CONTENT_ENCODING) {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, MAX_BYTES).await else {
+        return axum::http::StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
+    if bytes.len() < MIN_BYTES {
+        return Response::from_parts(parts, Body::from(bytes));
+    }
+    let packed = match coding {
+        "br" => brotli(&bytes, PAGE_BROTLI_QUALITY),
+        _ => gzip(&bytes, PAGE_GZIP_LEVEL),
+    };
+    parts.headers.remove(header::CONTENT_LENGTH);
+    parts
+        .headers
+        .insert(header::CONTENT_ENCODING, HeaderValue::from_static(coding));
+    parts
+        .headers
+        .append(header::VARY, HeaderValue::from_static("accept-encoding"));
+    Response::from_parts(parts, Body::from(packed))
+}
