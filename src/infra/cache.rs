@@ -2,9 +2,11 @@
 //! invalidation is never stored after it. Shared by the catalogue (pages),
 //! accounts (who a session is) and learning (a learner's grants).
 //!
-//! No stampede: when an entry expires, one caller loads it again while the
-//! others keep getting the expired value (it is from the same generation, so
-//! no write came since); with no value at all, they wait for that one load.
+//! No stampede: in the last fifth of an entry's life the first caller loads
+//! it again while the others keep getting it, so an entry read all the time
+//! never expires; an entry that did expire is loaded by one caller while the
+//! others get the expired value (it is from the same generation, so no write
+//! came since); with no value at all, they wait for that one load.
 
 use std::{
     collections::HashMap,
@@ -18,8 +20,23 @@ use std::{
 /// Past this many entries the cache starts afresh.
 const MAX_ENTRIES: usize = 100_000;
 
-/// When it expires, at which generation it was stored, and the value.
-type Entry<T> = (Instant, u64, Arc<T>);
+struct Entry<T> {
+    /// From here a read reloads it ahead of expiry (one caller at a time).
+    refresh_at: Instant,
+    expires: Instant,
+    generation: u64,
+    value: Arc<T>,
+}
+
+/// What a key holds for a caller.
+enum Found<T> {
+    Fresh(Arc<T>),
+    /// Fresh, but due to be loaded again.
+    Due(Arc<T>),
+    /// Expired, from the current generation.
+    Stale(Arc<T>),
+    Missing,
+}
 
 pub struct Cache<T> {
     ttl: Duration,
@@ -51,13 +68,25 @@ impl<T> Cache<T> {
         self.generation.load(Ordering::Acquire)
     }
 
-    pub fn get(&self, key: &str) -> Option<Arc<T>> {
+    fn lookup(&self, key: &str) -> Found<T> {
         let generation = self.generation();
-        let entries = self.entries.lock().ok()?;
-        entries
-            .get(key)
-            .filter(|(expires, g, _)| *g == generation && Instant::now() < *expires)
-            .map(|(_, _, value)| value.clone())
+        let Ok(entries) = self.entries.lock() else {
+            return Found::Missing;
+        };
+        let now = Instant::now();
+        match entries.get(key).filter(|e| e.generation == generation) {
+            Some(e) if now >= e.expires => Found::Stale(e.value.clone()),
+            Some(e) if now >= e.refresh_at => Found::Due(e.value.clone()),
+            Some(e) => Found::Fresh(e.value.clone()),
+            None => Found::Missing,
+        }
+    }
+
+    pub fn get(&self, key: &str) -> Option<Arc<T>> {
+        match self.lookup(key) {
+            Found::Fresh(value) | Found::Due(value) => Some(value),
+            Found::Stale(_) | Found::Missing => None,
+        }
     }
 
     /// Stores a value loaded at `generation`, unless a write came since.
@@ -72,19 +101,17 @@ impl<T> Cache<T> {
             // Each entry lives 80-100% of the TTL, so entries loaded together
             // (a warm-up, a burst) do not all expire and reload at once.
             let ttl = self.ttl.mul_f64(rand::random_range(0.8..=1.0));
-            entries.insert(key, (Instant::now() + ttl, generation, value));
+            let now = Instant::now();
+            entries.insert(
+                key,
+                Entry {
+                    refresh_at: now + ttl.mul_f64(0.8),
+                    expires: now + ttl,
+                    generation,
+                    value,
+                },
+            );
         }
-    }
-
-    /// An expired value of the current generation (no write came since it
-    /// was loaded): good enough while someone loads the fresh one.
-    fn stale(&self, key: &str) -> Option<Arc<T>> {
-        let generation = self.generation();
-        let entries = self.entries.lock().ok()?;
-        entries
-            .get(key)
-            .filter(|(_, g, _)| *g == generation)
-            .map(|(_, _, value)| value.clone())
     }
 
     fn load_lock(&self, key: &str) -> Arc<tokio::sync::Mutex<()>> {
@@ -100,34 +127,41 @@ impl<T> Cache<T> {
     }
 
     /// The cached value, or `load`'s, stored unless a write came meanwhile.
-    /// One caller per key loads; the others get the expired value if there
+    /// One caller per key loads: ahead of expiry while the others keep the
+    /// current value; after it, the others get the expired value if there
     /// is one, or wait for that load.
     pub async fn get_or_load<E, F>(&self, key: &str, load: F) -> Result<Arc<T>, E>
     where
         F: std::future::Future<Output = Result<T, E>>,
     {
-        if let Some(value) = self.get(key) {
-            return Ok(value);
-        }
-        let lock = self.load_lock(key);
-        let _turn = match lock.try_lock() {
-            Ok(turn) => turn,
-            Err(_) => {
-                if let Some(stale) = self.stale(key) {
-                    return Ok(stale);
-                }
-                let turn = lock.lock().await;
-                // The load we waited for filled it (unless it failed or a
-                // write came meanwhile: then this caller loads).
-                if let Some(value) = self.get(key) {
+        let lock = match self.lookup(key) {
+            Found::Fresh(value) => return Ok(value),
+            // One caller loads; the others keep what is there.
+            Found::Due(current) | Found::Stale(current) => {
+                let lock = self.load_lock(key);
+                let Ok(_turn) = lock.try_lock() else {
+                    return Ok(current);
+                };
+                if let Found::Fresh(value) = self.lookup(key) {
                     return Ok(value);
                 }
-                turn
+                return self.load(key, load).await;
             }
+            Found::Missing => self.load_lock(key),
         };
+        let _turn = lock.lock().await;
+        // A load we waited for filled it (unless it failed or a write came
+        // meanwhile: then this caller loads).
         if let Some(value) = self.get(key) {
             return Ok(value);
         }
+        self.load(key, load).await
+    }
+
+    async fn load<E, F>(&self, key: &str, load: F) -> Result<Arc<T>, E>
+    where
+        F: std::future::Future<Output = Result<T, E>>,
+    {
         let generation = self.generation();
         let value = Arc::new(load.await?);
         self.put(key.to_string(), generation, value.clone());
@@ -194,6 +228,7 @@ mod tests {
         assert_eq!(loads.load(Ordering::SeqCst), 1);
         // Expired: one caller loads again; the others get the old value at once.
         tokio::time::sleep(Duration::from_millis(40)).await;
+        assert!(cache.get("k").is_none(), "expired");
         let second = futures_join(50, || load(cache.clone(), loads.clone())).await;
         assert_eq!(loads.load(Ordering::SeqCst), 2);
         assert_eq!(second.iter().filter(|v| ***v == 2).count(), 1);
@@ -202,6 +237,32 @@ mod tests {
         cache.invalidate();
         let third = load(cache.clone(), loads.clone()).await;
         assert_eq!(*third, 3);
+    }
+
+    #[tokio::test]
+    async fn an_entry_read_all_the_time_is_loaded_again_before_it_expires() {
+        use std::sync::atomic::AtomicUsize;
+        let cache = Arc::new(Cache::new(Duration::from_millis(200)));
+        let loads = Arc::new(AtomicUsize::new(0));
+        let load = |cache: Arc<Cache<usize>>, loads: Arc<AtomicUsize>| async move {
+            cache
+                .get_or_load("k", async {
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                    Ok::<_, ()>(loads.fetch_add(1, Ordering::SeqCst) + 1)
+                })
+                .await
+                .unwrap()
+        };
+        load(cache.clone(), loads.clone()).await;
+        while !matches!(cache.lookup("k"), Found::Due(_)) {
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        // Due: 50 readers at once; one reloads, the others get the current
+        // value without waiting, and nobody ever sees it expired.
+        let read = futures_join(50, || load(cache.clone(), loads.clone())).await;
+        assert_eq!(loads.load(Ordering::SeqCst), 2);
+        assert_eq!(read.iter().filter(|v| ***v == 1).count(), 49);
+        assert!(matches!(cache.lookup("k"), Found::Fresh(_)));
     }
 
     async fn futures_join<F, Fut, R>(n: usize, f: F) -> Vec<R>
