@@ -148,7 +148,7 @@ pub struct OutlineErrors {
 impl Outline {
     /// A fresh one-time key for each create form printed (`infra::once`).
     fn form_key(&self) -> String {
-        uuid::Uuid::new_v4().to_string()
+        crate::infra::once::new_key()
     }
 
     fn error(&self, form: &str, field: &str) -> Option<&str> {

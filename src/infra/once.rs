@@ -8,6 +8,11 @@
 use sqlx::PgConnection;
 use uuid::Uuid;
 
+/// A fresh key for a form printed once (`{% call m::once(ctx) %}`).
+pub fn new_key() -> String {
+    Uuid::new_v4().to_string()
+}
+
 /// What a submit did: the work, or nothing because its key was used.
 pub enum Once<T> {
     Done(T),

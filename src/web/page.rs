@@ -96,7 +96,7 @@ impl PageCtx {
     /// A fresh one-time key for a form that creates a row or moves money
     /// (`infra::once`): each form printed gets its own.
     pub fn form_key(&self) -> String {
-        uuid::Uuid::new_v4().to_string()
+        crate::infra::once::new_key()
     }
 
     /// Builds the context from what the middleware left in the request.

@@ -57,6 +57,13 @@ pub async fn studio_new_course_page(ctx: PageCtx, _staff: Staff) -> AppResult<Re
     .into_response())
 }
 
+/// The course a lecture belongs to (to show its outline again).
+async fn course_of_lecture(state: &AppState, lecture: LectureId) -> AppResult<CourseId> {
+    crate::catalog::studio_repo::lecture_course(&mut *state.db.acquire().await?, lecture)
+        .await?
+        .ok_or(AppError::NotFound)
+}
+
 /// What the outline says to a repeated add (a double click).
 const REPEATED: &str = "이미 처리된 요청입니다. 같은 내용을 두 번 추가하지 않았습니다.";
 
@@ -317,10 +324,7 @@ pub async fn studio_update_lecture(
     match written {
         Ok(course) => outline_changed(&state, ctx, &user, course, "강의를 저장했습니다.").await,
         Err(CatalogError::Invalid(errors)) => {
-            let course =
-                crate::catalog::studio_repo::lecture_course(&mut *state.db.acquire().await?, id)
-                    .await?
-                    .ok_or(AppError::NotFound)?;
+            let course = course_of_lecture(&state, id).await?;
             outline_invalid(&state, ctx, &user, course, format!("lecture-{id}"), errors).await
         }
         Err(other) => Err(other.into()),
@@ -423,21 +427,11 @@ pub async fn studio_add_topic(
             outline_changed(&state, ctx, &user, course, "토픽을 추가했습니다.").await
         }
         Ok(Once::Repeat(_)) => {
-            let course = crate::catalog::studio_repo::lecture_course(
-                &mut *state.db.acquire().await?,
-                lecture,
-            )
-            .await?
-            .ok_or(AppError::NotFound)?;
+            let course = course_of_lecture(&state, lecture).await?;
             outline_changed(&state, ctx, &user, course, REPEATED).await
         }
         Err(CatalogError::Invalid(errors)) => {
-            let course = crate::catalog::studio_repo::lecture_course(
-                &mut *state.db.acquire().await?,
-                lecture,
-            )
-            .await?
-            .ok_or(AppError::NotFound)?;
+            let course = course_of_lecture(&state, lecture).await?;
             outline_invalid(
                 &state,
                 ctx,
