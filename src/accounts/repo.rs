@@ -118,7 +118,6 @@ pub async fn upsert_admin(
     password_hash: &str,
     nickname: &str,
 ) -> sqlx::Result<(UserId, bool)> {
-    session::identities_changed();
     let row = sqlx::query!(
         r#"
         INSERT INTO users (email, password_hash, nickname, role, email_verified_at)
@@ -137,6 +136,7 @@ pub async fn upsert_admin(
     )
     .fetch_one(conn)
     .await?;
+    session::identities_changed();
     Ok((UserId(row.id), row.inserted))
 }
 
@@ -228,7 +228,6 @@ pub async fn delete_auth_session(
     user: UserId,
     id: Uuid,
 ) -> sqlx::Result<bool> {
-    session::identities_changed();
     let done = sqlx::query!(
         "DELETE FROM auth_sessions WHERE id = $1 AND user_id = $2",
         id,
@@ -236,6 +235,7 @@ pub async fn delete_auth_session(
     )
     .execute(conn)
     .await?;
+    session::identities_changed();
     Ok(done.rows_affected() == 1)
 }
 
@@ -245,7 +245,6 @@ pub async fn delete_auth_sessions_except(
     user: UserId,
     keep: Option<Uuid>,
 ) -> sqlx::Result<u64> {
-    session::identities_changed();
     let done = sqlx::query!(
         "DELETE FROM auth_sessions WHERE user_id = $1 AND id IS DISTINCT FROM $2",
         user.0,
@@ -253,6 +252,7 @@ pub async fn delete_auth_sessions_except(
     )
     .execute(conn)
     .await?;
+    session::identities_changed();
     Ok(done.rows_affected())
 }
 
@@ -263,7 +263,6 @@ pub async fn update_profile(
     introduction: &str,
     phone_enc: Option<&[u8]>,
 ) -> sqlx::Result<()> {
-    session::identities_changed();
     sqlx::query!(
         "UPDATE users SET nickname = $2, introduction = $3, phone_enc = $4, updated_at = now() WHERE id = $1",
         user.0,
@@ -273,11 +272,11 @@ pub async fn update_profile(
     )
     .execute(conn)
     .await?;
+    session::identities_changed();
     Ok(())
 }
 
 pub async fn set_password(conn: &mut PgConnection, user: UserId, hash: &str) -> sqlx::Result<()> {
-    session::identities_changed();
     sqlx::query!(
         "UPDATE users SET password_hash = $2, password_changed_at = now(), updated_at = now() WHERE id = $1",
         user.0,
@@ -285,22 +284,22 @@ pub async fn set_password(conn: &mut PgConnection, user: UserId, hash: &str) -> 
     )
     .execute(conn)
     .await?;
+    session::identities_changed();
     Ok(())
 }
 
 pub async fn mark_verified(conn: &mut PgConnection, user: UserId) -> sqlx::Result<()> {
-    session::identities_changed();
     sqlx::query!(
         "UPDATE users SET email_verified_at = coalesce(email_verified_at, now()), updated_at = now() WHERE id = $1",
         user.0
     )
     .execute(conn)
     .await?;
+    session::identities_changed();
     Ok(())
 }
 
 pub async fn link_google(conn: &mut PgConnection, user: UserId, sub: &str) -> sqlx::Result<()> {
-    session::identities_changed();
     sqlx::query!(
         "UPDATE users SET google_sub = $2, email_verified_at = coalesce(email_verified_at, now()), updated_at = now() WHERE id = $1",
         user.0,
@@ -308,6 +307,7 @@ pub async fn link_google(conn: &mut PgConnection, user: UserId, sub: &str) -> sq
     )
     .execute(conn)
     .await?;
+    session::identities_changed();
     Ok(())
 }
 
@@ -370,7 +370,6 @@ pub async fn take_token(
 /// Self-deletion: login blocked, personal fields scrubbed, the row kept for
 /// the learning and payment records that point at it.
 pub async fn scrub_user(conn: &mut PgConnection, user: UserId) -> sqlx::Result<()> {
-    session::identities_changed();
     sqlx::query!(
         "UPDATE users
             SET deleted_at = now(), scrubbed_at = now(),
@@ -382,6 +381,7 @@ pub async fn scrub_user(conn: &mut PgConnection, user: UserId) -> sqlx::Result<(
     )
     .execute(conn)
     .await?;
+    session::identities_changed();
     Ok(())
 }
 
@@ -434,7 +434,6 @@ pub async fn admin_update_user(
     nickname: &str,
     role: Role,
 ) -> sqlx::Result<bool> {
-    session::identities_changed();
     let done = sqlx::query!(
         "UPDATE users SET nickname = $2, role = $3, updated_at = now() WHERE id = $1",
         user.0,
@@ -443,6 +442,7 @@ pub async fn admin_update_user(
     )
     .execute(conn)
     .await?;
+    session::identities_changed();
     Ok(done.rows_affected() == 1)
 }
 
@@ -451,7 +451,6 @@ pub async fn set_deleted(
     user: UserId,
     deleted: bool,
 ) -> sqlx::Result<bool> {
-    session::identities_changed();
     let done = sqlx::query!(
         "UPDATE users SET deleted_at = CASE WHEN $2 THEN coalesce(deleted_at, now()) END, updated_at = now()
           WHERE id = $1 AND scrubbed_at IS NULL",
@@ -460,6 +459,7 @@ pub async fn set_deleted(
     )
     .execute(conn)
     .await?;
+    session::identities_changed();
     Ok(done.rows_affected() == 1)
 }
 
@@ -544,12 +544,12 @@ pub async fn prune(conn: &mut PgConnection, idle_days: i64) -> sqlx::Result<(u64
 
 /// Removes the password: the account signs in another way (Google) only.
 pub async fn clear_password(conn: &mut PgConnection, user: UserId) -> sqlx::Result<()> {
-    session::identities_changed();
     sqlx::query!(
         "UPDATE users SET password_hash = NULL, password_changed_at = now(), updated_at = now() WHERE id = $1",
         user.0
     )
     .execute(conn)
     .await?;
+    session::identities_changed();
     Ok(())
 }

@@ -61,7 +61,10 @@ fn session_error(err: tower_sessions::session::Error) -> AppError {
 const IDENTITY_TTL: Duration = Duration::from_secs(10);
 static IDENTITIES: LazyLock<Cache<SessionUserRow>> = LazyLock::new(|| Cache::new(IDENTITY_TTL));
 
-/// An account or a session changed: forget every cached identity.
+/// An account or a session changed: forget every cached identity. Called
+/// after the write, so a load racing it reads the new row (an autocommitted
+/// write) or, inside a transaction not yet committed, may keep the old one
+/// for at most `IDENTITY_TTL`, the bound other instances have anyway.
 pub(crate) fn identities_changed() {
     IDENTITIES.invalidate();
 }
