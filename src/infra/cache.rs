@@ -210,18 +210,9 @@ mod tests {
 
     #[tokio::test]
     async fn an_expiring_entry_is_loaded_once_while_the_others_get_the_old_value() {
-        use std::sync::atomic::AtomicUsize;
         let cache = Arc::new(Cache::new(Duration::from_millis(30)));
         let loads = Arc::new(AtomicUsize::new(0));
-        let load = |cache: Arc<Cache<usize>>, loads: Arc<AtomicUsize>| async move {
-            cache
-                .get_or_load("k", async {
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    Ok::<_, ()>(loads.fetch_add(1, Ordering::SeqCst) + 1)
-                })
-                .await
-                .unwrap()
-        };
+        let load = |cache, loads| counted_load(cache, loads, 50);
         // A cold key: 50 callers at once, one load, all get its value.
         let first = futures_join(50, || load(cache.clone(), loads.clone())).await;
         assert!(first.iter().all(|v| **v == 1));
@@ -241,18 +232,9 @@ mod tests {
 
     #[tokio::test]
     async fn an_entry_read_all_the_time_is_loaded_again_before_it_expires() {
-        use std::sync::atomic::AtomicUsize;
         let cache = Arc::new(Cache::new(Duration::from_millis(200)));
         let loads = Arc::new(AtomicUsize::new(0));
-        let load = |cache: Arc<Cache<usize>>, loads: Arc<AtomicUsize>| async move {
-            cache
-                .get_or_load("k", async {
-                    tokio::time::sleep(Duration::from_millis(20)).await;
-                    Ok::<_, ()>(loads.fetch_add(1, Ordering::SeqCst) + 1)
-                })
-                .await
-                .unwrap()
-        };
+        let load = |cache, loads| counted_load(cache, loads, 20);
         load(cache.clone(), loads.clone()).await;
         while !matches!(cache.lookup("k"), Found::Due(_)) {
             tokio::time::sleep(Duration::from_millis(2)).await;
@@ -263,6 +245,24 @@ mod tests {
         assert_eq!(loads.load(Ordering::SeqCst), 2);
         assert_eq!(read.iter().filter(|v| ***v == 1).count(), 49);
         assert!(matches!(cache.lookup("k"), Found::Fresh(_)));
+    }
+
+    use std::sync::atomic::AtomicUsize;
+
+    /// Reads "k", loading it (slowly, counted) when the cache says so; the
+    /// value is the number of the load that made it.
+    async fn counted_load(
+        cache: Arc<Cache<usize>>,
+        loads: Arc<AtomicUsize>,
+        ms: u64,
+    ) -> Arc<usize> {
+        cache
+            .get_or_load("k", async {
+                tokio::time::sleep(Duration::from_millis(ms)).await;
+                Ok::<_, ()>(loads.fetch_add(1, Ordering::SeqCst) + 1)
+            })
+            .await
+            .unwrap()
     }
 
     async fn futures_join<F, Fut, R>(n: usize, f: F) -> Vec<R>

@@ -5,11 +5,7 @@ use reqwest::StatusCode;
 use sqlx::PgPool;
 use weaverse::accounts::Role;
 
-use crate::support::{PASSWORD, SentMail, TestApp, smtp::SmtpServer};
-
-async fn count(db: &PgPool, sql: &str) -> i64 {
-    sqlx::query_scalar(sql).fetch_one(db).await.unwrap()
-}
+use crate::support::{PASSWORD, SentMail, TestApp, count, payment_id, smtp::SmtpServer};
 
 #[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
 async fn signup_mails_a_link_that_verifies_the_email_and_signs_in(db: PgPool) {
@@ -556,10 +552,7 @@ async fn rotate_keys_covers_every_encrypted_column_so_the_old_key_can_go(db: PgP
     )
     .await;
     let order = app.buy_nanodegree().await;
-    let payment: String = sqlx::query_scalar("SELECT id::text FROM payments")
-        .fetch_one(&db)
-        .await
-        .unwrap();
+    let payment = payment_id(&db).await;
 
     // The real command, with the new key added last.
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_weaverse"))

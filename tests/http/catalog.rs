@@ -740,10 +740,7 @@ async fn an_admin_reorders_the_nanodegree_and_the_roadmap_follows(db: PgPool) {
     let app = TestApp::spawn(db).await;
     app.seed().await;
     app.login_as_admin().await;
-    let curriculum: String = sqlx::query_scalar("SELECT id::text FROM curricula")
-        .fetch_one(&app.db)
-        .await
-        .unwrap();
+    let curriculum = app.nanodegree_id().await;
     let git = course_id(&app, "git-collaboration").await;
     let page = app
         .post_form(
@@ -796,10 +793,7 @@ async fn adding_courses_to_a_curriculum_works_and_parallel_additions_keep_their_
     let app = TestApp::spawn(db).await;
     app.seed().await;
     app.login_as_admin().await;
-    let curriculum: String = sqlx::query_scalar("SELECT id::text FROM curricula")
-        .fetch_one(&app.db)
-        .await
-        .unwrap();
+    let curriculum = app.nanodegree_id().await;
     // Three new courses, created through the studio form.
     let mut courses = Vec::new();
     for i in 0..3 {

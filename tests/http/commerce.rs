@@ -4,11 +4,7 @@
 use reqwest::StatusCode;
 use sqlx::PgPool;
 
-use crate::support::TestApp;
-
-async fn scalar_i64(db: &PgPool, sql: &str) -> i64 {
-    sqlx::query_scalar(sql).fetch_one(db).await.unwrap()
-}
+use crate::support::{TestApp, count, payment_id};
 
 async fn seeded(db: PgPool) -> TestApp {
     let app = TestApp::spawn(db).await;
@@ -55,10 +51,7 @@ async fn the_cart_takes_each_product_once_at_the_database_price(db: PgPool) {
         Some("50000")
     );
     assert_eq!(cart.text("[data-cart-total]").as_deref(), Some("50,000원"));
-    assert_eq!(
-        scalar_i64(&app.db, "SELECT count(*) FROM cart_items").await,
-        1
-    );
+    assert_eq!(count(&app.db, "SELECT count(*) FROM cart_items").await, 1);
 
     // A course sold only inside the nano-degree cannot be bought alone.
     let course: String = sqlx::query_scalar("SELECT id::text FROM courses LIMIT 1")
@@ -87,10 +80,7 @@ async fn the_cart_takes_each_product_once_at_the_database_price(db: PgPool) {
         .post_form(&format!("/cart/items/{item}/delete"), &[])
         .await;
     assert_eq!(page.status, StatusCode::SEE_OTHER);
-    assert_eq!(
-        scalar_i64(&app.db, "SELECT count(*) FROM cart_items").await,
-        0
-    );
+    assert_eq!(count(&app.db, "SELECT count(*) FROM cart_items").await, 0);
 }
 
 #[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
@@ -124,7 +114,7 @@ async fn billing_addresses_are_validated_encrypted_and_private(db: PgPool) {
         )
         .await;
     assert_eq!(page.status, StatusCode::SEE_OTHER);
-    let defaults = scalar_i64(
+    let defaults = count(
         &app.db,
         "SELECT count(*) FROM billing_addresses WHERE is_default",
     )
@@ -192,7 +182,7 @@ async fn checkout_needs_a_verified_email_an_address_and_a_gateway(db: PgPool) {
         page.body
             .contains("이메일 인증을 마친 뒤 결제할 수 있습니다")
     );
-    assert_eq!(scalar_i64(&app.db, "SELECT count(*) FROM orders").await, 0);
+    assert_eq!(count(&app.db, "SELECT count(*) FROM orders").await, 0);
 
     let link = app
         .last_mail_to("unverified@example.com")
@@ -210,7 +200,7 @@ async fn checkout_needs_a_verified_email_an_address_and_a_gateway(db: PgPool) {
         .await;
     assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(page.text(r#"[data-error-for="gateway"]"#).is_some());
-    assert_eq!(scalar_i64(&app.db, "SELECT count(*) FROM orders").await, 0);
+    assert_eq!(count(&app.db, "SELECT count(*) FROM orders").await, 0);
 }
 
 /// The fields of an address typed at checkout.
@@ -269,7 +259,7 @@ async fn a_first_time_buyer_types_the_address_at_checkout_in_one_submit(db: PgPo
     let saved = app.get("/me/addresses").await;
     assert!(saved.body.contains("세종대로 110"));
     assert_eq!(
-        scalar_i64(
+        count(
             &app.db,
             "SELECT count(*) FROM billing_addresses WHERE is_default"
         )
@@ -277,7 +267,7 @@ async fn a_first_time_buyer_types_the_address_at_checkout_in_one_submit(db: PgPo
         1
     );
     assert_eq!(
-        scalar_i64(
+        count(
             &app.db,
             "SELECT count(*) FROM orders WHERE billing_address_id IS NOT NULL"
         )
@@ -298,7 +288,7 @@ async fn an_address_typed_at_checkout_is_kept_only_on_the_order_when_not_saved(d
         .trim_start_matches("/payments/demo/")
         .to_string();
     assert_eq!(
-        scalar_i64(&app.db, "SELECT count(*) FROM billing_addresses").await,
+        count(&app.db, "SELECT count(*) FROM billing_addresses").await,
         0
     );
     assert!(
@@ -338,9 +328,9 @@ async fn a_bad_address_at_checkout_is_answered_beside_its_fields_and_nothing_is_
     assert_eq!(page.attr("#f-detail", "value").as_deref(), Some("3층"));
     assert!(page.attr("#f-save_address", "checked").is_some());
     assert!(page.attr("#gw-demo", "checked").is_some());
-    assert_eq!(scalar_i64(&app.db, "SELECT count(*) FROM orders").await, 0);
+    assert_eq!(count(&app.db, "SELECT count(*) FROM orders").await, 0);
     assert_eq!(
-        scalar_i64(&app.db, "SELECT count(*) FROM billing_addresses").await,
+        count(&app.db, "SELECT count(*) FROM billing_addresses").await,
         0
     );
 
@@ -405,7 +395,7 @@ async fn buying_the_nanodegree_grants_two_years_and_turns_the_roadmap_purchased(
     assert!(off_by_secs < 120.0, "{off_by_secs}");
     assert!(!ended);
     assert_eq!(
-        scalar_i64(&app.db, "SELECT count(*) FROM cart_items").await,
+        count(&app.db, "SELECT count(*) FROM cart_items").await,
         0,
         "cart emptied"
     );
@@ -477,7 +467,7 @@ async fn buying_the_nanodegree_grants_two_years_and_turns_the_roadmap_purchased(
         "billing address on the receipt"
     );
     assert!(receipt.body.contains("buyer@example.com"));
-    let calls = scalar_i64(
+    let calls = count(
         &app.db,
         "SELECT count(*) FROM gateway_calls WHERE operation = 'approve' AND error IS NULL",
     )
@@ -524,14 +514,8 @@ async fn a_tampered_amount_leaves_the_order_unpaid(db: PgPool) {
         .await
         .unwrap();
     assert_eq!(status, "failed");
-    assert_eq!(
-        scalar_i64(&app.db, "SELECT count(*) FROM payments").await,
-        0
-    );
-    assert_eq!(
-        scalar_i64(&app.db, "SELECT count(*) FROM enrolments").await,
-        0
-    );
+    assert_eq!(count(&app.db, "SELECT count(*) FROM payments").await, 0);
+    assert_eq!(count(&app.db, "SELECT count(*) FROM enrolments").await, 0);
     assert!(
         app.get(&format!("/orders/{order}"))
             .await
@@ -540,10 +524,7 @@ async fn a_tampered_amount_leaves_the_order_unpaid(db: PgPool) {
     );
     // The right amount afterwards does not revive a failed order.
     app.approve_demo(&order, 50_000).await;
-    assert_eq!(
-        scalar_i64(&app.db, "SELECT count(*) FROM payments").await,
-        0
-    );
+    assert_eq!(count(&app.db, "SELECT count(*) FROM payments").await, 0);
 }
 
 #[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
@@ -568,14 +549,8 @@ async fn a_double_click_and_concurrent_approvals_pay_once(db: PgPool) {
             format!("/orders/{order}").as_str()
         );
     }
-    assert_eq!(
-        scalar_i64(&app.db, "SELECT count(*) FROM payments").await,
-        1
-    );
-    assert_eq!(
-        scalar_i64(&app.db, "SELECT count(*) FROM enrolments").await,
-        1
-    );
+    assert_eq!(count(&app.db, "SELECT count(*) FROM payments").await, 1);
+    assert_eq!(count(&app.db, "SELECT count(*) FROM enrolments").await, 1);
     let (days,): (f64,) = sqlx::query_as(
         "SELECT extract(epoch FROM expires_at - now())::float8 / 86400 FROM enrolments",
     )
@@ -588,10 +563,7 @@ async fn a_double_click_and_concurrent_approvals_pay_once(db: PgPool) {
         app.approve_demo(&order, 50_000).await.status,
         StatusCode::SEE_OTHER
     );
-    assert_eq!(
-        scalar_i64(&app.db, "SELECT count(*) FROM payments").await,
-        1
-    );
+    assert_eq!(count(&app.db, "SELECT count(*) FROM payments").await, 1);
 }
 
 /// Sends every request at once and waits for all the answers.
@@ -687,10 +659,7 @@ async fn a_failed_test_payment_keeps_the_cart(db: PgPool) {
         .await
         .unwrap();
     assert_eq!(status, "failed");
-    assert_eq!(
-        scalar_i64(&app.db, "SELECT count(*) FROM cart_items").await,
-        1
-    );
+    assert_eq!(count(&app.db, "SELECT count(*) FROM cart_items").await, 1);
     assert_eq!(
         app.get("/")
             .await
@@ -723,13 +692,6 @@ async fn without_demo_payments_there_is_no_demo_gateway(db: PgPool) {
 }
 
 // ---------- refunds ----------
-
-async fn payment_id(db: &PgPool) -> String {
-    sqlx::query_scalar("SELECT id::text FROM payments")
-        .fetch_one(db)
-        .await
-        .unwrap()
-}
 
 #[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
 async fn a_full_refund_within_seven_days_ends_access_at_once(db: PgPool) {
@@ -776,7 +738,7 @@ async fn a_full_refund_within_seven_days_ends_access_at_once(db: PgPool) {
     .unwrap();
     assert_eq!((status.as_str(), refunded), ("refunded", 50_000));
     assert_eq!(
-        scalar_i64(
+        count(
             &app.db,
             "SELECT count(*) FROM enrolments WHERE ended_at IS NOT NULL"
         )
@@ -795,10 +757,10 @@ async fn a_full_refund_within_seven_days_ends_access_at_once(db: PgPool) {
     app.post_form(&format!("/payments/{payment}/refund"), &[])
         .await;
     assert_eq!(
-        scalar_i64(&app.db, "SELECT refunded_won FROM payments").await,
+        count(&app.db, "SELECT refunded_won FROM payments").await,
         50_000
     );
-    assert_eq!(scalar_i64(&app.db, "SELECT count(*) FROM refunds").await, 1);
+    assert_eq!(count(&app.db, "SELECT count(*) FROM refunds").await, 1);
 }
 
 #[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
@@ -820,10 +782,7 @@ async fn later_refunds_are_pro_rata_and_refused_after_half_the_period(db: PgPool
     );
     app.post_form(&format!("/payments/{payment}/refund"), &[])
         .await;
-    assert_eq!(
-        scalar_i64(&app.db, "SELECT refunded_won FROM payments").await,
-        0
-    );
+    assert_eq!(count(&app.db, "SELECT refunded_won FROM payments").await, 0);
 
     sqlx::query("UPDATE payments SET approved_at = now() - interval '73 days'")
         .execute(&app.db)
@@ -845,7 +804,7 @@ async fn later_refunds_are_pro_rata_and_refused_after_half_the_period(db: PgPool
     .unwrap();
     assert_eq!((status.as_str(), refunded), ("partially_refunded", 45_000));
     assert_eq!(
-        scalar_i64(
+        count(
             &app.db,
             "SELECT count(*) FROM enrolments WHERE ended_at IS NULL"
         )
@@ -871,7 +830,7 @@ async fn admin_refunds_never_exceed_what_was_paid_even_at_once(db: PgPool) {
         .await;
     assert_eq!(page.header("location"), format!("/admin/payments/{order}"));
     assert_eq!(
-        scalar_i64(&app.db, "SELECT refunded_won FROM payments").await,
+        count(&app.db, "SELECT refunded_won FROM payments").await,
         20_000
     );
 
@@ -891,10 +850,10 @@ async fn admin_refunds_never_exceed_what_was_paid_even_at_once(db: PgPool) {
         assert_eq!(response.status(), StatusCode::SEE_OTHER);
     }
     assert_eq!(
-        scalar_i64(&app.db, "SELECT refunded_won FROM payments").await,
+        count(&app.db, "SELECT refunded_won FROM payments").await,
         40_000
     );
-    assert_eq!(scalar_i64(&app.db, "SELECT count(*) FROM refunds").await, 2);
+    assert_eq!(count(&app.db, "SELECT count(*) FROM refunds").await, 2);
     let too_much = admin
         .post_form(
             &format!("/payments/{payment}/refund"),
@@ -903,7 +862,7 @@ async fn admin_refunds_never_exceed_what_was_paid_even_at_once(db: PgPool) {
         .await;
     assert_eq!(too_much.status, StatusCode::SEE_OTHER);
     assert_eq!(
-        scalar_i64(&app.db, "SELECT refunded_won FROM payments").await,
+        count(&app.db, "SELECT refunded_won FROM payments").await,
         40_000
     );
     admin
@@ -1166,7 +1125,7 @@ async fn a_refund_shows_what_it_returns_and_waits_for_a_confirmation(db: PgPool)
             .as_deref(),
         Some("50000")
     );
-    assert_eq!(scalar_i64(&app.db, "SELECT count(*) FROM refunds").await, 0);
+    assert_eq!(count(&app.db, "SELECT count(*) FROM refunds").await, 0);
     // The confirmation's own form does it, once.
     let key = confirm.attr(r#"input[name="form_key"]"#, "value").unwrap();
     let fields = [
@@ -1179,7 +1138,7 @@ async fn a_refund_shows_what_it_returns_and_waits_for_a_confirmation(db: PgPool)
     assert_eq!(done.status, StatusCode::SEE_OTHER);
     app.post_form(&format!("/payments/{payment}/refund"), &fields)
         .await;
-    assert_eq!(scalar_i64(&app.db, "SELECT count(*) FROM refunds").await, 1);
+    assert_eq!(count(&app.db, "SELECT count(*) FROM refunds").await, 1);
 
     // An admin names an amount, sees it, then confirms it.
     let learner = app.another_browser();
@@ -1215,7 +1174,7 @@ async fn a_refund_shows_what_it_returns_and_waits_for_a_confirmation(db: PgPool)
         )
         .await;
     assert_eq!(
-        scalar_i64(
+        count(
             &app.db,
             "SELECT count(*) FROM refunds WHERE amount_won = 1000"
         )

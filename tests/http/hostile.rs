@@ -10,11 +10,7 @@ use reqwest::{StatusCode, header};
 use sqlx::PgPool;
 use weaverse::accounts::Role;
 
-use crate::support::{PASSWORD, Page, TestApp};
-
-async fn count(db: &PgPool, sql: &str) -> i64 {
-    sqlx::query_scalar(sql).fetch_one(db).await.unwrap()
-}
+use crate::support::{PASSWORD, Page, TestApp, count, payment_id};
 
 /// A script that must never come back unescaped.
 const SCRIPT: &str = "<script>alert('weaverse')</script>\"><img src=x onerror=alert(1)>";
@@ -448,10 +444,7 @@ async fn a_nul_byte_in_any_text_field_is_a_422_page_and_nothing_is_written(db: P
     app.seed().await;
     app.verified_learner("nul@example.com").await;
     let payment_order = app.buy_nanodegree().await;
-    let payment: String = sqlx::query_scalar("SELECT id::text FROM payments")
-        .fetch_one(&app.db)
-        .await
-        .unwrap();
+    let payment = payment_id(&app.db).await;
     for (path, body) in [
         ("/me", "nickname=a&introduction=%00"),
         (
@@ -664,10 +657,7 @@ async fn a_form_sent_twenty_times_at_once_is_done_once(db: PgPool) {
     app.seed().await;
     app.verified_learner("once@example.com").await;
     app.buy_nanodegree().await;
-    let payment: String = sqlx::query_scalar("SELECT id::text FROM payments")
-        .fetch_one(&app.db)
-        .await
-        .unwrap();
+    let payment = payment_id(&app.db).await;
     let admin = app.another_browser();
     admin.login_as_admin().await;
 
@@ -882,10 +872,7 @@ async fn text_is_normalised_bounded_and_free_of_spoofing_characters(db: PgPool) 
 
     // A refund reason is bounded: refused with a message, nothing refunded.
     app.buy_nanodegree().await;
-    let payment: String = sqlx::query_scalar("SELECT id::text FROM payments")
-        .fetch_one(&app.db)
-        .await
-        .unwrap();
+    let payment = payment_id(&app.db).await;
     let page = app
         .post_form(
             &format!("/payments/{payment}/refund"),

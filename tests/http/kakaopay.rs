@@ -9,8 +9,9 @@ use reqwest::StatusCode;
 use sqlx::PgPool;
 
 use crate::support::{
-    TestApp,
+    TestApp, count,
     kakaopay::{CID, KakaoPayServer, SECRET_KEY},
+    payment_id,
 };
 
 async fn app_with_kakaopay(db: PgPool) -> (TestApp, KakaoPayServer) {
@@ -65,10 +66,6 @@ async fn order_status(db: &PgPool) -> String {
         .fetch_one(db)
         .await
         .unwrap()
-}
-
-async fn count(db: &PgPool, sql: &str) -> i64 {
-    sqlx::query_scalar(sql).fetch_one(db).await.unwrap()
 }
 
 #[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
@@ -208,10 +205,7 @@ async fn refunds_go_through_kakaopay_cancel_and_never_exceed_the_payment(db: PgP
     app.verified_learner("refundk@example.com").await;
     let (order, tid) = checkout_kakaopay(&app, &server).await;
     app.get(&server.pay(&tid)).await;
-    let payment: String = sqlx::query_scalar("SELECT id::text FROM payments")
-        .fetch_one(&app.db)
-        .await
-        .unwrap();
+    let payment = payment_id(&app.db).await;
     let admin = app.another_browser();
     admin.login_as_admin().await;
     admin

@@ -6,7 +6,7 @@ use reqwest::StatusCode;
 use sqlx::PgPool;
 
 use crate::support::{
-    TestApp,
+    TestApp, count, payment_id,
     toss::{CLIENT_KEY, SECRET_KEY, TossServer},
 };
 
@@ -45,10 +45,6 @@ async fn status(db: &PgPool) -> String {
         .fetch_one(db)
         .await
         .unwrap()
-}
-
-async fn count(db: &PgPool, sql: &str) -> i64 {
-    sqlx::query_scalar(sql).fetch_one(db).await.unwrap()
 }
 
 fn success(order: &str, key: &str, amount: i64) -> String {
@@ -187,10 +183,7 @@ async fn refunds_cancel_at_toss_with_an_idempotency_key(db: PgPool) {
     let order = checkout_toss(&app).await;
     let key = server.pay(&order, 50_000);
     app.get(&success(&order, &key, 50_000)).await;
-    let payment: String = sqlx::query_scalar("SELECT id::text FROM payments")
-        .fetch_one(&app.db)
-        .await
-        .unwrap();
+    let payment = payment_id(&app.db).await;
     // The learner, within seven days: the full amount.
     app.post_form(&format!("/payments/{payment}/refund"), &[])
         .await;

@@ -373,6 +373,22 @@ impl TestApp {
     }
 }
 
+/// The one number a query returns (`SELECT count(*) ...`).
+pub async fn count(db: &PgPool, sql: &str) -> i64 {
+    sqlx::query_scalar(sql)
+        .fetch_one(db)
+        .await
+        .expect("a number")
+}
+
+/// The id of the only payment in this test's database.
+pub async fn payment_id(db: &PgPool) -> String {
+    sqlx::query_scalar("SELECT id::text FROM payments")
+        .fetch_one(db)
+        .await
+        .expect("one payment")
+}
+
 /// A password every test account uses.
 pub const PASSWORD: &str = "푸른 바다 위 고래 2026";
 
