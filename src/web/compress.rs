@@ -6,14 +6,42 @@
 use std::io::Write;
 
 use axum::{
-    body::Body,
+    body::{Body, Bytes},
     extract::Request,
-    http::{HeaderValue, header},
+    http::{HeaderMap, HeaderValue, header},
     middleware::Next,
     response::{IntoResponse, Response},
 };
 
-use crate::web::assets::accepts;
+/// Whether `Accept-Encoding` takes `coding` (a `q=0` refuses it).
+pub fn accepts(headers: &HeaderMap, coding: &str) -> bool {
+    headers
+        .get_all(header::ACCEPT_ENCODING)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|item| {
+            let mut parts = item.split(';').map(str::trim);
+            let name = parts.next().unwrap_or_default();
+            let refused =
+                parts.any(|p| p.replace(' ', "") == "q=0" || p.replace(' ', "") == "q=0.0");
+            (name.eq_ignore_ascii_case(coding) || name == "*") && !refused
+        })
+}
+
+/// The body to send for these request headers: brotli, gzip or as is.
+pub fn choose<'a>(
+    headers: &HeaderMap,
+    plain: &'a Bytes,
+    br: Option<&'a Bytes>,
+    gzip: Option<&'a Bytes>,
+) -> (&'a Bytes, Option<&'static str>) {
+    match (br, gzip) {
+        (Some(br), _) if accepts(headers, "br") => (br, Some("br")),
+        (_, Some(gzip)) if accepts(headers, "gzip") => (gzip, Some("gzip")),
+        _ => (plain, None),
+    }
+}
 
 /// Brotli with a 256 KB window: pages are far smaller, and a small window
 /// keeps the encoder's set-up cheap.
@@ -85,4 +113,30 @@ pub async fn pages(req: Request, next: Next) -> Response {
         .headers
         .append(header::VARY, HeaderValue::from_static("accept-encoding"));
     Response::from_parts(parts, Body::from(packed))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with(value: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::ACCEPT_ENCODING,
+            HeaderValue::from_str(value).unwrap(),
+        );
+        h
+    }
+
+    #[test]
+    fn the_best_encoding_the_browser_takes_is_chosen() {
+        let (plain, br, gz) = (Bytes::from("p"), Bytes::from("b"), Bytes::from("g"));
+        let pick = |h: &HeaderMap| choose(h, &plain, Some(&br), Some(&gz)).1;
+        assert_eq!(pick(&with("gzip, deflate, br, zstd")), Some("br"));
+        assert_eq!(pick(&with("gzip")), Some("gzip"));
+        assert_eq!(pick(&with("br;q=0, gzip")), Some("gzip"));
+        assert_eq!(pick(&with("identity")), None);
+        assert_eq!(pick(&HeaderMap::new()), None);
+        assert_eq!(choose(&with("br"), &plain, None, Some(&gz)).1, None);
+    }
 }

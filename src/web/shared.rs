@@ -13,7 +13,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 
-use crate::web::{assets::choose, compress};
+use crate::web::compress::{self, choose};
 
 /// How many pages were compressed here since start (a test reads it).
 static COMPRESSED: AtomicU64 = AtomicU64::new(0);
