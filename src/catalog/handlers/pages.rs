@@ -27,26 +27,24 @@ async fn page<F>(
     state: &AppState,
     ctx: PageCtx,
     request: &HeaderMap,
-    key: Option<String>,
+    key: &str,
     render: F,
 ) -> AppResult<Response>
 where
     F: AsyncFnOnce(PageCtx) -> AppResult<String>,
 {
-    match key {
-        Some(key) if ctx.is_shared() => {
-            let key = format!("{key}|htmx={}", ctx.htmx);
-            let shared = state
-                .catalog_cache
-                .shared
-                .get_or_load(&key, async {
-                    Ok::<_, AppError>(SharedPage::new(render(ctx.for_everyone()).await?))
-                })
-                .await?;
-            Ok(shared.respond(request))
-        }
-        _ => Ok(Html(render(ctx).await?).into_response()),
+    if !ctx.is_shared() {
+        return Ok(Html(render(ctx).await?).into_response());
     }
+    let key = format!("{key}|htmx={}", ctx.htmx);
+    let shared = state
+        .catalog_cache
+        .shared
+        .get_or_load(&key, async {
+            Ok::<_, AppError>(SharedPage::new(render(ctx.for_everyone()).await?))
+        })
+        .await?;
+    Ok(shared.respond(request))
 }
 
 pub async fn home(
@@ -76,7 +74,7 @@ pub async fn home(
         }
         _ => false,
     };
-    page(&state, ctx, &request, Some("/".into()), async |ctx| {
+    page(&state, ctx, &request, "/", async |ctx| {
         Ok(web::render(&HomePage {
             ctx,
             roadmap,
@@ -114,7 +112,6 @@ pub async fn courses(
         page: web::page_number(query.page.as_deref()),
     };
     let key = query.href(query.page.max(1));
-    let shared = Some(key.clone());
     let catalog = state
         .catalog_cache
         .pages
@@ -123,7 +120,7 @@ pub async fn courses(
             service::catalogue(&mut conn, query).await
         })
         .await?;
-    page(&state, ctx, &request, shared, async |ctx| {
+    page(&state, ctx, &request, &key, async |ctx| {
         let list = CourseList { catalog };
         if ctx.htmx {
             return Ok(web::render(&list)?.0);
@@ -168,7 +165,7 @@ pub async fn course(
         &state,
         ctx,
         &request,
-        Some(format!("/courses/{id}")),
+        &format!("/courses/{id}"),
         async |ctx| {
             Ok(web::render(&CoursePage {
                 ctx,
