@@ -54,6 +54,12 @@ if [ "$mode" = test ]; then
     echo "weaverse: installing cargo-nextest"
     cargo install cargo-nextest --locked
   fi
+  # The S3-compatible server the storage tests run against: it checks request
+  # signatures, so a tampered presigned address is really refused.
+  if ! command -v s3s-fs >/dev/null 2>&1; then
+    echo "weaverse: installing s3s-fs (about 3 minutes, once)"
+    cargo install s3s-fs --version 0.14.1 --features binary --locked
+  fi
   if ! cargo sqlx --version >/dev/null 2>&1; then
     echo "weaverse: installing sqlx-cli (about 3 minutes, once)"
     cargo install sqlx-cli --version '~0.8' --no-default-features --features postgres,rustls --locked

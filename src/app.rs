@@ -7,9 +7,7 @@ use axum::{Router, middleware, response::IntoResponse, routing::get};
 use sqlx::PgPool;
 use tower_http::{
     catch_panic::CatchPanicLayer,
-    limit::RequestBodyLimitLayer,
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
-    timeout::TimeoutLayer,
     trace::TraceLayer,
 };
 use tower_sessions::{Expiry, SessionManagerLayer, cookie::SameSite};
@@ -29,7 +27,9 @@ use crate::{
         keys,
         mail::{self, Mail, Mailer},
     },
-    jobs, ops,
+    jobs, learning,
+    media::{self, Media},
+    ops,
     web::{assets::Assets, csrf, error_pages, flash, routes::At, security, signing::Signer},
 };
 
@@ -50,6 +50,8 @@ pub struct AppState {
     pub catalog_cache: Arc<CatalogCache>,
     /// Payment gateways.
     pub gateways: Arc<commerce::gateway::Gateways>,
+    /// Media storage and the bounds on media work.
+    pub media: Arc<Media>,
 }
 
 impl AppState {
@@ -83,8 +85,10 @@ impl AppState {
             db.clone(),
             &http,
         ));
+        let media = Arc::new(Media::new(&config.media, &config.var_dir)?);
         Ok(Self {
             db,
+            media,
             signer: Signer::new(&session_key),
             config: Arc::new(config),
             assets: Arc::new(assets),
@@ -144,6 +148,7 @@ pub fn worker(state: &AppState, config: jobs::WorkerConfig) -> anyhow::Result<jo
         }
     });
     worker.every(accounts::PRUNE_JOB, std::time::Duration::from_secs(60 * 60));
+    media::register(&mut worker, state.db.clone(), state.media.clone());
     let payments = state.clone();
     worker.register(commerce::RECONCILE_JOB, move |payload| {
         let state = payments.clone();
@@ -183,16 +188,18 @@ pub fn router(state: AppState) -> Router {
         .merge(accounts::routes())
         .merge(commerce::routes())
         .merge(dashboards::routes())
+        .merge(learning::routes())
+        .merge(media::routes())
+        .merge(jobs::admin::routes())
         .fallback(|| async { AppError::NotFound })
         .layer(CatchPanicLayer::custom(|_| {
             AppError::Internal(anyhow::anyhow!("handler panicked")).into_response()
         }))
         .layer(middleware::from_fn_with_state(state.clone(), csrf::verify))
-        .layer(TimeoutLayer::with_status_code(
-            axum::http::StatusCode::REQUEST_TIMEOUT,
-            config.request_timeout,
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::web::limits::apply,
         ))
-        .layer(RequestBodyLimitLayer::new(config.max_body_bytes))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             error_pages::render,
@@ -256,6 +263,7 @@ pub async fn serve(state: AppState) -> anyhow::Result<()> {
             &state,
             jobs::WorkerConfig {
                 concurrency: state.config.job_workers,
+                lease: state.config.job_lease,
                 ..jobs::WorkerConfig::default()
             },
         )?;
@@ -285,6 +293,7 @@ pub async fn work(state: AppState, concurrency: usize) -> anyhow::Result<()> {
         &state,
         jobs::WorkerConfig {
             concurrency: concurrency.max(1),
+            lease: state.config.job_lease,
             ..jobs::WorkerConfig::default()
         },
     )?;

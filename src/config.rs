@@ -75,6 +75,8 @@ pub struct Config {
     pub session_idle_days: i64,
     /// Job worker loops inside `serve` (0: leave jobs to `weaverse worker`).
     pub job_workers: usize,
+    /// How long a dead worker's job stays claimed (`JOB_LEASE_SECS`).
+    pub job_lease: Duration,
     /// `id:key,...` for personal data at rest (see `infra::crypto`).
     pub data_keys: Option<String>,
     /// `smtp://` or `smtps://` URL; unset: mail goes to files in `var/mail`.
@@ -104,6 +106,85 @@ pub struct Config {
     pub limits: Limits,
     /// ... while at most this percent of the content was used.
     pub refund_full_max_used_percent: i64,
+    /// Storage, upload limits and media processing.
+    pub media: MediaConfig,
+}
+
+/// `MEDIA_*`, `S3_*`: where media lives and what it may cost.
+#[derive(Clone, Debug)]
+pub struct MediaConfig {
+    /// The local storage folder (`MEDIA_DIR`, default `var/media`).
+    pub dir: PathBuf,
+    /// Set when `S3_BUCKET` is: media goes to S3 instead of `dir`.
+    pub s3: Option<crate::infra::storage::S3Settings>,
+    /// Largest video upload (`MAX_VIDEO_BYTES`, default 4 GiB).
+    pub max_video_bytes: u64,
+    /// Longest video (`MAX_VIDEO_SECS`, default 4 hours).
+    pub max_video_secs: u64,
+    /// How long one upload request may take (`UPLOAD_TIMEOUT_SECS`).
+    pub upload_timeout: Duration,
+    /// ffmpeg runs at once in this process (`FFMPEG_SLOTS`, default 1):
+    /// each takes a core or more and hundreds of MB.
+    pub ffmpeg_slots: usize,
+    /// Time limit of one transcoding run (`TRANSCODE_LIMIT_SECS`).
+    pub transcode_limit: Duration,
+    /// x264 preset for transcoding (`TRANSCODE_PRESET`, default veryfast).
+    pub preset: String,
+    /// `MEDIA_ACCEL_PREFIX` (e.g. `/_media`): behind nginx, answer allowed
+    /// requests with `X-Accel-Redirect` to this internal location.
+    pub accel_prefix: Option<String>,
+    /// How long a presigned S3 address stays valid (`S3_PRESIGN_SECS`).
+    pub presign_ttl: Duration,
+}
+
+impl MediaConfig {
+    fn from_env(var_dir: &std::path::Path) -> anyhow::Result<Self> {
+        let s3 = match var("S3_BUCKET") {
+            None => None,
+            Some(bucket) => Some(crate::infra::storage::S3Settings {
+                bucket,
+                endpoint: var("S3_ENDPOINT"),
+                region: var("S3_REGION").unwrap_or_else(|| "ap-northeast-2".into()),
+                access_key_id: var("S3_ACCESS_KEY_ID")
+                    .or_else(|| var("AWS_ACCESS_KEY_ID"))
+                    .context("S3_BUCKET is set: S3_ACCESS_KEY_ID is needed too")?,
+                secret_access_key: var("S3_SECRET_ACCESS_KEY")
+                    .or_else(|| var("AWS_SECRET_ACCESS_KEY"))
+                    .context("S3_BUCKET is set: S3_SECRET_ACCESS_KEY is needed too")?,
+                path_style: parse_var("S3_PATH_STYLE", false)?,
+            }),
+        };
+        Ok(Self {
+            dir: var("MEDIA_DIR")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| var_dir.join("media")),
+            s3,
+            max_video_bytes: parse_var("MAX_VIDEO_BYTES", 4 * 1024 * 1024 * 1024)?,
+            max_video_secs: parse_var("MAX_VIDEO_SECS", 4 * 3600)?,
+            upload_timeout: Duration::from_secs(parse_var("UPLOAD_TIMEOUT_SECS", 3 * 3600)?),
+            ffmpeg_slots: parse_var("FFMPEG_SLOTS", 1)?,
+            transcode_limit: Duration::from_secs(parse_var("TRANSCODE_LIMIT_SECS", 4 * 3600)?),
+            preset: var("TRANSCODE_PRESET").unwrap_or_else(|| "veryfast".into()),
+            accel_prefix: var("MEDIA_ACCEL_PREFIX").map(|p| p.trim_end_matches('/').to_string()),
+            presign_ttl: Duration::from_secs(parse_var("S3_PRESIGN_SECS", 300)?),
+        })
+    }
+
+    /// Local storage under `var_dir`, small limits: for tests.
+    pub fn for_tests(var_dir: &std::path::Path) -> Self {
+        Self {
+            dir: var_dir.join("media"),
+            s3: None,
+            max_video_bytes: 64 * 1024 * 1024,
+            max_video_secs: 600,
+            upload_timeout: Duration::from_secs(120),
+            ffmpeg_slots: 1,
+            transcode_limit: Duration::from_secs(300),
+            preset: "veryfast".into(),
+            accel_prefix: None,
+            presign_ttl: Duration::from_secs(60),
+        }
+    }
 }
 
 /// Reads one variable; empty counts as unset.
@@ -174,6 +255,7 @@ impl Config {
             Some("json") => LogFormat::Json,
             Some(other) => bail!("LOG_FORMAT must be text or json, not {other:?}"),
         };
+        let var_dir = PathBuf::from(var("VAR_DIR").unwrap_or_else(|| "var".into()));
         let config = Self {
             app_env,
             host,
@@ -182,7 +264,7 @@ impl Config {
             database_url: var("DATABASE_URL")
                 .unwrap_or_else(|| "postgres://localhost/weaverse".into()),
             database_max_connections: parse_var("DATABASE_MAX_CONNECTIONS", 10)?,
-            var_dir: PathBuf::from(var("VAR_DIR").unwrap_or_else(|| "var".into())),
+            var_dir: var_dir.clone(),
             static_dir: PathBuf::from(var("STATIC_DIR").unwrap_or_else(|| "static".into())),
             log_filter: var("RUST_LOG").unwrap_or_else(|| "info,tower_http=warn,sqlx=warn".into()),
             log_format,
@@ -191,6 +273,7 @@ impl Config {
             session_key,
             session_idle_days: parse_var("SESSION_IDLE_DAYS", 14)?,
             job_workers: parse_var("JOB_WORKERS", 2)?,
+            job_lease: Duration::from_secs(parse_var::<u64>("JOB_LEASE_SECS", 60)?.max(3)),
             data_keys: var("DATA_KEYS"),
             smtp_url: var("SMTP_URL"),
             mail_from: var("MAIL_FROM").unwrap_or_else(|| "Weaverse <no-reply@weaverse.kr>".into()),
@@ -219,6 +302,7 @@ impl Config {
                 password_checks_per_account: parse_var("LIMIT_PASSWORD_CHECKS_PER_ACCOUNT", 5)?,
             },
             refund_full_max_used_percent: parse_var("REFUND_FULL_MAX_USED_PERCENT", 10)?,
+            media: MediaConfig::from_env(&var_dir)?,
         };
         config.check_production()?;
         Ok(config)
@@ -237,7 +321,6 @@ impl Config {
             public_url: Url::parse("http://127.0.0.1")?,
             database_url: database_url.into(),
             database_max_connections: 5,
-            var_dir,
             static_dir,
             log_filter: "warn".into(),
             log_format: LogFormat::Text,
@@ -246,6 +329,7 @@ impl Config {
             session_key: Some(vec![7; 32]),
             session_idle_days: 14,
             job_workers: 0,
+            job_lease: Duration::from_secs(60),
             data_keys: Some(format!("test1:{}", hex::encode([9u8; 32]))),
             smtp_url: None,
             mail_from: "Weaverse <no-reply@weaverse.kr>".into(),
@@ -263,6 +347,8 @@ impl Config {
             refund_full_days: 7,
             limits: Limits::default(),
             refund_full_max_used_percent: 10,
+            media: MediaConfig::for_tests(&var_dir),
+            var_dir,
         })
     }
 

@@ -48,6 +48,8 @@ uuid_id!(
     CartItemId,
     /// A grant of access to a curriculum or course, from one order.
     EnrolmentId,
+    /// An uploaded video and its HLS renditions.
+    VideoId,
 );
 
 /// Declares a closed set of states stored as `text` codes: one mapping

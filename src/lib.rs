@@ -12,6 +12,7 @@ pub mod ids;
 pub mod infra;
 pub mod jobs;
 pub mod learning;
+pub mod media;
 pub mod money;
 pub mod ops;
 pub mod telemetry;

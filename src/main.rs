@@ -91,9 +91,26 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 seed(&pool).await?;
             }
             let state = AppState::new(config, pool)?;
+            if seed_demo {
+                // The page is up at once; clips appear as they are made.
+                let background = state.clone();
+                tokio::spawn(async move {
+                    if let Err(err) = seed_videos(&background).await {
+                        tracing::error!(error = %format!("{err:#}"), "demo videos");
+                    }
+                });
+            }
             app::serve(state).await
         }
-        Command::Seed => seed(&pool).await,
+        Command::Seed => {
+            seed(&pool).await?;
+            let state = AppState::new(config, pool)?;
+            let attached = seed_videos(&state).await?;
+            println!(
+                "queued {attached} demo video(s) for transcoding (a worker makes them playable)"
+            );
+            Ok(())
+        }
         Command::Worker { concurrency } => {
             app::work(AppState::new(config, pool)?, concurrency).await
         }
@@ -122,6 +139,28 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// Demo clips for the demo's video topics; `SEED_VIDEOS` = how many
+/// (default all, `0` none).
+async fn seed_videos(state: &AppState) -> anyhow::Result<usize> {
+    let limit = match std::env::var("SEED_VIDEOS").ok().as_deref().map(str::trim) {
+        None | Some("") | Some("all") => None,
+        Some(n) => Some(
+            n.parse::<usize>()
+                .context("SEED_VIDEOS must be a number or all")?,
+        ),
+    };
+    if limit == Some(0) {
+        return Ok(0);
+    }
+    weaverse::media::seed::seed_videos(
+        &state.db,
+        &state.media,
+        &state.config.var_dir.join("seed-media"),
+        limit,
+    )
+    .await
 }
 
 async fn seed(pool: &sqlx::PgPool) -> anyhow::Result<()> {

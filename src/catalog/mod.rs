@@ -41,11 +41,22 @@ pub async fn products_granting(
 }
 
 /// Where a topic sits, for access checks.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct TopicPlace {
     pub course: CourseId,
     /// A free preview anyone may watch.
     pub is_preview: bool,
+    /// The course's author (a tutor), who may see everything in it.
+    pub author: Option<uuid::Uuid>,
+    pub title: String,
+    pub course_title: String,
+}
+
+impl TopicPlace {
+    /// Whether `viewer` authors this topic's course (or is an admin).
+    pub fn authored_by(&self, viewer: Option<&crate::accounts::CurrentUser>) -> bool {
+        service::can_edit(viewer, self.author)
+    }
 }
 
 /// The course of a live topic; `None` when it (or its course) is gone.
@@ -56,7 +67,20 @@ pub async fn topic_place(
     Ok(repo::topic_place(conn, topic).await?.map(|r| TopicPlace {
         course: r.course_id,
         is_preview: r.is_preview,
+        author: r.author_id,
+        title: r.title,
+        course_title: r.course_title,
     }))
+}
+
+/// What a topic says: its kind and body text (a reading, a mission brief).
+pub async fn topic_text(
+    conn: &mut PgConnection,
+    topic: TopicId,
+) -> sqlx::Result<Option<(model::TopicKind, String)>> {
+    Ok(repo::topic_text(conn, topic)
+        .await?
+        .and_then(|(kind, body)| Some((model::TopicKind::parse(&kind)?, body))))
 }
 
 pub fn routes() -> Router<AppState> {

@@ -235,6 +235,9 @@ pub async fn curricula_of_course(
 pub struct TopicPlaceRow {
     pub course_id: CourseId,
     pub is_preview: bool,
+    pub author_id: Option<uuid::Uuid>,
+    pub title: String,
+    pub course_title: String,
 }
 
 /// The course of a live topic (its lecture and course live too).
@@ -244,13 +247,27 @@ pub async fn topic_place(
 ) -> sqlx::Result<Option<TopicPlaceRow>> {
     sqlx::query_as!(
         TopicPlaceRow,
-        r#"SELECT c.id AS "course_id: CourseId", t.is_preview
+        r#"SELECT c.id AS "course_id: CourseId", t.is_preview, c.author_id, t.title,
+                  c.title AS course_title
              FROM topics t JOIN lectures l ON l.id = t.lecture_id JOIN courses c ON c.id = l.course_id
             WHERE t.id = $1 AND t.deleted_at IS NULL AND l.deleted_at IS NULL AND c.deleted_at IS NULL"#,
         topic.0
     )
     .fetch_optional(conn)
     .await
+}
+
+pub async fn topic_text(
+    conn: &mut PgConnection,
+    topic: crate::ids::TopicId,
+) -> sqlx::Result<Option<(String, String)>> {
+    Ok(sqlx::query!(
+        "SELECT kind, body FROM topics WHERE id = $1 AND deleted_at IS NULL",
+        topic.0
+    )
+    .fetch_optional(conn)
+    .await?
+    .map(|r| (r.kind, r.body)))
 }
 
 pub struct OfferRow {

@@ -140,3 +140,31 @@ pub async fn seed_nanodegree(conn: &mut PgConnection) -> anyhow::Result<SeedOutc
     }
     Ok(SeedOutcome::Created(CurriculumId(curriculum_id)))
 }
+
+/// A video topic of the demo nano-degree, for the media seed.
+#[derive(Clone, Debug)]
+pub struct DemoVideoTopic {
+    pub topic: crate::ids::TopicId,
+    pub title: String,
+    pub course_title: String,
+}
+
+/// The demo's video topics in the order their clips are made: the first
+/// course's free previews first (what a visitor opens first), then the rest
+/// in learning order.
+pub async fn demo_video_topics(conn: &mut PgConnection) -> sqlx::Result<Vec<DemoVideoTopic>> {
+    sqlx::query_as!(
+        DemoVideoTopic,
+        r#"SELECT t.id AS "topic: crate::ids::TopicId", t.title, c.title AS course_title
+             FROM curricula cu
+             JOIN curriculum_courses cc ON cc.curriculum_id = cu.id
+             JOIN courses c ON c.id = cc.course_id AND c.deleted_at IS NULL
+             JOIN lectures l ON l.course_id = c.id AND l.deleted_at IS NULL
+             JOIN topics t ON t.lecture_id = l.id AND t.deleted_at IS NULL
+            WHERE cu.slug = $1 AND t.kind = 'video'
+            ORDER BY NOT (cc.position = 1 AND t.is_preview), cc.position, l.position, t.position"#,
+        nanodegree_slug()
+    )
+    .fetch_all(conn)
+    .await
+}

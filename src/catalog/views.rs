@@ -181,6 +181,8 @@ pub struct StudioTopic {
     pub topic: TopicRow,
     pub errors: FormErrors,
     pub options: Options,
+    /// The topic's video box (upload, transcoding state, captions).
+    pub media: crate::media::StudioPanel,
 }
 
 impl StudioTopic {

@@ -1,5 +1,5 @@
 //! Adapters that several capabilities share: the database, local secrets,
-//! encryption of personal data, mail, rate limits (later: storage).
+//! encryption of personal data, mail, rate limits, media storage.
 
 pub mod cache;
 pub mod crypto;
@@ -10,3 +10,4 @@ pub mod once;
 pub mod ratelimit;
 pub mod sealed;
 pub mod session_cache;
+pub mod storage;

@@ -6,13 +6,17 @@
 //! transaction, so the job exists exactly when the change that asked for it
 //! commits. Failures retry with exponential backoff up to `max_attempts`.
 
+pub mod admin;
 mod queue;
 mod worker;
 
 use std::time::Duration;
 
-pub use queue::{Claimed, EnqueueOptions, JobId, JobStatus, enqueue};
-pub use worker::{Worker, WorkerConfig};
+pub use queue::{
+    Claimed, EnqueueOptions, JobId, JobRow, JobStatus, enqueue, progress_of, request_cancel, retry,
+    unfinished,
+};
+pub use worker::{JobCtx, Worker, WorkerConfig};
 
 /// Periodic housekeeping: expired sessions, old rate-limit events.
 pub const HOUSEKEEPING: &str = "housekeeping";

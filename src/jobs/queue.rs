@@ -61,6 +61,8 @@ pub struct Claimed {
     pub payload: Value,
     pub attempts: i32,
     pub max_attempts: i32,
+    /// Someone asked to cancel it: the worker records that instead of running it.
+    pub cancel_requested: bool,
 }
 
 /// Takes the next due job (or one whose worker's claim has expired).
@@ -82,7 +84,7 @@ pub async fn claim(
                 ORDER BY run_at
                 FOR UPDATE SKIP LOCKED
                 LIMIT 1)
-        RETURNING id, kind, payload, attempts, max_attempts
+        RETURNING id, kind, payload, attempts, max_attempts, cancel_requested
         "#,
         worker,
         lease_secs,
@@ -95,14 +97,59 @@ pub async fn claim(
         payload: r.payload,
         attempts: r.attempts,
         max_attempts: r.max_attempts,
+        cancel_requested: r.cancel_requested,
     }))
 }
 
-pub async fn complete(conn: &mut PgConnection, id: JobId) -> sqlx::Result<()> {
+/// Records success, when `worker` still holds the claim.
+pub async fn complete(conn: &mut PgConnection, id: JobId, worker: &str) -> sqlx::Result<()> {
     sqlx::query!(
         // A finished job keeps no payload: some carry secrets (mailed links).
-        "UPDATE jobs SET status = 'done', finished_at = now(), payload = 'null'::jsonb, locked_by = NULL, locked_until = NULL, last_error = NULL WHERE id = $1",
-        id.0
+        "UPDATE jobs SET status = 'done', finished_at = now(), payload = 'null'::jsonb, progress = 100, locked_by = NULL, locked_until = NULL, last_error = NULL WHERE id = $1 AND locked_by = $2",
+        id.0,
+        worker,
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Records that a job was cancelled (it will not run again unless retried).
+pub async fn cancelled(conn: &mut PgConnection, id: JobId, worker: &str) -> sqlx::Result<()> {
+    sqlx::query!(
+        "UPDATE jobs SET status = 'cancelled', finished_at = now(), locked_by = NULL, locked_until = NULL, last_error = '취소됨' WHERE id = $1 AND locked_by = $2",
+        id.0,
+        worker,
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Extends `worker`'s claim; `None` when it no longer holds the job, else
+/// whether someone asked to cancel it.
+pub async fn heartbeat(
+    conn: &mut PgConnection,
+    id: JobId,
+    worker: &str,
+    lease: Duration,
+) -> sqlx::Result<Option<bool>> {
+    sqlx::query_scalar!(
+        "UPDATE jobs SET locked_until = now() + make_interval(secs => $3) WHERE id = $1 AND locked_by = $2 AND status = 'running' RETURNING cancel_requested",
+        id.0,
+        worker,
+        lease.as_secs_f64(),
+    )
+    .fetch_optional(conn)
+    .await
+}
+
+/// Saves how far a running job is (0-100), for pages to show.
+pub async fn set_progress(conn: &mut PgConnection, id: JobId, percent: u8) -> sqlx::Result<()> {
+    sqlx::query!(
+        "UPDATE jobs SET progress = $2 WHERE id = $1 AND status = 'running'",
+        id.0,
+        i16::from(percent.min(100)),
     )
     .execute(conn)
     .await?;
@@ -110,7 +157,12 @@ pub async fn complete(conn: &mut PgConnection, id: JobId) -> sqlx::Result<()> {
 }
 
 /// Records a failure: back to pending after a backoff, or failed for good.
-pub async fn fail(conn: &mut PgConnection, job: &Claimed, error: &str) -> sqlx::Result<JobStatus> {
+pub async fn fail(
+    conn: &mut PgConnection,
+    job: &Claimed,
+    worker: &str,
+    error: &str,
+) -> sqlx::Result<Option<JobStatus>> {
     let give_up = job.attempts >= job.max_attempts;
     let backoff = backoff(job.attempts).as_secs_f64();
     let status = sqlx::query_scalar!(
@@ -120,17 +172,18 @@ pub async fn fail(conn: &mut PgConnection, job: &Claimed, error: &str) -> sqlx::
                run_at = CASE WHEN $2 THEN run_at ELSE now() + make_interval(secs => $3) END,
                finished_at = CASE WHEN $2 THEN now() END,
                last_error = left($4, 4000), locked_by = NULL, locked_until = NULL
-         WHERE id = $1
+         WHERE id = $1 AND locked_by = $5
         RETURNING status
         "#,
         job.id.0,
         give_up,
         backoff,
         error,
+        worker,
     )
-    .fetch_one(conn)
+    .fetch_optional(conn)
     .await?;
-    Ok(JobStatus::parse(&status))
+    Ok(status.as_deref().map(JobStatus::parse))
 }
 
 /// 2^attempts seconds, capped at an hour.
@@ -145,17 +198,143 @@ pub enum JobStatus {
     Running,
     Done,
     Failed,
+    Cancelled,
 }
 
 impl JobStatus {
-    fn parse(raw: &str) -> Self {
+    pub fn parse(raw: &str) -> Self {
         match raw {
             "running" => Self::Running,
             "done" => Self::Done,
             "failed" => Self::Failed,
+            "cancelled" => Self::Cancelled,
             _ => Self::Pending,
         }
     }
+
+    /// Finished without success: nothing will run it again unless retried.
+    pub fn gave_up(self) -> bool {
+        matches!(self, Self::Failed | Self::Cancelled)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Pending => "대기",
+            Self::Running => "실행 중",
+            Self::Done => "완료",
+            Self::Failed => "실패",
+            Self::Cancelled => "취소됨",
+        }
+    }
+}
+
+/// A job as the admin page lists it.
+#[derive(Clone, Debug)]
+pub struct JobRow {
+    pub id: JobId,
+    pub kind: String,
+    pub status: JobStatus,
+    pub attempts: i32,
+    pub max_attempts: i32,
+    pub progress: Option<i16>,
+    pub cancel_requested: bool,
+    pub last_error: Option<String>,
+    pub created_at: time::OffsetDateTime,
+    pub run_at: time::OffsetDateTime,
+}
+
+/// Jobs not done: queued, running, failed or cancelled, newest first.
+pub async fn unfinished(conn: &mut PgConnection, limit: i64) -> sqlx::Result<Vec<JobRow>> {
+    let rows = sqlx::query!(
+        r#"
+        SELECT id, kind, status, attempts, max_attempts, progress, cancel_requested,
+               last_error, created_at, run_at
+          FROM jobs
+         WHERE status IN ('pending', 'running', 'failed', 'cancelled')
+         ORDER BY created_at DESC, id DESC
+         LIMIT $1
+        "#,
+        limit,
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| JobRow {
+            id: JobId(r.id),
+            kind: r.kind,
+            status: JobStatus::parse(&r.status),
+            attempts: r.attempts,
+            max_attempts: r.max_attempts,
+            progress: r.progress,
+            cancel_requested: r.cancel_requested,
+            last_error: r.last_error,
+            created_at: r.created_at,
+            run_at: r.run_at,
+        })
+        .collect())
+}
+
+/// Puts a failed or cancelled job back in the queue with fresh attempts.
+/// `false` when it is not in such a state (already retried, running, done).
+pub async fn retry(conn: &mut PgConnection, id: JobId) -> sqlx::Result<bool> {
+    let retried = sqlx::query!(
+        r#"
+        UPDATE jobs
+           SET status = 'pending', attempts = 0, run_at = now(), finished_at = NULL,
+               cancel_requested = false, progress = NULL, last_error = NULL
+         WHERE id = $1 AND status IN ('failed', 'cancelled')
+        "#,
+        id.0,
+    )
+    .execute(&mut *conn)
+    .await?
+    .rows_affected()
+        == 1;
+    if retried {
+        sqlx::query!("SELECT pg_notify('jobs', 'retry')")
+            .execute(conn)
+            .await?;
+    }
+    Ok(retried)
+}
+
+/// Asks for a queued or running job to stop. A queued one becomes due at
+/// once so a worker records the cancellation (and runs the kind's give-up
+/// step); a running one is stopped at its worker's next heartbeat.
+pub async fn request_cancel(conn: &mut PgConnection, id: JobId) -> sqlx::Result<bool> {
+    let asked = sqlx::query!(
+        r#"
+        UPDATE jobs
+           SET cancel_requested = true,
+               run_at = CASE WHEN status = 'pending' THEN now() ELSE run_at END
+         WHERE id = $1 AND status IN ('pending', 'running')
+        "#,
+        id.0,
+    )
+    .execute(&mut *conn)
+    .await?
+    .rows_affected()
+        == 1;
+    if asked {
+        sqlx::query!("SELECT pg_notify('jobs', 'cancel')")
+            .execute(conn)
+            .await?;
+    }
+    Ok(asked)
+}
+
+/// How far a job is: its status and percentage.
+pub async fn progress_of(
+    conn: &mut PgConnection,
+    id: JobId,
+) -> sqlx::Result<Option<(JobStatus, Option<i16>)>> {
+    Ok(
+        sqlx::query!("SELECT status, progress FROM jobs WHERE id = $1", id.0)
+            .fetch_optional(conn)
+            .await?
+            .map(|r| (JobStatus::parse(&r.status), r.progress)),
+    )
 }
 
 #[cfg(test)]

@@ -13,14 +13,41 @@ use super::{
 };
 
 type BoxFuture = Pin<Box<dyn Future<Output = anyhow::Result<()>> + Send>>;
-type Handler = Arc<dyn Fn(Value) -> BoxFuture + Send + Sync>;
+type Handler = Arc<dyn Fn(Value, JobCtx) -> BoxFuture + Send + Sync>;
+type GiveUp = Arc<dyn Fn(Value, String) -> BoxFuture + Send + Sync>;
+
+/// What a running job may use besides its payload.
+#[derive(Clone)]
+pub struct JobCtx {
+    pub id: JobId,
+    db: PgPool,
+}
+
+impl JobCtx {
+    /// Saves how far the job is (0-100) where pages can read it.
+    pub async fn progress(&self, percent: u8) -> anyhow::Result<()> {
+        let mut conn = self.db.acquire().await?;
+        queue::set_progress(&mut conn, self.id, percent).await?;
+        Ok(())
+    }
+}
+
+#[derive(Clone)]
+struct Registered {
+    handler: Handler,
+    /// The most time one run may take before it counts as failed.
+    limit: Duration,
+}
 
 #[derive(Clone, Debug)]
 pub struct WorkerConfig {
     /// Jobs run at once by this process.
     pub concurrency: usize,
-    /// How long a claim holds; a job running longer is given up and retried.
+    /// How long a claim holds without a heartbeat: a worker that dies loses
+    /// its jobs to others after this. Running jobs renew it every third.
     pub lease: Duration,
+    /// Time limit of a job kind registered without its own.
+    pub default_limit: Duration,
     /// Poll interval when no notification arrives.
     pub poll: Duration,
 }
@@ -29,7 +56,8 @@ impl Default for WorkerConfig {
     fn default() -> Self {
         Self {
             concurrency: 2,
-            lease: Duration::from_secs(15 * 60),
+            lease: Duration::from_secs(60),
+            default_limit: Duration::from_secs(15 * 60),
             poll: Duration::from_secs(5),
         }
     }
@@ -40,7 +68,8 @@ pub struct Worker {
     db: PgPool,
     name: String,
     config: WorkerConfig,
-    handlers: HashMap<&'static str, Handler>,
+    handlers: HashMap<&'static str, Registered>,
+    give_up: HashMap<&'static str, GiveUp>,
     periodic: HashMap<&'static str, Duration>,
 }
 
@@ -58,6 +87,7 @@ impl Worker {
             name,
             config,
             handlers: HashMap::new(),
+            give_up: HashMap::new(),
             periodic: HashMap::new(),
         };
         worker.register(HOUSEKEEPING, move |_| {
@@ -74,14 +104,42 @@ impl Worker {
         worker
     }
 
-    /// Runs `handler` for jobs of `kind`.
+    /// Runs `handler` for jobs of `kind`, within the default time limit.
     pub fn register<F, Fut>(&mut self, kind: &'static str, handler: F)
     where
         F: Fn(Value) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = anyhow::Result<()>> + Send + 'static,
     {
-        self.handlers
-            .insert(kind, Arc::new(move |payload| Box::pin(handler(payload))));
+        let limit = self.config.default_limit;
+        self.register_with(kind, limit, move |payload, _| handler(payload));
+    }
+
+    /// Runs `handler` for jobs of `kind`; a run longer than `limit` fails.
+    pub fn register_with<F, Fut>(&mut self, kind: &'static str, limit: Duration, handler: F)
+    where
+        F: Fn(Value, JobCtx) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = anyhow::Result<()>> + Send + 'static,
+    {
+        self.handlers.insert(
+            kind,
+            Registered {
+                handler: Arc::new(move |payload, ctx| Box::pin(handler(payload, ctx))),
+                limit,
+            },
+        );
+    }
+
+    /// Runs `step` with a job's payload and reason once a job of `kind` has
+    /// failed for good or been cancelled, so its owner can record that.
+    pub fn on_give_up<F, Fut>(&mut self, kind: &'static str, step: F)
+    where
+        F: Fn(Value, String) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = anyhow::Result<()>> + Send + 'static,
+    {
+        self.give_up.insert(
+            kind,
+            Arc::new(move |payload, why| Box::pin(step(payload, why))),
+        );
     }
 
     /// Makes `kind` come back `every` after each run (one live job at a time).
@@ -114,20 +172,43 @@ impl Worker {
         let Some(job) = claimed else {
             return Ok(None);
         };
-        let outcome = self.execute(&job).await;
+        let outcome = if job.cancel_requested {
+            Outcome::Cancelled
+        } else {
+            self.execute(&job).await
+        };
         let mut conn = self.db.acquire().await?;
-        let status = match outcome {
-            Ok(()) => {
-                queue::complete(&mut conn, job.id).await?;
-                JobStatus::Done
+        let (status, reason) = match outcome {
+            Outcome::Done => {
+                queue::complete(&mut conn, job.id, &self.name).await?;
+                (Some(JobStatus::Done), String::new())
             }
-            Err(err) => {
-                let status = queue::fail(&mut conn, &job, &format!("{err:#}")).await?;
-                tracing::warn!(job = job.id.0, kind = %job.kind, attempt = job.attempts, ?status, error = %err, "job failed");
-                status
+            Outcome::Cancelled => {
+                queue::cancelled(&mut conn, job.id, &self.name).await?;
+                tracing::info!(job = job.id.0, kind = %job.kind, "job cancelled");
+                (Some(JobStatus::Cancelled), "취소됨".to_string())
+            }
+            Outcome::Lost => {
+                tracing::warn!(job = job.id.0, kind = %job.kind, "job claim lost to another worker");
+                (None, String::new())
+            }
+            Outcome::Failed(err) => {
+                let reason = format!("{err:#}");
+                let status = queue::fail(&mut conn, &job, &self.name, &reason).await?;
+                tracing::warn!(job = job.id.0, kind = %job.kind, attempt = job.attempts, ?status, error = %reason, "job failed");
+                (status, reason)
             }
         };
         drop(conn);
+        let Some(status) = status else {
+            return Ok(Some((job.id, JobStatus::Running)));
+        };
+        if status.gave_up()
+            && let Some(step) = self.give_up.get(job.kind.as_str())
+            && let Err(err) = step(job.payload.clone(), reason).await
+        {
+            tracing::error!(job = job.id.0, kind = %job.kind, error = %err, "give-up step failed");
+        }
         if matches!(status, JobStatus::Done | JobStatus::Failed)
             && let Some(every) = self.periodic.get(job.kind.as_str())
         {
@@ -136,15 +217,56 @@ impl Worker {
         Ok(Some((job.id, status)))
     }
 
-    async fn execute(&self, job: &Claimed) -> anyhow::Result<()> {
-        let Some(handler) = self.handlers.get(job.kind.as_str()) else {
-            anyhow::bail!("no handler for job kind {:?}", job.kind);
+    /// Runs the job's handler in its own task, renewing the claim every
+    /// third of the lease; stops it when cancelled, when the claim is lost or
+    /// when its kind's time limit passes. Dropping the task kills what it
+    /// started (child processes are spawned with `kill_on_drop`).
+    async fn execute(&self, job: &Claimed) -> Outcome {
+        let Some(registered) = self.handlers.get(job.kind.as_str()) else {
+            return Outcome::Failed(anyhow::anyhow!("no handler for job kind {:?}", job.kind));
         };
-        let run = handler(job.payload.clone());
-        match tokio::time::timeout(self.config.lease, tokio::spawn(run)).await {
-            Ok(Ok(result)) => result,
-            Ok(Err(join_err)) => anyhow::bail!("job task ended abnormally: {join_err}"),
-            Err(_) => anyhow::bail!("job ran past its lease of {:?}", self.config.lease),
+        let ctx = JobCtx {
+            id: job.id,
+            db: self.db.clone(),
+        };
+        let mut task = tokio::spawn((registered.handler)(job.payload.clone(), ctx));
+        let deadline = tokio::time::sleep(registered.limit);
+        tokio::pin!(deadline);
+        let mut beat = tokio::time::interval(self.config.lease / 3);
+        beat.tick().await;
+        loop {
+            tokio::select! {
+                joined = &mut task => {
+                    return match joined {
+                        Ok(Ok(())) => Outcome::Done,
+                        Ok(Err(err)) => Outcome::Failed(err),
+                        Err(join_err) => Outcome::Failed(anyhow::anyhow!("job task ended abnormally: {join_err}")),
+                    };
+                }
+                () = &mut deadline => {
+                    task.abort();
+                    return Outcome::Failed(anyhow::anyhow!("시간 제한({}초)을 넘겨 중단했습니다", registered.limit.as_secs()));
+                }
+                _ = beat.tick() => {
+                    let renewed = match self.db.acquire().await {
+                        Ok(mut conn) => queue::heartbeat(&mut conn, job.id, &self.name, self.config.lease).await,
+                        Err(err) => Err(err),
+                    };
+                    match renewed {
+                        Ok(Some(false)) => {}
+                        Ok(Some(true)) => {
+                            task.abort();
+                            return Outcome::Cancelled;
+                        }
+                        Ok(None) => {
+                            task.abort();
+                            return Outcome::Lost;
+                        }
+                        // The database is away: keep working, try again next beat.
+                        Err(err) => tracing::warn!(job = job.id.0, error = %err, "job heartbeat failed"),
+                    }
+                }
+            }
         }
     }
 
@@ -189,6 +311,14 @@ impl Worker {
         tracing::info!(worker = %self.name, "job worker stopped");
         Ok(())
     }
+}
+
+enum Outcome {
+    Done,
+    Failed(anyhow::Error),
+    Cancelled,
+    /// Another worker took the job over (this one missed its heartbeats).
+    Lost,
 }
 
 /// Wakes idle loops when a job is enqueued anywhere.

@@ -223,6 +223,8 @@ pub enum TopicAccess {
     Enrolled(OffsetDateTime),
     /// A free preview: anyone may watch it.
     Preview,
+    /// The course's author or an admin: sees everything, buys nothing.
+    Authoring,
     /// Bought once, not now: offer renewal.
     Lapsed,
     /// Not bought.
@@ -231,7 +233,7 @@ pub enum TopicAccess {
 
 impl TopicAccess {
     pub fn may_study(&self) -> bool {
-        matches!(self, Self::Enrolled(_) | Self::Preview)
+        matches!(self, Self::Enrolled(_) | Self::Preview | Self::Authoring)
     }
 }
 
@@ -245,16 +247,41 @@ pub async fn topic_access(
     let Some(place) = catalog::topic_place(conn, topic).await? else {
         return Ok(None);
     };
+    Ok(Some(learner_access(conn, user, &place).await?))
+}
+
+async fn learner_access(
+    conn: &mut PgConnection,
+    user: Option<UserId>,
+    place: &catalog::TopicPlace,
+) -> sqlx::Result<TopicAccess> {
     let access = match user {
         Some(user) => course_access(conn, user, place.course).await?,
         None => Access::None,
     };
-    Ok(Some(match access {
+    Ok(match access {
         Access::Active(until) => TopicAccess::Enrolled(until),
         _ if place.is_preview => TopicAccess::Preview,
         Access::Lapsed => TopicAccess::Lapsed,
         _ => TopicAccess::Locked,
-    }))
+    })
+}
+
+/// [`topic_access`] for a viewer who may also be the course's tutor or an
+/// admin, with where the topic sits. `None` when the topic is gone.
+pub async fn viewer_access(
+    conn: &mut PgConnection,
+    viewer: Option<&crate::accounts::CurrentUser>,
+    topic: TopicId,
+) -> sqlx::Result<Option<(catalog::TopicPlace, TopicAccess)>> {
+    let Some(place) = catalog::topic_place(conn, topic).await? else {
+        return Ok(None);
+    };
+    if place.authored_by(viewer) {
+        return Ok(Some((place, TopicAccess::Authoring)));
+    }
+    let access = learner_access(conn, viewer.map(|v| v.id), &place).await?;
+    Ok(Some((place, access)))
 }
 
 /// What a learner holds for one product, all grants together.

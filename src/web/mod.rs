@@ -15,6 +15,7 @@ pub mod form;
 pub mod htmx;
 pub mod input;
 pub mod intent;
+pub mod limits;
 pub mod page;
 pub mod path;
 pub mod routes;

@@ -70,6 +70,10 @@ const ADMIN_NAV: &[NavItem] = &[
         href: "/admin/payments",
         label: "결제 관리",
     },
+    NavItem {
+        href: "/admin/jobs",
+        label: "작업 관리",
+    },
 ];
 
 /// What the layout shows of the signed-in person.

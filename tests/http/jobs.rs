@@ -15,6 +15,7 @@ fn config() -> WorkerConfig {
         concurrency: 1,
         lease: Duration::from_secs(30),
         poll: Duration::from_millis(50),
+        ..WorkerConfig::default()
     }
 }
 
@@ -233,4 +234,231 @@ async fn housekeeping_deletes_expired_sessions_and_comes_back(db: PgPool) {
     .unwrap();
     assert_eq!(done, 1);
     assert!(next_in_future, "the next run is scheduled an hour later");
+}
+
+fn short_lease() -> WorkerConfig {
+    WorkerConfig {
+        concurrency: 1,
+        lease: Duration::from_millis(300),
+        poll: Duration::from_millis(50),
+        default_limit: Duration::from_secs(30),
+    }
+}
+
+async fn status_of(db: &PgPool, id: jobs::JobId) -> (String, Option<i16>, Option<String>) {
+    sqlx::query_as("SELECT status, progress, last_error FROM jobs WHERE id = $1")
+        .bind(id.0)
+        .fetch_one(db)
+        .await
+        .unwrap()
+}
+
+#[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
+async fn a_job_past_its_kinds_time_limit_fails_and_its_owner_hears_of_it(db: PgPool) {
+    let heard = Arc::new(Mutex::new(Vec::<String>::new()));
+    let mut worker = Worker::new(db.clone(), short_lease());
+    worker.register_with("test.slow", Duration::from_millis(200), |_, _| async {
+        tokio::time::sleep(Duration::from_secs(10)).await;
+        Ok(())
+    });
+    let sink = heard.clone();
+    worker.on_give_up("test.slow", move |payload, why| {
+        let sink = sink.clone();
+        async move {
+            sink.lock().unwrap().push(format!("{}:{why}", payload["n"]));
+            Ok(())
+        }
+    });
+    let id = enqueue(
+        &db,
+        "test.slow",
+        json!({ "n": 7 }),
+        EnqueueOptions {
+            max_attempts: Some(1),
+            ..EnqueueOptions::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        worker.run_once().await.unwrap(),
+        Some((id, JobStatus::Failed))
+    );
+    let (status, _, error) = status_of(&db, id).await;
+    assert_eq!(status, "failed");
+    assert!(error.unwrap().contains("시간 제한"));
+    assert_eq!(heard.lock().unwrap().len(), 1);
+    assert!(heard.lock().unwrap()[0].starts_with("7:"));
+
+    // The admin's retry puts it back with fresh attempts.
+    let mut conn = db.acquire().await.unwrap();
+    assert!(jobs::retry(&mut conn, id).await.unwrap());
+    assert!(!jobs::retry(&mut conn, id).await.unwrap(), "already queued");
+    assert_eq!(status_of(&db, id).await.0, "pending");
+}
+
+#[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
+async fn a_long_job_keeps_its_claim_by_heartbeat_and_reports_progress(db: PgPool) {
+    let mut worker = Worker::new(db.clone(), short_lease());
+    worker.register_with("test.long", Duration::from_secs(30), |_, ctx| async move {
+        for p in [25u8, 50, 75] {
+            ctx.progress(p).await?;
+            tokio::time::sleep(Duration::from_millis(400)).await;
+        }
+        Ok(())
+    });
+    let id = enqueue(&db, "test.long", json!({}), EnqueueOptions::default())
+        .await
+        .unwrap();
+    let first = worker.clone();
+    let running = tokio::spawn(async move { first.run_once().await.unwrap() });
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    // Past two leases: a second worker finds nothing to take over.
+    let mut other = Worker::new(db.clone(), short_lease());
+    other.register_with("test.long", Duration::from_secs(30), |_, _| async {
+        anyhow::bail!("must not run twice")
+    });
+    assert!(other.run_once().await.unwrap().is_none());
+    let (status, progress, _) = status_of(&db, id).await;
+    assert_eq!(status, "running");
+    assert!(progress.unwrap() >= 25);
+    assert_eq!(running.await.unwrap(), Some((id, JobStatus::Done)));
+    assert_eq!(status_of(&db, id).await.1, Some(100));
+}
+
+#[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
+async fn cancelling_stops_a_running_job_and_a_queued_one_never_runs(db: PgPool) {
+    let heard = Arc::new(Mutex::new(0));
+    let mut worker = Worker::new(db.clone(), short_lease());
+    worker.register_with(
+        "test.long",
+        Duration::from_secs(30),
+        |payload, _| async move {
+            if payload["wait"].as_bool() == Some(true) {
+                tokio::time::sleep(Duration::from_secs(30)).await;
+            }
+            anyhow::bail!("a cancelled job must not reach its end")
+        },
+    );
+    let sink = heard.clone();
+    worker.on_give_up("test.long", move |_, why| {
+        let sink = sink.clone();
+        async move {
+            assert_eq!(why, "취소됨");
+            *sink.lock().unwrap() += 1;
+            Ok(())
+        }
+    });
+    let running = enqueue(
+        &db,
+        "test.long",
+        json!({ "wait": true }),
+        EnqueueOptions::default(),
+    )
+    .await
+    .unwrap();
+    let first = worker.clone();
+    let handle = tokio::spawn(async move { first.run_once().await.unwrap() });
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let queued = enqueue(
+        &db,
+        "test.long",
+        json!({}),
+        EnqueueOptions {
+            delay: Some(Duration::from_secs(3600)),
+            ..EnqueueOptions::default()
+        },
+    )
+    .await
+    .unwrap();
+    let mut conn = db.acquire().await.unwrap();
+    assert!(jobs::request_cancel(&mut conn, running).await.unwrap());
+    assert!(jobs::request_cancel(&mut conn, queued).await.unwrap());
+    assert_eq!(handle.await.unwrap(), Some((running, JobStatus::Cancelled)));
+    // The queued one became due at once, to be recorded, not run.
+    assert_eq!(
+        worker.run_once().await.unwrap(),
+        Some((queued, JobStatus::Cancelled))
+    );
+    assert_eq!(*heard.lock().unwrap(), 2);
+    let listed = jobs::unfinished(&mut conn, 50).await.unwrap();
+    assert!(listed.iter().all(|j| j.status == JobStatus::Cancelled));
+    assert!(
+        !jobs::request_cancel(&mut conn, running).await.unwrap(),
+        "already over"
+    );
+}
+
+#[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
+async fn admins_see_unfinished_jobs_and_retry_or_cancel_them(db: PgPool) {
+    use crate::support::TestApp;
+    use reqwest::StatusCode;
+    let app = TestApp::spawn(db.clone()).await;
+    let failed = enqueue(&db, "media.transcode", json!({}), EnqueueOptions::default())
+        .await
+        .unwrap();
+    sqlx::query("UPDATE jobs SET status = 'failed', attempts = 3, last_error = 'ffmpeg could not transcode' WHERE id = $1")
+        .bind(failed.0)
+        .execute(&db)
+        .await
+        .unwrap();
+    let queued = enqueue(
+        &db,
+        "mail.send",
+        json!({}),
+        EnqueueOptions {
+            delay: Some(Duration::from_secs(600)),
+            ..EnqueueOptions::default()
+        },
+    )
+    .await
+    .unwrap();
+
+    let learner = app.another_browser();
+    learner.signed_up("learner@example.com").await;
+    assert_eq!(
+        learner.get("/admin/jobs").await.status,
+        StatusCode::FORBIDDEN
+    );
+
+    app.login_as_admin().await;
+    let page = app.get("/admin/jobs").await;
+    assert_eq!(page.status, StatusCode::OK);
+    let row = page.text(&format!("[data-job='{}']", failed.0)).unwrap();
+    assert!(
+        row.contains("실패") && row.contains("ffmpeg could not transcode"),
+        "{row}"
+    );
+    assert!(
+        page.text(&format!("[data-job='{}']", queued.0))
+            .unwrap()
+            .contains("대기")
+    );
+
+    let page = app
+        .post_form(&format!("/admin/jobs/{}/retry", failed.0), &[])
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
+    assert_eq!(status_of(&db, failed).await.0, "pending");
+    let page = app
+        .post_form(&format!("/admin/jobs/{}/cancel", queued.0), &[])
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
+    let asked: bool = sqlx::query_scalar("SELECT cancel_requested FROM jobs WHERE id = $1")
+        .bind(queued.0)
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    assert!(asked);
+    // Retrying what is not failed changes nothing and says so.
+    let page = app
+        .post_form(&format!("/admin/jobs/{}/retry", queued.0), &[])
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
+    assert!(
+        app.get("/admin/jobs")
+            .await
+            .body
+            .contains("실패하거나 취소된 작업만")
+    );
 }

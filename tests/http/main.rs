@@ -12,5 +12,6 @@ mod google;
 mod hostile;
 mod jobs;
 mod kakaopay;
+mod media;
 mod shell;
 mod toss;

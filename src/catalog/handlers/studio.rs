@@ -454,11 +454,13 @@ pub async fn studio_topic(
 ) -> AppResult<Response> {
     let mut conn = state.db.acquire().await?;
     let topic = studio::topic_for_editing(&mut conn, &user, id).await?;
+    drop(conn);
     Ok(web::render(&StudioTopic {
         ctx,
         topic,
         errors: FormErrors::new(),
         options: Options,
+        media: crate::media::studio_panel(&state, id).await?,
     })?
     .into_response())
 }
@@ -495,6 +497,7 @@ pub async fn studio_update_topic(
                 topic,
                 errors: errors.into(),
                 options: Options,
+                media: crate::media::studio_panel(&state, id).await?,
             })
         }
         Err(other) => Err(other.into()),

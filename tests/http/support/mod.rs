@@ -5,6 +5,7 @@
 #![allow(clippy::disallowed_methods, clippy::disallowed_types)]
 
 pub mod kakaopay;
+pub mod media;
 pub mod oidc;
 pub mod smtp;
 pub mod toss;

@@ -1,0 +1,420 @@
+//! Thin handlers: studio uploads (video, captions), the status fragment the
+//! studio polls, and delivery of HLS files to viewers allowed to watch.
+
+use askama::Template;
+use axum::{
+    body::Body,
+    extract::{Multipart, Request, State},
+    http::{HeaderValue, StatusCode, header},
+    response::{IntoResponse, Redirect, Response},
+};
+use tower::ServiceExt;
+
+use super::{IngestError, Refusal, VideoRow, repo};
+use crate::{
+    app::AppState,
+    catalog,
+    error::{AppError, AppResult},
+    ids::{TopicId, VideoId},
+    infra::storage::{self, Delivery, valid_key},
+    learning::access,
+    web::{self, Path, auth::MaybeUser, auth::Staff, page::PageCtx},
+};
+
+/// The studio's video box for one topic (upload form, state, captions).
+#[derive(Clone, Debug)]
+pub struct StudioPanel {
+    pub topic: TopicId,
+    pub video: Option<VideoRow>,
+    pub captions: Vec<repo::CaptionRow>,
+    pub max_size: String,
+    pub error: Option<String>,
+}
+
+impl StudioPanel {
+    /// Whether the page should keep asking how far transcoding is.
+    pub fn busy(&self) -> bool {
+        self.video.as_ref().is_some_and(|v| {
+            matches!(
+                v.state,
+                super::VideoState::Uploaded | super::VideoState::Processing
+            )
+        })
+    }
+
+    pub fn duration(&self) -> String {
+        let secs = self.video.as_ref().and_then(|v| v.duration_ms).unwrap_or(0) / 1000;
+        format!("{}:{:02}", secs / 60, secs % 60)
+    }
+}
+
+/// The panel as it is now.
+pub async fn studio_panel(state: &AppState, topic: TopicId) -> AppResult<StudioPanel> {
+    let mut conn = state.db.acquire().await?;
+    let video = repo::topic_video(&mut conn, topic).await?;
+    let captions = match &video {
+        Some(v) => repo::captions(&mut conn, v.id).await?,
+        None => Vec::new(),
+    };
+    Ok(StudioPanel {
+        topic,
+        video,
+        captions,
+        max_size: super::error::human_size(state.media.config.max_video_bytes),
+        error: None,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "media/_video_panel.html")]
+struct PanelFragment {
+    ctx: PageCtx,
+    media: StudioPanel,
+}
+
+#[derive(Template)]
+#[template(path = "media/upload_refused.html")]
+struct UploadRefused {
+    ctx: PageCtx,
+    media: StudioPanel,
+}
+
+async fn refused(
+    state: &AppState,
+    ctx: PageCtx,
+    topic: TopicId,
+    why: &Refusal,
+) -> AppResult<Response> {
+    if let Refusal::Tool(detail) = why {
+        tracing::error!(%detail, "media tool failed");
+    }
+    let mut media = studio_panel(state, topic).await?;
+    media.error = Some(why.message());
+    Ok((why.status(), web::render(&UploadRefused { ctx, media })?).into_response())
+}
+
+/// Checks the studio user may change `topic` before a byte is read.
+async fn authorize(
+    state: &AppState,
+    user: &crate::accounts::CurrentUser,
+    topic: TopicId,
+) -> AppResult<()> {
+    let mut tx = state.db.begin().await?;
+    catalog::studio::topic_for_editing(&mut tx, user, topic).await?;
+    tx.rollback().await?;
+    Ok(())
+}
+
+/// `POST /studio/topics/{id}/video`: a multipart form with one `video` file,
+/// streamed to disk in chunks (never whole in memory), then checked.
+pub async fn upload_video(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Staff(user): Staff,
+    Path(topic): Path<TopicId>,
+    multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
+) -> AppResult<Response> {
+    authorize(&state, &user, topic).await?;
+    let Ok(mut multipart) = multipart else {
+        return refused(&state, ctx, topic, &Refusal::NoFile).await;
+    };
+    let limit = state.media.config.max_video_bytes;
+    let upload = state.media.upload_path();
+    let mut received: Option<(u64, String)> = None;
+    loop {
+        let field = match multipart.next_field().await {
+            Ok(Some(field)) => field,
+            Ok(None) => break,
+            Err(_) => return refused(&state, ctx, topic, &Refusal::Interrupted).await,
+        };
+        if field.name() != Some("video") || received.is_some() {
+            continue;
+        }
+        let name = file_name(field.file_name().unwrap_or_default());
+        match receive(field, &upload.0, limit).await {
+            Ok(bytes) => received = Some((bytes, name)),
+            Err(why) => return refused(&state, ctx, topic, &why).await,
+        }
+    }
+    let Some((bytes, name)) = received.filter(|(bytes, _)| *bytes > 0) else {
+        return refused(&state, ctx, topic, &Refusal::NoFile).await;
+    };
+    tracing::info!(%topic, bytes, "video upload received");
+    match state
+        .media
+        .ingest(&state.db, topic, Some(user.id), upload, &name)
+        .await
+    {
+        Ok(_) => Ok(web::redirect_with(
+            &state,
+            &ctx,
+            &format!("/studio/topics/{topic}"),
+            crate::web::flash::Flash::success(
+                "영상을 올렸습니다. 변환이 끝나면 재생할 수 있습니다.",
+            ),
+        )),
+        Err(IngestError::Refused(why)) => refused(&state, ctx, topic, &why).await,
+        Err(IngestError::Internal(err)) => Err(err.into()),
+    }
+}
+
+/// The uploader's file name, kept for the studio: normalised, one line, at
+/// most 200 characters (`video` when it is not printable).
+fn file_name(raw: &str) -> String {
+    match crate::text::clean(raw) {
+        Ok(name) if crate::text::single_line(&name) && !name.trim().is_empty() => {
+            name.trim().chars().take(200).collect()
+        }
+        _ => "video".into(),
+    }
+}
+
+/// Writes one multipart field to `path`, at most `limit` bytes.
+async fn receive(
+    mut field: axum::extract::multipart::Field<'_>,
+    path: &std::path::Path,
+    limit: u64,
+) -> Result<u64, Refusal> {
+    use tokio::io::AsyncWriteExt;
+    let file = tokio::fs::File::create(path)
+        .await
+        .map_err(|e| Refusal::Tool(e.to_string()))?;
+    let mut out = tokio::io::BufWriter::with_capacity(1 << 20, file);
+    let mut total: u64 = 0;
+    loop {
+        match field.chunk().await {
+            Ok(Some(chunk)) => {
+                total += chunk.len() as u64;
+                if total > limit {
+                    return Err(Refusal::TooLarge { max_bytes: limit });
+                }
+                out.write_all(&chunk)
+                    .await
+                    .map_err(|e| Refusal::Tool(e.to_string()))?;
+            }
+            Ok(None) => break,
+            Err(err) if err.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                return Err(Refusal::TooLarge { max_bytes: limit });
+            }
+            Err(_) => return Err(Refusal::Interrupted),
+        }
+    }
+    out.flush()
+        .await
+        .map_err(|e| Refusal::Tool(e.to_string()))?;
+    out.into_inner()
+        .sync_all()
+        .await
+        .map_err(|e| Refusal::Tool(e.to_string()))?;
+    Ok(total)
+}
+
+/// `POST /studio/topics/{id}/captions`: a WebVTT file for the topic's video.
+pub async fn upload_captions(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Staff(user): Staff,
+    Path(topic): Path<TopicId>,
+    multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
+) -> AppResult<Response> {
+    authorize(&state, &user, topic).await?;
+    let Some(video) = repo::topic_video(&mut *state.db.acquire().await?, topic).await? else {
+        return refused(
+            &state,
+            ctx,
+            topic,
+            &Refusal::Captions("먼저 영상을 올려 주세요".into()),
+        )
+        .await;
+    };
+    let Ok(mut multipart) = multipart else {
+        return refused(&state, ctx, topic, &Refusal::NoFile).await;
+    };
+    let mut file: Option<Vec<u8>> = None;
+    let mut language = String::from("ko");
+    while let Ok(Some(field)) = multipart.next_field().await {
+        match field.name() {
+            Some("captions") => {
+                let Ok(bytes) = field.bytes().await else {
+                    return refused(&state, ctx, topic, &Refusal::Interrupted).await;
+                };
+                file = Some(bytes.to_vec());
+            }
+            Some("language") => language = field.text().await.unwrap_or_default(),
+            _ => {}
+        }
+    }
+    let Some(bytes) = file.filter(|b| !b.is_empty()) else {
+        return refused(&state, ctx, topic, &Refusal::NoFile).await;
+    };
+    let label = match language.trim() {
+        "ko" => "한국어",
+        "en" => "English",
+        _ => {
+            return refused(
+                &state,
+                ctx,
+                topic,
+                &Refusal::Captions("언어를 골라 주세요".into()),
+            )
+            .await;
+        }
+    };
+    match state
+        .media
+        .put_captions(&state.db, video.id, language.trim(), label, &bytes)
+        .await
+    {
+        Ok(()) => Ok(web::redirect_with(
+            &state,
+            &ctx,
+            &format!("/studio/topics/{topic}"),
+            crate::web::flash::Flash::success("자막을 올렸습니다."),
+        )),
+        Err(IngestError::Refused(why)) => refused(&state, ctx, topic, &why).await,
+        Err(IngestError::Internal(err)) => Err(err.into()),
+    }
+}
+
+/// `GET /studio/videos/{id}/status`: the panel again, for htmx polling.
+pub async fn video_status(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Staff(user): Staff,
+    Path(id): Path<VideoId>,
+) -> AppResult<Response> {
+    let topic = {
+        let mut conn = state.db.acquire().await?;
+        repo::video(&mut conn, id)
+            .await?
+            .ok_or(AppError::NotFound)?
+            .topic_id
+    };
+    authorize(&state, &user, topic).await?;
+    let media = studio_panel(&state, topic).await?;
+    Ok(web::render(&PanelFragment { ctx, media })?.into_response())
+}
+
+/// `GET /media/videos/{id}/{*file}`: a playlist, segment, poster or caption
+/// track, only for viewers allowed to watch the video's topic: 401 for a
+/// visitor who is not signed in, 403 for one who may not.
+pub async fn deliver(
+    State(state): State<AppState>,
+    MaybeUser(viewer): MaybeUser,
+    Path((id, file)): Path<(VideoId, String)>,
+    request: Request,
+) -> AppResult<Response> {
+    if !valid_key(&file) {
+        return Err(AppError::NotFound);
+    }
+    let mut conn = state.db.acquire().await?;
+    let video = repo::video(&mut conn, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let Some((_, allowed)) =
+        access::viewer_access(&mut conn, viewer.as_ref(), video.topic_id).await?
+    else {
+        return Err(AppError::NotFound);
+    };
+    if !allowed.may_study() {
+        return Ok(denied(viewer.is_none()));
+    }
+    let key = if let Some(language) = file
+        .strip_prefix("captions/")
+        .and_then(|f| f.strip_suffix(".vtt"))
+    {
+        repo::captions(&mut conn, id)
+            .await?
+            .into_iter()
+            .find(|c| c.language == language)
+            .map(|c| c.storage_key)
+            .ok_or(AppError::NotFound)?
+    } else {
+        let prefix = video.hls_prefix.clone().ok_or(AppError::NotFound)?;
+        format!("{prefix}{file}")
+    };
+    drop(conn);
+    let content_type = storage::content_type_of(&key);
+    let cache = if key.ends_with(".ts") || key.ends_with(".jpg") {
+        // A run's segments never change (a new upload is a new folder).
+        "private, max-age=86400, immutable"
+    } else {
+        "private, no-cache"
+    };
+    let media = &state.media;
+    if let Some(prefix) = &media.config.accel_prefix {
+        let target = format!("{prefix}/{key}");
+        let mut response = StatusCode::OK.into_response();
+        let headers = response.headers_mut();
+        headers.insert("x-accel-redirect", header_value(&target)?);
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+        return Ok(response);
+    }
+    let is_text = key.ends_with(".m3u8") || key.ends_with(".vtt");
+    match media
+        .storage
+        .deliver(&key, media.config.presign_ttl)
+        .await?
+    {
+        Delivery::File(path) => {
+            let mime: mime::Mime = content_type
+                .parse()
+                .map_err(|e| AppError::Internal(anyhow::anyhow!("content type: {e}")))?;
+            let served = tower_http::services::ServeFile::new_with_mime(path, &mime)
+                .oneshot(request)
+                .await
+                .map_err(|e| AppError::Internal(anyhow::anyhow!("serving media: {e}")))?;
+            if served.status() == StatusCode::NOT_FOUND {
+                return Err(AppError::NotFound);
+            }
+            let mut response = served.map(Body::new);
+            response
+                .headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+            Ok(response)
+        }
+        // Playlists and captions go through the app so that the addresses in
+        // them stay ours (each segment is then checked and signed on its own).
+        Delivery::Redirect(_) if is_text => {
+            let bytes = media
+                .storage
+                .get_bytes(&key)
+                .await?
+                .ok_or(AppError::NotFound)?;
+            Ok((
+                [
+                    (header::CONTENT_TYPE, content_type),
+                    (header::CACHE_CONTROL, cache),
+                ],
+                bytes,
+            )
+                .into_response())
+        }
+        Delivery::Redirect(url) => {
+            let mut response = Redirect::temporary(&url).into_response();
+            response.headers_mut().insert(
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("private, no-store"),
+            );
+            Ok(response)
+        }
+    }
+}
+
+fn header_value(raw: &str) -> AppResult<HeaderValue> {
+    HeaderValue::from_str(raw).map_err(|e| AppError::Internal(e.into()))
+}
+
+/// A bare 401/403: media requests come from the player, not from people.
+fn denied(anonymous: bool) -> Response {
+    let (status, text) = if anonymous {
+        (StatusCode::UNAUTHORIZED, "로그인이 필요합니다.")
+    } else {
+        (
+            StatusCode::FORBIDDEN,
+            "이 영상을 볼 수 있는 수강권이 없습니다.",
+        )
+    };
+    (status, [(header::CACHE_CONTROL, "no-store")], text).into_response()
+}

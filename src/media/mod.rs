@@ -1,0 +1,417 @@
+//! Media: video uploads checked with ffprobe, HLS transcoding on the job
+//! queue, WebVTT captions, and delivery only to viewers `learning::access`
+//! lets watch. Files live in `infra::storage` (local folder or S3).
+
+pub mod error;
+mod handlers;
+pub use handlers::{StudioPanel, studio_panel};
+pub mod probe;
+pub mod repo;
+pub mod seed;
+pub mod transcode;
+pub mod vtt;
+
+use std::{
+    path::{Path, PathBuf},
+    sync::Arc,
+    time::Duration,
+};
+
+use anyhow::Context;
+use axum::{
+    Router,
+    extract::DefaultBodyLimit,
+    routing::{get, post},
+};
+use serde_json::json;
+use sqlx::{PgConnection, PgPool};
+use tokio::sync::Semaphore;
+
+use crate::{
+    app::AppState,
+    config::MediaConfig,
+    ids::{TopicId, UserId, VideoId},
+    infra::storage::{self, Storage},
+    jobs::{self, EnqueueOptions, JobCtx},
+    web::routes::At,
+};
+
+pub use error::Refusal;
+pub use repo::{VideoRow, VideoState};
+
+/// The job that turns an upload into HLS.
+pub const TRANSCODE_JOB: &str = "media.transcode";
+
+/// Storage and the bounds on the work media costs.
+pub struct Media {
+    pub storage: Arc<dyn Storage>,
+    pub config: MediaConfig,
+    /// Uploads being received and transcoding work folders.
+    work_dir: PathBuf,
+    /// ffmpeg runs in this process at once.
+    ffmpeg: Semaphore,
+    /// ffprobe checks of uploads at once.
+    probes: Semaphore,
+}
+
+impl std::fmt::Debug for Media {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Media")
+            .field("storage", &self.storage.name())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Media {
+    pub fn new(config: &MediaConfig, var_dir: &Path) -> anyhow::Result<Self> {
+        let storage = storage::from_settings(&config.dir, config.s3.as_ref())?;
+        let work_dir = var_dir.join("tmp").join("media");
+        std::fs::create_dir_all(&work_dir)
+            .with_context(|| format!("creating {}", work_dir.display()))?;
+        Ok(Self {
+            storage,
+            config: config.clone(),
+            work_dir,
+            ffmpeg: Semaphore::new(config.ffmpeg_slots.max(1)),
+            probes: Semaphore::new(config.ffmpeg_slots.max(1) * 2),
+        })
+    }
+
+    /// A fresh path for an upload being received (removed by its guard).
+    pub fn upload_path(&self) -> TempPath {
+        TempPath(
+            self.work_dir
+                .join(format!("upload-{}.part", uuid::Uuid::new_v4().simple())),
+        )
+    }
+
+    /// Checks a received file and, when it is a video we take, stores it and
+    /// queues its transcoding, in one transaction with the record. The file
+    /// at `upload` is consumed either way.
+    pub async fn ingest(
+        &self,
+        db: &PgPool,
+        topic: TopicId,
+        uploaded_by: Option<UserId>,
+        upload: TempPath,
+        original_name: &str,
+    ) -> Result<VideoId, IngestError> {
+        let bytes = tokio::fs::metadata(&upload.0)
+            .await
+            .map_err(|e| IngestError::Internal(e.into()))?
+            .len();
+        if bytes == 0 {
+            return Err(Refusal::NoFile.into());
+        }
+        let info = {
+            let _slot = self.probes.try_acquire().map_err(|_| Refusal::Busy)?;
+            probe::probe(&upload.0, self.config.max_video_secs).await?
+        };
+        let id = VideoId(uuid::Uuid::new_v4());
+        let ext = match info.container {
+            probe::Container::Mov => "mp4",
+            probe::Container::Matroska => "mkv",
+        };
+        let source_key = format!("videos/{id}/source.{ext}");
+        self.storage
+            .adopt_file(
+                &source_key,
+                &upload.0,
+                storage::content_type_of(&source_key),
+            )
+            .await?;
+        let recorded = async {
+            let mut tx = db.begin().await?;
+            repo::replace_topic_video(
+                &mut tx,
+                &repo::NewVideo {
+                    id,
+                    topic,
+                    source_key: &source_key,
+                    source_bytes: i64::try_from(bytes).unwrap_or(i64::MAX),
+                    original_name,
+                    duration_ms: info.duration_ms,
+                    width: info.width,
+                    height: info.height,
+                    uploaded_by,
+                },
+            )
+            .await?;
+            queue_transcode(&mut tx, id).await?;
+            tx.commit().await?;
+            anyhow::Ok(())
+        }
+        .await;
+        if let Err(err) = recorded {
+            let _ = self.storage.delete(&source_key).await;
+            return Err(IngestError::Internal(err));
+        }
+        Ok(id)
+    }
+
+    /// The transcoding job: HLS renditions and a poster into a folder of
+    /// their own, then one statement makes them the video's. A run that dies
+    /// half way leaves a folder nothing points at; the next run removes it.
+    pub async fn transcode(&self, db: &PgPool, id: VideoId, ctx: &JobCtx) -> anyhow::Result<()> {
+        let Some(source_key) = repo::start_processing(&mut *db.acquire().await?, id).await? else {
+            return Ok(());
+        };
+        let _slot = self.ffmpeg.acquire().await?;
+        let work = TempDir::new(self.work_dir.join(format!("transcode-{id}-{}", short_id())))?;
+        let source = match self.storage.local_path(&source_key) {
+            Some(path) => path,
+            None => {
+                let path = work.0.join("source");
+                self.storage.get_to_file(&source_key, &path).await?;
+                path
+            }
+        };
+        let info = probe::probe(&source, self.config.max_video_secs)
+            .await
+            .map_err(|r| anyhow::anyhow!(r.message()))?;
+        let renditions = transcode::ladder(info.height);
+        let out = work.0.join("hls");
+        let (tx, mut rx) = tokio::sync::watch::channel(0u8);
+        let reporter = {
+            let db = db.clone();
+            let ctx = ctx.clone();
+            tokio::spawn(async move {
+                while rx.changed().await.is_ok() {
+                    let percent = *rx.borrow_and_update();
+                    if let Ok(mut conn) = db.acquire().await {
+                        let _ = repo::set_progress(&mut conn, id, percent).await;
+                    }
+                    let _ = ctx.progress(percent).await;
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                }
+            })
+        };
+        let made = transcode::to_hls(
+            &source,
+            &info,
+            &renditions,
+            &out,
+            &self.config.preset,
+            |p| {
+                tx.send_if_modified(|old| std::mem::replace(old, p) != p);
+            },
+        )
+        .await;
+        drop(tx);
+        let _ = reporter.await;
+        made?;
+        transcode::poster(&source, &info, &out.join("poster.jpg")).await?;
+        drop(_slot);
+
+        let prefix = format!("videos/{id}/hls/{}/", short_id());
+        for file in walk(&out).await? {
+            let rel = file
+                .strip_prefix(&out)?
+                .to_string_lossy()
+                .replace('\\', "/");
+            let key = format!("{prefix}{rel}");
+            self.storage
+                .put_file(&key, &file, storage::content_type_of(&key))
+                .await?;
+        }
+        let names: Vec<String> = renditions.iter().map(|r| r.name.clone()).collect();
+        let ready = repo::mark_ready(
+            &mut *db.acquire().await?,
+            id,
+            &prefix,
+            &names,
+            info.duration_ms,
+            info.width,
+            info.height,
+        )
+        .await?;
+        // Earlier runs' folders (a crash, a retry) are no one's now.
+        for key in self.storage.list(&format!("videos/{id}/hls/")).await? {
+            if !ready || !key.starts_with(&prefix) {
+                self.storage.delete(&key).await?;
+            }
+        }
+        tracing::info!(video = %id, renditions = ?names, "video ready");
+        Ok(())
+    }
+
+    /// Stores checked WebVTT captions for a video.
+    pub async fn put_captions(
+        &self,
+        db: &PgPool,
+        video: VideoId,
+        language: &str,
+        label: &str,
+        raw: &[u8],
+    ) -> Result<(), IngestError> {
+        let text = vtt::validate(raw).map_err(Refusal::Captions)?;
+        let key = format!("videos/{video}/captions/{language}-{}.vtt", short_id());
+        self.storage
+            .put_bytes(&key, text.into_bytes(), storage::content_type_of(&key))
+            .await?;
+        let mut conn = db.acquire().await.map_err(anyhow::Error::from)?;
+        repo::put_caption(&mut conn, video, language, label, &key)
+            .await
+            .map_err(anyhow::Error::from)?;
+        Ok(())
+    }
+}
+
+/// What the lesson page needs to show a topic's video.
+#[derive(Clone, Debug)]
+pub struct PlayerVideo {
+    pub id: VideoId,
+    pub state: VideoState,
+    pub progress: i16,
+    pub width: i32,
+    pub height: i32,
+    /// `(language, label)` of each caption track.
+    pub captions: Vec<(String, String)>,
+}
+
+impl PlayerVideo {
+    pub fn master(&self) -> String {
+        format!("/media/videos/{}/master.m3u8", self.id)
+    }
+
+    pub fn poster(&self) -> String {
+        format!("/media/videos/{}/poster.jpg", self.id)
+    }
+}
+
+/// The topic's video as a player shows it, if it has one.
+pub async fn player_video(
+    conn: &mut PgConnection,
+    topic: TopicId,
+) -> sqlx::Result<Option<PlayerVideo>> {
+    let Some(video) = repo::topic_video(conn, topic).await? else {
+        return Ok(None);
+    };
+    let captions = repo::captions(conn, video.id)
+        .await?
+        .into_iter()
+        .map(|c| (c.language, c.label))
+        .collect();
+    Ok(Some(PlayerVideo {
+        id: video.id,
+        state: video.state,
+        progress: video.progress,
+        width: video.width.unwrap_or(1280),
+        height: video.height.unwrap_or(720),
+        captions,
+    }))
+}
+
+/// Why an upload did not become a video.
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    #[error(transparent)]
+    Refused(#[from] Refusal),
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+/// Queues a video's transcoding (at most one live job per video).
+pub async fn queue_transcode(conn: &mut PgConnection, id: VideoId) -> anyhow::Result<()> {
+    let job = jobs::enqueue(
+        conn,
+        TRANSCODE_JOB,
+        json!({ "video": id }),
+        EnqueueOptions {
+            dedupe_key: Some(format!("transcode:{id}")),
+            max_attempts: Some(3),
+            ..EnqueueOptions::default()
+        },
+    )
+    .await?;
+    if let Some(job) = job {
+        repo::set_job(conn, id, job.0).await?;
+    }
+    Ok(())
+}
+
+/// Registers the media jobs with a worker.
+pub fn register(worker: &mut jobs::Worker, db: PgPool, media: Arc<Media>) {
+    let limit = media.config.transcode_limit;
+    let (run_db, run_media) = (db.clone(), media.clone());
+    worker.register_with(TRANSCODE_JOB, limit, move |payload, ctx| {
+        let (db, media) = (run_db.clone(), run_media.clone());
+        async move {
+            let id: VideoId = serde_json::from_value(payload["video"].clone())?;
+            media.transcode(&db, id, &ctx).await
+        }
+    });
+    worker.on_give_up(TRANSCODE_JOB, move |payload, reason| {
+        let db = db.clone();
+        async move {
+            let id: VideoId = serde_json::from_value(payload["video"].clone())?;
+            let mut conn = db.acquire().await?;
+            repo::mark_failed(&mut conn, id, &reason).await?;
+            Ok(())
+        }
+    });
+}
+
+/// Whether `path` takes a streamed upload (larger body, longer time).
+pub fn is_upload_path(path: &str) -> bool {
+    path.starts_with("/studio/topics/") && path.ends_with("/video")
+}
+
+pub fn routes() -> Router<AppState> {
+    use handlers::*;
+    Router::new()
+        .at(
+            "/studio/topics/{id}/video",
+            post(upload_video).layer(DefaultBodyLimit::disable()),
+        )
+        .at("/studio/topics/{id}/captions", post(upload_captions))
+        .at("/studio/videos/{id}/status", get(video_status))
+        .at("/media/videos/{id}/{*file}", get(deliver))
+}
+
+/// A file removed when dropped (unless consumed first).
+pub struct TempPath(pub PathBuf);
+
+impl Drop for TempPath {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// A folder removed with everything in it when dropped.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(path: PathBuf) -> anyhow::Result<Self> {
+        std::fs::create_dir_all(&path)?;
+        Ok(Self(path))
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn short_id() -> String {
+    uuid::Uuid::new_v4().simple().to_string()[..12].to_string()
+}
+
+/// Every file under `dir`.
+async fn walk(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(next) = pending.pop() {
+        let mut entries = tokio::fs::read_dir(&next).await?;
+        while let Some(entry) = entries.next_entry().await? {
+            if entry.file_type().await?.is_dir() {
+                pending.push(entry.path());
+            } else {
+                files.push(entry.path());
+            }
+        }
+    }
+    files.sort();
+    Ok(files)
+}

@@ -1,0 +1,256 @@
+//! The media tables' SQL.
+
+use sqlx::PgConnection;
+
+use crate::ids::{TopicId, UserId, VideoId};
+
+crate::text_enum!(
+    /// Where a video is on its way to learners.
+    VideoState {
+        Uploaded => "uploaded",
+        Processing => "processing",
+        Ready => "ready",
+        Failed => "failed",
+    }
+);
+
+impl VideoState {
+    pub fn is_ready(self) -> bool {
+        self == Self::Ready
+    }
+
+    /// Uploaded or being transcoded: worth asking again soon.
+    pub fn in_progress(self) -> bool {
+        matches!(self, Self::Uploaded | Self::Processing)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Uploaded => "변환 대기",
+            Self::Processing => "변환 중",
+            Self::Ready => "재생 가능",
+            Self::Failed => "변환 실패",
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct VideoRow {
+    pub id: VideoId,
+    pub topic_id: TopicId,
+    pub state: VideoState,
+    pub progress: i16,
+    pub failure: Option<String>,
+    pub source_key: String,
+    pub source_bytes: i64,
+    pub original_name: String,
+    pub duration_ms: Option<i32>,
+    pub width: Option<i32>,
+    pub height: Option<i32>,
+    pub hls_prefix: Option<String>,
+    pub renditions: Vec<String>,
+    pub job_id: Option<i64>,
+}
+
+pub struct NewVideo<'a> {
+    pub id: VideoId,
+    pub topic: TopicId,
+    pub source_key: &'a str,
+    pub source_bytes: i64,
+    pub original_name: &'a str,
+    pub duration_ms: i64,
+    pub width: i32,
+    pub height: i32,
+    pub uploaded_by: Option<UserId>,
+}
+
+/// Retires the topic's live video (if any) and records the new upload.
+pub async fn replace_topic_video(conn: &mut PgConnection, new: &NewVideo<'_>) -> sqlx::Result<()> {
+    sqlx::query!(
+        "UPDATE videos SET deleted_at = now(), updated_at = now() WHERE topic_id = $1 AND deleted_at IS NULL",
+        new.topic.0
+    )
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query!(
+        r#"
+        INSERT INTO videos (id, topic_id, source_key, source_bytes, original_name,
+                            duration_ms, width, height, uploaded_by)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+        "#,
+        new.id.0,
+        new.topic.0,
+        new.source_key,
+        new.source_bytes,
+        new.original_name,
+        i32::try_from(new.duration_ms).unwrap_or(i32::MAX),
+        new.width,
+        new.height,
+        new.uploaded_by.map(|u| u.0),
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn set_job(conn: &mut PgConnection, video: VideoId, job: i64) -> sqlx::Result<()> {
+    sqlx::query!("UPDATE videos SET job_id = $2 WHERE id = $1", video.0, job)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// A live video.
+pub async fn video(conn: &mut PgConnection, id: VideoId) -> sqlx::Result<Option<VideoRow>> {
+    sqlx::query_as!(
+        VideoRow,
+        r#"SELECT id AS "id: VideoId", topic_id AS "topic_id: TopicId", state AS "state: VideoState",
+                  progress, failure, source_key, source_bytes, original_name, duration_ms,
+                  width, height, hls_prefix, renditions, job_id
+             FROM videos WHERE id = $1 AND deleted_at IS NULL"#,
+        id.0
+    )
+    .fetch_optional(conn)
+    .await
+}
+
+/// The live video of a topic.
+pub async fn topic_video(
+    conn: &mut PgConnection,
+    topic: TopicId,
+) -> sqlx::Result<Option<VideoRow>> {
+    sqlx::query_as!(
+        VideoRow,
+        r#"SELECT id AS "id: VideoId", topic_id AS "topic_id: TopicId", state AS "state: VideoState",
+                  progress, failure, source_key, source_bytes, original_name, duration_ms,
+                  width, height, hls_prefix, renditions, job_id
+             FROM videos WHERE topic_id = $1 AND deleted_at IS NULL"#,
+        topic.0
+    )
+    .fetch_optional(conn)
+    .await
+}
+
+/// Topics (of `topics`) that have a live video.
+pub async fn topics_with_video(
+    conn: &mut PgConnection,
+    topics: &[uuid::Uuid],
+) -> sqlx::Result<Vec<uuid::Uuid>> {
+    sqlx::query_scalar!(
+        "SELECT topic_id FROM videos WHERE topic_id = ANY($1) AND deleted_at IS NULL",
+        topics
+    )
+    .fetch_all(conn)
+    .await
+}
+
+/// Marks a live, not yet ready video as being transcoded; `None` when there
+/// is nothing to do (deleted, or already ready).
+pub async fn start_processing(
+    conn: &mut PgConnection,
+    id: VideoId,
+) -> sqlx::Result<Option<String>> {
+    sqlx::query_scalar!(
+        r#"UPDATE videos SET state = 'processing', progress = 0, failure = NULL, updated_at = now()
+            WHERE id = $1 AND deleted_at IS NULL AND state <> 'ready'
+        RETURNING source_key"#,
+        id.0
+    )
+    .fetch_optional(conn)
+    .await
+}
+
+pub async fn set_progress(conn: &mut PgConnection, id: VideoId, percent: u8) -> sqlx::Result<()> {
+    sqlx::query!(
+        "UPDATE videos SET progress = $2 WHERE id = $1 AND state = 'processing'",
+        id.0,
+        i16::from(percent.min(100))
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// The one statement that makes a video playable: everything under
+/// `prefix` was written before it runs.
+pub async fn mark_ready(
+    conn: &mut PgConnection,
+    id: VideoId,
+    prefix: &str,
+    renditions: &[String],
+    duration_ms: i64,
+    width: i32,
+    height: i32,
+) -> sqlx::Result<bool> {
+    Ok(sqlx::query!(
+        r#"UPDATE videos
+              SET state = 'ready', progress = 100, hls_prefix = $2, renditions = $3,
+                  duration_ms = $4, width = $5, height = $6, failure = NULL, updated_at = now()
+            WHERE id = $1 AND deleted_at IS NULL"#,
+        id.0,
+        prefix,
+        renditions,
+        i32::try_from(duration_ms).unwrap_or(i32::MAX),
+        width,
+        height,
+    )
+    .execute(conn)
+    .await?
+    .rows_affected()
+        == 1)
+}
+
+pub async fn mark_failed(conn: &mut PgConnection, id: VideoId, reason: &str) -> sqlx::Result<()> {
+    sqlx::query!(
+        "UPDATE videos SET state = 'failed', failure = left($2, 500), updated_at = now() WHERE id = $1 AND state <> 'ready'",
+        id.0,
+        reason
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Stores a caption track's place, retiring an earlier one in the language.
+pub async fn put_caption(
+    conn: &mut PgConnection,
+    video: VideoId,
+    language: &str,
+    label: &str,
+    key: &str,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "UPDATE captions SET deleted_at = now() WHERE video_id = $1 AND language = $2 AND deleted_at IS NULL",
+        video.0,
+        language
+    )
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query!(
+        "INSERT INTO captions (video_id, language, label, storage_key) VALUES ($1, $2, $3, $4)",
+        video.0,
+        language,
+        label,
+        key
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+#[derive(Clone, Debug)]
+pub struct CaptionRow {
+    pub language: String,
+    pub label: String,
+    pub storage_key: String,
+}
+
+pub async fn captions(conn: &mut PgConnection, video: VideoId) -> sqlx::Result<Vec<CaptionRow>> {
+    sqlx::query_as!(
+        CaptionRow,
+        "SELECT language, label, storage_key FROM captions WHERE video_id = $1 AND deleted_at IS NULL ORDER BY language",
+        video.0
+    )
+    .fetch_all(conn)
+    .await
+}

@@ -1,0 +1,164 @@
+//! Demo lesson videos for `make run`: for each video topic of the demo
+//! nano-degree, a short clip made with ffmpeg (a title card with the topic's
+//! Korean title, a moving marker, a soft tone) and Korean WebVTT captions of
+//! what the card says, uploaded through the same path a tutor's upload
+//! takes (checked, stored, transcoded by the job queue).
+//!
+//! Clips are cached in `var/seed-media` by their content, so a second start
+//! (or a fresh database on the same machine) does not make them again.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use sha2::{Digest, Sha256};
+use sqlx::PgPool;
+use tokio::process::Command;
+
+use super::{Media, repo, vtt};
+use crate::catalog::seed::{DemoVideoTopic, demo_video_topics};
+
+/// Length of each demo clip.
+pub const CLIP_SECS: u64 = 20;
+/// Bump to make every cached clip again.
+const CLIP_VERSION: &str = "1";
+const FONT: &str = "/usr/share/fonts/truetype/nanum/NanumGothicBold.ttf";
+const FALLBACK_FONT: &str = "/usr/share/fonts/truetype/nanum/NanumGothic.ttf";
+
+/// Makes and attaches clips for demo video topics without a video, at most
+/// `limit` of them (`None`: all). Returns how many were attached.
+pub async fn seed_videos(
+    db: &PgPool,
+    media: &Media,
+    cache_dir: &Path,
+    limit: Option<usize>,
+) -> anyhow::Result<usize> {
+    let topics = demo_video_topics(&mut *db.acquire().await?).await?;
+    tokio::fs::create_dir_all(cache_dir).await?;
+    let mut attached = 0;
+    for topic in topics.into_iter().take(limit.unwrap_or(usize::MAX)) {
+        if repo::topic_video(&mut *db.acquire().await?, topic.topic)
+            .await?
+            .is_some()
+        {
+            continue;
+        }
+        let clip = clip(cache_dir, &topic).await?;
+        let upload = media.upload_path();
+        tokio::fs::copy(&clip, &upload.0).await?;
+        let video = media
+            .ingest(db, topic.topic, None, upload, "demo.mp4")
+            .await
+            .map_err(|e| anyhow::anyhow!("seeding {}: {e}", topic.title))?;
+        media
+            .put_captions(db, video, "ko", "한국어", captions(&topic).as_bytes())
+            .await
+            .map_err(|e| anyhow::anyhow!("captions for {}: {e}", topic.title))?;
+        attached += 1;
+        tracing::info!(topic = %topic.title, "demo video queued for transcoding");
+    }
+    Ok(attached)
+}
+
+/// What the clip says, one line per five seconds.
+fn lines(topic: &DemoVideoTopic) -> Vec<String> {
+    vec![
+        topic.title.clone(),
+        format!("{} 강의입니다.", topic.course_title),
+        "핵심 개념을 예제와 함께 차근차근 살펴봅니다.".into(),
+        "다음 토픽에서 직접 실습해 봅시다.".into(),
+    ]
+}
+
+pub fn captions(topic: &DemoVideoTopic) -> String {
+    vtt::from_lines(&lines(topic), CLIP_SECS / 4)
+}
+
+/// The cached clip for `topic`, made when missing.
+async fn clip(cache_dir: &Path, topic: &DemoVideoTopic) -> anyhow::Result<PathBuf> {
+    let mut hash = Sha256::new();
+    for part in [CLIP_VERSION, &topic.title, &topic.course_title] {
+        hash.update(part.as_bytes());
+        hash.update([0]);
+    }
+    let name = hex::encode(&hash.finalize()[..12]);
+    let path = cache_dir.join(format!("{name}.mp4"));
+    if tokio::fs::metadata(&path).await.is_ok() {
+        return Ok(path);
+    }
+    let work = cache_dir.join(format!(".{name}-{}", uuid::Uuid::new_v4().simple()));
+    tokio::fs::create_dir_all(&work).await?;
+    let made = make_clip(&work, topic, &path).await;
+    let _ = tokio::fs::remove_dir_all(&work).await;
+    made?;
+    Ok(path)
+}
+
+async fn make_clip(work: &Path, topic: &DemoVideoTopic, out: &Path) -> anyhow::Result<()> {
+    let font = if Path::new(FONT).exists() {
+        FONT
+    } else {
+        FALLBACK_FONT
+    };
+    // Text goes through files: no escaping of Korean or quotes in filters.
+    let title = work.join("title.txt");
+    let course = work.join("course.txt");
+    tokio::fs::write(&title, &topic.title).await?;
+    tokio::fs::write(&course, &topic.course_title).await?;
+    let text = |file: &Path, size: u32, y: &str, colour: &str| {
+        format!(
+            "drawtext=fontfile={font}:textfile={}:fontcolor={colour}:fontsize={size}:x=(w-text_w)/2:y={y}",
+            file.display()
+        )
+    };
+    let filter = format!(
+        "[0:v][1:v]overlay=x='(W-w)*(0.5+0.45*sin(t*1.3))':y=H-150[bg];[bg]{},{},drawtext=fontfile={font}:text='%{{pts\\:hms}}':fontcolor=white:fontsize=28:x=48:y=40,format=yuv420p[v];[2:a]volume=0.15[a]",
+        text(&title, 64, "h/2-100", "white"),
+        text(&course, 36, "h/2+10", "0xdbeafe"),
+    );
+    let partial = work.join("clip.mp4");
+    let secs = CLIP_SECS.to_string();
+    let output = Command::new("ffmpeg")
+        .args(["-hide_banner", "-nostdin", "-y", "-loglevel", "error"])
+        .args([
+            "-f",
+            "lavfi",
+            "-i",
+            &format!("color=c=0x1d4ed8:s=1280x720:r=30:d={secs}"),
+        ])
+        .args([
+            "-f",
+            "lavfi",
+            "-i",
+            &format!("color=c=0xfbbf24:s=72x72:r=30:d={secs}"),
+        ])
+        .args([
+            "-f",
+            "lavfi",
+            "-i",
+            &format!("sine=frequency=330:sample_rate=48000:duration={secs}"),
+        ])
+        .args(["-filter_complex", &filter, "-map", "[v]", "-map", "[a]"])
+        .args(["-c:v", "libx264", "-preset", "veryfast", "-crf", "26"])
+        .args([
+            "-c:a",
+            "aac",
+            "-b:a",
+            "96k",
+            "-t",
+            &secs,
+            "-movflags",
+            "+faststart",
+        ])
+        .arg(&partial)
+        .kill_on_drop(true)
+        .output()
+        .await
+        .context("starting ffmpeg")?;
+    anyhow::ensure!(
+        output.status.success(),
+        "ffmpeg could not make a demo clip: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    tokio::fs::rename(&partial, out).await?;
+    Ok(())
+}
