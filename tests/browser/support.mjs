@@ -43,7 +43,7 @@ function dropDatabase(databaseUrl) {
   }
 }
 
-export async function startApp({ seed = false, admin = null } = {}) {
+export async function startApp({ seed = false, admin = null, seedVideos = 0 } = {}) {
   const bin = process.env.WEAVERSE_BIN;
   if (!bin) throw new Error("WEAVERSE_BIN must point at the built weaverse binary");
   const port = await freePort();
@@ -65,6 +65,8 @@ export async function startApp({ seed = false, admin = null } = {}) {
       DATABASE_URL: databaseUrl,
       VAR_DIR: varDir,
       RUST_LOG: "warn",
+      // Demo clips cost seconds each: only the journeys that play one make it.
+      SEED_VIDEOS: String(seedVideos),
     },
     stdio: ["ignore", "inherit", "inherit"],
   });
