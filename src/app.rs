@@ -148,7 +148,12 @@ pub fn worker(state: &AppState, config: jobs::WorkerConfig) -> anyhow::Result<jo
         }
     });
     worker.every(accounts::PRUNE_JOB, std::time::Duration::from_secs(60 * 60));
-    media::register(&mut worker, state.db.clone(), state.media.clone());
+    media::register(
+        &mut worker,
+        state.db.clone(),
+        state.media.clone(),
+        state.catalog_cache.clone(),
+    );
     let payments = state.clone();
     worker.register(commerce::RECONCILE_JOB, move |payload| {
         let state = payments.clone();
@@ -218,10 +223,12 @@ pub fn router(state: AppState) -> Router {
         .merge(statics)
         .merge(pages)
         .with_state(state);
+    let media_origin = config.media.delivery_origin();
     for layer in security::layers(
         config.is_production(),
         &state_gateways.form_origins(),
         &state_gateways.toss_origins(),
+        &media_origin.iter().map(String::as_str).collect::<Vec<_>>(),
     ) {
         app = app.layer(layer);
     }

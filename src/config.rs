@@ -170,6 +170,25 @@ impl MediaConfig {
         })
     }
 
+    /// Where browsers fetch media from besides us: the bucket's origin with
+    /// S3 (presigned redirects land there), nothing with local storage.
+    pub fn delivery_origin(&self) -> Option<String> {
+        let s3 = self.s3.as_ref()?;
+        let Some(endpoint) = &s3.endpoint else {
+            return Some(format!(
+                "https://{}.s3.{}.amazonaws.com",
+                s3.bucket, s3.region
+            ));
+        };
+        let url = Url::parse(endpoint).ok()?;
+        let origin = url.origin().ascii_serialization();
+        if s3.path_style {
+            return Some(origin);
+        }
+        let host = url.host_str()?;
+        Some(origin.replacen(host, &format!("{}.{host}", s3.bucket), 1))
+    }
+
     /// Local storage under `var_dir`, small limits: for tests.
     pub fn for_tests(var_dir: &std::path::Path) -> Self {
         Self {

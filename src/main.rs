@@ -151,16 +151,12 @@ async fn seed_videos(state: &AppState) -> anyhow::Result<usize> {
                 .context("SEED_VIDEOS must be a number or all")?,
         ),
     };
+    let cache = state.config.var_dir.join("seed-media");
+    weaverse::media::seed::seed_covers(&state.db, &state.media, &cache).await?;
     if limit == Some(0) {
         return Ok(0);
     }
-    weaverse::media::seed::seed_videos(
-        &state.db,
-        &state.media,
-        &state.config.var_dir.join("seed-media"),
-        limit,
-    )
-    .await
+    weaverse::media::seed::seed_videos(&state.db, &state.media, &cache, limit).await
 }
 
 async fn seed(pool: &sqlx::PgPool) -> anyhow::Result<()> {

@@ -120,6 +120,16 @@ pub async fn emails_of(
     Ok(repo::emails_of(conn, &ids).await?.into_iter().collect())
 }
 
+/// Points `user`'s profile picture at image `image` (or none); returns the
+/// one before. The header shows it from the next request.
+pub async fn set_avatar(
+    conn: &mut PgConnection,
+    user: UserId,
+    image: Option<uuid::Uuid>,
+) -> sqlx::Result<Option<uuid::Uuid>> {
+    repo::set_avatar(conn, user, image).await
+}
+
 /// The periodic job that deletes idle sign-in sessions and spent tokens.
 pub const PRUNE_JOB: &str = "accounts.prune";
 

@@ -149,6 +149,30 @@ pub struct SessionUserRow {
     pub role: String,
     pub verified: bool,
     pub stale: bool,
+    pub avatar_image_id: Option<Uuid>,
+}
+
+pub async fn set_avatar(
+    conn: &mut PgConnection,
+    user: UserId,
+    image: Option<Uuid>,
+) -> sqlx::Result<Option<Uuid>> {
+    let before = sqlx::query_scalar!(
+        "SELECT avatar_image_id FROM users WHERE id = $1 FOR UPDATE",
+        user.0
+    )
+    .fetch_optional(&mut *conn)
+    .await?
+    .flatten();
+    sqlx::query!(
+        "UPDATE users SET avatar_image_id = $2 WHERE id = $1",
+        user.0,
+        image
+    )
+    .execute(conn)
+    .await?;
+    session::identities_changed();
+    Ok(before)
 }
 
 /// The live user behind a live auth session, or nothing (ended or deleted).
@@ -161,7 +185,8 @@ pub async fn session_user(
         SessionUserRow,
         r#"SELECT u.id AS "id: UserId", u.email, u.nickname, u.role,
                   u.email_verified_at IS NOT NULL AS "verified!",
-                  a.last_seen_at < now() - interval '5 minutes' AS "stale!"
+                  a.last_seen_at < now() - interval '5 minutes' AS "stale!",
+                  u.avatar_image_id
              FROM auth_sessions a JOIN users u ON u.id = a.user_id
             WHERE a.id = $1 AND a.user_id = $2 AND u.deleted_at IS NULL"#,
         auth_session,
@@ -397,6 +422,15 @@ pub struct UserListRow {
     pub created_at: OffsetDateTime,
     pub deleted: bool,
     pub total: i64,
+    pub avatar_image_id: Option<Uuid>,
+}
+
+impl UserListRow {
+    /// The profile picture's 48-pixel address.
+    pub fn avatar(&self) -> Option<String> {
+        self.avatar_image_id
+            .map(|id| crate::media::images::url(id, 48))
+    }
 }
 
 pub async fn search_users(
@@ -411,7 +445,8 @@ pub async fn search_users(
         UserListRow,
         r#"SELECT id AS "id: UserId", email, nickname, role,
                   email_verified_at IS NOT NULL AS "verified!", created_at,
-                  deleted_at IS NOT NULL AS "deleted!", count(*) OVER () AS "total!"
+                  deleted_at IS NOT NULL AS "deleted!", count(*) OVER () AS "total!",
+                  avatar_image_id
              FROM users
             WHERE ($1::text IS NULL OR (email || ' ' || nickname) ILIKE $1)
               AND ($2::text IS NULL OR role = $2)

@@ -42,6 +42,8 @@ pub struct CurrentUser {
     pub verified: bool,
     /// The `auth_sessions` row of this browser.
     pub auth_session: Uuid,
+    /// The profile picture, when one is set (`media::images`).
+    pub avatar: Option<Uuid>,
 }
 
 impl CurrentUser {
@@ -108,6 +110,7 @@ pub async fn current_user(db: &PgPool, session: &Session) -> AppResult<Option<Cu
         role: Role::parse(&row.role).unwrap_or(Role::Student),
         verified: row.verified,
         auth_session: marker.sid,
+        avatar: row.avatar_image_id,
     }))
 }
 

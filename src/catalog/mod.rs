@@ -73,6 +73,30 @@ pub async fn topic_place(
     }))
 }
 
+/// Points `course` at cover image `image` (or none); returns the one
+/// before. Catalogue pages show it from their next load.
+pub async fn set_cover(
+    conn: &mut PgConnection,
+    course: CourseId,
+    image: Option<uuid::Uuid>,
+) -> sqlx::Result<Option<uuid::Uuid>> {
+    let before = sqlx::query_scalar!(
+        "SELECT cover_image_id FROM courses WHERE id = $1 FOR UPDATE",
+        course.0
+    )
+    .fetch_optional(&mut *conn)
+    .await?
+    .flatten();
+    sqlx::query!(
+        "UPDATE courses SET cover_image_id = $2 WHERE id = $1",
+        course.0,
+        image
+    )
+    .execute(conn)
+    .await?;
+    Ok(before)
+}
+
 /// What a topic says: its kind and body text (a reading, a mission brief).
 pub async fn topic_text(
     conn: &mut PgConnection,

@@ -21,6 +21,7 @@ pub struct RoadmapCourseRow {
     pub lecture_count: i64,
     pub topic_count: i64,
     pub total_secs: i64,
+    pub cover_image_id: Option<uuid::Uuid>,
 }
 
 /// A live curriculum by slug.
@@ -51,7 +52,8 @@ pub async fn roadmap_courses(
                (SELECT count(*) FROM topics t JOIN lectures l ON l.id = t.lecture_id
                  WHERE l.course_id = c.id AND l.deleted_at IS NULL AND t.deleted_at IS NULL) AS "topic_count!",
                (SELECT coalesce(sum(t.duration_secs), 0) FROM topics t JOIN lectures l ON l.id = t.lecture_id
-                 WHERE l.course_id = c.id AND l.deleted_at IS NULL AND t.deleted_at IS NULL)::bigint AS "total_secs!"
+                 WHERE l.course_id = c.id AND l.deleted_at IS NULL AND t.deleted_at IS NULL)::bigint AS "total_secs!",
+               c.cover_image_id
           FROM curriculum_courses cc
           JOIN courses c ON c.id = cc.course_id
          WHERE cc.curriculum_id = $1 AND c.deleted_at IS NULL
@@ -84,6 +86,7 @@ pub struct CourseCardRow {
     pub lecture_count: i64,
     pub total_secs: i64,
     pub total: i64,
+    pub cover_image_id: Option<uuid::Uuid>,
 }
 
 /// One page of live courses and the count of all matches, in one query.
@@ -98,7 +101,7 @@ pub async fn list_courses(
         r#"
         WITH page AS (
             SELECT c.id, c.title, c.summary, c.category, c.skill_level, c.price_won, c.created_at,
-                   cur.position, cur.title AS curriculum_title, count(*) OVER () AS total
+                   c.cover_image_id, cur.position, cur.title AS curriculum_title, count(*) OVER () AS total
               FROM courses c
               LEFT JOIN LATERAL (
                    SELECT cc.position, cu.title FROM curriculum_courses cc
@@ -118,7 +121,7 @@ pub async fn list_courses(
                (SELECT count(*) FROM lectures l WHERE l.course_id = p.id AND l.deleted_at IS NULL) AS "lecture_count!",
                (SELECT coalesce(sum(t.duration_secs), 0) FROM topics t JOIN lectures l ON l.id = t.lecture_id
                  WHERE l.course_id = p.id AND l.deleted_at IS NULL AND t.deleted_at IS NULL)::bigint AS "total_secs!",
-               p.total AS "total!"
+               p.total AS "total!", p.cover_image_id AS "cover_image_id?"
           FROM page p
          ORDER BY (p.position IS NULL), p.position, p.created_at DESC, p.id
         "#,
@@ -161,6 +164,7 @@ pub struct CourseDetailRow {
     pub skill_level: String,
     pub price_won: Option<i64>,
     pub author_id: Option<uuid::Uuid>,
+    pub cover_image_id: Option<uuid::Uuid>,
     pub deleted: bool,
     pub curriculum_id: Option<CurriculumId>,
     pub curriculum_title: Option<String>,
@@ -183,7 +187,7 @@ pub async fn course_detail(
         CourseDetailRow,
         r#"
         SELECT c.id AS "id: CourseId", c.title, c.summary, c.description, c.category, c.skill_level,
-               c.price_won, c.author_id, c.deleted_at IS NOT NULL AS "deleted!",
+               c.price_won, c.author_id, c.cover_image_id, c.deleted_at IS NOT NULL AS "deleted!",
                cur.id AS "curriculum_id?: CurriculumId", cur.title AS "curriculum_title?",
                cur.price_won AS "curriculum_price_won?", cur.access_months AS "curriculum_access_months?",
                cur.position AS "position?",

@@ -168,3 +168,23 @@ pub async fn demo_video_topics(conn: &mut PgConnection) -> sqlx::Result<Vec<Demo
     .fetch_all(conn)
     .await
 }
+
+/// The demo's courses without a cover, in learning order.
+pub async fn demo_courses_without_cover(
+    conn: &mut PgConnection,
+) -> sqlx::Result<Vec<(crate::ids::CourseId, String)>> {
+    Ok(sqlx::query!(
+        r#"SELECT c.id AS "id: crate::ids::CourseId", c.title
+             FROM curricula cu
+             JOIN curriculum_courses cc ON cc.curriculum_id = cu.id
+             JOIN courses c ON c.id = cc.course_id AND c.deleted_at IS NULL
+            WHERE cu.slug = $1 AND c.cover_image_id IS NULL
+            ORDER BY cc.position"#,
+        nanodegree_slug()
+    )
+    .fetch_all(conn)
+    .await?
+    .into_iter()
+    .map(|r| (r.id, r.title))
+    .collect())
+}

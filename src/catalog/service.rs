@@ -62,6 +62,25 @@ pub struct RoadmapStep {
     pub lecture_count: i64,
     pub topic_count: i64,
     pub duration: String,
+    pub cover: Option<Cover>,
+}
+
+/// A course's cover image, in the sizes `media::images` makes.
+#[derive(Clone, Copy, Debug)]
+pub struct Cover(pub uuid::Uuid);
+
+impl Cover {
+    pub fn src(&self) -> String {
+        crate::media::images::url(self.0, 480)
+    }
+
+    pub fn large(&self) -> String {
+        crate::media::images::url(self.0, 960)
+    }
+
+    pub fn srcset(&self) -> String {
+        crate::media::images::cover_srcset(self.0)
+    }
 }
 
 pub struct Roadmap {
@@ -90,6 +109,7 @@ pub async fn nanodegree_roadmap(conn: &mut PgConnection) -> sqlx::Result<Option<
             lecture_count: c.lecture_count,
             topic_count: c.topic_count,
             duration: duration_label(c.total_secs),
+            cover: c.cover_image_id.map(Cover),
         })
         .collect();
     Ok(Some(Roadmap {
@@ -173,6 +193,7 @@ pub struct CourseCard {
     pub curriculum_title: Option<String>,
     pub lecture_count: i64,
     pub duration: String,
+    pub cover: Option<Cover>,
 }
 
 pub struct CatalogPage {
@@ -216,6 +237,7 @@ pub async fn catalogue(conn: &mut PgConnection, query: CatalogQuery) -> CatalogR
             curriculum_title: r.curriculum_title,
             lecture_count: r.lecture_count,
             duration: duration_label(r.total_secs),
+            cover: r.cover_image_id.map(Cover),
         })
         .collect();
     Ok(CatalogPage {
@@ -264,6 +286,7 @@ pub struct CourseView {
     pub lectures: Vec<LectureView>,
     pub topic_count: usize,
     pub duration: String,
+    pub cover: Option<Cover>,
     pub deleted: bool,
     /// Who wrote it (with `deleted`, decides who may still see it).
     pub author_id: Option<uuid::Uuid>,
@@ -340,6 +363,7 @@ pub async fn course_page(conn: &mut PgConnection, id: CourseId) -> CatalogResult
         lectures,
         topic_count,
         duration: duration_label(total_secs),
+        cover: row.cover_image_id.map(Cover),
         deleted: row.deleted,
         author_id: row.author_id,
         sellers: std::iter::once(Product::Course(row.id))

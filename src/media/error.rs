@@ -29,6 +29,12 @@ pub enum Refusal {
     Tool(String),
     #[error("too many uploads being checked")]
     Busy,
+    #[error("not a JPEG, PNG or WebP image")]
+    NotImage,
+    #[error("image smaller than 16 px")]
+    ImageTooSmall,
+    #[error("image declares too many pixels")]
+    TooManyPixels,
 }
 
 impl Refusal {
@@ -62,6 +68,16 @@ impl Refusal {
             Self::Captions(why) => format!("자막 파일(WebVTT)이 올바르지 않습니다: {why}"),
             Self::Tool(_) => "파일을 확인하지 못했습니다. 잠시 후 다시 시도해 주세요.".into(),
             Self::Busy => "지금은 확인 중인 업로드가 많습니다. 잠시 후 다시 시도해 주세요.".into(),
+            Self::NotImage => {
+                "이미지 파일이 아닙니다. JPEG, PNG, WebP 이미지만 올릴 수 있습니다.".into()
+            }
+            Self::ImageTooSmall => {
+                "이미지가 너무 작습니다. 가로세로 16픽셀 이상이어야 합니다.".into()
+            }
+            Self::TooManyPixels => {
+                "이미지의 픽셀 수가 너무 많습니다. 4천만 픽셀(예: 8000×5000) 이하로 줄여 주세요."
+                    .into()
+            }
         }
     }
 
@@ -70,7 +86,7 @@ impl Refusal {
         use axum::http::StatusCode;
         match self {
             Self::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::NotVideo => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::NotVideo | Self::NotImage => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Tool(_) => StatusCode::INTERNAL_SERVER_ERROR,
             Self::Busy => StatusCode::SERVICE_UNAVAILABLE,
             Self::Interrupted | Self::NoFile => StatusCode::BAD_REQUEST,

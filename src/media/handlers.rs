@@ -418,3 +418,206 @@ fn denied(anonymous: bool) -> Response {
     };
     (status, [(header::CACHE_CONTROL, "no-store")], text).into_response()
 }
+
+#[derive(Template)]
+#[template(path = "media/image_refused.html")]
+struct ImageRefused {
+    ctx: PageCtx,
+    message: String,
+    back: String,
+}
+
+fn image_refused(ctx: PageCtx, why: &Refusal, back: &str) -> AppResult<Response> {
+    Ok((
+        why.status(),
+        web::render(&ImageRefused {
+            ctx,
+            message: why.message(),
+            back: back.to_string(),
+        })?,
+    )
+        .into_response())
+}
+
+/// The `image` file of a multipart form, at most the image limit.
+async fn image_field(
+    multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
+) -> Result<Vec<u8>, Refusal> {
+    let mut multipart = multipart.map_err(|_| Refusal::NoFile)?;
+    while let Some(field) = multipart
+        .next_field()
+        .await
+        .map_err(|_| Refusal::Interrupted)?
+    {
+        if field.name() == Some("image") {
+            let bytes = field.bytes().await.map_err(|e| {
+                if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    Refusal::TooLarge {
+                        max_bytes: super::images::MAX_BYTES,
+                    }
+                } else {
+                    Refusal::Interrupted
+                }
+            })?;
+            return Ok(bytes.to_vec());
+        }
+    }
+    Err(Refusal::NoFile)
+}
+
+async fn ingest_image(
+    state: &AppState,
+    ctx: PageCtx,
+    purpose: super::images::Purpose,
+    user: crate::ids::UserId,
+    multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
+    back: &str,
+    done: &str,
+) -> AppResult<Response> {
+    let bytes = match image_field(multipart).await {
+        Ok(bytes) => bytes,
+        Err(why) => return image_refused(ctx, &why, back),
+    };
+    match state
+        .media
+        .ingest_image(&state.db, purpose, Some(user), bytes)
+        .await
+    {
+        Ok(_) => Ok(web::redirect_with(
+            state,
+            &ctx,
+            back,
+            crate::web::flash::Flash::success(done),
+        )),
+        Err(IngestError::Refused(why)) => image_refused(ctx, &why, back),
+        Err(IngestError::Internal(err)) => Err(err.into()),
+    }
+}
+
+/// `POST /studio/courses/{id}/cover`: a new cover for a course.
+pub async fn upload_cover(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Staff(user): Staff,
+    Path(course): Path<crate::ids::CourseId>,
+    multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
+) -> AppResult<Response> {
+    {
+        let mut tx = state.db.begin().await?;
+        catalog::studio::authorize_course(&mut tx, &user, course).await?;
+        tx.rollback().await?;
+    }
+    ingest_image(
+        &state,
+        ctx,
+        super::images::Purpose::CourseCover(course),
+        user.id,
+        multipart,
+        &format!("/studio/courses/{course}"),
+        "표지 이미지를 올렸습니다. 크기를 맞추는 대로 코스에 보입니다.",
+    )
+    .await
+}
+
+/// `POST /studio/courses/{id}/cover/delete`.
+pub async fn delete_cover(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Staff(user): Staff,
+    Path(course): Path<crate::ids::CourseId>,
+) -> AppResult<Response> {
+    state
+        .catalog_cache
+        .write(&state.db, async |tx| {
+            catalog::studio::authorize_course(tx, &user, course).await?;
+            Ok(super::images::remove(tx, super::images::Purpose::CourseCover(course)).await?)
+        })
+        .await?;
+    Ok(web::redirect_with(
+        &state,
+        &ctx,
+        &format!("/studio/courses/{course}"),
+        crate::web::flash::Flash::success("표지 이미지를 지웠습니다."),
+    ))
+}
+
+/// `POST /me/avatar`: a new profile picture.
+pub async fn upload_avatar(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    user: crate::accounts::CurrentUser,
+    multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
+) -> AppResult<Response> {
+    ingest_image(
+        &state,
+        ctx,
+        super::images::Purpose::Avatar(user.id),
+        user.id,
+        multipart,
+        "/me",
+        "프로필 사진을 올렸습니다. 잠시 후 보입니다.",
+    )
+    .await
+}
+
+/// `POST /me/avatar/delete`.
+pub async fn delete_avatar(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    user: crate::accounts::CurrentUser,
+) -> AppResult<Response> {
+    let mut tx = state.db.begin().await?;
+    super::images::remove(&mut tx, super::images::Purpose::Avatar(user.id)).await?;
+    tx.commit().await?;
+    Ok(web::redirect_with(
+        &state,
+        &ctx,
+        "/me",
+        crate::web::flash::Flash::success("프로필 사진을 지웠습니다."),
+    ))
+}
+
+/// `GET /media/images/{id}/{width}.jpg`: covers and profile pictures are
+/// public; a replaced or removed image is gone (404).
+pub async fn deliver_image(
+    State(state): State<AppState>,
+    Path((id, file)): Path<(uuid::Uuid, String)>,
+    request: Request,
+) -> AppResult<Response> {
+    let width: u32 = file
+        .strip_suffix(".jpg")
+        .and_then(|w| w.parse().ok())
+        .ok_or(AppError::NotFound)?;
+    let known = super::images::COVER_SIZES
+        .iter()
+        .chain(super::images::AVATAR_SIZES)
+        .any(|(w, _)| *w == width);
+    if !known || !super::images::live(&mut *state.db.acquire().await?, id).await? {
+        return Err(AppError::NotFound);
+    }
+    let key = format!("images/{id}/{width}.jpg");
+    match state
+        .media
+        .storage
+        .deliver(&key, state.media.config.presign_ttl)
+        .await?
+    {
+        Delivery::File(path) => {
+            let served = tower_http::services::ServeFile::new_with_mime(path, &mime::IMAGE_JPEG)
+                .oneshot(request)
+                .await
+                .map_err(|e| AppError::Internal(anyhow::anyhow!("serving image: {e}")))?;
+            if served.status() == StatusCode::NOT_FOUND {
+                return Err(AppError::NotFound);
+            }
+            let mut response = served.map(Body::new);
+            // A new upload is a new id: these bytes never change.
+            response.headers_mut().insert(
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("public, max-age=31536000, immutable"),
+            );
+            Ok(response)
+        }
+        Delivery::Redirect(url) => Ok(Redirect::temporary(&url).into_response()),
+    }
+}

@@ -4,6 +4,7 @@
 
 pub mod error;
 mod handlers;
+pub mod images;
 pub use handlers::{StudioPanel, studio_panel};
 pub mod probe;
 pub mod repo;
@@ -52,6 +53,8 @@ pub struct Media {
     ffmpeg: Semaphore,
     /// ffprobe checks of uploads at once.
     probes: Semaphore,
+    /// Image decodes and resizes at once.
+    images: Semaphore,
 }
 
 impl std::fmt::Debug for Media {
@@ -74,6 +77,7 @@ impl Media {
             work_dir,
             ffmpeg: Semaphore::new(config.ffmpeg_slots.max(1)),
             probes: Semaphore::new(config.ffmpeg_slots.max(1) * 2),
+            images: Semaphore::new(2),
         })
     }
 
@@ -331,7 +335,12 @@ pub async fn queue_transcode(conn: &mut PgConnection, id: VideoId) -> anyhow::Re
 }
 
 /// Registers the media jobs with a worker.
-pub fn register(worker: &mut jobs::Worker, db: PgPool, media: Arc<Media>) {
+pub fn register(
+    worker: &mut jobs::Worker,
+    db: PgPool,
+    media: Arc<Media>,
+    catalog: Arc<crate::catalog::CatalogCache>,
+) {
     let limit = media.config.transcode_limit;
     let (run_db, run_media) = (db.clone(), media.clone());
     worker.register_with(TRANSCODE_JOB, limit, move |payload, ctx| {
@@ -339,6 +348,23 @@ pub fn register(worker: &mut jobs::Worker, db: PgPool, media: Arc<Media>) {
         async move {
             let id: VideoId = serde_json::from_value(payload["video"].clone())?;
             media.transcode(&db, id, &ctx).await
+        }
+    });
+    let (image_db, image_media) = (db.clone(), media.clone());
+    worker.register(images::IMAGE_JOB, move |payload| {
+        let (db, media, catalog) = (image_db.clone(), image_media.clone(), catalog.clone());
+        async move {
+            let id: uuid::Uuid = serde_json::from_value(payload["image"].clone())?;
+            media.make_image_sizes(&db, &catalog, id).await
+        }
+    });
+    let failed_db = db.clone();
+    worker.on_give_up(images::IMAGE_JOB, move |payload, reason| {
+        let db = failed_db.clone();
+        async move {
+            let id: uuid::Uuid = serde_json::from_value(payload["image"].clone())?;
+            images::mark_failed(&db, id, &reason).await?;
+            Ok(())
         }
     });
     worker.on_give_up(TRANSCODE_JOB, move |payload, reason| {
@@ -357,6 +383,11 @@ pub fn is_upload_path(path: &str) -> bool {
     path.starts_with("/studio/topics/") && path.ends_with("/video")
 }
 
+/// Whether `path` takes an image upload (up to `images::MAX_BYTES`).
+pub fn is_image_path(path: &str) -> bool {
+    path == "/me/avatar" || (path.starts_with("/studio/courses/") && path.ends_with("/cover"))
+}
+
 pub fn routes() -> Router<AppState> {
     use handlers::*;
     Router::new()
@@ -367,6 +398,11 @@ pub fn routes() -> Router<AppState> {
         .at("/studio/topics/{id}/captions", post(upload_captions))
         .at("/studio/videos/{id}/status", get(video_status))
         .at("/media/videos/{id}/{*file}", get(deliver))
+        .at("/media/images/{id}/{file}", get(deliver_image))
+        .at("/studio/courses/{id}/cover", post(upload_cover))
+        .at("/studio/courses/{id}/cover/delete", post(delete_cover))
+        .at("/me/avatar", post(upload_avatar))
+        .at("/me/avatar/delete", post(delete_avatar))
 }
 
 /// A file removed when dropped (unless consumed first).

@@ -24,6 +24,83 @@ const CLIP_VERSION: &str = "1";
 const FONT: &str = "/usr/share/fonts/truetype/nanum/NanumGothicBold.ttf";
 const FALLBACK_FONT: &str = "/usr/share/fonts/truetype/nanum/NanumGothic.ttf";
 
+/// Colours of the demo covers, one per course in order.
+const COVER_COLOURS: &[&str] = &[
+    "0x2563eb", "0x7c3aed", "0xdb2777", "0xea580c", "0x16a34a", "0x0891b2", "0x4f46e5",
+];
+
+/// A cover for each demo course without one (a coloured card with the
+/// course's title), cached like the clips. Returns how many were queued.
+pub async fn seed_covers(db: &PgPool, media: &Media, cache_dir: &Path) -> anyhow::Result<usize> {
+    let courses =
+        crate::catalog::seed::demo_courses_without_cover(&mut *db.acquire().await?).await?;
+    tokio::fs::create_dir_all(cache_dir).await?;
+    let mut queued = 0;
+    for (i, (course, title)) in courses.into_iter().enumerate() {
+        let colour = COVER_COLOURS[i % COVER_COLOURS.len()];
+        let path = cover(cache_dir, &title, colour).await?;
+        let bytes = tokio::fs::read(&path).await?;
+        media
+            .ingest_image(db, super::images::Purpose::CourseCover(course), None, bytes)
+            .await
+            .map_err(|e| anyhow::anyhow!("cover for {title}: {e}"))?;
+        queued += 1;
+    }
+    Ok(queued)
+}
+
+async fn cover(cache_dir: &Path, title: &str, colour: &str) -> anyhow::Result<PathBuf> {
+    let mut hash = Sha256::new();
+    for part in [CLIP_VERSION, "cover", title, colour] {
+        hash.update(part.as_bytes());
+        hash.update([0]);
+    }
+    let name = hex::encode(&hash.finalize()[..12]);
+    let path = cache_dir.join(format!("cover-{name}.jpg"));
+    if tokio::fs::metadata(&path).await.is_ok() {
+        return Ok(path);
+    }
+    let work = cache_dir.join(format!(".{name}-{}", uuid::Uuid::new_v4().simple()));
+    tokio::fs::create_dir_all(&work).await?;
+    let text = work.join("title.txt");
+    tokio::fs::write(&text, title).await?;
+    let partial = work.join("cover.jpg");
+    let font = if Path::new(FONT).exists() {
+        FONT
+    } else {
+        FALLBACK_FONT
+    };
+    let output = Command::new("ffmpeg")
+        .args(["-hide_banner", "-nostdin", "-y", "-loglevel", "error"])
+        .args(["-f", "lavfi", "-i", &format!("color=c={colour}:s=1280x720:d=1")])
+        .args([
+            "-vf",
+            &format!(
+                "drawbox=x=0:y=ih*0.62:w=iw:h=ih*0.38:color=black@0.18:t=fill,drawtext=fontfile={font}:textfile={}:fontcolor=white:fontsize=72:x=(w-text_w)/2:y=(h-text_h)/2-40",
+                text.display()
+            ),
+        ])
+        .args(["-frames:v", "1", "-q:v", "3"])
+        .arg(&partial)
+        .kill_on_drop(true)
+        .output()
+        .await
+        .context("starting ffmpeg")?;
+    let made = if output.status.success() {
+        tokio::fs::rename(&partial, &path)
+            .await
+            .map_err(anyhow::Error::from)
+    } else {
+        Err(anyhow::anyhow!(
+            "ffmpeg could not make a demo cover: {}",
+            String::from_utf8_lossy(&output.stderr)
+        ))
+    };
+    let _ = tokio::fs::remove_dir_all(&work).await;
+    made?;
+    Ok(path)
+}
+
 /// Makes and attaches clips for demo video topics without a video, at most
 /// `limit` of them (`None`: all). Returns how many were attached.
 pub async fn seed_videos(

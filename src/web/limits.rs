@@ -14,8 +14,15 @@ use axum::{
 use crate::app::AppState;
 
 pub async fn apply(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let upload = req.method() == Method::POST && crate::media::is_upload_path(req.uri().path());
-    let (limit, timeout) = if upload {
+    let post = req.method() == Method::POST;
+    let upload = post && crate::media::is_upload_path(req.uri().path());
+    let image = post && crate::media::is_image_path(req.uri().path());
+    let (limit, timeout) = if image {
+        (
+            crate::media::images::MAX_BYTES + (1 << 20),
+            state.config.request_timeout,
+        )
+    } else if upload {
         // The form around the file (field names, boundaries) needs a little room.
         (
             state.config.media.max_video_bytes.saturating_add(1 << 20),

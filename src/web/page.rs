@@ -82,6 +82,8 @@ pub struct UserBadge {
     /// Shown beside the nickname for staff; a learner needs no badge.
     pub role_label: Option<&'static str>,
     pub verified: bool,
+    /// The profile picture's 48 and 96 pixel addresses.
+    pub avatar: Option<(String, String)>,
 }
 
 pub struct PageCtx {
@@ -137,6 +139,12 @@ impl PageCtx {
             nickname: u.nickname.clone(),
             role_label: u.role.is_staff().then(|| u.role.label()),
             verified: u.verified,
+            avatar: u.avatar.map(|id| {
+                (
+                    crate::media::images::url(id, 48),
+                    crate::media::images::url(id, 96),
+                )
+            }),
         });
     }
 

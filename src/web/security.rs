@@ -6,7 +6,13 @@ use tower_http::set_header::SetResponseHeaderLayer;
 /// No inline scripts or styles, nothing framed, forms post only to us and
 /// to the payment gateways' windows (`form_origins`).
 /// `toss_origins` (Toss's SDK and window) may load scripts, frames and calls.
-pub fn content_security_policy(form_origins: &[&str], toss_origins: &[&str]) -> String {
+/// `media_origins` (an S3 bucket's address) may serve posters, video and
+/// the segments hls.js fetches.
+pub fn content_security_policy(
+    form_origins: &[&str],
+    toss_origins: &[&str],
+    media_origins: &[&str],
+) -> String {
     let with = |base: &str, extra: &[&str]| {
         let mut out = String::from(base);
         for origin in extra {
@@ -22,10 +28,12 @@ pub fn content_security_policy(form_origins: &[&str], toss_origins: &[&str]) -> 
     } else {
         toss_origins.join(" ")
     };
-    let connect = with("'self'", toss_origins);
+    let connect = with(&with("'self'", toss_origins), media_origins);
+    let img = with("'self' data: blob:", media_origins);
+    let media = with("'self' blob:", media_origins);
     format!(
-        "default-src 'self'; script-src {script}; style-src 'self'; img-src 'self' data: blob:; \
-         font-src 'self' data:; media-src 'self' blob:; connect-src {connect}; worker-src 'self' blob:; \
+        "default-src 'self'; script-src {script}; style-src 'self'; img-src {img}; \
+         font-src 'self' data:; media-src {media}; connect-src {connect}; worker-src 'self' blob:; \
          frame-src {frame}; object-src 'none'; base-uri 'self'; form-action {form_action}; frame-ancestors 'none'"
     )
 }
@@ -35,9 +43,14 @@ pub fn layers(
     hsts: bool,
     form_origins: &[&str],
     toss_origins: &[&str],
+    media_origins: &[&str],
 ) -> Vec<SetResponseHeaderLayer<HeaderValue>> {
-    let csp = HeaderValue::from_str(&content_security_policy(form_origins, toss_origins))
-        .unwrap_or_else(|_| HeaderValue::from_static("default-src 'self'"));
+    let csp = HeaderValue::from_str(&content_security_policy(
+        form_origins,
+        toss_origins,
+        media_origins,
+    ))
+    .unwrap_or_else(|_| HeaderValue::from_static("default-src 'self'"));
     let mut layers = vec![
         SetResponseHeaderLayer::if_not_present(header::CONTENT_SECURITY_POLICY, csp),
         SetResponseHeaderLayer::if_not_present(

@@ -8,7 +8,9 @@
     video.dataset.started = "1";
     const src = video.dataset.src;
     if (window.Hls && window.Hls.isSupported()) {
-      const hls = new window.Hls({ enableWorker: false, xhrSetup: (xhr) => { xhr.withCredentials = true; } });
+      // Same-origin requests carry the session cookie; a segment's redirect to
+      // S3 needs none (the address is signed).
+      const hls = new window.Hls({ enableWorker: false });
       hls.loadSource(src);
       hls.attachMedia(video);
     } else if (video.canPlayType("application/vnd.apple.mpegurl")) {

@@ -10,6 +10,7 @@ mod cli;
 mod commerce;
 mod google;
 mod hostile;
+mod images;
 mod jobs;
 mod kakaopay;
 mod media;

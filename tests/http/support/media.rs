@@ -210,3 +210,28 @@ pub fn files_under(dir: &Path) -> Vec<PathBuf> {
     }
     out
 }
+
+impl TestApp {
+    /// Posts `bytes` as the `image` file of a cover or avatar form.
+    pub async fn upload_image(&self, path: &str, bytes: Vec<u8>) -> Page {
+        let token = self.csrf_token().await;
+        let form = Form::new().part("image", Part::bytes(bytes).file_name("picture.jpg"));
+        let response = self
+            .client
+            .post(self.url(path))
+            .header("origin", &self.base)
+            .header("x-csrf-token", token)
+            .multipart(form)
+            .send()
+            .await
+            .expect("upload");
+        TestApp::read(response).await
+    }
+
+    /// The raw bytes of a GET.
+    pub async fn get_bytes(&self, path: &str) -> (reqwest::StatusCode, Vec<u8>) {
+        let response = self.client.get(self.url(path)).send().await.expect("get");
+        let status = response.status();
+        (status, response.bytes().await.expect("bytes").to_vec())
+    }
+}
