@@ -64,3 +64,4 @@ bench:
 	$(WITH_PG) bench/shell.sh
 	$(WITH_PG) bench/catalog.sh
 	$(WITH_PG) bench/signed_in.sh
+	$(WITH_PG) bench/media.sh

@@ -3,7 +3,8 @@
 #   bench/load.sh URL [connections=100] [seconds=10] [threads=2]
 # Sends what a browser sends: Accept-Encoding (BENCH_ENCODING, default
 # "gzip, deflate, br, zstd"; "none" for bare figures) and, with BENCH_COOKIE
-# set, the session cookies of a signed-in browser; with BENCH_COOKIES_FILE set
+# set, the session cookies of a signed-in browser; with BENCH_RANGE set (e.g.
+# "bytes=0-65535"), a Range header as a video player sends; with BENCH_COOKIES_FILE set
 # (one Cookie value per line), those of many signed-in learners in turn.
 set -euo pipefail
 url=${1:?usage: bench/load.sh URL [connections] [seconds] [threads]}
@@ -20,5 +21,6 @@ echo "== $url  ($conns connections, ${secs}s, $threads threads, Accept-Encoding:
 headers=(-H "Accept: text/html")
 if [ "$encoding" != none ]; then headers+=(-H "Accept-Encoding: $encoding"); fi
 if [ -n "${BENCH_COOKIE:-}" ]; then headers+=(-H "Cookie: $BENCH_COOKIE"); fi
+if [ -n "${BENCH_RANGE:-}" ]; then headers+=(-H "Range: $BENCH_RANGE"); echo "   Range: $BENCH_RANGE"; fi
 wrk -t"$threads" -c"$conns" -d"${secs}s" --timeout 5s "${headers[@]}" -s "$here/report.lua" "$url" \
   | sed -n '/^requests\/s:/,$p'

@@ -46,6 +46,13 @@ enum Command {
     },
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Transcode a video file into HLS the way the upload job does, and
+    /// print how long it took (checks a file; `bench/media.sh` uses it).
+    Transcode {
+        input: std::path::PathBuf,
+        /// Folder for master.m3u8, the renditions and poster.jpg.
+        out: std::path::PathBuf,
+    },
     /// Re-encrypt personal data with the newest key in DATA_KEYS.
     RotateKeys,
     /// Create an admin account, or promote the account with that email.
@@ -82,6 +89,9 @@ fn main() -> std::process::ExitCode {
 async fn run(cli: Cli) -> anyhow::Result<()> {
     let config = Config::from_env()?;
     telemetry::init(&config);
+    if let Command::Transcode { input, out } = &cli.command {
+        return transcode(&config, input, out).await;
+    }
     let pool = db::connect(&config).await?;
     db::migrate(&pool).await?;
 
@@ -126,6 +136,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::Transcode { .. } => Ok(()),
         Command::Migrate => {
             println!("migrations are up to date");
             Ok(())
@@ -139,6 +150,35 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+async fn transcode(
+    config: &Config,
+    input: &std::path::Path,
+    out: &std::path::Path,
+) -> anyhow::Result<()> {
+    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+    let started = std::time::Instant::now();
+    let (info, renditions) = weaverse::media::transcode_file(
+        input,
+        out,
+        &config.media.preset,
+        config.media.max_video_secs,
+        |_| {},
+    )
+    .await?;
+    let took = started.elapsed().as_secs_f64();
+    let length = info.duration_ms as f64 / 1000.0;
+    let names: Vec<&str> = renditions.iter().map(|r| r.name.as_str()).collect();
+    println!(
+        "{}x{} {length:.1} s -> {} in {took:.1} s: {:.2}x realtime (preset {})",
+        info.width,
+        info.height,
+        names.join(" + "),
+        length / took,
+        config.media.preset
+    );
+    Ok(())
 }
 
 /// Demo clips for the demo's video topics; `SEED_VIDEOS` = how many

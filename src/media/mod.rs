@@ -170,10 +170,6 @@ impl Media {
                 path
             }
         };
-        let info = probe::probe(&source, self.config.max_video_secs)
-            .await
-            .map_err(|r| anyhow::anyhow!(r.message()))?;
-        let renditions = transcode::ladder(info.height);
         let out = work.0.join("hls");
         let (tx, mut rx) = tokio::sync::watch::channel(0u8);
         let reporter = {
@@ -190,12 +186,11 @@ impl Media {
                 }
             })
         };
-        let made = transcode::to_hls(
+        let made = transcode_file(
             &source,
-            &info,
-            &renditions,
             &out,
             &self.config.preset,
+            self.config.max_video_secs,
             |p| {
                 tx.send_if_modified(|old| std::mem::replace(old, p) != p);
             },
@@ -203,8 +198,7 @@ impl Media {
         .await;
         drop(tx);
         let _ = reporter.await;
-        made?;
-        transcode::poster(&source, &info, &out.join("poster.jpg")).await?;
+        let (info, renditions) = made?;
         drop(_slot);
 
         let prefix = format!("videos/{id}/hls/{}/", short_id());
@@ -304,6 +298,25 @@ pub async fn player_video(
         height: video.height.unwrap_or(720),
         captions,
     }))
+}
+
+/// Probes `source` and writes its HLS renditions and `poster.jpg` into
+/// `out`: the whole of a transcoding run on local files (the job and
+/// `weaverse transcode` both use it).
+pub async fn transcode_file(
+    source: &Path,
+    out: &Path,
+    preset: &str,
+    max_secs: u64,
+    progress: impl FnMut(u8),
+) -> anyhow::Result<(probe::VideoInfo, Vec<transcode::Rendition>)> {
+    let info = probe::probe(source, max_secs)
+        .await
+        .map_err(|r| anyhow::anyhow!(r.message()))?;
+    let renditions = transcode::ladder(info.height);
+    transcode::to_hls(source, &info, &renditions, out, preset, progress).await?;
+    transcode::poster(source, &info, &out.join("poster.jpg")).await?;
+    Ok((info, renditions))
 }
 
 /// Why an upload did not become a video.

@@ -516,3 +516,91 @@ async fn with_s3_the_app_proxies_playlists_and_signs_each_segment(db: PgPool) {
         StatusCode::UNAUTHORIZED
     );
 }
+
+#[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
+async fn an_upload_cut_off_half_way_leaves_nothing_behind(db: PgPool) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = studio(db).await;
+    let topic = app.video_topic(false).await;
+    let token = app.csrf_token().await;
+    let cookies = {
+        use reqwest::cookie::CookieStore;
+        app.jar
+            .cookies(&app.base.parse().unwrap())
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .to_string()
+    };
+    let clip = std::fs::read(clip(4, 720, true).await).unwrap();
+    let boundary = "weaverseboundary";
+    let head = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"video\"; filename=\"cut.mp4\"\r\nContent-Type: video/mp4\r\n\r\n"
+    );
+    let declared = head.len() + clip.len() + boundary.len() + 8;
+    let port = app.base.rsplit(':').next().unwrap();
+    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port.parse::<u16>().unwrap()))
+        .await
+        .unwrap();
+    let request = format!(
+        "POST /studio/topics/{topic}/video HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nOrigin: {}\r\nCookie: {cookies}\r\nX-CSRF-Token: {token}\r\nContent-Type: multipart/form-data; boundary={boundary}\r\nContent-Length: {declared}\r\n\r\n",
+        app.base
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    stream.write_all(head.as_bytes()).await.unwrap();
+    stream.write_all(&clip[..clip.len() / 2]).await.unwrap();
+    stream.flush().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // The browser goes away mid-file.
+    drop(stream);
+    let mut left = Vec::new();
+    for _ in 0..50 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        left = files_under(&app.var_dir.join("tmp/media"));
+        if left.is_empty() {
+            break;
+        }
+    }
+    assert!(left.is_empty(), "{left:?}");
+    assert_eq!(count(&app.db, "SELECT count(*) FROM videos").await, 0);
+    assert!(files_under(&app.var_dir.join("media")).is_empty());
+    // The server is fine and takes the next upload.
+    let mut probe = tokio::net::TcpStream::connect(("127.0.0.1", port.parse::<u16>().unwrap()))
+        .await
+        .unwrap();
+    probe
+        .write_all(
+            format!("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n")
+                .as_bytes(),
+        )
+        .await
+        .unwrap();
+    let mut answer = String::new();
+    probe.read_to_string(&mut answer).await.unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"));
+}
+
+#[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
+async fn behind_nginx_allowed_requests_become_x_accel_redirects(db: PgPool) {
+    let app = TestApp::spawn_with(db, |c| c.media.accel_prefix = Some("/_media".into())).await;
+    app.seed().await;
+    app.login_as_admin().await;
+    let topic = app.video_topic(false).await;
+    let (id, prefix) = ready_video(&app, &topic).await;
+    let page = app
+        .get(&format!("/media/videos/{id}/720p/seg_000.ts"))
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert_eq!(
+        page.header("x-accel-redirect"),
+        format!("/_media/{prefix}720p/seg_000.ts")
+    );
+    assert_eq!(page.header("content-type"), "video/mp2t");
+    assert!(page.body.is_empty());
+    let visitor = app.another_browser();
+    let page = visitor
+        .get(&format!("/media/videos/{id}/720p/seg_000.ts"))
+        .await;
+    assert_eq!(page.status, StatusCode::UNAUTHORIZED);
+    assert!(page.headers.get("x-accel-redirect").is_none());
+}
