@@ -20,6 +20,9 @@ document.addEventListener("submit", (event) => {
   xhr.open("POST", form.action);
   const meta = document.querySelector('meta[name="csrf-token"]');
   if (meta) xhr.setRequestHeader("X-CSRF-Token", meta.content);
+  // Answered like htmx: a redirect comes as HX-Redirect, so the flash
+  // message is shown by the page we go to, not used up by this request.
+  xhr.setRequestHeader("HX-Request", "true");
   xhr.upload.addEventListener("progress", (e) => {
     if (!e.lengthComputable) return;
     const percent = Math.floor((e.loaded / e.total) * 100);
@@ -27,8 +30,9 @@ document.addEventListener("submit", (event) => {
     status.textContent = `업로드 중 ${percent}%`;
   });
   xhr.addEventListener("load", () => {
-    if (xhr.status < 400 && xhr.responseURL && xhr.responseURL !== form.action) {
-      window.location.assign(xhr.responseURL);
+    const to = xhr.getResponseHeader("HX-Redirect");
+    if (to) {
+      window.location.assign(to);
       return;
     }
     const page = new DOMParser().parseFromString(xhr.responseText, "text/html");

@@ -2,6 +2,10 @@
 // from <meta name="csrf-token"> and swaps the outline in place.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { openPage, startApp, startBrowser } from "./support.mjs";
 
 const admin = { email: "studio-admin@weaverse.kr", password: "스튜디오 관리자 비밀번호" };
@@ -52,6 +56,44 @@ test("reorder lectures with htmx and rename one inline", async () => {
   await page.getByRole("link", { name: "코스 페이지 보기" }).click();
   const lectures = await page.locator(".lecture h3").allTextContents();
   assert.deepEqual(lectures.map((t) => t.trim()), ["1. 브랜치와 병합", "2. 버전 관리 시작하기", "3. GitHub로 협업하기"]);
+  assert.deepEqual(problems.filter((p) => !p.includes("favicon")), []);
+  await context.close();
+});
+
+test("upload a lesson video with a progress bar and see it become playable", async () => {
+  const clip = join(mkdtempSync(join(tmpdir(), "weaverse-clip-")), "lesson.mp4");
+  execFileSync("ffmpeg", [
+    "-hide_banner", "-loglevel", "error", "-y",
+    "-f", "lavfi", "-i", "testsrc2=s=1280x720:r=30:d=4",
+    "-f", "lavfi", "-i", "sine=frequency=440:duration=4",
+    "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest", clip,
+  ]);
+  const { page, problems, context } = await openPage(browser);
+  await page.goto(`${app.base}/login`);
+  await page.getByLabel("이메일").fill(admin.email);
+  await page.getByLabel("비밀번호").fill(admin.password);
+  await page.getByRole("button", { name: "로그인" }).click();
+  await page.waitForURL(`${app.base}/`);
+  await page.goto(`${app.base}/studio`);
+  await page.getByRole("link", { name: "Git과 협업" }).click();
+  await page.locator("#outline a[href^='/studio/topics/']").first().click();
+  await page.waitForURL(/\/studio\/topics\//);
+
+  // The upload goes by XHR: the status line counts up, then the page follows.
+  const seen = [];
+  await page.exposeFunction("sawUploadStatus", (text) => seen.push(text));
+  await page.evaluate(() => {
+    const status = document.querySelector("[data-upload-status]");
+    new MutationObserver(() => window.sawUploadStatus(status.textContent)).observe(status, { childList: true, characterData: true, subtree: true });
+  });
+  await page.setInputFiles("#f-video", clip);
+  await page.getByRole("button", { name: "올리기", exact: true }).click();
+  await page.getByText("영상을 올렸습니다").waitFor();
+  assert.ok(seen.some((t) => t.startsWith("업로드 중")), JSON.stringify(seen));
+
+  // htmx polls the panel until the worker in `serve` has transcoded it.
+  await page.locator(".video-state[data-state=ready]").waitFor({ timeout: 90_000 });
+  assert.match(await page.locator("#video-panel").innerText(), /360p, 720p/);
   assert.deepEqual(problems.filter((p) => !p.includes("favicon")), []);
   await context.close();
 });
