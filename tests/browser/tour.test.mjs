@@ -1,0 +1,98 @@
+// Every page a visitor, a learner, a tutor and an admin meet, on a desktop
+// and on a phone: axe-core finds no serious or critical problem, nothing
+// scrolls sideways, no console error or CSP violation; a screenshot of each
+// goes to artifacts/screenshots.
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { VIEWPORTS, axe, openPage, screenshot, startApp, startBrowser } from "./support.mjs";
+
+const admin = { email: "tour-admin@weaverse.kr", password: "둘러보기 관리자 비밀번호" };
+let app;
+let browser;
+
+before(async () => {
+  app = await startApp({ seed: true, admin, seedVideos: 1 });
+  browser = await startBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await app?.stop();
+});
+
+async function login(page, email, password) {
+  await page.goto(`${app.base}/login`);
+  await page.getByLabel("이메일").fill(email);
+  await page.getByLabel("비밀번호").fill(password);
+  await page.getByRole("button", { name: "로그인" }).click();
+  await page.waitForURL(`${app.base}/`);
+}
+
+/** Visits each path, checks it and takes its picture. */
+async function tour(page, problems, who, viewport, paths) {
+  const found = [];
+  for (const [name, path] of paths) {
+    const response = await page.goto(`${app.base}${path}`);
+    assert.ok(response.status() < 500, `${path}: ${response.status()}`);
+    await page.waitForLoadState("networkidle");
+    for (const v of await axe(page)) found.push(`${who} ${viewport} ${path}: ${v}`);
+    const wide = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    if (wide > 0) found.push(`${who} ${viewport} ${path}: ${wide}px sideways scroll`);
+    await screenshot(page, `${viewport}/${who}-${name}`);
+  }
+  // The 404 page is visited on purpose.
+  const expected = (p) => p.includes("/no-such-page") || (p.includes("status of 404") && paths.some(([, x]) => x === "/no-such-page"));
+  found.push(...problems.splice(0).filter((p) => !expected(p)).map((p) => `${who} ${viewport}: ${p}`));
+  return found;
+}
+
+for (const [viewport, options] of Object.entries(VIEWPORTS)) {
+  test(`every page passes axe on a ${viewport}`, async () => {
+    const found = [];
+    // A visitor.
+    {
+      const { page, problems, context } = await openPage(browser, options);
+      await page.goto(`${app.base}/courses`);
+      const course = await page.getAttribute("[data-course-id]", "data-course-id");
+      await page.goto(`${app.base}/courses/${course}`);
+      const preview = await page.getAttribute("a[href^='/learn/topics/']", "href");
+      found.push(
+        ...(await tour(page, problems, "visitor", viewport, [
+          ["home", "/"],
+          ["courses", "/courses"],
+          ["search-empty", "/courses?q=zzzz"],
+          ["course", `/courses/${course}`],
+          ["lesson-preview", preview],
+          ["login", "/login"],
+          ["signup", "/signup"],
+          ["password-reset", "/password-reset"],
+          ["not-found", "/no-such-page"],
+        ])),
+      );
+      await context.close();
+    }
+    // An admin (studio and dashboards).
+    {
+      const { page, problems, context } = await openPage(browser, options);
+      await login(page, admin.email, admin.password);
+      await page.goto(`${app.base}/studio`);
+      const studioCourse = await page.getAttribute("a[href^='/studio/courses/']:not([href$='/new'])", "href");
+      await page.goto(`${app.base}${studioCourse}`);
+      const studioTopic = await page.getAttribute("#outline a[href^='/studio/topics/']", "href");
+      found.push(
+        ...(await tour(page, problems, "admin", viewport, [
+          ["studio", "/studio"],
+          ["studio-course", studioCourse],
+          ["studio-topic", studioTopic],
+          ["studio-new-course", "/studio/courses/new"],
+          ["admin-users", "/admin/users"],
+          ["admin-payments", "/admin/payments"],
+          ["admin-jobs", "/admin/jobs"],
+          ["me", "/me"],
+        ])),
+      );
+      await context.close();
+    }
+    assert.deepEqual(found, []);
+  });
+}
