@@ -71,6 +71,51 @@ for (const [viewport, options] of Object.entries(VIEWPORTS)) {
       );
       await context.close();
     }
+    // A learner, before and after buying.
+    {
+      const { page, problems, context } = await openPage(browser, options);
+      const email = `tour-${viewport}-${Date.now()}@example.com`;
+      await page.goto(`${app.base}/signup`);
+      await page.getByLabel("이메일").fill(email);
+      await page.getByLabel("닉네임 (2~20자)").fill("둘러보기");
+      await page.getByLabel("비밀번호 (10자 이상)").fill("둘러보기 학습자 비밀번호");
+      await page.getByRole("button", { name: "가입하기" }).click();
+      await page.getByRole("heading", { name: "메일을 확인해 주세요" }).waitFor();
+      await page.goto(await app.mailLink(email, "/verify-email/"));
+      await page.waitForURL(`${app.base}/me`);
+      await page.goto(`${app.base}/`);
+      await page.getByRole("button", { name: /50,000원에 2년 수강 시작하기/ }).click();
+      await page.waitForURL(`${app.base}/cart`);
+      found.push(...(await tour(page, problems, "learner", viewport, [["cart", "/cart"], ["checkout", "/checkout"]])));
+      await page.getByLabel("우편번호").fill("04524");
+      await page.getByLabel("주소", { exact: true }).fill("서울특별시 중구 세종대로 110");
+      await page.getByRole("button", { name: /50,000원 결제하기/ }).click();
+      await page.waitForURL(/\/payments\/demo\//);
+      found.push(...(await tour(page, problems, "learner", viewport, [["demo-gateway", new URL(page.url()).pathname]])));
+      await page.getByRole("button", { name: "결제 승인" }).click();
+      await page.waitForURL(/\/orders\//);
+      const order = new URL(page.url()).pathname;
+      const receipt = await page.getAttribute("a[href$='/receipt']", "href");
+      const refund = await page.getAttribute("a[href$='/refund']", "href");
+      await page.goto(`${app.base}/courses`);
+      const course = await page.getAttribute("[data-course-id]", "data-course-id");
+      await page.goto(`${app.base}/courses/${course}`);
+      const lesson = await page.locator("a[href^='/learn/topics/']").nth(3).getAttribute("href");
+      found.push(
+        ...(await tour(page, problems, "learner", viewport, [
+          ["orders", "/orders"],
+          ["order", order],
+          ["receipt", receipt],
+          ["refund-confirm", refund],
+          ["dashboard", "/me/dashboard"],
+          ["addresses", "/me/addresses"],
+          ["me", "/me"],
+          ["course-bought", `/courses/${course}`],
+          ["lesson", lesson],
+        ])),
+      );
+      await context.close();
+    }
     // An admin (studio and dashboards).
     {
       const { page, problems, context } = await openPage(browser, options);
