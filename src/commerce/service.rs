@@ -150,7 +150,7 @@ fn validate_address(form: &AddressForm) -> CommerceResult<(String, AddressFields
         "" => "KR".to_string(),
         c => c.to_ascii_uppercase(),
     };
-    if country.len() != 2 || !country.chars().all(|c| c.is_ascii_uppercase()) {
+    if !super::model::COUNTRIES.iter().any(|(c, _)| *c == country) {
         problems.push(AddressProblem::CountryCode);
     }
     let main = form.main.trim().to_string();

@@ -111,6 +111,24 @@ pub fn gateway<V: Value<GatewayKind>>(
     Ok(gateway_name(value.value()))
 }
 
+/// A gateway call's operation in words (`approve` -> `결제 승인`).
+#[askama::filter_fn]
+pub fn gateway_operation<'a>(value: &'a str, _: &dyn askama::Values) -> askama::Result<&'a str> {
+    Ok(match value {
+        "ready" => "결제 준비",
+        "approve" | "confirm" => "결제 승인",
+        "cancel" => "취소·환불",
+        "order" | "lookup" | "payment" => "결제 조회",
+        other => other,
+    })
+}
+
+/// `KR` -> `대한민국`.
+#[askama::filter_fn]
+pub fn country<'a>(value: &'a str, _: &dyn askama::Values) -> askama::Result<&'a str> {
+    Ok(crate::commerce::model::country_name(value))
+}
+
 /// A gateway as learners know it.
 pub fn gateway_name(kind: GatewayKind) -> &'static str {
     match kind {

@@ -466,6 +466,17 @@ async fn buying_the_nanodegree_grants_two_years_and_turns_the_roadmap_purchased(
         receipt.body.contains("세종대로 110"),
         "billing address on the receipt"
     );
+    // People read words, not codes: the country by name, the gateway's
+    // transaction id folded away for when someone asks.
+    assert!(receipt.body.contains("대한민국"), "country by name");
+    assert!(!receipt.body.contains(" KR<"));
+    assert!(
+        receipt
+            .text("details summary")
+            .unwrap()
+            .contains("거래 번호")
+    );
+    assert!(receipt.text("dl").unwrap().contains("테스트 결제"));
     assert!(receipt.body.contains("buyer@example.com"));
     let calls = count(
         &app.db,
@@ -1234,4 +1245,38 @@ async fn a_product_chosen_before_signing_in_is_in_the_cart_after_login_or_sign_u
     newcomer.get("/cart").await;
     let cart = newcomer.get("/cart").await;
     assert_eq!(cart.text("[data-cart-total]").as_deref(), Some("50,000원"));
+}
+
+#[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
+async fn addresses_take_a_country_from_the_list_and_show_its_name(db: PgPool) {
+    let app = seeded(db).await;
+    app.verified_learner("country@example.com").await;
+    let page = app.get("/me/addresses").await;
+    assert_eq!(
+        page.attr("#f-country option[selected]", "value").as_deref(),
+        Some("KR"),
+        "대한민국 is chosen to begin with"
+    );
+    assert_eq!(
+        page.text("#f-country option[value=JP]").as_deref(),
+        Some("일본")
+    );
+    let fields = |country: &'static str| {
+        vec![
+            ("country", country),
+            ("postal_code", "04524"),
+            ("main", "서울특별시 중구 세종대로 110"),
+            ("detail", ""),
+        ]
+    };
+    let page = app.post_form("/me/addresses", &fields("XX")).await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        page.text("[data-error-for=country]").as_deref(),
+        Some("목록에서 국가를 골라 주세요.")
+    );
+    let page = app.post_form("/me/addresses", &fields("")).await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    let list = app.get("/me/addresses").await;
+    assert!(list.text(".addresses-page").unwrap().contains("대한민국"));
 }

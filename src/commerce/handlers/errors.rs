@@ -14,7 +14,7 @@ use crate::{
 
 fn address_field(problem: AddressProblem) -> (&'static str, &'static str) {
     match problem {
-        AddressProblem::CountryCode => ("country", "국가 코드는 KR처럼 영문 두 글자입니다."),
+        AddressProblem::CountryCode => ("country", "목록에서 국가를 골라 주세요."),
         AddressProblem::MainMissing => ("main", "주소를 입력해 주세요."),
         AddressProblem::MainTooLong => ("main", "주소는 200자 이하로 입력해 주세요."),
         AddressProblem::DetailTooLong => ("detail", "상세 주소는 200자 이하로 입력해 주세요."),
