@@ -137,6 +137,8 @@ pub struct Outline {
     pub options: Options,
     /// The inline form that was refused, and why.
     pub failed: Option<OutlineErrors>,
+    /// What an htmx change did, for the page to announce.
+    pub notice: Option<String>,
 }
 
 /// Which inline form failed (`new-lecture`, `lecture-{id}`, `topic-{lecture id}`).

@@ -49,3 +49,53 @@ document.addEventListener("submit", (event) => {
   status.textContent = "업로드 중 0%";
   xhr.send(new FormData(form));
 });
+
+// Studio outline: after an htmx change, say what happened in the polite
+// live region (old banners go) and put focus on the new or changed item, or
+// on the field that needs fixing, instead of leaving it on <body>.
+(() => {
+  const ITEMS = "[data-topic-id],[data-lecture-id]";
+  const FOCUSABLE = "a[href], input:not([type=hidden]), select, textarea, button";
+  const key = (el) =>
+    el.dataset.topicId ? `[data-topic-id="${el.dataset.topicId}"]` : `[data-lecture-id="${el.dataset.lectureId}"]`;
+  let before = null;
+  document.addEventListener("htmx:beforeRequest", (event) => {
+    const outline = document.getElementById("outline");
+    const elt = event.detail.elt;
+    if (!outline || !outline.contains(elt)) return;
+    const item = elt.closest(ITEMS);
+    const button = elt.querySelector ? elt.querySelector("button[aria-label]") : null;
+    before = {
+      keys: new Set([...outline.querySelectorAll(ITEMS)].map(key)),
+      item: item ? key(item) : null,
+      label: button ? button.getAttribute("aria-label") : null,
+    };
+  });
+  document.addEventListener("htmx:afterSwap", (event) => {
+    const outline = event.detail.target;
+    if (!outline || outline.id !== "outline" || !before) return;
+    const seen = before;
+    before = null;
+    const items = [...outline.querySelectorAll(ITEMS)];
+    const added = items.filter((el) => !seen.keys.has(key(el))).pop();
+    const same = seen.item ? outline.querySelector(seen.item) : null;
+    const target =
+      outline.querySelector(".is-invalid") ||
+      (added && added.querySelector(FOCUSABLE)) ||
+      (same && seen.label && [...same.querySelectorAll("button[aria-label]")].find((b) => b.getAttribute("aria-label") === seen.label)) ||
+      (same && same.querySelector(FOCUSABLE));
+    if (target) target.focus();
+    const alerts = document.getElementById("page-alerts");
+    const notice = outline.querySelector("[data-outline-notice]");
+    if (alerts) {
+      alerts.replaceChildren();
+      if (notice) {
+        const box = document.createElement("div");
+        box.className = "alert alert-success";
+        box.setAttribute("role", "status");
+        box.textContent = notice.textContent;
+        alerts.append(box);
+      }
+    }
+  });
+})();

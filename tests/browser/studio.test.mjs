@@ -44,6 +44,13 @@ test("reorder lectures with htmx and rename one inline", async () => {
   );
   assert.equal(page.url(), url);
   assert.deepEqual(await titles(), ["브랜치", "버전 관리 시작하기", "GitHub로 협업하기"]);
+  // Focus stays on the control that moved the lecture; the live region says so.
+  await page.locator("#page-alerts [role=status]").waitFor();
+  assert.equal(
+    await page.evaluate(() => document.activeElement.getAttribute("aria-label")),
+    "버전 관리 시작하기 아래로",
+  );
+  assert.equal(await page.locator("#page-alerts .alert").count(), 1, "stale banners cleared");
 
   const first = page.locator("#outline [data-lecture-id]").first();
   await first.locator("input[id^=lecture-title-]").fill("브랜치와 병합");
@@ -51,6 +58,7 @@ test("reorder lectures with htmx and rename one inline", async () => {
   await page.waitForFunction(
     () => document.querySelector("#outline input[id^=lecture-title-]").value === "브랜치와 병합",
   );
+  assert.notEqual(await page.evaluate(() => document.activeElement.tagName), "BODY");
 
   // The learner-facing course page follows.
   await page.getByRole("link", { name: "코스 페이지 보기" }).click();

@@ -124,6 +124,13 @@ export async function startBrowser() {
 /** A page that records console errors, CSP violations and failed requests. */
 export async function openPage(browser, options = {}) {
   const context = await browser.newContext({ locale: "ko-KR", ...options });
+  // A Content-Security-Policy violation is a failure even when the browser
+  // would only note it quietly.
+  await context.addInitScript(() => {
+    document.addEventListener("securitypolicyviolation", (e) => {
+      console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI || "inline"}`);
+    });
+  });
   const page = await context.newPage();
   const problems = [];
   page.on("console", (msg) => {

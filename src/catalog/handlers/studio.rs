@@ -116,6 +116,7 @@ async fn outline(
         csrf_token: ctx.csrf_token.clone(),
         options: Options,
         failed: None,
+        notice: None,
     })
 }
 
@@ -245,7 +246,9 @@ async fn outline_changed(
     message: &str,
 ) -> AppResult<Response> {
     if ctx.htmx {
-        return Ok(web::render(&outline(state, &ctx, user, course).await?)?.into_response());
+        let mut outline = outline(state, &ctx, user, course).await?;
+        outline.notice = Some(message.to_string());
+        return Ok(web::render(&outline)?.into_response());
     }
     Ok(web::redirect_with(
         state,
