@@ -46,11 +46,17 @@ pub async fn enqueue(
     .fetch_optional(&mut *conn)
     .await?;
     if id.is_some() {
-        sqlx::query!("SELECT pg_notify('jobs', $1)", kind)
-            .execute(&mut *conn)
-            .await?;
+        wake(conn, kind).await?;
     }
     Ok(id.map(JobId))
+}
+
+/// Wakes idle workers (on commit): something is due.
+async fn wake(conn: &mut PgConnection, why: &str) -> sqlx::Result<()> {
+    sqlx::query!("SELECT pg_notify('jobs', $1)", why)
+        .execute(conn)
+        .await?;
+    Ok(())
 }
 
 /// A job a worker holds until `locked_until`.
@@ -292,9 +298,7 @@ pub async fn retry(conn: &mut PgConnection, id: JobId) -> sqlx::Result<bool> {
     .rows_affected()
         == 1;
     if retried {
-        sqlx::query!("SELECT pg_notify('jobs', 'retry')")
-            .execute(conn)
-            .await?;
+        wake(conn, "retry").await?;
     }
     Ok(retried)
 }
@@ -317,9 +321,7 @@ pub async fn request_cancel(conn: &mut PgConnection, id: JobId) -> sqlx::Result<
     .rows_affected()
         == 1;
     if asked {
-        sqlx::query!("SELECT pg_notify('jobs', 'cancel')")
-            .execute(conn)
-            .await?;
+        wake(conn, "cancel").await?;
     }
     Ok(asked)
 }

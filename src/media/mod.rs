@@ -124,10 +124,9 @@ impl Media {
                 storage::content_type_of(&source_key),
             )
             .await?;
-        let recorded = async {
-            let mut tx = db.begin().await?;
+        self.record_or_forget(db, &source_key, async |tx| {
             repo::replace_topic_video(
-                &mut tx,
+                tx,
                 &repo::NewVideo {
                     id,
                     topic,
@@ -141,16 +140,33 @@ impl Media {
                 },
             )
             .await?;
-            queue_transcode(&mut tx, id).await?;
+            queue_transcode(tx, id).await
+        })
+        .await?;
+        Ok(id)
+    }
+
+    /// Runs `record` in a transaction for a file already stored under
+    /// `key`; when it fails the file is removed, so storage never keeps
+    /// what no row points at.
+    async fn record_or_forget(
+        &self,
+        db: &PgPool,
+        key: &str,
+        record: impl AsyncFnOnce(&mut PgConnection) -> anyhow::Result<()>,
+    ) -> Result<(), IngestError> {
+        let recorded = async {
+            let mut tx = db.begin().await?;
+            record(&mut tx).await?;
             tx.commit().await?;
             anyhow::Ok(())
         }
         .await;
         if let Err(err) = recorded {
-            let _ = self.storage.delete(&source_key).await;
+            let _ = self.storage.delete(key).await;
             return Err(IngestError::Internal(err));
         }
-        Ok(id)
+        Ok(())
     }
 
     /// The transcoding job: HLS renditions and a poster into a folder of

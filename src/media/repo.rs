@@ -102,16 +102,7 @@ pub async fn set_job(conn: &mut PgConnection, video: VideoId, job: i64) -> sqlx:
 
 /// A live video.
 pub async fn video(conn: &mut PgConnection, id: VideoId) -> sqlx::Result<Option<VideoRow>> {
-    sqlx::query_as!(
-        VideoRow,
-        r#"SELECT id AS "id: VideoId", topic_id AS "topic_id: TopicId", state AS "state: VideoState",
-                  progress, failure, source_key, source_bytes, original_name, duration_ms,
-                  width, height, hls_prefix, renditions, job_id
-             FROM videos WHERE id = $1 AND deleted_at IS NULL"#,
-        id.0
-    )
-    .fetch_optional(conn)
-    .await
+    live_video(conn, Some(id.0), None).await
 }
 
 /// The live video of a topic.
@@ -119,13 +110,31 @@ pub async fn topic_video(
     conn: &mut PgConnection,
     topic: TopicId,
 ) -> sqlx::Result<Option<VideoRow>> {
+    live_video(conn, None, Some(topic.0)).await
+}
+
+/// The live video with this id or of this topic (one of them is given; a
+/// topic has at most one live video).
+async fn live_video(
+    conn: &mut PgConnection,
+    id: Option<uuid::Uuid>,
+    topic: Option<uuid::Uuid>,
+) -> sqlx::Result<Option<VideoRow>> {
+    if id.is_none() && topic.is_none() {
+        return Ok(None);
+    }
     sqlx::query_as!(
         VideoRow,
         r#"SELECT id AS "id: VideoId", topic_id AS "topic_id: TopicId", state AS "state: VideoState",
                   progress, failure, source_key, source_bytes, original_name, duration_ms,
                   width, height, hls_prefix, renditions, job_id
-             FROM videos WHERE topic_id = $1 AND deleted_at IS NULL"#,
-        topic.0
+             FROM videos
+            WHERE deleted_at IS NULL
+              AND ($1::uuid IS NULL OR id = $1)
+              AND ($2::uuid IS NULL OR topic_id = $2)
+            LIMIT 1"#,
+        id,
+        topic
     )
     .fetch_optional(conn)
     .await

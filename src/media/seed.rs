@@ -49,13 +49,18 @@ pub async fn seed_covers(db: &PgPool, media: &Media, cache_dir: &Path) -> anyhow
     Ok(queued)
 }
 
-async fn cover(cache_dir: &Path, title: &str, colour: &str) -> anyhow::Result<PathBuf> {
+/// A cache file name from what went into making it.
+fn cache_name(parts: &[&str]) -> String {
     let mut hash = Sha256::new();
-    for part in [CLIP_VERSION, "cover", title, colour] {
+    for part in std::iter::once(&CLIP_VERSION).chain(parts) {
         hash.update(part.as_bytes());
         hash.update([0]);
     }
-    let name = hex::encode(&hash.finalize()[..12]);
+    hex::encode(&hash.finalize()[..12])
+}
+
+async fn cover(cache_dir: &Path, title: &str, colour: &str) -> anyhow::Result<PathBuf> {
+    let name = cache_name(&["cover", title, colour]);
     let path = cache_dir.join(format!("cover-{name}.jpg"));
     if tokio::fs::metadata(&path).await.is_ok() {
         return Ok(path);
@@ -152,12 +157,7 @@ pub fn captions(topic: &DemoVideoTopic) -> String {
 
 /// The cached clip for `topic`, made when missing.
 async fn clip(cache_dir: &Path, topic: &DemoVideoTopic) -> anyhow::Result<PathBuf> {
-    let mut hash = Sha256::new();
-    for part in [CLIP_VERSION, &topic.title, &topic.course_title] {
-        hash.update(part.as_bytes());
-        hash.update([0]);
-    }
-    let name = hex::encode(&hash.finalize()[..12]);
+    let name = cache_name(&[&topic.title, &topic.course_title]);
     let path = cache_dir.join(format!("{name}.mp4"));
     if tokio::fs::metadata(&path).await.is_ok() {
         return Ok(path);

@@ -6,7 +6,7 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { openPage, startApp, startBrowser } from "./support.mjs";
+import { login, openPage, startApp, startBrowser } from "./support.mjs";
 
 const admin = { email: "studio-admin@weaverse.kr", password: "스튜디오 관리자 비밀번호" };
 let app;
@@ -24,11 +24,7 @@ after(async () => {
 
 test("reorder lectures with htmx and rename one inline", async () => {
   const { page, problems, context } = await openPage(browser);
-  await page.goto(`${app.base}/login`);
-  await page.getByLabel("이메일").fill(admin.email);
-  await page.getByLabel("비밀번호").fill(admin.password);
-  await page.getByRole("button", { name: "로그인" }).click();
-  await page.waitForURL(`${app.base}/`);
+  await login(page, app.base, admin.email, admin.password);
 
   await page.getByRole("link", { name: "스튜디오" }).click();
   await page.getByRole("link", { name: "Git과 협업" }).click();
@@ -77,11 +73,7 @@ test("upload a lesson video with a progress bar and see it become playable", asy
     "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest", clip,
   ]);
   const { page, problems, context } = await openPage(browser);
-  await page.goto(`${app.base}/login`);
-  await page.getByLabel("이메일").fill(admin.email);
-  await page.getByLabel("비밀번호").fill(admin.password);
-  await page.getByRole("button", { name: "로그인" }).click();
-  await page.waitForURL(`${app.base}/`);
+  await login(page, app.base, admin.email, admin.password);
   await page.goto(`${app.base}/studio`);
   await page.getByRole("link", { name: "Git과 협업" }).click();
   await page.locator("#outline a[href^='/studio/topics/']").first().click();

@@ -200,3 +200,12 @@ export async function screenshot(page, name) {
   await page.screenshot({ path: file, fullPage: true });
   return file;
 }
+
+/** Signs in through the login form and waits for the home page. */
+export async function login(page, base, email, password) {
+  await page.goto(`${base}/login`);
+  await page.getByLabel("이메일").fill(email);
+  await page.getByLabel("비밀번호").fill(password);
+  await page.getByRole("button", { name: "로그인" }).click();
+  await page.waitForURL(`${base}/`);
+}

@@ -4,7 +4,7 @@
 // goes to artifacts/screenshots.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { VIEWPORTS, axe, openPage, screenshot, startApp, startBrowser } from "./support.mjs";
+import { VIEWPORTS, axe, login, openPage, screenshot, startApp, startBrowser } from "./support.mjs";
 
 const admin = { email: "tour-admin@weaverse.kr", password: "둘러보기 관리자 비밀번호" };
 let app;
@@ -19,14 +19,6 @@ after(async () => {
   await browser?.close();
   await app?.stop();
 });
-
-async function login(page, email, password) {
-  await page.goto(`${app.base}/login`);
-  await page.getByLabel("이메일").fill(email);
-  await page.getByLabel("비밀번호").fill(password);
-  await page.getByRole("button", { name: "로그인" }).click();
-  await page.waitForURL(`${app.base}/`);
-}
 
 /** Visits each path, checks it and takes its picture. */
 async function tour(page, problems, who, viewport, paths) {
@@ -119,11 +111,13 @@ for (const [viewport, options] of Object.entries(VIEWPORTS)) {
     // An admin (studio and dashboards).
     {
       const { page, problems, context } = await openPage(browser, options);
-      await login(page, admin.email, admin.password);
+      await login(page, app.base, admin.email, admin.password);
       await page.goto(`${app.base}/studio`);
       const studioCourse = await page.getAttribute("a[href^='/studio/courses/']:not([href$='/new'])", "href");
       await page.goto(`${app.base}${studioCourse}`);
       const studioTopic = await page.getAttribute("#outline a[href^='/studio/topics/']", "href");
+      await page.goto(`${app.base}/admin/payments`);
+      const payment = await page.getAttribute("a[href^='/admin/payments/']", "href");
       found.push(
         ...(await tour(page, problems, "admin", viewport, [
           ["studio", "/studio"],
@@ -132,6 +126,7 @@ for (const [viewport, options] of Object.entries(VIEWPORTS)) {
           ["studio-new-course", "/studio/courses/new"],
           ["admin-users", "/admin/users"],
           ["admin-payments", "/admin/payments"],
+          ["admin-payment", payment],
           ["admin-jobs", "/admin/jobs"],
           ["me", "/me"],
         ])),

@@ -45,12 +45,17 @@ impl Local {
     }
 }
 
-#[async_trait]
-impl Storage for Local {
-    async fn put_file(&self, key: &str, path: &Path, _content_type: &str) -> anyhow::Result<()> {
+impl Local {
+    /// `write` fills a temporary file beside the key's place; it is synced
+    /// and renamed into place, or removed when anything fails.
+    async fn write_then_rename(
+        &self,
+        key: &str,
+        write: impl AsyncFnOnce(&Path) -> anyhow::Result<()>,
+    ) -> anyhow::Result<()> {
         let (target, temp) = self.staging(key).await?;
         let result = async {
-            tokio::fs::copy(path, &temp).await?;
+            write(&temp).await?;
             tokio::fs::File::open(&temp).await?.sync_all().await?;
             tokio::fs::rename(&temp, &target).await?;
             anyhow::Ok(())
@@ -61,6 +66,17 @@ impl Storage for Local {
         }
         result.with_context(|| format!("storing {key}"))
     }
+}
+
+#[async_trait]
+impl Storage for Local {
+    async fn put_file(&self, key: &str, path: &Path, _content_type: &str) -> anyhow::Result<()> {
+        self.write_then_rename(key, async |temp| {
+            tokio::fs::copy(path, temp).await?;
+            Ok(())
+        })
+        .await
+    }
 
     async fn put_bytes(
         &self,
@@ -68,17 +84,8 @@ impl Storage for Local {
         bytes: Vec<u8>,
         _content_type: &str,
     ) -> anyhow::Result<()> {
-        let (target, temp) = self.staging(key).await?;
-        let result = async {
-            tokio::fs::write(&temp, &bytes).await?;
-            tokio::fs::rename(&temp, &target).await?;
-            anyhow::Ok(())
-        }
-        .await;
-        if result.is_err() {
-            let _ = tokio::fs::remove_file(&temp).await;
-        }
-        result.with_context(|| format!("storing {key}"))
+        self.write_then_rename(key, async |temp| Ok(tokio::fs::write(temp, &bytes).await?))
+            .await
     }
 
     async fn get_bytes(&self, key: &str) -> anyhow::Result<Option<Vec<u8>>> {

@@ -59,39 +59,36 @@ pub async fn clip(secs: u32, height: u32, faststart: bool) -> PathBuf {
 }
 
 impl TestApp {
-    /// Posts `bytes` as the `video` file of the topic's upload form.
-    pub async fn upload_video(&self, topic: &str, name: &str, bytes: Vec<u8>) -> Page {
+    /// Posts a multipart form as the page's JavaScript does (CSRF header).
+    pub async fn post_multipart(&self, path: &str, form: Form) -> Page {
         let token = self.csrf_token().await;
-        let form = Form::new().part("video", Part::bytes(bytes).file_name(name.to_string()));
         let response = self
             .client
-            .post(self.url(&format!("/studio/topics/{topic}/video")))
+            .post(self.url(path))
             .header("origin", &self.base)
             .header("x-csrf-token", token)
             .multipart(form)
             .send()
             .await
-            .expect("upload");
+            .expect("multipart post");
         TestApp::read(response).await
+    }
+
+    /// Posts `bytes` as the `video` file of the topic's upload form.
+    pub async fn upload_video(&self, topic: &str, name: &str, bytes: Vec<u8>) -> Page {
+        let form = Form::new().part("video", Part::bytes(bytes).file_name(name.to_string()));
+        self.post_multipart(&format!("/studio/topics/{topic}/video"), form)
+            .await
     }
 
     /// Posts a WebVTT file for the topic's video.
     pub async fn upload_captions(&self, topic: &str, vtt: &str) -> Page {
-        let token = self.csrf_token().await;
         let form = Form::new().text("language", "ko").part(
             "captions",
             Part::bytes(vtt.as_bytes().to_vec()).file_name("ko.vtt"),
         );
-        let response = self
-            .client
-            .post(self.url(&format!("/studio/topics/{topic}/captions")))
-            .header("origin", &self.base)
-            .header("x-csrf-token", token)
-            .multipart(form)
-            .send()
+        self.post_multipart(&format!("/studio/topics/{topic}/captions"), form)
             .await
-            .expect("captions");
-        TestApp::read(response).await
     }
 
     /// A video topic of the demo: the first one that is (or is not) a preview.
@@ -214,18 +211,8 @@ pub fn files_under(dir: &Path) -> Vec<PathBuf> {
 impl TestApp {
     /// Posts `bytes` as the `image` file of a cover or avatar form.
     pub async fn upload_image(&self, path: &str, bytes: Vec<u8>) -> Page {
-        let token = self.csrf_token().await;
         let form = Form::new().part("image", Part::bytes(bytes).file_name("picture.jpg"));
-        let response = self
-            .client
-            .post(self.url(path))
-            .header("origin", &self.base)
-            .header("x-csrf-token", token)
-            .multipart(form)
-            .send()
-            .await
-            .expect("upload");
-        TestApp::read(response).await
+        self.post_multipart(path, form).await
     }
 
     /// The raw bytes of a GET.
