@@ -291,6 +291,17 @@ pub async fn remove(conn: &mut PgConnection, purpose: Purpose) -> sqlx::Result<b
     Ok(retired.is_some())
 }
 
+/// Whether a cover for `course` is still being made (uploaded, no sizes yet).
+pub async fn cover_pending(conn: &mut PgConnection, course: CourseId) -> sqlx::Result<bool> {
+    Ok(sqlx::query_scalar!(
+        "SELECT true FROM images WHERE course_id = $1 AND state = 'uploaded' AND deleted_at IS NULL LIMIT 1",
+        course.0
+    )
+    .fetch_optional(conn)
+    .await?
+    .is_some())
+}
+
 /// The live, ready image `id`, if any (for delivery).
 pub async fn live(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<bool> {
     Ok(sqlx::query_scalar!(

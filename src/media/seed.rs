@@ -37,6 +37,10 @@ pub async fn seed_covers(db: &PgPool, media: &Media, cache_dir: &Path) -> anyhow
     tokio::fs::create_dir_all(cache_dir).await?;
     let mut queued = 0;
     for (i, (course, title)) in courses.into_iter().enumerate() {
+        // A cover queued by an earlier run (no worker has made it yet) counts.
+        if super::images::cover_pending(&mut *db.acquire().await?, course).await? {
+            continue;
+        }
         let colour = COVER_COLOURS[i % COVER_COLOURS.len()];
         let path = cover(cache_dir, &title, colour).await?;
         let bytes = tokio::fs::read(&path).await?;

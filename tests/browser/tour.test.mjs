@@ -28,6 +28,21 @@ async function tour(page, problems, who, viewport, paths) {
     assert.ok(response.status() < 500, `${path}: ${response.status()}`);
     await page.waitForLoadState("networkidle");
     for (const v of await axe(page)) found.push(`${who} ${viewport} ${path}: ${v}`);
+    if (viewport === "phone") {
+      // Fingers: every control and stand-alone link at least 44 px tall
+      // (links inside sentences and check boxes with their labels aside).
+      const small = await page.evaluate(() =>
+        [...document.querySelectorAll("a[href], button, input, select, textarea, summary")]
+          .filter((e) => {
+            const r = e.getBoundingClientRect();
+            const style = getComputedStyle(e);
+            return r.height > 0 && r.height < 44 && style.display !== "inline" && style.visibility !== "hidden"
+              && !e.matches(".skip-link, input[type=checkbox], input[type=radio], input[type=hidden]");
+          })
+          .map((e) => `${e.tagName.toLowerCase()}${e.id ? "#" + e.id : ""} "${(e.textContent || e.value || "").trim().slice(0, 20)}" ${Math.round(e.getBoundingClientRect().height)}px`),
+      );
+      for (const s of small.slice(0, 5)) found.push(`${who} ${viewport} ${path}: small target ${s}`);
+    }
     const wide = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     if (wide > 0) found.push(`${who} ${viewport} ${path}: ${wide}px sideways scroll`);
     await screenshot(page, `${viewport}/${who}-${name}`);

@@ -123,10 +123,14 @@ fn production_refuses_to_start_on_development_defaults() {
 
 #[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
 async fn seed_command_is_idempotent(db: PgPool) {
+    let var_dir = std::env::temp_dir().join(format!("weaverse-seed-{}", uuid::Uuid::new_v4()));
     let run = || {
         Command::new(env!("CARGO_BIN_EXE_weaverse"))
             .arg("seed")
             .env("DATABASE_URL", database_url(&db))
+            .env("VAR_DIR", &var_dir)
+            // One demo clip is enough to see the media seed run (each costs seconds).
+            .env("SEED_VIDEOS", "1")
             .env("RUST_LOG", "warn")
             .output()
             .expect("run weaverse")
@@ -138,12 +142,27 @@ async fn seed_command_is_idempotent(db: PgPool) {
         String::from_utf8_lossy(&first.stderr)
     );
     assert!(String::from_utf8_lossy(&first.stdout).contains("seeded the demo nano-degree"));
+    assert!(String::from_utf8_lossy(&first.stdout).contains("queued 1 demo video"));
     let second = run();
     assert!(second.status.success());
     assert!(String::from_utf8_lossy(&second.stdout).contains("already there"));
+    assert!(String::from_utf8_lossy(&second.stdout).contains("queued 0 demo video"));
     let courses: i64 = sqlx::query_scalar("SELECT count(*) FROM courses")
         .fetch_one(&db)
         .await
         .unwrap();
     assert_eq!(courses, 7);
+    let media: (i64, i64, i64) = sqlx::query_as(
+        "SELECT (SELECT count(*) FROM videos), (SELECT count(*) FROM captions), \
+                (SELECT count(*) FROM images WHERE purpose = 'course_cover')",
+    )
+    .fetch_one(&db)
+    .await
+    .unwrap();
+    assert_eq!(
+        media,
+        (1, 1, 7),
+        "one clip with Korean captions, a cover per course, once"
+    );
+    let _ = std::fs::remove_dir_all(&var_dir);
 }
