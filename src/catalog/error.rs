@@ -37,8 +37,20 @@ pub enum Work {
     Curriculum,
 }
 
+/// What a course or curriculum lacks before it may be published.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Missing {
+    Description,
+    Price,
+    PublishedTopic,
+    PublishedCourse,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum CatalogError {
+    /// Publishing refused: what is missing.
+    #[error("incomplete: {0:?}")]
+    Incomplete(Vec<Missing>),
     #[error("not found")]
     NotFound,
     /// The studio user is not the author (nor an admin).

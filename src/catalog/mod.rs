@@ -50,6 +50,8 @@ pub struct TopicPlace {
     pub author: Option<uuid::Uuid>,
     pub title: String,
     pub course_title: String,
+    /// The topic, its lecture and its course are all published.
+    pub published: bool,
 }
 
 impl TopicPlace {
@@ -70,6 +72,7 @@ pub async fn topic_place(
         author: r.author_id,
         title: r.title,
         course_title: r.course_title,
+        published: r.published,
     }))
 }
 
@@ -127,6 +130,16 @@ pub fn routes() -> Router<AppState> {
         )
         .at("/studio/courses/{id}/delete", post(studio_delete_course))
         .at("/studio/courses/{id}/restore", post(studio_restore_course))
+        .at("/studio/courses/{id}/publish", post(studio_publish_course))
+        .at(
+            "/studio/lectures/{id}/publish",
+            post(studio_publish_lecture),
+        )
+        .at("/studio/topics/{id}/publish", post(studio_publish_topic))
+        .at(
+            "/studio/curricula/{id}/publish",
+            post(studio_publish_curriculum),
+        )
         .at("/studio/courses/{id}/lectures", post(studio_add_lecture))
         .at("/studio/lectures/{id}", post(studio_update_lecture))
         .at("/studio/lectures/{id}/move", post(studio_move_lecture))

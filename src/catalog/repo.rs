@@ -32,7 +32,7 @@ pub async fn curriculum_by_slug(
     sqlx::query_as!(
         CurriculumRow,
         r#"SELECT id AS "id: CurriculumId", title, summary, price_won, access_months
-             FROM curricula WHERE slug = $1 AND deleted_at IS NULL"#,
+             FROM curricula WHERE slug = $1 AND deleted_at IS NULL AND published_at IS NOT NULL"#,
         slug
     )
     .fetch_optional(conn)
@@ -48,15 +48,17 @@ pub async fn roadmap_courses(
         RoadmapCourseRow,
         r#"
         SELECT c.id AS "id: CourseId", cc.position, c.title, c.summary, c.skill_level,
-               (SELECT count(*) FROM lectures l WHERE l.course_id = c.id AND l.deleted_at IS NULL) AS "lecture_count!",
+               (SELECT count(*) FROM lectures l WHERE l.course_id = c.id AND l.deleted_at IS NULL AND l.published_at IS NOT NULL) AS "lecture_count!",
                (SELECT count(*) FROM topics t JOIN lectures l ON l.id = t.lecture_id
-                 WHERE l.course_id = c.id AND l.deleted_at IS NULL AND t.deleted_at IS NULL) AS "topic_count!",
+                 WHERE l.course_id = c.id AND l.deleted_at IS NULL AND t.deleted_at IS NULL
+                   AND l.published_at IS NOT NULL AND t.published_at IS NOT NULL) AS "topic_count!",
                (SELECT coalesce(sum(t.duration_secs), 0) FROM topics t JOIN lectures l ON l.id = t.lecture_id
-                 WHERE l.course_id = c.id AND l.deleted_at IS NULL AND t.deleted_at IS NULL)::bigint AS "total_secs!",
+                 WHERE l.course_id = c.id AND l.deleted_at IS NULL AND t.deleted_at IS NULL
+                   AND l.published_at IS NOT NULL AND t.published_at IS NOT NULL)::bigint AS "total_secs!",
                c.cover_image_id
           FROM curriculum_courses cc
           JOIN courses c ON c.id = cc.course_id
-         WHERE cc.curriculum_id = $1 AND c.deleted_at IS NULL
+         WHERE cc.curriculum_id = $1 AND c.deleted_at IS NULL AND c.published_at IS NOT NULL
          ORDER BY cc.position
         "#,
         curriculum.0
@@ -106,8 +108,9 @@ pub async fn list_courses(
               LEFT JOIN LATERAL (
                    SELECT cc.position, cu.title FROM curriculum_courses cc
                      JOIN curricula cu ON cu.id = cc.curriculum_id AND cu.deleted_at IS NULL
+                                       AND cu.published_at IS NOT NULL
                     WHERE cc.course_id = c.id ORDER BY cc.position LIMIT 1) cur ON true
-             WHERE c.deleted_at IS NULL
+             WHERE c.deleted_at IS NULL AND c.published_at IS NOT NULL
                AND c.search_text LIKE ALL ($1::text[])
                AND ($2::text IS NULL OR c.category = $2)
                AND ($3::text IS NULL OR c.skill_level = $3)
@@ -118,9 +121,10 @@ pub async fn list_courses(
         SELECT p.id AS "id!: CourseId", p.title AS "title!", p.summary AS "summary!",
                p.category AS "category!", p.skill_level AS "skill_level!", p.price_won,
                p.curriculum_title AS "curriculum_title?",
-               (SELECT count(*) FROM lectures l WHERE l.course_id = p.id AND l.deleted_at IS NULL) AS "lecture_count!",
+               (SELECT count(*) FROM lectures l WHERE l.course_id = p.id AND l.deleted_at IS NULL AND l.published_at IS NOT NULL) AS "lecture_count!",
                (SELECT coalesce(sum(t.duration_secs), 0) FROM topics t JOIN lectures l ON l.id = t.lecture_id
-                 WHERE l.course_id = p.id AND l.deleted_at IS NULL AND t.deleted_at IS NULL)::bigint AS "total_secs!",
+                 WHERE l.course_id = p.id AND l.deleted_at IS NULL AND t.deleted_at IS NULL
+                   AND l.published_at IS NOT NULL AND t.published_at IS NOT NULL)::bigint AS "total_secs!",
                p.total AS "total!", p.cover_image_id AS "cover_image_id?"
           FROM page p
          ORDER BY (p.position IS NULL), p.position, p.created_at DESC, p.id
@@ -144,6 +148,7 @@ pub struct TopicJson {
     pub duration_secs: i64,
     pub is_preview: bool,
     pub deleted: bool,
+    pub published: bool,
 }
 
 #[derive(Debug, serde::Deserialize)]
@@ -152,6 +157,7 @@ pub struct LectureJson {
     pub title: String,
     pub description: String,
     pub deleted: bool,
+    pub published: bool,
     pub topics: Vec<TopicJson>,
 }
 
@@ -166,6 +172,7 @@ pub struct CourseDetailRow {
     pub author_id: Option<uuid::Uuid>,
     pub cover_image_id: Option<uuid::Uuid>,
     pub deleted: bool,
+    pub published: bool,
     pub curriculum_id: Option<CurriculumId>,
     pub curriculum_title: Option<String>,
     pub curriculum_price_won: Option<i64>,
@@ -188,6 +195,7 @@ pub async fn course_detail(
         r#"
         SELECT c.id AS "id: CourseId", c.title, c.summary, c.description, c.category, c.skill_level,
                c.price_won, c.author_id, c.cover_image_id, c.deleted_at IS NOT NULL AS "deleted!",
+               c.published_at IS NOT NULL AS "published!",
                cur.id AS "curriculum_id?: CurriculumId", cur.title AS "curriculum_title?",
                cur.price_won AS "curriculum_price_won?", cur.access_months AS "curriculum_access_months?",
                cur.position AS "position?",
@@ -195,11 +203,13 @@ pub async fn course_detail(
                  SELECT json_agg(json_build_object(
                           'id', l.id, 'title', l.title, 'description', l.description,
                           'deleted', l.deleted_at IS NOT NULL,
+                          'published', l.published_at IS NOT NULL,
                           'topics', coalesce((
                              SELECT json_agg(json_build_object(
                                       'id', t.id, 'title', t.title, 'kind', t.kind,
                                       'duration_secs', t.duration_secs, 'is_preview', t.is_preview,
-                                      'deleted', t.deleted_at IS NOT NULL)
+                                      'deleted', t.deleted_at IS NOT NULL,
+                                      'published', t.published_at IS NOT NULL)
                                     ORDER BY t.position, t.created_at)
                                FROM topics t
                               WHERE t.lecture_id = l.id AND ($2 OR t.deleted_at IS NULL)), '[]'::json))
@@ -212,6 +222,7 @@ pub async fn course_detail(
                SELECT cu.id, cu.title, cu.price_won, cu.access_months, cc.position
                  FROM curriculum_courses cc
                  JOIN curricula cu ON cu.id = cc.curriculum_id AND cu.deleted_at IS NULL
+                                   AND cu.published_at IS NOT NULL
                 WHERE cc.course_id = c.id ORDER BY cc.position LIMIT 1) cur ON true
          WHERE c.id = $1
         "#,
@@ -242,6 +253,7 @@ pub struct TopicPlaceRow {
     pub author_id: Option<uuid::Uuid>,
     pub title: String,
     pub course_title: String,
+    pub published: bool,
 }
 
 /// The course of a live topic (its lecture and course live too).
@@ -252,7 +264,9 @@ pub async fn topic_place(
     sqlx::query_as!(
         TopicPlaceRow,
         r#"SELECT c.id AS "course_id: CourseId", t.is_preview, c.author_id, t.title,
-                  c.title AS course_title
+                  c.title AS course_title,
+                  (t.published_at IS NOT NULL AND l.published_at IS NOT NULL
+                   AND c.published_at IS NOT NULL) AS "published!"
              FROM topics t JOIN lectures l ON l.id = t.lecture_id JOIN courses c ON c.id = l.course_id
             WHERE t.id = $1 AND t.deleted_at IS NULL AND l.deleted_at IS NULL AND c.deleted_at IS NULL"#,
         topic.0
@@ -292,10 +306,10 @@ pub async fn offers(
         OfferRow,
         r#"SELECT id AS "curriculum_id?", NULL::uuid AS "course_id?", title AS "title!",
                   price_won AS "price_won?", access_months AS "access_months!"
-             FROM curricula WHERE id = ANY($1) AND deleted_at IS NULL
+             FROM curricula WHERE id = ANY($1) AND deleted_at IS NULL AND published_at IS NOT NULL
            UNION ALL
            SELECT NULL::uuid, id, title, price_won, access_months
-             FROM courses WHERE id = ANY($2) AND deleted_at IS NULL"#,
+             FROM courses WHERE id = ANY($2) AND deleted_at IS NULL AND published_at IS NOT NULL"#,
         curricula,
         courses
     )

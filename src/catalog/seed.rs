@@ -74,8 +74,8 @@ pub async fn seed_nanodegree(conn: &mut PgConnection) -> anyhow::Result<SeedOutc
         return Ok(SeedOutcome::AlreadyThere(CurriculumId(id)));
     }
     let curriculum_id = sqlx::query_scalar!(
-        r#"INSERT INTO curricula (slug, title, summary, description, category, skill_level, price_won, access_months)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id"#,
+        r#"INSERT INTO curricula (slug, title, summary, description, category, skill_level, price_won, access_months, published_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now()) RETURNING id"#,
         seed.slug,
         seed.title,
         seed.summary,
@@ -90,8 +90,8 @@ pub async fn seed_nanodegree(conn: &mut PgConnection) -> anyhow::Result<SeedOutc
 
     for (course_pos, course) in (1i32..).zip(&seed.courses) {
         let course_id = sqlx::query_scalar!(
-            r#"INSERT INTO courses (slug, title, summary, description, category, skill_level, price_won)
-               VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id"#,
+            r#"INSERT INTO courses (slug, title, summary, description, category, skill_level, price_won, published_at)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, now()) RETURNING id"#,
             course.slug,
             course.title,
             course.summary,
@@ -112,7 +112,7 @@ pub async fn seed_nanodegree(conn: &mut PgConnection) -> anyhow::Result<SeedOutc
         .await?;
         for (lecture_pos, lecture) in (1i32..).zip(&course.lectures) {
             let lecture_id = sqlx::query_scalar!(
-                "INSERT INTO lectures (course_id, title, description, position) VALUES ($1, $2, $3, $4) RETURNING id",
+                "INSERT INTO lectures (course_id, title, description, position, published_at) VALUES ($1, $2, $3, $4, now()) RETURNING id",
                 course_id,
                 lecture.title,
                 lecture.description,
@@ -122,8 +122,8 @@ pub async fn seed_nanodegree(conn: &mut PgConnection) -> anyhow::Result<SeedOutc
             .await?;
             for (topic_pos, topic) in (1i32..).zip(&lecture.topics) {
                 sqlx::query!(
-                    r#"INSERT INTO topics (lecture_id, title, kind, body, duration_secs, is_preview, position)
-                       VALUES ($1, $2, $3, $4, $5, $6, $7)"#,
+                    r#"INSERT INTO topics (lecture_id, title, kind, body, duration_secs, is_preview, position, published_at)
+                       VALUES ($1, $2, $3, $4, $5, $6, $7, now())"#,
                     lecture_id,
                     topic.title,
                     topic.kind,

@@ -257,11 +257,13 @@ pub struct TopicView {
     pub kind: &'static str,
     pub duration: String,
     pub is_preview: bool,
+    pub published: bool,
 }
 
 pub struct LectureView {
     pub title: String,
     pub description: String,
+    pub published: bool,
     pub topics: Vec<TopicView>,
 }
 
@@ -288,6 +290,8 @@ pub struct CourseView {
     pub duration: String,
     pub cover: Option<Cover>,
     pub deleted: bool,
+    /// A draft is seen only by its author and admins.
+    pub published: bool,
     /// Who wrote it (with `deleted`, decides who may still see it).
     pub author_id: Option<uuid::Uuid>,
     /// What grants access to it: the course itself and every curriculum
@@ -312,9 +316,10 @@ pub async fn course_page(conn: &mut PgConnection, id: CourseId) -> CatalogResult
         .lectures
         .0
         .iter()
+        .filter(|l| l.published)
         .flat_map(|l| l.topics.iter())
-        .map(|t| t.id)
-        .next();
+        .find(|t| t.published)
+        .map(|t| t.id);
     let mut total_secs = 0;
     let mut topic_count = 0;
     let lectures = row
@@ -324,18 +329,23 @@ pub async fn course_page(conn: &mut PgConnection, id: CourseId) -> CatalogResult
         .map(|l| LectureView {
             title: l.title,
             description: l.description,
+            published: l.published,
             topics: l
                 .topics
                 .into_iter()
                 .map(|t| {
-                    total_secs += t.duration_secs;
-                    topic_count += 1;
+                    // What learners see counts; drafts show only to authors.
+                    if l.published && t.published {
+                        total_secs += t.duration_secs;
+                        topic_count += 1;
+                    }
                     TopicView {
                         id: t.id,
                         title: t.title,
                         kind: TopicKind::parse(&t.kind).map_or("", |k| k.label()),
                         duration: duration_label(t.duration_secs),
                         is_preview: t.is_preview,
+                        published: t.published,
                     }
                 })
                 .collect(),
@@ -365,6 +375,7 @@ pub async fn course_page(conn: &mut PgConnection, id: CourseId) -> CatalogResult
         duration: duration_label(total_secs),
         cover: row.cover_image_id.map(Cover),
         deleted: row.deleted,
+        published: row.published,
         author_id: row.author_id,
         sellers: std::iter::once(Product::Course(row.id))
             .chain(
@@ -380,7 +391,7 @@ pub async fn course_page(conn: &mut PgConnection, id: CourseId) -> CatalogResult
 impl CourseView {
     /// A deleted course is shown to its author and admins only.
     pub fn visible_to(&self, viewer: Option<&CurrentUser>) -> bool {
-        !self.deleted || can_edit(viewer, self.author_id)
+        (!self.deleted && self.published) || can_edit(viewer, self.author_id)
     }
 }
 

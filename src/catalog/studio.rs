@@ -5,7 +5,7 @@ use sqlx::PgConnection;
 
 use crate::{
     accounts::CurrentUser,
-    catalog::error::{CatalogError, CatalogResult, Invalid, Problem, Work},
+    catalog::error::{CatalogError, CatalogResult, Invalid, Missing, Problem, Work},
     catalog::{
         model::{Category, SkillLevel, TopicKind},
         repo::{self, CourseDetailRow},
@@ -410,6 +410,79 @@ pub async fn set_topic_deleted(
     let topic = topic_for_editing(conn, user, id).await?;
     sr::set_topic_deleted(conn, id, deleted).await?;
     Ok(topic.course_id)
+}
+
+// ---------- publishing ----------
+
+/// Publishes a course once it is complete enough for learners, or takes it
+/// back to a draft.
+pub async fn set_course_published(
+    conn: &mut PgConnection,
+    user: &CurrentUser,
+    id: CourseId,
+    on: bool,
+) -> CatalogResult<()> {
+    authorize_course(conn, user, id).await?;
+    if on {
+        let c = sr::course_completeness(conn, id).await?;
+        let missing: Vec<Missing> = [
+            (!c.has_description).then_some(Missing::Description),
+            (!c.has_price).then_some(Missing::Price),
+            (!c.has_content).then_some(Missing::PublishedTopic),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        if !missing.is_empty() {
+            return Err(CatalogError::Incomplete(missing));
+        }
+    }
+    Ok(sr::set_course_published(conn, id, on).await?)
+}
+
+pub async fn set_lecture_published(
+    conn: &mut PgConnection,
+    user: &CurrentUser,
+    id: LectureId,
+    on: bool,
+) -> CatalogResult<CourseId> {
+    let course = authorize_lecture(conn, user, id).await?;
+    sr::set_lecture_published(conn, id, on).await?;
+    Ok(course)
+}
+
+pub async fn set_topic_published(
+    conn: &mut PgConnection,
+    user: &CurrentUser,
+    id: TopicId,
+    on: bool,
+) -> CatalogResult<CourseId> {
+    let topic = topic_for_editing(conn, user, id).await?;
+    sr::set_topic_published(conn, id, on).await?;
+    Ok(topic.course_id)
+}
+
+pub async fn set_curriculum_published(
+    conn: &mut PgConnection,
+    user: &CurrentUser,
+    id: CurriculumId,
+    on: bool,
+) -> CatalogResult<()> {
+    authorize_curriculum(conn, user, id).await?;
+    if on {
+        let c = sr::curriculum_completeness(conn, id).await?;
+        let missing: Vec<Missing> = [
+            (!c.has_description).then_some(Missing::Description),
+            (!c.has_courses).then_some(Missing::PublishedCourse),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        if !missing.is_empty() {
+            return Err(CatalogError::Incomplete(missing));
+        }
+    }
+    Ok(sr::set_curriculum_published(conn, id, on).await?)
 }
 
 // ---------- curricula ----------

@@ -300,6 +300,7 @@ pub struct StudioCurriculumRow {
     pub access_months: i32,
     pub author_id: Option<Uuid>,
     pub deleted: bool,
+    pub published: bool,
 }
 
 pub async fn studio_curricula(
@@ -309,7 +310,8 @@ pub async fn studio_curricula(
     sqlx::query_as!(
         StudioCurriculumRow,
         r#"SELECT id AS "id: CurriculumId", title, summary, description, category, skill_level, price_won,
-                  access_months, author_id, deleted_at IS NOT NULL AS "deleted!"
+                  access_months, author_id, deleted_at IS NOT NULL AS "deleted!",
+                  published_at IS NOT NULL AS "published!"
              FROM curricula WHERE $1::uuid IS NULL OR author_id = $1
             ORDER BY deleted_at IS NOT NULL, created_at"#,
         author.map(|a| a.0)
@@ -325,7 +327,8 @@ pub async fn curriculum(
     sqlx::query_as!(
         StudioCurriculumRow,
         r#"SELECT id AS "id: CurriculumId", title, summary, description, category, skill_level, price_won,
-                  access_months, author_id, deleted_at IS NOT NULL AS "deleted!"
+                  access_months, author_id, deleted_at IS NOT NULL AS "deleted!",
+                  published_at IS NOT NULL AS "published!"
              FROM curricula WHERE id = $1"#,
         id.0
     )
@@ -462,4 +465,111 @@ pub async fn move_curriculum_course(
     .execute(conn)
     .await?;
     Ok(done.rows_affected() == 2)
+}
+
+// ---------- publishing ----------
+
+/// Sets or clears `published_at` (keeping the first publication time).
+pub async fn set_course_published(
+    conn: &mut PgConnection,
+    id: CourseId,
+    on: bool,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "UPDATE courses SET published_at = CASE WHEN $2 THEN coalesce(published_at, now()) END, updated_at = now() WHERE id = $1",
+        id.0, on
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn set_lecture_published(
+    conn: &mut PgConnection,
+    id: LectureId,
+    on: bool,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "UPDATE lectures SET published_at = CASE WHEN $2 THEN coalesce(published_at, now()) END, updated_at = now() WHERE id = $1",
+        id.0, on
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn set_topic_published(
+    conn: &mut PgConnection,
+    id: TopicId,
+    on: bool,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "UPDATE topics SET published_at = CASE WHEN $2 THEN coalesce(published_at, now()) END, updated_at = now() WHERE id = $1",
+        id.0, on
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn set_curriculum_published(
+    conn: &mut PgConnection,
+    id: CurriculumId,
+    on: bool,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "UPDATE curricula SET published_at = CASE WHEN $2 THEN coalesce(published_at, now()) END, updated_at = now() WHERE id = $1",
+        id.0, on
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub struct CourseCompleteness {
+    pub has_description: bool,
+    pub has_price: bool,
+    pub has_content: bool,
+}
+
+/// What a course needs before learners may see it.
+pub async fn course_completeness(
+    conn: &mut PgConnection,
+    id: CourseId,
+) -> sqlx::Result<CourseCompleteness> {
+    sqlx::query_as!(
+        CourseCompleteness,
+        r#"SELECT btrim(c.description) <> '' AS "has_description!",
+                  (c.price_won IS NOT NULL
+                   OR EXISTS (SELECT 1 FROM curriculum_courses cc WHERE cc.course_id = c.id)) AS "has_price!",
+                  EXISTS (SELECT 1 FROM lectures l JOIN topics t ON t.lecture_id = l.id
+                           WHERE l.course_id = c.id AND l.deleted_at IS NULL AND t.deleted_at IS NULL
+                             AND l.published_at IS NOT NULL AND t.published_at IS NOT NULL) AS "has_content!"
+             FROM courses c WHERE c.id = $1"#,
+        id.0
+    )
+    .fetch_one(conn)
+    .await
+}
+
+pub struct CurriculumCompleteness {
+    pub has_description: bool,
+    pub has_courses: bool,
+}
+
+pub async fn curriculum_completeness(
+    conn: &mut PgConnection,
+    id: CurriculumId,
+) -> sqlx::Result<CurriculumCompleteness> {
+    sqlx::query_as!(
+        CurriculumCompleteness,
+        r#"SELECT btrim(cu.description) <> '' AS "has_description!",
+                  EXISTS (SELECT 1 FROM curriculum_courses cc JOIN courses c ON c.id = cc.course_id
+                           WHERE cc.curriculum_id = cu.id AND c.deleted_at IS NULL
+                             AND c.published_at IS NOT NULL) AS "has_courses!"
+             FROM curricula cu WHERE cu.id = $1"#,
+        id.0
+    )
+    .fetch_one(conn)
+    .await
 }

@@ -84,6 +84,22 @@ impl CoursePage {
     pub fn access_lapsed(&self) -> bool {
         self.access == crate::learning::access::Access::Lapsed
     }
+
+    /// The lectures this viewer sees, numbered: learners see published
+    /// ones, the author and admins drafts too (marked).
+    pub fn lectures(&self) -> Vec<(usize, &crate::catalog::service::LectureView)> {
+        self.course
+            .lectures
+            .iter()
+            .filter(|l| l.published || self.can_edit)
+            .enumerate()
+            .map(|(i, l)| (i + 1, l))
+            .collect()
+    }
+
+    pub fn shows(&self, topic: &crate::catalog::service::TopicView) -> bool {
+        topic.published || self.can_edit
+    }
 }
 
 // ---------- studio ----------
@@ -211,6 +227,7 @@ pub struct StudioCurriculum {
     /// None while creating.
     pub id: Option<crate::ids::CurriculumId>,
     pub deleted: bool,
+    pub published: bool,
     pub values: CurriculumValues,
     pub errors: FormErrors,
     pub options: Options,

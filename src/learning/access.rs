@@ -244,7 +244,10 @@ pub async fn topic_access(
     user: Option<UserId>,
     topic: TopicId,
 ) -> sqlx::Result<Option<TopicAccess>> {
-    let Some(place) = catalog::topic_place(conn, topic).await? else {
+    let Some(place) = catalog::topic_place(conn, topic)
+        .await?
+        .filter(|p| p.published)
+    else {
         return Ok(None);
     };
     Ok(Some(learner_access(conn, user, &place).await?))
@@ -279,6 +282,10 @@ pub async fn viewer_access(
     };
     if place.authored_by(viewer) {
         return Ok(Some((place, TopicAccess::Authoring)));
+    }
+    // A draft does not exist for learners.
+    if !place.published {
+        return Ok(None);
     }
     let access = learner_access(conn, viewer.map(|v| v.id), &place).await?;
     Ok(Some((place, access)))

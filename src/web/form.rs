@@ -47,6 +47,11 @@ impl FormErrors {
             .map(String::as_str)
     }
 
+    /// Every message for `field`, when there are any.
+    pub fn all(&self, field: &str) -> Option<&[String]> {
+        self.fields.get(field).map(Vec::as_slice)
+    }
+
     /// A message not tied to one field (shown above the form).
     pub fn form_error(&self) -> Option<&str> {
         self.first("_form")

@@ -247,8 +247,8 @@ async fn the_catalogue_pages_by_twelve_and_keeps_filters_in_links(db: PgPool) {
     app.seed().await;
     for i in 0..20 {
         sqlx::query(
-            "INSERT INTO courses (slug, title, summary, category, skill_level, price_won) \
-             VALUES ($1, $2, '추가 코스', 'frontend', 'beginner', 20000)",
+            "INSERT INTO courses (slug, title, summary, category, skill_level, price_won, published_at) \
+             VALUES ($1, $2, '추가 코스', 'frontend', 'beginner', 20000, now())",
         )
         .bind(format!("extra-{i}"))
         .bind(format!("추가 프론트엔드 코스 {i:02}"))
@@ -688,6 +688,12 @@ async fn soft_delete_hides_a_course_from_learners_but_not_from_its_author(db: Pg
         .next()
         .unwrap()
         .to_string();
+    // Published (drafts have their own test): learners see it.
+    sqlx::query("UPDATE courses SET published_at = now() WHERE id = $1::uuid")
+        .bind(&id)
+        .execute(&app.db)
+        .await
+        .unwrap();
     let learner = app.another_browser();
     assert_eq!(
         learner.get(&format!("/courses/{id}")).await.status,
@@ -976,4 +982,230 @@ async fn a_signed_in_page_is_compressed_for_the_browser_that_asks(db: PgPool) {
             "{accept}: the visitor's own page"
         );
     }
+}
+
+#[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
+async fn a_new_course_is_a_draft_until_it_is_complete_and_published(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    app.seed().await;
+    app.login_as("drafter@example.com", weaverse::accounts::Role::Tutor)
+        .await;
+    let page = app
+        .post_form(
+            "/studio/courses",
+            &[
+                ("title", "초안 코스"),
+                ("summary", "아직 만드는 중"),
+                ("category", "frontend"),
+                ("skill_level", "beginner"),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
+    let id = course_id(&app, "초안 코스").await;
+
+    // Learners and visitors do not find it; its author sees a marked preview.
+    let learner = app.another_browser();
+    learner.signed_up("learner@example.com").await;
+    assert!(!learner.get("/courses").await.body.contains("초안 코스"));
+    assert!(
+        !app.another_browser()
+            .get("/courses?q=초안")
+            .await
+            .body
+            .contains("초안 코스")
+    );
+    assert_eq!(
+        learner.get(&format!("/courses/{id}")).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let preview = app.get(&format!("/courses/{id}")).await;
+    assert_eq!(preview.status, StatusCode::OK);
+    assert!(
+        preview
+            .text("[data-course-draft]")
+            .unwrap()
+            .contains("초안")
+    );
+    let editor = app.get(&format!("/studio/courses/{id}")).await;
+    assert_eq!(
+        editor.attr("[data-published]", "data-published").as_deref(),
+        Some("false")
+    );
+
+    // Publishing an empty course says everything it lacks.
+    let page = app
+        .post_form(
+            &format!("/studio/courses/{id}/publish"),
+            &[("state", "published")],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let missing = page.text("[data-error-for=publish]").unwrap();
+    for words in ["설명", "가격", "공개된 토픽"] {
+        assert!(missing.contains(words), "{missing}");
+    }
+
+    // A lecture with a topic, both drafts, then published one by one.
+    app.post_form(
+        &format!("/studio/courses/{id}/lectures"),
+        &[("title", "첫 강의")],
+    )
+    .await;
+    let lecture: uuid::Uuid =
+        sqlx::query_scalar("SELECT id FROM lectures WHERE course_id = $1::uuid")
+            .bind(&id)
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    app.post_form(
+        &format!("/studio/lectures/{lecture}/topics"),
+        &[
+            ("title", "첫 토픽"),
+            ("kind", "reading"),
+            ("duration_minutes", "5"),
+        ],
+    )
+    .await;
+    let topic: uuid::Uuid = sqlx::query_scalar("SELECT id FROM topics WHERE lecture_id = $1")
+        .bind(lecture)
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    let page = app
+        .post_form(
+            &format!("/studio/courses/{id}/publish"),
+            &[("state", "published")],
+        )
+        .await;
+    assert!(
+        page.text("[data-error-for=publish]")
+            .unwrap()
+            .contains("공개된 토픽")
+    );
+    for path in [
+        format!("/studio/lectures/{lecture}/publish"),
+        format!("/studio/topics/{topic}/publish"),
+    ] {
+        let page = app.post_form(&path, &[("state", "published")]).await;
+        assert_eq!(page.status, StatusCode::SEE_OTHER, "{path}");
+    }
+    let page = app
+        .post_form(
+            &format!("/studio/courses/{id}"),
+            &[
+                ("title", "초안 코스"),
+                ("summary", "아직 만드는 중"),
+                ("description", "이제 다 만들었습니다."),
+                ("category", "frontend"),
+                ("skill_level", "beginner"),
+                ("price_won", "10000"),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    let page = app
+        .post_form(
+            &format!("/studio/courses/{id}/publish"),
+            &[("state", "published")],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    assert!(learner.get("/courses").await.body.contains("초안 코스"));
+    let page = learner.get(&format!("/courses/{id}")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.text(".lectures").unwrap().contains("첫 토픽"));
+
+    // A topic taken back to a draft disappears for learners again.
+    app.post_form(
+        &format!("/studio/topics/{topic}/publish"),
+        &[("state", "draft")],
+    )
+    .await;
+    let page = learner.get(&format!("/courses/{id}")).await;
+    assert!(
+        !page
+            .text(".lectures")
+            .unwrap_or_default()
+            .contains("첫 토픽")
+    );
+    assert_eq!(
+        learner.get(&format!("/learn/topics/{topic}")).await.status,
+        StatusCode::NOT_FOUND
+    );
+    // Taking the course back to a draft hides it entirely.
+    app.post_form(
+        &format!("/studio/courses/{id}/publish"),
+        &[("state", "draft")],
+    )
+    .await;
+    assert_eq!(
+        learner.get(&format!("/courses/{id}")).await.status,
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
+async fn a_new_curriculum_is_published_only_with_a_description_and_a_public_course(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    app.seed().await;
+    app.login_as_admin().await;
+    let fields = |description: &'static str| {
+        vec![
+            ("title", "데이터 나노 디그리"),
+            ("summary", "데이터 과정"),
+            ("description", description),
+            ("category", "backend"),
+            ("skill_level", "beginner"),
+            ("price_won", "30000"),
+            ("access_months", "12"),
+        ]
+    };
+    let page = app.post_form("/studio/curricula", &fields("")).await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    let id = page
+        .header("location")
+        .trim_start_matches("/studio/curricula/")
+        .to_string();
+    let editor = app.get(&format!("/studio/curricula/{id}")).await;
+    assert_eq!(
+        editor.attr("[data-published]", "data-published").as_deref(),
+        Some("false")
+    );
+    let page = app
+        .post_form(
+            &format!("/studio/curricula/{id}/publish"),
+            &[("state", "published")],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let missing = page.text("[data-error-for=publish]").unwrap();
+    assert!(
+        missing.contains("설명") && missing.contains("공개된 코스"),
+        "{missing}"
+    );
+
+    app.post_form(
+        &format!("/studio/curricula/{id}"),
+        &fields("데이터를 다루는 과정입니다."),
+    )
+    .await;
+    let git = course_id(&app, "git-collaboration").await;
+    app.post_form(
+        &format!("/studio/curricula/{id}/courses"),
+        &[("course_id", &git), ("action", "add")],
+    )
+    .await;
+    let page = app
+        .post_form(
+            &format!("/studio/curricula/{id}/publish"),
+            &[("state", "published")],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    let editor = app.get(&format!("/studio/curricula/{id}")).await;
+    assert_eq!(
+        editor.attr("[data-published]", "data-published").as_deref(),
+        Some("true")
+    );
 }

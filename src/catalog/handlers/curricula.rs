@@ -42,7 +42,7 @@ async fn curriculum_editor(
 ) -> AppResult<StudioCurriculum> {
     let mut conn = state.db.acquire().await?;
     let addable = studio::my_courses(&mut conn, user).await?;
-    let (values, courses, deleted) = match id {
+    let (values, courses, deleted, published) = match id {
         Some(id) => {
             let row = studio::authorize_curriculum(&mut conn, user, id).await?;
             let courses = crate::catalog::studio_repo::curriculum_courses(&mut conn, id).await?;
@@ -55,7 +55,7 @@ async fn curriculum_editor(
                 price_won: row.price_won.to_string(),
                 access_months: row.access_months.to_string(),
             };
-            (values, courses, row.deleted)
+            (values, courses, row.deleted, row.published)
         }
         None => (
             CurriculumValues {
@@ -64,12 +64,14 @@ async fn curriculum_editor(
             },
             Vec::new(),
             false,
+            false,
         ),
     };
     Ok(StudioCurriculum {
         ctx,
         id,
         deleted,
+        published,
         values: form.map(curriculum_values).unwrap_or(values),
         errors,
         options: Options,
@@ -249,4 +251,41 @@ pub async fn studio_curriculum_course(
         &format!("/studio/curricula/{id}"),
         Flash::success(message),
     ))
+}
+
+/// `POST /studio/curricula/{id}/publish` (`state=published|draft`).
+pub async fn studio_publish_curriculum(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Staff(user): Staff,
+    Path(id): Path<CurriculumId>,
+    Form(form): Form<super::studio::PublishForm>,
+) -> AppResult<Response> {
+    let on = form.state_is_published();
+    let written = state
+        .catalog_cache
+        .write(&state.db, async |tx| {
+            studio::set_curriculum_published(tx, &user, id, on).await
+        })
+        .await;
+    match written {
+        Ok(()) => Ok(web::redirect_with(
+            &state,
+            &ctx,
+            &format!("/studio/curricula/{id}"),
+            crate::web::flash::Flash::success(if on {
+                "커리큘럼을 공개했습니다."
+            } else {
+                "커리큘럼을 초안으로 돌렸습니다."
+            }),
+        )),
+        Err(crate::catalog::error::CatalogError::Incomplete(missing)) => {
+            let mut errors = crate::error::FieldErrors::new();
+            errors.insert("publish", super::errors::missing_messages(&missing));
+            web::invalid(
+                &curriculum_editor(&state, ctx, &user, Some(id), None, errors.into()).await?,
+            )
+        }
+        Err(other) => Err(other.into()),
+    }
 }

@@ -1,7 +1,7 @@
 //! The one place catalogue and studio errors get a status and Korean words.
 
 use crate::{
-    catalog::error::{CatalogError, Invalid, Problem, Work},
+    catalog::error::{CatalogError, Invalid, Missing, Problem, Work},
     error::{AppError, FieldErrors},
     web::form::FormErrors,
 };
@@ -54,6 +54,22 @@ impl From<Invalid> for FormErrors {
     }
 }
 
+/// What publishing needs, in words, one line each.
+pub fn missing_messages(missing: &[Missing]) -> Vec<String> {
+    missing
+        .iter()
+        .map(|m| {
+            match m {
+                Missing::Description => "설명을 입력해 주세요.",
+                Missing::Price => "가격을 정하거나 커리큘럼에 넣어 주세요.",
+                Missing::PublishedTopic => "공개된 토픽이 하나 이상 있는 공개 강의가 필요합니다.",
+                Missing::PublishedCourse => "공개된 코스를 하나 이상 넣어 주세요.",
+            }
+            .to_string()
+        })
+        .collect()
+}
+
 impl From<CatalogError> for AppError {
     fn from(err: CatalogError) -> Self {
         match err {
@@ -65,6 +81,11 @@ impl From<CatalogError> for AppError {
                 AppError::Forbidden("이 커리큘럼을 만든 튜터나 관리자만 수정할 수 있습니다.".into())
             }
             CatalogError::Invalid(invalid) => AppError::Validation(invalid.into()),
+            CatalogError::Incomplete(missing) => {
+                let mut fields = FieldErrors::new();
+                fields.insert("publish", missing_messages(&missing));
+                AppError::Validation(fields)
+            }
             CatalogError::Database(err) => err.into(),
         }
     }

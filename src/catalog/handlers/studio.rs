@@ -567,3 +567,104 @@ pub async fn studio_restore_topic(
 ) -> AppResult<Response> {
     set_topic_deleted(state, ctx, user, id, false).await
 }
+
+// ---------- publishing ----------
+
+/// `POST /studio/courses/{id}/publish` (`state=published|draft`): a course
+/// goes public once complete; what is missing is said beside the editor.
+pub async fn studio_publish_course(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Staff(user): Staff,
+    Path(id): Path<CourseId>,
+    Form(form): Form<PublishForm>,
+) -> AppResult<Response> {
+    let on = form.publish();
+    let written = state
+        .catalog_cache
+        .write(&state.db, async |tx| {
+            studio::set_course_published(tx, &user, id, on).await
+        })
+        .await;
+    match written {
+        Ok(()) => Ok(web::redirect_with(
+            &state,
+            &ctx,
+            &format!("/studio/courses/{id}"),
+            Flash::success(if on {
+                "코스를 공개했습니다. 이제 수강생에게 보입니다."
+            } else {
+                "코스를 초안으로 돌렸습니다. 수강생에게는 보이지 않습니다."
+            }),
+        )),
+        Err(CatalogError::Incomplete(missing)) => {
+            let mut errors = crate::error::FieldErrors::new();
+            errors.insert("publish", super::errors::missing_messages(&missing));
+            web::invalid(&course_editor(&state, ctx, &user, id, None, errors.into(), None).await?)
+        }
+        Err(other) => Err(other.into()),
+    }
+}
+
+/// `POST /studio/lectures/{id}/publish`.
+pub async fn studio_publish_lecture(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Staff(user): Staff,
+    Path(id): Path<LectureId>,
+    Form(form): Form<PublishForm>,
+) -> AppResult<Response> {
+    let on = form.publish();
+    let course = state
+        .catalog_cache
+        .write(&state.db, async |tx| {
+            studio::set_lecture_published(tx, &user, id, on).await
+        })
+        .await?;
+    let message = if on {
+        "강의를 공개했습니다."
+    } else {
+        "강의를 초안으로 돌렸습니다."
+    };
+    outline_changed(&state, ctx, &user, course, message).await
+}
+
+/// `POST /studio/topics/{id}/publish`.
+pub async fn studio_publish_topic(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Staff(user): Staff,
+    Path(id): Path<TopicId>,
+    Form(form): Form<PublishForm>,
+) -> AppResult<Response> {
+    let on = form.publish();
+    let course = state
+        .catalog_cache
+        .write(&state.db, async |tx| {
+            studio::set_topic_published(tx, &user, id, on).await
+        })
+        .await?;
+    let message = if on {
+        "토픽을 공개했습니다."
+    } else {
+        "토픽을 초안으로 돌렸습니다."
+    };
+    outline_changed(&state, ctx, &user, course, message).await
+}
+
+/// The publish forms' one field: `state=published` or `state=draft`.
+#[derive(serde::Deserialize)]
+pub struct PublishForm {
+    #[serde(default)]
+    state: String,
+}
+
+impl PublishForm {
+    fn publish(&self) -> bool {
+        self.state_is_published()
+    }
+
+    pub fn state_is_published(&self) -> bool {
+        self.state == "published"
+    }
+}
