@@ -63,6 +63,12 @@ for (const [viewport, options] of Object.entries(VIEWPORTS)) {
       const course = await page.getAttribute("[data-course-id]", "data-course-id");
       await page.goto(`${app.base}/courses/${course}`);
       const preview = await page.getAttribute("a[href^='/learn/topics/']", "href");
+      // The buy card comes before the curriculum on a phone, beside it on a desktop.
+      const [buy, body] = await page.evaluate(() =>
+        [".buy-box", ".course-body"].map((s) => document.querySelector(s).getBoundingClientRect()),
+      );
+      if (viewport === "phone") assert.ok(buy.bottom <= body.top, `buy card at ${buy.top}, curriculum at ${body.top}`);
+      else assert.ok(buy.left >= body.right && buy.top < body.bottom, "buy card beside the curriculum");
       found.push(
         ...(await tour(page, problems, "visitor", viewport, [
           ["home", "/"],
