@@ -18,7 +18,7 @@ after(async () => {
 });
 
 test("sign up, finish with the mailed link, log out, log in, edit the profile", async () => {
-  const { page, problems, context } = await openPage(browser);
+  const { page, problems, context, audited } = await openPage(browser);
   const email = `learner${Date.now()}@example.com`;
   const password = "브라우저 테스트 비밀번호";
 
@@ -61,6 +61,7 @@ test("sign up, finish with the mailed link, log out, log in, edit the profile", 
   assert.equal(await page.getAttribute("[data-user-nickname]", "data-user-nickname"), "새닉네임");
 
   // The failed login above answered 401 on purpose; nothing else went wrong.
+  await audited();
   assert.deepEqual(problems.filter((p) => !p.includes("401") && !p.includes("favicon")), []);
   await context.close();
 });

@@ -18,7 +18,7 @@ after(async () => {
 });
 
 test("filter the catalogue and open a course", async () => {
-  const { page, problems, context } = await openPage(browser);
+  const { page, problems, context, audited } = await openPage(browser);
   await page.goto(`${app.base}/`);
   assert.equal(await page.locator("[data-roadmap-step]").count(), 7);
   await page.getByRole("link", { name: "강의 목록" }).first().click();
@@ -43,6 +43,7 @@ test("filter the catalogue and open a course", async () => {
   await page.waitForURL(/\/courses\/[0-9a-f-]{36}$/);
   assert.equal((await page.textContent("h1")).trim(), "Git과 협업");
   assert.equal(await page.locator("[data-preview]").count(), 3);
+  await audited();
   assert.deepEqual(problems, []);
   await context.close();
 });

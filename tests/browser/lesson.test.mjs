@@ -19,7 +19,7 @@ after(async () => {
 });
 
 test("a preview lesson plays HLS with captions", async () => {
-  const { page, problems, context } = await openPage(browser);
+  const { page, problems, context, audited } = await openPage(browser);
   await page.goto(`${app.base}/`);
   await page.locator("[data-roadmap-step] a").first().click();
   await page.getByRole("link", { name: "브라우저와 서버의 대화" }).click();
@@ -49,6 +49,7 @@ test("a preview lesson plays HLS with captions", async () => {
   assert.ok(played.width >= 640, JSON.stringify(played));
   assert.equal(played.label, "한국어");
   assert.ok(played.cues >= 4, JSON.stringify(played));
+  await audited();
   assert.deepEqual(problems, []);
   await context.close();
 });

@@ -18,7 +18,7 @@ after(async () => {
 });
 
 test("home page renders with its assets and no CSP violation", async () => {
-  const { page, problems, context } = await openPage(browser);
+  const { page, problems, context, audited } = await openPage(browser);
   const response = await page.goto(`${app.base}/`);
   assert.equal(response.status(), 200);
   assert.equal(await page.getAttribute("html", "lang"), "ko");
@@ -29,12 +29,13 @@ test("home page renders with its assets and no CSP violation", async () => {
   assert.equal(display, "flex");
   assert.equal(await page.evaluate(() => typeof window.htmx), "object");
   assert.equal(await page.evaluate(() => typeof window.bootstrap), "object");
+  await audited();
   assert.deepEqual(problems, []);
   await context.close();
 });
 
 test("on a phone the navigation collapses behind a working toggle", async () => {
-  const { page, problems, context } = await openPage(browser, { viewport: { width: 390, height: 844 } });
+  const { page, problems, context, audited } = await openPage(browser, { viewport: { width: 390, height: 844 } });
   await page.goto(`${app.base}/`);
   const toggler = page.locator(".navbar-toggler");
   assert.equal(await toggler.isVisible(), true);
@@ -42,6 +43,7 @@ test("on a phone the navigation collapses behind a working toggle", async () => 
   await toggler.click();
   await page.locator("#main-nav.show").waitFor();
   assert.equal(await page.locator("#main-nav").isVisible(), true);
+  await audited();
   assert.deepEqual(problems, []);
   await context.close();
 });

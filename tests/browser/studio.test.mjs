@@ -23,7 +23,7 @@ after(async () => {
 });
 
 test("reorder lectures with htmx and rename one inline", async () => {
-  const { page, problems, context } = await openPage(browser);
+  const { page, problems, context, audited } = await openPage(browser);
   await login(page, app.base, admin.email, admin.password);
 
   await page.getByRole("link", { name: "스튜디오" }).click();
@@ -60,6 +60,7 @@ test("reorder lectures with htmx and rename one inline", async () => {
   await page.getByRole("link", { name: "코스 페이지 보기" }).click();
   const lectures = await page.locator(".lecture h3").allTextContents();
   assert.deepEqual(lectures.map((t) => t.trim()), ["1. 브랜치와 병합", "2. 버전 관리 시작하기", "3. GitHub로 협업하기"]);
+  await audited();
   assert.deepEqual(problems.filter((p) => !p.includes("favicon")), []);
   await context.close();
 });
@@ -72,7 +73,7 @@ test("upload a lesson video with a progress bar and see it become playable", asy
     "-f", "lavfi", "-i", "sine=frequency=440:duration=4",
     "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest", clip,
   ]);
-  const { page, problems, context } = await openPage(browser);
+  const { page, problems, context, audited } = await openPage(browser);
   await login(page, app.base, admin.email, admin.password);
   await page.goto(`${app.base}/studio`);
   await page.getByRole("link", { name: "Git과 협업" }).click();
@@ -94,6 +95,7 @@ test("upload a lesson video with a progress bar and see it become playable", asy
   // htmx polls the panel until the worker in `serve` has transcoded it.
   await page.locator(".video-state[data-state=ready]").waitFor({ timeout: 90_000 });
   assert.match(await page.locator("#video-panel").innerText(), /360p, 720p/);
+  await audited();
   assert.deepEqual(problems.filter((p) => !p.includes("favicon")), []);
   await context.close();
 });

@@ -145,7 +145,20 @@ export async function openPage(browser, options = {}) {
   page.on("response", (res) => {
     if (res.status() >= 400) problems.push(`HTTP ${res.status()}: ${res.url()}`);
   });
-  return { context, page, problems };
+  // axe-core on every page this journey loads (serious and critical fail);
+  // `audited()` waits for the checks still running. A page left before its
+  // check finished is checked by the tour instead.
+  const pending = [];
+  page.on("load", () => {
+    const url = page.url();
+    pending.push(
+      axe(page)
+        .then((found) => problems.push(...found.map((v) => `axe ${new URL(url).pathname}: ${v}`)))
+        .catch(() => {}),
+    );
+  });
+  const audited = () => Promise.all(pending);
+  return { context, page, problems, audited };
 }
 
 /** Reads the .eml files lettre wrote (base64 bodies) and finds a link. */
