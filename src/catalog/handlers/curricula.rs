@@ -261,7 +261,7 @@ pub async fn studio_publish_curriculum(
     Path(id): Path<CurriculumId>,
     Form(form): Form<super::studio::PublishForm>,
 ) -> AppResult<Response> {
-    let on = form.state_is_published();
+    let on = form.publishes();
     let written = state
         .catalog_cache
         .write(&state.db, async |tx| {
@@ -273,19 +273,23 @@ pub async fn studio_publish_curriculum(
             &state,
             &ctx,
             &format!("/studio/curricula/{id}"),
-            crate::web::flash::Flash::success(if on {
+            Flash::success(if on {
                 "커리큘럼을 공개했습니다."
             } else {
                 "커리큘럼을 초안으로 돌렸습니다."
             }),
         )),
-        Err(crate::catalog::error::CatalogError::Incomplete(missing)) => {
-            let mut errors = crate::error::FieldErrors::new();
-            errors.insert("publish", super::errors::missing_messages(&missing));
-            web::invalid(
-                &curriculum_editor(&state, ctx, &user, Some(id), None, errors.into()).await?,
+        Err(CatalogError::Incomplete(missing)) => web::invalid(
+            &curriculum_editor(
+                &state,
+                ctx,
+                &user,
+                Some(id),
+                None,
+                super::errors::missing_fields(&missing).into(),
             )
-        }
+            .await?,
+        ),
         Err(other) => Err(other.into()),
     }
 }

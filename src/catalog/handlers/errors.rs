@@ -54,9 +54,10 @@ impl From<Invalid> for FormErrors {
     }
 }
 
-/// What publishing needs, in words, one line each.
-pub fn missing_messages(missing: &[Missing]) -> Vec<String> {
-    missing
+/// What publishing needs, in words, one line each, under the `publish`
+/// field the editors show above their publish button.
+pub fn missing_fields(missing: &[Missing]) -> FieldErrors {
+    let messages = missing
         .iter()
         .map(|m| {
             match m {
@@ -67,7 +68,8 @@ pub fn missing_messages(missing: &[Missing]) -> Vec<String> {
             }
             .to_string()
         })
-        .collect()
+        .collect();
+    FieldErrors::from([("publish", messages)])
 }
 
 impl From<CatalogError> for AppError {
@@ -81,11 +83,7 @@ impl From<CatalogError> for AppError {
                 AppError::Forbidden("이 커리큘럼을 만든 튜터나 관리자만 수정할 수 있습니다.".into())
             }
             CatalogError::Invalid(invalid) => AppError::Validation(invalid.into()),
-            CatalogError::Incomplete(missing) => {
-                let mut fields = FieldErrors::new();
-                fields.insert("publish", missing_messages(&missing));
-                AppError::Validation(fields)
-            }
+            CatalogError::Incomplete(missing) => AppError::Validation(missing_fields(&missing)),
             CatalogError::Database(err) => err.into(),
         }
     }

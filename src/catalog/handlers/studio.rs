@@ -579,7 +579,7 @@ pub async fn studio_publish_course(
     Path(id): Path<CourseId>,
     Form(form): Form<PublishForm>,
 ) -> AppResult<Response> {
-    let on = form.publish();
+    let on = form.publishes();
     let written = state
         .catalog_cache
         .write(&state.db, async |tx| {
@@ -597,11 +597,18 @@ pub async fn studio_publish_course(
                 "코스를 초안으로 돌렸습니다. 수강생에게는 보이지 않습니다."
             }),
         )),
-        Err(CatalogError::Incomplete(missing)) => {
-            let mut errors = crate::error::FieldErrors::new();
-            errors.insert("publish", super::errors::missing_messages(&missing));
-            web::invalid(&course_editor(&state, ctx, &user, id, None, errors.into(), None).await?)
-        }
+        Err(CatalogError::Incomplete(missing)) => web::invalid(
+            &course_editor(
+                &state,
+                ctx,
+                &user,
+                id,
+                None,
+                super::errors::missing_fields(&missing).into(),
+                None,
+            )
+            .await?,
+        ),
         Err(other) => Err(other.into()),
     }
 }
@@ -614,19 +621,14 @@ pub async fn studio_publish_lecture(
     Path(id): Path<LectureId>,
     Form(form): Form<PublishForm>,
 ) -> AppResult<Response> {
-    let on = form.publish();
+    let on = form.publishes();
     let course = state
         .catalog_cache
         .write(&state.db, async |tx| {
             studio::set_lecture_published(tx, &user, id, on).await
         })
         .await?;
-    let message = if on {
-        "강의를 공개했습니다."
-    } else {
-        "강의를 초안으로 돌렸습니다."
-    };
-    outline_changed(&state, ctx, &user, course, message).await
+    outline_published(&state, ctx, &user, course, "강의를", on).await
 }
 
 /// `POST /studio/topics/{id}/publish`.
@@ -637,19 +639,32 @@ pub async fn studio_publish_topic(
     Path(id): Path<TopicId>,
     Form(form): Form<PublishForm>,
 ) -> AppResult<Response> {
-    let on = form.publish();
+    let on = form.publishes();
     let course = state
         .catalog_cache
         .write(&state.db, async |tx| {
             studio::set_topic_published(tx, &user, id, on).await
         })
         .await?;
+    outline_published(&state, ctx, &user, course, "토픽을", on).await
+}
+
+/// The outline after a lecture or topic was published or taken back.
+async fn outline_published(
+    state: &AppState,
+    ctx: PageCtx,
+    user: &crate::accounts::CurrentUser,
+    course: CourseId,
+    // The object with its particle: "강의를", "토픽을".
+    what: &str,
+    on: bool,
+) -> AppResult<Response> {
     let message = if on {
-        "토픽을 공개했습니다."
+        format!("{what} 공개했습니다.")
     } else {
-        "토픽을 초안으로 돌렸습니다."
+        format!("{what} 초안으로 돌렸습니다.")
     };
-    outline_changed(&state, ctx, &user, course, message).await
+    outline_changed(state, ctx, user, course, &message).await
 }
 
 /// The publish forms' one field: `state=published` or `state=draft`.
@@ -660,11 +675,7 @@ pub struct PublishForm {
 }
 
 impl PublishForm {
-    fn publish(&self) -> bool {
-        self.state_is_published()
-    }
-
-    pub fn state_is_published(&self) -> bool {
+    pub fn publishes(&self) -> bool {
         self.state == "published"
     }
 }
