@@ -14,7 +14,6 @@ CREATE TABLE videos (
     topic_id      uuid NOT NULL REFERENCES topics (id),
     state         text NOT NULL DEFAULT 'uploaded'
                   CHECK (state IN ('uploaded', 'processing', 'ready', 'failed')),
-    progress      smallint NOT NULL DEFAULT 0 CHECK (progress BETWEEN 0 AND 100),
     -- Why it failed, in words a tutor can act on.
     failure       text,
     -- The uploaded original in storage.
@@ -28,6 +27,7 @@ CREATE TABLE videos (
     -- of one complete transcoding run (master.m3u8, renditions, poster.jpg).
     hls_prefix    text,
     renditions    text[] NOT NULL DEFAULT '{}',
+    -- The transcoding job; how far it is lives there (jobs.progress).
     job_id        bigint REFERENCES jobs (id),
     uploaded_by   uuid REFERENCES users (id),
     created_at    timestamptz NOT NULL DEFAULT now(),

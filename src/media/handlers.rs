@@ -27,6 +27,8 @@ pub struct StudioPanel {
     pub topic: TopicId,
     pub video: Option<VideoRow>,
     pub captions: Vec<repo::CaptionRow>,
+    /// How far transcoding is (0-100).
+    pub progress: i16,
     pub max_size: String,
     pub error: Option<String>,
 }
@@ -52,14 +54,18 @@ impl StudioPanel {
 pub async fn studio_panel(state: &AppState, topic: TopicId) -> AppResult<StudioPanel> {
     let mut conn = state.db.acquire().await?;
     let video = repo::topic_video(&mut conn, topic).await?;
-    let captions = match &video {
-        Some(v) => repo::captions(&mut conn, v.id).await?,
-        None => Vec::new(),
+    let (captions, progress) = match &video {
+        Some(v) => (
+            repo::captions(&mut conn, v.id).await?,
+            super::progress(&mut conn, v).await?,
+        ),
+        None => (Vec::new(), 0),
     };
     Ok(StudioPanel {
         topic,
         video,
         captions,
+        progress,
         max_size: super::error::human_size(state.media.config.max_video_bytes),
         error: None,
     })

@@ -187,16 +187,14 @@ impl Media {
             }
         };
         let out = work.0.join("hls");
+        // ffmpeg reports often; the job's percentage is saved at most twice
+        // a second (pages read it through `progress`).
         let (tx, mut rx) = tokio::sync::watch::channel(0u8);
         let reporter = {
-            let db = db.clone();
             let ctx = ctx.clone();
             tokio::spawn(async move {
                 while rx.changed().await.is_ok() {
                     let percent = *rx.borrow_and_update();
-                    if let Ok(mut conn) = db.acquire().await {
-                        let _ = repo::set_progress(&mut conn, id, percent).await;
-                    }
                     let _ = ctx.progress(percent).await;
                     tokio::time::sleep(Duration::from_millis(500)).await;
                 }
@@ -293,6 +291,19 @@ impl PlayerVideo {
     }
 }
 
+/// How far a video is on its way, 0-100: its transcoding job's percentage
+/// while it is being made.
+pub async fn progress(conn: &mut PgConnection, video: &VideoRow) -> sqlx::Result<i16> {
+    Ok(match (video.state, video.job_id) {
+        (VideoState::Ready, _) => 100,
+        (state, Some(job)) if state.in_progress() => jobs::progress_of(conn, jobs::JobId(job))
+            .await?
+            .and_then(|(_, percent)| percent)
+            .unwrap_or(0),
+        _ => 0,
+    })
+}
+
 /// The topic's video as a player shows it, if it has one.
 pub async fn player_video(
     conn: &mut PgConnection,
@@ -309,7 +320,7 @@ pub async fn player_video(
     Ok(Some(PlayerVideo {
         id: video.id,
         state: video.state,
-        progress: video.progress,
+        progress: progress(conn, &video).await?,
         width: video.width.unwrap_or(1280),
         height: video.height.unwrap_or(720),
         captions,

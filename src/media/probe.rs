@@ -44,18 +44,6 @@ impl Container {
         }
         None
     }
-
-    pub fn code(self) -> &'static str {
-        self.demuxer()
-    }
-
-    pub fn parse(raw: &str) -> Option<Self> {
-        match raw {
-            "mov" => Some(Self::Mov),
-            "matroska" => Some(Self::Matroska),
-            _ => None,
-        }
-    }
 }
 
 /// What ffprobe found in an accepted file.

@@ -39,7 +39,6 @@ pub struct VideoRow {
     pub id: VideoId,
     pub topic_id: TopicId,
     pub state: VideoState,
-    pub progress: i16,
     pub failure: Option<String>,
     pub source_key: String,
     pub source_bytes: i64,
@@ -126,7 +125,7 @@ async fn live_video(
     sqlx::query_as!(
         VideoRow,
         r#"SELECT id AS "id: VideoId", topic_id AS "topic_id: TopicId", state AS "state: VideoState",
-                  progress, failure, source_key, source_bytes, original_name, duration_ms,
+                  failure, source_key, source_bytes, original_name, duration_ms,
                   width, height, hls_prefix, renditions, job_id
              FROM videos
             WHERE deleted_at IS NULL
@@ -140,19 +139,6 @@ async fn live_video(
     .await
 }
 
-/// Topics (of `topics`) that have a live video.
-pub async fn topics_with_video(
-    conn: &mut PgConnection,
-    topics: &[uuid::Uuid],
-) -> sqlx::Result<Vec<uuid::Uuid>> {
-    sqlx::query_scalar!(
-        "SELECT topic_id FROM videos WHERE topic_id = ANY($1) AND deleted_at IS NULL",
-        topics
-    )
-    .fetch_all(conn)
-    .await
-}
-
 /// Marks a live, not yet ready video as being transcoded; `None` when there
 /// is nothing to do (deleted, or already ready).
 pub async fn start_processing(
@@ -160,24 +146,13 @@ pub async fn start_processing(
     id: VideoId,
 ) -> sqlx::Result<Option<String>> {
     sqlx::query_scalar!(
-        r#"UPDATE videos SET state = 'processing', progress = 0, failure = NULL, updated_at = now()
+        r#"UPDATE videos SET state = 'processing', failure = NULL, updated_at = now()
             WHERE id = $1 AND deleted_at IS NULL AND state <> 'ready'
         RETURNING source_key"#,
         id.0
     )
     .fetch_optional(conn)
     .await
-}
-
-pub async fn set_progress(conn: &mut PgConnection, id: VideoId, percent: u8) -> sqlx::Result<()> {
-    sqlx::query!(
-        "UPDATE videos SET progress = $2 WHERE id = $1 AND state = 'processing'",
-        id.0,
-        i16::from(percent.min(100))
-    )
-    .execute(conn)
-    .await?;
-    Ok(())
 }
 
 /// The one statement that makes a video playable: everything under
@@ -193,7 +168,7 @@ pub async fn mark_ready(
 ) -> sqlx::Result<bool> {
     Ok(sqlx::query!(
         r#"UPDATE videos
-              SET state = 'ready', progress = 100, hls_prefix = $2, renditions = $3,
+              SET state = 'ready', hls_prefix = $2, renditions = $3,
                   duration_ms = $4, width = $5, height = $6, failure = NULL, updated_at = now()
             WHERE id = $1 AND deleted_at IS NULL"#,
         id.0,

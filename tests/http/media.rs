@@ -372,7 +372,8 @@ async fn a_killed_workers_transcoding_runs_again_and_only_a_whole_run_is_served(
     let mut progressed = false;
     for _ in 0..600 {
         let progress: i16 = sqlx::query_scalar(
-            "SELECT progress FROM videos WHERE topic_id = $1::uuid AND deleted_at IS NULL",
+            "SELECT coalesce(j.progress, 0::smallint) FROM videos v JOIN jobs j ON j.id = v.job_id \
+             WHERE v.topic_id = $1::uuid AND v.deleted_at IS NULL",
         )
         .bind(&topic)
         .fetch_one(&app.db)
@@ -387,9 +388,21 @@ async fn a_killed_workers_transcoding_runs_again_and_only_a_whole_run_is_served(
     worker.kill().unwrap();
     worker.wait().unwrap();
     assert!(progressed, "the worker never started transcoding");
-    let (_, state, prefix) = app.video_of(&topic).await.unwrap();
+    let (video, state, prefix) = app.video_of(&topic).await.unwrap();
     assert_eq!(state, "processing");
     assert!(prefix.is_none(), "nothing half-made is pointed at");
+    // The studio shows the job's own percentage.
+    let saved: i16 = sqlx::query_scalar(
+        "SELECT j.progress FROM videos v JOIN jobs j ON j.id = v.job_id WHERE v.id = $1",
+    )
+    .bind(video)
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    let panel = app
+        .get_htmx(&format!("/studio/videos/{video}/status"))
+        .await;
+    assert_eq!(panel.text(".video-progress"), Some(format!("{saved}%")));
 
     // Its claim runs out; the next worker takes the job and finishes it.
     tokio::time::sleep(Duration::from_secs(4)).await;
