@@ -617,3 +617,62 @@ async fn behind_nginx_allowed_requests_become_x_accel_redirects(db: PgPool) {
     assert_eq!(page.status, StatusCode::UNAUTHORIZED);
     assert!(page.headers.get("x-accel-redirect").is_none());
 }
+
+#[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
+async fn an_upload_without_a_declared_length_is_stopped_at_the_limit_with_its_size(db: PgPool) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = TestApp::spawn_with(db, |c| c.media.max_video_bytes = 2 * 1024 * 1024).await;
+    app.seed().await;
+    app.login_as_admin().await;
+    let topic = app.video_topic(false).await;
+    let token = app.csrf_token().await;
+    let cookies = {
+        use reqwest::cookie::CookieStore;
+        app.jar
+            .cookies(&app.base.parse().unwrap())
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .to_string()
+    };
+    let port: u16 = app.base.rsplit(':').next().unwrap().parse().unwrap();
+    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .unwrap();
+    let boundary = "weaverseboundary";
+    // Chunked: no Content-Length, so only counting the bytes can stop it.
+    let head = format!(
+        "POST /studio/topics/{topic}/video HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nOrigin: {}\r\nCookie: {cookies}\r\nX-CSRF-Token: {token}\r\nContent-Type: multipart/form-data; boundary={boundary}\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n",
+        app.base
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let part = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"video\"; filename=\"big.mp4\"\r\nContent-Type: video/mp4\r\n\r\n"
+    );
+    let mut body = part.into_bytes();
+    body.extend(std::iter::repeat_n(0u8, 3 * 1024 * 1024));
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    for chunk in body.chunks(64 * 1024) {
+        let mut framed = format!("{:x}\r\n", chunk.len()).into_bytes();
+        framed.extend_from_slice(chunk);
+        framed.extend_from_slice(b"\r\n");
+        if stream.write_all(&framed).await.is_err() {
+            break;
+        }
+    }
+    let _ = stream.write_all(b"0\r\n\r\n").await;
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer).await;
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(
+        answer.starts_with("HTTP/1.1 413"),
+        "{}",
+        &answer[..answer.len().min(300)]
+    );
+    assert!(
+        answer.contains("2 MB까지 올릴 수 있습니다"),
+        "the page says the limit"
+    );
+    assert_eq!(count(&app.db, "SELECT count(*) FROM videos").await, 0);
+    assert!(files_under(&app.var_dir.join("tmp/media")).is_empty());
+}
