@@ -65,3 +65,4 @@ bench:
 	$(WITH_PG) bench/catalog.sh
 	$(WITH_PG) bench/signed_in.sh
 	$(WITH_PG) bench/media.sh
+	$(WITH_PG) bench/events.sh

@@ -108,6 +108,9 @@ pub struct Config {
     pub refund_full_max_used_percent: i64,
     /// Storage, upload limits and media processing.
     pub media: MediaConfig,
+    /// A video topic is complete when this percent of its seconds were
+    /// watched (unique seconds: replays and seeks count once or not at all).
+    pub complete_at_percent: u8,
 }
 
 /// `MEDIA_*`, `S3_*`: where media lives and what it may cost.
@@ -319,9 +322,11 @@ impl Config {
                 reset_mails_per_account: parse_var("LIMIT_RESET_MAILS_PER_ACCOUNT", 3)?,
                 reset_mails_per_ip: parse_var("LIMIT_RESET_MAILS_PER_IP", 60)?,
                 password_checks_per_account: parse_var("LIMIT_PASSWORD_CHECKS_PER_ACCOUNT", 5)?,
+                watch_batches_per_learner: parse_var("LIMIT_WATCH_BATCHES_PER_LEARNER", 60)?,
             },
             refund_full_max_used_percent: parse_var("REFUND_FULL_MAX_USED_PERCENT", 10)?,
             media: MediaConfig::from_env(&var_dir)?,
+            complete_at_percent: parse_var::<u8>("COMPLETE_AT_PERCENT", 90)?.clamp(1, 100),
         };
         config.check_production()?;
         Ok(config)
@@ -367,6 +372,7 @@ impl Config {
             limits: Limits::default(),
             refund_full_max_used_percent: 10,
             media: MediaConfig::for_tests(&var_dir),
+            complete_at_percent: 90,
             var_dir,
         })
     }
@@ -515,6 +521,9 @@ pub struct Limits {
     pub reset_mails_per_ip: i64,
     /// Current-password checks from a signed-in session, per 15 minutes.
     pub password_checks_per_account: i64,
+    /// Watch-event batches per learner, per minute (a player sends about
+    /// six).
+    pub watch_batches_per_learner: i64,
 }
 
 impl Default for Limits {
@@ -527,6 +536,7 @@ impl Default for Limits {
             reset_mails_per_account: 3,
             reset_mails_per_ip: 60,
             password_checks_per_account: 5,
+            watch_batches_per_learner: 60,
         }
     }
 }

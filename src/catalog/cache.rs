@@ -35,6 +35,20 @@ impl CatalogCache {
         }
     }
 
+    /// A course page's view, from the cache or the database.
+    pub async fn course(
+        &self,
+        db: &PgPool,
+        id: crate::ids::CourseId,
+    ) -> crate::catalog::error::CatalogResult<Arc<CourseView>> {
+        self.courses
+            .get_or_load(&id.to_string(), async {
+                let mut conn = db.acquire().await?;
+                crate::catalog::service::course_page(&mut conn, id).await
+            })
+            .await
+    }
+
     /// Called by [`CatalogWrite::commit`]; nothing else needs to.
     fn invalidate(&self) {
         self.pages.invalidate();

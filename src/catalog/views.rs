@@ -1,5 +1,7 @@
 use askama::Template;
 
+use crate::learning::progress::{CourseProgress, LastTopic};
+
 use crate::{
     catalog::{
         model::{Category, PriceLevel, SkillLevel, TopicKind},
@@ -17,17 +19,27 @@ pub struct HomePage {
     pub roadmap: std::sync::Arc<Option<Roadmap>>,
     /// The viewer may study the nano-degree now.
     pub purchased: bool,
+    /// The viewer's progress per course.
+    pub progress: std::collections::HashMap<crate::ids::CourseId, CourseProgress>,
+    /// Where "continue learning" goes.
+    pub continue_at: Option<LastTopic>,
 }
 
 impl HomePage {
-    /// Where the viewer stands with a step (progress refines this once
-    /// learning records exist).
-    pub fn status(&self) -> StepStatus {
-        if self.purchased {
-            StepStatus::Purchased
-        } else {
-            StepStatus::NotPurchased
+    /// Where the viewer stands with a step.
+    pub fn status(&self, course: &crate::ids::CourseId) -> StepStatus {
+        let progress = self.progress.get(course).copied().unwrap_or_default();
+        match (self.purchased, progress) {
+            (false, _) => StepStatus::NotPurchased,
+            (true, p) if p.finished() => StepStatus::Completed,
+            (true, p) if p.started() => StepStatus::InProgress,
+            (true, _) => StepStatus::Purchased,
         }
+    }
+
+    /// The viewer's progress in a course, 0-100.
+    pub fn percent(&self, course: &crate::ids::CourseId) -> i64 {
+        self.progress.get(course).map_or(0, |p| p.percent)
     }
 }
 

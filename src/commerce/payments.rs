@@ -440,11 +440,12 @@ pub async fn refund(
         Some(_) => return Err(CommerceError::RefundAmountOutOfRange { max: left }),
         None => {
             let items = repo::order_items(&mut tx, order.id).await?;
+            let used = service::content_used(&mut tx, order.user_id, &items).await?;
             let as_claimed = Payment {
                 refunded: claimed,
                 ..payment.clone()
             };
-            match service::refund_offer(&gateways.refund_policy, &as_claimed, &items) {
+            match service::refund_offer(&gateways.refund_policy, &as_claimed, &items, used) {
                 Offer::Refused(why) => return Err(CommerceError::RefundRefused(why)),
                 offer => offer.amount(),
             }

@@ -370,6 +370,8 @@ pub struct OrderDetail {
     pub billing: Option<(String, AddressFields)>,
     /// What the refund policy offers now, when the payment may be refunded.
     pub refund_offer: Option<Offer>,
+    /// How much of what it bought the learner has used, 0-100.
+    pub content_used: i64,
 }
 
 pub async fn order_detail(
@@ -389,8 +391,11 @@ pub async fn order_detail(
         }
         None => None,
     };
+    let used = content_used(conn, order.user_id, &items).await?;
     let refund_offer = match &payment {
-        Some(payment) if order.status.refundable() => Some(refund_offer(policy, payment, &items)),
+        Some(payment) if order.status.refundable() => {
+            Some(refund_offer(policy, payment, &items, used))
+        }
         _ => None,
     };
     Ok(OrderDetail {
@@ -399,6 +404,7 @@ pub async fn order_detail(
         payment,
         billing,
         refund_offer,
+        content_used: used,
     })
 }
 
@@ -431,8 +437,25 @@ pub async fn payment_order(
     Ok(payment.order_id)
 }
 
-/// What the policy offers for this payment now.
-pub fn refund_offer(policy: &RefundPolicy, payment: &Payment, items: &[OrderItem]) -> Offer {
+/// How much of what `items` bought the learner has used, 0-100 (their
+/// progress through it, from `learning`).
+pub async fn content_used(
+    conn: &mut PgConnection,
+    learner: crate::ids::UserId,
+    items: &[OrderItem],
+) -> sqlx::Result<i64> {
+    let products: Vec<_> = items.iter().map(|i| i.product).collect();
+    crate::learning::progress::used_percent(conn, learner, &products).await
+}
+
+/// What the policy offers for this payment now, with `used_percent` of
+/// the content used.
+pub fn refund_offer(
+    policy: &RefundPolicy,
+    payment: &Payment,
+    items: &[OrderItem],
+    used_percent: i64,
+) -> Offer {
     let months = items.iter().map(|i| i.access_months).max().unwrap_or(24);
     let access_days = (access::add_months(payment.approved_at, months.max(1) as u32)
         - payment.approved_at)
@@ -442,9 +465,7 @@ pub fn refund_offer(policy: &RefundPolicy, payment: &Payment, items: &[OrderItem
         already_refunded_won: payment.refunded.0,
         paid_at: payment.approved_at,
         access_days,
-        // Nothing records watching or missions yet, so nothing can have been
-        // used; the learning capability feeds this in when progress lands.
-        used_percent: 0,
+        used_percent,
         now: OffsetDateTime::now_utc(),
     })
 }

@@ -1,5 +1,5 @@
-//! Dashboards. The learner's: what they can study and until when, their
-//! orders, and (once learning records exist) study time and progress.
+//! Dashboards. The learner's: where to continue, what they can study and
+//! until when with their progress, and their study time.
 
 use crate::web::routes::At;
 use askama::Template;
@@ -12,7 +12,10 @@ use crate::{
     app::AppState,
     catalog::{self, model::Product},
     error::AppResult,
-    learning::access,
+    learning::{
+        access,
+        progress::{self, LastTopic, StudyTime},
+    },
     web::{self, PageCtx, filters},
 };
 
@@ -24,6 +27,8 @@ struct Enrolment {
     since: OffsetDateTime,
     until: OffsetDateTime,
     active: bool,
+    /// Progress over the courses it holds, 0-100.
+    percent: i64,
 }
 
 pub fn routes() -> Router<AppState> {
@@ -36,6 +41,8 @@ struct LearnerDashboard {
     ctx: PageCtx,
     nickname: String,
     enrolments: Vec<Enrolment>,
+    continue_at: Option<LastTopic>,
+    study: StudyTime,
 }
 
 impl LearnerDashboard {
@@ -44,6 +51,28 @@ impl LearnerDashboard {
     }
     fn lapsed(&self) -> Vec<&Enrolment> {
         self.enrolments.iter().filter(|e| !e.active).collect()
+    }
+
+    /// The last 7 days as bars: (day label, seconds, bar width in percent
+    /// of the busiest day).
+    fn days(&self) -> Vec<(String, f64, i64)> {
+        let most = self.study.days.iter().map(|d| d.1).fold(0.0, f64::max);
+        self.study
+            .days
+            .iter()
+            .map(|(day, secs)| {
+                let width = if most > 0.0 {
+                    (secs * 100.0 / most).round() as i64
+                } else {
+                    0
+                };
+                (
+                    format!("{}/{}", u8::from(day.month()), day.day()),
+                    *secs,
+                    width,
+                )
+            })
+            .collect()
     }
 }
 
@@ -56,9 +85,10 @@ async fn learner(
     let holdings = access::holdings(&mut conn, user.id).await?;
     let products: Vec<Product> = holdings.iter().map(|h| h.product).collect();
     let titles = catalog::titles(&mut conn, &products).await?;
-    let enrolments = holdings
-        .into_iter()
-        .map(|h| Enrolment {
+    let mut enrolments = Vec::with_capacity(holdings.len());
+    for h in holdings {
+        let percent = progress::used_percent(&mut conn, user.id, &[h.product]).await?;
+        enrolments.push(Enrolment {
             title: titles.get(&h.product).cloned().unwrap_or_default(),
             href: match h.product {
                 Product::Course(course) => format!("/courses/{course}"),
@@ -67,11 +97,14 @@ async fn learner(
             since: h.since,
             until: h.until,
             active: h.active,
-        })
-        .collect();
+            percent,
+        });
+    }
     web::render(&LearnerDashboard {
         ctx,
         nickname: user.nickname,
         enrolments,
+        continue_at: progress::last_topic(&mut conn, user.id).await?,
+        study: progress::study_time(&mut conn, user.id).await?,
     })
 }

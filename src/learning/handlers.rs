@@ -1,22 +1,135 @@
-//! The lesson page (`/learn/topics/{id}`): the topic's video with its
-//! captions, or its text, for viewers `access` lets study it.
+//! The lesson page (`/learn/topics/{id}`): the topic's video in the player
+//! (resuming where the learner left off), its text, the course outline with
+//! what is done, and the learner's notes; the watch-event endpoint the
+//! player reports to; notes and bookmarks.
 
 use askama::Template;
 use axum::{
+    Json,
+    body::Bytes,
     extract::State,
     http::StatusCode,
     response::{IntoResponse, Response},
 };
+use serde::Deserialize;
 
 use crate::{
+    accounts::CurrentUser,
     app::AppState,
-    catalog::{self, TopicPlace, model::TopicKind},
+    catalog::{self, TopicPlace, model::TopicKind, service::CourseView},
     error::{AppError, AppResult},
     ids::TopicId,
-    learning::access::{self, TopicAccess},
+    learning::{
+        access::{self, TopicAccess},
+        notes::{self, Note},
+        progress::{self, Rules, TopicProgress, WatchError},
+        watch::{self, RawBatch},
+    },
     media::{self, PlayerVideo},
-    web::{self, Path, auth::MaybeUser, page::PageCtx},
+    web::{self, Form, Path, auth::MaybeUser, filters, flash::Flash, page::PageCtx},
 };
+
+/// One topic in the lesson page's outline.
+pub struct OutlineTopic {
+    pub id: TopicId,
+    pub title: String,
+    pub kind: &'static str,
+    pub done: bool,
+    pub percent: i64,
+    pub current: bool,
+}
+
+pub struct OutlineLecture {
+    pub title: String,
+    pub topics: Vec<OutlineTopic>,
+}
+
+/// The course around a topic, with the learner's progress through it.
+pub struct Outline {
+    pub lectures: Vec<OutlineLecture>,
+    pub percent: i64,
+    pub previous: Option<(TopicId, String)>,
+    pub next: Option<(TopicId, String)>,
+}
+
+impl Outline {
+    fn of(
+        course: &CourseView,
+        current: TopicId,
+        drafts: bool,
+        done: &std::collections::HashMap<TopicId, (bool, f64)>,
+    ) -> Self {
+        let lectures: Vec<OutlineLecture> = course
+            .lectures
+            .iter()
+            .filter(|l| drafts || l.published)
+            .map(|l| OutlineLecture {
+                title: l.title.clone(),
+                topics: l
+                    .topics
+                    .iter()
+                    .filter(|t| drafts || t.published)
+                    .map(|t| {
+                        let (is_done, share) = done.get(&t.id).copied().unwrap_or_default();
+                        OutlineTopic {
+                            id: t.id,
+                            title: t.title.clone(),
+                            kind: t.kind,
+                            done: is_done,
+                            percent: (share * 100.0).floor() as i64,
+                            current: t.id == current,
+                        }
+                    })
+                    .collect(),
+            })
+            .collect();
+        let flat: Vec<&OutlineTopic> = lectures.iter().flat_map(|l| &l.topics).collect();
+        let at = flat.iter().position(|t| t.current);
+        let pick = |i: Option<usize>| i.and_then(|i| flat.get(i)).map(|t| (t.id, t.title.clone()));
+        let total = flat.len().max(1) as f64;
+        let share: f64 = flat
+            .iter()
+            .map(|t| {
+                if t.done {
+                    1.0
+                } else {
+                    t.percent as f64 / 100.0
+                }
+            })
+            .sum();
+        Self {
+            previous: pick(at.and_then(|i| i.checked_sub(1))),
+            next: pick(at.map(|i| i + 1)),
+            percent: (share * 100.0 / total).floor() as i64,
+            lectures,
+        }
+    }
+
+    fn done(&self, topic: TopicId) -> bool {
+        self.lectures
+            .iter()
+            .flat_map(|l| &l.topics)
+            .any(|t| t.id == topic && t.done)
+    }
+}
+
+/// The video box: the player when the video is ready, its state otherwise
+/// (polled by htmx while it is being made).
+#[derive(Template)]
+#[template(path = "learning/_video_state.html")]
+pub struct VideoBox {
+    id: TopicId,
+    video: Option<PlayerVideo>,
+    /// Where the player starts.
+    resume_at: u32,
+    /// The learner's playback speed.
+    rate: f32,
+    /// Seconds already watched, `start-end` pairs (the seek bar shows them).
+    watched: String,
+    /// Signed in: the player reports watch events.
+    records: bool,
+    csrf_token: String,
+}
 
 #[derive(Template)]
 #[template(path = "learning/topic.html")]
@@ -27,7 +140,10 @@ struct TopicPage {
     kind: TopicKind,
     body: String,
     access: TopicAccess,
-    video: Option<PlayerVideo>,
+    player: VideoBox,
+    outline: Outline,
+    notes: NoteList,
+    signed_in: bool,
 }
 
 impl TopicPage {
@@ -42,13 +158,54 @@ impl TopicPage {
     fn is_video(&self) -> bool {
         self.kind == TopicKind::Video
     }
+
+    fn is_mission(&self) -> bool {
+        self.kind == TopicKind::Mission
+    }
+
+    fn done(&self) -> bool {
+        self.outline.done(self.id)
+    }
 }
 
+/// The learner's notes on a topic (swapped by htmx after a change).
 #[derive(Template)]
-#[template(path = "learning/_video_state.html")]
-struct VideoBox {
+#[template(path = "learning/_notes.html")]
+pub struct NoteList {
     id: TopicId,
-    video: Option<PlayerVideo>,
+    notes: Vec<Note>,
+    csrf_token: String,
+    error: Option<&'static str>,
+}
+
+async fn video_box(
+    conn: &mut sqlx::PgConnection,
+    viewer: Option<&CurrentUser>,
+    id: TopicId,
+    progress: &TopicProgress,
+    csrf_token: &str,
+) -> AppResult<VideoBox> {
+    let video = media::player_video(conn, id).await?;
+    let rate = match viewer {
+        Some(user) => progress::playback_rate(conn, user.id).await?,
+        None => 1.0,
+    };
+    let secs = video.as_ref().map_or(0.0, |v| v.secs);
+    Ok(VideoBox {
+        id,
+        resume_at: progress.resume_at(secs),
+        rate,
+        watched: progress
+            .watched
+            .spans()
+            .iter()
+            .map(|(s, e)| format!("{s:.1}-{e:.1}"))
+            .collect::<Vec<_>>()
+            .join(" "),
+        records: viewer.is_some(),
+        csrf_token: csrf_token.to_owned(),
+        video,
+    })
 }
 
 pub async fn topic_page(
@@ -67,10 +224,28 @@ pub async fn topic_page(
     let (kind, body) = catalog::topic_text(&mut conn, id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let video = if access.may_study() {
-        media::player_video(&mut conn, id).await?
+    let course = state.catalog_cache.course(&state.db, place.course).await?;
+    let mut progress = TopicProgress::default();
+    let mut done = Default::default();
+    let mut note_rows = Vec::new();
+    if let Some(user) = viewer.as_ref().filter(|_| access.may_study()) {
+        progress::opened(&mut conn, user.id, id, kind == TopicKind::Reading).await?;
+        progress = progress::topic_progress(&mut conn, user.id, id).await?;
+        done = progress::course_topics(&mut conn, user.id, place.course).await?;
+        note_rows = notes::list(&mut conn, user.id, id).await?;
+    }
+    let player = if access.may_study() && kind == TopicKind::Video {
+        video_box(&mut conn, viewer.as_ref(), id, &progress, &ctx.csrf_token).await?
     } else {
-        None
+        VideoBox {
+            id,
+            video: None,
+            resume_at: 0,
+            rate: 1.0,
+            watched: String::new(),
+            records: false,
+            csrf_token: String::new(),
+        }
     };
     drop(conn);
     let status = if access.may_study() {
@@ -79,35 +254,223 @@ pub async fn topic_page(
         StatusCode::FORBIDDEN
     };
     let page = TopicPage {
+        outline: Outline::of(&course, id, place.authored_by(viewer.as_ref()), &done),
+        notes: NoteList {
+            id,
+            notes: note_rows,
+            csrf_token: ctx.csrf_token.clone(),
+            error: None,
+        },
+        signed_in: viewer.is_some(),
         ctx,
         id,
         place,
         kind,
         body,
         access,
-        video,
+        player,
     };
     Ok((status, web::render(&page)?).into_response())
+}
+
+/// Studying this topic is allowed for `viewer`, or the reason it is not.
+async fn may_study(
+    conn: &mut sqlx::PgConnection,
+    viewer: Option<&CurrentUser>,
+    id: TopicId,
+) -> AppResult<()> {
+    let (_, access) = access::viewer_access(conn, viewer, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    match (access.may_study(), viewer) {
+        (true, _) => Ok(()),
+        (false, None) => Err(AppError::Unauthorized),
+        (false, Some(_)) => Err(AppError::Forbidden(
+            "이 토픽은 수강권이 있어야 볼 수 있습니다.".into(),
+        )),
+    }
 }
 
 /// `GET /learn/topics/{id}/video`: the video box again, polled while the
 /// video is being prepared.
 pub async fn video_state(
     State(state): State<AppState>,
+    ctx: PageCtx,
     MaybeUser(viewer): MaybeUser,
     Path(id): Path<TopicId>,
 ) -> AppResult<Response> {
     let mut conn = state.db.acquire().await?;
-    let (_, access) = access::viewer_access(&mut conn, viewer.as_ref(), id)
+    may_study(&mut conn, viewer.as_ref(), id).await?;
+    let progress = match &viewer {
+        Some(user) => progress::topic_progress(&mut conn, user.id, id).await?,
+        None => TopicProgress::default(),
+    };
+    let video = video_box(&mut conn, viewer.as_ref(), id, &progress, &ctx.csrf_token).await?;
+    Ok(web::render(&video)?.into_response())
+}
+
+/// A refusal of the event endpoint: its status and a Korean message, as JSON.
+fn refusal(status: StatusCode, message: &str) -> Response {
+    (status, Json(serde_json::json!({ "error": message }))).into_response()
+}
+
+/// `POST /learn/topics/{id}/events`: a batch of watch events as JSON (with
+/// `X-CSRF-Token`, or `?csrf_token=` from `sendBeacon`, which cannot set
+/// headers and sends `text/plain`). Answers what the learner's progress on
+/// the topic is now.
+pub async fn events(
+    State(state): State<AppState>,
+    MaybeUser(viewer): MaybeUser,
+    Path(id): Path<TopicId>,
+    body: Bytes,
+) -> AppResult<Response> {
+    let Some(user) = viewer else {
+        return Ok(refusal(StatusCode::UNAUTHORIZED, "로그인이 필요합니다."));
+    };
+    let mut conn = state.db.acquire().await?;
+    if let Err(err) = may_study(&mut conn, Some(&user), id).await {
+        return match err {
+            AppError::Forbidden(message) => Ok(refusal(StatusCode::FORBIDDEN, &message)),
+            other => Err(other),
+        };
+    }
+    let Some(video_secs) = media::ready_video_secs(&mut conn, id).await? else {
+        return Ok(refusal(
+            StatusCode::CONFLICT,
+            "이 토픽에는 재생할 수 있는 영상이 없습니다.",
+        ));
+    };
+    let Ok(batch) = serde_json::from_slice::<RawBatch>(&body) else {
+        return Ok(refusal(
+            StatusCode::BAD_REQUEST,
+            "시청 기록 형식이 올바르지 않습니다.",
+        ));
+    };
+    let events = match batch.check(video_secs) {
+        Ok(events) => events,
+        Err(refused) => {
+            tracing::debug!(%refused, "watch batch refused");
+            return Ok(refusal(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &format!("시청 기록을 받을 수 없습니다: {}", refusal_text(refused)),
+            ));
+        }
+    };
+    let rules = Rules {
+        complete_at_percent: state.config.complete_at_percent,
+        batches_per_minute: state.config.limits.watch_batches_per_learner,
+    };
+    match progress::record(&mut conn, user.id, id, video_secs, &events, rules).await {
+        Ok(done) => Ok(Json(serde_json::json!({
+            "stored": done.stored,
+            "watched_secs": done.watched_secs,
+            "percent": (done.watched_secs * 100.0 / video_secs).floor().min(100.0),
+            "completed": done.completed,
+        }))
+        .into_response()),
+        Err(WatchError::TooMany(wait)) => {
+            let mut response = refusal(
+                StatusCode::TOO_MANY_REQUESTS,
+                "시청 기록이 너무 자주 전송되었습니다. 잠시 뒤 다시 보내 주세요.",
+            );
+            if let Ok(value) = wait.to_string().parse() {
+                response
+                    .headers_mut()
+                    .insert(axum::http::header::RETRY_AFTER, value);
+            }
+            Ok(response)
+        }
+        Err(WatchError::Refused(refused)) => Ok(refusal(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            refusal_text(refused),
+        )),
+        Err(WatchError::Db(err)) => Err(err.into()),
+    }
+}
+
+fn refusal_text(refused: watch::Refusal) -> &'static str {
+    use watch::Refusal::*;
+    match refused {
+        Empty => "보낸 기록이 없습니다.",
+        TooMany => "한 번에 보낼 수 있는 기록 수를 넘었습니다.",
+        Kind(_) => "알 수 없는 기록 종류가 있습니다.",
+        Position(_) => "재생 위치가 영상 길이를 벗어났습니다.",
+        Duration(_) => "영상 길이가 맞지 않습니다.",
+        Rate(_) => "재생 속도는 0.5배에서 2배 사이여야 합니다.",
+    }
+}
+
+#[derive(Deserialize)]
+pub struct NoteForm {
+    #[serde(default)]
+    position: String,
+    #[serde(default)]
+    body: String,
+}
+
+/// `POST /learn/topics/{id}/notes`: a note (or, without text, a bookmark)
+/// at the player's position.
+pub async fn add_note(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    user: CurrentUser,
+    Path(id): Path<TopicId>,
+    Form(form): Form<NoteForm>,
+) -> AppResult<Response> {
+    let mut conn = state.db.acquire().await?;
+    may_study(&mut conn, Some(&user), id).await?;
+    let error = match notes::add(&mut conn, user.id, id, &form.position, &form.body).await? {
+        Ok(()) => None,
+        Err(refused) => Some(refused.message()),
+    };
+    notes_reply(&state, &ctx, &mut conn, &user, id, error).await
+}
+
+/// `POST /learn/notes/{id}/delete`: deletes one of the learner's notes.
+pub async fn delete_note(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    user: CurrentUser,
+    Path(note): Path<uuid::Uuid>,
+) -> AppResult<Response> {
+    let mut conn = state.db.acquire().await?;
+    let topic = notes::delete(&mut conn, user.id, note)
         .await?
         .ok_or(AppError::NotFound)?;
-    if !access.may_study() {
-        return Err(if viewer.is_none() {
-            AppError::Unauthorized
+    notes_reply(&state, &ctx, &mut conn, &user, topic, None).await
+}
+
+/// htmx gets the list again; a plain form goes back to the lesson.
+async fn notes_reply(
+    state: &AppState,
+    ctx: &PageCtx,
+    conn: &mut sqlx::PgConnection,
+    user: &CurrentUser,
+    id: TopicId,
+    error: Option<&'static str>,
+) -> AppResult<Response> {
+    if ctx.htmx {
+        let list = NoteList {
+            id,
+            notes: notes::list(conn, user.id, id).await?,
+            csrf_token: ctx.csrf_token.clone(),
+            error,
+        };
+        let status = if error.is_some() {
+            StatusCode::UNPROCESSABLE_ENTITY
         } else {
-            AppError::Forbidden("이 토픽은 수강권이 있어야 볼 수 있습니다.".into())
-        });
+            StatusCode::OK
+        };
+        return Ok((status, web::render(&list)?).into_response());
     }
-    let video = media::player_video(&mut conn, id).await?;
-    Ok(web::render(&VideoBox { id, video })?.into_response())
+    let flash = match error {
+        Some(message) => Flash::warning(message),
+        None => Flash::success("메모를 저장했습니다."),
+    };
+    Ok(web::redirect_with(
+        state,
+        ctx,
+        &format!("/learn/topics/{id}#notes"),
+        flash,
+    ))
 }

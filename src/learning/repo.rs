@@ -1,13 +1,17 @@
-//! Learning SQL: the `enrolments` table (one access grant per order and product).
+//! Learning SQL: the `enrolments` table (one access grant per order and
+//! product), watch events, progress and notes.
 
-use sqlx::PgConnection;
+use sqlx::{PgConnection, types::Json};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::{
     catalog::model::Product,
-    ids::{EnrolmentId, OrderId, UserId},
-    learning::access::Grant,
+    ids::{CourseId, EnrolmentId, OrderId, TopicId, UserId},
+    learning::{
+        access::Grant,
+        watch::{Credit, Cursor, Event, EventKind, Intervals},
+    },
 };
 
 struct GrantRow {
@@ -137,6 +141,567 @@ pub async fn move_grant(
         id.0,
         starts_at,
         expires_at
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+// ---------- watch events and progress ----------
+
+/// Takes one of the learner's batch slots for this minute and locks their
+/// `learner_watch` row until the transaction ends: `(batches this window,
+/// seconds until the window turns)`.
+pub async fn take_batch_slot(conn: &mut PgConnection, user: UserId) -> sqlx::Result<(i32, f64)> {
+    let row = sqlx::query!(
+        r#"INSERT INTO learner_watch AS w (user_id, window_batches) VALUES ($1, 1)
+           ON CONFLICT (user_id) DO UPDATE SET
+             window_start = CASE WHEN w.window_start > now() - interval '1 minute'
+                                 THEN w.window_start ELSE now() END,
+             window_batches = CASE WHEN w.window_start > now() - interval '1 minute'
+                                   THEN w.window_batches + 1 ELSE 1 END
+           RETURNING window_batches,
+                     extract(epoch FROM window_start + interval '1 minute' - now())::float8 AS "wait!""#,
+        user.0
+    )
+    .fetch_one(conn)
+    .await?;
+    Ok((row.window_batches, row.wait))
+}
+
+pub async fn set_playback_rate(
+    conn: &mut PgConnection,
+    user: UserId,
+    rate: f32,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "INSERT INTO learner_watch (user_id, playback_rate) VALUES ($1, $2)
+         ON CONFLICT (user_id) DO UPDATE SET playback_rate = EXCLUDED.playback_rate",
+        user.0,
+        rate
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn playback_rate(conn: &mut PgConnection, user: UserId) -> sqlx::Result<f32> {
+    Ok(sqlx::query_scalar!(
+        "SELECT playback_rate FROM learner_watch WHERE user_id = $1",
+        user.0
+    )
+    .fetch_optional(conn)
+    .await?
+    .unwrap_or(1.0))
+}
+
+/// A learner's progress on a topic, as folded so far.
+pub struct ProgressRow {
+    pub watched: Json<Intervals>,
+    pub watched_secs: f64,
+    pub video_secs: Option<f64>,
+    pub position: f64,
+    pub playing: bool,
+    pub rate: f32,
+    /// Real seconds since the last batch was folded.
+    pub idle_secs: Option<f64>,
+    pub completed_at: Option<OffsetDateTime>,
+}
+
+/// The learner's row for `topic`, made if missing and locked until the
+/// transaction ends (the upsert takes the row lock), so one batch folds at
+/// a time.
+pub async fn lock_progress(
+    conn: &mut PgConnection,
+    user: UserId,
+    topic: TopicId,
+) -> sqlx::Result<ProgressRow> {
+    sqlx::query_as!(
+        ProgressRow,
+        r#"INSERT INTO topic_progress AS p (user_id, topic_id) VALUES ($1, $2)
+           ON CONFLICT (user_id, topic_id) DO UPDATE SET updated_at = now()
+           RETURNING watched AS "watched!: Json<Intervals>", watched_secs, video_secs, position,
+                     playing, rate, extract(epoch FROM now() - last_batch_at)::float8 AS idle_secs,
+                     completed_at"#,
+        user.0,
+        topic.0
+    )
+    .fetch_one(conn)
+    .await
+}
+
+pub async fn progress(
+    conn: &mut PgConnection,
+    user: UserId,
+    topic: TopicId,
+) -> sqlx::Result<Option<ProgressRow>> {
+    sqlx::query_as!(
+        ProgressRow,
+        r#"SELECT watched AS "watched!: Json<Intervals>", watched_secs, video_secs, position,
+                  playing, rate, extract(epoch FROM now() - last_batch_at)::float8 AS idle_secs,
+                  completed_at
+             FROM topic_progress WHERE user_id = $1 AND topic_id = $2"#,
+        user.0,
+        topic.0
+    )
+    .fetch_optional(conn)
+    .await
+}
+
+/// Events to store, column by column.
+#[derive(Default)]
+pub struct EventColumns {
+    pub kinds: Vec<String>,
+    pub positions: Vec<f64>,
+    pub durations: Vec<f64>,
+    pub rates: Vec<f32>,
+    pub froms: Vec<Option<f64>>,
+    pub credited: Vec<f64>,
+    pub study: Vec<f64>,
+}
+
+impl EventColumns {
+    pub fn push(&mut self, event: &Event, rate: f64, credit: Credit) {
+        self.kinds.push(event.kind.as_str().to_owned());
+        self.positions.push(event.position);
+        self.durations.push(event.duration);
+        self.rates.push(rate as f32);
+        self.froms.push(event.from);
+        self.credited.push(credit.watched);
+        self.study.push(credit.study);
+    }
+}
+
+/// Stores a batch in one statement; returns how many rows were written.
+pub async fn insert_events(
+    conn: &mut PgConnection,
+    user: UserId,
+    topic: TopicId,
+    c: &EventColumns,
+) -> sqlx::Result<u64> {
+    Ok(sqlx::query!(
+        "INSERT INTO watch_events (user_id, topic_id, kind, position, duration, rate, seek_from,
+                                   credited, study_secs)
+         SELECT $1, $2, * FROM unnest($3::text[], $4::float8[], $5::float8[], $6::real[],
+                                      $7::float8[], $8::float8[], $9::float8[])",
+        user.0,
+        topic.0,
+        &c.kinds,
+        &c.positions,
+        &c.durations,
+        &c.rates,
+        &c.froms as &[Option<f64>],
+        &c.credited,
+        &c.study,
+    )
+    .execute(conn)
+    .await?
+    .rows_affected())
+}
+
+/// What a fold leaves of a learner's progress on a topic.
+pub struct Folded<'a> {
+    pub watched: &'a Intervals,
+    pub video_secs: f64,
+    pub cursor: Cursor,
+    pub complete: bool,
+    /// Replaying the whole log may also take completion back.
+    pub replayed: bool,
+}
+
+/// Saves a fold; returns whether the topic is complete.
+pub async fn save_progress(
+    conn: &mut PgConnection,
+    user: UserId,
+    topic: TopicId,
+    f: Folded<'_>,
+) -> sqlx::Result<bool> {
+    sqlx::query_scalar!(
+        r#"UPDATE topic_progress
+              SET watched = $3, watched_secs = $4, video_secs = $5, position = $6, playing = $7,
+                  rate = $8, last_batch_at = CASE WHEN $10 THEN last_batch_at ELSE now() END,
+                  updated_at = CASE WHEN $10 THEN updated_at ELSE now() END,
+                  completed_at = CASE WHEN $9 THEN coalesce(completed_at, now())
+                                      WHEN $10 THEN NULL ELSE completed_at END
+            WHERE user_id = $1 AND topic_id = $2
+        RETURNING completed_at IS NOT NULL AS "completed!""#,
+        user.0,
+        topic.0,
+        Json(f.watched) as _,
+        f.watched.total(),
+        f.video_secs,
+        f.cursor.position,
+        f.cursor.playing,
+        f.cursor.rate as f32,
+        f.complete,
+        f.replayed,
+    )
+    .fetch_one(conn)
+    .await
+}
+
+/// Records that a learner opened a topic ("continue learning" goes to the
+/// latest); `complete` marks it done too (a reading, on opening).
+pub async fn open_topic(
+    conn: &mut PgConnection,
+    user: UserId,
+    topic: TopicId,
+    complete: bool,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "INSERT INTO topic_progress (user_id, topic_id, completed_at)
+         VALUES ($1, $2, CASE WHEN $3 THEN now() END)
+         ON CONFLICT (user_id, topic_id) DO UPDATE
+           SET updated_at = now(),
+               completed_at = coalesce(topic_progress.completed_at, EXCLUDED.completed_at)",
+        user.0,
+        topic.0,
+        complete
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Each topic of a course the learner has touched: done, and how much of it
+/// (0-1).
+pub async fn course_topics_progress(
+    conn: &mut PgConnection,
+    user: UserId,
+    course: CourseId,
+) -> sqlx::Result<Vec<(TopicId, bool, f64)>> {
+    Ok(sqlx::query!(
+        r#"SELECT p.topic_id AS "topic: TopicId", p.completed_at IS NOT NULL AS "done!",
+                  CASE WHEN p.completed_at IS NOT NULL THEN 1
+                       ELSE least(1, coalesce(p.watched_secs / p.video_secs, 0)) END AS "share!"
+             FROM topic_progress p JOIN topics t ON t.id = p.topic_id
+             JOIN lectures l ON l.id = t.lecture_id
+            WHERE p.user_id = $1 AND l.course_id = $2"#,
+        user.0,
+        course.0
+    )
+    .fetch_all(conn)
+    .await?
+    .into_iter()
+    .map(|r| (r.topic, r.done, r.share))
+    .collect())
+}
+
+/// Per course: published topics, topics done, and the sum of each topic's
+/// share done (partly watched videos count in part).
+pub async fn courses_progress(
+    conn: &mut PgConnection,
+    user: UserId,
+    courses: &[uuid::Uuid],
+) -> sqlx::Result<Vec<(CourseId, i64, i64, f64)>> {
+    Ok(sqlx::query!(
+        r#"SELECT l.course_id AS "course: CourseId", count(*) AS "total!",
+                  count(p.completed_at) AS "done!",
+                  coalesce(sum(CASE WHEN p.completed_at IS NOT NULL THEN 1
+                               ELSE least(1, coalesce(p.watched_secs / p.video_secs, 0)) END), 0)
+                    AS "share!"
+             FROM topics t JOIN lectures l ON l.id = t.lecture_id
+             LEFT JOIN topic_progress p ON p.topic_id = t.id AND p.user_id = $1
+            WHERE l.course_id = ANY($2) AND t.deleted_at IS NULL AND l.deleted_at IS NULL
+              AND t.published_at IS NOT NULL AND l.published_at IS NOT NULL
+            GROUP BY l.course_id"#,
+        user.0,
+        courses
+    )
+    .fetch_all(conn)
+    .await?
+    .into_iter()
+    .map(|r| (r.course, r.total, r.done, r.share))
+    .collect())
+}
+
+/// The courses a product holds (a course is itself; a curriculum its courses).
+pub async fn courses_of(
+    conn: &mut PgConnection,
+    products: &[Product],
+) -> sqlx::Result<Vec<uuid::Uuid>> {
+    let (curricula, courses) = Product::split(products);
+    sqlx::query_scalar!(
+        r#"SELECT DISTINCT id AS "id!" FROM (
+             SELECT unnest($2::uuid[]) AS id
+             UNION SELECT course_id FROM curriculum_courses WHERE curriculum_id = ANY($1)) c"#,
+        &curricula,
+        &courses
+    )
+    .fetch_all(conn)
+    .await
+}
+
+/// The topic the learner opened or watched last, if it is still live.
+pub struct LastTopic {
+    pub topic: TopicId,
+    pub title: String,
+    pub course_title: String,
+}
+
+pub async fn last_topic(conn: &mut PgConnection, user: UserId) -> sqlx::Result<Option<LastTopic>> {
+    sqlx::query_as!(
+        LastTopic,
+        r#"SELECT t.id AS "topic: TopicId", t.title, c.title AS course_title
+             FROM topic_progress p JOIN topics t ON t.id = p.topic_id
+             JOIN lectures l ON l.id = t.lecture_id JOIN courses c ON c.id = l.course_id
+            WHERE p.user_id = $1 AND t.deleted_at IS NULL AND l.deleted_at IS NULL
+              AND c.deleted_at IS NULL AND t.published_at IS NOT NULL
+              AND l.published_at IS NOT NULL AND c.published_at IS NOT NULL
+            ORDER BY p.updated_at DESC LIMIT 1"#,
+        user.0
+    )
+    .fetch_optional(conn)
+    .await
+}
+
+/// Study seconds per Seoul calendar day, newest first, for days since `from`.
+pub async fn study_by_day(
+    conn: &mut PgConnection,
+    user: UserId,
+    from: time::Date,
+) -> sqlx::Result<Vec<(time::Date, f64)>> {
+    Ok(sqlx::query!(
+        r#"SELECT (received_at AT TIME ZONE 'Asia/Seoul')::date AS "day!",
+                  sum(study_secs) AS "secs!"
+             FROM watch_events
+            WHERE user_id = $1 AND study_secs > 0
+              AND received_at >= ($2::date::timestamp AT TIME ZONE 'Asia/Seoul')
+            GROUP BY 1 ORDER BY 1 DESC"#,
+        user.0,
+        from
+    )
+    .fetch_all(conn)
+    .await?
+    .into_iter()
+    .map(|r| (r.day, r.secs))
+    .collect())
+}
+
+pub async fn study_total(conn: &mut PgConnection, user: UserId) -> sqlx::Result<f64> {
+    sqlx::query_scalar!(
+        r#"SELECT coalesce(sum(study_secs), 0) AS "secs!" FROM watch_events
+            WHERE user_id = $1 AND study_secs > 0"#,
+        user.0
+    )
+    .fetch_one(conn)
+    .await
+}
+
+// ---------- notes ----------
+
+pub struct NoteRow {
+    pub id: uuid::Uuid,
+    pub position: f64,
+    pub body: String,
+}
+
+pub async fn notes(
+    conn: &mut PgConnection,
+    user: UserId,
+    topic: TopicId,
+) -> sqlx::Result<Vec<NoteRow>> {
+    sqlx::query_as!(
+        NoteRow,
+        "SELECT id, position, body FROM notes
+          WHERE user_id = $1 AND topic_id = $2 ORDER BY position, created_at",
+        user.0,
+        topic.0
+    )
+    .fetch_all(conn)
+    .await
+}
+
+pub async fn count_notes(
+    conn: &mut PgConnection,
+    user: UserId,
+    topic: TopicId,
+) -> sqlx::Result<i64> {
+    sqlx::query_scalar!(
+        r#"SELECT count(*) AS "n!" FROM notes WHERE user_id = $1 AND topic_id = $2"#,
+        user.0,
+        topic.0
+    )
+    .fetch_one(conn)
+    .await
+}
+
+pub async fn insert_note(
+    conn: &mut PgConnection,
+    user: UserId,
+    topic: TopicId,
+    position: f64,
+    body: &str,
+) -> sqlx::Result<uuid::Uuid> {
+    sqlx::query_scalar!(
+        "INSERT INTO notes (user_id, topic_id, position, body) VALUES ($1, $2, $3, $4) RETURNING id",
+        user.0,
+        topic.0,
+        position,
+        body
+    )
+    .fetch_one(conn)
+    .await
+}
+
+/// Deletes the learner's own note; returns its topic when there was one.
+pub async fn delete_note(
+    conn: &mut PgConnection,
+    user: UserId,
+    note: uuid::Uuid,
+) -> sqlx::Result<Option<TopicId>> {
+    sqlx::query_scalar!(
+        r#"DELETE FROM notes WHERE id = $1 AND user_id = $2 RETURNING topic_id AS "t: TopicId""#,
+        note,
+        user.0
+    )
+    .fetch_optional(conn)
+    .await
+}
+
+// ---------- watch history (admins) ----------
+
+/// One learner's progress on one video, for the admins' list.
+pub struct WatchSummary {
+    pub user_id: UserId,
+    pub email: String,
+    pub nickname: String,
+    pub topic_id: TopicId,
+    pub topic_title: String,
+    pub course_title: String,
+    pub watched_secs: f64,
+    pub video_secs: Option<f64>,
+    pub completed_at: Option<OffsetDateTime>,
+    pub updated_at: OffsetDateTime,
+    pub events: i64,
+}
+
+/// Learners' progress on videos, latest first; `email` and `topic` filter
+/// by a part of the email or the topic's title.
+pub async fn watch_summaries(
+    conn: &mut PgConnection,
+    email: &str,
+    topic: &str,
+    limit: i64,
+) -> sqlx::Result<Vec<WatchSummary>> {
+    sqlx::query_as!(
+        WatchSummary,
+        r#"SELECT p.user_id AS "user_id: UserId", u.email, u.nickname,
+                  p.topic_id AS "topic_id: TopicId", t.title AS topic_title, c.title AS course_title,
+                  p.watched_secs, p.video_secs, p.completed_at, p.updated_at,
+                  (SELECT count(*) FROM watch_events e
+                    WHERE e.user_id = p.user_id AND e.topic_id = p.topic_id) AS "events!"
+             FROM topic_progress p JOIN users u ON u.id = p.user_id
+             JOIN topics t ON t.id = p.topic_id JOIN lectures l ON l.id = t.lecture_id
+             JOIN courses c ON c.id = l.course_id
+            WHERE t.kind = 'video'
+              AND ($1 = '' OR u.email ILIKE '%' || $1 || '%')
+              AND ($2 = '' OR t.title ILIKE '%' || $2 || '%')
+            ORDER BY p.updated_at DESC LIMIT $3"#,
+        email,
+        topic,
+        limit
+    )
+    .fetch_all(conn)
+    .await
+}
+
+/// A stored watch event.
+pub struct EventRow {
+    pub id: i64,
+    pub user_id: UserId,
+    pub topic_id: TopicId,
+    pub kind: EventKind,
+    pub position: f64,
+    pub duration: f64,
+    pub rate: f32,
+    pub seek_from: Option<f64>,
+    pub received_at: OffsetDateTime,
+    pub credited: f64,
+    pub study_secs: f64,
+    pub edited_at: Option<OffsetDateTime>,
+}
+
+/// A learner's events on a topic in the order they were folded; `kind`
+/// filters by type.
+pub async fn events_of(
+    conn: &mut PgConnection,
+    user: UserId,
+    topic: TopicId,
+    kind: Option<EventKind>,
+) -> sqlx::Result<Vec<EventRow>> {
+    sqlx::query_as!(
+        EventRow,
+        r#"SELECT id, user_id AS "user_id: UserId", topic_id AS "topic_id: TopicId",
+                  kind AS "kind: EventKind", position, duration, rate, seek_from, received_at,
+                  credited, study_secs, edited_at
+             FROM watch_events
+            WHERE user_id = $1 AND topic_id = $2 AND ($3::text IS NULL OR kind = $3)
+            ORDER BY received_at, id"#,
+        user.0,
+        topic.0,
+        kind.map(|k| k.as_str())
+    )
+    .fetch_all(conn)
+    .await
+}
+
+pub async fn event(conn: &mut PgConnection, id: i64) -> sqlx::Result<Option<EventRow>> {
+    sqlx::query_as!(
+        EventRow,
+        r#"SELECT id, user_id AS "user_id: UserId", topic_id AS "topic_id: TopicId",
+                  kind AS "kind: EventKind", position, duration, rate, seek_from, received_at,
+                  credited, study_secs, edited_at
+             FROM watch_events WHERE id = $1"#,
+        id
+    )
+    .fetch_optional(conn)
+    .await
+}
+
+pub async fn update_event(
+    conn: &mut PgConnection,
+    id: i64,
+    event: &Event,
+    rate: f32,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "UPDATE watch_events SET kind = $2, position = $3, duration = $4, rate = $5,
+                seek_from = $6, edited_at = now()
+          WHERE id = $1",
+        id,
+        event.kind.as_str(),
+        event.position,
+        event.duration,
+        rate,
+        event.from
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn delete_event(conn: &mut PgConnection, id: i64) -> sqlx::Result<()> {
+    sqlx::query!("DELETE FROM watch_events WHERE id = $1", id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Writes what a replay credited each event.
+pub async fn set_credits(
+    conn: &mut PgConnection,
+    ids: &[i64],
+    credited: &[f64],
+    study: &[f64],
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "UPDATE watch_events e SET credited = c.credited, study_secs = c.study
+           FROM unnest($1::bigint[], $2::float8[], $3::float8[]) AS c(id, credited, study)
+          WHERE e.id = c.id",
+        ids,
+        credited,
+        study
     )
     .execute(conn)
     .await?;

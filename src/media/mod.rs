@@ -277,6 +277,8 @@ pub struct PlayerVideo {
     pub progress: i16,
     pub width: i32,
     pub height: i32,
+    /// Its length, as probed on upload.
+    pub secs: f64,
     /// `(language, label)` of each caption track.
     pub captions: Vec<(String, String)>,
 }
@@ -323,8 +325,18 @@ pub async fn player_video(
         progress: progress(conn, &video).await?,
         width: video.width.unwrap_or(1280),
         height: video.height.unwrap_or(720),
+        secs: f64::from(video.duration_ms.unwrap_or(0)) / 1000.0,
         captions,
     }))
+}
+
+/// The length in seconds of the topic's video, when it can be watched
+/// (what watch events are checked against).
+pub async fn ready_video_secs(
+    conn: &mut PgConnection,
+    topic: TopicId,
+) -> sqlx::Result<Option<f64>> {
+    repo::ready_video_secs(conn, topic).await
 }
 
 /// Probes `source` and writes its HLS renditions and `poster.jpg` into

@@ -112,6 +112,21 @@ pub async fn topic_video(
     live_video(conn, None, Some(topic.0)).await
 }
 
+pub async fn ready_video_secs(
+    conn: &mut PgConnection,
+    topic: TopicId,
+) -> sqlx::Result<Option<f64>> {
+    Ok(sqlx::query_scalar!(
+        "SELECT duration_ms FROM videos
+          WHERE topic_id = $1 AND state = 'ready' AND deleted_at IS NULL",
+        topic.0
+    )
+    .fetch_optional(conn)
+    .await?
+    .flatten()
+    .map(|ms| f64::from(ms) / 1000.0))
+}
+
 /// The live video with this id or of this topic (one of them is given; a
 /// topic has at most one live video).
 async fn live_video(

@@ -162,3 +162,56 @@ mod tests {
         assert_eq!(Value::<Won>::value(&&50_000i64).to_string(), "50,000원");
     }
 }
+
+impl Value<f64> for f64 {
+    fn value(&self) -> f64 {
+        *self
+    }
+}
+
+/// A moment of a video: `75.4` -> `1:15`, `3725` -> `1:02:05`.
+#[askama::filter_fn]
+pub fn clock<V: Value<f64>>(value: V, _: &dyn askama::Values) -> askama::Result<String> {
+    Ok(clock_text(value.value()))
+}
+
+pub fn clock_text(secs: f64) -> String {
+    let total = if secs.is_finite() && secs > 0.0 {
+        secs.floor() as u64
+    } else {
+        0
+    };
+    let (h, m, s) = (total / 3600, total / 60 % 60, total % 60);
+    if h > 0 {
+        format!("{h}:{m:02}:{s:02}")
+    } else {
+        format!("{m}:{s:02}")
+    }
+}
+
+/// Study time in words: `0` -> `0분`, `5400` -> `1시간 30분`.
+#[askama::filter_fn]
+pub fn study<V: Value<f64>>(value: V, _: &dyn askama::Values) -> askama::Result<String> {
+    let minutes = (value.value().max(0.0) / 60.0).floor() as u64;
+    Ok(match (minutes / 60, minutes % 60) {
+        (0, m) => format!("{m}분"),
+        (h, 0) => format!("{h}시간"),
+        (h, m) => format!("{h}시간 {m}분"),
+    })
+}
+
+#[cfg(test)]
+mod clock_tests {
+    #[test]
+    fn clock_and_study_text() {
+        assert_eq!(super::clock_text(75.4), "1:15");
+        assert_eq!(super::clock_text(3725.0), "1:02:05");
+        assert_eq!(super::clock_text(f64::NAN), "0:00");
+    }
+}
+
+/// Whole seconds, for `data-` attributes tests read.
+#[askama::filter_fn]
+pub fn round_secs<V: Value<f64>>(value: V, _: &dyn askama::Values) -> askama::Result<String> {
+    Ok(format!("{}", value.value().max(0.0).round() as u64))
+}

@@ -71,6 +71,10 @@ const ADMIN_NAV: &[NavItem] = &[
         label: "결제 관리",
     },
     NavItem {
+        href: "/admin/watch",
+        label: "시청 기록",
+    },
+    NavItem {
         href: "/admin/jobs",
         label: "작업 관리",
     },

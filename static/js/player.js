@@ -1,21 +1,351 @@
-// The lesson player: HLS through the browser where it plays it natively
-// (Safari), through hls.js elsewhere. Runs again when htmx swaps the video
-// box in (a video that just finished transcoding).
+// The lesson player. HLS plays through the browser where it can (Safari) and
+// through hls.js elsewhere. Without this script the <video> keeps its native
+// controls; with it, a control bar with a seek bar that shows what is
+// buffered and what the learner has watched, speed (remembered per learner
+// on the server), captions, volume, picture-in-picture, fullscreen and
+// keyboard shortcuts. Watch events go to the server in batches: a heartbeat
+// every 10 s while playing, sent every 30 s and at every pause, seek and end,
+// and with sendBeacon when the page is hidden or closed. Runs again when
+// htmx swaps the video box in (a video that just finished transcoding).
 (() => {
+  const RATES = [0.5, 0.75, 1, 1.25, 1.5, 1.75, 2];
+  const HEARTBEAT_MS = 10000;
+  const FLUSH_EVERY = 3;
+  const clock = (s) => {
+    const t = Math.max(0, Math.floor(s || 0));
+    const h = Math.floor(t / 3600);
+    const m = Math.floor((t % 3600) / 60);
+    const sec = String(t % 60).padStart(2, "0");
+    return h > 0 ? `${h}:${String(m).padStart(2, "0")}:${sec}` : `${m}:${sec}`;
+  };
+
   const start = () => {
     const video = document.getElementById("player");
     if (!video || video.dataset.started) return;
     video.dataset.started = "1";
-    const src = video.dataset.src;
-    if (window.Hls && window.Hls.isSupported()) {
-      // Same-origin requests carry the session cookie; a segment's redirect to
-      // S3 needs none (the address is signed).
-      const hls = new window.Hls({ enableWorker: false });
+    const box = video.closest("[data-player]");
+    const bar = box.querySelector("[data-player-bar]");
+    const status = box.querySelector("[data-player-status]");
+    const resumeAt = Number(video.dataset.resumeAt || 0);
+    const knownDuration = Number(video.dataset.duration || 0);
+    // Set once the control bar is up (events below call them before).
+    let paint = () => {};
+    let rateSelect = null;
+    const say = (text) => {
+      if (status) status.textContent = text;
+    };
+
+    // --- source ---
+    const src = video.dataset.hlsSrc;
+    if (video.canPlayType("application/vnd.apple.mpegurl")) {
+      video.src = src;
+    } else if (window.Hls && window.Hls.isSupported()) {
+      // Same-origin requests carry the session cookie; a segment's redirect
+      // to S3 needs none (the address is signed).
+      const hls = new window.Hls({ enableWorker: false, startPosition: resumeAt });
       hls.loadSource(src);
       hls.attachMedia(video);
-    } else if (video.canPlayType("application/vnd.apple.mpegurl")) {
-      video.src = src;
     }
+    let resumed = false;
+    video.addEventListener("loadedmetadata", () => {
+      if (!resumed && resumeAt > 0 && video.currentTime < resumeAt - 1) video.currentTime = resumeAt;
+      resumed = true;
+    });
+    const rate = Number(video.dataset.rate || 1);
+    video.defaultPlaybackRate = rate;
+    video.playbackRate = rate;
+
+    // --- watched ranges (from the server, extended as the learner watches) ---
+    const watched = (video.dataset.watched || "")
+      .split(" ")
+      .filter(Boolean)
+      .map((pair) => pair.split("-").map(Number));
+    const addWatched = (a, b) => {
+      if (!(b > a)) return;
+      watched.push([a, b]);
+      watched.sort((x, y) => x[0] - y[0]);
+      const merged = [];
+      for (const [s, e] of watched) {
+        const last = merged[merged.length - 1];
+        if (last && s <= last[1] + 0.5) last[1] = Math.max(last[1], e);
+        else merged.push([s, e]);
+      }
+      watched.splice(0, watched.length, ...merged);
+    };
+
+    // --- watch events ---
+    const url = video.dataset.eventsUrl;
+    const csrf = video.dataset.csrf;
+    const queue = [];
+    let lastTime = resumeAt;
+    let beats = 0;
+    const duration = () =>
+      Number.isFinite(video.duration) && video.duration > 0 ? video.duration : knownDuration;
+    const push = (type, extra = {}) => {
+      if (!url || !(duration() > 0)) return;
+      queue.push({
+        type,
+        position: Math.min(Math.max(0, video.currentTime), duration()),
+        duration: duration(),
+        rate: video.playbackRate,
+        ...extra,
+      });
+    };
+    const done = (reply) => {
+      if (!reply || !reply.completed) return;
+      const badge = document.querySelector("[data-topic-complete]");
+      if (badge && badge.hidden) {
+        badge.hidden = false;
+        say("이 토픽을 완료했습니다.");
+      }
+      const topic = document.querySelector("[data-topic]");
+      const item = topic && document.querySelector(`[data-outline-topic="${topic.dataset.topic}"]`);
+      if (item && !item.hasAttribute("data-done")) {
+        item.setAttribute("data-done", "");
+        const tick = item.querySelector(".outline-tick");
+        if (tick) tick.textContent = "✔";
+      }
+    };
+    const flush = () => {
+      if (!url || queue.length === 0) return Promise.resolve();
+      const body = JSON.stringify({ events: queue.splice(0) });
+      return fetch(url, {
+        method: "POST",
+        credentials: "same-origin",
+        keepalive: true,
+        headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
+        body,
+      })
+        .then((r) => (r.ok ? r.json() : null))
+        .then(done)
+        .catch(() => {});
+    };
+    const beacon = () => {
+      if (!url || queue.length === 0) return;
+      const body = JSON.stringify({ events: queue.splice(0) });
+      const sent =
+        navigator.sendBeacon &&
+        navigator.sendBeacon(`${url}?csrf_token=${encodeURIComponent(csrf)}`, new Blob([body], { type: "text/plain" }));
+      if (!sent) {
+        fetch(url, {
+          method: "POST",
+          credentials: "same-origin",
+          keepalive: true,
+          headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
+          body,
+        }).catch(() => {});
+      }
+    };
+    let timer = null;
+    video.addEventListener("play", () => {
+      push("play");
+      clearInterval(timer);
+      timer = setInterval(() => {
+        push("heartbeat");
+        beats += 1;
+        if (beats % FLUSH_EVERY === 0) flush();
+      }, HEARTBEAT_MS);
+    });
+    video.addEventListener("pause", () => {
+      clearInterval(timer);
+      if (!video.ended) {
+        push("pause");
+        flush();
+      }
+    });
+    video.addEventListener("seeking", () => {
+      push("seek", { from: lastTime });
+    });
+    video.addEventListener("seeked", () => {
+      lastTime = video.currentTime;
+      if (video.paused) flush();
+    });
+    video.addEventListener("ratechange", () => {
+      push("ratechange");
+      if (rateSelect) rateSelect.value = String(video.playbackRate);
+    });
+    video.addEventListener("timeupdate", () => {
+      if (!video.seeking && !video.paused && video.currentTime > lastTime && video.currentTime - lastTime < 2) {
+        addWatched(lastTime, video.currentTime);
+      }
+      if (!video.seeking) lastTime = video.currentTime;
+      paint();
+    });
+    video.addEventListener("ended", () => {
+      clearInterval(timer);
+      push("ended");
+      flush().then(() => {
+        const next = document.querySelector("[data-next]");
+        const auto = document.querySelector("[data-auto-advance]");
+        if (next && auto && auto.checked) {
+          say("다음 토픽으로 이동합니다.");
+          setTimeout(() => {
+            window.location.href = next.href;
+          }, 1500);
+        }
+      });
+    });
+    document.addEventListener("visibilitychange", () => {
+      if (document.visibilityState === "hidden") {
+        if (!video.paused) push("heartbeat");
+        beacon();
+      }
+    });
+    window.addEventListener("pagehide", () => {
+      if (!video.paused) push("pause");
+      beacon();
+    });
+
+    // --- auto-advance preference (this browser) ---
+    const auto = document.querySelector("[data-auto-advance]");
+    if (auto) {
+      auto.checked = localStorage.getItem("weaverse.autoAdvance") === "1";
+      auto.addEventListener("change", () => localStorage.setItem("weaverse.autoAdvance", auto.checked ? "1" : "0"));
+    }
+
+    // --- notes: written at the current moment; a note's time seeks there ---
+    document.addEventListener("submit", (e) => {
+      const form = e.target.closest && e.target.closest("[data-note-form]");
+      if (form) form.querySelector("[data-note-position]").value = video.currentTime.toFixed(1);
+    }, true);
+    document.addEventListener("click", (e) => {
+      const link = e.target.closest && e.target.closest("[data-seek-to]");
+      if (!link) return;
+      e.preventDefault();
+      video.currentTime = Number(link.dataset.seekTo);
+      video.focus();
+    });
+
+    if (!bar) return;
+    // --- the control bar replaces the native controls ---
+    video.controls = false;
+    bar.hidden = false;
+    const seek = bar.querySelector("[data-seek]");
+    const canvas = bar.querySelector("[data-ranges]");
+    const time = bar.querySelector("[data-time]");
+    const playButton = bar.querySelector('[data-action="play"]');
+    const playIcon = playButton.querySelector("[data-icon-play]");
+    const pauseIcon = playButton.querySelector("[data-icon-pause]");
+    rateSelect = bar.querySelector("[data-rate-select]");
+    const captionsButton = bar.querySelector('[data-action="captions"]');
+    const muteButton = bar.querySelector('[data-action="mute"]');
+    const volume = bar.querySelector("[data-volume]");
+    const pipButton = bar.querySelector('[data-action="pip"]');
+    const fullButton = bar.querySelector('[data-action="fullscreen"]');
+    rateSelect.value = String(rate);
+
+    paint = () => {
+      const d = duration();
+      if (!(d > 0)) return;
+      if (document.activeElement !== seek) seek.value = String(video.currentTime);
+      seek.max = String(d);
+      time.textContent = `${clock(video.currentTime)} / ${clock(d)}`;
+      const width = (canvas.width = canvas.clientWidth * (window.devicePixelRatio || 1));
+      const height = (canvas.height = canvas.clientHeight * (window.devicePixelRatio || 1));
+      const g = canvas.getContext("2d");
+      g.clearRect(0, 0, width, height);
+      g.fillStyle = "rgba(255,255,255,0.25)";
+      g.fillRect(0, 0, width, height);
+      g.fillStyle = "rgba(255,255,255,0.45)";
+      for (let i = 0; i < video.buffered.length; i += 1) {
+        const a = video.buffered.start(i) / d;
+        const b = video.buffered.end(i) / d;
+        g.fillRect(a * width, 0, (b - a) * width, height);
+      }
+      g.fillStyle = "#f5b301";
+      for (const [a, b] of watched) g.fillRect((a / d) * width, 0, ((b - a) / d) * width, height);
+    };
+    const playing = () => {
+      const on = !video.paused;
+      playIcon.toggleAttribute("hidden", on);
+      pauseIcon.toggleAttribute("hidden", !on);
+      playButton.setAttribute("aria-label", on ? "일시정지" : "재생");
+    };
+    const toggle = () => (video.paused ? video.play() : video.pause());
+    const track = () => video.textTracks && video.textTracks[0];
+    const setCaptions = (on) => {
+      const t = track();
+      if (!t) return;
+      t.mode = on ? "showing" : "hidden";
+      if (captionsButton) captionsButton.setAttribute("aria-pressed", String(on));
+      say(on ? "자막을 켰습니다." : "자막을 껐습니다.");
+    };
+    const setRate = (step) => {
+      const at = RATES.indexOf(video.playbackRate);
+      const next = RATES[Math.min(RATES.length - 1, Math.max(0, (at < 0 ? 2 : at) + step))];
+      video.playbackRate = next;
+      say(`재생 속도 ${next}배`);
+    };
+    const fullscreen = () => {
+      if (document.fullscreenElement) document.exitFullscreen();
+      else if (box.requestFullscreen) box.requestFullscreen();
+    };
+    const mute = () => {
+      video.muted = !video.muted;
+    };
+
+    video.addEventListener("play", playing);
+    video.addEventListener("pause", playing);
+    video.addEventListener("progress", paint);
+    video.addEventListener("loadedmetadata", paint);
+    video.addEventListener("volumechange", () => {
+      muteButton.setAttribute("aria-pressed", String(video.muted));
+      muteButton.setAttribute("aria-label", video.muted ? "음소거 해제" : "음소거");
+      if (document.activeElement !== volume) volume.value = String(video.muted ? 0 : video.volume);
+    });
+    video.addEventListener("click", toggle);
+    playButton.addEventListener("click", toggle);
+    seek.addEventListener("input", () => {
+      video.currentTime = Number(seek.value);
+    });
+    rateSelect.addEventListener("change", () => {
+      video.playbackRate = Number(rateSelect.value);
+    });
+    if (captionsButton) {
+      captionsButton.addEventListener("click", () => setCaptions(!(track() && track().mode === "showing")));
+    }
+    muteButton.addEventListener("click", mute);
+    volume.addEventListener("input", () => {
+      video.volume = Number(volume.value);
+      video.muted = video.volume === 0;
+    });
+    if (document.pictureInPictureEnabled && pipButton) {
+      pipButton.hidden = false;
+      pipButton.addEventListener("click", () => {
+        if (document.pictureInPictureElement) document.exitPictureInPicture();
+        else video.requestPictureInPicture().catch(() => {});
+      });
+    }
+    fullButton.addEventListener("click", fullscreen);
+    window.addEventListener("resize", paint);
+
+    // Shortcuts anywhere on the page, except while typing.
+    document.addEventListener("keydown", (e) => {
+      if (e.ctrlKey || e.metaKey || e.altKey) return;
+      const el = e.target;
+      if (el && (el.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(el.tagName)) && el !== seek) return;
+      if (el && el.tagName === "BUTTON" && (e.key === " " || e.key === "Enter")) return;
+      const actions = {
+        " ": toggle,
+        k: toggle,
+        ArrowLeft: () => (video.currentTime = Math.max(0, video.currentTime - 5)),
+        ArrowRight: () => (video.currentTime = Math.min(duration(), video.currentTime + 5)),
+        ArrowUp: () => (video.volume = Math.min(1, video.volume + 0.1)),
+        ArrowDown: () => (video.volume = Math.max(0, video.volume - 0.1)),
+        f: fullscreen,
+        c: () => setCaptions(!(track() && track().mode === "showing")),
+        m: mute,
+        "<": () => setRate(-1),
+        ">": () => setRate(1),
+      };
+      const action = actions[e.key.length === 1 && e.key !== " " ? e.key.toLowerCase() : e.key] || actions[e.key];
+      if (!action) return;
+      if (el === seek && e.key.startsWith("Arrow")) return;
+      e.preventDefault();
+      action();
+    });
+    playing();
+    paint();
   };
   document.addEventListener("DOMContentLoaded", start);
   document.addEventListener("htmx:afterSwap", start);

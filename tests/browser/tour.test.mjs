@@ -149,6 +149,7 @@ for (const [viewport, options] of Object.entries(VIEWPORTS)) {
           ["admin-payments", "/admin/payments"],
           ["admin-payment", payment],
           ["admin-jobs", "/admin/jobs"],
+          ["admin-watch", "/admin/watch"],
           ["me", "/me"],
         ])),
       );

@@ -716,11 +716,11 @@ async fn a_full_refund_within_seven_days_ends_access_at_once(db: PgPool) {
         Some("50000")
     );
     assert!(page.text(".refund-box").unwrap().contains("전액 환불"));
-    // Until learning records exist, the page says usage is not counted.
+    // Nothing studied yet: the page says so.
     assert_eq!(
-        page.attr("[data-usage-counted]", "data-usage-counted")
+        page.attr("[data-content-used]", "data-content-used")
             .as_deref(),
-        Some("false")
+        Some("0")
     );
 
     let payment = payment_id(&app.db).await;

@@ -13,6 +13,7 @@ mod hostile;
 mod images;
 mod jobs;
 mod kakaopay;
+mod learning;
 mod media;
 mod shell;
 mod toss;

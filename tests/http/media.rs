@@ -124,7 +124,7 @@ async fn an_upload_becomes_adaptive_hls_with_a_poster_and_captions(db: PgPool) {
     let lesson = app.get(&format!("/learn/topics/{topic}")).await;
     assert_eq!(lesson.status, StatusCode::OK);
     assert_eq!(
-        lesson.attr("#player", "data-src"),
+        lesson.attr("#player", "data-hls-src"),
         Some(format!("/media/videos/{id}/master.m3u8"))
     );
     let track = lesson.attr("#player track", "src").unwrap();
@@ -280,7 +280,7 @@ async fn video_files_reach_only_viewers_allowed_to_watch(db: PgPool) {
     assert_eq!(learner.get(&master).await.status, StatusCode::FORBIDDEN);
     let lesson = learner.get(&format!("/learn/topics/{topic}")).await;
     assert_eq!(lesson.status, StatusCode::FORBIDDEN);
-    assert!(lesson.attr("#player", "data-src").is_none());
+    assert!(lesson.attr("#player", "data-hls-src").is_none());
 
     learner.buy_nanodegree().await;
     assert_eq!(learner.get(&master).await.status, StatusCode::OK);

@@ -17,7 +17,10 @@ use crate::{
     },
     error::{AppError, AppResult},
     ids::CourseId,
-    learning::access::{self, Access},
+    learning::{
+        self,
+        access::{self, Access},
+    },
     web::{self, PageCtx, Path, auth::MaybeUser, shared::SharedPage},
 };
 
@@ -61,24 +64,27 @@ pub async fn home(
             service::nanodegree_roadmap(&mut conn).await
         })
         .await?;
-    let purchased = match (&user, roadmap.as_ref()) {
-        (Some(user), Some(roadmap)) => {
-            let mut conn = state.db.acquire().await?;
-            access::product_access(
-                &mut conn,
-                user.id,
-                Product::Curriculum(roadmap.curriculum_id),
-            )
-            .await?
-            .is_active()
-        }
-        _ => false,
-    };
+    let (mut purchased, mut progress, mut continue_at) = (false, Default::default(), None);
+    if let (Some(user), Some(roadmap)) = (&user, roadmap.as_ref()) {
+        let mut conn = state.db.acquire().await?;
+        purchased = access::product_access(
+            &mut conn,
+            user.id,
+            Product::Curriculum(roadmap.curriculum_id),
+        )
+        .await?
+        .is_active();
+        let courses: Vec<CourseId> = roadmap.steps.iter().map(|s| s.course_id).collect();
+        progress = learning::progress::courses(&mut conn, user.id, &courses).await?;
+        continue_at = learning::progress::last_topic(&mut conn, user.id).await?;
+    }
     page(&state, ctx, &request, "/", async |ctx| {
         Ok(web::render(&HomePage {
             ctx,
             roadmap,
             purchased,
+            progress,
+            continue_at,
         })?
         .0)
     })
@@ -142,14 +148,7 @@ pub async fn course(
     request: HeaderMap,
     Path(id): Path<CourseId>,
 ) -> AppResult<Response> {
-    let course = state
-        .catalog_cache
-        .courses
-        .get_or_load(&id.to_string(), async {
-            let mut conn = state.db.acquire().await?;
-            service::course_page(&mut conn, id).await
-        })
-        .await?;
+    let course = state.catalog_cache.course(&state.db, id).await?;
     if !course.visible_to(user.as_ref()) {
         return Err(AppError::NotFound);
     }

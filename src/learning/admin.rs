@@ -1,0 +1,255 @@
+//! Watch history for admins: `/admin/watch` lists learners' progress on
+//! videos (filter by email and topic); `/admin/watch/{user}/{topic}` lists
+//! one learner's events on one video (filter by type); an event can be
+//! viewed, corrected and deleted, and the learner's progress is folded again
+//! from the log.
+
+use askama::Template;
+use axum::{
+    Router,
+    extract::State,
+    response::{IntoResponse, Response},
+    routing::{get, post},
+};
+use serde::Deserialize;
+
+use crate::{
+    app::AppState,
+    error::{AppError, AppResult},
+    ids::{TopicId, UserId},
+    learning::{
+        progress::{self, EventRow, WatchError, WatchSummary},
+        watch::{EventKind, RawEvent},
+    },
+    web::{
+        self, Form, PageCtx, Path, Query, auth::Admin, filters, flash::Flash, form::FormErrors,
+        routes::At,
+    },
+};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .at("/admin/watch", get(list))
+        .at("/admin/watch/{user}/{topic}", get(events))
+        .at("/admin/watch/events/{id}", get(event).post(update))
+        .at("/admin/watch/events/{id}/delete", post(delete))
+}
+
+#[derive(Deserialize, Default)]
+struct ListQuery {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    topic: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin/watch.html")]
+struct WatchPage {
+    ctx: PageCtx,
+    email: String,
+    topic: String,
+    rows: Vec<WatchSummary>,
+}
+
+impl WatchPage {
+    fn percent(&self, row: &WatchSummary) -> i64 {
+        match row.video_secs {
+            Some(secs) if secs > 0.0 => (row.watched_secs * 100.0 / secs).floor().min(100.0) as i64,
+            _ => 0,
+        }
+    }
+}
+
+async fn list(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    _admin: Admin,
+    Query(query): Query<ListQuery>,
+) -> AppResult<Response> {
+    let email: String = query.email.trim().chars().take(100).collect();
+    let topic: String = query.topic.trim().chars().take(100).collect();
+    let rows = progress::watch_summaries(&mut *state.db.acquire().await?, &email, &topic).await?;
+    Ok(web::render(&WatchPage {
+        ctx,
+        email,
+        topic,
+        rows,
+    })?
+    .into_response())
+}
+
+#[derive(Deserialize, Default)]
+struct EventsQuery {
+    #[serde(default)]
+    kind: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin/watch_events.html")]
+struct EventsPage {
+    ctx: PageCtx,
+    user: UserId,
+    topic: TopicId,
+    kind: Option<EventKind>,
+    events: Vec<EventRow>,
+}
+
+impl EventsPage {
+    fn kinds(&self) -> &'static [EventKind] {
+        EventKind::ALL
+    }
+
+    fn selected(&self, kind: &EventKind) -> bool {
+        self.kind == Some(*kind)
+    }
+}
+
+async fn events(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    _admin: Admin,
+    Path((user, topic)): Path<(UserId, TopicId)>,
+    Query(query): Query<EventsQuery>,
+) -> AppResult<Response> {
+    let kind = EventKind::parse(&query.kind);
+    let events = progress::events_of(&mut *state.db.acquire().await?, user, topic, kind).await?;
+    Ok(web::render(&EventsPage {
+        ctx,
+        user,
+        topic,
+        kind,
+        events,
+    })?
+    .into_response())
+}
+
+#[derive(Template)]
+#[template(path = "admin/watch_event.html")]
+struct EventPage {
+    ctx: PageCtx,
+    event: EventRow,
+    errors: FormErrors,
+}
+
+impl EventPage {
+    fn kinds(&self) -> &'static [EventKind] {
+        EventKind::ALL
+    }
+}
+
+async fn event(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    _admin: Admin,
+    Path(id): Path<i64>,
+) -> AppResult<Response> {
+    let event = progress::event(&mut *state.db.acquire().await?, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok(web::render(&EventPage {
+        ctx,
+        event,
+        errors: FormErrors::new(),
+    })?
+    .into_response())
+}
+
+#[derive(Deserialize)]
+struct EventForm {
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    position: String,
+    #[serde(default)]
+    duration: String,
+    #[serde(default)]
+    rate: String,
+}
+
+async fn update(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    _admin: Admin,
+    Path(id): Path<i64>,
+    Form(form): Form<EventForm>,
+) -> AppResult<Response> {
+    let mut conn = state.db.acquire().await?;
+    let before = progress::event(&mut conn, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let mut errors = FormErrors::new();
+    let number = |raw: &str| raw.trim().parse::<f64>().ok().filter(|n| n.is_finite());
+    let position = number(&form.position);
+    let duration = number(&form.duration);
+    let rate = number(&form.rate);
+    if EventKind::parse(&form.kind).is_none() {
+        errors.add("kind", "기록 종류를 고르세요.");
+    }
+    if position.is_none() {
+        errors.add("position", "재생 위치를 초 단위 숫자로 입력하세요.");
+    }
+    if duration.is_none() {
+        errors.add("duration", "영상 길이를 초 단위 숫자로 입력하세요.");
+    }
+    if rate.is_none() {
+        errors.add("rate", "재생 속도를 숫자로 입력하세요.");
+    }
+    if errors.is_empty() {
+        let edited = RawEvent {
+            kind: form.kind.clone(),
+            position: position.unwrap_or_default(),
+            duration: duration.unwrap_or_default(),
+            rate,
+            from: before.seek_from,
+        };
+        match progress::edit_event(&mut conn, id, edited, state.config.complete_at_percent).await {
+            Ok(true) => {
+                return Ok(web::redirect_with(
+                    &state,
+                    &ctx,
+                    &format!("/admin/watch/{}/{}", before.user_id, before.topic_id),
+                    Flash::success("시청 기록을 고치고 진도를 다시 계산했습니다."),
+                ));
+            }
+            Ok(false) => return Err(AppError::NotFound),
+            Err(WatchError::Refused(refused)) => {
+                use crate::learning::watch::Refusal::*;
+                match refused {
+                    Position(_) => errors.add("position", "재생 위치가 영상 길이를 벗어났습니다."),
+                    Duration(_) => errors.add("duration", "영상 길이가 맞지 않습니다."),
+                    Rate(_) => errors.add("rate", "재생 속도는 0.5배에서 2배 사이여야 합니다."),
+                    _ => errors.add("kind", "기록 종류를 고르세요."),
+                }
+            }
+            Err(WatchError::TooMany(_)) => errors.add("kind", "잠시 뒤 다시 시도해 주세요."),
+            Err(WatchError::Db(err)) => return Err(err.into()),
+        }
+    }
+    web::invalid(&EventPage {
+        ctx,
+        event: before,
+        errors,
+    })
+}
+
+async fn delete(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    _admin: Admin,
+    Path(id): Path<i64>,
+) -> AppResult<Response> {
+    let (user, topic) = progress::delete_event(
+        &mut *state.db.acquire().await?,
+        id,
+        state.config.complete_at_percent,
+    )
+    .await?
+    .ok_or(AppError::NotFound)?;
+    Ok(web::redirect_with(
+        &state,
+        &ctx,
+        &format!("/admin/watch/{user}/{topic}"),
+        Flash::success("시청 기록을 지우고 진도를 다시 계산했습니다."),
+    ))
+}

@@ -1,0 +1,483 @@
+//! Learning records: watch events folded into progress (under one row lock
+//! per learner and topic), completion, resume, course progress, study time,
+//! notes. The rules themselves are [`watch`](super::watch).
+
+use std::collections::HashMap;
+
+use sqlx::{Acquire, PgConnection};
+use time::{Duration, OffsetDateTime};
+
+use crate::{
+    catalog::model::Product,
+    ids::{CourseId, TopicId, UserId},
+    learning::{
+        repo::{self, EventColumns, Folded},
+        watch::{self, Cursor, Event, EventKind, Intervals},
+    },
+    web::dates::KST,
+};
+
+/// Why a batch of watch events was not recorded.
+#[derive(Debug, thiserror::Error)]
+pub enum WatchError {
+    #[error(transparent)]
+    Refused(#[from] watch::Refusal),
+    #[error("too many batches; wait {0} s")]
+    TooMany(u64),
+    #[error(transparent)]
+    Db(#[from] sqlx::Error),
+}
+
+/// What recording a batch left.
+#[derive(Clone, Copy, Debug)]
+pub struct Recorded {
+    pub stored: u64,
+    pub watched_secs: f64,
+    pub completed: bool,
+}
+
+/// The knobs of [`record`] (from the configuration).
+#[derive(Clone, Copy, Debug)]
+pub struct Rules {
+    pub complete_at_percent: u8,
+    pub batches_per_minute: i64,
+}
+
+/// Records a batch for `user` watching `topic` (a `video_secs` long video):
+/// in one transaction, takes a slot of the learner's batch limit, locks their
+/// progress on the topic, folds the events into it, and stores the events
+/// with what each was credited. Completion is sticky: a topic once complete
+/// stays so.
+pub async fn record(
+    conn: &mut PgConnection,
+    user: UserId,
+    topic: TopicId,
+    video_secs: f64,
+    events: &[Event],
+    rules: Rules,
+) -> Result<Recorded, WatchError> {
+    let mut tx = conn.begin().await?;
+    let (batches, wait) = repo::take_batch_slot(&mut tx, user).await?;
+    if i64::from(batches) > rules.batches_per_minute {
+        return Err(WatchError::TooMany(wait.ceil().max(1.0) as u64));
+    }
+    let row = repo::lock_progress(&mut tx, user, topic).await?;
+    let mut watched = row.watched.0;
+    let mut cursor = Cursor {
+        position: row.position,
+        playing: row.playing,
+        rate: f64::from(row.rate),
+    }
+    .after(row.idle_secs);
+    let columns = fold_into(
+        &mut cursor,
+        &mut watched,
+        events,
+        watch::budget(row.idle_secs),
+    );
+    let stored = repo::insert_events(&mut tx, user, topic, &columns).await?;
+    let complete = watch::completes(watched.total(), video_secs, rules.complete_at_percent);
+    let completed = repo::save_progress(
+        &mut tx,
+        user,
+        topic,
+        Folded {
+            watched: &watched,
+            video_secs,
+            cursor,
+            complete,
+            replayed: false,
+        },
+    )
+    .await?;
+    if let Some(rate) = events
+        .iter()
+        .rev()
+        .find(|e| e.kind == EventKind::RateChange)
+        .and_then(|e| e.rate)
+    {
+        repo::set_playback_rate(&mut tx, user, rate as f32).await?;
+    }
+    tx.commit().await?;
+    Ok(Recorded {
+        stored,
+        watched_secs: watched.total(),
+        completed,
+    })
+}
+
+/// Folds a learner's whole log for a topic again, batch by batch (events
+/// that arrived together), with each batch's budget from the real time
+/// between batches: what an admin's edit or deletion of an event leaves.
+/// Completion follows the log (it can be taken back here, unlike in
+/// [`record`]).
+async fn replay(
+    conn: &mut PgConnection,
+    user: UserId,
+    topic: TopicId,
+    complete_at_percent: u8,
+) -> sqlx::Result<()> {
+    let row = repo::lock_progress(conn, user, topic).await?;
+    let video_secs = match crate::media::ready_video_secs(conn, topic).await? {
+        Some(secs) => secs,
+        None => row.video_secs.unwrap_or(0.0),
+    };
+    let log = repo::events_of(conn, user, topic, None).await?;
+    let mut cursor = Cursor::default();
+    let mut watched = Intervals::default();
+    let (mut ids, mut credited, mut study) = (Vec::new(), Vec::new(), Vec::new());
+    let mut previous: Option<OffsetDateTime> = None;
+    for batch in log.chunk_by(|a, b| a.received_at == b.received_at) {
+        let at = batch[0].received_at;
+        let idle = previous.map(|p| (at - p).as_seconds_f64());
+        previous = Some(at);
+        cursor = cursor.after(idle);
+        let events: Vec<Event> = batch.iter().map(EventRow::event).collect();
+        let columns = fold_into(&mut cursor, &mut watched, &events, watch::budget(idle));
+        ids.extend(batch.iter().map(|e| e.id));
+        credited.extend(columns.credited);
+        study.extend(columns.study);
+    }
+    repo::set_credits(conn, &ids, &credited, &study).await?;
+    let complete = watch::completes(watched.total(), video_secs, complete_at_percent);
+    if video_secs > 0.0 {
+        repo::save_progress(
+            conn,
+            user,
+            topic,
+            Folded {
+                watched: &watched,
+                video_secs,
+                cursor,
+                complete,
+                replayed: true,
+            },
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+pub use repo::{EventRow, WatchSummary};
+
+impl EventRow {
+    fn event(&self) -> Event {
+        Event {
+            kind: self.kind,
+            position: self.position,
+            duration: self.duration,
+            rate: Some(f64::from(self.rate)),
+            from: self.seek_from,
+        }
+    }
+}
+
+/// The admins' list of learners' progress on videos.
+pub async fn watch_summaries(
+    conn: &mut PgConnection,
+    email: &str,
+    topic: &str,
+) -> sqlx::Result<Vec<WatchSummary>> {
+    repo::watch_summaries(conn, email, topic, 200).await
+}
+
+pub async fn events_of(
+    conn: &mut PgConnection,
+    user: UserId,
+    topic: TopicId,
+    kind: Option<EventKind>,
+) -> sqlx::Result<Vec<EventRow>> {
+    repo::events_of(conn, user, topic, kind).await
+}
+
+pub async fn event(conn: &mut PgConnection, id: i64) -> sqlx::Result<Option<EventRow>> {
+    repo::event(conn, id).await
+}
+
+/// An admin's correction of one event, checked like a player's; the
+/// learner's progress on the topic is folded again from the log.
+pub async fn edit_event(
+    conn: &mut PgConnection,
+    id: i64,
+    edited: watch::RawEvent,
+    complete_at_percent: u8,
+) -> Result<bool, WatchError> {
+    let mut tx = conn.begin().await?;
+    let Some(row) = repo::event(&mut tx, id).await? else {
+        return Ok(false);
+    };
+    let video_secs = crate::media::ready_video_secs(&mut tx, row.topic_id)
+        .await?
+        .unwrap_or(row.duration);
+    let event = watch::RawBatch {
+        events: vec![edited],
+    }
+    .check(video_secs)?
+    .remove(0);
+    repo::update_event(&mut tx, id, &event, event.rate.unwrap_or(1.0) as f32).await?;
+    replay(&mut tx, row.user_id, row.topic_id, complete_at_percent).await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// Deletes one event and folds the learner's progress again; returns whose
+/// and which topic's it was.
+pub async fn delete_event(
+    conn: &mut PgConnection,
+    id: i64,
+    complete_at_percent: u8,
+) -> sqlx::Result<Option<(UserId, TopicId)>> {
+    let mut tx = conn.begin().await?;
+    let Some(row) = repo::event(&mut tx, id).await? else {
+        return Ok(None);
+    };
+    // The progress row first: the same lock order as `record`.
+    repo::lock_progress(&mut tx, row.user_id, row.topic_id).await?;
+    repo::delete_event(&mut tx, id).await?;
+    replay(&mut tx, row.user_id, row.topic_id, complete_at_percent).await?;
+    tx.commit().await?;
+    Ok(Some((row.user_id, row.topic_id)))
+}
+
+/// Folds `events`, returning them as columns to store with their credits.
+fn fold_into(
+    cursor: &mut Cursor,
+    watched: &mut Intervals,
+    events: &[Event],
+    budget: f64,
+) -> EventColumns {
+    let mut columns = EventColumns::default();
+    for event in events {
+        // Each event is folded alone (the budget carries over), so the rate
+        // stored beside it is the one it played at.
+        let rate = cursor.rate;
+        let credit = watch::fold(
+            cursor,
+            watched,
+            std::slice::from_ref(event),
+            budget_left(&columns, budget),
+        )
+        .pop()
+        .unwrap_or_default();
+        columns.push(event, event.rate.unwrap_or(rate), credit);
+    }
+    columns
+}
+
+fn budget_left(columns: &EventColumns, budget: f64) -> f64 {
+    budget - columns.credited.iter().sum::<f64>()
+}
+
+/// Where a learner stands on one topic, for the lesson page.
+#[derive(Clone, Debug, Default)]
+pub struct TopicProgress {
+    pub watched: Intervals,
+    pub watched_secs: f64,
+    pub position: f64,
+    pub completed: bool,
+}
+
+impl TopicProgress {
+    /// `data-resume-at` for a video `video_secs` long.
+    pub fn resume_at(&self, video_secs: f64) -> u32 {
+        watch::resume_at(self.position, video_secs)
+    }
+}
+
+pub async fn topic_progress(
+    conn: &mut PgConnection,
+    user: UserId,
+    topic: TopicId,
+) -> sqlx::Result<TopicProgress> {
+    Ok(repo::progress(conn, user, topic)
+        .await?
+        .map(|r| TopicProgress {
+            watched_secs: r.watched_secs,
+            watched: r.watched.0,
+            position: r.position,
+            completed: r.completed_at.is_some(),
+        })
+        .unwrap_or_default())
+}
+
+/// A learner opened a topic: remembered for "continue learning"; a reading
+/// is complete on opening.
+pub async fn opened(
+    conn: &mut PgConnection,
+    user: UserId,
+    topic: TopicId,
+    reading: bool,
+) -> sqlx::Result<()> {
+    repo::open_topic(conn, user, topic, reading).await
+}
+
+/// Marks a topic complete (missions call it when one is passed).
+pub async fn complete_topic(
+    conn: &mut PgConnection,
+    user: UserId,
+    topic: TopicId,
+) -> sqlx::Result<()> {
+    repo::open_topic(conn, user, topic, true).await
+}
+
+/// Per topic of a course: done, and the share done (0-1).
+pub async fn course_topics(
+    conn: &mut PgConnection,
+    user: UserId,
+    course: CourseId,
+) -> sqlx::Result<HashMap<TopicId, (bool, f64)>> {
+    Ok(repo::course_topics_progress(conn, user, course)
+        .await?
+        .into_iter()
+        .map(|(topic, done, share)| (topic, (done, share)))
+        .collect())
+}
+
+/// A course's progress for one learner.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct CourseProgress {
+    pub topics: i64,
+    pub done: i64,
+    /// 0-100: the average share done over its topics.
+    pub percent: i64,
+}
+
+impl CourseProgress {
+    pub fn started(&self) -> bool {
+        self.percent > 0 || self.done > 0
+    }
+
+    pub fn finished(&self) -> bool {
+        self.topics > 0 && self.done == self.topics
+    }
+}
+
+fn percent(share: f64, topics: i64) -> i64 {
+    if topics == 0 {
+        0
+    } else {
+        (share * 100.0 / topics as f64).floor().clamp(0.0, 100.0) as i64
+    }
+}
+
+/// Progress in each of `courses`.
+pub async fn courses(
+    conn: &mut PgConnection,
+    user: UserId,
+    courses: &[CourseId],
+) -> sqlx::Result<HashMap<CourseId, CourseProgress>> {
+    let ids: Vec<uuid::Uuid> = courses.iter().map(|c| c.0).collect();
+    Ok(repo::courses_progress(conn, user, &ids)
+        .await?
+        .into_iter()
+        .map(|(course, topics, done, share)| {
+            (
+                course,
+                CourseProgress {
+                    topics,
+                    done,
+                    percent: percent(share, topics),
+                },
+            )
+        })
+        .collect())
+}
+
+/// How much of what `products` hold the learner has used, 0-100 (the refund
+/// policy's "content used"): the average share done over all their topics.
+pub async fn used_percent(
+    conn: &mut PgConnection,
+    user: UserId,
+    products: &[Product],
+) -> sqlx::Result<i64> {
+    let courses = repo::courses_of(conn, products).await?;
+    let rows = repo::courses_progress(conn, user, &courses).await?;
+    let topics: i64 = rows.iter().map(|r| r.1).sum();
+    let share: f64 = rows.iter().map(|r| r.3).sum();
+    Ok(percent(share, topics))
+}
+
+pub use repo::LastTopic;
+
+/// Where "continue learning" goes.
+pub async fn last_topic(conn: &mut PgConnection, user: UserId) -> sqlx::Result<Option<LastTopic>> {
+    repo::last_topic(conn, user).await
+}
+
+/// Study time: in all, this week (Monday to Sunday, Seoul), and per day of
+/// the last 7 days (oldest first, days without study as 0).
+#[derive(Clone, Debug, Default)]
+pub struct StudyTime {
+    pub total_secs: f64,
+    pub week_secs: f64,
+    pub days: Vec<(time::Date, f64)>,
+}
+
+pub async fn study_time(conn: &mut PgConnection, user: UserId) -> sqlx::Result<StudyTime> {
+    let today = OffsetDateTime::now_utc().to_offset(KST).date();
+    let monday = today - Duration::days(i64::from(today.weekday().number_days_from_monday()));
+    let week_ago = today - Duration::days(6);
+    let from = monday.min(week_ago);
+    let by_day: HashMap<time::Date, f64> = repo::study_by_day(conn, user, from)
+        .await?
+        .into_iter()
+        .collect();
+    let days = (0..7)
+        .map(|i| {
+            let day = week_ago + Duration::days(i);
+            (day, by_day.get(&day).copied().unwrap_or(0.0))
+        })
+        .collect();
+    Ok(StudyTime {
+        total_secs: repo::study_total(conn, user).await?,
+        week_secs: by_day
+            .iter()
+            .filter(|(day, _)| **day >= monday)
+            .map(|(_, s)| s)
+            .sum(),
+        days,
+    })
+}
+
+/// The playback speed the learner chose last.
+pub async fn playback_rate(conn: &mut PgConnection, user: UserId) -> sqlx::Result<f32> {
+    repo::playback_rate(conn, user).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percent_is_the_average_share_rounded_down() {
+        assert_eq!(percent(0.0, 0), 0);
+        assert_eq!(percent(1.5, 3), 50);
+        assert_eq!(percent(2.999, 3), 99);
+        assert_eq!(percent(3.0, 3), 100);
+    }
+
+    #[test]
+    fn folding_one_event_at_a_time_spends_one_budget() {
+        let ev = |kind, position| Event {
+            kind,
+            position,
+            duration: 100.0,
+            rate: None,
+            from: None,
+        };
+        let mut cursor = Cursor::default();
+        let mut watched = Intervals::default();
+        let columns = fold_into(
+            &mut cursor,
+            &mut watched,
+            &[
+                ev(EventKind::Play, 0.0),
+                ev(EventKind::Heartbeat, 10.0),
+                ev(EventKind::Heartbeat, 20.0),
+            ],
+            15.0,
+        );
+        assert_eq!(columns.credited, vec![0.0, 10.0, 5.0]);
+        assert_eq!(watched.total(), 15.0);
+    }
+}

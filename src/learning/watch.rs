@@ -1,0 +1,511 @@
+//! Watch events and what they add up to, as pure rules (no clock, no SQL):
+//! which batches a player may send, which seconds of a video they prove were
+//! watched, and where a learner resumes.
+//!
+//! A player reports where it is (`position`) at each event. Seconds count as
+//! watched only between two consecutive events while the player was playing,
+//! when the position moved forward by a plausible step; a seek moves the
+//! cursor without crediting the jump. What one batch may credit is bounded by
+//! a budget the caller derives from the real time since the learner's last
+//! batch (at most 2x playback), so a script that reports the end of the video
+//! at once earns nothing, and one that replays heartbeats earns no more than
+//! watching at double speed would.
+
+use serde::{Deserialize, Serialize};
+
+crate::text_enum!(
+    /// What happened in the player.
+    EventKind {
+        Play => "play",
+        Pause => "pause",
+        Seek => "seek",
+        Heartbeat => "heartbeat",
+        Ended => "ended",
+        RateChange => "ratechange",
+    }
+);
+
+impl EventKind {
+    /// Korean, for the admin pages.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Self::Play => "재생",
+            Self::Pause => "일시정지",
+            Self::Seek => "이동",
+            Self::Heartbeat => "재생 중",
+            Self::Ended => "끝까지 봄",
+            Self::RateChange => "속도 변경",
+        }
+    }
+}
+
+/// The slowest and fastest playback the player offers.
+pub const MIN_RATE: f64 = 0.5;
+pub const MAX_RATE: f64 = 2.0;
+/// How far past the video's end a position may be (players round).
+pub const SLACK_SECS: f64 = 2.0;
+/// The most events one batch may carry.
+pub const MAX_BATCH: usize = 60;
+/// A step longer than this between two events is a seek the player did not
+/// report (background tabs send a heartbeat at least every minute).
+pub const MAX_STEP_SECS: f64 = 130.0;
+/// Real time after which a cursor left "playing" is stale (the page closed
+/// without saying so).
+pub const STALE_SECS: f64 = 90.0;
+/// Intervals closer than this are one (heartbeats are sampled).
+const JOIN_SECS: f64 = 0.5;
+
+/// One event as a player sends it (`POST /learn/topics/{id}/events`).
+#[derive(Debug, Deserialize)]
+pub struct RawEvent {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub position: f64,
+    pub duration: f64,
+    /// The playback rate (required for `ratechange`).
+    #[serde(default)]
+    pub rate: Option<f64>,
+    /// Where a seek started.
+    #[serde(default)]
+    pub from: Option<f64>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct RawBatch {
+    pub events: Vec<RawEvent>,
+}
+
+/// A checked event.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Event {
+    pub kind: EventKind,
+    pub position: f64,
+    pub duration: f64,
+    pub rate: Option<f64>,
+    pub from: Option<f64>,
+}
+
+/// Why a batch was refused (nothing of it is kept). `usize` is the event's
+/// index in the batch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    #[error("no events")]
+    Empty,
+    #[error("more than {MAX_BATCH} events")]
+    TooMany,
+    #[error("event {0}: unknown type")]
+    Kind(usize),
+    #[error("event {0}: position outside the video")]
+    Position(usize),
+    #[error("event {0}: duration does not match the video")]
+    Duration(usize),
+    #[error("event {0}: playback rate outside 0.5-2")]
+    Rate(usize),
+}
+
+impl RawBatch {
+    /// Checks every event against the video's real length (`video_secs`,
+    /// from the server, never from the player).
+    pub fn check(self, video_secs: f64) -> Result<Vec<Event>, Refusal> {
+        if self.events.is_empty() {
+            return Err(Refusal::Empty);
+        }
+        if self.events.len() > MAX_BATCH {
+            return Err(Refusal::TooMany);
+        }
+        let within = |s: f64| s.is_finite() && (0.0..=video_secs + SLACK_SECS).contains(&s);
+        self.events
+            .into_iter()
+            .enumerate()
+            .map(|(i, raw)| {
+                let kind = EventKind::parse(&raw.kind).ok_or(Refusal::Kind(i))?;
+                if !within(raw.position) || !raw.from.is_none_or(within) {
+                    return Err(Refusal::Position(i));
+                }
+                if !within(raw.duration) || raw.duration <= 0.0 {
+                    return Err(Refusal::Duration(i));
+                }
+                let rate_ok = |r: f64| (MIN_RATE..=MAX_RATE).contains(&r);
+                if !raw.rate.is_none_or(rate_ok)
+                    || (kind == EventKind::RateChange && raw.rate.is_none())
+                {
+                    return Err(Refusal::Rate(i));
+                }
+                Ok(Event {
+                    kind,
+                    position: raw.position,
+                    duration: raw.duration,
+                    rate: raw.rate,
+                    from: raw.from,
+                })
+            })
+            .collect()
+    }
+}
+
+/// Seconds of a video watched, as sorted disjoint `[start, end]` intervals:
+/// watching a part twice counts it once.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Intervals(Vec<(f64, f64)>);
+
+impl Intervals {
+    /// Adds `[start, end]`, merging it with every interval it touches.
+    pub fn add(&mut self, start: f64, end: f64) {
+        // NaN or an empty interval adds nothing.
+        if end.partial_cmp(&start) != Some(std::cmp::Ordering::Greater) {
+            return;
+        }
+        let (mut start, mut end) = (start, end);
+        let mut kept = Vec::with_capacity(self.0.len() + 1);
+        let mut placed = false;
+        for &(s, e) in &self.0 {
+            if e + JOIN_SECS < start {
+                kept.push((s, e));
+            } else if s - JOIN_SECS > end {
+                if !placed {
+                    kept.push((start, end));
+                    placed = true;
+                }
+                kept.push((s, e));
+            } else {
+                start = start.min(s);
+                end = end.max(e);
+            }
+        }
+        if !placed {
+            kept.push((start, end));
+        }
+        self.0 = kept;
+    }
+
+    /// Unique seconds watched.
+    pub fn total(&self) -> f64 {
+        self.0.iter().map(|(s, e)| e - s).sum()
+    }
+
+    pub fn spans(&self) -> &[(f64, f64)] {
+        &self.0
+    }
+}
+
+/// Where the player was after the last event folded.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Cursor {
+    pub position: f64,
+    pub playing: bool,
+    pub rate: f64,
+}
+
+impl Default for Cursor {
+    fn default() -> Self {
+        Self {
+            position: 0.0,
+            playing: false,
+            rate: 1.0,
+        }
+    }
+}
+
+impl Cursor {
+    /// The cursor a batch starts from, `idle_secs` of real time after the
+    /// previous one: a player that went silent for long stopped playing.
+    pub fn after(self, idle_secs: Option<f64>) -> Self {
+        match idle_secs {
+            Some(idle) if idle <= STALE_SECS => self,
+            _ => Self {
+                playing: false,
+                ..self
+            },
+        }
+    }
+}
+
+/// Seconds of video a batch may credit, `idle_secs` of real time after the
+/// learner's previous batch on this topic (`None`: the first one).
+pub fn budget(idle_secs: Option<f64>) -> f64 {
+    idle_secs.unwrap_or(STALE_SECS).clamp(0.0, STALE_SECS) * MAX_RATE + SLACK_SECS
+}
+
+/// What one event was credited.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Credit {
+    /// Seconds of the video.
+    pub watched: f64,
+    /// Real seconds spent watching them (`watched / rate`).
+    pub study: f64,
+}
+
+/// Folds `events` into `cursor` and `watched`, crediting at most `budget`
+/// seconds of video; returns each event's credit, in order.
+pub fn fold(
+    cursor: &mut Cursor,
+    watched: &mut Intervals,
+    events: &[Event],
+    mut budget: f64,
+) -> Vec<Credit> {
+    events
+        .iter()
+        .map(|e| {
+            let reached = match e.kind {
+                EventKind::Seek => e.from.unwrap_or(cursor.position),
+                _ => e.position,
+            };
+            let step = reached - cursor.position;
+            let mut credit = Credit::default();
+            if cursor.playing && step > 0.0 && step <= MAX_STEP_SECS {
+                let secs = step.min(budget.max(0.0));
+                if secs > 0.0 {
+                    watched.add(cursor.position, cursor.position + secs);
+                    budget -= secs;
+                    credit = Credit {
+                        watched: secs,
+                        study: secs / cursor.rate,
+                    };
+                }
+            }
+            cursor.position = e.position;
+            if let Some(rate) = e.rate {
+                cursor.rate = rate;
+            }
+            match e.kind {
+                EventKind::Play | EventKind::Heartbeat => cursor.playing = true,
+                EventKind::Pause | EventKind::Ended => cursor.playing = false,
+                EventKind::Seek | EventKind::RateChange => {}
+            }
+            credit
+        })
+        .collect()
+}
+
+/// Whether `watched_secs` of a `video_secs` video completes it at `percent`.
+pub fn completes(watched_secs: f64, video_secs: f64, percent: u8) -> bool {
+    video_secs > 0.0 && watched_secs >= video_secs * f64::from(percent) / 100.0
+}
+
+/// Where the player starts: a few seconds before where the learner left
+/// off, or at the start when they had reached the end.
+pub fn resume_at(position: f64, video_secs: f64) -> u32 {
+    if position <= 0.0 || position >= video_secs - 5.0 {
+        0
+    } else {
+        (position - 3.0).max(0.0).floor() as u32
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ev(kind: EventKind, position: f64) -> Event {
+        Event {
+            kind,
+            position,
+            duration: 100.0,
+            rate: None,
+            from: None,
+        }
+    }
+
+    fn run(events: &[Event]) -> (Cursor, Intervals, Vec<Credit>) {
+        let mut cursor = Cursor::default();
+        let mut watched = Intervals::default();
+        let credits = fold(&mut cursor, &mut watched, events, 1000.0);
+        (cursor, watched, credits)
+    }
+
+    #[test]
+    fn overlapping_and_touching_intervals_merge_and_count_once() {
+        let mut w = Intervals::default();
+        w.add(10.0, 20.0);
+        w.add(30.0, 40.0);
+        w.add(15.0, 35.0);
+        assert_eq!(w.spans(), &[(10.0, 40.0)]);
+        w.add(40.2, 50.0); // closer than the join distance
+        w.add(0.0, 5.0);
+        w.add(70.0, 80.0);
+        w.add(60.0, 65.0);
+        assert_eq!(
+            w.spans(),
+            &[(0.0, 5.0), (10.0, 50.0), (60.0, 65.0), (70.0, 80.0)]
+        );
+        assert!((w.total() - 60.0).abs() < 1e-9);
+        w.add(-1.0, 100.0);
+        assert_eq!(w.spans(), &[(-1.0, 100.0)]);
+        w.add(5.0, 5.0);
+        w.add(9.0, 3.0);
+        assert_eq!(w.spans(), &[(-1.0, 100.0)]);
+    }
+
+    #[test]
+    fn playing_with_heartbeats_credits_the_seconds_between_them() {
+        use EventKind::*;
+        let (cursor, w, credits) = run(&[
+            ev(Play, 0.0),
+            ev(Heartbeat, 10.0),
+            ev(Heartbeat, 20.0),
+            ev(Pause, 25.0),
+        ]);
+        assert_eq!(w.spans(), &[(0.0, 25.0)]);
+        assert_eq!(credits[1].watched, 10.0);
+        assert_eq!(credits[3].watched, 5.0);
+        assert!(!cursor.playing);
+        assert_eq!(cursor.position, 25.0);
+    }
+
+    #[test]
+    fn seeking_to_the_end_counts_nothing_past_where_the_seek_started() {
+        use EventKind::*;
+        let seek = Event {
+            from: Some(12.0),
+            ..ev(Seek, 95.0)
+        };
+        let (cursor, w, _) = run(&[ev(Play, 0.0), ev(Heartbeat, 10.0), seek, ev(Ended, 100.0)]);
+        assert_eq!(w.spans(), &[(0.0, 12.0), (95.0, 100.0)]);
+        assert!(!completes(w.total(), 100.0, 90));
+        assert_eq!(cursor.position, 100.0);
+        // A jump without a seek event is not credited either.
+        let (_, w, _) = run(&[ev(Play, 0.0), ev(Heartbeat, 99.0 + MAX_STEP_SECS)]);
+        assert_eq!(w.total(), 0.0);
+    }
+
+    #[test]
+    fn nothing_counts_while_paused_or_backwards() {
+        use EventKind::*;
+        let (_, w, _) = run(&[ev(Pause, 0.0), ev(Heartbeat, 10.0), ev(Seek, 5.0)]);
+        assert_eq!(w.total(), 0.0);
+        let (_, w, _) = run(&[ev(Play, 30.0), ev(Heartbeat, 20.0)]);
+        assert_eq!(w.total(), 0.0);
+    }
+
+    #[test]
+    fn a_replay_of_a_watched_part_adds_no_unique_seconds() {
+        use EventKind::*;
+        let back = Event {
+            from: Some(40.0),
+            ..ev(Seek, 10.0)
+        };
+        let (_, w, credits) = run(&[
+            ev(Play, 0.0),
+            ev(Heartbeat, 20.0),
+            ev(Heartbeat, 40.0),
+            back,
+            ev(Heartbeat, 30.0),
+            ev(Heartbeat, 50.0),
+        ]);
+        assert_eq!(w.spans(), &[(0.0, 50.0)]);
+        // Study time counts the replay: it was real watching.
+        let study: f64 = credits.iter().map(|c| c.study).sum();
+        assert_eq!(study, 80.0);
+    }
+
+    #[test]
+    fn the_budget_bounds_what_a_batch_credits_and_study_time_follows_the_rate() {
+        use EventKind::*;
+        let mut cursor = Cursor::default();
+        let mut w = Intervals::default();
+        let fast = Event {
+            rate: Some(2.0),
+            ..ev(RateChange, 0.0)
+        };
+        let credits = fold(
+            &mut cursor,
+            &mut w,
+            &[
+                ev(Play, 0.0),
+                fast,
+                ev(Heartbeat, 20.0),
+                ev(Heartbeat, 40.0),
+            ],
+            budget(Some(10.0)),
+        );
+        assert_eq!(budget(Some(10.0)), 22.0);
+        assert_eq!(w.total(), 22.0);
+        assert_eq!(credits[2].study, 10.0);
+        assert_eq!(credits[3].watched, 2.0);
+        // The first batch, and one after a long silence, get the most.
+        assert_eq!(budget(None), budget(Some(3600.0)));
+        assert_eq!(budget(Some(-5.0)), SLACK_SECS);
+    }
+
+    #[test]
+    fn a_cursor_left_playing_long_ago_is_not_playing() {
+        let c = Cursor {
+            position: 50.0,
+            playing: true,
+            rate: 1.0,
+        };
+        assert!(c.after(Some(10.0)).playing);
+        assert!(!c.after(Some(600.0)).playing);
+        assert!(!c.after(None).playing);
+    }
+
+    #[test]
+    fn completion_is_at_the_configured_share_of_unique_seconds() {
+        assert!(completes(90.0, 100.0, 90));
+        assert!(!completes(89.9, 100.0, 90));
+        assert!(completes(50.0, 100.0, 50));
+        assert!(!completes(10.0, 0.0, 90));
+    }
+
+    #[test]
+    fn resume_is_a_little_before_where_one_left_off_or_the_start() {
+        assert_eq!(resume_at(0.0, 100.0), 0);
+        assert_eq!(resume_at(2.0, 100.0), 0);
+        assert_eq!(resume_at(42.7, 100.0), 39);
+        assert_eq!(resume_at(96.0, 100.0), 0);
+        assert_eq!(resume_at(100.0, 100.0), 0);
+    }
+
+    #[test]
+    fn batches_are_checked_against_the_servers_length_of_the_video() {
+        let raw = |json: &str| serde_json::from_str::<RawBatch>(json).unwrap();
+        let ok = raw(
+            r#"{"events":[{"type":"play","position":0,"duration":20},{"type":"ratechange","position":3,"duration":20,"rate":1.5}]}"#,
+        );
+        assert_eq!(ok.check(20.0).unwrap().len(), 2);
+        let cases = [
+            (r#"{"events":[]}"#, Refusal::Empty),
+            (
+                r#"{"events":[{"type":"rewind","position":0,"duration":20}]}"#,
+                Refusal::Kind(0),
+            ),
+            (
+                r#"{"events":[{"type":"play","position":-1,"duration":20}]}"#,
+                Refusal::Position(0),
+            ),
+            (
+                r#"{"events":[{"type":"play","position":0,"duration":20},{"type":"heartbeat","position":23,"duration":20}]}"#,
+                Refusal::Position(1),
+            ),
+            (
+                r#"{"events":[{"type":"seek","position":1,"duration":20,"from":99}]}"#,
+                Refusal::Position(0),
+            ),
+            (
+                r#"{"events":[{"type":"play","position":0,"duration":500}]}"#,
+                Refusal::Duration(0),
+            ),
+            (
+                r#"{"events":[{"type":"play","position":0,"duration":0}]}"#,
+                Refusal::Duration(0),
+            ),
+            (
+                r#"{"events":[{"type":"ratechange","position":0,"duration":20}]}"#,
+                Refusal::Rate(0),
+            ),
+            (
+                r#"{"events":[{"type":"play","position":0,"duration":20,"rate":16}]}"#,
+                Refusal::Rate(0),
+            ),
+        ];
+        for (json, refusal) in cases {
+            assert_eq!(raw(json).check(20.0), Err(refusal), "{json}");
+        }
+        let many = format!(
+            r#"{{"events":[{}]}}"#,
+            vec![r#"{"type":"heartbeat","position":1,"duration":20}"#; MAX_BATCH + 1].join(",")
+        );
+        assert_eq!(raw(&many).check(20.0), Err(Refusal::TooMany));
+    }
+}
