@@ -120,6 +120,12 @@ pub async fn emails_of(
     Ok(repo::emails_of(conn, &ids).await?.into_iter().collect())
 }
 
+/// Users whose email contains `part` (for admin filters in other
+/// capabilities).
+pub async fn users_matching(conn: &mut PgConnection, part: &str) -> sqlx::Result<Vec<UserId>> {
+    repo::users_matching(conn, part, 500).await
+}
+
 /// Points `user`'s profile picture at image `image` (or none); returns the
 /// one before. The header shows it from the next request.
 pub async fn set_avatar(

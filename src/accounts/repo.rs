@@ -588,3 +588,17 @@ pub async fn clear_password(conn: &mut PgConnection, user: UserId) -> sqlx::Resu
     session::identities_changed();
     Ok(())
 }
+
+pub async fn users_matching(
+    conn: &mut PgConnection,
+    part: &str,
+    limit: i64,
+) -> sqlx::Result<Vec<UserId>> {
+    sqlx::query_scalar!(
+        r#"SELECT id AS "id: UserId" FROM users WHERE email ILIKE '%' || $1 || '%' ORDER BY created_at LIMIT $2"#,
+        part,
+        limit
+    )
+    .fetch_all(conn)
+    .await
+}

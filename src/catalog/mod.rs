@@ -220,3 +220,40 @@ pub async fn titles(
         .filter_map(|(cu, co, title)| Some((Product::from_columns(cu, co)?, title)))
         .collect())
 }
+
+/// The live, published topics of each of `courses` (what progress counts).
+pub async fn published_topics(
+    conn: &mut PgConnection,
+    courses: &[CourseId],
+) -> sqlx::Result<Vec<(CourseId, TopicId)>> {
+    let ids: Vec<uuid::Uuid> = courses.iter().map(|c| c.0).collect();
+    repo::published_topics(conn, &ids).await
+}
+
+/// The courses `products` hold: a course itself, a curriculum its courses.
+pub async fn courses_of(
+    conn: &mut PgConnection,
+    products: &[Product],
+) -> sqlx::Result<Vec<CourseId>> {
+    let (curricula, courses) = Product::split(products);
+    repo::courses_of(conn, &curricula, &courses).await
+}
+
+/// `(title, course title)` of each of `topics`, for lists in other
+/// capabilities.
+pub async fn topic_titles(
+    conn: &mut PgConnection,
+    topics: &[TopicId],
+) -> sqlx::Result<std::collections::HashMap<TopicId, (String, String)>> {
+    let ids: Vec<uuid::Uuid> = topics.iter().map(|t| t.0).collect();
+    Ok(repo::topic_titles(conn, &ids)
+        .await?
+        .into_iter()
+        .map(|(id, title, course)| (id, (title, course)))
+        .collect())
+}
+
+/// Topics whose title contains `part` (for admin filters).
+pub async fn topics_titled(conn: &mut PgConnection, part: &str) -> sqlx::Result<Vec<TopicId>> {
+    repo::topics_titled(conn, part, 500).await
+}

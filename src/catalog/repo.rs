@@ -337,3 +337,73 @@ pub async fn titles(
         .map(|r| (r.curriculum_id, r.course_id, r.title))
         .collect())
 }
+
+/// The live, published topics of `courses` (in live, published lectures).
+pub async fn published_topics(
+    conn: &mut PgConnection,
+    courses: &[uuid::Uuid],
+) -> sqlx::Result<Vec<(CourseId, crate::ids::TopicId)>> {
+    Ok(sqlx::query!(
+        r#"SELECT l.course_id AS "course: CourseId", t.id AS "topic: crate::ids::TopicId"
+             FROM topics t JOIN lectures l ON l.id = t.lecture_id
+            WHERE l.course_id = ANY($1) AND t.deleted_at IS NULL AND l.deleted_at IS NULL
+              AND t.published_at IS NOT NULL AND l.published_at IS NOT NULL"#,
+        courses
+    )
+    .fetch_all(conn)
+    .await?
+    .into_iter()
+    .map(|r| (r.course, r.topic))
+    .collect())
+}
+
+/// The courses products hold: a course itself, a curriculum its courses.
+pub async fn courses_of(
+    conn: &mut PgConnection,
+    curricula: &[uuid::Uuid],
+    courses: &[uuid::Uuid],
+) -> sqlx::Result<Vec<CourseId>> {
+    sqlx::query_scalar!(
+        r#"SELECT DISTINCT id AS "id!: CourseId" FROM (
+             SELECT unnest($2::uuid[]) AS id
+             UNION SELECT course_id FROM curriculum_courses WHERE curriculum_id = ANY($1)) c"#,
+        curricula,
+        courses
+    )
+    .fetch_all(conn)
+    .await
+}
+
+/// Titles of topics with their course's title.
+pub async fn topic_titles(
+    conn: &mut PgConnection,
+    topics: &[uuid::Uuid],
+) -> sqlx::Result<Vec<(crate::ids::TopicId, String, String)>> {
+    Ok(sqlx::query!(
+        r#"SELECT t.id AS "id: crate::ids::TopicId", t.title, c.title AS course_title
+             FROM topics t JOIN lectures l ON l.id = t.lecture_id JOIN courses c ON c.id = l.course_id
+            WHERE t.id = ANY($1)"#,
+        topics
+    )
+    .fetch_all(conn)
+    .await?
+    .into_iter()
+    .map(|r| (r.id, r.title, r.course_title))
+    .collect())
+}
+
+/// Topics whose title contains `part` (at most `limit`).
+pub async fn topics_titled(
+    conn: &mut PgConnection,
+    part: &str,
+    limit: i64,
+) -> sqlx::Result<Vec<crate::ids::TopicId>> {
+    sqlx::query_scalar!(
+        r#"SELECT id AS "id: crate::ids::TopicId" FROM topics
+            WHERE title ILIKE '%' || $1 || '%' ORDER BY created_at LIMIT $2"#,
+        part,
+        limit
+    )
+    .fetch_all(conn)
+    .await
+}

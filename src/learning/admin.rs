@@ -52,15 +52,6 @@ struct WatchPage {
     rows: Vec<WatchSummary>,
 }
 
-impl WatchPage {
-    fn percent(&self, row: &WatchSummary) -> i64 {
-        match row.video_secs {
-            Some(secs) if secs > 0.0 => (row.watched_secs * 100.0 / secs).floor().min(100.0) as i64,
-            _ => 0,
-        }
-    }
-}
-
 async fn list(
     State(state): State<AppState>,
     ctx: PageCtx,

@@ -231,7 +231,12 @@ pub async fn topic_page(
     if let Some(user) = viewer.as_ref().filter(|_| access.may_study()) {
         progress::opened(&mut conn, user.id, id, kind == TopicKind::Reading).await?;
         progress = progress::topic_progress(&mut conn, user.id, id).await?;
-        done = progress::course_topics(&mut conn, user.id, place.course).await?;
+        let ids: Vec<TopicId> = course
+            .lectures
+            .iter()
+            .flat_map(|l| l.topics.iter().map(|t| t.id))
+            .collect();
+        done = progress::topics(&mut conn, user.id, &ids).await?;
         note_rows = notes::list(&mut conn, user.id, id).await?;
     }
     let player = if access.may_study() && kind == TopicKind::Video {

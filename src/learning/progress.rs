@@ -8,6 +8,7 @@ use sqlx::{Acquire, PgConnection};
 use time::{Duration, OffsetDateTime};
 
 use crate::{
+    accounts, catalog,
     catalog::model::Product,
     ids::{CourseId, TopicId, UserId},
     learning::{
@@ -158,7 +159,7 @@ async fn replay(
     Ok(())
 }
 
-pub use repo::{EventRow, WatchSummary};
+pub use repo::EventRow;
 
 impl EventRow {
     fn event(&self) -> Event {
@@ -172,13 +173,73 @@ impl EventRow {
     }
 }
 
-/// The admins' list of learners' progress on videos.
+/// One learner's progress on one video, for the admins' list.
+pub struct WatchSummary {
+    pub user_id: UserId,
+    pub email: String,
+    pub topic_id: TopicId,
+    pub topic_title: String,
+    pub course_title: String,
+    pub percent: i64,
+    pub completed: bool,
+    pub updated_at: OffsetDateTime,
+    pub events: i64,
+}
+
+/// The admins' list of learners' progress on videos, latest first;
+/// `email` and `topic` filter by a part of the email or the topic's title.
 pub async fn watch_summaries(
     conn: &mut PgConnection,
     email: &str,
     topic: &str,
 ) -> sqlx::Result<Vec<WatchSummary>> {
-    repo::watch_summaries(conn, email, topic, 200).await
+    let users = match email {
+        "" => None,
+        part => Some(
+            accounts::users_matching(conn, part)
+                .await?
+                .into_iter()
+                .map(|u| u.0)
+                .collect::<Vec<_>>(),
+        ),
+    };
+    let topics = match topic {
+        "" => None,
+        part => Some(
+            catalog::topics_titled(conn, part)
+                .await?
+                .into_iter()
+                .map(|t| t.0)
+                .collect::<Vec<_>>(),
+        ),
+    };
+    let rows = repo::watch_rows(conn, users.as_deref(), topics.as_deref(), 200).await?;
+    let emails =
+        accounts::emails_of(conn, &rows.iter().map(|r| r.user_id).collect::<Vec<_>>()).await?;
+    let titles =
+        catalog::topic_titles(conn, &rows.iter().map(|r| r.topic_id).collect::<Vec<_>>()).await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let (topic_title, course_title) = titles.get(&r.topic_id).cloned().unwrap_or_default();
+            WatchSummary {
+                email: emails.get(&r.user_id).cloned().unwrap_or_default(),
+                topic_title,
+                course_title,
+                percent: match r.video_secs {
+                    Some(secs) if secs > 0.0 => {
+                        (r.watched_secs * 100.0 / secs).floor().min(100.0) as i64
+                    }
+                    _ => 0,
+                },
+                completed: r.completed_at.is_some(),
+                updated_at: r.updated_at,
+                events: r.events,
+                user_id: r.user_id,
+                topic_id: r.topic_id,
+            }
+        })
+        .collect())
 }
 
 pub async fn events_of(
@@ -320,13 +381,15 @@ pub async fn complete_topic(
     repo::open_topic(conn, user, topic, true).await
 }
 
-/// Per topic of a course: done, and the share done (0-1).
-pub async fn course_topics(
+/// Per topic of `topics` the learner has touched: done, and the share done
+/// (0-1).
+pub async fn topics(
     conn: &mut PgConnection,
     user: UserId,
-    course: CourseId,
+    topics: &[TopicId],
 ) -> sqlx::Result<HashMap<TopicId, (bool, f64)>> {
-    Ok(repo::course_topics_progress(conn, user, course)
+    let ids: Vec<uuid::Uuid> = topics.iter().map(|t| t.0).collect();
+    Ok(repo::topics_progress(conn, user, &ids)
         .await?
         .into_iter()
         .map(|(topic, done, share)| (topic, (done, share)))
@@ -340,6 +403,7 @@ pub struct CourseProgress {
     pub done: i64,
     /// 0-100: the average share done over its topics.
     pub percent: i64,
+    share: f64,
 }
 
 impl CourseProgress {
@@ -360,27 +424,27 @@ fn percent(share: f64, topics: i64) -> i64 {
     }
 }
 
-/// Progress in each of `courses`.
+/// Progress in each of `courses`, over their published topics.
 pub async fn courses(
     conn: &mut PgConnection,
     user: UserId,
     courses: &[CourseId],
 ) -> sqlx::Result<HashMap<CourseId, CourseProgress>> {
-    let ids: Vec<uuid::Uuid> = courses.iter().map(|c| c.0).collect();
-    Ok(repo::courses_progress(conn, user, &ids)
-        .await?
-        .into_iter()
-        .map(|(course, topics, done, share)| {
-            (
-                course,
-                CourseProgress {
-                    topics,
-                    done,
-                    percent: percent(share, topics),
-                },
-            )
-        })
-        .collect())
+    let placed = catalog::published_topics(conn, courses).await?;
+    let ids: Vec<TopicId> = placed.iter().map(|(_, t)| *t).collect();
+    let done = topics(conn, user, &ids).await?;
+    let mut out: HashMap<CourseId, CourseProgress> = HashMap::new();
+    for (course, topic) in placed {
+        let entry = out.entry(course).or_default();
+        let (is_done, share) = done.get(&topic).copied().unwrap_or_default();
+        entry.topics += 1;
+        entry.done += i64::from(is_done);
+        entry.share += share;
+    }
+    for p in out.values_mut() {
+        p.percent = percent(p.share, p.topics);
+    }
+    Ok(out)
 }
 
 /// How much of what `products` hold the learner has used, 0-100 (the refund
@@ -390,18 +454,35 @@ pub async fn used_percent(
     user: UserId,
     products: &[Product],
 ) -> sqlx::Result<i64> {
-    let courses = repo::courses_of(conn, products).await?;
-    let rows = repo::courses_progress(conn, user, &courses).await?;
-    let topics: i64 = rows.iter().map(|r| r.1).sum();
-    let share: f64 = rows.iter().map(|r| r.3).sum();
+    let held = catalog::courses_of(conn, products).await?;
+    let all = courses(conn, user, &held).await?;
+    let topics: i64 = all.values().map(|p| p.topics).sum();
+    let share: f64 = all.values().map(|p| p.share).sum();
     Ok(percent(share, topics))
 }
 
-pub use repo::LastTopic;
-
 /// Where "continue learning" goes.
+pub struct LastTopic {
+    pub topic: TopicId,
+    pub title: String,
+    pub course_title: String,
+}
+
+/// The topic the learner opened or watched last, if it is still published.
 pub async fn last_topic(conn: &mut PgConnection, user: UserId) -> sqlx::Result<Option<LastTopic>> {
-    repo::last_topic(conn, user).await
+    for topic in repo::recent_topics(conn, user, 5).await? {
+        if let Some(place) = catalog::topic_place(conn, topic)
+            .await?
+            .filter(|p| p.published)
+        {
+            return Ok(Some(LastTopic {
+                topic,
+                title: place.title,
+                course_title: place.course_title,
+            }));
+        }
+    }
+    Ok(None)
 }
 
 /// Study time: in all, this week (Monday to Sunday, Seoul), and per day of

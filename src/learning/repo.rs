@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use crate::{
     catalog::model::Product,
-    ids::{CourseId, EnrolmentId, OrderId, TopicId, UserId},
+    ids::{EnrolmentId, OrderId, TopicId, UserId},
     learning::{
         access::Grant,
         watch::{Credit, Cursor, Event, EventKind, Intervals},
@@ -363,22 +363,20 @@ pub async fn open_topic(
     Ok(())
 }
 
-/// Each topic of a course the learner has touched: done, and how much of it
-/// (0-1).
-pub async fn course_topics_progress(
+/// The learner's progress on each of `topics` they have touched: done, and
+/// how much of it (0-1).
+pub async fn topics_progress(
     conn: &mut PgConnection,
     user: UserId,
-    course: CourseId,
+    topics: &[uuid::Uuid],
 ) -> sqlx::Result<Vec<(TopicId, bool, f64)>> {
     Ok(sqlx::query!(
-        r#"SELECT p.topic_id AS "topic: TopicId", p.completed_at IS NOT NULL AS "done!",
-                  CASE WHEN p.completed_at IS NOT NULL THEN 1
-                       ELSE least(1, coalesce(p.watched_secs / p.video_secs, 0)) END AS "share!"
-             FROM topic_progress p JOIN topics t ON t.id = p.topic_id
-             JOIN lectures l ON l.id = t.lecture_id
-            WHERE p.user_id = $1 AND l.course_id = $2"#,
+        r#"SELECT topic_id AS "topic: TopicId", completed_at IS NOT NULL AS "done!",
+                  CASE WHEN completed_at IS NOT NULL THEN 1
+                       ELSE least(1, coalesce(watched_secs / video_secs, 0)) END AS "share!"
+             FROM topic_progress WHERE user_id = $1 AND topic_id = ANY($2)"#,
         user.0,
-        course.0
+        topics
     )
     .fetch_all(conn)
     .await?
@@ -387,71 +385,19 @@ pub async fn course_topics_progress(
     .collect())
 }
 
-/// Per course: published topics, topics done, and the sum of each topic's
-/// share done (partly watched videos count in part).
-pub async fn courses_progress(
+/// The topics the learner opened or watched last, latest first.
+pub async fn recent_topics(
     conn: &mut PgConnection,
     user: UserId,
-    courses: &[uuid::Uuid],
-) -> sqlx::Result<Vec<(CourseId, i64, i64, f64)>> {
-    Ok(sqlx::query!(
-        r#"SELECT l.course_id AS "course: CourseId", count(*) AS "total!",
-                  count(p.completed_at) AS "done!",
-                  coalesce(sum(CASE WHEN p.completed_at IS NOT NULL THEN 1
-                               ELSE least(1, coalesce(p.watched_secs / p.video_secs, 0)) END), 0)
-                    AS "share!"
-             FROM topics t JOIN lectures l ON l.id = t.lecture_id
-             LEFT JOIN topic_progress p ON p.topic_id = t.id AND p.user_id = $1
-            WHERE l.course_id = ANY($2) AND t.deleted_at IS NULL AND l.deleted_at IS NULL
-              AND t.published_at IS NOT NULL AND l.published_at IS NOT NULL
-            GROUP BY l.course_id"#,
-        user.0,
-        courses
-    )
-    .fetch_all(conn)
-    .await?
-    .into_iter()
-    .map(|r| (r.course, r.total, r.done, r.share))
-    .collect())
-}
-
-/// The courses a product holds (a course is itself; a curriculum its courses).
-pub async fn courses_of(
-    conn: &mut PgConnection,
-    products: &[Product],
-) -> sqlx::Result<Vec<uuid::Uuid>> {
-    let (curricula, courses) = Product::split(products);
+    limit: i64,
+) -> sqlx::Result<Vec<TopicId>> {
     sqlx::query_scalar!(
-        r#"SELECT DISTINCT id AS "id!" FROM (
-             SELECT unnest($2::uuid[]) AS id
-             UNION SELECT course_id FROM curriculum_courses WHERE curriculum_id = ANY($1)) c"#,
-        &curricula,
-        &courses
+        r#"SELECT topic_id AS "t: TopicId" FROM topic_progress
+            WHERE user_id = $1 ORDER BY updated_at DESC LIMIT $2"#,
+        user.0,
+        limit
     )
     .fetch_all(conn)
-    .await
-}
-
-/// The topic the learner opened or watched last, if it is still live.
-pub struct LastTopic {
-    pub topic: TopicId,
-    pub title: String,
-    pub course_title: String,
-}
-
-pub async fn last_topic(conn: &mut PgConnection, user: UserId) -> sqlx::Result<Option<LastTopic>> {
-    sqlx::query_as!(
-        LastTopic,
-        r#"SELECT t.id AS "topic: TopicId", t.title, c.title AS course_title
-             FROM topic_progress p JOIN topics t ON t.id = p.topic_id
-             JOIN lectures l ON l.id = t.lecture_id JOIN courses c ON c.id = l.course_id
-            WHERE p.user_id = $1 AND t.deleted_at IS NULL AND l.deleted_at IS NULL
-              AND c.deleted_at IS NULL AND t.published_at IS NOT NULL
-              AND l.published_at IS NOT NULL AND c.published_at IS NOT NULL
-            ORDER BY p.updated_at DESC LIMIT 1"#,
-        user.0
-    )
-    .fetch_optional(conn)
     .await
 }
 
@@ -562,13 +508,9 @@ pub async fn delete_note(
 // ---------- watch history (admins) ----------
 
 /// One learner's progress on one video, for the admins' list.
-pub struct WatchSummary {
+pub struct WatchRow {
     pub user_id: UserId,
-    pub email: String,
-    pub nickname: String,
     pub topic_id: TopicId,
-    pub topic_title: String,
-    pub course_title: String,
     pub watched_secs: f64,
     pub video_secs: Option<f64>,
     pub completed_at: Option<OffsetDateTime>,
@@ -576,30 +518,27 @@ pub struct WatchSummary {
     pub events: i64,
 }
 
-/// Learners' progress on videos, latest first; `email` and `topic` filter
-/// by a part of the email or the topic's title.
-pub async fn watch_summaries(
+/// Learners' progress on videos, latest first; `users` and `topics`, when
+/// given, keep only those.
+pub async fn watch_rows(
     conn: &mut PgConnection,
-    email: &str,
-    topic: &str,
+    users: Option<&[uuid::Uuid]>,
+    topics: Option<&[uuid::Uuid]>,
     limit: i64,
-) -> sqlx::Result<Vec<WatchSummary>> {
+) -> sqlx::Result<Vec<WatchRow>> {
     sqlx::query_as!(
-        WatchSummary,
-        r#"SELECT p.user_id AS "user_id: UserId", u.email, u.nickname,
-                  p.topic_id AS "topic_id: TopicId", t.title AS topic_title, c.title AS course_title,
+        WatchRow,
+        r#"SELECT p.user_id AS "user_id: UserId", p.topic_id AS "topic_id: TopicId",
                   p.watched_secs, p.video_secs, p.completed_at, p.updated_at,
                   (SELECT count(*) FROM watch_events e
                     WHERE e.user_id = p.user_id AND e.topic_id = p.topic_id) AS "events!"
-             FROM topic_progress p JOIN users u ON u.id = p.user_id
-             JOIN topics t ON t.id = p.topic_id JOIN lectures l ON l.id = t.lecture_id
-             JOIN courses c ON c.id = l.course_id
-            WHERE t.kind = 'video'
-              AND ($1 = '' OR u.email ILIKE '%' || $1 || '%')
-              AND ($2 = '' OR t.title ILIKE '%' || $2 || '%')
+             FROM topic_progress p
+            WHERE p.video_secs IS NOT NULL
+              AND ($1::uuid[] IS NULL OR p.user_id = ANY($1))
+              AND ($2::uuid[] IS NULL OR p.topic_id = ANY($2))
             ORDER BY p.updated_at DESC LIMIT $3"#,
-        email,
-        topic,
+        users,
+        topics,
         limit
     )
     .fetch_all(conn)
