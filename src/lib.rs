@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod app;
+pub mod assessments;
 pub mod catalog;
 pub mod commerce;
 pub mod config;

@@ -15,5 +15,6 @@ mod jobs;
 mod kakaopay;
 mod learning;
 mod media;
+mod sandbox;
 mod shell;
 mod toss;

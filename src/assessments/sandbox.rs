@@ -1,0 +1,400 @@
+//! Runs learner code where it can harm nothing: bubblewrap with every
+//! namespace new (no network, its own PIDs), the system folders read-only,
+//! nothing of the app visible (no config, keys, database socket or
+//! environment), as an unprivileged user (process limits do not bind root),
+//! under resource limits, with a wall clock outside it all:
+//!
+//! `timeout -s KILL` -> `setpriv` (uid/gid 65534, no groups) -> `bwrap
+//! --unshare-all --die-with-parent --new-session --clearenv ...` ->
+//! `prlimit` (CPU, address space, processes, file size, open files) -> the
+//! interpreter.
+//!
+//! The program's files are bound read-only from a folder the host made; the
+//! only writable place is a small tmpfs. The host reads the result from the
+//! pipes only (capped; the process group is killed at the cap), so nothing
+//! the program does inside can make the host follow a path it planted. Runs
+//! are bounded by a semaphore. When bubblewrap is missing or unusable,
+//! [`Sandbox::probe`] says so and nothing runs (fail closed).
+
+use std::{
+    path::{Path, PathBuf},
+    process::Stdio,
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+use tokio::{
+    io::{AsyncRead, AsyncReadExt, AsyncWriteExt},
+    process::Command,
+    sync::Semaphore,
+};
+
+crate::text_enum!(
+    /// What a program is written in.
+    Language {
+        JavaScript => "javascript",
+        Python => "python",
+    }
+);
+
+impl Language {
+    pub fn label(&self) -> &'static str {
+        match self {
+            Self::JavaScript => "JavaScript (Node.js)",
+            Self::Python => "Python 3",
+        }
+    }
+
+    fn interpreter(&self) -> &'static str {
+        match self {
+            Self::JavaScript => "/usr/bin/node",
+            Self::Python => "/usr/bin/python3",
+        }
+    }
+
+    /// The file the program is written to.
+    pub fn main_file(&self) -> &'static str {
+        match self {
+            Self::JavaScript => "main.js",
+            Self::Python => "main.py",
+        }
+    }
+}
+
+/// What one run may use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    pub cpu_secs: u64,
+    pub wall: Duration,
+    pub memory_mb: u64,
+    pub processes: u64,
+    pub file_mb: u64,
+    pub output_bytes: usize,
+}
+
+impl Limits {
+    /// Defaults: 5 s CPU, 10 s wall, 512 MB for Python and the 1 GB Node
+    /// needs to start (its address space is mostly reserved, not used), 32
+    /// processes, 16 MB files, 1 MB output.
+    pub fn default_for(language: Language) -> Self {
+        Self {
+            cpu_secs: 5,
+            wall: Duration::from_secs(10),
+            memory_mb: match language {
+                Language::JavaScript => 1024,
+                Language::Python => 512,
+            },
+            processes: 32,
+            file_mb: 16,
+            output_bytes: 1024 * 1024,
+        }
+    }
+}
+
+/// How a run ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Exit {
+    /// The program exited with this code (or the limit's signal, as 128+n).
+    Code(i32),
+    /// The wall clock ran out.
+    WallTime,
+    /// It printed more than the output limit.
+    OutputLimit,
+}
+
+#[derive(Clone, Debug)]
+pub struct Run {
+    pub exit: Exit,
+    pub stdout: Vec<u8>,
+    pub stderr: Vec<u8>,
+    pub elapsed: Duration,
+}
+
+impl Run {
+    pub fn stderr_text(&self) -> String {
+        String::from_utf8_lossy(&self.stderr).into_owned()
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SandboxError {
+    #[error("the sandbox is unavailable: {0}")]
+    Unavailable(String),
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+}
+
+/// The uid and gid programs run as (`nobody`).
+const NOBODY: u32 = 65534;
+/// The writable tmpfs inside, in bytes.
+const TMP_BYTES: u64 = 16 * 1024 * 1024;
+/// How much of stderr is kept (for messages).
+const STDERR_BYTES: usize = 64 * 1024;
+
+pub struct Sandbox {
+    /// Where run folders are made.
+    root: PathBuf,
+    slots: Arc<Semaphore>,
+    /// Why it cannot run, when it cannot.
+    unusable: Option<String>,
+}
+
+impl Sandbox {
+    /// Checks that the whole chain runs a program (a Python one-liner) and
+    /// keeps the answer: grading refuses to run when it did not.
+    pub async fn probe(root: &Path, slots: usize) -> Self {
+        let mut sandbox = Self {
+            root: root.to_path_buf(),
+            slots: Arc::new(Semaphore::new(slots.max(1))),
+            unusable: None,
+        };
+        let result = sandbox
+            .run(
+                Language::Python,
+                &[("main.py", b"print(6 * 7)".as_slice())],
+                b"",
+                Limits::default_for(Language::Python),
+            )
+            .await;
+        sandbox.unusable = match result {
+            Ok(run) if run.exit == Exit::Code(0) && run.stdout == b"42\n" => None,
+            Ok(run) => Some(format!(
+                "a test program did not run ({:?}): {}",
+                run.exit,
+                run.stderr_text().trim()
+            )),
+            Err(err) => Some(err.to_string()),
+        };
+        if let Some(why) = &sandbox.unusable {
+            tracing::error!(%why, "the grading sandbox is unusable; grading is off");
+        }
+        sandbox
+    }
+
+    /// `None` when programs can run; otherwise why not.
+    pub fn unusable(&self) -> Option<&str> {
+        self.unusable.as_deref()
+    }
+
+    /// Runs `language`'s interpreter on the first of `files` (all written
+    /// into a fresh folder, read-only inside) with `stdin`.
+    pub async fn run(
+        &self,
+        language: Language,
+        files: &[(&str, &[u8])],
+        stdin: &[u8],
+        limits: Limits,
+    ) -> Result<Run, SandboxError> {
+        if let Some(why) = &self.unusable {
+            return Err(SandboxError::Unavailable(why.clone()));
+        }
+        let _slot = self
+            .slots
+            .acquire()
+            .await
+            .map_err(|_| SandboxError::Unavailable("closed".into()))?;
+        let dir = RunDir::new(&self.root)?;
+        for (name, bytes) in files {
+            if name.contains('/') || name.starts_with('.') || name.is_empty() {
+                return Err(SandboxError::Unavailable(format!("bad file name {name:?}")));
+            }
+            let path = dir.0.join(name);
+            tokio::fs::write(&path, bytes).await?;
+            set_mode(&path, 0o644)?;
+        }
+        let main = files.first().map_or(language.main_file(), |(n, _)| n);
+        let started = Instant::now();
+        let mut child = command(&dir.0, language, main, limits).spawn()?;
+        let pgid = child.id();
+        let mut input = child.stdin.take();
+        let stdin = stdin.to_vec();
+        let feed = tokio::spawn(async move {
+            if let Some(input) = input.as_mut() {
+                // A program that never reads its input is not an error.
+                let _ = input.write_all(&stdin).await;
+                let _ = input.shutdown().await;
+            }
+        });
+        let stdout = child.stdout.take();
+        let stderr = child.stderr.take();
+        let out = read_capped(stdout, limits.output_bytes);
+        let err = read_capped(stderr, STDERR_BYTES);
+        let outcome = tokio::time::timeout(limits.wall + Duration::from_secs(2), async {
+            let ((stdout, over), (stderr, _)) = tokio::join!(out, err);
+            if over {
+                kill_group(pgid).await;
+            }
+            let status = child.wait().await;
+            (stdout, over, stderr, status)
+        })
+        .await;
+        feed.abort();
+        let elapsed = started.elapsed();
+        let Ok((stdout, over, stderr, status)) = outcome else {
+            kill_group(pgid).await;
+            let _ = child.wait().await;
+            return Ok(Run {
+                exit: Exit::WallTime,
+                stdout: Vec::new(),
+                stderr: Vec::new(),
+                elapsed,
+            });
+        };
+        let status = status?;
+        let code = status.code().unwrap_or_else(|| {
+            use std::os::unix::process::ExitStatusExt;
+            128 + status.signal().unwrap_or(9)
+        });
+        let exit = if over {
+            Exit::OutputLimit
+        } else if code == 137 && elapsed + Duration::from_millis(250) >= limits.wall {
+            // `timeout` kills its whole group (itself too) at the wall.
+            Exit::WallTime
+        } else {
+            Exit::Code(code)
+        };
+        Ok(Run {
+            exit,
+            stdout,
+            stderr,
+            elapsed,
+        })
+    }
+}
+
+fn command(dir: &Path, language: Language, main: &str, limits: Limits) -> Command {
+    let mut c = Command::new("/usr/bin/timeout");
+    c.env_clear()
+        .arg("-s")
+        .arg("KILL")
+        .arg(format!("{}", limits.wall.as_secs_f64()))
+        .arg("/usr/bin/setpriv")
+        .arg(format!("--reuid={NOBODY}"))
+        .arg(format!("--regid={NOBODY}"))
+        .arg("--clear-groups")
+        .arg("--")
+        .arg("/usr/bin/bwrap")
+        .args([
+            "--unshare-all",
+            "--unshare-user",
+            "--disable-userns",
+            "--die-with-parent",
+            "--new-session",
+            "--clearenv",
+            "--ro-bind",
+            "/usr",
+            "/usr",
+            "--symlink",
+            "usr/lib",
+            "/lib",
+            "--symlink",
+            "usr/lib64",
+            "/lib64",
+            "--symlink",
+            "usr/bin",
+            "/bin",
+            "--proc",
+            "/proc",
+            "--dev",
+            "/dev",
+            "--size",
+        ])
+        .arg(TMP_BYTES.to_string())
+        .args(["--tmpfs", "/tmp", "--ro-bind"])
+        .arg(dir)
+        .args([
+            "/work",
+            "--chdir",
+            "/work",
+            "--setenv",
+            "PATH",
+            "/usr/bin",
+            "--setenv",
+            "HOME",
+            "/tmp",
+            "--setenv",
+            "LANG",
+            "C.UTF-8",
+            "--remount-ro",
+            "/",
+            "--",
+            "/usr/bin/prlimit",
+        ])
+        .arg(format!("--cpu={}", limits.cpu_secs))
+        .arg(format!("--as={}", limits.memory_mb * 1024 * 1024))
+        .arg(format!("--nproc={}", limits.processes))
+        .arg(format!("--fsize={}", limits.file_mb * 1024 * 1024))
+        .arg("--nofile=64")
+        .arg("--")
+        .arg(language.interpreter())
+        .arg(main)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0)
+        .kill_on_drop(true);
+    c
+}
+
+/// Reads up to `cap` bytes; `true` when there was more.
+async fn read_capped<R: AsyncRead + Unpin>(reader: Option<R>, cap: usize) -> (Vec<u8>, bool) {
+    let Some(mut reader) = reader else {
+        return (Vec::new(), false);
+    };
+    let mut out = Vec::with_capacity(cap.min(64 * 1024));
+    let mut buf = [0u8; 16 * 1024];
+    loop {
+        match reader.read(&mut buf).await {
+            Ok(0) | Err(_) => return (out, false),
+            Ok(n) => {
+                if out.len() + n > cap {
+                    out.extend_from_slice(&buf[..cap - out.len()]);
+                    return (out, true);
+                }
+                out.extend_from_slice(&buf[..n]);
+            }
+        }
+    }
+}
+
+/// Kills the run's whole process group (timeout, setpriv, bwrap); the
+/// program inside dies with bwrap (`--die-with-parent`, its PID namespace).
+async fn kill_group(pgid: Option<u32>) {
+    if let Some(pgid) = pgid {
+        let _ = Command::new("/usr/bin/kill")
+            .arg("-KILL")
+            .arg("--")
+            .arg(format!("-{pgid}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .await;
+    }
+}
+
+fn set_mode(path: &Path, mode: u32) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+}
+
+/// A run's folder, removed when dropped.
+struct RunDir(PathBuf);
+
+impl RunDir {
+    fn new(root: &Path) -> std::io::Result<Self> {
+        std::fs::create_dir_all(root)?;
+        set_mode(root, 0o755)?;
+        let dir = root.join(format!("run-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir(&dir)?;
+        set_mode(&dir, 0o755)?;
+        Ok(Self(dir))
+    }
+}
+
+impl Drop for RunDir {
+    fn drop(&mut self) {
+        // The program could not write here (read-only inside), so this
+        // removes only what the host wrote.
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
