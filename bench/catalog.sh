@@ -11,17 +11,9 @@ cd "$root"
 : "${DATABASE_URL:?set DATABASE_URL, or run through make bench}"
 secs=${BENCH_SECONDS:-10}
 port=${BENCH_PORT:-18081}
-target=${CARGO_TARGET_DIR:-target}
-
-bin=${BENCH_BIN:-}
-if [ -z "$bin" ]; then
-  SQLX_OFFLINE=true cargo build --release --locked --bin weaverse
-  bin="$target/release/weaverse"
-fi
-db_url=$(python3 -c 'import sys,urllib.parse as u; p=u.urlsplit(sys.argv[1]); print(u.urlunsplit(p._replace(path="/weaverse_bench_catalog")))' "$DATABASE_URL")
-admin_url=$(python3 -c 'import sys,urllib.parse as u; p=u.urlsplit(sys.argv[1]); print(u.urlunsplit(p._replace(path="/postgres")))' "$DATABASE_URL")
-# A fresh database each run, so builds with different migrations compare.
-psql -q "$admin_url" -c 'DROP DATABASE IF EXISTS weaverse_bench_catalog' >/dev/null
+. bench/lib.sh
+bin=$(bench_binary)
+fresh_database weaverse_bench_catalog
 var_dir=$(mktemp -d)
 ulimit -n 65536 2>/dev/null || true
 APP_ENV=development HOST=127.0.0.1 PORT=$port DATABASE_URL=$db_url VAR_DIR=$var_dir RUST_LOG=warn \

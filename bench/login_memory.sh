@@ -12,15 +12,9 @@ cd "$root"
 : "${DATABASE_URL:?set DATABASE_URL, or run through make bench}"
 secs=${BENCH_SECONDS:-10}
 port=${BENCH_PORT:-18083}
-target=${CARGO_TARGET_DIR:-target}
-bin=${BENCH_BIN:-}
-if [ -z "$bin" ]; then
-  SQLX_OFFLINE=true cargo build --release --locked --bin weaverse
-  bin="$target/release/weaverse"
-fi
-db_url=$(python3 -c 'import sys,urllib.parse as u; p=u.urlsplit(sys.argv[1]); print(u.urlunsplit(p._replace(path="/weaverse_bench_login")))' "$DATABASE_URL")
-admin_url=$(python3 -c 'import sys,urllib.parse as u; p=u.urlsplit(sys.argv[1]); print(u.urlunsplit(p._replace(path="/postgres")))' "$DATABASE_URL")
-psql -q "$admin_url" -c 'DROP DATABASE IF EXISTS weaverse_bench_login' >/dev/null 2>&1
+. bench/lib.sh
+bin=$(bench_binary)
+fresh_database weaverse_bench_login
 var_dir=$(mktemp -d)
 jar=$(mktemp)
 script=$(mktemp --suffix=.lua)

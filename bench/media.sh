@@ -15,12 +15,8 @@ cd "$root"
 : "${DATABASE_URL:?set DATABASE_URL, or run through make bench}"
 secs=${BENCH_SECONDS:-10}
 port=${BENCH_PORT:-18083}
-target=${CARGO_TARGET_DIR:-target}
-bin=${BENCH_BIN:-}
-if [ -z "$bin" ]; then
-  SQLX_OFFLINE=true cargo build --release --locked --bin weaverse
-  bin="$target/release/weaverse"
-fi
+. bench/lib.sh
+bin=$(bench_binary)
 work=$(mktemp -d)
 pid=
 trap '[ -n "$pid" ] && kill $pid 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
@@ -39,9 +35,7 @@ for spec in "60 1280x720" "20 1920x1080"; do
 done
 
 echo "== segment serving"
-db_url=$(python3 -c 'import sys,urllib.parse as u; p=u.urlsplit(sys.argv[1]); print(u.urlunsplit(p._replace(path="/weaverse_bench_media")))' "$DATABASE_URL")
-admin_url=$(python3 -c 'import sys,urllib.parse as u; p=u.urlsplit(sys.argv[1]); print(u.urlunsplit(p._replace(path="/postgres")))' "$DATABASE_URL")
-psql -q "$admin_url" -c 'DROP DATABASE IF EXISTS weaverse_bench_media' >/dev/null
+fresh_database weaverse_bench_media
 ulimit -n 65536 2>/dev/null || true
 APP_ENV=development HOST=127.0.0.1 PORT=$port DATABASE_URL=$db_url VAR_DIR="$work/var" RUST_LOG=warn \
   SEED_VIDEOS=1 STATIC_DIR="$root/static" "$bin" serve --seed-demo &

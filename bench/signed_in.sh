@@ -13,16 +13,10 @@ cd "$root"
 : "${DATABASE_URL:?set DATABASE_URL, or run through make bench}"
 secs=${BENCH_SECONDS:-10}
 port=${BENCH_PORT:-18082}
-target=${CARGO_TARGET_DIR:-target}
-bin=${BENCH_BIN:-}
-if [ -z "$bin" ]; then
-  SQLX_OFFLINE=true cargo build --release --locked --bin weaverse
-  bin="$target/release/weaverse"
-fi
+. bench/lib.sh
+bin=$(bench_binary)
 
-db_url=$(python3 -c 'import sys,urllib.parse as u; p=u.urlsplit(sys.argv[1]); print(u.urlunsplit(p._replace(path="/weaverse_bench_signed_in")))' "$DATABASE_URL")
-admin_url=$(python3 -c 'import sys,urllib.parse as u; p=u.urlsplit(sys.argv[1]); print(u.urlunsplit(p._replace(path="/postgres")))' "$DATABASE_URL")
-psql -q "$admin_url" -c 'DROP DATABASE IF EXISTS weaverse_bench_signed_in' >/dev/null
+fresh_database weaverse_bench_signed_in
 var_dir=$(mktemp -d)
 jar=$(mktemp)
 cookies=$(mktemp)
@@ -39,23 +33,9 @@ for _ in $(seq 150); do
   sleep 0.2
 done
 
-# Each learner signs up and logs in the way a browser does: the form's CSRF
-# token, then POST; what the browser then sends as Cookie is kept.
-sign_in() {
-  local email=$1
-  rm -f "$jar"
-  token=$(curl -fsS -c "$jar" -b "$jar" "$base/signup" | sed -n 's/.*name="csrf_token" value="\([^"]*\)".*/\1/p' | head -n 1)
-  curl -fsS -o /dev/null -c "$jar" -b "$jar" -H "Origin: $base" \
-    --data-urlencode "email=$email" --data-urlencode "password=correct horse battery 42" \
-    --data-urlencode "nickname=벤치" --data-urlencode "csrf_token=$token" "$base/signup"
-  curl -fsS -o /dev/null -c "$jar" -b "$jar" -H "Origin: $base" \
-    --data-urlencode "email=$email" --data-urlencode "password=correct horse battery 42" \
-    --data-urlencode "csrf_token=$token" "$base/login"
-  awk '!/^#/ || /^#HttpOnly_/ { sub(/^#HttpOnly_/, ""); if (NF >= 7) printf "%s%s=%s", (n++ ? "; " : ""), $6, $7 } END { print "" }' "$jar"
-}
 stamp=$(date +%s)
 for i in $(seq "$learners"); do
-  sign_in "bench-$stamp-$i@example.com" >>"$cookies"
+  sign_in "$base" "$jar" "bench-$stamp-$i@example.com" >>"$cookies"
 done
 cookie=$(head -n 1 "$cookies")
 status=$(curl -s -o /dev/null -w '%{http_code}' -H "Cookie: $cookie" "$base/me")

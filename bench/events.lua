@@ -1,0 +1,48 @@
+-- wrk script: many signed-in learners post watch-event batches as the
+-- lesson player does (JSON, X-CSRF-Token, Origin, the session cookies).
+-- BENCH_LEARNERS_FILE: one "cookie<TAB>csrf token" line per learner;
+-- BENCH_TOPIC: the topic; BENCH_BATCH: events per batch (30).
+local learners = {}
+for line in io.lines(os.getenv("BENCH_LEARNERS_FILE")) do
+  local cookie, token = line:match("^(.-)\t(.+)$")
+  if cookie then learners[#learners + 1] = { cookie, token } end
+end
+local path = "/learn/topics/" .. os.getenv("BENCH_TOPIC") .. "/events"
+local size = tonumber(os.getenv("BENCH_BATCH") or "30")
+local events = { '{"type":"play","position":0,"duration":20}' }
+for i = 1, size - 2 do
+  events[#events + 1] = string.format('{"type":"heartbeat","position":%.1f,"duration":20}', i * 18 / size)
+end
+events[#events + 1] = '{"type":"pause","position":18,"duration":20}'
+local body = '{"events":[' .. table.concat(events, ",") .. ']}'
+local n = 0
+
+setup = function(thread)
+  thread:set("id", math.random(1000))
+end
+
+request = function()
+  n = n % #learners + 1
+  local l = learners[(n + id) % #learners + 1]
+  return wrk.format("POST", path, {
+    ["Cookie"] = l[1],
+    ["X-CSRF-Token"] = l[2],
+    ["Origin"] = wrk.scheme .. "://" .. wrk.host .. ":" .. wrk.port,
+    ["Content-Type"] = "application/json",
+    ["Accept-Encoding"] = "gzip, deflate, br, zstd",
+  }, body)
+end
+
+done = function(summary, latency, requests)
+  local secs = summary.duration / 1e6
+  local e = summary.errors
+  local ok = summary.requests - e.status
+  io.write(string.format("batches/s: %.0f (%d events each)\n", summary.requests / secs, size))
+  io.write(string.format("events/s acknowledged: %.0f\n", ok * size / secs))
+  for _, p in ipairs({ 50, 95, 99 }) do
+    io.write(string.format("p%d: %.2f ms\n", p, latency:percentile(p) / 1000))
+  end
+  io.write(string.format("errors: connect %d, read %d, write %d, timeout %d, non-2xx %d\n",
+    e.connect, e.read, e.write, e.timeout, e.status))
+  io.write(string.format("acknowledged events: %d\n", ok * size))
+end
