@@ -66,3 +66,4 @@ bench:
 	$(WITH_PG) bench/signed_in.sh
 	$(WITH_PG) bench/media.sh
 	$(WITH_PG) bench/events.sh
+	bench/sandbox.sh

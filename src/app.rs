@@ -17,6 +17,7 @@ use lettre::message::Mailbox;
 
 use crate::{
     accounts::{self, google::GoogleOidc},
+    assessments,
     catalog::{self, cache::CatalogCache},
     commerce,
     config::Config,
@@ -52,6 +53,8 @@ pub struct AppState {
     pub gateways: Arc<commerce::gateway::Gateways>,
     /// Media storage and the bounds on media work.
     pub media: Arc<Media>,
+    /// The sandbox code is graded in (probed on first use).
+    pub grader: Arc<assessments::Grader>,
 }
 
 impl AppState {
@@ -86,9 +89,14 @@ impl AppState {
             &http,
         ));
         let media = Arc::new(Media::new(&config.media, &config.var_dir)?);
+        let grader = Arc::new(assessments::Grader::new(
+            config.sandbox_dir.clone(),
+            config.grading_slots,
+        ));
         Ok(Self {
             db,
             media,
+            grader,
             signer: Signer::new(&session_key),
             config: Arc::new(config),
             assets: Arc::new(assets),
@@ -154,6 +162,7 @@ pub fn worker(state: &AppState, config: jobs::WorkerConfig) -> anyhow::Result<jo
         state.media.clone(),
         state.catalog_cache.clone(),
     );
+    assessments::register(&mut worker, state.db.clone(), state.grader.clone());
     let payments = state.clone();
     worker.register(commerce::RECONCILE_JOB, move |payload| {
         let state = payments.clone();
@@ -194,6 +203,7 @@ pub fn router(state: AppState) -> Router {
         .merge(commerce::routes())
         .merge(dashboards::routes())
         .merge(learning::routes())
+        .merge(assessments::routes())
         .merge(media::routes())
         .merge(jobs::admin::routes())
         .fallback(|| async { AppError::NotFound })

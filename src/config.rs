@@ -111,6 +111,11 @@ pub struct Config {
     /// A video topic is complete when this percent of its seconds were
     /// watched (unique seconds: replays and seeks count once or not at all).
     pub complete_at_percent: u8,
+    /// How many sandboxed programs (grading) run at once in a process.
+    pub grading_slots: usize,
+    /// Where each sandboxed run's folder is made (must be reachable by the
+    /// unprivileged user programs run as).
+    pub sandbox_dir: PathBuf,
 }
 
 /// `MEDIA_*`, `S3_*`: where media lives and what it may cost.
@@ -323,10 +328,15 @@ impl Config {
                 reset_mails_per_ip: parse_var("LIMIT_RESET_MAILS_PER_IP", 60)?,
                 password_checks_per_account: parse_var("LIMIT_PASSWORD_CHECKS_PER_ACCOUNT", 5)?,
                 watch_batches_per_learner: parse_var("LIMIT_WATCH_BATCHES_PER_LEARNER", 60)?,
+                code_submissions_per_learner: parse_var("LIMIT_CODE_SUBMISSIONS_PER_LEARNER", 10)?,
             },
             refund_full_max_used_percent: parse_var("REFUND_FULL_MAX_USED_PERCENT", 10)?,
             media: MediaConfig::from_env(&var_dir)?,
             complete_at_percent: parse_var::<u8>("COMPLETE_AT_PERCENT", 90)?.clamp(1, 100),
+            grading_slots: parse_var::<usize>("GRADING_SLOTS", 2)?.clamp(1, 64),
+            sandbox_dir: var("SANDBOX_DIR")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| std::env::temp_dir().join("weaverse-sandbox")),
         };
         config.check_production()?;
         Ok(config)
@@ -373,6 +383,8 @@ impl Config {
             refund_full_max_used_percent: 10,
             media: MediaConfig::for_tests(&var_dir),
             complete_at_percent: 90,
+            grading_slots: 2,
+            sandbox_dir: std::env::temp_dir().join("weaverse-sandbox"),
             var_dir,
         })
     }
@@ -524,6 +536,8 @@ pub struct Limits {
     /// Watch-event batches per learner, per minute (a player sends about
     /// six).
     pub watch_batches_per_learner: i64,
+    /// Code submissions per learner, per minute.
+    pub code_submissions_per_learner: i64,
 }
 
 impl Default for Limits {
@@ -537,6 +551,7 @@ impl Default for Limits {
             reset_mails_per_ip: 60,
             password_checks_per_account: 5,
             watch_batches_per_learner: 60,
+            code_submissions_per_learner: 10,
         }
     }
 }

@@ -202,7 +202,11 @@ async fn seed_videos(state: &AppState) -> anyhow::Result<usize> {
 async fn seed(pool: &sqlx::PgPool) -> anyhow::Result<()> {
     let mut tx = pool.begin().await?;
     let outcome = seed::seed_nanodegree(&mut tx).await?;
+    let missions = weaverse::assessments::seed_demo(&mut tx).await?;
     tx.commit().await?;
+    if missions > 0 {
+        println!("made {missions} demo missions");
+    }
     match outcome {
         SeedOutcome::Created(id) => println!("seeded the demo nano-degree ({id})"),
         SeedOutcome::AlreadyThere(id) => println!("the demo nano-degree is already there ({id})"),

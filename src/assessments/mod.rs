@@ -1,4 +1,139 @@
-//! Assessments: missions (multiple choice and code), grading, and the
-//! sandbox code runs in.
+//! Assessments: missions (multiple choice and code) on mission topics,
+//! grading (choices at once, code in the sandbox from a job), the studio's
+//! mission editor, and the demo missions.
 
+mod grading;
+mod handlers;
+pub mod model;
+mod repo;
 pub mod sandbox;
+pub mod service;
+mod studio;
+
+use axum::{
+    Router,
+    routing::{get, post},
+};
+use serde::Deserialize;
+use sqlx::PgConnection;
+
+pub use grading::{TestResult, Verdict, judge};
+pub use service::{GRADE_JOB, Grader, mission_of_topic, register};
+
+use crate::{
+    app::AppState,
+    assessments::model::{MissionKind, QuestionKind},
+    web::routes::At,
+};
+
+pub fn routes() -> Router<AppState> {
+    use handlers::*;
+    Router::new()
+        .at("/missions/{id}", get(mission_page))
+        .at("/missions/{id}/submissions", post(submit))
+        .at("/missions/submissions/{id}", get(submission_state))
+        .merge(studio::routes())
+}
+
+/// The demo missions: for each mission topic of the demo nano-degree, its
+/// questions (in Korean) and code tasks with visible and hidden tests.
+const DEMO: &str = include_str!("demo_missions.json");
+
+#[derive(Deserialize)]
+struct DemoMission {
+    course: String,
+    topic: String,
+    kind: String,
+    pass_percent: i32,
+    time_limit_secs: Option<i32>,
+    max_attempts: Option<i32>,
+    questions: Vec<DemoQuestion>,
+}
+
+#[derive(Deserialize)]
+struct DemoQuestion {
+    kind: String,
+    prompt: String,
+    points: i32,
+    #[serde(default)]
+    multiple: bool,
+    #[serde(default)]
+    choices: Vec<DemoChoice>,
+    #[serde(default)]
+    language: Option<String>,
+    #[serde(default)]
+    mode: Option<String>,
+    #[serde(default)]
+    starter: String,
+    #[serde(default)]
+    tests: Vec<DemoTest>,
+}
+
+#[derive(Deserialize)]
+struct DemoChoice {
+    body: String,
+    correct: bool,
+}
+
+#[derive(Deserialize)]
+struct DemoTest {
+    visible: bool,
+    input: String,
+    harness: String,
+    expected: String,
+}
+
+/// Makes the demo missions that are not there yet (a mission topic that
+/// already has a mission is left as it is); returns how many were made.
+pub async fn seed_demo(conn: &mut PgConnection) -> anyhow::Result<usize> {
+    let missions: Vec<DemoMission> = serde_json::from_str(DEMO)?;
+    crate::infra::db::lock(conn, "seed", "missions").await?;
+    let mut made = 0;
+    for m in missions {
+        let Some(topic) = crate::catalog::topic_by_title(conn, &m.course, &m.topic).await? else {
+            continue;
+        };
+        if repo::mission_of_topic(conn, topic).await?.is_some() {
+            continue;
+        }
+        let kind = MissionKind::parse(&m.kind).unwrap_or(MissionKind::Practice);
+        let mission = repo::insert_mission(
+            conn,
+            topic,
+            kind,
+            m.pass_percent,
+            m.max_attempts,
+            m.time_limit_secs,
+        )
+        .await?;
+        for q in m.questions {
+            let kind = QuestionKind::parse(&q.kind).unwrap_or(QuestionKind::Choice);
+            let language = q.language.as_deref().and_then(sandbox::Language::parse);
+            let question = repo::insert_question(
+                conn,
+                mission,
+                &repo::NewQuestion {
+                    kind,
+                    prompt: &q.prompt,
+                    points: q.points,
+                    multiple: q.multiple,
+                    language,
+                    mode: q.mode.as_deref(),
+                    starter_code: &q.starter,
+                    cpu_secs: 5,
+                    memory_mb: 512,
+                },
+            )
+            .await?;
+            for c in q.choices {
+                repo::insert_choice(conn, question, &c.body, c.correct).await?;
+            }
+            for t in q.tests {
+                repo::insert_test(conn, question, t.visible, &t.input, &t.harness, &t.expected)
+                    .await?;
+            }
+        }
+        made += 1;
+    }
+    Ok(made)
+}

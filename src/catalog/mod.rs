@@ -257,3 +257,22 @@ pub async fn topic_titles(
 pub async fn topics_titled(conn: &mut PgConnection, part: &str) -> sqlx::Result<Vec<TopicId>> {
     repo::topics_titled(conn, part, 500).await
 }
+
+/// The topic titled `title` in the course with slug `course` (the demo
+/// seed finds its mission topics this way).
+pub async fn topic_by_title(
+    conn: &mut PgConnection,
+    course: &str,
+    title: &str,
+) -> sqlx::Result<Option<TopicId>> {
+    sqlx::query_scalar!(
+        r#"SELECT t.id AS "id: TopicId" FROM topics t JOIN lectures l ON l.id = t.lecture_id
+             JOIN courses c ON c.id = l.course_id
+            WHERE c.slug = $1 AND t.title = $2 AND t.deleted_at IS NULL
+            ORDER BY t.created_at LIMIT 1"#,
+        course,
+        title
+    )
+    .fetch_optional(conn)
+    .await
+}

@@ -21,6 +21,8 @@ use crate::{
 struct JobsPage {
     ctx: PageCtx,
     jobs: Vec<JobRow>,
+    /// Why code cannot be graded, when it cannot.
+    grader_down: Option<String>,
 }
 
 pub fn routes() -> Router<AppState> {
@@ -32,7 +34,13 @@ pub fn routes() -> Router<AppState> {
 
 async fn list(State(state): State<AppState>, ctx: PageCtx, _admin: Admin) -> AppResult<Response> {
     let jobs = queue::unfinished(&mut *state.db.acquire().await?, 200).await?;
-    Ok(web::render(&JobsPage { ctx, jobs })?.into_response())
+    let grader_down = state.grader.unusable().await;
+    Ok(web::render(&JobsPage {
+        ctx,
+        jobs,
+        grader_down,
+    })?
+    .into_response())
 }
 
 async fn retry(

@@ -144,6 +144,8 @@ struct TopicPage {
     outline: Outline,
     notes: NoteList,
     signed_in: bool,
+    /// A mission topic's mission.
+    mission: Option<uuid::Uuid>,
 }
 
 impl TopicPage {
@@ -239,6 +241,11 @@ pub async fn topic_page(
         done = progress::topics(&mut conn, user.id, &ids).await?;
         note_rows = notes::list(&mut conn, user.id, id).await?;
     }
+    let mission = if kind == TopicKind::Mission {
+        crate::assessments::mission_of_topic(&mut conn, id).await?
+    } else {
+        None
+    };
     let player = if access.may_study() && kind == TopicKind::Video {
         video_box(&mut conn, viewer.as_ref(), id, &progress, &ctx.csrf_token).await?
     } else {
@@ -267,6 +274,7 @@ pub async fn topic_page(
             error: None,
         },
         signed_in: viewer.is_some(),
+        mission,
         ctx,
         id,
         place,

@@ -16,6 +16,7 @@ pub mod htmx;
 pub mod input;
 pub mod intent;
 pub mod limits;
+pub mod markdown;
 pub mod page;
 pub mod path;
 pub mod routes;

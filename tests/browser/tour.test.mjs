@@ -114,6 +114,9 @@ for (const [viewport, options] of Object.entries(VIEWPORTS)) {
       const course = await page.getAttribute("[data-course-id]", "data-course-id");
       await page.goto(`${app.base}/courses/${course}`);
       const lesson = await page.locator("a[href^='/learn/topics/']").nth(3).getAttribute("href");
+      const quiz = await page.getByRole("link", { name: "웹 동작 원리 확인 퀴즈" }).first().getAttribute("href");
+      await page.goto(`${app.base}${quiz}`);
+      const mission = await page.getAttribute("[data-mission-link]", "href");
       found.push(
         ...(await tour(page, problems, "learner", viewport, [
           ["orders", "/orders"],
@@ -125,6 +128,8 @@ for (const [viewport, options] of Object.entries(VIEWPORTS)) {
           ["me", "/me"],
           ["course-bought", `/courses/${course}`],
           ["lesson", lesson],
+          ["mission-topic", quiz],
+          ["mission", mission],
         ])),
       );
       await context.close();
@@ -137,6 +142,11 @@ for (const [viewport, options] of Object.entries(VIEWPORTS)) {
       const studioCourse = await page.getAttribute("a[href^='/studio/courses/']:not([href$='/new'])", "href");
       await page.goto(`${app.base}${studioCourse}`);
       const studioTopic = await page.getAttribute("#outline a[href^='/studio/topics/']", "href");
+      await page.goto(`${app.base}/courses`);
+      const firstCourse = await page.getAttribute("[data-course-id]", "data-course-id");
+      await page.goto(`${app.base}/courses/${firstCourse}`);
+      const quizLesson = await page.getByRole("link", { name: "웹 동작 원리 확인 퀴즈" }).first().getAttribute("href");
+      const studioQuiz = quizLesson.replace("/learn/topics/", "/studio/topics/");
       await page.goto(`${app.base}/admin/payments`);
       const payment = await page.getAttribute("a[href^='/admin/payments/']", "href");
       found.push(
@@ -150,6 +160,7 @@ for (const [viewport, options] of Object.entries(VIEWPORTS)) {
           ["admin-payment", payment],
           ["admin-jobs", "/admin/jobs"],
           ["admin-watch", "/admin/watch"],
+          ["studio-mission", `${studioQuiz}/mission`],
           ["me", "/me"],
         ])),
       );

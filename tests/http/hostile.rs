@@ -119,6 +119,7 @@ struct Ids {
     payment: String,
     address: String,
     learner: String,
+    mission: String,
 }
 
 impl Ids {
@@ -144,6 +145,8 @@ impl Ids {
             &self.address
         } else if path.starts_with("/admin/users/") {
             &self.learner
+        } else if path.starts_with("/missions/") && !path.starts_with("/missions/submissions/") {
+            &self.mission
         } else {
             &uuid::Uuid::new_v4().to_string()
         };
@@ -325,6 +328,7 @@ async fn every_route_holds_under_hostile_input_as_every_role(db: PgPool) {
         payment: one("SELECT id::text FROM payments LIMIT 1").await,
         address: one("SELECT id::text FROM billing_addresses LIMIT 1").await,
         learner: one("SELECT id::text FROM users WHERE email = 'walker@example.com'").await,
+        mission: one("SELECT id::text FROM missions LIMIT 1").await,
     };
 
     let catalogue: Vec<String> = [

@@ -15,6 +15,7 @@ mod jobs;
 mod kakaopay;
 mod learning;
 mod media;
+mod missions;
 mod sandbox;
 mod shell;
 mod toss;

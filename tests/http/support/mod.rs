@@ -245,6 +245,9 @@ impl TestApp {
         weaverse::catalog::seed::seed_nanodegree(&mut tx)
             .await
             .expect("seed");
+        weaverse::assessments::seed_demo(&mut tx)
+            .await
+            .expect("seed missions");
         tx.commit().await.expect("commit");
     }
 }

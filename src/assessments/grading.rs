@@ -1,0 +1,258 @@
+//! Grading rules, pure: choice answers against the key, a sandbox run against
+//! a test's expected output, a submission's verdict from its tests, and the
+//! order choices are shown in for an attempt.
+
+use serde::{Deserialize, Serialize};
+
+use crate::assessments::sandbox::{Exit, Run};
+
+crate::text_enum!(
+    /// How a code submission (or one of its tests) came out.
+    Verdict {
+        Pending => "pending",
+        Accepted => "accepted",
+        WrongAnswer => "wrong_answer",
+        TimeLimit => "time_limit",
+        MemoryLimit => "memory_limit",
+        RuntimeError => "runtime_error",
+        CompileError => "compile_error",
+    }
+);
+
+impl Verdict {
+    pub fn label(&self) -> &'static str {
+        match self {
+            Self::Pending => "채점 중",
+            Self::Accepted => "통과",
+            Self::WrongAnswer => "틀린 답",
+            Self::TimeLimit => "시간 초과",
+            Self::MemoryLimit => "메모리 초과",
+            Self::RuntimeError => "실행 오류",
+            Self::CompileError => "문법 오류",
+        }
+    }
+
+    pub fn is_pending(&self) -> bool {
+        *self == Self::Pending
+    }
+}
+
+impl Serialize for Verdict {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for Verdict {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let raw = String::deserialize(d)?;
+        Self::parse(&raw).ok_or_else(|| serde::de::Error::custom("unknown verdict"))
+    }
+}
+
+/// One test's outcome, as stored and shown: a hidden test keeps no input or
+/// output, so they never reach the browser.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TestResult {
+    pub visible: bool,
+    pub verdict: Verdict,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub got: Option<String>,
+}
+
+/// The verdict of one run against `expected` (trailing whitespace of each
+/// line and at the end does not count).
+pub fn judge(run: &Run, expected: &str) -> Verdict {
+    let stderr = run.stderr_text();
+    match run.exit {
+        Exit::WallTime => Verdict::TimeLimit,
+        Exit::OutputLimit => Verdict::RuntimeError,
+        // SIGXCPU at the CPU limit, or its hard kill.
+        Exit::Code(152) | Exit::Code(137) => Verdict::TimeLimit,
+        _ if out_of_memory(&stderr) => Verdict::MemoryLimit,
+        Exit::Code(0) if normalise(&run.stdout) == normalise(expected.as_bytes()) => {
+            Verdict::Accepted
+        }
+        Exit::Code(0) => Verdict::WrongAnswer,
+        Exit::Code(_) if stderr.contains("SyntaxError") => Verdict::CompileError,
+        Exit::Code(_) => Verdict::RuntimeError,
+    }
+}
+
+fn out_of_memory(stderr: &str) -> bool {
+    [
+        "MemoryError",
+        "heap out of memory",
+        "Fatal process out of memory",
+        "Cannot allocate memory",
+        "Array buffer allocation failed",
+        "Invalid array length",
+    ]
+    .iter()
+    .any(|s| stderr.contains(s))
+}
+
+fn normalise(out: &[u8]) -> String {
+    String::from_utf8_lossy(out)
+        .lines()
+        .map(str::trim_end)
+        .collect::<Vec<_>>()
+        .join("\n")
+        .trim_end()
+        .to_owned()
+}
+
+/// A submission's verdict and score (0-100) from its tests' verdicts: all
+/// accepted is accepted; otherwise the first failing test's verdict.
+pub fn overall(results: &[TestResult]) -> (Verdict, i32) {
+    if results.is_empty() {
+        return (Verdict::RuntimeError, 0);
+    }
+    let passed = results
+        .iter()
+        .filter(|r| r.verdict == Verdict::Accepted)
+        .count();
+    let score = (passed * 100 / results.len()) as i32;
+    let verdict = results
+        .iter()
+        .map(|r| r.verdict)
+        .find(|v| *v != Verdict::Accepted)
+        .unwrap_or(Verdict::Accepted);
+    (verdict, score)
+}
+
+/// Points for a choice question: all of it when exactly the correct
+/// choices were picked, nothing otherwise.
+pub fn choice_points(picked: &[uuid::Uuid], correct: &[uuid::Uuid], points: i32) -> i32 {
+    let mut a = picked.to_vec();
+    let mut b = correct.to_vec();
+    a.sort();
+    a.dedup();
+    b.sort();
+    if !a.is_empty() && a == b { points } else { 0 }
+}
+
+/// The order `n` choices are shown in for an attempt (a permutation from
+/// the attempt's seed and the question, so a reload shows the same order).
+pub fn shuffled(n: usize, seed: i64, question: uuid::Uuid) -> Vec<usize> {
+    use rand::{SeedableRng, seq::SliceRandom};
+    let mut key = [0u8; 32];
+    key[..8].copy_from_slice(&seed.to_le_bytes());
+    key[8..24].copy_from_slice(question.as_bytes());
+    let mut rng = rand::rngs::StdRng::from_seed(key);
+    let mut order: Vec<usize> = (0..n).collect();
+    order.shuffle(&mut rng);
+    order
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn run(exit: Exit, stdout: &str, stderr: &str) -> Run {
+        Run {
+            exit,
+            stdout: stdout.as_bytes().to_vec(),
+            stderr: stderr.as_bytes().to_vec(),
+            elapsed: Duration::from_millis(50),
+        }
+    }
+
+    #[test]
+    fn a_run_is_judged_by_its_exit_and_output() {
+        assert_eq!(
+            judge(&run(Exit::Code(0), "6  \n\n", ""), "6"),
+            Verdict::Accepted
+        );
+        assert_eq!(
+            judge(&run(Exit::Code(0), "7\n", ""), "6"),
+            Verdict::WrongAnswer
+        );
+        assert_eq!(judge(&run(Exit::WallTime, "", ""), "6"), Verdict::TimeLimit);
+        assert_eq!(
+            judge(&run(Exit::Code(152), "", ""), "6"),
+            Verdict::TimeLimit
+        );
+        assert_eq!(
+            judge(&run(Exit::Code(1), "", "MemoryError"), "6"),
+            Verdict::MemoryLimit
+        );
+        assert_eq!(
+            judge(
+                &run(
+                    Exit::Code(1),
+                    "",
+                    "  File \"main.py\"\nSyntaxError: invalid syntax"
+                ),
+                "6"
+            ),
+            Verdict::CompileError
+        );
+        assert_eq!(
+            judge(
+                &run(Exit::Code(1), "", "TypeError: x is not a function"),
+                "6"
+            ),
+            Verdict::RuntimeError
+        );
+        assert_eq!(
+            judge(&run(Exit::OutputLimit, "xxxx", ""), "6"),
+            Verdict::RuntimeError
+        );
+    }
+
+    #[test]
+    fn the_first_failing_test_names_the_verdict_and_the_score_counts_passes() {
+        let r = |verdict| TestResult {
+            visible: false,
+            verdict,
+            input: None,
+            expected: None,
+            got: None,
+        };
+        assert_eq!(
+            overall(&[r(Verdict::Accepted), r(Verdict::Accepted)]),
+            (Verdict::Accepted, 100)
+        );
+        assert_eq!(
+            overall(&[
+                r(Verdict::Accepted),
+                r(Verdict::TimeLimit),
+                r(Verdict::WrongAnswer)
+            ]),
+            (Verdict::TimeLimit, 33)
+        );
+        assert_eq!(overall(&[]), (Verdict::RuntimeError, 0));
+    }
+
+    #[test]
+    fn choices_score_only_when_exactly_the_key_is_picked() {
+        let (a, b, c) = (
+            uuid::Uuid::new_v4(),
+            uuid::Uuid::new_v4(),
+            uuid::Uuid::new_v4(),
+        );
+        assert_eq!(choice_points(&[a], &[a], 1), 1);
+        assert_eq!(choice_points(&[b, a], &[a, b], 2), 2);
+        assert_eq!(choice_points(&[a], &[a, b], 2), 0);
+        assert_eq!(choice_points(&[a, b, c], &[a, b], 2), 0);
+        assert_eq!(choice_points(&[], &[], 1), 0);
+    }
+
+    #[test]
+    fn an_attempt_shows_one_order_per_question_and_attempts_differ() {
+        let q = uuid::Uuid::new_v4();
+        let first = shuffled(5, 42, q);
+        assert_eq!(first, shuffled(5, 42, q));
+        let mut sorted = first.clone();
+        sorted.sort();
+        assert_eq!(sorted, vec![0, 1, 2, 3, 4]);
+        let differs = (0..20).any(|seed| shuffled(5, seed, q) != first);
+        assert!(differs);
+    }
+}

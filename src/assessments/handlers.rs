@@ -1,0 +1,164 @@
+//! Taking a mission: `GET /missions/{id}`, `POST /missions/{id}/submissions`
+//! (choice answers, or a code submission with `code`), and the submission
+//! box htmx polls while it is graded.
+
+use askama::Template;
+use axum::{
+    extract::State,
+    http::StatusCode,
+    response::{IntoResponse, Response},
+};
+
+use crate::{
+    accounts::CurrentUser,
+    app::AppState,
+    assessments::{
+        model::QuestionKind,
+        service::{self, MissionError, MissionView, SubmissionView},
+    },
+    error::{AppError, AppResult},
+    web::{self, Form, PageCtx, Path, filters, flash::Flash},
+};
+
+impl From<MissionError> for AppError {
+    fn from(err: MissionError) -> Self {
+        match err {
+            MissionError::NotFound => AppError::NotFound,
+            MissionError::SignedOut => AppError::Unauthorized,
+            MissionError::Locked { lapsed: true, .. } => AppError::Forbidden(
+                "수강 기간이 끝났습니다. 수강권을 연장하면 미션을 다시 풀 수 있습니다.".into(),
+            ),
+            MissionError::Locked { .. } => {
+                AppError::Forbidden("이 미션은 수강권을 구매하면 풀 수 있습니다.".into())
+            }
+            MissionError::NoOpenAttempt => AppError::Conflict(
+                "이미 제출한 답안입니다. 새 응시가 남아 있으면 미션 페이지에서 다시 풀 수 있습니다."
+                    .into(),
+            ),
+            MissionError::TimeUp => AppError::Conflict(
+                "제한 시간이 지나 답안을 받을 수 없습니다. 응시는 제출된 것으로 처리했습니다.".into(),
+            ),
+            MissionError::OnePending => AppError::Conflict(
+                "채점 중인 제출이 있습니다. 결과가 나온 뒤 다시 제출해 주세요.".into(),
+            ),
+            MissionError::TooMany(wait) => AppError::TooManyRequests {
+                retry_after_secs: wait,
+            },
+            MissionError::CodeEmpty => AppError::field("code", "코드를 입력해 주세요."),
+            MissionError::CodeTooLong => {
+                AppError::field("code", "코드는 64KB까지 제출할 수 있습니다.")
+            }
+            MissionError::NotCode => AppError::BadRequest("코드 문제가 아닙니다.".into()),
+            MissionError::GraderDown(why) => {
+                tracing::error!(%why, "a code submission was refused: the sandbox is unusable");
+                AppError::Conflict(
+                    "지금은 코드를 채점할 수 없습니다. 관리자에게 알렸으니 잠시 뒤 다시 제출해 주세요."
+                        .into(),
+                )
+            }
+            MissionError::Db(err) => err.into(),
+            MissionError::Other(err) => AppError::Internal(err),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "assessments/mission.html")]
+struct MissionPage {
+    ctx: PageCtx,
+    mission: MissionView,
+}
+
+impl MissionPage {
+    fn earned(&self, question: &uuid::Uuid) -> Option<i32> {
+        self.mission
+            .last
+            .as_ref()
+            .and_then(|l| l.earned.get(question).copied())
+    }
+
+    fn is_choice(&self, kind: &QuestionKind) -> bool {
+        *kind == QuestionKind::Choice
+    }
+}
+
+/// The box showing a code submission's verdict (polled while pending).
+#[derive(Template)]
+#[template(path = "assessments/_submission.html")]
+struct SubmissionBox {
+    s: SubmissionView,
+}
+
+pub async fn mission_page(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    user: CurrentUser,
+    Path(id): Path<uuid::Uuid>,
+) -> AppResult<Response> {
+    let mission = service::mission_page(&mut *state.db.acquire().await?, &user, id).await?;
+    Ok(web::render(&MissionPage { ctx, mission })?.into_response())
+}
+
+/// Choice answers (`q-{question}` fields), or a code submission (`code`
+/// and `question_id`).
+pub async fn submit(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    user: CurrentUser,
+    Path(id): Path<uuid::Uuid>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> AppResult<Response> {
+    let mut conn = state.db.acquire().await?;
+    let field = |name: &str| {
+        fields
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
+    if let Some(code) = field("code") {
+        let question = field("question_id")
+            .and_then(|q| q.parse::<uuid::Uuid>().ok())
+            .ok_or_else(|| AppError::BadRequest("문제를 알 수 없습니다.".into()))?;
+        let submission = service::submit_code(
+            &mut conn,
+            &state.grader,
+            state.config.limits.code_submissions_per_learner,
+            &user,
+            id,
+            question,
+            code,
+        )
+        .await?;
+        if ctx.htmx {
+            let s = service::submission(&mut conn, &user, submission).await?;
+            return Ok((StatusCode::ACCEPTED, web::render(&SubmissionBox { s })?).into_response());
+        }
+        return Ok(web::redirect_with(
+            &state,
+            &ctx,
+            &format!("/missions/{id}#q-{question}"),
+            Flash::success("코드를 제출했습니다. 채점 결과가 곧 나옵니다."),
+        ));
+    }
+    let (score, passed) = service::submit_choices(&mut conn, &user, id, &fields).await?;
+    let flash = if passed {
+        Flash::success(format!("{score}점입니다. 미션을 통과했습니다!"))
+    } else {
+        Flash::warning(format!("{score}점입니다. 통과 기준에 닿지 못했습니다."))
+    };
+    Ok(web::redirect_with(
+        &state,
+        &ctx,
+        &format!("/missions/{id}#result"),
+        flash,
+    ))
+}
+
+pub async fn submission_state(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<uuid::Uuid>,
+) -> AppResult<Response> {
+    let s = service::submission(&mut *state.db.acquire().await?, &user, id).await?;
+    Ok(web::render(&SubmissionBox { s })?.into_response())
+}

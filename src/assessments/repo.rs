@@ -1,0 +1,632 @@
+//! Assessments SQL: missions, questions, choices, tests, attempts, code
+//! submissions and results.
+
+use sqlx::{PgConnection, types::Json};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::{
+    assessments::{
+        grading::{TestResult, Verdict},
+        model::{MissionKind, QuestionKind},
+        sandbox::Language,
+    },
+    ids::{TopicId, UserId},
+};
+
+pub struct MissionRow {
+    pub id: Uuid,
+    pub topic_id: TopicId,
+    pub kind: MissionKind,
+    pub pass_percent: i32,
+    pub max_attempts: Option<i32>,
+    pub time_limit_secs: Option<i32>,
+}
+
+pub async fn mission(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<MissionRow>> {
+    sqlx::query_as!(
+        MissionRow,
+        r#"SELECT id, topic_id AS "topic_id: TopicId", kind AS "kind: MissionKind", pass_percent,
+                  max_attempts, time_limit_secs
+             FROM missions WHERE id = $1"#,
+        id
+    )
+    .fetch_optional(conn)
+    .await
+}
+
+pub async fn mission_of_topic(
+    conn: &mut PgConnection,
+    topic: TopicId,
+) -> sqlx::Result<Option<MissionRow>> {
+    sqlx::query_as!(
+        MissionRow,
+        r#"SELECT id, topic_id AS "topic_id: TopicId", kind AS "kind: MissionKind", pass_percent,
+                  max_attempts, time_limit_secs
+             FROM missions WHERE topic_id = $1"#,
+        topic.0
+    )
+    .fetch_optional(conn)
+    .await
+}
+
+pub async fn insert_mission(
+    conn: &mut PgConnection,
+    topic: TopicId,
+    kind: MissionKind,
+    pass_percent: i32,
+    max_attempts: Option<i32>,
+    time_limit_secs: Option<i32>,
+) -> sqlx::Result<Uuid> {
+    sqlx::query_scalar!(
+        "INSERT INTO missions (topic_id, kind, pass_percent, max_attempts, time_limit_secs)
+         VALUES ($1, $2, $3, $4, $5) RETURNING id",
+        topic.0,
+        kind.as_str(),
+        pass_percent,
+        max_attempts,
+        time_limit_secs
+    )
+    .fetch_one(conn)
+    .await
+}
+
+pub async fn update_mission(
+    conn: &mut PgConnection,
+    id: Uuid,
+    kind: MissionKind,
+    pass_percent: i32,
+    max_attempts: Option<i32>,
+    time_limit_secs: Option<i32>,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "UPDATE missions SET kind = $2, pass_percent = $3, max_attempts = $4, time_limit_secs = $5,
+                updated_at = now() WHERE id = $1",
+        id,
+        kind.as_str(),
+        pass_percent,
+        max_attempts,
+        time_limit_secs
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub struct QuestionRow {
+    pub id: Uuid,
+    pub kind: QuestionKind,
+    pub prompt: String,
+    pub points: i32,
+    pub multiple: bool,
+    pub language: Option<Language>,
+    pub mode: Option<String>,
+    pub starter_code: String,
+    pub cpu_secs: i32,
+    pub memory_mb: i32,
+}
+
+pub async fn questions(conn: &mut PgConnection, mission: Uuid) -> sqlx::Result<Vec<QuestionRow>> {
+    sqlx::query_as!(
+        QuestionRow,
+        r#"SELECT id, kind AS "kind: QuestionKind", prompt, points, multiple,
+                  language AS "language: Language", mode, starter_code, cpu_secs, memory_mb
+             FROM questions WHERE mission_id = $1 AND deleted_at IS NULL
+            ORDER BY position, created_at"#,
+        mission
+    )
+    .fetch_all(conn)
+    .await
+}
+
+/// A live question with its mission.
+pub async fn question(
+    conn: &mut PgConnection,
+    id: Uuid,
+) -> sqlx::Result<Option<(Uuid, QuestionRow)>> {
+    Ok(sqlx::query!(
+        r#"SELECT mission_id, id, kind AS "kind: QuestionKind", prompt, points, multiple,
+                  language AS "language: Language", mode, starter_code, cpu_secs, memory_mb
+             FROM questions WHERE id = $1 AND deleted_at IS NULL"#,
+        id
+    )
+    .fetch_optional(conn)
+    .await?
+    .map(|r| {
+        (
+            r.mission_id,
+            QuestionRow {
+                id: r.id,
+                kind: r.kind,
+                prompt: r.prompt,
+                points: r.points,
+                multiple: r.multiple,
+                language: r.language,
+                mode: r.mode,
+                starter_code: r.starter_code,
+                cpu_secs: r.cpu_secs,
+                memory_mb: r.memory_mb,
+            },
+        )
+    }))
+}
+
+pub struct NewQuestion<'a> {
+    pub kind: QuestionKind,
+    pub prompt: &'a str,
+    pub points: i32,
+    pub multiple: bool,
+    pub language: Option<Language>,
+    pub mode: Option<&'a str>,
+    pub starter_code: &'a str,
+    pub cpu_secs: i32,
+    pub memory_mb: i32,
+}
+
+/// Appends a question at the end of the mission (the mission row is locked
+/// so parallel additions take turns for positions).
+pub async fn insert_question(
+    conn: &mut PgConnection,
+    mission: Uuid,
+    q: &NewQuestion<'_>,
+) -> sqlx::Result<Uuid> {
+    sqlx::query!("SELECT id FROM missions WHERE id = $1 FOR UPDATE", mission)
+        .fetch_one(&mut *conn)
+        .await?;
+    sqlx::query_scalar!(
+        "INSERT INTO questions (mission_id, position, kind, prompt, points, multiple, language, mode,
+                                starter_code, cpu_secs, memory_mb)
+         VALUES ($1, (SELECT coalesce(max(position), 0) + 1 FROM questions WHERE mission_id = $1),
+                 $2, $3, $4, $5, $6, $7, $8, $9, $10)
+         RETURNING id",
+        mission,
+        q.kind.as_str(),
+        q.prompt,
+        q.points,
+        q.multiple,
+        q.language.map(|l| l.as_str()),
+        q.mode,
+        q.starter_code,
+        q.cpu_secs,
+        q.memory_mb
+    )
+    .fetch_one(conn)
+    .await
+}
+
+pub async fn update_question(
+    conn: &mut PgConnection,
+    id: Uuid,
+    q: &NewQuestion<'_>,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "UPDATE questions SET prompt = $2, points = $3, multiple = $4, language = $5, mode = $6,
+                starter_code = $7, cpu_secs = $8, memory_mb = $9
+          WHERE id = $1 AND kind = $10",
+        id,
+        q.prompt,
+        q.points,
+        q.multiple,
+        q.language.map(|l| l.as_str()),
+        q.mode,
+        q.starter_code,
+        q.cpu_secs,
+        q.memory_mb,
+        q.kind.as_str()
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn delete_question(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<()> {
+    sqlx::query!("UPDATE questions SET deleted_at = now() WHERE id = $1", id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+pub struct ChoiceRow {
+    pub id: Uuid,
+    pub question_id: Uuid,
+    pub body: String,
+    pub correct: bool,
+}
+
+pub async fn choices(conn: &mut PgConnection, questions: &[Uuid]) -> sqlx::Result<Vec<ChoiceRow>> {
+    sqlx::query_as!(
+        ChoiceRow,
+        "SELECT id, question_id, body, correct FROM choices WHERE question_id = ANY($1)
+          ORDER BY question_id, position",
+        questions
+    )
+    .fetch_all(conn)
+    .await
+}
+
+pub async fn insert_choice(
+    conn: &mut PgConnection,
+    question: Uuid,
+    body: &str,
+    correct: bool,
+) -> sqlx::Result<Uuid> {
+    sqlx::query!(
+        "SELECT id FROM questions WHERE id = $1 FOR UPDATE",
+        question
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    sqlx::query_scalar!(
+        "INSERT INTO choices (question_id, position, body, correct)
+         VALUES ($1, (SELECT coalesce(max(position), 0) + 1 FROM choices WHERE question_id = $1), $2, $3)
+         RETURNING id",
+        question,
+        body,
+        correct
+    )
+    .fetch_one(conn)
+    .await
+}
+
+/// Deletes a choice; returns its question.
+pub async fn delete_choice(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<Uuid>> {
+    sqlx::query_scalar!(
+        "DELETE FROM choices WHERE id = $1 RETURNING question_id",
+        id
+    )
+    .fetch_optional(conn)
+    .await
+}
+
+pub async fn choice_question(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<Uuid>> {
+    sqlx::query_scalar!("SELECT question_id FROM choices WHERE id = $1", id)
+        .fetch_optional(conn)
+        .await
+}
+
+pub struct TestRow {
+    pub id: Uuid,
+    pub question_id: Uuid,
+    pub visible: bool,
+    pub input: String,
+    pub harness: String,
+    pub expected: String,
+}
+
+pub async fn tests(conn: &mut PgConnection, questions: &[Uuid]) -> sqlx::Result<Vec<TestRow>> {
+    sqlx::query_as!(
+        TestRow,
+        "SELECT id, question_id, visible, input, harness, expected FROM code_tests
+          WHERE question_id = ANY($1) ORDER BY question_id, position",
+        questions
+    )
+    .fetch_all(conn)
+    .await
+}
+
+pub async fn insert_test(
+    conn: &mut PgConnection,
+    question: Uuid,
+    visible: bool,
+    input: &str,
+    harness: &str,
+    expected: &str,
+) -> sqlx::Result<Uuid> {
+    sqlx::query!(
+        "SELECT id FROM questions WHERE id = $1 FOR UPDATE",
+        question
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    sqlx::query_scalar!(
+        "INSERT INTO code_tests (question_id, position, visible, input, harness, expected)
+         VALUES ($1, (SELECT coalesce(max(position), 0) + 1 FROM code_tests WHERE question_id = $1),
+                 $2, $3, $4, $5)
+         RETURNING id",
+        question,
+        visible,
+        input,
+        harness,
+        expected
+    )
+    .fetch_one(conn)
+    .await
+}
+
+/// Deletes a test; returns its question.
+pub async fn delete_test(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<Uuid>> {
+    sqlx::query_scalar!(
+        "DELETE FROM code_tests WHERE id = $1 RETURNING question_id",
+        id
+    )
+    .fetch_optional(conn)
+    .await
+}
+
+pub async fn test_question(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<Uuid>> {
+    sqlx::query_scalar!("SELECT question_id FROM code_tests WHERE id = $1", id)
+        .fetch_optional(conn)
+        .await
+}
+
+// ---------- attempts ----------
+
+pub struct AttemptRow {
+    pub id: Uuid,
+    pub number: i32,
+    pub shuffle_seed: i64,
+    pub started_at: OffsetDateTime,
+    pub submitted_at: Option<OffsetDateTime>,
+    pub feedback: Option<Json<Vec<(Uuid, i32)>>>,
+    pub score: Option<i32>,
+}
+
+/// The learner's attempts, latest first.
+pub async fn attempts(
+    conn: &mut PgConnection,
+    mission: Uuid,
+    user: UserId,
+) -> sqlx::Result<Vec<AttemptRow>> {
+    sqlx::query_as!(
+        AttemptRow,
+        r#"SELECT id, number, shuffle_seed, started_at, submitted_at,
+                  feedback AS "feedback: Json<Vec<(Uuid, i32)>>", score
+             FROM attempts WHERE mission_id = $1 AND user_id = $2 ORDER BY number DESC"#,
+        mission,
+        user.0
+    )
+    .fetch_all(conn)
+    .await
+}
+
+/// Opens the learner's next attempt unless one is open or `max` are used
+/// (one statement: parallel opens make at most one).
+pub async fn open_attempt(
+    conn: &mut PgConnection,
+    mission: Uuid,
+    user: UserId,
+    seed: i64,
+    max: Option<i32>,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "INSERT INTO attempts (mission_id, user_id, number, shuffle_seed)
+         SELECT $1, $2, coalesce(max(number), 0) + 1, $3 FROM attempts
+          WHERE mission_id = $1 AND user_id = $2
+         HAVING ($4::int IS NULL OR count(*) < $4)
+            AND count(*) FILTER (WHERE submitted_at IS NULL) = 0
+         ON CONFLICT DO NOTHING",
+        mission,
+        user.0,
+        seed,
+        max
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// The open attempt, locked until the transaction ends.
+pub async fn lock_open_attempt(
+    conn: &mut PgConnection,
+    mission: Uuid,
+    user: UserId,
+) -> sqlx::Result<Option<AttemptRow>> {
+    sqlx::query_as!(
+        AttemptRow,
+        r#"SELECT id, number, shuffle_seed, started_at, submitted_at,
+                  feedback AS "feedback: Json<Vec<(Uuid, i32)>>", score
+             FROM attempts WHERE mission_id = $1 AND user_id = $2 AND submitted_at IS NULL
+              FOR UPDATE"#,
+        mission,
+        user.0
+    )
+    .fetch_optional(conn)
+    .await
+}
+
+pub async fn submit_attempt(
+    conn: &mut PgConnection,
+    id: Uuid,
+    answers: &serde_json::Value,
+    feedback: &[(Uuid, i32)],
+    choice_points: i32,
+    score: i32,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "UPDATE attempts SET submitted_at = now(), answers = $2, feedback = $3, choice_points = $4,
+                score = $5
+          WHERE id = $1",
+        id,
+        answers,
+        Json(feedback) as _,
+        choice_points,
+        score
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+// ---------- code submissions ----------
+
+pub struct SubmissionRow {
+    pub id: Uuid,
+    pub question_id: Uuid,
+    pub user_id: UserId,
+    pub code: String,
+    pub verdict: Verdict,
+    pub score: Option<i32>,
+    pub results: Option<Json<Vec<TestResult>>>,
+    pub message: Option<String>,
+}
+
+pub async fn submission(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<SubmissionRow>> {
+    sqlx::query_as!(
+        SubmissionRow,
+        r#"SELECT id, question_id, user_id AS "user_id: UserId", code, verdict AS "verdict: Verdict",
+                  score, results AS "results: Json<Vec<TestResult>>", message
+             FROM code_submissions WHERE id = $1"#,
+        id
+    )
+    .fetch_optional(conn)
+    .await
+}
+
+/// The learner's latest submission for each of `questions`.
+pub async fn latest_submissions(
+    conn: &mut PgConnection,
+    user: UserId,
+    questions: &[Uuid],
+) -> sqlx::Result<Vec<SubmissionRow>> {
+    sqlx::query_as!(
+        SubmissionRow,
+        r#"SELECT DISTINCT ON (question_id) id, question_id, user_id AS "user_id: UserId", code,
+                  verdict AS "verdict: Verdict", score, results AS "results: Json<Vec<TestResult>>",
+                  message
+             FROM code_submissions WHERE user_id = $1 AND question_id = ANY($2)
+            ORDER BY question_id, created_at DESC"#,
+        user.0,
+        questions
+    )
+    .fetch_all(conn)
+    .await
+}
+
+/// Records a pending submission; `None` when the learner already has one
+/// pending (one at a time, decided by a unique index).
+pub async fn insert_submission(
+    conn: &mut PgConnection,
+    question: Uuid,
+    user: UserId,
+    code: &str,
+) -> sqlx::Result<Option<Uuid>> {
+    sqlx::query_scalar!(
+        "INSERT INTO code_submissions (question_id, user_id, code) VALUES ($1, $2, $3)
+         ON CONFLICT (user_id) WHERE verdict = 'pending' DO NOTHING RETURNING id",
+        question,
+        user.0,
+        code
+    )
+    .fetch_optional(conn)
+    .await
+}
+
+pub async fn set_submission_job(conn: &mut PgConnection, id: Uuid, job: i64) -> sqlx::Result<()> {
+    sqlx::query!(
+        "UPDATE code_submissions SET job_id = $2 WHERE id = $1",
+        id,
+        job
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Records a grade once: only a pending submission takes it.
+pub async fn grade_submission(
+    conn: &mut PgConnection,
+    id: Uuid,
+    verdict: Verdict,
+    score: i32,
+    results: &[TestResult],
+    message: Option<&str>,
+) -> sqlx::Result<bool> {
+    Ok(sqlx::query!(
+        "UPDATE code_submissions SET verdict = $2, score = $3, results = $4, message = $5,
+                graded_at = now()
+          WHERE id = $1 AND verdict = 'pending'",
+        id,
+        verdict.as_str(),
+        score,
+        Json(results) as _,
+        message
+    )
+    .execute(conn)
+    .await?
+    .rows_affected()
+        == 1)
+}
+
+// ---------- results ----------
+
+/// Best code score per question of the mission for the learner.
+pub async fn best_code_scores(
+    conn: &mut PgConnection,
+    user: UserId,
+    mission: Uuid,
+) -> sqlx::Result<Vec<(Uuid, i32)>> {
+    Ok(sqlx::query!(
+        r#"SELECT q.id, coalesce(max(s.score), 0) AS "best!"
+             FROM questions q LEFT JOIN code_submissions s
+               ON s.question_id = q.id AND s.user_id = $1 AND s.verdict <> 'pending'
+            WHERE q.mission_id = $2 AND q.kind = 'code' AND q.deleted_at IS NULL
+            GROUP BY q.id"#,
+        user.0,
+        mission
+    )
+    .fetch_all(conn)
+    .await?
+    .into_iter()
+    .map(|r| (r.id, r.best))
+    .collect())
+}
+
+pub async fn best_choice_points(
+    conn: &mut PgConnection,
+    user: UserId,
+    mission: Uuid,
+) -> sqlx::Result<i32> {
+    Ok(sqlx::query_scalar!(
+        r#"SELECT max(choice_points) FROM attempts
+            WHERE mission_id = $1 AND user_id = $2 AND submitted_at IS NOT NULL"#,
+        mission,
+        user.0
+    )
+    .fetch_one(conn)
+    .await?
+    .unwrap_or(0))
+}
+
+/// Keeps the best score; returns `(best, passed_at was set just now)`.
+pub async fn record_result(
+    conn: &mut PgConnection,
+    mission: Uuid,
+    user: UserId,
+    score: i32,
+    pass_percent: i32,
+) -> sqlx::Result<(i32, bool, bool)> {
+    let row = sqlx::query!(
+        r#"WITH before AS (
+             SELECT passed_at FROM mission_results WHERE mission_id = $1 AND user_id = $2)
+           INSERT INTO mission_results AS r (mission_id, user_id, best_score, passed_at)
+           VALUES ($1, $2, $3::int, CASE WHEN $3::int >= $4::int THEN now() END)
+           ON CONFLICT (mission_id, user_id) DO UPDATE
+             SET best_score = greatest(r.best_score, EXCLUDED.best_score),
+                 passed_at = coalesce(r.passed_at, EXCLUDED.passed_at), updated_at = now()
+           RETURNING best_score, passed_at IS NOT NULL AS "passed!",
+                     (passed_at IS NOT NULL AND (SELECT passed_at FROM before) IS NULL) AS "newly!""#,
+        mission,
+        user.0,
+        score,
+        pass_percent
+    )
+    .fetch_one(conn)
+    .await?;
+    Ok((row.best_score, row.passed, row.newly))
+}
+
+pub async fn result(
+    conn: &mut PgConnection,
+    mission: Uuid,
+    user: UserId,
+) -> sqlx::Result<Option<(i32, bool)>> {
+    Ok(sqlx::query!(
+        r#"SELECT best_score, passed_at IS NOT NULL AS "passed!" FROM mission_results
+            WHERE mission_id = $1 AND user_id = $2"#,
+        mission,
+        user.0
+    )
+    .fetch_optional(conn)
+    .await?
+    .map(|r| (r.best_score, r.passed)))
+}

@@ -1,0 +1,668 @@
+//! Taking missions: attempts with choices shuffled per attempt, choice
+//! answers graded on submission, code submissions graded by a job in the
+//! sandbox, the best score kept, and the mission's topic completed when it
+//! is passed.
+
+use std::{collections::HashMap, path::PathBuf, sync::Arc};
+
+use sqlx::{Acquire, PgConnection, PgPool};
+use time::{Duration, OffsetDateTime};
+use uuid::Uuid;
+
+use crate::{
+    accounts::CurrentUser,
+    assessments::{
+        grading::{self, TestResult, Verdict},
+        model::{MissionKind, Mode, QuestionKind},
+        repo::{self, MissionRow, QuestionRow, SubmissionRow},
+        sandbox::{Language, Limits, Sandbox},
+    },
+    ids::{TopicId, UserId},
+    infra::ratelimit::Limit,
+    jobs::{self, EnqueueOptions},
+    learning::{access, progress},
+    web::markdown,
+};
+
+/// The grading job's kind.
+pub const GRADE_JOB: &str = "assessments.grade";
+/// The longest code a learner may submit.
+pub const MAX_CODE_BYTES: usize = 64 * 1024;
+/// Late answers are taken this long after the time limit (a slow network).
+const GRACE: Duration = Duration::seconds(30);
+
+#[derive(Debug, thiserror::Error)]
+pub enum MissionError {
+    #[error("no such mission")]
+    NotFound,
+    #[error("not signed in")]
+    SignedOut,
+    #[error("no access: lapsed {lapsed}")]
+    Locked { topic: TopicId, lapsed: bool },
+    #[error("no attempt is open")]
+    NoOpenAttempt,
+    #[error("time is up")]
+    TimeUp,
+    #[error("a submission is being graded")]
+    OnePending,
+    #[error("too many submissions; wait {0} s")]
+    TooMany(u64),
+    #[error("empty code")]
+    CodeEmpty,
+    #[error("code too long")]
+    CodeTooLong,
+    #[error("not a code question of this mission")]
+    NotCode,
+    #[error("the grader is unavailable: {0}")]
+    GraderDown(String),
+    #[error(transparent)]
+    Db(#[from] sqlx::Error),
+    #[error(transparent)]
+    Other(#[from] anyhow::Error),
+}
+
+pub type MissionResult<T> = Result<T, MissionError>;
+
+/// The sandbox, probed on first use (a process that never grades never
+/// probes), shared by the web process and the grading jobs.
+pub struct Grader {
+    root: PathBuf,
+    slots: usize,
+    sandbox: tokio::sync::OnceCell<Sandbox>,
+}
+
+impl Grader {
+    pub fn new(root: PathBuf, slots: usize) -> Self {
+        Self {
+            root,
+            slots,
+            sandbox: tokio::sync::OnceCell::new(),
+        }
+    }
+
+    pub async fn sandbox(&self) -> &Sandbox {
+        self.sandbox
+            .get_or_init(|| Sandbox::probe(&self.root, self.slots))
+            .await
+    }
+
+    /// `None` when code can be graded; otherwise why not (for admins).
+    pub async fn unusable(&self) -> Option<String> {
+        self.sandbox().await.unusable().map(str::to_owned)
+    }
+}
+
+// ---------- what the mission page shows ----------
+
+pub struct ChoiceView {
+    pub id: Uuid,
+    pub body: String,
+}
+
+pub struct VisibleTest {
+    pub input: String,
+    pub expected: String,
+}
+
+pub struct CodeView {
+    pub language: Language,
+    pub starter: String,
+    pub visible: Vec<VisibleTest>,
+    pub hidden: usize,
+    pub latest: Option<SubmissionView>,
+}
+
+pub struct QuestionView {
+    pub id: Uuid,
+    pub number: usize,
+    pub kind: QuestionKind,
+    /// The prompt as safe HTML.
+    pub prompt: String,
+    pub points: i32,
+    pub multiple: bool,
+    pub choices: Vec<ChoiceView>,
+    pub code: Option<CodeView>,
+}
+
+/// A code submission as its learner sees it.
+pub struct SubmissionView {
+    pub id: Uuid,
+    pub question: Uuid,
+    pub verdict: Verdict,
+    pub score: i32,
+    pub message: Option<String>,
+    /// Visible tests with their input, expected and actual output.
+    pub shown: Vec<TestResult>,
+    pub hidden_passed: usize,
+    pub hidden_total: usize,
+}
+
+impl SubmissionView {
+    fn of(row: SubmissionRow) -> Self {
+        let results = row.results.map(|r| r.0).unwrap_or_default();
+        let (shown, hidden): (Vec<TestResult>, Vec<TestResult>) =
+            results.into_iter().partition(|r| r.visible);
+        Self {
+            id: row.id,
+            question: row.question_id,
+            verdict: row.verdict,
+            score: row.score.unwrap_or(0),
+            message: row.message,
+            hidden_passed: hidden
+                .iter()
+                .filter(|r| r.verdict == Verdict::Accepted)
+                .count(),
+            hidden_total: hidden.len(),
+            shown,
+        }
+    }
+}
+
+pub struct AttemptView {
+    pub number: i32,
+    pub deadline: Option<OffsetDateTime>,
+}
+
+pub struct LastAttempt {
+    pub number: i32,
+    pub score: i32,
+    /// Points earned per question.
+    pub earned: HashMap<Uuid, i32>,
+}
+
+pub struct MissionView {
+    pub id: Uuid,
+    pub topic: TopicId,
+    pub title: String,
+    pub course: crate::ids::CourseId,
+    pub course_title: String,
+    pub kind: MissionKind,
+    pub pass_percent: i32,
+    pub max_attempts: Option<i32>,
+    pub time_limit_secs: Option<i32>,
+    pub questions: Vec<QuestionView>,
+    pub open: Option<AttemptView>,
+    pub used: i32,
+    pub last: Option<LastAttempt>,
+    pub best: Option<(i32, bool)>,
+}
+
+impl MissionView {
+    pub fn has_choices(&self) -> bool {
+        self.questions
+            .iter()
+            .any(|q| q.kind == QuestionKind::Choice)
+    }
+}
+
+/// The mission, if `user` may take it (its topic's access decides).
+async fn allowed(
+    conn: &mut PgConnection,
+    user: &CurrentUser,
+    id: Uuid,
+) -> MissionResult<(MissionRow, crate::catalog::TopicPlace)> {
+    let mission = repo::mission(conn, id)
+        .await?
+        .ok_or(MissionError::NotFound)?;
+    let (place, access) = access::viewer_access(conn, Some(user), mission.topic_id)
+        .await?
+        .ok_or(MissionError::NotFound)?;
+    if !access.may_study() {
+        return Err(MissionError::Locked {
+            topic: mission.topic_id,
+            lapsed: access == access::TopicAccess::Lapsed,
+        });
+    }
+    Ok((mission, place))
+}
+
+fn deadline(mission: &MissionRow, started: OffsetDateTime) -> Option<OffsetDateTime> {
+    mission
+        .time_limit_secs
+        .map(|s| started + Duration::seconds(i64::from(s)))
+}
+
+/// The mission page for `user`: opens an attempt when none is open and
+/// attempts are left (an open attempt past its time is closed first).
+pub async fn mission_page(
+    conn: &mut PgConnection,
+    user: &CurrentUser,
+    id: Uuid,
+) -> MissionResult<MissionView> {
+    let (mission, place) = allowed(conn, user, id).await?;
+    let questions = repo::questions(conn, id).await?;
+    {
+        let mut tx = conn.begin().await?;
+        if let Some(open) = repo::lock_open_attempt(&mut tx, id, user.id).await?
+            && deadline(&mission, open.started_at)
+                .is_some_and(|d| d + GRACE < OffsetDateTime::now_utc())
+        {
+            close_attempt(&mut tx, &mission, &questions, user.id, open.id, &[]).await?;
+        }
+        repo::open_attempt(&mut tx, id, user.id, rand::random(), mission.max_attempts).await?;
+        tx.commit().await?;
+    }
+    let attempts = repo::attempts(conn, id, user.id).await?;
+    let open = attempts.iter().find(|a| a.submitted_at.is_none());
+    let last = attempts.iter().find(|a| a.submitted_at.is_some());
+    let seed = open.or(last).map_or(0, |a| a.shuffle_seed);
+    let ids: Vec<Uuid> = questions.iter().map(|q| q.id).collect();
+    let mut choices: HashMap<Uuid, Vec<ChoiceView>> = HashMap::new();
+    for c in repo::choices(conn, &ids).await? {
+        choices.entry(c.question_id).or_default().push(ChoiceView {
+            id: c.id,
+            body: c.body,
+        });
+    }
+    let mut tests: HashMap<Uuid, Vec<repo::TestRow>> = HashMap::new();
+    for t in repo::tests(conn, &ids).await? {
+        tests.entry(t.question_id).or_default().push(t);
+    }
+    let mut latest: HashMap<Uuid, SubmissionView> = repo::latest_submissions(conn, user.id, &ids)
+        .await?
+        .into_iter()
+        .map(|s| (s.question_id, SubmissionView::of(s)))
+        .collect();
+    let views = questions
+        .into_iter()
+        .enumerate()
+        .map(|(i, q)| {
+            let mut own = choices.remove(&q.id).unwrap_or_default();
+            let order = grading::shuffled(own.len(), seed, q.id);
+            let mut slots: Vec<Option<ChoiceView>> = own.drain(..).map(Some).collect();
+            let shuffled = order
+                .into_iter()
+                .filter_map(|k| slots.get_mut(k)?.take())
+                .collect();
+            let code = (q.kind == QuestionKind::Code).then(|| {
+                let all = tests.remove(&q.id).unwrap_or_default();
+                let file = q.mode.as_deref() == Some(Mode::File.as_str());
+                CodeView {
+                    language: q.language.unwrap_or(Language::JavaScript),
+                    starter: q.starter_code.clone(),
+                    hidden: all.iter().filter(|t| !t.visible).count(),
+                    visible: all
+                        .into_iter()
+                        .filter(|t| t.visible)
+                        .map(|t| VisibleTest {
+                            input: shown_input(file, &t.input, &t.harness),
+                            expected: t.expected,
+                        })
+                        .collect(),
+                    latest: latest.remove(&q.id),
+                }
+            });
+            QuestionView {
+                id: q.id,
+                number: i + 1,
+                kind: q.kind,
+                prompt: markdown::render(&q.prompt),
+                points: q.points,
+                multiple: q.multiple,
+                choices: shuffled,
+                code,
+            }
+        })
+        .collect();
+    Ok(MissionView {
+        id,
+        topic: mission.topic_id,
+        title: place.title,
+        course: place.course,
+        course_title: place.course_title,
+        kind: mission.kind,
+        pass_percent: mission.pass_percent,
+        max_attempts: mission.max_attempts,
+        time_limit_secs: mission.time_limit_secs,
+        open: open.map(|a| AttemptView {
+            number: a.number,
+            deadline: deadline(&mission, a.started_at),
+        }),
+        used: attempts.iter().filter(|a| a.submitted_at.is_some()).count() as i32,
+        last: last.map(|a| LastAttempt {
+            number: a.number,
+            score: a.score.unwrap_or(0),
+            earned: a
+                .feedback
+                .as_ref()
+                .map(|f| f.0.iter().copied().collect())
+                .unwrap_or_default(),
+        }),
+        best: repo::result(conn, id, user.id).await?,
+        questions: views,
+    })
+}
+
+/// The mission's score for `user` now, 0-100, counting `choice_points` for
+/// the choice part (or their best attempt's) and their best code results.
+async fn score_now(
+    conn: &mut PgConnection,
+    user: UserId,
+    mission: Uuid,
+    questions: &[QuestionRow],
+    choice_points: Option<i32>,
+) -> sqlx::Result<i32> {
+    let total: i32 = questions.iter().map(|q| q.points).sum();
+    if total == 0 {
+        return Ok(0);
+    }
+    let choice = match choice_points {
+        Some(points) => points,
+        None => repo::best_choice_points(conn, user, mission).await?,
+    };
+    let points: HashMap<Uuid, i32> = questions.iter().map(|q| (q.id, q.points)).collect();
+    let code: i32 = repo::best_code_scores(conn, user, mission)
+        .await?
+        .into_iter()
+        .map(|(q, best)| points.get(&q).copied().unwrap_or(0) * best)
+        .sum();
+    Ok(((choice * 100 + code) / total).clamp(0, 100))
+}
+
+/// Keeps the best score and completes the mission's topic once it passes.
+async fn record(
+    conn: &mut PgConnection,
+    mission: &MissionRow,
+    user: UserId,
+    score: i32,
+) -> sqlx::Result<bool> {
+    let (_, passed, _) =
+        repo::record_result(conn, mission.id, user, score, mission.pass_percent).await?;
+    if passed {
+        progress::complete_topic(conn, user, mission.topic_id).await?;
+    }
+    Ok(passed)
+}
+
+/// Grades an attempt's choices, closes it and records the score.
+async fn close_attempt(
+    conn: &mut PgConnection,
+    mission: &MissionRow,
+    questions: &[QuestionRow],
+    user: UserId,
+    attempt: Uuid,
+    answers: &[(String, String)],
+) -> sqlx::Result<(i32, bool)> {
+    let ids: Vec<Uuid> = questions.iter().map(|q| q.id).collect();
+    let mut correct: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
+    let mut owner: HashMap<Uuid, Uuid> = HashMap::new();
+    for c in repo::choices(conn, &ids).await? {
+        owner.insert(c.id, c.question_id);
+        if c.correct {
+            correct.entry(c.question_id).or_default().push(c.id);
+        }
+    }
+    let mut picked: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
+    for (key, value) in answers {
+        let (Some(q), Ok(choice)) = (
+            key.strip_prefix("q-").and_then(|q| q.parse::<Uuid>().ok()),
+            value.parse::<Uuid>(),
+        ) else {
+            continue;
+        };
+        // Only a choice of that very question counts.
+        if owner.get(&choice) == Some(&q) {
+            picked.entry(q).or_default().push(choice);
+        }
+    }
+    let feedback: Vec<(Uuid, i32)> = questions
+        .iter()
+        .filter(|q| q.kind == QuestionKind::Choice)
+        .map(|q| {
+            let got = picked.get(&q.id).map(Vec::as_slice).unwrap_or_default();
+            let key = correct.get(&q.id).map(Vec::as_slice).unwrap_or_default();
+            (q.id, grading::choice_points(got, key, q.points))
+        })
+        .collect();
+    let choice_points: i32 = feedback.iter().map(|(_, p)| p).sum();
+    let score = score_now(conn, user, mission.id, questions, Some(choice_points)).await?;
+    let stored = serde_json::to_value(
+        picked
+            .iter()
+            .map(|(q, c)| (q.to_string(), c.clone()))
+            .collect::<HashMap<_, _>>(),
+    )
+    .unwrap_or_default();
+    repo::submit_attempt(conn, attempt, &stored, &feedback, choice_points, score).await?;
+    let passed = record(conn, mission, user, score).await?;
+    Ok((score, passed))
+}
+
+/// Submits the open attempt's choice answers (`q-{question}` = choice id);
+/// returns the attempt's score and whether the mission is passed.
+pub async fn submit_choices(
+    conn: &mut PgConnection,
+    user: &CurrentUser,
+    id: Uuid,
+    answers: &[(String, String)],
+) -> MissionResult<(i32, bool)> {
+    let (mission, _) = allowed(conn, user, id).await?;
+    let mut tx = conn.begin().await?;
+    let open = repo::lock_open_attempt(&mut tx, id, user.id)
+        .await?
+        .ok_or(MissionError::NoOpenAttempt)?;
+    let questions = repo::questions(&mut tx, id).await?;
+    if deadline(&mission, open.started_at).is_some_and(|d| d + GRACE < OffsetDateTime::now_utc()) {
+        close_attempt(&mut tx, &mission, &questions, user.id, open.id, &[]).await?;
+        tx.commit().await?;
+        return Err(MissionError::TimeUp);
+    }
+    let outcome = close_attempt(&mut tx, &mission, &questions, user.id, open.id, answers).await?;
+    tx.commit().await?;
+    Ok(outcome)
+}
+
+/// Takes a code submission for grading: one pending per learner,
+/// `per_minute` a minute, and only when the sandbox can run it.
+pub async fn submit_code(
+    conn: &mut PgConnection,
+    grader: &Grader,
+    per_minute: i64,
+    user: &CurrentUser,
+    id: Uuid,
+    question: Uuid,
+    code: &str,
+) -> MissionResult<Uuid> {
+    allowed(conn, user, id).await?;
+    if code.trim().is_empty() {
+        return Err(MissionError::CodeEmpty);
+    }
+    if code.len() > MAX_CODE_BYTES {
+        return Err(MissionError::CodeTooLong);
+    }
+    match repo::question(conn, question).await? {
+        Some((mission, q)) if mission == id && q.kind == QuestionKind::Code => {}
+        _ => return Err(MissionError::NotCode),
+    }
+    if let Some(why) = grader.unusable().await {
+        return Err(MissionError::GraderDown(why));
+    }
+    let limit = Limit::new("code_submissions", per_minute, 60);
+    if let Some(wait) = limit.reserve(conn, &user.id.to_string()).await? {
+        return Err(MissionError::TooMany(wait));
+    }
+    let mut tx = conn.begin().await?;
+    let submission = repo::insert_submission(&mut tx, question, user.id, code)
+        .await?
+        .ok_or(MissionError::OnePending)?;
+    let job = jobs::enqueue(
+        &mut tx,
+        GRADE_JOB,
+        serde_json::json!({ "submission": submission }),
+        EnqueueOptions {
+            max_attempts: Some(3),
+            ..EnqueueOptions::default()
+        },
+    )
+    .await?;
+    if let Some(job) = job {
+        repo::set_submission_job(&mut tx, submission, job.0).await?;
+    }
+    tx.commit().await?;
+    Ok(submission)
+}
+
+/// A learner's own submission.
+pub async fn submission(
+    conn: &mut PgConnection,
+    user: &CurrentUser,
+    id: Uuid,
+) -> MissionResult<SubmissionView> {
+    let row = repo::submission(conn, id)
+        .await?
+        .ok_or(MissionError::NotFound)?;
+    if row.user_id != user.id {
+        return Err(MissionError::NotFound);
+    }
+    Ok(SubmissionView::of(row))
+}
+
+/// What a visible test shows as what it runs: its input, or the call its
+/// harness makes; a file check's program is the tutor's, not shown.
+fn shown_input(file: bool, input: &str, harness: &str) -> String {
+    if file {
+        "제출한 내용을 검사합니다".to_owned()
+    } else if input.is_empty() {
+        harness.to_owned()
+    } else {
+        input.to_owned()
+    }
+}
+
+/// The files and limits of one test run of `code`.
+fn test_files(
+    q: &QuestionRow,
+    code: &str,
+    harness: &str,
+) -> (Language, Vec<(&'static str, String)>, Limits) {
+    let language = q.language.unwrap_or(Language::JavaScript);
+    let mode = q
+        .mode
+        .as_deref()
+        .and_then(Mode::parse)
+        .unwrap_or(Mode::Program);
+    let base = Limits::default_for(language);
+    let limits = Limits {
+        cpu_secs: u64::try_from(q.cpu_secs).unwrap_or(5),
+        wall: std::time::Duration::from_secs(u64::try_from(q.cpu_secs).unwrap_or(5) * 2 + 2),
+        // Node cannot start below its default.
+        memory_mb: u64::try_from(q.memory_mb)
+            .unwrap_or(512)
+            .max(base.memory_mb),
+        ..base
+    };
+    let files = match mode {
+        Mode::Program => vec![(language.main_file(), format!("{code}\n{harness}\n"))],
+        Mode::File => vec![
+            (language.main_file(), harness.to_owned()),
+            ("answer.txt", code.to_owned()),
+        ],
+    };
+    (language, files, limits)
+}
+
+/// The grading job: runs every test of the submission's question in the
+/// sandbox, records the verdict once, and rescores the mission.
+pub async fn grade(db: &PgPool, grader: &Grader, id: Uuid) -> anyhow::Result<()> {
+    let mut conn = db.acquire().await?;
+    let Some(sub) = repo::submission(&mut conn, id).await? else {
+        return Ok(());
+    };
+    if !sub.verdict.is_pending() {
+        return Ok(());
+    }
+    let Some((mission_id, question)) = repo::question(&mut conn, sub.question_id).await? else {
+        return Ok(());
+    };
+    let tests = repo::tests(&mut conn, &[question.id]).await?;
+    let mode = question
+        .mode
+        .as_deref()
+        .and_then(Mode::parse)
+        .unwrap_or(Mode::Program);
+    drop(conn);
+    let sandbox = grader.sandbox().await;
+    let mut results = Vec::with_capacity(tests.len());
+    for test in &tests {
+        let (language, files, limits) = test_files(&question, &sub.code, &test.harness);
+        let borrowed: Vec<(&str, &[u8])> = files.iter().map(|(n, b)| (*n, b.as_bytes())).collect();
+        let run = sandbox
+            .run(language, &borrowed, test.input.as_bytes(), limits)
+            .await?;
+        let verdict = grading::judge(&run, &test.expected);
+        results.push(TestResult {
+            visible: test.visible,
+            verdict,
+            input: test
+                .visible
+                .then(|| shown_input(mode == Mode::File, &test.input, &test.harness)),
+            expected: test.visible.then(|| test.expected.clone()),
+            got: test.visible.then(|| {
+                let out = String::from_utf8_lossy(&run.stdout);
+                out.chars().take(2000).collect()
+            }),
+        });
+        // A program that does not parse fails every test the same way.
+        if verdict == Verdict::CompileError {
+            break;
+        }
+    }
+    let (verdict, score) = grading::overall(&results);
+    let message =
+        (verdict == Verdict::CompileError).then(|| "코드에 문법 오류가 있습니다.".to_owned());
+    let mut conn = db.acquire().await?;
+    let mut tx = conn.begin().await?;
+    if repo::grade_submission(&mut tx, id, verdict, score, &results, message.as_deref()).await?
+        && let Some(mission) = repo::mission(&mut tx, mission_id).await?
+    {
+        let questions = repo::questions(&mut tx, mission_id).await?;
+        let now = score_now(&mut tx, sub.user_id, mission_id, &questions, None).await?;
+        record(&mut tx, &mission, sub.user_id, now).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// When grading gave up (the sandbox failed every try): the submission is
+/// closed with the reason, so the learner may submit again.
+pub async fn grading_failed(db: &PgPool, id: Uuid, reason: &str) -> anyhow::Result<()> {
+    tracing::error!(%id, %reason, "grading gave up");
+    let mut conn = db.acquire().await?;
+    repo::grade_submission(
+        &mut conn,
+        id,
+        Verdict::RuntimeError,
+        0,
+        &[],
+        Some("채점기가 이 제출을 실행하지 못했습니다. 관리자에게 알렸습니다. 다시 제출해 주세요."),
+    )
+    .await?;
+    Ok(())
+}
+
+/// The mission of a mission topic, for the lesson page's link.
+pub async fn mission_of_topic(
+    conn: &mut PgConnection,
+    topic: TopicId,
+) -> sqlx::Result<Option<Uuid>> {
+    Ok(repo::mission_of_topic(conn, topic).await?.map(|m| m.id))
+}
+
+/// Registers the grading job (at most `slots` at once, like the sandbox).
+pub fn register(worker: &mut jobs::Worker, db: PgPool, grader: Arc<Grader>) {
+    let (run_db, run_grader) = (db.clone(), grader.clone());
+    worker.register(GRADE_JOB, move |payload| {
+        let (db, grader) = (run_db.clone(), run_grader.clone());
+        async move {
+            let id: Uuid = serde_json::from_value(payload["submission"].clone())?;
+            grade(&db, &grader, id).await
+        }
+    });
+    worker.on_give_up(GRADE_JOB, move |payload, reason| {
+        let db = db.clone();
+        async move {
+            let id: Uuid = serde_json::from_value(payload["submission"].clone())?;
+            grading_failed(&db, id, &reason).await
+        }
+    });
+}

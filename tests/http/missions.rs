@@ -1,0 +1,631 @@
+//! Missions through HTTP: attempts with shuffled choices graded on the
+//! server, code graded in the real sandbox by the job, limits, access, the
+//! studio editor, and the demo missions' own reference answers.
+
+use std::collections::HashMap;
+
+use reqwest::StatusCode;
+use sqlx::PgPool;
+
+use crate::support::{TestApp, count};
+
+async fn learner(db: PgPool) -> TestApp {
+    let app = TestApp::spawn_with(db, |c| c.limits.code_submissions_per_learner = 100).await;
+    app.seed().await;
+    app.verified_learner("learner@example.com").await;
+    app.buy_nanodegree().await;
+    app
+}
+
+/// The mission on the mission topic titled `title`.
+async fn mission(app: &TestApp, title: &str) -> String {
+    sqlx::query_scalar(
+        "SELECT m.id::text FROM missions m JOIN topics t ON t.id = m.topic_id WHERE t.title = $1",
+    )
+    .bind(title)
+    .fetch_one(&app.db)
+    .await
+    .unwrap()
+}
+
+/// `q-{question}` = choice for every choice question of the mission: the
+/// correct ones, or (when `right` is false) one wrong one each.
+async fn answers(app: &TestApp, mission: &str, right: bool) -> Vec<(String, String)> {
+    let rows: Vec<(String, String, bool)> = sqlx::query_as(
+        "SELECT q.id::text, c.id::text, c.correct FROM questions q JOIN choices c ON c.question_id = q.id
+          WHERE q.mission_id = $1::uuid ORDER BY q.position, c.position",
+    )
+    .bind(mission)
+    .fetch_all(&app.db)
+    .await
+    .unwrap();
+    let mut out = Vec::new();
+    let mut wrong_done = std::collections::HashSet::new();
+    for (q, c, correct) in rows {
+        let take = if right {
+            correct
+        } else {
+            !correct && wrong_done.insert(q.clone())
+        };
+        if take {
+            out.push((format!("q-{q}"), c));
+        }
+    }
+    out
+}
+
+impl TestApp {
+    async fn post_pairs(&self, path: &str, pairs: &[(String, String)]) -> crate::support::Page {
+        let fields: Vec<(&str, &str)> = pairs
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        self.post_form(path, &fields).await
+    }
+}
+
+#[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
+async fn choices_are_graded_on_the_server_the_best_score_is_kept_and_passing_completes_the_topic(
+    db: PgPool,
+) {
+    let app = learner(db).await;
+    let id = mission(&app, "웹 동작 원리 확인 퀴즈").await;
+    let path = format!("/missions/{id}");
+    let page = app.get(&path).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let questions = page
+        .html()
+        .select(&scraper::Selector::parse("fieldset.question").unwrap())
+        .count();
+    assert!(questions >= 5, "{questions}");
+    // The order of choices holds for the attempt (a reload shows the same).
+    let order = |p: &crate::support::Page| -> Vec<String> {
+        p.html()
+            .select(&scraper::Selector::parse("fieldset.question input").unwrap())
+            .map(|e| e.value().attr("value").unwrap().to_string())
+            .collect()
+    };
+    let first = order(&page);
+    assert_eq!(first, order(&app.get(&path).await));
+
+    // Wrong answers: a low score, not passed, per-question feedback.
+    let page = app
+        .post_pairs(
+            &format!("{path}/submissions"),
+            &answers(&app, &id, false).await,
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    let page = app.get(&path).await;
+    assert_eq!(
+        page.attr("[data-attempt-score]", "data-attempt-score")
+            .as_deref(),
+        Some("0")
+    );
+    assert_eq!(
+        page.attr("[data-best-score]", "data-passed").as_deref(),
+        Some("false")
+    );
+    assert!(page.attr("[data-earned]", "data-earned").is_some());
+    // The second attempt has its own order (with the same choices).
+    let mut second = order(&page);
+    let mut sorted_first = first.clone();
+    sorted_first.sort();
+    second.sort();
+    assert_eq!(sorted_first, second);
+
+    // A choice of another question or a made-up id counts for nothing;
+    // the right answers pass and complete the topic.
+    let mut right = answers(&app, &id, true).await;
+    right.push((right[0].0.clone(), uuid::Uuid::new_v4().to_string()));
+    let page = app.post_pairs(&format!("{path}/submissions"), &right).await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
+    let page = app.get(&path).await;
+    assert_eq!(
+        page.attr("[data-attempt-score]", "data-attempt-score")
+            .as_deref(),
+        Some("100")
+    );
+    assert_eq!(
+        page.attr("[data-best-score]", "data-passed").as_deref(),
+        Some("true")
+    );
+    let done = count(
+        &app.db,
+        "SELECT count(*) FROM topic_progress p JOIN missions m ON m.topic_id = p.topic_id WHERE p.completed_at IS NOT NULL",
+    )
+    .await;
+    assert_eq!(done, 1);
+    // A worse attempt later keeps the best.
+    app.post_pairs(
+        &format!("{path}/submissions"),
+        &answers(&app, &id, false).await,
+    )
+    .await;
+    let page = app.get(&path).await;
+    assert_eq!(
+        page.attr("[data-best-score]", "data-best-score").as_deref(),
+        Some("100")
+    );
+    assert_eq!(
+        count(
+            &app.db,
+            "SELECT count(*) FROM attempts WHERE submitted_at IS NOT NULL"
+        )
+        .await,
+        3
+    );
+    // The same form sent again (a double click) finds its attempt closed.
+    let again = app
+        .post_pairs(
+            &format!("{path}/submissions"),
+            &answers(&app, &id, true).await,
+        )
+        .await;
+    assert_eq!(
+        again.status,
+        StatusCode::SEE_OTHER,
+        "a new attempt was open: it takes it"
+    );
+}
+
+#[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
+async fn attempt_and_time_limits_hold_and_strangers_are_refused(db: PgPool) {
+    let app = learner(db).await;
+    let id = mission(&app, "레이아웃 퀴즈").await;
+    let path = format!("/missions/{id}");
+    sqlx::query("UPDATE missions SET max_attempts = 1, time_limit_secs = 60 WHERE id = $1::uuid")
+        .bind(&id)
+        .execute(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(app.get(&path).await.status, StatusCode::OK);
+    // Ten minutes later the answer is too late.
+    sqlx::query("UPDATE attempts SET started_at = now() - interval '10 minutes'")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    let late = app
+        .post_pairs(
+            &format!("{path}/submissions"),
+            &answers(&app, &id, true).await,
+        )
+        .await;
+    assert_eq!(late.status, StatusCode::CONFLICT);
+    assert!(late.body.contains("제한 시간"));
+    // That used the only attempt.
+    let page = app.get(&path).await;
+    assert!(
+        page.attr("[data-no-attempts]", "data-no-attempts")
+            .is_some()
+    );
+    let none = app
+        .post_pairs(
+            &format!("{path}/submissions"),
+            &answers(&app, &id, true).await,
+        )
+        .await;
+    assert_eq!(none.status, StatusCode::CONFLICT);
+    assert_eq!(count(&app.db, "SELECT count(*) FROM attempts").await, 1);
+
+    let visitor = app.another_browser();
+    assert_eq!(visitor.get(&path).await.status, StatusCode::SEE_OTHER);
+    let stranger = app.another_browser();
+    stranger.verified_learner("stranger@example.com").await;
+    assert_eq!(stranger.get(&path).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        stranger
+            .post_form(
+                &format!("{path}/submissions"),
+                &[("code", "x"), ("question_id", &id)]
+            )
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+}
+
+/// The code question of a mission.
+async fn code_question(app: &TestApp, mission: &str) -> String {
+    sqlx::query_scalar(
+        "SELECT id::text FROM questions WHERE mission_id = $1::uuid AND kind = 'code'",
+    )
+    .bind(mission)
+    .fetch_one(&app.db)
+    .await
+    .unwrap()
+}
+
+impl TestApp {
+    /// Submits code as the mission page does with htmx; the submission box.
+    async fn submit_code(&self, mission: &str, question: &str, code: &str) -> crate::support::Page {
+        let token = self.csrf_token().await;
+        let response = self
+            .client
+            .post(self.url(&format!("/missions/{mission}/submissions")))
+            .header("origin", &self.base)
+            .header("hx-request", "true")
+            .form(&[
+                ("csrf_token", token.as_str()),
+                ("question_id", question),
+                ("code", code),
+            ])
+            .send()
+            .await
+            .unwrap();
+        let status = response.status();
+        let body = response.text().await.unwrap();
+        crate::support::Page {
+            status,
+            headers: Default::default(),
+            body,
+        }
+    }
+
+    /// Grades what is queued and returns the submission box as polled.
+    async fn graded(&self, submission_box: &crate::support::Page) -> crate::support::Page {
+        let id = submission_box
+            .attr("[data-submission]", "data-submission")
+            .expect("submission");
+        self.run_jobs().await;
+        self.get(&format!("/missions/submissions/{id}")).await
+    }
+}
+
+#[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
+async fn code_is_graded_in_the_sandbox_with_verdicts_and_hidden_tests_stay_hidden(db: PgPool) {
+    let app = learner(db).await;
+    let id = mission(&app, "배열 합계 함수 작성하기").await;
+    let q = code_question(&app, &id).await;
+    let page = app.get(&format!("/missions/{id}")).await;
+    // Visible tests are shown; hidden ones only as a count.
+    assert!(page.body.contains("console.log(sum([1, 2, 3]));"));
+    assert!(
+        !page.body.contains("sum([-5, 2.5, 10])"),
+        "a hidden test reached the page"
+    );
+
+    let wrong = app
+        .submit_code(&id, &q, "function sum(numbers) { return numbers.length; }")
+        .await;
+    assert_eq!(wrong.status, StatusCode::ACCEPTED, "{}", wrong.body);
+    assert_eq!(
+        wrong.attr("[data-verdict]", "data-verdict").as_deref(),
+        Some("pending")
+    );
+    // One pending submission at a time.
+    let busy = app
+        .submit_code(&id, &q, "function sum() { return 0; }")
+        .await;
+    assert_eq!(busy.status, StatusCode::CONFLICT);
+    let graded = app.graded(&wrong).await;
+    assert_eq!(
+        graded.attr("[data-verdict]", "data-verdict").as_deref(),
+        Some("wrong_answer")
+    );
+    assert!(
+        !graded.body.contains("-5, 2.5"),
+        "hidden input in the result"
+    );
+    assert!(
+        graded
+            .attr("[data-hidden-passed]", "data-hidden-passed")
+            .is_some()
+    );
+
+    let right = app
+        .submit_code(
+            &id,
+            &q,
+            "function sum(numbers) {\n  return numbers.reduce((a, b) => a + b, 0);\n}\n",
+        )
+        .await;
+    let graded = app.graded(&right).await;
+    assert_eq!(
+        graded.attr("[data-verdict]", "data-verdict").as_deref(),
+        Some("accepted"),
+        "{}",
+        graded.body
+    );
+    assert_eq!(
+        graded.attr("[data-verdict]", "data-score").as_deref(),
+        Some("100")
+    );
+    // The practice mission (code only) is passed, and its topic complete.
+    let page = app.get(&format!("/missions/{id}")).await;
+    assert_eq!(
+        page.attr("[data-best-score]", "data-passed").as_deref(),
+        Some("true")
+    );
+
+    // Other verdicts, with a one-second CPU limit.
+    sqlx::query("UPDATE questions SET cpu_secs = 1 WHERE id = $1::uuid")
+        .bind(&q)
+        .execute(&app.db)
+        .await
+        .unwrap();
+    for (code, verdict) in [
+        ("function sum( {", "compile_error"),
+        ("function sum() { throw new Error('x'); }", "runtime_error"),
+        ("function sum() { for (;;) {} }", "time_limit"),
+        (
+            "function sum() { const a = []; for (;;) a.push(new Array(1e6).fill(1.5)); }",
+            "memory_limit",
+        ),
+    ] {
+        let sent = app.submit_code(&id, &q, code).await;
+        assert_eq!(sent.status, StatusCode::ACCEPTED, "{code}: {}", sent.body);
+        let graded = app.graded(&sent).await;
+        assert_eq!(
+            graded.attr("[data-verdict]", "data-verdict").as_deref(),
+            Some(verdict),
+            "{code}"
+        );
+    }
+    // An empty or oversized submission is refused before anything is stored.
+    let before = count(&app.db, "SELECT count(*) FROM code_submissions").await;
+    assert_eq!(
+        app.submit_code(&id, &q, "   ").await.status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    assert_eq!(
+        app.submit_code(&id, &q, &"x".repeat(70_000)).await.status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    assert_eq!(
+        count(&app.db, "SELECT count(*) FROM code_submissions").await,
+        before
+    );
+}
+
+#[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
+async fn every_demo_course_has_real_missions_and_their_code_tasks_grade_the_reference_answers(
+    db: PgPool,
+) {
+    let app = learner(db).await;
+    // A midterm and a final per course, each with at least five questions,
+    // and a code task with hidden tests in every course.
+    let per_course: Vec<(String, i64, i64, i64)> = sqlx::query_as(
+        "SELECT c.slug,
+                count(DISTINCT m.id) FILTER (WHERE m.kind IN ('midterm', 'final')),
+                min((SELECT count(*) FROM questions q WHERE q.mission_id = m.id)) FILTER (WHERE m.kind IN ('midterm', 'final')),
+                count(DISTINCT q.id) FILTER (WHERE q.kind = 'code' AND EXISTS
+                  (SELECT 1 FROM code_tests t WHERE t.question_id = q.id AND NOT t.visible))
+           FROM courses c JOIN lectures l ON l.course_id = c.id JOIN topics t ON t.lecture_id = l.id
+           JOIN missions m ON m.topic_id = t.id LEFT JOIN questions q ON q.mission_id = m.id
+          GROUP BY c.slug",
+    )
+    .fetch_all(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(per_course.len(), 7, "{per_course:?}");
+    for (slug, missions, fewest, code) in &per_course {
+        assert_eq!(*missions, 2, "{slug}");
+        assert!(*fewest >= 5, "{slug}: {fewest}");
+        assert!(*code >= 1, "{slug}");
+    }
+    // Every mission topic of the demo is a real mission.
+    assert_eq!(
+        count(&app.db, "SELECT count(*) FROM topics t WHERE t.kind = 'mission' AND NOT EXISTS (SELECT 1 FROM missions m WHERE m.topic_id = t.id)").await,
+        0
+    );
+
+    // Each code task accepts its reference answer and refuses its starter.
+    let answers: HashMap<String, String> =
+        serde_json::from_str(include_str!("demo_answers.json")).unwrap();
+    for (key, answer) in answers {
+        let (course, title) = key.split_once('|').unwrap();
+        let row: (String, String, String) = sqlx::query_as(
+            "SELECT m.id::text, q.id::text, q.starter_code FROM missions m JOIN topics t ON t.id = m.topic_id
+               JOIN lectures l ON l.id = t.lecture_id JOIN courses c ON c.id = l.course_id
+               JOIN questions q ON q.mission_id = m.id AND q.kind = 'code'
+              WHERE c.slug = $1 AND t.title = $2",
+        )
+        .bind(course)
+        .bind(title)
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+        let (mission, question, starter) = row;
+        let graded = app
+            .graded(&app.submit_code(&mission, &question, &answer).await)
+            .await;
+        assert_eq!(
+            graded.attr("[data-verdict]", "data-verdict").as_deref(),
+            Some("accepted"),
+            "{key}: {}",
+            graded.body
+        );
+        let graded = app
+            .graded(&app.submit_code(&mission, &question, &starter).await)
+            .await;
+        assert_ne!(
+            graded.attr("[data-verdict]", "data-verdict").as_deref(),
+            Some("accepted"),
+            "{key} starter"
+        );
+    }
+}
+
+#[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
+async fn the_studio_edits_missions_questions_choices_and_tests(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    app.seed().await;
+    app.login_as_admin().await;
+    let topic: String =
+        sqlx::query_scalar("SELECT id::text FROM topics WHERE title = '값과 타입 퀴즈'")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    let editor = format!("/studio/topics/{topic}/mission");
+    let page = app.get(&editor).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("typeof null"));
+
+    let page = app
+        .post_form(
+            &editor,
+            &[
+                ("kind", "midterm"),
+                ("pass_percent", "150"),
+                ("max_attempts", ""),
+                ("time_limit_minutes", ""),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        page.text(r#"[data-error-for="_form"]"#)
+            .unwrap()
+            .contains("통과 기준")
+    );
+    let page = app
+        .post_form(
+            &editor,
+            &[
+                ("kind", "midterm"),
+                ("pass_percent", "70"),
+                ("max_attempts", "3"),
+                ("time_limit_minutes", "20"),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
+    let (pass, max, secs): (i32, Option<i32>, Option<i32>) = sqlx::query_as(
+        "SELECT pass_percent, max_attempts, time_limit_secs FROM missions WHERE topic_id = $1::uuid",
+    )
+    .bind(&topic)
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert_eq!((pass, max, secs), (70, Some(3), Some(1200)));
+
+    let mission: String =
+        sqlx::query_scalar("SELECT id::text FROM missions WHERE topic_id = $1::uuid")
+            .bind(&topic)
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    let page = app
+        .post_form(
+            &format!("/studio/missions/{mission}/questions"),
+            &[
+                ("kind", "choice"),
+                ("prompt", "`[] == false`의 결과는?"),
+                ("points", "2"),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    let question: String = sqlx::query_scalar(
+        "SELECT id::text FROM questions WHERE mission_id = $1::uuid ORDER BY position DESC LIMIT 1",
+    )
+    .bind(&mission)
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    for (body, correct) in [("true", true), ("false", false)] {
+        let mut fields = vec![("body", body)];
+        if correct {
+            fields.push(("correct", "on"));
+        }
+        let page = app
+            .post_form(&format!("/studio/questions/{question}/choices"), &fields)
+            .await;
+        assert_eq!(page.status, StatusCode::SEE_OTHER);
+    }
+    assert_eq!(
+        count(
+            &app.db,
+            &format!("SELECT count(*) FROM choices WHERE question_id = '{question}' AND correct")
+        )
+        .await,
+        1
+    );
+    // A test on a choice question is refused; a code question takes tests.
+    let page = app
+        .post_form(
+            &format!("/studio/questions/{question}/tests"),
+            &[("expected", "1")],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let page = app
+        .post_form(
+            &format!("/studio/missions/{mission}/questions"),
+            &[
+                ("kind", "code"),
+                ("prompt", "두 배"),
+                ("points", "3"),
+                ("language", "python"),
+                ("mode", "program"),
+                ("starter_code", "def double(x):\n    pass\n"),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    let code: String = sqlx::query_scalar(
+        "SELECT id::text FROM questions WHERE mission_id = $1::uuid AND kind = 'code'",
+    )
+    .bind(&mission)
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    let page = app
+        .post_form(
+            &format!("/studio/questions/{code}/tests"),
+            &[("harness", "print(double(21))"), ("expected", "42")],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
+    let page = app.get(&editor).await;
+    assert!(page.body.contains("print(double(21))"));
+
+    // Learners cannot reach the editor.
+    let learner = app.another_browser();
+    learner.verified_learner("learner@example.com").await;
+    assert_eq!(learner.get(&editor).await.status, StatusCode::FORBIDDEN);
+}
+
+#[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
+async fn without_a_usable_sandbox_grading_refuses_and_the_admin_page_says_why(db: PgPool) {
+    // A run folder that cannot be made: the probe fails, so nothing runs.
+    let app = TestApp::spawn_with(db, |c| c.sandbox_dir = "/proc/weaverse-sandbox".into()).await;
+    app.seed().await;
+    app.verified_learner("learner@example.com").await;
+    app.buy_nanodegree().await;
+    let id = mission(&app, "배열 합계 함수 작성하기").await;
+    let q = code_question(&app, &id).await;
+    let refused = app
+        .submit_code(&id, &q, "function sum() { return 6; }")
+        .await;
+    assert_eq!(refused.status, StatusCode::CONFLICT);
+    assert!(
+        refused.body.contains("채점할 수 없습니다"),
+        "{}",
+        refused.body
+    );
+    assert_eq!(
+        count(&app.db, "SELECT count(*) FROM code_submissions").await,
+        0
+    );
+    let admin = app.another_browser();
+    admin.login_as_admin().await;
+    let page = admin.get("/admin/jobs").await;
+    assert_eq!(
+        page.attr("[data-grader]", "data-grader").as_deref(),
+        Some("down")
+    );
+    // The lesson page still links the mission (its choices work).
+    let topic: String =
+        sqlx::query_scalar("SELECT topic_id::text FROM missions WHERE id = $1::uuid")
+            .bind(&id)
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    let lesson = app.get(&format!("/learn/topics/{topic}")).await;
+    assert_eq!(
+        lesson.attr("[data-mission-link]", "href"),
+        Some(format!("/missions/{id}"))
+    );
+}
