@@ -19,7 +19,7 @@ use crate::{
     accounts::{self, google::GoogleOidc},
     assessments,
     catalog::{self, cache::CatalogCache},
-    commerce,
+    certificates, commerce,
     config::Config,
     dashboards,
     error::AppError,
@@ -55,6 +55,8 @@ pub struct AppState {
     pub media: Arc<Media>,
     /// The sandbox code is graded in (probed on first use).
     pub grader: Arc<assessments::Grader>,
+    /// The font certificates are set in (checked at start).
+    pub certificate_font: certificates::pdf::CertificateFont,
 }
 
 impl AppState {
@@ -93,10 +95,12 @@ impl AppState {
             config.sandbox_dir.clone(),
             config.grading_slots,
         ));
+        let certificate_font = certificates::pdf::CertificateFont::load(&config.certificate_font)?;
         Ok(Self {
             db,
             media,
             grader,
+            certificate_font,
             signer: Signer::new(&session_key),
             config: Arc::new(config),
             assets: Arc::new(assets),
@@ -204,6 +208,7 @@ pub fn router(state: AppState) -> Router {
         .merge(dashboards::routes())
         .merge(learning::routes())
         .merge(assessments::routes())
+        .merge(certificates::routes())
         .merge(media::routes())
         .merge(jobs::admin::routes())
         .fallback(|| async { AppError::NotFound })

@@ -56,6 +56,9 @@ impl fmt::Debug for SecretSource {
     }
 }
 
+/// Debian's fonts-nanum.
+const DEFAULT_CERTIFICATE_FONT: &str = "/usr/share/fonts/truetype/nanum/NanumGothic.ttf";
+
 #[derive(Clone, Debug)]
 pub struct Config {
     pub app_env: AppEnv,
@@ -116,6 +119,8 @@ pub struct Config {
     /// Where each sandboxed run's folder is made (must be reachable by the
     /// unprivileged user programs run as).
     pub sandbox_dir: PathBuf,
+    /// The font certificates are set in (it must have Hangul).
+    pub certificate_font: PathBuf,
 }
 
 /// `MEDIA_*`, `S3_*`: where media lives and what it may cost.
@@ -337,6 +342,9 @@ impl Config {
             sandbox_dir: var("SANDBOX_DIR")
                 .map(PathBuf::from)
                 .unwrap_or_else(|| std::env::temp_dir().join("weaverse-sandbox")),
+            certificate_font: var("CERTIFICATE_FONT")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| PathBuf::from(DEFAULT_CERTIFICATE_FONT)),
         };
         config.check_production()?;
         Ok(config)
@@ -385,6 +393,7 @@ impl Config {
             complete_at_percent: 90,
             grading_slots: 2,
             sandbox_dir: std::env::temp_dir().join("weaverse-sandbox"),
+            certificate_font: PathBuf::from(DEFAULT_CERTIFICATE_FONT),
             var_dir,
         })
     }

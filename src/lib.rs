@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod app;
 pub mod assessments;
 pub mod catalog;
+pub mod certificates;
 pub mod commerce;
 pub mod config;
 pub mod dashboards;

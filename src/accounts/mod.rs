@@ -144,3 +144,13 @@ pub const PRUNE_JOB: &str = "accounts.prune";
 pub async fn prune(conn: &mut PgConnection, idle_days: i64) -> sqlx::Result<(u64, u64)> {
     repo::prune(conn, idle_days).await
 }
+
+/// The name a person goes by on their profile (their nickname).
+pub async fn name_of(conn: &mut PgConnection, user: UserId) -> sqlx::Result<Option<String>> {
+    repo::name_of(conn, user).await
+}
+
+/// The live account with this email, for admin forms in other capabilities.
+pub async fn user_by_email(conn: &mut PgConnection, email: &str) -> sqlx::Result<Option<UserId>> {
+    repo::user_by_email(conn, email).await
+}

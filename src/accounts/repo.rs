@@ -602,3 +602,18 @@ pub async fn users_matching(
     .fetch_all(conn)
     .await
 }
+
+pub async fn name_of(conn: &mut PgConnection, user: UserId) -> sqlx::Result<Option<String>> {
+    sqlx::query_scalar!("SELECT nickname FROM users WHERE id = $1", user.0)
+        .fetch_optional(conn)
+        .await
+}
+
+pub async fn user_by_email(conn: &mut PgConnection, email: &str) -> sqlx::Result<Option<UserId>> {
+    sqlx::query_scalar!(
+        r#"SELECT id AS "id: UserId" FROM users WHERE lower(email) = lower($1) AND deleted_at IS NULL"#,
+        email.trim()
+    )
+    .fetch_optional(conn)
+    .await
+}

@@ -18,7 +18,7 @@ use serde::Deserialize;
 use sqlx::PgConnection;
 
 pub use grading::{TestResult, Verdict, judge};
-pub use service::{GRADE_JOB, Grader, mission_of_topic, register};
+pub use service::{GRADE_JOB, Grader, mission_of_topic, mission_score, register};
 
 use crate::{
     app::AppState,

@@ -630,3 +630,19 @@ pub async fn result(
     .await?
     .map(|r| (r.best_score, r.passed)))
 }
+
+/// The learner's best scores on the missions of `topics`.
+pub async fn best_scores_on(
+    conn: &mut PgConnection,
+    user: UserId,
+    topics: &[Uuid],
+) -> sqlx::Result<Vec<i32>> {
+    sqlx::query_scalar!(
+        "SELECT r.best_score FROM mission_results r JOIN missions m ON m.id = r.mission_id
+          WHERE r.user_id = $1 AND m.topic_id = ANY($2)",
+        user.0,
+        topics
+    )
+    .fetch_all(conn)
+    .await
+}

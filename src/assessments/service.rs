@@ -429,7 +429,8 @@ async fn close_attempt(
 }
 
 /// Submits the open attempt's choice answers (`q-{question}` = choice id);
-/// returns the attempt's score and whether the mission is passed.
+/// returns the attempt's score and whether the mission is passed (and its
+/// certificates checked).
 pub async fn submit_choices(
     conn: &mut PgConnection,
     user: &CurrentUser,
@@ -449,6 +450,9 @@ pub async fn submit_choices(
     }
     let outcome = close_attempt(&mut tx, &mission, &questions, user.id, open.id, answers).await?;
     tx.commit().await?;
+    if outcome.1 {
+        crate::certificates::check_topic(conn, user.id, mission.topic_id).await?;
+    }
     Ok(outcome)
 }
 
@@ -611,15 +615,21 @@ pub async fn grade(db: &PgPool, grader: &Grader, id: Uuid) -> anyhow::Result<()>
     let message =
         (verdict == Verdict::CompileError).then(|| "코드에 문법 오류가 있습니다.".to_owned());
     let mut conn = db.acquire().await?;
+    let mut passed = None;
     let mut tx = conn.begin().await?;
     if repo::grade_submission(&mut tx, id, verdict, score, &results, message.as_deref()).await?
         && let Some(mission) = repo::mission(&mut tx, mission_id).await?
     {
         let questions = repo::questions(&mut tx, mission_id).await?;
         let now = score_now(&mut tx, sub.user_id, mission_id, &questions, None).await?;
-        record(&mut tx, &mission, sub.user_id, now).await?;
+        if record(&mut tx, &mission, sub.user_id, now).await? {
+            passed = Some(mission.topic_id);
+        }
     }
     tx.commit().await?;
+    if let Some(topic) = passed {
+        crate::certificates::check_topic(&mut conn, sub.user_id, topic).await?;
+    }
     Ok(())
 }
 
@@ -638,6 +648,18 @@ pub async fn grading_failed(db: &PgPool, id: Uuid, reason: &str) -> anyhow::Resu
     )
     .await?;
     Ok(())
+}
+
+/// The average of the learner's best scores on the missions of `topics`
+/// (`None` when there are none), for certificates.
+pub async fn mission_score(
+    conn: &mut PgConnection,
+    user: UserId,
+    topics: &[TopicId],
+) -> sqlx::Result<Option<i32>> {
+    let ids: Vec<Uuid> = topics.iter().map(|t| t.0).collect();
+    let scores = repo::best_scores_on(conn, user, &ids).await?;
+    Ok((!scores.is_empty()).then(|| scores.iter().sum::<i32>() / scores.len() as i32))
 }
 
 /// The mission of a mission topic, for the lesson page's link.

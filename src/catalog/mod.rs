@@ -276,3 +276,20 @@ pub async fn topic_by_title(
     .fetch_optional(conn)
     .await
 }
+
+/// Credits (학점) of each of `courses`.
+pub async fn credits_of(
+    conn: &mut PgConnection,
+    courses: &[CourseId],
+) -> sqlx::Result<std::collections::HashMap<CourseId, i32>> {
+    let ids: Vec<uuid::Uuid> = courses.iter().map(|c| c.0).collect();
+    Ok(sqlx::query!(
+        r#"SELECT id AS "id: CourseId", credits FROM courses WHERE id = ANY($1)"#,
+        &ids
+    )
+    .fetch_all(conn)
+    .await?
+    .into_iter()
+    .map(|r| (r.id, r.credits))
+    .collect())
+}

@@ -43,6 +43,7 @@ struct LearnerDashboard {
     enrolments: Vec<Enrolment>,
     continue_at: Option<LastTopic>,
     study: StudyTime,
+    certificates: Vec<crate::certificates::CertificateRow>,
 }
 
 impl LearnerDashboard {
@@ -51,6 +52,15 @@ impl LearnerDashboard {
     }
     fn lapsed(&self) -> Vec<&Enrolment> {
         self.enrolments.iter().filter(|e| !e.active).collect()
+    }
+
+    /// Credits (학점) earned: those of each course certificate still valid.
+    fn credits(&self) -> i32 {
+        self.certificates
+            .iter()
+            .filter(|c| c.is_valid() && c.course_id.is_some())
+            .map(|c| c.credits)
+            .sum()
     }
 
     /// The last 7 days as bars: (day label, seconds, bar width in percent
@@ -106,5 +116,6 @@ async fn learner(
         enrolments,
         continue_at: progress::last_topic(&mut conn, user.id).await?,
         study: progress::study_time(&mut conn, user.id).await?,
+        certificates: crate::certificates::of_learner(&mut conn, user.id).await?,
     })
 }

@@ -232,6 +232,9 @@ pub async fn topic_page(
     let mut note_rows = Vec::new();
     if let Some(user) = viewer.as_ref().filter(|_| access.may_study()) {
         progress::opened(&mut conn, user.id, id, kind == TopicKind::Reading).await?;
+        if kind == TopicKind::Reading {
+            crate::certificates::check_topic(&mut conn, user.id, id).await?;
+        }
         progress = progress::topic_progress(&mut conn, user.id, id).await?;
         let ids: Vec<TopicId> = course
             .lectures
@@ -374,13 +377,18 @@ pub async fn events(
         batches_per_minute: state.config.limits.watch_batches_per_learner,
     };
     match progress::record(&mut conn, user.id, id, video_secs, &events, rules).await {
-        Ok(done) => Ok(Json(serde_json::json!({
+        Ok(done) => {
+            if done.newly_completed {
+                crate::certificates::check_topic(&mut conn, user.id, id).await?;
+            }
+            Ok(Json(serde_json::json!({
             "stored": done.stored,
             "watched_secs": done.watched_secs,
             "percent": (done.watched_secs * 100.0 / video_secs).floor().min(100.0),
             "completed": done.completed,
-        }))
-        .into_response()),
+            }))
+            .into_response())
+        }
         Err(WatchError::TooMany(wait)) => {
             let mut response = refusal(
                 StatusCode::TOO_MANY_REQUESTS,

@@ -35,6 +35,8 @@ pub struct Recorded {
     pub stored: u64,
     pub watched_secs: f64,
     pub completed: bool,
+    /// This batch completed the topic.
+    pub newly_completed: bool,
 }
 
 /// The knobs of [`record`] (from the configuration).
@@ -104,6 +106,7 @@ pub async fn record(
         stored,
         watched_secs: watched.total(),
         completed,
+        newly_completed: completed && row.completed_at.is_none(),
     })
 }
 
@@ -518,6 +521,16 @@ pub async fn study_time(conn: &mut PgConnection, user: UserId) -> sqlx::Result<S
             .sum(),
         days,
     })
+}
+
+/// Real seconds the learner spent watching `topics`.
+pub async fn study_secs_in(
+    conn: &mut PgConnection,
+    user: UserId,
+    topics: &[TopicId],
+) -> sqlx::Result<f64> {
+    let ids: Vec<uuid::Uuid> = topics.iter().map(|t| t.0).collect();
+    repo::study_secs_in(conn, user, &ids).await
 }
 
 /// The playback speed the learner chose last.

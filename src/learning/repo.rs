@@ -646,3 +646,19 @@ pub async fn set_credits(
     .await?;
     Ok(())
 }
+
+/// Study seconds a learner spent on `topics`.
+pub async fn study_secs_in(
+    conn: &mut PgConnection,
+    user: UserId,
+    topics: &[uuid::Uuid],
+) -> sqlx::Result<f64> {
+    sqlx::query_scalar!(
+        r#"SELECT coalesce(sum(study_secs), 0) AS "secs!" FROM watch_events
+            WHERE user_id = $1 AND topic_id = ANY($2) AND study_secs > 0"#,
+        user.0,
+        topics
+    )
+    .fetch_one(conn)
+    .await
+}

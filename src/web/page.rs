@@ -75,6 +75,10 @@ const ADMIN_NAV: &[NavItem] = &[
         label: "시청 기록",
     },
     NavItem {
+        href: "/admin/certificates",
+        label: "수료증",
+    },
+    NavItem {
         href: "/admin/jobs",
         label: "작업 관리",
     },

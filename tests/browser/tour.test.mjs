@@ -160,6 +160,7 @@ for (const [viewport, options] of Object.entries(VIEWPORTS)) {
           ["admin-payment", payment],
           ["admin-jobs", "/admin/jobs"],
           ["admin-watch", "/admin/watch"],
+          ["admin-certificates", "/admin/certificates"],
           ["studio-mission", `${studioQuiz}/mission`],
           ["me", "/me"],
         ])),

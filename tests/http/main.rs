@@ -6,6 +6,7 @@ mod support;
 
 mod accounts;
 mod catalog;
+mod certificates;
 mod cli;
 mod commerce;
 mod google;

@@ -1,0 +1,326 @@
+//! `GET /certificates/{code}` (public verification: HTML with Open Graph
+//! tags and an "add to LinkedIn" link, or JSON for `Accept:
+//! application/json`), `GET /certificates/{code}.pdf` (the owner, or anyone
+//! when the learner made it public), the owner's visibility switch, and
+//! `/admin/certificates` (issue by hand, revoke, each with a reason).
+
+use askama::Template;
+use axum::{
+    Json,
+    extract::State,
+    http::{HeaderMap, StatusCode, header},
+    response::{IntoResponse, Response},
+};
+use serde::Deserialize;
+
+use crate::{
+    accounts::CurrentUser,
+    app::AppState,
+    catalog::model::Product,
+    certificates::{self, CertificateRow, IssueError},
+    error::{AppError, AppResult},
+    ids::{CourseId, CurriculumId},
+    web::{
+        self, Form, PageCtx, Path,
+        auth::{Admin, MaybeUser},
+        filters,
+        flash::Flash,
+    },
+};
+
+#[derive(Template)]
+#[template(path = "certificates/public.html")]
+struct PublicPage {
+    ctx: PageCtx,
+    cert: CertificateRow,
+    url: String,
+    linkedin: String,
+    owner: bool,
+}
+
+fn wants_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("application/json") && !a.contains("text/html"))
+}
+
+fn enc(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+pub async fn public_page(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    MaybeUser(viewer): MaybeUser,
+    headers: HeaderMap,
+    Path(file): Path<String>,
+) -> AppResult<Response> {
+    if let Some(code) = file.strip_suffix(".pdf") {
+        return download(&state, viewer.as_ref(), code).await;
+    }
+    let cert = certificates::by_code(&mut *state.db.acquire().await?, &file).await?;
+    if wants_json(&headers) {
+        return Ok(match cert {
+            Some(c) => Json(serde_json::json!({
+                "code": c.code,
+                "status": c.status.as_str(),
+                "name": c.learner_name,
+                "title": c.title,
+                "kind": if c.curriculum_id.is_some() { "nanodegree" } else { "course" },
+                "issued_at": c.issued_at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
+                "issuer": "Weaverse",
+            }))
+            .into_response(),
+            None => (
+                StatusCode::NOT_FOUND,
+                Json(serde_json::json!({ "error": "없는 수료증 번호입니다." })),
+            )
+                .into_response(),
+        });
+    }
+    let Some(cert) = cert else {
+        return Err(AppError::NotFound);
+    };
+    let url = format!(
+        "{}/certificates/{}",
+        state.config.public_origin(),
+        cert.code
+    );
+    let (year, month) = certificates::issued_year_month(cert.issued_at);
+    let linkedin = format!(
+        "https://www.linkedin.com/profile/add?startTask=CERTIFICATION_NAME&name={}&organizationName=Weaverse&issueYear={year}&issueMonth={month}&certUrl={}&certId={}",
+        enc(&cert.title),
+        enc(&url),
+        enc(&cert.code)
+    );
+    let owner = viewer.as_ref().is_some_and(|v| v.id == cert.user_id);
+    Ok(web::render(&PublicPage {
+        ctx,
+        cert,
+        url,
+        linkedin,
+        owner,
+    })?
+    .into_response())
+}
+
+async fn download(
+    state: &AppState,
+    viewer: Option<&CurrentUser>,
+    code: &str,
+) -> AppResult<Response> {
+    let cert = certificates::by_code(&mut *state.db.acquire().await?, code)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let owner = viewer.is_some_and(|v| v.id == cert.user_id || v.is_admin());
+    if !owner && !cert.public {
+        return Err(match viewer {
+            None => AppError::Unauthorized,
+            Some(_) => AppError::Forbidden(
+                "이 수료증 PDF는 본인만 내려받을 수 있습니다. 수료 여부는 이 페이지에서 확인할 수 있습니다."
+                    .into(),
+            ),
+        });
+    }
+    if !cert.is_valid() {
+        return Err(AppError::Conflict(
+            "취소된 수료증은 내려받을 수 없습니다.".into(),
+        ));
+    }
+    let bytes = certificates::pdf_bytes(state, &cert).await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/pdf".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("inline; filename=\"weaverse-{}.pdf\"", cert.code),
+            ),
+            (header::CACHE_CONTROL, "private, max-age=300".to_owned()),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+#[derive(Deserialize)]
+pub struct VisibilityForm {
+    #[serde(default)]
+    public: Option<String>,
+}
+
+pub async fn visibility(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    user: CurrentUser,
+    Path(code): Path<String>,
+    Form(form): Form<VisibilityForm>,
+) -> AppResult<Response> {
+    let public = form.public.is_some();
+    if !certificates::set_public(&mut *state.db.acquire().await?, &code, user.id, public).await? {
+        return Err(AppError::NotFound);
+    }
+    let message = if public {
+        "이제 누구나 이 수료증 PDF를 내려받을 수 있습니다."
+    } else {
+        "이제 본인만 이 수료증 PDF를 내려받을 수 있습니다."
+    };
+    Ok(web::redirect_with(
+        &state,
+        &ctx,
+        "/me/dashboard#certificates",
+        Flash::success(message),
+    ))
+}
+
+#[derive(Template)]
+#[template(path = "admin/certificates.html")]
+struct AdminPage {
+    ctx: PageCtx,
+    certificates: Vec<CertificateRow>,
+    error: Option<String>,
+}
+
+async fn admin_page(state: &AppState, ctx: PageCtx, error: Option<String>) -> AppResult<Response> {
+    let certificates = certificates::latest(&mut *state.db.acquire().await?).await?;
+    let status = if error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    Ok((
+        status,
+        web::render(&AdminPage {
+            ctx,
+            certificates,
+            error,
+        })?,
+    )
+        .into_response())
+}
+
+pub async fn admin_list(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    _admin: Admin,
+) -> AppResult<Response> {
+    admin_page(&state, ctx, None).await
+}
+
+#[derive(Deserialize)]
+pub struct IssueForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    course_id: String,
+    #[serde(default)]
+    curriculum_id: String,
+    #[serde(default)]
+    reason: String,
+}
+
+fn reason_ok(reason: &str) -> bool {
+    let n = reason.trim().chars().count();
+    (1..=500).contains(&n)
+}
+
+pub async fn admin_issue(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Admin(admin): Admin,
+    Form(form): Form<IssueForm>,
+) -> AppResult<Response> {
+    let subject = match (form.course_id.trim(), form.curriculum_id.trim()) {
+        (course, "") if !course.is_empty() => {
+            course.parse().ok().map(|id| Product::Course(CourseId(id)))
+        }
+        ("", curriculum) if !curriculum.is_empty() => curriculum
+            .parse()
+            .ok()
+            .map(|id| Product::Curriculum(CurriculumId(id))),
+        _ => None,
+    };
+    let Some(subject) = subject else {
+        return admin_page(
+            &state,
+            ctx,
+            Some("코스 ID나 커리큘럼 ID 중 하나만 입력하세요.".into()),
+        )
+        .await;
+    };
+    if !reason_ok(&form.reason) {
+        return admin_page(
+            &state,
+            ctx,
+            Some("발급 사유를 1~500자로 입력하세요.".into()),
+        )
+        .await;
+    }
+    let mut conn = state.db.acquire().await?;
+    match certificates::issue_by_hand(
+        &mut conn,
+        admin.id,
+        &form.email,
+        subject,
+        form.reason.trim(),
+    )
+    .await
+    {
+        Ok(code) => Ok(web::redirect_with(
+            &state,
+            &ctx,
+            "/admin/certificates",
+            Flash::success(format!("수료증 {code}을(를) 발급했습니다.")),
+        )),
+        Err(IssueError::Db(err)) => Err(err.into()),
+        Err(err) => {
+            let message = match err {
+                IssueError::NoLearner => "그 이메일의 회원이 없습니다.",
+                IssueError::NoSubject => "그런 코스나 커리큘럼이 없습니다.",
+                _ => "이 회원은 이미 이 과정의 수료증을 받았습니다(취소된 것 포함).",
+            };
+            admin_page(&state, ctx, Some(message.into())).await
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct RevokeForm {
+    #[serde(default)]
+    reason: String,
+}
+
+pub async fn admin_revoke(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Admin(admin): Admin,
+    Path(code): Path<String>,
+    Form(form): Form<RevokeForm>,
+) -> AppResult<Response> {
+    if !reason_ok(&form.reason) {
+        return admin_page(
+            &state,
+            ctx,
+            Some("취소 사유를 1~500자로 입력하세요.".into()),
+        )
+        .await;
+    }
+    let done = certificates::revoke(
+        &mut *state.db.acquire().await?,
+        &code,
+        admin.id,
+        form.reason.trim(),
+    )
+    .await?;
+    let flash = if done {
+        Flash::success(format!("수료증 {code}을(를) 취소했습니다."))
+    } else {
+        Flash::warning("유효한 수료증만 취소할 수 있습니다.")
+    };
+    Ok(web::redirect_with(
+        &state,
+        &ctx,
+        "/admin/certificates",
+        flash,
+    ))
+}

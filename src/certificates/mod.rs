@@ -1,0 +1,273 @@
+//! Certificates: the completion rules (a course when all its published
+//! topics are complete, missions being complete only once passed; the
+//! nano-degree when all its courses are), issued exactly once (a unique
+//! index decides), by hand by admins with a reason, revoked with a reason,
+//! the PDF (made once, kept in storage), and public verification.
+
+mod handlers;
+pub mod pdf;
+mod repo;
+
+use axum::{
+    Router,
+    routing::{get, post},
+};
+use rand::Rng;
+use sqlx::PgConnection;
+use time::OffsetDateTime;
+
+pub use repo::CertificateRow;
+
+use crate::{
+    accounts,
+    app::AppState,
+    catalog::{self, model::Product},
+    ids::{CourseId, TopicId, UserId},
+    learning::progress,
+    web::routes::At,
+};
+
+pub fn routes() -> Router<AppState> {
+    use handlers::*;
+    Router::new()
+        .at("/certificates/{file}", get(public_page))
+        .at("/certificates/{code}/visibility", post(visibility))
+        .at("/admin/certificates", get(admin_list).post(admin_issue))
+        .at("/admin/certificates/{code}/revoke", post(admin_revoke))
+}
+
+crate::text_enum!(
+    /// Whether a certificate still stands.
+    Status {
+        Valid => "valid",
+        Revoked => "revoked",
+    }
+);
+
+impl Status {
+    pub fn label(&self) -> &'static str {
+        match self {
+            Self::Valid => "유효",
+            Self::Revoked => "취소됨",
+        }
+    }
+}
+
+/// An unguessable code: 20 characters from an alphabet without look-alikes
+/// (about 98 bits), grouped for reading aloud.
+fn new_code() -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHJKMNPQRSTUVWXYZ23456789";
+    let mut rng = rand::rng();
+    let chars: Vec<char> = (0..20)
+        .map(|_| char::from(ALPHABET[rng.random_range(0..ALPHABET.len())]))
+        .collect();
+    let groups: Vec<String> = chars.chunks(5).map(|c| c.iter().collect()).collect();
+    format!("WV-{}", groups.join("-"))
+}
+
+/// Why a certificate was not issued by hand.
+#[derive(Debug, thiserror::Error)]
+pub enum IssueError {
+    #[error("no such learner")]
+    NoLearner,
+    #[error("no such course or curriculum")]
+    NoSubject,
+    #[error("already issued")]
+    Already,
+    #[error(transparent)]
+    Db(#[from] sqlx::Error),
+}
+
+/// Issues `user`'s certificate for `subject` unless they have one; returns
+/// its code when this call made it. Name, title, hours, score and credits
+/// are taken as they are now.
+async fn issue(
+    conn: &mut PgConnection,
+    user: UserId,
+    subject: Product,
+    by: Option<(UserId, &str)>,
+) -> sqlx::Result<Option<String>> {
+    let courses = catalog::courses_of(conn, &[subject]).await?;
+    let topics: Vec<TopicId> = catalog::published_topics(conn, &courses)
+        .await?
+        .into_iter()
+        .map(|(_, t)| t)
+        .collect();
+    let name = accounts::name_of(conn, user).await?.unwrap_or_default();
+    let title = catalog::titles(conn, &[subject])
+        .await?
+        .remove(&subject)
+        .unwrap_or_default();
+    let hours = progress::study_secs_in(conn, user, &topics).await? / 3600.0;
+    let score = crate::assessments::mission_score(conn, user, &topics).await?;
+    let credits: i32 = catalog::credits_of(conn, &courses).await?.values().sum();
+    repo::insert(
+        conn,
+        &repo::NewCertificate {
+            code: &new_code(),
+            user,
+            subject,
+            name: &name,
+            title: &title,
+            hours: (hours * 10.0).round() / 10.0,
+            score,
+            credits,
+            issued_by: by.map(|(u, _)| u),
+            reason: by.map(|(_, r)| r),
+        },
+    )
+    .await
+}
+
+/// Checks the rules after `user`'s progress changed in `course` and issues
+/// what is due (the course, then every curriculum holding it); returns the
+/// codes issued now. Safe to call any number of times, at once too.
+pub async fn check(
+    conn: &mut PgConnection,
+    user: UserId,
+    course: CourseId,
+) -> sqlx::Result<Vec<String>> {
+    let mut issued = Vec::new();
+    let done = progress::courses(conn, user, &[course]).await?;
+    if !done.get(&course).is_some_and(|p| p.finished()) {
+        return Ok(issued);
+    }
+    issued.extend(issue(conn, user, Product::Course(course), None).await?);
+    for product in catalog::products_granting(conn, course).await? {
+        let Product::Curriculum(_) = product else {
+            continue;
+        };
+        let courses = catalog::courses_of(conn, &[product]).await?;
+        let all = progress::courses(conn, user, &courses).await?;
+        if !courses.is_empty()
+            && courses
+                .iter()
+                .all(|c| all.get(c).is_some_and(|p| p.finished()))
+        {
+            issued.extend(issue(conn, user, product, None).await?);
+        }
+    }
+    if !issued.is_empty() {
+        tracing::info!(user = %user, ?issued, "certificates issued");
+    }
+    Ok(issued)
+}
+
+/// [`check`] for the course of `topic`.
+pub async fn check_topic(
+    conn: &mut PgConnection,
+    user: UserId,
+    topic: TopicId,
+) -> sqlx::Result<Vec<String>> {
+    match catalog::topic_place(conn, topic).await? {
+        Some(place) => check(conn, user, place.course).await,
+        None => Ok(Vec::new()),
+    }
+}
+
+/// An admin issues a certificate by hand.
+pub async fn issue_by_hand(
+    conn: &mut PgConnection,
+    admin: UserId,
+    email: &str,
+    subject: Product,
+    reason: &str,
+) -> Result<String, IssueError> {
+    let user = accounts::user_by_email(conn, email)
+        .await?
+        .ok_or(IssueError::NoLearner)?;
+    if catalog::titles(conn, &[subject]).await?.is_empty() {
+        return Err(IssueError::NoSubject);
+    }
+    issue(conn, user, subject, Some((admin, reason)))
+        .await?
+        .ok_or(IssueError::Already)
+}
+
+pub async fn by_code(conn: &mut PgConnection, code: &str) -> sqlx::Result<Option<CertificateRow>> {
+    repo::by_code(conn, code).await
+}
+
+pub async fn of_learner(
+    conn: &mut PgConnection,
+    user: UserId,
+) -> sqlx::Result<Vec<CertificateRow>> {
+    repo::of_learner(conn, user).await
+}
+
+pub async fn latest(conn: &mut PgConnection) -> sqlx::Result<Vec<CertificateRow>> {
+    repo::latest(conn, 200).await
+}
+
+/// Revokes a valid certificate; `false` when there was none to revoke.
+pub async fn revoke(
+    conn: &mut PgConnection,
+    code: &str,
+    admin: UserId,
+    reason: &str,
+) -> sqlx::Result<bool> {
+    repo::revoke(conn, code, admin, reason).await
+}
+
+pub async fn set_public(
+    conn: &mut PgConnection,
+    code: &str,
+    user: UserId,
+    public: bool,
+) -> sqlx::Result<bool> {
+    repo::set_public(conn, code, user, public).await
+}
+
+/// The PDF of a certificate: made on the first download (in a blocking
+/// task), kept in storage, and the same bytes ever after.
+pub async fn pdf_bytes(state: &AppState, cert: &CertificateRow) -> anyhow::Result<Vec<u8>> {
+    if let Some(key) = &cert.pdf_key
+        && let Some(bytes) = state.media.storage.get_bytes(key).await?
+    {
+        return Ok(bytes);
+    }
+    let font = state.certificate_font.clone();
+    let url = format!(
+        "{}/certificates/{}",
+        state.config.public_origin(),
+        cert.code
+    );
+    let date = crate::web::dates::date(&cert.issued_at);
+    let (name, title, code, hours, nanodegree) = (
+        cert.learner_name.clone(),
+        cert.title.clone(),
+        cert.code.clone(),
+        cert.study_hours,
+        cert.curriculum_id.is_some(),
+    );
+    let bytes = tokio::task::spawn_blocking(move || {
+        pdf::render(
+            &font,
+            &pdf::Sheet {
+                name: &name,
+                title: &title,
+                date: &date,
+                hours,
+                code: &code,
+                url: &url,
+                nanodegree,
+            },
+        )
+    })
+    .await??;
+    let key = format!("certificates/{}.pdf", cert.code);
+    state
+        .media
+        .storage
+        .put_bytes(&key, bytes.clone(), "application/pdf")
+        .await?;
+    let mut conn = state.db.acquire().await?;
+    repo::set_pdf_key(&mut conn, cert.id, &key).await?;
+    Ok(bytes)
+}
+
+/// The year and month for LinkedIn's form.
+pub fn issued_year_month(at: OffsetDateTime) -> (i32, u8) {
+    let local = at.to_offset(crate::web::dates::KST);
+    (local.year(), u8::from(local.month()))
+}

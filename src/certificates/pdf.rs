@@ -1,0 +1,256 @@
+//! The certificate as a PDF: A4 landscape, the Korean font embedded as a
+//! subset of only the glyphs used (printpdf 0.9 embeds whole fonts, and a
+//! Korean font is megabytes), the learner's name, the course, the date, the
+//! study hours, the verification address and a QR code for it.
+
+use std::collections::BTreeMap;
+
+use printpdf::{
+    Color, FontMetrics, LinePoint, Mm, Op, PaintMode, ParsedFont, PdfDocument, PdfFontHandle,
+    PdfPage, PdfSaveOptions, Point, Polygon, PolygonRing, Pt, Rgb, TextItem, WindingOrder,
+};
+
+/// A loaded font file, checked at start-up.
+#[derive(Clone)]
+pub struct CertificateFont {
+    bytes: std::sync::Arc<Vec<u8>>,
+}
+
+impl CertificateFont {
+    /// Reads and checks the font (it must have Hangul).
+    pub fn load(path: &std::path::Path) -> anyhow::Result<Self> {
+        let bytes = std::fs::read(path).map_err(|err| {
+            anyhow::anyhow!(
+                "the certificate font {} cannot be read ({err}): install fonts-nanum or set CERTIFICATE_FONT",
+                path.display()
+            )
+        })?;
+        let face = ttf_parser::Face::parse(&bytes, 0).map_err(|err| {
+            anyhow::anyhow!(
+                "the certificate font {} is not a font: {err}",
+                path.display()
+            )
+        })?;
+        if face.glyph_index('수').is_none() {
+            anyhow::bail!(
+                "the certificate font {} has no Korean glyphs",
+                path.display()
+            );
+        }
+        Ok(Self {
+            bytes: std::sync::Arc::new(bytes),
+        })
+    }
+}
+
+/// What the certificate says.
+pub struct Sheet<'a> {
+    pub name: &'a str,
+    pub title: &'a str,
+    /// `2026년 11월 30일`
+    pub date: &'a str,
+    pub hours: f64,
+    pub code: &'a str,
+    pub url: &'a str,
+    pub nanodegree: bool,
+}
+
+const WIDTH: f32 = 297.0;
+const HEIGHT: f32 = 210.0;
+
+/// A text line: its font size and where it starts (mm from the left and
+/// from the bottom).
+struct Line {
+    text: String,
+    size: f32,
+    x: f32,
+    y: f32,
+}
+
+fn rgb(r: f32, g: f32, b: f32) -> Color {
+    Color::Rgb(Rgb {
+        r,
+        g,
+        b,
+        icc_profile: None,
+    })
+}
+
+fn point(x: f32, y: f32) -> LinePoint {
+    LinePoint {
+        p: Point {
+            x: Mm(x).into(),
+            y: Mm(y).into(),
+        },
+        bezier: false,
+    }
+}
+
+fn rect(x: f32, y: f32, w: f32, h: f32) -> PolygonRing {
+    PolygonRing {
+        points: vec![
+            point(x, y),
+            point(x + w, y),
+            point(x + w, y + h),
+            point(x, y + h),
+        ],
+    }
+}
+
+/// Makes the PDF (CPU work: call it from a blocking task).
+pub fn render(font: &CertificateFont, sheet: &Sheet<'_>) -> anyhow::Result<Vec<u8>> {
+    let face = ttf_parser::Face::parse(&font.bytes, 0)?;
+    let heading = if sheet.nanodegree {
+        "나노 디그리 수료증"
+    } else {
+        "코스 수료증"
+    };
+    let center = |text: &str, size: f32, y: f32, widths: &dyn Fn(&str) -> f32| Line {
+        x: (WIDTH - widths(text) * size * 0.352_778) / 2.0,
+        text: text.to_owned(),
+        size,
+        y,
+    };
+    let units = f32::from(face.units_per_em());
+    let width_of = |text: &str| -> f32 {
+        text.chars()
+            .map(|c| {
+                face.glyph_index(c)
+                    .and_then(|g| face.glyph_hor_advance(g))
+                    .map_or(0.5, |a| f32::from(a) / units)
+            })
+            .sum()
+    };
+    let lines = vec![
+        center("WEAVERSE", 14.0, 172.0, &width_of),
+        center(heading, 30.0, 150.0, &width_of),
+        center(sheet.name, 34.0, 122.0, &width_of),
+        center(
+            &format!(
+                "위 사람은 「{}」 과정을 마쳤기에 이 증서를 드립니다.",
+                sheet.title
+            ),
+            14.0,
+            104.0,
+            &width_of,
+        ),
+        center(
+            &format!("학습 시간 {:.1}시간 · 발급일 {}", sheet.hours, sheet.date),
+            12.0,
+            92.0,
+            &width_of,
+        ),
+        Line {
+            text: format!("확인 번호 {}", sheet.code),
+            size: 10.0,
+            x: 30.0,
+            y: 36.0,
+        },
+        Line {
+            text: sheet.url.to_owned(),
+            size: 9.0,
+            x: 30.0,
+            y: 29.0,
+        },
+        Line {
+            text: "Weaverse 웹 개발 교육".to_owned(),
+            size: 11.0,
+            x: 30.0,
+            y: 48.0,
+        },
+    ];
+    // Only the glyphs used, renumbered: the embedded font stays small.
+    let mut remapper = subsetter::GlyphRemapper::new();
+    let mut map = BTreeMap::new();
+    let mut widths = BTreeMap::new();
+    for c in lines.iter().flat_map(|l| l.text.chars()) {
+        if let Some(g) = face.glyph_index(c) {
+            let new = remapper.remap(g.0);
+            map.insert(u32::from(c), new);
+            widths.insert(new, face.glyph_hor_advance(g).unwrap_or(0));
+        }
+    }
+    let subset = subsetter::subset(&font.bytes, 0, &remapper)
+        .map_err(|err| anyhow::anyhow!("subsetting the certificate font: {err:?}"))?;
+    let parsed = ParsedFont::with_glyph_data(
+        subset,
+        0,
+        Some("WeaverseCertificate".into()),
+        map,
+        widths,
+        face.units_per_em(),
+        FontMetrics {
+            ascent: face.ascender(),
+            descent: face.descender(),
+        },
+    );
+    let mut doc = PdfDocument::new(&format!("{heading} - {}", sheet.name));
+    let font_id = doc.add_font(&parsed);
+
+    let mut ops = vec![
+        // A frame in the brand colour.
+        Op::SetFillColor {
+            col: rgb(0.231, 0.357, 0.859),
+        },
+        Op::DrawPolygon {
+            polygon: Polygon {
+                rings: vec![
+                    rect(10.0, 10.0, WIDTH - 20.0, 3.0),
+                    rect(10.0, HEIGHT - 13.0, WIDTH - 20.0, 3.0),
+                    rect(10.0, 10.0, 3.0, HEIGHT - 20.0),
+                    rect(WIDTH - 13.0, 10.0, 3.0, HEIGHT - 20.0),
+                ],
+                mode: PaintMode::Fill,
+                winding_order: WindingOrder::NonZero,
+            },
+        },
+        Op::SetFillColor {
+            col: rgb(0.0, 0.0, 0.0),
+        },
+    ];
+    // The QR code of the verification address, bottom right.
+    let qr = qrcode::QrCode::new(sheet.url.as_bytes())?;
+    let modules = qr.width();
+    let cell = 38.0 / modules as f32;
+    let (left, top) = (WIDTH - 30.0 - 38.0, 70.0);
+    let rings = qr
+        .to_colors()
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| **c == qrcode::Color::Dark)
+        .map(|(i, _)| {
+            let (col, row) = ((i % modules) as f32, (i / modules) as f32);
+            rect(left + col * cell, top - (row + 1.0) * cell, cell, cell)
+        })
+        .collect();
+    ops.push(Op::DrawPolygon {
+        polygon: Polygon {
+            rings,
+            mode: PaintMode::Fill,
+            winding_order: WindingOrder::NonZero,
+        },
+    });
+    for line in &lines {
+        ops.extend([
+            Op::StartTextSection,
+            Op::SetTextCursor {
+                pos: Point {
+                    x: Mm(line.x).into(),
+                    y: Mm(line.y).into(),
+                },
+            },
+            Op::SetFont {
+                font: PdfFontHandle::External(font_id.clone()),
+                size: Pt(line.size),
+            },
+            Op::ShowText {
+                items: vec![TextItem::Text(line.text.clone())],
+            },
+            Op::EndTextSection,
+        ]);
+    }
+    let page = PdfPage::new(Mm(WIDTH), Mm(HEIGHT), ops);
+    Ok(doc
+        .with_pages(vec![page])
+        .save(&PdfSaveOptions::default(), &mut Vec::new()))
+}

@@ -1,0 +1,49 @@
+// An admin issues a certificate by hand from /admin/certificates, opens its
+// public verification page (checked by axe like every page), and downloads
+// the PDF.
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { login, openPage, startApp, startBrowser } from "./support.mjs";
+
+const admin = { email: "cert-admin@weaverse.kr", password: "수료증 관리자 비밀번호 1234" };
+let app;
+let browser;
+
+before(async () => {
+  app = await startApp({ seed: true, admin });
+  browser = await startBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await app?.stop();
+});
+
+test("a certificate is issued, verified publicly and downloaded", async () => {
+  const { page, problems, context, audited } = await openPage(browser);
+  await login(page, app.base, admin.email, admin.password);
+  await page.goto(`${app.base}/courses`);
+  const course = await page.getAttribute("[data-course-id]", "data-course-id");
+
+  await page.goto(`${app.base}/admin/certificates`);
+  await page.getByLabel("회원 이메일").fill(admin.email);
+  await page.getByLabel("코스 ID").fill(course);
+  await page.getByLabel("사유 (500자까지)").fill("시연용 발급");
+  await page.getByRole("button", { name: "발급" }).click();
+  await page.waitForURL(`${app.base}/admin/certificates`);
+  assert.match(await page.textContent("#page-alerts"), /발급했습니다/);
+
+  await page.locator("[data-certificate-row] a").first().click();
+  await page.waitForURL(/\/certificates\/WV-/);
+  assert.equal(await page.getAttribute("[data-certificate-status]", "data-certificate-status"), "valid");
+  const linkedin = await page.getAttribute("[data-linkedin]", "href");
+  assert.match(linkedin, /^https:\/\/www\.linkedin\.com\/profile\/add\?/);
+  const pdf = await page.request.get(`${app.base}${await page.getAttribute("[data-pdf]", "href")}`);
+  assert.equal(pdf.status(), 200);
+  assert.equal(pdf.headers()["content-type"], "application/pdf");
+  const body = await pdf.body();
+  assert.ok(body.length < 100 * 1024, `${body.length} bytes`);
+  await audited();
+  assert.deepEqual(problems, []);
+  await context.close();
+});

@@ -1,0 +1,416 @@
+//! Certificates: the completion rules, exactly-once issue, revocation,
+//! public verification (HTML and JSON), the PDF (Korean text, through
+//! poppler), and the learner's list with credits.
+
+use reqwest::StatusCode;
+use sqlx::PgPool;
+use weaverse::ids::{CourseId, UserId};
+
+use crate::support::{TestApp, count, payment_id};
+
+async fn learner(db: PgPool) -> (TestApp, UserId) {
+    let app = TestApp::spawn(db).await;
+    app.seed().await;
+    app.verified_learner("learner@example.com").await;
+    app.buy_nanodegree().await;
+    let id: uuid::Uuid = sqlx::query_scalar(
+        "UPDATE users SET nickname = '김위버' WHERE email = 'learner@example.com' RETURNING id",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    (app, UserId(id))
+}
+
+async fn course(app: &TestApp, slug: &str) -> CourseId {
+    CourseId(
+        sqlx::query_scalar("SELECT id FROM courses WHERE slug = $1")
+            .bind(slug)
+            .fetch_one(&app.db)
+            .await
+            .unwrap(),
+    )
+}
+
+/// Marks the course's topics complete for the learner, except those titled
+/// in `but`.
+async fn complete(app: &TestApp, user: UserId, course: CourseId, but: &[&str]) {
+    sqlx::query(
+        "INSERT INTO topic_progress (user_id, topic_id, completed_at)
+         SELECT $1, t.id, now() FROM topics t JOIN lectures l ON l.id = t.lecture_id
+          WHERE l.course_id = $2 AND NOT (t.title = ANY($3))
+         ON CONFLICT (user_id, topic_id) DO UPDATE SET completed_at = now()",
+    )
+    .bind(user.0)
+    .bind(course.0)
+    .bind(but.iter().map(|s| s.to_string()).collect::<Vec<_>>())
+    .execute(&app.db)
+    .await
+    .unwrap();
+}
+
+async fn check(app: &TestApp, user: UserId, course: CourseId) -> Vec<String> {
+    let mut conn = app.db.acquire().await.unwrap();
+    weaverse::certificates::check(&mut conn, user, course)
+        .await
+        .unwrap()
+}
+
+#[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
+async fn a_course_is_certified_once_when_its_last_topic_completes_even_at_once(db: PgPool) {
+    let (app, user) = learner(db).await;
+    let git = course(&app, "git-collaboration").await;
+    complete(&app, user, git, &["협업 흐름 퀴즈"]).await;
+    assert!(
+        check(&app, user, git).await.is_empty(),
+        "one topic (a mission) is missing"
+    );
+    complete(&app, user, git, &[]).await;
+    // Ten checks at once issue one certificate.
+    let mut set = tokio::task::JoinSet::new();
+    for _ in 0..10 {
+        let db = app.db.clone();
+        set.spawn(async move {
+            let mut conn = db.acquire().await.unwrap();
+            weaverse::certificates::check(&mut conn, user, git)
+                .await
+                .unwrap()
+        });
+    }
+    let mut issued = 0;
+    while let Some(done) = set.join_next().await {
+        issued += done.unwrap().len();
+    }
+    assert_eq!(issued, 1);
+    assert_eq!(count(&app.db, "SELECT count(*) FROM certificates").await, 1);
+    let (name, title, credits): (String, String, i32) =
+        sqlx::query_as("SELECT learner_name, title, credits FROM certificates")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert_eq!(
+        (name.as_str(), title.as_str(), credits),
+        ("김위버", "Git과 협업", 3)
+    );
+
+    // A refund later revokes nothing already earned.
+    let payment = payment_id(&app.db).await;
+    let page = app
+        .post_form(
+            &format!("/payments/{payment}/refund"),
+            &[("reason", "환불 테스트")],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    assert_eq!(
+        count(
+            &app.db,
+            "SELECT count(*) FROM certificates WHERE status = 'valid'"
+        )
+        .await,
+        1
+    );
+}
+
+/// Opens the mission (an attempt) and submits these answers.
+async fn submit(
+    app: &TestApp,
+    mission: &str,
+    pairs: Vec<(String, String)>,
+) -> crate::support::Page {
+    app.get(&format!("/missions/{mission}")).await;
+    let fields: Vec<(&str, &str)> = pairs
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    app.post_form(&format!("/missions/{mission}/submissions"), &fields)
+        .await
+}
+
+#[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
+async fn a_failed_mission_certifies_nothing_until_it_is_passed(db: PgPool) {
+    let (app, user) = learner(db).await;
+    let web = course(&app, "web-and-html").await;
+    complete(&app, user, web, &["웹 동작 원리 확인 퀴즈"]).await;
+    let mission: String = sqlx::query_scalar(
+        "SELECT m.id::text FROM missions m JOIN topics t ON t.id = m.topic_id WHERE t.title = '웹 동작 원리 확인 퀴즈'",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    let rows: Vec<(String, String, bool)> = sqlx::query_as(
+        "SELECT q.id::text, c.id::text, c.correct FROM questions q JOIN choices c ON c.question_id = q.id
+          WHERE q.mission_id = $1::uuid",
+    )
+    .bind(&mission)
+    .fetch_all(&app.db)
+    .await
+    .unwrap();
+    let pick = |right: bool| -> Vec<(String, String)> {
+        let mut seen = std::collections::HashSet::new();
+        rows.iter()
+            .filter(|(q, _, correct)| *correct == right && seen.insert(q.clone()))
+            .map(|(q, c, _)| (format!("q-{q}"), c.clone()))
+            .collect()
+    };
+    assert_eq!(
+        submit(&app, &mission, pick(false)).await.status,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(count(&app.db, "SELECT count(*) FROM certificates").await, 0);
+    assert_eq!(
+        submit(&app, &mission, pick(true)).await.status,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(
+        count(
+            &app.db,
+            "SELECT count(*) FROM certificates WHERE course_id IS NOT NULL"
+        )
+        .await,
+        1
+    );
+    // The dashboard lists it with its credits.
+    let dashboard = app.get("/me/dashboard").await;
+    assert_eq!(
+        dashboard.attr("[data-credits]", "data-credits").as_deref(),
+        Some("3")
+    );
+    assert!(
+        dashboard
+            .attr("[data-my-certificate]", "data-my-certificate")
+            .is_some()
+    );
+}
+
+#[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
+async fn finishing_every_course_certifies_the_nanodegree(db: PgPool) {
+    let (app, user) = learner(db).await;
+    let courses: Vec<uuid::Uuid> = sqlx::query_scalar("SELECT id FROM courses ORDER BY slug")
+        .fetch_all(&app.db)
+        .await
+        .unwrap();
+    let mut issued = Vec::new();
+    for c in &courses {
+        complete(&app, user, CourseId(*c), &[]).await;
+        issued.extend(check(&app, user, CourseId(*c)).await);
+    }
+    assert_eq!(issued.len(), 8, "seven courses and the nano-degree");
+    let (title, credits): (String, i32) =
+        sqlx::query_as("SELECT title, credits FROM certificates WHERE curriculum_id IS NOT NULL")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert_eq!(title, "웹 개발 나노 디그리");
+    assert_eq!(credits, 21);
+}
+
+async fn issued(app: &TestApp, user: UserId) -> String {
+    let git = course(app, "git-collaboration").await;
+    complete(app, user, git, &[]).await;
+    check(app, user, git).await.pop().expect("issued")
+}
+
+#[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
+async fn anyone_verifies_a_certificate_as_a_page_or_json_and_admins_revoke_and_issue(db: PgPool) {
+    let (app, user) = learner(db).await;
+    let code = issued(&app, user).await;
+    let visitor = app.another_browser();
+    let page = visitor.get(&format!("/certificates/{code}")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert_eq!(
+        page.attr("[data-certificate-status]", "data-certificate-status")
+            .as_deref(),
+        Some("valid")
+    );
+    assert_eq!(
+        page.text("[data-certificate-name]").as_deref(),
+        Some("김위버")
+    );
+    assert!(
+        !page.body.contains("learner@example.com"),
+        "nothing else personal"
+    );
+    assert!(
+        page.attr(r#"meta[property="og:title"]"#, "content")
+            .unwrap()
+            .contains("Git과 협업")
+    );
+    let linkedin = page.attr("[data-linkedin]", "href").unwrap();
+    assert!(
+        linkedin.starts_with("https://www.linkedin.com/profile/add?startTask=CERTIFICATION_NAME")
+    );
+    assert!(linkedin.contains(&format!("certId={code}")));
+    assert!(
+        page.attr("[data-pdf]", "href").is_none(),
+        "private PDF: no link for others"
+    );
+
+    let json = visitor
+        .client
+        .get(visitor.url(&format!("/certificates/{code}")))
+        .header("accept", "application/json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(json.status(), StatusCode::OK);
+    let body: serde_json::Value = json.json().await.unwrap();
+    assert_eq!(body["status"], "valid");
+    assert_eq!(body["name"], "김위버");
+    assert_eq!(body["kind"], "course");
+    let unknown = visitor
+        .get("/certificates/WV-AAAAA-AAAAA-AAAAA-AAAAA")
+        .await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+
+    let admin = app.another_browser();
+    admin.login_as_admin().await;
+    let list = admin.get("/admin/certificates").await;
+    assert_eq!(
+        list.attr("[data-certificate-row]", "data-certificate-row"),
+        Some(code.clone())
+    );
+    let page = admin
+        .post_form(
+            &format!("/admin/certificates/{code}/revoke"),
+            &[("reason", "")],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let page = admin
+        .post_form(
+            &format!("/admin/certificates/{code}/revoke"),
+            &[("reason", "부정 수료 확인")],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
+    let page = visitor.get(&format!("/certificates/{code}")).await;
+    assert_eq!(
+        page.attr("[data-certificate-status]", "data-certificate-status")
+            .as_deref(),
+        Some("revoked")
+    );
+
+    // By hand: a course the learner has not finished, with a reason; twice
+    // is refused.
+    let web = course(&app, "web-and-html").await;
+    let fields = [
+        ("email", "learner@example.com"),
+        ("course_id", &web.to_string()),
+        ("curriculum_id", ""),
+        ("reason", "오프라인 과정 이수"),
+    ];
+    let page = admin.post_form("/admin/certificates", &fields).await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    let page = admin.post_form("/admin/certificates", &fields).await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let page = admin
+        .post_form(
+            "/admin/certificates",
+            &[
+                ("email", "nobody@example.com"),
+                ("course_id", &web.to_string()),
+                ("reason", "x"),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        count(
+            &app.db,
+            "SELECT count(*) FROM certificates WHERE issued_by IS NOT NULL"
+        )
+        .await,
+        1
+    );
+    // Learners cannot reach the admin page.
+    assert_eq!(
+        app.get("/admin/certificates").await.status,
+        StatusCode::FORBIDDEN
+    );
+}
+
+#[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
+async fn the_pdf_carries_the_korean_name_as_text_renders_and_is_made_once(db: PgPool) {
+    let (app, user) = learner(db).await;
+    let code = issued(&app, user).await;
+    let path = format!("/certificates/{code}.pdf");
+    let (status, bytes) = app.get_bytes(&path).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(bytes.starts_with(b"%PDF"));
+    assert!(bytes.len() < 100 * 1024, "{} bytes", bytes.len());
+    let dir = std::env::temp_dir().join(format!("weaverse-cert-{code}"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("c.pdf");
+    std::fs::write(&file, &bytes).unwrap();
+    let text = std::process::Command::new("pdftotext")
+        .arg(&file)
+        .arg("-")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(text.contains("김위버"), "{text}");
+    assert!(
+        text.contains("Git과 협업") && text.contains(&code),
+        "{text}"
+    );
+    let png = std::process::Command::new("pdftoppm")
+        .args(["-png", "-r", "30", "-singlefile"])
+        .arg(&file)
+        .arg(dir.join("c"))
+        .status()
+        .unwrap();
+    assert!(png.success());
+    let image = std::fs::read(dir.join("c.png")).unwrap();
+    assert!(image.starts_with(b"\x89PNG"));
+    std::fs::remove_dir_all(&dir).unwrap();
+    // Made once: the same bytes again, from storage.
+    assert_eq!(app.get_bytes(&path).await.1, bytes);
+    assert_eq!(
+        count(
+            &app.db,
+            "SELECT count(*) FROM certificates WHERE pdf_key IS NOT NULL"
+        )
+        .await,
+        1
+    );
+
+    // Others: a visitor is sent to log in, another learner refused, until
+    // the owner makes it public.
+    let visitor = app.another_browser();
+    assert_eq!(visitor.get_bytes(&path).await.0, StatusCode::SEE_OTHER);
+    let other = app.another_browser();
+    other.verified_learner("other@example.com").await;
+    assert_eq!(other.get_bytes(&path).await.0, StatusCode::FORBIDDEN);
+    let page = app
+        .post_form(
+            &format!("/certificates/{code}/visibility"),
+            &[("public", "on")],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
+    assert_eq!(visitor.get_bytes(&path).await.0, StatusCode::OK);
+    assert_eq!(
+        other
+            .post_form(&format!("/certificates/{code}/visibility"), &[])
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
+async fn a_missing_certificate_font_stops_the_start_with_a_clear_error(db: PgPool) {
+    let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let var = std::env::temp_dir().join(format!("weaverse-font-{}", uuid::Uuid::new_v4()));
+    let mut config = weaverse::config::Config::for_tests("", root.join("static"), var).unwrap();
+    config.certificate_font = "/nonexistent/NanumGothic.ttf".into();
+    let err = weaverse::app::AppState::new(config, db)
+        .err()
+        .expect("refused");
+    let message = format!("{err:#}");
+    assert!(
+        message.contains("fonts-nanum") && message.contains("CERTIFICATE_FONT"),
+        "{message}"
+    );
+}
