@@ -213,16 +213,28 @@ pub fn render(font: &CertificateFont, sheet: &Sheet<'_>) -> anyhow::Result<Vec<u
     let modules = qr.width();
     let cell = 38.0 / modules as f32;
     let (left, top) = (WIDTH - 30.0 - 38.0, 70.0);
-    let rings = qr
-        .to_colors()
-        .iter()
-        .enumerate()
-        .filter(|(_, c)| **c == qrcode::Color::Dark)
-        .map(|(i, _)| {
-            let (col, row) = ((i % modules) as f32, (i / modules) as f32);
-            rect(left + col * cell, top - (row + 1.0) * cell, cell, cell)
-        })
-        .collect();
+    // One rectangle per run of dark modules in a row keeps the page small.
+    let colors = qr.to_colors();
+    let mut rings = Vec::new();
+    for (row, line) in colors.chunks(modules).enumerate() {
+        let mut col = 0;
+        while col < line.len() {
+            if line[col] != qrcode::Color::Dark {
+                col += 1;
+                continue;
+            }
+            let start = col;
+            while col < line.len() && line[col] == qrcode::Color::Dark {
+                col += 1;
+            }
+            rings.push(rect(
+                left + start as f32 * cell,
+                top - (row as f32 + 1.0) * cell,
+                (col - start) as f32 * cell,
+                cell,
+            ));
+        }
+    }
     ops.push(Op::DrawPolygon {
         polygon: Polygon {
             rings,
@@ -250,7 +262,64 @@ pub fn render(font: &CertificateFont, sheet: &Sheet<'_>) -> anyhow::Result<Vec<u
         ]);
     }
     let page = PdfPage::new(Mm(WIDTH), Mm(HEIGHT), ops);
-    Ok(doc
+    let raw = doc
         .with_pages(vec![page])
-        .save(&PdfSaveOptions::default(), &mut Vec::new()))
+        .save(&PdfSaveOptions::default(), &mut Vec::new());
+    // printpdf leaves the font and the page uncompressed: deflate them.
+    let mut pdf = lopdf::Document::load_mem(&raw)?;
+    pdf.compress();
+    let mut out = Vec::with_capacity(raw.len() / 2);
+    pdf.save_to(&mut out)?;
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_certificate_is_one_small_page_with_its_font_cut_to_the_glyphs_used() {
+        let font = CertificateFont::load(std::path::Path::new(
+            "/usr/share/fonts/truetype/nanum/NanumGothic.ttf",
+        ))
+        .unwrap();
+        let pdf = render(
+            &font,
+            &Sheet {
+                name: "김위버",
+                title: "웹 개발 나노 디그리",
+                date: "2026년 11월 30일",
+                hours: 42.5,
+                code: "WV-ABCDE-FGHJK-MNPQR-STUVW",
+                url: "https://weaverse.kr/certificates/WV-ABCDE-FGHJK-MNPQR-STUVW",
+                nanodegree: true,
+            },
+        )
+        .unwrap();
+        assert!(pdf.starts_with(b"%PDF"));
+        assert!(pdf.len() < 100 * 1024, "{} bytes", pdf.len());
+        std::fs::write(
+            std::env::temp_dir().join("weaverse-certificate-sample.pdf"),
+            &pdf,
+        )
+        .unwrap();
+    }
+
+    #[test]
+    fn a_font_without_hangul_or_no_font_is_refused_with_the_reason() {
+        let missing = CertificateFont::load(std::path::Path::new("/nonexistent.ttf"));
+        assert!(missing.err().unwrap().to_string().contains("fonts-nanum"));
+        let latin = CertificateFont::load(std::path::Path::new(
+            "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+        ));
+        if std::path::Path::new("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf").exists() {
+            assert!(
+                latin
+                    .err()
+                    .unwrap()
+                    .to_string()
+                    .contains("no Korean glyphs")
+            );
+        }
+    }
 }
