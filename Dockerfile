@@ -23,10 +23,11 @@ COPY src src
 RUN cargo build --release --locked --bin weaverse \
  && cp target/release/weaverse /usr/local/bin/weaverse
 
-# 3. Runtime: ffmpeg (video), bubblewrap (code missions), a Korean font (PDFs).
+# 3. Runtime: ffmpeg (video), bubblewrap with Node.js and Python (code missions are
+#    graded in a sandbox), a Korean font (certificate PDFs).
 FROM debian:bookworm-slim AS runtime
 RUN apt-get update \
- && apt-get install -y --no-install-recommends ca-certificates ffmpeg bubblewrap fonts-nanum curl \
+ && apt-get install -y --no-install-recommends ca-certificates ffmpeg bubblewrap nodejs python3 fonts-nanum curl \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --create-home --home-dir /app --uid 10001 weaverse
 WORKDIR /app

@@ -57,6 +57,8 @@ pub struct AppState {
     pub grader: Arc<assessments::Grader>,
     /// The font certificates are set in (checked at start).
     pub certificate_font: certificates::pdf::CertificateFont,
+    /// The key Open Badges credentials are signed with.
+    pub badge_signer: certificates::badge::BadgeSigner,
 }
 
 impl AppState {
@@ -94,13 +96,22 @@ impl AppState {
         let grader = Arc::new(assessments::Grader::new(
             config.sandbox_dir.clone(),
             config.grading_slots,
+            config.grades_here,
         ));
         let certificate_font = certificates::pdf::CertificateFont::load(&config.certificate_font)?;
+        let badge_seed = match &config.badge_key {
+            Some(raw) => {
+                hex::decode(raw.trim()).context("BADGE_SIGNING_KEY must be 64 hex digits")?
+            }
+            None => keys::load_or_generate(&config.var_dir, "badge_key", 32)?,
+        };
+        let badge_signer = certificates::badge::BadgeSigner::from_seed(&badge_seed)?;
         Ok(Self {
             db,
             media,
             grader,
             certificate_font,
+            badge_signer,
             signer: Signer::new(&session_key),
             config: Arc::new(config),
             assets: Arc::new(assets),

@@ -116,11 +116,18 @@ pub struct Config {
     pub complete_at_percent: u8,
     /// How many sandboxed programs (grading) run at once in a process.
     pub grading_slots: usize,
+    /// `false` (`GRADING_ELSEWHERE=true`) when this process only takes
+    /// submissions and separate workers grade them: it then does not probe a
+    /// sandbox of its own (the workers' probe fails closed).
+    pub grades_here: bool,
     /// Where each sandboxed run's folder is made (must be reachable by the
     /// unprivileged user programs run as).
     pub sandbox_dir: PathBuf,
     /// The font certificates are set in (it must have Hangul).
     pub certificate_font: PathBuf,
+    /// The Ed25519 seed (64 hex digits) Open Badges credentials are signed
+    /// with; unset in development: one is generated into `var/keys`.
+    pub badge_key: Option<String>,
 }
 
 /// `MEDIA_*`, `S3_*`: where media lives and what it may cost.
@@ -339,9 +346,11 @@ impl Config {
             media: MediaConfig::from_env(&var_dir)?,
             complete_at_percent: parse_var::<u8>("COMPLETE_AT_PERCENT", 90)?.clamp(1, 100),
             grading_slots: parse_var::<usize>("GRADING_SLOTS", 2)?.clamp(1, 64),
+            grades_here: !parse_var("GRADING_ELSEWHERE", false)?,
             sandbox_dir: var("SANDBOX_DIR")
                 .map(PathBuf::from)
                 .unwrap_or_else(|| std::env::temp_dir().join("weaverse-sandbox")),
+            badge_key: var("BADGE_SIGNING_KEY"),
             certificate_font: var("CERTIFICATE_FONT")
                 .map(PathBuf::from)
                 .unwrap_or_else(|| PathBuf::from(DEFAULT_CERTIFICATE_FONT)),
@@ -392,8 +401,10 @@ impl Config {
             media: MediaConfig::for_tests(&var_dir),
             complete_at_percent: 90,
             grading_slots: 2,
+            grades_here: true,
             sandbox_dir: std::env::temp_dir().join("weaverse-sandbox"),
             certificate_font: PathBuf::from(DEFAULT_CERTIFICATE_FONT),
+            badge_key: Some(hex::encode([5u8; 32])),
             var_dir,
         })
     }
@@ -426,6 +437,12 @@ impl Config {
         }
         if self.data_keys.is_none() {
             problems.push("DATA_KEYS must be set (id:key pairs for personal data)".to_string());
+        }
+        if self.badge_key.is_none() {
+            problems.push(
+                "BADGE_SIGNING_KEY must be set (64 hex digits: certificates' Open Badges are signed with it)"
+                    .to_string(),
+            );
         }
         if self.demo_payments {
             problems.push("DEMO_PAYMENTS must be off: the demo gateway takes no money".to_string());

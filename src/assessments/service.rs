@@ -68,14 +68,17 @@ pub type MissionResult<T> = Result<T, MissionError>;
 pub struct Grader {
     root: PathBuf,
     slots: usize,
+    /// This process runs grading jobs (and so checks its sandbox).
+    here: bool,
     sandbox: tokio::sync::OnceCell<Sandbox>,
 }
 
 impl Grader {
-    pub fn new(root: PathBuf, slots: usize) -> Self {
+    pub fn new(root: PathBuf, slots: usize, here: bool) -> Self {
         Self {
             root,
             slots,
+            here,
             sandbox: tokio::sync::OnceCell::new(),
         }
     }
@@ -86,9 +89,18 @@ impl Grader {
             .await
     }
 
-    /// `None` when code can be graded; otherwise why not (for admins).
+    /// `None` when code can be graded here, or when workers elsewhere grade
+    /// (their own probe fails closed); otherwise why not (for admins).
     pub async fn unusable(&self) -> Option<String> {
+        if !self.here {
+            return None;
+        }
         self.sandbox().await.unusable().map(str::to_owned)
+    }
+
+    /// Whether this process grades (and its status is its own sandbox's).
+    pub fn grades_here(&self) -> bool {
+        self.here
     }
 }
 

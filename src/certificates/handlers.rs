@@ -143,6 +143,31 @@ async fn download(
         .into_response())
 }
 
+/// `GET /certificates/{code}/badge`: the certificate as a signed Open
+/// Badges 3.0 credential, for wallets and anyone verifying offline.
+pub async fn open_badge(
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+) -> AppResult<Response> {
+    let cert = certificates::by_code(&mut *state.db.acquire().await?, &code)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if !cert.is_valid() {
+        return Ok((
+            StatusCode::GONE,
+            Json(serde_json::json!({ "error": "취소된 수료증입니다.", "status": "revoked" })),
+        )
+            .into_response());
+    }
+    let credential =
+        certificates::badge::credential(&state.badge_signer, &cert, &state.config.public_origin())?;
+    Ok((
+        [(header::CONTENT_TYPE, "application/ld+json")],
+        Json(credential),
+    )
+        .into_response())
+}
+
 #[derive(Deserialize)]
 pub struct VisibilityForm {
     #[serde(default)]

@@ -4,6 +4,7 @@
 //! index decides), by hand by admins with a reason, revoked with a reason,
 //! the PDF (made once, kept in storage), and public verification.
 
+pub mod badge;
 mod handlers;
 pub mod pdf;
 mod repo;
@@ -32,6 +33,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .at("/certificates/{file}", get(public_page))
         .at("/certificates/{code}/visibility", post(visibility))
+        .at("/certificates/{code}/badge", get(open_badge))
         .at("/admin/certificates", get(admin_list).post(admin_issue))
         .at("/admin/certificates/{code}/revoke", post(admin_revoke))
 }

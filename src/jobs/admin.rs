@@ -23,6 +23,8 @@ struct JobsPage {
     jobs: Vec<JobRow>,
     /// Why code cannot be graded, when it cannot.
     grader_down: Option<String>,
+    /// Workers elsewhere grade (their failures show as failed jobs).
+    grading_elsewhere: bool,
 }
 
 pub fn routes() -> Router<AppState> {
@@ -39,6 +41,7 @@ async fn list(State(state): State<AppState>, ctx: PageCtx, _admin: Admin) -> App
         ctx,
         jobs,
         grader_down,
+        grading_elsewhere: !state.grader.grades_here(),
     })?
     .into_response())
 }

@@ -414,3 +414,47 @@ async fn a_missing_certificate_font_stops_the_start_with_a_clear_error(db: PgPoo
         "{message}"
     );
 }
+
+#[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
+async fn the_open_badge_credential_verifies_offline_and_any_change_breaks_it(db: PgPool) {
+    let (app, user) = learner(db).await;
+    let code = issued(&app, user).await;
+    let response = app
+        .client
+        .get(app.url(&format!("/certificates/{code}/badge")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("application/ld+json")
+    );
+    let badge: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(badge["type"][1], "OpenBadgeCredential");
+    assert_eq!(badge["credentialSubject"]["name"], "김위버");
+    assert_eq!(badge["proof"]["cryptosuite"], "eddsa-jcs-2022");
+    assert!(
+        badge["issuer"]["id"]
+            .as_str()
+            .unwrap()
+            .starts_with("did:key:z6Mk")
+    );
+    // Verified from the credential alone (the key is in its did:key).
+    assert!(weaverse::certificates::badge::verify(&badge));
+    let mut forged = badge.clone();
+    forged["credentialSubject"]["name"] = "다른 사람".into();
+    assert!(!weaverse::certificates::badge::verify(&forged));
+    let mut resigned = badge.clone();
+    resigned["proof"]["verificationMethod"] = "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK#z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK".into();
+    assert!(!weaverse::certificates::badge::verify(&resigned));
+    // A revoked certificate has no badge to give.
+    sqlx::query("UPDATE certificates SET status = 'revoked', revoked_at = now()")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    let gone = app.get(&format!("/certificates/{code}/badge")).await;
+    assert_eq!(gone.status, StatusCode::GONE);
+}

@@ -629,3 +629,34 @@ async fn without_a_usable_sandbox_grading_refuses_and_the_admin_page_says_why(db
         Some(format!("/missions/{id}"))
     );
 }
+
+#[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
+async fn where_workers_grade_the_web_process_takes_submissions_without_a_sandbox_of_its_own(
+    db: PgPool,
+) {
+    let app = TestApp::spawn_with(db, |c| {
+        c.grades_here = false;
+        c.sandbox_dir = "/proc/weaverse-sandbox".into();
+    })
+    .await;
+    app.seed().await;
+    app.verified_learner("learner@example.com").await;
+    app.buy_nanodegree().await;
+    let id = mission(&app, "배열 합계 함수 작성하기").await;
+    let q = code_question(&app, &id).await;
+    let taken = app
+        .submit_code(&id, &q, "function sum() { return 6; }")
+        .await;
+    assert_eq!(taken.status, StatusCode::ACCEPTED, "{}", taken.body);
+    assert_eq!(
+        taken.attr("[data-verdict]", "data-verdict").as_deref(),
+        Some("pending")
+    );
+    let admin = app.another_browser();
+    admin.login_as_admin().await;
+    let page = admin.get("/admin/jobs").await;
+    assert_eq!(
+        page.attr("[data-grader]", "data-grader").as_deref(),
+        Some("elsewhere")
+    );
+}
