@@ -103,7 +103,7 @@ impl AppState {
             Some(raw) => {
                 hex::decode(raw.trim()).context("BADGE_SIGNING_KEY must be 64 hex digits")?
             }
-            None => keys::load_or_generate(&config.var_dir, "badge_key", 32)?,
+            None => keys::load_or_generate(&config.var_dir, "badge_signing_key", 32)?,
         };
         let badge_signer = certificates::badge::BadgeSigner::from_seed(&badge_seed)?;
         Ok(Self {
