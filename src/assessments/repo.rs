@@ -226,6 +226,18 @@ pub async fn delete_question(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<
     Ok(())
 }
 
+/// Locks a question until the transaction ends, so parallel additions to it
+/// take turns for positions.
+async fn lock_question(conn: &mut PgConnection, question: Uuid) -> sqlx::Result<()> {
+    sqlx::query!(
+        "SELECT id FROM questions WHERE id = $1 FOR UPDATE",
+        question
+    )
+    .fetch_one(conn)
+    .await?;
+    Ok(())
+}
+
 pub struct ChoiceRow {
     pub id: Uuid,
     pub question_id: Uuid,
@@ -250,12 +262,7 @@ pub async fn insert_choice(
     body: &str,
     correct: bool,
 ) -> sqlx::Result<Uuid> {
-    sqlx::query!(
-        "SELECT id FROM questions WHERE id = $1 FOR UPDATE",
-        question
-    )
-    .fetch_one(&mut *conn)
-    .await?;
+    lock_question(conn, question).await?;
     sqlx::query_scalar!(
         "INSERT INTO choices (question_id, position, body, correct)
          VALUES ($1, (SELECT coalesce(max(position), 0) + 1 FROM choices WHERE question_id = $1), $2, $3)
@@ -268,14 +275,11 @@ pub async fn insert_choice(
     .await
 }
 
-/// Deletes a choice; returns its question.
-pub async fn delete_choice(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<Uuid>> {
-    sqlx::query_scalar!(
-        "DELETE FROM choices WHERE id = $1 RETURNING question_id",
-        id
-    )
-    .fetch_optional(conn)
-    .await
+pub async fn delete_choice(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<()> {
+    sqlx::query!("DELETE FROM choices WHERE id = $1", id)
+        .execute(conn)
+        .await?;
+    Ok(())
 }
 
 pub async fn choice_question(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<Uuid>> {
@@ -312,12 +316,7 @@ pub async fn insert_test(
     harness: &str,
     expected: &str,
 ) -> sqlx::Result<Uuid> {
-    sqlx::query!(
-        "SELECT id FROM questions WHERE id = $1 FOR UPDATE",
-        question
-    )
-    .fetch_one(&mut *conn)
-    .await?;
+    lock_question(conn, question).await?;
     sqlx::query_scalar!(
         "INSERT INTO code_tests (question_id, position, visible, input, harness, expected)
          VALUES ($1, (SELECT coalesce(max(position), 0) + 1 FROM code_tests WHERE question_id = $1),
@@ -333,14 +332,11 @@ pub async fn insert_test(
     .await
 }
 
-/// Deletes a test; returns its question.
-pub async fn delete_test(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<Uuid>> {
-    sqlx::query_scalar!(
-        "DELETE FROM code_tests WHERE id = $1 RETURNING question_id",
-        id
-    )
-    .fetch_optional(conn)
-    .await
+pub async fn delete_test(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<()> {
+    sqlx::query!("DELETE FROM code_tests WHERE id = $1", id)
+        .execute(conn)
+        .await?;
+    Ok(())
 }
 
 pub async fn test_question(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<Uuid>> {

@@ -411,27 +411,49 @@ async fn add_choice(
     done(&state, &mut conn, ctx, &user, topic, outcome).await
 }
 
+/// What a delete button in the editor removes from a question.
+#[derive(Clone, Copy)]
+enum Part {
+    Choice,
+    Test,
+}
+
+/// Deletes a choice or a test, once its question's course is the user's to
+/// edit.
+async fn delete_part(
+    state: &AppState,
+    ctx: PageCtx,
+    user: &CurrentUser,
+    id: Uuid,
+    part: Part,
+) -> AppResult<Response> {
+    let mut conn = state.db.acquire().await?;
+    let question = match part {
+        Part::Choice => repo::choice_question(&mut conn, id).await?,
+        Part::Test => repo::test_question(&mut conn, id).await?,
+    }
+    .ok_or(AppError::NotFound)?;
+    let (topic, _) = question_topic(&mut conn, user, question).await?;
+    let message = match part {
+        Part::Choice => {
+            repo::delete_choice(&mut conn, id).await?;
+            "보기를 지웠습니다."
+        }
+        Part::Test => {
+            repo::delete_test(&mut conn, id).await?;
+            "테스트를 지웠습니다."
+        }
+    };
+    done(state, &mut conn, ctx, user, topic, Ok(message)).await
+}
+
 async fn delete_choice(
     State(state): State<AppState>,
     ctx: PageCtx,
     Staff(user): Staff,
     Path(id): Path<Uuid>,
 ) -> AppResult<Response> {
-    let mut conn = state.db.acquire().await?;
-    let question = repo::choice_question(&mut conn, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let (topic, _) = question_topic(&mut conn, &user, question).await?;
-    repo::delete_choice(&mut conn, id).await?;
-    done(
-        &state,
-        &mut conn,
-        ctx,
-        &user,
-        topic,
-        Ok("보기를 지웠습니다."),
-    )
-    .await
+    delete_part(&state, ctx, &user, id, Part::Choice).await
 }
 
 #[derive(Deserialize)]
@@ -489,19 +511,5 @@ async fn delete_test(
     Staff(user): Staff,
     Path(id): Path<Uuid>,
 ) -> AppResult<Response> {
-    let mut conn = state.db.acquire().await?;
-    let question = repo::test_question(&mut conn, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let (topic, _) = question_topic(&mut conn, &user, question).await?;
-    repo::delete_test(&mut conn, id).await?;
-    done(
-        &state,
-        &mut conn,
-        ctx,
-        &user,
-        topic,
-        Ok("테스트를 지웠습니다."),
-    )
-    .await
+    delete_part(&state, ctx, &user, id, Part::Test).await
 }

@@ -231,8 +231,9 @@ pub async fn topic_page(
     let mut done = Default::default();
     let mut note_rows = Vec::new();
     if let Some(user) = viewer.as_ref().filter(|_| access.may_study()) {
-        progress::opened(&mut conn, user.id, id, kind == TopicKind::Reading).await?;
-        if kind == TopicKind::Reading {
+        // Certificates are checked only when this opening completed a
+        // reading, not on every visit.
+        if progress::opened(&mut conn, user.id, id, kind == TopicKind::Reading).await? {
             crate::certificates::check_topic(&mut conn, user.id, id).await?;
         }
         progress = progress::topic_progress(&mut conn, user.id, id).await?;

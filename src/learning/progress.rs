@@ -365,13 +365,13 @@ pub async fn topic_progress(
 }
 
 /// A learner opened a topic: remembered for "continue learning"; a reading
-/// is complete on opening.
+/// is complete on opening. `true` when this opening completed it.
 pub async fn opened(
     conn: &mut PgConnection,
     user: UserId,
     topic: TopicId,
     reading: bool,
-) -> sqlx::Result<()> {
+) -> sqlx::Result<bool> {
     repo::open_topic(conn, user, topic, reading).await
 }
 
@@ -381,7 +381,7 @@ pub async fn complete_topic(
     user: UserId,
     topic: TopicId,
 ) -> sqlx::Result<()> {
-    repo::open_topic(conn, user, topic, true).await
+    repo::open_topic(conn, user, topic, true).await.map(drop)
 }
 
 /// Per topic of `topics` the learner has touched: done, and the share done

@@ -347,20 +347,24 @@ pub async fn open_topic(
     user: UserId,
     topic: TopicId,
     complete: bool,
-) -> sqlx::Result<()> {
-    sqlx::query!(
-        "INSERT INTO topic_progress (user_id, topic_id, completed_at)
-         VALUES ($1, $2, CASE WHEN $3 THEN now() END)
-         ON CONFLICT (user_id, topic_id) DO UPDATE
-           SET updated_at = now(),
-               completed_at = coalesce(topic_progress.completed_at, EXCLUDED.completed_at)",
+) -> sqlx::Result<bool> {
+    // Returns whether this made the topic complete (it was not before).
+    sqlx::query_scalar!(
+        r#"WITH before AS (
+             SELECT completed_at FROM topic_progress WHERE user_id = $1 AND topic_id = $2)
+           INSERT INTO topic_progress (user_id, topic_id, completed_at)
+           VALUES ($1, $2, CASE WHEN $3 THEN now() END)
+           ON CONFLICT (user_id, topic_id) DO UPDATE
+             SET updated_at = now(),
+                 completed_at = coalesce(topic_progress.completed_at, EXCLUDED.completed_at)
+           RETURNING completed_at IS NOT NULL
+                     AND NOT EXISTS (SELECT 1 FROM before WHERE completed_at IS NOT NULL) AS "newly!""#,
         user.0,
         topic.0,
         complete
     )
-    .execute(conn)
-    .await?;
-    Ok(())
+    .fetch_one(conn)
+    .await
 }
 
 /// The learner's progress on each of `topics` they have touched: done, and

@@ -128,6 +128,26 @@ async fn submit(
 }
 
 #[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
+async fn opening_the_last_reading_of_a_course_certifies_it(db: PgPool) {
+    let (app, user) = learner(db).await;
+    let git = course(&app, "git-collaboration").await;
+    complete(&app, user, git, &["풀 리퀘스트와 코드 리뷰"]).await;
+    let reading: String =
+        sqlx::query_scalar("SELECT id::text FROM topics WHERE title = '풀 리퀘스트와 코드 리뷰'")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert_eq!(
+        app.get(&format!("/learn/topics/{reading}")).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(count(&app.db, "SELECT count(*) FROM certificates").await, 1);
+    // Visiting again checks nothing new and issues nothing more.
+    app.get(&format!("/learn/topics/{reading}")).await;
+    assert_eq!(count(&app.db, "SELECT count(*) FROM certificates").await, 1);
+}
+
+#[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
 async fn a_failed_mission_certifies_nothing_until_it_is_passed(db: PgPool) {
     let (app, user) = learner(db).await;
     let web = course(&app, "web-and-html").await;

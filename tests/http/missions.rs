@@ -580,6 +580,44 @@ async fn the_studio_edits_missions_questions_choices_and_tests(db: PgPool) {
     assert_eq!(page.status, StatusCode::SEE_OTHER);
     let page = app.get(&editor).await;
     assert!(page.body.contains("print(double(21))"));
+    // The editor's delete buttons remove a test and a choice.
+    let test: String =
+        sqlx::query_scalar("SELECT id::text FROM code_tests WHERE question_id = $1::uuid")
+            .bind(&code)
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    let page = app
+        .post_form(&format!("/studio/tests/{test}/delete"), &[])
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
+    let choice: String = sqlx::query_scalar(
+        "SELECT id::text FROM choices WHERE question_id = $1::uuid AND NOT correct",
+    )
+    .bind(&question)
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    let page = app
+        .post_form(&format!("/studio/choices/{choice}/delete"), &[])
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        count(
+            &app.db,
+            &format!("SELECT count(*) FROM code_tests WHERE question_id = '{code}'")
+        )
+        .await,
+        0
+    );
+    assert_eq!(
+        count(
+            &app.db,
+            &format!("SELECT count(*) FROM choices WHERE question_id = '{question}'")
+        )
+        .await,
+        1
+    );
 
     // Learners cannot reach the editor.
     let learner = app.another_browser();
