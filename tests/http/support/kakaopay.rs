@@ -41,7 +41,8 @@ pub struct KakaoPayServer {
     shared: Shared,
 }
 
-fn kst_now() -> String {
+/// Now in Korea, as the gateways' twins write times (no offset, as KakaoPay does).
+pub fn kst_now() -> String {
     let now =
         time::OffsetDateTime::now_utc().to_offset(time::UtcOffset::from_hms(9, 0, 0).unwrap());
     format!(

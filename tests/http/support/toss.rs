@@ -30,7 +30,14 @@ pub struct Payment {
     pub amount: i64,
     pub status: String,
     pub balance: i64,
+    pub requested_at: String,
     pub approved_at: Option<String>,
+}
+
+/// Now in Korea with its offset, as Toss writes `requestedAt`/`approvedAt`:
+/// from the clock, so a payment made in a test is always made today.
+fn kst_now() -> String {
+    format!("{}+09:00", super::kakaopay::kst_now())
 }
 
 #[derive(Clone, Default)]
@@ -59,7 +66,7 @@ fn payment_json(p: &Payment) -> Value {
         "mId": "tosspayments", "version": "2022-11-16", "paymentKey": p.payment_key,
         "orderId": p.order_id, "orderName": "웹 개발 나노 디그리", "status": p.status,
         "currency": "KRW", "method": "카드", "totalAmount": p.amount, "balanceAmount": p.balance,
-        "requestedAt": "2026-11-26T13:00:00+09:00", "approvedAt": p.approved_at,
+        "requestedAt": p.requested_at, "approvedAt": p.approved_at,
         "receipt": { "url": "https://dashboard.tosspayments.com/receipt/test" },
     })
 }
@@ -90,6 +97,7 @@ impl TossServer {
                 amount,
                 status: "IN_PROGRESS".into(),
                 balance: amount,
+                requested_at: kst_now(),
                 approved_at: None,
             },
         );
@@ -101,7 +109,7 @@ impl TossServer {
         let mut payments = self.shared.payments.lock().unwrap();
         let p = payments.get_mut(payment_key).unwrap();
         p.status = "DONE".into();
-        p.approved_at = Some("2026-11-26T13:05:09+09:00".into());
+        p.approved_at = Some(kst_now());
     }
 
     pub fn payment(&self, payment_key: &str) -> Payment {
@@ -193,7 +201,7 @@ async fn confirm(
         );
     }
     p.status = "DONE".into();
-    p.approved_at = Some("2026-11-26T13:05:09+09:00".into());
+    p.approved_at = Some(kst_now());
     *shared.confirms.lock().unwrap() += 1;
     let reply = payment_json(p);
     remember(&shared, &headers, "confirm", StatusCode::OK, &reply);
