@@ -120,8 +120,9 @@ pub struct Config {
     /// submissions and separate workers grade them: it then does not probe a
     /// sandbox of its own (the workers' probe fails closed).
     pub grades_here: bool,
-    /// Where each sandboxed run's folder is made (must be reachable by the
-    /// unprivileged user programs run as).
+    /// Where each sandboxed run's folder is made (`SANDBOX_DIR`, default
+    /// `VAR_DIR/sandbox`): made 0700 and owned by the unprivileged user
+    /// programs run as, so its parents must let others pass through.
     pub sandbox_dir: PathBuf,
     /// The font certificates are set in (it must have Hangul).
     pub certificate_font: PathBuf,
@@ -349,7 +350,7 @@ impl Config {
             grades_here: !parse_var("GRADING_ELSEWHERE", false)?,
             sandbox_dir: var("SANDBOX_DIR")
                 .map(PathBuf::from)
-                .unwrap_or_else(|| std::env::temp_dir().join("weaverse-sandbox")),
+                .unwrap_or_else(|| var_dir.join("sandbox")),
             badge_key: var("BADGE_SIGNING_KEY"),
             certificate_font: var("CERTIFICATE_FONT")
                 .map(PathBuf::from)
@@ -402,7 +403,7 @@ impl Config {
             complete_at_percent: 90,
             grading_slots: 2,
             grades_here: true,
-            sandbox_dir: std::env::temp_dir().join("weaverse-sandbox"),
+            sandbox_dir: var_dir.join("sandbox"),
             certificate_font: PathBuf::from(DEFAULT_CERTIFICATE_FONT),
             badge_key: Some(hex::encode([5u8; 32])),
             var_dir,

@@ -2,11 +2,13 @@
 //! grading (choices at once, code in the sandbox from a job), the studio's
 //! mission editor, and the demo missions.
 
+mod cgroup;
 mod grading;
 mod handlers;
 pub mod model;
 mod repo;
 pub mod sandbox;
+mod seccomp;
 pub mod service;
 mod studio;
 
@@ -47,7 +49,13 @@ struct DemoMission {
     pass_percent: i32,
     time_limit_secs: Option<i32>,
     max_attempts: Option<i32>,
+    #[serde(default = "ten_minutes")]
+    cooldown_secs: i32,
     questions: Vec<DemoQuestion>,
+}
+
+fn ten_minutes() -> i32 {
+    600
 }
 
 #[derive(Deserialize)]
@@ -102,8 +110,11 @@ pub async fn seed_demo(conn: &mut PgConnection) -> anyhow::Result<usize> {
             topic,
             kind,
             m.pass_percent,
-            m.max_attempts,
-            m.time_limit_secs,
+            repo::AttemptRules {
+                max_attempts: m.max_attempts,
+                cooldown_secs: m.cooldown_secs,
+                time_limit_secs: m.time_limit_secs,
+            },
         )
         .await?;
         for q in m.questions {

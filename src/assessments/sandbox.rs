@@ -1,20 +1,22 @@
-//! Runs learner code where it can harm nothing: bubblewrap with every
-//! namespace new (no network, its own PIDs), the system folders read-only,
-//! nothing of the app visible (no config, keys, database socket or
-//! environment), as an unprivileged user (process limits do not bind root),
-//! under resource limits, with a wall clock outside it all:
+//! Runs learner code where it can harm nothing. Each layer stops something
+//! the others might miss (ADR 0017):
 //!
-//! `timeout -s KILL` -> `setpriv` (uid/gid 65534, no groups) -> `bwrap
-//! --unshare-all --die-with-parent --new-session --clearenv ...` ->
-//! `prlimit` (CPU, address space, processes, file size, open files) -> the
-//! interpreter.
+//! `sh` (joins the run's own cgroups, opens the seccomp filter) -> `timeout
+//! -s KILL` -> `setpriv` (uid/gid 65534, no groups) -> `bwrap --unshare-all
+//! --die-with-parent --new-session --clearenv --seccomp 3 ...` -> `prlimit`
+//! (CPU, address space, processes, file size, open files) -> the interpreter.
 //!
-//! The program's files are bound read-only from a folder the host made; the
-//! only writable place is a small tmpfs. The host reads the result from the
-//! pipes only (capped; the process group is killed at the cap), so nothing
-//! the program does inside can make the host follow a path it planted. Runs
-//! are bounded by a semaphore. When bubblewrap is missing or unusable,
-//! [`Sandbox::probe`] says so and nothing runs (fail closed).
+//! Inside, the system folders are read-only, nothing of the app is visible
+//! (no config, keys, database socket or environment), `/dev` holds only
+//! `null`, `zero`, `full`, `random`, `urandom` and the `std*` links (no
+//! writable `/dev/shm`), and the only writable place is `/tmp`, whose pages
+//! the run's memory cgroup counts. The program's files are bound read-only
+//! from a folder the host made. The host reads the result from the pipes
+//! only (capped; the process group is killed at the cap), so nothing the
+//! program does inside can make the host follow a path it planted. Runs are
+//! bounded by a semaphore. When bubblewrap, the cgroups or the filter are
+//! missing or unusable, [`Sandbox::probe`] says so and nothing runs (fail
+//! closed).
 
 use std::{
     path::{Path, PathBuf},
@@ -23,8 +25,12 @@ use std::{
     time::{Duration, Instant},
 };
 
+use crate::assessments::{
+    cgroup::{Cgroups, GroupLimits, RunGroup},
+    seccomp,
+};
 use tokio::{
-    io::{AsyncRead, AsyncReadExt, AsyncWriteExt},
+    io::{AsyncRead, AsyncReadExt},
     process::Command,
     sync::Semaphore,
 };
@@ -100,6 +106,9 @@ pub enum Exit {
     WallTime,
     /// It printed more than the output limit.
     OutputLimit,
+    /// The kernel killed it at its memory cgroup's limit (pages it used or
+    /// wrote to `/tmp`).
+    Memory,
 }
 
 #[derive(Clone, Debug)]
@@ -126,14 +135,21 @@ pub enum SandboxError {
 
 /// The uid and gid programs run as (`nobody`).
 const NOBODY: u32 = 65534;
-/// The writable tmpfs inside, in bytes.
-const TMP_BYTES: u64 = 16 * 1024 * 1024;
+/// Processes of the chain itself (sh/timeout, bwrap and its init) on top
+/// of the program's own limit, for the cgroup's count.
+const CHAIN_PROCESSES: u64 = 4;
+/// One core, as the cgroup's CPU quota per 100 ms.
+const ONE_CORE_US: u64 = 100_000;
 /// How much of stderr is kept (for messages).
 const STDERR_BYTES: usize = 64 * 1024;
 
 pub struct Sandbox {
-    /// Where run folders are made.
+    /// Where run folders are made (owned by `nobody`, mode 0700).
     root: PathBuf,
+    /// The seccomp filter bubblewrap installs (written at probe time).
+    filter: PathBuf,
+    /// Where each run's control groups are made.
+    cgroups: Option<Cgroups>,
     slots: Arc<Semaphore>,
     /// Why it cannot run, when it cannot.
     unusable: Option<String>,
@@ -145,9 +161,16 @@ impl Sandbox {
     pub async fn probe(root: &Path, slots: usize) -> Self {
         let mut sandbox = Self {
             root: root.to_path_buf(),
+            filter: root.with_extension("seccomp"),
+            cgroups: None,
             slots: Arc::new(Semaphore::new(slots.max(1))),
             unusable: None,
         };
+        if let Err(why) = sandbox.prepare() {
+            tracing::error!(%why, "the grading sandbox is unusable; grading is off");
+            sandbox.unusable = Some(why);
+            return sandbox;
+        }
         let result = sandbox
             .run(
                 Language::Python,
@@ -169,6 +192,39 @@ impl Sandbox {
             tracing::error!(%why, "the grading sandbox is unusable; grading is off");
         }
         sandbox
+    }
+
+    /// The run folders' root (0700, owned by the user programs run as, so
+    /// bubblewrap can bind a run's folder and no one else can look), the
+    /// seccomp filter and the cgroups.
+    fn prepare(&mut self) -> Result<(), String> {
+        std::fs::create_dir_all(&self.root)
+            .and_then(|()| std::os::unix::fs::chown(&self.root, Some(NOBODY), Some(NOBODY)))
+            .and_then(|()| set_mode(&self.root, 0o700))
+            .map_err(|e| format!("the sandbox folder {}: {e}", self.root.display()))?;
+        if let Ok(absolute) = std::fs::canonicalize(&self.root) {
+            self.root = absolute;
+            self.filter = self.root.with_extension("seccomp");
+        }
+        // bubblewrap runs as `nobody` and must pass through every parent.
+        for parent in self.root.ancestors().skip(1) {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(parent).map_or(0, |m| m.permissions().mode());
+            if mode & 0o001 == 0 {
+                return Err(format!(
+                    "the sandbox folder {} is inside {}, which the sandbox user may not enter; \
+                     set SANDBOX_DIR to a folder whose parents others may pass through",
+                    self.root.display(),
+                    parent.display()
+                ));
+            }
+        }
+        let filter = seccomp::filter().map_err(|e| format!("the seccomp filter: {e}"))?;
+        std::fs::write(&self.filter, filter)
+            .and_then(|()| set_mode(&self.filter, 0o644))
+            .map_err(|e| format!("the seccomp filter {}: {e}", self.filter.display()))?;
+        self.cgroups = Some(Cgroups::detect()?);
+        Ok(())
     }
 
     /// `None` when programs can run; otherwise why not.
@@ -193,7 +249,20 @@ impl Sandbox {
             .acquire()
             .await
             .map_err(|_| SandboxError::Unavailable("closed".into()))?;
+        let Some(cgroups) = &self.cgroups else {
+            return Err(SandboxError::Unavailable("no cgroups".into()));
+        };
         let dir = RunDir::new(&self.root)?;
+        let group = cgroups
+            .create(
+                &dir.name(),
+                GroupLimits {
+                    memory_bytes: limits.memory_mb * 1024 * 1024,
+                    processes: limits.processes + CHAIN_PROCESSES,
+                    cpu_quota_us: ONE_CORE_US,
+                },
+            )
+            .map_err(SandboxError::Unavailable)?;
         for (name, bytes) in files {
             if name.contains('/') || name.starts_with('.') || name.is_empty() {
                 return Err(SandboxError::Unavailable(format!("bad file name {name:?}")));
@@ -202,19 +271,18 @@ impl Sandbox {
             tokio::fs::write(&path, bytes).await?;
             set_mode(&path, 0o644)?;
         }
+        // The input is a file beside the run's folder (not inside it), so
+        // the program, as `nobody`, may open `/dev/stdin` again: a pipe made
+        // by this process would be root's and refuse it.
+        let input = dir.stdin_path();
+        tokio::fs::write(&input, stdin).await?;
+        set_mode(&input, 0o644)?;
         let main = files.first().map_or(language.main_file(), |(n, _)| n);
         let started = Instant::now();
-        let mut child = command(&dir.0, language, main, limits).spawn()?;
+        let mut child = command(&dir.0, &self.filter, &group, language, main, limits)
+            .stdin(std::fs::File::open(&input)?)
+            .spawn()?;
         let pgid = child.id();
-        let mut input = child.stdin.take();
-        let stdin = stdin.to_vec();
-        let feed = tokio::spawn(async move {
-            if let Some(input) = input.as_mut() {
-                // A program that never reads its input is not an error.
-                let _ = input.write_all(&stdin).await;
-                let _ = input.shutdown().await;
-            }
-        });
         let stdout = child.stdout.take();
         let stderr = child.stderr.take();
         let out = read_capped(stdout, limits.output_bytes);
@@ -228,7 +296,6 @@ impl Sandbox {
             (stdout, over, stderr, status)
         })
         .await;
-        feed.abort();
         let elapsed = started.elapsed();
         let Ok((stdout, over, stderr, status)) = outcome else {
             kill_group(pgid).await;
@@ -245,8 +312,15 @@ impl Sandbox {
             use std::os::unix::process::ExitStatusExt;
             128 + status.signal().unwrap_or(9)
         });
+        if code == 125 && stderr.starts_with(JOIN_FAILED.as_bytes()) {
+            return Err(SandboxError::Unavailable(
+                String::from_utf8_lossy(&stderr).trim().to_owned(),
+            ));
+        }
         let exit = if over {
             Exit::OutputLimit
+        } else if group.out_of_memory() {
+            Exit::Memory
         } else if code == 137 && elapsed + Duration::from_millis(250) >= limits.wall {
             // `timeout` kills its whole group (itself too) at the wall.
             Exit::WallTime
@@ -262,9 +336,38 @@ impl Sandbox {
     }
 }
 
-fn command(dir: &Path, language: Language, main: &str, limits: Limits) -> Command {
-    let mut c = Command::new("/usr/bin/timeout");
+/// What the joining shell prints before it gives up.
+const JOIN_FAILED: &str = "weaverse-sandbox: cannot join";
+
+/// The first link: a shell that writes its own pid into each of the run's
+/// cgroups (so everything after it is counted there), opens the seccomp
+/// filter as fd 3 for bubblewrap, and becomes the rest of the chain.
+const JOIN: &str = r#"filter=$1; shift
+while [ "$1" != -- ]; do
+  echo $$ > "$1" || { echo "weaverse-sandbox: cannot join $1" >&2; exit 125; }
+  shift
+done
+shift
+exec 3< "$filter"
+exec "$@""#;
+
+fn command(
+    dir: &Path,
+    filter: &Path,
+    group: &RunGroup,
+    language: Language,
+    main: &str,
+    limits: Limits,
+) -> Command {
+    let mut c = Command::new("/bin/sh");
     c.env_clear()
+        .arg("-c")
+        .arg(JOIN)
+        .arg("weaverse-run")
+        .arg(filter)
+        .args(group.procs_files())
+        .arg("--")
+        .arg("/usr/bin/timeout")
         .arg("-s")
         .arg("KILL")
         .arg(format!("{}", limits.wall.as_secs_f64()))
@@ -295,11 +398,13 @@ fn command(dir: &Path, language: Language, main: &str, limits: Limits) -> Comman
             "/bin",
             "--proc",
             "/proc",
-            "--dev",
-            "/dev",
-            "--size",
         ])
-        .arg(TMP_BYTES.to_string())
+        .args(DEVICES.iter().flat_map(|d| ["--dev-bind", d, d]))
+        .args(DEV_LINKS.iter().flat_map(|(to, at)| ["--symlink", to, at]))
+        .args(["--seccomp", "3", "--size"])
+        // Larger than the memory limit: the cgroup, which counts these
+        // pages, is what stops a run that fills it (a memory verdict).
+        .arg(((limits.memory_mb + 64) * 1024 * 1024).to_string())
         .args(["--tmpfs", "/tmp", "--ro-bind"])
         .arg(dir)
         .args([
@@ -328,13 +433,29 @@ fn command(dir: &Path, language: Language, main: &str, limits: Limits) -> Comman
         .arg("--")
         .arg(language.interpreter())
         .arg(main)
-        .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .process_group(0)
         .kill_on_drop(true);
     c
 }
+
+/// The device nodes a program may use (bound from the host, in a `/dev`
+/// that is otherwise empty and read-only).
+const DEVICES: [&str; 5] = [
+    "/dev/null",
+    "/dev/zero",
+    "/dev/full",
+    "/dev/random",
+    "/dev/urandom",
+];
+/// The links programs expect in `/dev` (reading `/dev/stdin` is common).
+const DEV_LINKS: [(&str, &str); 4] = [
+    ("/proc/self/fd", "/dev/fd"),
+    ("/proc/self/fd/0", "/dev/stdin"),
+    ("/proc/self/fd/1", "/dev/stdout"),
+    ("/proc/self/fd/2", "/dev/stderr"),
+];
 
 /// Reads up to `cap` bytes; `true` when there was more.
 async fn read_capped<R: AsyncRead + Unpin>(reader: Option<R>, cap: usize) -> (Vec<u8>, bool) {
@@ -382,12 +503,25 @@ struct RunDir(PathBuf);
 
 impl RunDir {
     fn new(root: &Path) -> std::io::Result<Self> {
-        std::fs::create_dir_all(root)?;
-        set_mode(root, 0o755)?;
         let dir = root.join(format!("run-{}", uuid::Uuid::new_v4().simple()));
         std::fs::create_dir(&dir)?;
         set_mode(&dir, 0o755)?;
         Ok(Self(dir))
+    }
+}
+
+impl RunDir {
+    /// The file the run's standard input is read from.
+    fn stdin_path(&self) -> PathBuf {
+        self.0.with_extension("stdin")
+    }
+
+    /// The folder's name, which also names the run's cgroups.
+    fn name(&self) -> String {
+        self.0
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
     }
 }
 
@@ -396,5 +530,6 @@ impl Drop for RunDir {
         // The program could not write here (read-only inside), so this
         // removes only what the host wrote.
         let _ = std::fs::remove_dir_all(&self.0);
+        let _ = std::fs::remove_file(self.stdin_path());
     }
 }

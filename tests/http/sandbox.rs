@@ -273,3 +273,127 @@ async fn tiocsti_cannot_push_input_to_a_terminal() {
     let run = python(code).await;
     assert_eq!(out(&run).trim(), "refused", "{}", run.stderr_text());
 }
+
+/// The host's shared memory (tmpfs pages), in bytes.
+fn host_shmem() -> u64 {
+    let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap();
+    meminfo
+        .lines()
+        .find_map(|l| l.strip_prefix("Shmem:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .unwrap()
+        * 1024
+}
+
+/// Runs `code` while sampling the host's shared memory; returns the run
+/// and the highest rise seen.
+async fn run_watching_shmem(language: Language, code: &str) -> (Run, u64) {
+    let before = host_shmem();
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let watcher = {
+        let done = done.clone();
+        tokio::spawn(async move {
+            let mut peak = 0;
+            while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                peak = peak.max(host_shmem().saturating_sub(before));
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            peak
+        })
+    };
+    let run = run(language, code, Limits::default_for(language)).await;
+    done.store(true, std::sync::atomic::Ordering::Relaxed);
+    (run, watcher.await.unwrap())
+}
+
+#[tokio::test]
+async fn a_gigabyte_written_to_dev_shm_and_tmp_ends_at_the_memory_limit() {
+    // The attack from the review: 8 MB files in a loop, first to /dev/shm
+    // (there is none), then to /tmp, whose pages the run's cgroup counts.
+    let code = "import os\nfor d in ['/dev/shm', '/tmp']:\n    try:\n        for i in range(128):\n            with open(f'{d}/f{i}', 'wb') as f:\n                f.write(b'x' * (8 << 20))\n        print(d, 'WROTE 1 GB', flush=True)\n    except OSError as e:\n        print(d, 'refused', e.errno, flush=True)\n";
+    let limit = Limits::default_for(Language::Python).memory_mb * 1024 * 1024;
+    let (run, rise) = run_watching_shmem(Language::Python, code).await;
+    let text = out(&run);
+    assert!(text.starts_with("/dev/shm refused"), "{text}");
+    assert!(!text.contains("WROTE"), "{text}");
+    assert_eq!(run.exit, Exit::Memory, "{text} {}", run.stderr_text());
+    assert!(rise < limit, "host shared memory rose {rise} bytes");
+    let node_code = "const fs = require('fs');\ntry { fs.writeFileSync('/dev/shm/x', Buffer.alloc(1 << 20)); console.log('WROTE'); } catch (e) { console.log('refused', e.code); }\nconst b = Buffer.alloc(8 << 20, 120);\nfor (let i = 0; i < 128; i++) fs.writeFileSync('/tmp/f' + i, b);\nconsole.log('WROTE 1 GB');\n";
+    let (node, rise) = run_watching_shmem(Language::JavaScript, node_code).await;
+    assert!(out(&node).starts_with("refused"), "{}", out(&node));
+    assert_eq!(node.exit, Exit::Memory, "{}", node.stderr_text());
+    let limit = Limits::default_for(Language::JavaScript).memory_mb * 1024 * 1024;
+    assert!(rise < limit, "host shared memory rose {rise} bytes");
+}
+
+#[tokio::test]
+async fn dev_holds_only_the_few_devices_and_is_read_only() {
+    let code = "import os, sys\nprint(sorted(os.listdir('/dev')))\ntry:\n    open('/dev/planted', 'w')\n    print('WROTE')\nexcept OSError:\n    print('refused')\nopen('/dev/null', 'w').write('fine')\nprint(len(open('/dev/urandom', 'rb').read(16)), open('/dev/stdin').read().strip())\n";
+    let run = sandbox()
+        .await
+        .run(
+            Language::Python,
+            &[("main.py", code.as_bytes())],
+            b"from stdin\n",
+            Limits::default_for(Language::Python),
+        )
+        .await
+        .unwrap();
+    assert_eq!(run.exit, Exit::Code(0), "{}", run.stderr_text());
+    assert_eq!(
+        out(&run),
+        "['fd', 'full', 'null', 'random', 'stderr', 'stdin', 'stdout', 'urandom', 'zero']\nrefused\n16 from stdin\n"
+    );
+    // Reading all of stdin through /dev/stdin, as many learners do in Node.
+    let node = sandbox()
+        .await
+        .run(
+            Language::JavaScript,
+            &[(
+                "main.js",
+                b"console.log(require('fs').readFileSync('/dev/stdin', 'utf8').trim().split(' ').map(Number).reduce((a, b) => a + b));".as_slice(),
+            )],
+            b"1 2 3\n",
+            Limits::default_for(Language::JavaScript),
+        )
+        .await
+        .unwrap();
+    assert_eq!(out(&node), "6\n", "{}", node.stderr_text());
+}
+
+#[tokio::test]
+async fn dangerous_system_calls_get_eperm() {
+    // keyctl, io_uring_setup, bpf, perf_event_open, ptrace, unshare, setns,
+    // userfaultfd, mount on x86-64; and the same calls' x32 numbers.
+    let code = "import ctypes, errno\nlibc = ctypes.CDLL(None, use_errno=True)\ncalls = {'keyctl': 250, 'io_uring_setup': 425, 'bpf': 321, 'perf_event_open': 298, 'ptrace': 101, 'unshare': 272, 'setns': 308, 'userfaultfd': 323, 'mount': 165}\nfor name, nr in calls.items():\n    r = libc.syscall(nr, 0, 0, 0, 0, 0)\n    print(name, r, errno.errorcode.get(ctypes.get_errno()))\n    r = libc.syscall(0x40000000 | nr, 0, 0, 0, 0, 0)\n    print('x32', name, r, errno.errorcode.get(ctypes.get_errno()))\n";
+    let run = python(code).await;
+    assert_eq!(run.exit, Exit::Code(0), "{}", run.stderr_text());
+    let text = out(&run);
+    for line in text.lines() {
+        if line.starts_with("x32") {
+            assert!(
+                line.ends_with("EPERM") || line.ends_with("ENOSYS"),
+                "{line}"
+            );
+        } else {
+            assert!(line.ends_with("-1 EPERM"), "{line}");
+        }
+    }
+    assert_eq!(text.lines().count(), 18, "{text}");
+    // Node cannot reach them through a Python it starts either.
+    let node = run_js(
+        "const r = require('child_process').spawnSync('/usr/bin/python3', ['-c', 'import ctypes, errno; l = ctypes.CDLL(None, use_errno=True); l.syscall(250, 0, 0, 0, 0, 0); print(errno.errorcode[ctypes.get_errno()])']); console.log(String(r.stdout).trim());",
+    )
+    .await;
+    assert_eq!(out(&node).trim(), "EPERM", "{}", node.stderr_text());
+}
+
+#[tokio::test]
+async fn the_run_folders_are_private_to_the_sandbox_user() {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let _ = sandbox().await;
+    let root = std::env::temp_dir().join("weaverse-sandbox-tests");
+    let meta = std::fs::metadata(&root).unwrap();
+    assert_eq!(meta.permissions().mode() & 0o777, 0o700);
+    assert_eq!(meta.uid(), 65534);
+}
