@@ -16,6 +16,7 @@ crate::text_enum!(
         MemoryLimit => "memory_limit",
         RuntimeError => "runtime_error",
         CompileError => "compile_error",
+        HiddenFailed => "hidden_failed",
     }
 );
 
@@ -29,6 +30,7 @@ impl Verdict {
             Self::MemoryLimit => "메모리 초과",
             Self::RuntimeError => "실행 오류",
             Self::CompileError => "문법 오류",
+            Self::HiddenFailed => "숨은 테스트 실패",
         }
     }
 
@@ -71,6 +73,7 @@ pub fn judge(run: &Run, expected: &str) -> Verdict {
     match run.exit {
         Exit::WallTime => Verdict::TimeLimit,
         Exit::OutputLimit => Verdict::RuntimeError,
+        Exit::Memory => Verdict::MemoryLimit,
         // SIGXCPU at the CPU limit, or its hard kill.
         Exit::Code(152) | Exit::Code(137) => Verdict::TimeLimit,
         _ if out_of_memory(&stderr) => Verdict::MemoryLimit,
@@ -107,7 +110,9 @@ fn normalise(out: &[u8]) -> String {
 }
 
 /// A submission's verdict and score (0-100) from its tests' verdicts: all
-/// accepted is accepted; otherwise the first failing test's verdict.
+/// accepted is accepted; a program that does not parse is a compile error;
+/// otherwise the first failing visible test's verdict, and when only hidden
+/// tests failed, just that (how one failed would tell what it tests).
 pub fn overall(results: &[TestResult]) -> (Verdict, i32) {
     if results.is_empty() {
         return (Verdict::RuntimeError, 0);
@@ -117,11 +122,16 @@ pub fn overall(results: &[TestResult]) -> (Verdict, i32) {
         .filter(|r| r.verdict == Verdict::Accepted)
         .count();
     let score = (passed * 100 / results.len()) as i32;
-    let verdict = results
-        .iter()
-        .map(|r| r.verdict)
-        .find(|v| *v != Verdict::Accepted)
-        .unwrap_or(Verdict::Accepted);
+    let failed = |r: &&TestResult| r.verdict != Verdict::Accepted;
+    let verdict = if results.iter().any(|r| r.verdict == Verdict::CompileError) {
+        Verdict::CompileError
+    } else if let Some(visible) = results.iter().filter(|r| r.visible).find(failed) {
+        visible.verdict
+    } else if results.iter().any(|r| failed(&r)) {
+        Verdict::HiddenFailed
+    } else {
+        Verdict::Accepted
+    };
     (verdict, score)
 }
 
@@ -209,7 +219,7 @@ mod tests {
     #[test]
     fn the_first_failing_test_names_the_verdict_and_the_score_counts_passes() {
         let r = |verdict| TestResult {
-            visible: false,
+            visible: true,
             verdict,
             input: None,
             expected: None,
@@ -228,6 +238,37 @@ mod tests {
             (Verdict::TimeLimit, 33)
         );
         assert_eq!(overall(&[]), (Verdict::RuntimeError, 0));
+    }
+
+    #[test]
+    fn a_hidden_test_s_failure_does_not_say_how_it_failed() {
+        let r = |visible, verdict| TestResult {
+            visible,
+            verdict,
+            input: None,
+            expected: None,
+            got: None,
+        };
+        assert_eq!(
+            overall(&[
+                r(true, Verdict::Accepted),
+                r(false, Verdict::TimeLimit),
+                r(false, Verdict::Accepted)
+            ]),
+            (Verdict::HiddenFailed, 66)
+        );
+        // A visible failure is named, even after a hidden one.
+        assert_eq!(
+            overall(&[
+                r(false, Verdict::MemoryLimit),
+                r(true, Verdict::WrongAnswer)
+            ]),
+            (Verdict::WrongAnswer, 0)
+        );
+        assert_eq!(
+            overall(&[r(false, Verdict::CompileError)]),
+            (Verdict::CompileError, 0)
+        );
     }
 
     #[test]

@@ -35,6 +35,15 @@ impl From<MissionError> for AppError {
                 "이미 제출한 답안입니다. 새 응시가 남아 있으면 미션 페이지에서 다시 풀 수 있습니다."
                     .into(),
             ),
+            MissionError::AttemptsUsed => AppError::Conflict(
+                "응시 횟수를 모두 썼습니다. 문제별 정답 여부는 미션 페이지에서 볼 수 있습니다.".into(),
+            ),
+            MissionError::CoolingDown { until } => AppError::TooManyRequests {
+                retry_after_secs: u64::try_from(
+                    (until - time::OffsetDateTime::now_utc()).whole_seconds().max(1),
+                )
+                .unwrap_or(1),
+            },
             MissionError::TimeUp => AppError::Conflict(
                 "제한 시간이 지나 답안을 받을 수 없습니다. 응시는 제출된 것으로 처리했습니다.".into(),
             ),
@@ -75,6 +84,24 @@ impl MissionPage {
             .last
             .as_ref()
             .and_then(|l| l.earned.get(question).copied())
+    }
+
+    /// Right/wrong per question is held back (attempts left, not passed).
+    fn feedback_held(&self) -> bool {
+        self.mission.has_choices()
+            && self
+                .mission
+                .last
+                .as_ref()
+                .is_some_and(|l| l.earned.is_empty())
+    }
+
+    /// The last attempt's marks may be shown (passed, or none left).
+    fn reviewable(&self) -> bool {
+        self.mission
+            .last
+            .as_ref()
+            .is_some_and(|l| !l.earned.is_empty())
     }
 
     fn is_choice(&self, kind: &QuestionKind) -> bool {

@@ -20,6 +20,17 @@ pub struct MissionRow {
     pub kind: MissionKind,
     pub pass_percent: i32,
     pub max_attempts: Option<i32>,
+    pub cooldown_secs: i32,
+    pub time_limit_secs: Option<i32>,
+}
+
+/// How a mission's attempts are rationed, as a tutor sets them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AttemptRules {
+    /// `None`: as many as the learner likes.
+    pub max_attempts: Option<i32>,
+    /// The least time between the end of one attempt and the next.
+    pub cooldown_secs: i32,
     pub time_limit_secs: Option<i32>,
 }
 
@@ -27,7 +38,7 @@ pub async fn mission(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<M
     sqlx::query_as!(
         MissionRow,
         r#"SELECT id, topic_id AS "topic_id: TopicId", kind AS "kind: MissionKind", pass_percent,
-                  max_attempts, time_limit_secs
+                  max_attempts, cooldown_secs, time_limit_secs
              FROM missions WHERE id = $1"#,
         id
     )
@@ -42,7 +53,7 @@ pub async fn mission_of_topic(
     sqlx::query_as!(
         MissionRow,
         r#"SELECT id, topic_id AS "topic_id: TopicId", kind AS "kind: MissionKind", pass_percent,
-                  max_attempts, time_limit_secs
+                  max_attempts, cooldown_secs, time_limit_secs
              FROM missions WHERE topic_id = $1"#,
         topic.0
     )
@@ -55,17 +66,18 @@ pub async fn insert_mission(
     topic: TopicId,
     kind: MissionKind,
     pass_percent: i32,
-    max_attempts: Option<i32>,
-    time_limit_secs: Option<i32>,
+    rules: AttemptRules,
 ) -> sqlx::Result<Uuid> {
     sqlx::query_scalar!(
-        "INSERT INTO missions (topic_id, kind, pass_percent, max_attempts, time_limit_secs)
-         VALUES ($1, $2, $3, $4, $5) RETURNING id",
+        "INSERT INTO missions (topic_id, kind, pass_percent, max_attempts, cooldown_secs,
+                               time_limit_secs)
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
         topic.0,
         kind.as_str(),
         pass_percent,
-        max_attempts,
-        time_limit_secs
+        rules.max_attempts,
+        rules.cooldown_secs,
+        rules.time_limit_secs
     )
     .fetch_one(conn)
     .await
@@ -76,17 +88,17 @@ pub async fn update_mission(
     id: Uuid,
     kind: MissionKind,
     pass_percent: i32,
-    max_attempts: Option<i32>,
-    time_limit_secs: Option<i32>,
+    rules: AttemptRules,
 ) -> sqlx::Result<()> {
     sqlx::query!(
-        "UPDATE missions SET kind = $2, pass_percent = $3, max_attempts = $4, time_limit_secs = $5,
-                updated_at = now() WHERE id = $1",
+        "UPDATE missions SET kind = $2, pass_percent = $3, max_attempts = $4, cooldown_secs = $5,
+                time_limit_secs = $6, updated_at = now() WHERE id = $1",
         id,
         kind.as_str(),
         pass_percent,
-        max_attempts,
-        time_limit_secs
+        rules.max_attempts,
+        rules.cooldown_secs,
+        rules.time_limit_secs
     )
     .execute(conn)
     .await?;
@@ -375,26 +387,42 @@ pub async fn attempts(
     .await
 }
 
-/// Opens the learner's next attempt unless one is open or `max` are used
-/// (one statement: parallel opens make at most one).
+impl MissionRow {
+    pub fn rules(&self) -> AttemptRules {
+        AttemptRules {
+            max_attempts: self.max_attempts,
+            cooldown_secs: self.cooldown_secs,
+            time_limit_secs: self.time_limit_secs,
+        }
+    }
+}
+
+/// Opens the learner's next attempt unless one is open, all are used or
+/// the last ended within the cooldown (one statement: parallel opens make
+/// at most one).
 pub async fn open_attempt(
     conn: &mut PgConnection,
     mission: Uuid,
     user: UserId,
     seed: i64,
-    max: Option<i32>,
+    rules: AttemptRules,
 ) -> sqlx::Result<()> {
+    // One statement decides: attempts left, none open, and the last one
+    // ended at least the cooldown ago (by the database's clock).
     sqlx::query!(
         "INSERT INTO attempts (mission_id, user_id, number, shuffle_seed)
          SELECT $1, $2, coalesce(max(number), 0) + 1, $3 FROM attempts
           WHERE mission_id = $1 AND user_id = $2
          HAVING ($4::int IS NULL OR count(*) < $4)
             AND count(*) FILTER (WHERE submitted_at IS NULL) = 0
+            AND (max(submitted_at) IS NULL
+                 OR max(submitted_at) + make_interval(secs => $5) <= now())
          ON CONFLICT DO NOTHING",
         mission,
         user.0,
         seed,
-        max
+        rules.max_attempts,
+        f64::from(rules.cooldown_secs)
     )
     .execute(conn)
     .await?;

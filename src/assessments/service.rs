@@ -41,6 +41,10 @@ pub enum MissionError {
     Locked { topic: TopicId, lapsed: bool },
     #[error("no attempt is open")]
     NoOpenAttempt,
+    #[error("every attempt is used")]
+    AttemptsUsed,
+    #[error("the next attempt opens at {until}")]
+    CoolingDown { until: OffsetDateTime },
     #[error("time is up")]
     TimeUp,
     #[error("a submission is being graded")]
@@ -178,7 +182,9 @@ pub struct AttemptView {
 pub struct LastAttempt {
     pub number: i32,
     pub score: i32,
-    /// Points earned per question.
+    /// Points earned per question: only once no attempt is left or the
+    /// mission is passed (before, right/wrong per question would let
+    /// attempts be spent finding the key).
     pub earned: HashMap<Uuid, i32>,
 }
 
@@ -194,6 +200,10 @@ pub struct MissionView {
     pub time_limit_secs: Option<i32>,
     pub questions: Vec<QuestionView>,
     pub open: Option<AttemptView>,
+    /// When the next attempt opens, while the cooldown runs.
+    pub next_attempt_at: Option<OffsetDateTime>,
+    /// Every attempt is used.
+    pub attempts_used_up: bool,
     pub used: i32,
     pub last: Option<LastAttempt>,
     pub best: Option<(i32, bool)>,
@@ -251,12 +261,19 @@ pub async fn mission_page(
         {
             close_attempt(&mut tx, &mission, &questions, user.id, open.id, &[]).await?;
         }
-        repo::open_attempt(&mut tx, id, user.id, rand::random(), mission.max_attempts).await?;
+        repo::open_attempt(&mut tx, id, user.id, rand::random(), mission.rules()).await?;
         tx.commit().await?;
     }
     let attempts = repo::attempts(conn, id, user.id).await?;
     let open = attempts.iter().find(|a| a.submitted_at.is_none());
     let last = attempts.iter().find(|a| a.submitted_at.is_some());
+    let best = repo::result(conn, id, user.id).await?;
+    let wait = open
+        .is_none()
+        .then(|| why_closed(&mission, &attempts))
+        .flatten();
+    let attempts_used_up = matches!(wait, Some(MissionError::AttemptsUsed));
+    let reveal = attempts_used_up || best.is_some_and(|(_, passed)| passed);
     let seed = open.or(last).map_or(0, |a| a.shuffle_seed);
     let ids: Vec<Uuid> = questions.iter().map(|q| q.id).collect();
     let mut choices: HashMap<Uuid, Vec<ChoiceView>> = HashMap::new();
@@ -330,6 +347,11 @@ pub async fn mission_page(
             number: a.number,
             deadline: deadline(&mission, a.started_at),
         }),
+        next_attempt_at: match wait {
+            Some(MissionError::CoolingDown { until }) => Some(until),
+            _ => None,
+        },
+        attempts_used_up,
         used: attempts.iter().filter(|a| a.submitted_at.is_some()).count() as i32,
         last: last.map(|a| LastAttempt {
             number: a.number,
@@ -337,10 +359,11 @@ pub async fn mission_page(
             earned: a
                 .feedback
                 .as_ref()
+                .filter(|_| reveal)
                 .map(|f| f.0.iter().copied().collect())
                 .unwrap_or_default(),
         }),
-        best: repo::result(conn, id, user.id).await?,
+        best,
         questions: views,
     })
 }
@@ -384,6 +407,21 @@ async fn record(
         progress::complete_topic(conn, user, mission.topic_id).await?;
     }
     Ok(passed)
+}
+
+/// Why no attempt can be opened now (none is open): all are used, or the
+/// cooldown since the last one runs; `None` when one may open.
+fn why_closed(mission: &MissionRow, attempts: &[repo::AttemptRow]) -> Option<MissionError> {
+    let used = attempts.len();
+    if mission
+        .max_attempts
+        .is_some_and(|max| used >= usize::try_from(max).unwrap_or(0))
+    {
+        return Some(MissionError::AttemptsUsed);
+    }
+    let last = attempts.iter().filter_map(|a| a.submitted_at).max()?;
+    let until = last + Duration::seconds(i64::from(mission.cooldown_secs));
+    (until > OffsetDateTime::now_utc()).then_some(MissionError::CoolingDown { until })
 }
 
 /// Grades an attempt's choices, closes it and records the score.
@@ -451,9 +489,10 @@ pub async fn submit_choices(
 ) -> MissionResult<(i32, bool)> {
     let (mission, _) = allowed(conn, user, id).await?;
     let mut tx = conn.begin().await?;
-    let open = repo::lock_open_attempt(&mut tx, id, user.id)
-        .await?
-        .ok_or(MissionError::NoOpenAttempt)?;
+    let Some(open) = repo::lock_open_attempt(&mut tx, id, user.id).await? else {
+        let attempts = repo::attempts(&mut tx, id, user.id).await?;
+        return Err(why_closed(&mission, &attempts).unwrap_or(MissionError::NoOpenAttempt));
+    };
     let questions = repo::questions(&mut tx, id).await?;
     if deadline(&mission, open.started_at).is_some_and(|d| d + GRACE < OffsetDateTime::now_utc()) {
         close_attempt(&mut tx, &mission, &questions, user.id, open.id, &[]).await?;
@@ -545,6 +584,17 @@ fn shown_input(file: bool, input: &str, harness: &str) -> String {
     }
 }
 
+/// A program's output as a learner sees it and the database keeps it: at
+/// most 2,000 characters, invalid UTF-8 replaced, and NUL (which PostgreSQL
+/// text cannot hold) shown as the symbol for it.
+fn shown_output(stdout: &[u8]) -> String {
+    String::from_utf8_lossy(stdout)
+        .chars()
+        .take(2000)
+        .map(|c| if c == '\0' { '\u{2400}' } else { c })
+        .collect()
+}
+
 /// The files and limits of one test run of `code`.
 fn test_files(
     q: &QuestionRow,
@@ -613,10 +663,7 @@ pub async fn grade(db: &PgPool, grader: &Grader, id: Uuid) -> anyhow::Result<()>
                 .visible
                 .then(|| shown_input(mode == Mode::File, &test.input, &test.harness)),
             expected: test.visible.then(|| test.expected.clone()),
-            got: test.visible.then(|| {
-                let out = String::from_utf8_lossy(&run.stdout);
-                out.chars().take(2000).collect()
-            }),
+            got: test.visible.then(|| shown_output(&run.stdout)),
         });
         // A program that does not parse fails every test the same way.
         if verdict == Verdict::CompileError {
@@ -629,9 +676,14 @@ pub async fn grade(db: &PgPool, grader: &Grader, id: Uuid) -> anyhow::Result<()>
     let mut conn = db.acquire().await?;
     let mut passed = None;
     let mut tx = conn.begin().await?;
-    if repo::grade_submission(&mut tx, id, verdict, score, &results, message.as_deref()).await?
-        && let Some(mission) = repo::mission(&mut tx, mission_id).await?
-    {
+    let graded = repo::grade_submission(&mut tx, id, verdict, score, &results, message.as_deref())
+        .await
+        .map_err(|err| match err {
+            // The database refused these values: it would again.
+            sqlx::Error::Database(_) => jobs::Permanent(err.into()).into(),
+            err => anyhow::Error::from(err),
+        })?;
+    if graded && let Some(mission) = repo::mission(&mut tx, mission_id).await? {
         let questions = repo::questions(&mut tx, mission_id).await?;
         let now = score_now(&mut tx, sub.user_id, mission_id, &questions, None).await?;
         if record(&mut tx, &mission, sub.user_id, now).await? {
@@ -699,4 +751,15 @@ pub fn register(worker: &mut jobs::Worker, db: PgPool, grader: Arc<Grader>) {
             grading_failed(&db, id, &reason).await
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn output_with_nul_and_broken_utf8_is_kept_as_text_the_database_takes() {
+        assert_eq!(shown_output(b"a\0b\xff\n"), "a\u{2400}b\u{fffd}\n");
+        assert_eq!(shown_output(&[b'x'; 5000]).chars().count(), 2000);
+    }
 }

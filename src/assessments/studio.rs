@@ -185,6 +185,8 @@ struct MissionForm {
     #[serde(default)]
     max_attempts: String,
     #[serde(default)]
+    cooldown_minutes: String,
+    #[serde(default)]
     time_limit_minutes: String,
 }
 
@@ -208,7 +210,14 @@ async fn save_mission(
             .map_err(|_| Refused("응시 횟수는 비워 두거나 1~100 사이로 입력하세요."))?;
         let minutes = optional(&form.time_limit_minutes, 1..=600)
             .map_err(|_| Refused("제한 시간은 비워 두거나 1~600분 사이로 입력하세요."))?;
-        let secs = minutes.map(|m| m * 60);
+        let cooldown = optional(&form.cooldown_minutes, 0..=10_080)
+            .map_err(|_| Refused("다음 응시까지 기다릴 시간은 0~10080분 사이로 입력하세요."))?
+            .unwrap_or(10);
+        let rules = repo::AttemptRules {
+            max_attempts: max,
+            cooldown_secs: cooldown * 60,
+            time_limit_secs: minutes.map(|m| m * 60),
+        };
         let mut tx = conn
             .begin()
             .await
@@ -217,8 +226,8 @@ async fn save_mission(
             .await
             .map_err(|_| Refused("잠시 뒤 다시 시도해 주세요."))?;
         let saved = match repo::mission_of_topic(&mut tx, topic).await {
-            Ok(Some(m)) => repo::update_mission(&mut tx, m.id, kind, pass, max, secs).await,
-            Ok(None) => repo::insert_mission(&mut tx, topic, kind, pass, max, secs)
+            Ok(Some(m)) => repo::update_mission(&mut tx, m.id, kind, pass, rules).await,
+            Ok(None) => repo::insert_mission(&mut tx, topic, kind, pass, rules)
                 .await
                 .map(|_| ()),
             Err(err) => Err(err),

@@ -67,6 +67,21 @@ fn new_code() -> String {
     format!("WV-{}", groups.join("-"))
 }
 
+/// Whether `code` has the shape [`new_code`] makes (`WV-` and four groups
+/// of five): anything else names no certificate and is answered without a
+/// query (a NUL or a megabyte of text never reaches the database).
+pub fn well_formed(code: &str) -> bool {
+    const ALPHABET: &[u8] = b"ABCDEFGHJKMNPQRSTUVWXYZ23456789";
+    let Some(rest) = code.strip_prefix("WV-") else {
+        return false;
+    };
+    let groups: Vec<&str> = rest.split('-').collect();
+    groups.len() == 4
+        && groups
+            .iter()
+            .all(|g| g.len() == 5 && g.bytes().all(|b| ALPHABET.contains(&b)))
+}
+
 /// Why a certificate was not issued by hand.
 #[derive(Debug, thiserror::Error)]
 pub enum IssueError {
@@ -187,6 +202,9 @@ pub async fn issue_by_hand(
 }
 
 pub async fn by_code(conn: &mut PgConnection, code: &str) -> sqlx::Result<Option<CertificateRow>> {
+    if !well_formed(code) {
+        return Ok(None);
+    }
     repo::by_code(conn, code).await
 }
 
@@ -208,6 +226,9 @@ pub async fn revoke(
     admin: UserId,
     reason: &str,
 ) -> sqlx::Result<bool> {
+    if !well_formed(code) {
+        return Ok(false);
+    }
     repo::revoke(conn, code, admin, reason).await
 }
 
@@ -217,6 +238,9 @@ pub async fn set_public(
     user: UserId,
     public: bool,
 ) -> sqlx::Result<bool> {
+    if !well_formed(code) {
+        return Ok(false);
+    }
     repo::set_public(conn, code, user, public).await
 }
 

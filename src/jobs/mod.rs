@@ -4,7 +4,8 @@
 //!
 //! A job is a `kind` and a JSON payload. Enqueue inside the caller's
 //! transaction, so the job exists exactly when the change that asked for it
-//! commits. Failures retry with exponential backoff up to `max_attempts`.
+//! commits. Failures retry with exponential backoff up to `max_attempts`,
+//! except a [`Permanent`] one, which would repeat: it fails the job at once.
 
 pub mod admin;
 mod queue;
@@ -17,6 +18,13 @@ pub use queue::{
     unfinished,
 };
 pub use worker::{JobCtx, Worker, WorkerConfig};
+
+/// A failure that would come out the same on every try (bad data, a
+/// constraint): a handler returns it (as `anyhow::Error`) and the job fails
+/// at once instead of retrying.
+#[derive(Debug, thiserror::Error)]
+#[error("{0:#}")]
+pub struct Permanent(pub anyhow::Error);
 
 /// Periodic housekeeping: expired sessions, old rate-limit events.
 pub const HOUSEKEEPING: &str = "housekeeping";

@@ -162,14 +162,16 @@ pub async fn set_progress(conn: &mut PgConnection, id: JobId, percent: u8) -> sq
     Ok(())
 }
 
-/// Records a failure: back to pending after a backoff, or failed for good.
+/// Records a failure: back to pending after a backoff, or failed for good
+/// (out of attempts, or `permanent`: it would fail the same way again).
 pub async fn fail(
     conn: &mut PgConnection,
     job: &Claimed,
     worker: &str,
     error: &str,
+    permanent: bool,
 ) -> sqlx::Result<Option<JobStatus>> {
-    let give_up = job.attempts >= job.max_attempts;
+    let give_up = permanent || job.attempts >= job.max_attempts;
     let backoff = backoff(job.attempts).as_secs_f64();
     let status = sqlx::query_scalar!(
         r#"

@@ -194,7 +194,8 @@ impl Worker {
             }
             Outcome::Failed(err) => {
                 let reason = format!("{err:#}");
-                let status = queue::fail(&mut conn, &job, &self.name, &reason).await?;
+                let permanent = err.downcast_ref::<super::Permanent>().is_some();
+                let status = queue::fail(&mut conn, &job, &self.name, &reason, permanent).await?;
                 tracing::warn!(job = job.id.0, kind = %job.kind, attempt = job.attempts, ?status, error = %reason, "job failed");
                 (status, reason)
             }

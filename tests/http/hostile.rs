@@ -150,21 +150,33 @@ impl Ids {
         } else {
             &uuid::Uuid::new_v4().to_string()
         };
-        let mut out = String::new();
-        let mut rest = path;
-        while let Some(open) = rest.find('{') {
-            let close = rest[open..].find('}').unwrap() + open;
-            out.push_str(&rest[..open]);
-            out.push_str(if &rest[open..=close] == "{token}" {
+        fill_each(path, |name| {
+            if name == "{token}" {
                 "hostile-token"
             } else {
                 id
-            });
-            rest = &rest[close + 1..];
-        }
-        out.push_str(rest);
-        out
+            }
+        })
     }
+}
+
+/// The path with each `{…}` replaced by what `value` gives for it.
+fn fill_each<'a>(path: &str, value: impl Fn(&str) -> &'a str) -> String {
+    let mut out = String::new();
+    let mut rest = path;
+    while let Some(open) = rest.find('{') {
+        let close = rest[open..].find('}').unwrap() + open;
+        out.push_str(&rest[..open]);
+        out.push_str(value(&rest[open..=close]));
+        rest = &rest[close + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The path with every `{…}` replaced by `value`.
+fn fill_all(path: &str, value: &str) -> String {
+    fill_each(path, |_| value)
 }
 
 #[derive(Default)]
@@ -228,6 +240,16 @@ async fn walk(app: &TestApp, who: &str, ids: &Ids, guarded: &[String], tally: &m
         let huge = format!("title={0}&email={0}&q={0}", "x".repeat(1 << 20));
         let page = post_as(app, &token, &url, FORM, huge.into_bytes()).await;
         tally.check(format!("{who} POST {path} [1MB]"), &page);
+        // A NUL in every path segment (a code, an id, a file name).
+        if path.contains('{') {
+            for segment in ["WV-%00", "%00", "WV-AAAAA-%00.pdf"] {
+                let nul = fill_all(path, segment);
+                let page = read(app.client.get(app.url(&nul))).await;
+                tally.check(format!("{who} GET {path} [nul segment {segment}]"), &page);
+                let page = post_as(app, &token, &nul, FORM, b"reason=x".to_vec()).await;
+                tally.check(format!("{who} POST {path} [nul segment {segment}]"), &page);
+            }
+        }
     }
     let after = digest(&app.db, guarded).await;
     for ((query, b), a) in guarded.iter().zip(&before).zip(&after) {

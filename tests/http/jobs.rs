@@ -99,6 +99,36 @@ async fn a_failing_job_is_retried_after_a_backoff_then_given_up(db: PgPool) {
 }
 
 #[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
+async fn a_failure_that_would_repeat_fails_the_job_at_once(db: PgPool) {
+    let mut worker = Worker::new(db.clone(), config());
+    worker.register("test.permanent", |_| async {
+        Err(jobs::Permanent(anyhow::anyhow!("the database refused the values")).into())
+    });
+    let id = enqueue(
+        &db,
+        "test.permanent",
+        json!({}),
+        EnqueueOptions {
+            max_attempts: Some(3),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        worker.run_once().await.unwrap(),
+        Some((id, JobStatus::Failed)),
+        "no retry of what would fail the same way"
+    );
+    let attempts: i32 = sqlx::query_scalar("SELECT attempts FROM jobs WHERE id = $1")
+        .bind(id.0)
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    assert_eq!(attempts, 1);
+}
+
+#[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
 async fn a_job_without_a_handler_fails_instead_of_vanishing(db: PgPool) {
     let worker = Worker::new(db.clone(), config());
     let id = enqueue(

@@ -106,7 +106,28 @@ async fn choices_are_graded_on_the_server_the_best_score_is_kept_and_passing_com
         page.attr("[data-best-score]", "data-passed").as_deref(),
         Some("false")
     );
-    assert!(page.attr("[data-earned]", "data-earned").is_some());
+    // The score shows, right/wrong per question does not (attempts are
+    // left), and the next attempt waits for the cooldown.
+    assert!(page.attr("[data-earned]", "data-earned").is_none());
+    assert!(
+        page.attr("[data-next-attempt]", "data-next-attempt")
+            .is_some()
+    );
+    assert!(page.body.contains("문제별 맞음·틀림은"), "{}", page.body);
+    let early = app
+        .post_pairs(
+            &format!("{path}/submissions"),
+            &answers(&app, &id, true).await,
+        )
+        .await;
+    assert_eq!(early.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(
+        count(&app.db, "SELECT count(*) FROM attempts").await,
+        1,
+        "no attempt opened inside the cooldown"
+    );
+    crate::support::attempts_ended_ago(&app.db, 11).await;
+    let page = app.get(&path).await;
     // The second attempt has its own order (with the same choices).
     let mut second = order(&page);
     let mut sorted_first = first.clone();
@@ -130,6 +151,8 @@ async fn choices_are_graded_on_the_server_the_best_score_is_kept_and_passing_com
         page.attr("[data-best-score]", "data-passed").as_deref(),
         Some("true")
     );
+    // Passed: right/wrong per question is shown now.
+    assert!(page.attr("[data-earned]", "data-earned").is_some());
     let done = count(
         &app.db,
         "SELECT count(*) FROM topic_progress p JOIN missions m ON m.topic_id = p.topic_id WHERE p.completed_at IS NOT NULL",
@@ -137,6 +160,8 @@ async fn choices_are_graded_on_the_server_the_best_score_is_kept_and_passing_com
     .await;
     assert_eq!(done, 1);
     // A worse attempt later keeps the best.
+    crate::support::attempts_ended_ago(&app.db, 11).await;
+    app.get(&path).await;
     app.post_pairs(
         &format!("{path}/submissions"),
         &answers(&app, &id, false).await,
@@ -155,17 +180,73 @@ async fn choices_are_graded_on_the_server_the_best_score_is_kept_and_passing_com
         .await,
         3
     );
-    // The same form sent again (a double click) finds its attempt closed.
+    // That was the third and last attempt (the demo missions allow 3): a
+    // fourth is refused, however long the learner waits.
+    crate::support::attempts_ended_ago(&app.db, 60).await;
+    let page = app.get(&path).await;
+    assert!(
+        page.attr("[data-no-attempts]", "data-no-attempts")
+            .is_some()
+    );
     let again = app
         .post_pairs(
             &format!("{path}/submissions"),
             &answers(&app, &id, true).await,
         )
         .await;
-    assert_eq!(
-        again.status,
-        StatusCode::SEE_OTHER,
-        "a new attempt was open: it takes it"
+    assert_eq!(again.status, StatusCode::CONFLICT);
+    assert!(again.body.contains("응시 횟수를 모두 썼습니다"));
+    assert_eq!(count(&app.db, "SELECT count(*) FROM attempts").await, 3);
+}
+
+#[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
+async fn picking_the_kth_choice_on_attempt_k_learns_nothing_per_question(db: PgPool) {
+    // The brute force from the review: attempt k picks every question's
+    // k-th choice. Without per-question feedback and with 3 attempts 10
+    // minutes apart, it cannot map the key.
+    let app = learner(db).await;
+    let id = mission(&app, "웹 동작 원리 확인 퀴즈").await;
+    let path = format!("/missions/{id}");
+    for k in 0..3 {
+        let page = app.get(&path).await;
+        let fields: Vec<(String, String)> = page
+            .html()
+            .select(&scraper::Selector::parse("fieldset.question").unwrap())
+            .filter_map(|q| {
+                let input = q
+                    .select(&scraper::Selector::parse("input").unwrap())
+                    .nth(k)?;
+                Some((
+                    input.value().attr("name")?.to_string(),
+                    input.value().attr("value")?.to_string(),
+                ))
+            })
+            .collect();
+        assert!(!fields.is_empty(), "attempt {k} is open");
+        app.post_pairs(&format!("{path}/submissions"), &fields)
+            .await;
+        let page = app.get(&path).await;
+        assert!(
+            page.attr("[data-attempt-score]", "data-attempt-score")
+                .is_some()
+        );
+        let passed = page.attr("[data-best-score]", "data-passed").as_deref() == Some("true");
+        let used_up = page
+            .attr("[data-no-attempts]", "data-no-attempts")
+            .is_some();
+        assert_eq!(
+            page.attr("[data-earned]", "data-earned").is_some(),
+            passed || used_up,
+            "attempt {k}: per-question marks only once passed or used up"
+        );
+        crate::support::attempts_ended_ago(&app.db, 11).await;
+    }
+    assert_eq!(count(&app.db, "SELECT count(*) FROM attempts").await, 3);
+    assert!(
+        app.get(&path)
+            .await
+            .attr("[data-no-attempts]", "data-no-attempts")
+            .is_some()
     );
 }
 
@@ -362,6 +443,43 @@ async fn code_is_graded_in_the_sandbox_with_verdicts_and_hidden_tests_stay_hidde
             "{code}"
         );
     }
+    // Only a hidden test fails (it is the one with a negative number): the
+    // verdict says so without saying how it failed (here, a time limit).
+    let sent = app
+        .submit_code(
+            &id,
+            &q,
+            "function sum(numbers) {\n  if (numbers.some((n) => n < 0)) for (;;) {}\n  return numbers.reduce((a, b) => a + b, 0);\n}\n",
+        )
+        .await;
+    let graded = app.graded(&sent).await;
+    assert_eq!(
+        graded.attr("[data-verdict]", "data-verdict").as_deref(),
+        Some("hidden_failed"),
+        "{}",
+        graded.body
+    );
+    assert!(!graded.body.contains("시간 초과"), "{}", graded.body);
+    // A NUL in the output is graded once, shown as a symbol, not retried.
+    let sent = app
+        .submit_code(&id, &q, "function sum() { process.stdout.write('a\\0b'); }")
+        .await;
+    let graded = app.graded(&sent).await;
+    assert_eq!(
+        graded.attr("[data-verdict]", "data-verdict").as_deref(),
+        Some("wrong_answer"),
+        "{}",
+        graded.body
+    );
+    assert!(graded.body.contains("a\u{2400}b"), "{}", graded.body);
+    assert_eq!(
+        count(
+            &app.db,
+            "SELECT max(attempts)::bigint FROM jobs WHERE kind = 'assessments.grade' AND status = 'done'"
+        )
+        .await,
+        1
+    );
     // An empty or oversized submission is refused before anything is stored.
     let before = count(&app.db, "SELECT count(*) FROM code_submissions").await;
     assert_eq!(
@@ -486,19 +604,38 @@ async fn the_studio_edits_missions_questions_choices_and_tests(db: PgPool) {
                 ("kind", "midterm"),
                 ("pass_percent", "70"),
                 ("max_attempts", "3"),
+                ("cooldown_minutes", "abc"),
+                ("time_limit_minutes", "20"),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        page.text(r#"[data-error-for="_form"]"#)
+            .unwrap()
+            .contains("다음 응시까지")
+    );
+    let page = app
+        .post_form(
+            &editor,
+            &[
+                ("kind", "midterm"),
+                ("pass_percent", "70"),
+                ("max_attempts", "3"),
+                ("cooldown_minutes", "30"),
                 ("time_limit_minutes", "20"),
             ],
         )
         .await;
     assert_eq!(page.status, StatusCode::SEE_OTHER);
-    let (pass, max, secs): (i32, Option<i32>, Option<i32>) = sqlx::query_as(
-        "SELECT pass_percent, max_attempts, time_limit_secs FROM missions WHERE topic_id = $1::uuid",
+    let (pass, max, cooldown, secs): (i32, Option<i32>, i32, Option<i32>) = sqlx::query_as(
+        "SELECT pass_percent, max_attempts, cooldown_secs, time_limit_secs FROM missions WHERE topic_id = $1::uuid",
     )
     .bind(&topic)
     .fetch_one(&app.db)
     .await
     .unwrap();
-    assert_eq!((pass, max, secs), (70, Some(3), Some(1200)));
+    assert_eq!((pass, max, cooldown, secs), (70, Some(3), 1800, Some(1200)));
 
     let mission: String =
         sqlx::query_scalar("SELECT id::text FROM missions WHERE topic_id = $1::uuid")

@@ -385,6 +385,19 @@ pub async fn count(db: &PgPool, sql: &str) -> i64 {
         .expect("a number")
 }
 
+/// Time passes for every mission attempt: each ended `minutes` earlier
+/// than it did (the test's clock for cooldowns).
+pub async fn attempts_ended_ago(db: &PgPool, minutes: i32) {
+    sqlx::query(
+        "UPDATE attempts SET submitted_at = submitted_at - make_interval(mins => $1),
+                             started_at = started_at - make_interval(mins => $1)",
+    )
+    .bind(minutes)
+    .execute(db)
+    .await
+    .expect("attempts moved back");
+}
+
 /// The id of the only payment in this test's database.
 pub async fn payment_id(db: &PgPool) -> String {
     sqlx::query_scalar("SELECT id::text FROM payments")
