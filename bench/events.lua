@@ -1,28 +1,42 @@
 -- wrk script: many signed-in learners post watch-event batches as the
 -- lesson player does (JSON, X-CSRF-Token, Origin, the session cookies).
--- BENCH_LEARNERS_FILE: one "cookie<TAB>csrf token" line per learner;
--- BENCH_TOPIC: the topic; BENCH_BATCH: events per batch (30).
+-- BENCH_LEARNERS_FILE: one "cookie<TAB>csrf token<TAB>watch session" line
+-- per learner; BENCH_TOPIC: the topic; BENCH_BATCH: events per batch (30).
+-- Events are numbered as the player numbers them, uniquely per thread and
+-- request, so none is a repeat the server would store once.
 local learners = {}
 for line in io.lines(os.getenv("BENCH_LEARNERS_FILE")) do
-  local cookie, token = line:match("^(.-)\t(.+)$")
-  if cookie then learners[#learners + 1] = { cookie, token } end
+  local cookie, token, session = line:match("^(.-)\t(.-)\t(.+)$")
+  if cookie then learners[#learners + 1] = { cookie, token, session } end
 end
 local path = "/learn/topics/" .. os.getenv("BENCH_TOPIC") .. "/events"
 local size = tonumber(os.getenv("BENCH_BATCH") or "30")
-local events = { '{"type":"play","position":0,"duration":20}' }
-for i = 1, size - 2 do
-  events[#events + 1] = string.format('{"type":"heartbeat","position":%.1f,"duration":20}', i * 18 / size)
-end
-events[#events + 1] = '{"type":"pause","position":18,"duration":20}'
-local body = '{"events":[' .. table.concat(events, ",") .. ']}'
 local n = 0
+local sent = 0
+local threads = 0
 
 setup = function(thread)
-  thread:set("id", math.random(1000))
+  threads = threads + 1
+  thread:set("id", threads)
+end
+
+local function body(session, first)
+  local events = { string.format('{"type":"play","position":0,"duration":20,"seq":%d}', first) }
+  local at = 0
+  for i = 1, size - 2 do
+    local next = i * 18 / size
+    events[#events + 1] = string.format(
+      '{"type":"heartbeat","position":%.1f,"duration":20,"seq":%d,"since":%.1f}', next, first + i, at)
+    at = next
+  end
+  events[#events + 1] = string.format(
+    '{"type":"pause","position":18,"duration":20,"seq":%d,"since":%.1f}', first + size - 1, at)
+  return '{"session":"' .. session .. '","events":[' .. table.concat(events, ",") .. ']}'
 end
 
 request = function()
   n = n % #learners + 1
+  sent = sent + 1
   local l = learners[(n + id) % #learners + 1]
   return wrk.format("POST", path, {
     ["Cookie"] = l[1],
@@ -30,7 +44,7 @@ request = function()
     ["Origin"] = wrk.scheme .. "://" .. wrk.host .. ":" .. wrk.port,
     ["Content-Type"] = "application/json",
     ["Accept-Encoding"] = "gzip, deflate, br, zstd",
-  }, body)
+  }, body(l[3], id * 10000000 + sent * size))
 end
 
 done = function(summary, latency, requests)

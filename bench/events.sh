@@ -38,21 +38,24 @@ done
 [ -n "$topic" ] || { echo "the demo video did not become ready" >&2; exit 1; }
 
 jar="$work/jar"
-# Each learner signs up, keeps its cookies and the CSRF token the lesson page
-# prints for the player.
+# Each learner signs up, keeps its cookies, the CSRF token and the watch
+# session the lesson page prints for the player.
 learner() {
-  local cookie token
+  local cookie page token session
   cookie=$(sign_in "$base" "$jar" "$1")
-  token=$(curl -fsS -b "$jar" "$base/learn/topics/$topic" | sed -n 's/.*data-csrf="\([^"]*\)".*/\1/p' | head -n 1)
-  printf '%s\t%s\n' "$cookie" "$token"
+  page=$(curl -fsS -b "$jar" "$base/learn/topics/$topic")
+  token=$(sed -n 's/.*data-csrf="\([^"]*\)".*/\1/p' <<<"$page" | head -n 1)
+  session=$(sed -n 's/.*data-watch-session="\([^"]*\)".*/\1/p' <<<"$page" | head -n 1)
+  printf '%s\t%s\t%s\n' "$cookie" "$token" "$session"
 }
 stamp=$(date +%s)
 for i in $(seq "$learners"); do
   learner "events-$stamp-$i@example.com" >>"$work/learners"
 done
-IFS=$'\t' read -r cookie token < "$work/learners"
+IFS=$'\t' read -r cookie token session < "$work/learners"
 probe=$(curl -s -o /dev/null -w '%{http_code}' -H "Cookie: $cookie" -H "X-CSRF-Token: $token" -H "Origin: $base" \
-  -H 'Content-Type: application/json' --data '{"events":[{"type":"play","position":0,"duration":20}]}' \
+  -H 'Content-Type: application/json' \
+  --data "{\"session\":\"$session\",\"events\":[{\"type\":\"play\",\"position\":0,\"duration\":20,\"seq\":0}]}" \
   "$base/learn/topics/$topic/events")
 [ "$probe" = 200 ] || { echo "a learner could not post events (answered $probe)" >&2; exit 1; }
 

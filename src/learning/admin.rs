@@ -193,6 +193,8 @@ async fn update(
             duration: duration.unwrap_or_default(),
             rate,
             from: before.seek_from,
+            seq: None,
+            since: before.played_from,
         };
         match progress::edit_event(&mut conn, id, edited, state.config.complete_at_percent).await {
             Ok(true) => {
@@ -213,7 +215,9 @@ async fn update(
                     _ => errors.add("kind", "기록 종류를 고르세요."),
                 }
             }
-            Err(WatchError::TooMany(_)) => errors.add("kind", "잠시 뒤 다시 시도해 주세요."),
+            Err(WatchError::TooMany(_) | WatchError::NoSession) => {
+                errors.add("kind", "잠시 뒤 다시 시도해 주세요.")
+            }
             Err(WatchError::Db(err)) => return Err(err.into()),
         }
     }

@@ -23,6 +23,7 @@ use crate::{
         access::{self, TopicAccess},
         notes::{self, Note},
         progress::{self, Rules, TopicProgress, WatchError},
+        session,
         watch::{self, RawBatch},
     },
     media::{self, PlayerVideo},
@@ -126,8 +127,9 @@ pub struct VideoBox {
     rate: f32,
     /// Seconds already watched, `start-end` pairs (the seek bar shows them).
     watched: String,
-    /// Signed in: the player reports watch events.
+    /// Signed in: the player reports watch events, in this watch session.
     records: bool,
+    watch_session: String,
     csrf_token: String,
 }
 
@@ -182,6 +184,7 @@ pub struct NoteList {
 
 async fn video_box(
     conn: &mut sqlx::PgConnection,
+    signer: &crate::web::signing::Signer,
     viewer: Option<&CurrentUser>,
     id: TopicId,
     progress: &TopicProgress,
@@ -205,6 +208,7 @@ async fn video_box(
             .collect::<Vec<_>>()
             .join(" "),
         records: viewer.is_some(),
+        watch_session: viewer.map_or_else(String::new, |user| session::issue(signer, user.id, id)),
         csrf_token: csrf_token.to_owned(),
         video,
     })
@@ -251,7 +255,15 @@ pub async fn topic_page(
         None
     };
     let player = if access.may_study() && kind == TopicKind::Video {
-        video_box(&mut conn, viewer.as_ref(), id, &progress, &ctx.csrf_token).await?
+        video_box(
+            &mut conn,
+            &state.signer,
+            viewer.as_ref(),
+            id,
+            &progress,
+            &ctx.csrf_token,
+        )
+        .await?
     } else {
         VideoBox {
             id,
@@ -260,6 +272,7 @@ pub async fn topic_page(
             rate: 1.0,
             watched: String::new(),
             records: false,
+            watch_session: String::new(),
             csrf_token: String::new(),
         }
     };
@@ -322,7 +335,15 @@ pub async fn video_state(
         Some(user) => progress::topic_progress(&mut conn, user.id, id).await?,
         None => TopicProgress::default(),
     };
-    let video = video_box(&mut conn, viewer.as_ref(), id, &progress, &ctx.csrf_token).await?;
+    let video = video_box(
+        &mut conn,
+        &state.signer,
+        viewer.as_ref(),
+        id,
+        &progress,
+        &ctx.csrf_token,
+    )
+    .await?;
     Ok(web::render(&video)?.into_response())
 }
 
@@ -363,6 +384,17 @@ pub async fn events(
             "시청 기록 형식이 올바르지 않습니다.",
         ));
     };
+    let Some(session) = batch.session.as_deref().and_then(|token| {
+        session::verify(
+            &state.signer,
+            user.id,
+            id,
+            token,
+            time::OffsetDateTime::now_utc(),
+        )
+    }) else {
+        return Ok(refusal(StatusCode::CONFLICT, NO_SESSION));
+    };
     let events = match batch.check(video_secs) {
         Ok(events) => events,
         Err(refused) => {
@@ -377,7 +409,7 @@ pub async fn events(
         complete_at_percent: state.config.complete_at_percent,
         batches_per_minute: state.config.limits.watch_batches_per_learner,
     };
-    match progress::record(&mut conn, user.id, id, video_secs, &events, rules).await {
+    match progress::record(&mut conn, user.id, id, video_secs, session, &events, rules).await {
         Ok(done) => {
             if done.newly_completed {
                 crate::certificates::check_topic(&mut conn, user.id, id).await?;
@@ -406,9 +438,13 @@ pub async fn events(
             StatusCode::UNPROCESSABLE_ENTITY,
             refusal_text(refused),
         )),
+        Err(WatchError::NoSession) => Ok(refusal(StatusCode::CONFLICT, NO_SESSION)),
         Err(WatchError::Db(err)) => Err(err.into()),
     }
 }
+
+/// The player's batch came without the page's watch session (an old page).
+const NO_SESSION: &str = "시청 기록을 이어 가려면 페이지를 새로 고쳐 주세요.";
 
 fn refusal_text(refused: watch::Refusal) -> &'static str {
     use watch::Refusal::*;

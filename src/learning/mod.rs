@@ -9,6 +9,7 @@ mod handlers;
 pub mod notes;
 pub mod progress;
 mod repo;
+pub mod session;
 pub mod watch;
 
 use axum::{

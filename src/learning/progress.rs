@@ -12,8 +12,9 @@ use crate::{
     catalog::model::Product,
     ids::{CourseId, TopicId, UserId},
     learning::{
-        repo::{self, EventColumns, Folded},
-        watch::{self, Cursor, Event, EventKind, Intervals},
+        repo::{self, EventColumns, Folded, Place},
+        session::WatchSession,
+        watch::{self, Event, EventKind, Intervals},
     },
     web::dates::KST,
 };
@@ -23,6 +24,8 @@ use crate::{
 pub enum WatchError {
     #[error(transparent)]
     Refused(#[from] watch::Refusal),
+    #[error("the page's watch session is missing, forged or too old")]
+    NoSession,
     #[error("too many batches; wait {0} s")]
     TooMany(u64),
     #[error(transparent)]
@@ -46,40 +49,62 @@ pub struct Rules {
     pub batches_per_minute: i64,
 }
 
-/// Records a batch for `user` watching `topic` (a `video_secs` long video):
-/// in one transaction, takes a slot of the learner's batch limit, locks their
-/// progress on the topic, folds the events into it, and stores the events
-/// with what each was credited. Completion is sticky: a topic once complete
-/// stays so.
+/// Records a batch of `session`'s events for `user` watching `topic` (a
+/// `video_secs` long video), in one transaction: takes a slot of the
+/// learner's batch limit (which also locks the learner: one batch of theirs
+/// at a time, across topics), drops events the page already sent, credits
+/// the claims within the learner's clock (real seconds since the page was
+/// handed out, less the study time credited since on any topic), and
+/// stores the events with their credit. Claims add to merged intervals, so
+/// batches give the same result in any order. Completion is sticky.
 pub async fn record(
     conn: &mut PgConnection,
     user: UserId,
     topic: TopicId,
     video_secs: f64,
+    session: WatchSession,
     events: &[Event],
     rules: Rules,
 ) -> Result<Recorded, WatchError> {
+    let mut events: Vec<Event> = events.to_vec();
+    let Some(seqs) = events
+        .iter()
+        .map(|e| e.seq.and_then(|s| i32::try_from(s).ok()))
+        .collect::<Option<Vec<i32>>>()
+    else {
+        return Err(WatchError::NoSession);
+    };
     let mut tx = conn.begin().await?;
     let (batches, wait) = repo::take_batch_slot(&mut tx, user).await?;
     if i64::from(batches) > rules.batches_per_minute {
         return Err(WatchError::TooMany(wait.ceil().max(1.0) as u64));
     }
     let row = repo::lock_progress(&mut tx, user, topic).await?;
+    // A repeat (the same page's number) is stored and credited once.
+    let stored = repo::stored_seqs(&mut tx, user, session.page, &seqs).await?;
+    let mut seen = std::collections::HashSet::new();
+    events.retain(|e| {
+        let seq = e.seq.and_then(|s| i32::try_from(s).ok()).unwrap_or(-1);
+        !stored.contains(&seq) && seen.insert(seq)
+    });
+    events.sort_by_key(|e| e.seq);
+    let (spent, now) = repo::study_since(&mut tx, user, session.issued_at).await?;
+    let allowance = (now - session.issued_at).as_seconds_f64() - spent;
     let mut watched = row.watched.0;
-    let mut cursor = Cursor {
-        position: row.position,
-        playing: row.playing,
-        rate: f64::from(row.rate),
+    let credits = watch::credit(&events, &mut watched, allowance);
+    let mut columns = EventColumns::default();
+    for (event, credit) in events.iter().zip(credits) {
+        columns.push(event, credit);
     }
-    .after(row.idle_secs);
-    let columns = fold_into(
-        &mut cursor,
-        &mut watched,
-        events,
-        watch::budget(row.idle_secs),
-    );
-    let stored = repo::insert_events(&mut tx, user, topic, &columns).await?;
+    let stored = repo::insert_events(&mut tx, user, topic, session.page, &columns).await?;
     let complete = watch::completes(watched.total(), video_secs, rules.complete_at_percent);
+    let place = events.last().and_then(|e| {
+        Some(Place {
+            position: e.position,
+            page: session.page,
+            seq: i32::try_from(e.seq?).ok()?,
+        })
+    });
     let completed = repo::save_progress(
         &mut tx,
         user,
@@ -87,7 +112,7 @@ pub async fn record(
         Folded {
             watched: &watched,
             video_secs,
-            cursor,
+            place,
             complete,
             replayed: false,
         },
@@ -110,15 +135,16 @@ pub async fn record(
     })
 }
 
-/// Folds a learner's whole log for a topic again, batch by batch (events
-/// that arrived together), with each batch's budget from the real time
-/// between batches: what an admin's edit or deletion of an event leaves.
-/// Completion follows the log (it can be taken back here, unlike in
-/// [`record`]).
+/// Folds a learner's whole log for a topic again: the union of what each
+/// event was credited, except `edited`, whose claim an admin corrected and
+/// is credited as it now reads. What an admin's edit or deletion of an
+/// event leaves; completion follows the log (it can be taken back here,
+/// unlike in [`record`]).
 async fn replay(
     conn: &mut PgConnection,
     user: UserId,
     topic: TopicId,
+    edited: Option<i64>,
     complete_at_percent: u8,
 ) -> sqlx::Result<()> {
     let row = repo::lock_progress(conn, user, topic).await?;
@@ -127,22 +153,19 @@ async fn replay(
         None => row.video_secs.unwrap_or(0.0),
     };
     let log = repo::events_of(conn, user, topic, None).await?;
-    let mut cursor = Cursor::default();
     let mut watched = Intervals::default();
-    let (mut ids, mut credited, mut study) = (Vec::new(), Vec::new(), Vec::new());
-    let mut previous: Option<OffsetDateTime> = None;
-    for batch in log.chunk_by(|a, b| a.received_at == b.received_at) {
-        let at = batch[0].received_at;
-        let idle = previous.map(|p| (at - p).as_seconds_f64());
-        previous = Some(at);
-        cursor = cursor.after(idle);
-        let events: Vec<Event> = batch.iter().map(EventRow::event).collect();
-        let columns = fold_into(&mut cursor, &mut watched, &events, watch::budget(idle));
-        ids.extend(batch.iter().map(|e| e.id));
-        credited.extend(columns.credited);
-        study.extend(columns.study);
+    for event in &log {
+        if Some(event.id) == edited {
+            let claim = watch::claim(&event.event()).map_or(0.0, |(s, e)| e - s);
+            let rate = f64::from(event.rate).clamp(watch::MIN_RATE, watch::MAX_RATE);
+            let credit = watch::credit(&[event.event()], &mut watched, claim / rate)
+                .pop()
+                .unwrap_or_default();
+            repo::set_credit(conn, event.id, credit).await?;
+        } else if let Some(from) = event.credit_from {
+            watched.add(from, from + event.credited);
+        }
     }
-    repo::set_credits(conn, &ids, &credited, &study).await?;
     let complete = watch::completes(watched.total(), video_secs, complete_at_percent);
     if video_secs > 0.0 {
         repo::save_progress(
@@ -152,7 +175,7 @@ async fn replay(
             Folded {
                 watched: &watched,
                 video_secs,
-                cursor,
+                place: None,
                 complete,
                 replayed: true,
             },
@@ -172,6 +195,8 @@ impl EventRow {
             duration: self.duration,
             rate: Some(f64::from(self.rate)),
             from: self.seek_from,
+            seq: None,
+            since: self.played_from,
         }
     }
 }
@@ -274,12 +299,20 @@ pub async fn edit_event(
         .await?
         .unwrap_or(row.duration);
     let event = watch::RawBatch {
+        session: None,
         events: vec![edited],
     }
     .check(video_secs)?
     .remove(0);
     repo::update_event(&mut tx, id, &event, event.rate.unwrap_or(1.0) as f32).await?;
-    replay(&mut tx, row.user_id, row.topic_id, complete_at_percent).await?;
+    replay(
+        &mut tx,
+        row.user_id,
+        row.topic_id,
+        Some(id),
+        complete_at_percent,
+    )
+    .await?;
     tx.commit().await?;
     Ok(true)
 }
@@ -298,38 +331,16 @@ pub async fn delete_event(
     // The progress row first: the same lock order as `record`.
     repo::lock_progress(&mut tx, row.user_id, row.topic_id).await?;
     repo::delete_event(&mut tx, id).await?;
-    replay(&mut tx, row.user_id, row.topic_id, complete_at_percent).await?;
+    replay(
+        &mut tx,
+        row.user_id,
+        row.topic_id,
+        None,
+        complete_at_percent,
+    )
+    .await?;
     tx.commit().await?;
     Ok(Some((row.user_id, row.topic_id)))
-}
-
-/// Folds `events`, returning them as columns to store with their credits.
-fn fold_into(
-    cursor: &mut Cursor,
-    watched: &mut Intervals,
-    events: &[Event],
-    budget: f64,
-) -> EventColumns {
-    let mut columns = EventColumns::default();
-    for event in events {
-        // Each event is folded alone (the budget carries over), so the rate
-        // stored beside it is the one it played at.
-        let rate = cursor.rate;
-        let credit = watch::fold(
-            cursor,
-            watched,
-            std::slice::from_ref(event),
-            budget_left(&columns, budget),
-        )
-        .pop()
-        .unwrap_or_default();
-        columns.push(event, event.rate.unwrap_or(rate), credit);
-    }
-    columns
-}
-
-fn budget_left(columns: &EventColumns, budget: f64) -> f64 {
-    budget - columns.credited.iter().sum::<f64>()
 }
 
 /// Where a learner stands on one topic, for the lesson page.
@@ -548,30 +559,5 @@ mod tests {
         assert_eq!(percent(1.5, 3), 50);
         assert_eq!(percent(2.999, 3), 99);
         assert_eq!(percent(3.0, 3), 100);
-    }
-
-    #[test]
-    fn folding_one_event_at_a_time_spends_one_budget() {
-        let ev = |kind, position| Event {
-            kind,
-            position,
-            duration: 100.0,
-            rate: None,
-            from: None,
-        };
-        let mut cursor = Cursor::default();
-        let mut watched = Intervals::default();
-        let columns = fold_into(
-            &mut cursor,
-            &mut watched,
-            &[
-                ev(EventKind::Play, 0.0),
-                ev(EventKind::Heartbeat, 10.0),
-                ev(EventKind::Heartbeat, 20.0),
-            ],
-            15.0,
-        );
-        assert_eq!(columns.credited, vec![0.0, 10.0, 5.0]);
-        assert_eq!(watched.total(), 15.0);
     }
 }

@@ -10,7 +10,7 @@ use crate::{
     ids::{EnrolmentId, OrderId, TopicId, UserId},
     learning::{
         access::Grant,
-        watch::{Credit, Cursor, Event, EventKind, Intervals},
+        watch::{Credit, Event, EventKind, Intervals},
     },
 };
 
@@ -201,10 +201,6 @@ pub struct ProgressRow {
     pub watched_secs: f64,
     pub video_secs: Option<f64>,
     pub position: f64,
-    pub playing: bool,
-    pub rate: f32,
-    /// Real seconds since the last batch was folded.
-    pub idle_secs: Option<f64>,
     pub completed_at: Option<OffsetDateTime>,
 }
 
@@ -221,7 +217,6 @@ pub async fn lock_progress(
         r#"INSERT INTO topic_progress AS p (user_id, topic_id) VALUES ($1, $2)
            ON CONFLICT (user_id, topic_id) DO UPDATE SET updated_at = now()
            RETURNING watched AS "watched!: Json<Intervals>", watched_secs, video_secs, position,
-                     playing, rate, extract(epoch FROM now() - last_batch_at)::float8 AS idle_secs,
                      completed_at"#,
         user.0,
         topic.0
@@ -238,7 +233,6 @@ pub async fn progress(
     sqlx::query_as!(
         ProgressRow,
         r#"SELECT watched AS "watched!: Json<Intervals>", watched_secs, video_secs, position,
-                  playing, rate, extract(epoch FROM now() - last_batch_at)::float8 AS idle_secs,
                   completed_at
              FROM topic_progress WHERE user_id = $1 AND topic_id = $2"#,
         user.0,
@@ -256,41 +250,56 @@ pub struct EventColumns {
     pub durations: Vec<f64>,
     pub rates: Vec<f32>,
     pub froms: Vec<Option<f64>>,
+    pub seqs: Vec<Option<i32>>,
+    pub sinces: Vec<Option<f64>>,
+    pub credit_froms: Vec<Option<f64>>,
     pub credited: Vec<f64>,
     pub study: Vec<f64>,
 }
 
 impl EventColumns {
-    pub fn push(&mut self, event: &Event, rate: f64, credit: Credit) {
+    pub fn push(&mut self, event: &Event, credit: Credit) {
         self.kinds.push(event.kind.as_str().to_owned());
         self.positions.push(event.position);
         self.durations.push(event.duration);
-        self.rates.push(rate as f32);
+        self.rates.push(event.rate.unwrap_or(1.0) as f32);
         self.froms.push(event.from);
+        self.seqs
+            .push(event.seq.and_then(|s| i32::try_from(s).ok()));
+        self.sinces.push(event.since);
+        self.credit_froms
+            .push((credit.watched > 0.0).then_some(credit.from));
         self.credited.push(credit.watched);
         self.study.push(credit.study);
     }
 }
 
-/// Stores a batch in one statement; returns how many rows were written.
+/// Stores a batch of a page's events in one statement; returns how many
+/// rows were written.
 pub async fn insert_events(
     conn: &mut PgConnection,
     user: UserId,
     topic: TopicId,
+    page: Uuid,
     c: &EventColumns,
 ) -> sqlx::Result<u64> {
     Ok(sqlx::query!(
-        "INSERT INTO watch_events (user_id, topic_id, kind, position, duration, rate, seek_from,
-                                   credited, study_secs)
-         SELECT $1, $2, * FROM unnest($3::text[], $4::float8[], $5::float8[], $6::real[],
-                                      $7::float8[], $8::float8[], $9::float8[])",
+        "INSERT INTO watch_events (user_id, topic_id, page_id, kind, position, duration, rate,
+                                   seek_from, seq, played_from, credit_from, credited, study_secs)
+         SELECT $1, $2, $3, * FROM unnest($4::text[], $5::float8[], $6::float8[], $7::real[],
+                                          $8::float8[], $9::int[], $10::float8[], $11::float8[],
+                                          $12::float8[], $13::float8[])",
         user.0,
         topic.0,
+        page,
         &c.kinds,
         &c.positions,
         &c.durations,
         &c.rates,
         &c.froms as &[Option<f64>],
+        &c.seqs as &[Option<i32>],
+        &c.sinces as &[Option<f64>],
+        &c.credit_froms as &[Option<f64>],
         &c.credited,
         &c.study,
     )
@@ -299,11 +308,58 @@ pub async fn insert_events(
     .rows_affected())
 }
 
+/// Which of `seqs` the learner's page already sent (a repeated batch).
+pub async fn stored_seqs(
+    conn: &mut PgConnection,
+    user: UserId,
+    page: Uuid,
+    seqs: &[i32],
+) -> sqlx::Result<Vec<i32>> {
+    sqlx::query_scalar!(
+        r#"SELECT seq AS "seq!" FROM watch_events
+            WHERE user_id = $1 AND page_id = $2 AND seq = ANY($3)"#,
+        user.0,
+        page,
+        seqs
+    )
+    .fetch_all(conn)
+    .await
+}
+
+/// Study seconds credited to the learner, on any topic, by batches that
+/// arrived at or after `since`; and the database's clock now.
+pub async fn study_since(
+    conn: &mut PgConnection,
+    user: UserId,
+    since: OffsetDateTime,
+) -> sqlx::Result<(f64, OffsetDateTime)> {
+    let row = sqlx::query!(
+        r#"SELECT coalesce(sum(study_secs), 0)::float8 AS "spent!", now() AS "now!"
+             FROM watch_events
+            WHERE user_id = $1 AND received_at >= $2 AND study_secs > 0"#,
+        user.0,
+        since
+    )
+    .fetch_one(conn)
+    .await?;
+    Ok((row.spent, row.now))
+}
+
+/// Where the player was at an event, and which event that was: within a
+/// page the highest number wins, across pages the latest to report.
+#[derive(Clone, Copy, Debug)]
+pub struct Place {
+    pub position: f64,
+    pub page: Uuid,
+    pub seq: i32,
+}
+
 /// What a fold leaves of a learner's progress on a topic.
 pub struct Folded<'a> {
     pub watched: &'a Intervals,
     pub video_secs: f64,
-    pub cursor: Cursor,
+    /// The batch's latest place (kept when it is later than the stored one).
+    pub place: Option<Place>,
     pub complete: bool,
     /// Replaying the whole log may also take completion back.
     pub replayed: bool,
@@ -316,13 +372,22 @@ pub async fn save_progress(
     topic: TopicId,
     f: Folded<'_>,
 ) -> sqlx::Result<bool> {
+    let place = f.place;
     sqlx::query_scalar!(
-        r#"UPDATE topic_progress
-              SET watched = $3, watched_secs = $4, video_secs = $5, position = $6, playing = $7,
-                  rate = $8, last_batch_at = CASE WHEN $10 THEN last_batch_at ELSE now() END,
+        r#"WITH later AS (
+             SELECT $6::float8 IS NOT NULL
+                    AND (position_page IS DISTINCT FROM $7::uuid OR $8::int > position_seq) AS yes
+               FROM topic_progress WHERE user_id = $1 AND topic_id = $2)
+           UPDATE topic_progress
+              SET watched = $3, watched_secs = $4, video_secs = $5,
+                  position = CASE WHEN later.yes THEN $6 ELSE position END,
+                  position_page = CASE WHEN later.yes THEN $7 ELSE position_page END,
+                  position_seq = CASE WHEN later.yes THEN $8 ELSE position_seq END,
+                  last_batch_at = CASE WHEN $10 THEN last_batch_at ELSE now() END,
                   updated_at = CASE WHEN $10 THEN updated_at ELSE now() END,
                   completed_at = CASE WHEN $9 THEN coalesce(completed_at, now())
                                       WHEN $10 THEN NULL ELSE completed_at END
+             FROM later
             WHERE user_id = $1 AND topic_id = $2
         RETURNING completed_at IS NOT NULL AS "completed!""#,
         user.0,
@@ -330,9 +395,9 @@ pub async fn save_progress(
         Json(f.watched) as _,
         f.watched.total(),
         f.video_secs,
-        f.cursor.position,
-        f.cursor.playing,
-        f.cursor.rate as f32,
+        place.map(|p| p.position),
+        place.map(|p| p.page),
+        place.map(|p| p.seq),
         f.complete,
         f.replayed,
     )
@@ -559,6 +624,8 @@ pub struct EventRow {
     pub duration: f64,
     pub rate: f32,
     pub seek_from: Option<f64>,
+    pub played_from: Option<f64>,
+    pub credit_from: Option<f64>,
     pub received_at: OffsetDateTime,
     pub credited: f64,
     pub study_secs: f64,
@@ -576,8 +643,8 @@ pub async fn events_of(
     sqlx::query_as!(
         EventRow,
         r#"SELECT id, user_id AS "user_id: UserId", topic_id AS "topic_id: TopicId",
-                  kind AS "kind: EventKind", position, duration, rate, seek_from, received_at,
-                  credited, study_secs, edited_at
+                  kind AS "kind: EventKind", position, duration, rate, seek_from, played_from,
+                  credit_from, received_at, credited, study_secs, edited_at
              FROM watch_events
             WHERE user_id = $1 AND topic_id = $2 AND ($3::text IS NULL OR kind = $3)
             ORDER BY received_at, id"#,
@@ -593,8 +660,8 @@ pub async fn event(conn: &mut PgConnection, id: i64) -> sqlx::Result<Option<Even
     sqlx::query_as!(
         EventRow,
         r#"SELECT id, user_id AS "user_id: UserId", topic_id AS "topic_id: TopicId",
-                  kind AS "kind: EventKind", position, duration, rate, seek_from, received_at,
-                  credited, study_secs, edited_at
+                  kind AS "kind: EventKind", position, duration, rate, seek_from, played_from,
+                  credit_from, received_at, credited, study_secs, edited_at
              FROM watch_events WHERE id = $1"#,
         id
     )
@@ -632,19 +699,13 @@ pub async fn delete_event(conn: &mut PgConnection, id: i64) -> sqlx::Result<()> 
 }
 
 /// Writes what a replay credited each event.
-pub async fn set_credits(
-    conn: &mut PgConnection,
-    ids: &[i64],
-    credited: &[f64],
-    study: &[f64],
-) -> sqlx::Result<()> {
+pub async fn set_credit(conn: &mut PgConnection, id: i64, credit: Credit) -> sqlx::Result<()> {
     sqlx::query!(
-        "UPDATE watch_events e SET credited = c.credited, study_secs = c.study
-           FROM unnest($1::bigint[], $2::float8[], $3::float8[]) AS c(id, credited, study)
-          WHERE e.id = c.id",
-        ids,
-        credited,
-        study
+        "UPDATE watch_events SET credit_from = $2, credited = $3, study_secs = $4 WHERE id = $1",
+        id,
+        (credit.watched > 0.0).then_some(credit.from),
+        credit.watched,
+        credit.study
     )
     .execute(conn)
     .await?;

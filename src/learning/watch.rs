@@ -2,14 +2,16 @@
 //! which batches a player may send, which seconds of a video they prove were
 //! watched, and where a learner resumes.
 //!
-//! A player reports where it is (`position`) at each event. Seconds count as
-//! watched only between two consecutive events while the player was playing,
-//! when the position moved forward by a plausible step; a seek moves the
-//! cursor without crediting the jump. What one batch may credit is bounded by
-//! a budget the caller derives from the real time since the learner's last
-//! batch (at most 2x playback), so a script that reports the end of the video
-//! at once earns nothing, and one that replays heartbeats earns no more than
-//! watching at double speed would.
+//! Every event stands alone. It carries its number in the page's watch
+//! session (`seq`) and, when the player played up to it, where that stretch
+//! began (`since`): a claim `[since, position]` (for a seek, up to where the
+//! seek began). Claims are credited into merged intervals, so the result is
+//! the same whatever order batches arrive in, and an event sent twice is
+//! stored once (by its number). What claims may credit is bounded by the
+//! learner's real time (the caller's allowance: wall-clock seconds since the
+//! lesson page was handed out, less the study time credited since, across
+//! all topics), so a script that reports the end of a video at once earns
+//! nothing, and many topics at once share one clock.
 
 use serde::{Deserialize, Serialize};
 
@@ -49,9 +51,6 @@ pub const MAX_BATCH: usize = 60;
 /// A step longer than this between two events is a seek the player did not
 /// report (background tabs send a heartbeat at least every minute).
 pub const MAX_STEP_SECS: f64 = 130.0;
-/// Real time after which a cursor left "playing" is stale (the page closed
-/// without saying so).
-pub const STALE_SECS: f64 = 90.0;
 /// Intervals closer than this are one (heartbeats are sampled).
 const JOIN_SECS: f64 = 0.5;
 
@@ -68,10 +67,19 @@ pub struct RawEvent {
     /// Where a seek started.
     #[serde(default)]
     pub from: Option<f64>,
+    /// The event's number in its watch session.
+    #[serde(default)]
+    pub seq: Option<u32>,
+    /// Where the stretch played up to this event began.
+    #[serde(default)]
+    pub since: Option<f64>,
 }
 
 #[derive(Debug, Deserialize)]
 pub struct RawBatch {
+    /// The lesson page's signed watch session.
+    #[serde(default)]
+    pub session: Option<String>,
     pub events: Vec<RawEvent>,
 }
 
@@ -83,6 +91,8 @@ pub struct Event {
     pub duration: f64,
     pub rate: Option<f64>,
     pub from: Option<f64>,
+    pub seq: Option<u32>,
+    pub since: Option<f64>,
 }
 
 /// Why a batch was refused (nothing of it is kept). `usize` is the event's
@@ -119,7 +129,10 @@ impl RawBatch {
             .enumerate()
             .map(|(i, raw)| {
                 let kind = EventKind::parse(&raw.kind).ok_or(Refusal::Kind(i))?;
-                if !within(raw.position) || !raw.from.is_none_or(within) {
+                if !within(raw.position)
+                    || !raw.from.is_none_or(within)
+                    || !raw.since.is_none_or(within)
+                {
                     return Err(Refusal::Position(i));
                 }
                 if !within(raw.duration) || raw.duration <= 0.0 {
@@ -137,6 +150,8 @@ impl RawBatch {
                     duration: raw.duration,
                     rate: raw.rate,
                     from: raw.from,
+                    seq: raw.seq,
+                    since: raw.since,
                 })
             })
             .collect()
@@ -189,91 +204,57 @@ impl Intervals {
     }
 }
 
-/// Where the player was after the last event folded.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Cursor {
-    pub position: f64,
-    pub playing: bool,
-    pub rate: f64,
-}
-
-impl Default for Cursor {
-    fn default() -> Self {
-        Self {
-            position: 0.0,
-            playing: false,
-            rate: 1.0,
-        }
-    }
-}
-
-impl Cursor {
-    /// The cursor a batch starts from, `idle_secs` of real time after the
-    /// previous one: a player that went silent for long stopped playing.
-    pub fn after(self, idle_secs: Option<f64>) -> Self {
-        match idle_secs {
-            Some(idle) if idle <= STALE_SECS => self,
-            _ => Self {
-                playing: false,
-                ..self
-            },
-        }
-    }
-}
-
-/// Seconds of video a batch may credit, `idle_secs` of real time after the
-/// learner's previous batch on this topic (`None`: the first one).
-pub fn budget(idle_secs: Option<f64>) -> f64 {
-    idle_secs.unwrap_or(STALE_SECS).clamp(0.0, STALE_SECS) * MAX_RATE + SLACK_SECS
-}
-
 /// What one event was credited.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Credit {
+    /// Where the credited seconds start in the video.
+    pub from: f64,
     /// Seconds of the video.
     pub watched: f64,
     /// Real seconds spent watching them (`watched / rate`).
     pub study: f64,
 }
 
-/// Folds `events` into `cursor` and `watched`, crediting at most `budget`
-/// seconds of video; returns each event's credit, in order.
-pub fn fold(
-    cursor: &mut Cursor,
-    watched: &mut Intervals,
-    events: &[Event],
-    mut budget: f64,
-) -> Vec<Credit> {
+/// The stretch of the video an event says was played up to it:
+/// `[since, end]`, `end` being where a seek began or the event's position.
+/// A stretch longer than [`MAX_STEP_SECS`] (players report more often) or
+/// going backwards claims nothing.
+pub fn claim(e: &Event) -> Option<(f64, f64)> {
+    if e.kind == EventKind::Play {
+        return None;
+    }
+    let start = e.since?;
+    let end = match e.kind {
+        EventKind::Seek => e.from?,
+        _ => e.position,
+    };
+    let step = end - start;
+    (step > 0.0 && step <= MAX_STEP_SECS).then_some((start, end))
+}
+
+/// Credits the claims of `events`, in their order, into `watched`,
+/// spending at most `allowance` real seconds (a claim at rate r costs its
+/// length / r); returns each event's credit.
+pub fn credit(events: &[Event], watched: &mut Intervals, mut allowance: f64) -> Vec<Credit> {
     events
         .iter()
         .map(|e| {
-            let reached = match e.kind {
-                EventKind::Seek => e.from.unwrap_or(cursor.position),
-                _ => e.position,
+            let Some((start, end)) = claim(e) else {
+                return Credit::default();
             };
-            let step = reached - cursor.position;
-            let mut credit = Credit::default();
-            if cursor.playing && step > 0.0 && step <= MAX_STEP_SECS {
-                let secs = step.min(budget.max(0.0));
-                if secs > 0.0 {
-                    watched.add(cursor.position, cursor.position + secs);
-                    budget -= secs;
-                    credit = Credit {
-                        watched: secs,
-                        study: secs / cursor.rate,
-                    };
-                }
+            let rate = e.rate.unwrap_or(1.0).clamp(MIN_RATE, MAX_RATE);
+            let study = ((end - start) / rate).min(allowance.max(0.0));
+            if study <= 0.0 {
+                return Credit::default();
             }
-            cursor.position = e.position;
-            if let Some(rate) = e.rate {
-                cursor.rate = rate;
+            allowance -= study;
+            let secs = study * rate;
+            watched.add(start, start + secs);
+            Credit {
+                from: start,
+                watched: secs,
+                study,
             }
-            match e.kind {
-                EventKind::Play | EventKind::Heartbeat => cursor.playing = true,
-                EventKind::Pause | EventKind::Ended => cursor.playing = false,
-                EventKind::Seek | EventKind::RateChange => {}
-            }
-            credit
         })
         .collect()
 }
@@ -304,14 +285,15 @@ mod tests {
             duration: 100.0,
             rate: None,
             from: None,
+            seq: None,
+            since: None,
         }
     }
 
-    fn run(events: &[Event]) -> (Cursor, Intervals, Vec<Credit>) {
-        let mut cursor = Cursor::default();
+    fn run(events: &[Event]) -> (Intervals, Vec<Credit>) {
         let mut watched = Intervals::default();
-        let credits = fold(&mut cursor, &mut watched, events, 1000.0);
-        (cursor, watched, credits)
+        let credits = credit(events, &mut watched, 1000.0);
+        (watched, credits)
     }
 
     #[test]
@@ -337,20 +319,28 @@ mod tests {
         assert_eq!(w.spans(), &[(-1.0, 100.0)]);
     }
 
+    /// An event claiming it played from `since`.
+    fn played(kind: EventKind, since: f64, position: f64) -> Event {
+        Event {
+            since: Some(since),
+            ..ev(kind, position)
+        }
+    }
+
     #[test]
-    fn playing_with_heartbeats_credits_the_seconds_between_them() {
+    fn playing_with_heartbeats_credits_each_claimed_stretch() {
         use EventKind::*;
-        let (cursor, w, credits) = run(&[
+        let (w, credits) = run(&[
             ev(Play, 0.0),
-            ev(Heartbeat, 10.0),
-            ev(Heartbeat, 20.0),
-            ev(Pause, 25.0),
+            played(Heartbeat, 0.0, 10.0),
+            played(Heartbeat, 10.0, 20.0),
+            played(Pause, 20.0, 25.0),
         ]);
         assert_eq!(w.spans(), &[(0.0, 25.0)]);
+        assert_eq!(credits[0], Credit::default());
         assert_eq!(credits[1].watched, 10.0);
+        assert_eq!(credits[3].from, 20.0);
         assert_eq!(credits[3].watched, 5.0);
-        assert!(!cursor.playing);
-        assert_eq!(cursor.position, 25.0);
     }
 
     #[test]
@@ -358,86 +348,85 @@ mod tests {
         use EventKind::*;
         let seek = Event {
             from: Some(12.0),
-            ..ev(Seek, 95.0)
+            ..played(Seek, 10.0, 95.0)
         };
-        let (cursor, w, _) = run(&[ev(Play, 0.0), ev(Heartbeat, 10.0), seek, ev(Ended, 100.0)]);
+        let (w, _) = run(&[
+            ev(Play, 0.0),
+            played(Heartbeat, 0.0, 10.0),
+            seek,
+            played(Ended, 95.0, 100.0),
+        ]);
         assert_eq!(w.spans(), &[(0.0, 12.0), (95.0, 100.0)]);
         assert!(!completes(w.total(), 100.0, 90));
-        assert_eq!(cursor.position, 100.0);
-        // A jump without a seek event is not credited either.
-        let (_, w, _) = run(&[ev(Play, 0.0), ev(Heartbeat, 99.0 + MAX_STEP_SECS)]);
+        // A jump longer than players report, or a claim without a start,
+        // credits nothing.
+        let (w, _) = run(&[played(Heartbeat, 0.0, 1.0 + MAX_STEP_SECS)]);
+        assert_eq!(w.total(), 0.0);
+        let (w, _) = run(&[ev(Heartbeat, 10.0), ev(Ended, 100.0)]);
         assert_eq!(w.total(), 0.0);
     }
 
     #[test]
-    fn nothing_counts_while_paused_or_backwards() {
+    fn nothing_counts_backwards_or_for_a_play() {
         use EventKind::*;
-        let (_, w, _) = run(&[ev(Pause, 0.0), ev(Heartbeat, 10.0), ev(Seek, 5.0)]);
-        assert_eq!(w.total(), 0.0);
-        let (_, w, _) = run(&[ev(Play, 30.0), ev(Heartbeat, 20.0)]);
+        let (w, _) = run(&[played(Heartbeat, 30.0, 20.0), played(Play, 0.0, 10.0)]);
         assert_eq!(w.total(), 0.0);
     }
 
     #[test]
-    fn a_replay_of_a_watched_part_adds_no_unique_seconds() {
+    fn a_replay_of_a_watched_part_adds_no_unique_seconds_but_study_time() {
         use EventKind::*;
         let back = Event {
             from: Some(40.0),
-            ..ev(Seek, 10.0)
+            ..played(Seek, 20.0, 10.0)
         };
-        let (_, w, credits) = run(&[
+        let (w, credits) = run(&[
             ev(Play, 0.0),
-            ev(Heartbeat, 20.0),
-            ev(Heartbeat, 40.0),
+            played(Heartbeat, 0.0, 20.0),
             back,
-            ev(Heartbeat, 30.0),
-            ev(Heartbeat, 50.0),
+            played(Heartbeat, 10.0, 30.0),
+            played(Heartbeat, 30.0, 50.0),
         ]);
         assert_eq!(w.spans(), &[(0.0, 50.0)]);
-        // Study time counts the replay: it was real watching.
         let study: f64 = credits.iter().map(|c| c.study).sum();
         assert_eq!(study, 80.0);
     }
 
     #[test]
-    fn the_budget_bounds_what_a_batch_credits_and_study_time_follows_the_rate() {
+    fn the_allowance_bounds_study_time_and_the_rate_sets_the_seconds() {
         use EventKind::*;
-        let mut cursor = Cursor::default();
-        let mut w = Intervals::default();
-        let fast = Event {
+        let fast = |since, position| Event {
             rate: Some(2.0),
-            ..ev(RateChange, 0.0)
+            ..played(Heartbeat, since, position)
         };
-        let credits = fold(
-            &mut cursor,
-            &mut w,
-            &[
-                ev(Play, 0.0),
-                fast,
-                ev(Heartbeat, 20.0),
-                ev(Heartbeat, 40.0),
-            ],
-            budget(Some(10.0)),
-        );
-        assert_eq!(budget(Some(10.0)), 22.0);
-        assert_eq!(w.total(), 22.0);
-        assert_eq!(credits[2].study, 10.0);
-        assert_eq!(credits[3].watched, 2.0);
-        // The first batch, and one after a long silence, get the most.
-        assert_eq!(budget(None), budget(Some(3600.0)));
-        assert_eq!(budget(Some(-5.0)), SLACK_SECS);
+        let mut w = Intervals::default();
+        let credits = credit(&[fast(0.0, 20.0), fast(20.0, 40.0)], &mut w, 15.0);
+        // 20 s of video at 2x is 10 s of study; the rest of the 15 s buys
+        // 10 more seconds of video.
+        assert_eq!(credits[0].study, 10.0);
+        assert_eq!(credits[1].study, 5.0);
+        assert_eq!(w.spans(), &[(0.0, 30.0)]);
+        // No allowance, no credit.
+        let mut w = Intervals::default();
+        let credits = credit(&[played(Ended, 0.0, 20.0)], &mut w, 0.0);
+        assert_eq!((credits[0], w.total()), (Credit::default(), 0.0));
     }
 
     #[test]
-    fn a_cursor_left_playing_long_ago_is_not_playing() {
-        let c = Cursor {
-            position: 50.0,
-            playing: true,
-            rate: 1.0,
-        };
-        assert!(c.after(Some(10.0)).playing);
-        assert!(!c.after(Some(600.0)).playing);
-        assert!(!c.after(None).playing);
+    fn claims_fold_to_the_same_seconds_in_any_order_and_repeated() {
+        use EventKind::*;
+        let events = [
+            played(Heartbeat, 0.0, 10.0),
+            played(Heartbeat, 10.0, 20.0),
+            played(Pause, 20.0, 24.0),
+            played(Heartbeat, 50.0, 60.0),
+        ];
+        let (expected, _) = run(&events);
+        let mut reversed = events.to_vec();
+        reversed.reverse();
+        reversed.push(events[1]);
+        let (w, _) = run(&reversed);
+        assert_eq!(w, expected);
     }
 
     #[test]
@@ -480,6 +469,10 @@ mod tests {
             ),
             (
                 r#"{"events":[{"type":"seek","position":1,"duration":20,"from":99}]}"#,
+                Refusal::Position(0),
+            ),
+            (
+                r#"{"events":[{"type":"pause","position":1,"duration":20,"since":-3}]}"#,
                 Refusal::Position(0),
             ),
             (

@@ -76,21 +76,30 @@
     // --- watch events ---
     const url = video.dataset.eventsUrl;
     const csrf = video.dataset.csrf;
+    const session = video.dataset.watchSession;
     const queue = [];
     let lastTime = resumeAt;
     let beats = 0;
+    // Each event is numbered in this page's watch session and, when the
+    // video played up to it, says where that stretch began (`since`): the
+    // server credits each claim on its own, so batches may arrive in any
+    // order (a beacon after a later fetch) and a repeat counts once.
+    let seq = 0;
+    let since = null;
     const duration = () =>
       Number.isFinite(video.duration) && video.duration > 0 ? video.duration : knownDuration;
+    const clamp = (t) => Math.min(Math.max(0, t), duration());
     const push = (type, extra = {}) => {
       if (!url || !(duration() > 0)) return;
-      queue.push({
-        type,
-        position: Math.min(Math.max(0, video.currentTime), duration()),
-        duration: duration(),
-        rate: video.playbackRate,
-        ...extra,
-      });
+      const position = clamp(video.currentTime);
+      const event = { type, position, duration: duration(), rate: video.playbackRate, seq: ++seq, ...extra };
+      if (since !== null && type !== "play") event.since = since;
+      queue.push(event);
+      // The next stretch starts here while playing; a seek starts it at
+      // the seek's target.
+      since = video.paused || video.ended || type === "pause" || type === "ended" ? null : position;
     };
+    const payload = () => JSON.stringify({ session, events: queue.splice(0) });
     const done = (reply) => {
       if (!reply || !reply.completed) return;
       const badge = document.querySelector("[data-topic-complete]");
@@ -108,7 +117,7 @@
     };
     const flush = () => {
       if (!url || queue.length === 0) return Promise.resolve();
-      const body = JSON.stringify({ events: queue.splice(0) });
+      const body = payload();
       return fetch(url, {
         method: "POST",
         credentials: "same-origin",
@@ -122,7 +131,7 @@
     };
     const beacon = () => {
       if (!url || queue.length === 0) return;
-      const body = JSON.stringify({ events: queue.splice(0) });
+      const body = payload();
       const sent =
         navigator.sendBeacon &&
         navigator.sendBeacon(`${url}?csrf_token=${encodeURIComponent(csrf)}`, new Blob([body], { type: "text/plain" }));
@@ -185,16 +194,21 @@
         }
       });
     });
-    document.addEventListener("visibilitychange", () => {
-      if (document.visibilityState === "hidden") {
-        if (!video.paused) push("heartbeat");
-        beacon();
-      }
-    });
-    window.addEventListener("pagehide", () => {
-      if (!video.paused) push("pause");
+    // One beacon per departure: hiding the page (closing the tab, switching
+    // apps) sends what is queued with where the player is; the pagehide that
+    // follows a close sends nothing more unless events came after.
+    let departed = false;
+    const depart = () => {
+      if (departed && queue.length === 0) return;
+      departed = true;
+      if (!video.paused) push("heartbeat");
       beacon();
+    };
+    document.addEventListener("visibilitychange", () => {
+      if (document.visibilityState === "hidden") depart();
+      else departed = false;
     });
+    window.addEventListener("pagehide", depart);
 
     // --- auto-advance preference (this browser) ---
     const auto = document.querySelector("[data-auto-advance]");

@@ -3,7 +3,7 @@
 import { spawn, execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { createServer } from "node:net";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { createRequire } from "node:module";
@@ -50,6 +50,9 @@ export async function startApp({ seed = false, admin = null, seedVideos = 0 } = 
   const port = await freePort();
   const databaseUrl = freshDatabaseUrl();
   const varDir = mkdtempSync(join(tmpdir(), "weaverse-e2e-"));
+  // The grading sandbox (VAR_DIR/sandbox) runs as nobody, who must pass
+  // through this folder; mkdtemp makes it private.
+  chmodSync(varDir, 0o755);
   if (admin) {
     // The same binary creates the database, migrates it and the admin.
     execFileSync(bin, ["create-admin", "--email", admin.email], {

@@ -7,6 +7,12 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sqlx::PgPool;
 
+use time::OffsetDateTime;
+use weaverse::{
+    ids::{TopicId, UserId},
+    learning::session::{self, WatchSession},
+};
+
 use crate::support::{TestApp, count};
 
 async fn seeded(db: PgPool) -> TestApp {
@@ -39,20 +45,96 @@ async fn learner_with_video(db: PgPool) -> (TestApp, String) {
     (app, topic)
 }
 
+/// A bare event (no number, no claim), for refused batches.
 fn ev(kind: &str, position: f64) -> Value {
     json!({ "type": kind, "position": position, "duration": 100.0 })
 }
 
+/// One lesson page's player, as `player.js` behaves: events numbered in the
+/// page's watch session, each claiming the stretch played since the
+/// previous one. The session is signed here with the app's key, so the test
+/// controls its clock: [`Player::time_passes`] moves the page's start back.
+struct Player<'a> {
+    app: &'a TestApp,
+    topic: String,
+    user: UserId,
+    session: WatchSession,
+    seq: u32,
+    since: Option<f64>,
+}
+
+impl<'a> Player<'a> {
+    /// The page for `email`'s learner on `topic`, handed out just now.
+    async fn open(app: &'a TestApp, email: &str, topic: &str) -> Self {
+        let user: uuid::Uuid = sqlx::query_scalar("SELECT id FROM users WHERE email = $1")
+            .bind(email)
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+        Self {
+            app,
+            topic: topic.to_owned(),
+            user: UserId(user),
+            session: WatchSession {
+                page: uuid::Uuid::new_v4(),
+                issued_at: OffsetDateTime::now_utc(),
+            },
+            seq: 0,
+            since: None,
+        }
+    }
+
+    fn token(&self) -> String {
+        let topic = TopicId(self.topic.parse().unwrap());
+        session::token(&self.app.state.signer, self.user, topic, self.session)
+    }
+
+    /// `secs` of real time pass while the page is open.
+    fn time_passes(&mut self, secs: i64) {
+        self.session.issued_at -= time::Duration::seconds(secs);
+    }
+
+    /// The next event: `kind` at `position`, claiming what played since the
+    /// last one while playing.
+    fn ev(&mut self, kind: &str, position: f64) -> Value {
+        self.seq += 1;
+        let mut event =
+            json!({ "type": kind, "position": position, "duration": 100.0, "seq": self.seq });
+        if let (Some(since), true) = (self.since, kind != "play") {
+            event["since"] = json!(since);
+        }
+        self.since = (!matches!(kind, "pause" | "ended")).then_some(position);
+        event
+    }
+
+    /// A seek from `from` to `to`; playback stops (a `play` starts it).
+    fn seek(&mut self, from: f64, to: f64) -> Value {
+        let mut event = self.ev("seek", to);
+        event["from"] = json!(from);
+        self.since = None;
+        event
+    }
+
+    async fn send(&self, events: Vec<Value>) -> (StatusCode, Value) {
+        self.app
+            .send_batch(
+                &self.topic,
+                json!({ "session": self.token(), "events": events }),
+            )
+            .await
+    }
+}
+
 impl TestApp {
-    /// Posts watch events as the player does (JSON, CSRF header, our Origin).
-    async fn send_events(&self, topic: &str, events: Vec<Value>) -> (StatusCode, Value) {
+    /// Posts a batch as the player does (JSON, CSRF header, our Origin).
+    async fn send_batch(&self, topic: &str, batch: Value) -> (StatusCode, Value) {
         let token = self.csrf_token().await;
         let response = self
             .client
             .post(self.url(&format!("/learn/topics/{topic}/events")))
             .header("origin", &self.base)
             .header("x-csrf-token", token)
-            .json(&json!({ "events": events }))
+            .json(&batch)
             .send()
             .await
             .unwrap();
@@ -61,18 +143,9 @@ impl TestApp {
         (status, body)
     }
 
-    /// Lets `secs` of real time pass for the learner's progress on `topic`
-    /// (what the next batch may credit depends on it).
-    async fn let_time_pass(&self, topic: &str, secs: i32) {
-        sqlx::query(
-            "UPDATE topic_progress SET last_batch_at = last_batch_at - make_interval(secs => $2)
-              WHERE topic_id = $1::uuid",
-        )
-        .bind(topic)
-        .bind(secs)
-        .execute(&self.db)
-        .await
-        .unwrap();
+    /// Posts bare events without a watch session (refused before anything).
+    async fn send_events(&self, topic: &str, events: Vec<Value>) -> (StatusCode, Value) {
+        self.send_batch(topic, json!({ "events": events })).await
     }
 }
 
@@ -95,19 +168,29 @@ async fn watching_records_merged_seconds_resumes_there_and_completes_at_ninety_p
             .ends_with("/master.m3u8")
     );
     assert!(page.attr("[data-topic-complete]", "hidden").is_some());
-
+    // The page's own watch session is taken (a play claims nothing).
+    let handed_out = page.attr("#player", "data-watch-session").unwrap();
     let (status, reply) = app
-        .send_events(
+        .send_batch(
             &topic,
-            vec![
-                ev("play", 0.0),
-                ev("heartbeat", 10.0),
-                ev("heartbeat", 20.0),
-                ev("heartbeat", 30.0),
-                ev("pause", 42.0),
-            ],
+            json!({ "session": handed_out, "events": [{ "type": "play", "position": 0.0, "duration": 100.0, "seq": 1 }] }),
         )
         .await;
+    assert_eq!(
+        (status, reply["stored"].clone()),
+        (StatusCode::OK, json!(1))
+    );
+
+    let mut player = Player::open(&app, "learner@example.com", &topic).await;
+    player.time_passes(45);
+    let events = vec![
+        player.ev("play", 0.0),
+        player.ev("heartbeat", 10.0),
+        player.ev("heartbeat", 20.0),
+        player.ev("heartbeat", 30.0),
+        player.ev("pause", 42.0),
+    ];
+    let (status, reply) = player.send(events).await;
     assert_eq!(status, StatusCode::OK, "{reply}");
     assert_eq!(reply["stored"], 5);
     assert_eq!(reply["watched_secs"], 42.0);
@@ -126,28 +209,23 @@ async fn watching_records_merged_seconds_resumes_there_and_completes_at_ninety_p
     );
 
     // Watching 20-60 again adds only 42-60; the rest to the end completes it.
-    app.let_time_pass(&topic, 60).await;
-    let back = json!({ "type": "seek", "position": 20.0, "duration": 100.0, "from": 42.0 });
-    let (_, reply) = app
-        .send_events(
-            &topic,
-            vec![
-                back,
-                ev("play", 20.0),
-                ev("heartbeat", 40.0),
-                ev("heartbeat", 60.0),
-            ],
-        )
-        .await;
+    player.time_passes(60);
+    let events = vec![
+        player.seek(42.0, 20.0),
+        player.ev("play", 20.0),
+        player.ev("heartbeat", 40.0),
+        player.ev("heartbeat", 60.0),
+    ];
+    let (_, reply) = player.send(events).await;
     assert_eq!(reply["watched_secs"], 60.0);
-    app.let_time_pass(&topic, 60).await;
-    let (_, reply) = app
-        .send_events(&topic, vec![ev("heartbeat", 75.0), ev("heartbeat", 89.0)])
-        .await;
+    player.time_passes(60);
+    let events = vec![player.ev("heartbeat", 75.0), player.ev("heartbeat", 89.0)];
+    let (_, reply) = player.send(events).await;
     assert_eq!(reply["watched_secs"], 89.0);
     assert_eq!(reply["completed"], false, "89% is not 90%");
-    app.let_time_pass(&topic, 60).await;
-    let (_, reply) = app.send_events(&topic, vec![ev("ended", 100.0)]).await;
+    player.time_passes(60);
+    let end = player.ev("ended", 100.0);
+    let (_, reply) = player.send(vec![end]).await;
     assert_eq!(reply["completed"], true);
     assert_eq!(reply["percent"], 100.0);
 
@@ -197,21 +275,25 @@ async fn watching_records_merged_seconds_resumes_there_and_completes_at_ninety_p
 #[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
 async fn seeking_to_the_end_or_replaying_heartbeats_does_not_complete_a_video(db: PgPool) {
     let (app, topic) = learner_with_video(db).await;
-    // Skip to the end at once.
-    let skip = json!({ "type": "seek", "position": 99.0, "duration": 100.0, "from": 1.0 });
-    let (status, reply) = app
-        .send_events(&topic, vec![ev("play", 0.0), skip, ev("ended", 100.0)])
-        .await;
+    let mut player = Player::open(&app, "learner@example.com", &topic).await;
+    // Skip to the end at once, a second after the page was handed out.
+    player.time_passes(1);
+    let events = vec![
+        player.ev("play", 0.0),
+        player.seek(1.0, 99.0),
+        player.ev("play", 99.0),
+        player.ev("ended", 100.0),
+    ];
+    let (status, reply) = player.send(events).await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(reply["watched_secs"], 2.0);
-    // A script reporting the whole video right away earns what two seconds
-    // of real time allow at double speed, not the video.
-    let fake: Vec<Value> = std::iter::once(ev("play", 0.0))
-        .chain((1..=10).map(|i| ev("heartbeat", f64::from(i) * 10.0)))
-        .collect();
-    let (_, reply) = app.send_events(&topic, fake).await;
+    assert!(reply["watched_secs"].as_f64().unwrap() <= 2.1, "{reply}");
+    // A script reporting the whole video right away earns nothing more: no
+    // time has passed since.
+    let mut fake = vec![player.ev("play", 0.0)];
+    fake.extend((1..=10).map(|i| player.ev("heartbeat", f64::from(i) * 10.0)));
+    let (_, reply) = player.send(fake).await;
     assert_eq!(reply["completed"], false);
-    assert!(reply["watched_secs"].as_f64().unwrap() < 10.0, "{reply}");
+    assert!(reply["watched_secs"].as_f64().unwrap() < 3.0, "{reply}");
 }
 
 #[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
@@ -232,8 +314,9 @@ async fn refused_watch_batches_are_four_hundreds_and_store_nothing(db: PgPool) {
         ),
         (vec![ev("heartbeat", 1.0); 61], "too many"),
     ];
+    let player = Player::open(&app, "learner@example.com", &topic).await;
     for (events, case) in cases {
-        let (status, reply) = app.send_events(&topic, events).await;
+        let (status, reply) = player.send(events).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{case}: {reply}");
         assert!(
             reply["error"].as_str().unwrap().contains("시청 기록"),
@@ -277,6 +360,21 @@ async fn refused_watch_batches_are_four_hundreds_and_store_nothing(db: PgPool) {
             .unwrap();
     let (status, _) = app.send_events(&reading, vec![ev("play", 0.0)]).await;
     assert_eq!(status, StatusCode::CONFLICT);
+    // No watch session, another topic's, or events without their numbers:
+    // the page is asked to reload.
+    let (status, reply) = app.send_events(&topic, vec![ev("play", 0.0)]).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert!(reply["error"].as_str().unwrap().contains("새로 고쳐"));
+    let other = Player::open(&app, "learner@example.com", &reading).await;
+    let (status, _) = app
+        .send_batch(
+            &topic,
+            json!({ "session": other.token(), "events": [ev("play", 0.0)] }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    let (status, _) = player.send(vec![ev("play", 0.0)]).await;
+    assert_eq!(status, StatusCode::CONFLICT);
     assert_eq!(count(&app.db, "SELECT count(*) FROM watch_events").await, 0);
 }
 
@@ -288,17 +386,20 @@ async fn a_learner_sending_too_often_gets_429_with_retry_after(db: PgPool) {
     app.buy_nanodegree().await;
     let topic = app.video_topic(false).await;
     ready_video(&app, &topic, 100).await;
+    let mut player = Player::open(&app, "learner@example.com", &topic).await;
     for _ in 0..3 {
-        let (status, _) = app.send_events(&topic, vec![ev("heartbeat", 1.0)]).await;
+        let beat = player.ev("heartbeat", 1.0);
+        let (status, _) = player.send(vec![beat]).await;
         assert_eq!(status, StatusCode::OK);
     }
     let token = app.csrf_token().await;
+    let beat = player.ev("heartbeat", 1.0);
     let response = app
         .client
         .post(app.url(&format!("/learn/topics/{topic}/events")))
         .header("origin", &app.base)
         .header("x-csrf-token", token)
-        .json(&json!({ "events": [ev("heartbeat", 1.0)] }))
+        .json(&json!({ "session": player.token(), "events": [beat] }))
         .send()
         .await
         .unwrap();
@@ -310,6 +411,9 @@ async fn a_learner_sending_too_often_gets_429_with_retry_after(db: PgPool) {
 #[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
 async fn a_beacon_carries_its_token_in_the_query_and_is_recorded(db: PgPool) {
     let (app, topic) = learner_with_video(db).await;
+    let mut player = Player::open(&app, "learner@example.com", &topic).await;
+    player.time_passes(10);
+    let events = vec![player.ev("play", 0.0), player.ev("pause", 8.0)];
     let token = app.csrf_token().await;
     // What navigator.sendBeacon sends: text/plain, no custom header.
     let response = app
@@ -320,12 +424,17 @@ async fn a_beacon_carries_its_token_in_the_query_and_is_recorded(db: PgPool) {
         )))
         .header("origin", &app.base)
         .header("content-type", "text/plain;charset=UTF-8")
-        .body(json!({ "events": [ev("play", 0.0), ev("pause", 8.0)] }).to_string())
+        .body(json!({ "session": player.token(), "events": events }).to_string())
         .send()
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(count(&app.db, "SELECT count(*) FROM watch_events").await, 2);
+    let watched: f64 = sqlx::query_scalar("SELECT watched_secs FROM topic_progress")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(watched, 8.0);
 }
 
 fn urlencoding(raw: &str) -> String {
@@ -339,13 +448,17 @@ async fn parallel_batches_from_two_tabs_each_fold_once(db: PgPool) {
     let url = app.url(&format!("/learn/topics/{topic}/events"));
     let mut set = tokio::task::JoinSet::new();
     for i in 0..10 {
+        // Ten tabs, open for the last 100 s, each watched 8 s.
         let start = f64::from(i) * 10.0;
+        let mut tab = Player::open(&app, "learner@example.com", &topic).await;
+        tab.time_passes(100);
+        let events = vec![tab.ev("play", start), tab.ev("pause", start + 8.0)];
         let request = app
             .client
             .post(&url)
             .header("origin", &app.base)
             .header("x-csrf-token", &token)
-            .json(&json!({ "events": [ev("play", start), ev("pause", start + 8.0)] }));
+            .json(&json!({ "session": tab.token(), "events": events }));
         set.spawn(request.send());
     }
     while let Some(done) = set.join_next().await {
@@ -540,18 +653,16 @@ async fn notes_and_bookmarks_are_the_learners_own(db: PgPool) {
 #[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
 async fn admins_filter_edit_and_delete_watch_events_and_progress_follows(db: PgPool) {
     let (app, topic) = learner_with_video(db).await;
-    let (_, reply) = app
-        .send_events(
-            &topic,
-            vec![
-                ev("play", 0.0),
-                ev("heartbeat", 30.0),
-                ev("heartbeat", 60.0),
-                ev("heartbeat", 91.0),
-                ev("pause", 95.0),
-            ],
-        )
-        .await;
+    let mut player = Player::open(&app, "learner@example.com", &topic).await;
+    player.time_passes(120);
+    let events = vec![
+        player.ev("play", 0.0),
+        player.ev("heartbeat", 30.0),
+        player.ev("heartbeat", 60.0),
+        player.ev("heartbeat", 91.0),
+        player.ev("pause", 95.0),
+    ];
+    let (_, reply) = player.send(events).await;
     assert_eq!(reply["completed"], true, "{reply}");
     let learner: String =
         sqlx::query_scalar("SELECT id::text FROM users WHERE email = 'learner@example.com'")
@@ -646,11 +757,177 @@ async fn admins_filter_edit_and_delete_watch_events_and_progress_follows(db: PgP
         .await
         .unwrap();
     assert_eq!(
-        watched, 64.0,
-        "0-60 is one step from play to the next heartbeat"
+        watched, 34.0,
+        "each event proves its own stretch: 0-30 went with it"
     );
     assert_eq!(count(&app.db, "SELECT count(*) FROM watch_events").await, 4);
 
     // Learners cannot reach any of it.
     assert_eq!(app.get("/admin/watch").await.status, StatusCode::FORBIDDEN);
+}
+
+#[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
+async fn forged_batches_credit_nothing_faster_than_the_clock(db: PgPool) {
+    let (app, topic) = learner_with_video(db).await;
+    let study = || async {
+        sqlx::query_scalar::<_, f64>("SELECT coalesce(sum(study_secs), 0) FROM watch_events")
+            .fetch_one(&app.db)
+            .await
+            .unwrap()
+    };
+    // The review's first batch, sent as the page arrives: [play@0,
+    // heartbeat@20, ended@20] completed a 20 s video at once.
+    let short: String = sqlx::query_scalar(
+        "SELECT id::text FROM topics WHERE kind = 'video' AND id <> $1::uuid LIMIT 1",
+    )
+    .bind(&topic)
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    ready_video(&app, &short, 20).await;
+    let mut player = Player::open(&app, "learner@example.com", &short).await;
+    let mut events = vec![player.ev("play", 0.0), player.ev("heartbeat", 20.0)];
+    events.push(
+        json!({ "type": "ended", "position": 20.0, "duration": 20.0, "seq": 3, "since": 0.0 }),
+    );
+    for e in &mut events {
+        e["duration"] = json!(20.0);
+    }
+    let (status, reply) = player.send(events).await;
+    assert_eq!(status, StatusCode::OK, "{reply}");
+    assert_eq!(reply["completed"], false, "{reply}");
+    assert!(reply["watched_secs"].as_f64().unwrap() < 1.0, "{reply}");
+
+    // Four topics at once, each page open for 60 s, each claiming 60 s:
+    // one clock for the learner, so 60 s of study in all.
+    let topics: Vec<String> = sqlx::query_scalar(
+        "SELECT id::text FROM topics WHERE kind = 'video' AND id <> $1::uuid ORDER BY id LIMIT 4",
+    )
+    .bind(&short)
+    .fetch_all(&app.db)
+    .await
+    .unwrap();
+    for t in topics.iter().filter(|t| **t != topic) {
+        ready_video(&app, t, 100).await;
+    }
+    let before = study().await;
+    for t in &topics {
+        let mut tab = Player::open(&app, "learner@example.com", t).await;
+        tab.time_passes(60);
+        let mut events = vec![tab.ev("play", 0.0)];
+        events.extend((1..=6).map(|i| tab.ev("heartbeat", f64::from(i) * 10.0)));
+        let (status, _) = tab.send(events).await;
+        assert_eq!(status, StatusCode::OK);
+    }
+    let spent = study().await - before;
+    assert!(spent <= 61.0, "{spent} s of study in 60 s");
+    assert!(
+        spent >= 59.0,
+        "the honest first page keeps its minute: {spent}"
+    );
+
+    // Half speed: claiming a minute of video 30 s after the page opened
+    // (which would be 120 s of study at 0.5x) adds at most 30 s.
+    let last = topics.last().unwrap();
+    let mut slow = Player::open(&app, "learner@example.com", last).await;
+    slow.time_passes(30);
+    let mut events = vec![slow.ev("play", 0.0)];
+    events.extend((1..=6).map(|i| slow.ev("heartbeat", f64::from(i) * 10.0)));
+    for e in &mut events {
+        e["rate"] = json!(0.5);
+    }
+    let before = study().await;
+    slow.send(events).await;
+    let spent = study().await - before;
+    assert!(spent <= 30.5, "{spent}");
+}
+
+#[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
+async fn one_sessions_batches_fold_the_same_in_every_order_and_repeated(db: PgPool) {
+    let app = TestApp::spawn_with(db, |c| c.limits.watch_batches_per_learner = 10_000).await;
+    app.seed().await;
+    app.verified_learner("learner@example.com").await;
+    app.buy_nanodegree().await;
+    let topic = app.video_topic(false).await;
+    ready_video(&app, &topic, 100).await;
+    // An honest session, 200 s after the page was handed out: two fetches,
+    // a seek back, and the beacon of a closed tab.
+    let mut player = Player::open(&app, "learner@example.com", &topic).await;
+    player.time_passes(200);
+    let first = vec![
+        player.ev("play", 0.0),
+        player.ev("heartbeat", 10.0),
+        player.ev("heartbeat", 20.0),
+        player.ev("heartbeat", 30.0),
+    ];
+    let second = vec![
+        player.ev("heartbeat", 40.0),
+        player.seek(45.0, 15.0),
+        player.ev("play", 15.0),
+        player.ev("heartbeat", 25.0),
+    ];
+    let third = vec![
+        player.seek(25.0, 50.0),
+        player.ev("play", 50.0),
+        player.ev("heartbeat", 70.0),
+    ];
+    let beacon = vec![player.ev("pause", 75.0)];
+    let batches = [first, second, third, beacon];
+    let state = || async {
+        let (watched, position, resume): (f64, f64, String) =
+            sqlx::query_as("SELECT watched_secs, position, watched::text FROM topic_progress")
+                .fetch_one(&app.db)
+                .await
+                .unwrap();
+        let study: f64 = sqlx::query_scalar("SELECT sum(study_secs) FROM watch_events")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+        (watched, position, resume, (study * 1000.0).round())
+    };
+    let mut expected = None;
+    let orders = permutations(4);
+    assert_eq!(orders.len(), 24);
+    for order in orders {
+        sqlx::query("DELETE FROM watch_events")
+            .execute(&app.db)
+            .await
+            .unwrap();
+        sqlx::query("DELETE FROM topic_progress")
+            .execute(&app.db)
+            .await
+            .unwrap();
+        for &i in &order {
+            let (status, reply) = player.send(batches[i].clone()).await;
+            assert_eq!(status, StatusCode::OK, "{order:?}: {reply}");
+        }
+        // A batch sent again (a retried fetch) changes nothing.
+        player.send(batches[order[0]].clone()).await;
+        let got = state().await;
+        match &expected {
+            None => {
+                // 0-45 and 50-75: 70 s of the video, resumed at the pause.
+                assert_eq!((got.0, got.1), (70.0, 75.0), "{got:?}");
+                assert_eq!(got.3, 80_000.0, "45 + 10 + 25 s of study");
+                expected = Some(got);
+            }
+            Some(first) => assert_eq!(&got, first, "order {order:?}"),
+        }
+    }
+}
+
+/// Every order of `0..n`.
+fn permutations(n: usize) -> Vec<Vec<usize>> {
+    if n == 0 {
+        return vec![vec![]];
+    }
+    let mut out = Vec::new();
+    for rest in permutations(n - 1) {
+        for at in 0..=rest.len() {
+            let mut order = rest.clone();
+            order.insert(at, n - 1);
+            out.push(order);
+        }
+    }
+    out
 }
