@@ -33,8 +33,10 @@ pub enum Refusal {
     NotImage,
     #[error("image smaller than 16 px")]
     ImageTooSmall,
-    #[error("image declares too many pixels")]
-    TooManyPixels,
+    #[error("image declares more than {max_pixels} pixels")]
+    TooManyPixels { max_pixels: u64 },
+    #[error("too many image uploads; wait {wait_secs} s")]
+    TooManyUploads { wait_secs: u64 },
 }
 
 impl Refusal {
@@ -74,10 +76,14 @@ impl Refusal {
             Self::ImageTooSmall => {
                 "이미지가 너무 작습니다. 가로세로 16픽셀 이상이어야 합니다.".into()
             }
-            Self::TooManyPixels => {
-                "이미지의 픽셀 수가 너무 많습니다. 4천만 픽셀(예: 8000×5000) 이하로 줄여 주세요."
-                    .into()
-            }
+            Self::TooManyPixels { max_pixels } => format!(
+                "이미지의 픽셀 수가 너무 많습니다. {}만 픽셀 이하로 줄여 주세요.",
+                max_pixels / 10_000
+            ),
+            Self::TooManyUploads { wait_secs } => format!(
+                "이미지를 너무 자주 올렸습니다. {}분 뒤에 다시 올려 주세요.",
+                wait_secs.div_ceil(60).max(1)
+            ),
         }
     }
 
@@ -89,6 +95,7 @@ impl Refusal {
             Self::NotVideo | Self::NotImage => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Tool(_) => StatusCode::INTERNAL_SERVER_ERROR,
             Self::Busy => StatusCode::SERVICE_UNAVAILABLE,
+            Self::TooManyUploads { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Interrupted | Self::NoFile => StatusCode::BAD_REQUEST,
             _ => StatusCode::UNPROCESSABLE_ENTITY,
         }
