@@ -238,3 +238,28 @@ async fn a_profile_picture_shows_in_the_header(db: PgPool) {
             .is_none()
     );
 }
+
+#[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
+async fn an_avatar_declaring_a_cover_s_pixels_is_refused_and_uploads_are_rate_limited(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    app.signed_up("learner@example.com").await;
+    // 5000 x 4000 is a fine cover but four times what an avatar needs.
+    let page = app.upload_image("/me/avatar", bomb(4500)).await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let message = page.text("[data-error-for=image]").unwrap_or_default();
+    assert!(message.contains("1600만 픽셀"), "{message}");
+    // Twenty uploads in ten minutes; the next waits.
+    for _ in 0..19 {
+        let page = app
+            .upload_image("/me/avatar", picture(ImageFormat::Png, 64, 64))
+            .await;
+        assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    }
+    let page = app
+        .upload_image("/me/avatar", picture(ImageFormat::Png, 64, 64))
+        .await;
+    assert_eq!(page.status, StatusCode::TOO_MANY_REQUESTS);
+    let message = page.text("[data-error-for=image]").unwrap_or_default();
+    assert!(message.contains("너무 자주"), "{message}");
+    assert_eq!(count(&app.db, "SELECT count(*) FROM images").await, 19);
+}
