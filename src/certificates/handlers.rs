@@ -17,7 +17,7 @@ use crate::{
     accounts::CurrentUser,
     app::AppState,
     catalog::model::Product,
-    certificates::{self, CertificateRow, IssueError},
+    certificates::{self, BadgeVerdict, CertificateRow, IssueError},
     error::{AppError, AppResult},
     ids::{CourseId, CurriculumId},
     web::{
@@ -36,6 +36,8 @@ struct PublicPage {
     url: String,
     linkedin: String,
     owner: bool,
+    /// Weaverse's DID, which signs the badges.
+    did: String,
 }
 
 fn wants_json(headers: &HeaderMap) -> bool {
@@ -101,6 +103,7 @@ pub async fn public_page(
         url,
         linkedin,
         owner,
+        did: certificates::badge::did(&state.config.public_origin()),
     })?
     .into_response())
 }
@@ -144,12 +147,13 @@ async fn download(
 }
 
 /// `GET /certificates/{code}/badge`: the certificate as a signed Open
-/// Badges 3.0 credential, for wallets and anyone verifying offline.
-pub async fn open_badge(
+/// Badges 3.0 credential, for wallets and anyone verifying it.
+pub async fn badge_json(
     State(state): State<AppState>,
     Path(code): Path<String>,
 ) -> AppResult<Response> {
-    let cert = certificates::by_code(&mut *state.db.acquire().await?, &code)
+    let mut conn = state.db.acquire().await?;
+    let cert = certificates::by_code(&mut conn, &code)
         .await?
         .ok_or(AppError::NotFound)?;
     if !cert.is_valid() {
@@ -159,13 +163,193 @@ pub async fn open_badge(
         )
             .into_response());
     }
-    let credential =
-        certificates::badge::credential(&state.badge_signer, &cert, &state.config.public_origin())?;
+    let credential = certificates::open_badge(
+        &mut conn,
+        &state.badge_signer,
+        &cert,
+        &state.config.public_origin(),
+    )
+    .await?;
     Ok((
         [(header::CONTENT_TYPE, "application/ld+json")],
         Json(credential),
     )
         .into_response())
+}
+
+/// `GET /.well-known/did.json`: Weaverse's DID document (`did:web`), which
+/// publishes the key badges are signed with.
+pub async fn did_document(State(state): State<AppState>) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "application/did+json"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        Json(certificates::badge::did_document(
+            &state.badge_signer,
+            &state.config.public_origin(),
+        )),
+    )
+        .into_response()
+}
+
+/// `GET /certificates/status/{list}`: a signed Bitstring Status List of
+/// revoked certificates (fresh each minute).
+pub async fn status_list_json(
+    State(state): State<AppState>,
+    Path(list): Path<i64>,
+) -> AppResult<Response> {
+    let list = certificates::status_list(
+        &mut *state.db.acquire().await?,
+        &state.badge_signer,
+        &state.config.public_origin(),
+        list,
+    )
+    .await?
+    .ok_or(AppError::NotFound)?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/vc+ld+json"),
+            (header::CACHE_CONTROL, "public, max-age=60"),
+        ],
+        Json(list),
+    )
+        .into_response())
+}
+
+#[derive(Template)]
+#[template(path = "certificates/verify.html")]
+struct VerifyPage {
+    ctx: PageCtx,
+    did: String,
+    /// The text handed in, shown again.
+    badge: String,
+    verdict: Option<BadgeVerdict>,
+}
+
+impl VerifyPage {
+    /// The verdict's code (for the page's data attribute and JSON).
+    fn code(&self) -> &'static str {
+        self.verdict.as_ref().map_or("", verdict_code)
+    }
+}
+
+fn verdict_code(verdict: &BadgeVerdict) -> &'static str {
+    match verdict {
+        BadgeVerdict::Valid(_) => "valid",
+        BadgeVerdict::Revoked(_) => "revoked",
+        BadgeVerdict::NotOurs => "not_ours",
+        BadgeVerdict::Altered => "altered",
+        BadgeVerdict::Malformed => "malformed",
+    }
+}
+
+/// The verdict in words, for people.
+fn verdict_words(verdict: &BadgeVerdict) -> &'static str {
+    match verdict {
+        BadgeVerdict::Valid(_) => {
+            "Weaverse가 발급한 유효한 수료증입니다. 내용이 발급 때와 같습니다."
+        }
+        BadgeVerdict::Revoked(_) => "Weaverse가 발급했지만 이후 취소된 수료증입니다.",
+        BadgeVerdict::NotOurs => {
+            "Weaverse가 서명한 배지가 아닙니다. 다른 키로 서명되었거나 발급자가 Weaverse가 아닙니다."
+        }
+        BadgeVerdict::Altered => "서명 뒤에 내용이 바뀐 배지입니다. 믿을 수 없습니다.",
+        BadgeVerdict::Malformed => {
+            "Open Badge 형식(JSON)이 아닙니다. 받은 배지 파일의 내용을 그대로 붙여 넣어 주세요."
+        }
+    }
+}
+
+impl VerifyPage {
+    fn words(&self) -> &'static str {
+        self.verdict.as_ref().map_or("", verdict_words)
+    }
+
+    fn certificate(&self) -> Option<&CertificateRow> {
+        match &self.verdict {
+            Some(BadgeVerdict::Valid(c) | BadgeVerdict::Revoked(c)) => Some(c),
+            _ => None,
+        }
+    }
+
+    fn good(&self) -> bool {
+        matches!(self.verdict, Some(BadgeVerdict::Valid(_)))
+    }
+}
+
+/// `GET /certificates/verify`: a form to check a badge someone handed over.
+pub async fn verify_form(State(state): State<AppState>, ctx: PageCtx) -> AppResult<Response> {
+    Ok(web::render(&VerifyPage {
+        ctx,
+        did: certificates::badge::did(&state.config.public_origin()),
+        badge: String::new(),
+        verdict: None,
+    })?
+    .into_response())
+}
+
+/// `POST /certificates/verify`: a badge (the form's `badge` field, or a
+/// JSON body) in; its verdict out, in words (HTML) or as JSON (for a JSON
+/// body or `Accept: application/json`). It changes nothing.
+pub async fn verify(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> AppResult<Response> {
+    let json_body = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.starts_with("application/json") || t.starts_with("application/ld+json"));
+    let text = if json_body {
+        String::from_utf8_lossy(&body).into_owned()
+    } else {
+        url::form_urlencoded::parse(&body)
+            .find(|(k, _)| k == "badge")
+            .map(|(_, v)| v.into_owned())
+            .unwrap_or_default()
+    };
+    let origin = state.config.public_origin();
+    let verdict = certificates::verify_badge(
+        &mut *state.db.acquire().await?,
+        &state.badge_signer,
+        &origin,
+        &text,
+    )
+    .await?;
+    let status = match verdict {
+        BadgeVerdict::Malformed => StatusCode::UNPROCESSABLE_ENTITY,
+        _ => StatusCode::OK,
+    };
+    if json_body || wants_json(&headers) {
+        let certificate = match &verdict {
+            BadgeVerdict::Valid(c) | BadgeVerdict::Revoked(c) => serde_json::json!({
+                "code": c.code, "name": c.learner_name, "title": c.title,
+                "issued_at": c.issued_at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
+                "url": format!("{origin}/certificates/{}", c.code),
+            }),
+            _ => serde_json::Value::Null,
+        };
+        return Ok((
+            status,
+            Json(serde_json::json!({
+                "verified": matches!(verdict, BadgeVerdict::Valid(_)),
+                "verdict": verdict_code(&verdict),
+                "message": verdict_words(&verdict),
+                "issuer": certificates::badge::did(&origin),
+                "certificate": certificate,
+            })),
+        )
+            .into_response());
+    }
+    let page = VerifyPage {
+        ctx,
+        did: certificates::badge::did(&origin),
+        badge: text.chars().take(certificates::MAX_BADGE_BYTES).collect(),
+        verdict: Some(verdict),
+    };
+    Ok((status, web::render(&page)?).into_response())
 }
 
 #[derive(Deserialize)]

@@ -31,9 +31,12 @@ use crate::{
 pub fn routes() -> Router<AppState> {
     use handlers::*;
     Router::new()
+        .at("/.well-known/did.json", get(did_document))
+        .at("/certificates/verify", get(verify_form).post(verify))
+        .at("/certificates/status/{list}", get(status_list_json))
         .at("/certificates/{file}", get(public_page))
         .at("/certificates/{code}/visibility", post(visibility))
-        .at("/certificates/{code}/badge", get(open_badge))
+        .at("/certificates/{code}/badge", get(badge_json))
         .at("/admin/certificates", get(admin_list).post(admin_issue))
         .at("/admin/certificates/{code}/revoke", post(admin_revoke))
 }
@@ -296,4 +299,91 @@ pub async fn pdf_bytes(state: &AppState, cert: &CertificateRow) -> anyhow::Resul
 pub fn issued_year_month(at: OffsetDateTime) -> (i32, u8) {
     let local = at.to_offset(crate::web::dates::KST);
     (local.year(), u8::from(local.month()))
+}
+
+/// The Open Badge of a valid certificate, signed for `origin`.
+pub async fn open_badge(
+    conn: &mut PgConnection,
+    signer: &badge::BadgeSigner,
+    cert: &CertificateRow,
+    origin: &str,
+) -> anyhow::Result<serde_json::Value> {
+    let emails = crate::accounts::emails_of(conn, &[cert.user_id]).await?;
+    let email = emails.get(&cert.user_id).map_or("", String::as_str);
+    badge::credential(signer, cert, email, origin)
+}
+
+/// Status list `list`, signed now; `None` past the last list in use.
+pub async fn status_list(
+    conn: &mut PgConnection,
+    signer: &badge::BadgeSigner,
+    origin: &str,
+    list: i64,
+) -> anyhow::Result<Option<serde_json::Value>> {
+    let last = repo::last_status_index(conn).await?.unwrap_or(0);
+    if list < 0 || list > badge::status_place(last).0 {
+        return Ok(None);
+    }
+    let revoked = repo::revoked_in_list(conn, list, badge::STATUS_LIST_SIZE).await?;
+    Ok(Some(badge::status_list(
+        signer,
+        origin,
+        list,
+        &revoked,
+        OffsetDateTime::now_utc(),
+    )?))
+}
+
+/// The most a badge handed in for checking may weigh.
+pub const MAX_BADGE_BYTES: usize = 64 * 1024;
+
+/// What checking a badge someone hands over found.
+#[derive(Debug)]
+pub enum BadgeVerdict {
+    /// Ours, unchanged, and the certificate stands.
+    Valid(Box<CertificateRow>),
+    /// Ours and unchanged, but the certificate was revoked since.
+    Revoked(Box<CertificateRow>),
+    /// Signed with another key, or in another issuer's name.
+    NotOurs,
+    /// Changed after it was signed.
+    Altered,
+    /// Not an Open Badge credential (or not JSON, or too large).
+    Malformed,
+}
+
+/// Checks a badge (its JSON text) against Weaverse's key and DID, then the
+/// certificate's standing now (so a badge saved before a revocation shows
+/// revoked).
+pub async fn verify_badge(
+    conn: &mut PgConnection,
+    signer: &badge::BadgeSigner,
+    origin: &str,
+    text: &str,
+) -> sqlx::Result<BadgeVerdict> {
+    if text.len() > MAX_BADGE_BYTES {
+        return Ok(BadgeVerdict::Malformed);
+    }
+    let Ok(json) = serde_json::from_str::<serde_json::Value>(text.trim()) else {
+        return Ok(BadgeVerdict::Malformed);
+    };
+    match badge::check(&json, signer, origin) {
+        badge::Checked::Signed { code, status } => {
+            let Some(cert) = by_code(conn, &code).await? else {
+                return Ok(BadgeVerdict::Altered);
+            };
+            // The status entry must be this certificate's own.
+            let own = status.is_some_and(|(list, place)| {
+                list * badge::STATUS_LIST_SIZE + place == cert.status_index
+            });
+            Ok(match (own, cert.is_valid()) {
+                (false, _) => BadgeVerdict::Altered,
+                (true, true) => BadgeVerdict::Valid(Box::new(cert)),
+                (true, false) => BadgeVerdict::Revoked(Box::new(cert)),
+            })
+        }
+        badge::Checked::NotOurs => Ok(BadgeVerdict::NotOurs),
+        badge::Checked::Altered => Ok(BadgeVerdict::Altered),
+        badge::Checked::Malformed => Ok(BadgeVerdict::Malformed),
+    }
 }

@@ -6,6 +6,7 @@ use uuid::Uuid;
 
 use crate::{catalog::model::Product, certificates::Status, ids::UserId};
 
+#[derive(Debug)]
 pub struct CertificateRow {
     pub id: Uuid,
     pub code: String,
@@ -25,6 +26,8 @@ pub struct CertificateRow {
     pub revoke_reason: Option<String>,
     pub pdf_key: Option<String>,
     pub public: bool,
+    /// Its place in the badge status lists.
+    pub status_index: i64,
 }
 
 impl CertificateRow {
@@ -79,7 +82,8 @@ pub async fn by_code(conn: &mut PgConnection, code: &str) -> sqlx::Result<Option
         CertificateRow,
         r#"SELECT id, code, user_id AS "user_id: UserId", course_id, curriculum_id, learner_name,
                   title, study_hours, score, credits, issued_at, issued_by, issue_reason,
-                  status AS "status: Status", revoked_at, revoke_reason, pdf_key, public
+                  status AS "status: Status", revoked_at, revoke_reason, pdf_key, public,
+                  status_index
              FROM certificates WHERE code = $1"#,
         code
     )
@@ -95,7 +99,8 @@ pub async fn of_learner(
         CertificateRow,
         r#"SELECT id, code, user_id AS "user_id: UserId", course_id, curriculum_id, learner_name,
                   title, study_hours, score, credits, issued_at, issued_by, issue_reason,
-                  status AS "status: Status", revoked_at, revoke_reason, pdf_key, public
+                  status AS "status: Status", revoked_at, revoke_reason, pdf_key, public,
+                  status_index
              FROM certificates WHERE user_id = $1 ORDER BY issued_at"#,
         user.0
     )
@@ -108,7 +113,8 @@ pub async fn latest(conn: &mut PgConnection, limit: i64) -> sqlx::Result<Vec<Cer
         CertificateRow,
         r#"SELECT id, code, user_id AS "user_id: UserId", course_id, curriculum_id, learner_name,
                   title, study_hours, score, credits, issued_at, issued_by, issue_reason,
-                  status AS "status: Status", revoked_at, revoke_reason, pdf_key, public
+                  status AS "status: Status", revoked_at, revoke_reason, pdf_key, public,
+                  status_index
              FROM certificates ORDER BY issued_at DESC LIMIT $1"#,
         limit
     )
@@ -164,4 +170,28 @@ pub async fn set_pdf_key(conn: &mut PgConnection, id: Uuid, key: &str) -> sqlx::
     .execute(conn)
     .await?;
     Ok(())
+}
+
+/// The places in status list `list` of revoked certificates.
+pub async fn revoked_in_list(
+    conn: &mut PgConnection,
+    list: i64,
+    size: i64,
+) -> sqlx::Result<Vec<i64>> {
+    sqlx::query_scalar!(
+        r#"SELECT status_index - $1::bigint * $2::bigint AS "place!" FROM certificates
+            WHERE status = 'revoked' AND status_index >= $1::bigint * $2::bigint
+              AND status_index < ($1::bigint + 1) * $2::bigint"#,
+        list,
+        size
+    )
+    .fetch_all(conn)
+    .await
+}
+
+/// The highest status index given so far.
+pub async fn last_status_index(conn: &mut PgConnection) -> sqlx::Result<Option<i64>> {
+    sqlx::query_scalar!("SELECT max(status_index) FROM certificates")
+        .fetch_one(conn)
+        .await
 }

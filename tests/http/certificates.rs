@@ -436,8 +436,54 @@ async fn a_missing_certificate_font_stops_the_start_with_a_clear_error(db: PgPoo
     );
 }
 
+/// The JSON the app serves at `path`.
+async fn served(app: &TestApp, path: &str) -> (StatusCode, serde_json::Value) {
+    let response = app.client.get(app.url(path)).send().await.unwrap();
+    let status = response.status();
+    (status, response.json().await.unwrap_or_default())
+}
+
+/// What `POST /certificates/verify` answers about `badge` (as JSON).
+async fn verdict(app: &TestApp, badge: &serde_json::Value) -> (StatusCode, serde_json::Value) {
+    let response = app
+        .client
+        .post(app.url("/certificates/verify"))
+        .json(badge)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status();
+    (status, response.json().await.unwrap())
+}
+
+/// What Digital Bazaar's verifier says of `badge`, offline, given the DID
+/// document and status list the app serves.
+async fn their_verdict(app: &TestApp, badge: &serde_json::Value) -> serde_json::Value {
+    let (_, did) = served(app, "/.well-known/did.json").await;
+    let (_, list) = served(app, "/certificates/status/0").await;
+    let file = app
+        .var_dir
+        .join(format!("badge-{}.json", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&app.var_dir).unwrap();
+    let input = serde_json::json!({ "badge": badge, "didDocument": did, "statusList": list });
+    std::fs::write(&file, input.to_string()).unwrap();
+    let out = tokio::process::Command::new("node")
+        .arg("tests/interop/verify-badge.mjs")
+        .arg(&file)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .await
+        .expect("node runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
 #[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
-async fn the_open_badge_credential_verifies_offline_and_any_change_breaks_it(db: PgPool) {
+async fn the_open_badge_verifies_here_and_with_independent_libraries_pinned_to_our_did(db: PgPool) {
     let (app, user) = learner(db).await;
     let code = issued(&app, user).await;
     let response = app
@@ -457,25 +503,110 @@ async fn the_open_badge_credential_verifies_offline_and_any_change_breaks_it(db:
     assert_eq!(badge["type"][1], "OpenBadgeCredential");
     assert_eq!(badge["credentialSubject"]["name"], "김위버");
     assert_eq!(badge["proof"]["cryptosuite"], "eddsa-jcs-2022");
-    assert!(
-        badge["issuer"]["id"]
-            .as_str()
-            .unwrap()
-            .starts_with("did:key:z6Mk")
+    // Our DID, published with its key; the proof keeps its @context.
+    let did = format!(
+        "did:web:{}",
+        app.base.trim_start_matches("http://").replace(':', "%3A")
     );
-    // Verified from the credential alone (the key is in its did:key).
-    assert!(weaverse::certificates::badge::verify(&badge));
+    assert_eq!(badge["issuer"]["id"], did.as_str());
+    assert_eq!(badge["proof"]["@context"], badge["@context"]);
+    let (status, document) = served(&app, "/.well-known/did.json").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(document["id"], did.as_str());
+    assert_eq!(
+        document["assertionMethod"][0],
+        badge["proof"]["verificationMethod"]
+    );
+    // OB 3.0 wants the subject identified: a salted hash of the email.
+    let identity = &badge["credentialSubject"]["identifier"][0];
+    assert_eq!(identity["hashed"], true);
+    assert!(
+        !badge.to_string().contains("learner@example.com"),
+        "the email is only hashed"
+    );
+    assert!(badge["validFrom"].is_string());
+    assert_eq!(
+        badge["credentialStatus"]["type"],
+        "BitstringStatusListEntry"
+    );
+    let page = app.get(&format!("/certificates/{code}")).await;
+    assert_eq!(
+        page.text("[data-issuer-did]").as_deref(),
+        Some(did.as_str())
+    );
+
+    // Ours says valid; so do Digital Bazaar's libraries.
+    let (status, reply) = verdict(&app, &badge).await;
+    assert_eq!(
+        (status, reply["verdict"].as_str()),
+        (StatusCode::OK, Some("valid"))
+    );
+    assert_eq!(reply["certificate"]["code"], code.as_str());
+    let theirs = their_verdict(&app, &badge).await;
+    assert_eq!(theirs["verified"], true, "{theirs}");
+    assert_eq!(theirs["revoked"], false);
+
+    // A changed name fails both.
     let mut forged = badge.clone();
     forged["credentialSubject"]["name"] = "다른 사람".into();
-    assert!(!weaverse::certificates::badge::verify(&forged));
-    let mut resigned = badge.clone();
-    resigned["proof"]["verificationMethod"] = "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK#z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK".into();
-    assert!(!weaverse::certificates::badge::verify(&resigned));
-    // A revoked certificate has no badge to give.
+    assert_eq!(verdict(&app, &forged).await.1["verdict"], "altered");
+    assert_eq!(their_verdict(&app, &forged).await["verified"], false);
+    // Re-signed with another key that names itself: a fine signature, but
+    // not Weaverse's.
+    let other = weaverse::certificates::badge::BadgeSigner::from_seed(&[9u8; 32]).unwrap();
+    let row = weaverse::certificates::by_code(&mut app.db.acquire().await.unwrap(), &code)
+        .await
+        .unwrap()
+        .unwrap();
+    let resigned =
+        weaverse::certificates::badge::credential(&other, &row, "x@example.com", &app.base)
+            .unwrap();
+    assert_eq!(verdict(&app, &resigned).await.1["verdict"], "not_ours");
+    // Pointing the re-signed proof at our key breaks its signature.
+    let mut borrowed = resigned.clone();
+    borrowed["proof"]["verificationMethod"] = badge["proof"]["verificationMethod"].clone();
+    assert_eq!(verdict(&app, &borrowed).await.1["verdict"], "altered");
+    // Not a badge at all: 422, in words too.
+    let page = app
+        .post_form(
+            "/certificates/verify",
+            &[("badge", "{ 이건 배지가 아닙니다")],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        page.attr("[data-badge-verdict]", "data-badge-verdict")
+            .as_deref(),
+        Some("malformed")
+    );
+    let page = app
+        .post_form("/certificates/verify", &[("badge", &badge.to_string())])
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.text("[data-verdict-words]")
+            .unwrap()
+            .contains("유효한 수료증")
+    );
+
+    // Revoked: the badge saved before shows revoked, here and through the
+    // status list with the independent libraries; no new badge is given.
     sqlx::query("UPDATE certificates SET status = 'revoked', revoked_at = now()")
         .execute(&app.db)
         .await
         .unwrap();
+    assert_eq!(verdict(&app, &badge).await.1["verdict"], "revoked");
+    let theirs = their_verdict(&app, &badge).await;
+    assert_eq!(
+        (theirs["verified"].clone(), theirs["revoked"].clone()),
+        (true.into(), true.into()),
+        "{theirs}"
+    );
     let gone = app.get(&format!("/certificates/{code}/badge")).await;
     assert_eq!(gone.status, StatusCode::GONE);
+    // Lists past the last one in use do not exist.
+    assert_eq!(
+        served(&app, "/certificates/status/7").await.0,
+        StatusCode::NOT_FOUND
+    );
 }
