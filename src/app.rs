@@ -141,6 +141,16 @@ pub fn data_keys(config: &Config) -> anyhow::Result<DataKeys> {
 
 /// The job worker with every handler the application defines.
 pub fn worker(state: &AppState, config: jobs::WorkerConfig) -> anyhow::Result<jobs::Worker> {
+    // Where graders elsewhere (`weaverse grade`) take code submissions, this
+    // worker leaves them alone.
+    let config = if state.grader.grades_here() {
+        config
+    } else {
+        jobs::WorkerConfig {
+            kinds: jobs::Kinds::AllBut(vec![assessments::GRADE_JOB.to_owned()]),
+            ..config
+        }
+    };
     let mut worker = jobs::Worker::new(state.db.clone(), config);
     let mailer = Arc::new(Mailer::new(
         state.config.smtp_url.as_deref(),
@@ -177,7 +187,9 @@ pub fn worker(state: &AppState, config: jobs::WorkerConfig) -> anyhow::Result<jo
         state.media.clone(),
         state.catalog_cache.clone(),
     );
-    assessments::register(&mut worker, state.db.clone(), state.grader.clone());
+    if state.grader.grades_here() {
+        assessments::register(&mut worker, state.db.clone(), state.grader.clone());
+    }
     let payments = state.clone();
     worker.register(commerce::RECONCILE_JOB, move |payload| {
         let state = payments.clone();
@@ -318,6 +330,34 @@ pub async fn serve(state: AppState) -> anyhow::Result<()> {
         worker.await.context("job worker")??;
     }
     Ok(())
+}
+
+/// Runs a grader alone (`weaverse grade`), until Ctrl-C / SIGTERM: code
+/// submissions and nothing else, from the database alone. It builds no
+/// `AppState`, so it needs none of the session, data, badge or payment
+/// keys, and its environment can hold none (ADR 0017).
+pub async fn grade(config: Config, concurrency: usize) -> anyhow::Result<()> {
+    let db = crate::infra::db::connect(&config).await?;
+    let grader = Arc::new(assessments::Grader::new(
+        config.sandbox_dir.clone(),
+        config.grading_slots,
+        true,
+    ));
+    if let Some(why) = grader.unusable().await {
+        anyhow::bail!("the grading sandbox is unusable: {why}");
+    }
+    let mut worker = jobs::Worker::only(
+        db.clone(),
+        jobs::WorkerConfig {
+            concurrency: concurrency.max(1),
+            lease: config.job_lease,
+            ..jobs::WorkerConfig::default()
+        },
+        &[assessments::GRADE_JOB],
+    );
+    assessments::register(&mut worker, db, grader);
+    tracing::info!(concurrency, "grading code submissions");
+    worker.run(shutdown_signal()).await
 }
 
 /// Runs only the job worker (`weaverse worker`), until Ctrl-C / SIGTERM.

@@ -267,6 +267,19 @@ pub fn decode_key(name: &str, raw: &str) -> anyhow::Result<Vec<u8>> {
 impl Config {
     /// Reads `.env` (if present) and then the process environment.
     pub fn from_env() -> anyhow::Result<Self> {
+        let config = Self::read_env()?;
+        config.check_production()?;
+        Ok(config)
+    }
+
+    /// The settings of a grading worker (`weaverse grade`): read like the
+    /// others, but without production's demand for the session, data, badge
+    /// and payment keys, which a grader must not hold.
+    pub fn for_grading_from_env() -> anyhow::Result<Self> {
+        Self::read_env()
+    }
+
+    fn read_env() -> anyhow::Result<Self> {
         // A missing .env is normal; a malformed one is worth stopping for.
         match dotenvy::dotenv() {
             Ok(_) => {}
@@ -356,7 +369,6 @@ impl Config {
                 .map(PathBuf::from)
                 .unwrap_or_else(|| PathBuf::from(DEFAULT_CERTIFICATE_FONT)),
         };
-        config.check_production()?;
         Ok(config)
     }
 

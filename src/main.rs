@@ -44,6 +44,14 @@ enum Command {
         #[arg(long, default_value_t = 2)]
         concurrency: usize,
     },
+    /// Grade code submissions only, in the sandbox (the one role that
+    /// needs root; it needs no keys: give it only DATABASE_URL and the
+    /// grading settings).
+    Grade {
+        /// Submissions graded at once.
+        #[arg(long, default_value_t = 2)]
+        concurrency: usize,
+    },
     /// Apply pending database migrations and exit.
     Migrate,
     /// Transcode a video file into HLS the way the upload job does, and
@@ -87,6 +95,11 @@ fn main() -> std::process::ExitCode {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
+    if let Command::Grade { concurrency } = cli.command {
+        let config = Config::for_grading_from_env()?;
+        telemetry::init(&config);
+        return app::grade(config, concurrency).await;
+    }
     let config = Config::from_env()?;
     telemetry::init(&config);
     if let Command::Transcode { input, out } = &cli.command {
@@ -136,7 +149,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::Transcode { .. } => Ok(()),
+        Command::Transcode { .. } | Command::Grade { .. } => Ok(()),
         Command::Migrate => {
             println!("migrations are up to date");
             Ok(())

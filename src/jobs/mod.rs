@@ -14,8 +14,8 @@ mod worker;
 use std::time::Duration;
 
 pub use queue::{
-    Claimed, EnqueueOptions, JobId, JobRow, JobStatus, enqueue, progress_of, request_cancel, retry,
-    unfinished,
+    Claimed, EnqueueOptions, JobId, JobRow, JobStatus, Kinds, enqueue, progress_of, request_cancel,
+    retry, unfinished,
 };
 pub use worker::{JobCtx, Worker, WorkerConfig};
 

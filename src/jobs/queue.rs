@@ -72,12 +72,29 @@ pub struct Claimed {
 }
 
 /// Takes the next due job (or one whose worker's claim has expired).
+/// Which kinds of job a worker takes.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum Kinds {
+    /// Every kind but these (done by workers elsewhere).
+    #[default]
+    All,
+    AllBut(Vec<String>),
+    /// Only these.
+    Only(Vec<String>),
+}
+
 pub async fn claim(
     conn: &mut PgConnection,
     worker: &str,
     lease: Duration,
+    kinds: &Kinds,
 ) -> sqlx::Result<Option<Claimed>> {
     let lease_secs = lease.as_secs_f64();
+    let (only, except): (Option<&[String]>, &[String]) = match kinds {
+        Kinds::All => (None, &[]),
+        Kinds::AllBut(except) => (None, except),
+        Kinds::Only(only) => (Some(only), &[]),
+    };
     let row = sqlx::query!(
         r#"
         UPDATE jobs
@@ -85,8 +102,10 @@ pub async fn claim(
                locked_until = now() + make_interval(secs => $2)
          WHERE id = (
                SELECT id FROM jobs
-                WHERE (status = 'pending' AND run_at <= now())
-                   OR (status = 'running' AND locked_until < now())
+                WHERE ((status = 'pending' AND run_at <= now())
+                       OR (status = 'running' AND locked_until < now()))
+                  AND ($3::text[] IS NULL OR kind = ANY($3))
+                  AND kind <> ALL($4::text[])
                 ORDER BY run_at
                 FOR UPDATE SKIP LOCKED
                 LIMIT 1)
@@ -94,6 +113,8 @@ pub async fn claim(
         "#,
         worker,
         lease_secs,
+        only as Option<&[String]>,
+        except,
     )
     .fetch_optional(conn)
     .await?;

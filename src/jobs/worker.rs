@@ -50,6 +50,8 @@ pub struct WorkerConfig {
     pub default_limit: Duration,
     /// Poll interval when no notification arrives.
     pub poll: Duration,
+    /// Which kinds this worker takes.
+    pub kinds: queue::Kinds,
 }
 
 impl Default for WorkerConfig {
@@ -59,6 +61,7 @@ impl Default for WorkerConfig {
             lease: Duration::from_secs(60),
             default_limit: Duration::from_secs(15 * 60),
             poll: Duration::from_secs(5),
+            kinds: queue::Kinds::All,
         }
     }
 }
@@ -74,6 +77,28 @@ pub struct Worker {
 }
 
 impl Worker {
+    /// A worker for `kinds` only, without the housekeeping jobs (a grader
+    /// on its own, say); register a handler for each.
+    pub fn only(db: PgPool, config: WorkerConfig, kinds: &[&str]) -> Self {
+        let name = format!(
+            "{}:{}:{}",
+            hostname(),
+            std::process::id(),
+            &uuid::Uuid::new_v4().simple().to_string()[..8]
+        );
+        Self {
+            db,
+            name,
+            config: WorkerConfig {
+                kinds: queue::Kinds::Only(kinds.iter().map(|k| (*k).to_owned()).collect()),
+                ..config
+            },
+            handlers: HashMap::new(),
+            give_up: HashMap::new(),
+            periodic: HashMap::new(),
+        }
+    }
+
     /// A worker that knows the built-in housekeeping jobs.
     pub fn new(db: PgPool, config: WorkerConfig) -> Self {
         let name = format!(
@@ -167,7 +192,7 @@ impl Worker {
     pub async fn run_once(&self) -> anyhow::Result<Option<(JobId, JobStatus)>> {
         let claimed = {
             let mut conn = self.db.acquire().await?;
-            queue::claim(&mut conn, &self.name, self.config.lease).await?
+            queue::claim(&mut conn, &self.name, self.config.lease, &self.config.kinds).await?
         };
         let Some(job) = claimed else {
             return Ok(None);

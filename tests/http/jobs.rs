@@ -129,6 +129,29 @@ async fn a_failure_that_would_repeat_fails_the_job_at_once(db: PgPool) {
 }
 
 #[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
+async fn workers_take_only_the_kinds_they_are_for(db: PgPool) {
+    let id = enqueue(&db, "test.graded", json!({}), EnqueueOptions::default())
+        .await
+        .unwrap();
+    // A worker for every kind but this one leaves it (and finds nothing).
+    let general = Worker::new(
+        db.clone(),
+        WorkerConfig {
+            kinds: jobs::Kinds::AllBut(vec!["test.graded".into()]),
+            ..config()
+        },
+    );
+    while let Some((ran, _)) = general.run_once().await.unwrap() {
+        assert_ne!(ran, id);
+    }
+    // A worker for it alone takes it.
+    let mut only = Worker::only(db.clone(), config(), &["test.graded"]);
+    only.register("test.graded", |_| async { Ok(()) });
+    assert_eq!(only.run_once().await.unwrap(), Some((id, JobStatus::Done)));
+    assert!(only.run_once().await.unwrap().is_none());
+}
+
+#[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
 async fn a_job_without_a_handler_fails_instead_of_vanishing(db: PgPool) {
     let worker = Worker::new(db.clone(), config());
     let id = enqueue(
@@ -272,6 +295,7 @@ fn short_lease() -> WorkerConfig {
         lease: Duration::from_millis(300),
         poll: Duration::from_millis(50),
         default_limit: Duration::from_secs(30),
+        ..WorkerConfig::default()
     }
 }
 

@@ -834,4 +834,43 @@ async fn where_workers_grade_the_web_process_takes_submissions_without_a_sandbox
         page.attr("[data-grader]", "data-grader").as_deref(),
         Some("elsewhere")
     );
+    // This process's own worker leaves the submission to the graders.
+    app.run_jobs().await;
+    assert_eq!(
+        count(
+            &app.db,
+            "SELECT count(*) FROM jobs WHERE kind = 'assessments.grade' AND status = 'pending'"
+        )
+        .await,
+        1
+    );
+
+    // A grader on its own, in production, given nothing but the database
+    // and where to make its runs: no session, data, badge or payment keys.
+    let sandbox = std::env::temp_dir().join(format!("weaverse-grader-{}", uuid::Uuid::new_v4()));
+    let mut grader = tokio::process::Command::new(env!("CARGO_BIN_EXE_weaverse"))
+        .args(["grade", "--concurrency", "1"])
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("APP_ENV", "production")
+        .env("PUBLIC_URL", "https://weaverse.example")
+        .env("DATABASE_URL", crate::cli::database_url(&app.db))
+        .env("SANDBOX_DIR", &sandbox)
+        .env("RUST_LOG", "warn")
+        .kill_on_drop(true)
+        .spawn()
+        .expect("weaverse grade starts");
+    let mut verdict = String::from("pending");
+    for _ in 0..150 {
+        verdict = sqlx::query_scalar("SELECT verdict FROM code_submissions")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+        if verdict != "pending" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    grader.kill().await.unwrap();
+    assert_eq!(verdict, "hidden_failed", "the grader graded it");
 }
