@@ -74,6 +74,15 @@ pub(crate) async fn refuse_if_owned(
     Ok(())
 }
 
+/// What a product is and costs now, to ask before it goes in the cart.
+pub async fn offer(conn: &mut PgConnection, product: Product) -> CommerceResult<catalog::Offer> {
+    catalog::offers(conn, &[product])
+        .await?
+        .into_iter()
+        .next()
+        .ok_or(CommerceError::NotFound)
+}
+
 /// The cart, priced by the catalogue now.
 pub async fn cart(conn: &mut PgConnection, user: UserId) -> CommerceResult<Cart> {
     let items = repo::cart_items(conn, user).await?;

@@ -22,6 +22,17 @@ pub struct CartPage {
     pub cart: Cart,
 }
 
+/// Asks before a product goes in the cart: a GET changes nothing, so a
+/// link on another site cannot fill a learner's cart.
+#[derive(Template)]
+#[template(path = "commerce/want.html")]
+pub struct WantPage {
+    pub ctx: PageCtx,
+    pub offer: crate::catalog::Offer,
+    pub curriculum_id: Option<crate::ids::CurriculumId>,
+    pub course_id: Option<crate::ids::CourseId>,
+}
+
 #[derive(Template)]
 #[template(path = "commerce/addresses.html")]
 pub struct AddressesPage {

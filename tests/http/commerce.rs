@@ -1219,16 +1219,37 @@ async fn a_product_chosen_before_signing_in_is_in_the_cart_after_login_or_sign_u
         )
         .await;
     assert_eq!(page.header("location"), "/cart");
+    // The cart asks about the wish (a GET adds nothing), once.
     let page = visitor.get("/cart").await;
-    assert_eq!(
-        page.header("location"),
-        "/cart",
-        "the wish is carried out once"
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.attr("[data-want]", "data-want").is_some());
+    assert!(
+        page.text("[data-want-title]")
+            .unwrap()
+            .contains("나노 디그리")
     );
+    assert_eq!(count(&app.db, "SELECT count(*) FROM cart_items").await, 0);
+    let curriculum = page
+        .attr(r#"input[name="curriculum_id"]"#, "value")
+        .unwrap();
+    let added = visitor
+        .post_form("/cart/items", &[("curriculum_id", &curriculum)])
+        .await;
+    assert_eq!(added.header("location"), "/cart");
     let cart = visitor.get("/cart").await;
     assert_eq!(cart.text("[data-cart-total]").as_deref(), Some("50,000원"));
-    assert!(cart.body.contains("고른 상품을 장바구니에 담았습니다"));
-    assert_eq!(visitor.get("/cart").await.status, StatusCode::OK);
+    assert!(cart.attr("[data-want]", "data-want").is_none());
+
+    // Signed in, a link to /cart/want (from another site, say) only asks.
+    let signed_in = app.another_browser();
+    signed_in.verified_learner("linked@example.com").await;
+    let page = signed_in.get(&buy).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.attr("[data-want]", "data-want").is_some());
+    assert_eq!(
+        count(&app.db, "SELECT count(*) FROM cart_items ci JOIN users u ON u.id = ci.user_id WHERE u.email = 'linked@example.com'").await,
+        0
+    );
 
     // Signing up: the mailed link, opened in the same browser, leads to the cart.
     let newcomer = app.another_browser();
@@ -1242,7 +1263,11 @@ async fn a_product_chosen_before_signing_in_is_in_the_cart_after_login_or_sign_u
         .link("/verify-email/");
     let page = newcomer.get(&link).await;
     assert_eq!(page.header("location"), "/cart");
-    newcomer.get("/cart").await;
+    let page = newcomer.get("/cart").await;
+    assert!(page.attr("[data-want]", "data-want").is_some());
+    newcomer
+        .post_form("/cart/items", &[("curriculum_id", &curriculum)])
+        .await;
     let cart = newcomer.get("/cart").await;
     assert_eq!(cart.text("[data-cart-total]").as_deref(), Some("50,000원"));
 }

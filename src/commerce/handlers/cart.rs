@@ -12,7 +12,11 @@ use crate::{
     accounts::CurrentUser,
     app::AppState,
     catalog::model::Product,
-    commerce::{handlers::errors::outcome, service, views::CartPage},
+    commerce::{
+        handlers::errors::outcome,
+        service,
+        views::{CartPage, WantPage},
+    },
     error::{AppError, AppResult},
     ids::{CartItemId, CourseId, CurriculumId},
     web::{self, PageCtx, Path, auth::MaybeUser, flash::Flash, intent},
@@ -67,9 +71,24 @@ pub async fn add(
     })
 }
 
-/// `GET /cart/want?curriculum_id=...`: the "buy" a visitor clicks before
-/// signing in. The wish waits in their session; once they are in (login, or
-/// the sign-up link in the same browser), the cart carries it out.
+async fn ask(state: &AppState, ctx: PageCtx, product: Product) -> AppResult<Response> {
+    let offer = service::offer(&mut *state.db.acquire().await?, product).await?;
+    let (curriculum_id, course_id) = match product {
+        Product::Curriculum(id) => (Some(id), None),
+        Product::Course(id) => (None, Some(id)),
+    };
+    Ok(web::render(&WantPage {
+        ctx,
+        offer,
+        curriculum_id,
+        course_id,
+    })?
+    .into_response())
+}
+
+/// `GET /cart/want?curriculum_id=...`: the "buy" link. A signed-in learner
+/// is asked (the product goes in on POST); a visitor's wish waits in their
+/// session while they sign in, and the cart asks them then.
 pub async fn want(
     State(state): State<AppState>,
     ctx: PageCtx,
@@ -77,21 +96,16 @@ pub async fn want(
     session: Session,
     Query(form): Query<AddForm>,
 ) -> AppResult<Response> {
-    form.product()?;
-    intent::remember(&session, &form).await?;
+    let product = form.product()?;
     if user.is_some() {
-        return Ok(web::redirect_with(
-            &state,
-            &ctx,
-            "/cart",
-            Flash::info("장바구니를 확인해 주세요."),
-        ));
+        return ask(&state, ctx, product).await;
     }
+    intent::remember(&session, &form).await?;
     Ok(web::redirect_with(
         &state,
         &ctx,
         "/login?next=%2Fcart",
-        Flash::info("로그인하거나 가입하면 고른 상품을 장바구니에 담아 드립니다."),
+        Flash::info("로그인하거나 가입하면 고른 상품을 장바구니에 담을 수 있습니다."),
     ))
 }
 
@@ -101,19 +115,13 @@ pub async fn cart(
     user: CurrentUser,
     session: Session,
 ) -> AppResult<Response> {
-    let mut conn = state.db.acquire().await?;
-    // A product chosen before signing in goes in now, once.
+    // A product chosen before signing in: asked once, added on POST.
     if let Some(wanted) = intent::take::<AddForm>(&session).await?
         && let Ok(product) = wanted.product()
     {
-        let added = service::add_to_cart(&mut conn, &user, product).await;
-        return outcome(&state, &ctx, added, "/cart", |()| {
-            (
-                "/cart".into(),
-                Flash::success("고른 상품을 장바구니에 담았습니다."),
-            )
-        });
+        return ask(&state, ctx, product).await;
     }
+    let mut conn = state.db.acquire().await?;
     let cart = service::cart(&mut conn, user.id).await?;
     Ok(web::render(&CartPage { ctx, cart })?.into_response())
 }
