@@ -65,7 +65,58 @@ impl Language {
             Self::Python => "main.py",
         }
     }
+
+    /// The file of the runner that joins a program and a test's harness.
+    fn runner_file(&self) -> &'static str {
+        match self {
+            Self::JavaScript => "runner.js",
+            Self::Python => "runner.py",
+        }
+    }
+
+    /// The runner: reads the harness from fd 4 and closes it, then runs
+    /// the program and the harness as scripts of one global scope (so the
+    /// harness calls the program's functions). In JavaScript the program
+    /// cannot reach the runner's variables; Python's introspection can reach
+    /// anything in the process, so there the harness is only out of files.
+    fn runner(&self) -> &'static str {
+        match self {
+            Self::JavaScript => JS_RUNNER,
+            Self::Python => PY_RUNNER,
+        }
+    }
 }
+
+const JS_RUNNER: &str = r#""use strict";
+const fs = require("fs");
+const vm = require("vm");
+let harness = "";
+try { harness = fs.readFileSync(4, "utf8"); fs.closeSync(4); } catch (e) {}
+const code = fs.readFileSync("/work/main.js", "utf8");
+globalThis.require = require;
+globalThis.module = { exports: {} };
+globalThis.exports = globalThis.module.exports;
+globalThis.__filename = "/work/main.js";
+globalThis.__dirname = "/work";
+vm.runInThisContext(code, { filename: "/work/main.js" });
+vm.runInThisContext(harness, { filename: "test.js" });
+"#;
+
+const PY_RUNNER: &str = r#"import os
+def _harness():
+    try:
+        with os.fdopen(4, "rb") as f:
+            return f.read().decode()
+    except OSError:
+        return ""
+_test = compile(_harness(), "test.py", "exec")
+with open("/work/main.py", encoding="utf-8") as _f:
+    _program = compile(_f.read(), "/work/main.py", "exec")
+_scope = {"__name__": "__main__", "__file__": "/work/main.py", "__builtins__": __builtins__}
+del _f, _harness
+exec(_program, _scope)
+exec(_test, _scope)
+"#;
 
 /// What one run may use.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -241,6 +292,23 @@ impl Sandbox {
         stdin: &[u8],
         limits: Limits,
     ) -> Result<Run, SandboxError> {
+        self.run_with_harness(language, files, None, stdin, limits)
+            .await
+    }
+
+    /// Runs the program in `files` (its main file first) followed by a
+    /// test's `harness` (code that calls the program's functions), as one
+    /// program. The harness is never in a file the program can read: it
+    /// comes on file descriptor 4 from a file outside the sandbox, which the
+    /// language's runner reads and closes before the program starts.
+    pub async fn run_with_harness(
+        &self,
+        language: Language,
+        files: &[(&str, &[u8])],
+        harness: Option<&[u8]>,
+        stdin: &[u8],
+        limits: Limits,
+    ) -> Result<Run, SandboxError> {
         if let Some(why) = &self.unusable {
             return Err(SandboxError::Unavailable(why.clone()));
         }
@@ -277,11 +345,29 @@ impl Sandbox {
         let input = dir.stdin_path();
         tokio::fs::write(&input, stdin).await?;
         set_mode(&input, 0o644)?;
-        let main = files.first().map_or(language.main_file(), |(n, _)| n);
+        let mut main = files.first().map_or(language.main_file(), |(n, _)| n);
+        let hidden = dir.harness_path();
+        if let Some(harness) = harness {
+            tokio::fs::write(&hidden, harness).await?;
+            set_mode(&hidden, 0o600)?;
+            let runner = dir.0.join(language.runner_file());
+            tokio::fs::write(&runner, language.runner()).await?;
+            set_mode(&runner, 0o644)?;
+            main = language.runner_file();
+        }
         let started = Instant::now();
-        let mut child = command(&dir.0, &self.filter, &group, language, main, limits)
-            .stdin(std::fs::File::open(&input)?)
-            .spawn()?;
+        let harness = harness.map(|_| hidden.as_path());
+        let mut child = command(
+            &dir.0,
+            &self.filter,
+            harness,
+            &group,
+            language,
+            main,
+            limits,
+        )
+        .stdin(std::fs::File::open(&input)?)
+        .spawn()?;
         let pgid = child.id();
         let stdout = child.stdout.take();
         let stderr = child.stderr.take();
@@ -341,19 +427,22 @@ const JOIN_FAILED: &str = "weaverse-sandbox: cannot join";
 
 /// The first link: a shell that writes its own pid into each of the run's
 /// cgroups (so everything after it is counted there), opens the seccomp
-/// filter as fd 3 for bubblewrap, and becomes the rest of the chain.
-const JOIN: &str = r#"filter=$1; shift
+/// filter as fd 3 for bubblewrap and the test's harness (when there is one)
+/// as fd 4 for the runner, and becomes the rest of the chain.
+const JOIN: &str = r#"filter=$1; harness=$2; shift 2
 while [ "$1" != -- ]; do
   echo $$ > "$1" || { echo "weaverse-sandbox: cannot join $1" >&2; exit 125; }
   shift
 done
 shift
 exec 3< "$filter"
+if [ "$harness" != - ]; then exec 4< "$harness"; fi
 exec "$@""#;
 
 fn command(
     dir: &Path,
     filter: &Path,
+    harness: Option<&Path>,
     group: &RunGroup,
     language: Language,
     main: &str,
@@ -365,6 +454,10 @@ fn command(
         .arg(JOIN)
         .arg("weaverse-run")
         .arg(filter)
+        .arg(harness.map_or_else(
+            || std::ffi::OsString::from("-"),
+            |p| p.as_os_str().to_owned(),
+        ))
         .args(group.procs_files())
         .arg("--")
         .arg("/usr/bin/timeout")
@@ -511,6 +604,12 @@ impl RunDir {
 }
 
 impl RunDir {
+    /// The file a test's harness is handed over from (root's, outside the
+    /// folder the program sees).
+    fn harness_path(&self) -> PathBuf {
+        self.0.with_extension("harness")
+    }
+
     /// The file the run's standard input is read from.
     fn stdin_path(&self) -> PathBuf {
         self.0.with_extension("stdin")
@@ -531,5 +630,6 @@ impl Drop for RunDir {
         // removes only what the host wrote.
         let _ = std::fs::remove_dir_all(&self.0);
         let _ = std::fs::remove_file(self.stdin_path());
+        let _ = std::fs::remove_file(self.harness_path());
     }
 }

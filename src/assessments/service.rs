@@ -595,12 +595,18 @@ fn shown_output(stdout: &[u8]) -> String {
         .collect()
 }
 
-/// The files and limits of one test run of `code`.
+/// The files, the harness handed over apart (never in a file the program
+/// can read) and the limits of one test run of `code`.
 fn test_files(
     q: &QuestionRow,
     code: &str,
     harness: &str,
-) -> (Language, Vec<(&'static str, String)>, Limits) {
+) -> (
+    Language,
+    Vec<(&'static str, String)>,
+    Option<String>,
+    Limits,
+) {
     let language = q.language.unwrap_or(Language::JavaScript);
     let mode = q
         .mode
@@ -617,14 +623,20 @@ fn test_files(
             .max(base.memory_mb),
         ..base
     };
-    let files = match mode {
-        Mode::Program => vec![(language.main_file(), format!("{code}\n{harness}\n"))],
-        Mode::File => vec![
-            (language.main_file(), harness.to_owned()),
-            ("answer.txt", code.to_owned()),
-        ],
+    let (files, harness) = match mode {
+        Mode::Program => (
+            vec![(language.main_file(), code.to_owned())],
+            Some(harness.to_owned()),
+        ),
+        Mode::File => (
+            vec![
+                (language.main_file(), harness.to_owned()),
+                ("answer.txt", code.to_owned()),
+            ],
+            None,
+        ),
     };
-    (language, files, limits)
+    (language, files, harness, limits)
 }
 
 /// The grading job: runs every test of the submission's question in the
@@ -650,10 +662,16 @@ pub async fn grade(db: &PgPool, grader: &Grader, id: Uuid) -> anyhow::Result<()>
     let sandbox = grader.sandbox().await;
     let mut results = Vec::with_capacity(tests.len());
     for test in &tests {
-        let (language, files, limits) = test_files(&question, &sub.code, &test.harness);
+        let (language, files, harness, limits) = test_files(&question, &sub.code, &test.harness);
         let borrowed: Vec<(&str, &[u8])> = files.iter().map(|(n, b)| (*n, b.as_bytes())).collect();
         let run = sandbox
-            .run(language, &borrowed, test.input.as_bytes(), limits)
+            .run_with_harness(
+                language,
+                &borrowed,
+                harness.as_deref().map(str::as_bytes),
+                test.input.as_bytes(),
+                limits,
+            )
             .await?;
         let verdict = grading::judge(&run, &test.expected);
         results.push(TestResult {

@@ -397,3 +397,32 @@ async fn the_run_folders_are_private_to_the_sandbox_user() {
     assert_eq!(meta.permissions().mode() & 0o777, 0o700);
     assert_eq!(meta.uid(), 65534);
 }
+
+#[tokio::test]
+async fn a_tests_harness_runs_with_the_program_but_is_nowhere_it_can_read() {
+    let sandbox = sandbox().await;
+    let js = "const fs = require('fs');\nconst seen = [];\nfor (const f of fs.readdirSync('/work')) { if (fs.readFileSync('/work/' + f, 'utf8').includes('SEC' + 'RET')) seen.push(f); }\nfor (const fd of [4, '/proc/self/fd/4']) { try { fs.readFileSync(fd); seen.push(String(fd)); } catch (e) {} }\nconsole.log('seen:' + seen.join(','));\nfunction answer(n) { return n * 2; }\n";
+    let run = sandbox
+        .run_with_harness(
+            Language::JavaScript,
+            &[("main.js", js.as_bytes())],
+            Some(b"console.log(answer(21)); // SECRET hidden test"),
+            b"",
+            Limits::default_for(Language::JavaScript),
+        )
+        .await
+        .unwrap();
+    assert_eq!(out(&run), "seen:\n42\n", "{}", run.stderr_text());
+    let py = "import os\nseen = [f for f in os.listdir('/work') if 'SEC' + 'RET' in open('/work/' + f).read()]\ntry:\n    os.read(4, 100)\n    seen.append('fd4')\nexcept OSError:\n    pass\nprint('seen:' + ','.join(seen))\ndef answer(n):\n    return n * 2\n";
+    let run = sandbox
+        .run_with_harness(
+            Language::Python,
+            &[("main.py", py.as_bytes())],
+            Some(b"print(answer(21))  # SECRET hidden test"),
+            b"",
+            Limits::default_for(Language::Python),
+        )
+        .await
+        .unwrap();
+    assert_eq!(out(&run), "seen:\n42\n", "{}", run.stderr_text());
+}
