@@ -1,6 +1,7 @@
 //! Sandbox figures (bench/sandbox.sh runs it in release):
 //! 1. start-up overhead: `python3 -c pass` and `node -e 0` bare, then the
-//!    same programs through the whole sandbox chain, one at a time;
+//!    same programs through the whole sandbox chain (cgroup, seccomp,
+//!    bubblewrap, limits), one at a time;
 //! 2. throughput: the demo's code tasks' tests run and judged with their
 //!    reference answers, `GRADING_SLOTS` at a time, for `BENCH_SECONDS`.
 
@@ -154,23 +155,29 @@ async fn main() -> anyhow::Result<()> {
             let mut i = worker;
             while Instant::now() < deadline {
                 let (language, file, answer, test) = &work[i % work.len()];
-                let files: Vec<(&str, String)> = if *file {
-                    vec![
-                        (language.main_file(), test.harness.clone()),
-                        ("answer.txt", answer.clone()),
-                    ]
+                // As grading does: a file check's harness is the program;
+                // a program's harness comes apart from it (fd 4).
+                let (files, harness): (Vec<(&str, String)>, Option<&[u8]>) = if *file {
+                    (
+                        vec![
+                            (language.main_file(), test.harness.clone()),
+                            ("answer.txt", answer.clone()),
+                        ],
+                        None,
+                    )
                 } else {
-                    vec![(
-                        language.main_file(),
-                        format!("{answer}\n{}\n", test.harness),
-                    )]
+                    (
+                        vec![(language.main_file(), answer.clone())],
+                        Some(test.harness.as_bytes()),
+                    )
                 };
                 let borrowed: Vec<(&str, &[u8])> =
                     files.iter().map(|(n, b)| (*n, b.as_bytes())).collect();
                 if let Ok(run) = sandbox
-                    .run(
+                    .run_with_harness(
                         *language,
                         &borrowed,
+                        harness,
                         test.input.as_bytes(),
                         Limits::default_for(*language),
                     )

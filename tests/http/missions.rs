@@ -580,53 +580,40 @@ async fn the_studio_edits_missions_questions_choices_and_tests(db: PgPool) {
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.body.contains("typeof null"));
 
-    let page = app
-        .post_form(
-            &editor,
-            &[
-                ("kind", "midterm"),
-                ("pass_percent", "150"),
-                ("max_attempts", ""),
-                ("time_limit_minutes", ""),
-            ],
-        )
-        .await;
-    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(
-        page.text(r#"[data-error-for="_form"]"#)
-            .unwrap()
-            .contains("통과 기준")
-    );
-    let page = app
-        .post_form(
-            &editor,
-            &[
-                ("kind", "midterm"),
-                ("pass_percent", "70"),
-                ("max_attempts", "3"),
-                ("cooldown_minutes", "abc"),
-                ("time_limit_minutes", "20"),
-            ],
-        )
-        .await;
-    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(
-        page.text(r#"[data-error-for="_form"]"#)
-            .unwrap()
-            .contains("다음 응시까지")
-    );
-    let page = app
-        .post_form(
-            &editor,
-            &[
-                ("kind", "midterm"),
-                ("pass_percent", "70"),
-                ("max_attempts", "3"),
-                ("cooldown_minutes", "30"),
-                ("time_limit_minutes", "20"),
-            ],
-        )
-        .await;
+    // The mission's settings form: pass mark, attempts, cooldown, time.
+    let settings = |pass: &'static str,
+                    attempts: &'static str,
+                    cooldown: &'static str,
+                    minutes: &'static str| {
+        let editor = editor.clone();
+        let app = &app;
+        async move {
+            app.post_form(
+                &editor,
+                &[
+                    ("kind", "midterm"),
+                    ("pass_percent", pass),
+                    ("max_attempts", attempts),
+                    ("cooldown_minutes", cooldown),
+                    ("time_limit_minutes", minutes),
+                ],
+            )
+            .await
+        }
+    };
+    for (fields, words) in [
+        (("150", "", "", ""), "통과 기준"),
+        (("70", "3", "abc", "20"), "다음 응시까지"),
+    ] {
+        let page = settings(fields.0, fields.1, fields.2, fields.3).await;
+        assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            page.text(r#"[data-error-for="_form"]"#)
+                .unwrap()
+                .contains(words)
+        );
+    }
+    let page = settings("70", "3", "30", "20").await;
     assert_eq!(page.status, StatusCode::SEE_OTHER);
     let (pass, max, cooldown, secs): (i32, Option<i32>, i32, Option<i32>) = sqlx::query_as(
         "SELECT pass_percent, max_attempts, cooldown_secs, time_limit_secs FROM missions WHERE topic_id = $1::uuid",
