@@ -2,8 +2,9 @@
 -- lesson player does (JSON, X-CSRF-Token, Origin, the session cookies).
 -- BENCH_LEARNERS_FILE: one "cookie<TAB>csrf token<TAB>watch session" line
 -- per learner; BENCH_TOPIC: the topic; BENCH_BATCH: events per batch (30).
--- Events are numbered as the player numbers them, uniquely per thread and
--- request, so none is a repeat the server would store once.
+-- Events are numbered as the player numbers them, uniquely per run, thread
+-- and request (the warm-up run included), so none is a repeat the server
+-- would store once.
 local learners = {}
 for line in io.lines(os.getenv("BENCH_LEARNERS_FILE")) do
   local cookie, token, session = line:match("^(.-)\t(.-)\t(.+)$")
@@ -17,7 +18,8 @@ local threads = 0
 
 setup = function(thread)
   threads = threads + 1
-  thread:set("id", threads)
+  -- A prefix per run (the second it started) and thread, below 2^31.
+  thread:set("id", (os.time() % 200) * 10 + threads)
 end
 
 local function body(session, first)
@@ -44,7 +46,7 @@ request = function()
     ["Origin"] = wrk.scheme .. "://" .. wrk.host .. ":" .. wrk.port,
     ["Content-Type"] = "application/json",
     ["Accept-Encoding"] = "gzip, deflate, br, zstd",
-  }, body(l[3], id * 10000000 + sent * size))
+  }, body(l[3], id * 1000000 + sent * size))
 end
 
 done = function(summary, latency, requests)

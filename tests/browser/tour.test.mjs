@@ -79,6 +79,7 @@ for (const [viewport, options] of Object.entries(VIEWPORTS)) {
           ["login", "/login"],
           ["signup", "/signup"],
           ["password-reset", "/password-reset"],
+          ["badge-verify", "/certificates/verify"],
           ["not-found", "/no-such-page"],
         ])),
       );
@@ -96,6 +97,10 @@ for (const [viewport, options] of Object.entries(VIEWPORTS)) {
       await page.getByRole("heading", { name: "메일을 확인해 주세요" }).waitFor();
       await page.goto(await app.mailLink(email, "/verify-email/"));
       await page.waitForURL(`${app.base}/me`);
+      await page.goto(`${app.base}/`);
+      // A "buy" link only asks (nothing goes in the cart on a GET).
+      const curriculum = await page.getAttribute('input[name="curriculum_id"]', "value");
+      found.push(...(await tour(page, problems, "learner", viewport, [["cart-want", `/cart/want?curriculum_id=${curriculum}`]])));
       await page.goto(`${app.base}/`);
       await page.getByRole("button", { name: /50,000원에 2년 수강 시작하기/ }).click();
       await page.waitForURL(`${app.base}/cart`);
