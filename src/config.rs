@@ -121,7 +121,8 @@ pub struct Config {
     /// sandbox of its own (the workers' probe fails closed).
     pub grades_here: bool,
     /// Where each sandboxed run's folder is made (`SANDBOX_DIR`, default
-    /// `VAR_DIR/sandbox`): made 0700 and owned by the unprivileged user
+    /// `VAR_DIR/sandbox`, or one under the temporary folder when a parent
+    /// of that bars others): made 0700 and owned by the unprivileged user
     /// programs run as, so its parents must let others pass through.
     pub sandbox_dir: PathBuf,
     /// The font certificates are set in (it must have Hangul).
@@ -363,7 +364,7 @@ impl Config {
             grades_here: !parse_var("GRADING_ELSEWHERE", false)?,
             sandbox_dir: var("SANDBOX_DIR")
                 .map(PathBuf::from)
-                .unwrap_or_else(|| var_dir.join("sandbox")),
+                .unwrap_or_else(|| default_sandbox_dir(&var_dir)),
             badge_key: var("BADGE_SIGNING_KEY"),
             certificate_font: var("CERTIFICATE_FONT")
                 .map(PathBuf::from)
@@ -495,8 +496,54 @@ impl Config {
     }
 }
 
+/// `VAR_DIR/sandbox`, where the sandbox user (`nobody`) can pass through
+/// every parent folder; otherwise (a checkout in a private home folder) a
+/// folder of this checkout's own under the system's temporary folder, which
+/// the sandbox makes 0700 for `nobody` all the same.
+fn default_sandbox_dir(var_dir: &std::path::Path) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let wanted = std::path::absolute(var_dir)
+        .unwrap_or_else(|_| var_dir.to_path_buf())
+        .join("sandbox");
+    let passable = wanted
+        .ancestors()
+        .skip(1)
+        .filter_map(|dir| std::fs::metadata(dir).ok())
+        .all(|meta| meta.permissions().mode() & 0o001 != 0);
+    if passable {
+        return wanted;
+    }
+    use sha2::Digest;
+    let tag = hex::encode(&sha2::Sha256::digest(wanted.as_os_str().as_encoded_bytes())[..6]);
+    std::env::temp_dir().join(format!("weaverse-sandbox-{tag}"))
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_sandbox_folder_is_under_var_unless_a_parent_bars_the_sandbox_user() {
+        use std::os::unix::fs::PermissionsExt;
+        let base = std::env::temp_dir().join(format!("cfg-{}", uuid::Uuid::new_v4().simple()));
+        let open = base.join("open");
+        let private = base.join("private");
+        std::fs::create_dir_all(&open).unwrap();
+        std::fs::create_dir_all(&private).unwrap();
+        std::fs::set_permissions(&base, std::fs::Permissions::from_mode(0o755)).unwrap();
+        std::fs::set_permissions(&open, std::fs::Permissions::from_mode(0o755)).unwrap();
+        std::fs::set_permissions(&private, std::fs::Permissions::from_mode(0o700)).unwrap();
+        assert_eq!(
+            super::default_sandbox_dir(&open.join("var")),
+            open.join("var").join("sandbox")
+        );
+        let fallback = super::default_sandbox_dir(&private.join("var"));
+        assert!(
+            fallback.starts_with(std::env::temp_dir())
+                && fallback.to_string_lossy().contains("weaverse-sandbox-"),
+            "{fallback:?}"
+        );
+        std::fs::remove_dir_all(base).unwrap();
+    }
+
     use super::*;
 
     #[test]
