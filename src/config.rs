@@ -496,21 +496,26 @@ impl Config {
     }
 }
 
+/// The first parent of `path` that users other than its owner may not pass
+/// through (no `x` for others), if any: the sandbox's user (`nobody`) could
+/// not reach `path`. Parents that do not exist yet are not counted.
+pub fn barring_parent(path: &std::path::Path) -> Option<PathBuf> {
+    use std::os::unix::fs::PermissionsExt;
+    path.ancestors().skip(1).find_map(|dir| {
+        let mode = std::fs::metadata(dir).ok()?.permissions().mode();
+        (mode & 0o001 == 0).then(|| dir.to_path_buf())
+    })
+}
+
 /// `VAR_DIR/sandbox`, where the sandbox user (`nobody`) can pass through
 /// every parent folder; otherwise (a checkout in a private home folder) a
 /// folder of this checkout's own under the system's temporary folder, which
 /// the sandbox makes 0700 for `nobody` all the same.
 fn default_sandbox_dir(var_dir: &std::path::Path) -> PathBuf {
-    use std::os::unix::fs::PermissionsExt;
     let wanted = std::path::absolute(var_dir)
         .unwrap_or_else(|_| var_dir.to_path_buf())
         .join("sandbox");
-    let passable = wanted
-        .ancestors()
-        .skip(1)
-        .filter_map(|dir| std::fs::metadata(dir).ok())
-        .all(|meta| meta.permissions().mode() & 0o001 != 0);
-    if passable {
+    if barring_parent(&wanted).is_none() {
         return wanted;
     }
     use sha2::Digest;

@@ -302,14 +302,15 @@ impl RunGroup {
         self.dirs.iter().map(|d| d.join("cgroup.procs")).collect()
     }
 
-    /// Whether the kernel killed a process of the run for memory.
+    /// Whether the kernel killed a process of the run for memory (the
+    /// memory group's `oom_kill` count).
     pub fn out_of_memory(&self) -> bool {
-        let (file, key) = if self.v2 {
-            (self.dirs[0].join("memory.events"), "oom_kill")
+        let file = if self.v2 {
+            "memory.events"
         } else {
-            (self.dirs[0].join("memory.oom_control"), "oom_kill")
+            "memory.oom_control"
         };
-        read(&file).is_ok_and(|text| counter(&text, key) > 0)
+        read(&self.dirs[0].join(file)).is_ok_and(|text| counter(&text, "oom_kill") > 0)
     }
 }
 
@@ -322,17 +323,32 @@ fn counter(text: &str, key: &str) -> u64 {
         .unwrap_or(0)
 }
 
+/// Removes a run's group folders; a group whose last process is still being
+/// reaped is busy for a moment, so it is tried again a few times.
+fn remove_groups(dirs: &[PathBuf]) {
+    for dir in dirs {
+        for _ in 0..50 {
+            if std::fs::remove_dir(dir).is_ok() || !dir.exists() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+    }
+}
+
 impl Drop for RunGroup {
     fn drop(&mut self) {
-        for dir in &self.dirs {
-            // The run's processes are gone by now; a group whose last
-            // process is still being reaped is busy for a moment.
-            for _ in 0..50 {
-                if std::fs::remove_dir(dir).is_ok() || !dir.exists() {
-                    break;
-                }
-                std::thread::sleep(std::time::Duration::from_millis(10));
+        let dirs = std::mem::take(&mut self.dirs);
+        // Usually gone at the first try; the retries (which sleep) run off
+        // the async threads when there is a runtime to run them on.
+        if dirs.iter().all(|d| std::fs::remove_dir(d).is_ok()) {
+            return;
+        }
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => {
+                runtime.spawn_blocking(move || remove_groups(&dirs));
             }
+            Err(_) => remove_groups(&dirs),
         }
     }
 }

@@ -258,21 +258,23 @@ impl Sandbox {
             self.filter = self.root.with_extension("seccomp");
         }
         // bubblewrap runs as `nobody` and must pass through every parent.
-        for parent in self.root.ancestors().skip(1) {
-            use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(parent).map_or(0, |m| m.permissions().mode());
-            if mode & 0o001 == 0 {
-                return Err(format!(
-                    "the sandbox folder {} is inside {}, which the sandbox user may not enter; \
-                     set SANDBOX_DIR to a folder whose parents others may pass through",
-                    self.root.display(),
-                    parent.display()
-                ));
-            }
+        if let Some(parent) = crate::config::barring_parent(&self.root) {
+            return Err(format!(
+                "the sandbox folder {} is inside {}, which the sandbox user may not enter; \
+                 set SANDBOX_DIR to a folder whose parents others may pass through",
+                self.root.display(),
+                parent.display()
+            ));
         }
+        // Written aside and renamed into place: processes probing the same
+        // folder at once never hand bubblewrap a half-written filter.
         let filter = seccomp::filter().map_err(|e| format!("the seccomp filter: {e}"))?;
-        std::fs::write(&self.filter, filter)
-            .and_then(|()| set_mode(&self.filter, 0o644))
+        let partial = self
+            .filter
+            .with_extension(format!("seccomp-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::write(&partial, filter)
+            .and_then(|()| set_mode(&partial, 0o644))
+            .and_then(|()| std::fs::rename(&partial, &self.filter))
             .map_err(|e| format!("the seccomp filter {}: {e}", self.filter.display()))?;
         self.cgroups = Some(Cgroups::detect()?);
         Ok(())
