@@ -75,9 +75,10 @@ pub struct Claimed {
 /// Which kinds of job a worker takes.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub enum Kinds {
-    /// Every kind but these (done by workers elsewhere).
+    /// Every kind.
     #[default]
     All,
+    /// Every kind but these (done by workers elsewhere).
     AllBut(Vec<String>),
     /// Only these.
     Only(Vec<String>),

@@ -80,6 +80,16 @@ impl Worker {
     /// A worker for `kinds` only, without the housekeeping jobs (a grader
     /// on its own, say); register a handler for each.
     pub fn only(db: PgPool, config: WorkerConfig, kinds: &[&str]) -> Self {
+        Self::bare(
+            db,
+            WorkerConfig {
+                kinds: queue::Kinds::Only(kinds.iter().map(|k| (*k).to_owned()).collect()),
+                ..config
+            },
+        )
+    }
+
+    fn bare(db: PgPool, config: WorkerConfig) -> Self {
         let name = format!(
             "{}:{}:{}",
             hostname(),
@@ -89,10 +99,7 @@ impl Worker {
         Self {
             db,
             name,
-            config: WorkerConfig {
-                kinds: queue::Kinds::Only(kinds.iter().map(|k| (*k).to_owned()).collect()),
-                ..config
-            },
+            config,
             handlers: HashMap::new(),
             give_up: HashMap::new(),
             periodic: HashMap::new(),
@@ -101,20 +108,7 @@ impl Worker {
 
     /// A worker that knows the built-in housekeeping jobs.
     pub fn new(db: PgPool, config: WorkerConfig) -> Self {
-        let name = format!(
-            "{}:{}:{}",
-            hostname(),
-            std::process::id(),
-            &uuid::Uuid::new_v4().simple().to_string()[..8]
-        );
-        let mut worker = Self {
-            db: db.clone(),
-            name,
-            config,
-            handlers: HashMap::new(),
-            give_up: HashMap::new(),
-            periodic: HashMap::new(),
-        };
+        let mut worker = Self::bare(db.clone(), config);
         worker.register(HOUSEKEEPING, move |_| {
             let db = db.clone();
             async move {
