@@ -232,6 +232,21 @@ impl VerifyPage {
     fn code(&self) -> &'static str {
         self.verdict.as_ref().map_or("", verdict_code)
     }
+
+    fn words(&self) -> &'static str {
+        self.verdict.as_ref().map_or("", verdict_words)
+    }
+
+    fn certificate(&self) -> Option<&CertificateRow> {
+        match &self.verdict {
+            Some(BadgeVerdict::Valid(c) | BadgeVerdict::Revoked(c)) => Some(c),
+            _ => None,
+        }
+    }
+
+    fn good(&self) -> bool {
+        matches!(self.verdict, Some(BadgeVerdict::Valid(_)))
+    }
 }
 
 fn verdict_code(verdict: &BadgeVerdict) -> &'static str {
@@ -258,23 +273,6 @@ fn verdict_words(verdict: &BadgeVerdict) -> &'static str {
         BadgeVerdict::Malformed => {
             "Open Badge 형식(JSON)이 아닙니다. 받은 배지 파일의 내용을 그대로 붙여 넣어 주세요."
         }
-    }
-}
-
-impl VerifyPage {
-    fn words(&self) -> &'static str {
-        self.verdict.as_ref().map_or("", verdict_words)
-    }
-
-    fn certificate(&self) -> Option<&CertificateRow> {
-        match &self.verdict {
-            Some(BadgeVerdict::Valid(c) | BadgeVerdict::Revoked(c)) => Some(c),
-            _ => None,
-        }
-    }
-
-    fn good(&self) -> bool {
-        matches!(self.verdict, Some(BadgeVerdict::Valid(_)))
     }
 }
 

@@ -58,10 +58,12 @@ impl Status {
     }
 }
 
+/// The letters and digits codes are made of (no look-alikes).
+const ALPHABET: &[u8] = b"ABCDEFGHJKMNPQRSTUVWXYZ23456789";
+
 /// An unguessable code: 20 characters from an alphabet without look-alikes
 /// (about 98 bits), grouped for reading aloud.
 fn new_code() -> String {
-    const ALPHABET: &[u8] = b"ABCDEFGHJKMNPQRSTUVWXYZ23456789";
     let mut rng = rand::rng();
     let chars: Vec<char> = (0..20)
         .map(|_| char::from(ALPHABET[rng.random_range(0..ALPHABET.len())]))
@@ -74,7 +76,6 @@ fn new_code() -> String {
 /// of five): anything else names no certificate and is answered without a
 /// query (a NUL or a megabyte of text never reaches the database).
 pub fn well_formed(code: &str) -> bool {
-    const ALPHABET: &[u8] = b"ABCDEFGHJKMNPQRSTUVWXYZ23456789";
     let Some(rest) = code.strip_prefix("WV-") else {
         return false;
     };
