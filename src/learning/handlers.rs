@@ -455,6 +455,7 @@ fn refusal_text(refused: watch::Refusal) -> &'static str {
         Position(_) => "재생 위치가 영상 길이를 벗어났습니다.",
         Duration(_) => "영상 길이가 맞지 않습니다.",
         Rate(_) => "재생 속도는 0.5배에서 2배 사이여야 합니다.",
+        Sequence(_) => "기록 번호가 올바르지 않습니다.",
     }
 }
 

@@ -66,12 +66,8 @@ pub async fn record(
     events: &[Event],
     rules: Rules,
 ) -> Result<Recorded, WatchError> {
-    let mut events: Vec<Event> = events.to_vec();
-    let Some(seqs) = events
-        .iter()
-        .map(|e| e.seq.and_then(|s| i32::try_from(s).ok()))
-        .collect::<Option<Vec<i32>>>()
-    else {
+    // Events without numbers come from a page older than watch sessions.
+    let Some(seqs) = events.iter().map(|e| e.seq).collect::<Option<Vec<i32>>>() else {
         return Err(WatchError::NoSession);
     };
     let mut tx = conn.begin().await?;
@@ -83,13 +79,18 @@ pub async fn record(
     // A repeat (the same page's number) is stored and credited once.
     let stored = repo::stored_seqs(&mut tx, user, session.page, &seqs).await?;
     let mut seen = std::collections::HashSet::new();
-    events.retain(|e| {
-        let seq = e.seq.and_then(|s| i32::try_from(s).ok()).unwrap_or(-1);
-        !stored.contains(&seq) && seen.insert(seq)
-    });
+    let mut events: Vec<Event> = events
+        .iter()
+        .filter(|e| {
+            e.seq
+                .is_some_and(|s| !stored.contains(&s) && seen.insert(s))
+        })
+        .copied()
+        .collect();
     events.sort_by_key(|e| e.seq);
     let (spent, now) = repo::study_since(&mut tx, user, session.issued_at).await?;
     let allowance = (now - session.issued_at).as_seconds_f64() - spent;
+    let placed_by = row.placed_by();
     let mut watched = row.watched.0;
     let credits = watch::credit(&events, &mut watched, allowance);
     let mut columns = EventColumns::default();
@@ -98,13 +99,17 @@ pub async fn record(
     }
     let stored = repo::insert_events(&mut tx, user, topic, session.page, &columns).await?;
     let complete = watch::completes(watched.total(), video_secs, rules.complete_at_percent);
-    let place = events.last().and_then(|e| {
-        Some(Place {
-            position: e.position,
-            page: session.page,
-            seq: i32::try_from(e.seq?).ok()?,
+    // The resume point moves only to a later event than the one stored.
+    let place = events
+        .last()
+        .and_then(|e| {
+            Some(Place {
+                position: e.position,
+                page: session.page,
+                seq: e.seq?,
+            })
         })
-    });
+        .filter(|p| p.is_after(placed_by.as_ref()));
     let completed = repo::save_progress(
         &mut tx,
         user,
@@ -156,9 +161,8 @@ async fn replay(
     let mut watched = Intervals::default();
     for event in &log {
         if Some(event.id) == edited {
-            let claim = watch::claim(&event.event()).map_or(0.0, |(s, e)| e - s);
-            let rate = f64::from(event.rate).clamp(watch::MIN_RATE, watch::MAX_RATE);
-            let credit = watch::credit(&[event.event()], &mut watched, claim / rate)
+            // An admin's correction is credited in full.
+            let credit = watch::credit(&[event.event()], &mut watched, f64::INFINITY)
                 .pop()
                 .unwrap_or_default();
             repo::set_credit(conn, event.id, credit).await?;
@@ -559,5 +563,22 @@ mod tests {
         assert_eq!(percent(1.5, 3), 50);
         assert_eq!(percent(2.999, 3), 99);
         assert_eq!(percent(3.0, 3), 100);
+    }
+
+    #[test]
+    fn the_resume_point_moves_to_a_higher_number_of_its_page_or_to_another_page() {
+        let page = uuid::Uuid::new_v4();
+        let at = |page, seq| Place {
+            position: 1.0,
+            page,
+            seq,
+        };
+        let stored = repo::PlacedBy { page, seq: 5 };
+        assert!(at(page, 6).is_after(Some(&stored)));
+        // A beacon landing after a later fetch does not move it back.
+        assert!(!at(page, 4).is_after(Some(&stored)));
+        assert!(!at(page, 5).is_after(Some(&stored)));
+        assert!(at(uuid::Uuid::new_v4(), 1).is_after(Some(&stored)));
+        assert!(at(page, 0).is_after(None));
     }
 }

@@ -201,7 +201,26 @@ pub struct ProgressRow {
     pub watched_secs: f64,
     pub video_secs: Option<f64>,
     pub position: f64,
+    /// The event the resume point was taken from: its page and number.
+    pub position_page: Option<Uuid>,
+    pub position_seq: Option<i32>,
     pub completed_at: Option<OffsetDateTime>,
+}
+
+impl ProgressRow {
+    pub fn placed_by(&self) -> Option<PlacedBy> {
+        Some(PlacedBy {
+            page: self.position_page?,
+            seq: self.position_seq?,
+        })
+    }
+}
+
+/// Which event a resume point was taken from: its page and number.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PlacedBy {
+    pub page: Uuid,
+    pub seq: i32,
 }
 
 /// The learner's row for `topic`, made if missing and locked until the
@@ -217,7 +236,7 @@ pub async fn lock_progress(
         r#"INSERT INTO topic_progress AS p (user_id, topic_id) VALUES ($1, $2)
            ON CONFLICT (user_id, topic_id) DO UPDATE SET updated_at = now()
            RETURNING watched AS "watched!: Json<Intervals>", watched_secs, video_secs, position,
-                     completed_at"#,
+                     position_page, position_seq, completed_at"#,
         user.0,
         topic.0
     )
@@ -233,7 +252,7 @@ pub async fn progress(
     sqlx::query_as!(
         ProgressRow,
         r#"SELECT watched AS "watched!: Json<Intervals>", watched_secs, video_secs, position,
-                  completed_at
+                  position_page, position_seq, completed_at
              FROM topic_progress WHERE user_id = $1 AND topic_id = $2"#,
         user.0,
         topic.0
@@ -264,8 +283,7 @@ impl EventColumns {
         self.durations.push(event.duration);
         self.rates.push(event.rate.unwrap_or(1.0) as f32);
         self.froms.push(event.from);
-        self.seqs
-            .push(event.seq.and_then(|s| i32::try_from(s).ok()));
+        self.seqs.push(event.seq);
         self.sinces.push(event.since);
         self.credit_froms
             .push((credit.watched > 0.0).then_some(credit.from));
@@ -345,8 +363,7 @@ pub async fn study_since(
     Ok((row.spent, row.now))
 }
 
-/// Where the player was at an event, and which event that was: within a
-/// page the highest number wins, across pages the latest to report.
+/// Where the player was at an event, and which event that was.
 #[derive(Clone, Copy, Debug)]
 pub struct Place {
     pub position: f64,
@@ -354,11 +371,20 @@ pub struct Place {
     pub seq: i32,
 }
 
+impl Place {
+    /// Whether this place replaces `stored` as the resume point: within a
+    /// page the higher number wins (a beacon may land after a later
+    /// fetch), across pages the latest to report.
+    pub fn is_after(&self, stored: Option<&PlacedBy>) -> bool {
+        stored.is_none_or(|s| s.page != self.page || self.seq > s.seq)
+    }
+}
+
 /// What a fold leaves of a learner's progress on a topic.
 pub struct Folded<'a> {
     pub watched: &'a Intervals,
     pub video_secs: f64,
-    /// The batch's latest place (kept when it is later than the stored one).
+    /// The new resume point, if this fold moves it.
     pub place: Option<Place>,
     pub complete: bool,
     /// Replaying the whole log may also take completion back.
@@ -374,20 +400,15 @@ pub async fn save_progress(
 ) -> sqlx::Result<bool> {
     let place = f.place;
     sqlx::query_scalar!(
-        r#"WITH later AS (
-             SELECT $6::float8 IS NOT NULL
-                    AND (position_page IS DISTINCT FROM $7::uuid OR $8::int > position_seq) AS yes
-               FROM topic_progress WHERE user_id = $1 AND topic_id = $2)
-           UPDATE topic_progress
+        r#"UPDATE topic_progress
               SET watched = $3, watched_secs = $4, video_secs = $5,
-                  position = CASE WHEN later.yes THEN $6 ELSE position END,
-                  position_page = CASE WHEN later.yes THEN $7 ELSE position_page END,
-                  position_seq = CASE WHEN later.yes THEN $8 ELSE position_seq END,
+                  position = coalesce($6, position),
+                  position_page = coalesce($7, position_page),
+                  position_seq = coalesce($8, position_seq),
                   last_batch_at = CASE WHEN $10 THEN last_batch_at ELSE now() END,
                   updated_at = CASE WHEN $10 THEN updated_at ELSE now() END,
                   completed_at = CASE WHEN $9 THEN coalesce(completed_at, now())
                                       WHEN $10 THEN NULL ELSE completed_at END
-             FROM later
             WHERE user_id = $1 AND topic_id = $2
         RETURNING completed_at IS NOT NULL AS "completed!""#,
         user.0,

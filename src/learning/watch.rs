@@ -69,7 +69,7 @@ pub struct RawEvent {
     pub from: Option<f64>,
     /// The event's number in its watch session.
     #[serde(default)]
-    pub seq: Option<u32>,
+    pub seq: Option<i32>,
     /// Where the stretch played up to this event began.
     #[serde(default)]
     pub since: Option<f64>,
@@ -91,7 +91,7 @@ pub struct Event {
     pub duration: f64,
     pub rate: Option<f64>,
     pub from: Option<f64>,
-    pub seq: Option<u32>,
+    pub seq: Option<i32>,
     pub since: Option<f64>,
 }
 
@@ -111,6 +111,8 @@ pub enum Refusal {
     Duration(usize),
     #[error("event {0}: playback rate outside 0.5-2")]
     Rate(usize),
+    #[error("event {0}: negative number")]
+    Sequence(usize),
 }
 
 impl RawBatch {
@@ -129,6 +131,9 @@ impl RawBatch {
             .enumerate()
             .map(|(i, raw)| {
                 let kind = EventKind::parse(&raw.kind).ok_or(Refusal::Kind(i))?;
+                if raw.seq.is_some_and(|seq| seq < 0) {
+                    return Err(Refusal::Sequence(i));
+                }
                 if !within(raw.position)
                     || !raw.from.is_none_or(within)
                     || !raw.since.is_none_or(within)
