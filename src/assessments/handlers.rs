@@ -83,7 +83,7 @@ impl MissionPage {
         self.mission
             .last
             .as_ref()
-            .and_then(|l| l.earned.get(question).copied())
+            .and_then(|l| l.earned.as_ref()?.get(question).copied())
     }
 
     /// Right/wrong per question is held back (attempts left, not passed).
@@ -93,15 +93,17 @@ impl MissionPage {
                 .mission
                 .last
                 .as_ref()
-                .is_some_and(|l| l.earned.is_empty())
+                .is_some_and(|l| l.earned.is_none())
     }
 
     /// The last attempt's marks may be shown (passed, or none left).
     fn reviewable(&self) -> bool {
-        self.mission
-            .last
-            .as_ref()
-            .is_some_and(|l| !l.earned.is_empty())
+        self.mission.has_choices()
+            && self
+                .mission
+                .last
+                .as_ref()
+                .is_some_and(|l| l.earned.is_some())
     }
 
     fn is_choice(&self, kind: &QuestionKind) -> bool {

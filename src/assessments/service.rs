@@ -182,10 +182,10 @@ pub struct AttemptView {
 pub struct LastAttempt {
     pub number: i32,
     pub score: i32,
-    /// Points earned per question: only once no attempt is left or the
-    /// mission is passed (before, right/wrong per question would let
-    /// attempts be spent finding the key).
-    pub earned: HashMap<Uuid, i32>,
+    /// Points earned per question: `None` (held back) until no attempt is
+    /// left or the mission is passed (before, right/wrong per question
+    /// would let attempts be spent finding the key).
+    pub earned: Option<HashMap<Uuid, i32>>,
 }
 
 pub struct MissionView {
@@ -356,12 +356,12 @@ pub async fn mission_page(
         last: last.map(|a| LastAttempt {
             number: a.number,
             score: a.score.unwrap_or(0),
-            earned: a
-                .feedback
-                .as_ref()
-                .filter(|_| reveal)
-                .map(|f| f.0.iter().copied().collect())
-                .unwrap_or_default(),
+            earned: reveal.then(|| {
+                a.feedback
+                    .as_ref()
+                    .map(|f| f.0.iter().copied().collect())
+                    .unwrap_or_default()
+            }),
         }),
         best,
         questions: views,
