@@ -481,6 +481,10 @@ mod tests {
                 Refusal::Position(0),
             ),
             (
+                r#"{"events":[{"type":"pause","position":1,"duration":20,"seq":-1}]}"#,
+                Refusal::Sequence(0),
+            ),
+            (
                 r#"{"events":[{"type":"play","position":0,"duration":500}]}"#,
                 Refusal::Duration(0),
             ),
