@@ -1,15 +1,19 @@
-//! Application state, router assembly and the layer stack.
+//! Assembly: the only place (with `main.rs`) that names every capability.
+//! It builds each capability's parts, wires the hooks lower capabilities
+//! define (a completed topic -> certificates), registers the jobs, and
+//! builds the router and its layer stack.
 
 use std::{net::SocketAddr, sync::Arc};
 
 use anyhow::Context;
-use axum::{Router, middleware, response::IntoResponse, routing::get};
+use axum::{Router, extract::FromRef, middleware, response::IntoResponse, routing::get};
 use sqlx::PgPool;
 use tower_http::{
     catch_panic::CatchPanicLayer,
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
     trace::TraceLayer,
 };
+use tower_sessions::ExpiredDeletion;
 use tower_sessions::{Expiry, SessionManagerLayer, cookie::SameSite};
 use tower_sessions_sqlx_store::PostgresStore;
 
@@ -23,30 +27,23 @@ use crate::{
     config::Config,
     dashboards,
     error::AppError,
-    infra::{
-        crypto::DataKeys,
-        keys,
-        mail::{self, Mail, Mailer},
-    },
+    infra::mail::{self, Mail, Mailer},
     jobs, learning,
     media::{self, Media},
     ops,
-    web::{assets::Assets, csrf, error_pages, flash, routes::At, security, signing::Signer},
+    state::AppState,
+    web::{csrf, error_pages, flash, limits, routes::At, security},
 };
 
-/// Everything a handler may need, cheap to clone.
-#[derive(Clone)]
-pub struct AppState {
-    pub db: PgPool,
-    pub config: Arc<Config>,
-    pub signer: Signer,
-    pub assets: Arc<Assets>,
-    /// Keys for personal data at rest.
-    pub keys: Arc<DataKeys>,
-    /// Outgoing HTTP (OpenID provider, later payment gateways and the tutor API).
-    pub http: reqwest::Client,
+/// Everything the router serves with: the shared infrastructure and each
+/// capability's own parts. Handlers take the parts they need as sub-states
+/// (`State<Arc<Media>>`, `State<AppState>`, ...); nothing below `app.rs`
+/// names this type.
+#[derive(Clone, FromRef)]
+pub struct Platform {
+    pub app: AppState,
     /// Google sign-in, when configured.
-    pub google: Option<Arc<GoogleOidc>>,
+    pub google: accounts::Google,
     /// Catalogue pages and the roadmap, for a few seconds.
     pub catalog_cache: Arc<CatalogCache>,
     /// Payment gateways.
@@ -55,42 +52,35 @@ pub struct AppState {
     pub media: Arc<Media>,
     /// The sandbox code is graded in (probed on first use).
     pub grader: Arc<assessments::Grader>,
-    /// The font certificates are set in (checked at start).
-    pub certificate_font: certificates::pdf::CertificateFont,
-    /// The key Open Badges credentials are signed with.
-    pub badge_signer: certificates::badge::BadgeSigner,
+    /// What certificates are set in and signed with.
+    pub certificates: certificates::Keys,
+    /// Who hears that a learner completed a topic.
+    pub completion: learning::Completion,
 }
 
-impl AppState {
+impl Platform {
     pub fn new(config: Config, db: PgPool) -> anyhow::Result<Self> {
-        let session_key = match &config.session_key {
-            Some(key) => key.clone(),
-            None => keys::load_or_generate(&config.var_dir, "session_key", 64)?,
-        };
-        let keys = data_keys(&config)?;
-        let assets = Assets::scan(&config.static_dir)?;
-        let http = reqwest::Client::builder()
-            .timeout(std::time::Duration::from_secs(15))
-            .user_agent(concat!("Weaverse/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .context("HTTP client")?;
-        let google = match (&config.google_client_id, &config.google_client_secret) {
-            (Some(id), Some(secret)) => Some(Arc::new(GoogleOidc::new(
-                id.clone(),
-                secret.clone(),
-                config.google_issuer.clone(),
-                format!(
-                    "{}/auth/google/callback",
-                    config.public_url.as_str().trim_end_matches('/')
-                ),
-                http.clone(),
-            ))),
-            _ => None,
-        };
+        let app = AppState::new(config, db)?;
+        let config = &app.config;
+        let google = accounts::Google(
+            match (&config.google_client_id, &config.google_client_secret) {
+                (Some(id), Some(secret)) => Some(Arc::new(GoogleOidc::new(
+                    id.clone(),
+                    secret.clone(),
+                    config.google_issuer.clone(),
+                    format!(
+                        "{}/auth/google/callback",
+                        config.public_url.as_str().trim_end_matches('/')
+                    ),
+                    app.http.clone(),
+                ))),
+                _ => None,
+            },
+        );
         let gateways = Arc::new(commerce::gateway::Gateways::from_config(
-            &config,
-            db.clone(),
-            &http,
+            config,
+            app.db.clone(),
+            &app.http,
         ));
         let media = Arc::new(Media::new(&config.media, &config.var_dir)?);
         let grader = Arc::new(assessments::Grader::new(
@@ -98,30 +88,23 @@ impl AppState {
             config.grading_slots,
             config.grades_here,
         ));
-        let certificate_font = certificates::pdf::CertificateFont::load(&config.certificate_font)?;
-        let badge_seed = match &config.badge_key {
-            Some(raw) => {
-                hex::decode(raw.trim()).context("BADGE_SIGNING_KEY must be 64 hex digits")?
-            }
-            None => keys::load_or_generate(&config.var_dir, "badge_signing_key", 32)?,
-        };
-        let badge_signer = certificates::badge::BadgeSigner::from_seed(&badge_seed)?;
+        let certificates = certificates::Keys::load(config)?;
         Ok(Self {
-            db,
-            media,
-            grader,
-            certificate_font,
-            badge_signer,
-            signer: Signer::new(&session_key),
-            config: Arc::new(config),
-            assets: Arc::new(assets),
-            keys: Arc::new(keys),
-            http,
             google,
             catalog_cache: Arc::new(CatalogCache::new(CATALOG_CACHE_TTL)),
             gateways,
+            media,
+            grader,
+            certificates,
+            completion: completion(),
+            app,
         })
     }
+}
+
+/// Certificates listen for completed topics (the hook `learning` defines).
+fn completion() -> learning::Completion {
+    learning::Completion::new(Arc::new(certificates::OnCompletion))
 }
 
 /// How long a session row read from PostgreSQL is reused in this process.
@@ -131,16 +114,8 @@ const SESSION_CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(30
 /// them at once; other instances see changes within this time).
 const CATALOG_CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(5);
 
-/// `DATA_KEYS`, or in development a generated key in `var/keys`.
-pub fn data_keys(config: &Config) -> anyhow::Result<DataKeys> {
-    match &config.data_keys {
-        Some(raw) => DataKeys::parse(raw),
-        None => DataKeys::parse(&keys::dev_data_keys(&config.var_dir)?),
-    }
-}
-
 /// The job worker with every handler the application defines.
-pub fn worker(state: &AppState, config: jobs::WorkerConfig) -> anyhow::Result<jobs::Worker> {
+pub fn worker(state: &Platform, config: jobs::WorkerConfig) -> anyhow::Result<jobs::Worker> {
     // Where graders elsewhere (`weaverse grade`) take code submissions, this
     // worker leaves them alone.
     let config = if state.grader.grades_here() {
@@ -151,12 +126,16 @@ pub fn worker(state: &AppState, config: jobs::WorkerConfig) -> anyhow::Result<jo
             ..config
         }
     };
-    let mut worker = jobs::Worker::new(state.db.clone(), config);
+    let mut worker = jobs::Worker::new(state.app.db.clone(), config);
+    worker.housekeeping(|db| async move {
+        session_store(&db).delete_expired().await?;
+        Ok(())
+    });
     let mailer = Arc::new(Mailer::new(
-        state.config.smtp_url.as_deref(),
-        state.config.var_dir.join("mail"),
+        state.app.config.smtp_url.as_deref(),
+        state.app.config.var_dir.join("mail"),
     )?);
-    let from: Mailbox = state.config.mail_from.parse().context("MAIL_FROM")?;
+    let from: Mailbox = state.app.config.mail_from.parse().context("MAIL_FROM")?;
     worker.register(mail::SEND_JOB, move |payload| {
         let mailer = mailer.clone();
         let from = from.clone();
@@ -165,8 +144,8 @@ pub fn worker(state: &AppState, config: jobs::WorkerConfig) -> anyhow::Result<jo
             mailer.send(&from, &message).await
         }
     });
-    let db = state.db.clone();
-    let idle_days = state.config.session_idle_days;
+    let db = state.app.db.clone();
+    let idle_days = state.app.config.session_idle_days;
     worker.register(accounts::PRUNE_JOB, move |_| {
         let db = db.clone();
         async move {
@@ -183,36 +162,54 @@ pub fn worker(state: &AppState, config: jobs::WorkerConfig) -> anyhow::Result<jo
     worker.every(accounts::PRUNE_JOB, std::time::Duration::from_secs(60 * 60));
     media::register(
         &mut worker,
-        state.db.clone(),
+        state.app.db.clone(),
         state.media.clone(),
         state.catalog_cache.clone(),
     );
     if state.grader.grades_here() {
-        assessments::register(&mut worker, state.db.clone(), state.grader.clone());
+        assessments::register(
+            &mut worker,
+            state.app.db.clone(),
+            state.grader.clone(),
+            state.completion.clone(),
+        );
     }
-    let payments = state.clone();
+    let db = state.app.db.clone();
+    let gateways = state.gateways.clone();
     worker.register(commerce::RECONCILE_JOB, move |payload| {
-        let state = payments.clone();
-        async move { commerce::reconcile(&state, payload).await }
+        let (db, gateways) = (db.clone(), gateways.clone());
+        async move { commerce::reconcile(&db, &gateways, payload).await }
     });
     Ok(worker)
 }
 
 /// The session store (PostgreSQL table `tower_sessions.session`, created by
-/// our migrations). Expired rows are deleted by a periodic job.
+/// our migrations). Expired rows are deleted by the housekeeping job.
 pub fn session_store(db: &PgPool) -> PostgresStore {
     PostgresStore::new(db.clone())
 }
 
+/// The request body and time limits: small and short for forms, larger for
+/// pictures, large and long for the streamed video upload.
+fn limits(config: &Config) -> limits::Limits {
+    let images = media::images::MAX_BYTES + (1 << 20);
+    // The form around the file (field names, boundaries) needs a little room.
+    let video = config.media.max_video_bytes.saturating_add(1 << 20);
+    limits::Limits::new(config.max_body_bytes as u64, config.request_timeout)
+        .posts_to(media::is_image_path, images, config.request_timeout)
+        .posts_to(media::is_upload_path, video, config.media.upload_timeout)
+}
+
 /// The whole application.
-pub fn router(state: AppState) -> Router {
-    let config = state.config.clone();
+pub fn router(state: Platform) -> Router {
+    let config = state.app.config.clone();
     let state_gateways = state.gateways.clone();
+    let app = state.app.clone();
     // Reads try a short in-process cache first (infra::session_cache), so a
     // signed-in request costs one round trip for who the visitor is.
     let store = tower_sessions::CachingSessionStore::new(
         crate::infra::session_cache::SessionCache::new(SESSION_CACHE_TTL),
-        session_store(&state.db),
+        session_store(&app.db),
     );
     let sessions = SessionManagerLayer::new(store)
         .with_name("weaverse_session")
@@ -225,30 +222,36 @@ pub fn router(state: AppState) -> Router {
 
     // Pages: everything a person sees. Innermost layer first.
     let pages = Router::new()
-        .merge(catalog::routes())
-        .merge(accounts::routes())
-        .merge(commerce::routes())
+        .merge(catalog::handlers::routes())
+        .merge(accounts::handlers::routes())
+        .merge(commerce::handlers::routes())
         .merge(dashboards::routes())
-        .merge(learning::routes())
-        .merge(assessments::routes())
-        .merge(certificates::routes())
-        .merge(media::routes())
-        .merge(jobs::admin::routes())
+        .merge(learning::handlers::routes())
+        .merge(assessments::handlers::routes())
+        .merge(certificates::handlers::routes())
+        .merge(media::handlers::routes())
+        .merge(ops::admin_routes())
         .fallback(|| async { AppError::NotFound })
         .layer(CatchPanicLayer::custom(|_| {
             AppError::Internal(anyhow::anyhow!("handler panicked")).into_response()
         }))
-        .layer(middleware::from_fn_with_state(state.clone(), csrf::verify))
+        .layer(middleware::from_fn_with_state(app.clone(), csrf::verify))
         .layer(middleware::from_fn_with_state(
-            state.clone(),
-            crate::web::limits::apply,
+            Arc::new(limits(&config)),
+            limits::apply,
+        ))
+        // Who the visitor is, once per request; it leaves them on the
+        // response too, for the error pages' navigation.
+        .layer(middleware::from_fn_with_state(
+            app.clone(),
+            accounts::identify,
         ))
         .layer(middleware::from_fn_with_state(
-            state.clone(),
+            app.clone(),
             error_pages::render,
         ))
-        .layer(middleware::from_fn_with_state(state.clone(), flash::carry))
-        .layer(middleware::from_fn_with_state(state.clone(), csrf::mint))
+        .layer(middleware::from_fn_with_state(app.clone(), flash::carry))
+        .layer(middleware::from_fn_with_state(app.clone(), csrf::mint))
         .layer(middleware::from_fn(security::no_store))
         .layer(middleware::from_fn(crate::web::compress::pages))
         .layer(sessions);
@@ -291,24 +294,24 @@ pub fn router(state: AppState) -> Router {
 
 /// Binds and serves until Ctrl-C / SIGTERM, finishing requests in flight.
 /// With `config.job_workers > 0` the job worker runs in the same process.
-pub async fn serve(state: AppState) -> anyhow::Result<()> {
-    let addr = format!("{}:{}", state.config.host, state.config.port);
+pub async fn serve(state: Platform) -> anyhow::Result<()> {
+    let addr = format!("{}:{}", state.app.config.host, state.app.config.port);
     let listener = tokio::net::TcpListener::bind(&addr)
         .await
         .with_context(|| format!("binding {addr}"))?;
     tracing::info!(
         address = %addr,
-        public_url = %state.config.public_url,
-        env = %state.config.app_env,
+        public_url = %state.app.config.public_url,
+        env = %state.app.config.app_env,
         "Weaverse is listening"
     );
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let worker = if state.config.job_workers > 0 {
+    let worker = if state.app.config.job_workers > 0 {
         let worker = worker(
             &state,
             jobs::WorkerConfig {
-                concurrency: state.config.job_workers,
-                lease: state.config.job_lease,
+                concurrency: state.app.config.job_workers,
+                lease: state.app.config.job_lease,
                 ..jobs::WorkerConfig::default()
             },
         )?;
@@ -334,7 +337,7 @@ pub async fn serve(state: AppState) -> anyhow::Result<()> {
 
 /// Runs a grader alone (`weaverse grade`), until Ctrl-C / SIGTERM: code
 /// submissions and nothing else, from the database alone. It builds no
-/// `AppState`, so it needs none of the session, data, badge or payment
+/// `Platform`, so it needs none of the session, data, badge or payment
 /// keys, and its environment can hold none (ADR 0017).
 pub async fn grade(config: Config, concurrency: usize) -> anyhow::Result<()> {
     let db = crate::infra::db::connect(&config).await?;
@@ -355,18 +358,18 @@ pub async fn grade(config: Config, concurrency: usize) -> anyhow::Result<()> {
         },
         &[assessments::GRADE_JOB],
     );
-    assessments::register(&mut worker, db, grader);
+    assessments::register(&mut worker, db, grader, completion());
     tracing::info!(concurrency, "grading code submissions");
     worker.run(shutdown_signal()).await
 }
 
 /// Runs only the job worker (`weaverse worker`), until Ctrl-C / SIGTERM.
-pub async fn work(state: AppState, concurrency: usize) -> anyhow::Result<()> {
+pub async fn work(state: Platform, concurrency: usize) -> anyhow::Result<()> {
     let worker = worker(
         &state,
         jobs::WorkerConfig {
             concurrency: concurrency.max(1),
-            lease: state.config.job_lease,
+            lease: state.app.config.job_lease,
             ..jobs::WorkerConfig::default()
         },
     )?;

@@ -43,6 +43,18 @@ pub enum AppError {
     Internal(#[from] anyhow::Error),
 }
 
+impl AppError {
+    /// A page for tutors and admins, asked for by a learner.
+    pub fn staff_only() -> Self {
+        Self::Forbidden("튜터나 관리자만 이용할 수 있습니다.".into())
+    }
+
+    /// A page for admins, asked for by someone else.
+    pub fn admin_only() -> Self {
+        Self::Forbidden("관리자만 이용할 수 있습니다.".into())
+    }
+}
+
 impl From<sqlx::Error> for AppError {
     fn from(err: sqlx::Error) -> Self {
         match err {

@@ -10,7 +10,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use clap::{Parser, Subcommand};
 use weaverse::{
     accounts::{self, AdminOutcome},
-    app::{self, AppState},
+    app::{self, Platform},
     catalog::seed::{self, SeedOutcome},
     config::Config,
     infra::{db, sealed},
@@ -113,7 +113,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             if seed_demo {
                 seed(&pool).await?;
             }
-            let state = AppState::new(config, pool)?;
+            let state = Platform::new(config, pool)?;
             if seed_demo {
                 // The page is up at once; clips appear as they are made.
                 let background = state.clone();
@@ -127,7 +127,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Seed => {
             seed(&pool).await?;
-            let state = AppState::new(config, pool)?;
+            let state = Platform::new(config, pool)?;
             let attached = seed_videos(&state).await?;
             println!(
                 "queued {attached} demo video(s) for transcoding (a worker makes them playable)"
@@ -135,10 +135,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Worker { concurrency } => {
-            app::work(AppState::new(config, pool)?, concurrency).await
+            app::work(Platform::new(config, pool)?, concurrency).await
         }
         Command::RotateKeys => {
-            let keys = app::data_keys(&config)?;
+            let keys = weaverse::state::data_keys(&config)?;
             for (sealed, changed) in sealed::rotate(&pool, &keys).await? {
                 println!(
                     "{}.{}: re-encrypted {changed} value(s) with key {}",
@@ -196,7 +196,7 @@ async fn transcode(
 
 /// Demo clips for the demo's video topics; `SEED_VIDEOS` = how many
 /// (default all, `0` none).
-async fn seed_videos(state: &AppState) -> anyhow::Result<usize> {
+async fn seed_videos(state: &Platform) -> anyhow::Result<usize> {
     let limit = match std::env::var("SEED_VIDEOS").ok().as_deref().map(str::trim) {
         None | Some("") | Some("all") => None,
         Some(n) => Some(
@@ -204,12 +204,12 @@ async fn seed_videos(state: &AppState) -> anyhow::Result<usize> {
                 .context("SEED_VIDEOS must be a number or all")?,
         ),
     };
-    let cache = state.config.var_dir.join("seed-media");
-    weaverse::media::seed::seed_covers(&state.db, &state.media, &cache).await?;
+    let cache = state.app.config.var_dir.join("seed-media");
+    weaverse::media::seed::seed_covers(&state.app.db, &state.media, &cache).await?;
     if limit == Some(0) {
         return Ok(0);
     }
-    weaverse::media::seed::seed_videos(&state.db, &state.media, &cache, limit).await
+    weaverse::media::seed::seed_videos(&state.app.db, &state.media, &cache, limit).await
 }
 
 async fn seed(pool: &sqlx::PgPool) -> anyhow::Result<()> {

@@ -144,7 +144,7 @@ pub async fn update(
         "user.update",
         "user",
         &id.to_string(),
-        json!({ "nickname": [before.nickname, nickname.as_str()], "role": [before.role, role.as_str()] }),
+        json!({ "nickname": [before.nickname, nickname.as_str()], "role": [before.role.as_str(), role.as_str()] }),
     )
     .await?;
     Ok(())

@@ -40,6 +40,10 @@ struct Discovery {
     jwks_uri: String,
 }
 
+/// Google sign-in, when it is configured.
+#[derive(Clone, Default)]
+pub struct Google(pub Option<std::sync::Arc<GoogleOidc>>);
+
 pub struct GoogleOidc {
     client_id: String,
     client_secret: String,

@@ -4,7 +4,8 @@
 pub mod admin;
 pub mod error;
 pub mod google;
-mod handlers;
+mod guard;
+pub mod handlers;
 pub mod model;
 mod password;
 mod repo;
@@ -12,65 +13,15 @@ pub mod service;
 mod session;
 mod views;
 
-use crate::web::routes::At;
-use axum::{
-    Router,
-    routing::{get, post},
-};
 use sqlx::PgConnection;
 
+pub use google::Google;
+pub use guard::{Admin, MaybeUser, Staff, identify};
 pub use model::{Email, Role};
 use password::hash_password;
 pub use session::{CurrentUser, current_user, sign_in, sign_out};
 
-use crate::{app::AppState, ids::UserId};
-
-/// Password forms in flight at once (sign-up, login); past this a request
-/// is answered 429 at once instead of waiting with its state in memory.
-const PASSWORD_FORMS_IN_FLIGHT: usize = 64;
-
-pub fn routes() -> Router<AppState> {
-    use axum::handler::Handler;
-    use handlers::*;
-    // One budget shared by the forms that hash a password.
-    let guard = tower::ServiceBuilder::new()
-        .layer(axum::error_handling::HandleErrorLayer::new(
-            |_: tower::BoxError| async {
-                crate::error::AppError::TooManyRequests {
-                    retry_after_secs: 5,
-                }
-            },
-        ))
-        .layer(tower::load_shed::LoadShedLayer::new())
-        .layer(tower::limit::GlobalConcurrencyLimitLayer::new(
-            PASSWORD_FORMS_IN_FLIGHT,
-        ));
-    Router::new()
-        .at(
-            "/signup",
-            get(signup_page).post(signup.layer(guard.clone())),
-        )
-        .at("/login", get(login_page).post(login.layer(guard)))
-        .at("/logout", post(logout))
-        .at("/verify-email/{token}", get(verify_email))
-        .at(
-            "/password-reset",
-            get(reset_request_page).post(reset_request),
-        )
-        .at("/password-reset/{token}", get(reset_form_page).post(reset))
-        .at("/auth/google", get(google_start))
-        .at("/auth/google/callback", get(google_callback))
-        .at("/me", get(profile).post(update_profile))
-        .at("/me/verify-email", post(resend_verification))
-        .at("/me/password", get(profile).post(change_password))
-        .at("/me/sessions/end-others", post(end_other_sessions))
-        .at("/me/sessions/{id}/end", post(end_session))
-        .at("/me/delete", get(profile).post(delete_account))
-        .at("/admin/users", get(admin_users).post(admin_create_user))
-        .at("/admin/users/{id}", get(admin_user).post(admin_update_user))
-        .at("/admin/users/{id}/delete", post(admin_delete_user))
-        .at("/admin/users/{id}/restore", post(admin_restore_user))
-}
+use crate::ids::UserId;
 
 /// Outcome of `weaverse create-admin`.
 #[derive(Debug, PartialEq, Eq)]

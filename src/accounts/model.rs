@@ -171,41 +171,16 @@ impl PhoneNumber {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Role {
-    Student,
-    Tutor,
-    Admin,
-}
+crate::text_enum!(
+    /// What a person may do: learn, author courses, run the platform.
+    Role {
+        Student => "student",
+        Tutor => "tutor",
+        Admin => "admin",
+    }
+);
 
 impl Role {
-    pub const ALL: [Role; 3] = [Role::Student, Role::Tutor, Role::Admin];
-
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Self::Student => "student",
-            Self::Tutor => "tutor",
-            Self::Admin => "admin",
-        }
-    }
-
-    pub fn label(&self) -> &'static str {
-        match self {
-            Self::Student => "수강생",
-            Self::Tutor => "튜터",
-            Self::Admin => "관리자",
-        }
-    }
-
-    pub fn parse(raw: &str) -> Option<Self> {
-        match raw {
-            "student" => Some(Self::Student),
-            "tutor" => Some(Self::Tutor),
-            "admin" => Some(Self::Admin),
-            _ => None,
-        }
-    }
-
     /// Tutors and admins author courses.
     pub fn is_staff(&self) -> bool {
         matches!(self, Self::Tutor | Self::Admin)
@@ -289,7 +264,7 @@ mod tests {
     #[test]
     fn roles_round_trip() {
         for role in Role::ALL {
-            assert_eq!(Role::parse(role.as_str()), Some(role));
+            assert_eq!(Role::parse(role.as_str()), Some(*role));
         }
         assert_eq!(Role::parse("root"), None);
         assert!(Role::Tutor.is_staff() && !Role::Student.is_staff());

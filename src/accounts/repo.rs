@@ -18,7 +18,7 @@ pub struct UserRow {
     pub id: UserId,
     pub email: String,
     pub nickname: String,
-    pub role: String,
+    pub role: Role,
     pub introduction: String,
     pub phone_enc: Option<Vec<u8>>,
     pub password_hash: Option<String>,
@@ -29,16 +29,10 @@ pub struct UserRow {
     pub scrubbed_at: Option<OffsetDateTime>,
 }
 
-impl UserRow {
-    pub fn role(&self) -> Role {
-        Role::parse(&self.role).unwrap_or(Role::Student)
-    }
-}
-
 pub async fn user_by_id(conn: &mut PgConnection, id: UserId) -> sqlx::Result<Option<UserRow>> {
     sqlx::query_as!(
         UserRow,
-        r#"SELECT id AS "id: UserId", email, nickname, role, introduction, phone_enc,
+        r#"SELECT id AS "id: UserId", email, nickname, role AS "role: Role", introduction, phone_enc,
                   password_hash, google_sub, email_verified_at, created_at, deleted_at, scrubbed_at
              FROM users WHERE id = $1"#,
         id.0
@@ -54,7 +48,7 @@ pub async fn live_user_by_email(
 ) -> sqlx::Result<Option<UserRow>> {
     sqlx::query_as!(
         UserRow,
-        r#"SELECT id AS "id: UserId", email, nickname, role, introduction, phone_enc,
+        r#"SELECT id AS "id: UserId", email, nickname, role AS "role: Role", introduction, phone_enc,
                   password_hash, google_sub, email_verified_at, created_at, deleted_at, scrubbed_at
              FROM users WHERE email = $1 AND deleted_at IS NULL"#,
         email.as_str()
@@ -69,7 +63,7 @@ pub async fn user_by_google_sub(
 ) -> sqlx::Result<Option<UserRow>> {
     sqlx::query_as!(
         UserRow,
-        r#"SELECT id AS "id: UserId", email, nickname, role, introduction, phone_enc,
+        r#"SELECT id AS "id: UserId", email, nickname, role AS "role: Role", introduction, phone_enc,
                   password_hash, google_sub, email_verified_at, created_at, deleted_at, scrubbed_at
              FROM users WHERE google_sub = $1"#,
         sub
@@ -146,7 +140,7 @@ pub struct SessionUserRow {
     pub id: UserId,
     pub email: String,
     pub nickname: String,
-    pub role: String,
+    pub role: Role,
     pub verified: bool,
     pub stale: bool,
     pub avatar_image_id: Option<Uuid>,
@@ -183,7 +177,7 @@ pub async fn session_user(
 ) -> sqlx::Result<Option<SessionUserRow>> {
     sqlx::query_as!(
         SessionUserRow,
-        r#"SELECT u.id AS "id: UserId", u.email, u.nickname, u.role,
+        r#"SELECT u.id AS "id: UserId", u.email, u.nickname, u.role AS "role: Role",
                   u.email_verified_at IS NOT NULL AS "verified!",
                   a.last_seen_at < now() - interval '5 minutes' AS "stale!",
                   u.avatar_image_id
@@ -417,7 +411,7 @@ pub struct UserListRow {
     pub id: UserId,
     pub email: String,
     pub nickname: String,
-    pub role: String,
+    pub role: Role,
     pub verified: bool,
     pub created_at: OffsetDateTime,
     pub deleted: bool,
@@ -429,7 +423,7 @@ impl UserListRow {
     /// The profile picture's 48-pixel address.
     pub fn avatar(&self) -> Option<String> {
         self.avatar_image_id
-            .map(|id| crate::media::images::url(id, 48))
+            .map(|id| crate::web::routes::image_url(id, 48))
     }
 }
 
@@ -443,7 +437,7 @@ pub async fn search_users(
 ) -> sqlx::Result<Vec<UserListRow>> {
     sqlx::query_as!(
         UserListRow,
-        r#"SELECT id AS "id: UserId", email, nickname, role,
+        r#"SELECT id AS "id: UserId", email, nickname, role AS "role: Role",
                   email_verified_at IS NOT NULL AS "verified!", created_at,
                   deleted_at IS NOT NULL AS "deleted!", count(*) OVER () AS "total!",
                   avatar_image_id

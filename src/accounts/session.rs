@@ -107,7 +107,7 @@ pub async fn current_user(db: &PgPool, session: &Session) -> AppResult<Option<Cu
         id: row.id,
         email: row.email.clone(),
         nickname: row.nickname.clone(),
-        role: Role::parse(&row.role).unwrap_or(Role::Student),
+        role: row.role,
         verified: row.verified,
         auth_session: marker.sid,
         avatar: row.avatar_image_id,

@@ -1,5 +1,6 @@
 use askama::Template;
 
+use crate::labels as filters;
 use crate::{
     accounts::{
         admin::UserPage,
@@ -7,7 +8,7 @@ use crate::{
         repo::{AuditRow, UserRow},
         service::{Profile, SessionInfo},
     },
-    web::{PageCtx, filters, form::FormErrors},
+    web::{PageCtx, form::FormErrors},
 };
 
 #[derive(Default)]
@@ -97,11 +98,7 @@ pub struct AdminUserList {
 
 impl AdminUserList {
     pub fn roles(&self) -> &'static [Role] {
-        &Role::ALL
-    }
-
-    pub fn role_label(&self, code: &str) -> &'static str {
-        Role::parse(code).map_or("", |r| r.label())
+        Role::ALL
     }
 
     /// The list URL for another page, keeping the filters.
@@ -132,6 +129,6 @@ pub struct AdminUserPage {
 
 impl AdminUserPage {
     pub fn roles(&self) -> &'static [Role] {
-        &Role::ALL
+        Role::ALL
     }
 }

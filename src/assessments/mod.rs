@@ -4,38 +4,20 @@
 
 mod cgroup;
 mod grading;
-mod handlers;
+pub mod handlers;
 pub mod model;
 mod repo;
 pub mod sandbox;
 mod seccomp;
 pub mod service;
-mod studio;
 
-use axum::{
-    Router,
-    routing::{get, post},
-};
 use serde::Deserialize;
 use sqlx::PgConnection;
 
 pub use grading::{TestResult, Verdict, judge};
 pub use service::{GRADE_JOB, Grader, mission_of_topic, mission_score, register};
 
-use crate::{
-    app::AppState,
-    assessments::model::{MissionKind, QuestionKind},
-    web::routes::At,
-};
-
-pub fn routes() -> Router<AppState> {
-    use handlers::*;
-    Router::new()
-        .at("/missions/{id}", get(mission_page))
-        .at("/missions/{id}/submissions", post(submit))
-        .at("/missions/submissions/{id}", get(submission_state))
-        .merge(studio::routes())
-}
+use crate::assessments::model::{MissionKind, QuestionKind};
 
 /// The demo missions: for each mission topic of the demo nano-degree, its
 /// questions (in Korean) and code tasks with visible and hidden tests.

@@ -20,7 +20,8 @@ use crate::{
     ids::{TopicId, UserId},
     infra::ratelimit::Limit,
     jobs::{self, EnqueueOptions},
-    learning::{access, progress},
+    learning::Completion,
+    learning::access,
     web::markdown,
 };
 
@@ -116,7 +117,8 @@ pub struct ChoiceView {
 }
 
 pub struct VisibleTest {
-    pub input: String,
+    /// What the test runs; `None` for a check of the submitted file.
+    pub input: Option<String>,
     pub expected: String,
 }
 
@@ -204,6 +206,10 @@ pub struct MissionView {
     pub next_attempt_at: Option<OffsetDateTime>,
     /// Every attempt is used.
     pub attempts_used_up: bool,
+    /// No attempt is open and one may start now.
+    pub may_start: bool,
+    /// The open attempt ran past its time (closed when the next starts).
+    pub timed_out: bool,
     pub used: i32,
     pub last: Option<LastAttempt>,
     pub best: Option<(i32, bool)>,
@@ -244,8 +250,9 @@ fn deadline(mission: &MissionRow, started: OffsetDateTime) -> Option<OffsetDateT
         .map(|s| started + Duration::seconds(i64::from(s)))
 }
 
-/// The mission page for `user`: opens an attempt when none is open and
-/// attempts are left (an open attempt past its time is closed first).
+/// The mission page for `user`. It writes nothing: an attempt opens with
+/// [`start_attempt`], and an open attempt past its time shows as over (it
+/// is closed, graded as it stands, when the learner next starts one).
 pub async fn mission_page(
     conn: &mut PgConnection,
     user: &CurrentUser,
@@ -253,25 +260,20 @@ pub async fn mission_page(
 ) -> MissionResult<MissionView> {
     let (mission, place) = allowed(conn, user, id).await?;
     let questions = repo::questions(conn, id).await?;
-    {
-        let mut tx = conn.begin().await?;
-        if let Some(open) = repo::lock_open_attempt(&mut tx, id, user.id).await?
-            && deadline(&mission, open.started_at)
-                .is_some_and(|d| d + GRACE < OffsetDateTime::now_utc())
-        {
-            close_attempt(&mut tx, &mission, &questions, user.id, open.id, &[]).await?;
-        }
-        repo::open_attempt(&mut tx, id, user.id, rand::random(), mission.rules()).await?;
-        tx.commit().await?;
-    }
     let attempts = repo::attempts(conn, id, user.id).await?;
-    let open = attempts.iter().find(|a| a.submitted_at.is_none());
+    let now = OffsetDateTime::now_utc();
+    let over =
+        |a: &&repo::AttemptRow| deadline(&mission, a.started_at).is_some_and(|d| d + GRACE < now);
+    let unsubmitted = attempts.iter().find(|a| a.submitted_at.is_none());
+    let timed_out = unsubmitted.is_some_and(|a| over(&a));
+    let open = unsubmitted.filter(|a| !over(a));
     let last = attempts.iter().find(|a| a.submitted_at.is_some());
     let best = repo::result(conn, id, user.id).await?;
     let wait = open
         .is_none()
         .then(|| why_closed(&mission, &attempts))
         .flatten();
+    let may_start = open.is_none() && wait.is_none();
     let attempts_used_up = matches!(wait, Some(MissionError::AttemptsUsed));
     let reveal = attempts_used_up || best.is_some_and(|(_, passed)| passed);
     let seed = open.or(last).map_or(0, |a| a.shuffle_seed);
@@ -352,6 +354,8 @@ pub async fn mission_page(
             _ => None,
         },
         attempts_used_up,
+        may_start,
+        timed_out,
         used: attempts.iter().filter(|a| a.submitted_at.is_some()).count() as i32,
         last: last.map(|a| LastAttempt {
             number: a.number,
@@ -366,6 +370,45 @@ pub async fn mission_page(
         best,
         questions: views,
     })
+}
+
+/// Starts an attempt at `id`'s choice questions (the time limit runs from
+/// now). One past its time is closed first, graded as it stands; an open
+/// one is kept. Refused when every attempt is used or the cooldown runs.
+pub async fn start_attempt(
+    conn: &mut PgConnection,
+    completion: &Completion,
+    user: &CurrentUser,
+    id: Uuid,
+) -> MissionResult<()> {
+    let (mission, _) = allowed(conn, user, id).await?;
+    let questions = repo::questions(conn, id).await?;
+    let mut tx = conn.begin().await?;
+    if let Some(open) = repo::lock_open_attempt(&mut tx, id, user.id).await? {
+        if deadline(&mission, open.started_at)
+            .is_none_or(|d| d + GRACE >= OffsetDateTime::now_utc())
+        {
+            return Ok(());
+        }
+        close_attempt(
+            &mut tx,
+            completion,
+            &mission,
+            &questions,
+            user.id,
+            open.id,
+            &[],
+        )
+        .await?;
+    }
+    repo::open_attempt(&mut tx, id, user.id, rand::random(), mission.rules()).await?;
+    tx.commit().await?;
+    let attempts = repo::attempts(conn, id, user.id).await?;
+    if attempts.iter().any(|a| a.submitted_at.is_none()) {
+        Ok(())
+    } else {
+        Err(why_closed(&mission, &attempts).unwrap_or(MissionError::NoOpenAttempt))
+    }
 }
 
 /// The mission's score for `user` now, 0-100, counting `choice_points` for
@@ -397,14 +440,15 @@ async fn score_now(
 /// Keeps the best score and completes the mission's topic once it passes.
 async fn record(
     conn: &mut PgConnection,
+    completion: &Completion,
     mission: &MissionRow,
     user: UserId,
     score: i32,
-) -> sqlx::Result<bool> {
+) -> anyhow::Result<bool> {
     let (_, passed, _) =
         repo::record_result(conn, mission.id, user, score, mission.pass_percent).await?;
     if passed {
-        progress::complete_topic(conn, user, mission.topic_id).await?;
+        completion.complete(conn, user, mission.topic_id).await?;
     }
     Ok(passed)
 }
@@ -427,12 +471,13 @@ fn why_closed(mission: &MissionRow, attempts: &[repo::AttemptRow]) -> Option<Mis
 /// Grades an attempt's choices, closes it and records the score.
 async fn close_attempt(
     conn: &mut PgConnection,
+    completion: &Completion,
     mission: &MissionRow,
     questions: &[QuestionRow],
     user: UserId,
     attempt: Uuid,
     answers: &[(String, String)],
-) -> sqlx::Result<(i32, bool)> {
+) -> anyhow::Result<(i32, bool)> {
     let ids: Vec<Uuid> = questions.iter().map(|q| q.id).collect();
     let mut correct: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
     let mut owner: HashMap<Uuid, Uuid> = HashMap::new();
@@ -474,7 +519,7 @@ async fn close_attempt(
     )
     .unwrap_or_default();
     repo::submit_attempt(conn, attempt, &stored, &feedback, choice_points, score).await?;
-    let passed = record(conn, mission, user, score).await?;
+    let passed = record(conn, completion, mission, user, score).await?;
     Ok((score, passed))
 }
 
@@ -483,6 +528,7 @@ async fn close_attempt(
 /// certificates checked).
 pub async fn submit_choices(
     conn: &mut PgConnection,
+    completion: &Completion,
     user: &CurrentUser,
     id: Uuid,
     answers: &[(String, String)],
@@ -495,15 +541,24 @@ pub async fn submit_choices(
     };
     let questions = repo::questions(&mut tx, id).await?;
     if deadline(&mission, open.started_at).is_some_and(|d| d + GRACE < OffsetDateTime::now_utc()) {
-        close_attempt(&mut tx, &mission, &questions, user.id, open.id, &[]).await?;
+        close_attempt(
+            &mut tx,
+            completion,
+            &mission,
+            &questions,
+            user.id,
+            open.id,
+            &[],
+        )
+        .await?;
         tx.commit().await?;
         return Err(MissionError::TimeUp);
     }
-    let outcome = close_attempt(&mut tx, &mission, &questions, user.id, open.id, answers).await?;
+    let outcome = close_attempt(
+        &mut tx, completion, &mission, &questions, user.id, open.id, answers,
+    )
+    .await?;
     tx.commit().await?;
-    if outcome.1 {
-        crate::certificates::check_topic(conn, user.id, mission.topic_id).await?;
-    }
     Ok(outcome)
 }
 
@@ -573,14 +628,14 @@ pub async fn submission(
 }
 
 /// What a visible test shows as what it runs: its input, or the call its
-/// harness makes; a file check's program is the tutor's, not shown.
-fn shown_input(file: bool, input: &str, harness: &str) -> String {
+/// harness makes; a file check's program is the tutor's, not shown (`None`).
+fn shown_input(file: bool, input: &str, harness: &str) -> Option<String> {
     if file {
-        "제출한 내용을 검사합니다".to_owned()
+        None
     } else if input.is_empty() {
-        harness.to_owned()
+        Some(harness.to_owned())
     } else {
-        input.to_owned()
+        Some(input.to_owned())
     }
 }
 
@@ -641,7 +696,12 @@ fn test_files(
 
 /// The grading job: runs every test of the submission's question in the
 /// sandbox, records the verdict once, and rescores the mission.
-pub async fn grade(db: &PgPool, grader: &Grader, id: Uuid) -> anyhow::Result<()> {
+pub async fn grade(
+    db: &PgPool,
+    grader: &Grader,
+    completion: &Completion,
+    id: Uuid,
+) -> anyhow::Result<()> {
     let mut conn = db.acquire().await?;
     let Some(sub) = repo::submission(&mut conn, id).await? else {
         return Ok(());
@@ -679,7 +739,8 @@ pub async fn grade(db: &PgPool, grader: &Grader, id: Uuid) -> anyhow::Result<()>
             verdict,
             input: test
                 .visible
-                .then(|| shown_input(mode == Mode::File, &test.input, &test.harness)),
+                .then(|| shown_input(mode == Mode::File, &test.input, &test.harness))
+                .flatten(),
             expected: test.visible.then(|| test.expected.clone()),
             got: test.visible.then(|| shown_output(&run.stdout)),
         });
@@ -689,10 +750,8 @@ pub async fn grade(db: &PgPool, grader: &Grader, id: Uuid) -> anyhow::Result<()>
         }
     }
     let (verdict, score) = grading::overall(&results);
-    let message =
-        (verdict == Verdict::CompileError).then(|| "코드에 문법 오류가 있습니다.".to_owned());
+    let message = (verdict == Verdict::CompileError).then(|| COMPILE_ERROR.to_owned());
     let mut conn = db.acquire().await?;
-    let mut passed = None;
     let mut tx = conn.begin().await?;
     let graded = repo::grade_submission(&mut tx, id, verdict, score, &results, message.as_deref())
         .await
@@ -704,16 +763,16 @@ pub async fn grade(db: &PgPool, grader: &Grader, id: Uuid) -> anyhow::Result<()>
     if graded && let Some(mission) = repo::mission(&mut tx, mission_id).await? {
         let questions = repo::questions(&mut tx, mission_id).await?;
         let now = score_now(&mut tx, sub.user_id, mission_id, &questions, None).await?;
-        if record(&mut tx, &mission, sub.user_id, now).await? {
-            passed = Some(mission.topic_id);
-        }
+        record(&mut tx, completion, &mission, sub.user_id, now).await?;
     }
     tx.commit().await?;
-    if let Some(topic) = passed {
-        crate::certificates::check_topic(&mut conn, sub.user_id, topic).await?;
-    }
     Ok(())
 }
+
+/// A submission's note (`submissions.message`): codes, put into words by
+/// the page (`labels::submission_note`).
+pub const COMPILE_ERROR: &str = "compile_error";
+pub const GRADER_FAILED: &str = "grader_failed";
 
 /// When grading gave up (the sandbox failed every try): the submission is
 /// closed with the reason, so the learner may submit again.
@@ -726,7 +785,7 @@ pub async fn grading_failed(db: &PgPool, id: Uuid, reason: &str) -> anyhow::Resu
         Verdict::RuntimeError,
         0,
         &[],
-        Some("채점기가 이 제출을 실행하지 못했습니다. 관리자에게 알렸습니다. 다시 제출해 주세요."),
+        Some(GRADER_FAILED),
     )
     .await?;
     Ok(())
@@ -753,13 +812,18 @@ pub async fn mission_of_topic(
 }
 
 /// Registers the grading job (at most `slots` at once, like the sandbox).
-pub fn register(worker: &mut jobs::Worker, db: PgPool, grader: Arc<Grader>) {
+pub fn register(
+    worker: &mut jobs::Worker,
+    db: PgPool,
+    grader: Arc<Grader>,
+    completion: Completion,
+) {
     let (run_db, run_grader) = (db.clone(), grader.clone());
     worker.register(GRADE_JOB, move |payload| {
-        let (db, grader) = (run_db.clone(), run_grader.clone());
+        let (db, grader, completion) = (run_db.clone(), run_grader.clone(), completion.clone());
         async move {
             let id: Uuid = serde_json::from_value(payload["submission"].clone())?;
-            grade(&db, &grader, id).await
+            grade(&db, &grader, &completion, id).await
         }
     });
     worker.on_give_up(GRADE_JOB, move |payload, reason| {

@@ -3,7 +3,7 @@
 
 pub mod cache;
 pub mod error;
-mod handlers;
+pub mod handlers;
 pub mod model;
 mod repo;
 pub mod seed;
@@ -12,18 +12,9 @@ pub mod studio;
 mod studio_repo;
 mod views;
 
-use crate::web::routes::At;
-use axum::{
-    Router,
-    routing::{get, post},
-};
-
 use sqlx::PgConnection;
 
-use crate::{
-    app::AppState,
-    ids::{CourseId, TopicId},
-};
+use crate::ids::{CourseId, TopicId};
 
 pub use cache::CatalogCache;
 use model::Product;
@@ -108,75 +99,6 @@ pub async fn topic_text(
     Ok(repo::topic_text(conn, topic)
         .await?
         .and_then(|(kind, body)| Some((model::TopicKind::parse(&kind)?, body))))
-}
-
-pub fn routes() -> Router<AppState> {
-    use handlers::*;
-    Router::new()
-        .at("/", get(home))
-        .at("/courses", get(courses))
-        .at("/courses/{id}", get(course))
-        .at("/studio", get(studio_index))
-        .at("/studio/courses/new", get(studio_new_course_page))
-        // A failed create form is answered at its own address: reloading it
-        // (a GET) shows the studio rather than a 405.
-        .at(
-            "/studio/courses",
-            get(studio_index).post(studio_create_course),
-        )
-        .at(
-            "/studio/courses/{id}",
-            get(studio_course).post(studio_update_course),
-        )
-        .at("/studio/courses/{id}/delete", post(studio_delete_course))
-        .at("/studio/courses/{id}/restore", post(studio_restore_course))
-        .at("/studio/courses/{id}/publish", post(studio_publish_course))
-        .at(
-            "/studio/lectures/{id}/publish",
-            post(studio_publish_lecture),
-        )
-        .at("/studio/topics/{id}/publish", post(studio_publish_topic))
-        .at(
-            "/studio/curricula/{id}/publish",
-            post(studio_publish_curriculum),
-        )
-        .at("/studio/courses/{id}/lectures", post(studio_add_lecture))
-        .at("/studio/lectures/{id}", post(studio_update_lecture))
-        .at("/studio/lectures/{id}/move", post(studio_move_lecture))
-        .at("/studio/lectures/{id}/delete", post(studio_delete_lecture))
-        .at(
-            "/studio/lectures/{id}/restore",
-            post(studio_restore_lecture),
-        )
-        .at("/studio/lectures/{id}/topics", post(studio_add_topic))
-        .at(
-            "/studio/topics/{id}",
-            get(studio_topic).post(studio_update_topic),
-        )
-        .at("/studio/topics/{id}/move", post(studio_move_topic))
-        .at("/studio/topics/{id}/delete", post(studio_delete_topic))
-        .at("/studio/topics/{id}/restore", post(studio_restore_topic))
-        .at("/studio/curricula/new", get(studio_new_curriculum_page))
-        .at(
-            "/studio/curricula",
-            get(studio_index).post(studio_create_curriculum),
-        )
-        .at(
-            "/studio/curricula/{id}",
-            get(studio_curriculum).post(studio_update_curriculum),
-        )
-        .at(
-            "/studio/curricula/{id}/delete",
-            post(studio_delete_curriculum),
-        )
-        .at(
-            "/studio/curricula/{id}/restore",
-            post(studio_restore_curriculum),
-        )
-        .at(
-            "/studio/curricula/{id}/courses",
-            post(studio_curriculum_course),
-        )
 }
 
 /// What the catalogue asks for a product now.

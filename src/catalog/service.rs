@@ -71,15 +71,15 @@ pub struct Cover(pub uuid::Uuid);
 
 impl Cover {
     pub fn src(&self) -> String {
-        crate::media::images::url(self.0, 480)
+        crate::web::routes::image_url(self.0, 480)
     }
 
     pub fn large(&self) -> String {
-        crate::media::images::url(self.0, 960)
+        crate::web::routes::image_url(self.0, 960)
     }
 
     pub fn srcset(&self) -> String {
-        crate::media::images::cover_srcset(self.0)
+        crate::web::routes::cover_srcset(self.0)
     }
 }
 

@@ -1,5 +1,6 @@
 use askama::Template;
 
+use crate::labels as filters;
 use crate::learning::progress::{CourseProgress, LastTopic};
 
 use crate::{
@@ -9,7 +10,7 @@ use crate::{
         service::{CatalogPage, CourseView, Roadmap, StepStatus},
         studio_repo::{CurriculumCourseRow, StudioCourseRow, StudioCurriculumRow, TopicRow},
     },
-    web::{PageCtx, filters, form::FormErrors},
+    web::{PageCtx, form::FormErrors},
 };
 
 #[derive(Template)]
@@ -212,7 +213,7 @@ pub struct StudioTopic {
     pub errors: FormErrors,
     pub options: Options,
     /// The topic's video box (upload, transcoding state, captions).
-    pub media: crate::media::StudioPanel,
+    pub media: crate::media::views::StudioPanel,
 }
 
 impl StudioTopic {

@@ -4,6 +4,12 @@
 //! when the learner made it public), the owner's visibility switch, and
 //! `/admin/certificates` (issue by hand, revoke, each with a reason).
 
+use std::sync::Arc;
+
+use crate::{certificates::Keys, media::Media};
+
+use axum::extract::FromRef;
+
 use askama::Template;
 use axum::{
     Json,
@@ -13,19 +19,16 @@ use axum::{
 };
 use serde::Deserialize;
 
+use crate::accounts::{Admin, MaybeUser};
+use crate::labels as filters;
 use crate::{
     accounts::CurrentUser,
-    app::AppState,
     catalog::model::Product,
     certificates::{self, BadgeVerdict, CertificateRow, IssueError},
     error::{AppError, AppResult},
     ids::{CourseId, CurriculumId},
-    web::{
-        self, Form, PageCtx, Path,
-        auth::{Admin, MaybeUser},
-        filters,
-        flash::Flash,
-    },
+    state::AppState,
+    web::{self, Form, PageCtx, Path, flash::Flash},
 };
 
 #[derive(Template)]
@@ -53,13 +56,15 @@ fn enc(s: &str) -> String {
 
 pub async fn public_page(
     State(state): State<AppState>,
+    State(media): State<Arc<Media>>,
+    State(keys): State<Keys>,
     ctx: PageCtx,
     MaybeUser(viewer): MaybeUser,
     headers: HeaderMap,
     Path(file): Path<String>,
 ) -> AppResult<Response> {
     if let Some(code) = file.strip_suffix(".pdf") {
-        return download(&state, viewer.as_ref(), code).await;
+        return download(&state, &media, &keys, viewer.as_ref(), code).await;
     }
     let cert = certificates::by_code(&mut *state.db.acquire().await?, &file).await?;
     if wants_json(&headers) {
@@ -110,6 +115,8 @@ pub async fn public_page(
 
 async fn download(
     state: &AppState,
+    media: &Media,
+    keys: &Keys,
     viewer: Option<&CurrentUser>,
     code: &str,
 ) -> AppResult<Response> {
@@ -131,7 +138,7 @@ async fn download(
             "취소된 수료증은 내려받을 수 없습니다.".into(),
         ));
     }
-    let bytes = certificates::pdf_bytes(state, &cert).await?;
+    let bytes = certificates::pdf_bytes(state, media, keys, &cert).await?;
     Ok((
         [
             (header::CONTENT_TYPE, "application/pdf".to_owned()),
@@ -150,6 +157,7 @@ async fn download(
 /// Badges 3.0 credential, for wallets and anyone verifying it.
 pub async fn badge_json(
     State(state): State<AppState>,
+    State(keys): State<Keys>,
     Path(code): Path<String>,
 ) -> AppResult<Response> {
     let mut conn = state.db.acquire().await?;
@@ -163,13 +171,9 @@ pub async fn badge_json(
         )
             .into_response());
     }
-    let credential = certificates::open_badge(
-        &mut conn,
-        &state.badge_signer,
-        &cert,
-        &state.config.public_origin(),
-    )
-    .await?;
+    let credential =
+        certificates::open_badge(&mut conn, &keys.badge, &cert, &state.config.public_origin())
+            .await?;
     Ok((
         [(header::CONTENT_TYPE, "application/ld+json")],
         Json(credential),
@@ -179,14 +183,14 @@ pub async fn badge_json(
 
 /// `GET /.well-known/did.json`: Weaverse's DID document (`did:web`), which
 /// publishes the key badges are signed with.
-pub async fn did_document(State(state): State<AppState>) -> Response {
+pub async fn did_document(State(state): State<AppState>, State(keys): State<Keys>) -> Response {
     (
         [
             (header::CONTENT_TYPE, "application/did+json"),
             (header::CACHE_CONTROL, "public, max-age=3600"),
         ],
         Json(certificates::badge::did_document(
-            &state.badge_signer,
+            &keys.badge,
             &state.config.public_origin(),
         )),
     )
@@ -197,11 +201,12 @@ pub async fn did_document(State(state): State<AppState>) -> Response {
 /// revoked certificates (fresh each minute).
 pub async fn status_list_json(
     State(state): State<AppState>,
+    State(keys): State<Keys>,
     Path(list): Path<i64>,
 ) -> AppResult<Response> {
     let list = certificates::status_list(
         &mut *state.db.acquire().await?,
-        &state.badge_signer,
+        &keys.badge,
         &state.config.public_origin(),
         list,
     )
@@ -292,6 +297,7 @@ pub async fn verify_form(State(state): State<AppState>, ctx: PageCtx) -> AppResu
 /// body or `Accept: application/json`). It changes nothing.
 pub async fn verify(
     State(state): State<AppState>,
+    State(keys): State<Keys>,
     ctx: PageCtx,
     headers: HeaderMap,
     body: axum::body::Bytes,
@@ -309,13 +315,9 @@ pub async fn verify(
             .unwrap_or_default()
     };
     let origin = state.config.public_origin();
-    let verdict = certificates::verify_badge(
-        &mut *state.db.acquire().await?,
-        &state.badge_signer,
-        &origin,
-        &text,
-    )
-    .await?;
+    let verdict =
+        certificates::verify_badge(&mut *state.db.acquire().await?, &keys.badge, &origin, &text)
+            .await?;
     let status = match verdict {
         BadgeVerdict::Malformed => StatusCode::UNPROCESSABLE_ENTITY,
         _ => StatusCode::OK,
@@ -530,4 +532,24 @@ pub async fn admin_revoke(
         "/admin/certificates",
         flash,
     ))
+}
+
+/// The capability's pages, for any router state that holds its parts.
+pub fn routes<S>() -> axum::Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+    crate::state::AppState: FromRef<S>,
+    crate::certificates::Keys: FromRef<S>,
+    std::sync::Arc<crate::media::Media>: FromRef<S>,
+{
+    use crate::web::routes::prelude::*;
+    Router::new()
+        .at("/.well-known/did.json", get(did_document))
+        .at("/certificates/verify", get(verify_form).post(verify))
+        .at("/certificates/status/{list}", get(status_list_json))
+        .at("/certificates/{file}", get(public_page))
+        .at("/certificates/{code}/visibility", post(visibility))
+        .at("/certificates/{code}/badge", get(badge_json))
+        .at("/admin/certificates", get(admin_list).post(admin_issue))
+        .at("/admin/certificates/{code}/revoke", post(admin_revoke))
 }

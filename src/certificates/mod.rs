@@ -5,14 +5,11 @@
 //! the PDF (made once, kept in storage), and public verification.
 
 pub mod badge;
-mod handlers;
+pub mod handlers;
 pub mod pdf;
 mod repo;
 
-use axum::{
-    Router,
-    routing::{get, post},
-};
+use anyhow::Context;
 use rand::Rng;
 use sqlx::PgConnection;
 use time::OffsetDateTime;
@@ -21,25 +18,13 @@ pub use repo::CertificateRow;
 
 use crate::{
     accounts,
-    app::AppState,
     catalog::{self, model::Product},
+    config::Config,
     ids::{CourseId, TopicId, UserId},
     learning::progress,
-    web::routes::At,
+    media::Media,
+    state::AppState,
 };
-
-pub fn routes() -> Router<AppState> {
-    use handlers::*;
-    Router::new()
-        .at("/.well-known/did.json", get(did_document))
-        .at("/certificates/verify", get(verify_form).post(verify))
-        .at("/certificates/status/{list}", get(status_list_json))
-        .at("/certificates/{file}", get(public_page))
-        .at("/certificates/{code}/visibility", post(visibility))
-        .at("/certificates/{code}/badge", get(badge_json))
-        .at("/admin/certificates", get(admin_list).post(admin_issue))
-        .at("/admin/certificates/{code}/revoke", post(admin_revoke))
-}
 
 crate::text_enum!(
     /// Whether a certificate still stands.
@@ -250,13 +235,18 @@ pub async fn set_public(
 
 /// The PDF of a certificate: made on the first download (in a blocking
 /// task), kept in storage, and the same bytes ever after.
-pub async fn pdf_bytes(state: &AppState, cert: &CertificateRow) -> anyhow::Result<Vec<u8>> {
+pub async fn pdf_bytes(
+    state: &AppState,
+    media: &Media,
+    keys: &Keys,
+    cert: &CertificateRow,
+) -> anyhow::Result<Vec<u8>> {
     if let Some(key) = &cert.pdf_key
-        && let Some(bytes) = state.media.storage.get_bytes(key).await?
+        && let Some(bytes) = media.storage.get_bytes(key).await?
     {
         return Ok(bytes);
     }
-    let font = state.certificate_font.clone();
+    let font = keys.font.clone();
     let url = format!(
         "{}/certificates/{}",
         state.config.public_origin(),
@@ -286,14 +276,56 @@ pub async fn pdf_bytes(state: &AppState, cert: &CertificateRow) -> anyhow::Resul
     })
     .await??;
     let key = format!("certificates/{}.pdf", cert.code);
-    state
-        .media
+    media
         .storage
         .put_bytes(&key, bytes.clone(), "application/pdf")
         .await?;
     let mut conn = state.db.acquire().await?;
     repo::set_pdf_key(&mut conn, cert.id, &key).await?;
     Ok(bytes)
+}
+
+/// What certificates are set in and signed with.
+#[derive(Clone)]
+pub struct Keys {
+    pub font: pdf::CertificateFont,
+    pub badge: badge::BadgeSigner,
+}
+
+impl Keys {
+    /// The font (checked now) and the badge key (`BADGE_SIGNING_KEY`, or
+    /// in development one generated into `var/keys`).
+    pub fn load(config: &Config) -> anyhow::Result<Self> {
+        let font = pdf::CertificateFont::load(&config.certificate_font)?;
+        let seed = match &config.badge_key {
+            Some(raw) => {
+                hex::decode(raw.trim()).context("BADGE_SIGNING_KEY must be 64 hex digits")?
+            }
+            None => crate::infra::keys::load_or_generate(&config.var_dir, "badge_signing_key", 32)?,
+        };
+        Ok(Self {
+            font,
+            badge: badge::BadgeSigner::from_seed(&seed)?,
+        })
+    }
+}
+
+/// Certificates listen to learning's completion path: a completed topic
+/// may complete a course, and a course a curriculum.
+pub struct OnCompletion;
+
+impl crate::learning::Listener for OnCompletion {
+    fn completed<'a>(
+        &'a self,
+        conn: &'a mut PgConnection,
+        user: UserId,
+        topic: TopicId,
+    ) -> crate::learning::Heard<'a> {
+        Box::pin(async move {
+            check_topic(conn, user, topic).await?;
+            Ok(())
+        })
+    }
 }
 
 /// The year and month for LinkedIn's form.

@@ -2,17 +2,17 @@
 
 use askama::Template;
 
+use crate::labels::{self as filters, refusal_text};
 use crate::{
     commerce::{
         gateway::GatewayOption,
-        handlers::refusal_text,
         model::{Address, AdminOrder, Cart, Order, OrderStatus},
         refund::Offer,
         service::{AddressForm, AdminOrderDetail, OrderDetail},
     },
     ids::AddressId,
     money::Won,
-    web::{PageCtx, filters, form::FormErrors},
+    web::{PageCtx, form::FormErrors},
 };
 
 #[derive(Template)]

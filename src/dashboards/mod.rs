@@ -1,22 +1,28 @@
 //! Dashboards. The learner's: where to continue, what they can study and
 //! until when with their progress, and their study time.
 
+use crate::labels as filters;
 use crate::web::routes::At;
 use askama::Template;
-use axum::{Router, extract::State, response::Html, routing::get};
+use axum::{
+    Router,
+    extract::{FromRef, State},
+    response::Html,
+    routing::get,
+};
 
 use time::OffsetDateTime;
 
 use crate::{
     accounts::CurrentUser,
-    app::AppState,
     catalog::{self, model::Product},
     error::AppResult,
     learning::{
         access,
         progress::{self, LastTopic, StudyTime},
     },
-    web::{self, PageCtx, filters},
+    state::AppState,
+    web::{self, PageCtx},
 };
 
 /// What a learner holds, with the product's title and page.
@@ -31,7 +37,11 @@ struct Enrolment {
     percent: i64,
 }
 
-pub fn routes() -> Router<AppState> {
+pub fn routes<S>() -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+    AppState: FromRef<S>,
+{
     Router::new().at("/me/dashboard", get(learner))
 }
 

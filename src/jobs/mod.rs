@@ -7,7 +7,6 @@
 //! commits. Failures retry with exponential backoff up to `max_attempts`,
 //! except a [`Permanent`] one, which would repeat: it fails the job at once.
 
-pub mod admin;
 mod queue;
 mod worker;
 

@@ -145,7 +145,7 @@ pub async fn complete(conn: &mut PgConnection, id: JobId, worker: &str) -> sqlx:
 /// Records that a job was cancelled (it will not run again unless retried).
 pub async fn cancelled(conn: &mut PgConnection, id: JobId, worker: &str) -> sqlx::Result<()> {
     sqlx::query!(
-        "UPDATE jobs SET status = 'cancelled', finished_at = now(), locked_by = NULL, locked_until = NULL, last_error = '취소됨' WHERE id = $1 AND locked_by = $2",
+        "UPDATE jobs SET status = 'cancelled', finished_at = now(), locked_by = NULL, locked_until = NULL, last_error = 'cancelled' WHERE id = $1 AND locked_by = $2",
         id.0,
         worker,
     )

@@ -5,7 +5,6 @@ use std::{collections::HashMap, future::Future, pin::Pin, sync::Arc, time::Durat
 use serde_json::Value;
 use sqlx::{PgPool, postgres::PgListener};
 use tokio::sync::Notify;
-use tower_sessions::ExpiredDeletion;
 
 use super::{
     EnqueueOptions, HOUSEKEEPING, HOUSEKEEPING_EVERY, JobId, JobStatus,
@@ -106,21 +105,32 @@ impl Worker {
         }
     }
 
-    /// A worker that knows the built-in housekeeping jobs.
+    /// A worker for every kind of job its caller registers.
     pub fn new(db: PgPool, config: WorkerConfig) -> Self {
-        let mut worker = Self::bare(db.clone(), config);
-        worker.register(HOUSEKEEPING, move |_| {
-            let db = db.clone();
+        Self::bare(db, config)
+    }
+
+    /// Runs the plumbing's housekeeping (rate-limit windows, spent one-time
+    /// keys) every `HOUSEKEEPING_EVERY`, and `more` with it: what the
+    /// caller keeps in tables of its own (expired cookie sessions).
+    pub fn housekeeping<F, Fut>(&mut self, more: F)
+    where
+        F: Fn(PgPool) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = anyhow::Result<()>> + Send + 'static,
+    {
+        let db = self.db.clone();
+        let more = Arc::new(more);
+        self.register(HOUSEKEEPING, move |_| {
+            let (db, more) = (db.clone(), more.clone());
             async move {
-                crate::app::session_store(&db).delete_expired().await?;
+                more(db.clone()).await?;
                 let mut conn = db.acquire().await?;
                 crate::infra::ratelimit::prune(&mut conn).await?;
                 crate::infra::once::prune(&mut conn).await?;
                 Ok(())
             }
         });
-        worker.every(HOUSEKEEPING, HOUSEKEEPING_EVERY);
-        worker
+        self.every(HOUSEKEEPING, HOUSEKEEPING_EVERY);
     }
 
     /// Runs `handler` for jobs of `kind`, within the default time limit.
@@ -205,7 +215,7 @@ impl Worker {
             Outcome::Cancelled => {
                 queue::cancelled(&mut conn, job.id, &self.name).await?;
                 tracing::info!(job = job.id.0, kind = %job.kind, "job cancelled");
-                (Some(JobStatus::Cancelled), "취소됨".to_string())
+                (Some(JobStatus::Cancelled), "cancelled".to_string())
             }
             Outcome::Lost => {
                 tracing::warn!(job = job.id.0, kind = %job.kind, "job claim lost to another worker");
@@ -265,7 +275,7 @@ impl Worker {
                 }
                 () = &mut deadline => {
                     task.abort();
-                    return Outcome::Failed(anyhow::anyhow!("시간 제한({}초)을 넘겨 중단했습니다", registered.limit.as_secs()));
+                    return Outcome::Failed(anyhow::anyhow!("stopped after the time limit of {} s", registered.limit.as_secs()));
                 }
                 _ = beat.tick() => {
                     let renewed = match self.db.acquire().await {

@@ -44,16 +44,6 @@ pub enum NoteRefused {
     TooMany,
 }
 
-impl NoteRefused {
-    pub fn message(&self) -> &'static str {
-        match self {
-            Self::Position => "메모를 남길 재생 위치가 올바르지 않습니다.",
-            Self::TooLong => "메모는 1,000자까지 쓸 수 있습니다.",
-            Self::TooMany => "한 토픽에 남길 수 있는 메모는 200개까지입니다.",
-        }
-    }
-}
-
 /// How many notes one learner may keep on one topic.
 const MAX_NOTES_PER_TOPIC: usize = 200;
 

@@ -11,6 +11,7 @@ use crate::{
     accounts, catalog,
     catalog::model::Product,
     ids::{CourseId, TopicId, UserId},
+    learning::Completion,
     learning::{
         repo::{self, EventColumns, Folded, Place},
         session::WatchSession,
@@ -30,6 +31,9 @@ pub enum WatchError {
     TooMany(u64),
     #[error(transparent)]
     Db(#[from] sqlx::Error),
+    /// The completion's listener failed.
+    #[error(transparent)]
+    Heard(#[from] anyhow::Error),
 }
 
 /// What recording a batch left.
@@ -57,6 +61,7 @@ pub struct Rules {
 /// handed out, less the study time credited since on any topic), and
 /// stores the events with their credit. Claims add to merged intervals, so
 /// batches give the same result in any order. Completion is sticky.
+#[allow(clippy::too_many_arguments)]
 pub async fn record(
     conn: &mut PgConnection,
     user: UserId,
@@ -65,6 +70,7 @@ pub async fn record(
     session: WatchSession,
     events: &[Event],
     rules: Rules,
+    completion: &Completion,
 ) -> Result<Recorded, WatchError> {
     // Events without numbers come from a page older than watch sessions.
     let Some(seqs) = events.iter().map(|e| e.seq).collect::<Option<Vec<i32>>>() else {
@@ -110,7 +116,7 @@ pub async fn record(
             })
         })
         .filter(|p| p.is_after(placed_by.as_ref()));
-    let completed = repo::save_progress(
+    let was_complete = repo::save_progress(
         &mut tx,
         user,
         topic,
@@ -118,11 +124,12 @@ pub async fn record(
             watched: &watched,
             video_secs,
             place,
-            complete,
+            complete: false,
             replayed: false,
         },
     )
     .await?;
+    let newly_completed = complete && completion.complete(&mut tx, user, topic).await?;
     if let Some(rate) = events
         .iter()
         .rev()
@@ -135,8 +142,8 @@ pub async fn record(
     Ok(Recorded {
         stored,
         watched_secs: watched.total(),
-        completed,
-        newly_completed: completed && row.completed_at.is_none(),
+        completed: was_complete || newly_completed,
+        newly_completed,
     })
 }
 
@@ -379,24 +386,10 @@ pub async fn topic_progress(
         .unwrap_or_default())
 }
 
-/// A learner opened a topic: remembered for "continue learning"; a reading
-/// is complete on opening. `true` when this opening completed it.
-pub async fn opened(
-    conn: &mut PgConnection,
-    user: UserId,
-    topic: TopicId,
-    reading: bool,
-) -> sqlx::Result<bool> {
-    repo::open_topic(conn, user, topic, reading).await
-}
-
-/// Marks a topic complete (missions call it when one is passed).
-pub async fn complete_topic(
-    conn: &mut PgConnection,
-    user: UserId,
-    topic: TopicId,
-) -> sqlx::Result<()> {
-    repo::open_topic(conn, user, topic, true).await.map(drop)
+/// A learner opened a topic: remembered for "continue learning". The one
+/// write a page view makes; completing is [`Completion::complete`]'s.
+pub async fn opened(conn: &mut PgConnection, user: UserId, topic: TopicId) -> sqlx::Result<()> {
+    repo::open_topic(conn, user, topic, false).await.map(drop)
 }
 
 /// Per topic of `topics` the learner has touched: done, and the share done

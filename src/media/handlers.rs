@@ -1,6 +1,11 @@
 //! Thin handlers: studio uploads (video, captions), the status fragment the
 //! studio polls, and delivery of HLS files to viewers allowed to watch.
 
+use crate::media::Media;
+use std::sync::Arc;
+
+use axum::extract::FromRef;
+
 use askama::Template;
 use axum::{
     body::Body,
@@ -10,66 +15,23 @@ use axum::{
 };
 use tower::ServiceExt;
 
-use super::{IngestError, Refusal, VideoRow, repo};
+use super::{
+    IngestError, Refusal,
+    error::human_size,
+    repo,
+    views::{StudioPanel, studio_panel},
+    vtt::CaptionProblem,
+};
+use crate::accounts::{MaybeUser, Staff};
 use crate::{
-    app::AppState,
     catalog,
     error::{AppError, AppResult},
     ids::{TopicId, VideoId},
     infra::storage::{self, Delivery, valid_key},
     learning::access,
-    web::{self, Path, auth::MaybeUser, auth::Staff, page::PageCtx},
+    state::AppState,
+    web::{self, Path, page::PageCtx},
 };
-
-/// The studio's video box for one topic (upload form, state, captions).
-#[derive(Clone, Debug)]
-pub struct StudioPanel {
-    pub topic: TopicId,
-    pub video: Option<VideoRow>,
-    pub captions: Vec<repo::CaptionRow>,
-    /// How far transcoding is (0-100).
-    pub progress: i16,
-    pub max_size: String,
-    pub error: Option<String>,
-}
-
-impl StudioPanel {
-    /// Whether the page should keep asking how far transcoding is.
-    pub fn busy(&self) -> bool {
-        self.video.as_ref().is_some_and(|v| {
-            matches!(
-                v.state,
-                super::VideoState::Uploaded | super::VideoState::Processing
-            )
-        })
-    }
-
-    pub fn duration(&self) -> String {
-        let secs = self.video.as_ref().and_then(|v| v.duration_ms).unwrap_or(0) / 1000;
-        format!("{}:{:02}", secs / 60, secs % 60)
-    }
-}
-
-/// The panel as it is now.
-pub async fn studio_panel(state: &AppState, topic: TopicId) -> AppResult<StudioPanel> {
-    let mut conn = state.db.acquire().await?;
-    let video = repo::topic_video(&mut conn, topic).await?;
-    let (captions, progress) = match &video {
-        Some(v) => (
-            repo::captions(&mut conn, v.id).await?,
-            super::progress(&mut conn, v).await?,
-        ),
-        None => (Vec::new(), 0),
-    };
-    Ok(StudioPanel {
-        topic,
-        video,
-        captions,
-        progress,
-        max_size: super::error::human_size(state.media.config.max_video_bytes),
-        error: None,
-    })
-}
 
 #[derive(Template)]
 #[template(path = "media/_video_panel.html")]
@@ -85,8 +47,85 @@ struct UploadRefused {
     media: StudioPanel,
 }
 
+/// What the tutor reads beside the form for a refusal.
+fn refusal_words(why: &Refusal) -> String {
+    match why {
+        Refusal::NoFile => "올릴 파일을 골라 주세요.".into(),
+        Refusal::NotVideo => {
+            "동영상 파일이 아닙니다. MP4, MOV, WebM, MKV 파일만 올릴 수 있습니다.".into()
+        }
+        Refusal::TooLarge { max_bytes } => format!(
+            "파일이 너무 큽니다. {}까지 올릴 수 있습니다.",
+            human_size(*max_bytes)
+        ),
+        Refusal::Damaged => {
+            "파일이 손상되었거나 끝까지 올라오지 않았습니다. 원본을 확인해 다시 올려 주세요.".into()
+        }
+        Refusal::NoVideoStream => "영상 트랙이 없는 파일입니다.".into(),
+        Refusal::Codec(codec) => {
+            format!("지원하지 않는 코덱({codec})입니다. H.264, HEVC, VP9, AV1 영상을 올려 주세요.")
+        }
+        Refusal::TooLong { max_secs } => format!(
+            "영상이 너무 깁니다. {}분까지 올릴 수 있습니다.",
+            max_secs / 60
+        ),
+        Refusal::Dimensions => "영상 크기가 너무 작거나 큽니다 (최대 7680×4320).".into(),
+        Refusal::Interrupted => "업로드가 중간에 끊겼습니다. 다시 올려 주세요.".into(),
+        Refusal::Captions(CaptionProblem::NoVideo) => "먼저 영상을 올려 주세요.".into(),
+        Refusal::Captions(CaptionProblem::NoLanguage) => "자막 언어를 골라 주세요.".into(),
+        Refusal::Captions(why) => format!(
+            "자막 파일(WebVTT)이 올바르지 않습니다: {}",
+            caption_words(why)
+        ),
+        Refusal::Tool(_) => "파일을 확인하지 못했습니다. 잠시 후 다시 시도해 주세요.".into(),
+        Refusal::Busy => "지금은 확인 중인 업로드가 많습니다. 잠시 후 다시 시도해 주세요.".into(),
+        Refusal::NotImage => {
+            "이미지 파일이 아닙니다. JPEG, PNG, WebP 이미지만 올릴 수 있습니다.".into()
+        }
+        Refusal::ImageTooSmall => {
+            "이미지가 너무 작습니다. 가로세로 16픽셀 이상이어야 합니다.".into()
+        }
+        Refusal::TooManyPixels { max_pixels } => format!(
+            "이미지의 픽셀 수가 너무 많습니다. {}만 픽셀 이하로 줄여 주세요.",
+            max_pixels / 10_000
+        ),
+        Refusal::TooManyUploads { wait_secs } => format!(
+            "이미지를 너무 자주 올렸습니다. {}분 뒤에 다시 올려 주세요.",
+            wait_secs.div_ceil(60).max(1)
+        ),
+    }
+}
+
+fn caption_words(why: &CaptionProblem) -> String {
+    match why {
+        CaptionProblem::TooLarge => "1 MB보다 큽니다".into(),
+        CaptionProblem::NotUtf8 => "UTF-8 텍스트가 아닙니다".into(),
+        CaptionProblem::Nul => "NUL 문자가 들어 있습니다".into(),
+        CaptionProblem::NoHeader => "첫 줄이 WEBVTT가 아닙니다".into(),
+        CaptionProblem::Backwards(line) => format!("{line}번째 줄: 끝 시각이 시작보다 빠릅니다"),
+        CaptionProblem::BadTime(line) => format!("{line}번째 줄: 시각 형식이 잘못되었습니다"),
+        CaptionProblem::NoCues => "자막 구간이 하나도 없습니다".into(),
+        CaptionProblem::NoVideo => "영상이 없습니다".into(),
+        CaptionProblem::NoLanguage => "언어가 없습니다".into(),
+    }
+}
+
+/// The status code of the page that shows a refusal.
+fn refusal_status(why: &Refusal) -> StatusCode {
+    match why {
+        Refusal::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+        Refusal::NotVideo | Refusal::NotImage => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        Refusal::Tool(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        Refusal::Busy => StatusCode::SERVICE_UNAVAILABLE,
+        Refusal::TooManyUploads { .. } => StatusCode::TOO_MANY_REQUESTS,
+        Refusal::Interrupted | Refusal::NoFile => StatusCode::BAD_REQUEST,
+        _ => StatusCode::UNPROCESSABLE_ENTITY,
+    }
+}
+
 async fn refused(
     state: &AppState,
+    media: &Media,
     ctx: PageCtx,
     topic: TopicId,
     why: &Refusal,
@@ -94,9 +133,13 @@ async fn refused(
     if let Refusal::Tool(detail) = why {
         tracing::error!(%detail, "media tool failed");
     }
-    let mut media = studio_panel(state, topic).await?;
-    media.error = Some(why.message());
-    Ok((why.status(), web::render(&UploadRefused { ctx, media })?).into_response())
+    let mut panel = studio_panel(&state.db, media, topic).await?;
+    panel.error = Some(refusal_words(why));
+    Ok((
+        refusal_status(why),
+        web::render(&UploadRefused { ctx, media: panel })?,
+    )
+        .into_response())
 }
 
 /// Checks the studio user may change `topic` before a byte is read.
@@ -115,6 +158,7 @@ async fn authorize(
 /// streamed to disk in chunks (never whole in memory), then checked.
 pub async fn upload_video(
     State(state): State<AppState>,
+    State(media): State<Arc<Media>>,
     ctx: PageCtx,
     Staff(user): Staff,
     Path(topic): Path<TopicId>,
@@ -122,16 +166,16 @@ pub async fn upload_video(
 ) -> AppResult<Response> {
     authorize(&state, &user, topic).await?;
     let Ok(mut multipart) = multipart else {
-        return refused(&state, ctx, topic, &Refusal::NoFile).await;
+        return refused(&state, &media, ctx, topic, &Refusal::NoFile).await;
     };
-    let limit = state.media.config.max_video_bytes;
-    let upload = state.media.upload_path();
+    let limit = media.config.max_video_bytes;
+    let upload = media.upload_path();
     let mut received: Option<(u64, String)> = None;
     loop {
         let field = match multipart.next_field().await {
             Ok(Some(field)) => field,
             Ok(None) => break,
-            Err(_) => return refused(&state, ctx, topic, &Refusal::Interrupted).await,
+            Err(_) => return refused(&state, &media, ctx, topic, &Refusal::Interrupted).await,
         };
         if field.name() != Some("video") || received.is_some() {
             continue;
@@ -139,15 +183,14 @@ pub async fn upload_video(
         let name = file_name(field.file_name().unwrap_or_default());
         match receive(field, &upload.0, limit).await {
             Ok(bytes) => received = Some((bytes, name)),
-            Err(why) => return refused(&state, ctx, topic, &why).await,
+            Err(why) => return refused(&state, &media, ctx, topic, &why).await,
         }
     }
     let Some((bytes, name)) = received.filter(|(bytes, _)| *bytes > 0) else {
-        return refused(&state, ctx, topic, &Refusal::NoFile).await;
+        return refused(&state, &media, ctx, topic, &Refusal::NoFile).await;
     };
     tracing::info!(%topic, bytes, "video upload received");
-    match state
-        .media
+    match media
         .ingest(&state.db, topic, Some(user.id), upload, &name)
         .await
     {
@@ -159,7 +202,7 @@ pub async fn upload_video(
                 "영상을 올렸습니다. 변환이 끝나면 재생할 수 있습니다.",
             ),
         )),
-        Err(IngestError::Refused(why)) => refused(&state, ctx, topic, &why).await,
+        Err(IngestError::Refused(why)) => refused(&state, &media, ctx, topic, &why).await,
         Err(IngestError::Internal(err)) => Err(err.into()),
     }
 }
@@ -218,6 +261,7 @@ async fn receive(
 /// `POST /studio/topics/{id}/captions`: a WebVTT file for the topic's video.
 pub async fn upload_captions(
     State(state): State<AppState>,
+    State(media): State<Arc<Media>>,
     ctx: PageCtx,
     Staff(user): Staff,
     Path(topic): Path<TopicId>,
@@ -227,14 +271,15 @@ pub async fn upload_captions(
     let Some(video) = repo::topic_video(&mut *state.db.acquire().await?, topic).await? else {
         return refused(
             &state,
+            &media,
             ctx,
             topic,
-            &Refusal::Captions("먼저 영상을 올려 주세요".into()),
+            &Refusal::Captions(CaptionProblem::NoVideo),
         )
         .await;
     };
     let Ok(mut multipart) = multipart else {
-        return refused(&state, ctx, topic, &Refusal::NoFile).await;
+        return refused(&state, &media, ctx, topic, &Refusal::NoFile).await;
     };
     let mut file: Option<Vec<u8>> = None;
     let mut language = String::from("ko");
@@ -242,7 +287,7 @@ pub async fn upload_captions(
         match field.name() {
             Some("captions") => {
                 let Ok(bytes) = field.bytes().await else {
-                    return refused(&state, ctx, topic, &Refusal::Interrupted).await;
+                    return refused(&state, &media, ctx, topic, &Refusal::Interrupted).await;
                 };
                 file = Some(bytes.to_vec());
             }
@@ -251,7 +296,7 @@ pub async fn upload_captions(
         }
     }
     let Some(bytes) = file.filter(|b| !b.is_empty()) else {
-        return refused(&state, ctx, topic, &Refusal::NoFile).await;
+        return refused(&state, &media, ctx, topic, &Refusal::NoFile).await;
     };
     let label = match language.trim() {
         "ko" => "한국어",
@@ -259,15 +304,15 @@ pub async fn upload_captions(
         _ => {
             return refused(
                 &state,
+                &media,
                 ctx,
                 topic,
-                &Refusal::Captions("언어를 골라 주세요".into()),
+                &Refusal::Captions(CaptionProblem::NoLanguage),
             )
             .await;
         }
     };
-    match state
-        .media
+    match media
         .put_captions(&state.db, video.id, language.trim(), label, &bytes)
         .await
     {
@@ -277,7 +322,7 @@ pub async fn upload_captions(
             &format!("/studio/topics/{topic}"),
             crate::web::flash::Flash::success("자막을 올렸습니다."),
         )),
-        Err(IngestError::Refused(why)) => refused(&state, ctx, topic, &why).await,
+        Err(IngestError::Refused(why)) => refused(&state, &media, ctx, topic, &why).await,
         Err(IngestError::Internal(err)) => Err(err.into()),
     }
 }
@@ -285,6 +330,7 @@ pub async fn upload_captions(
 /// `GET /studio/videos/{id}/status`: the panel again, for htmx polling.
 pub async fn video_status(
     State(state): State<AppState>,
+    State(media): State<Arc<Media>>,
     ctx: PageCtx,
     Staff(user): Staff,
     Path(id): Path<VideoId>,
@@ -297,8 +343,8 @@ pub async fn video_status(
             .topic_id
     };
     authorize(&state, &user, topic).await?;
-    let media = studio_panel(&state, topic).await?;
-    Ok(web::render(&PanelFragment { ctx, media })?.into_response())
+    let panel = studio_panel(&state.db, &media, topic).await?;
+    Ok(web::render(&PanelFragment { ctx, media: panel })?.into_response())
 }
 
 /// `GET /media/videos/{id}/{*file}`: a playlist, segment, poster or caption
@@ -306,6 +352,7 @@ pub async fn video_status(
 /// visitor who is not signed in, 403 for one who may not.
 pub async fn deliver(
     State(state): State<AppState>,
+    State(media): State<Arc<Media>>,
     MaybeUser(viewer): MaybeUser,
     Path((id, file)): Path<(VideoId, String)>,
     request: Request,
@@ -347,7 +394,7 @@ pub async fn deliver(
     } else {
         "private, no-cache"
     };
-    let media = &state.media;
+    let media = &media;
     if let Some(prefix) = &media.config.accel_prefix {
         let target = format!("{prefix}/{key}");
         let mut response = StatusCode::OK.into_response();
@@ -435,10 +482,10 @@ struct ImageRefused {
 
 fn image_refused(ctx: PageCtx, why: &Refusal, back: &str) -> AppResult<Response> {
     Ok((
-        why.status(),
+        refusal_status(why),
         web::render(&ImageRefused {
             ctx,
-            message: why.message(),
+            message: refusal_words(why),
             back: back.to_string(),
         })?,
     )
@@ -471,8 +518,10 @@ async fn image_field(
     Err(Refusal::NoFile)
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn ingest_image(
     state: &AppState,
+    media: &Media,
     ctx: PageCtx,
     purpose: super::images::Purpose,
     user: crate::ids::UserId,
@@ -484,8 +533,7 @@ async fn ingest_image(
         Ok(bytes) => bytes,
         Err(why) => return image_refused(ctx, &why, back),
     };
-    match state
-        .media
+    match media
         .ingest_image(&state.db, purpose, Some(user), bytes)
         .await
     {
@@ -503,6 +551,7 @@ async fn ingest_image(
 /// `POST /studio/courses/{id}/cover`: a new cover for a course.
 pub async fn upload_cover(
     State(state): State<AppState>,
+    State(media): State<Arc<Media>>,
     ctx: PageCtx,
     Staff(user): Staff,
     Path(course): Path<crate::ids::CourseId>,
@@ -515,6 +564,7 @@ pub async fn upload_cover(
     }
     ingest_image(
         &state,
+        &media,
         ctx,
         super::images::Purpose::CourseCover(course),
         user.id,
@@ -528,12 +578,12 @@ pub async fn upload_cover(
 /// `POST /studio/courses/{id}/cover/delete`.
 pub async fn delete_cover(
     State(state): State<AppState>,
+    State(cache): State<Arc<crate::catalog::CatalogCache>>,
     ctx: PageCtx,
     Staff(user): Staff,
     Path(course): Path<crate::ids::CourseId>,
 ) -> AppResult<Response> {
-    state
-        .catalog_cache
+    cache
         .write(&state.db, async |tx| {
             catalog::studio::authorize_course(tx, &user, course).await?;
             Ok(super::images::remove(tx, super::images::Purpose::CourseCover(course)).await?)
@@ -550,12 +600,14 @@ pub async fn delete_cover(
 /// `POST /me/avatar`: a new profile picture.
 pub async fn upload_avatar(
     State(state): State<AppState>,
+    State(media): State<Arc<Media>>,
     ctx: PageCtx,
     user: crate::accounts::CurrentUser,
     multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> AppResult<Response> {
     ingest_image(
         &state,
+        &media,
         ctx,
         super::images::Purpose::Avatar(user.id),
         user.id,
@@ -587,6 +639,7 @@ pub async fn delete_avatar(
 /// public; a replaced or removed image is gone (404).
 pub async fn deliver_image(
     State(state): State<AppState>,
+    State(media): State<Arc<Media>>,
     Path((id, file)): Path<(uuid::Uuid, String)>,
     request: Request,
 ) -> AppResult<Response> {
@@ -602,10 +655,9 @@ pub async fn deliver_image(
         return Err(AppError::NotFound);
     }
     let key = format!("images/{id}/{width}.jpg");
-    match state
-        .media
+    match media
         .storage
-        .deliver(&key, state.media.config.presign_ttl)
+        .deliver(&key, media.config.presign_ttl)
         .await?
     {
         Delivery::File(path) => {
@@ -626,4 +678,28 @@ pub async fn deliver_image(
         }
         Delivery::Redirect(url) => Ok(Redirect::temporary(&url).into_response()),
     }
+}
+
+/// The capability's pages, for any router state that holds its parts.
+pub fn routes<S>() -> axum::Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+    crate::state::AppState: FromRef<S>,
+    std::sync::Arc<crate::media::Media>: FromRef<S>,
+    std::sync::Arc<crate::catalog::CatalogCache>: FromRef<S>,
+{
+    use crate::web::routes::prelude::*;
+    Router::new()
+        .at(
+            "/studio/topics/{id}/video",
+            post(upload_video).layer(DefaultBodyLimit::disable()),
+        )
+        .at("/studio/topics/{id}/captions", post(upload_captions))
+        .at("/studio/videos/{id}/status", get(video_status))
+        .at("/media/videos/{id}/{*file}", get(deliver))
+        .at("/media/images/{id}/{file}", get(deliver_image))
+        .at("/studio/courses/{id}/cover", post(upload_cover))
+        .at("/studio/courses/{id}/cover/delete", post(delete_cover))
+        .at("/me/avatar", post(upload_avatar))
+        .at("/me/avatar/delete", post(delete_avatar))
 }

@@ -78,22 +78,15 @@ impl Purpose {
     }
 }
 
-pub const COVER_SIZES: &[(u32, u32)] = &[(480, 270), (960, 540)];
+/// 16:9, in the widths the pages ask for (`web::routes::COVER_WIDTHS`).
+pub const COVER_SIZES: &[(u32, u32)] = &[
+    (COVER_WIDTHS[0], COVER_WIDTHS[0] * 9 / 16),
+    (COVER_WIDTHS[1], COVER_WIDTHS[1] * 9 / 16),
+];
 pub const AVATAR_SIZES: &[(u32, u32)] = &[(48, 48), (96, 96), (192, 192)];
 
-/// The address of one size of an image.
-pub fn url(image: Uuid, width: u32) -> String {
-    format!("/media/images/{image}/{width}.jpg")
-}
-
-/// `srcset` of a course cover.
-pub fn cover_srcset(image: Uuid) -> String {
-    COVER_SIZES
-        .iter()
-        .map(|(w, _)| format!("{} {w}w", url(image, *w)))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
+use crate::web::routes::COVER_WIDTHS;
+pub use crate::web::routes::{cover_srcset, image_url as url};
 
 /// What the upload is, from its bytes and header alone.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -184,7 +177,7 @@ fn format_code(format: ImageFormat) -> &'static str {
 
 /// Decodes within [`DECODE_BUDGET`], upright, then every size as JPEG bytes.
 pub fn render(bytes: &[u8], purpose: Purpose) -> anyhow::Result<Vec<(u32, Vec<u8>)>> {
-    let judged = judge_for(bytes, purpose).map_err(|r| anyhow::anyhow!(r.message()))?;
+    let judged = judge_for(bytes, purpose).map_err(|r| anyhow::anyhow!(r.to_string()))?;
     // The orientation comes from the header (EXIF), read without pixels.
     let orientation = ImageReader::with_format(Cursor::new(bytes), judged.format)
         .into_decoder()

@@ -3,13 +3,13 @@
 //! lets watch. Files live in `infra::storage` (local folder or S3).
 
 pub mod error;
-mod handlers;
+pub mod handlers;
 pub mod images;
-pub use handlers::{StudioPanel, studio_panel};
 pub mod probe;
 pub mod repo;
 pub mod seed;
 pub mod transcode;
+pub mod views;
 pub mod vtt;
 
 use std::{
@@ -19,22 +19,15 @@ use std::{
 };
 
 use anyhow::Context;
-use axum::{
-    Router,
-    extract::DefaultBodyLimit,
-    routing::{get, post},
-};
 use serde_json::json;
 use sqlx::{PgConnection, PgPool};
 use tokio::sync::Semaphore;
 
 use crate::{
-    app::AppState,
     config::MediaConfig,
     ids::{TopicId, UserId, VideoId},
     infra::storage::{self, Storage},
     jobs::{self, EnqueueOptions, JobCtx},
-    web::routes::At,
 };
 
 pub use error::Refusal;
@@ -351,7 +344,7 @@ pub async fn transcode_file(
 ) -> anyhow::Result<(probe::VideoInfo, Vec<transcode::Rendition>)> {
     let info = probe::probe(source, max_secs)
         .await
-        .map_err(|r| anyhow::anyhow!(r.message()))?;
+        .map_err(|r| anyhow::anyhow!(r.to_string()))?;
     let renditions = transcode::ladder(info.height);
     transcode::to_hls(source, &info, &renditions, out, preset, progress).await?;
     transcode::poster(source, &info, &out.join("poster.jpg")).await?;
@@ -438,23 +431,6 @@ pub fn is_upload_path(path: &str) -> bool {
 /// Whether `path` takes an image upload (up to `images::MAX_BYTES`).
 pub fn is_image_path(path: &str) -> bool {
     path == "/me/avatar" || (path.starts_with("/studio/courses/") && path.ends_with("/cover"))
-}
-
-pub fn routes() -> Router<AppState> {
-    use handlers::*;
-    Router::new()
-        .at(
-            "/studio/topics/{id}/video",
-            post(upload_video).layer(DefaultBodyLimit::disable()),
-        )
-        .at("/studio/topics/{id}/captions", post(upload_captions))
-        .at("/studio/videos/{id}/status", get(video_status))
-        .at("/media/videos/{id}/{*file}", get(deliver))
-        .at("/media/images/{id}/{file}", get(deliver_image))
-        .at("/studio/courses/{id}/cover", post(upload_cover))
-        .at("/studio/courses/{id}/cover/delete", post(delete_cover))
-        .at("/me/avatar", post(upload_avatar))
-        .at("/me/avatar/delete", post(delete_avatar))
 }
 
 /// A file removed when dropped (unless consumed first).

@@ -4,21 +4,46 @@
 /// Largest captions file taken.
 pub const MAX_BYTES: usize = 1024 * 1024;
 
+/// What is wrong with a captions file (the studio puts it into words).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum CaptionProblem {
+    #[error("larger than 1 MB")]
+    TooLarge,
+    #[error("not UTF-8 text")]
+    NotUtf8,
+    #[error("contains a NUL character")]
+    Nul,
+    #[error("the first line is not WEBVTT")]
+    NoHeader,
+    #[error("line {0}: the cue ends before it starts")]
+    Backwards(usize),
+    #[error("line {0}: not a timestamp")]
+    BadTime(usize),
+    #[error("no cues")]
+    NoCues,
+    /// Captions sent for a topic that has no video yet.
+    #[error("no video to caption")]
+    NoVideo,
+    /// No known language was chosen.
+    #[error("no language")]
+    NoLanguage,
+}
+
 /// The file as we store it (UTF-8, no BOM, `\n` line ends), or why not.
-pub fn validate(raw: &[u8]) -> Result<String, String> {
+pub fn validate(raw: &[u8]) -> Result<String, CaptionProblem> {
     if raw.len() > MAX_BYTES {
-        return Err("1 MB보다 큽니다".into());
+        return Err(CaptionProblem::TooLarge);
     }
-    let text = std::str::from_utf8(raw).map_err(|_| "UTF-8 텍스트가 아닙니다".to_string())?;
+    let text = std::str::from_utf8(raw).map_err(|_| CaptionProblem::NotUtf8)?;
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let text = text.replace("\r\n", "\n").replace('\r', "\n");
     if text.contains('\0') {
-        return Err("NUL 문자가 들어 있습니다".into());
+        return Err(CaptionProblem::Nul);
     }
     let mut lines = text.lines();
     let first = lines.next().unwrap_or_default();
     if !(first == "WEBVTT" || first.starts_with("WEBVTT ") || first.starts_with("WEBVTT\t")) {
-        return Err("첫 줄이 WEBVTT가 아닙니다".into());
+        return Err(CaptionProblem::NoHeader);
     }
     let mut cues = 0;
     for (n, line) in text.lines().enumerate() {
@@ -34,13 +59,13 @@ pub fn validate(raw: &[u8]) -> Result<String, String> {
         match (start, end) {
             (Some(start), Some(end)) if end > start => cues += 1,
             (Some(_), Some(_)) => {
-                return Err(format!("{}번째 줄: 끝 시각이 시작보다 빠릅니다", n + 1));
+                return Err(CaptionProblem::Backwards(n + 1));
             }
-            _ => return Err(format!("{}번째 줄: 시각 형식이 잘못되었습니다", n + 1)),
+            _ => return Err(CaptionProblem::BadTime(n + 1)),
         }
     }
     if cues == 0 {
-        return Err("자막 구간이 하나도 없습니다".into());
+        return Err(CaptionProblem::NoCues);
     }
     Ok(text)
 }
@@ -113,22 +138,19 @@ mod tests {
 
     #[test]
     fn broken_captions_say_what_is_wrong() {
-        assert!(
-            validate(b"1\n00:00.000 --> 00:01.000\nx")
-                .unwrap_err()
-                .contains("WEBVTT")
+        assert_eq!(
+            validate(b"1\n00:00.000 --> 00:01.000\nx"),
+            Err(CaptionProblem::NoHeader)
         );
-        assert!(
-            validate(b"WEBVTT\n\n00:02.000 --> 00:01.000\nx")
-                .unwrap_err()
-                .contains("빠릅니다")
+        assert_eq!(
+            validate(b"WEBVTT\n\n00:02.000 --> 00:01.000\nx"),
+            Err(CaptionProblem::Backwards(3))
         );
-        assert!(
-            validate(b"WEBVTT\n\n0:1 --> 0:2\nx")
-                .unwrap_err()
-                .contains("형식")
+        assert_eq!(
+            validate(b"WEBVTT\n\n0:1 --> 0:2\nx"),
+            Err(CaptionProblem::BadTime(3))
         );
-        assert!(validate(b"WEBVTT\n").unwrap_err().contains("하나도"));
-        assert!(validate(&[0xff, 0xfe]).unwrap_err().contains("UTF-8"));
+        assert_eq!(validate(b"WEBVTT\n"), Err(CaptionProblem::NoCues));
+        assert_eq!(validate(&[0xff, 0xfe]), Err(CaptionProblem::NotUtf8));
     }
 }

@@ -1,14 +1,36 @@
-//! Operations endpoints.
+//! Operations: the health endpoint for machines and the admins' job page.
+//! Reads across the capabilities below.
 
-use crate::web::routes::At;
+mod jobs;
+
 use std::time::Duration;
 
-use axum::{Router, extract::State, http::StatusCode, routing::get};
+use axum::{
+    Router,
+    extract::{FromRef, State},
+    http::StatusCode,
+    routing::get,
+};
 
-use crate::app::AppState;
+use crate::{state::AppState, web::routes::At};
 
-pub fn routes() -> Router<AppState> {
+/// Machine endpoints: no session, no CSRF cookie.
+pub fn routes<S>() -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+    AppState: FromRef<S>,
+{
     Router::new().at("/healthz", get(healthz))
+}
+
+/// Pages for admins.
+pub fn admin_routes<S>() -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+    AppState: FromRef<S>,
+    std::sync::Arc<crate::assessments::Grader>: FromRef<S>,
+{
+    jobs::routes()
 }
 
 /// 200 only while the database answers.

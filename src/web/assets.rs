@@ -23,7 +23,7 @@ use axum::{
 use sha2::{Digest, Sha256};
 
 use crate::{
-    app::AppState,
+    state::AppState,
     web::{Path, compress::choose},
 };
 

@@ -17,7 +17,7 @@ use axum::{
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use rand::RngCore;
 
-use crate::{app::AppState, error::AppError, web::cookies};
+use crate::{error::AppError, state::AppState, web::cookies};
 
 pub const COOKIE: &str = "weaverse_csrf";
 pub const FIELD: &str = "csrf_token";

@@ -12,13 +12,13 @@ use axum::{
     response::{Html, IntoResponse, Response},
 };
 
-use tower_sessions::Session;
-
 use crate::{
-    accounts,
-    app::AppState,
     error::ErrorPage,
-    web::{htmx, page::PageCtx},
+    state::AppState,
+    web::{
+        htmx,
+        page::{PageCtx, Viewer},
+    },
 };
 
 #[derive(Template)]
@@ -36,8 +36,7 @@ struct ErrorFragment<'a> {
 
 pub async fn render(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let (parts, body) = req.into_parts();
-    let session = parts.extensions.get::<Session>().cloned();
-    let mut ctx = PageCtx::from_parts(&parts, &state, None);
+    let mut ctx = PageCtx::from_parts(&parts, state.assets.clone());
     let path_and_query = parts
         .uri
         .path_and_query()
@@ -56,11 +55,9 @@ pub async fn render(State(state): State<AppState>, req: Request, next: Next) -> 
     }
     let (mut parts, _) = response.into_parts();
     let ctx_htmx = ctx.htmx;
-    if !ctx_htmx && let Some(session) = session {
+    if !ctx_htmx {
         // The navigation shows who is signed in, on error pages too.
-        if let Ok(Some(user)) = accounts::current_user(&state.db, &session).await {
-            ctx.set_user(Some(&user));
-        }
+        ctx.set_viewer(parts.extensions.get::<Viewer>());
     }
     let html = if ctx_htmx {
         ErrorFragment { error: &page }.render()

@@ -1,31 +1,29 @@
-//! Template filters: the one place where typed values become text for
-//! people (money, Seoul dates, statuses). A views module brings them into
-//! its templates with `use crate::web::filters;`, then `{{ price|won }}`,
+//! Template filters for the plumbing's values: money, Seoul dates, clock
+//! times. A capability's states become words in `crate::labels`, which
+//! re-exports these; views bring both into their templates with
+//! `use crate::labels as filters;`, then `{{ price|won }}`,
 //! `{{ paid_at|kst_date }}`, `{{ order.status|order_status }}`.
 
 use time::OffsetDateTime;
 
-use crate::{
-    commerce::model::{GatewayKind, OrderStatus, RefundState},
-    money::Won,
-    web::dates,
-};
+use crate::{money::Won, web::dates};
 
 /// A value a filter reads through any number of references.
 pub trait Value<T: Copy> {
     fn value(&self) -> T;
 }
 
+#[macro_export]
 macro_rules! value_of {
     ($($t:ty),+) => {$(
-        impl Value<$t> for $t {
+        impl $crate::web::filters::Value<$t> for $t {
             fn value(&self) -> $t {
                 *self
             }
         }
     )+};
 }
-value_of!(Won, OffsetDateTime, OrderStatus, GatewayKind, RefundState);
+crate::value_of!(Won, OffsetDateTime);
 
 impl Value<Won> for i64 {
     fn value(&self) -> Won {
@@ -89,30 +87,6 @@ fn months_label(months: i64) -> String {
 }
 
 #[askama::filter_fn]
-pub fn order_status<V: Value<OrderStatus>>(
-    value: V,
-    _: &dyn askama::Values,
-) -> askama::Result<&'static str> {
-    Ok(match value.value() {
-        OrderStatus::Pending => "결제 대기",
-        OrderStatus::Paid => "결제 완료",
-        OrderStatus::PartiallyRefunded => "부분 환불",
-        OrderStatus::Refunded => "환불 완료",
-        OrderStatus::Failed => "결제 실패",
-        OrderStatus::Cancelled => "취소",
-    })
-}
-
-#[askama::filter_fn]
-pub fn gateway<V: Value<GatewayKind>>(
-    value: V,
-    _: &dyn askama::Values,
-) -> askama::Result<&'static str> {
-    Ok(gateway_name(value.value()))
-}
-
-/// A gateway call's operation in words (`approve` -> `결제 승인`).
-#[askama::filter_fn]
 pub fn gateway_operation<'a>(value: &'a str, _: &dyn askama::Values) -> askama::Result<&'a str> {
     Ok(match value {
         "ready" => "결제 준비",
@@ -120,33 +94,6 @@ pub fn gateway_operation<'a>(value: &'a str, _: &dyn askama::Values) -> askama::
         "cancel" => "취소·환불",
         "order" | "lookup" | "payment" => "결제 조회",
         other => other,
-    })
-}
-
-/// `KR` -> `대한민국`.
-#[askama::filter_fn]
-pub fn country<'a>(value: &'a str, _: &dyn askama::Values) -> askama::Result<&'a str> {
-    Ok(crate::commerce::model::country_name(value))
-}
-
-/// A gateway as learners know it.
-pub fn gateway_name(kind: GatewayKind) -> &'static str {
-    match kind {
-        GatewayKind::Demo => "테스트 결제",
-        GatewayKind::KakaoPay => "카카오페이",
-        GatewayKind::Toss => "토스페이먼츠",
-    }
-}
-
-#[askama::filter_fn]
-pub fn refund_state<V: Value<RefundState>>(
-    value: V,
-    _: &dyn askama::Values,
-) -> askama::Result<&'static str> {
-    Ok(match value.value() {
-        RefundState::Requested => "처리 중",
-        RefundState::Succeeded => "환불 완료",
-        RefundState::Failed => "실패",
     })
 }
 

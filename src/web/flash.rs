@@ -11,7 +11,7 @@ use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    app::AppState,
+    state::AppState,
     web::{cookies, htmx, signing::Signer},
 };
 

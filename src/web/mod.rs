@@ -2,7 +2,6 @@
 //! assets, security headers and late error rendering.
 
 pub mod assets;
-pub mod auth;
 pub mod client;
 pub mod compress;
 pub mod cookies;
@@ -34,7 +33,7 @@ pub use input::{Form, Query};
 pub use page::PageCtx;
 pub use path::Path;
 
-use crate::{app::AppState, error::AppResult};
+use crate::{error::AppResult, state::AppState};
 
 /// Renders a template into an HTML response.
 pub fn render(template: &impl Template) -> AppResult<Html<String>> {

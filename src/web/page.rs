@@ -3,20 +3,42 @@
 
 use std::sync::Arc;
 
-use axum::{extract::FromRequestParts, http::request::Parts};
+use axum::{
+    extract::{FromRef, FromRequestParts},
+    http::request::Parts,
+};
+use uuid::Uuid;
 
 use crate::{
-    accounts::{CurrentUser, Role},
-    app::AppState,
     error::AppError,
+    state::AppState,
     web::{
         assets::Assets,
-        auth,
         csrf::CsrfToken,
         flash::{Flash, Flashes},
         htmx,
+        routes::image_url,
     },
 };
+
+/// Who the signed-in visitor is, as the layout shows them. The accounts
+/// layer (`accounts::identify`) puts it in the request and the response.
+#[derive(Clone, Debug)]
+pub struct Viewer {
+    pub nickname: String,
+    pub standing: Standing,
+    pub verified: bool,
+    /// The profile picture, when one is set.
+    pub avatar: Option<Uuid>,
+}
+
+/// Which navigation a visitor gets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Standing {
+    Learner,
+    Tutor,
+    Admin,
+}
 
 /// One entry of the main navigation.
 pub struct NavItem {
@@ -114,7 +136,7 @@ impl PageCtx {
     }
 
     /// Builds the context from what the middleware left in the request.
-    pub fn from_parts(parts: &Parts, state: &AppState, user: Option<&CurrentUser>) -> Self {
+    pub fn from_parts(parts: &Parts, assets: Arc<Assets>) -> Self {
         let mut ctx = Self {
             csrf_token: parts
                 .extensions
@@ -130,29 +152,28 @@ impl PageCtx {
             htmx: htmx::is_htmx(&parts.headers),
             nav: NAV,
             user: None,
-            assets: state.assets.clone(),
+            assets,
         };
-        ctx.set_user(user);
+        ctx.set_viewer(parts.extensions.get::<Viewer>());
         ctx
     }
 
-    /// Shows `user` as signed in (navigation and user menu).
-    pub fn set_user(&mut self, user: Option<&CurrentUser>) {
-        self.nav = match user.map(|u| u.role) {
-            Some(Role::Admin) => ADMIN_NAV,
-            Some(Role::Tutor) => STAFF_NAV,
+    /// Shows `viewer` as signed in (navigation and user menu).
+    pub fn set_viewer(&mut self, viewer: Option<&Viewer>) {
+        self.nav = match viewer.map(|v| v.standing) {
+            Some(Standing::Admin) => ADMIN_NAV,
+            Some(Standing::Tutor) => STAFF_NAV,
             _ => NAV,
         };
-        self.user = user.map(|u| UserBadge {
-            nickname: u.nickname.clone(),
-            role_label: u.role.is_staff().then(|| u.role.label()),
-            verified: u.verified,
-            avatar: u.avatar.map(|id| {
-                (
-                    crate::media::images::url(id, 48),
-                    crate::media::images::url(id, 96),
-                )
-            }),
+        self.user = viewer.map(|v| UserBadge {
+            nickname: v.nickname.clone(),
+            role_label: match v.standing {
+                Standing::Learner => None,
+                Standing::Tutor => Some("튜터"),
+                Standing::Admin => Some("관리자"),
+            },
+            verified: v.verified,
+            avatar: v.avatar.map(|id| (image_url(id, 48), image_url(id, 96))),
         });
     }
 
@@ -183,14 +204,14 @@ impl PageCtx {
     }
 }
 
-impl FromRequestParts<AppState> for PageCtx {
+impl<S> FromRequestParts<S> for PageCtx
+where
+    S: Send + Sync,
+    AppState: FromRef<S>,
+{
     type Rejection = AppError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
-        let user = auth::resolve(parts, state).await?;
-        Ok(Self::from_parts(parts, state, user.as_ref()))
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        Ok(Self::from_parts(parts, AppState::from_ref(state).assets))
     }
 }

@@ -34,6 +34,10 @@ test("a choice mission is scored and code gets wrong_answer then accepted", asyn
   await login(page, app.base, admin.email, admin.password);
 
   await openMission(page, "값과 타입 퀴즈");
+  // Opening the page starts nothing; the learner starts the attempt.
+  assert.equal(await page.locator("fieldset.question").count(), 0);
+  await page.getByRole("button", { name: "응시 시작" }).click();
+  await page.waitForURL(/\/missions\/.*#answers$/);
   const questions = page.locator("fieldset.question");
   const asked = await questions.count();
   assert.ok(asked >= 5);

@@ -112,13 +112,14 @@ async fn a_course_is_certified_once_when_its_last_topic_completes_even_at_once(d
     );
 }
 
-/// Opens the mission (an attempt) and submits these answers.
+/// Starts an attempt at the mission and submits these answers.
 async fn submit(
     app: &TestApp,
     mission: &str,
     pairs: Vec<(String, String)>,
 ) -> crate::support::Page {
-    app.get(&format!("/missions/{mission}")).await;
+    app.post_form(&format!("/missions/{mission}/attempts"), &[])
+        .await;
     let fields: Vec<(&str, &str)> = pairs
         .iter()
         .map(|(k, v)| (k.as_str(), v.as_str()))
@@ -128,7 +129,7 @@ async fn submit(
 }
 
 #[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
-async fn opening_the_last_reading_of_a_course_certifies_it(db: PgPool) {
+async fn finishing_the_last_reading_of_a_course_certifies_it_and_opening_it_does_not(db: PgPool) {
     let (app, user) = learner(db).await;
     let git = course(&app, "git-collaboration").await;
     complete(&app, user, git, &["풀 리퀘스트와 코드 리뷰"]).await;
@@ -137,14 +138,23 @@ async fn opening_the_last_reading_of_a_course_certifies_it(db: PgPool) {
             .fetch_one(&app.db)
             .await
             .unwrap();
-    assert_eq!(
-        app.get(&format!("/learn/topics/{reading}")).await.status,
-        StatusCode::OK
-    );
+    // A GET changes nothing that matters: the page opens, nothing is issued.
+    let page = app.get(&format!("/learn/topics/{reading}")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.text("[data-read-form]").is_some(), "{}", page.body);
+    assert_eq!(count(&app.db, "SELECT count(*) FROM certificates").await, 0);
+    // Marking it read goes through the completion path, which certifies.
+    let done = app
+        .post_form(&format!("/learn/topics/{reading}/read"), &[])
+        .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
     assert_eq!(count(&app.db, "SELECT count(*) FROM certificates").await, 1);
-    // Visiting again checks nothing new and issues nothing more.
-    app.get(&format!("/learn/topics/{reading}")).await;
+    // Again: nothing new is issued, and the page says it is read.
+    app.post_form(&format!("/learn/topics/{reading}/read"), &[])
+        .await;
     assert_eq!(count(&app.db, "SELECT count(*) FROM certificates").await, 1);
+    let page = app.get(&format!("/learn/topics/{reading}")).await;
+    assert!(page.text("[data-read-done]").is_some() && page.text("[data-read-form]").is_none());
 }
 
 #[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
@@ -426,7 +436,7 @@ async fn a_missing_certificate_font_stops_the_start_with_a_clear_error(db: PgPoo
     let var = std::env::temp_dir().join(format!("weaverse-font-{}", uuid::Uuid::new_v4()));
     let mut config = weaverse::config::Config::for_tests("", root.join("static"), var).unwrap();
     config.certificate_font = "/nonexistent/NanumGothic.ttf".into();
-    let err = weaverse::app::AppState::new(config, db)
+    let err = weaverse::app::Platform::new(config, db)
         .err()
         .expect("refused");
     let message = format!("{err:#}");

@@ -267,7 +267,10 @@ async fn housekeeping_deletes_expired_sessions_and_comes_back(db: PgPool) {
     .execute(&db)
     .await
     .unwrap();
-    let worker = Worker::new(db.clone(), config());
+    // The application's worker: the plumbing's housekeeping, with the
+    // expired cookie sessions `app.rs` adds to it.
+    let app = crate::support::TestApp::spawn(db.clone()).await;
+    let worker = weaverse::app::worker(&app.state, config()).unwrap();
     let shutdown = tokio::time::sleep(Duration::from_secs(2));
     worker.run(shutdown).await.unwrap();
 
@@ -340,7 +343,7 @@ async fn a_job_past_its_kinds_time_limit_fails_and_its_owner_hears_of_it(db: PgP
     );
     let (status, _, error) = status_of(&db, id).await;
     assert_eq!(status, "failed");
-    assert!(error.unwrap().contains("시간 제한"));
+    assert!(error.unwrap().contains("time limit"));
     assert_eq!(heard.lock().unwrap().len(), 1);
     assert!(heard.lock().unwrap()[0].starts_with("7:"));
 
@@ -398,7 +401,7 @@ async fn cancelling_stops_a_running_job_and_a_queued_one_never_runs(db: PgPool) 
     worker.on_give_up("test.long", move |_, why| {
         let sink = sink.clone();
         async move {
-            assert_eq!(why, "취소됨");
+            assert_eq!(why, "cancelled");
             *sink.lock().unwrap() += 1;
             Ok(())
         }

@@ -102,7 +102,14 @@ async fn paying_with_kakaopay_ready_approve_and_a_repeated_return(db: PgPool) {
             .await
             .unwrap();
     assert_eq!((tx.as_str(), amount), (tid.as_str(), 50_000));
-    assert!(method.contains("카카오페이"));
+    // The database keeps a code; the order page says it in words.
+    assert!(method.starts_with("kakaopay"), "{method}");
+    let shown = app.get(&format!("/orders/{order}")).await;
+    assert!(
+        shown.body.contains("결제 수단 카카오페이"),
+        "{}",
+        shown.body
+    );
     assert_eq!(
         app.get("/")
             .await

@@ -86,7 +86,7 @@ impl<'a> Player<'a> {
 
     fn token(&self) -> String {
         let topic = TopicId(self.topic.parse().unwrap());
-        session::token(&self.app.state.signer, self.user, topic, self.session)
+        session::token(&self.app.state.app.signer, self.user, topic, self.session)
     }
 
     /// `secs` of real time pass while the page is open.
@@ -480,7 +480,7 @@ async fn parallel_batches_from_two_tabs_each_fold_once(db: PgPool) {
 }
 
 #[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
-async fn readings_complete_on_opening_and_progress_feeds_the_refund_policy(db: PgPool) {
+async fn readings_complete_when_marked_read_and_progress_feeds_the_refund_policy(db: PgPool) {
     let app = seeded(db).await;
     app.verified_learner("learner@example.com").await;
     let order = app.buy_nanodegree().await;
@@ -493,14 +493,17 @@ async fn readings_complete_on_opening_and_progress_feeds_the_refund_policy(db: P
     .unwrap();
     let page = app.get(&format!("/learn/topics/{reading}")).await;
     assert_eq!(page.status, StatusCode::OK);
-    assert!(page.attr("[data-topic-complete]", "hidden").is_none());
+    assert!(page.attr("[data-topic-complete]", "hidden").is_some());
     assert!(page.attr("#player", "data-hls-src").is_none());
-    let done = count(
-        &app.db,
-        "SELECT count(*) FROM topic_progress WHERE completed_at IS NOT NULL",
-    )
-    .await;
-    assert_eq!(done, 1);
+    let done = "SELECT count(*) FROM topic_progress WHERE completed_at IS NOT NULL";
+    assert_eq!(count(&app.db, done).await, 0, "opening completes nothing");
+    let read = app
+        .post_form(&format!("/learn/topics/{reading}/read"), &[])
+        .await;
+    assert_eq!(read.status, StatusCode::SEE_OTHER, "{}", read.body);
+    let page = app.get(&format!("/learn/topics/{reading}")).await;
+    assert!(page.attr("[data-topic-complete]", "hidden").is_none());
+    assert_eq!(count(&app.db, done).await, 1);
 
     // Little used: a full refund. Most of it used: pro rata.
     let page = app.get(&format!("/orders/{order}")).await;

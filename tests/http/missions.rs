@@ -71,8 +71,15 @@ async fn choices_are_graded_on_the_server_the_best_score_is_kept_and_passing_com
     let app = learner(db).await;
     let id = mission(&app, "웹 동작 원리 확인 퀴즈").await;
     let path = format!("/missions/{id}");
+    // Opening the page starts nothing: a GET changes nothing that matters.
     let page = app.get(&path).await;
     assert_eq!(page.status, StatusCode::OK);
+    assert!(page.text("[data-start-attempt]").is_some(), "{}", page.body);
+    assert!(page.text("[data-choice-form]").is_none());
+    assert_eq!(count(&app.db, "SELECT count(*) FROM attempts").await, 0);
+    let started = app.post_form(&format!("{path}/attempts"), &[]).await;
+    assert_eq!(started.status, StatusCode::SEE_OTHER, "{}", started.body);
+    let page = app.get(&path).await;
     let questions = page
         .html()
         .select(&scraper::Selector::parse("fieldset.question").unwrap())
@@ -127,6 +134,7 @@ async fn choices_are_graded_on_the_server_the_best_score_is_kept_and_passing_com
         "no attempt opened inside the cooldown"
     );
     crate::support::attempts_ended_ago(&app.db, 11).await;
+    app.post_form(&format!("{path}/attempts"), &[]).await;
     let page = app.get(&path).await;
     // The second attempt has its own order (with the same choices).
     let mut second = order(&page);
@@ -161,7 +169,7 @@ async fn choices_are_graded_on_the_server_the_best_score_is_kept_and_passing_com
     assert_eq!(done, 1);
     // A worse attempt later keeps the best.
     crate::support::attempts_ended_ago(&app.db, 11).await;
-    app.get(&path).await;
+    app.post_form(&format!("{path}/attempts"), &[]).await;
     app.post_pairs(
         &format!("{path}/submissions"),
         &answers(&app, &id, false).await,
@@ -208,6 +216,7 @@ async fn picking_the_kth_choice_on_attempt_k_learns_nothing_per_question(db: PgP
     let id = mission(&app, "웹 동작 원리 확인 퀴즈").await;
     let path = format!("/missions/{id}");
     for k in 0..3 {
+        app.post_form(&format!("{path}/attempts"), &[]).await;
         let page = app.get(&path).await;
         let fields: Vec<(String, String)> = page
             .html()
@@ -260,7 +269,8 @@ async fn attempt_and_time_limits_hold_and_strangers_are_refused(db: PgPool) {
         .execute(&app.db)
         .await
         .unwrap();
-    assert_eq!(app.get(&path).await.status, StatusCode::OK);
+    let started = app.post_form(&format!("{path}/attempts"), &[]).await;
+    assert_eq!(started.status, StatusCode::SEE_OTHER, "{}", started.body);
     // Ten minutes later the answer is too late.
     sqlx::query("UPDATE attempts SET started_at = now() - interval '10 minutes'")
         .execute(&app.db)
@@ -860,4 +870,49 @@ async fn where_workers_grade_the_web_process_takes_submissions_without_a_sandbox
     }
     grader.kill().await.unwrap();
     assert_eq!(verdict, "hidden_failed", "the grader graded it");
+}
+
+#[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
+async fn an_attempt_past_its_time_is_closed_by_the_next_start_not_by_a_page_view(db: PgPool) {
+    let app = learner(db).await;
+    let id = mission(&app, "레이아웃 퀴즈").await;
+    let path = format!("/missions/{id}");
+    sqlx::query(
+        "UPDATE missions SET max_attempts = 2, time_limit_secs = 60, cooldown_secs = 0 WHERE id = $1::uuid",
+    )
+    .bind(&id)
+    .execute(&app.db)
+    .await
+    .unwrap();
+    app.post_form(&format!("{path}/attempts"), &[]).await;
+    let page = app.get(&path).await;
+    assert!(page.text("[data-choice-form]").is_some(), "{}", page.body);
+    // A second start while one is open keeps that one.
+    app.post_form(&format!("{path}/attempts"), &[]).await;
+    assert_eq!(count(&app.db, "SELECT count(*) FROM attempts").await, 1);
+    sqlx::query("UPDATE attempts SET started_at = now() - interval '10 minutes'")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    // Looking at the page says the time is up and changes nothing.
+    let page = app.get(&path).await;
+    assert!(page.text("[data-timed-out]").is_some(), "{}", page.body);
+    assert!(page.text("[data-choice-form]").is_none());
+    let open = "SELECT count(*) FROM attempts WHERE submitted_at IS NULL";
+    assert_eq!(count(&app.db, open).await, 1);
+    // Starting again closes it with what it had (nothing: 0) and opens the next.
+    let started = app.post_form(&format!("{path}/attempts"), &[]).await;
+    assert_eq!(started.status, StatusCode::SEE_OTHER, "{}", started.body);
+    assert_eq!(
+        count(
+            &app.db,
+            "SELECT count(*) FROM attempts WHERE submitted_at IS NOT NULL AND score = 0"
+        )
+        .await,
+        1
+    );
+    assert_eq!(count(&app.db, open).await, 1);
+    let page = app.get(&path).await;
+    assert!(page.text("[data-choice-form]").is_some());
+    assert!(page.text("[data-timed-out]").is_none());
 }

@@ -1,5 +1,6 @@
 //! Admin management of accounts.
 
+use crate::accounts::Admin;
 use crate::web::{Form, Query};
 use axum::{
     extract::State,
@@ -9,11 +10,11 @@ use serde::Deserialize;
 
 use crate::{
     accounts::{admin, error::AccountsError, model::Role, views::*},
-    app::AppState,
     error::AppResult,
     ids::UserId,
     infra::once::{self, Once},
-    web::{self, PageCtx, Path, auth::Admin, flash::Flash, form::FormErrors},
+    state::AppState,
+    web::{self, PageCtx, Path, flash::Flash, form::FormErrors},
 };
 
 #[derive(Deserialize, Default)]

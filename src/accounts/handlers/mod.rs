@@ -1,5 +1,7 @@
 //! Account pages: thin handlers over `service` and `admin`, by area.
 
+use axum::extract::FromRef;
+
 mod admin;
 mod errors;
 
@@ -32,6 +34,60 @@ fn safe_next(raw: Option<&str>) -> String {
         Ok(url) if url.origin() == base.origin() => url[url::Position::BeforePath..].to_string(),
         _ => home(),
     }
+}
+
+/// Password forms in flight at once (sign-up, login); past this a request
+/// is answered 429 at once instead of waiting with its state in memory.
+const PASSWORD_FORMS_IN_FLIGHT: usize = 64;
+
+/// The capability's pages, for any router state that holds its parts.
+pub fn routes<S>() -> axum::Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+    crate::state::AppState: FromRef<S>,
+    crate::accounts::Google: FromRef<S>,
+{
+    use crate::web::routes::At;
+    use crate::web::routes::prelude::*;
+    use axum::handler::Handler;
+    // One budget shared by the forms that hash a password.
+    let guard = tower::ServiceBuilder::new()
+        .layer(axum::error_handling::HandleErrorLayer::new(
+            |_: tower::BoxError| async {
+                crate::error::AppError::TooManyRequests {
+                    retry_after_secs: 5,
+                }
+            },
+        ))
+        .layer(tower::load_shed::LoadShedLayer::new())
+        .layer(tower::limit::GlobalConcurrencyLimitLayer::new(
+            PASSWORD_FORMS_IN_FLIGHT,
+        ));
+    Router::new()
+        .at(
+            "/signup",
+            get(signup_page).post(signup.layer(guard.clone())),
+        )
+        .at("/login", get(login_page).post(login.layer(guard)))
+        .at("/logout", post(logout))
+        .at("/verify-email/{token}", get(verify_email))
+        .at(
+            "/password-reset",
+            get(reset_request_page).post(reset_request),
+        )
+        .at("/password-reset/{token}", get(reset_form_page).post(reset))
+        .at("/auth/google", get(google_start))
+        .at("/auth/google/callback", get(google_callback))
+        .at("/me", get(profile).post(update_profile))
+        .at("/me/verify-email", post(resend_verification))
+        .at("/me/password", get(profile).post(change_password))
+        .at("/me/sessions/end-others", post(end_other_sessions))
+        .at("/me/sessions/{id}/end", post(end_session))
+        .at("/me/delete", get(profile).post(delete_account))
+        .at("/admin/users", get(admin_users).post(admin_create_user))
+        .at("/admin/users/{id}", get(admin_user).post(admin_update_user))
+        .at("/admin/users/{id}/delete", post(admin_delete_user))
+        .at("/admin/users/{id}/restore", post(admin_restore_user))
 }
 
 #[cfg(test)]

@@ -17,8 +17,8 @@ use crate::{
         session,
         views::*,
     },
-    app::AppState,
     error::{AppError, AppResult},
+    state::AppState,
     web::{self, PageCtx, Path, flash::Flash, form::FormErrors},
 };
 

@@ -1,5 +1,6 @@
 //! Sign-up, login and logout, password reset, Google sign-in.
 
+use crate::accounts::MaybeUser;
 use crate::web::{Form, Query};
 use axum::{
     extract::State,
@@ -12,19 +13,16 @@ use tower_sessions::Session;
 use crate::{
     accounts::handlers::safe_next,
     accounts::{
-        CurrentUser,
+        CurrentUser, Google,
         error::AccountsError,
         google,
         service::{self, SignUp},
         session,
         views::*,
     },
-    app::AppState,
     error::{AppError, AppResult},
-    web::{
-        self, PageCtx, Path, auth::MaybeUser, client::ClientInfo, flash::Flash, form::FormErrors,
-        htmx,
-    },
+    state::AppState,
+    web::{self, PageCtx, Path, client::ClientInfo, flash::Flash, form::FormErrors, htmx},
 };
 
 // ---------- sign-up ----------
@@ -157,7 +155,7 @@ pub struct NextQuery {
 }
 
 pub async fn login_page(
-    State(state): State<AppState>,
+    State(Google(oidc)): State<Google>,
     ctx: PageCtx,
     MaybeUser(user): MaybeUser,
     Query(query): Query<NextQuery>,
@@ -171,7 +169,7 @@ pub async fn login_page(
         email: String::new(),
         next,
         errors: FormErrors::new(),
-        google_enabled: state.google.is_some(),
+        google_enabled: oidc.is_some(),
     })?
     .into_response())
 }
@@ -187,6 +185,7 @@ pub struct LoginForm {
 
 pub async fn login(
     State(state): State<AppState>,
+    State(Google(oidc)): State<Google>,
     ctx: PageCtx,
     session: Session,
     client: ClientInfo,
@@ -213,7 +212,7 @@ pub async fn login(
                 email: form.email,
                 next,
                 errors: errors.into(),
-                google_enabled: state.google.is_some(),
+                google_enabled: oidc.is_some(),
             })?,
         )
             .into_response()),
@@ -347,9 +346,10 @@ pub async fn reset(
 
 pub async fn google_start(
     State(state): State<AppState>,
+    State(Google(oidc)): State<Google>,
     Query(query): Query<NextQuery>,
 ) -> AppResult<Response> {
-    let google = state.google.as_ref().ok_or(AppError::NotFound)?;
+    let google = oidc.as_ref().ok_or(AppError::NotFound)?;
     let (url, flow) = google.start(safe_next(query.next.as_deref())).await?;
     let cookie = crate::web::cookies::set(
         google::COOKIE,
@@ -374,13 +374,14 @@ pub struct CallbackQuery {
 
 pub async fn google_callback(
     State(state): State<AppState>,
+    State(Google(oidc)): State<Google>,
     ctx: PageCtx,
     session: Session,
     client: ClientInfo,
     headers: axum::http::HeaderMap,
     Query(query): Query<CallbackQuery>,
 ) -> AppResult<Response> {
-    let google_client = state.google.as_ref().ok_or(AppError::NotFound)?;
+    let google_client = oidc.as_ref().ok_or(AppError::NotFound)?;
     let flow = crate::web::cookies::get(&headers, google::COOKIE)
         .and_then(|raw| google::decode_flow(&state.signer, raw))
         .ok_or_else(|| {

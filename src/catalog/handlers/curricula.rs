@@ -1,5 +1,9 @@
 //! The studio: curricula and the courses they hold.
 
+use crate::catalog::CatalogCache;
+use std::sync::Arc;
+
+use crate::accounts::Staff;
 use crate::web::Form;
 use axum::{
     extract::State,
@@ -8,7 +12,6 @@ use axum::{
 use serde::Deserialize;
 
 use crate::{
-    app::AppState,
     catalog::error::CatalogError,
     catalog::{
         studio::{self, CurriculumForm},
@@ -17,7 +20,8 @@ use crate::{
     error::{AppError, AppResult},
     ids::{CourseId, CurriculumId},
     infra::once::{self, Once},
-    web::{self, PageCtx, Path, auth::Staff, flash::Flash, form::FormErrors},
+    state::AppState,
+    web::{self, PageCtx, Path, flash::Flash, form::FormErrors},
 };
 
 fn curriculum_values(form: &CurriculumForm) -> CurriculumValues {
@@ -96,12 +100,12 @@ pub async fn studio_new_curriculum_page(
 
 pub async fn studio_create_curriculum(
     State(state): State<AppState>,
+    State(cache): State<Arc<CatalogCache>>,
     ctx: PageCtx,
     Staff(user): Staff,
     Form(form): Form<CurriculumForm>,
 ) -> AppResult<Response> {
-    let written = state
-        .catalog_cache
+    let written = cache
         .write(&state.db, async |tx| {
             once::run(
                 tx,
@@ -141,13 +145,13 @@ pub async fn studio_curriculum(
 
 pub async fn studio_update_curriculum(
     State(state): State<AppState>,
+    State(cache): State<Arc<CatalogCache>>,
     ctx: PageCtx,
     Staff(user): Staff,
     Path(id): Path<CurriculumId>,
     Form(form): Form<CurriculumForm>,
 ) -> AppResult<Response> {
-    let written = state
-        .catalog_cache
+    let written = cache
         .write(&state.db, async |tx| {
             studio::update_curriculum(tx, &user, id, &form).await
         })
@@ -168,13 +172,13 @@ pub async fn studio_update_curriculum(
 
 async fn set_curriculum_deleted(
     state: AppState,
+    cache: Arc<CatalogCache>,
     ctx: PageCtx,
     user: crate::accounts::CurrentUser,
     id: CurriculumId,
     deleted: bool,
 ) -> AppResult<Response> {
-    state
-        .catalog_cache
+    cache
         .write(&state.db, async |tx| {
             studio::set_curriculum_deleted(tx, &user, id, deleted).await
         })
@@ -194,20 +198,22 @@ async fn set_curriculum_deleted(
 
 pub async fn studio_delete_curriculum(
     State(state): State<AppState>,
+    State(cache): State<Arc<CatalogCache>>,
     ctx: PageCtx,
     Staff(user): Staff,
     Path(id): Path<CurriculumId>,
 ) -> AppResult<Response> {
-    set_curriculum_deleted(state, ctx, user, id, true).await
+    set_curriculum_deleted(state, cache, ctx, user, id, true).await
 }
 
 pub async fn studio_restore_curriculum(
     State(state): State<AppState>,
+    State(cache): State<Arc<CatalogCache>>,
     ctx: PageCtx,
     Staff(user): Staff,
     Path(id): Path<CurriculumId>,
 ) -> AppResult<Response> {
-    set_curriculum_deleted(state, ctx, user, id, false).await
+    set_curriculum_deleted(state, cache, ctx, user, id, false).await
 }
 
 #[derive(Deserialize)]
@@ -220,6 +226,7 @@ pub struct CurriculumCourseForm {
 /// Adds, removes or moves a course in a curriculum's order.
 pub async fn studio_curriculum_course(
     State(state): State<AppState>,
+    State(cache): State<Arc<CatalogCache>>,
     ctx: PageCtx,
     Staff(user): Staff,
     Path(id): Path<CurriculumId>,
@@ -237,8 +244,7 @@ pub async fn studio_curriculum_course(
         _ => return Err(AppError::BadRequest("알 수 없는 요청입니다.".into())),
     };
     let action = form.action.as_str();
-    state
-        .catalog_cache
+    cache
         .write(&state.db, async |tx| match (action, up) {
             ("add", _) => studio::add_curriculum_course(tx, &user, id, course).await,
             (_, Some(up)) => studio::move_curriculum_course(tx, &user, id, course, up).await,
@@ -256,14 +262,14 @@ pub async fn studio_curriculum_course(
 /// `POST /studio/curricula/{id}/publish` (`state=published|draft`).
 pub async fn studio_publish_curriculum(
     State(state): State<AppState>,
+    State(cache): State<Arc<CatalogCache>>,
     ctx: PageCtx,
     Staff(user): Staff,
     Path(id): Path<CurriculumId>,
     Form(form): Form<super::studio::PublishForm>,
 ) -> AppResult<Response> {
     let on = form.publishes();
-    let written = state
-        .catalog_cache
+    let written = cache
         .write(&state.db, async |tx| {
             studio::set_curriculum_published(tx, &user, id, on).await
         })

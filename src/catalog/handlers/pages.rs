@@ -1,5 +1,9 @@
 //! What learners and visitors see: the home roadmap, the catalogue, course pages.
 
+use crate::catalog::CatalogCache;
+use std::sync::Arc;
+
+use crate::accounts::MaybeUser;
 use crate::web::Query;
 use axum::{
     extract::State,
@@ -9,7 +13,6 @@ use axum::{
 use serde::Deserialize;
 
 use crate::{
-    app::AppState,
     catalog::{
         model::{Category, PriceLevel, Product, SkillLevel},
         service::{self, CatalogQuery},
@@ -21,13 +24,14 @@ use crate::{
         self,
         access::{self, Access},
     },
-    web::{self, PageCtx, Path, auth::MaybeUser, shared::SharedPage},
+    state::AppState,
+    web::{self, PageCtx, Path, shared::SharedPage},
 };
 
 /// Sends a page: the one every anonymous visitor gets alike from the shared
 /// cache (compressed once, under `key`), or one rendered for this visitor.
 async fn page<F>(
-    state: &AppState,
+    cache: &CatalogCache,
     ctx: PageCtx,
     request: &HeaderMap,
     key: &str,
@@ -40,8 +44,7 @@ where
         return Ok(Html(render(ctx).await?).into_response());
     }
     let key = format!("{key}|htmx={}", ctx.htmx);
-    let shared = state
-        .catalog_cache
+    let shared = cache
         .shared
         .get_or_load(&key, async {
             Ok::<_, AppError>(SharedPage::new(render(ctx.for_everyone()).await?))
@@ -52,12 +55,12 @@ where
 
 pub async fn home(
     State(state): State<AppState>,
+    State(cache): State<Arc<CatalogCache>>,
     ctx: PageCtx,
     MaybeUser(user): MaybeUser,
     request: HeaderMap,
 ) -> AppResult<Response> {
-    let roadmap = state
-        .catalog_cache
+    let roadmap = cache
         .roadmap
         .get_or_load("nanodegree", async {
             let mut conn = state.db.acquire().await?;
@@ -78,7 +81,7 @@ pub async fn home(
         progress = learning::progress::courses(&mut conn, user.id, &courses).await?;
         continue_at = learning::progress::last_topic(&mut conn, user.id).await?;
     }
-    page(&state, ctx, &request, "/", async |ctx| {
+    page(&cache, ctx, &request, "/", async |ctx| {
         Ok(web::render(&HomePage {
             ctx,
             roadmap,
@@ -106,6 +109,7 @@ pub struct CoursesQuery {
 
 pub async fn courses(
     State(state): State<AppState>,
+    State(cache): State<Arc<CatalogCache>>,
     ctx: PageCtx,
     request: HeaderMap,
     Query(query): Query<CoursesQuery>,
@@ -118,15 +122,14 @@ pub async fn courses(
         page: web::page_number(query.page.as_deref()),
     };
     let key = query.href(query.page.max(1));
-    let catalog = state
-        .catalog_cache
+    let catalog = cache
         .pages
         .get_or_load(&key, async {
             let mut conn = state.db.acquire().await?;
             service::catalogue(&mut conn, query).await
         })
         .await?;
-    page(&state, ctx, &request, &key, async |ctx| {
+    page(&cache, ctx, &request, &key, async |ctx| {
         let list = CourseList { catalog };
         if ctx.htmx {
             return Ok(web::render(&list)?.0);
@@ -143,12 +146,13 @@ pub async fn courses(
 
 pub async fn course(
     State(state): State<AppState>,
+    State(cache): State<Arc<CatalogCache>>,
     ctx: PageCtx,
     MaybeUser(user): MaybeUser,
     request: HeaderMap,
     Path(id): Path<CourseId>,
 ) -> AppResult<Response> {
-    let course = state.catalog_cache.course(&state.db, id).await?;
+    let course = cache.course(&state.db, id).await?;
     if !course.visible_to(user.as_ref()) {
         return Err(AppError::NotFound);
     }
@@ -161,7 +165,7 @@ pub async fn course(
     };
     let can_edit = service::can_edit(user.as_ref(), course.author_id);
     page(
-        &state,
+        &cache,
         ctx,
         &request,
         &format!("/courses/{id}"),

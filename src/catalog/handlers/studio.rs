@@ -1,5 +1,10 @@
 //! The studio: courses, lectures and topics, written by tutors and admins.
 
+use crate::catalog::CatalogCache;
+use crate::media::Media;
+use std::sync::Arc;
+
+use crate::accounts::Staff;
 use crate::web::Form;
 use axum::{
     extract::State,
@@ -8,7 +13,6 @@ use axum::{
 use serde::Deserialize;
 
 use crate::{
-    app::AppState,
     catalog::error::CatalogError,
     catalog::{
         studio::{self, CourseForm, LectureForm, TopicForm},
@@ -17,7 +21,8 @@ use crate::{
     error::{AppError, AppResult},
     ids::{CourseId, LectureId, TopicId},
     infra::once::{self, Once},
-    web::{self, PageCtx, Path, auth::Staff, flash::Flash, form::FormErrors},
+    state::AppState,
+    web::{self, PageCtx, Path, flash::Flash, form::FormErrors},
 };
 
 pub async fn studio_index(
@@ -69,12 +74,12 @@ const REPEATED: &str = "이미 처리된 요청입니다. 같은 내용을 두 �
 
 pub async fn studio_create_course(
     State(state): State<AppState>,
+    State(cache): State<Arc<CatalogCache>>,
     ctx: PageCtx,
     Staff(user): Staff,
     Form(form): Form<CourseForm>,
 ) -> AppResult<Response> {
-    let written = state
-        .catalog_cache
+    let written = cache
         .write(&state.db, async |tx| {
             once::run(
                 tx,
@@ -168,13 +173,13 @@ pub async fn studio_course(
 
 pub async fn studio_update_course(
     State(state): State<AppState>,
+    State(cache): State<Arc<CatalogCache>>,
     ctx: PageCtx,
     Staff(user): Staff,
     Path(id): Path<CourseId>,
     Form(form): Form<CourseForm>,
 ) -> AppResult<Response> {
-    let written = state
-        .catalog_cache
+    let written = cache
         .write(&state.db, async |tx| {
             studio::update_course(tx, &user, id, &form).await
         })
@@ -195,13 +200,13 @@ pub async fn studio_update_course(
 
 async fn set_course_deleted(
     state: AppState,
+    cache: Arc<CatalogCache>,
     ctx: PageCtx,
     user: crate::accounts::CurrentUser,
     id: CourseId,
     deleted: bool,
 ) -> AppResult<Response> {
-    state
-        .catalog_cache
+    cache
         .write(&state.db, async |tx| {
             studio::set_course_deleted(tx, &user, id, deleted).await
         })
@@ -221,20 +226,22 @@ async fn set_course_deleted(
 
 pub async fn studio_delete_course(
     State(state): State<AppState>,
+    State(cache): State<Arc<CatalogCache>>,
     ctx: PageCtx,
     Staff(user): Staff,
     Path(id): Path<CourseId>,
 ) -> AppResult<Response> {
-    set_course_deleted(state, ctx, user, id, true).await
+    set_course_deleted(state, cache, ctx, user, id, true).await
 }
 
 pub async fn studio_restore_course(
     State(state): State<AppState>,
+    State(cache): State<Arc<CatalogCache>>,
     ctx: PageCtx,
     Staff(user): Staff,
     Path(id): Path<CourseId>,
 ) -> AppResult<Response> {
-    set_course_deleted(state, ctx, user, id, false).await
+    set_course_deleted(state, cache, ctx, user, id, false).await
 }
 
 /// After an outline change: htmx gets the new outline, a form post the editor.
@@ -282,13 +289,13 @@ async fn outline_invalid(
 
 pub async fn studio_add_lecture(
     State(state): State<AppState>,
+    State(cache): State<Arc<CatalogCache>>,
     ctx: PageCtx,
     Staff(user): Staff,
     Path(course): Path<CourseId>,
     Form(form): Form<LectureForm>,
 ) -> AppResult<Response> {
-    let written = state
-        .catalog_cache
+    let written = cache
         .write(&state.db, async |tx| {
             once::run(
                 tx,
@@ -313,13 +320,13 @@ pub async fn studio_add_lecture(
 
 pub async fn studio_update_lecture(
     State(state): State<AppState>,
+    State(cache): State<Arc<CatalogCache>>,
     ctx: PageCtx,
     Staff(user): Staff,
     Path(id): Path<LectureId>,
     Form(form): Form<LectureForm>,
 ) -> AppResult<Response> {
-    let written = state
-        .catalog_cache
+    let written = cache
         .write(&state.db, async |tx| {
             studio::update_lecture(tx, &user, id, &form).await
         })
@@ -347,13 +354,13 @@ impl MoveForm {
 
 pub async fn studio_move_lecture(
     State(state): State<AppState>,
+    State(cache): State<Arc<CatalogCache>>,
     ctx: PageCtx,
     Staff(user): Staff,
     Path(id): Path<LectureId>,
     Form(form): Form<MoveForm>,
 ) -> AppResult<Response> {
-    let course = state
-        .catalog_cache
+    let course = cache
         .write(&state.db, async |tx| {
             studio::move_lecture(tx, &user, id, form.up()).await
         })
@@ -363,13 +370,13 @@ pub async fn studio_move_lecture(
 
 async fn set_lecture_deleted(
     state: AppState,
+    cache: Arc<CatalogCache>,
     ctx: PageCtx,
     user: crate::accounts::CurrentUser,
     id: LectureId,
     deleted: bool,
 ) -> AppResult<Response> {
-    let course = state
-        .catalog_cache
+    let course = cache
         .write(&state.db, async |tx| {
             studio::set_lecture_deleted(tx, &user, id, deleted).await
         })
@@ -390,31 +397,33 @@ async fn set_lecture_deleted(
 
 pub async fn studio_delete_lecture(
     State(state): State<AppState>,
+    State(cache): State<Arc<CatalogCache>>,
     ctx: PageCtx,
     Staff(user): Staff,
     Path(id): Path<LectureId>,
 ) -> AppResult<Response> {
-    set_lecture_deleted(state, ctx, user, id, true).await
+    set_lecture_deleted(state, cache, ctx, user, id, true).await
 }
 
 pub async fn studio_restore_lecture(
     State(state): State<AppState>,
+    State(cache): State<Arc<CatalogCache>>,
     ctx: PageCtx,
     Staff(user): Staff,
     Path(id): Path<LectureId>,
 ) -> AppResult<Response> {
-    set_lecture_deleted(state, ctx, user, id, false).await
+    set_lecture_deleted(state, cache, ctx, user, id, false).await
 }
 
 pub async fn studio_add_topic(
     State(state): State<AppState>,
+    State(cache): State<Arc<CatalogCache>>,
     ctx: PageCtx,
     Staff(user): Staff,
     Path(lecture): Path<LectureId>,
     Form(form): Form<TopicForm>,
 ) -> AppResult<Response> {
-    let written = state
-        .catalog_cache
+    let written = cache
         .write(&state.db, async |tx| {
             once::run(
                 tx,
@@ -451,6 +460,7 @@ pub async fn studio_add_topic(
 
 pub async fn studio_topic(
     State(state): State<AppState>,
+    State(media): State<Arc<Media>>,
     ctx: PageCtx,
     Staff(user): Staff,
     Path(id): Path<TopicId>,
@@ -463,20 +473,21 @@ pub async fn studio_topic(
         topic,
         errors: FormErrors::new(),
         options: Options,
-        media: crate::media::studio_panel(&state, id).await?,
+        media: crate::media::views::studio_panel(&state.db, &media, id).await?,
     })?
     .into_response())
 }
 
 pub async fn studio_update_topic(
     State(state): State<AppState>,
+    State(media): State<Arc<Media>>,
+    State(cache): State<Arc<CatalogCache>>,
     ctx: PageCtx,
     Staff(user): Staff,
     Path(id): Path<TopicId>,
     Form(form): Form<TopicForm>,
 ) -> AppResult<Response> {
-    let written = state
-        .catalog_cache
+    let written = cache
         .write(&state.db, async |tx| {
             studio::update_topic(tx, &user, id, &form).await
         })
@@ -500,7 +511,7 @@ pub async fn studio_update_topic(
                 topic,
                 errors: errors.into(),
                 options: Options,
-                media: crate::media::studio_panel(&state, id).await?,
+                media: crate::media::views::studio_panel(&state.db, &media, id).await?,
             })
         }
         Err(other) => Err(other.into()),
@@ -509,13 +520,13 @@ pub async fn studio_update_topic(
 
 pub async fn studio_move_topic(
     State(state): State<AppState>,
+    State(cache): State<Arc<CatalogCache>>,
     ctx: PageCtx,
     Staff(user): Staff,
     Path(id): Path<TopicId>,
     Form(form): Form<MoveForm>,
 ) -> AppResult<Response> {
-    let course = state
-        .catalog_cache
+    let course = cache
         .write(&state.db, async |tx| {
             studio::move_topic(tx, &user, id, form.up()).await
         })
@@ -525,13 +536,13 @@ pub async fn studio_move_topic(
 
 async fn set_topic_deleted(
     state: AppState,
+    cache: Arc<CatalogCache>,
     ctx: PageCtx,
     user: crate::accounts::CurrentUser,
     id: TopicId,
     deleted: bool,
 ) -> AppResult<Response> {
-    let course = state
-        .catalog_cache
+    let course = cache
         .write(&state.db, async |tx| {
             studio::set_topic_deleted(tx, &user, id, deleted).await
         })
@@ -552,20 +563,22 @@ async fn set_topic_deleted(
 
 pub async fn studio_delete_topic(
     State(state): State<AppState>,
+    State(cache): State<Arc<CatalogCache>>,
     ctx: PageCtx,
     Staff(user): Staff,
     Path(id): Path<TopicId>,
 ) -> AppResult<Response> {
-    set_topic_deleted(state, ctx, user, id, true).await
+    set_topic_deleted(state, cache, ctx, user, id, true).await
 }
 
 pub async fn studio_restore_topic(
     State(state): State<AppState>,
+    State(cache): State<Arc<CatalogCache>>,
     ctx: PageCtx,
     Staff(user): Staff,
     Path(id): Path<TopicId>,
 ) -> AppResult<Response> {
-    set_topic_deleted(state, ctx, user, id, false).await
+    set_topic_deleted(state, cache, ctx, user, id, false).await
 }
 
 // ---------- publishing ----------
@@ -574,14 +587,14 @@ pub async fn studio_restore_topic(
 /// goes public once complete; what is missing is said beside the editor.
 pub async fn studio_publish_course(
     State(state): State<AppState>,
+    State(cache): State<Arc<CatalogCache>>,
     ctx: PageCtx,
     Staff(user): Staff,
     Path(id): Path<CourseId>,
     Form(form): Form<PublishForm>,
 ) -> AppResult<Response> {
     let on = form.publishes();
-    let written = state
-        .catalog_cache
+    let written = cache
         .write(&state.db, async |tx| {
             studio::set_course_published(tx, &user, id, on).await
         })
@@ -616,14 +629,14 @@ pub async fn studio_publish_course(
 /// `POST /studio/lectures/{id}/publish`.
 pub async fn studio_publish_lecture(
     State(state): State<AppState>,
+    State(cache): State<Arc<CatalogCache>>,
     ctx: PageCtx,
     Staff(user): Staff,
     Path(id): Path<LectureId>,
     Form(form): Form<PublishForm>,
 ) -> AppResult<Response> {
     let on = form.publishes();
-    let course = state
-        .catalog_cache
+    let course = cache
         .write(&state.db, async |tx| {
             studio::set_lecture_published(tx, &user, id, on).await
         })
@@ -634,14 +647,14 @@ pub async fn studio_publish_lecture(
 /// `POST /studio/topics/{id}/publish`.
 pub async fn studio_publish_topic(
     State(state): State<AppState>,
+    State(cache): State<Arc<CatalogCache>>,
     ctx: PageCtx,
     Staff(user): Staff,
     Path(id): Path<TopicId>,
     Form(form): Form<PublishForm>,
 ) -> AppResult<Response> {
     let on = form.publishes();
-    let course = state
-        .catalog_cache
+    let course = cache
         .write(&state.db, async |tx| {
             studio::set_topic_published(tx, &user, id, on).await
         })

@@ -57,7 +57,7 @@ impl PaymentGateway for Demo {
         .await;
         Ok(Approval {
             tx_id,
-            method: "테스트 결제".into(),
+            method: "demo".into(),
             amount,
             approved_at: OffsetDateTime::now_utc(),
         })

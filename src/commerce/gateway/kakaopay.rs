@@ -81,11 +81,13 @@ const ERRORS: ErrorFields = ErrorFields {
     message: "error_message",
 };
 
+/// The stored payment method: `kakaopay:` and KakaoPay's own method type
+/// (`CARD`, `MONEY`); `labels::payment_method` puts it into words.
 fn method_label(kind: &str) -> String {
-    match kind {
-        "CARD" => "카카오페이 (카드)".into(),
-        "MONEY" => "카카오페이 (머니)".into(),
-        _ => "카카오페이".into(),
+    if kind.is_empty() {
+        "kakaopay".into()
+    } else {
+        format!("kakaopay:{kind}")
     }
 }
 

@@ -99,6 +99,7 @@ pub struct Confirmation<'a> {
 #[derive(Clone, Debug)]
 pub struct Approval {
     pub tx_id: String,
+    /// How it was paid, as a code (`demo`, `kakaopay:CARD`, `toss:카드`).
     pub method: String,
     pub amount: Won,
     pub approved_at: OffsetDateTime,

@@ -46,10 +46,12 @@ impl Payment {
     fn approval(&self) -> Approval {
         Approval {
             tx_id: self.payment_key.clone(),
-            method: format!(
-                "토스페이먼츠 ({})",
-                self.method.as_deref().unwrap_or("결제")
-            ),
+            // `toss:` and the method as Toss names it (`카드`, `간편결제`);
+            // `labels::payment_method` puts it into words.
+            method: match self.method.as_deref() {
+                Some(method) => format!("toss:{method}"),
+                None => "toss".into(),
+            },
             amount: Won(self.total_amount),
             approved_at: self.approved_at.unwrap_or_else(OffsetDateTime::now_utc),
         }

@@ -1,6 +1,10 @@
 //! The admin's payments: a list by state and date, and each order with its
 //! refunds and gateway call log.
 
+use crate::commerce::gateway::Gateways;
+use std::sync::Arc;
+
+use crate::accounts::Admin;
 use crate::web::Query;
 use axum::{
     extract::State,
@@ -9,7 +13,6 @@ use axum::{
 use serde::Deserialize;
 
 use crate::{
-    app::AppState,
     commerce::{
         model::OrderStatus,
         service,
@@ -17,7 +20,8 @@ use crate::{
     },
     error::AppResult,
     ids::OrderId,
-    web::{self, PageCtx, Path, auth::Admin},
+    state::AppState,
+    web::{self, PageCtx, Path},
 };
 
 #[derive(Deserialize, Default)]
@@ -65,18 +69,13 @@ pub async fn payments(
 
 pub async fn payment(
     State(state): State<AppState>,
+    State(gateways): State<Arc<Gateways>>,
     ctx: PageCtx,
     Admin(admin): Admin,
     Path(id): Path<OrderId>,
 ) -> AppResult<Response> {
     let mut conn = state.db.acquire().await?;
-    let detail = service::admin_order(
-        &mut conn,
-        &state.keys,
-        &state.gateways.refund_policy,
-        &admin,
-        id,
-    )
-    .await?;
+    let detail =
+        service::admin_order(&mut conn, &state.keys, &gateways.refund_policy, &admin, id).await?;
     Ok(web::render(&AdminPaymentPage { ctx, detail })?.into_response())
 }

@@ -1,5 +1,6 @@
 //! The cart.
 
+use crate::accounts::MaybeUser;
 use crate::web::{Form, Query};
 use axum::{
     extract::State,
@@ -10,7 +11,6 @@ use tower_sessions::Session;
 
 use crate::{
     accounts::CurrentUser,
-    app::AppState,
     catalog::model::Product,
     commerce::{
         handlers::errors::outcome,
@@ -19,7 +19,8 @@ use crate::{
     },
     error::{AppError, AppResult},
     ids::{CartItemId, CourseId, CurriculumId},
-    web::{self, PageCtx, Path, auth::MaybeUser, flash::Flash, intent},
+    state::AppState,
+    web::{self, PageCtx, Path, flash::Flash, intent},
 };
 
 #[derive(Deserialize, serde::Serialize)]

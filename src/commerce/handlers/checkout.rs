@@ -1,5 +1,8 @@
 //! Billing addresses and checkout.
 
+use crate::commerce::gateway::Gateways;
+use std::sync::Arc;
+
 use crate::web::Form;
 use axum::{
     extract::State,
@@ -9,7 +12,6 @@ use serde::Deserialize;
 
 use crate::{
     accounts::CurrentUser,
-    app::AppState,
     commerce::{
         CommerceError,
         handlers::errors::{form_errors, refused},
@@ -21,6 +23,7 @@ use crate::{
     error::AppResult,
     ids::AddressId,
     infra::once::{self, Once},
+    state::AppState,
     web::{self, PageCtx, Path, flash::Flash, form::FormErrors, htmx},
 };
 
@@ -184,6 +187,7 @@ struct Typed {
 
 async fn checkout_page(
     state: &AppState,
+    gateways: &Gateways,
     ctx: PageCtx,
     user: &CurrentUser,
     typed: Typed,
@@ -200,7 +204,7 @@ async fn checkout_page(
             .or(addresses.first())
             .map_or_else(|| NEW_ADDRESS.to_string(), |a| a.id.to_string())
     });
-    let gateways = state.gateways.options();
+    let gateways = gateways.options();
     let gateway = match gateways.iter().any(|g| g.kind.as_str() == typed.gateway) {
         true => typed.gateway,
         false => gateways
@@ -227,6 +231,7 @@ const NEW_ADDRESS: &str = "new";
 
 pub async fn checkout(
     State(state): State<AppState>,
+    State(gateways): State<Arc<Gateways>>,
     ctx: PageCtx,
     user: CurrentUser,
 ) -> AppResult<Response> {
@@ -234,7 +239,7 @@ pub async fn checkout(
         save_address: true,
         ..Typed::default()
     };
-    let page = checkout_page(&state, ctx, &user, typed, FormErrors::new()).await?;
+    let page = checkout_page(&state, &gateways, ctx, &user, typed, FormErrors::new()).await?;
     Ok(web::render(&page)?.into_response())
 }
 
@@ -254,6 +259,7 @@ pub struct CheckoutForm {
 /// asked), then sends the learner to the gateway.
 pub async fn place_order(
     State(state): State<AppState>,
+    State(gateways): State<Arc<Gateways>>,
     ctx: PageCtx,
     user: CurrentUser,
     Form(form): Form<CheckoutForm>,
@@ -265,7 +271,7 @@ pub async fn place_order(
         },
         other => Billing::Saved(other.and_then(|a| a.parse().ok()).map(AddressId)),
     };
-    let gateway = GatewayKind::parse(&form.gateway).filter(|g| state.gateways.is_enabled(*g));
+    let gateway = GatewayKind::parse(&form.gateway).filter(|g| gateways.is_enabled(*g));
     let placed = match gateway {
         Some(gateway) => {
             let mut tx = state.db.begin().await?;
@@ -297,7 +303,9 @@ pub async fn place_order(
                         save_address: form.save_address.is_some(),
                         gateway: form.gateway,
                     };
-                    web::invalid(&checkout_page(&state, ctx, &user, typed, errors.into()).await?)
+                    web::invalid(
+                        &checkout_page(&state, &gateways, ctx, &user, typed, errors.into()).await?,
+                    )
                 }
                 None => refused(&state, &ctx, err, "/cart"),
             };
@@ -305,7 +313,7 @@ pub async fn place_order(
     };
     let started = payments::start(
         &state.db,
-        &state.gateways,
+        &gateways,
         state.config.public_url.as_str(),
         order,
     )

@@ -3,13 +3,11 @@
 use axum::response::Response;
 
 use crate::{
-    app::AppState,
-    commerce::{
-        error::{AddressProblem, CommerceError, CommerceResult},
-        refund::RefundRefusal,
-    },
+    commerce::error::{AddressProblem, CommerceError, CommerceResult},
     error::{AppError, AppResult, FieldErrors},
-    web::{self, PageCtx, dates, filters::gateway_name, flash::Flash},
+    labels::{gateway_name, refusal_text},
+    state::AppState,
+    web::{self, PageCtx, dates, flash::Flash},
 };
 
 fn address_field(problem: AddressProblem) -> (&'static str, &'static str) {
@@ -22,14 +20,6 @@ fn address_field(problem: AddressProblem) -> (&'static str, &'static str) {
             "postal_code",
             "우편번호를 확인해 주세요. 국내 우편번호는 숫자 5자리입니다.",
         ),
-    }
-}
-
-pub fn refusal_text(why: RefundRefusal) -> &'static str {
-    match why {
-        RefundRefusal::AlreadyRefunded => "이미 환불된 결제입니다.",
-        RefundRefusal::PastHalfThePeriod => "수강 기간의 절반이 지나 환불할 수 없습니다.",
-        RefundRefusal::NothingLeft => "환불할 금액이 없습니다.",
     }
 }
 

@@ -1,5 +1,8 @@
 //! Orders, receipts and refunds.
 
+use crate::commerce::gateway::Gateways;
+use std::sync::Arc;
+
 use crate::web::{Form, Query};
 use axum::{
     extract::State,
@@ -9,7 +12,6 @@ use serde::Deserialize;
 
 use crate::{
     accounts::CurrentUser,
-    app::AppState,
     commerce::{
         handlers::errors::outcome,
         payments, service,
@@ -19,6 +21,7 @@ use crate::{
     ids::{OrderId, PaymentId},
     infra::once::Once,
     money::Won,
+    state::AppState,
     web::{self, PageCtx, Path, flash::Flash},
 };
 
@@ -34,38 +37,27 @@ pub async fn orders(
 
 pub async fn order(
     State(state): State<AppState>,
+    State(gateways): State<Arc<Gateways>>,
     ctx: PageCtx,
     user: CurrentUser,
     Path(id): Path<OrderId>,
 ) -> AppResult<Response> {
     let mut conn = state.db.acquire().await?;
-    let detail = service::order_detail(
-        &mut conn,
-        &state.keys,
-        &state.gateways.refund_policy,
-        &user,
-        id,
-    )
-    .await?;
+    let detail =
+        service::order_detail(&mut conn, &state.keys, &gateways.refund_policy, &user, id).await?;
     Ok(web::render(&OrderPage { ctx, detail })?.into_response())
 }
 
 /// The order a payment belongs to, as its buyer (or an admin) sees it.
 async fn payment_detail(
     state: &AppState,
+    gateways: &Gateways,
     user: &CurrentUser,
     payment: PaymentId,
 ) -> AppResult<service::OrderDetail> {
     let mut conn = state.db.acquire().await?;
     let order = service::payment_order(&mut conn, user, payment).await?;
-    Ok(service::order_detail(
-        &mut conn,
-        &state.keys,
-        &state.gateways.refund_policy,
-        user,
-        order,
-    )
-    .await?)
+    Ok(service::order_detail(&mut conn, &state.keys, &gateways.refund_policy, user, order).await?)
 }
 
 /// Where a refund's pages lead back to: the admin payment page or the order.
@@ -79,11 +71,12 @@ fn refund_back(user: &CurrentUser, order: OrderId) -> String {
 
 pub async fn receipt(
     State(state): State<AppState>,
+    State(gateways): State<Arc<Gateways>>,
     ctx: PageCtx,
     user: CurrentUser,
     Path(id): Path<PaymentId>,
 ) -> AppResult<Response> {
-    let detail = payment_detail(&state, &user, id).await?;
+    let detail = payment_detail(&state, &gateways, &user, id).await?;
     Ok(web::render(&ReceiptPage {
         ctx,
         detail,
@@ -105,12 +98,13 @@ pub struct RefundAsk {
 /// here, so no refund happens in one click.
 pub async fn refund_page(
     State(state): State<AppState>,
+    State(gateways): State<Arc<Gateways>>,
     ctx: PageCtx,
     user: CurrentUser,
     Path(payment): Path<PaymentId>,
     Query(ask): Query<RefundAsk>,
 ) -> AppResult<Response> {
-    let detail = payment_detail(&state, &user, payment).await?;
+    let detail = payment_detail(&state, &gateways, &user, payment).await?;
     let back = refund_back(&user, detail.order.id);
     let left = detail
         .payment
@@ -172,6 +166,7 @@ fn typed_amount(raw: Option<&str>) -> AppResult<Option<Won>> {
 
 pub async fn refund(
     State(state): State<AppState>,
+    State(gateways): State<Arc<Gateways>>,
     ctx: PageCtx,
     user: CurrentUser,
     Path(payment): Path<PaymentId>,
@@ -185,7 +180,7 @@ pub async fn refund(
     let back = refund_back(&user, order);
     let refunded = payments::refund(
         &state.db,
-        &state.gateways,
+        &gateways,
         &user,
         payment,
         amount,

@@ -2,6 +2,9 @@
 //! KakaoPay's returns, Toss's payment-window page and returns. Every return
 //! confirms through `payments::confirm`, whichever the gateway.
 
+use crate::commerce::gateway::Gateways;
+use std::sync::Arc;
+
 use crate::web::{Form, Query};
 use axum::{
     extract::State,
@@ -11,7 +14,6 @@ use serde::Deserialize;
 
 use crate::{
     accounts::CurrentUser,
-    app::AppState,
     commerce::{
         handlers::errors::outcome,
         model::{GatewayKind, OrderStatus},
@@ -22,6 +24,7 @@ use crate::{
     error::{AppError, AppResult},
     ids::OrderId,
     money::Won,
+    state::AppState,
     web::{self, PageCtx, Path, flash::Flash},
 };
 
@@ -30,21 +33,24 @@ const PAID: &str = "결제가 완료되었습니다. 지금 바로 학습을 시
 /// Confirms a return and lands on the order (paid) or the cart (refused).
 async fn confirm_return(
     state: &AppState,
+    gateways: &Gateways,
     ctx: &PageCtx,
     user: &CurrentUser,
     order: OrderId,
     ret: Return<'_>,
     refused_to: &str,
 ) -> AppResult<Response> {
-    let confirmed = payments::confirm(&state.db, &state.gateways, user, order, ret).await;
+    let confirmed = payments::confirm(&state.db, gateways, user, order, ret).await;
     outcome(state, ctx, confirmed, refused_to, |order| {
         (format!("/orders/{order}"), Flash::success(PAID))
     })
 }
 
 /// The learner left the gateway's window without paying.
+#[allow(clippy::too_many_arguments)]
 async fn left(
     state: &AppState,
+    gateways: &Gateways,
     ctx: &PageCtx,
     user: &CurrentUser,
     order: OrderId,
@@ -52,7 +58,7 @@ async fn left(
     reason: &str,
     message: &'static str,
 ) -> AppResult<Response> {
-    match payments::abandon(&state.db, &state.gateways, user, order, status, reason).await? {
+    match payments::abandon(&state.db, gateways, user, order, status, reason).await? {
         Left::Paid => Ok(web::redirect_with(
             state,
             ctx,
@@ -68,8 +74,8 @@ async fn left(
     }
 }
 
-fn enabled(state: &AppState, gateway: GatewayKind) -> AppResult<()> {
-    if state.gateways.is_enabled(gateway) {
+fn enabled(gateways: &Gateways, gateway: GatewayKind) -> AppResult<()> {
+    if gateways.is_enabled(gateway) {
         Ok(())
     } else {
         Err(AppError::NotFound)
@@ -80,11 +86,12 @@ fn enabled(state: &AppState, gateway: GatewayKind) -> AppResult<()> {
 
 pub async fn demo_page(
     State(state): State<AppState>,
+    State(gateways): State<Arc<Gateways>>,
     ctx: PageCtx,
     user: CurrentUser,
     Path(id): Path<OrderId>,
 ) -> AppResult<Response> {
-    enabled(&state, GatewayKind::Demo)?;
+    enabled(&gateways, GatewayKind::Demo)?;
     let mut conn = state.db.acquire().await?;
     let order = service::own_order(&mut conn, &user, id).await?;
     Ok(web::render(&DemoGatewayPage { ctx, order })?.into_response())
@@ -98,29 +105,41 @@ pub struct DemoApproveForm {
 
 pub async fn demo_approve(
     State(state): State<AppState>,
+    State(gateways): State<Arc<Gateways>>,
     ctx: PageCtx,
     user: CurrentUser,
     Path(id): Path<OrderId>,
     Form(form): Form<DemoApproveForm>,
 ) -> AppResult<Response> {
-    enabled(&state, GatewayKind::Demo)?;
+    enabled(&gateways, GatewayKind::Demo)?;
     let ret = Return {
         gateway: GatewayKind::Demo,
         token: "",
         claimed: Some(Won(form.amount)),
     };
-    confirm_return(&state, &ctx, &user, id, ret, &format!("/orders/{id}")).await
+    confirm_return(
+        &state,
+        &gateways,
+        &ctx,
+        &user,
+        id,
+        ret,
+        &format!("/orders/{id}"),
+    )
+    .await
 }
 
 pub async fn demo_fail(
     State(state): State<AppState>,
+    State(gateways): State<Arc<Gateways>>,
     ctx: PageCtx,
     user: CurrentUser,
     Path(id): Path<OrderId>,
 ) -> AppResult<Response> {
-    enabled(&state, GatewayKind::Demo)?;
+    enabled(&gateways, GatewayKind::Demo)?;
     left(
         &state,
+        &gateways,
         &ctx,
         &user,
         id,
@@ -145,6 +164,7 @@ fn order_param(raw: &str) -> AppResult<OrderId> {
 
 pub async fn kakaopay_approve(
     State(state): State<AppState>,
+    State(gateways): State<Arc<Gateways>>,
     ctx: PageCtx,
     user: CurrentUser,
     Query(query): Query<KakaoReturn>,
@@ -158,7 +178,7 @@ pub async fn kakaopay_approve(
         token: &pg_token,
         claimed: None,
     };
-    confirm_return(&state, &ctx, &user, order, ret, "/cart").await
+    confirm_return(&state, &gateways, &ctx, &user, order, ret, "/cart").await
 }
 
 #[derive(Deserialize)]
@@ -168,6 +188,7 @@ pub struct KakaoLeft {
 
 pub async fn kakaopay_cancel(
     State(state): State<AppState>,
+    State(gateways): State<Arc<Gateways>>,
     ctx: PageCtx,
     user: CurrentUser,
     Query(query): Query<KakaoLeft>,
@@ -176,6 +197,7 @@ pub async fn kakaopay_cancel(
     let order = order_param(&query.order)?;
     left(
         &state,
+        &gateways,
         &ctx,
         &user,
         order,
@@ -188,6 +210,7 @@ pub async fn kakaopay_cancel(
 
 pub async fn kakaopay_fail(
     State(state): State<AppState>,
+    State(gateways): State<Arc<Gateways>>,
     ctx: PageCtx,
     user: CurrentUser,
     Query(query): Query<KakaoLeft>,
@@ -196,6 +219,7 @@ pub async fn kakaopay_fail(
     let order = order_param(&query.order)?;
     left(
         &state,
+        &gateways,
         &ctx,
         &user,
         order,
@@ -211,12 +235,12 @@ pub async fn kakaopay_fail(
 /// The page that opens Toss's payment window (its browser SDK does).
 pub async fn toss_page(
     State(state): State<AppState>,
+    State(gateways): State<Arc<Gateways>>,
     ctx: PageCtx,
     user: CurrentUser,
     Path(id): Path<OrderId>,
 ) -> AppResult<Response> {
-    let client_key = state
-        .gateways
+    let client_key = gateways
         .toss_client_key()
         .ok_or(AppError::NotFound)?
         .to_string();
@@ -253,11 +277,12 @@ pub struct TossSuccess {
 
 pub async fn toss_success(
     State(state): State<AppState>,
+    State(gateways): State<Arc<Gateways>>,
     ctx: PageCtx,
     user: CurrentUser,
     Query(query): Query<TossSuccess>,
 ) -> AppResult<Response> {
-    enabled(&state, GatewayKind::Toss)?;
+    enabled(&gateways, GatewayKind::Toss)?;
     let order = order_param(&query.order_id)?;
     let amount = query
         .amount
@@ -268,7 +293,7 @@ pub async fn toss_success(
         token: &query.payment_key,
         claimed: Some(Won(amount)),
     };
-    confirm_return(&state, &ctx, &user, order, ret, "/cart").await
+    confirm_return(&state, &gateways, &ctx, &user, order, ret, "/cart").await
 }
 
 #[derive(Deserialize)]
@@ -283,6 +308,7 @@ pub struct TossFail {
 
 pub async fn toss_fail(
     State(state): State<AppState>,
+    State(gateways): State<Arc<Gateways>>,
     ctx: PageCtx,
     user: CurrentUser,
     Query(query): Query<TossFail>,
@@ -302,5 +328,8 @@ pub async fn toss_fail(
         OrderStatus::Failed
     };
     let reason = format!("toss {}: {}", query.code, query.message);
-    left(&state, &ctx, &user, order, status, &reason, message).await
+    left(
+        &state, &gateways, &ctx, &user, order, status, &reason, message,
+    )
+    .await
 }

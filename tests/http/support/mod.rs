@@ -16,7 +16,7 @@ use reqwest::{Client, StatusCode, cookie::Jar, header::HeaderMap, redirect::Poli
 use scraper::{Html, Selector};
 use sqlx::PgPool;
 use weaverse::{
-    app::{self, AppState},
+    app::{self, Platform},
     config::Config,
     jobs::WorkerConfig,
 };
@@ -26,7 +26,7 @@ pub struct TestApp {
     pub db: PgPool,
     pub client: Client,
     pub jar: Arc<Jar>,
-    pub state: AppState,
+    pub state: Platform,
     pub var_dir: PathBuf,
 }
 
@@ -85,7 +85,7 @@ impl TestApp {
         config.public_url = format!("http://127.0.0.1:{port}").parse().expect("url");
         tweak(&mut config);
         let var_dir = config.var_dir.clone();
-        let state = AppState::new(config, db.clone()).expect("state");
+        let state = Platform::new(config, db.clone()).expect("state");
         let router = app::router(state.clone());
         tokio::spawn(async move {
             axum::serve(

@@ -7,27 +7,29 @@
 use askama::Template;
 use axum::{
     Router,
-    extract::State,
+    extract::{FromRef, State},
     response::{IntoResponse, Response},
     routing::{get, post},
 };
 use serde::Deserialize;
 
+use crate::accounts::Admin;
 use crate::{
-    app::AppState,
     error::{AppError, AppResult},
     ids::{TopicId, UserId},
     learning::{
         progress::{self, EventRow, WatchError, WatchSummary},
         watch::{EventKind, RawEvent},
     },
-    web::{
-        self, Form, PageCtx, Path, Query, auth::Admin, filters, flash::Flash, form::FormErrors,
-        routes::At,
-    },
+    state::AppState,
+    web::{self, Form, PageCtx, Path, Query, filters, flash::Flash, form::FormErrors, routes::At},
 };
 
-pub fn routes() -> Router<AppState> {
+pub fn routes<S>() -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+    AppState: FromRef<S>,
+{
     Router::new()
         .at("/admin/watch", get(list))
         .at("/admin/watch/{user}/{topic}", get(events))
@@ -208,17 +210,19 @@ async fn update(
             Ok(false) => return Err(AppError::NotFound),
             Err(WatchError::Refused(refused)) => {
                 use crate::learning::watch::Refusal::*;
-                match refused {
-                    Position(_) => errors.add("position", "재생 위치가 영상 길이를 벗어났습니다."),
-                    Duration(_) => errors.add("duration", "영상 길이가 맞지 않습니다."),
-                    Rate(_) => errors.add("rate", "재생 속도는 0.5배에서 2배 사이여야 합니다."),
-                    _ => errors.add("kind", "기록 종류를 고르세요."),
-                }
+                let field = match refused {
+                    Position(_) => "position",
+                    Duration(_) => "duration",
+                    Rate(_) => "rate",
+                    _ => "kind",
+                };
+                errors.add(field, super::refusal_text(refused));
             }
             Err(WatchError::TooMany(_) | WatchError::NoSession) => {
                 errors.add("kind", "잠시 뒤 다시 시도해 주세요.")
             }
             Err(WatchError::Db(err)) => return Err(err.into()),
+            Err(WatchError::Heard(err)) => return Err(err.into()),
         }
     }
     web::invalid(&EventPage {

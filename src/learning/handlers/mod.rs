@@ -3,6 +3,13 @@
 //! what is done, and the learner's notes; the watch-event endpoint the
 //! player reports to; notes and bookmarks.
 
+use crate::catalog::CatalogCache;
+use std::sync::Arc;
+
+mod admin;
+
+use axum::extract::FromRef;
+
 use askama::Template;
 use axum::{
     Json,
@@ -13,12 +20,14 @@ use axum::{
 };
 use serde::Deserialize;
 
+use crate::accounts::MaybeUser;
+use crate::labels as filters;
 use crate::{
     accounts::CurrentUser,
-    app::AppState,
     catalog::{self, TopicPlace, model::TopicKind, service::CourseView},
     error::{AppError, AppResult},
     ids::TopicId,
+    learning::Completion,
     learning::{
         access::{self, TopicAccess},
         notes::{self, Note},
@@ -27,7 +36,8 @@ use crate::{
         watch::{self, RawBatch},
     },
     media::{self, PlayerVideo},
-    web::{self, Form, Path, auth::MaybeUser, filters, flash::Flash, page::PageCtx},
+    state::AppState,
+    web::{self, Form, Path, flash::Flash, page::PageCtx},
 };
 
 /// One topic in the lesson page's outline.
@@ -167,6 +177,10 @@ impl TopicPage {
         self.kind == TopicKind::Mission
     }
 
+    fn is_reading(&self) -> bool {
+        self.kind == TopicKind::Reading
+    }
+
     fn done(&self) -> bool {
         self.outline.done(self.id)
     }
@@ -216,6 +230,7 @@ async fn video_box(
 
 pub async fn topic_page(
     State(state): State<AppState>,
+    State(cache): State<Arc<CatalogCache>>,
     ctx: PageCtx,
     MaybeUser(viewer): MaybeUser,
     Path(id): Path<TopicId>,
@@ -230,16 +245,13 @@ pub async fn topic_page(
     let (kind, body) = catalog::topic_text(&mut conn, id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let course = state.catalog_cache.course(&state.db, place.course).await?;
+    let course = cache.course(&state.db, place.course).await?;
     let mut progress = TopicProgress::default();
     let mut done = Default::default();
     let mut note_rows = Vec::new();
     if let Some(user) = viewer.as_ref().filter(|_| access.may_study()) {
-        // Certificates are checked only when this opening completed a
-        // reading, not on every visit.
-        if progress::opened(&mut conn, user.id, id, kind == TopicKind::Reading).await? {
-            crate::certificates::check_topic(&mut conn, user.id, id).await?;
-        }
+        // The one write a page view makes: "continue where you left off".
+        progress::opened(&mut conn, user.id, id).await?;
         progress = progress::topic_progress(&mut conn, user.id, id).await?;
         let ids: Vec<TopicId> = course
             .lectures
@@ -358,6 +370,7 @@ fn refusal(status: StatusCode, message: &str) -> Response {
 /// the topic is now.
 pub async fn events(
     State(state): State<AppState>,
+    State(completion): State<Completion>,
     MaybeUser(viewer): MaybeUser,
     Path(id): Path<TopicId>,
     body: Bytes,
@@ -409,19 +422,25 @@ pub async fn events(
         complete_at_percent: state.config.complete_at_percent,
         batches_per_minute: state.config.limits.watch_batches_per_learner,
     };
-    match progress::record(&mut conn, user.id, id, video_secs, session, &events, rules).await {
-        Ok(done) => {
-            if done.newly_completed {
-                crate::certificates::check_topic(&mut conn, user.id, id).await?;
-            }
-            Ok(Json(serde_json::json!({
+    match progress::record(
+        &mut conn,
+        user.id,
+        id,
+        video_secs,
+        session,
+        &events,
+        rules,
+        &completion,
+    )
+    .await
+    {
+        Ok(done) => Ok(Json(serde_json::json!({
             "stored": done.stored,
             "watched_secs": done.watched_secs,
             "percent": (done.watched_secs * 100.0 / video_secs).floor().min(100.0),
             "completed": done.completed,
-            }))
-            .into_response())
-        }
+        }))
+        .into_response()),
         Err(WatchError::TooMany(wait)) => {
             let mut response = refusal(
                 StatusCode::TOO_MANY_REQUESTS,
@@ -440,12 +459,62 @@ pub async fn events(
         )),
         Err(WatchError::NoSession) => Ok(refusal(StatusCode::CONFLICT, NO_SESSION)),
         Err(WatchError::Db(err)) => Err(err.into()),
+        Err(WatchError::Heard(err)) => Err(err.into()),
     }
+}
+
+/// `POST /learn/topics/{id}/read`: the learner finished a reading. Opening
+/// one completes nothing (a GET changes nothing that matters); this does,
+/// through learning's one completion path.
+pub async fn read_topic(
+    State(state): State<AppState>,
+    State(completion): State<Completion>,
+    ctx: PageCtx,
+    user: CurrentUser,
+    Path(id): Path<TopicId>,
+) -> AppResult<Response> {
+    let mut conn = state.db.acquire().await?;
+    let (_, access) = access::viewer_access(&mut conn, Some(&user), id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if !access.may_study() {
+        return Err(AppError::Forbidden(
+            "수강 중인 강의의 읽기 자료만 완료할 수 있습니다.".into(),
+        ));
+    }
+    let (kind, _) = catalog::topic_text(&mut conn, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if kind != TopicKind::Reading {
+        return Err(AppError::NotFound);
+    }
+    let newly = completion.complete(&mut conn, user.id, id).await?;
+    let flash = if newly {
+        Flash::success("읽기 자료를 완료했습니다.")
+    } else {
+        Flash::info("이미 완료한 읽기 자료입니다.")
+    };
+    Ok(web::redirect_with(
+        &state,
+        &ctx,
+        &format!("/learn/topics/{id}"),
+        flash,
+    ))
 }
 
 /// The player's batch came without the page's watch session (an old page).
 const NO_SESSION: &str = "시청 기록을 이어 가려면 페이지를 새로 고쳐 주세요.";
 
+fn note_refusal_text(refused: notes::NoteRefused) -> &'static str {
+    match refused {
+        notes::NoteRefused::Position => "메모를 남길 재생 위치가 올바르지 않습니다.",
+        notes::NoteRefused::TooLong => "메모는 1,000자까지 쓸 수 있습니다.",
+        notes::NoteRefused::TooMany => "한 토픽에 남길 수 있는 메모는 200개까지입니다.",
+    }
+}
+
+/// A refused watch event in words (the player's reply and the admin's
+/// event editor both say it so).
 fn refusal_text(refused: watch::Refusal) -> &'static str {
     use watch::Refusal::*;
     match refused {
@@ -480,7 +549,7 @@ pub async fn add_note(
     may_study(&mut conn, Some(&user), id).await?;
     let error = match notes::add(&mut conn, user.id, id, &form.position, &form.body).await? {
         Ok(()) => None,
-        Err(refused) => Some(refused.message()),
+        Err(refused) => Some(note_refusal_text(refused)),
     };
     notes_reply(&state, &ctx, &mut conn, &user, id, error).await
 }
@@ -532,4 +601,24 @@ async fn notes_reply(
         &format!("/learn/topics/{id}#notes"),
         flash,
     ))
+}
+
+/// The capability's pages, for any router state that holds its parts.
+pub fn routes<S>() -> axum::Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+    crate::state::AppState: FromRef<S>,
+    std::sync::Arc<crate::catalog::CatalogCache>: FromRef<S>,
+    std::sync::Arc<crate::media::Media>: FromRef<S>,
+    crate::learning::Completion: FromRef<S>,
+{
+    use crate::web::routes::prelude::*;
+    Router::new()
+        .at("/learn/topics/{id}", get(topic_page))
+        .at("/learn/topics/{id}/video", get(video_state))
+        .at("/learn/topics/{id}/events", post(events))
+        .at("/learn/topics/{id}/read", post(read_topic))
+        .at("/learn/topics/{id}/notes", post(add_note))
+        .at("/learn/notes/{id}/delete", post(delete_note))
+        .merge(admin::routes())
 }

@@ -2,6 +2,13 @@
 //! (choice answers, or a code submission with `code`), and the submission
 //! box htmx polls while it is graded.
 
+use crate::assessments::Grader;
+use std::sync::Arc;
+
+mod studio;
+
+use axum::extract::FromRef;
+
 use askama::Template;
 use axum::{
     extract::State,
@@ -9,15 +16,17 @@ use axum::{
     response::{IntoResponse, Response},
 };
 
+use crate::labels as filters;
 use crate::{
     accounts::CurrentUser,
-    app::AppState,
     assessments::{
         model::QuestionKind,
         service::{self, MissionError, MissionView, SubmissionView},
     },
     error::{AppError, AppResult},
-    web::{self, Form, PageCtx, Path, filters, flash::Flash},
+    learning::Completion,
+    state::AppState,
+    web::{self, Form, PageCtx, Path, flash::Flash, htmx},
 };
 
 impl From<MissionError> for AppError {
@@ -128,10 +137,43 @@ pub async fn mission_page(
     Ok(web::render(&MissionPage { ctx, mission })?.into_response())
 }
 
+/// `POST /missions/{id}/attempts`: starts an attempt (the time limit runs
+/// from now); one past its time is closed and graded first.
+pub async fn start_attempt(
+    State(state): State<AppState>,
+    State(completion): State<Completion>,
+    ctx: PageCtx,
+    user: CurrentUser,
+    Path(id): Path<uuid::Uuid>,
+) -> AppResult<Response> {
+    let started =
+        service::start_attempt(&mut *state.db.acquire().await?, &completion, &user, id).await;
+    let (to, flash) = match started {
+        Ok(()) => (format!("/missions/{id}#answers"), None),
+        Err(MissionError::AttemptsUsed) => (
+            format!("/missions/{id}"),
+            Some(Flash::warning("응시 횟수를 모두 썼습니다.")),
+        ),
+        Err(MissionError::CoolingDown { .. }) => (
+            format!("/missions/{id}"),
+            Some(Flash::warning(
+                "아직 다음 응시를 시작할 수 없습니다. 페이지에 적힌 시각 뒤에 다시 시작해 주세요.",
+            )),
+        ),
+        Err(other) => return Err(other.into()),
+    };
+    Ok(match flash {
+        Some(flash) => web::redirect_with(&state, &ctx, &to, flash),
+        None => htmx::redirect(ctx.htmx, &to),
+    })
+}
+
 /// Choice answers (`q-{question}` fields), or a code submission (`code`
 /// and `question_id`).
 pub async fn submit(
     State(state): State<AppState>,
+    State(completion): State<Completion>,
+    State(grader): State<Arc<Grader>>,
     ctx: PageCtx,
     user: CurrentUser,
     Path(id): Path<uuid::Uuid>,
@@ -150,7 +192,7 @@ pub async fn submit(
             .ok_or_else(|| AppError::BadRequest("문제를 알 수 없습니다.".into()))?;
         let submission = service::submit_code(
             &mut conn,
-            &state.grader,
+            &grader,
             state.config.limits.code_submissions_per_learner,
             &user,
             id,
@@ -169,7 +211,8 @@ pub async fn submit(
             Flash::success("코드를 제출했습니다. 채점 결과가 곧 나옵니다."),
         ));
     }
-    let (score, passed) = service::submit_choices(&mut conn, &user, id, &fields).await?;
+    let (score, passed) =
+        service::submit_choices(&mut conn, &completion, &user, id, &fields).await?;
     let flash = if passed {
         Flash::success(format!("{score}점입니다. 미션을 통과했습니다!"))
     } else {
@@ -190,4 +233,21 @@ pub async fn submission_state(
 ) -> AppResult<Response> {
     let s = service::submission(&mut *state.db.acquire().await?, &user, id).await?;
     Ok(web::render(&SubmissionBox { s })?.into_response())
+}
+
+/// The capability's pages, for any router state that holds its parts.
+pub fn routes<S>() -> axum::Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+    crate::state::AppState: FromRef<S>,
+    std::sync::Arc<crate::assessments::Grader>: FromRef<S>,
+    crate::learning::Completion: FromRef<S>,
+{
+    use crate::web::routes::prelude::*;
+    Router::new()
+        .at("/missions/{id}", get(mission_page))
+        .at("/missions/{id}/attempts", post(start_attempt))
+        .at("/missions/{id}/submissions", post(submit))
+        .at("/missions/submissions/{id}", get(submission_state))
+        .merge(studio::routes())
 }

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use askama::Template;
 use axum::{
     Router,
-    extract::State,
+    extract::{FromRef, State},
     http::StatusCode,
     response::{IntoResponse, Response},
     routing::{get, post},
@@ -18,9 +18,9 @@ use serde::Deserialize;
 use sqlx::{Acquire, PgConnection};
 use uuid::Uuid;
 
+use crate::accounts::Staff;
 use crate::{
     accounts::CurrentUser,
-    app::AppState,
     assessments::{
         model::{MissionKind, Mode, QuestionKind},
         repo::{self, ChoiceRow, MissionRow, NewQuestion, QuestionRow, TestRow},
@@ -29,11 +29,16 @@ use crate::{
     catalog,
     error::{AppError, AppResult},
     ids::TopicId,
+    state::AppState,
     text,
-    web::{self, Form, PageCtx, Path, auth::Staff, flash::Flash, markdown, routes::At},
+    web::{self, Form, PageCtx, Path, flash::Flash, markdown, routes::At},
 };
 
-pub fn routes() -> Router<AppState> {
+pub fn routes<S>() -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+    AppState: FromRef<S>,
+{
     Router::new()
         .at(
             "/studio/topics/{id}/mission",
@@ -87,6 +92,25 @@ impl EditorPage {
 
 /// Why a studio form was refused (shown above the editor).
 struct Refused(&'static str);
+
+/// Why a studio change stopped: refused (shown above the editor), or
+/// failed (a database error: an internal error, logged with the request).
+enum Stop {
+    Refused(&'static str),
+    Failed(AppError),
+}
+
+impl From<Refused> for Stop {
+    fn from(Refused(why): Refused) -> Self {
+        Self::Refused(why)
+    }
+}
+
+impl From<sqlx::Error> for Stop {
+    fn from(err: sqlx::Error) -> Self {
+        Self::Failed(err.into())
+    }
+}
 
 async fn page(
     conn: &mut PgConnection,
@@ -151,16 +175,17 @@ async fn done(
     ctx: PageCtx,
     user: &CurrentUser,
     topic: TopicId,
-    outcome: Result<&'static str, Refused>,
+    outcome: Result<&'static str, impl Into<Stop>>,
 ) -> AppResult<Response> {
-    match outcome {
+    match outcome.map_err(Into::into) {
         Ok(message) => Ok(web::redirect_with(
             state,
             &ctx,
             &format!("/studio/topics/{topic}/mission"),
             Flash::success(message),
         )),
-        Err(Refused(why)) => page(conn, ctx, user, topic, Some(why.to_owned())).await,
+        Err(Stop::Refused(why)) => page(conn, ctx, user, topic, Some(why.to_owned())).await,
+        Err(Stop::Failed(err)) => Err(err),
     }
 }
 
@@ -201,7 +226,7 @@ async fn save_mission(
     let row = catalog::studio::topic_for_editing(&mut conn, &user, topic).await?;
     let outcome = async {
         if row.kind != "mission" {
-            return Err(Refused("미션 토픽에만 미션을 만들 수 있습니다."));
+            return Err(Refused("미션 토픽에만 미션을 만들 수 있습니다.").into());
         }
         let kind = MissionKind::parse(&form.kind).ok_or(Refused("미션 종류를 고르세요."))?;
         let pass = number(&form.pass_percent, 1..=100)
@@ -218,25 +243,16 @@ async fn save_mission(
             cooldown_secs: cooldown * 60,
             time_limit_secs: minutes.map(|m| m * 60),
         };
-        let mut tx = conn
-            .begin()
-            .await
-            .map_err(|_| Refused("잠시 뒤 다시 시도해 주세요."))?;
-        crate::infra::db::lock(&mut tx, "mission", &topic.to_string())
-            .await
-            .map_err(|_| Refused("잠시 뒤 다시 시도해 주세요."))?;
-        let saved = match repo::mission_of_topic(&mut tx, topic).await {
-            Ok(Some(m)) => repo::update_mission(&mut tx, m.id, kind, pass, rules).await,
-            Ok(None) => repo::insert_mission(&mut tx, topic, kind, pass, rules)
-                .await
-                .map(|_| ()),
-            Err(err) => Err(err),
-        };
-        saved.map_err(|_| Refused("미션을 저장하지 못했습니다. 다시 시도해 주세요."))?;
-        tx.commit()
-            .await
-            .map_err(|_| Refused("미션을 저장하지 못했습니다. 다시 시도해 주세요."))?;
-        Ok("미션 설정을 저장했습니다.")
+        let mut tx = conn.begin().await?;
+        crate::infra::db::lock(&mut tx, "mission", &topic.to_string()).await?;
+        match repo::mission_of_topic(&mut tx, topic).await? {
+            Some(m) => repo::update_mission(&mut tx, m.id, kind, pass, rules).await?,
+            None => {
+                repo::insert_mission(&mut tx, topic, kind, pass, rules).await?;
+            }
+        }
+        tx.commit().await?;
+        Ok::<_, Stop>("미션 설정을 저장했습니다.")
     }
     .await;
     done(&state, &mut conn, ctx, &user, topic, outcome).await
@@ -384,7 +400,7 @@ async fn delete_question(
         ctx,
         &user,
         topic,
-        Ok("문제를 지웠습니다."),
+        Ok::<_, Refused>("문제를 지웠습니다."),
     )
     .await
 }
@@ -453,7 +469,15 @@ async fn delete_part(
             "테스트를 지웠습니다."
         }
     };
-    done(state, &mut conn, ctx, user, topic, Ok(message)).await
+    done(
+        state,
+        &mut conn,
+        ctx,
+        user,
+        topic,
+        Ok::<_, Refused>(message),
+    )
+    .await
 }
 
 async fn delete_choice(

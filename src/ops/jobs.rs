@@ -4,16 +4,21 @@
 use askama::Template;
 use axum::{
     Router,
-    extract::State,
+    extract::{FromRef, State},
     response::{IntoResponse, Response},
     routing::{get, post},
 };
 
-use super::{JobId, JobRow, queue};
+use std::sync::Arc;
+
+use crate::labels as filters;
 use crate::{
-    app::AppState,
+    accounts::Admin,
+    assessments::Grader,
     error::AppResult,
-    web::{self, PageCtx, Path, auth::Admin, filters, flash::Flash, routes::At},
+    jobs::{self as queue, JobId, JobRow},
+    state::AppState,
+    web::{self, PageCtx, Path, flash::Flash, routes::At},
 };
 
 #[derive(Template)]
@@ -27,21 +32,31 @@ struct JobsPage {
     grading_elsewhere: bool,
 }
 
-pub fn routes() -> Router<AppState> {
+pub fn routes<S>() -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+    AppState: FromRef<S>,
+    Arc<Grader>: FromRef<S>,
+{
     Router::new()
         .at("/admin/jobs", get(list))
         .at("/admin/jobs/{id}/retry", post(retry))
         .at("/admin/jobs/{id}/cancel", post(cancel))
 }
 
-async fn list(State(state): State<AppState>, ctx: PageCtx, _admin: Admin) -> AppResult<Response> {
+async fn list(
+    State(state): State<AppState>,
+    State(grader): State<Arc<Grader>>,
+    ctx: PageCtx,
+    _admin: Admin,
+) -> AppResult<Response> {
     let jobs = queue::unfinished(&mut *state.db.acquire().await?, 200).await?;
-    let grader_down = state.grader.unusable().await;
+    let grader_down = grader.unusable().await;
     Ok(web::render(&JobsPage {
         ctx,
         jobs,
         grader_down,
-        grading_elsewhere: !state.grader.grades_here(),
+        grading_elsewhere: !grader.grades_here(),
     })?
     .into_response())
 }
