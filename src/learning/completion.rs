@@ -60,3 +60,100 @@ impl Completion {
         Ok(newly)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use sqlx::PgPool;
+
+    use super::*;
+
+    /// Counts what it hears, and checks it hears it on the connection that
+    /// recorded it (the completion is visible there).
+    struct Counting(AtomicUsize);
+
+    impl Listener for Counting {
+        fn completed<'a>(
+            &'a self,
+            conn: &'a mut PgConnection,
+            user: UserId,
+            topic: TopicId,
+        ) -> Heard<'a> {
+            Box::pin(async move {
+                let done: bool = sqlx::query_scalar(
+                    "SELECT completed_at IS NOT NULL FROM topic_progress
+                      WHERE user_id = $1 AND topic_id = $2",
+                )
+                .bind(user.0)
+                .bind(topic.0)
+                .fetch_one(conn)
+                .await?;
+                anyhow::ensure!(done, "heard before it was recorded");
+                self.0.fetch_add(1, Ordering::SeqCst);
+                Ok(())
+            })
+        }
+    }
+
+    async fn learner_and_topic(conn: &mut PgConnection) -> (UserId, TopicId) {
+        crate::catalog::seed::seed_nanodegree(conn).await.unwrap();
+        let user: uuid::Uuid = sqlx::query_scalar(
+            "INSERT INTO users (email, nickname, role) VALUES ('l@example.com', '학습자', 'student')
+             RETURNING id",
+        )
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap();
+        let topic: uuid::Uuid =
+            sqlx::query_scalar("SELECT id FROM topics WHERE kind = 'reading' LIMIT 1")
+                .fetch_one(&mut *conn)
+                .await
+                .unwrap();
+        (UserId(user), TopicId(topic))
+    }
+
+    #[sqlx::test(migrator = "crate::infra::db::MIGRATOR")]
+    async fn completing_is_sticky_and_the_listener_hears_it_once(db: PgPool) {
+        let mut conn = db.acquire().await.unwrap();
+        let (user, topic) = learner_and_topic(&mut conn).await;
+        let heard = Arc::new(Counting(AtomicUsize::new(0)));
+        let completion = Completion::new(heard.clone());
+        // Opening a topic is not completing it.
+        crate::learning::progress::opened(&mut conn, user, topic)
+            .await
+            .unwrap();
+        assert_eq!(heard.0.load(Ordering::SeqCst), 0);
+        assert!(completion.complete(&mut conn, user, topic).await.unwrap());
+        assert!(!completion.complete(&mut conn, user, topic).await.unwrap());
+        assert_eq!(heard.0.load(Ordering::SeqCst), 1);
+    }
+
+    #[sqlx::test(migrator = "crate::infra::db::MIGRATOR")]
+    async fn a_failing_listener_takes_the_completion_back_with_it(db: PgPool) {
+        struct Failing;
+        impl Listener for Failing {
+            fn completed<'a>(
+                &'a self,
+                _: &'a mut PgConnection,
+                _: UserId,
+                _: TopicId,
+            ) -> Heard<'a> {
+                Box::pin(async { anyhow::bail!("the listener failed") })
+            }
+        }
+        let mut conn = db.acquire().await.unwrap();
+        let (user, topic) = learner_and_topic(&mut conn).await;
+        let completion = Completion::new(Arc::new(Failing));
+        let mut tx = sqlx::Connection::begin(&mut *conn).await.unwrap();
+        assert!(completion.complete(&mut tx, user, topic).await.is_err());
+        drop(tx);
+        let done: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM topic_progress WHERE completed_at IS NOT NULL",
+        )
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap();
+        assert_eq!(done, 0, "recorded and heard in one transaction, or neither");
+    }
+}
