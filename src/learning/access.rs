@@ -442,4 +442,81 @@ mod tests {
             Access::Active(datetime!(2028-11-26 0:00 UTC))
         );
     }
+
+    async fn learner_with_orders(db: &sqlx::PgPool) -> (UserId, Product, OrderId, OrderId) {
+        let mut conn = db.acquire().await.unwrap();
+        let curriculum = match crate::catalog::seed::seed_nanodegree(&mut conn)
+            .await
+            .unwrap()
+        {
+            crate::catalog::seed::SeedOutcome::Created(id)
+            | crate::catalog::seed::SeedOutcome::AlreadyThere(id) => id,
+        };
+        let user: uuid::Uuid = sqlx::query_scalar(
+            "INSERT INTO users (email, nickname, role) VALUES ('l@example.com', '학습자', 'student')
+             RETURNING id",
+        )
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap();
+        let mut orders = Vec::new();
+        for _ in 0..2 {
+            let order: uuid::Uuid = sqlx::query_scalar(
+                "INSERT INTO orders (user_id, status, gateway, total_won, paid_at)
+                 VALUES ($1, 'paid', 'demo', 50000, now()) RETURNING id",
+            )
+            .bind(user)
+            .fetch_one(&mut *conn)
+            .await
+            .unwrap();
+            orders.push(OrderId(order));
+        }
+        (
+            UserId(user),
+            Product::Curriculum(curriculum),
+            orders[0],
+            orders[1],
+        )
+    }
+
+    async fn until(db: &sqlx::PgPool, user: UserId, product: Product) -> OffsetDateTime {
+        forget(user);
+        let mut conn = db.acquire().await.unwrap();
+        product_access(&mut conn, user, product)
+            .await
+            .unwrap()
+            .until()
+            .expect("active")
+    }
+
+    #[sqlx::test(migrator = "crate::infra::db::MIGRATOR")]
+    async fn grants_chain_a_repeated_grant_adds_nothing_and_a_refund_moves_the_later_one_up(
+        db: sqlx::PgPool,
+    ) {
+        let (user, product, first, second) = learner_with_orders(&db).await;
+        let now = OffsetDateTime::now_utc();
+        let mut tx = db.begin().await.unwrap();
+        grant(&mut tx, user, first, product, 24).await.unwrap();
+        tx.commit().await.unwrap();
+        let one = until(&db, user, product).await;
+        assert!(one >= add_months(now, 24) - time::Duration::minutes(1));
+        // A second order chains after the first; the same order again adds nothing.
+        let mut tx = db.begin().await.unwrap();
+        grant(&mut tx, user, second, product, 24).await.unwrap();
+        grant(&mut tx, user, first, product, 24).await.unwrap();
+        tx.commit().await.unwrap();
+        let two = until(&db, user, product).await;
+        assert_eq!(two, add_months(one, 24));
+        // Refunding the first ends it now; the second keeps its length from now.
+        let mut tx = db.begin().await.unwrap();
+        assert_eq!(end_order(&mut tx, first).await.unwrap(), 1);
+        tx.commit().await.unwrap();
+        let after = until(&db, user, product).await;
+        let length = two - one;
+        let expected = OffsetDateTime::now_utc() + length;
+        assert!(
+            (after - expected).abs() < time::Duration::minutes(1),
+            "{after} vs {expected}"
+        );
+    }
 }
