@@ -201,9 +201,22 @@ export const VIEWPORTS = {
  */
 export async function axe(page) {
   await page.evaluate(AXE);
-  const result = await page.evaluate(() =>
-    window.axe.run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"] } }),
-  );
+  const run = () =>
+    page.evaluate(() =>
+      window.axe.run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"] } }),
+    );
+  // Seen once in CI: "Axe is already running" on a page's first run (a
+  // second injection racing the first); wait for it and run again.
+  let result;
+  for (let tries = 1; ; tries++) {
+    try {
+      result = await run();
+      break;
+    } catch (err) {
+      if (tries >= 4 || !/already running/.test(String(err))) throw err;
+      await page.waitForTimeout(500 * tries);
+    }
+  }
   return result.violations
     .filter((v) => v.impact === "serious" || v.impact === "critical")
     .map((v) => `${v.id} (${v.impact}): ${v.nodes.slice(0, 3).map((n) => n.target.join(" ")).join(", ")}`);
