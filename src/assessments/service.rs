@@ -244,6 +244,13 @@ async fn allowed(
     Ok((mission, place))
 }
 
+/// Whether an attempt started at `started` is over at `now` (its time
+/// limit and the grace for a slow network both passed): the one rule the
+/// page, a new start and a late submission share.
+fn past_time(mission: &MissionRow, started: OffsetDateTime, now: OffsetDateTime) -> bool {
+    deadline(mission, started).is_some_and(|d| d + GRACE < now)
+}
+
 fn deadline(mission: &MissionRow, started: OffsetDateTime) -> Option<OffsetDateTime> {
     mission
         .time_limit_secs
@@ -262,8 +269,7 @@ pub async fn mission_page(
     let questions = repo::questions(conn, id).await?;
     let attempts = repo::attempts(conn, id, user.id).await?;
     let now = OffsetDateTime::now_utc();
-    let over =
-        |a: &&repo::AttemptRow| deadline(&mission, a.started_at).is_some_and(|d| d + GRACE < now);
+    let over = |a: &&repo::AttemptRow| past_time(&mission, a.started_at, now);
     let unsubmitted = attempts.iter().find(|a| a.submitted_at.is_none());
     let timed_out = unsubmitted.is_some_and(|a| over(&a));
     let open = unsubmitted.filter(|a| !over(a));
@@ -385,9 +391,7 @@ pub async fn start_attempt(
     let questions = repo::questions(conn, id).await?;
     let mut tx = conn.begin().await?;
     if let Some(open) = repo::lock_open_attempt(&mut tx, id, user.id).await? {
-        if deadline(&mission, open.started_at)
-            .is_none_or(|d| d + GRACE >= OffsetDateTime::now_utc())
-        {
+        if !past_time(&mission, open.started_at, OffsetDateTime::now_utc()) {
             return Ok(());
         }
         close_attempt(
@@ -540,7 +544,7 @@ pub async fn submit_choices(
         return Err(why_closed(&mission, &attempts).unwrap_or(MissionError::NoOpenAttempt));
     };
     let questions = repo::questions(&mut tx, id).await?;
-    if deadline(&mission, open.started_at).is_some_and(|d| d + GRACE < OffsetDateTime::now_utc()) {
+    if past_time(&mission, open.started_at, OffsetDateTime::now_utc()) {
         close_attempt(
             &mut tx,
             completion,
