@@ -115,6 +115,57 @@ impl Product {
     }
 }
 
+/// One piece of the outline a tutor edits. Moving, deleting, restoring and
+/// publishing work the same way on each kind.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Piece {
+    Curriculum(crate::ids::CurriculumId),
+    Course(crate::ids::CourseId),
+    Lecture(crate::ids::LectureId),
+    Topic(crate::ids::TopicId),
+}
+
+/// Each kind's id names its piece or listing (so one handler serves every
+/// kind).
+macro_rules! named_by_id {
+    ($kind:ident: $($id:ident => $variant:ident),+) => {$(
+        impl From<crate::ids::$id> for $kind {
+            fn from(id: crate::ids::$id) -> Self {
+                Self::$variant(id)
+            }
+        }
+    )+};
+}
+
+named_by_id!(Piece: CurriculumId => Curriculum, CourseId => Course, LectureId => Lecture, TopicId => Topic);
+named_by_id!(Listing: CurriculumId => Curriculum, CourseId => Course);
+
+/// What the catalogue lists and a tutor edits as a whole: a course or a
+/// curriculum. Every piece of the outline belongs to one (its editor).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Listing {
+    Curriculum(crate::ids::CurriculumId),
+    Course(crate::ids::CourseId),
+}
+
+impl Listing {
+    pub fn work(&self) -> crate::catalog::error::Work {
+        match self {
+            Listing::Curriculum(_) => crate::catalog::error::Work::Curriculum,
+            Listing::Course(_) => crate::catalog::error::Work::Course,
+        }
+    }
+}
+
+impl From<Listing> for Piece {
+    fn from(listing: Listing) -> Self {
+        match listing {
+            Listing::Curriculum(id) => Piece::Curriculum(id),
+            Listing::Course(id) => Piece::Course(id),
+        }
+    }
+}
+
 /// `95` minutes -> `1시간 35분`
 pub fn duration_label(secs: i64) -> String {
     let minutes = (secs + 59) / 60;

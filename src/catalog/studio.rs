@@ -7,10 +7,10 @@ use crate::{
     accounts::CurrentUser,
     catalog::error::{CatalogError, CatalogResult, Invalid, Missing, Problem, Work},
     catalog::{
-        model::{Category, SkillLevel, TopicKind},
+        model::{Category, Listing, Piece, SkillLevel, TopicKind},
         repo::{self, CourseDetailRow},
         service::can_edit,
-        studio_repo::{self as sr, CourseFields, CurriculumFields, TopicFields},
+        studio_repo::{self as sr, ListingFields, TopicFields},
     },
     ids::{CourseId, CurriculumId, LectureId, TopicId},
     text,
@@ -79,9 +79,10 @@ fn classification(
     (category, skill)
 }
 
-/// The raw course form.
+/// The form of a course or a curriculum: the two share every field but the
+/// curriculum's access period, and a curriculum must have a price.
 #[derive(Clone, Debug, Default, serde::Deserialize)]
-pub struct CourseForm {
+pub struct ListingForm {
     /// The one-time key of a create form (`infra::once`).
     #[serde(default)]
     pub form_key: Option<uuid::Uuid>,
@@ -97,48 +98,75 @@ pub struct CourseForm {
     pub skill_level: String,
     #[serde(default)]
     pub price_won: String,
+    /// Curricula only.
+    #[serde(default)]
+    pub access_months: String,
 }
 
-struct ValidCourse {
-    title: String,
-    summary: String,
-    description: String,
-    category: &'static str,
-    skill_level: &'static str,
-    price_won: Option<i64>,
-}
-
-fn validate_course(form: &CourseForm) -> CatalogResult<ValidCourse> {
+fn validate_listing(form: &ListingForm, work: Work) -> CatalogResult<ListingFields> {
+    let curriculum = work == Work::Curriculum;
     let mut errors = Invalid::default();
     let title = title(&mut errors, &form.title);
     let summary = one_line(&mut errors, "summary", &form.summary, 300);
     let description = bounded(&mut errors, "description", &form.description, 5000);
     let (category, skill) = classification(&mut errors, &form.category, &form.skill_level);
-    let price_won = price(&mut errors, "price_won", &form.price_won, false);
-    match (category, skill, errors.is_empty()) {
-        (Some(c), Some(s), true) => Ok(ValidCourse {
+    let price_won = price(&mut errors, "price_won", &form.price_won, curriculum);
+    let access_months = if curriculum {
+        form.access_months
+            .trim()
+            .parse::<i32>()
+            .ok()
+            .filter(|m| (1..=120).contains(m))
+    } else {
+        Some(0)
+    };
+    if access_months.is_none() {
+        errors.push("access_months", Problem::OutOfRange);
+    }
+    match (category, skill, access_months, errors.is_empty()) {
+        (Some(category), Some(skill_level), Some(access_months), true) => Ok(ListingFields {
             title,
             summary,
             description,
-            category: c.code(),
-            skill_level: s.code(),
+            category,
+            skill_level,
             price_won,
+            access_months,
         }),
         _ => Err(CatalogError::Invalid(errors)),
     }
 }
 
-impl ValidCourse {
-    fn fields(&self) -> CourseFields<'_> {
-        CourseFields {
-            title: &self.title,
-            summary: &self.summary,
-            description: &self.description,
-            category: self.category,
-            skill_level: self.skill_level,
-            price_won: self.price_won,
+/// A new course or curriculum, written by `user`.
+pub async fn create_listing(
+    conn: &mut PgConnection,
+    user: &CurrentUser,
+    work: Work,
+    form: &ListingForm,
+) -> CatalogResult<Listing> {
+    let valid = validate_listing(form, work)?;
+    Ok(match work {
+        Work::Course => Listing::Course(sr::insert_course(conn, &valid, user.id).await?),
+        Work::Curriculum => {
+            Listing::Curriculum(sr::insert_curriculum(conn, &valid, user.id).await?)
         }
+    })
+}
+
+/// Saves a course's or curriculum's own fields.
+pub async fn update_listing(
+    conn: &mut PgConnection,
+    user: &CurrentUser,
+    listing: Listing,
+    form: &ListingForm,
+) -> CatalogResult<()> {
+    authorize(conn, user, listing.into()).await?;
+    let valid = validate_listing(form, listing.work())?;
+    match listing {
+        Listing::Course(id) => sr::update_course(conn, id, &valid).await?,
+        Listing::Curriculum(id) => sr::update_curriculum(conn, id, &valid).await?,
     }
+    Ok(())
 }
 
 /// Locks the course and checks `user` may change it.
@@ -155,36 +183,6 @@ pub async fn authorize_course(
     } else {
         Err(CatalogError::NotAuthor(Work::Course))
     }
-}
-
-pub async fn create_course(
-    conn: &mut PgConnection,
-    user: &CurrentUser,
-    form: &CourseForm,
-) -> CatalogResult<CourseId> {
-    let valid = validate_course(form)?;
-    Ok(sr::insert_course(conn, &valid.fields(), user.id).await?)
-}
-
-pub async fn update_course(
-    conn: &mut PgConnection,
-    user: &CurrentUser,
-    id: CourseId,
-    form: &CourseForm,
-) -> CatalogResult<()> {
-    authorize_course(conn, user, id).await?;
-    let valid = validate_course(form)?;
-    Ok(sr::update_course(conn, id, &valid.fields()).await?)
-}
-
-pub async fn set_course_deleted(
-    conn: &mut PgConnection,
-    user: &CurrentUser,
-    id: CourseId,
-    deleted: bool,
-) -> CatalogResult<()> {
-    authorize_course(conn, user, id).await?;
-    Ok(sr::set_course_deleted(conn, id, deleted).await?)
 }
 
 /// The course with deleted lectures and topics too, for its editor.
@@ -266,28 +264,6 @@ pub async fn update_lecture(
     let course = authorize_lecture(conn, user, id).await?;
     let (t, d) = validate_lecture(form)?;
     sr::update_lecture(conn, id, &t, &d).await?;
-    Ok(course)
-}
-
-pub async fn move_lecture(
-    conn: &mut PgConnection,
-    user: &CurrentUser,
-    id: LectureId,
-    up: bool,
-) -> CatalogResult<CourseId> {
-    let course = authorize_lecture(conn, user, id).await?;
-    sr::move_lecture(conn, id, up).await?;
-    Ok(course)
-}
-
-pub async fn set_lecture_deleted(
-    conn: &mut PgConnection,
-    user: &CurrentUser,
-    id: LectureId,
-    deleted: bool,
-) -> CatalogResult<CourseId> {
-    let course = authorize_lecture(conn, user, id).await?;
-    sr::set_lecture_deleted(conn, id, deleted).await?;
     Ok(course)
 }
 
@@ -390,177 +366,7 @@ pub async fn update_topic(
     Ok(topic.course_id)
 }
 
-pub async fn move_topic(
-    conn: &mut PgConnection,
-    user: &CurrentUser,
-    id: TopicId,
-    up: bool,
-) -> CatalogResult<CourseId> {
-    let topic = topic_for_editing(conn, user, id).await?;
-    sr::move_topic(conn, id, up).await?;
-    Ok(topic.course_id)
-}
-
-pub async fn set_topic_deleted(
-    conn: &mut PgConnection,
-    user: &CurrentUser,
-    id: TopicId,
-    deleted: bool,
-) -> CatalogResult<CourseId> {
-    let topic = topic_for_editing(conn, user, id).await?;
-    sr::set_topic_deleted(conn, id, deleted).await?;
-    Ok(topic.course_id)
-}
-
-// ---------- publishing ----------
-
-/// Publishes a course once it is complete enough for learners, or takes it
-/// back to a draft.
-pub async fn set_course_published(
-    conn: &mut PgConnection,
-    user: &CurrentUser,
-    id: CourseId,
-    on: bool,
-) -> CatalogResult<()> {
-    authorize_course(conn, user, id).await?;
-    if on {
-        let c = sr::course_completeness(conn, id).await?;
-        let missing: Vec<Missing> = [
-            (!c.has_description).then_some(Missing::Description),
-            (!c.has_price).then_some(Missing::Price),
-            (!c.has_content).then_some(Missing::PublishedTopic),
-        ]
-        .into_iter()
-        .flatten()
-        .collect();
-        if !missing.is_empty() {
-            return Err(CatalogError::Incomplete(missing));
-        }
-    }
-    Ok(sr::set_course_published(conn, id, on).await?)
-}
-
-pub async fn set_lecture_published(
-    conn: &mut PgConnection,
-    user: &CurrentUser,
-    id: LectureId,
-    on: bool,
-) -> CatalogResult<CourseId> {
-    let course = authorize_lecture(conn, user, id).await?;
-    sr::set_lecture_published(conn, id, on).await?;
-    Ok(course)
-}
-
-pub async fn set_topic_published(
-    conn: &mut PgConnection,
-    user: &CurrentUser,
-    id: TopicId,
-    on: bool,
-) -> CatalogResult<CourseId> {
-    let topic = topic_for_editing(conn, user, id).await?;
-    sr::set_topic_published(conn, id, on).await?;
-    Ok(topic.course_id)
-}
-
-pub async fn set_curriculum_published(
-    conn: &mut PgConnection,
-    user: &CurrentUser,
-    id: CurriculumId,
-    on: bool,
-) -> CatalogResult<()> {
-    authorize_curriculum(conn, user, id).await?;
-    if on {
-        let c = sr::curriculum_completeness(conn, id).await?;
-        let missing: Vec<Missing> = [
-            (!c.has_description).then_some(Missing::Description),
-            (!c.has_courses).then_some(Missing::PublishedCourse),
-        ]
-        .into_iter()
-        .flatten()
-        .collect();
-        if !missing.is_empty() {
-            return Err(CatalogError::Incomplete(missing));
-        }
-    }
-    Ok(sr::set_curriculum_published(conn, id, on).await?)
-}
-
 // ---------- curricula ----------
-
-#[derive(Clone, Debug, Default, serde::Deserialize)]
-pub struct CurriculumForm {
-    /// The one-time key of a create form (`infra::once`).
-    #[serde(default)]
-    pub form_key: Option<uuid::Uuid>,
-    #[serde(default)]
-    pub title: String,
-    #[serde(default)]
-    pub summary: String,
-    #[serde(default)]
-    pub description: String,
-    #[serde(default)]
-    pub category: String,
-    #[serde(default)]
-    pub skill_level: String,
-    #[serde(default)]
-    pub price_won: String,
-    #[serde(default)]
-    pub access_months: String,
-}
-
-struct ValidCurriculum {
-    title: String,
-    summary: String,
-    description: String,
-    category: &'static str,
-    skill_level: &'static str,
-    price_won: i64,
-    access_months: i32,
-}
-
-fn validate_curriculum(form: &CurriculumForm) -> CatalogResult<ValidCurriculum> {
-    let mut errors = Invalid::default();
-    let t = title(&mut errors, &form.title);
-    let summary = one_line(&mut errors, "summary", &form.summary, 300);
-    let description = bounded(&mut errors, "description", &form.description, 5000);
-    let (category, skill) = classification(&mut errors, &form.category, &form.skill_level);
-    let price_won = price(&mut errors, "price_won", &form.price_won, true);
-    let access_months = form
-        .access_months
-        .trim()
-        .parse::<i32>()
-        .ok()
-        .filter(|m| (1..=120).contains(m));
-    if access_months.is_none() {
-        errors.push("access_months", Problem::OutOfRange);
-    }
-    match (category, skill, price_won, access_months, errors.is_empty()) {
-        (Some(c), Some(s), Some(price_won), Some(access_months), true) => Ok(ValidCurriculum {
-            title: t,
-            summary,
-            description,
-            category: c.code(),
-            skill_level: s.code(),
-            price_won,
-            access_months,
-        }),
-        _ => Err(CatalogError::Invalid(errors)),
-    }
-}
-
-impl ValidCurriculum {
-    fn fields(&self) -> CurriculumFields<'_> {
-        CurriculumFields {
-            title: &self.title,
-            summary: &self.summary,
-            description: &self.description,
-            category: self.category,
-            skill_level: self.skill_level,
-            price_won: self.price_won,
-            access_months: self.access_months,
-        }
-    }
-}
 
 pub async fn authorize_curriculum(
     conn: &mut PgConnection,
@@ -583,36 +389,6 @@ pub async fn my_curricula(
 ) -> CatalogResult<Vec<sr::StudioCurriculumRow>> {
     let author = (!user.is_admin()).then_some(user.id);
     Ok(sr::studio_curricula(conn, author).await?)
-}
-
-pub async fn create_curriculum(
-    conn: &mut PgConnection,
-    user: &CurrentUser,
-    form: &CurriculumForm,
-) -> CatalogResult<CurriculumId> {
-    let valid = validate_curriculum(form)?;
-    Ok(sr::insert_curriculum(conn, &valid.fields(), user.id).await?)
-}
-
-pub async fn update_curriculum(
-    conn: &mut PgConnection,
-    user: &CurrentUser,
-    id: CurriculumId,
-    form: &CurriculumForm,
-) -> CatalogResult<()> {
-    authorize_curriculum(conn, user, id).await?;
-    let valid = validate_curriculum(form)?;
-    Ok(sr::update_curriculum(conn, id, &valid.fields()).await?)
-}
-
-pub async fn set_curriculum_deleted(
-    conn: &mut PgConnection,
-    user: &CurrentUser,
-    id: CurriculumId,
-    deleted: bool,
-) -> CatalogResult<()> {
-    authorize_curriculum(conn, user, id).await?;
-    Ok(sr::set_curriculum_deleted(conn, id, deleted).await?)
 }
 
 /// Adds a course the user may also edit to the curriculum's order.
@@ -647,4 +423,114 @@ pub async fn move_curriculum_course(
     authorize_curriculum(conn, user, id).await?;
     sr::move_curriculum_course(conn, id, course, up).await?;
     Ok(())
+}
+
+// ---------- the outline: one editor for its four kinds ----------
+
+/// What a tutor does to a piece of the outline.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Edit {
+    /// Swap with the live neighbour above (`true`) or below, inside its
+    /// course or lecture.
+    Move { up: bool },
+    /// Delete (`true`, kept and restorable) or restore.
+    Deleted(bool),
+    /// Publish (`true`, once complete enough) or take back to a draft.
+    Published(bool),
+}
+
+/// Locks the course or curriculum the piece belongs to and checks `user`
+/// may change it.
+async fn authorize(
+    conn: &mut PgConnection,
+    user: &CurrentUser,
+    piece: Piece,
+) -> CatalogResult<Listing> {
+    let course = match piece {
+        Piece::Curriculum(id) => {
+            authorize_curriculum(conn, user, id).await?;
+            return Ok(Listing::Curriculum(id));
+        }
+        Piece::Course(id) => id,
+        Piece::Lecture(id) => sr::lecture_course(conn, id)
+            .await?
+            .ok_or(CatalogError::NotFound)?,
+        Piece::Topic(id) => {
+            sr::topic(conn, id)
+                .await?
+                .ok_or(CatalogError::NotFound)?
+                .course_id
+        }
+    };
+    authorize_course(conn, user, course).await?;
+    Ok(Listing::Course(course))
+}
+
+/// What a course or curriculum lacks before learners may see it (nothing
+/// for lectures and topics: they show once their course is public).
+async fn missing_for_publishing(
+    conn: &mut PgConnection,
+    piece: Piece,
+) -> CatalogResult<Vec<Missing>> {
+    let wanted = match piece {
+        Piece::Course(id) => {
+            let c = sr::course_completeness(conn, id).await?;
+            [
+                (!c.has_description, Missing::Description),
+                (!c.has_price, Missing::Price),
+                (!c.has_content, Missing::PublishedTopic),
+            ]
+            .to_vec()
+        }
+        Piece::Curriculum(id) => {
+            let c = sr::curriculum_completeness(conn, id).await?;
+            [
+                (!c.has_description, Missing::Description),
+                (!c.has_courses, Missing::PublishedCourse),
+            ]
+            .to_vec()
+        }
+        Piece::Lecture(_) | Piece::Topic(_) => Vec::new(),
+    };
+    Ok(wanted
+        .into_iter()
+        .filter_map(|(lacks, what)| lacks.then_some(what))
+        .collect())
+}
+
+/// Moves, deletes, restores, publishes or drafts one piece of the outline;
+/// returns the course or curriculum it belongs to.
+pub async fn edit(
+    conn: &mut PgConnection,
+    user: &CurrentUser,
+    piece: Piece,
+    edit: Edit,
+) -> CatalogResult<Listing> {
+    let listing = authorize(conn, user, piece).await?;
+    match edit {
+        Edit::Move { .. } if matches!(piece, Piece::Curriculum(_) | Piece::Course(_)) => {
+            // Courses move inside a curriculum's order, not on their own.
+            return Err(CatalogError::NotFound);
+        }
+        Edit::Move { up } => {
+            if !sr::move_piece(conn, piece, up).await? {
+                // Already first or last (or a kind with no order of its own):
+                // nothing moves, and that is no error.
+                tracing::debug!(?piece, up, "nothing to swap with");
+            }
+        }
+        Edit::Deleted(on) => sr::set_deleted(conn, piece, on).await?,
+        Edit::Published(on) => {
+            let missing = if on {
+                missing_for_publishing(conn, piece).await?
+            } else {
+                Vec::new()
+            };
+            if !missing.is_empty() {
+                return Err(CatalogError::Incomplete(missing));
+            }
+            sr::set_published(conn, piece, on).await?;
+        }
+    }
+    Ok(listing)
 }

@@ -4,27 +4,33 @@ use sqlx::PgConnection;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::ids::{CourseId, CurriculumId, LectureId, TopicId, UserId};
+use crate::{
+    catalog::model::{Category, Piece, SkillLevel},
+    ids::{CourseId, CurriculumId, LectureId, TopicId, UserId},
+};
 
-pub struct CourseFields<'a> {
-    pub title: &'a str,
-    pub summary: &'a str,
-    pub description: &'a str,
-    pub category: &'a str,
-    pub skill_level: &'a str,
+/// A course's or curriculum's own fields (`access_months` is the
+/// curriculum's; a curriculum always has a price).
+pub struct ListingFields {
+    pub title: String,
+    pub summary: String,
+    pub description: String,
+    pub category: Category,
+    pub skill_level: SkillLevel,
     pub price_won: Option<i64>,
+    pub access_months: i32,
 }
 
 pub async fn insert_course(
     conn: &mut PgConnection,
-    f: &CourseFields<'_>,
+    f: &ListingFields,
     author: UserId,
 ) -> sqlx::Result<CourseId> {
     let slug = format!("course-{}", Uuid::new_v4().simple());
     sqlx::query_scalar!(
         r#"INSERT INTO courses (slug, title, summary, description, category, skill_level, price_won, author_id)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id AS "id: CourseId""#,
-        slug, f.title, f.summary, f.description, f.category, f.skill_level, f.price_won, author.0
+        slug, f.title, f.summary, f.description, f.category.code(), f.skill_level.code(), f.price_won, author.0
     )
     .fetch_one(conn)
     .await
@@ -33,26 +39,12 @@ pub async fn insert_course(
 pub async fn update_course(
     conn: &mut PgConnection,
     id: CourseId,
-    f: &CourseFields<'_>,
+    f: &ListingFields,
 ) -> sqlx::Result<()> {
     sqlx::query!(
         "UPDATE courses SET title = $2, summary = $3, description = $4, category = $5, skill_level = $6,
                 price_won = $7, updated_at = now() WHERE id = $1",
-        id.0, f.title, f.summary, f.description, f.category, f.skill_level, f.price_won
-    )
-    .execute(conn)
-    .await?;
-    Ok(())
-}
-
-pub async fn set_course_deleted(
-    conn: &mut PgConnection,
-    id: CourseId,
-    deleted: bool,
-) -> sqlx::Result<()> {
-    sqlx::query!(
-        "UPDATE courses SET deleted_at = CASE WHEN $2 THEN coalesce(deleted_at, now()) END, updated_at = now() WHERE id = $1",
-        id.0, deleted
+        id.0, f.title, f.summary, f.description, f.category.code(), f.skill_level.code(), f.price_won
     )
     .execute(conn)
     .await?;
@@ -146,40 +138,6 @@ pub async fn lecture_course(
     .await
 }
 
-pub async fn set_lecture_deleted(
-    conn: &mut PgConnection,
-    id: LectureId,
-    deleted: bool,
-) -> sqlx::Result<()> {
-    sqlx::query!(
-        "UPDATE lectures SET deleted_at = CASE WHEN $2 THEN coalesce(deleted_at, now()) END, updated_at = now() WHERE id = $1",
-        id.0, deleted
-    )
-    .execute(conn)
-    .await?;
-    Ok(())
-}
-
-/// Swaps a lecture with its live neighbour above (`up`) or below.
-pub async fn move_lecture(conn: &mut PgConnection, id: LectureId, up: bool) -> sqlx::Result<bool> {
-    let done = sqlx::query!(
-        r#"
-        WITH me AS (SELECT id, course_id, position FROM lectures WHERE id = $1),
-             nb AS (SELECT l.id, l.position FROM lectures l, me
-                     WHERE l.course_id = me.course_id AND l.id <> me.id AND l.deleted_at IS NULL
-                       AND CASE WHEN $2 THEN l.position < me.position ELSE l.position > me.position END
-                     ORDER BY CASE WHEN $2 THEN -l.position ELSE l.position END LIMIT 1)
-        UPDATE lectures l SET position = CASE WHEN l.id = me.id THEN nb.position ELSE me.position END,
-                              updated_at = now()
-          FROM me, nb WHERE l.id IN (me.id, nb.id)
-        "#,
-        id.0, up
-    )
-    .execute(conn)
-    .await?;
-    Ok(done.rows_affected() == 2)
-}
-
 // ---------- topics ----------
 
 pub struct TopicFields<'a> {
@@ -244,50 +202,7 @@ pub async fn topic(conn: &mut PgConnection, id: TopicId) -> sqlx::Result<Option<
     .await
 }
 
-pub async fn set_topic_deleted(
-    conn: &mut PgConnection,
-    id: TopicId,
-    deleted: bool,
-) -> sqlx::Result<()> {
-    sqlx::query!(
-        "UPDATE topics SET deleted_at = CASE WHEN $2 THEN coalesce(deleted_at, now()) END, updated_at = now() WHERE id = $1",
-        id.0, deleted
-    )
-    .execute(conn)
-    .await?;
-    Ok(())
-}
-
-pub async fn move_topic(conn: &mut PgConnection, id: TopicId, up: bool) -> sqlx::Result<bool> {
-    let done = sqlx::query!(
-        r#"
-        WITH me AS (SELECT id, lecture_id, position FROM topics WHERE id = $1),
-             nb AS (SELECT t.id, t.position FROM topics t, me
-                     WHERE t.lecture_id = me.lecture_id AND t.id <> me.id AND t.deleted_at IS NULL
-                       AND CASE WHEN $2 THEN t.position < me.position ELSE t.position > me.position END
-                     ORDER BY CASE WHEN $2 THEN -t.position ELSE t.position END LIMIT 1)
-        UPDATE topics t SET position = CASE WHEN t.id = me.id THEN nb.position ELSE me.position END,
-                            updated_at = now()
-          FROM me, nb WHERE t.id IN (me.id, nb.id)
-        "#,
-        id.0, up
-    )
-    .execute(conn)
-    .await?;
-    Ok(done.rows_affected() == 2)
-}
-
 // ---------- curricula ----------
-
-pub struct CurriculumFields<'a> {
-    pub title: &'a str,
-    pub summary: &'a str,
-    pub description: &'a str,
-    pub category: &'a str,
-    pub skill_level: &'a str,
-    pub price_won: i64,
-    pub access_months: i32,
-}
 
 pub struct StudioCurriculumRow {
     pub id: CurriculumId,
@@ -338,14 +253,14 @@ pub async fn curriculum(
 
 pub async fn insert_curriculum(
     conn: &mut PgConnection,
-    f: &CurriculumFields<'_>,
+    f: &ListingFields,
     author: UserId,
 ) -> sqlx::Result<CurriculumId> {
     let slug = format!("curriculum-{}", Uuid::new_v4().simple());
     sqlx::query_scalar!(
         r#"INSERT INTO curricula (slug, title, summary, description, category, skill_level, price_won, access_months, author_id)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id AS "id: CurriculumId""#,
-        slug, f.title, f.summary, f.description, f.category, f.skill_level, f.price_won, f.access_months, author.0
+        slug, f.title, f.summary, f.description, f.category.code(), f.skill_level.code(), f.price_won, f.access_months, author.0
     )
     .fetch_one(conn)
     .await
@@ -354,26 +269,12 @@ pub async fn insert_curriculum(
 pub async fn update_curriculum(
     conn: &mut PgConnection,
     id: CurriculumId,
-    f: &CurriculumFields<'_>,
+    f: &ListingFields,
 ) -> sqlx::Result<()> {
     sqlx::query!(
         "UPDATE curricula SET title = $2, summary = $3, description = $4, category = $5, skill_level = $6,
                 price_won = $7, access_months = $8, updated_at = now() WHERE id = $1",
-        id.0, f.title, f.summary, f.description, f.category, f.skill_level, f.price_won, f.access_months
-    )
-    .execute(conn)
-    .await?;
-    Ok(())
-}
-
-pub async fn set_curriculum_deleted(
-    conn: &mut PgConnection,
-    id: CurriculumId,
-    deleted: bool,
-) -> sqlx::Result<()> {
-    sqlx::query!(
-        "UPDATE curricula SET deleted_at = CASE WHEN $2 THEN coalesce(deleted_at, now()) END, updated_at = now() WHERE id = $1",
-        id.0, deleted
+        id.0, f.title, f.summary, f.description, f.category.code(), f.skill_level.code(), f.price_won, f.access_months
     )
     .execute(conn)
     .await?;
@@ -467,65 +368,6 @@ pub async fn move_curriculum_course(
     Ok(done.rows_affected() == 2)
 }
 
-// ---------- publishing ----------
-
-/// Sets or clears `published_at` (keeping the first publication time).
-pub async fn set_course_published(
-    conn: &mut PgConnection,
-    id: CourseId,
-    on: bool,
-) -> sqlx::Result<()> {
-    sqlx::query!(
-        "UPDATE courses SET published_at = CASE WHEN $2 THEN coalesce(published_at, now()) END, updated_at = now() WHERE id = $1",
-        id.0, on
-    )
-    .execute(conn)
-    .await?;
-    Ok(())
-}
-
-pub async fn set_lecture_published(
-    conn: &mut PgConnection,
-    id: LectureId,
-    on: bool,
-) -> sqlx::Result<()> {
-    sqlx::query!(
-        "UPDATE lectures SET published_at = CASE WHEN $2 THEN coalesce(published_at, now()) END, updated_at = now() WHERE id = $1",
-        id.0, on
-    )
-    .execute(conn)
-    .await?;
-    Ok(())
-}
-
-pub async fn set_topic_published(
-    conn: &mut PgConnection,
-    id: TopicId,
-    on: bool,
-) -> sqlx::Result<()> {
-    sqlx::query!(
-        "UPDATE topics SET published_at = CASE WHEN $2 THEN coalesce(published_at, now()) END, updated_at = now() WHERE id = $1",
-        id.0, on
-    )
-    .execute(conn)
-    .await?;
-    Ok(())
-}
-
-pub async fn set_curriculum_published(
-    conn: &mut PgConnection,
-    id: CurriculumId,
-    on: bool,
-) -> sqlx::Result<()> {
-    sqlx::query!(
-        "UPDATE curricula SET published_at = CASE WHEN $2 THEN coalesce(published_at, now()) END, updated_at = now() WHERE id = $1",
-        id.0, on
-    )
-    .execute(conn)
-    .await?;
-    Ok(())
-}
-
 pub struct CourseCompleteness {
     pub has_description: bool,
     pub has_price: bool,
@@ -572,4 +414,100 @@ pub async fn curriculum_completeness(
     )
     .fetch_one(conn)
     .await
+}
+
+// ---------- the outline's pieces ----------
+
+/// Deletes (keeping it, restorable) or restores one piece of the outline.
+pub async fn set_deleted(conn: &mut PgConnection, piece: Piece, on: bool) -> sqlx::Result<()> {
+    let query = match piece {
+        Piece::Curriculum(id) => sqlx::query!(
+            "UPDATE curricula SET deleted_at = CASE WHEN $2 THEN coalesce(deleted_at, now()) END, updated_at = now() WHERE id = $1",
+            id.0,
+            on
+        ),
+        Piece::Course(id) => sqlx::query!(
+            "UPDATE courses SET deleted_at = CASE WHEN $2 THEN coalesce(deleted_at, now()) END, updated_at = now() WHERE id = $1",
+            id.0,
+            on
+        ),
+        Piece::Lecture(id) => sqlx::query!(
+            "UPDATE lectures SET deleted_at = CASE WHEN $2 THEN coalesce(deleted_at, now()) END, updated_at = now() WHERE id = $1",
+            id.0,
+            on
+        ),
+        Piece::Topic(id) => sqlx::query!(
+            "UPDATE topics SET deleted_at = CASE WHEN $2 THEN coalesce(deleted_at, now()) END, updated_at = now() WHERE id = $1",
+            id.0,
+            on
+        ),
+    };
+    query.execute(conn).await?;
+    Ok(())
+}
+
+/// Sets or clears `published_at` (keeping the first publication time).
+pub async fn set_published(conn: &mut PgConnection, piece: Piece, on: bool) -> sqlx::Result<()> {
+    let query = match piece {
+        Piece::Curriculum(id) => sqlx::query!(
+            "UPDATE curricula SET published_at = CASE WHEN $2 THEN coalesce(published_at, now()) END, updated_at = now() WHERE id = $1",
+            id.0,
+            on
+        ),
+        Piece::Course(id) => sqlx::query!(
+            "UPDATE courses SET published_at = CASE WHEN $2 THEN coalesce(published_at, now()) END, updated_at = now() WHERE id = $1",
+            id.0,
+            on
+        ),
+        Piece::Lecture(id) => sqlx::query!(
+            "UPDATE lectures SET published_at = CASE WHEN $2 THEN coalesce(published_at, now()) END, updated_at = now() WHERE id = $1",
+            id.0,
+            on
+        ),
+        Piece::Topic(id) => sqlx::query!(
+            "UPDATE topics SET published_at = CASE WHEN $2 THEN coalesce(published_at, now()) END, updated_at = now() WHERE id = $1",
+            id.0,
+            on
+        ),
+    };
+    query.execute(conn).await?;
+    Ok(())
+}
+
+/// Swaps a lecture (inside its course) or a topic (inside its lecture) with
+/// its live neighbour above (`up`) or below; false when there is none.
+/// Courses and curricula have no order of their own here.
+pub async fn move_piece(conn: &mut PgConnection, piece: Piece, up: bool) -> sqlx::Result<bool> {
+    let query = match piece {
+        Piece::Lecture(id) => sqlx::query!(
+            r#"
+            WITH me AS (SELECT id, course_id AS parent, position FROM lectures WHERE id = $1),
+                 nb AS (SELECT l.id, l.position FROM lectures l, me
+                         WHERE l.course_id = me.parent AND l.id <> me.id AND l.deleted_at IS NULL
+                           AND CASE WHEN $2 THEN l.position < me.position ELSE l.position > me.position END
+                         ORDER BY CASE WHEN $2 THEN -l.position ELSE l.position END LIMIT 1)
+            UPDATE lectures l SET position = CASE WHEN l.id = me.id THEN nb.position ELSE me.position END,
+                                  updated_at = now()
+              FROM me, nb WHERE l.id IN (me.id, nb.id)
+            "#,
+            id.0,
+            up
+        ),
+        Piece::Topic(id) => sqlx::query!(
+            r#"
+            WITH me AS (SELECT id, lecture_id AS parent, position FROM topics WHERE id = $1),
+                 nb AS (SELECT t.id, t.position FROM topics t, me
+                         WHERE t.lecture_id = me.parent AND t.id <> me.id AND t.deleted_at IS NULL
+                           AND CASE WHEN $2 THEN t.position < me.position ELSE t.position > me.position END
+                         ORDER BY CASE WHEN $2 THEN -t.position ELSE t.position END LIMIT 1)
+            UPDATE topics t SET position = CASE WHEN t.id = me.id THEN nb.position ELSE me.position END,
+                                updated_at = now()
+              FROM me, nb WHERE t.id IN (me.id, nb.id)
+            "#,
+            id.0,
+            up
+        ),
+        Piece::Curriculum(_) | Piece::Course(_) => return Ok(false),
+    };
+    Ok(query.execute(conn).await?.rows_affected() == 2)
 }

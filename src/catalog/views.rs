@@ -8,6 +8,7 @@ use crate::{
         model::{Category, PriceLevel, SkillLevel, TopicKind},
         repo::CourseDetailRow,
         service::{CatalogPage, CourseView, Roadmap, StepStatus},
+        studio::ListingForm,
         studio_repo::{CurriculumCourseRow, StudioCourseRow, StudioCurriculumRow, TopicRow},
     },
     web::{PageCtx, form::FormErrors},
@@ -125,22 +126,11 @@ pub struct StudioIndex {
     pub curricula: Vec<StudioCurriculumRow>,
 }
 
-/// Values shown in the course form.
-#[derive(Default)]
-pub struct CourseValues {
-    pub title: String,
-    pub summary: String,
-    pub description: String,
-    pub category: String,
-    pub skill_level: String,
-    pub price_won: String,
-}
-
 #[derive(Template)]
 #[template(path = "studio/course_new.html")]
 pub struct StudioNewCourse {
     pub ctx: PageCtx,
-    pub values: CourseValues,
+    pub values: ListingForm,
     pub errors: FormErrors,
     pub options: Options,
 }
@@ -149,7 +139,7 @@ pub struct StudioNewCourse {
 #[template(path = "studio/course.html")]
 pub struct StudioCourse {
     pub ctx: PageCtx,
-    pub values: CourseValues,
+    pub values: ListingForm,
     pub errors: FormErrors,
     pub options: Options,
     pub outline: Outline,
@@ -222,17 +212,6 @@ impl StudioTopic {
     }
 }
 
-#[derive(Default)]
-pub struct CurriculumValues {
-    pub title: String,
-    pub summary: String,
-    pub description: String,
-    pub category: String,
-    pub skill_level: String,
-    pub price_won: String,
-    pub access_months: String,
-}
-
 #[derive(Template)]
 #[template(path = "studio/curriculum.html")]
 pub struct StudioCurriculum {
@@ -241,9 +220,23 @@ pub struct StudioCurriculum {
     pub id: Option<crate::ids::CurriculumId>,
     pub deleted: bool,
     pub published: bool,
-    pub values: CurriculumValues,
+    pub values: ListingForm,
     pub errors: FormErrors,
     pub options: Options,
     pub courses: Vec<CurriculumCourseRow>,
     pub addable: Vec<StudioCourseRow>,
 }
+
+/// Which listing the shared fields partial (`studio/_listing_fields.html`)
+/// is in: a curriculum has an access period and a required price.
+macro_rules! listing_page {
+    ($($page:ident => $curriculum:literal),+) => {$(
+        impl $page {
+            pub fn is_curriculum(&self) -> bool {
+                $curriculum
+            }
+        }
+    )+};
+}
+
+listing_page!(StudioNewCourse => false, StudioCourse => false, StudioCurriculum => true);

@@ -1209,3 +1209,138 @@ async fn a_new_curriculum_is_published_only_with_a_description_and_a_public_cour
         Some("true")
     );
 }
+
+/// The refusal for `field`, if it stands beside that field: in the same
+/// box as the input (at most two levels up from the message).
+fn message_beside(page: &crate::support::Page, field: &str) -> Option<String> {
+    let html = page.html();
+    let message = Selector::parse(&format!(r#"[data-error-for="{field}"]"#)).unwrap();
+    let input = Selector::parse(&format!(r#"[name="{field}"]"#)).unwrap();
+    let found = html.select(&message).next()?;
+    let boxes = found
+        .ancestors()
+        .filter_map(scraper::ElementRef::wrap)
+        .take(2);
+    for ancestor in boxes {
+        if ancestor.select(&input).next().is_some() {
+            return Some(found.text().collect::<String>().trim().to_string());
+        }
+    }
+    None
+}
+
+type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], &'a str, &'a str, &'a str);
+
+#[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
+async fn every_studio_form_says_which_field_is_too_long_beside_that_field(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    app.login_as("author@example.com", weaverse::accounts::Role::Tutor)
+        .await;
+    let long = |n: usize| "가".repeat(n);
+    let listing = [
+        ("title", "긴 입력 검사"),
+        ("summary", "한 줄"),
+        ("description", "설명"),
+        ("category", "frontend"),
+        ("skill_level", "beginner"),
+        ("price_won", "30000"),
+        ("access_months", "12"),
+    ];
+    let created = |page: crate::support::Page| page.header("location").to_string();
+    let course = created(app.post_form("/studio/courses", &listing).await);
+    let curriculum = created(app.post_form("/studio/curricula", &listing).await);
+    let lectures = format!("{course}/lectures");
+    app.post_form(&lectures, &[("title", "첫 강의")]).await;
+    let lecture: String = sqlx::query_scalar(
+        "SELECT l.id::text FROM lectures l JOIN courses c ON c.id = l.course_id WHERE c.title = '긴 입력 검사'",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    let topic_fields = [
+        ("title", "첫 토픽"),
+        ("kind", "reading"),
+        ("duration_minutes", "5"),
+        ("body", "본문"),
+    ];
+    let topics = format!("/studio/lectures/{lecture}/topics");
+    app.post_form(&topics, &topic_fields).await;
+    let topic: String = sqlx::query_scalar("SELECT id::text FROM topics WHERE title = '첫 토픽'")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    let lecture_edit = format!("/studio/lectures/{lecture}");
+    let topic_edit = format!("/studio/topics/{topic}");
+
+    let (title, summary, description, body) = (long(121), long(301), long(5001), long(20_001));
+    let lecture_description = long(1001);
+    let listing_cases = [
+        ("title", title.as_str(), "120자"),
+        ("summary", summary.as_str(), "300자"),
+        ("description", description.as_str(), "5000자"),
+        ("price_won", "100000001", "1억"),
+    ];
+    // (where, the form's other fields, the long field, its value, what the message says)
+    let mut cases: Vec<Case> = Vec::new();
+    for path in ["/studio/courses", course.as_str()] {
+        for (field, value, says) in listing_cases {
+            cases.push((path, &listing[..6], field, value, says));
+        }
+    }
+    for path in ["/studio/curricula", curriculum.as_str()] {
+        for (field, value, says) in listing_cases {
+            cases.push((path, &listing, field, value, says));
+        }
+        cases.push((path, &listing, "access_months", "121", "120개월"));
+    }
+    let lecture_fields: &[(&str, &str)] = &[("title", "강의"), ("description", "")];
+    cases.push((&lectures, lecture_fields, "title", &title, "120자"));
+    cases.push((&lecture_edit, lecture_fields, "title", &title, "120자"));
+    cases.push((
+        &lecture_edit,
+        lecture_fields,
+        "description",
+        &lecture_description,
+        "1000자",
+    ));
+    for path in [topics.as_str(), topic_edit.as_str()] {
+        cases.push((path, &topic_fields, "title", &title, "120자"));
+        cases.push((path, &topic_fields, "duration_minutes", "601", "600분"));
+    }
+    cases.push((&topic_edit, &topic_fields, "body", &body, "20000자"));
+
+    for (path, fields, field, value, says) in cases {
+        let mut sent: Vec<(&str, &str)> = fields
+            .iter()
+            .filter(|(f, _)| *f != field)
+            .copied()
+            .collect();
+        sent.push((field, value));
+        let page = app.post_form(path, &sent).await;
+        assert_eq!(
+            page.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{path} with a long {field}"
+        );
+        let message = message_beside(&page, field)
+            .unwrap_or_else(|| panic!("{path}: no message beside {field}"));
+        assert!(message.contains(says), "{path} {field}: {message}");
+    }
+    // Nothing refused was written.
+    assert_eq!(
+        crate::support::count(
+            &app.db,
+            "SELECT count(*) FROM courses WHERE author_id IS NOT NULL"
+        )
+        .await,
+        1
+    );
+    assert_eq!(
+        crate::support::count(&app.db, "SELECT count(*) FROM lectures").await,
+        1
+    );
+    assert_eq!(
+        crate::support::count(&app.db, "SELECT count(*) FROM topics").await,
+        1
+    );
+}

@@ -5,43 +5,26 @@ use std::sync::Arc;
 
 use crate::accounts::Staff;
 use crate::web::Form;
-use axum::{
-    extract::State,
-    response::{IntoResponse, Response},
-};
+use axum::{extract::State, response::Response};
 use serde::Deserialize;
 
 use crate::{
-    catalog::error::CatalogError,
     catalog::{
-        studio::{self, CurriculumForm},
+        studio::{self, ListingForm},
         views::*,
     },
     error::{AppError, AppResult},
     ids::{CourseId, CurriculumId},
-    infra::once::{self, Once},
     state::AppState,
     web::{self, PageCtx, Path, flash::Flash, form::FormErrors},
 };
 
-fn curriculum_values(form: &CurriculumForm) -> CurriculumValues {
-    CurriculumValues {
-        title: form.title.clone(),
-        summary: form.summary.clone(),
-        description: form.description.clone(),
-        category: form.category.clone(),
-        skill_level: form.skill_level.clone(),
-        price_won: form.price_won.clone(),
-        access_months: form.access_months.clone(),
-    }
-}
-
-async fn curriculum_editor(
+pub(super) async fn curriculum_editor(
     state: &AppState,
     ctx: PageCtx,
     user: &crate::accounts::CurrentUser,
     id: Option<CurriculumId>,
-    form: Option<&CurriculumForm>,
+    form: Option<&ListingForm>,
     errors: FormErrors,
 ) -> AppResult<StudioCurriculum> {
     let mut conn = state.db.acquire().await?;
@@ -50,7 +33,7 @@ async fn curriculum_editor(
         Some(id) => {
             let row = studio::authorize_curriculum(&mut conn, user, id).await?;
             let courses = crate::catalog::studio_repo::curriculum_courses(&mut conn, id).await?;
-            let values = CurriculumValues {
+            let values = ListingForm {
                 title: row.title,
                 summary: row.summary,
                 description: row.description,
@@ -58,13 +41,14 @@ async fn curriculum_editor(
                 skill_level: row.skill_level,
                 price_won: row.price_won.to_string(),
                 access_months: row.access_months.to_string(),
+                form_key: None,
             };
             (values, courses, row.deleted, row.published)
         }
         None => (
-            CurriculumValues {
+            ListingForm {
                 access_months: "24".into(),
-                ..CurriculumValues::default()
+                ..ListingForm::default()
             },
             Vec::new(),
             false,
@@ -76,7 +60,7 @@ async fn curriculum_editor(
         id,
         deleted,
         published,
-        values: form.map(curriculum_values).unwrap_or(values),
+        values: form.cloned().unwrap_or(values),
         errors,
         options: Options,
         addable: addable
@@ -85,135 +69,6 @@ async fn curriculum_editor(
             .collect(),
         courses,
     })
-}
-
-pub async fn studio_new_curriculum_page(
-    State(state): State<AppState>,
-    ctx: PageCtx,
-    Staff(user): Staff,
-) -> AppResult<Response> {
-    Ok(
-        web::render(&curriculum_editor(&state, ctx, &user, None, None, FormErrors::new()).await?)?
-            .into_response(),
-    )
-}
-
-pub async fn studio_create_curriculum(
-    State(state): State<AppState>,
-    State(cache): State<Arc<CatalogCache>>,
-    ctx: PageCtx,
-    Staff(user): Staff,
-    Form(form): Form<CurriculumForm>,
-) -> AppResult<Response> {
-    let written = cache
-        .write(&state.db, async |tx| {
-            once::run(
-                tx,
-                form.form_key,
-                async |tx| studio::create_curriculum(tx, &user, &form).await,
-                |id| format!("/studio/curricula/{id}"),
-            )
-            .await
-        })
-        .await;
-    match written {
-        Ok(Once::Repeat(first)) => Ok(web::repeated(&state, &ctx, first.as_deref(), "/studio")),
-        Ok(Once::Done(id)) => Ok(web::redirect_with(
-            &state,
-            &ctx,
-            &format!("/studio/curricula/{id}"),
-            Flash::success("커리큘럼을 만들었습니다."),
-        )),
-        Err(CatalogError::Invalid(errors)) => web::invalid(
-            &curriculum_editor(&state, ctx, &user, None, Some(&form), errors.into()).await?,
-        ),
-        Err(other) => Err(other.into()),
-    }
-}
-
-pub async fn studio_curriculum(
-    State(state): State<AppState>,
-    ctx: PageCtx,
-    Staff(user): Staff,
-    Path(id): Path<CurriculumId>,
-) -> AppResult<Response> {
-    Ok(web::render(
-        &curriculum_editor(&state, ctx, &user, Some(id), None, FormErrors::new()).await?,
-    )?
-    .into_response())
-}
-
-pub async fn studio_update_curriculum(
-    State(state): State<AppState>,
-    State(cache): State<Arc<CatalogCache>>,
-    ctx: PageCtx,
-    Staff(user): Staff,
-    Path(id): Path<CurriculumId>,
-    Form(form): Form<CurriculumForm>,
-) -> AppResult<Response> {
-    let written = cache
-        .write(&state.db, async |tx| {
-            studio::update_curriculum(tx, &user, id, &form).await
-        })
-        .await;
-    match written {
-        Ok(()) => Ok(web::redirect_with(
-            &state,
-            &ctx,
-            &format!("/studio/curricula/{id}"),
-            Flash::success("커리큘럼을 저장했습니다."),
-        )),
-        Err(CatalogError::Invalid(errors)) => web::invalid(
-            &curriculum_editor(&state, ctx, &user, Some(id), Some(&form), errors.into()).await?,
-        ),
-        Err(other) => Err(other.into()),
-    }
-}
-
-async fn set_curriculum_deleted(
-    state: AppState,
-    cache: Arc<CatalogCache>,
-    ctx: PageCtx,
-    user: crate::accounts::CurrentUser,
-    id: CurriculumId,
-    deleted: bool,
-) -> AppResult<Response> {
-    cache
-        .write(&state.db, async |tx| {
-            studio::set_curriculum_deleted(tx, &user, id, deleted).await
-        })
-        .await?;
-    let message = if deleted {
-        "커리큘럼을 삭제했습니다."
-    } else {
-        "커리큘럼을 복구했습니다."
-    };
-    Ok(web::redirect_with(
-        &state,
-        &ctx,
-        &format!("/studio/curricula/{id}"),
-        Flash::success(message),
-    ))
-}
-
-pub async fn studio_delete_curriculum(
-    State(state): State<AppState>,
-    State(cache): State<Arc<CatalogCache>>,
-    ctx: PageCtx,
-    Staff(user): Staff,
-    Path(id): Path<CurriculumId>,
-) -> AppResult<Response> {
-    set_curriculum_deleted(state, cache, ctx, user, id, true).await
-}
-
-pub async fn studio_restore_curriculum(
-    State(state): State<AppState>,
-    State(cache): State<Arc<CatalogCache>>,
-    ctx: PageCtx,
-    Staff(user): Staff,
-    Path(id): Path<CurriculumId>,
-) -> AppResult<Response> {
-    set_curriculum_deleted(state, cache, ctx, user, id, false).await
 }
 
 #[derive(Deserialize)]
@@ -257,45 +112,4 @@ pub async fn studio_curriculum_course(
         &format!("/studio/curricula/{id}"),
         Flash::success(message),
     ))
-}
-
-/// `POST /studio/curricula/{id}/publish` (`state=published|draft`).
-pub async fn studio_publish_curriculum(
-    State(state): State<AppState>,
-    State(cache): State<Arc<CatalogCache>>,
-    ctx: PageCtx,
-    Staff(user): Staff,
-    Path(id): Path<CurriculumId>,
-    Form(form): Form<super::studio::PublishForm>,
-) -> AppResult<Response> {
-    let on = form.publishes();
-    let written = cache
-        .write(&state.db, async |tx| {
-            studio::set_curriculum_published(tx, &user, id, on).await
-        })
-        .await;
-    match written {
-        Ok(()) => Ok(web::redirect_with(
-            &state,
-            &ctx,
-            &format!("/studio/curricula/{id}"),
-            Flash::success(if on {
-                "커리큘럼을 공개했습니다."
-            } else {
-                "커리큘럼을 초안으로 돌렸습니다."
-            }),
-        )),
-        Err(CatalogError::Incomplete(missing)) => web::invalid(
-            &curriculum_editor(
-                &state,
-                ctx,
-                &user,
-                Some(id),
-                None,
-                super::errors::missing_fields(&missing).into(),
-            )
-            .await?,
-        ),
-        Err(other) => Err(other.into()),
-    }
 }

@@ -3,12 +3,16 @@
 
 use axum::extract::FromRef;
 
+use crate::ids::{CourseId, CurriculumId, LectureId, TopicId};
+
 mod curricula;
 mod errors;
+mod outline;
 mod pages;
 mod studio;
 
 pub use curricula::*;
+pub use outline::{studio_create, studio_edit, studio_editor, studio_new, studio_update};
 pub use pages::*;
 pub use studio::*;
 
@@ -26,64 +30,47 @@ where
         .at("/courses", get(courses))
         .at("/courses/{id}", get(course))
         .at("/studio", get(studio_index))
-        .at("/studio/courses/new", get(studio_new_course_page))
+        .at("/studio/courses/new", get(studio_new::<CourseId>))
         // A failed create form is answered at its own address: reloading it
         // (a GET) shows the studio rather than a 405.
         .at(
             "/studio/courses",
-            get(studio_index).post(studio_create_course),
+            get(studio_index).post(studio_create::<CourseId>),
         )
         .at(
             "/studio/courses/{id}",
-            get(studio_course).post(studio_update_course),
-        )
-        .at("/studio/courses/{id}/delete", post(studio_delete_course))
-        .at("/studio/courses/{id}/restore", post(studio_restore_course))
-        .at("/studio/courses/{id}/publish", post(studio_publish_course))
-        .at(
-            "/studio/lectures/{id}/publish",
-            post(studio_publish_lecture),
-        )
-        .at("/studio/topics/{id}/publish", post(studio_publish_topic))
-        .at(
-            "/studio/curricula/{id}/publish",
-            post(studio_publish_curriculum),
+            get(studio_editor::<CourseId>).post(studio_update::<CourseId>),
         )
         .at("/studio/courses/{id}/lectures", post(studio_add_lecture))
         .at("/studio/lectures/{id}", post(studio_update_lecture))
-        .at("/studio/lectures/{id}/move", post(studio_move_lecture))
-        .at("/studio/lectures/{id}/delete", post(studio_delete_lecture))
-        .at(
-            "/studio/lectures/{id}/restore",
-            post(studio_restore_lecture),
-        )
         .at("/studio/lectures/{id}/topics", post(studio_add_topic))
         .at(
             "/studio/topics/{id}",
             get(studio_topic).post(studio_update_topic),
         )
-        .at("/studio/topics/{id}/move", post(studio_move_topic))
-        .at("/studio/topics/{id}/delete", post(studio_delete_topic))
-        .at("/studio/topics/{id}/restore", post(studio_restore_topic))
-        .at("/studio/curricula/new", get(studio_new_curriculum_page))
+        .at("/studio/curricula/new", get(studio_new::<CurriculumId>))
         .at(
             "/studio/curricula",
-            get(studio_index).post(studio_create_curriculum),
+            get(studio_index).post(studio_create::<CurriculumId>),
         )
         .at(
             "/studio/curricula/{id}",
-            get(studio_curriculum).post(studio_update_curriculum),
-        )
-        .at(
-            "/studio/curricula/{id}/delete",
-            post(studio_delete_curriculum),
-        )
-        .at(
-            "/studio/curricula/{id}/restore",
-            post(studio_restore_curriculum),
+            get(studio_editor::<CurriculumId>).post(studio_update::<CurriculumId>),
         )
         .at(
             "/studio/curricula/{id}/courses",
             post(studio_curriculum_course),
         )
+        // The outline's edits (move, delete, restore, publish): one handler
+        // over the piece's id.
+        .at(
+            "/studio/curricula/{id}/{edit}",
+            post(studio_edit::<CurriculumId>),
+        )
+        .at("/studio/courses/{id}/{edit}", post(studio_edit::<CourseId>))
+        .at(
+            "/studio/lectures/{id}/{edit}",
+            post(studio_edit::<LectureId>),
+        )
+        .at("/studio/topics/{id}/{edit}", post(studio_edit::<TopicId>))
 }
