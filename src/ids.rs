@@ -50,6 +50,16 @@ uuid_id!(
     EnrolmentId,
     /// An uploaded video and its HLS renditions.
     VideoId,
+    /// A mission: the questions of a mission topic and its attempt rules.
+    MissionId,
+    /// A question of a mission.
+    QuestionId,
+    /// A choice of a multiple-choice question.
+    ChoiceId,
+    /// A visible or hidden test of a code question.
+    TestId,
+    /// A code submission, graded by a job.
+    SubmissionId,
 );
 
 /// Declares a closed set of states stored as `text` codes: one mapping

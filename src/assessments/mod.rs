@@ -10,6 +10,7 @@ mod repo;
 pub mod sandbox;
 mod seccomp;
 pub mod service;
+pub mod studio;
 
 use serde::Deserialize;
 use sqlx::PgConnection;

@@ -17,7 +17,7 @@ use crate::{
         repo::{self, MissionRow, QuestionRow, SubmissionRow},
         sandbox::{Language, Limits, Sandbox},
     },
-    ids::{TopicId, UserId},
+    ids::{MissionId, QuestionId, SubmissionId, TopicId, UserId},
     infra::ratelimit::Limit,
     jobs::{self, EnqueueOptions},
     learning::Completion,
@@ -60,6 +60,15 @@ pub enum MissionError {
     NotCode,
     #[error("the grader is unavailable: {0}")]
     GraderDown(String),
+    /// The studio user is not the course's author (nor an admin).
+    #[error("not the author of this mission's course")]
+    NotAuthor,
+    /// A mission editor form refused, on the editor of `topic`.
+    #[error("refused: {why:?}")]
+    Refused {
+        topic: TopicId,
+        why: crate::assessments::studio::Refusal,
+    },
     #[error(transparent)]
     Db(#[from] sqlx::Error),
     #[error(transparent)]
@@ -263,8 +272,9 @@ fn deadline(mission: &MissionRow, started: OffsetDateTime) -> Option<OffsetDateT
 pub async fn mission_page(
     conn: &mut PgConnection,
     user: &CurrentUser,
-    id: Uuid,
+    mission: MissionId,
 ) -> MissionResult<MissionView> {
+    let id = mission.0;
     let (mission, place) = allowed(conn, user, id).await?;
     let questions = repo::questions(conn, id).await?;
     let attempts = repo::attempts(conn, id, user.id).await?;
@@ -385,8 +395,9 @@ pub async fn start_attempt(
     conn: &mut PgConnection,
     completion: &Completion,
     user: &CurrentUser,
-    id: Uuid,
+    mission: MissionId,
 ) -> MissionResult<()> {
+    let id = mission.0;
     let (mission, _) = allowed(conn, user, id).await?;
     let questions = repo::questions(conn, id).await?;
     let mut tx = conn.begin().await?;
@@ -534,9 +545,10 @@ pub async fn submit_choices(
     conn: &mut PgConnection,
     completion: &Completion,
     user: &CurrentUser,
-    id: Uuid,
+    mission: MissionId,
     answers: &[(String, String)],
 ) -> MissionResult<(i32, bool)> {
+    let id = mission.0;
     let (mission, _) = allowed(conn, user, id).await?;
     let mut tx = conn.begin().await?;
     let Some(open) = repo::lock_open_attempt(&mut tx, id, user.id).await? else {
@@ -573,10 +585,11 @@ pub async fn submit_code(
     grader: &Grader,
     per_minute: i64,
     user: &CurrentUser,
-    id: Uuid,
-    question: Uuid,
+    mission: MissionId,
+    question: QuestionId,
     code: &str,
-) -> MissionResult<Uuid> {
+) -> MissionResult<SubmissionId> {
+    let (id, question) = (mission.0, question.0);
     allowed(conn, user, id).await?;
     if code.trim().is_empty() {
         return Err(MissionError::CodeEmpty);
@@ -613,15 +626,16 @@ pub async fn submit_code(
         repo::set_submission_job(&mut tx, submission, job.0).await?;
     }
     tx.commit().await?;
-    Ok(submission)
+    Ok(SubmissionId(submission))
 }
 
 /// A learner's own submission.
 pub async fn submission(
     conn: &mut PgConnection,
     user: &CurrentUser,
-    id: Uuid,
+    submission: SubmissionId,
 ) -> MissionResult<SubmissionView> {
+    let id = submission.0;
     let row = repo::submission(conn, id)
         .await?
         .ok_or(MissionError::NotFound)?;

@@ -24,6 +24,7 @@ use crate::{
         service::{self, MissionError, MissionView, SubmissionView},
     },
     error::{AppError, AppResult},
+    ids::{MissionId, QuestionId, SubmissionId},
     learning::Completion,
     state::AppState,
     web::{self, Form, PageCtx, Path, flash::Flash, htmx},
@@ -74,6 +75,10 @@ impl From<MissionError> for AppError {
                         .into(),
                 )
             }
+            MissionError::NotAuthor => AppError::Forbidden(
+                "이 코스를 만든 튜터나 관리자만 수정할 수 있습니다.".into(),
+            ),
+            MissionError::Refused { why, .. } => AppError::BadRequest(studio::refusal(why).into()),
             MissionError::Db(err) => err.into(),
             MissionError::Other(err) => AppError::Internal(err),
         }
@@ -131,7 +136,7 @@ pub async fn mission_page(
     State(state): State<AppState>,
     ctx: PageCtx,
     user: CurrentUser,
-    Path(id): Path<uuid::Uuid>,
+    Path(id): Path<MissionId>,
 ) -> AppResult<Response> {
     let mission = service::mission_page(&mut *state.db.acquire().await?, &user, id).await?;
     Ok(web::render(&MissionPage { ctx, mission })?.into_response())
@@ -144,7 +149,7 @@ pub async fn start_attempt(
     State(completion): State<Completion>,
     ctx: PageCtx,
     user: CurrentUser,
-    Path(id): Path<uuid::Uuid>,
+    Path(id): Path<MissionId>,
 ) -> AppResult<Response> {
     let started =
         service::start_attempt(&mut *state.db.acquire().await?, &completion, &user, id).await;
@@ -176,7 +181,7 @@ pub async fn submit(
     State(grader): State<Arc<Grader>>,
     ctx: PageCtx,
     user: CurrentUser,
-    Path(id): Path<uuid::Uuid>,
+    Path(id): Path<MissionId>,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> AppResult<Response> {
     let mut conn = state.db.acquire().await?;
@@ -188,7 +193,7 @@ pub async fn submit(
     };
     if let Some(code) = field("code") {
         let question = field("question_id")
-            .and_then(|q| q.parse::<uuid::Uuid>().ok())
+            .and_then(|q| q.parse::<QuestionId>().ok())
             .ok_or_else(|| AppError::BadRequest("문제를 알 수 없습니다.".into()))?;
         let submission = service::submit_code(
             &mut conn,
@@ -229,7 +234,7 @@ pub async fn submit(
 pub async fn submission_state(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path(id): Path<uuid::Uuid>,
+    Path(id): Path<SubmissionId>,
 ) -> AppResult<Response> {
     let s = service::submission(&mut *state.db.acquire().await?, &user, id).await?;
     Ok(web::render(&SubmissionBox { s })?.into_response())
