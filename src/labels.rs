@@ -1,68 +1,225 @@
 //! Labels: the one module where a capability's states become words for
-//! people, as askama filters. Views bring it into their templates with
-//! `use crate::labels as filters;` (it re-exports the plumbing's filters,
-//! `web::filters`). Composition layer: it may name any capability.
+//! people. Every state enum has a `Label`; templates say it with the one
+//! filter `|label` (`{{ job.status|label }}`). Views bring the filters in
+//! with `use crate::labels as filters;` (it re-exports the plumbing's
+//! filters, `web::filters`). Composition layer: it may name any capability.
 
 pub use crate::web::filters::*;
 
-use crate::accounts::Role;
+use crate::accounts::{Role, model::SignInMethod};
+use crate::assessments::{Verdict, model::MissionKind, sandbox::Language};
+use crate::catalog::{
+    model::{Category, PriceLevel, SkillLevel, TopicKind},
+    service::StepStatus,
+};
+use crate::certificates::Status as CertificateStatus;
 use crate::commerce::{
     model::{GatewayKind, OrderStatus, RefundState},
     refund::RefundRefusal,
 };
+use crate::jobs::JobStatus;
+use crate::learning::watch::EventKind;
+use crate::media::VideoState;
 
-crate::value_of!(OrderStatus, GatewayKind, RefundState, Role);
-
-#[askama::filter_fn]
-pub fn gateway<V: Value<GatewayKind>>(
-    value: V,
-    _: &dyn askama::Values,
-) -> askama::Result<&'static str> {
-    Ok(gateway_name(value.value()))
+/// A state in words.
+pub trait Label {
+    fn label(&self) -> &'static str;
 }
 
-/// A gateway call's operation in words (`approve` -> `결제 승인`).
+impl<T: Label + ?Sized> Label for &T {
+    fn label(&self) -> &'static str {
+        (**self).label()
+    }
+}
 
+/// `{{ value|label }}`: any state in words.
 #[askama::filter_fn]
-pub fn order_status<V: Value<OrderStatus>>(
-    value: V,
-    _: &dyn askama::Values,
-) -> askama::Result<&'static str> {
-    Ok(match value.value() {
-        OrderStatus::Pending => "결제 대기",
-        OrderStatus::Paid => "결제 완료",
-        OrderStatus::PartiallyRefunded => "부분 환불",
-        OrderStatus::Refunded => "환불 완료",
-        OrderStatus::Failed => "결제 실패",
-        OrderStatus::Cancelled => "취소",
-    })
+pub fn label<V: Label>(value: V, _: &dyn askama::Values) -> askama::Result<&'static str> {
+    Ok(value.label())
+}
+
+/// Declares the words of each state of an enum.
+macro_rules! labels {
+    ($($ty:ty { $($variant:ident => $words:literal),+ $(,)? })+) => {$(
+        impl Label for $ty {
+            fn label(&self) -> &'static str {
+                match self { $(<$ty>::$variant => $words),+ }
+            }
+        }
+    )+};
+}
+
+labels! {
+    Category {
+        Fullstack => "풀스택",
+        WebBasics => "웹 기초",
+        Frontend => "프론트엔드",
+        Backend => "백엔드",
+        Tools => "개발 도구",
+        Devops => "배포·운영",
+    }
+    SkillLevel {
+        Beginner => "입문",
+        Intermediate => "중급",
+        Advanced => "고급",
+    }
+    PriceLevel {
+        Free => "무료",
+        Low => "3만 원 미만",
+        Mid => "3만~10만 원",
+        High => "10만 원 이상",
+        Bundle => "나노 디그리 전용",
+    }
+    TopicKind {
+        Video => "영상",
+        Reading => "읽기",
+        Mission => "미션",
+    }
+    StepStatus {
+        NotPurchased => "구매 전",
+        Purchased => "수강 가능",
+        InProgress => "학습 중",
+        Completed => "완료",
+    }
+    MissionKind {
+        Midterm => "중간 미션",
+        Final => "기말 미션",
+        Practice => "연습 미션",
+    }
+    Verdict {
+        Pending => "채점 중",
+        Accepted => "통과",
+        WrongAnswer => "틀린 답",
+        TimeLimit => "시간 초과",
+        MemoryLimit => "메모리 초과",
+        RuntimeError => "실행 오류",
+        CompileError => "문법 오류",
+        HiddenFailed => "숨은 테스트 실패",
+    }
+    CertificateStatus {
+        Valid => "유효",
+        Revoked => "취소됨",
+    }
+    JobStatus {
+        Pending => "대기",
+        Running => "실행 중",
+        Done => "완료",
+        Failed => "실패",
+        Cancelled => "취소됨",
+    }
+    EventKind {
+        Play => "재생",
+        Pause => "일시정지",
+        Seek => "이동",
+        Heartbeat => "재생 중",
+        Ended => "끝까지 봄",
+        RateChange => "속도 변경",
+    }
+    VideoState {
+        Uploaded => "변환 대기",
+        Processing => "변환 중",
+        Ready => "재생 가능",
+        Failed => "변환 실패",
+    }
+    OrderStatus {
+        Pending => "결제 대기",
+        Paid => "결제 완료",
+        PartiallyRefunded => "부분 환불",
+        Refunded => "환불 완료",
+        Failed => "결제 실패",
+        Cancelled => "취소",
+    }
+    GatewayKind {
+        Demo => "테스트 결제",
+        KakaoPay => "카카오페이",
+        Toss => "토스페이먼츠",
+    }
+    RefundState {
+        Requested => "처리 중",
+        Succeeded => "환불 완료",
+        Failed => "실패",
+    }
+    Language {
+        JavaScript => "JavaScript (Node.js)",
+        Python => "Python 3",
+    }
+    SignInMethod {
+        Password => "비밀번호",
+        Google => "Google",
+        EmailLink => "인증 메일 링크",
+    }
+    Role {
+        Student => "수강생",
+        Tutor => "튜터",
+        Admin => "관리자",
+    }
+}
+
+/// `{{ session.user_agent|device }}`: `Chrome · Android`.
+#[askama::filter_fn]
+pub fn device(user_agent: &str, _: &dyn askama::Values) -> askama::Result<String> {
+    Ok(device_text(user_agent))
+}
+
+/// A short description of a browser from its User-Agent.
+pub fn device_text(user_agent: &str) -> String {
+    let ua = user_agent.to_lowercase();
+    let browser = if ua.contains("edg/") {
+        "Edge"
+    } else if ua.contains("samsungbrowser") {
+        "삼성 인터넷"
+    } else if ua.contains("whale") {
+        "Whale"
+    } else if ua.contains("chrome") || ua.contains("chromium") {
+        "Chrome"
+    } else if ua.contains("firefox") {
+        "Firefox"
+    } else if ua.contains("safari") {
+        "Safari"
+    } else if ua.is_empty() {
+        "알 수 없는 브라우저"
+    } else {
+        "기타 브라우저"
+    };
+    let os = if ua.contains("android") {
+        "Android"
+    } else if ua.contains("iphone") || ua.contains("ipad") {
+        "iOS"
+    } else if ua.contains("windows") {
+        "Windows"
+    } else if ua.contains("mac os") {
+        "macOS"
+    } else if ua.contains("linux") {
+        "Linux"
+    } else {
+        ""
+    };
+    if os.is_empty() {
+        browser.to_string()
+    } else {
+        format!("{browser} · {os}")
+    }
+}
+
+/// `95 * 60` seconds -> `1시간 35분` (minutes rounded up).
+#[askama::filter_fn]
+pub fn duration<V: Value<i64>>(secs: V, _: &dyn askama::Values) -> askama::Result<String> {
+    Ok(duration_text(secs.value()))
+}
+
+pub fn duration_text(secs: i64) -> String {
+    let minutes = (secs + 59) / 60;
+    match (minutes / 60, minutes % 60) {
+        (0, m) => format!("{m}분"),
+        (h, 0) => format!("{h}시간"),
+        (h, m) => format!("{h}시간 {m}분"),
+    }
 }
 
 /// `KR` -> `대한민국`.
 #[askama::filter_fn]
 pub fn country<'a>(value: &'a str, _: &dyn askama::Values) -> askama::Result<&'a str> {
     Ok(crate::commerce::model::country_name(value))
-}
-
-/// A gateway as learners know it.
-pub fn gateway_name(kind: GatewayKind) -> &'static str {
-    match kind {
-        GatewayKind::Demo => "테스트 결제",
-        GatewayKind::KakaoPay => "카카오페이",
-        GatewayKind::Toss => "토스페이먼츠",
-    }
-}
-
-#[askama::filter_fn]
-pub fn refund_state<V: Value<RefundState>>(
-    value: V,
-    _: &dyn askama::Values,
-) -> askama::Result<&'static str> {
-    Ok(match value.value() {
-        RefundState::Requested => "처리 중",
-        RefundState::Succeeded => "환불 완료",
-        RefundState::Failed => "실패",
-    })
 }
 
 /// Why a refund cannot be made, for the learner.
@@ -87,20 +244,6 @@ pub fn submission_note<'a>(value: &'a str, _: &dyn askama::Values) -> askama::Re
     })
 }
 
-/// A role as people say it.
-pub fn role_name(role: Role) -> &'static str {
-    match role {
-        Role::Student => "수강생",
-        Role::Tutor => "튜터",
-        Role::Admin => "관리자",
-    }
-}
-
-#[askama::filter_fn]
-pub fn role<V: Value<Role>>(value: V, _: &dyn askama::Values) -> askama::Result<&'static str> {
-    Ok(role_name(value.value()))
-}
-
 /// A payment's method code (`demo`, `kakaopay:CARD`, `toss:카드`) in words.
 #[askama::filter_fn]
 pub fn payment_method(value: &str, _: &dyn askama::Values) -> askama::Result<String> {
@@ -122,7 +265,32 @@ pub fn payment_method_name(code: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::payment_method_name;
+    use super::{device_text, duration_text, payment_method_name};
+
+    #[test]
+    fn durations_read_naturally() {
+        assert_eq!(duration_text(0), "0분");
+        assert_eq!(duration_text(61), "2분");
+        assert_eq!(duration_text(3600), "1시간");
+        assert_eq!(duration_text(95 * 60), "1시간 35분");
+    }
+
+    #[test]
+    fn devices_are_named_for_people() {
+        assert_eq!(
+            device_text(
+                "Mozilla/5.0 (Linux; Android 14) AppleWebKit/537.36 Chrome/126.0 Mobile Safari/537.36"
+            ),
+            "Chrome · Android"
+        );
+        assert_eq!(
+            device_text(
+                "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) Version/17.0 Mobile Safari/604.1"
+            ),
+            "Safari · iOS"
+        );
+        assert_eq!(device_text(""), "알 수 없는 브라우저");
+    }
 
     #[test]
     fn payment_method_codes_read_as_people_know_them() {

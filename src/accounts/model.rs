@@ -172,6 +172,15 @@ impl PhoneNumber {
 }
 
 crate::text_enum!(
+    /// How a browser session was signed in.
+    SignInMethod {
+        Password => "password",
+        Google => "google",
+        EmailLink => "email_link",
+    }
+);
+
+crate::text_enum!(
     /// What a person may do: learn, author courses, run the platform.
     Role {
         Student => "student",

@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use crate::{
     accounts::{
-        model::{Email, Role},
+        model::{Email, Role, SignInMethod},
         session,
     },
     ids::UserId,
@@ -203,14 +203,14 @@ pub async fn touch_auth_session(conn: &mut PgConnection, id: Uuid) -> sqlx::Resu
 pub async fn insert_auth_session(
     conn: &mut PgConnection,
     user: UserId,
-    method: &str,
+    method: SignInMethod,
     ip: &str,
     user_agent: &str,
 ) -> sqlx::Result<Uuid> {
     sqlx::query_scalar!(
         "INSERT INTO auth_sessions (user_id, method, ip, user_agent) VALUES ($1, $2, $3, left($4, 300)) RETURNING id",
         user.0,
-        method,
+        method.as_str(),
         ip,
         user_agent,
     )
@@ -221,7 +221,7 @@ pub async fn insert_auth_session(
 #[derive(Clone, Debug)]
 pub struct AuthSessionRow {
     pub id: Uuid,
-    pub method: String,
+    pub method: SignInMethod,
     pub ip: String,
     pub user_agent: String,
     pub created_at: OffsetDateTime,
@@ -234,8 +234,8 @@ pub async fn auth_sessions_of(
 ) -> sqlx::Result<Vec<AuthSessionRow>> {
     sqlx::query_as!(
         AuthSessionRow,
-        "SELECT id, method, ip, user_agent, created_at, last_seen_at FROM auth_sessions
-          WHERE user_id = $1 ORDER BY last_seen_at DESC",
+        r#"SELECT id, method AS "method: SignInMethod", ip, user_agent, created_at, last_seen_at
+             FROM auth_sessions WHERE user_id = $1 ORDER BY last_seen_at DESC"#,
         user.0
     )
     .fetch_all(conn)

@@ -11,7 +11,7 @@ use uuid::Uuid;
 use crate::{
     accounts::error::{AccountsError, AccountsResult, Invalid, Problem},
     accounts::{
-        model::{Email, Nickname, PhoneNumber, Role, check_password},
+        model::{Email, Nickname, PhoneNumber, Role, SignInMethod, check_password},
         password::{hash_password, verify_password},
         repo::{self, NewUser},
     },
@@ -524,52 +524,13 @@ pub async fn change_password(
 
 pub struct SessionInfo {
     pub id: Uuid,
-    pub device: String,
+    /// The browser's User-Agent (`|device` names it).
+    pub user_agent: String,
     pub ip: String,
-    pub method: &'static str,
+    pub method: SignInMethod,
     pub last_seen_at: OffsetDateTime,
     pub created_at: OffsetDateTime,
     pub current: bool,
-}
-
-/// A short description of a browser from its User-Agent.
-fn device_label(user_agent: &str) -> String {
-    let ua = user_agent.to_lowercase();
-    let browser = if ua.contains("edg/") {
-        "Edge"
-    } else if ua.contains("samsungbrowser") {
-        "삼성 인터넷"
-    } else if ua.contains("whale") {
-        "Whale"
-    } else if ua.contains("chrome") || ua.contains("chromium") {
-        "Chrome"
-    } else if ua.contains("firefox") {
-        "Firefox"
-    } else if ua.contains("safari") {
-        "Safari"
-    } else if ua.is_empty() {
-        "알 수 없는 브라우저"
-    } else {
-        "기타 브라우저"
-    };
-    let os = if ua.contains("android") {
-        "Android"
-    } else if ua.contains("iphone") || ua.contains("ipad") {
-        "iOS"
-    } else if ua.contains("windows") {
-        "Windows"
-    } else if ua.contains("mac os") {
-        "macOS"
-    } else if ua.contains("linux") {
-        "Linux"
-    } else {
-        ""
-    };
-    if os.is_empty() {
-        browser.to_string()
-    } else {
-        format!("{browser} · {os}")
-    }
 }
 
 pub async fn sessions(
@@ -583,13 +544,9 @@ pub async fn sessions(
         .map(|s| SessionInfo {
             current: s.id == current,
             id: s.id,
-            device: device_label(&s.user_agent),
+            user_agent: s.user_agent,
             ip: s.ip,
-            method: match s.method.as_str() {
-                "google" => "Google",
-                "email_link" => "인증 메일 링크",
-                _ => "비밀번호",
-            },
+            method: s.method,
             last_seen_at: s.last_seen_at,
             created_at: s.created_at,
         })
@@ -668,23 +625,6 @@ pub async fn delete_account(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn devices_are_named_for_people() {
-        assert_eq!(
-            device_label(
-                "Mozilla/5.0 (Linux; Android 14) AppleWebKit/537.36 Chrome/126.0 Mobile Safari/537.36"
-            ),
-            "Chrome · Android"
-        );
-        assert_eq!(
-            device_label(
-                "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) Version/17.0 Mobile Safari/604.1"
-            ),
-            "Safari · iOS"
-        );
-        assert_eq!(device_label(""), "알 수 없는 브라우저");
-    }
 
     #[test]
     fn tokens_are_random_and_stored_hashed() {

@@ -120,7 +120,7 @@ pub async fn sign_in(
     db: &PgPool,
     session: &Session,
     user: UserId,
-    method: &str,
+    method: crate::accounts::model::SignInMethod,
     client: &ClientInfo,
 ) -> AppResult<()> {
     let mut conn = db.acquire().await?;

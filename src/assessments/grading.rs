@@ -21,19 +21,6 @@ crate::text_enum!(
 );
 
 impl Verdict {
-    pub fn label(&self) -> &'static str {
-        match self {
-            Self::Pending => "채점 중",
-            Self::Accepted => "통과",
-            Self::WrongAnswer => "틀린 답",
-            Self::TimeLimit => "시간 초과",
-            Self::MemoryLimit => "메모리 초과",
-            Self::RuntimeError => "실행 오류",
-            Self::CompileError => "문법 오류",
-            Self::HiddenFailed => "숨은 테스트 실패",
-        }
-    }
-
     pub fn is_pending(&self) -> bool {
         *self == Self::Pending
     }
@@ -42,13 +29,6 @@ impl Verdict {
 impl Serialize for Verdict {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> Deserialize<'de> for Verdict {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let raw = String::deserialize(d)?;
-        Self::parse(&raw).ok_or_else(|| serde::de::Error::custom("unknown verdict"))
     }
 }
 

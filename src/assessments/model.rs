@@ -9,16 +9,6 @@ crate::text_enum!(
     }
 );
 
-impl MissionKind {
-    pub fn label(&self) -> &'static str {
-        match self {
-            Self::Midterm => "중간 미션",
-            Self::Final => "기말 미션",
-            Self::Practice => "연습 미션",
-        }
-    }
-}
-
 crate::text_enum!(
     /// What a question asks for.
     QuestionKind {

@@ -44,13 +44,6 @@ crate::text_enum!(
 );
 
 impl Language {
-    pub fn label(&self) -> &'static str {
-        match self {
-            Self::JavaScript => "JavaScript (Node.js)",
-            Self::Python => "Python 3",
-        }
-    }
-
     fn interpreter(&self) -> &'static str {
         match self {
             Self::JavaScript => "/usr/bin/node",

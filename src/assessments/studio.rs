@@ -158,10 +158,10 @@ pub struct MissionForm {
 }
 
 fn valid_settings(
-    topic_kind: &str,
+    topic_kind: TopicKind,
     form: &MissionForm,
 ) -> Result<(MissionKind, i32, AttemptRules), Refusal> {
-    if TopicKind::parse(topic_kind) != Some(TopicKind::Mission) {
+    if topic_kind != TopicKind::Mission {
         return Err(Refusal::NotMissionTopic);
     }
     let kind = MissionKind::parse(&form.kind).ok_or(Refusal::MissionKind)?;
@@ -185,7 +185,7 @@ pub async fn save_mission(
     form: &MissionForm,
 ) -> MissionResult<TopicId> {
     let row = editable_topic(conn, user, topic).await?;
-    let (kind, pass, rules) = valid_settings(&row.kind, form).map_err(on(topic))?;
+    let (kind, pass, rules) = valid_settings(row.kind, form).map_err(on(topic))?;
     let mut tx = conn.begin().await?;
     crate::infra::db::lock(&mut tx, "mission", &topic.to_string()).await?;
     match repo::mission_of_topic(&mut tx, topic).await? {

@@ -97,9 +97,7 @@ pub async fn topic_text(
     conn: &mut PgConnection,
     topic: TopicId,
 ) -> sqlx::Result<Option<(model::TopicKind, String)>> {
-    Ok(repo::topic_text(conn, topic)
-        .await?
-        .and_then(|(kind, body)| Some((model::TopicKind::parse(&kind)?, body))))
+    repo::topic_text(conn, topic).await
 }
 
 /// What the catalogue asks for a product now.

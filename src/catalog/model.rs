@@ -1,76 +1,52 @@
 //! Catalogue vocabulary: categories, skill levels, price levels, topic kinds.
-//! Each has its stored code and its Korean label.
+//! Each is a `text_enum!` (its stored code); `labels` says them in words.
 
-/// Declares a closed set of codes with Korean labels.
-macro_rules! labelled {
-    ($(#[$meta:meta])* $name:ident { $($variant:ident => ($code:literal, $label:literal)),+ $(,)? }) => {
-        $(#[$meta])*
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-        pub enum $name { $($variant),+ }
-
-        impl $name {
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
-
-            pub fn code(&self) -> &'static str {
-                match self { $($name::$variant => $code),+ }
-            }
-
-            pub fn label(&self) -> &'static str {
-                match self { $($name::$variant => $label),+ }
-            }
-
-            pub fn parse(raw: &str) -> Option<Self> {
-                match raw { $($code => Some($name::$variant),)+ _ => None }
-            }
-
-            /// The label for a stored code (the code itself if unknown).
-            pub fn label_of(code: &str) -> &str {
-                Self::parse(code).map(|v| v.label()).unwrap_or(code)
-            }
-        }
-    };
-}
-
-labelled!(
+crate::text_enum!(
     /// What a course is about.
     Category {
-        Fullstack => ("fullstack", "풀스택"),
-        WebBasics => ("web-basics", "웹 기초"),
-        Frontend => ("frontend", "프론트엔드"),
-        Backend => ("backend", "백엔드"),
-        Tools => ("tools", "개발 도구"),
-        Devops => ("devops", "배포·운영"),
+        Fullstack => "fullstack",
+        WebBasics => "web-basics",
+        Frontend => "frontend",
+        Backend => "backend",
+        Tools => "tools",
+        Devops => "devops",
     }
 );
 
-labelled!(
+crate::text_enum!(
     /// How much a learner should already know.
     SkillLevel {
-        Beginner => ("beginner", "입문"),
-        Intermediate => ("intermediate", "중급"),
-        Advanced => ("advanced", "고급"),
+        Beginner => "beginner",
+        Intermediate => "intermediate",
+        Advanced => "advanced",
     }
 );
 
-labelled!(
+crate::text_enum!(
     /// Price band, derived from the price by the database.
     PriceLevel {
-        Free => ("free", "무료"),
-        Low => ("low", "3만 원 미만"),
-        Mid => ("mid", "3만~10만 원"),
-        High => ("high", "10만 원 이상"),
-        Bundle => ("bundle", "나노 디그리 전용"),
+        Free => "free",
+        Low => "low",
+        Mid => "mid",
+        High => "high",
+        Bundle => "bundle",
     }
 );
 
-labelled!(
+crate::text_enum!(
     /// What a topic holds.
     TopicKind {
-        Video => ("video", "영상"),
-        Reading => ("reading", "읽기"),
-        Mission => ("mission", "미션"),
+        Video => "video",
+        Reading => "reading",
+        Mission => "mission",
     }
 );
+
+impl TopicKind {
+    pub fn is_mission(&self) -> bool {
+        *self == Self::Mission
+    }
+}
 
 /// Something the catalogue sells and access is granted to: a curriculum
 /// (the nano-degree) or a course sold on its own.
@@ -166,34 +142,16 @@ impl From<Listing> for Piece {
     }
 }
 
-/// `95` minutes -> `1시간 35분`
-pub fn duration_label(secs: i64) -> String {
-    let minutes = (secs + 59) / 60;
-    match (minutes / 60, minutes % 60) {
-        (0, m) => format!("{m}분"),
-        (h, 0) => format!("{h}시간"),
-        (h, m) => format!("{h}시간 {m}분"),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn durations_read_naturally() {
-        assert_eq!(duration_label(0), "0분");
-        assert_eq!(duration_label(61), "2분");
-        assert_eq!(duration_label(3600), "1시간");
-        assert_eq!(duration_label(95 * 60), "1시간 35분");
-    }
-
-    #[test]
     fn codes_round_trip() {
         for c in Category::ALL {
-            assert_eq!(Category::parse(c.code()), Some(*c));
+            assert_eq!(Category::parse(c.as_str()), Some(*c));
         }
-        assert_eq!(SkillLevel::label_of("beginner"), "입문");
+        assert_eq!(SkillLevel::parse("beginner"), Some(SkillLevel::Beginner));
         assert_eq!(PriceLevel::parse("cheap"), None);
     }
 }

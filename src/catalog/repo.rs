@@ -2,7 +2,10 @@
 
 use sqlx::PgConnection;
 
-use crate::ids::{CourseId, CurriculumId};
+use crate::{
+    catalog::model::{Category, SkillLevel, TopicKind},
+    ids::{CourseId, CurriculumId},
+};
 
 pub struct CurriculumRow {
     pub id: CurriculumId,
@@ -17,7 +20,7 @@ pub struct RoadmapCourseRow {
     pub position: i32,
     pub title: String,
     pub summary: String,
-    pub skill_level: String,
+    pub skill_level: SkillLevel,
     pub lecture_count: i64,
     pub topic_count: i64,
     pub total_secs: i64,
@@ -47,7 +50,8 @@ pub async fn roadmap_courses(
     sqlx::query_as!(
         RoadmapCourseRow,
         r#"
-        SELECT c.id AS "id: CourseId", cc.position, c.title, c.summary, c.skill_level,
+        SELECT c.id AS "id: CourseId", cc.position, c.title, c.summary,
+               c.skill_level AS "skill_level: SkillLevel",
                (SELECT count(*) FROM lectures l WHERE l.course_id = c.id AND l.deleted_at IS NULL AND l.published_at IS NOT NULL) AS "lecture_count!",
                (SELECT count(*) FROM topics t JOIN lectures l ON l.id = t.lecture_id
                  WHERE l.course_id = c.id AND l.deleted_at IS NULL AND t.deleted_at IS NULL
@@ -81,8 +85,8 @@ pub struct CourseCardRow {
     pub id: CourseId,
     pub title: String,
     pub summary: String,
-    pub category: String,
-    pub skill_level: String,
+    pub category: Category,
+    pub skill_level: SkillLevel,
     pub price_won: Option<i64>,
     pub curriculum_title: Option<String>,
     pub lecture_count: i64,
@@ -119,7 +123,7 @@ pub async fn list_courses(
              LIMIT $5 OFFSET $6)
         -- Sizes only for the rows of this page.
         SELECT p.id AS "id!: CourseId", p.title AS "title!", p.summary AS "summary!",
-               p.category AS "category!", p.skill_level AS "skill_level!", p.price_won,
+               p.category AS "category!: Category", p.skill_level AS "skill_level!: SkillLevel", p.price_won,
                p.curriculum_title AS "curriculum_title?",
                (SELECT count(*) FROM lectures l WHERE l.course_id = p.id AND l.deleted_at IS NULL AND l.published_at IS NOT NULL) AS "lecture_count!",
                (SELECT coalesce(sum(t.duration_secs), 0) FROM topics t JOIN lectures l ON l.id = t.lecture_id
@@ -144,7 +148,7 @@ pub async fn list_courses(
 pub struct TopicJson {
     pub id: crate::ids::TopicId,
     pub title: String,
-    pub kind: String,
+    pub kind: TopicKind,
     pub duration_secs: i64,
     pub is_preview: bool,
     pub deleted: bool,
@@ -166,8 +170,8 @@ pub struct CourseDetailRow {
     pub title: String,
     pub summary: String,
     pub description: String,
-    pub category: String,
-    pub skill_level: String,
+    pub category: Category,
+    pub skill_level: SkillLevel,
     pub price_won: Option<i64>,
     pub author_id: Option<uuid::Uuid>,
     pub cover_image_id: Option<uuid::Uuid>,
@@ -193,7 +197,8 @@ pub async fn course_detail(
     sqlx::query_as!(
         CourseDetailRow,
         r#"
-        SELECT c.id AS "id: CourseId", c.title, c.summary, c.description, c.category, c.skill_level,
+        SELECT c.id AS "id: CourseId", c.title, c.summary, c.description,
+               c.category AS "category: Category", c.skill_level AS "skill_level: SkillLevel",
                c.price_won, c.author_id, c.cover_image_id, c.deleted_at IS NOT NULL AS "deleted!",
                c.published_at IS NOT NULL AS "published!",
                cur.id AS "curriculum_id?: CurriculumId", cur.title AS "curriculum_title?",
@@ -278,9 +283,9 @@ pub async fn topic_place(
 pub async fn topic_text(
     conn: &mut PgConnection,
     topic: crate::ids::TopicId,
-) -> sqlx::Result<Option<(String, String)>> {
+) -> sqlx::Result<Option<(TopicKind, String)>> {
     Ok(sqlx::query!(
-        "SELECT kind, body FROM topics WHERE id = $1 AND deleted_at IS NULL",
+        r#"SELECT kind AS "kind: TopicKind", body FROM topics WHERE id = $1 AND deleted_at IS NULL"#,
         topic.0
     )
     .fetch_optional(conn)

@@ -6,7 +6,7 @@ use crate::{
     accounts::CurrentUser,
     catalog::error::{CatalogError, CatalogResult},
     catalog::{
-        model::{Category, PriceLevel, Product, SkillLevel, TopicKind, duration_label},
+        model::{Category, PriceLevel, Product, SkillLevel, TopicKind},
         repo, seed,
     },
     ids::{CourseId, CurriculumId},
@@ -24,21 +24,12 @@ pub enum StepStatus {
 
 impl StepStatus {
     /// The `data-status` value (the URL contract's vocabulary).
-    pub fn code(&self) -> &'static str {
+    pub fn as_str(&self) -> &'static str {
         match self {
             Self::NotPurchased => "not-purchased",
             Self::Purchased => "purchased",
             Self::InProgress => "in-progress",
             Self::Completed => "completed",
-        }
-    }
-
-    pub fn label(&self) -> &'static str {
-        match self {
-            Self::NotPurchased => "구매 전",
-            Self::Purchased => "수강 가능",
-            Self::InProgress => "학습 중",
-            Self::Completed => "완료",
         }
     }
 
@@ -58,10 +49,11 @@ pub struct RoadmapStep {
     pub position: i32,
     pub title: String,
     pub summary: String,
-    pub skill_label: &'static str,
+    pub skill: SkillLevel,
     pub lecture_count: i64,
     pub topic_count: i64,
-    pub duration: String,
+    /// Seconds (`|duration` says it).
+    pub duration: i64,
     pub cover: Option<Cover>,
 }
 
@@ -105,10 +97,10 @@ pub async fn nanodegree_roadmap(conn: &mut PgConnection) -> sqlx::Result<Option<
             position: c.position,
             title: c.title,
             summary: c.summary,
-            skill_label: SkillLevel::parse(&c.skill_level).map_or("", |s| s.label()),
+            skill: c.skill_level,
             lecture_count: c.lecture_count,
             topic_count: c.topic_count,
-            duration: duration_label(c.total_secs),
+            duration: c.total_secs,
             cover: c.cover_image_id.map(Cover),
         })
         .collect();
@@ -146,13 +138,13 @@ impl CatalogQuery {
 
     /// The chosen filter codes ("" for all), for marking `<option selected>`.
     pub fn category_code(&self) -> &'static str {
-        self.category.map_or("", |c| c.code())
+        self.category.map_or("", |c| c.as_str())
     }
     pub fn skill_code(&self) -> &'static str {
-        self.skill_level.map_or("", |s| s.code())
+        self.skill_level.map_or("", |s| s.as_str())
     }
     pub fn price_code(&self) -> &'static str {
-        self.price_level.map_or("", |p| p.code())
+        self.price_level.map_or("", |p| p.as_str())
     }
 
     /// The catalogue URL for `page` with the same filters.
@@ -162,13 +154,13 @@ impl CatalogQuery {
             query.append_pair("q", self.q.trim());
         }
         if let Some(c) = self.category {
-            query.append_pair("category", c.code());
+            query.append_pair("category", c.as_str());
         }
         if let Some(s) = self.skill_level {
-            query.append_pair("skill_level", s.code());
+            query.append_pair("skill_level", s.as_str());
         }
         if let Some(p) = self.price_level {
-            query.append_pair("price_level", p.code());
+            query.append_pair("price_level", p.as_str());
         }
         if page > 1 {
             query.append_pair("page", &page.to_string());
@@ -186,13 +178,14 @@ pub struct CourseCard {
     pub id: CourseId,
     pub title: String,
     pub summary: String,
-    pub category: &'static str,
-    pub skill: &'static str,
+    pub category: Category,
+    pub skill: SkillLevel,
     /// `None`: sold only inside its curriculum.
     pub price: Option<Won>,
     pub curriculum_title: Option<String>,
     pub lecture_count: i64,
-    pub duration: String,
+    /// Seconds (`|duration` says it).
+    pub duration: i64,
     pub cover: Option<Cover>,
 }
 
@@ -219,9 +212,9 @@ pub async fn catalogue(conn: &mut PgConnection, query: CatalogQuery) -> CatalogR
     let page = query.page.max(1);
     let filter = repo::CourseFilter {
         patterns: like_patterns(&query.q),
-        category: query.category.map(|c| c.code()),
-        skill_level: query.skill_level.map(|s| s.code()),
-        price_level: query.price_level.map(|p| p.code()),
+        category: query.category.map(|c| c.as_str()),
+        skill_level: query.skill_level.map(|s| s.as_str()),
+        price_level: query.price_level.map(|p| p.as_str()),
     };
     let rows = repo::list_courses(conn, &filter, PAGE_SIZE, (page - 1) * PAGE_SIZE).await?;
     let total = rows.first().map_or(0, |r| r.total);
@@ -231,12 +224,12 @@ pub async fn catalogue(conn: &mut PgConnection, query: CatalogQuery) -> CatalogR
             id: r.id,
             title: r.title,
             summary: r.summary,
-            category: Category::parse(&r.category).map_or("", |c| c.label()),
-            skill: SkillLevel::parse(&r.skill_level).map_or("", |s| s.label()),
+            category: r.category,
+            skill: r.skill_level,
             price: r.price_won.map(Won),
             curriculum_title: r.curriculum_title,
             lecture_count: r.lecture_count,
-            duration: duration_label(r.total_secs),
+            duration: r.total_secs,
             cover: r.cover_image_id.map(Cover),
         })
         .collect();
@@ -254,8 +247,9 @@ pub async fn catalogue(conn: &mut PgConnection, query: CatalogQuery) -> CatalogR
 pub struct TopicView {
     pub id: crate::ids::TopicId,
     pub title: String,
-    pub kind: &'static str,
-    pub duration: String,
+    pub kind: TopicKind,
+    /// Seconds (`|duration` says it).
+    pub duration: i64,
     pub is_preview: bool,
     pub published: bool,
 }
@@ -280,14 +274,15 @@ pub struct CourseView {
     pub title: String,
     pub summary: String,
     pub description: String,
-    pub category: &'static str,
-    pub skill: &'static str,
+    pub category: Category,
+    pub skill: SkillLevel,
     /// Its own price, when it is sold alone.
     pub own_price: Option<Won>,
     pub curriculum: Option<CurriculumRef>,
     pub lectures: Vec<LectureView>,
     pub topic_count: usize,
-    pub duration: String,
+    /// Seconds (`|duration` says it).
+    pub duration: i64,
     pub cover: Option<Cover>,
     pub deleted: bool,
     /// A draft is seen only by its author and admins.
@@ -342,8 +337,8 @@ pub async fn course_page(conn: &mut PgConnection, id: CourseId) -> CatalogResult
                     TopicView {
                         id: t.id,
                         title: t.title,
-                        kind: TopicKind::parse(&t.kind).map_or("", |k| k.label()),
-                        duration: duration_label(t.duration_secs),
+                        kind: t.kind,
+                        duration: t.duration_secs,
                         is_preview: t.is_preview,
                         published: t.published,
                     }
@@ -366,13 +361,13 @@ pub async fn course_page(conn: &mut PgConnection, id: CourseId) -> CatalogResult
         title: row.title,
         summary: row.summary,
         description: row.description,
-        category: Category::parse(&row.category).map_or("", |c| c.label()),
-        skill: SkillLevel::parse(&row.skill_level).map_or("", |s| s.label()),
+        category: row.category,
+        skill: row.skill_level,
         own_price: row.price_won.map(Won),
         curriculum,
         lectures,
         topic_count,
-        duration: duration_label(total_secs),
+        duration: total_secs,
         cover: row.cover_image_id.map(Cover),
         deleted: row.deleted,
         published: row.published,

@@ -287,7 +287,7 @@ pub struct TopicForm {
 
 struct ValidTopic {
     title: String,
-    kind: &'static str,
+    kind: TopicKind,
     body: String,
     duration_secs: i32,
     is_preview: bool,
@@ -311,7 +311,7 @@ fn validate_topic(form: &TopicForm) -> CatalogResult<ValidTopic> {
     match (kind, minutes, errors.is_empty()) {
         (Some(kind), Some(minutes), true) => Ok(ValidTopic {
             title: t,
-            kind: kind.code(),
+            kind,
             body,
             duration_secs: minutes * 60,
             is_preview: form.is_preview.is_some(),

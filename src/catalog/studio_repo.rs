@@ -5,7 +5,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::{
-    catalog::model::{Category, Piece, SkillLevel},
+    catalog::model::{Category, Piece, SkillLevel, TopicKind},
     ids::{CourseId, CurriculumId, LectureId, TopicId, UserId},
 };
 
@@ -30,7 +30,7 @@ pub async fn insert_course(
     sqlx::query_scalar!(
         r#"INSERT INTO courses (slug, title, summary, description, category, skill_level, price_won, author_id)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id AS "id: CourseId""#,
-        slug, f.title, f.summary, f.description, f.category.code(), f.skill_level.code(), f.price_won, author.0
+        slug, f.title, f.summary, f.description, f.category.as_str(), f.skill_level.as_str(), f.price_won, author.0
     )
     .fetch_one(conn)
     .await
@@ -44,7 +44,7 @@ pub async fn update_course(
     sqlx::query!(
         "UPDATE courses SET title = $2, summary = $3, description = $4, category = $5, skill_level = $6,
                 price_won = $7, updated_at = now() WHERE id = $1",
-        id.0, f.title, f.summary, f.description, f.category.code(), f.skill_level.code(), f.price_won
+        id.0, f.title, f.summary, f.description, f.category.as_str(), f.skill_level.as_str(), f.price_won
     )
     .execute(conn)
     .await?;
@@ -142,7 +142,7 @@ pub async fn lecture_course(
 
 pub struct TopicFields<'a> {
     pub title: &'a str,
-    pub kind: &'a str,
+    pub kind: TopicKind,
     pub body: &'a str,
     pub duration_secs: i32,
     pub is_preview: bool,
@@ -157,7 +157,7 @@ pub async fn insert_topic(
         r#"INSERT INTO topics (lecture_id, title, kind, body, duration_secs, is_preview, position)
            VALUES ($1, $2, $3, $4, $5, $6, (SELECT coalesce(max(position), 0) + 1 FROM topics WHERE lecture_id = $1))
            RETURNING id AS "id: TopicId""#,
-        lecture.0, f.title, f.kind, f.body, f.duration_secs, f.is_preview
+        lecture.0, f.title, f.kind.as_str(), f.body, f.duration_secs, f.is_preview
     )
     .fetch_one(conn)
     .await
@@ -171,7 +171,7 @@ pub async fn update_topic(
     sqlx::query!(
         "UPDATE topics SET title = $2, kind = $3, body = $4, duration_secs = $5, is_preview = $6, updated_at = now()
           WHERE id = $1",
-        id.0, f.title, f.kind, f.body, f.duration_secs, f.is_preview
+        id.0, f.title, f.kind.as_str(), f.body, f.duration_secs, f.is_preview
     )
     .execute(conn)
     .await?;
@@ -183,7 +183,7 @@ pub struct TopicRow {
     pub lecture_id: LectureId,
     pub course_id: CourseId,
     pub title: String,
-    pub kind: String,
+    pub kind: TopicKind,
     pub body: String,
     pub duration_secs: i32,
     pub is_preview: bool,
@@ -194,7 +194,7 @@ pub async fn topic(conn: &mut PgConnection, id: TopicId) -> sqlx::Result<Option<
     sqlx::query_as!(
         TopicRow,
         r#"SELECT t.id AS "id: TopicId", t.lecture_id AS "lecture_id: LectureId", l.course_id AS "course_id: CourseId",
-                  t.title, t.kind, t.body, t.duration_secs, t.is_preview, t.deleted_at IS NOT NULL AS "deleted!"
+                  t.title, t.kind AS "kind: TopicKind", t.body, t.duration_secs, t.is_preview, t.deleted_at IS NOT NULL AS "deleted!"
              FROM topics t JOIN lectures l ON l.id = t.lecture_id WHERE t.id = $1"#,
         id.0
     )
@@ -209,8 +209,8 @@ pub struct StudioCurriculumRow {
     pub title: String,
     pub summary: String,
     pub description: String,
-    pub category: String,
-    pub skill_level: String,
+    pub category: Category,
+    pub skill_level: SkillLevel,
     pub price_won: i64,
     pub access_months: i32,
     pub author_id: Option<Uuid>,
@@ -224,7 +224,8 @@ pub async fn studio_curricula(
 ) -> sqlx::Result<Vec<StudioCurriculumRow>> {
     sqlx::query_as!(
         StudioCurriculumRow,
-        r#"SELECT id AS "id: CurriculumId", title, summary, description, category, skill_level, price_won,
+        r#"SELECT id AS "id: CurriculumId", title, summary, description, category AS "category: Category",
+                  skill_level AS "skill_level: SkillLevel", price_won,
                   access_months, author_id, deleted_at IS NOT NULL AS "deleted!",
                   published_at IS NOT NULL AS "published!"
              FROM curricula WHERE $1::uuid IS NULL OR author_id = $1
@@ -241,7 +242,8 @@ pub async fn curriculum(
 ) -> sqlx::Result<Option<StudioCurriculumRow>> {
     sqlx::query_as!(
         StudioCurriculumRow,
-        r#"SELECT id AS "id: CurriculumId", title, summary, description, category, skill_level, price_won,
+        r#"SELECT id AS "id: CurriculumId", title, summary, description, category AS "category: Category",
+                  skill_level AS "skill_level: SkillLevel", price_won,
                   access_months, author_id, deleted_at IS NOT NULL AS "deleted!",
                   published_at IS NOT NULL AS "published!"
              FROM curricula WHERE id = $1"#,
@@ -260,7 +262,7 @@ pub async fn insert_curriculum(
     sqlx::query_scalar!(
         r#"INSERT INTO curricula (slug, title, summary, description, category, skill_level, price_won, access_months, author_id)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id AS "id: CurriculumId""#,
-        slug, f.title, f.summary, f.description, f.category.code(), f.skill_level.code(), f.price_won, f.access_months, author.0
+        slug, f.title, f.summary, f.description, f.category.as_str(), f.skill_level.as_str(), f.price_won, f.access_months, author.0
     )
     .fetch_one(conn)
     .await
@@ -274,7 +276,7 @@ pub async fn update_curriculum(
     sqlx::query!(
         "UPDATE curricula SET title = $2, summary = $3, description = $4, category = $5, skill_level = $6,
                 price_won = $7, access_months = $8, updated_at = now() WHERE id = $1",
-        id.0, f.title, f.summary, f.description, f.category.code(), f.skill_level.code(), f.price_won, f.access_months
+        id.0, f.title, f.summary, f.description, f.category.as_str(), f.skill_level.as_str(), f.price_won, f.access_months
     )
     .execute(conn)
     .await?;

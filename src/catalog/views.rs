@@ -187,9 +187,6 @@ impl Outline {
     pub fn topic_error(&self, lecture: &crate::ids::LectureId, field: &str) -> Option<&str> {
         self.error(&format!("topic-{lecture}"), field)
     }
-    pub fn kind_label(&self, code: &str) -> &'static str {
-        TopicKind::parse(code).map_or("", |k| k.label())
-    }
     pub fn minutes(&self, secs: &i64) -> i64 {
         (secs + 59) / 60
     }

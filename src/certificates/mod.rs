@@ -34,15 +34,6 @@ crate::text_enum!(
     }
 );
 
-impl Status {
-    pub fn label(&self) -> &'static str {
-        match self {
-            Self::Valid => "유효",
-            Self::Revoked => "취소됨",
-        }
-    }
-}
-
 /// The letters and digits codes are made of (no look-alikes).
 const ALPHABET: &[u8] = b"ABCDEFGHJKMNPQRSTUVWXYZ23456789";
 

@@ -203,7 +203,7 @@ pub async fn fail(
                finished_at = CASE WHEN $2 THEN now() END,
                last_error = left($4, 4000), locked_by = NULL, locked_until = NULL
          WHERE id = $1 AND locked_by = $5
-        RETURNING status
+        RETURNING status AS "status: JobStatus"
         "#,
         job.id.0,
         give_up,
@@ -213,7 +213,7 @@ pub async fn fail(
     )
     .fetch_optional(conn)
     .await?;
-    Ok(status.as_deref().map(JobStatus::parse))
+    Ok(status)
 }
 
 /// 2^attempts seconds, capped at an hour.
@@ -222,39 +222,21 @@ pub fn backoff(attempts: i32) -> Duration {
     Duration::from_secs(2u64.pow(exp).min(3600))
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum JobStatus {
-    Pending,
-    Running,
-    Done,
-    Failed,
-    Cancelled,
-}
+crate::text_enum!(
+    /// Where a job is.
+    JobStatus {
+        Pending => "pending",
+        Running => "running",
+        Done => "done",
+        Failed => "failed",
+        Cancelled => "cancelled",
+    }
+);
 
 impl JobStatus {
-    pub fn parse(raw: &str) -> Self {
-        match raw {
-            "running" => Self::Running,
-            "done" => Self::Done,
-            "failed" => Self::Failed,
-            "cancelled" => Self::Cancelled,
-            _ => Self::Pending,
-        }
-    }
-
     /// Finished without success: nothing will run it again unless retried.
     pub fn gave_up(self) -> bool {
         matches!(self, Self::Failed | Self::Cancelled)
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::Pending => "대기",
-            Self::Running => "실행 중",
-            Self::Done => "완료",
-            Self::Failed => "실패",
-            Self::Cancelled => "취소됨",
-        }
     }
 }
 
@@ -277,7 +259,8 @@ pub struct JobRow {
 pub async fn unfinished(conn: &mut PgConnection, limit: i64) -> sqlx::Result<Vec<JobRow>> {
     let rows = sqlx::query!(
         r#"
-        SELECT id, kind, status, attempts, max_attempts, progress, cancel_requested,
+        SELECT id, kind, status AS "status: JobStatus", attempts, max_attempts, progress,
+               cancel_requested,
                last_error, created_at, run_at
           FROM jobs
          WHERE status IN ('pending', 'running', 'failed', 'cancelled')
@@ -293,7 +276,7 @@ pub async fn unfinished(conn: &mut PgConnection, limit: i64) -> sqlx::Result<Vec
         .map(|r| JobRow {
             id: JobId(r.id),
             kind: r.kind,
-            status: JobStatus::parse(&r.status),
+            status: r.status,
             attempts: r.attempts,
             max_attempts: r.max_attempts,
             progress: r.progress,
@@ -355,12 +338,13 @@ pub async fn progress_of(
     conn: &mut PgConnection,
     id: JobId,
 ) -> sqlx::Result<Option<(JobStatus, Option<i16>)>> {
-    Ok(
-        sqlx::query!("SELECT status, progress FROM jobs WHERE id = $1", id.0)
-            .fetch_optional(conn)
-            .await?
-            .map(|r| (JobStatus::parse(&r.status), r.progress)),
+    Ok(sqlx::query!(
+        r#"SELECT status AS "status: JobStatus", progress FROM jobs WHERE id = $1"#,
+        id.0
     )
+    .fetch_optional(conn)
+    .await?
+    .map(|r| (r.status, r.progress)))
 }
 
 #[cfg(test)]

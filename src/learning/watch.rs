@@ -27,20 +27,6 @@ crate::text_enum!(
     }
 );
 
-impl EventKind {
-    /// Korean, for the admin pages.
-    pub fn label(&self) -> &'static str {
-        match self {
-            Self::Play => "재생",
-            Self::Pause => "일시정지",
-            Self::Seek => "이동",
-            Self::Heartbeat => "재생 중",
-            Self::Ended => "끝까지 봄",
-            Self::RateChange => "속도 변경",
-        }
-    }
-}
-
 /// The slowest and fastest playback the player offers.
 pub const MIN_RATE: f64 = 0.5;
 pub const MAX_RATE: f64 = 2.0;

@@ -7,6 +7,8 @@ use std::sync::Arc;
 use axum::extract::FromRef;
 
 use askama::Template;
+
+use crate::labels as filters;
 use axum::{
     body::Body,
     extract::{Multipart, Request, State},

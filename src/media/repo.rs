@@ -23,15 +23,6 @@ impl VideoState {
     pub fn in_progress(self) -> bool {
         matches!(self, Self::Uploaded | Self::Processing)
     }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::Uploaded => "변환 대기",
-            Self::Processing => "변환 중",
-            Self::Ready => "재생 가능",
-            Self::Failed => "변환 실패",
-        }
-    }
 }
 
 #[derive(Clone, Debug)]

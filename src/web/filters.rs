@@ -23,7 +23,7 @@ macro_rules! value_of {
         }
     )+};
 }
-crate::value_of!(Won, OffsetDateTime);
+crate::value_of!(Won, OffsetDateTime, i64);
 
 impl Value<Won> for i64 {
     fn value(&self) -> Won {

@@ -1,6 +1,7 @@
 //! Sign-up, login and logout, password reset, Google sign-in.
 
 use crate::accounts::MaybeUser;
+use crate::accounts::model::SignInMethod;
 use crate::web::{Form, Query};
 use axum::{
     extract::State,
@@ -109,7 +110,7 @@ pub async fn verify_email(
     match verified {
         Some(user) => {
             if current.is_none() {
-                session::sign_in(&state.db, &session, user, "email_link", &client).await?;
+                session::sign_in(&state.db, &session, user, SignInMethod::EmailLink, &client).await?;
             }
             // A product chosen before signing up waits for the cart.
             let to = match web::intent::waiting(&session).await? {
@@ -202,7 +203,7 @@ pub async fn login(
     .await
     {
         Ok(user) => {
-            session::sign_in(&state.db, &session, user, "password", &client).await?;
+            session::sign_in(&state.db, &session, user, SignInMethod::Password, &client).await?;
             Ok(htmx::redirect(ctx.htmx, &next))
         }
         Err(AccountsError::Invalid(errors)) => Ok((
@@ -406,7 +407,7 @@ pub async fn google_callback(
     let mut tx = state.db.begin().await?;
     let user = google::account_for(&mut tx, &claims).await?;
     tx.commit().await?;
-    session::sign_in(&state.db, &session, user, "google", &client).await?;
+    session::sign_in(&state.db, &session, user, SignInMethod::Google, &client).await?;
     let remove = crate::web::cookies::remove(google::COOKIE, state.config.secure_cookies());
     Ok((
         [(axum::http::header::SET_COOKIE, remove)],

@@ -3,6 +3,8 @@
 //! with the reason (422).
 
 use askama::Template;
+
+use crate::labels as filters;
 use axum::{
     Router,
     extract::{FromRef, State},

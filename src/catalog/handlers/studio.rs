@@ -85,8 +85,8 @@ pub(super) async fn course_editor(
             title: c.title.clone(),
             summary: c.summary.clone(),
             description: c.description.clone(),
-            category: c.category.clone(),
-            skill_level: c.skill_level.clone(),
+            category: c.category.to_string(),
+            skill_level: c.skill_level.to_string(),
             price_won: c.price_won.map(|p| p.to_string()).unwrap_or_default(),
             ..ListingForm::default()
         },
@@ -288,7 +288,9 @@ pub async fn studio_update_topic(
                 studio::topic_for_editing(&mut *state.db.acquire().await?, &user, id).await?;
             topic.title = form.title;
             topic.body = form.body;
-            topic.kind = form.kind;
+            if let Some(kind) = crate::catalog::model::TopicKind::parse(&form.kind) {
+                topic.kind = kind;
+            }
             topic.is_preview = form.is_preview.is_some();
             web::invalid(&StudioTopic {
                 ctx,

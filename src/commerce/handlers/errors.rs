@@ -5,7 +5,7 @@ use axum::response::Response;
 use crate::{
     commerce::error::{AddressProblem, CommerceError, CommerceResult},
     error::{AppError, AppResult, FieldErrors},
-    labels::{gateway_name, refusal_text},
+    labels::{Label, refusal_text},
     state::AppState,
     web::{self, PageCtx, dates, flash::Flash},
 };
@@ -50,10 +50,7 @@ fn refusal(err: &CommerceError) -> Option<String> {
             "결제를 시작하지 못했습니다. 잠시 후 다시 시도해 주세요.".into()
         }
         CommerceError::PaymentRefused { gateway, message } => {
-            format!(
-                "{} 결제가 승인되지 않았습니다: {message}",
-                gateway_name(*gateway)
-            )
+            format!("{} 결제가 승인되지 않았습니다: {message}", gateway.label())
         }
         CommerceError::PaymentIncomplete(status) => {
             format!(

@@ -5,6 +5,8 @@
 //! from the log.
 
 use askama::Template;
+
+use crate::labels as filters;
 use axum::{
     Router,
     extract::{FromRef, State},
@@ -22,7 +24,7 @@ use crate::{
         watch::{EventKind, RawEvent},
     },
     state::AppState,
-    web::{self, Form, PageCtx, Path, Query, filters, flash::Flash, form::FormErrors, routes::At},
+    web::{self, Form, PageCtx, Path, Query, flash::Flash, form::FormErrors, routes::At},
 };
 
 pub fn routes<S>() -> Router<S>

@@ -44,7 +44,7 @@ use crate::{
 pub struct OutlineTopic {
     pub id: TopicId,
     pub title: String,
-    pub kind: &'static str,
+    pub kind: crate::catalog::model::TopicKind,
     pub done: bool,
     pub percent: i64,
     pub current: bool,
