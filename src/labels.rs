@@ -6,6 +6,8 @@
 
 pub use crate::web::filters::*;
 
+crate::value_of!(GatewayKind);
+
 use crate::accounts::{Role, model::SignInMethod};
 use crate::assessments::{Verdict, model::MissionKind, sandbox::Language};
 use crate::catalog::{
@@ -201,6 +203,23 @@ pub fn device_text(user_agent: &str) -> String {
     }
 }
 
+/// `50,000원`: an amount as people read it (the words of money live here).
+impl std::fmt::Display for crate::money::Won {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}원", crate::money::thousands(self.0))
+    }
+}
+
+/// A person's nickname; a self-deleted account keeps none.
+#[askama::filter_fn]
+pub fn nickname<'a>(value: &'a str, _: &dyn askama::Values) -> askama::Result<&'a str> {
+    Ok(if value.is_empty() {
+        "탈퇴한 사용자"
+    } else {
+        value
+    })
+}
+
 /// `95 * 60` seconds -> `1시간 35분` (minutes rounded up).
 #[askama::filter_fn]
 pub fn duration<V: Value<i64>>(secs: V, _: &dyn askama::Values) -> askama::Result<String> {
@@ -219,7 +238,46 @@ pub fn duration_text(secs: i64) -> String {
 /// `KR` -> `대한민국`.
 #[askama::filter_fn]
 pub fn country<'a>(value: &'a str, _: &dyn askama::Values) -> askama::Result<&'a str> {
-    Ok(crate::commerce::model::country_name(value))
+    Ok(country_name(value))
+}
+
+/// The Korean name of a country code (the code itself when unknown).
+pub fn country_name(code: &str) -> &str {
+    match code {
+        "KR" => "대한민국",
+        "US" => "미국",
+        "JP" => "일본",
+        "CN" => "중국",
+        "TW" => "대만",
+        "HK" => "홍콩",
+        "SG" => "싱가포르",
+        "VN" => "베트남",
+        "TH" => "태국",
+        "PH" => "필리핀",
+        "ID" => "인도네시아",
+        "MY" => "말레이시아",
+        "IN" => "인도",
+        "AU" => "오스트레일리아",
+        "NZ" => "뉴질랜드",
+        "CA" => "캐나다",
+        "GB" => "영국",
+        "DE" => "독일",
+        "FR" => "프랑스",
+        other => other,
+    }
+}
+
+/// What choosing a gateway at checkout means.
+#[askama::filter_fn]
+pub fn gateway_note<V: Value<GatewayKind>>(
+    value: V,
+    _: &dyn askama::Values,
+) -> askama::Result<&'static str> {
+    Ok(match value.value() {
+        GatewayKind::Demo => "실제 돈이 나가지 않는 시험용 결제입니다.",
+        GatewayKind::KakaoPay => "카카오페이 결제 창으로 이동합니다.",
+        GatewayKind::Toss => "토스페이먼츠 결제 창이 열립니다.",
+    })
 }
 
 /// Why a refund cannot be made, for the learner.
@@ -266,6 +324,28 @@ pub fn payment_method_name(code: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::{device_text, duration_text, payment_method_name};
+
+    #[test]
+    fn amounts_and_countries_read_as_people_say_them() {
+        assert_eq!(crate::money::Won(50_000).to_string(), "50,000원");
+        assert_eq!(super::country_name("KR"), "대한민국");
+        assert_eq!(super::country_name("ZZ"), "ZZ");
+    }
+
+    #[test]
+    fn a_scrubbed_account_is_named_for_what_it_was() {
+        use askama::Template;
+        #[derive(Template)]
+        #[template(source = "{{ name|nickname }}", ext = "txt")]
+        struct Name<'a> {
+            name: &'a str,
+        }
+        mod filters {
+            pub use crate::labels::*;
+        }
+        assert_eq!(Name { name: "" }.render().unwrap(), "탈퇴한 사용자");
+        assert_eq!(Name { name: "민지" }.render().unwrap(), "민지");
+    }
 
     #[test]
     fn durations_read_naturally() {

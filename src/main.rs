@@ -156,7 +156,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::CreateAdmin { email, password } => {
             let mut conn = pool.acquire().await.context("database connection")?;
-            match accounts::create_or_promote_admin(&mut conn, &email, &password).await? {
+            match accounts::create_or_promote_admin(&mut conn, &email, &password, "관리자").await?
+            {
                 AdminOutcome::Created(id) => println!("created admin {email} ({id})"),
                 AdminOutcome::Promoted(id) => println!("{email} ({id}) is now an admin"),
             }

@@ -282,7 +282,13 @@ pub fn decode_flow(signer: &Signer, raw: &str) -> Option<Flow> {
 
 /// The account for these claims: by `sub`; else linked to the account with
 /// the same email when Google has verified it; else a new learner.
-pub async fn account_for(conn: &mut PgConnection, claims: &IdClaims) -> AccountsResult<UserId> {
+/// `fallback_nickname` names a new account when neither Google's name nor
+/// the email's local part is a usable nickname.
+pub async fn account_for(
+    conn: &mut PgConnection,
+    claims: &IdClaims,
+    fallback_nickname: &str,
+) -> AccountsResult<UserId> {
     if let Some(user) = repo::user_by_google_sub(conn, &claims.sub).await? {
         if user.deleted_at.is_some() {
             return Err(AccountsError::AccountClosed);
@@ -325,7 +331,7 @@ pub async fn account_for(conn: &mut PgConnection, claims: &IdClaims) -> Accounts
         .and_then(|n| Nickname::parse(&n.chars().take(20).collect::<String>()).ok())
         .or_else(|| Nickname::parse(&email.local_part().chars().take(20).collect::<String>()).ok())
         .map(|n| n.as_str().to_string())
-        .unwrap_or_else(|| "학습자".to_string());
+        .unwrap_or_else(|| fallback_nickname.to_string());
     // An account made with this email since we looked is not taken over
     // here: the person signs in again and the usual linking rules apply.
     repo::insert_user_unless_registered(

@@ -36,6 +36,9 @@ pub async fn create_or_promote_admin(
     conn: &mut PgConnection,
     email: &str,
     password: &str,
+    // The nickname when the email's local part is not one (the front end's
+    // word for an admin).
+    fallback_nickname: &str,
 ) -> anyhow::Result<AdminOutcome> {
     // The command line is a front end too: it says what is wrong in Korean.
     let say = |p| anyhow::anyhow!(handlers::problem_text(p));
@@ -44,7 +47,7 @@ pub async fn create_or_promote_admin(
     let hash = hash_password(password.to_owned()).await?;
     let nickname = model::Nickname::parse(&email.local_part().chars().take(20).collect::<String>())
         .map(|n| n.as_str().to_string())
-        .unwrap_or_else(|_| "관리자".to_string());
+        .unwrap_or_else(|_| fallback_nickname.to_string());
     let (id, created) = repo::upsert_admin(conn, &email, &hash, &nickname).await?;
     repo::audit(
         conn,

@@ -392,7 +392,7 @@ pub async fn scrub_user(conn: &mut PgConnection, user: UserId) -> sqlx::Result<(
     sqlx::query!(
         "UPDATE users
             SET deleted_at = now(), scrubbed_at = now(),
-                email = 'deleted-' || id || '@deleted.invalid', nickname = '탈퇴한 사용자',
+                email = 'deleted-' || id || '@deleted.invalid', nickname = '',
                 introduction = '', phone_enc = NULL, password_hash = NULL, google_sub = NULL,
                 updated_at = now()
           WHERE id = $1",

@@ -208,15 +208,7 @@ async fn tell_owner_of_signup_attempt(
         reset_link: &link(config, "/password-reset"),
     }
     .render()?;
-    mail::enqueue(
-        conn,
-        &Mail {
-            to: owner.email.clone(),
-            subject: "[Weaverse] 이미 가입된 이메일 주소입니다".into(),
-            text,
-        },
-    )
-    .await?;
+    mail::enqueue(conn, &Mail::compose(owner.email.clone(), &text)).await?;
     Ok(())
 }
 
@@ -235,15 +227,7 @@ async fn queue_verification_mail(
         link: &link,
     }
     .render()?;
-    mail::enqueue(
-        conn,
-        &Mail {
-            to: email.to_string(),
-            subject: "[Weaverse] 이메일 주소를 인증해 주세요".into(),
-            text,
-        },
-    )
-    .await?;
+    mail::enqueue(conn, &Mail::compose(email.to_string(), &text)).await?;
     Ok(())
 }
 
@@ -361,15 +345,7 @@ pub async fn request_password_reset(
         link: &link,
     }
     .render()?;
-    mail::enqueue(
-        conn,
-        &Mail {
-            to: user.email.clone(),
-            subject: "[Weaverse] 비밀번호 재설정 안내".into(),
-            text,
-        },
-    )
-    .await?;
+    mail::enqueue(conn, &Mail::compose(user.email.clone(), &text)).await?;
     Ok(())
 }
 

@@ -175,6 +175,7 @@ pub fn credential(
         (_, Some(_)) => format!("{origin}/"),
         _ => page.clone(),
     };
+    let words = super::views::badge_words(cert);
     let (list, place) = status_place(cert.status_index);
     let list_url = status_list_url(origin, list);
     let unsigned = json!({
@@ -183,7 +184,7 @@ pub fn credential(
         "type": ["VerifiableCredential", "OpenBadgeCredential"],
         "issuer": { "id": did(origin), "type": ["Profile"], "name": "Weaverse", "url": origin },
         "validFrom": rfc3339(cert.issued_at),
-        "name": format!("{} 수료증", cert.title),
+        "name": words.name,
         "credentialSubject": {
             "type": ["AchievementSubject"],
             "identifier": identity(email, &cert.code),
@@ -192,8 +193,8 @@ pub fn credential(
                 "id": achievement,
                 "type": ["Achievement"],
                 "name": cert.title,
-                "description": format!("Weaverse 웹 개발 교육의 「{}」 과정을 마쳤습니다.", cert.title),
-                "criteria": { "narrative": "과정의 모든 토픽을 마치고 미션을 통과했습니다." },
+                "description": words.description,
+                "criteria": { "narrative": words.criteria },
                 "creditsAvailable": cert.credits,
             },
         },
@@ -204,7 +205,7 @@ pub fn credential(
             "statusListIndex": place.to_string(),
             "statusListCredential": list_url,
         },
-        "evidence": [{ "id": page, "type": ["Evidence"], "name": format!("확인 번호 {}", cert.code) }],
+        "evidence": [{ "id": page, "type": ["Evidence"], "name": words.evidence }],
     });
     signer.sign(unsigned, origin, cert.issued_at)
 }

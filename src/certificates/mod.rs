@@ -8,6 +8,7 @@ pub mod badge;
 pub mod handlers;
 pub mod pdf;
 mod repo;
+mod views;
 
 use anyhow::Context;
 use rand::Rng;

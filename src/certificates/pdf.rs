@@ -31,7 +31,8 @@ impl CertificateFont {
                 path.display()
             )
         })?;
-        if face.glyph_index('수').is_none() {
+        // U+C218, a Hangul syllable every Korean font has.
+        if face.glyph_index('\u{C218}').is_none() {
             anyhow::bail!(
                 "the certificate font {} has no Korean glyphs",
                 path.display()
@@ -47,7 +48,7 @@ impl CertificateFont {
 pub struct Sheet<'a> {
     pub name: &'a str,
     pub title: &'a str,
-    /// `2026년 11월 30일`
+    /// The issue date as people read it (`web::dates::date`).
     pub date: &'a str,
     pub hours: f64,
     pub code: &'a str,
@@ -100,11 +101,7 @@ fn rect(x: f32, y: f32, w: f32, h: f32) -> PolygonRing {
 /// Makes the PDF (CPU work: call it from a blocking task).
 pub fn render(font: &CertificateFont, sheet: &Sheet<'_>) -> anyhow::Result<Vec<u8>> {
     let face = ttf_parser::Face::parse(&font.bytes, 0)?;
-    let heading = if sheet.nanodegree {
-        "나노 디그리 수료증"
-    } else {
-        "코스 수료증"
-    };
+    let words = super::views::sheet_words(sheet);
     let center = |text: &str, size: f32, y: f32, widths: &dyn Fn(&str) -> f32| Line {
         x: (WIDTH - widths(text) * size * 0.352_778) / 2.0,
         text: text.to_owned(),
@@ -123,25 +120,12 @@ pub fn render(font: &CertificateFont, sheet: &Sheet<'_>) -> anyhow::Result<Vec<u
     };
     let lines = vec![
         center("WEAVERSE", 14.0, 172.0, &width_of),
-        center(heading, 30.0, 150.0, &width_of),
+        center(words.heading, 30.0, 150.0, &width_of),
         center(sheet.name, 34.0, 122.0, &width_of),
-        center(
-            &format!(
-                "위 사람은 「{}」 과정을 마쳤기에 이 증서를 드립니다.",
-                sheet.title
-            ),
-            14.0,
-            104.0,
-            &width_of,
-        ),
-        center(
-            &format!("학습 시간 {:.1}시간 · 발급일 {}", sheet.hours, sheet.date),
-            12.0,
-            92.0,
-            &width_of,
-        ),
+        center(&words.statement, 14.0, 104.0, &width_of),
+        center(&words.facts, 12.0, 92.0, &width_of),
         Line {
-            text: format!("확인 번호 {}", sheet.code),
+            text: words.code.clone(),
             size: 10.0,
             x: 30.0,
             y: 36.0,
@@ -153,7 +137,7 @@ pub fn render(font: &CertificateFont, sheet: &Sheet<'_>) -> anyhow::Result<Vec<u
             y: 29.0,
         },
         Line {
-            text: "Weaverse 웹 개발 교육".to_owned(),
+            text: words.issuer.to_owned(),
             size: 11.0,
             x: 30.0,
             y: 48.0,
@@ -184,7 +168,7 @@ pub fn render(font: &CertificateFont, sheet: &Sheet<'_>) -> anyhow::Result<Vec<u
             descent: face.descender(),
         },
     );
-    let mut doc = PdfDocument::new(&format!("{heading} - {}", sheet.name));
+    let mut doc = PdfDocument::new(&format!("{} - {}", words.heading, sheet.name));
     let font_id = doc.add_font(&parsed);
 
     let mut ops = vec![

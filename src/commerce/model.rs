@@ -180,34 +180,9 @@ pub struct AdminOrder {
     pub number: String,
 }
 
-/// Countries a billing address may be in, by ISO 3166 code, as people read
-/// them. The form offers these; anything else is refused.
-pub const COUNTRIES: &[(&str, &str)] = &[
-    ("KR", "대한민국"),
-    ("US", "미국"),
-    ("JP", "일본"),
-    ("CN", "중국"),
-    ("TW", "대만"),
-    ("HK", "홍콩"),
-    ("SG", "싱가포르"),
-    ("VN", "베트남"),
-    ("TH", "태국"),
-    ("PH", "필리핀"),
-    ("ID", "인도네시아"),
-    ("MY", "말레이시아"),
-    ("IN", "인도"),
-    ("AU", "오스트레일리아"),
-    ("NZ", "뉴질랜드"),
-    ("CA", "캐나다"),
-    ("GB", "영국"),
-    ("DE", "독일"),
-    ("FR", "프랑스"),
+/// Countries a billing address may be in, by ISO 3166 code (`labels`
+/// names them). The form offers these; anything else is refused.
+pub const COUNTRIES: &[&str] = &[
+    "KR", "US", "JP", "CN", "TW", "HK", "SG", "VN", "TH", "PH", "ID", "MY", "IN", "AU", "NZ", "CA",
+    "GB", "DE", "FR",
 ];
-
-/// The Korean name of a country code (the code itself when unknown).
-pub fn country_name(code: &str) -> &str {
-    COUNTRIES
-        .iter()
-        .find(|(c, _)| *c == code)
-        .map_or(code, |(_, name)| name)
-}

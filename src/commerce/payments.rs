@@ -85,6 +85,9 @@ pub async fn start(
     gateways: &Gateways,
     base_url: &str,
     order: OrderId,
+    // The order's name at the gateway from its first item's title and how
+    // many more there are (the handler's words).
+    name: impl Fn(&str, usize) -> String,
 ) -> CommerceResult<String> {
     let (row, items) = {
         let mut conn = db.acquire().await?;
@@ -96,7 +99,7 @@ pub async fn start(
     let gateway = gateways.get(row.gateway).ok_or(CommerceError::NotFound)?;
     let item_name = match items.as_slice() {
         [one] => one.title.clone(),
-        [first, rest @ ..] => format!("{} 외 {}건", first.title, rest.len()),
+        [first, rest @ ..] => name(&first.title, rest.len()),
         [] => "Weaverse".into(),
     };
     let started = gateway
@@ -406,6 +409,7 @@ pub async fn refund(
     actor: &CurrentUser,
     payment_id: PaymentId,
     admin_amount: Option<Won>,
+    // Why, as the person gave it (the handler words a default).
     reason: &str,
     form_key: Option<uuid::Uuid>,
 ) -> CommerceResult<Once<Won>> {
@@ -459,11 +463,6 @@ pub async fn refund(
         .ok_or(CommerceError::NotFound)?;
     let refund_id = RefundId(uuid::Uuid::new_v4());
     let key = format!("refund-{}", refund_id.0.simple());
-    let reason = match reason {
-        "" if actor.is_admin() => "관리자 환불",
-        "" => "수강생 환불 요청",
-        r => r,
-    };
     repo::insert_refund(
         &mut tx,
         &NewRefund {

@@ -159,7 +159,7 @@ fn validate_address(form: &AddressForm) -> CommerceResult<(String, AddressFields
         "" => "KR".to_string(),
         c => c.to_ascii_uppercase(),
     };
-    if !super::model::COUNTRIES.iter().any(|(c, _)| *c == country) {
+    if !super::model::COUNTRIES.contains(&country.as_str()) {
         problems.push(AddressProblem::CountryCode);
     }
     let main = form.main.trim().to_string();

@@ -5,8 +5,7 @@ use askama::Template;
 use crate::labels::{self as filters, refusal_text};
 use crate::{
     commerce::{
-        gateway::GatewayOption,
-        model::{Address, AdminOrder, Cart, Order, OrderStatus},
+        model::{Address, AdminOrder, Cart, GatewayKind, Order, OrderStatus},
         refund::Offer,
         service::{AddressForm, AdminOrderDetail, OrderDetail},
     },
@@ -63,7 +62,7 @@ pub struct CheckoutPage {
     pub form: AddressForm,
     pub save_address: bool,
     pub gateway: String,
-    pub gateways: Vec<GatewayOption>,
+    pub gateways: Vec<GatewayKind>,
     pub verified: bool,
     pub errors: FormErrors,
 }

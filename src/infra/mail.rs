@@ -24,6 +24,24 @@ pub struct Mail {
     pub text: String,
 }
 
+impl Mail {
+    /// A mail from a rendered mail template: its first line is
+    /// `Subject: ...`, the body follows a blank line. (The words of a mail
+    /// live in its template, subject included.)
+    pub fn compose(to: impl Into<String>, rendered: &str) -> Self {
+        let (first, body) = rendered.split_once('\n').unwrap_or((rendered, ""));
+        let (subject, text) = match first.strip_prefix("Subject:") {
+            Some(subject) => (subject.trim(), body.trim_start_matches('\n')),
+            None => ("", rendered),
+        };
+        Self {
+            to: to.into(),
+            subject: subject.to_string(),
+            text: text.to_string(),
+        }
+    }
+}
+
 #[derive(Clone)]
 pub enum Mailer {
     Files(AsyncFileTransport<Tokio1Executor>, PathBuf),

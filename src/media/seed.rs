@@ -121,6 +121,7 @@ pub async fn seed_videos(
     let topics = demo_video_topics(&mut *db.acquire().await?).await?;
     tokio::fs::create_dir_all(cache_dir).await?;
     let mut attached = 0;
+    let script = script()?;
     for topic in topics.into_iter().take(limit.unwrap_or(usize::MAX)) {
         if repo::topic_video(&mut *db.acquire().await?, topic.topic)
             .await?
@@ -136,7 +137,13 @@ pub async fn seed_videos(
             .await
             .map_err(|e| anyhow::anyhow!("seeding {}: {e}", topic.title))?;
         media
-            .put_captions(db, video, "ko", "한국어", captions(&topic).as_bytes())
+            .put_captions(
+                db,
+                video,
+                &script.language,
+                &script.label,
+                captions(&script, &topic).as_bytes(),
+            )
             .await
             .map_err(|e| anyhow::anyhow!("captions for {}: {e}", topic.title))?;
         attached += 1;
@@ -145,18 +152,34 @@ pub async fn seed_videos(
     Ok(attached)
 }
 
-/// What the clip says, one line per five seconds.
-fn lines(topic: &DemoVideoTopic) -> Vec<String> {
-    vec![
-        topic.title.clone(),
-        format!("{} 강의입니다.", topic.course_title),
-        "핵심 개념을 예제와 함께 차근차근 살펴봅니다.".into(),
-        "다음 토픽에서 직접 실습해 봅시다.".into(),
-    ]
+/// What the demo clips say (`demo_captions.json`: demo content, like the
+/// nano-degree and its missions): the track's language and label, and one
+/// line per quarter of the clip, `{topic}` and `{course}` filled in.
+#[derive(serde::Deserialize)]
+struct Script {
+    language: String,
+    label: String,
+    lines: Vec<String>,
 }
 
-pub fn captions(topic: &DemoVideoTopic) -> String {
-    vtt::from_lines(&lines(topic), CLIP_SECS / 4)
+fn script() -> anyhow::Result<Script> {
+    Ok(serde_json::from_str(include_str!("demo_captions.json"))?)
+}
+
+/// What the clip says, one line per five seconds.
+fn lines(script: &Script, topic: &DemoVideoTopic) -> Vec<String> {
+    script
+        .lines
+        .iter()
+        .map(|line| {
+            line.replace("{topic}", &topic.title)
+                .replace("{course}", &topic.course_title)
+        })
+        .collect()
+}
+
+fn captions(script: &Script, topic: &DemoVideoTopic) -> String {
+    vtt::from_lines(&lines(script, topic), CLIP_SECS / 4)
 }
 
 /// The cached clip for `topic`, made when missing.
@@ -242,4 +265,17 @@ async fn make_clip(work: &Path, topic: &DemoVideoTopic, out: &Path) -> anyhow::R
     );
     tokio::fs::rename(&partial, out).await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_demo_script_fills_each_quarter_of_a_clip() {
+        let script = script().unwrap();
+        assert_eq!(script.language, "ko");
+        assert_eq!(script.lines.len(), 4);
+        assert!(script.lines.iter().any(|l| l.contains("{topic}")));
+    }
 }

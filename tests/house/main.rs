@@ -397,25 +397,6 @@ fn the_check_catches_a_climbing_import_a_handler_import_and_plumbing_naming_a_ca
     );
 }
 
-/// Files whose domain code still holds words for people or status codes
-/// (issue #18, deliverable 2). The list only shrinks: a file not on it
-/// fails, and so does a file on it that is clean (take it off).
-const STILL_SPEAKING: &[&str] = &[
-    "src/accounts/google.rs",
-    "src/accounts/mod.rs",
-    "src/accounts/repo.rs",
-    "src/accounts/service.rs",
-    "src/certificates/badge.rs",
-    "src/certificates/pdf.rs",
-    "src/commerce/gateway/demo.rs",
-    "src/commerce/gateway/kakaopay.rs",
-    "src/commerce/gateway/toss.rs",
-    "src/commerce/model.rs",
-    "src/commerce/payments.rs",
-    "src/media/seed.rs",
-    "src/money.rs",
-];
-
 /// Where words for people and status codes belong: handlers, views and
 /// labels, the web plumbing, the error type, and the assembly.
 fn may_speak(module: &[String]) -> bool {
@@ -446,21 +427,9 @@ fn speaking(sources: &[Source]) -> Vec<String> {
 fn korean_words_and_status_codes_stay_above_the_domain() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
     let found = speaking(&sources(&root));
-    let new: Vec<&String> = found
-        .iter()
-        .filter(|f| !STILL_SPEAKING.contains(&f.as_str()))
-        .collect();
     assert!(
-        new.is_empty(),
-        "Korean words or StatusCode in domain code (put them in handlers, views or labels):\n{new:?}"
-    );
-    let clean: Vec<&&str> = STILL_SPEAKING
-        .iter()
-        .filter(|f| !found.iter().any(|g| g == **f))
-        .collect();
-    assert!(
-        clean.is_empty(),
-        "clean now, take them off STILL_SPEAKING: {clean:?}"
+        found.is_empty(),
+        "Korean words or StatusCode in domain code (put them in handlers, views or labels):\n{found:?}"
     );
 }
 

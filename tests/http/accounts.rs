@@ -805,7 +805,8 @@ async fn deleting_the_account_needs_the_password_and_scrubs_personal_data(db: Pg
             .await
             .unwrap();
     assert!(email.ends_with("@deleted.invalid"));
-    assert_eq!(nickname, "탈퇴한 사용자");
+    // No nickname is kept; the admin pages say "탈퇴한 사용자".
+    assert_eq!(nickname, "");
     assert!(phone.is_none() && deleted);
     // The row stays for the records that point at it.
     assert_eq!(count(&app.db, "SELECT count(*) FROM users").await, 1);

@@ -266,6 +266,7 @@ async fn a_crash_after_kakaopay_approves_is_finished_by_reconciliation(db: PgPoo
             &mut conn,
             "crash@example.com",
             crate::support::PASSWORD,
+            "관리자",
         )
         .await
         .unwrap();

@@ -405,7 +405,7 @@ pub async fn google_callback(
     };
     let claims = google_client.finish(&flow, &returned_state, &code).await?;
     let mut tx = state.db.begin().await?;
-    let user = google::account_for(&mut tx, &claims).await?;
+    let user = google::account_for(&mut tx, &claims, "학습자").await?;
     tx.commit().await?;
     session::sign_in(&state.db, &session, user, SignInMethod::Google, &client).await?;
     let remove = crate::web::cookies::remove(google::COOKIE, state.config.secure_cookies());

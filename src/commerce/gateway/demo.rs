@@ -7,8 +7,8 @@ use time::OffsetDateTime;
 use crate::{
     commerce::{
         gateway::{
-            Approval, CallLog, CancelRequest, Checkout, Confirmation, GatewayError, GatewayOption,
-            Inquiry, PaymentGateway, Started,
+            Approval, CallLog, CancelRequest, Checkout, Confirmation, GatewayError, Inquiry,
+            PaymentGateway, Started,
         },
         model::GatewayKind,
     },
@@ -21,14 +21,6 @@ pub struct Demo;
 impl PaymentGateway for Demo {
     fn kind(&self) -> GatewayKind {
         GatewayKind::Demo
-    }
-
-    fn option(&self) -> GatewayOption {
-        GatewayOption {
-            kind: GatewayKind::Demo,
-            label: "테스트 결제 (데모)",
-            note: "실제 돈이 나가지 않는 시험용 결제입니다.",
-        }
     }
 
     async fn start(&self, _: &CallLog, checkout: &Checkout<'_>) -> Result<Started, GatewayError> {

@@ -12,7 +12,7 @@ use crate::{
     commerce::{
         gateway::{
             Approval, CallLog, CancelRequest, Checkout, Confirmation, ErrorFields, GatewayError,
-            GatewayOption, Inquiry, PaymentGateway, Started, parse,
+            Inquiry, PaymentGateway, Started, parse,
         },
         model::GatewayKind,
     },
@@ -130,14 +130,6 @@ impl KakaoPay {
 impl PaymentGateway for KakaoPay {
     fn kind(&self) -> GatewayKind {
         GatewayKind::KakaoPay
-    }
-
-    fn option(&self) -> GatewayOption {
-        GatewayOption {
-            kind: GatewayKind::KakaoPay,
-            label: "카카오페이",
-            note: "카카오페이 결제 창으로 이동합니다.",
-        }
     }
 
     async fn start(&self, log: &CallLog, checkout: &Checkout<'_>) -> Result<Started, GatewayError> {

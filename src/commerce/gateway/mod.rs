@@ -125,20 +125,9 @@ pub struct CancelRequest<'a> {
     pub idempotency_key: &'a str,
 }
 
-/// A way to pay offered at checkout.
-#[derive(Clone, Copy, Debug)]
-pub struct GatewayOption {
-    pub kind: GatewayKind,
-    pub label: &'static str,
-    pub note: &'static str,
-}
-
 #[async_trait::async_trait]
 pub trait PaymentGateway: Send + Sync {
     fn kind(&self) -> GatewayKind;
-
-    /// What checkout shows for it.
-    fn option(&self) -> GatewayOption;
 
     /// Whether the token a return carries is the gateway's id for the
     /// payment (Toss's `paymentKey`), to keep for inquiries and refunds.
@@ -364,8 +353,9 @@ impl Gateways {
     }
 
     /// The ways to pay, in the order checkout lists them.
-    pub fn options(&self) -> Vec<GatewayOption> {
-        self.enabled.iter().map(|g| g.option()).collect()
+    /// The ways to pay checkout offers, in order.
+    pub fn options(&self) -> Vec<GatewayKind> {
+        self.enabled.iter().map(|g| g.kind()).collect()
     }
 
     /// Toss's browser SDK key, when Toss is on.

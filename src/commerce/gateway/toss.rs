@@ -13,7 +13,7 @@ use crate::{
     commerce::{
         gateway::{
             Approval, CallLog, CancelRequest, Checkout, Confirmation, ErrorFields, Failure,
-            GatewayError, GatewayOption, Inquiry, PaymentGateway, Started, parse,
+            GatewayError, Inquiry, PaymentGateway, Started, parse,
         },
         model::GatewayKind,
     },
@@ -101,14 +101,6 @@ impl Toss {
 impl PaymentGateway for Toss {
     fn kind(&self) -> GatewayKind {
         GatewayKind::Toss
-    }
-
-    fn option(&self) -> GatewayOption {
-        GatewayOption {
-            kind: GatewayKind::Toss,
-            label: "토스페이먼츠 (카드·간편결제)",
-            note: "토스페이먼츠 결제 창이 열립니다.",
-        }
     }
 
     fn return_token_is_ref(&self) -> bool {

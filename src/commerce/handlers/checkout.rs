@@ -205,11 +205,11 @@ async fn checkout_page(
             .map_or_else(|| NEW_ADDRESS.to_string(), |a| a.id.to_string())
     });
     let gateways = gateways.options();
-    let gateway = match gateways.iter().any(|g| g.kind.as_str() == typed.gateway) {
+    let gateway = match gateways.iter().any(|g| g.as_str() == typed.gateway) {
         true => typed.gateway,
         false => gateways
             .first()
-            .map(|g| g.kind.as_str().to_string())
+            .map(|g| g.as_str().to_string())
             .unwrap_or_default(),
     };
     Ok(CheckoutPage {
@@ -316,6 +316,7 @@ pub async fn place_order(
         &gateways,
         state.config.public_url.as_str(),
         order,
+        |first, more| format!("{first} 외 {more}건"),
     )
     .await;
     match started {

@@ -184,7 +184,11 @@ pub async fn refund(
         &user,
         payment,
         amount,
-        &form.reason,
+        match form.reason.trim() {
+            "" if user.is_admin() => "관리자 환불",
+            "" => "수강생 환불 요청",
+            reason => reason,
+        },
         form.form_key,
     )
     .await;

@@ -358,7 +358,7 @@ impl TestApp {
     /// Creates an account with `role` straight in the database, then signs in.
     pub async fn login_as(&self, email: &str, role: weaverse::accounts::Role) {
         let mut conn = self.db.acquire().await.unwrap();
-        weaverse::accounts::create_or_promote_admin(&mut conn, email, PASSWORD)
+        weaverse::accounts::create_or_promote_admin(&mut conn, email, PASSWORD, "관리자")
             .await
             .unwrap();
         sqlx::query("UPDATE users SET role = $2 WHERE email = $1")
