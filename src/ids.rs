@@ -62,6 +62,20 @@ uuid_id!(
     SubmissionId,
 );
 
+/// A watch event's id (a `bigint` serial: events are many and ordered).
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, sqlx::Type,
+)]
+#[sqlx(transparent)]
+#[serde(transparent)]
+pub struct WatchEventId(pub i64);
+
+impl std::fmt::Display for WatchEventId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
 /// Declares a closed set of states stored as `text` codes: one mapping
 /// between the enum and the database, used by every query through
 /// `column AS "column: Type"` (and `.as_str()` for parameters).

@@ -188,3 +188,27 @@ pub async fn demo_courses_without_cover(
     .map(|r| (r.id, r.title))
     .collect())
 }
+
+/// What the `#[sqlx::test]`s beside the services start from.
+#[cfg(test)]
+pub(crate) mod testing {
+    use sqlx::PgConnection;
+
+    use crate::ids::{CurriculumId, UserId};
+
+    /// The demo nano-degree seeded and a learner (`l@example.com`) who has
+    /// bought nothing yet.
+    pub async fn seeded_learner(conn: &mut PgConnection) -> (UserId, CurriculumId) {
+        let curriculum = match super::seed_nanodegree(conn).await.unwrap() {
+            super::SeedOutcome::Created(id) | super::SeedOutcome::AlreadyThere(id) => id,
+        };
+        let user: uuid::Uuid = sqlx::query_scalar(
+            "INSERT INTO users (email, nickname, role) VALUES ('l@example.com', 'learner', 'student')
+             RETURNING id",
+        )
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap();
+        (UserId(user), curriculum)
+    }
+}

@@ -391,37 +391,36 @@ pub async fn my_curricula(
     Ok(sr::studio_curricula(conn, author).await?)
 }
 
-/// Adds a course the user may also edit to the curriculum's order.
-pub async fn add_curriculum_course(
-    conn: &mut PgConnection,
-    user: &CurrentUser,
-    id: CurriculumId,
-    course: CourseId,
-) -> CatalogResult<()> {
-    authorize_curriculum(conn, user, id).await?;
-    authorize_course(conn, user, course).await?;
-    Ok(sr::add_curriculum_course(conn, id, course).await?)
+/// What a tutor does to a course in a curriculum's order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Arrange {
+    /// Append a course the user may also edit.
+    Add,
+    Remove,
+    Move {
+        up: bool,
+    },
 }
 
-pub async fn remove_curriculum_course(
+/// Adds, removes or moves a course in a curriculum's order.
+pub async fn arrange_curriculum(
     conn: &mut PgConnection,
     user: &CurrentUser,
     id: CurriculumId,
     course: CourseId,
+    arrange: Arrange,
 ) -> CatalogResult<()> {
     authorize_curriculum(conn, user, id).await?;
-    Ok(sr::remove_curriculum_course(conn, id, course).await?)
-}
-
-pub async fn move_curriculum_course(
-    conn: &mut PgConnection,
-    user: &CurrentUser,
-    id: CurriculumId,
-    course: CourseId,
-    up: bool,
-) -> CatalogResult<()> {
-    authorize_curriculum(conn, user, id).await?;
-    sr::move_curriculum_course(conn, id, course, up).await?;
+    match arrange {
+        Arrange::Add => {
+            authorize_course(conn, user, course).await?;
+            sr::add_curriculum_course(conn, id, course).await?;
+        }
+        Arrange::Remove => sr::remove_curriculum_course(conn, id, course).await?,
+        Arrange::Move { up } => {
+            sr::move_curriculum_course(conn, id, course, up).await?;
+        }
+    }
     Ok(())
 }
 
@@ -519,7 +518,7 @@ pub async fn edit(
                 tracing::debug!(?piece, up, "nothing to swap with");
             }
         }
-        Edit::Deleted(on) => sr::set_deleted(conn, piece, on).await?,
+        Edit::Deleted(on) => sr::set_mark(conn, piece, sr::Mark::Deleted, on).await?,
         Edit::Published(on) => {
             let missing = if on {
                 missing_for_publishing(conn, piece).await?
@@ -529,7 +528,7 @@ pub async fn edit(
             if !missing.is_empty() {
                 return Err(CatalogError::Incomplete(missing));
             }
-            sr::set_published(conn, piece, on).await?;
+            sr::set_mark(conn, piece, sr::Mark::Published, on).await?;
         }
     }
     Ok(listing)

@@ -420,56 +420,54 @@ pub async fn curriculum_completeness(
 
 // ---------- the outline's pieces ----------
 
-/// Deletes (keeping it, restorable) or restores one piece of the outline.
-pub async fn set_deleted(conn: &mut PgConnection, piece: Piece, on: bool) -> sqlx::Result<()> {
-    let query = match piece {
-        Piece::Curriculum(id) => sqlx::query!(
-            "UPDATE curricula SET deleted_at = CASE WHEN $2 THEN coalesce(deleted_at, now()) END, updated_at = now() WHERE id = $1",
-            id.0,
-            on
-        ),
-        Piece::Course(id) => sqlx::query!(
-            "UPDATE courses SET deleted_at = CASE WHEN $2 THEN coalesce(deleted_at, now()) END, updated_at = now() WHERE id = $1",
-            id.0,
-            on
-        ),
-        Piece::Lecture(id) => sqlx::query!(
-            "UPDATE lectures SET deleted_at = CASE WHEN $2 THEN coalesce(deleted_at, now()) END, updated_at = now() WHERE id = $1",
-            id.0,
-            on
-        ),
-        Piece::Topic(id) => sqlx::query!(
-            "UPDATE topics SET deleted_at = CASE WHEN $2 THEN coalesce(deleted_at, now()) END, updated_at = now() WHERE id = $1",
-            id.0,
-            on
-        ),
-    };
-    query.execute(conn).await?;
-    Ok(())
+/// A piece's two marks: deleted (kept, restorable) and published.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mark {
+    Deleted,
+    Published,
 }
 
-/// Sets or clears `published_at` (keeping the first publication time).
-pub async fn set_published(conn: &mut PgConnection, piece: Piece, on: bool) -> sqlx::Result<()> {
+/// Sets (keeping the first time) or clears one of a piece's marks.
+pub async fn set_mark(
+    conn: &mut PgConnection,
+    piece: Piece,
+    mark: Mark,
+    on: bool,
+) -> sqlx::Result<()> {
+    let deleted = mark == Mark::Deleted;
+    // $2: which mark; $3: set or clear it. The other mark stays as it is.
     let query = match piece {
         Piece::Curriculum(id) => sqlx::query!(
-            "UPDATE curricula SET published_at = CASE WHEN $2 THEN coalesce(published_at, now()) END, updated_at = now() WHERE id = $1",
-            id.0,
-            on
+            "UPDATE curricula
+                SET deleted_at = CASE WHEN NOT $2 THEN deleted_at WHEN $3 THEN coalesce(deleted_at, now()) END,
+                    published_at = CASE WHEN $2 THEN published_at WHEN $3 THEN coalesce(published_at, now()) END,
+                    updated_at = now()
+              WHERE id = $1",
+            id.0, deleted, on
         ),
         Piece::Course(id) => sqlx::query!(
-            "UPDATE courses SET published_at = CASE WHEN $2 THEN coalesce(published_at, now()) END, updated_at = now() WHERE id = $1",
-            id.0,
-            on
+            "UPDATE courses
+                SET deleted_at = CASE WHEN NOT $2 THEN deleted_at WHEN $3 THEN coalesce(deleted_at, now()) END,
+                    published_at = CASE WHEN $2 THEN published_at WHEN $3 THEN coalesce(published_at, now()) END,
+                    updated_at = now()
+              WHERE id = $1",
+            id.0, deleted, on
         ),
         Piece::Lecture(id) => sqlx::query!(
-            "UPDATE lectures SET published_at = CASE WHEN $2 THEN coalesce(published_at, now()) END, updated_at = now() WHERE id = $1",
-            id.0,
-            on
+            "UPDATE lectures
+                SET deleted_at = CASE WHEN NOT $2 THEN deleted_at WHEN $3 THEN coalesce(deleted_at, now()) END,
+                    published_at = CASE WHEN $2 THEN published_at WHEN $3 THEN coalesce(published_at, now()) END,
+                    updated_at = now()
+              WHERE id = $1",
+            id.0, deleted, on
         ),
         Piece::Topic(id) => sqlx::query!(
-            "UPDATE topics SET published_at = CASE WHEN $2 THEN coalesce(published_at, now()) END, updated_at = now() WHERE id = $1",
-            id.0,
-            on
+            "UPDATE topics
+                SET deleted_at = CASE WHEN NOT $2 THEN deleted_at WHEN $3 THEN coalesce(deleted_at, now()) END,
+                    published_at = CASE WHEN $2 THEN published_at WHEN $3 THEN coalesce(published_at, now()) END,
+                    updated_at = now()
+              WHERE id = $1",
+            id.0, deleted, on
         ),
     };
     query.execute(conn).await?;

@@ -412,3 +412,50 @@ pub async fn verify_badge(
         badge::Checked::Malformed => Ok(BadgeVerdict::Malformed),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[sqlx::test(migrator = "crate::infra::db::MIGRATOR")]
+    async fn a_course_certificate_is_due_when_every_topic_is_done_and_issued_once(
+        db: sqlx::PgPool,
+    ) {
+        let mut conn = db.acquire().await.unwrap();
+        let (user, _) = crate::catalog::seed::testing::seeded_learner(&mut conn).await;
+        let course: uuid::Uuid = sqlx::query_scalar(
+            "SELECT course_id FROM curriculum_courses ORDER BY position LIMIT 1",
+        )
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap();
+        let course = CourseId(course);
+        let topics: Vec<TopicId> = catalog::published_topics(&mut conn, &[course])
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|(_, t)| t)
+            .collect();
+        let (last, rest) = topics.split_last().unwrap();
+        let completion = crate::learning::Completion::unheard();
+        for topic in rest {
+            completion.complete(&mut conn, user, *topic).await.unwrap();
+        }
+        // One topic short: nothing is due.
+        assert!(check(&mut conn, user, course).await.unwrap().is_empty());
+        completion.complete(&mut conn, user, *last).await.unwrap();
+        let issued = check(&mut conn, user, course).await.unwrap();
+        assert_eq!(
+            issued.len(),
+            1,
+            "the course's certificate, not the nano-degree's"
+        );
+        assert!(well_formed(&issued[0]));
+        // Checking again (or a second listener at once) issues nothing more.
+        assert!(check(&mut conn, user, course).await.unwrap().is_empty());
+        let held = of_learner(&mut conn, user).await.unwrap();
+        assert_eq!(held.len(), 1);
+        assert_eq!(held[0].course_id, Some(course.0));
+        assert_eq!(held[0].status, Status::Valid);
+    }
+}

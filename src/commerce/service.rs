@@ -561,4 +561,80 @@ mod tests {
         let (country, _) = validate_address(&form("04524")).unwrap_or_default();
         assert_eq!(country, "KR");
     }
+
+    /// The nano-degree seeded, a learner, and every published topic of it.
+    async fn learner_with_topics(
+        conn: &mut PgConnection,
+    ) -> (UserId, Product, Vec<crate::ids::TopicId>) {
+        let (user, curriculum) = crate::catalog::seed::testing::seeded_learner(conn).await;
+        let product = Product::Curriculum(curriculum);
+        let courses = catalog::courses_of(conn, &[product]).await.unwrap();
+        let topics = catalog::published_topics(conn, &courses)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|(_, t)| t)
+            .collect();
+        (user, product, topics)
+    }
+
+    #[sqlx::test(migrator = "crate::infra::db::MIGRATOR")]
+    async fn the_refund_offer_follows_how_much_of_the_course_was_used(db: sqlx::PgPool) {
+        let mut conn = db.acquire().await.unwrap();
+        let (user, product, topics) = learner_with_topics(&mut conn).await;
+        let items = [OrderItem {
+            product,
+            title: "nano-degree".into(),
+            price: Won(50_000),
+            access_months: 24,
+        }];
+        let now = OffsetDateTime::now_utc();
+        let payment = |days_ago: i64, refunded: i64| Payment {
+            id: PaymentId(uuid::Uuid::new_v4()),
+            order_id: OrderId(uuid::Uuid::new_v4()),
+            gateway: GatewayKind::Demo,
+            gateway_tx_id: "t".into(),
+            method: "demo".into(),
+            amount: Won(50_000),
+            refunded: Won(refunded),
+            approved_at: now - time::Duration::days(days_ago),
+        };
+        let policy = RefundPolicy::default();
+        // Nothing studied yet, three days in: all of it back.
+        let used = content_used(&mut conn, user, &items).await.unwrap();
+        assert_eq!(used, 0);
+        assert_eq!(
+            refund_offer(&policy, &payment(3, 0), &items, used),
+            Offer::Full(50_000)
+        );
+        // A fifth of the topics done: past the 10 % of the full refund,
+        // so pro rata for the days left (and never more than is left).
+        let completion = crate::learning::Completion::unheard();
+        let fifth = topics.len() / 5;
+        for topic in &topics[..fifth] {
+            completion.complete(&mut conn, user, *topic).await.unwrap();
+        }
+        let used = content_used(&mut conn, user, &items).await.unwrap();
+        assert!((15..=25).contains(&used), "{used} % used");
+        let Offer::Partial {
+            amount,
+            remaining_days,
+            access_days,
+        } = refund_offer(&policy, &payment(3, 0), &items, used)
+        else {
+            panic!("a partial refund was due");
+        };
+        assert_eq!(amount, 50_000 * remaining_days / access_days / 10 * 10);
+        assert!(amount < 50_000 && amount > 49_000);
+        // A second refund counts the first against the pro rata total.
+        assert_eq!(
+            refund_offer(&policy, &payment(3, 40_000), &items, used).amount(),
+            Won(amount - 40_000)
+        );
+        // Past half the access period: nothing.
+        assert_eq!(
+            refund_offer(&policy, &payment(400, 0), &items, used),
+            Offer::Refused(crate::commerce::refund::RefundRefusal::PastHalfThePeriod)
+        );
+    }
 }

@@ -5,8 +5,9 @@ use std::time::Duration;
 use serde_json::Value;
 use sqlx::PgConnection;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, sqlx::Type, serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, sqlx::Type, serde::Serialize, serde::Deserialize)]
 #[sqlx(transparent)]
+#[serde(transparent)]
 pub struct JobId(pub i64);
 
 #[derive(Clone, Debug, Default)]

@@ -445,38 +445,20 @@ mod tests {
 
     async fn learner_with_orders(db: &sqlx::PgPool) -> (UserId, Product, OrderId, OrderId) {
         let mut conn = db.acquire().await.unwrap();
-        let curriculum = match crate::catalog::seed::seed_nanodegree(&mut conn)
-            .await
-            .unwrap()
-        {
-            crate::catalog::seed::SeedOutcome::Created(id)
-            | crate::catalog::seed::SeedOutcome::AlreadyThere(id) => id,
-        };
-        let user: uuid::Uuid = sqlx::query_scalar(
-            "INSERT INTO users (email, nickname, role) VALUES ('l@example.com', '학습자', 'student')
-             RETURNING id",
-        )
-        .fetch_one(&mut *conn)
-        .await
-        .unwrap();
+        let (user, curriculum) = crate::catalog::seed::testing::seeded_learner(&mut conn).await;
         let mut orders = Vec::new();
         for _ in 0..2 {
             let order: uuid::Uuid = sqlx::query_scalar(
                 "INSERT INTO orders (user_id, status, gateway, total_won, paid_at)
                  VALUES ($1, 'paid', 'demo', 50000, now()) RETURNING id",
             )
-            .bind(user)
+            .bind(user.0)
             .fetch_one(&mut *conn)
             .await
             .unwrap();
             orders.push(OrderId(order));
         }
-        (
-            UserId(user),
-            Product::Curriculum(curriculum),
-            orders[0],
-            orders[1],
-        )
+        (user, Product::Curriculum(curriculum), orders[0], orders[1])
     }
 
     async fn until(db: &sqlx::PgPool, user: UserId, product: Product) -> OffsetDateTime {

@@ -97,20 +97,13 @@ mod tests {
     }
 
     async fn learner_and_topic(conn: &mut PgConnection) -> (UserId, TopicId) {
-        crate::catalog::seed::seed_nanodegree(conn).await.unwrap();
-        let user: uuid::Uuid = sqlx::query_scalar(
-            "INSERT INTO users (email, nickname, role) VALUES ('l@example.com', '학습자', 'student')
-             RETURNING id",
-        )
-        .fetch_one(&mut *conn)
-        .await
-        .unwrap();
+        let (user, _) = crate::catalog::seed::testing::seeded_learner(conn).await;
         let topic: uuid::Uuid =
             sqlx::query_scalar("SELECT id FROM topics WHERE kind = 'reading' LIMIT 1")
                 .fetch_one(&mut *conn)
                 .await
                 .unwrap();
-        (UserId(user), TopicId(topic))
+        (user, TopicId(topic))
     }
 
     #[sqlx::test(migrator = "crate::infra::db::MIGRATOR")]

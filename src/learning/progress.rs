@@ -290,18 +290,22 @@ pub async fn events_of(
     repo::events_of(conn, user, topic, kind).await
 }
 
-pub async fn event(conn: &mut PgConnection, id: i64) -> sqlx::Result<Option<EventRow>> {
-    repo::event(conn, id).await
+pub async fn event(
+    conn: &mut PgConnection,
+    id: crate::ids::WatchEventId,
+) -> sqlx::Result<Option<EventRow>> {
+    repo::event(conn, id.0).await
 }
 
 /// An admin's correction of one event, checked like a player's; the
 /// learner's progress on the topic is folded again from the log.
 pub async fn edit_event(
     conn: &mut PgConnection,
-    id: i64,
+    id: crate::ids::WatchEventId,
     edited: watch::RawEvent,
     complete_at_percent: u8,
 ) -> Result<bool, WatchError> {
+    let id = id.0;
     let mut tx = conn.begin().await?;
     let Some(row) = repo::event(&mut tx, id).await? else {
         return Ok(false);
@@ -332,9 +336,10 @@ pub async fn edit_event(
 /// and which topic's it was.
 pub async fn delete_event(
     conn: &mut PgConnection,
-    id: i64,
+    id: crate::ids::WatchEventId,
     complete_at_percent: u8,
 ) -> sqlx::Result<Option<(UserId, TopicId)>> {
+    let id = id.0;
     let mut tx = conn.begin().await?;
     let Some(row) = repo::event(&mut tx, id).await? else {
         return Ok(None);

@@ -65,9 +65,9 @@ async fn retry(
     State(state): State<AppState>,
     ctx: PageCtx,
     _admin: Admin,
-    Path(id): Path<i64>,
+    Path(id): Path<JobId>,
 ) -> AppResult<Response> {
-    let done = queue::retry(&mut *state.db.acquire().await?, JobId(id)).await?;
+    let done = queue::retry(&mut *state.db.acquire().await?, id).await?;
     let flash = if done {
         Flash::success("작업을 다시 대기열에 넣었습니다.")
     } else {
@@ -80,9 +80,9 @@ async fn cancel(
     State(state): State<AppState>,
     ctx: PageCtx,
     _admin: Admin,
-    Path(id): Path<i64>,
+    Path(id): Path<JobId>,
 ) -> AppResult<Response> {
-    let done = queue::request_cancel(&mut *state.db.acquire().await?, JobId(id)).await?;
+    let done = queue::request_cancel(&mut *state.db.acquire().await?, id).await?;
     let flash = if done {
         Flash::success("작업 취소를 요청했습니다. 실행 중이면 곧 멈춥니다.")
     } else {

@@ -10,7 +10,7 @@ use serde::Deserialize;
 
 use crate::{
     catalog::{
-        studio::{self, ListingForm},
+        studio::{self, Arrange, ListingForm},
         views::*,
     },
     error::{AppError, AppResult},
@@ -91,19 +91,16 @@ pub async fn studio_curriculum_course(
         .course_id
         .parse()
         .map_err(|_| AppError::field("course_id", "코스를 선택해 주세요."))?;
-    let (message, up) = match form.action.as_str() {
-        "add" => ("코스를 추가했습니다.", None),
-        "remove" => ("코스를 제외했습니다.", None),
-        "up" => ("순서를 바꿨습니다.", Some(true)),
-        "down" => ("순서를 바꿨습니다.", Some(false)),
+    let (message, arrange) = match form.action.as_str() {
+        "add" => ("코스를 추가했습니다.", Arrange::Add),
+        "remove" => ("코스를 제외했습니다.", Arrange::Remove),
+        "up" => ("순서를 바꿨습니다.", Arrange::Move { up: true }),
+        "down" => ("순서를 바꿨습니다.", Arrange::Move { up: false }),
         _ => return Err(AppError::BadRequest("알 수 없는 요청입니다.".into())),
     };
-    let action = form.action.as_str();
     cache
-        .write(&state.db, async |tx| match (action, up) {
-            ("add", _) => studio::add_curriculum_course(tx, &user, id, course).await,
-            (_, Some(up)) => studio::move_curriculum_course(tx, &user, id, course, up).await,
-            _ => studio::remove_curriculum_course(tx, &user, id, course).await,
+        .write(&state.db, async |tx| {
+            studio::arrange_curriculum(tx, &user, id, course, arrange).await
         })
         .await?;
     Ok(web::redirect_with(

@@ -137,7 +137,7 @@ async fn event(
     State(state): State<AppState>,
     ctx: PageCtx,
     _admin: Admin,
-    Path(id): Path<i64>,
+    Path(id): Path<crate::ids::WatchEventId>,
 ) -> AppResult<Response> {
     let event = progress::event(&mut *state.db.acquire().await?, id)
         .await?
@@ -166,7 +166,7 @@ async fn update(
     State(state): State<AppState>,
     ctx: PageCtx,
     _admin: Admin,
-    Path(id): Path<i64>,
+    Path(id): Path<crate::ids::WatchEventId>,
     Form(form): Form<EventForm>,
 ) -> AppResult<Response> {
     let mut conn = state.db.acquire().await?;
@@ -238,7 +238,7 @@ async fn delete(
     State(state): State<AppState>,
     ctx: PageCtx,
     _admin: Admin,
-    Path(id): Path<i64>,
+    Path(id): Path<crate::ids::WatchEventId>,
 ) -> AppResult<Response> {
     let (user, topic) = progress::delete_event(
         &mut *state.db.acquire().await?,
