@@ -862,4 +862,98 @@ mod tests {
         assert_eq!(shown_output(b"a\0b\xff\n"), "a\u{2400}b\u{fffd}\n");
         assert_eq!(shown_output(&[b'x'; 5000]).chars().count(), 2000);
     }
+
+    #[sqlx::test(migrator = "crate::infra::db::MIGRATOR")]
+    async fn a_choice_mission_scores_its_points_and_the_best_score_is_the_missions(db: PgPool) {
+        use crate::{catalog::model::Product, ids::OrderId};
+        let mut conn = db.acquire().await.unwrap();
+        let (user, curriculum) = crate::catalog::seed::testing::seeded_learner(&mut conn).await;
+        crate::assessments::seed_demo(&mut conn).await.unwrap();
+        let order: Uuid = sqlx::query_scalar(
+            "INSERT INTO orders (user_id, status, gateway, total_won, paid_at)
+             VALUES ($1, 'paid', 'demo', 50000, now()) RETURNING id",
+        )
+        .bind(user.0)
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap();
+        access::grant(
+            &mut conn,
+            user,
+            OrderId(order),
+            Product::Curriculum(curriculum),
+            24,
+        )
+        .await
+        .unwrap();
+        let learner = CurrentUser {
+            id: user,
+            email: "l@example.com".into(),
+            nickname: "learner".into(),
+            role: crate::accounts::Role::Student,
+            verified: true,
+            auth_session: Uuid::new_v4(),
+            avatar: None,
+        };
+        // A mission of choice questions only, and its right answers.
+        let (mission, topic): (Uuid, Uuid) = sqlx::query_as(
+            "SELECT m.id, m.topic_id FROM missions m
+              WHERE NOT EXISTS (SELECT 1 FROM questions q WHERE q.mission_id = m.id AND q.kind = 'code')
+              ORDER BY m.topic_id LIMIT 1",
+        )
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap();
+        let right: Vec<(Uuid, Uuid)> = sqlx::query_as(
+            "SELECT q.id, c.id FROM questions q JOIN choices c ON c.question_id = q.id
+              WHERE q.mission_id = $1 AND q.deleted_at IS NULL AND c.correct",
+        )
+        .bind(mission)
+        .fetch_all(&mut *conn)
+        .await
+        .unwrap();
+        let completion = Completion::unheard();
+        // Before any attempt there is no score.
+        assert_eq!(
+            mission_score(&mut conn, user, &[TopicId(topic)])
+                .await
+                .unwrap(),
+            None
+        );
+        start_attempt(&mut conn, &completion, &learner, MissionId(mission))
+            .await
+            .unwrap();
+        let answers: Vec<(String, String)> = right
+            .iter()
+            .map(|(q, c)| (format!("q-{q}"), c.to_string()))
+            .collect();
+        let (score, passed) = submit_choices(
+            &mut conn,
+            &completion,
+            &learner,
+            MissionId(mission),
+            &answers,
+        )
+        .await
+        .unwrap();
+        assert_eq!((score, passed), (100, true));
+        assert_eq!(
+            mission_score(&mut conn, user, &[TopicId(topic)])
+                .await
+                .unwrap(),
+            Some(100)
+        );
+        // The attempt is closed: answering again is refused, not re-scored.
+        assert!(matches!(
+            submit_choices(
+                &mut conn,
+                &completion,
+                &learner,
+                MissionId(mission),
+                &answers
+            )
+            .await,
+            Err(MissionError::NoOpenAttempt | MissionError::CoolingDown { .. })
+        ));
+    }
 }
