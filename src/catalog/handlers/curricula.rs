@@ -1,13 +1,8 @@
 //! The studio: curricula and the courses they hold.
 
-use crate::catalog::CatalogCache;
-use std::sync::Arc;
-
-use crate::accounts::Staff;
-use crate::web::Form;
-use axum::{extract::State, response::Response};
 use serde::Deserialize;
 
+use super::Studio;
 use crate::{
     catalog::{
         studio::{self, Arrange, ListingForm},
@@ -15,60 +10,64 @@ use crate::{
     },
     error::{AppError, AppResult},
     ids::{CourseId, CurriculumId},
-    state::AppState,
-    web::{self, PageCtx, Path, flash::Flash, form::FormErrors},
+    web::{Form, Path, form::FormErrors},
 };
+use axum::response::Response;
 
-pub(super) async fn curriculum_editor(
-    state: &AppState,
-    ctx: PageCtx,
-    user: &crate::accounts::CurrentUser,
-    id: Option<CurriculumId>,
-    form: Option<&ListingForm>,
-    errors: FormErrors,
-) -> AppResult<StudioCurriculum> {
-    let mut conn = state.db.acquire().await?;
-    let addable = studio::my_courses(&mut conn, user).await?;
-    let (values, courses, deleted, published) = match id {
-        Some(id) => {
-            let row = studio::authorize_curriculum(&mut conn, user, id).await?;
-            let courses = crate::catalog::studio_repo::curriculum_courses(&mut conn, id).await?;
-            let values = ListingForm {
-                title: row.title,
-                summary: row.summary,
-                description: row.description,
-                category: row.category.to_string(),
-                skill_level: row.skill_level.to_string(),
-                price_won: row.price_won.to_string(),
-                access_months: row.access_months.to_string(),
-                form_key: None,
-            };
-            (values, courses, row.deleted, row.published)
-        }
-        None => (
-            ListingForm {
-                access_months: "24".into(),
-                ..ListingForm::default()
-            },
-            Vec::new(),
-            false,
-            false,
-        ),
-    };
-    Ok(StudioCurriculum {
-        ctx,
-        id,
-        deleted,
-        published,
-        values: form.cloned().unwrap_or(values),
-        errors,
-        options: Options,
-        addable: addable
-            .into_iter()
-            .filter(|c| !c.deleted && !courses.iter().any(|cc| cc.course_id == c.id))
-            .collect(),
-        courses,
-    })
+impl Studio {
+    /// A curriculum's editor (or the empty form of a new one), with the
+    /// form as sent when it was refused, and the courses it may add.
+    pub(super) async fn curriculum_editor(
+        self,
+        id: Option<CurriculumId>,
+        form: Option<&ListingForm>,
+        errors: FormErrors,
+    ) -> AppResult<StudioCurriculum> {
+        let mut conn = self.state.db.acquire().await?;
+        let user = &self.user;
+        let addable = studio::my_courses(&mut conn, user).await?;
+        let (values, courses, deleted, published) = match id {
+            Some(id) => {
+                let row = studio::authorize_curriculum(&mut conn, user, id).await?;
+                let courses =
+                    crate::catalog::studio_repo::curriculum_courses(&mut conn, id).await?;
+                let values = ListingForm {
+                    title: row.title,
+                    summary: row.summary,
+                    description: row.description,
+                    category: row.category.to_string(),
+                    skill_level: row.skill_level.to_string(),
+                    price_won: row.price_won.to_string(),
+                    access_months: row.access_months.to_string(),
+                    form_key: None,
+                };
+                (values, courses, row.deleted, row.published)
+            }
+            None => (
+                ListingForm {
+                    access_months: "24".into(),
+                    ..ListingForm::default()
+                },
+                Vec::new(),
+                false,
+                false,
+            ),
+        };
+        Ok(StudioCurriculum {
+            ctx: self.ctx,
+            id,
+            deleted,
+            published,
+            values: form.cloned().unwrap_or(values),
+            errors,
+            options: Options,
+            addable: addable
+                .into_iter()
+                .filter(|c| !c.deleted && !courses.iter().any(|cc| cc.course_id == c.id))
+                .collect(),
+            courses,
+        })
+    }
 }
 
 #[derive(Deserialize)]
@@ -80,10 +79,7 @@ pub struct CurriculumCourseForm {
 
 /// Adds, removes or moves a course in a curriculum's order.
 pub async fn studio_curriculum_course(
-    State(state): State<AppState>,
-    State(cache): State<Arc<CatalogCache>>,
-    ctx: PageCtx,
-    Staff(user): Staff,
+    s: Studio,
     Path(id): Path<CurriculumId>,
     Form(form): Form<CurriculumCourseForm>,
 ) -> AppResult<Response> {
@@ -98,15 +94,10 @@ pub async fn studio_curriculum_course(
         "down" => ("순서를 바꿨습니다.", Arrange::Move { up: false }),
         _ => return Err(AppError::BadRequest("알 수 없는 요청입니다.".into())),
     };
-    cache
-        .write(&state.db, async |tx| {
-            studio::arrange_curriculum(tx, &user, id, course, arrange).await
+    s.cache
+        .write(&s.state.db, async |tx| {
+            studio::arrange_curriculum(tx, &s.user, id, course, arrange).await
         })
         .await?;
-    Ok(web::redirect_with(
-        &state,
-        &ctx,
-        &format!("/studio/curricula/{id}"),
-        Flash::success(message),
-    ))
+    Ok(s.done(&format!("/studio/curricula/{id}"), message))
 }

@@ -1,7 +1,7 @@
 //! Catalogue pages and the studio: thin handlers over `service` and `studio`,
 //! by area.
 
-use axum::extract::FromRef;
+use axum::extract::{FromRef, FromRequestParts};
 
 use crate::ids::{CourseId, CurriculumId, LectureId, TopicId};
 
@@ -73,4 +73,65 @@ where
             post(studio_edit::<LectureId>),
         )
         .at("/studio/topics/{id}/{edit}", post(studio_edit::<TopicId>))
+}
+
+/// What every studio handler starts from: the platform's state, the
+/// catalogue cache (every studio write goes through it), the page and the
+/// staff member at work. A visitor is sent to log in; a learner is refused.
+pub struct Studio {
+    pub state: crate::state::AppState,
+    pub cache: std::sync::Arc<crate::catalog::CatalogCache>,
+    pub ctx: crate::web::PageCtx,
+    pub user: crate::accounts::CurrentUser,
+}
+
+impl<S> FromRequestParts<S> for Studio
+where
+    S: Send + Sync,
+    crate::state::AppState: FromRef<S>,
+    std::sync::Arc<crate::catalog::CatalogCache>: FromRef<S>,
+{
+    type Rejection = crate::error::AppError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        let ctx = crate::web::PageCtx::from_request_parts(parts, state).await?;
+        let crate::accounts::Staff(user) =
+            crate::accounts::Staff::from_request_parts(parts, state).await?;
+        Ok(Self {
+            state: FromRef::from_ref(state),
+            cache: FromRef::from_ref(state),
+            ctx,
+            user,
+        })
+    }
+}
+
+impl Studio {
+    /// Runs `write` in one catalogue transaction, once per create form
+    /// (`key`, `infra::once`): a repeat answers where the first led.
+    async fn write_once<T>(
+        &self,
+        key: Option<uuid::Uuid>,
+        write: impl AsyncFnOnce(&mut sqlx::PgConnection) -> crate::catalog::error::CatalogResult<T>,
+        location: impl FnOnce(&T) -> String,
+    ) -> crate::catalog::error::CatalogResult<crate::infra::once::Once<T>> {
+        self.cache
+            .write(&self.state.db, async |tx| {
+                crate::infra::once::run(tx, key, write, location).await
+            })
+            .await
+    }
+
+    /// Back to `to` after a change, saying `message`.
+    fn done(self, to: &str, message: impl Into<String>) -> axum::response::Response {
+        crate::web::redirect_with(
+            &self.state,
+            &self.ctx,
+            to,
+            crate::web::flash::Flash::success(message),
+        )
+    }
 }

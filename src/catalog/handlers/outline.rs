@@ -2,18 +2,12 @@
 //! and moving, deleting, restoring and publishing any of its four kinds of
 //! piece, each through one handler over the piece's id.
 
-use std::sync::Arc;
-
-use axum::{
-    extract::State,
-    response::{IntoResponse, Response},
-};
+use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
+use super::Studio;
 use crate::{
-    accounts::{CurrentUser, Staff},
     catalog::{
-        CatalogCache,
         error::{CatalogError, Work},
         model::{Listing, Piece},
         studio::{self, Edit, ListingForm},
@@ -21,9 +15,8 @@ use crate::{
     },
     error::{AppError, AppResult},
     ids::{CourseId, CurriculumId},
-    infra::once::{self, Once},
-    state::AppState,
-    web::{self, Form, PageCtx, Path, flash::Flash, form::FormErrors},
+    infra::once::Once,
+    web::{self, Form, Path, form::FormErrors},
 };
 
 /// Where a course's or curriculum's editor is.
@@ -69,116 +62,38 @@ fn answer(page: &impl askama::Template, refused: bool) -> AppResult<Response> {
     }
 }
 
-/// A course's or curriculum's editor page (or the empty form of a new one
-/// when `listing` is None), with the form's values and messages.
-pub(super) async fn listing_page(
-    state: &AppState,
-    ctx: PageCtx,
-    user: &CurrentUser,
-    work: Work,
-    listing: Option<Listing>,
-    form: Option<&ListingForm>,
-    errors: FormErrors,
-) -> AppResult<Response> {
-    let refused = !errors.is_empty();
-    match (work, listing) {
-        (_, Some(Listing::Course(id))) => {
-            let page = super::studio::course_editor(state, ctx, user, id, form, errors, None);
-            answer(&page.await?, refused)
+impl Studio {
+    /// A course's or curriculum's editor page (or the empty form of a new
+    /// one when `listing` is None), with the form's values and messages.
+    async fn listing_page(
+        self,
+        work: Work,
+        listing: Option<Listing>,
+        form: Option<&ListingForm>,
+        errors: FormErrors,
+    ) -> AppResult<Response> {
+        let refused = !errors.is_empty();
+        match (work, listing) {
+            (_, Some(Listing::Course(id))) => {
+                answer(&self.course_editor(id, form, errors, None).await?, refused)
+            }
+            (Work::Course, None) => answer(
+                &StudioNewCourse {
+                    ctx: self.ctx,
+                    values: form.cloned().unwrap_or_default(),
+                    errors,
+                    options: Options,
+                },
+                refused,
+            ),
+            (_, curriculum) => {
+                let id = match curriculum {
+                    Some(Listing::Curriculum(id)) => Some(id),
+                    _ => None,
+                };
+                answer(&self.curriculum_editor(id, form, errors).await?, refused)
+            }
         }
-        (Work::Course, None) => answer(
-            &StudioNewCourse {
-                ctx,
-                values: form.cloned().unwrap_or_default(),
-                errors,
-                options: Options,
-            },
-            refused,
-        ),
-        (_, curriculum) => {
-            let id = match curriculum {
-                Some(Listing::Curriculum(id)) => Some(id),
-                _ => None,
-            };
-            let page = super::curricula::curriculum_editor(state, ctx, user, id, form, errors);
-            answer(&page.await?, refused)
-        }
-    }
-}
-
-/// Creates a course or curriculum (once per form, however often it is sent).
-async fn create(
-    state: &AppState,
-    cache: &Arc<CatalogCache>,
-    ctx: PageCtx,
-    user: &CurrentUser,
-    work: Work,
-    form: ListingForm,
-) -> AppResult<Response> {
-    let written = cache
-        .write(&state.db, async |tx| {
-            once::run(
-                tx,
-                form.form_key,
-                async |tx| studio::create_listing(tx, user, work, &form).await,
-                |listing| editor_path(*listing),
-            )
-            .await
-        })
-        .await;
-    match written {
-        Ok(Once::Repeat(first)) => Ok(web::repeated(state, &ctx, first.as_deref(), "/studio")),
-        Ok(Once::Done(listing)) => Ok(web::redirect_with(
-            state,
-            &ctx,
-            &editor_path(listing),
-            Flash::success(match work {
-                Work::Course => "코스를 만들었습니다. 이제 강의를 추가해 보세요.",
-                Work::Curriculum => "커리큘럼을 만들었습니다. 이제 코스를 넣어 보세요.",
-            }),
-        )),
-        Err(CatalogError::Invalid(errors)) => {
-            listing_page(state, ctx, user, work, None, Some(&form), errors.into()).await
-        }
-        Err(other) => Err(other.into()),
-    }
-}
-
-/// Saves a course's or curriculum's own fields.
-async fn update(
-    state: &AppState,
-    cache: &Arc<CatalogCache>,
-    ctx: PageCtx,
-    user: &CurrentUser,
-    listing: Listing,
-    form: ListingForm,
-) -> AppResult<Response> {
-    let written = cache
-        .write(&state.db, async |tx| {
-            studio::update_listing(tx, user, listing, &form).await
-        })
-        .await;
-    match written {
-        Ok(()) => Ok(web::redirect_with(
-            state,
-            &ctx,
-            &editor_path(listing),
-            Flash::success(format!("{} 저장했습니다.", object(listing.into()))),
-        )),
-        Err(CatalogError::Invalid(errors)) => {
-            let work = listing.work();
-            listing_page(
-                state,
-                ctx,
-                user,
-                work,
-                Some(listing),
-                Some(&form),
-                errors.into(),
-            )
-            .await
-        }
-        Err(other) => Err(other.into()),
     }
 }
 
@@ -196,103 +111,68 @@ impl ListingId for CurriculumId {
 }
 
 /// `GET /studio/courses/new` and `GET /studio/curricula/new`: the empty form.
-pub async fn studio_new<I: ListingId>(
-    State(state): State<AppState>,
-    ctx: PageCtx,
-    Staff(user): Staff,
-) -> AppResult<Response> {
-    listing_page(&state, ctx, &user, I::WORK, None, None, FormErrors::new()).await
+pub async fn studio_new<I: ListingId>(s: Studio) -> AppResult<Response> {
+    s.listing_page(I::WORK, None, None, FormErrors::new()).await
 }
 
-/// `POST /studio/courses` and `POST /studio/curricula`.
+/// `POST /studio/courses` and `POST /studio/curricula`: a new course or
+/// curriculum, once per form however often it is sent.
 pub async fn studio_create<I: ListingId>(
-    State(state): State<AppState>,
-    State(cache): State<Arc<CatalogCache>>,
-    ctx: PageCtx,
-    Staff(user): Staff,
+    s: Studio,
     Form(form): Form<ListingForm>,
 ) -> AppResult<Response> {
-    create(&state, &cache, ctx, &user, I::WORK, form).await
+    let written = s
+        .write_once(
+            form.form_key,
+            async |tx| studio::create_listing(tx, &s.user, I::WORK, &form).await,
+            |listing| editor_path(*listing),
+        )
+        .await;
+    match written {
+        Ok(Once::Repeat(first)) => Ok(web::repeated(&s.state, &s.ctx, first.as_deref(), "/studio")),
+        Ok(Once::Done(listing)) => Ok(s.done(
+            &editor_path(listing),
+            match I::WORK {
+                Work::Course => "코스를 만들었습니다. 이제 강의를 추가해 보세요.",
+                Work::Curriculum => "커리큘럼을 만들었습니다. 이제 코스를 넣어 보세요.",
+            },
+        )),
+        Err(CatalogError::Invalid(errors)) => {
+            s.listing_page(I::WORK, None, Some(&form), errors.into())
+                .await
+        }
+        Err(other) => Err(other.into()),
+    }
 }
 
 /// `GET /studio/courses/{id}` and `GET /studio/curricula/{id}`: the editor.
-pub async fn studio_editor<I: ListingId>(
-    State(state): State<AppState>,
-    ctx: PageCtx,
-    Staff(user): Staff,
-    Path(id): Path<I>,
-) -> AppResult<Response> {
-    let listing = Some(id.into());
-    listing_page(
-        &state,
-        ctx,
-        &user,
-        I::WORK,
-        listing,
-        None,
-        FormErrors::new(),
-    )
-    .await
+pub async fn studio_editor<I: ListingId>(s: Studio, Path(id): Path<I>) -> AppResult<Response> {
+    s.listing_page(I::WORK, Some(id.into()), None, FormErrors::new())
+        .await
 }
 
-/// `POST /studio/courses/{id}` and `POST /studio/curricula/{id}`.
+/// `POST /studio/courses/{id}` and `POST /studio/curricula/{id}`: saves a
+/// course's or curriculum's own fields.
 pub async fn studio_update<I: ListingId>(
-    State(state): State<AppState>,
-    State(cache): State<Arc<CatalogCache>>,
-    ctx: PageCtx,
-    Staff(user): Staff,
+    s: Studio,
     Path(id): Path<I>,
     Form(form): Form<ListingForm>,
 ) -> AppResult<Response> {
-    update(&state, &cache, ctx, &user, id.into(), form).await
-}
-
-/// Does one edit and shows its editor again: the outline (an htmx fragment,
-/// or the course editor) for a course, lecture or topic; the curriculum's
-/// editor for a curriculum. A publish refused for what is missing shows
-/// the missing things above the publish button.
-async fn apply(
-    state: &AppState,
-    cache: &Arc<CatalogCache>,
-    ctx: PageCtx,
-    user: &CurrentUser,
-    piece: Piece,
-    edit: Edit,
-) -> AppResult<Response> {
-    let written = cache
-        .write(&state.db, async |tx| {
-            studio::edit(tx, user, piece, edit).await
+    let listing: Listing = id.into();
+    let written = s
+        .cache
+        .write(&s.state.db, async |tx| {
+            studio::update_listing(tx, &s.user, listing, &form).await
         })
         .await;
     match written {
-        Ok(Listing::Course(course)) => {
-            super::studio::outline_changed(state, ctx, user, course, &said(piece, edit)).await
-        }
-        Ok(listing) => Ok(web::redirect_with(
-            state,
-            &ctx,
+        Ok(()) => Ok(s.done(
             &editor_path(listing),
-            Flash::success(said(piece, edit)),
+            format!("{} 저장했습니다.", object(listing.into())),
         )),
-        Err(CatalogError::Incomplete(missing)) => {
-            let errors = super::errors::missing_fields(&missing).into();
-            let listing = match piece {
-                Piece::Curriculum(id) => Listing::Curriculum(id),
-                Piece::Course(id) => Listing::Course(id),
-                Piece::Lecture(_) | Piece::Topic(_) => {
-                    return Err(CatalogError::Incomplete(missing).into());
-                }
-            };
-            listing_page(
-                state,
-                ctx,
-                user,
-                listing.work(),
-                Some(listing),
-                None,
-                errors,
-            )
-            .await
+        Err(CatalogError::Invalid(errors)) => {
+            s.listing_page(I::WORK, Some(listing), Some(&form), errors.into())
+                .await
         }
         Err(other) => Err(other.into()),
     }
@@ -309,12 +189,13 @@ pub struct EditForm {
 }
 
 /// `POST /studio/{kind}/{id}/{edit}`, the edit one of `move`, `delete`,
-/// `restore` or `publish`, for any kind of piece.
+/// `restore` or `publish`, for any kind of piece. Shows its editor again:
+/// the outline (an htmx fragment, or the course editor) for a course,
+/// lecture or topic; the curriculum's editor for a curriculum. A publish
+/// refused for what is missing shows the missing things above the publish
+/// button.
 pub async fn studio_edit<I>(
-    State(state): State<AppState>,
-    State(cache): State<Arc<CatalogCache>>,
-    ctx: PageCtx,
-    Staff(user): Staff,
+    s: Studio,
     Path((id, edit)): Path<(I, String)>,
     Form(form): Form<EditForm>,
 ) -> AppResult<Response>
@@ -330,5 +211,28 @@ where
         "publish" => Edit::Published(form.state == "published"),
         _ => return Err(AppError::NotFound),
     };
-    apply(&state, &cache, ctx, &user, id.into(), edit).await
+    let piece: Piece = id.into();
+    let written = s
+        .cache
+        .write(&s.state.db, async |tx| {
+            studio::edit(tx, &s.user, piece, edit).await
+        })
+        .await;
+    match written {
+        Ok(Listing::Course(course)) => s.outline_changed(course, &said(piece, edit)).await,
+        Ok(listing) => Ok(s.done(&editor_path(listing), said(piece, edit))),
+        Err(CatalogError::Incomplete(missing)) => {
+            let errors = super::errors::missing_fields(&missing).into();
+            let listing = match piece {
+                Piece::Curriculum(id) => Listing::Curriculum(id),
+                Piece::Course(id) => Listing::Course(id),
+                Piece::Lecture(_) | Piece::Topic(_) => {
+                    return Err(CatalogError::Incomplete(missing).into());
+                }
+            };
+            s.listing_page(listing.work(), Some(listing), None, errors)
+                .await
+        }
+        Err(other) => Err(other.into()),
+    }
 }
