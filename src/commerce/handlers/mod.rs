@@ -43,8 +43,14 @@ where
         .at("/payments/demo/{id}/approve", post(returns::demo_approve))
         .at("/payments/demo/{id}/fail", post(returns::demo_fail))
         .at("/payments/kakaopay/approve", get(returns::kakaopay_approve))
-        .at("/payments/kakaopay/cancel", get(returns::kakaopay_cancel))
-        .at("/payments/kakaopay/fail", get(returns::kakaopay_fail))
+        .at(
+            "/payments/kakaopay/cancel",
+            get(returns::kakaopay_left::<false>),
+        )
+        .at(
+            "/payments/kakaopay/fail",
+            get(returns::kakaopay_left::<true>),
+        )
         .at("/payments/toss/success", get(returns::toss_success))
         .at("/payments/toss/fail", get(returns::toss_fail))
         .at("/payments/toss/{id}", get(returns::toss_page))

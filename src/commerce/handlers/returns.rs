@@ -186,46 +186,29 @@ pub struct KakaoLeft {
     order: String,
 }
 
-pub async fn kakaopay_cancel(
+/// `/payments/kakaopay/cancel` (`FAILED = false`: the learner closed the
+/// window) and `/payments/kakaopay/fail`: the order ends, the cart stays.
+pub async fn kakaopay_left<const FAILED: bool>(
     State(state): State<AppState>,
     State(gateways): State<Arc<Gateways>>,
     ctx: PageCtx,
     user: CurrentUser,
     Query(query): Query<KakaoLeft>,
 ) -> AppResult<Response> {
-    let message = "카카오페이 결제를 취소했습니다. 장바구니는 그대로 남아 있습니다.";
+    let (status, message) = if FAILED {
+        (
+            OrderStatus::Failed,
+            "카카오페이 결제에 실패했습니다. 다시 시도해 주세요.",
+        )
+    } else {
+        (
+            OrderStatus::Cancelled,
+            "카카오페이 결제를 취소했습니다. 장바구니는 그대로 남아 있습니다.",
+        )
+    };
     let order = order_param(&query.order)?;
     left(
-        &state,
-        &gateways,
-        &ctx,
-        &user,
-        order,
-        OrderStatus::Cancelled,
-        message,
-        message,
-    )
-    .await
-}
-
-pub async fn kakaopay_fail(
-    State(state): State<AppState>,
-    State(gateways): State<Arc<Gateways>>,
-    ctx: PageCtx,
-    user: CurrentUser,
-    Query(query): Query<KakaoLeft>,
-) -> AppResult<Response> {
-    let message = "카카오페이 결제에 실패했습니다. 다시 시도해 주세요.";
-    let order = order_param(&query.order)?;
-    left(
-        &state,
-        &gateways,
-        &ctx,
-        &user,
-        order,
-        OrderStatus::Failed,
-        message,
-        message,
+        &state, &gateways, &ctx, &user, order, status, message, message,
     )
     .await
 }
