@@ -2,19 +2,20 @@
 //! KakaoPay's returns, Toss's payment-window page and returns. Every return
 //! confirms through `payments::confirm`, whichever the gateway.
 
-use crate::commerce::gateway::Gateways;
 use std::sync::Arc;
 
-use crate::web::{Form, Query};
 use axum::{
-    extract::State,
+    extract::{FromRef, FromRequestParts},
+    http::request::Parts,
     response::{IntoResponse, Response},
 };
 use serde::Deserialize;
 
+use crate::web::{Form, Query};
 use crate::{
     accounts::CurrentUser,
     commerce::{
+        gateway::Gateways,
         handlers::errors::outcome,
         model::{GatewayKind, OrderStatus},
         payments::{self, Left, Return},
@@ -30,71 +31,92 @@ use crate::{
 
 const PAID: &str = "결제가 완료되었습니다. 지금 바로 학습을 시작할 수 있습니다.";
 
-/// Confirms a return and lands on the order (paid) or the cart (refused).
-async fn confirm_return(
-    state: &AppState,
-    gateways: &Gateways,
-    ctx: &PageCtx,
-    user: &CurrentUser,
-    order: OrderId,
-    ret: Return<'_>,
-    refused_to: &str,
-) -> AppResult<Response> {
-    let confirmed = payments::confirm(&state.db, gateways, user, order, ret).await;
-    outcome(state, ctx, confirmed, refused_to, |order| {
-        (format!("/orders/{order}"), Flash::success(PAID))
-    })
+/// What every payment return starts from: the state, the gateways, the
+/// page and the signed-in learner whose order it is.
+pub struct Buyer {
+    state: AppState,
+    gateways: Arc<Gateways>,
+    ctx: PageCtx,
+    user: CurrentUser,
 }
 
-/// The learner left the gateway's window without paying.
-#[allow(clippy::too_many_arguments)]
-async fn left(
-    state: &AppState,
-    gateways: &Gateways,
-    ctx: &PageCtx,
-    user: &CurrentUser,
-    order: OrderId,
-    status: OrderStatus,
-    reason: &str,
-    message: &'static str,
-) -> AppResult<Response> {
-    match payments::abandon(&state.db, gateways, user, order, status, reason).await? {
-        Left::Paid => Ok(web::redirect_with(
-            state,
+impl<S> FromRequestParts<S> for Buyer
+where
+    S: Send + Sync,
+    AppState: FromRef<S>,
+    Arc<Gateways>: FromRef<S>,
+{
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let ctx = PageCtx::from_request_parts(parts, state).await?;
+        let user = CurrentUser::from_request_parts(parts, state).await?;
+        Ok(Self {
+            state: AppState::from_ref(state),
+            gateways: Arc::from_ref(state),
             ctx,
-            &format!("/orders/{order}"),
-            Flash::success(PAID),
-        )),
-        Left::Closed => Ok(web::redirect_with(
-            state,
-            ctx,
-            "/cart",
-            Flash::warning(message),
-        )),
+            user,
+        })
     }
 }
 
-fn enabled(gateways: &Gateways, gateway: GatewayKind) -> AppResult<()> {
-    if gateways.is_enabled(gateway) {
-        Ok(())
-    } else {
-        Err(AppError::NotFound)
+impl Buyer {
+    /// The gateway is on here (else the page does not exist).
+    fn enabled(&self, gateway: GatewayKind) -> AppResult<()> {
+        if self.gateways.is_enabled(gateway) {
+            Ok(())
+        } else {
+            Err(AppError::NotFound)
+        }
+    }
+
+    /// Confirms a return and lands on the order (paid) or `refused_to`.
+    async fn confirm(
+        &self,
+        order: OrderId,
+        ret: Return<'_>,
+        refused_to: &str,
+    ) -> AppResult<Response> {
+        let confirmed =
+            payments::confirm(&self.state.db, &self.gateways, &self.user, order, ret).await;
+        outcome(&self.state, &self.ctx, confirmed, refused_to, |order| {
+            (format!("/orders/{order}"), Flash::success(PAID))
+        })
+    }
+
+    /// The learner left the gateway's window without paying (`reason` for
+    /// the records, `message` for them): the order ends unless it was paid
+    /// after all.
+    async fn left(
+        &self,
+        order: OrderId,
+        status: OrderStatus,
+        reason: &str,
+        message: &'static str,
+    ) -> AppResult<Response> {
+        let left = payments::abandon(
+            &self.state.db,
+            &self.gateways,
+            &self.user,
+            order,
+            status,
+            reason,
+        );
+        let (to, flash) = match left.await? {
+            Left::Paid => (format!("/orders/{order}"), Flash::success(PAID)),
+            Left::Closed => ("/cart".to_string(), Flash::warning(message)),
+        };
+        Ok(web::redirect_with(&self.state, &self.ctx, &to, flash))
     }
 }
 
 // ---------- the demo gateway ----------
 
-pub async fn demo_page(
-    State(state): State<AppState>,
-    State(gateways): State<Arc<Gateways>>,
-    ctx: PageCtx,
-    user: CurrentUser,
-    Path(id): Path<OrderId>,
-) -> AppResult<Response> {
-    enabled(&gateways, GatewayKind::Demo)?;
-    let mut conn = state.db.acquire().await?;
-    let order = service::own_order(&mut conn, &user, id).await?;
-    Ok(web::render(&DemoGatewayPage { ctx, order })?.into_response())
+pub async fn demo_page(b: Buyer, Path(id): Path<OrderId>) -> AppResult<Response> {
+    b.enabled(GatewayKind::Demo)?;
+    let mut conn = b.state.db.acquire().await?;
+    let order = service::own_order(&mut conn, &b.user, id).await?;
+    Ok(web::render(&DemoGatewayPage { ctx: b.ctx, order })?.into_response())
 }
 
 #[derive(Deserialize)]
@@ -104,44 +126,22 @@ pub struct DemoApproveForm {
 }
 
 pub async fn demo_approve(
-    State(state): State<AppState>,
-    State(gateways): State<Arc<Gateways>>,
-    ctx: PageCtx,
-    user: CurrentUser,
+    b: Buyer,
     Path(id): Path<OrderId>,
     Form(form): Form<DemoApproveForm>,
 ) -> AppResult<Response> {
-    enabled(&gateways, GatewayKind::Demo)?;
+    b.enabled(GatewayKind::Demo)?;
     let ret = Return {
         gateway: GatewayKind::Demo,
         token: "",
         claimed: Some(Won(form.amount)),
     };
-    confirm_return(
-        &state,
-        &gateways,
-        &ctx,
-        &user,
-        id,
-        ret,
-        &format!("/orders/{id}"),
-    )
-    .await
+    b.confirm(id, ret, &format!("/orders/{id}")).await
 }
 
-pub async fn demo_fail(
-    State(state): State<AppState>,
-    State(gateways): State<Arc<Gateways>>,
-    ctx: PageCtx,
-    user: CurrentUser,
-    Path(id): Path<OrderId>,
-) -> AppResult<Response> {
-    enabled(&gateways, GatewayKind::Demo)?;
-    left(
-        &state,
-        &gateways,
-        &ctx,
-        &user,
+pub async fn demo_fail(b: Buyer, Path(id): Path<OrderId>) -> AppResult<Response> {
+    b.enabled(GatewayKind::Demo)?;
+    b.left(
         id,
         OrderStatus::Failed,
         "the learner chose to fail the test payment",
@@ -162,13 +162,7 @@ fn order_param(raw: &str) -> AppResult<OrderId> {
     raw.parse().map_err(|_| AppError::NotFound)
 }
 
-pub async fn kakaopay_approve(
-    State(state): State<AppState>,
-    State(gateways): State<Arc<Gateways>>,
-    ctx: PageCtx,
-    user: CurrentUser,
-    Query(query): Query<KakaoReturn>,
-) -> AppResult<Response> {
+pub async fn kakaopay_approve(b: Buyer, Query(query): Query<KakaoReturn>) -> AppResult<Response> {
     let order = order_param(&query.order)?;
     let pg_token = query
         .pg_token
@@ -178,7 +172,7 @@ pub async fn kakaopay_approve(
         token: &pg_token,
         claimed: None,
     };
-    confirm_return(&state, &gateways, &ctx, &user, order, ret, "/cart").await
+    b.confirm(order, ret, "/cart").await
 }
 
 #[derive(Deserialize)]
@@ -189,10 +183,7 @@ pub struct KakaoLeft {
 /// `/payments/kakaopay/cancel` (`FAILED = false`: the learner closed the
 /// window) and `/payments/kakaopay/fail`: the order ends, the cart stays.
 pub async fn kakaopay_left<const FAILED: bool>(
-    State(state): State<AppState>,
-    State(gateways): State<Arc<Gateways>>,
-    ctx: PageCtx,
-    user: CurrentUser,
+    b: Buyer,
     Query(query): Query<KakaoLeft>,
 ) -> AppResult<Response> {
     let (status, message) = if FAILED {
@@ -207,44 +198,36 @@ pub async fn kakaopay_left<const FAILED: bool>(
         )
     };
     let order = order_param(&query.order)?;
-    left(
-        &state, &gateways, &ctx, &user, order, status, message, message,
-    )
-    .await
+    b.left(order, status, message, message).await
 }
 
 // ---------- Toss Payments ----------
 
 /// The page that opens Toss's payment window (its browser SDK does).
-pub async fn toss_page(
-    State(state): State<AppState>,
-    State(gateways): State<Arc<Gateways>>,
-    ctx: PageCtx,
-    user: CurrentUser,
-    Path(id): Path<OrderId>,
-) -> AppResult<Response> {
-    let client_key = gateways
+pub async fn toss_page(b: Buyer, Path(id): Path<OrderId>) -> AppResult<Response> {
+    let client_key = b
+        .gateways
         .toss_client_key()
         .ok_or(AppError::NotFound)?
         .to_string();
-    let mut conn = state.db.acquire().await?;
-    let order = service::own_order(&mut conn, &user, id).await?;
+    let mut conn = b.state.db.acquire().await?;
+    let order = service::own_order(&mut conn, &b.user, id).await?;
     if order.status != OrderStatus::Pending || order.gateway != GatewayKind::Toss {
         return Ok(web::redirect_with(
-            &state,
-            &ctx,
+            &b.state,
+            &b.ctx,
             &format!("/orders/{}", order.id),
             Flash::info("이미 처리된 주문입니다."),
         ));
     }
-    let base = state.config.public_url.as_str().trim_end_matches('/');
+    let base = b.state.config.public_url.as_str().trim_end_matches('/');
     Ok(web::render(&TossPage {
         client_key,
-        customer_key: user.id.to_string(),
+        customer_key: b.user.id.to_string(),
         order_name: "웹 개발 나노 디그리".into(),
         success_url: format!("{base}/payments/toss/success"),
         fail_url: format!("{base}/payments/toss/fail"),
-        ctx,
+        ctx: b.ctx,
         order,
     })?
     .into_response())
@@ -258,14 +241,8 @@ pub struct TossSuccess {
     amount: String,
 }
 
-pub async fn toss_success(
-    State(state): State<AppState>,
-    State(gateways): State<Arc<Gateways>>,
-    ctx: PageCtx,
-    user: CurrentUser,
-    Query(query): Query<TossSuccess>,
-) -> AppResult<Response> {
-    enabled(&gateways, GatewayKind::Toss)?;
+pub async fn toss_success(b: Buyer, Query(query): Query<TossSuccess>) -> AppResult<Response> {
+    b.enabled(GatewayKind::Toss)?;
     let order = order_param(&query.order_id)?;
     let amount = query
         .amount
@@ -276,7 +253,7 @@ pub async fn toss_success(
         token: &query.payment_key,
         claimed: Some(Won(amount)),
     };
-    confirm_return(&state, &gateways, &ctx, &user, order, ret, "/cart").await
+    b.confirm(order, ret, "/cart").await
 }
 
 #[derive(Deserialize)]
@@ -289,18 +266,12 @@ pub struct TossFail {
     order_id: Option<String>,
 }
 
-pub async fn toss_fail(
-    State(state): State<AppState>,
-    State(gateways): State<Arc<Gateways>>,
-    ctx: PageCtx,
-    user: CurrentUser,
-    Query(query): Query<TossFail>,
-) -> AppResult<Response> {
+pub async fn toss_fail(b: Buyer, Query(query): Query<TossFail>) -> AppResult<Response> {
     let message = "토스페이먼츠 결제가 완료되지 않았습니다. 장바구니는 그대로 남아 있습니다.";
     let Some(order) = query.order_id.as_deref().and_then(|o| o.parse().ok()) else {
         return Ok(web::redirect_with(
-            &state,
-            &ctx,
+            &b.state,
+            &b.ctx,
             "/cart",
             Flash::warning(message),
         ));
@@ -311,8 +282,5 @@ pub async fn toss_fail(
         OrderStatus::Failed
     };
     let reason = format!("toss {}: {}", query.code, query.message);
-    left(
-        &state, &gateways, &ctx, &user, order, status, &reason, message,
-    )
-    .await
+    b.left(order, status, &reason, message).await
 }
