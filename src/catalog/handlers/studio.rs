@@ -208,7 +208,12 @@ pub async fn studio_add_topic(
             |_| "/studio".to_string(),
         )
         .await;
-    let course = s.course_of_lecture(lecture).await?;
+    // The outline to show again: the new topic's course, or (a repeat, a
+    // refusal) the lecture's.
+    let course = match &written {
+        Ok(Once::Done(course)) => *course,
+        _ => s.course_of_lecture(lecture).await?,
+    };
     s.added(
         written,
         course,
