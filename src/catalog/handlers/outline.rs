@@ -62,22 +62,29 @@ fn answer(page: &impl askama::Template, refused: bool) -> AppResult<Response> {
     }
 }
 
+/// Which listing page: the empty form of a new course or curriculum, or
+/// the editor of one that exists.
+#[derive(Clone, Copy)]
+enum Page {
+    New(Work),
+    Edit(Listing),
+}
+
 impl Studio {
-    /// A course's or curriculum's editor page (or the empty form of a new
-    /// one when `listing` is None), with the form's values and messages.
+    /// A listing's page, with the form's values and messages (refused, 422,
+    /// when there are messages).
     async fn listing_page(
         self,
-        work: Work,
-        listing: Option<Listing>,
+        page: Page,
         form: Option<&ListingForm>,
         errors: FormErrors,
     ) -> AppResult<Response> {
         let refused = !errors.is_empty();
-        match (work, listing) {
-            (_, Some(Listing::Course(id))) => {
+        match page {
+            Page::Edit(Listing::Course(id)) => {
                 answer(&self.course_editor(id, form, errors, None).await?, refused)
             }
-            (Work::Course, None) => answer(
+            Page::New(Work::Course) => answer(
                 &StudioNewCourse {
                     ctx: self.ctx,
                     values: form.cloned().unwrap_or_default(),
@@ -86,12 +93,12 @@ impl Studio {
                 },
                 refused,
             ),
-            (_, curriculum) => {
-                let id = match curriculum {
-                    Some(Listing::Curriculum(id)) => Some(id),
-                    _ => None,
-                };
-                answer(&self.curriculum_editor(id, form, errors).await?, refused)
+            Page::Edit(Listing::Curriculum(id)) => answer(
+                &self.curriculum_editor(Some(id), form, errors).await?,
+                refused,
+            ),
+            Page::New(Work::Curriculum) => {
+                answer(&self.curriculum_editor(None, form, errors).await?, refused)
             }
         }
     }
@@ -112,7 +119,8 @@ impl ListingId for CurriculumId {
 
 /// `GET /studio/courses/new` and `GET /studio/curricula/new`: the empty form.
 pub async fn studio_new<I: ListingId>(s: Studio) -> AppResult<Response> {
-    s.listing_page(I::WORK, None, None, FormErrors::new()).await
+    s.listing_page(Page::New(I::WORK), None, FormErrors::new())
+        .await
 }
 
 /// `POST /studio/courses` and `POST /studio/curricula`: a new course or
@@ -138,7 +146,7 @@ pub async fn studio_create<I: ListingId>(
             },
         )),
         Err(CatalogError::Invalid(errors)) => {
-            s.listing_page(I::WORK, None, Some(&form), errors.into())
+            s.listing_page(Page::New(I::WORK), Some(&form), errors.into())
                 .await
         }
         Err(other) => Err(other.into()),
@@ -147,7 +155,7 @@ pub async fn studio_create<I: ListingId>(
 
 /// `GET /studio/courses/{id}` and `GET /studio/curricula/{id}`: the editor.
 pub async fn studio_editor<I: ListingId>(s: Studio, Path(id): Path<I>) -> AppResult<Response> {
-    s.listing_page(I::WORK, Some(id.into()), None, FormErrors::new())
+    s.listing_page(Page::Edit(id.into()), None, FormErrors::new())
         .await
 }
 
@@ -171,7 +179,7 @@ pub async fn studio_update<I: ListingId>(
             format!("{} 저장했습니다.", object(listing.into())),
         )),
         Err(CatalogError::Invalid(errors)) => {
-            s.listing_page(I::WORK, Some(listing), Some(&form), errors.into())
+            s.listing_page(Page::Edit(listing), Some(&form), errors.into())
                 .await
         }
         Err(other) => Err(other.into()),
@@ -230,8 +238,7 @@ where
                     return Err(CatalogError::Incomplete(missing).into());
                 }
             };
-            s.listing_page(listing.work(), Some(listing), None, errors)
-                .await
+            s.listing_page(Page::Edit(listing), None, errors).await
         }
         Err(other) => Err(other.into()),
     }
