@@ -405,16 +405,7 @@ pub async fn start_attempt(
         if !past_time(&mission, open.started_at, OffsetDateTime::now_utc()) {
             return Ok(());
         }
-        close_attempt(
-            &mut tx,
-            completion,
-            &mission,
-            &questions,
-            user.id,
-            open.id,
-            &[],
-        )
-        .await?;
+        close_unanswered(&mut tx, completion, &mission, &questions, user.id, open.id).await?;
     }
     repo::open_attempt(&mut tx, id, user.id, rand::random(), mission.rules()).await?;
     tx.commit().await?;
@@ -481,6 +472,19 @@ fn why_closed(mission: &MissionRow, attempts: &[repo::AttemptRow]) -> Option<Mis
     let last = attempts.iter().filter_map(|a| a.submitted_at).max()?;
     let until = last + Duration::seconds(i64::from(mission.cooldown_secs));
     (until > OffsetDateTime::now_utc()).then_some(MissionError::CoolingDown { until })
+}
+
+/// Closes an attempt whose time ran out, with no answers: it counts, and
+/// scores what was already graded (code).
+async fn close_unanswered(
+    conn: &mut PgConnection,
+    completion: &Completion,
+    mission: &MissionRow,
+    questions: &[QuestionRow],
+    user: UserId,
+    attempt: Uuid,
+) -> anyhow::Result<(i32, bool)> {
+    close_attempt(conn, completion, mission, questions, user, attempt, &[]).await
 }
 
 /// Grades an attempt's choices, closes it and records the score.
@@ -557,16 +561,7 @@ pub async fn submit_choices(
     };
     let questions = repo::questions(&mut tx, id).await?;
     if past_time(&mission, open.started_at, OffsetDateTime::now_utc()) {
-        close_attempt(
-            &mut tx,
-            completion,
-            &mission,
-            &questions,
-            user.id,
-            open.id,
-            &[],
-        )
-        .await?;
+        close_unanswered(&mut tx, completion, &mission, &questions, user.id, open.id).await?;
         tx.commit().await?;
         return Err(MissionError::TimeUp);
     }
