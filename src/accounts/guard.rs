@@ -3,7 +3,7 @@
 //! `MaybeUser`, `Staff` (tutor or admin), `Admin`.
 
 use axum::{
-    extract::{FromRef, FromRequestParts, Request, State},
+    extract::{FromRequestParts, Request, State},
     http::request::Parts,
     middleware::Next,
     response::{IntoResponse, Response},
@@ -79,59 +79,33 @@ fn admitted(
     if may(&user) { Ok(user) } else { Err(refused()) }
 }
 
-impl<S> FromRequestParts<S> for CurrentUser
-where
-    S: Send + Sync,
-    AppState: FromRef<S>,
-{
-    type Rejection = AppError;
-
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        resolved(parts)?.ok_or(AppError::Unauthorized)
-    }
-}
-
 /// The signed-in user, if any.
 pub struct MaybeUser(pub Option<CurrentUser>);
-
-impl<S> FromRequestParts<S> for MaybeUser
-where
-    S: Send + Sync,
-    AppState: FromRef<S>,
-{
-    type Rejection = AppError;
-
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(Self(resolved(parts)?))
-    }
-}
 
 /// A tutor or an admin.
 pub struct Staff(pub CurrentUser);
 
-impl<S> FromRequestParts<S> for Staff
-where
-    S: Send + Sync,
-    AppState: FromRef<S>,
-{
-    type Rejection = AppError;
-
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        admitted(parts, |u| u.role.is_staff(), AppError::staff_only).map(Self)
-    }
-}
-
 /// An admin.
 pub struct Admin(pub CurrentUser);
 
-impl<S> FromRequestParts<S> for Admin
-where
-    S: Send + Sync,
-    AppState: FromRef<S>,
-{
-    type Rejection = AppError;
+/// Each guard reads who `identify` found (no state needed) and lets in or
+/// refuses.
+macro_rules! guards {
+    ($($guard:ty => $read:expr;)+) => {$(
+        impl<S: Send + Sync> FromRequestParts<S> for $guard {
+            type Rejection = AppError;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        admitted(parts, CurrentUser::is_admin, AppError::admin_only).map(Self)
-    }
+            async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+                let read: fn(&Parts) -> Result<Self, AppError> = $read;
+                read(parts)
+            }
+        }
+    )+};
+}
+
+guards! {
+    CurrentUser => |parts| resolved(parts)?.ok_or(AppError::Unauthorized);
+    MaybeUser => |parts| Ok(MaybeUser(resolved(parts)?));
+    Staff => |parts| admitted(parts, |u| u.role.is_staff(), AppError::staff_only).map(Staff);
+    Admin => |parts| admitted(parts, CurrentUser::is_admin, AppError::admin_only).map(Admin);
 }
