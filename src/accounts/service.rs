@@ -603,6 +603,36 @@ mod tests {
     use super::*;
 
     #[test]
+    fn every_mail_template_carries_its_subject_on_its_first_line() {
+        let rendered = [
+            VerifyMail {
+                nickname: "n",
+                link: "l",
+            }
+            .render()
+            .unwrap(),
+            ResetMail {
+                nickname: "n",
+                link: "l",
+            }
+            .render()
+            .unwrap(),
+            SignupExistingMail {
+                nickname: "n",
+                login_link: "l",
+                reset_link: "r",
+            }
+            .render()
+            .unwrap(),
+        ];
+        for text in rendered {
+            let mail = Mail::compose("a@example.com", &text);
+            assert!(mail.subject.starts_with("[Weaverse] "), "{text}");
+            assert!(mail.text.starts_with("n님"), "{}", mail.text);
+        }
+    }
+
+    #[test]
     fn tokens_are_random_and_stored_hashed() {
         let (a, hash_a) = new_token();
         let (b, _) = new_token();
