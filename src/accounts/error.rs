@@ -46,6 +46,10 @@ pub enum Problem {
     WrongPassword,
     #[error("email does not match")]
     EmailMismatch,
+    #[error("terms of use not agreed")]
+    TermsNotAgreed,
+    #[error("collection of personal information not agreed")]
+    PrivacyNotAgreed,
 }
 
 /// Every field problem of one form, by form field name.

@@ -2,6 +2,7 @@
 //! reset, Google sign-in, admin management of accounts.
 
 pub mod admin;
+pub mod consent;
 pub mod error;
 pub mod google;
 mod guard;
@@ -97,6 +98,21 @@ pub const PRUNE_JOB: &str = "accounts.prune";
 /// stopped working then) and mailed tokens a day past their expiry.
 pub async fn prune(conn: &mut PgConnection, idle_days: i64) -> sqlx::Result<(u64, u64)> {
     repo::prune(conn, idle_days).await
+}
+
+/// What anyone may see of a person who teaches.
+pub struct PublicProfile {
+    pub nickname: String,
+    pub introduction: String,
+    pub avatar: Option<uuid::Uuid>,
+}
+
+/// The public profile of a live account (a course page's "who teaches").
+pub async fn public_profile(
+    conn: &mut PgConnection,
+    user: UserId,
+) -> sqlx::Result<Option<PublicProfile>> {
+    repo::public_profile(conn, user).await
 }
 
 /// The name a person goes by on their profile (their nickname).

@@ -611,3 +611,56 @@ pub async fn user_by_email(conn: &mut PgConnection, email: &str) -> sqlx::Result
     .fetch_optional(conn)
     .await
 }
+
+/// Stores one agreement per code (with its version), now.
+pub async fn insert_consents(
+    conn: &mut PgConnection,
+    user: UserId,
+    kinds: &[&str],
+    versions: &[&str],
+    order: Option<crate::ids::OrderId>,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "INSERT INTO consents (user_id, kind, version, order_id)
+         SELECT $1, kind, version, $4 FROM unnest($2::text[], $3::text[]) AS c(kind, version)",
+        user.0,
+        kinds as &[&str],
+        versions as &[&str],
+        order.map(|o| o.0),
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Everything `user` agreed to, newest first.
+pub async fn consents(
+    conn: &mut PgConnection,
+    user: UserId,
+) -> sqlx::Result<Vec<crate::accounts::consent::Consent>> {
+    use crate::accounts::consent::{Consent, ConsentKind};
+    use crate::ids::OrderId;
+    sqlx::query_as!(
+        Consent,
+        r#"SELECT kind AS "kind: ConsentKind", version, order_id AS "order_id: OrderId", agreed_at
+             FROM consents WHERE user_id = $1 ORDER BY agreed_at DESC, id DESC"#,
+        user.0
+    )
+    .fetch_all(conn)
+    .await
+}
+
+/// A live account's nickname, introduction and picture.
+pub async fn public_profile(
+    conn: &mut PgConnection,
+    user: UserId,
+) -> sqlx::Result<Option<crate::accounts::PublicProfile>> {
+    sqlx::query_as!(
+        crate::accounts::PublicProfile,
+        "SELECT nickname, introduction, avatar_image_id AS avatar FROM users
+          WHERE id = $1 AND deleted_at IS NULL",
+        user.0
+    )
+    .fetch_optional(conn)
+    .await
+}

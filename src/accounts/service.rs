@@ -9,6 +9,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::{
+    accounts::consent::{self, ConsentKind},
     accounts::error::{AccountsError, AccountsResult, Invalid, Problem},
     accounts::{
         model::{Email, Nickname, PhoneNumber, Role, SignInMethod, check_password},
@@ -119,6 +120,42 @@ pub struct SignUp<'a> {
     pub email: &'a str,
     pub password: &'a str,
     pub nickname: &'a str,
+    /// The texts the person ticked "agree" on (all of [`consent::SIGN_UP`]
+    /// are required).
+    pub agreed: &'a [ConsentKind],
+}
+
+/// Adds a problem for each sign-up text not in `agreed`.
+fn unagreed(errors: &mut Invalid, agreed: &[ConsentKind]) {
+    for kind in consent::SIGN_UP {
+        if !agreed.contains(kind) {
+            match kind {
+                ConsentKind::Terms => errors.push("agree_terms", Problem::TermsNotAgreed),
+                ConsentKind::Privacy => errors.push("agree_privacy", Problem::PrivacyNotAgreed),
+                ConsentKind::RefundPolicy => {}
+            }
+        }
+    }
+}
+
+/// Records the sign-up texts for an account that has not agreed to their
+/// current versions (a Google sign-up, or a text changed since): all are
+/// required, as at sign-up.
+pub async fn agree(
+    conn: &mut PgConnection,
+    user: UserId,
+    agreed: &[ConsentKind],
+) -> AccountsResult<()> {
+    let mut errors = Invalid::default();
+    unagreed(&mut errors, agreed);
+    if !errors.is_empty() {
+        return Err(AccountsError::Invalid(errors));
+    }
+    let missing = consent::missing(conn, user).await?;
+    if !missing.is_empty() {
+        consent::record(conn, user, &missing, None).await?;
+    }
+    Ok(())
 }
 
 /// Takes a sign-up in its own transaction. A new address gets an account and
@@ -143,6 +180,7 @@ pub async fn sign_up(
     if let Err(problem) = check_password(input.password, email.as_ref()) {
         errors.push("password", problem);
     }
+    unagreed(&mut errors, input.agreed);
     let (Some(email), Some(nickname), true) = (email, nickname, errors.is_empty()) else {
         return Err(AccountsError::Invalid(errors));
     };
@@ -171,6 +209,7 @@ pub async fn sign_up(
     .await?;
     match created {
         Some(user) => {
+            consent::record(conn, user, consent::SIGN_UP, None).await?;
             queue_verification_mail(conn, config, user, email.as_str(), nickname.as_str()).await?;
         }
         None => tell_owner_of_signup_attempt(conn, config, &email).await?,
@@ -266,6 +305,15 @@ pub async fn verify_email(conn: &mut PgConnection, token: &str) -> AccountsResul
 /// before the hash is checked (so parallel guesses cannot outrun them); a
 /// success gives its slots back. No database connection is held while the
 /// hash is checked, so a flood of logins cannot starve the pool.
+/// Where a sign-in without a page to return to lands: an admin on the
+/// admin home, everyone else on the home page.
+pub async fn landing(conn: &mut PgConnection, user: UserId) -> AccountsResult<&'static str> {
+    let admin = repo::user_by_id(conn, user)
+        .await?
+        .is_some_and(|u| u.role == Role::Admin);
+    Ok(if admin { "/admin" } else { "/" })
+}
+
 pub async fn authenticate(
     db: &PgPool,
     config: &Config,

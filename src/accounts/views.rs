@@ -15,12 +15,27 @@ use crate::{
 pub struct SignupValues {
     pub email: String,
     pub nickname: String,
+    pub agree_terms: bool,
+    pub agree_privacy: bool,
 }
 
 #[derive(Template)]
 #[template(path = "accounts/signup.html")]
 pub struct SignupPage {
     pub ctx: PageCtx,
+    pub values: SignupValues,
+    pub errors: FormErrors,
+    /// Where login leads after (the cart, for a visitor who chose to buy).
+    pub next: String,
+}
+
+/// The sign-up texts, asked of an account that has not agreed to them (a
+/// Google sign-up).
+#[derive(Template)]
+#[template(path = "accounts/consents.html")]
+pub struct ConsentsPage {
+    pub ctx: PageCtx,
+    pub next: String,
     pub values: SignupValues,
     pub errors: FormErrors,
 }

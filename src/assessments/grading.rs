@@ -44,6 +44,44 @@ pub struct TestResult {
     pub expected: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub got: Option<String>,
+    /// A visible test that crashed: the error's last line, trimmed, and the
+    /// line of the learner's file it points at.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line: Option<u32>,
+}
+
+/// What a crash says, for the learner: the error (`TypeError: ...`, at most
+/// 300 characters) and the line of `file` where it happened, if the trace
+/// names one. Node writes `/work/main.js:3`, Python `File "/work/main.py",
+/// line 3`.
+pub fn crash(stderr: &str, file: &str) -> (Option<String>, Option<u32>) {
+    let is_error = |l: &str| {
+        let name = l.split([':', ' ']).next().unwrap_or_default();
+        !name.is_empty()
+            && (name.ends_with("Error") || name.ends_with("Exception"))
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
+    };
+    let error = stderr
+        .lines()
+        .map(str::trim)
+        .rfind(|l| is_error(l))
+        .map(|l| l.chars().take(300).collect());
+    let digits = |s: &str| -> Option<u32> {
+        let n: String = s.chars().take_while(char::is_ascii_digit).collect();
+        n.parse().ok()
+    };
+    let line = stderr.lines().find_map(|l| {
+        if let Some(at) = l.find(&format!("{file}:")) {
+            return digits(&l[at + file.len() + 1..]);
+        }
+        let at = l.find(&format!("{file}\", line "))?;
+        digits(&l[at + file.len() + 8..])
+    });
+    (error, line)
 }
 
 /// The verdict of one run against `expected` (trailing whitespace of each
@@ -204,6 +242,8 @@ mod tests {
             input: None,
             expected: None,
             got: None,
+            error: None,
+            line: None,
         };
         assert_eq!(
             overall(&[r(Verdict::Accepted), r(Verdict::Accepted)]),
@@ -228,6 +268,8 @@ mod tests {
             input: None,
             expected: None,
             got: None,
+            error: None,
+            line: None,
         };
         assert_eq!(
             overall(&[
@@ -275,5 +317,26 @@ mod tests {
         assert_eq!(sorted, vec![0, 1, 2, 3, 4]);
         let differs = (0..20).any(|seed| shuffled(5, seed, q) != first);
         assert!(differs);
+    }
+
+    #[test]
+    fn a_crash_is_told_by_its_error_and_the_learners_line() {
+        let node = "/work/main.js:3\n    return numbers.lenght.foo;\n                          ^\n\n\
+                    TypeError: Cannot read properties of undefined (reading 'foo')\n    at sum (/work/main.js:3:27)\n";
+        assert_eq!(
+            crash(node, "main.js"),
+            (
+                Some("TypeError: Cannot read properties of undefined (reading 'foo')".into()),
+                Some(3)
+            )
+        );
+        let python = "Traceback (most recent call last):\n  File \"/work/main.py\", line 7, in <module>\n    total = sum(x)\nNameError: name 'x' is not defined\n";
+        assert_eq!(
+            crash(python, "main.py"),
+            (Some("NameError: name 'x' is not defined".into()), Some(7))
+        );
+        let long = format!("RangeError: {}", "가".repeat(400));
+        assert_eq!(crash(&long, "main.js").0.unwrap().chars().count(), 300);
+        assert_eq!(crash("Killed", "main.js"), (None, None));
     }
 }

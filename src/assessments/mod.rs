@@ -58,6 +58,8 @@ struct DemoQuestion {
     starter: String,
     #[serde(default)]
     tests: Vec<DemoTest>,
+    #[serde(default)]
+    explanation: String,
 }
 
 #[derive(Deserialize)]
@@ -116,6 +118,7 @@ pub async fn seed_demo(conn: &mut PgConnection) -> anyhow::Result<usize> {
                     starter_code: &q.starter,
                     cpu_secs: 5,
                     memory_mb: 512,
+                    explanation: &q.explanation,
                 },
             )
             .await?;

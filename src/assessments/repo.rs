@@ -1,6 +1,8 @@
 //! Assessments SQL: missions, questions, choices, tests, attempts, code
 //! submissions and results.
 
+use std::collections::HashMap;
+
 use sqlx::{PgConnection, types::Json};
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -116,13 +118,15 @@ pub struct QuestionRow {
     pub starter_code: String,
     pub cpu_secs: i32,
     pub memory_mb: i32,
+    /// Markdown, shown in the review.
+    pub explanation: String,
 }
 
 pub async fn questions(conn: &mut PgConnection, mission: Uuid) -> sqlx::Result<Vec<QuestionRow>> {
     sqlx::query_as!(
         QuestionRow,
         r#"SELECT id, kind AS "kind: QuestionKind", prompt, points, multiple,
-                  language AS "language: Language", mode, starter_code, cpu_secs, memory_mb
+                  language AS "language: Language", mode, starter_code, cpu_secs, memory_mb, explanation
              FROM questions WHERE mission_id = $1 AND deleted_at IS NULL
             ORDER BY position, created_at"#,
         mission
@@ -138,7 +142,7 @@ pub async fn question(
 ) -> sqlx::Result<Option<(Uuid, QuestionRow)>> {
     Ok(sqlx::query!(
         r#"SELECT mission_id, id, kind AS "kind: QuestionKind", prompt, points, multiple,
-                  language AS "language: Language", mode, starter_code, cpu_secs, memory_mb
+                  language AS "language: Language", mode, starter_code, cpu_secs, memory_mb, explanation
              FROM questions WHERE id = $1 AND deleted_at IS NULL"#,
         id
     )
@@ -158,6 +162,7 @@ pub async fn question(
                 starter_code: r.starter_code,
                 cpu_secs: r.cpu_secs,
                 memory_mb: r.memory_mb,
+                explanation: r.explanation,
             },
         )
     }))
@@ -173,6 +178,7 @@ pub struct NewQuestion<'a> {
     pub starter_code: &'a str,
     pub cpu_secs: i32,
     pub memory_mb: i32,
+    pub explanation: &'a str,
 }
 
 /// Appends a question at the end of the mission (the mission row is locked
@@ -187,9 +193,9 @@ pub async fn insert_question(
         .await?;
     sqlx::query_scalar!(
         "INSERT INTO questions (mission_id, position, kind, prompt, points, multiple, language, mode,
-                                starter_code, cpu_secs, memory_mb)
+                                starter_code, cpu_secs, memory_mb, explanation)
          VALUES ($1, (SELECT coalesce(max(position), 0) + 1 FROM questions WHERE mission_id = $1),
-                 $2, $3, $4, $5, $6, $7, $8, $9, $10)
+                 $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
          RETURNING id",
         mission,
         q.kind.as_str(),
@@ -200,7 +206,8 @@ pub async fn insert_question(
         q.mode,
         q.starter_code,
         q.cpu_secs,
-        q.memory_mb
+        q.memory_mb,
+        q.explanation
     )
     .fetch_one(conn)
     .await
@@ -213,7 +220,7 @@ pub async fn update_question(
 ) -> sqlx::Result<()> {
     sqlx::query!(
         "UPDATE questions SET prompt = $2, points = $3, multiple = $4, language = $5, mode = $6,
-                starter_code = $7, cpu_secs = $8, memory_mb = $9
+                starter_code = $7, cpu_secs = $8, memory_mb = $9, explanation = $11
           WHERE id = $1 AND kind = $10",
         id,
         q.prompt,
@@ -224,7 +231,8 @@ pub async fn update_question(
         q.starter_code,
         q.cpu_secs,
         q.memory_mb,
-        q.kind.as_str()
+        q.kind.as_str(),
+        q.explanation
     )
     .execute(conn)
     .await?;
@@ -366,6 +374,8 @@ pub struct AttemptRow {
     pub started_at: OffsetDateTime,
     pub submitted_at: Option<OffsetDateTime>,
     pub feedback: Option<Json<Vec<(Uuid, i32)>>>,
+    /// The choices picked, per question.
+    pub answers: Option<Json<HashMap<Uuid, Vec<Uuid>>>>,
     pub score: Option<i32>,
 }
 
@@ -378,7 +388,8 @@ pub async fn attempts(
     sqlx::query_as!(
         AttemptRow,
         r#"SELECT id, number, shuffle_seed, started_at, submitted_at,
-                  feedback AS "feedback: Json<Vec<(Uuid, i32)>>", score
+                  feedback AS "feedback: Json<Vec<(Uuid, i32)>>",
+                  answers AS "answers: Json<HashMap<Uuid, Vec<Uuid>>>", score
              FROM attempts WHERE mission_id = $1 AND user_id = $2 ORDER BY number DESC"#,
         mission,
         user.0
@@ -438,7 +449,8 @@ pub async fn lock_open_attempt(
     sqlx::query_as!(
         AttemptRow,
         r#"SELECT id, number, shuffle_seed, started_at, submitted_at,
-                  feedback AS "feedback: Json<Vec<(Uuid, i32)>>", score
+                  feedback AS "feedback: Json<Vec<(Uuid, i32)>>",
+                  answers AS "answers: Json<HashMap<Uuid, Vec<Uuid>>>", score
              FROM attempts WHERE mission_id = $1 AND user_id = $2 AND submitted_at IS NULL
               FOR UPDATE"#,
         mission,
@@ -482,13 +494,15 @@ pub struct SubmissionRow {
     pub score: Option<i32>,
     pub results: Option<Json<Vec<TestResult>>>,
     pub message: Option<String>,
+    /// A run of the visible tests only ("실행해 보기"), never scored.
+    pub trial: bool,
 }
 
 pub async fn submission(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<SubmissionRow>> {
     sqlx::query_as!(
         SubmissionRow,
         r#"SELECT id, question_id, user_id AS "user_id: UserId", code, verdict AS "verdict: Verdict",
-                  score, results AS "results: Json<Vec<TestResult>>", message
+                  score, results AS "results: Json<Vec<TestResult>>", message, trial
              FROM code_submissions WHERE id = $1"#,
         id
     )
@@ -506,7 +520,7 @@ pub async fn latest_submissions(
         SubmissionRow,
         r#"SELECT DISTINCT ON (question_id) id, question_id, user_id AS "user_id: UserId", code,
                   verdict AS "verdict: Verdict", score, results AS "results: Json<Vec<TestResult>>",
-                  message
+                  message, trial
              FROM code_submissions WHERE user_id = $1 AND question_id = ANY($2)
             ORDER BY question_id, created_at DESC"#,
         user.0,
@@ -523,13 +537,15 @@ pub async fn insert_submission(
     question: Uuid,
     user: UserId,
     code: &str,
+    trial: bool,
 ) -> sqlx::Result<Option<Uuid>> {
     sqlx::query_scalar!(
-        "INSERT INTO code_submissions (question_id, user_id, code) VALUES ($1, $2, $3)
+        "INSERT INTO code_submissions (question_id, user_id, code, trial) VALUES ($1, $2, $3, $4)
          ON CONFLICT (user_id) WHERE verdict = 'pending' DO NOTHING RETURNING id",
         question,
         user.0,
-        code
+        code,
+        trial
     )
     .fetch_optional(conn)
     .await
@@ -582,7 +598,7 @@ pub async fn best_code_scores(
     Ok(sqlx::query!(
         r#"SELECT q.id, coalesce(max(s.score), 0) AS "best!"
              FROM questions q LEFT JOIN code_submissions s
-               ON s.question_id = q.id AND s.user_id = $1 AND s.verdict <> 'pending'
+               ON s.question_id = q.id AND s.user_id = $1 AND s.verdict <> 'pending' AND NOT s.trial
             WHERE q.mission_id = $2 AND q.kind = 'code' AND q.deleted_at IS NULL
             GROUP BY q.id"#,
         user.0,
@@ -669,4 +685,41 @@ pub async fn best_scores_on(
     )
     .fetch_all(conn)
     .await
+}
+
+/// Keeps `code` as the learner's draft of a code question.
+pub async fn save_draft(
+    conn: &mut PgConnection,
+    user: UserId,
+    question: Uuid,
+    code: &str,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "INSERT INTO code_drafts (user_id, question_id, code) VALUES ($1, $2, $3)
+         ON CONFLICT (user_id, question_id) DO UPDATE SET code = EXCLUDED.code, updated_at = now()",
+        user.0,
+        question,
+        code
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// The learner's drafts of `questions`.
+pub async fn drafts(
+    conn: &mut PgConnection,
+    user: UserId,
+    questions: &[Uuid],
+) -> sqlx::Result<Vec<(Uuid, String)>> {
+    Ok(sqlx::query!(
+        "SELECT question_id, code FROM code_drafts WHERE user_id = $1 AND question_id = ANY($2)",
+        user.0,
+        questions
+    )
+    .fetch_all(conn)
+    .await?
+    .into_iter()
+    .map(|r| (r.question_id, r.code))
+    .collect())
 }

@@ -123,6 +123,9 @@ impl Grader {
 pub struct ChoiceView {
     pub id: Uuid,
     pub body: String,
+    /// Whether it is a right answer: known only in the review (passed, or
+    /// every attempt used).
+    pub correct: Option<bool>,
 }
 
 pub struct VisibleTest {
@@ -133,6 +136,8 @@ pub struct VisibleTest {
 
 pub struct CodeView {
     pub language: Language,
+    /// What the editor opens with: the learner's draft, else their last
+    /// submission, else the starter code.
     pub starter: String,
     pub visible: Vec<VisibleTest>,
     pub hidden: usize,
@@ -149,6 +154,8 @@ pub struct QuestionView {
     pub multiple: bool,
     pub choices: Vec<ChoiceView>,
     pub code: Option<CodeView>,
+    /// The tutor's explanation as safe HTML, in the review only.
+    pub explanation: Option<String>,
 }
 
 /// A code submission as its learner sees it.
@@ -162,6 +169,8 @@ pub struct SubmissionView {
     pub shown: Vec<TestResult>,
     pub hidden_passed: usize,
     pub hidden_total: usize,
+    /// A run of the visible tests ("실행해 보기"): not scored.
+    pub trial: bool,
 }
 
 impl SubmissionView {
@@ -181,6 +190,7 @@ impl SubmissionView {
                 .count(),
             hidden_total: hidden.len(),
             shown,
+            trial: row.trial,
         }
     }
 }
@@ -197,6 +207,8 @@ pub struct LastAttempt {
     /// left or the mission is passed (before, right/wrong per question
     /// would let attempts be spent finding the key).
     pub earned: Option<HashMap<Uuid, i32>>,
+    /// The choices picked per question, revealed with `earned`.
+    pub picked: Option<HashMap<Uuid, Vec<Uuid>>>,
 }
 
 pub struct MissionView {
@@ -299,17 +311,22 @@ pub async fn mission_page(
         choices.entry(c.question_id).or_default().push(ChoiceView {
             id: c.id,
             body: c.body,
+            correct: reveal.then_some(c.correct),
         });
     }
     let mut tests: HashMap<Uuid, Vec<repo::TestRow>> = HashMap::new();
     for t in repo::tests(conn, &ids).await? {
         tests.entry(t.question_id).or_default().push(t);
     }
-    let mut latest: HashMap<Uuid, SubmissionView> = repo::latest_submissions(conn, user.id, &ids)
-        .await?
-        .into_iter()
-        .map(|s| (s.question_id, SubmissionView::of(s)))
-        .collect();
+    // What the editor opens with: the draft, else the code last submitted,
+    // else the starter code.
+    let mut written: HashMap<Uuid, String> = HashMap::new();
+    let mut latest: HashMap<Uuid, SubmissionView> = HashMap::new();
+    for s in repo::latest_submissions(conn, user.id, &ids).await? {
+        written.insert(s.question_id, s.code.clone());
+        latest.insert(s.question_id, SubmissionView::of(s));
+    }
+    written.extend(repo::drafts(conn, user.id, &ids).await?);
     let views = questions
         .into_iter()
         .enumerate()
@@ -326,7 +343,9 @@ pub async fn mission_page(
                 let file = q.mode.as_deref() == Some(Mode::File.as_str());
                 CodeView {
                     language: q.language.unwrap_or(Language::JavaScript),
-                    starter: q.starter_code.clone(),
+                    starter: written
+                        .remove(&q.id)
+                        .unwrap_or_else(|| q.starter_code.clone()),
                     hidden: all.iter().filter(|t| !t.visible).count(),
                     visible: all
                         .into_iter()
@@ -348,6 +367,8 @@ pub async fn mission_page(
                 multiple: q.multiple,
                 choices: shuffled,
                 code,
+                explanation: (reveal && !q.explanation.is_empty())
+                    .then(|| markdown::render(&q.explanation)),
             }
         })
         .collect();
@@ -382,6 +403,7 @@ pub async fn mission_page(
                     .map(|f| f.0.iter().copied().collect())
                     .unwrap_or_default()
             }),
+            picked: reveal.then(|| a.answers.as_ref().map(|j| j.0.clone()).unwrap_or_default()),
         }),
         best,
         questions: views,
@@ -575,15 +597,48 @@ pub async fn submit_choices(
 
 /// Takes a code submission for grading: one pending per learner,
 /// `per_minute` a minute, and only when the sandbox can run it.
+/// Keeps the code a learner is writing for `question` (a reload brings it
+/// back). Only for a code question of a mission they may take.
+pub async fn save_draft(
+    conn: &mut PgConnection,
+    user: &CurrentUser,
+    mission: MissionId,
+    question: QuestionId,
+    code: &str,
+) -> MissionResult<()> {
+    allowed(conn, user, mission.0).await?;
+    if code.len() > MAX_CODE_BYTES {
+        return Err(MissionError::CodeTooLong);
+    }
+    match repo::question(conn, question.0).await? {
+        Some((of, q)) if of == mission.0 && q.kind == QuestionKind::Code => {}
+        _ => return Err(MissionError::NotCode),
+    }
+    repo::save_draft(conn, user.id, question.0, code).await?;
+    Ok(())
+}
+
+/// Code sent for a question: to be graded, or (`trial`) run against the
+/// visible tests only, without counting.
+pub struct SentCode<'a> {
+    pub question: QuestionId,
+    pub code: &'a str,
+    pub trial: bool,
+}
+
 pub async fn submit_code(
     conn: &mut PgConnection,
     grader: &Grader,
     per_minute: i64,
     user: &CurrentUser,
     mission: MissionId,
-    question: QuestionId,
-    code: &str,
+    sent: SentCode<'_>,
 ) -> MissionResult<SubmissionId> {
+    let SentCode {
+        question,
+        code,
+        trial,
+    } = sent;
     let (id, question) = (mission.0, question.0);
     allowed(conn, user, id).await?;
     if code.trim().is_empty() {
@@ -604,9 +659,11 @@ pub async fn submit_code(
         return Err(MissionError::TooMany(wait));
     }
     let mut tx = conn.begin().await?;
-    let submission = repo::insert_submission(&mut tx, question, user.id, code)
+    let submission = repo::insert_submission(&mut tx, question, user.id, code, trial)
         .await?
         .ok_or(MissionError::OnePending)?;
+    // What was submitted is the latest code: the editor opens with it.
+    repo::save_draft(&mut tx, user.id, question, code).await?;
     let job = jobs::enqueue(
         &mut tx,
         GRADE_JOB,
@@ -725,7 +782,12 @@ pub async fn grade(
     let Some((mission_id, question)) = repo::question(&mut conn, sub.question_id).await? else {
         return Ok(());
     };
-    let tests = repo::tests(&mut conn, &[question.id]).await?;
+    // A trial runs the visible tests only.
+    let tests: Vec<repo::TestRow> = repo::tests(&mut conn, &[question.id])
+        .await?
+        .into_iter()
+        .filter(|t| t.visible || !sub.trial)
+        .collect();
     let mode = question
         .mode
         .as_deref()
@@ -747,6 +809,13 @@ pub async fn grade(
             )
             .await?;
         let verdict = grading::judge(&run, &test.expected);
+        let crashed = test.visible
+            && mode == Mode::Program
+            && matches!(verdict, Verdict::RuntimeError | Verdict::CompileError);
+        let (error, line) = match crashed {
+            true => grading::crash(&run.stderr_text(), language.main_file()),
+            false => (None, None),
+        };
         results.push(TestResult {
             visible: test.visible,
             verdict,
@@ -756,6 +825,8 @@ pub async fn grade(
                 .flatten(),
             expected: test.visible.then(|| test.expected.clone()),
             got: test.visible.then(|| shown_output(&run.stdout)),
+            error,
+            line,
         });
         // A program that does not parse fails every test the same way.
         if verdict == Verdict::CompileError {
@@ -773,7 +844,10 @@ pub async fn grade(
             sqlx::Error::Database(_) => jobs::Permanent(err.into()).into(),
             err => anyhow::Error::from(err),
         })?;
-    if graded && let Some(mission) = repo::mission(&mut tx, mission_id).await? {
+    if graded
+        && !sub.trial
+        && let Some(mission) = repo::mission(&mut tx, mission_id).await?
+    {
         let questions = repo::questions(&mut tx, mission_id).await?;
         let now = score_now(&mut tx, sub.user_id, mission_id, &questions, None).await?;
         record(&mut tx, completion, &mission, sub.user_id, now).await?;

@@ -38,6 +38,7 @@ pub enum Refusal {
     Language,
     Mode,
     StarterTooLong,
+    ExplanationTooLong,
     CpuSecs,
     MemoryMb,
     /// A choice added to a code question.
@@ -243,6 +244,9 @@ pub struct QuestionForm {
     pub cpu_secs: String,
     #[serde(default)]
     pub memory_mb: String,
+    /// Markdown, shown with the right answer in the learner's review.
+    #[serde(default)]
+    pub explanation: String,
 }
 
 fn valid_question(form: &QuestionForm, kind: QuestionKind) -> Result<NewQuestion<'_>, Refusal> {
@@ -261,6 +265,10 @@ fn valid_question(form: &QuestionForm, kind: QuestionKind) -> Result<NewQuestion
     if form.starter_code.len() > 65_536 {
         return Err(Refusal::StarterTooLong);
     }
+    let explanation = form.explanation.trim();
+    if explanation.chars().count() > 5_000 {
+        return Err(Refusal::ExplanationTooLong);
+    }
     Ok(NewQuestion {
         kind,
         prompt,
@@ -271,6 +279,7 @@ fn valid_question(form: &QuestionForm, kind: QuestionKind) -> Result<NewQuestion
         starter_code: &form.starter_code,
         cpu_secs: optional(&form.cpu_secs, 1..=30, Refusal::CpuSecs)?.unwrap_or(5),
         memory_mb: optional(&form.memory_mb, 64..=2048, Refusal::MemoryMb)?.unwrap_or(512),
+        explanation,
     })
 }
 

@@ -151,7 +151,18 @@ pub async fn published_topics(
     repo::published_topics(conn, &ids).await
 }
 
-/// The courses `products` hold: a course itself, a curriculum its courses.
+/// Sets a topic's length to its video's (when the video is ready), rounded
+/// up to the second. Call it inside a [`CatalogCache::write`].
+pub async fn set_topic_length(
+    conn: &mut PgConnection,
+    topic: crate::ids::TopicId,
+    secs: f64,
+) -> sqlx::Result<()> {
+    repo::set_topic_length(conn, topic, secs.ceil() as i32).await
+}
+
+/// The courses `products` hold, in roadmap order: a course itself, a
+/// curriculum its courses.
 pub async fn courses_of(
     conn: &mut PgConnection,
     products: &[Product],

@@ -75,7 +75,10 @@ pub async fn roadmap_courses(
 
 /// Filters of `GET /courses`; `patterns` are `%word%` LIKE patterns (lower-case).
 pub struct CourseFilter<'a> {
+    /// Per word of the search: a LIKE pattern (on the text, its keywords
+    /// and its Hangul initials) and the word itself (for near misses).
     pub patterns: Vec<String>,
+    pub words: Vec<String>,
     pub category: Option<&'a str>,
     pub skill_level: Option<&'a str>,
     pub price_level: Option<&'a str>,
@@ -115,7 +118,10 @@ pub async fn list_courses(
                                        AND cu.published_at IS NOT NULL
                     WHERE cc.course_id = c.id ORDER BY cc.position LIMIT 1) cur ON true
              WHERE c.deleted_at IS NULL AND c.published_at IS NOT NULL
-               AND c.search_text LIKE ALL ($1::text[])
+               AND (SELECT coalesce(bool_and(
+                           c.search_text LIKE q.pattern OR c.search_initials LIKE q.pattern
+                           OR (char_length(q.word) >= 3 AND word_similarity(q.word, c.search_text) >= 0.5)), true)
+                      FROM unnest($1::text[], $7::text[]) AS q(pattern, word))
                AND ($2::text IS NULL OR c.category = $2)
                AND ($3::text IS NULL OR c.skill_level = $3)
                AND ($4::text IS NULL OR c.price_level = $4)
@@ -139,6 +145,7 @@ pub async fn list_courses(
         filter.price_level,
         limit,
         offset,
+        &filter.words,
     )
     .fetch_all(conn)
     .await
@@ -173,6 +180,7 @@ pub struct CourseDetailRow {
     pub category: Category,
     pub skill_level: SkillLevel,
     pub price_won: Option<i64>,
+    pub keywords: String,
     pub author_id: Option<uuid::Uuid>,
     pub cover_image_id: Option<uuid::Uuid>,
     pub deleted: bool,
@@ -199,7 +207,7 @@ pub async fn course_detail(
         r#"
         SELECT c.id AS "id: CourseId", c.title, c.summary, c.description,
                c.category AS "category: Category", c.skill_level AS "skill_level: SkillLevel",
-               c.price_won, c.author_id, c.cover_image_id, c.deleted_at IS NOT NULL AS "deleted!",
+               c.price_won, c.keywords, c.author_id, c.cover_image_id, c.deleted_at IS NOT NULL AS "deleted!",
                c.published_at IS NOT NULL AS "published!",
                cur.id AS "curriculum_id?: CurriculumId", cur.title AS "curriculum_title?",
                cur.price_won AS "curriculum_price_won?", cur.access_months AS "curriculum_access_months?",
@@ -352,7 +360,8 @@ pub async fn published_topics(
         r#"SELECT l.course_id AS "course: CourseId", t.id AS "topic: crate::ids::TopicId"
              FROM topics t JOIN lectures l ON l.id = t.lecture_id
             WHERE l.course_id = ANY($1) AND t.deleted_at IS NULL AND l.deleted_at IS NULL
-              AND t.published_at IS NOT NULL AND l.published_at IS NOT NULL"#,
+              AND t.published_at IS NOT NULL AND l.published_at IS NOT NULL
+            ORDER BY array_position($1, l.course_id), l.position, t.position"#,
         courses
     )
     .fetch_all(conn)
@@ -369,9 +378,10 @@ pub async fn courses_of(
     courses: &[uuid::Uuid],
 ) -> sqlx::Result<Vec<CourseId>> {
     sqlx::query_scalar!(
-        r#"SELECT DISTINCT id AS "id!: CourseId" FROM (
-             SELECT unnest($2::uuid[]) AS id
-             UNION SELECT course_id FROM curriculum_courses WHERE curriculum_id = ANY($1)) c"#,
+        r#"SELECT id AS "id!: CourseId" FROM (
+             SELECT unnest($2::uuid[]) AS id, 0 AS position
+             UNION ALL SELECT course_id, position FROM curriculum_courses WHERE curriculum_id = ANY($1)) c
+            GROUP BY id ORDER BY min(position), id"#,
         curricula,
         courses
     )
@@ -411,4 +421,19 @@ pub async fn topics_titled(
     )
     .fetch_all(conn)
     .await
+}
+
+pub async fn set_topic_length(
+    conn: &mut PgConnection,
+    topic: crate::ids::TopicId,
+    secs: i32,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "UPDATE topics SET duration_secs = $2, updated_at = now() WHERE id = $1 AND duration_secs <> $2",
+        topic.0,
+        secs
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
 }

@@ -32,6 +32,9 @@ struct CourseSeed {
     skill_level: String,
     #[serde(default)]
     price_won: Option<i64>,
+    /// Other names search finds the course by.
+    #[serde(default)]
+    keywords: String,
     lectures: Vec<LectureSeed>,
 }
 
@@ -90,8 +93,8 @@ pub async fn seed_nanodegree(conn: &mut PgConnection) -> anyhow::Result<SeedOutc
 
     for (course_pos, course) in (1i32..).zip(&seed.courses) {
         let course_id = sqlx::query_scalar!(
-            r#"INSERT INTO courses (slug, title, summary, description, category, skill_level, price_won, published_at)
-               VALUES ($1, $2, $3, $4, $5, $6, $7, now()) RETURNING id"#,
+            r#"INSERT INTO courses (slug, title, summary, description, category, skill_level, price_won, keywords, published_at)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now()) RETURNING id"#,
             course.slug,
             course.title,
             course.summary,
@@ -99,6 +102,7 @@ pub async fn seed_nanodegree(conn: &mut PgConnection) -> anyhow::Result<SeedOutc
             course.category,
             course.skill_level,
             course.price_won,
+            course.keywords,
         )
         .fetch_one(&mut *conn)
         .await?;

@@ -197,21 +197,25 @@ pub struct CatalogPage {
     pub query: CatalogQuery,
 }
 
-/// `%word%` patterns for each word of `q`, LIKE metacharacters escaped.
-fn like_patterns(q: &str) -> Vec<String> {
+/// The words of `q` (at most five, lower-cased), each with its `%word%`
+/// pattern, LIKE metacharacters escaped.
+fn search_words(q: &str) -> (Vec<String>, Vec<String>) {
     q.split_whitespace()
         .take(5)
         .map(|word| {
-            let escaped = crate::infra::db::escape_like(&word.to_lowercase());
-            format!("%{escaped}%")
+            let word = word.to_lowercase();
+            let escaped = crate::infra::db::escape_like(&word);
+            (format!("%{escaped}%"), word)
         })
-        .collect()
+        .unzip()
 }
 
 pub async fn catalogue(conn: &mut PgConnection, query: CatalogQuery) -> CatalogResult<CatalogPage> {
     let page = query.page.max(1);
+    let (patterns, words) = search_words(&query.q);
     let filter = repo::CourseFilter {
-        patterns: like_patterns(&query.q),
+        patterns,
+        words,
         category: query.category.map(|c| c.as_str()),
         skill_level: query.skill_level.map(|s| s.as_str()),
         price_level: query.price_level.map(|p| p.as_str()),
@@ -292,8 +296,6 @@ pub struct CourseView {
     /// What grants access to it: the course itself and every curriculum
     /// holding it (for `learning::access`).
     pub sellers: Vec<Product>,
-    /// Where "continue learning" leads: the first topic.
-    pub first_topic: Option<crate::ids::TopicId>,
 }
 
 /// May `viewer` change the course written by `author`?
@@ -307,14 +309,6 @@ pub async fn course_page(conn: &mut PgConnection, id: CourseId) -> CatalogResult
     let row = repo::course_detail(conn, id, false)
         .await?
         .ok_or(CatalogError::NotFound)?;
-    let first_topic = row
-        .lectures
-        .0
-        .iter()
-        .filter(|l| l.published)
-        .flat_map(|l| l.topics.iter())
-        .find(|t| t.published)
-        .map(|t| t.id);
     let mut total_secs = 0;
     let mut topic_count = 0;
     let lectures = row
@@ -379,7 +373,6 @@ pub async fn course_page(conn: &mut PgConnection, id: CourseId) -> CatalogResult
                     .map(|c| Product::Curriculum(CurriculumId(c))),
             )
             .collect(),
-        first_topic,
     })
 }
 
@@ -396,12 +389,11 @@ mod tests {
 
     #[test]
     fn search_words_become_escaped_like_patterns() {
-        assert_eq!(
-            like_patterns("  자바스크립트   DOM "),
-            vec!["%자바스크립트%", "%dom%"]
-        );
-        assert_eq!(like_patterns("100%_off"), vec!["%100\\%\\_off%"]);
-        assert!(like_patterns("   ").is_empty());
+        let (patterns, words) = search_words("  자바스크립트   DOM ");
+        assert_eq!(patterns, vec!["%자바스크립트%", "%dom%"]);
+        assert_eq!(words, vec!["자바스크립트", "dom"]);
+        assert_eq!(search_words("100%_off").0, vec!["%100\\%\\_off%"]);
+        assert!(search_words("   ").0.is_empty());
     }
 
     #[test]

@@ -45,6 +45,24 @@ fn one_line(errors: &mut Invalid, field: &'static str, raw: &str, max: usize) ->
     t
 }
 
+/// Keywords and aliases: comma-separated, each trimmed, empty and repeated
+/// ones dropped (ignoring case), at most 30 characters each, 300 in all.
+fn keywords(errors: &mut Invalid, raw: &str) -> String {
+    let line = one_line(errors, "keywords", raw, 300);
+    let mut kept: Vec<&str> = Vec::new();
+    for word in line.split([',', '，', '、']).map(str::trim) {
+        if word.is_empty() || kept.iter().any(|k| k.to_lowercase() == word.to_lowercase()) {
+            continue;
+        }
+        if word.chars().count() > 30 {
+            errors.push("keywords", Problem::TooLong { max: 30 });
+            break;
+        }
+        kept.push(word);
+    }
+    kept.join(", ")
+}
+
 fn price(errors: &mut Invalid, field: &'static str, raw: &str, required: bool) -> Option<i64> {
     let digits: String = raw.trim().chars().filter(|c| *c != ',').collect();
     if digits.is_empty() {
@@ -101,6 +119,9 @@ pub struct ListingForm {
     /// Curricula only.
     #[serde(default)]
     pub access_months: String,
+    /// Courses only: other names search finds it by, comma-separated.
+    #[serde(default)]
+    pub keywords: String,
 }
 
 fn validate_listing(form: &ListingForm, work: Work) -> CatalogResult<ListingFields> {
@@ -111,6 +132,10 @@ fn validate_listing(form: &ListingForm, work: Work) -> CatalogResult<ListingFiel
     let description = bounded(&mut errors, "description", &form.description, 5000);
     let (category, skill) = classification(&mut errors, &form.category, &form.skill_level);
     let price_won = price(&mut errors, "price_won", &form.price_won, curriculum);
+    let keywords = match curriculum {
+        true => String::new(),
+        false => keywords(&mut errors, &form.keywords),
+    };
     let access_months = if curriculum {
         form.access_months
             .trim()
@@ -132,6 +157,7 @@ fn validate_listing(form: &ListingForm, work: Work) -> CatalogResult<ListingFiel
             skill_level,
             price_won,
             access_months,
+            keywords,
         }),
         _ => Err(CatalogError::Invalid(errors)),
     }
@@ -354,14 +380,20 @@ pub async fn topic_for_editing(
     Ok(topic)
 }
 
+/// Saves a topic's fields. `video_secs` is the length of its ready video,
+/// which a video topic's length follows whatever the form says.
 pub async fn update_topic(
     conn: &mut PgConnection,
     user: &CurrentUser,
     id: TopicId,
     form: &TopicForm,
+    video_secs: Option<f64>,
 ) -> CatalogResult<CourseId> {
     let topic = topic_for_editing(conn, user, id).await?;
-    let valid = validate_topic(form)?;
+    let mut valid = validate_topic(form)?;
+    if let (TopicKind::Video, Some(secs)) = (valid.kind, video_secs) {
+        valid.duration_secs = secs.ceil() as i32;
+    }
     sr::update_topic(conn, id, &valid.fields()).await?;
     Ok(topic.course_id)
 }

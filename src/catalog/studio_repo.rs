@@ -19,6 +19,8 @@ pub struct ListingFields {
     pub skill_level: SkillLevel,
     pub price_won: Option<i64>,
     pub access_months: i32,
+    /// Courses only.
+    pub keywords: String,
 }
 
 pub async fn insert_course(
@@ -28,9 +30,10 @@ pub async fn insert_course(
 ) -> sqlx::Result<CourseId> {
     let slug = format!("course-{}", Uuid::new_v4().simple());
     sqlx::query_scalar!(
-        r#"INSERT INTO courses (slug, title, summary, description, category, skill_level, price_won, author_id)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id AS "id: CourseId""#,
-        slug, f.title, f.summary, f.description, f.category.as_str(), f.skill_level.as_str(), f.price_won, author.0
+        r#"INSERT INTO courses (slug, title, summary, description, category, skill_level, price_won, author_id, keywords)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id AS "id: CourseId""#,
+        slug, f.title, f.summary, f.description, f.category.as_str(), f.skill_level.as_str(), f.price_won, author.0,
+        f.keywords
     )
     .fetch_one(conn)
     .await
@@ -43,8 +46,9 @@ pub async fn update_course(
 ) -> sqlx::Result<()> {
     sqlx::query!(
         "UPDATE courses SET title = $2, summary = $3, description = $4, category = $5, skill_level = $6,
-                price_won = $7, updated_at = now() WHERE id = $1",
-        id.0, f.title, f.summary, f.description, f.category.as_str(), f.skill_level.as_str(), f.price_won
+                price_won = $7, keywords = $8, updated_at = now() WHERE id = $1",
+        id.0, f.title, f.summary, f.description, f.category.as_str(), f.skill_level.as_str(), f.price_won,
+        f.keywords
     )
     .execute(conn)
     .await?;

@@ -92,6 +92,10 @@ pub struct CoursePage {
     pub can_edit: bool,
     /// The viewer's access to it.
     pub access: crate::learning::access::Access,
+    /// The learner's progress per topic they touched: done, share done.
+    pub progress: std::collections::HashMap<crate::ids::TopicId, (bool, f64)>,
+    /// Who teaches it (none: the platform's own content).
+    pub tutor: Option<crate::accounts::PublicProfile>,
 }
 
 impl CoursePage {
@@ -113,6 +117,51 @@ impl CoursePage {
 
     pub fn shows(&self, topic: &crate::catalog::service::TopicView) -> bool {
         topic.published || self.can_edit
+    }
+
+    pub fn done(&self, topic: &crate::catalog::service::TopicView) -> bool {
+        self.progress.get(&topic.id).is_some_and(|(done, _)| *done)
+    }
+
+    /// 1-99: how much of a started, unfinished topic the learner has seen.
+    pub fn started(&self, topic: &crate::catalog::service::TopicView) -> Option<i64> {
+        match self.progress.get(&topic.id) {
+            Some((false, share)) if *share > 0.0 => {
+                Some(((share * 100.0).floor() as i64).clamp(1, 99))
+            }
+            _ => None,
+        }
+    }
+
+    /// Of a lecture's published topics: how many are done, of how many.
+    pub fn lecture_done(&self, lecture: &crate::catalog::service::LectureView) -> (usize, usize) {
+        let topics = lecture.topics.iter().filter(|t| t.published);
+        let total = topics.clone().count();
+        (topics.filter(|t| self.done(t)).count(), total)
+    }
+
+    /// Where "학습 계속하기" goes: the first published topic not done.
+    pub fn next_topic(&self) -> Option<crate::ids::TopicId> {
+        let mut topics = self
+            .course
+            .lectures
+            .iter()
+            .filter(|l| l.published)
+            .flat_map(|l| l.topics.iter().filter(|t| t.published));
+        topics
+            .clone()
+            .find(|t| !self.done(t))
+            .or_else(|| topics.next())
+            .map(|t| t.id)
+    }
+
+    /// The tutor's picture, small and large.
+    pub fn tutor_avatar(&self) -> Option<(String, String)> {
+        let id = self.tutor.as_ref()?.avatar?;
+        Some((
+            crate::web::routes::image_url(id, 96),
+            crate::web::routes::image_url(id, 192),
+        ))
     }
 }
 

@@ -36,6 +36,9 @@ pub enum CommerceError {
     CartEmpty,
     #[error("no billing address chosen")]
     AddressMissing,
+    /// The refund policy and withdrawal rules were not agreed to.
+    #[error("refund policy not agreed")]
+    RefundPolicyNotAgreed,
     #[error("no payment method chosen")]
     GatewayMissing,
     #[error("{title} can no longer be bought")]

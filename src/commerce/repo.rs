@@ -238,7 +238,7 @@ pub async fn insert_order(
     gateway: GatewayKind,
     total: Won,
     address: Option<AddressId>,
-    snapshot_enc: &[u8],
+    snapshot_enc: Option<&[u8]>,
 ) -> sqlx::Result<()> {
     sqlx::query!(
         "INSERT INTO orders (id, user_id, gateway, total_won, billing_address_id, billing_snapshot_enc)

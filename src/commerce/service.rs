@@ -8,7 +8,10 @@ use sqlx::PgConnection;
 use time::OffsetDateTime;
 
 use crate::{
-    accounts::{self, CurrentUser},
+    accounts::{
+        self, CurrentUser,
+        consent::{self, ConsentKind},
+    },
     catalog::{self, model::Product},
     commerce::{
         error::{AddressProblem, CommerceError, CommerceResult},
@@ -280,9 +283,11 @@ pub async fn delete_address(
 
 /// Creates a pending order from the cart: prices and total snapshotted from
 /// the catalogue, the address copied (encrypted) into the order.
-/// Where the bill goes: a saved address, or one typed at checkout (saved for
-/// next time when the learner asks).
+/// Where the bill goes: nowhere (a digital course's receipt needs no
+/// address), a saved address, or one typed at checkout (saved for next time
+/// when the learner asks).
 pub enum Billing<'a> {
+    None,
     Saved(Option<AddressId>),
     New { form: &'a AddressForm, save: bool },
 }
@@ -295,9 +300,13 @@ pub async fn create_order(
     user: &CurrentUser,
     billing: Billing<'_>,
     gateway: GatewayKind,
+    agreed_refund_policy: bool,
 ) -> CommerceResult<OrderId> {
     if !user.verified {
         return Err(CommerceError::EmailUnverified);
+    }
+    if !agreed_refund_policy {
+        return Err(CommerceError::RefundPolicyNotAgreed);
     }
     // One checkout per learner at a time; it replaces any order still open
     // for the same products (20 parallel submits leave one open order).
@@ -309,11 +318,12 @@ pub async fn create_order(
     let products: Vec<Product> = cart.lines.iter().map(|l| l.product).collect();
     refuse_if_owned(conn, user.id, &products).await?;
     repo::supersede_pending_orders(conn, user.id, &products).await?;
-    let (address_id, country, fields) = match billing {
+    let (address_id, typed) = match billing {
+        Billing::None => (None, None),
         Billing::Saved(id) => {
             let id = id.ok_or(CommerceError::AddressMissing)?;
             match address(conn, keys, user.id, id).await {
-                Ok(a) => (Some(a.id), a.country, a.fields),
+                Ok(a) => (Some(a.id), Some((a.country, a.fields))),
                 Err(CommerceError::NotFound) => return Err(CommerceError::AddressMissing),
                 Err(other) => return Err(other),
             }
@@ -324,7 +334,7 @@ pub async fn create_order(
                 true => Some(save_address(conn, keys, user.id, None, form).await?),
                 false => None,
             };
-            (id, country, fields)
+            (id, Some((country, fields)))
         }
     };
     let mut total = Won::ZERO;
@@ -344,14 +354,27 @@ pub async fn create_order(
         });
     }
     let order = OrderId(uuid::Uuid::new_v4());
-    let snapshot = keys.encrypt(
-        &serde_json::to_vec(&(country.as_str(), &fields)).map_err(anyhow::Error::from)?,
-        &order_address_aad(order),
-    )?;
-    repo::insert_order(conn, order, user.id, gateway, total, address_id, &snapshot).await?;
+    let snapshot = match typed {
+        Some((country, fields)) => Some(keys.encrypt(
+            &serde_json::to_vec(&(country.as_str(), &fields)).map_err(anyhow::Error::from)?,
+            &order_address_aad(order),
+        )?),
+        None => None,
+    };
+    repo::insert_order(
+        conn,
+        order,
+        user.id,
+        gateway,
+        total,
+        address_id,
+        snapshot.as_deref(),
+    )
+    .await?;
     for item in &items {
         repo::insert_order_item(conn, order, item).await?;
     }
+    consent::record(conn, user.id, &[ConsentKind::RefundPolicy], Some(order)).await?;
     Ok(order)
 }
 

@@ -56,7 +56,8 @@ pub struct CheckoutPage {
     pub ctx: PageCtx,
     pub cart: Cart,
     pub addresses: Vec<Address>,
-    /// The billing choice shown checked: a saved address's id or "new".
+    /// The billing choice shown checked: "none", a saved address's id or
+    /// "new".
     pub chosen: String,
     /// A new address as typed (kept when the page comes back with errors).
     pub form: AddressForm,
@@ -64,6 +65,9 @@ pub struct CheckoutPage {
     pub gateway: String,
     pub gateways: Vec<GatewayKind>,
     pub verified: bool,
+    /// The policy the learner agrees to, in figures.
+    pub policy: crate::commerce::refund::RefundPolicy,
+    pub agree_refund: bool,
     pub errors: FormErrors,
 }
 
@@ -87,6 +91,9 @@ pub struct OrdersPage {
 pub struct OrderPage {
     pub ctx: PageCtx,
     pub detail: OrderDetail,
+    /// Where "학습 시작하기" goes: the buyer's first unfinished topic of a
+    /// paid order.
+    pub start: Option<crate::ids::TopicId>,
 }
 
 impl OrderPage {

@@ -42,7 +42,56 @@ where
     S: Clone + Send + Sync + 'static,
     AppState: FromRef<S>,
 {
-    Router::new().at("/me/dashboard", get(learner))
+    Router::new()
+        .at("/me/dashboard", get(learner))
+        .at("/admin", get(admin_home))
+}
+
+/// One area of the admin pages, as the admin home lists it.
+struct Area {
+    href: &'static str,
+    title: &'static str,
+    what: &'static str,
+}
+
+const AREAS: &[Area] = &[
+    Area {
+        href: "/admin/users",
+        title: "회원 관리",
+        what: "학습자와 튜터를 찾고, 역할을 바꾸고, 계정을 정지하거나 복구합니다.",
+    },
+    Area {
+        href: "/admin/payments",
+        title: "결제 관리",
+        what: "주문과 결제를 기간과 상태로 찾고, 환불합니다.",
+    },
+    Area {
+        href: "/admin/watch",
+        title: "시청 기록",
+        what: "학습자별 영상 진도와 시청 기록을 보고 고칩니다.",
+    },
+    Area {
+        href: "/admin/certificates",
+        title: "수료증",
+        what: "발급된 수료증을 찾고, 직접 발급하거나 취소합니다.",
+    },
+    Area {
+        href: "/admin/jobs",
+        title: "작업 관리",
+        what: "영상 변환, 메일, 채점 같은 작업의 대기와 실패를 봅니다.",
+    },
+];
+
+#[derive(Template)]
+#[template(path = "dashboards/admin.html")]
+struct AdminHome {
+    ctx: PageCtx,
+    areas: &'static [Area],
+}
+
+/// `GET /admin`: where an admin lands after signing in.
+async fn admin_home(ctx: PageCtx, _admin: crate::accounts::Admin) -> AppResult<Html<String>> {
+    web::render(&AdminHome { ctx, areas: AREAS })
 }
 
 #[derive(Template)]

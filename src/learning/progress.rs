@@ -477,6 +477,28 @@ pub async fn used_percent(
     Ok(percent(share, topics))
 }
 
+/// The first topic of `products`, in roadmap and outline order, that the
+/// learner has not finished (the very first when all are): where "학습
+/// 시작하기" goes after buying.
+pub async fn next_topic(
+    conn: &mut PgConnection,
+    user: UserId,
+    products: &[Product],
+) -> sqlx::Result<Option<TopicId>> {
+    let held = catalog::courses_of(conn, products).await?;
+    let ids: Vec<TopicId> = catalog::published_topics(conn, &held)
+        .await?
+        .into_iter()
+        .map(|(_, t)| t)
+        .collect();
+    let done = topics(conn, user, &ids).await?;
+    Ok(ids
+        .iter()
+        .find(|t| !done.get(t).is_some_and(|(finished, _)| *finished))
+        .or(ids.first())
+        .copied())
+}
+
 /// Where "continue learning" goes.
 pub struct LastTopic {
     pub topic: TopicId,

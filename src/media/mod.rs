@@ -165,7 +165,13 @@ impl Media {
     /// The transcoding job: HLS renditions and a poster into a folder of
     /// their own, then one statement makes them the video's. A run that dies
     /// half way leaves a folder nothing points at; the next run removes it.
-    pub async fn transcode(&self, db: &PgPool, id: VideoId, ctx: &JobCtx) -> anyhow::Result<()> {
+    pub async fn transcode(
+        &self,
+        db: &PgPool,
+        catalog: &Arc<crate::catalog::CatalogCache>,
+        id: VideoId,
+        ctx: &JobCtx,
+    ) -> anyhow::Result<()> {
         let Some(source_key) = repo::start_processing(&mut *db.acquire().await?, id).await? else {
             return Ok(());
         };
@@ -220,7 +226,7 @@ impl Media {
                 .await?;
         }
         let names: Vec<String> = renditions.iter().map(|r| r.name.clone()).collect();
-        let ready = repo::mark_ready(
+        let topic = repo::mark_ready(
             &mut *db.acquire().await?,
             id,
             &prefix,
@@ -230,6 +236,16 @@ impl Media {
             info.height,
         )
         .await?;
+        let ready = topic.is_some();
+        // The outline lists the topic as long as its video.
+        if let Some(topic) = topic {
+            let secs = info.duration_ms as f64 / 1000.0;
+            catalog
+                .write(db, async |tx| {
+                    Ok(crate::catalog::set_topic_length(tx, topic, secs).await?)
+                })
+                .await?;
+        }
         // Earlier runs' folders (a crash, a retry) are no one's now.
         for key in self.storage.list(&format!("videos/{id}/hls/")).await? {
             if !ready || !key.starts_with(&prefix) {
@@ -274,6 +290,8 @@ pub struct PlayerVideo {
     pub secs: f64,
     /// `(language, label)` of each caption track.
     pub captions: Vec<(String, String)>,
+    /// Its renditions, smallest first ("360p", "720p", ...): the quality menu.
+    pub renditions: Vec<String>,
 }
 
 impl PlayerVideo {
@@ -320,6 +338,7 @@ pub async fn player_video(
         height: video.height.unwrap_or(720),
         secs: f64::from(video.duration_ms.unwrap_or(0)) / 1000.0,
         captions,
+        renditions: video.renditions,
     }))
 }
 
@@ -388,11 +407,12 @@ pub fn register(
 ) {
     let limit = media.config.transcode_limit;
     let (run_db, run_media) = (db.clone(), media.clone());
+    let run_catalog = catalog.clone();
     worker.register_with(TRANSCODE_JOB, limit, move |payload, ctx| {
-        let (db, media) = (run_db.clone(), run_media.clone());
+        let (db, media, catalog) = (run_db.clone(), run_media.clone(), run_catalog.clone());
         async move {
             let id: VideoId = serde_json::from_value(payload["video"].clone())?;
-            media.transcode(&db, id, &ctx).await
+            media.transcode(&db, &catalog, id, &ctx).await
         }
     });
     let (image_db, image_media) = (db.clone(), media.clone());

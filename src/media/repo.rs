@@ -162,7 +162,8 @@ pub async fn start_processing(
 }
 
 /// The one statement that makes a video playable: everything under
-/// `prefix` was written before it runs.
+/// `prefix` was written before it runs. Returns the video's topic, or
+/// `None` when the video is gone.
 pub async fn mark_ready(
     conn: &mut PgConnection,
     id: VideoId,
@@ -171,12 +172,13 @@ pub async fn mark_ready(
     duration_ms: i64,
     width: i32,
     height: i32,
-) -> sqlx::Result<bool> {
-    Ok(sqlx::query!(
+) -> sqlx::Result<Option<TopicId>> {
+    sqlx::query_scalar!(
         r#"UPDATE videos
               SET state = 'ready', hls_prefix = $2, renditions = $3,
                   duration_ms = $4, width = $5, height = $6, failure = NULL, updated_at = now()
-            WHERE id = $1 AND deleted_at IS NULL"#,
+            WHERE id = $1 AND deleted_at IS NULL
+        RETURNING topic_id AS "topic: TopicId""#,
         id.0,
         prefix,
         renditions,
@@ -184,10 +186,8 @@ pub async fn mark_ready(
         width,
         height,
     )
-    .execute(conn)
-    .await?
-    .rows_affected()
-        == 1)
+    .fetch_optional(conn)
+    .await
 }
 
 pub async fn mark_failed(conn: &mut PgConnection, id: VideoId, reason: &str) -> sqlx::Result<()> {

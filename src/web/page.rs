@@ -85,6 +85,10 @@ const ADMIN_NAV: &[NavItem] = &[
         label: "스튜디오",
     },
     NavItem {
+        href: "/admin",
+        label: "관리 홈",
+    },
+    NavItem {
         href: "/admin/users",
         label: "회원 관리",
     },
@@ -196,10 +200,10 @@ impl PageCtx {
     }
 
     pub fn is_active(&self, href: &str) -> bool {
-        if href == "/" {
-            self.path == "/"
-        } else {
-            self.path.starts_with(href)
+        match href {
+            // Homes are active only on themselves, not on what lies below.
+            "/" | "/admin" => self.path == href,
+            _ => self.path.starts_with(href),
         }
     }
 }

@@ -99,3 +99,88 @@ document.addEventListener("submit", (event) => {
     }
   });
 })();
+
+// Code editors (.code-editor): Tab indents and Shift+Tab outdents the
+// selected lines; Esc then Tab leaves the editor, so a keyboard is never
+// trapped. A mission's editor (data-draft-url) keeps what is typed as a
+// draft on the server once the learner pauses, and when the page is left.
+(() => {
+  const INDENT = "  ";
+  let escaped = null;
+  const isEditor = (el) => el instanceof HTMLTextAreaElement && el.classList.contains("code-editor");
+  const replace = (ed, from, to, text) => {
+    ed.focus();
+    ed.setSelectionRange(from, to);
+    // insertText keeps the browser's undo history; setRangeText is the fallback.
+    if (!document.execCommand || !document.execCommand("insertText", false, text)) {
+      ed.setRangeText(text, from, to, "end");
+      ed.dispatchEvent(new Event("input", { bubbles: true }));
+    }
+  };
+  document.addEventListener("keydown", (e) => {
+    const ed = e.target;
+    if (!isEditor(ed)) return;
+    if (e.key === "Escape") {
+      escaped = ed;
+      return;
+    }
+    if (e.key !== "Tab" || e.altKey || e.ctrlKey || e.metaKey) {
+      escaped = null;
+      return;
+    }
+    if (escaped === ed) {
+      // Esc, then Tab: the browser moves the focus on.
+      escaped = null;
+      return;
+    }
+    e.preventDefault();
+    const { selectionStart: start, selectionEnd: end, value } = ed;
+    if (start === end && !e.shiftKey) {
+      replace(ed, start, end, INDENT);
+      return;
+    }
+    const from = value.lastIndexOf("\n", start - 1) + 1;
+    const lines = value.slice(from, end).split("\n");
+    const changed = lines.map((line) =>
+      e.shiftKey ? line.replace(new RegExp(`^ {1,${INDENT.length}}`), "") : INDENT + line,
+    );
+    const text = changed.join("\n");
+    replace(ed, from, end, text);
+    ed.setSelectionRange(from, from + text.length);
+  });
+
+  const timers = new WeakMap();
+  const pending = new Set();
+  const save = (ed, keepalive = false) => {
+    pending.delete(ed);
+    const meta = document.querySelector('meta[name="csrf-token"]');
+    const body = new URLSearchParams({ question_id: ed.dataset.question, code: ed.value });
+    const status = document.getElementById(ed.dataset.draftStatus);
+    fetch(ed.dataset.draftUrl, {
+      method: "POST",
+      body,
+      keepalive,
+      headers: meta ? { "X-CSRF-Token": meta.content } : {},
+    })
+      .then((r) => {
+        if (status) status.textContent = r.ok ? "임시 저장됨" : "임시 저장하지 못했습니다";
+      })
+      .catch(() => {
+        if (status) status.textContent = "임시 저장하지 못했습니다";
+      });
+  };
+  document.addEventListener("input", (e) => {
+    const ed = e.target;
+    if (!isEditor(ed) || !ed.dataset.draftUrl) return;
+    pending.add(ed);
+    clearTimeout(timers.get(ed));
+    timers.set(ed, setTimeout(() => save(ed), 1200));
+  });
+  const flush = () => {
+    for (const ed of [...pending]) save(ed, true);
+  };
+  document.addEventListener("visibilitychange", () => {
+    if (document.visibilityState === "hidden") flush();
+  });
+  window.addEventListener("pagehide", flush);
+})();

@@ -37,12 +37,14 @@
 
     // --- source ---
     const src = video.dataset.hlsSrc;
+    // hls.js, where it plays the video: the quality menu picks its level.
+    let hls = null;
     if (video.canPlayType("application/vnd.apple.mpegurl")) {
       video.src = src;
     } else if (window.Hls && window.Hls.isSupported()) {
       // Same-origin requests carry the session cookie; a segment's redirect
       // to S3 needs none (the address is signed).
-      const hls = new window.Hls({ enableWorker: false, startPosition: resumeAt });
+      hls = new window.Hls({ enableWorker: false, startPosition: resumeAt });
       hls.loadSource(src);
       hls.attachMedia(video);
     }
@@ -315,6 +317,25 @@
     rateSelect.addEventListener("change", () => {
       video.playbackRate = Number(rateSelect.value);
     });
+    // Quality: "자동" lets hls.js choose; a rendition ("720p") holds that
+    // height. The browser's own HLS (Safari) chooses by itself: no menu.
+    const qualitySelect = bar.querySelector("[data-quality-select]");
+    if (qualitySelect && hls) {
+      const levelOf = (name) => hls.levels.findIndex((l) => `${l.height}p` === name);
+      const showMenu = () => {
+        qualitySelect.hidden = false;
+        for (const option of qualitySelect.options) {
+          if (option.value !== "auto" && levelOf(option.value) < 0) option.remove();
+        }
+      };
+      if (hls.levels && hls.levels.length) showMenu();
+      else hls.on(window.Hls.Events.MANIFEST_PARSED, showMenu);
+      qualitySelect.addEventListener("change", () => {
+        const name = qualitySelect.value;
+        hls.currentLevel = name === "auto" ? -1 : levelOf(name);
+        say(name === "auto" ? "화질 자동" : `화질 ${name}`);
+      });
+    }
     if (captionsButton) {
       captionsButton.addEventListener("click", () => setCaptions(!(track() && track().mode === "showing")));
     }

@@ -2,7 +2,7 @@
 // real browser.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { openPage, startApp, startBrowser } from "./support.mjs";
+import { openPage, signUp, startApp, startBrowser } from "./support.mjs";
 
 let app;
 let browser;
@@ -24,11 +24,7 @@ test("sign up, finish with the mailed link, log out, log in, edit the profile", 
 
   await page.goto(`${app.base}/`);
   await page.getByRole("link", { name: "회원가입" }).click();
-  await page.getByLabel("이메일").fill(email);
-  await page.getByLabel("닉네임 (2~20자)").fill("브라우저학습자");
-  await page.getByLabel("비밀번호 (10자 이상)").fill(password);
-  await page.getByRole("button", { name: "가입하기" }).click();
-  await page.getByRole("heading", { name: "메일을 확인해 주세요" }).waitFor();
+  await signUp(page, { email, nickname: "브라우저학습자", password });
   assert.equal(await page.locator("[data-user-nickname]").count(), 0);
 
   // The mailed link verifies the address and signs the learner in.

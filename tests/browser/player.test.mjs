@@ -4,7 +4,7 @@
 // speed remembered, and the outline ticked.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { openPage, startApp, startBrowser } from "./support.mjs";
+import { openPage, signUp, startApp, startBrowser } from "./support.mjs";
 
 let app;
 let browser;
@@ -33,12 +33,7 @@ test("watching is recorded, resumes where it stopped and completes the topic", a
   const { page, problems, context, audited } = await openPage(browser);
   const email = `watcher${Date.now()}@example.com`;
   await page.goto(`${app.base}/signup`);
-  await page.getByLabel("이메일").fill(email);
-  await page.getByLabel("닉네임 (2~20자)").fill("시청자");
-  await page.getByLabel("비밀번호 (10자 이상)").fill("시청 테스트 비밀번호");
-  await page.getByRole("button", { name: "가입하기" }).click();
-  await page.getByRole("heading", { name: "메일을 확인해 주세요" }).waitFor();
-  await page.goto(await app.mailLink(email, "/verify-email/"));
+  await signUp(page, { email, nickname: "시청자", password: "시청 테스트 비밀번호" }, app);
   await page.waitForURL(`${app.base}/me`);
 
   // The demo's first lesson (a free preview, so no purchase is needed).

@@ -230,11 +230,29 @@ export async function screenshot(page, name) {
   return file;
 }
 
-/** Signs in through the login form and waits for the home page. */
+/** Signs in through the login form and waits for the role's home (an admin's is /admin). */
 export async function login(page, base, email, password) {
   await page.goto(`${base}/login`);
   await page.getByLabel("이메일").fill(email);
   await page.getByLabel("비밀번호").fill(password);
   await page.getByRole("button", { name: "로그인" }).click();
-  await page.waitForURL(`${base}/`);
+  await page.waitForURL((url) => url.pathname === "/" || url.pathname === "/admin");
+}
+
+/**
+ * Fills the sign-up form that is open (its two required consents ticked)
+ * and waits for "check your mail"; then follows the mailed link, which signs
+ * the learner in, when `app` is given.
+ */
+export async function signUp(page, { email, nickname, password }, app = null) {
+  await page.getByLabel("이메일").fill(email);
+  await page.getByLabel("닉네임 (2~20자)").fill(nickname);
+  await page.getByLabel("비밀번호 (10자 이상)").fill(password);
+  await page.getByLabel("[필수] 이용약관에 동의합니다.").check();
+  await page.getByLabel("[필수] 개인정보 수집·이용에 동의합니다.").check();
+  await page.getByRole("button", { name: "가입하기" }).click();
+  await page.getByRole("heading", { name: "메일을 확인해 주세요" }).waitFor();
+  if (app) {
+    await page.goto(await app.mailLink(email, "/verify-email/"));
+  }
 }

@@ -4,7 +4,7 @@
 // goes to artifacts/screenshots.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { VIEWPORTS, axe, login, openPage, screenshot, startApp, startBrowser } from "./support.mjs";
+import { VIEWPORTS, axe, login, openPage, screenshot, signUp, startApp, startBrowser } from "./support.mjs";
 
 const admin = { email: "tour-admin@weaverse.kr", password: "둘러보기 관리자 비밀번호" };
 let app;
@@ -90,12 +90,7 @@ for (const [viewport, options] of Object.entries(VIEWPORTS)) {
       const { page, problems, context } = await openPage(browser, options);
       const email = `tour-${viewport}-${Date.now()}@example.com`;
       await page.goto(`${app.base}/signup`);
-      await page.getByLabel("이메일").fill(email);
-      await page.getByLabel("닉네임 (2~20자)").fill("둘러보기");
-      await page.getByLabel("비밀번호 (10자 이상)").fill("둘러보기 학습자 비밀번호");
-      await page.getByRole("button", { name: "가입하기" }).click();
-      await page.getByRole("heading", { name: "메일을 확인해 주세요" }).waitFor();
-      await page.goto(await app.mailLink(email, "/verify-email/"));
+      await signUp(page, { email, nickname: "둘러보기", password: "둘러보기 학습자 비밀번호" }, app);
       await page.waitForURL(`${app.base}/me`);
       await page.goto(`${app.base}/`);
       // A "buy" link only asks (nothing goes in the cart on a GET).
@@ -105,8 +100,7 @@ for (const [viewport, options] of Object.entries(VIEWPORTS)) {
       await page.getByRole("button", { name: /50,000원에 2년 수강 시작하기/ }).click();
       await page.waitForURL(`${app.base}/cart`);
       found.push(...(await tour(page, problems, "learner", viewport, [["cart", "/cart"], ["checkout", "/checkout"]])));
-      await page.getByLabel("우편번호").fill("04524");
-      await page.getByLabel("주소", { exact: true }).fill("서울특별시 중구 세종대로 110");
+      await page.getByLabel(/환불 규정과 청약 철회 안내를 확인했고 동의합니다/).check();
       await page.getByRole("button", { name: /50,000원 결제하기/ }).click();
       await page.waitForURL(/\/payments\/demo\//);
       found.push(...(await tour(page, problems, "learner", viewport, [["demo-gateway", new URL(page.url()).pathname]])));

@@ -182,6 +182,8 @@ async fn parallel_signups_for_one_address_make_one_account_and_no_error(db: PgPo
                 ("email", "race@example.com"),
                 ("nickname", "경주"),
                 ("password", PASSWORD),
+                ("agree_terms", "yes"),
+                ("agree_privacy", "yes"),
             ],
             6,
         )
@@ -1185,4 +1187,63 @@ async fn parallel_reset_requests_never_outrun_the_mail_limit(db: PgPool) {
         .filter(|m| m.subject.contains("비밀번호 재설정"))
         .count();
     assert_eq!(mails, 3);
+}
+
+#[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
+async fn sign_up_asks_both_consents_and_stores_each_with_its_version_and_time(db: PgPool) {
+    use weaverse::accounts::consent::ConsentKind;
+    let app = TestApp::spawn(db).await;
+    let page = app
+        .post_form(
+            "/signup",
+            &[
+                ("email", "consent@example.com"),
+                ("nickname", "동의"),
+                ("password", PASSWORD),
+                ("agree_terms", "yes"),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        page.text(r#"[data-error-for="agree_privacy"]"#).as_deref(),
+        Some("개인정보 수집·이용에 동의해야 가입할 수 있습니다.")
+    );
+    assert!(page.attr("#f-agree_terms", "checked").is_some(), "kept");
+    assert!(
+        page.text("table.legal-table")
+            .unwrap()
+            .contains("보유 기간")
+    );
+    assert_eq!(count(&app.db, "SELECT count(*) FROM users").await, 0);
+    assert_eq!(count(&app.db, "SELECT count(*) FROM consents").await, 0);
+
+    let before = time::OffsetDateTime::now_utc();
+    let page = app.signup("consent@example.com", "동의", PASSWORD).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    let rows: Vec<(String, String, time::OffsetDateTime)> = sqlx::query_as(
+        "SELECT c.kind, c.version, c.agreed_at FROM consents c JOIN users u ON u.id = c.user_id
+          WHERE u.email = 'consent@example.com' AND c.order_id IS NULL ORDER BY c.kind",
+    )
+    .fetch_all(&app.db)
+    .await
+    .unwrap();
+    let kinds: Vec<(&str, &str)> = rows
+        .iter()
+        .map(|(k, v, _)| (k.as_str(), v.as_str()))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("privacy", ConsentKind::Privacy.current_version()),
+            ("terms", ConsentKind::Terms.current_version()),
+        ]
+    );
+    let after = time::OffsetDateTime::now_utc();
+    for (_, _, at) in &rows {
+        assert!(
+            *at >= before - time::Duration::seconds(1) && *at <= after,
+            "{at}"
+        );
+    }
 }

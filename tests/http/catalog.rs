@@ -3,6 +3,7 @@
 use reqwest::StatusCode;
 use scraper::Selector;
 use sqlx::PgPool;
+use weaverse::accounts::Role;
 use weaverse::catalog::seed::{SeedOutcome, seed_nanodegree};
 
 use crate::support::TestApp;
@@ -149,36 +150,96 @@ async fn the_catalogue_lists_the_nanodegree_in_learning_order(db: PgPool) {
     assert!(page.attr("[data-course-id]", "data-course-id").is_some());
 }
 
+/// The titles the catalogue lists for the search `q`.
+async fn search(app: &TestApp, q: &str) -> Vec<String> {
+    let url = format!(
+        "/courses?q={}",
+        url::form_urlencoded::byte_serialize(q.as_bytes()).collect::<String>()
+    );
+    card_titles(&app.get(&url).await)
+}
+
 #[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
 async fn korean_search_matches_titles_and_descriptions(db: PgPool) {
     let app = TestApp::spawn(db).await;
     app.seed().await;
-    let titles = |q: &str| {
-        let app = &app;
-        let q = q.to_string();
-        async move {
-            let url = format!(
-                "/courses?q={}",
-                url::form_urlencoded::byte_serialize(q.as_bytes()).collect::<String>()
-            );
-            card_titles(&app.get(&url).await)
-        }
-    };
-    assert_eq!(titles("배포").await, ["배포와 운영"]);
-    assert_eq!(titles("데이터베이스").await, ["백엔드와 데이터베이스 기초"]);
+    assert_eq!(search(&app, "배포").await, ["배포와 운영"]);
+    assert_eq!(
+        search(&app, "데이터베이스").await,
+        ["백엔드와 데이터베이스 기초"]
+    );
     // From the description only: "풀 리퀘스트" is in the Git course's text.
-    assert_eq!(titles("풀 리퀘스트").await, ["Git과 협업"]);
+    assert_eq!(search(&app, "풀 리퀘스트").await, ["Git과 협업"]);
     // Case does not matter; every word must match.
-    let html = titles("html").await;
+    let html = search(&app, "html").await;
     assert!(
         html.contains(&"웹의 이해와 HTML".to_string())
             && html.contains(&"JavaScript 심화와 DOM".to_string()),
         "{html:?}"
     );
-    assert_eq!(titles("html 비동기").await, ["JavaScript 심화와 DOM"]);
-    assert!(titles("없는검색어").await.is_empty());
+    assert_eq!(search(&app, "html 비동기").await, ["JavaScript 심화와 DOM"]);
+    assert!(search(&app, "없는검색어").await.is_empty());
     // LIKE metacharacters are matched literally.
-    assert!(titles("%").await.is_empty());
+    assert!(search(&app, "%").await.is_empty());
+}
+
+#[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
+async fn search_finds_korean_and_english_names_initials_and_near_misses(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    app.seed().await;
+    let javascript = ["JavaScript 기초", "JavaScript 심화와 DOM"];
+    // Through the courses' keywords and aliases.
+    assert_eq!(search(&app, "자바스크립트").await, javascript);
+    assert_eq!(search(&app, "깃").await, ["Git과 협업"]);
+    assert_eq!(search(&app, "깃허브").await, ["Git과 협업"]);
+    // Hangul initial consonants, and a near miss.
+    assert_eq!(search(&app, "ㅈㅂㅅㅋㄹㅌ").await, javascript);
+    assert_eq!(search(&app, "자바스크랩트").await, javascript);
+    assert!(search(&app, "파이썬").await.is_empty());
+
+    // A tutor's (here an admin's) keywords are searched once saved,
+    // normalised: trimmed, repeats dropped.
+    let admin = app.another_browser();
+    admin.login_as_admin().await;
+    let id = course_id(&app, "배포와 운영").await;
+    let editor = admin.get(&format!("/studio/courses/{id}")).await;
+    let value = |name: &str| {
+        editor
+            .attr(&format!("#f-{name}"), "value")
+            .unwrap_or_default()
+    };
+    let description = editor.text("#f-description").unwrap_or_default();
+    let saved = admin
+        .post_form(
+            &format!("/studio/courses/{id}"),
+            &[
+                ("title", value("title").as_str()),
+                ("summary", value("summary").as_str()),
+                ("description", description.as_str()),
+                ("category", "devops"),
+                ("skill_level", "intermediate"),
+                ("price_won", value("price_won").as_str()),
+                ("keywords", " 쿠버네티스 , Kubernetes,쿠버네티스, , k8s "),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    let stored: String = sqlx::query_scalar("SELECT keywords FROM courses WHERE id = $1::uuid")
+        .bind(&id)
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(stored, "쿠버네티스, Kubernetes, k8s");
+    assert_eq!(search(&app, "쿠버네티스").await, ["배포와 운영"]);
+    assert_eq!(search(&app, "K8S").await, ["배포와 운영"]);
+    assert_eq!(
+        admin
+            .get(&format!("/studio/courses/{id}"))
+            .await
+            .attr("#f-keywords", "value")
+            .as_deref(),
+        Some("쿠버네티스, Kubernetes, k8s")
+    );
 }
 
 #[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
@@ -1342,5 +1403,98 @@ async fn every_studio_form_says_which_field_is_too_long_beside_that_field(db: Pg
     assert_eq!(
         crate::support::count(&app.db, "SELECT count(*) FROM topics").await,
         1
+    );
+}
+
+#[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
+async fn a_course_page_shows_who_teaches_and_the_learners_progress_per_topic(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    app.seed().await;
+    // The platform's own content is taught by its team.
+    let html = course_id(&app, "web-and-html").await;
+    let page = app.get(&format!("/courses/{html}")).await;
+    assert_eq!(
+        page.text("[data-tutor-name]").as_deref(),
+        Some("Weaverse 교육팀")
+    );
+    assert!(
+        page.text("[data-topic-state]").is_none(),
+        "a visitor has no progress"
+    );
+
+    // A tutor's course shows the tutor, with the introduction they wrote.
+    let tutor = app.another_browser();
+    tutor.login_as("coach@example.com", Role::Tutor).await;
+    let saved = tutor
+        .post_form(
+            "/me",
+            &[
+                ("nickname", "김코치"),
+                ("introduction", "10년 차 웹 개발자입니다."),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    let git = course_id(&app, "Git과 협업").await;
+    sqlx::query(
+        "UPDATE courses SET author_id = (SELECT id FROM users WHERE email = 'coach@example.com')
+          WHERE id = $1::uuid",
+    )
+    .bind(&git)
+    .execute(&app.db)
+    .await
+    .unwrap();
+    let page = app.get(&format!("/courses/{git}")).await;
+    assert_eq!(page.text("[data-tutor-name]").as_deref(), Some("김코치"));
+    assert_eq!(
+        page.text(".tutor-intro").as_deref(),
+        Some("10년 차 웹 개발자입니다.")
+    );
+
+    // A learner who bought sees, per lecture and topic, what they did; "학습
+    // 계속하기" goes to the first topic not done.
+    app.verified_learner("progress@example.com").await;
+    app.buy_nanodegree().await;
+    let topics: Vec<uuid::Uuid> = sqlx::query_scalar(
+        "SELECT t.id FROM lectures l JOIN topics t ON t.lecture_id = l.id
+          WHERE l.course_id = $1::uuid AND t.published_at IS NOT NULL
+          ORDER BY l.position, t.position LIMIT 2",
+    )
+    .bind(&html)
+    .fetch_all(&app.db)
+    .await
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO topic_progress (user_id, topic_id, completed_at, watched_secs, video_secs)
+         SELECT id, $1, now(), 0, NULL FROM users WHERE email = 'progress@example.com'
+         UNION ALL SELECT id, $2, NULL, 30, 100 FROM users WHERE email = 'progress@example.com'",
+    )
+    .bind(topics[0])
+    .bind(topics[1])
+    .execute(&app.db)
+    .await
+    .unwrap();
+    let page = app.get(&format!("/courses/{html}")).await;
+    let state = |topic: uuid::Uuid| {
+        page.attr(
+            &format!("[data-topic-id='{topic}'] [data-topic-state]"),
+            "data-topic-state",
+        )
+    };
+    assert_eq!(state(topics[0]).as_deref(), Some("done"));
+    assert_eq!(state(topics[1]).as_deref(), Some("started"));
+    assert!(
+        page.text(&format!("[data-topic-id='{}']", topics[1]))
+            .unwrap()
+            .contains("30% 시청")
+    );
+    assert!(
+        page.attr("[data-lecture-done]", "data-lecture-done")
+            .unwrap()
+            .starts_with("1/")
+    );
+    assert_eq!(
+        page.attr("a.continue-learning", "href"),
+        Some(format!("/learn/topics/{}", topics[1]))
     );
 }

@@ -174,7 +174,11 @@ async fn checkout_needs_a_verified_email_an_address_and_a_gateway(db: PgPool) {
     let page = app
         .post_form(
             "/checkout",
-            &[("address_id", &address), ("gateway", "demo")],
+            &[
+                ("address_id", &address),
+                ("gateway", "demo"),
+                ("agree_refund", "yes"),
+            ],
         )
         .await;
     assert_eq!(page.status, StatusCode::FORBIDDEN);
@@ -189,13 +193,19 @@ async fn checkout_needs_a_verified_email_an_address_and_a_gateway(db: PgPool) {
         .await
         .link("/verify-email/");
     app.get(&link).await;
-    let page = app.post_form("/checkout", &[("gateway", "demo")]).await;
+    let page = app
+        .post_form("/checkout", &[("gateway", "demo"), ("agree_refund", "yes")])
+        .await;
     assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(page.text(r#"[data-error-for="address_id"]"#).is_some());
     let page = app
         .post_form(
             "/checkout",
-            &[("address_id", &address), ("gateway", "bitcoin")],
+            &[
+                ("address_id", &address),
+                ("gateway", "bitcoin"),
+                ("agree_refund", "yes"),
+            ],
         )
         .await;
     assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
@@ -228,17 +238,20 @@ async fn a_first_time_buyer_types_the_address_at_checkout_in_one_submit(db: PgPo
     assert_eq!(page.status, StatusCode::OK);
     assert!(!page.body.contains("저장된 주소가 없습니다"));
     assert_eq!(page.attr("#f-postal_code", "value").as_deref(), Some(""));
-    assert_eq!(
-        page.attr("input[name=address_id]", "value").as_deref(),
-        Some("new")
-    );
+    // No address is the default; "new" opens the typed one.
+    assert!(page.attr("#addr-none", "checked").is_some());
+    assert!(page.attr("#addr-new", "value").is_some());
     assert!(
         page.attr("#f-save_address", "checked").is_some(),
         "saved by default"
     );
 
     let mut form = NEW_ADDRESS.to_vec();
-    form.extend([("save_address", "on"), ("gateway", "demo")]);
+    form.extend([
+        ("save_address", "on"),
+        ("gateway", "demo"),
+        ("agree_refund", "yes"),
+    ]);
     let page = app.post_form("/checkout", &form).await;
     assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
     let order = page
@@ -280,7 +293,7 @@ async fn a_first_time_buyer_types_the_address_at_checkout_in_one_submit(db: PgPo
 async fn an_address_typed_at_checkout_is_kept_only_on_the_order_when_not_saved(db: PgPool) {
     let app = verified_with_cart(db, "nosave@example.com").await;
     let mut form = NEW_ADDRESS.to_vec();
-    form.push(("gateway", "demo"));
+    form.extend([("gateway", "demo"), ("agree_refund", "yes")]);
     let page = app.post_form("/checkout", &form).await;
     assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
     let order = page
@@ -315,6 +328,7 @@ async fn a_bad_address_at_checkout_is_answered_beside_its_fields_and_nothing_is_
                 ("country", "KR"),
                 ("save_address", "on"),
                 ("gateway", "demo"),
+                ("agree_refund", "yes"),
             ],
         )
         .await;
@@ -344,7 +358,7 @@ async fn a_bad_address_at_checkout_is_answered_beside_its_fields_and_nothing_is_
     assert!(page.attr("#addr-new", "checked").is_none());
     let mut form = NEW_ADDRESS.to_vec();
     form[2] = ("main", "부산광역시 해운대구 센텀로 1");
-    form.push(("gateway", "demo"));
+    form.extend([("gateway", "demo"), ("agree_refund", "yes")]);
     let page = app.post_form("/checkout", &form).await;
     assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
     let order = page
@@ -696,7 +710,11 @@ async fn without_demo_payments_there_is_no_demo_gateway(db: PgPool) {
     let page = app
         .post_form(
             "/checkout",
-            &[("address_id", &address), ("gateway", "demo")],
+            &[
+                ("address_id", &address),
+                ("gateway", "demo"),
+                ("agree_refund", "yes"),
+            ],
         )
         .await;
     assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
@@ -1204,9 +1222,12 @@ async fn a_product_chosen_before_signing_in_is_in_the_cart_after_login_or_sign_u
     // Logging in.
     let visitor = app.another_browser();
     let page = visitor.get(&buy).await;
-    assert_eq!(page.header("location"), "/login?next=%2Fcart");
-    // The login page it leads to sends the visitor on to the cart.
-    let login = visitor.get("/login?next=%2Fcart").await;
+    assert_eq!(page.header("location"), "/signup?next=%2Fcart");
+    // Sign-up's "already have an account?" link leads to a login that
+    // sends the visitor on to the cart.
+    let signup = visitor.get("/signup?next=%2Fcart").await;
+    let login_link = signup.attr("main a[href^='/login']", "href").unwrap();
+    let login = visitor.get(&login_link).await;
     let next = login.attr(r#"input[name="next"]"#, "value").unwrap();
     let page = visitor
         .post_form(
@@ -1304,4 +1325,116 @@ async fn addresses_take_a_country_from_the_list_and_show_its_name(db: PgPool) {
     assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
     let list = app.get("/me/addresses").await;
     assert!(list.text(".addresses-page").unwrap().contains("대한민국"));
+}
+
+#[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
+async fn checkout_needs_no_address_but_the_refund_policy_agreed_and_starts_at_the_first_unfinished_topic(
+    db: PgPool,
+) {
+    let app = verified_with_cart(db, "agree@example.com").await;
+    let page = app.get("/checkout").await;
+    assert!(
+        page.attr("#addr-none", "checked").is_some(),
+        "no address by default"
+    );
+    assert!(
+        page.text("[data-refund-policy]")
+            .unwrap()
+            .contains("7일 안에")
+    );
+
+    let page = app
+        .post_form("/checkout", &[("address_id", "none"), ("gateway", "demo")])
+        .await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        page.text(r#"[data-error-for="agree_refund"]"#).as_deref(),
+        Some("환불 규정과 청약 철회 안내에 동의해야 결제할 수 있습니다.")
+    );
+    assert_eq!(count(&app.db, "SELECT count(*) FROM orders").await, 0);
+
+    let page = app
+        .post_form(
+            "/checkout",
+            &[
+                ("address_id", "none"),
+                ("gateway", "demo"),
+                ("agree_refund", "yes"),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    let order = page
+        .header("location")
+        .trim_start_matches("/payments/demo/")
+        .to_string();
+    let (kind, version, for_order, snapshot): (String, String, uuid::Uuid, Option<Vec<u8>>) =
+        sqlx::query_as(
+            "SELECT c.kind, c.version, c.order_id, o.billing_snapshot_enc
+               FROM consents c JOIN orders o ON o.id = c.order_id WHERE c.kind = 'refund_policy'",
+        )
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(kind, "refund_policy");
+    assert_eq!(
+        version,
+        weaverse::accounts::consent::ConsentKind::RefundPolicy.current_version()
+    );
+    assert_eq!(for_order.to_string(), order);
+    assert!(snapshot.is_none(), "no address on the order");
+
+    // Paid: "학습 시작하기" opens the first topic not yet finished.
+    assert_eq!(
+        app.approve_demo(&order, 50_000).await.status,
+        StatusCode::SEE_OTHER
+    );
+    let topics: Vec<uuid::Uuid> = sqlx::query_scalar(
+        "SELECT t.id FROM curriculum_courses cc
+           JOIN lectures l ON l.course_id = cc.course_id AND l.published_at IS NOT NULL AND l.deleted_at IS NULL
+           JOIN topics t ON t.lecture_id = l.id AND t.published_at IS NOT NULL AND t.deleted_at IS NULL
+          ORDER BY cc.position, l.position, t.position LIMIT 2",
+    )
+    .fetch_all(&app.db)
+    .await
+    .unwrap();
+    let page = app.get(&format!("/orders/{order}")).await;
+    assert_eq!(
+        page.attr("[data-start]", "href"),
+        Some(format!("/learn/topics/{}", topics[0]))
+    );
+    assert!(
+        page.attr(".refund-box a", "class")
+            .is_some_and(|c| !c.contains("btn"))
+    );
+    sqlx::query(
+        "INSERT INTO topic_progress (user_id, topic_id, completed_at)
+         SELECT id, $1, now() FROM users WHERE email = 'agree@example.com'",
+    )
+    .bind(topics[0])
+    .execute(&app.db)
+    .await
+    .unwrap();
+    let page = app.get(&format!("/orders/{order}")).await;
+    assert_eq!(
+        page.attr("[data-start]", "href"),
+        Some(format!("/learn/topics/{}", topics[1]))
+    );
+}
+
+#[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
+async fn a_visitor_who_chooses_to_buy_is_sent_to_sign_up(db: PgPool) {
+    let app = seeded(db).await;
+    let curriculum = app.nanodegree_id().await;
+    let page = app
+        .get(&format!("/cart/want?curriculum_id={curriculum}"))
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
+    assert_eq!(page.header("location"), "/signup?next=%2Fcart");
+    let signup = app.get("/signup?next=%2Fcart").await;
+    let login = signup.attr("main a[href^='/login']", "href").unwrap();
+    assert!(login.ends_with("cart"), "{login}");
+    // The home page's first screen carries the one call to action.
+    let home = app.get("/").await;
+    assert!(home.attr(".hero a.buy-form", "href").is_some());
 }

@@ -67,7 +67,43 @@ async fn google_sign_in_creates_an_account_and_finds_it_again(db: PgPool) {
     );
     let page = callback(&app, "code-1", &state).await;
     assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
-    assert_eq!(page.header("location"), "/me");
+    // A Google sign-up agrees to the terms before anything else.
+    assert_eq!(page.header("location"), "/me/consents?next=%2Fme");
+    let asked = app.get("/me/consents?next=%2Fme").await;
+    assert_eq!(asked.status, StatusCode::OK);
+    assert!(asked.text("label[for=f-agree_privacy]").is_some());
+    let refused = app
+        .post_form("/me/consents", &[("agree_terms", "yes"), ("next", "/me")])
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused
+            .text(r#"[data-error-for="agree_privacy"]"#)
+            .is_some()
+    );
+    let agreed = app
+        .post_form(
+            "/me/consents",
+            &[
+                ("agree_terms", "yes"),
+                ("agree_privacy", "yes"),
+                ("next", "/me"),
+            ],
+        )
+        .await;
+    assert_eq!(agreed.status, StatusCode::SEE_OTHER, "{}", agreed.body);
+    assert_eq!(agreed.header("location"), "/me");
+    let kinds: Vec<String> =
+        sqlx::query_scalar("SELECT kind FROM consents WHERE version <> '' ORDER BY kind")
+            .fetch_all(&app.db)
+            .await
+            .unwrap();
+    assert_eq!(kinds, ["privacy", "terms"]);
+    // Asked once: the page now goes straight on.
+    assert_eq!(
+        app.get("/me/consents?next=%2Fme").await.header("location"),
+        "/me"
+    );
     let me = app.get("/me").await;
     assert_eq!(me.status, StatusCode::OK);
     assert_eq!(
@@ -85,8 +121,8 @@ async fn google_sign_in_creates_an_account_and_finds_it_again(db: PgPool) {
         IdToken::new("google-sub-1", "gildong@gmail.com", &nonce),
     );
     assert_eq!(
-        callback(&other, "code-2", &state).await.status,
-        StatusCode::SEE_OTHER
+        callback(&other, "code-2", &state).await.header("location"),
+        "/me"
     );
     let users: i64 = sqlx::query_scalar("SELECT count(*) FROM users")
         .fetch_one(&app.db)

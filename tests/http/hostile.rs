@@ -611,7 +611,11 @@ async fn twenty_parallel_checkouts_leave_one_open_order_and_charge_once(db: PgPo
     let statuses = app
         .in_parallel(
             "/checkout",
-            &[("address_id", &address), ("gateway", "demo")],
+            &[
+                ("address_id", &address),
+                ("gateway", "demo"),
+                ("agree_refund", "yes"),
+            ],
             20,
         )
         .await;
@@ -811,6 +815,7 @@ async fn a_form_sent_twenty_times_at_once_is_done_once(db: PgPool) {
             &[
                 ("address_id", &address),
                 ("gateway", "demo"),
+                ("agree_refund", "yes"),
                 ("form_key", &key),
             ],
             20,

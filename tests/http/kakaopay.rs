@@ -42,7 +42,11 @@ async fn checkout_kakaopay(app: &TestApp, server: &KakaoPayServer) -> (String, S
     let page = app
         .post_form(
             "/checkout",
-            &[("address_id", &address), ("gateway", "kakaopay")],
+            &[
+                ("address_id", &address),
+                ("gateway", "kakaopay"),
+                ("agree_refund", "yes"),
+            ],
         )
         .await;
     assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);

@@ -453,6 +453,44 @@ async fn code_is_graded_in_the_sandbox_with_verdicts_and_hidden_tests_stay_hidde
             "{code}"
         );
     }
+    // A visible test that crashes says the error and the learner's line;
+    // the hidden tests' failures stay counts.
+    let sent = app
+        .submit_code(
+            &id,
+            &q,
+            "function sum(numbers) {\n  let total = 0;\n  return numbers.lenght.foo;\n}\n",
+        )
+        .await;
+    let graded = app.graded(&sent).await;
+    assert_eq!(
+        graded
+            .attr("[data-error-line]", "data-error-line")
+            .as_deref(),
+        Some("3"),
+        "{}",
+        graded.body
+    );
+    assert!(
+        graded
+            .text("[data-test-error]")
+            .unwrap()
+            .contains("TypeError: Cannot read properties of undefined"),
+        "{}",
+        graded.body
+    );
+    let errors = graded
+        .html()
+        .select(&scraper::Selector::parse("[data-test-error]").unwrap())
+        .count();
+    let visible = graded
+        .html()
+        .select(&scraper::Selector::parse("[data-test-verdict]").unwrap())
+        .count();
+    assert_eq!(
+        errors, visible,
+        "one error per visible test, none for hidden ones"
+    );
     // Only a hidden test fails (it is the one with a negative number): the
     // verdict says so without saying how it failed (here, a time limit).
     let sent = app
@@ -915,4 +953,256 @@ async fn an_attempt_past_its_time_is_closed_by_the_next_start_not_by_a_page_view
     let page = app.get(&path).await;
     assert!(page.text("[data-choice-form]").is_some());
     assert!(page.text("[data-timed-out]").is_none());
+}
+
+#[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
+async fn the_review_shows_each_answer_the_right_one_and_the_explanation_once_attempts_are_used_up(
+    db: PgPool,
+) {
+    let app = learner(db).await;
+    let id = mission(&app, "웹 동작 원리 확인 퀴즈").await;
+    let path = format!("/missions/{id}");
+    let wrong = answers(&app, &id, false).await;
+    let explanation = "DNS(Domain Name System)는";
+    for attempt in 1..=3 {
+        if attempt > 1 {
+            crate::support::attempts_ended_ago(&app.db, 11).await;
+        }
+        let started = app.post_form(&format!("{path}/attempts"), &[]).await;
+        assert_eq!(started.status, StatusCode::SEE_OTHER, "{}", started.body);
+        let page = app.get(&path).await;
+        // While an attempt is open or attempts are left: no key, no review.
+        assert!(page.text("[data-review]").is_none());
+        assert!(page.attr("[data-right='true']", "data-right").is_none());
+        assert!(!page.body.contains(explanation));
+        let sent = app.post_pairs(&format!("{path}/submissions"), &wrong).await;
+        assert_eq!(sent.status, StatusCode::SEE_OTHER, "{}", sent.body);
+        if attempt < 3 {
+            let page = app.get(&path).await;
+            assert!(page.text("[data-review]").is_none(), "attempt {attempt}");
+            assert!(!page.body.contains(explanation));
+        }
+    }
+    // Every attempt used: each question with the learner's pick, the right
+    // answer and the tutor's explanation.
+    let page = app.get(&path).await;
+    assert!(page.text("[data-no-attempts]").is_some(), "{}", page.body);
+    assert!(page.text("[data-review]").is_some());
+    let (question, picked): (String, String) = (
+        wrong[0].0.trim_start_matches("q-").to_string(),
+        wrong[0].1.clone(),
+    );
+    let in_question =
+        |selector: &str| format!("[data-review] [data-question='{question}'] {selector}");
+    assert_eq!(
+        page.attr(
+            &in_question(&format!("[data-choice='{picked}']")),
+            "data-picked"
+        )
+        .as_deref(),
+        Some("true")
+    );
+    assert_eq!(
+        page.attr(
+            &in_question(&format!("[data-choice='{picked}']")),
+            "data-right"
+        )
+        .as_deref(),
+        Some("false")
+    );
+    assert_eq!(
+        page.text(&in_question("[data-right='true']"))
+            .as_deref()
+            .map(str::trim)
+            .map(|t| t.starts_with("DNS")),
+        Some(true)
+    );
+    assert!(
+        page.text(&in_question("[data-explanation]"))
+            .unwrap()
+            .contains(explanation)
+    );
+}
+
+#[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
+async fn a_tutor_writes_a_questions_explanation_in_the_mission_editor(db: PgPool) {
+    let app = learner(db).await;
+    let id = mission(&app, "값과 타입 퀴즈").await;
+    let question: String = sqlx::query_scalar(
+        "SELECT id::text FROM questions WHERE mission_id = $1::uuid ORDER BY position LIMIT 1",
+    )
+    .bind(&id)
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    let admin = app.another_browser();
+    admin.login_as_admin().await;
+    let saved = admin
+        .post_form(
+            &format!("/studio/questions/{question}"),
+            &[
+                ("prompt", "`typeof null`의 결과는?"),
+                ("points", "1"),
+                ("explanation", "  오래된 **버그**가 남은 것입니다.  "),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    let stored: String =
+        sqlx::query_scalar("SELECT explanation FROM questions WHERE id = $1::uuid")
+            .bind(&question)
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert_eq!(stored, "오래된 **버그**가 남은 것입니다.");
+    let too_long = "가".repeat(5_001);
+    let refused = admin
+        .post_form(
+            &format!("/studio/questions/{question}"),
+            &[
+                ("prompt", "질문"),
+                ("points", "1"),
+                ("explanation", &too_long),
+            ],
+        )
+        .await;
+    assert!(
+        refused.body.contains("해설은 5,000자까지"),
+        "{}: {}",
+        refused.status,
+        refused.body
+    );
+}
+
+#[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
+async fn the_code_editor_opens_with_the_learners_draft_then_their_last_submission(db: PgPool) {
+    let app = learner(db).await;
+    let id = mission(&app, "배열 합계 함수 작성하기").await;
+    let q = code_question(&app, &id).await;
+    let editor = |page: &crate::support::Page| page.text(&format!("#code-{q}")).unwrap();
+    let starter: String =
+        sqlx::query_scalar("SELECT starter_code FROM questions WHERE id = $1::uuid")
+            .bind(&q)
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert_eq!(
+        editor(&app.get(&format!("/missions/{id}")).await),
+        starter.trim()
+    );
+
+    // A draft is kept and comes back after a reload.
+    let draft = "function sum(numbers) {\n  // 아직 쓰는 중\n}";
+    let saved = app
+        .post_form(
+            &format!("/missions/{id}/drafts"),
+            &[("question_id", &q), ("code", draft)],
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::NO_CONTENT, "{}", saved.body);
+    let again = app
+        .post_form(
+            &format!("/missions/{id}/drafts"),
+            &[("question_id", &q), ("code", draft)],
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::NO_CONTENT);
+    let page = app.get(&format!("/missions/{id}")).await;
+    assert_eq!(editor(&page), draft);
+    assert_eq!(
+        page.attr(&format!("#code-{q}"), "autocorrect").as_deref(),
+        Some("off")
+    );
+    assert_eq!(count(&app.db, "SELECT count(*) FROM code_drafts").await, 1);
+
+    // Too long, or not a code question of this mission: refused, nothing kept.
+    let long = "x".repeat(65 * 1024);
+    let refused = app
+        .post_form(
+            &format!("/missions/{id}/drafts"),
+            &[("question_id", &q), ("code", &long)],
+        )
+        .await;
+    assert!(refused.status.is_client_error(), "{}", refused.status);
+    let other = mission(&app, "웹 동작 원리 확인 퀴즈").await;
+    let refused = app
+        .post_form(
+            &format!("/missions/{other}/drafts"),
+            &[("question_id", &q), ("code", "x")],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    assert_eq!(editor(&app.get(&format!("/missions/{id}")).await), draft);
+
+    // A learner who has not bought the course keeps no draft.
+    let stranger = app.another_browser();
+    stranger.verified_learner("stranger@example.com").await;
+    let refused = stranger
+        .post_form(
+            &format!("/missions/{id}/drafts"),
+            &[("question_id", &q), ("code", "x")],
+        )
+        .await;
+    assert!(refused.status.is_client_error(), "{}", refused.status);
+    assert_eq!(count(&app.db, "SELECT count(*) FROM code_drafts").await, 1);
+}
+
+#[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
+async fn a_trial_run_checks_the_visible_tests_and_counts_for_nothing(db: PgPool) {
+    let app = learner(db).await;
+    let id = mission(&app, "배열 합계 함수 작성하기").await;
+    let q = code_question(&app, &id).await;
+    let token = app.csrf_token().await;
+    let right = "function sum(numbers) {\n  return numbers.reduce((a, b) => a + b, 0);\n}\n";
+    let response = app
+        .client
+        .post(app.url(&format!("/missions/{id}/submissions")))
+        .header("origin", &app.base)
+        .header("hx-request", "true")
+        .form(&[
+            ("csrf_token", token.as_str()),
+            ("question_id", q.as_str()),
+            ("code", right),
+            ("trial", "yes"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::ACCEPTED);
+    let sent = crate::support::Page {
+        status: StatusCode::ACCEPTED,
+        headers: Default::default(),
+        body: response.text().await.unwrap(),
+    };
+    let graded = app.graded(&sent).await;
+    assert!(graded.text("[data-trial]").is_some(), "{}", graded.body);
+    assert_eq!(
+        graded.attr("[data-verdict]", "data-verdict").as_deref(),
+        Some("accepted")
+    );
+    assert!(
+        graded
+            .attr("[data-hidden-passed]", "data-hidden-passed")
+            .is_none()
+    );
+    let (trial, hidden_run): (bool, i64) = sqlx::query_as(
+        "SELECT trial, (SELECT count(*) FROM jsonb_array_elements(results) r WHERE NOT (r->>'visible')::boolean)
+           FROM code_submissions",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert!(trial);
+    assert_eq!(hidden_run, 0, "a trial runs no hidden test");
+    // Nothing counted: no result, the mission not passed.
+    assert_eq!(
+        count(
+            &app.db,
+            "SELECT count(*) FROM mission_results WHERE best_score > 0"
+        )
+        .await,
+        0
+    );
+    let page = app.get(&format!("/missions/{id}")).await;
+    assert!(page.attr("[data-best-score]", "data-passed").as_deref() != Some("true"));
 }

@@ -31,7 +31,11 @@ async fn checkout_toss(app: &TestApp) -> String {
     let page = app
         .post_form(
             "/checkout",
-            &[("address_id", &address), ("gateway", "toss")],
+            &[
+                ("address_id", &address),
+                ("gateway", "toss"),
+                ("agree_refund", "yes"),
+            ],
         )
         .await;
     assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);

@@ -29,6 +29,8 @@ pub fn message(problem: Problem) -> &'static str {
         Problem::WrongCurrentPassword => "현재 비밀번호가 올바르지 않습니다.",
         Problem::WrongPassword => "비밀번호가 올바르지 않습니다.",
         Problem::EmailMismatch => "이메일 주소가 일치하지 않습니다.",
+        Problem::TermsNotAgreed => "이용약관에 동의해야 가입할 수 있습니다.",
+        Problem::PrivacyNotAgreed => "개인정보 수집·이용에 동의해야 가입할 수 있습니다.",
     }
 }
 

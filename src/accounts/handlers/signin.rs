@@ -1,6 +1,7 @@
 //! Sign-up, login and logout, password reset, Google sign-in.
 
 use crate::accounts::MaybeUser;
+use crate::accounts::consent::{self, ConsentKind};
 use crate::accounts::model::SignInMethod;
 use crate::web::{Form, Query};
 use axum::{
@@ -28,14 +29,20 @@ use crate::{
 
 // ---------- sign-up ----------
 
-pub async fn signup_page(ctx: PageCtx, MaybeUser(user): MaybeUser) -> AppResult<Response> {
+pub async fn signup_page(
+    ctx: PageCtx,
+    MaybeUser(user): MaybeUser,
+    Query(query): Query<NextQuery>,
+) -> AppResult<Response> {
     if user.is_some() {
         return Ok(htmx::redirect(ctx.htmx, "/me"));
     }
+    let next = safe_next(query.next.as_deref());
     Ok(web::render(&SignupPage {
         ctx,
         values: SignupValues::default(),
         errors: FormErrors::new(),
+        next,
     })?
     .into_response())
 }
@@ -48,6 +55,23 @@ pub struct SignupForm {
     password: String,
     #[serde(default)]
     nickname: String,
+    agree_terms: Option<String>,
+    agree_privacy: Option<String>,
+    next: Option<String>,
+}
+
+impl SignupForm {
+    /// The texts whose "agree" box was ticked.
+    fn agreed(&self) -> Vec<ConsentKind> {
+        [
+            (ConsentKind::Terms, &self.agree_terms),
+            (ConsentKind::Privacy, &self.agree_privacy),
+        ]
+        .into_iter()
+        .filter(|(_, ticked)| ticked.is_some())
+        .map(|(kind, _)| kind)
+        .collect()
+    }
 }
 
 pub async fn signup(
@@ -64,6 +88,7 @@ pub async fn signup(
             email: &form.email,
             password: &form.password,
             nickname: &form.nickname,
+            agreed: &form.agreed(),
         },
     )
     .await;
@@ -73,10 +98,13 @@ pub async fn signup(
             return web::invalid(&SignupPage {
                 ctx,
                 values: SignupValues {
+                    agree_terms: form.agree_terms.is_some(),
+                    agree_privacy: form.agree_privacy.is_some(),
                     email: form.email,
                     nickname: form.nickname,
                 },
                 errors: errors.into(),
+                next: safe_next(form.next.as_deref()),
             });
         }
         Err(other) => return Err(other.into()),
@@ -204,7 +232,14 @@ pub async fn login(
     {
         Ok(user) => {
             session::sign_in(&state.db, &session, user, SignInMethod::Password, &client).await?;
-            Ok(htmx::redirect(ctx.htmx, &next))
+            // No page to return to: each role has its own home.
+            let to = match next.as_str() {
+                "/" => service::landing(&mut *state.db.acquire().await?, user)
+                    .await?
+                    .to_string(),
+                _ => next,
+            };
+            Ok(htmx::redirect(ctx.htmx, &to))
         }
         Err(AccountsError::Invalid(errors)) => Ok((
             StatusCode::UNAUTHORIZED,
@@ -408,10 +443,69 @@ pub async fn google_callback(
     let user = google::account_for(&mut tx, &claims, "학습자").await?;
     tx.commit().await?;
     session::sign_in(&state.db, &session, user, SignInMethod::Google, &client).await?;
+    // A Google sign-up agrees to the terms here, before anything else.
+    let missing = consent::missing(&mut *state.db.acquire().await?, user).await?;
+    let to = match missing.is_empty() {
+        true => flow.next,
+        false => format!(
+            "/me/consents?next={}",
+            url::form_urlencoded::byte_serialize(flow.next.as_bytes()).collect::<String>()
+        ),
+    };
     let remove = crate::web::cookies::remove(google::COOKIE, state.config.secure_cookies());
     Ok((
         [(axum::http::header::SET_COOKIE, remove)],
-        htmx::redirect(false, &flow.next),
+        htmx::redirect(false, &to),
     )
         .into_response())
+}
+
+// ---------- consents a Google sign-up (or a new text) asks ----------
+
+pub async fn consents_page(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    user: CurrentUser,
+    Query(query): Query<NextQuery>,
+) -> AppResult<Response> {
+    let next = safe_next(query.next.as_deref());
+    let missing = consent::missing(&mut *state.db.acquire().await?, user.id).await?;
+    if missing.is_empty() {
+        return Ok(htmx::redirect(ctx.htmx, &next));
+    }
+    Ok(web::render(&ConsentsPage {
+        ctx,
+        next,
+        values: SignupValues::default(),
+        errors: FormErrors::new(),
+    })?
+    .into_response())
+}
+
+pub async fn agree(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    user: CurrentUser,
+    Form(form): Form<SignupForm>,
+) -> AppResult<Response> {
+    let next = safe_next(form.next.as_deref());
+    let mut tx = state.db.begin().await?;
+    match service::agree(&mut tx, user.id, &form.agreed()).await {
+        Ok(()) => {}
+        Err(AccountsError::Invalid(errors)) => {
+            return web::invalid(&ConsentsPage {
+                ctx,
+                next,
+                values: SignupValues {
+                    agree_terms: form.agree_terms.is_some(),
+                    agree_privacy: form.agree_privacy.is_some(),
+                    ..SignupValues::default()
+                },
+                errors: errors.into(),
+            });
+        }
+        Err(other) => return Err(other.into()),
+    }
+    tx.commit().await?;
+    Ok(htmx::redirect(ctx.htmx, &next))
 }

@@ -110,6 +110,15 @@ impl MissionPage {
                 .is_some_and(|l| l.earned.is_none())
     }
 
+    /// Whether the learner picked `choice` of `question` in the last attempt.
+    fn picked(&self, question: &uuid::Uuid, choice: &uuid::Uuid) -> bool {
+        self.mission
+            .last
+            .as_ref()
+            .and_then(|l| l.picked.as_ref()?.get(question))
+            .is_some_and(|p| p.contains(choice))
+    }
+
     /// The last attempt's marks may be shown (passed, or none left).
     fn reviewable(&self) -> bool {
         self.mission.has_choices()
@@ -192,6 +201,7 @@ pub async fn submit(
             .map(|(_, v)| v.as_str())
     };
     if let Some(code) = field("code") {
+        let trial = field("trial").is_some();
         let question = field("question_id")
             .and_then(|q| q.parse::<QuestionId>().ok())
             .ok_or_else(|| AppError::BadRequest("문제를 알 수 없습니다.".into()))?;
@@ -201,8 +211,11 @@ pub async fn submit(
             state.config.limits.code_submissions_per_learner,
             &user,
             id,
-            question,
-            code,
+            service::SentCode {
+                question,
+                code,
+                trial,
+            },
         )
         .await?;
         if ctx.htmx {
@@ -213,7 +226,10 @@ pub async fn submit(
             &state,
             &ctx,
             &format!("/missions/{id}#q-{question}"),
-            Flash::success("코드를 제출했습니다. 채점 결과가 곧 나옵니다."),
+            Flash::success(match trial {
+                true => "공개 테스트로 실행합니다. 결과가 곧 나옵니다. 점수에는 들어가지 않습니다.",
+                false => "코드를 제출했습니다. 채점 결과가 곧 나옵니다.",
+            }),
         ));
     }
     let (score, passed) =
@@ -229,6 +245,32 @@ pub async fn submit(
         &format!("/missions/{id}#result"),
         flash,
     ))
+}
+
+#[derive(serde::Deserialize)]
+pub struct DraftForm {
+    question_id: QuestionId,
+    #[serde(default)]
+    code: String,
+}
+
+/// `POST /missions/{id}/drafts`: the editor keeps what the learner is
+/// writing (sent as they pause typing); nothing to show back.
+pub async fn save_draft(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<MissionId>,
+    Form(form): Form<DraftForm>,
+) -> AppResult<StatusCode> {
+    service::save_draft(
+        &mut *state.db.acquire().await?,
+        &user,
+        id,
+        form.question_id,
+        &form.code,
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 pub async fn submission_state(
@@ -251,6 +293,7 @@ where
     use crate::web::routes::prelude::*;
     Router::new()
         .at("/missions/{id}", get(mission_page))
+        .at("/missions/{id}/drafts", post(save_draft))
         .at("/missions/{id}/attempts", post(start_attempt))
         .at("/missions/{id}/submissions", post(submit))
         .at("/missions/submissions/{id}", get(submission_state))

@@ -65,6 +65,7 @@ pub(super) fn refusal(why: Refusal) -> &'static str {
         Refusal::Language => "코드 언어를 고르세요.",
         Refusal::Mode => "채점 방식을 고르세요.",
         Refusal::StarterTooLong => "시작 코드는 64KB까지 쓸 수 있습니다.",
+        Refusal::ExplanationTooLong => "해설은 5,000자까지 쓸 수 있습니다.",
         Refusal::CpuSecs => "CPU 시간은 1~30초로 입력하세요.",
         Refusal::MemoryMb => "메모리는 64~2048MB로 입력하세요.",
         Refusal::ChoiceOnCode => "객관식 문제에만 보기를 더할 수 있습니다.",

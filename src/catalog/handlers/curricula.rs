@@ -40,6 +40,7 @@ impl Studio {
                     price_won: row.price_won.to_string(),
                     access_months: row.access_months.to_string(),
                     form_key: None,
+                    keywords: String::new(),
                 };
                 (values, courses, row.deleted, row.published)
             }

@@ -78,6 +78,7 @@ impl Studio {
                 category: c.category.to_string(),
                 skill_level: c.skill_level.to_string(),
                 price_won: c.price_won.map(|p| p.to_string()).unwrap_or_default(),
+                keywords: c.keywords.clone(),
                 ..ListingForm::default()
             },
         };
@@ -268,10 +269,11 @@ pub async fn studio_update_topic(
     Path(id): Path<TopicId>,
     Form(form): Form<TopicForm>,
 ) -> AppResult<Response> {
+    let video_secs = crate::media::ready_video_secs(&mut *s.state.db.acquire().await?, id).await?;
     let written = s
         .cache
         .write(&s.state.db, async |tx| {
-            studio::update_topic(tx, &s.user, id, &form).await
+            studio::update_topic(tx, &s.user, id, &form, video_secs).await
         })
         .await;
     match written {

@@ -88,8 +88,9 @@ async fn ask(state: &AppState, ctx: PageCtx, product: Product) -> AppResult<Resp
 }
 
 /// `GET /cart/want?curriculum_id=...`: the "buy" link. A signed-in learner
-/// is asked (the product goes in on POST); a visitor's wish waits in their
-/// session while they sign in, and the cart asks them then.
+/// is asked (the product goes in on POST); a visitor is sent to sign up (a
+/// link there leads to login), their wish waiting in the session until the
+/// cart asks them.
 pub async fn want(
     State(state): State<AppState>,
     ctx: PageCtx,
@@ -105,8 +106,10 @@ pub async fn want(
     Ok(web::redirect_with(
         &state,
         &ctx,
-        "/login?next=%2Fcart",
-        Flash::info("로그인하거나 가입하면 고른 상품을 장바구니에 담을 수 있습니다."),
+        "/signup?next=%2Fcart",
+        Flash::info(
+            "가입하면 고른 상품을 장바구니에 담아 둡니다. 이미 계정이 있다면 로그인해 주세요.",
+        ),
     ))
 }
 

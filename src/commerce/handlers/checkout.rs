@@ -183,6 +183,7 @@ struct Typed {
     form: AddressForm,
     save_address: bool,
     gateway: String,
+    agree_refund: bool,
 }
 
 async fn checkout_page(
@@ -196,14 +197,16 @@ async fn checkout_page(
     let mut conn = state.db.acquire().await?;
     let cart = service::cart(&mut conn, user.id).await?;
     let addresses = service::addresses(&mut conn, &state.keys, user.id).await?;
-    // The default address first; a learner without one types a new address.
+    // The default address when there is one; otherwise no address (a
+    // digital course's receipt needs none).
     let chosen = typed.chosen.unwrap_or_else(|| {
         addresses
             .iter()
             .find(|a| a.is_default)
             .or(addresses.first())
-            .map_or_else(|| NEW_ADDRESS.to_string(), |a| a.id.to_string())
+            .map_or_else(|| NO_ADDRESS.to_string(), |a| a.id.to_string())
     });
+    let policy = gateways.refund_policy;
     let gateways = gateways.options();
     let gateway = match gateways.iter().any(|g| g.as_str() == typed.gateway) {
         true => typed.gateway,
@@ -222,12 +225,16 @@ async fn checkout_page(
         gateway,
         gateways,
         verified: user.verified,
+        policy,
+        agree_refund: typed.agree_refund,
         errors,
     })
 }
 
 /// The `address_id` of the "type a new address" choice.
 const NEW_ADDRESS: &str = "new";
+/// The `address_id` of the "no address" choice.
+const NO_ADDRESS: &str = "none";
 
 pub async fn checkout(
     State(state): State<AppState>,
@@ -251,6 +258,8 @@ pub struct CheckoutForm {
     /// "Save this address for next time", for a new address.
     save_address: Option<String>,
     form_key: Option<uuid::Uuid>,
+    /// The refund policy and withdrawal rules, agreed.
+    agree_refund: Option<String>,
     #[serde(flatten)]
     address: AddressForm,
 }
@@ -265,6 +274,7 @@ pub async fn place_order(
     Form(form): Form<CheckoutForm>,
 ) -> AppResult<Response> {
     let billing = match form.address_id.as_deref() {
+        Some(NO_ADDRESS) => Billing::None,
         Some(NEW_ADDRESS) => Billing::New {
             form: &form.address,
             save: form.save_address.is_some(),
@@ -278,7 +288,10 @@ pub async fn place_order(
             let placed = once::run(
                 &mut tx,
                 form.form_key,
-                async |tx| service::create_order(tx, &state.keys, &user, billing, gateway).await,
+                async |tx| {
+                    let agreed = form.agree_refund.is_some();
+                    service::create_order(tx, &state.keys, &user, billing, gateway, agreed).await
+                },
                 |order| format!("/orders/{order}"),
             )
             .await;
@@ -302,6 +315,7 @@ pub async fn place_order(
                         form: form.address,
                         save_address: form.save_address.is_some(),
                         gateway: form.gateway,
+                        agree_refund: form.agree_refund.is_some(),
                     };
                     web::invalid(
                         &checkout_page(&state, &gateways, ctx, &user, typed, errors.into()).await?,

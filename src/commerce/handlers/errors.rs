@@ -71,6 +71,7 @@ fn refusal(err: &CommerceError) -> Option<String> {
         | CommerceError::InvalidAddress(_)
         | CommerceError::EmailUnverified
         | CommerceError::AddressMissing
+        | CommerceError::RefundPolicyNotAgreed
         | CommerceError::GatewayMissing
         | CommerceError::Database(_)
         | CommerceError::Internal(_) => return None,
@@ -92,6 +93,12 @@ pub fn form_errors(err: &CommerceError) -> Option<FieldErrors> {
         }
         CommerceError::GatewayMissing => {
             fields.insert("gateway", vec!["결제 수단을 선택해 주세요.".into()]);
+        }
+        CommerceError::RefundPolicyNotAgreed => {
+            fields.insert(
+                "agree_refund",
+                vec!["환불 규정과 청약 철회 안내에 동의해야 결제할 수 있습니다.".into()],
+            );
         }
         _ => return None,
     }

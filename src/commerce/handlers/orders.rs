@@ -14,12 +14,14 @@ use crate::{
     accounts::CurrentUser,
     commerce::{
         handlers::errors::outcome,
+        model::OrderStatus,
         payments, service,
         views::{OrderPage, OrdersPage, ReceiptPage, RefundConfirmPage},
     },
     error::{AppError, AppResult},
     ids::{OrderId, PaymentId},
     infra::once::Once,
+    learning,
     money::Won,
     state::AppState,
     web::{self, PageCtx, Path, flash::Flash},
@@ -45,7 +47,14 @@ pub async fn order(
     let mut conn = state.db.acquire().await?;
     let detail =
         service::order_detail(&mut conn, &state.keys, &gateways.refund_policy, &user, id).await?;
-    Ok(web::render(&OrderPage { ctx, detail })?.into_response())
+    let start = match detail.order.status == OrderStatus::Paid && detail.order.user_id == user.id {
+        true => {
+            let products: Vec<_> = detail.items.iter().map(|i| i.product).collect();
+            learning::progress::next_topic(&mut conn, user.id, &products).await?
+        }
+        false => None,
+    };
+    Ok(web::render(&OrderPage { ctx, detail, start })?.into_response())
 }
 
 /// The order a payment belongs to, as its buyer (or an admin) sees it.

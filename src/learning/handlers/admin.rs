@@ -74,6 +74,29 @@ async fn list(
     .into_response())
 }
 
+/// Whose record and of what, in words (the pages show names, not ids).
+struct Who {
+    email: String,
+    topic: String,
+    course: String,
+}
+
+async fn who(conn: &mut sqlx::PgConnection, user: UserId, topic: TopicId) -> AppResult<Who> {
+    let email = crate::accounts::emails_of(conn, &[user])
+        .await?
+        .remove(&user)
+        .unwrap_or_default();
+    let (topic, course) = crate::catalog::topic_titles(conn, &[topic])
+        .await?
+        .remove(&topic)
+        .unwrap_or_default();
+    Ok(Who {
+        email,
+        topic,
+        course,
+    })
+}
+
 #[derive(Deserialize, Default)]
 struct EventsQuery {
     #[serde(default)]
@@ -86,6 +109,7 @@ struct EventsPage {
     ctx: PageCtx,
     user: UserId,
     topic: TopicId,
+    who: Who,
     kind: Option<EventKind>,
     events: Vec<EventRow>,
 }
@@ -108,11 +132,14 @@ async fn events(
     Query(query): Query<EventsQuery>,
 ) -> AppResult<Response> {
     let kind = EventKind::parse(&query.kind);
-    let events = progress::events_of(&mut *state.db.acquire().await?, user, topic, kind).await?;
+    let mut conn = state.db.acquire().await?;
+    let events = progress::events_of(&mut conn, user, topic, kind).await?;
+    let who = who(&mut conn, user, topic).await?;
     Ok(web::render(&EventsPage {
         ctx,
         user,
         topic,
+        who,
         kind,
         events,
     })?
@@ -124,6 +151,7 @@ async fn events(
 struct EventPage {
     ctx: PageCtx,
     event: EventRow,
+    who: Who,
     errors: FormErrors,
 }
 
@@ -139,12 +167,15 @@ async fn event(
     _admin: Admin,
     Path(id): Path<crate::ids::WatchEventId>,
 ) -> AppResult<Response> {
-    let event = progress::event(&mut *state.db.acquire().await?, id)
+    let mut conn = state.db.acquire().await?;
+    let event = progress::event(&mut conn, id)
         .await?
         .ok_or(AppError::NotFound)?;
+    let who = who(&mut conn, event.user_id, event.topic_id).await?;
     Ok(web::render(&EventPage {
         ctx,
         event,
+        who,
         errors: FormErrors::new(),
     })?
     .into_response())
@@ -227,9 +258,11 @@ async fn update(
             Err(WatchError::Heard(err)) => return Err(err.into()),
         }
     }
+    let who = who(&mut conn, before.user_id, before.topic_id).await?;
     web::invalid(&EventPage {
         ctx,
         event: before,
+        who,
         errors,
     })
 }

@@ -331,6 +331,8 @@ impl TestApp {
                 ("email", email),
                 ("nickname", nickname),
                 ("password", password),
+                ("agree_terms", "yes"),
+                ("agree_privacy", "yes"),
             ],
         )
         .await
@@ -497,7 +499,11 @@ impl TestApp {
         let page = self
             .post_form(
                 "/checkout",
-                &[("address_id", &address), ("gateway", "demo")],
+                &[
+                    ("address_id", &address),
+                    ("gateway", "demo"),
+                    ("agree_refund", "yes"),
+                ],
             )
             .await;
         assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
