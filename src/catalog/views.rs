@@ -256,6 +256,16 @@ impl StudioTopic {
     pub fn minutes(&self) -> i32 {
         (self.topic.duration_secs + 59) / 60
     }
+
+    /// A video topic with a ready video: its length is the video's.
+    pub fn length_from_video(&self) -> bool {
+        self.topic.kind == crate::catalog::model::TopicKind::Video
+            && self
+                .media
+                .video
+                .as_ref()
+                .is_some_and(|v| v.state.is_ready())
+    }
 }
 
 #[derive(Template)]

@@ -70,6 +70,43 @@ async fn an_upload_becomes_adaptive_hls_with_a_poster_and_captions(db: PgPool) {
         count(&app.db, "SELECT count(*) FROM jobs WHERE kind = 'media.transcode' AND status = 'done' AND progress = 100").await,
         1
     );
+    // The outline lists the topic as long as its video (4 s), and a studio
+    // save keeps that length whatever the form's minutes say.
+    let secs: i32 = sqlx::query_scalar("SELECT duration_secs FROM topics WHERE id = $1::uuid")
+        .bind(&topic)
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(secs, 4);
+    let editor = app.get(&format!("/studio/topics/{topic}")).await;
+    let title = editor.attr("#f-title", "value").unwrap();
+    let saved = app
+        .post_form(
+            &format!("/studio/topics/{topic}"),
+            &[
+                ("title", title.as_str()),
+                ("kind", "video"),
+                ("duration_minutes", "9"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    let secs: i32 = sqlx::query_scalar("SELECT duration_secs FROM topics WHERE id = $1::uuid")
+        .bind(&topic)
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(secs, 4);
+    // The lesson page offers the renditions as a quality menu.
+    let lesson = app.get(&format!("/learn/topics/{topic}")).await;
+    assert!(
+        lesson
+            .text("#player-quality")
+            .unwrap_or_default()
+            .contains("720p"),
+        "{}",
+        lesson.body
+    );
 
     // A master playlist with two renditions, each a playlist of 4 s segments.
     let master = app.get(&format!("/media/videos/{id}/master.m3u8")).await;
