@@ -46,6 +46,12 @@ pub enum Problem {
     WrongPassword,
     #[error("email does not match")]
     EmailMismatch,
+    #[error("legal name missing")]
+    LegalNameMissing,
+    #[error("legal name must be 2 to 40 characters")]
+    LegalNameLength,
+    #[error("legal name has characters that cannot be used")]
+    LegalNameChars,
     #[error("terms of use not agreed")]
     TermsNotAgreed,
     #[error("collection of personal information not agreed")]

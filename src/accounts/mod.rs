@@ -115,6 +115,16 @@ pub async fn public_profile(
     repo::public_profile(conn, user).await
 }
 
+/// The legal name a person gave for their certificates, if they did.
+pub async fn legal_name_of(conn: &mut PgConnection, user: UserId) -> sqlx::Result<Option<String>> {
+    repo::legal_name_of(conn, user).await
+}
+
+/// Records a person's legal name (checked by [`model::LegalName`]).
+pub async fn set_legal_name(conn: &mut PgConnection, user: UserId, name: &str) -> sqlx::Result<()> {
+    repo::set_legal_name(conn, user, name).await
+}
+
 /// The name a person goes by on their profile (their nickname).
 pub async fn name_of(conn: &mut PgConnection, user: UserId) -> sqlx::Result<Option<String>> {
     repo::name_of(conn, user).await

@@ -279,3 +279,33 @@ mod tests {
         assert!(Role::Tutor.is_staff() && !Role::Student.is_staff());
     }
 }
+
+/// A person's legal name as a certificate shows it: trimmed, inner spaces
+/// folded, 2 to 40 characters of letters (any script), spaces, `.`, `-`
+/// and `'`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LegalName(String);
+
+impl LegalName {
+    pub fn parse(raw: &str) -> Result<Self, Problem> {
+        let name = raw.split_whitespace().collect::<Vec<_>>().join(" ");
+        let len = name.chars().count();
+        if len == 0 {
+            return Err(Problem::LegalNameMissing);
+        }
+        if !(2..=40).contains(&len) {
+            return Err(Problem::LegalNameLength);
+        }
+        if !name
+            .chars()
+            .all(|c| c.is_alphabetic() || matches!(c, ' ' | '.' | '-' | '\''))
+        {
+            return Err(Problem::LegalNameChars);
+        }
+        Ok(Self(name))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}

@@ -394,6 +394,7 @@ pub async fn scrub_user(conn: &mut PgConnection, user: UserId) -> sqlx::Result<(
             SET deleted_at = now(), scrubbed_at = now(),
                 email = 'deleted-' || id || '@deleted.invalid', nickname = '',
                 introduction = '', phone_enc = NULL, password_hash = NULL, google_sub = NULL,
+                legal_name = NULL,
                 updated_at = now()
           WHERE id = $1",
         user.0
@@ -663,4 +664,24 @@ pub async fn public_profile(
     )
     .fetch_optional(conn)
     .await
+}
+
+pub async fn legal_name_of(conn: &mut PgConnection, user: UserId) -> sqlx::Result<Option<String>> {
+    Ok(
+        sqlx::query_scalar!("SELECT legal_name FROM users WHERE id = $1", user.0)
+            .fetch_optional(conn)
+            .await?
+            .flatten(),
+    )
+}
+
+pub async fn set_legal_name(conn: &mut PgConnection, user: UserId, name: &str) -> sqlx::Result<()> {
+    sqlx::query!(
+        "UPDATE users SET legal_name = $2, updated_at = now() WHERE id = $1",
+        user.0,
+        name
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
 }

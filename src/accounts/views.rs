@@ -147,3 +147,13 @@ impl AdminUserPage {
         Role::ALL
     }
 }
+
+/// Asks the name a certificate shows (once; the nickname stays the site's name).
+#[derive(Template)]
+#[template(path = "accounts/legal_name.html")]
+pub struct LegalNamePage {
+    pub ctx: PageCtx,
+    pub next: String,
+    pub name: String,
+    pub error: Option<&'static str>,
+}

@@ -72,7 +72,7 @@ pub async fn public_page(
             Some(c) => Json(serde_json::json!({
                 "code": c.code,
                 "status": c.status.as_str(),
-                "name": c.learner_name,
+                "name": c.name_confirmed.then_some(&c.learner_name),
                 "title": c.title,
                 "kind": if c.curriculum_id.is_some() { "nanodegree" } else { "course" },
                 "issued_at": c.issued_at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
@@ -137,6 +137,16 @@ async fn download(
         return Err(AppError::Conflict(
             "취소된 수료증은 내려받을 수 없습니다.".into(),
         ));
+    }
+    // The PDF carries the legal name: its learner gives it first.
+    if !cert.name_confirmed {
+        return match viewer.is_some_and(|v| v.id == cert.user_id) {
+            true => Ok(web::htmx::redirect(
+                false,
+                &format!("/me/legal-name?next=/certificates/{}.pdf", cert.code),
+            )),
+            false => Err(AppError::NotFound),
+        };
     }
     let bytes = certificates::pdf_bytes(state, media, keys, &cert).await?;
     Ok((

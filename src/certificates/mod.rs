@@ -91,7 +91,13 @@ async fn issue(
         .into_iter()
         .map(|(_, t)| t)
         .collect();
-    let name = accounts::name_of(conn, user).await?.unwrap_or_default();
+    // The legal name when the learner gave it; else the nickname, until
+    // they give it (the certificate waits for it).
+    let legal = accounts::legal_name_of(conn, user).await?;
+    let name = match &legal {
+        Some(name) => name.clone(),
+        None => accounts::name_of(conn, user).await?.unwrap_or_default(),
+    };
     let title = catalog::titles(conn, &[subject])
         .await?
         .remove(&subject)
@@ -107,11 +113,13 @@ async fn issue(
             subject,
             name: &name,
             title: &title,
-            hours: (hours * 10.0).round() / 10.0,
+            // Whole minutes (the certificate reads hours and minutes).
+            hours: (hours * 60.0).round() / 60.0,
             score,
             credits,
             issued_by: by.map(|(u, _)| u),
             reason: by.map(|(_, r)| r),
+            name_confirmed: legal.is_some(),
         },
     )
     .await
@@ -223,6 +231,29 @@ pub async fn set_public(
         return Ok(false);
     }
     repo::set_public(conn, code, user, public).await
+}
+
+/// Records `user`'s legal name (asked once, before their first
+/// certificate's PDF) and puts it on the certificates that waited for it.
+/// Call it inside a transaction.
+pub async fn set_legal_name(
+    conn: &mut PgConnection,
+    user: UserId,
+    raw: &str,
+) -> Result<String, NameError> {
+    let name = accounts::model::LegalName::parse(raw).map_err(NameError::Invalid)?;
+    accounts::set_legal_name(conn, user, name.as_str()).await?;
+    repo::confirm_names(conn, user, name.as_str()).await?;
+    Ok(name.as_str().to_string())
+}
+
+/// Why a legal name was not taken.
+#[derive(Debug, thiserror::Error)]
+pub enum NameError {
+    #[error("invalid legal name: {0}")]
+    Invalid(accounts::error::Problem),
+    #[error(transparent)]
+    Db(#[from] sqlx::Error),
 }
 
 /// The PDF of a certificate: made on the first download (in a blocking

@@ -28,6 +28,9 @@ pub struct CertificateRow {
     pub public: bool,
     /// Its place in the badge status lists.
     pub status_index: i64,
+    /// Whether `learner_name` is the learner's legal name (a certificate
+    /// issued before they gave it waits for it).
+    pub name_confirmed: bool,
 }
 
 impl CertificateRow {
@@ -47,6 +50,7 @@ pub struct NewCertificate<'a> {
     pub credits: i32,
     pub issued_by: Option<UserId>,
     pub reason: Option<&'a str>,
+    pub name_confirmed: bool,
 }
 
 /// Issues unless the learner has one for the subject (the unique index
@@ -58,8 +62,8 @@ pub async fn insert(
     let (curriculum, course) = c.subject.columns();
     sqlx::query_scalar!(
         "INSERT INTO certificates (code, user_id, course_id, curriculum_id, learner_name, title,
-                                   study_hours, score, credits, issued_by, issue_reason)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+                                   study_hours, score, credits, issued_by, issue_reason, name_confirmed)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
          ON CONFLICT DO NOTHING RETURNING code",
         c.code,
         c.user.0,
@@ -71,7 +75,8 @@ pub async fn insert(
         c.score,
         c.credits,
         c.issued_by.map(|u| u.0),
-        c.reason
+        c.reason,
+        c.name_confirmed
     )
     .fetch_optional(conn)
     .await
@@ -83,7 +88,7 @@ pub async fn by_code(conn: &mut PgConnection, code: &str) -> sqlx::Result<Option
         r#"SELECT id, code, user_id AS "user_id: UserId", course_id, curriculum_id, learner_name,
                   title, study_hours, score, credits, issued_at, issued_by, issue_reason,
                   status AS "status: Status", revoked_at, revoke_reason, pdf_key, public,
-                  status_index
+                  status_index, name_confirmed
              FROM certificates WHERE code = $1"#,
         code
     )
@@ -100,7 +105,7 @@ pub async fn of_learner(
         r#"SELECT id, code, user_id AS "user_id: UserId", course_id, curriculum_id, learner_name,
                   title, study_hours, score, credits, issued_at, issued_by, issue_reason,
                   status AS "status: Status", revoked_at, revoke_reason, pdf_key, public,
-                  status_index
+                  status_index, name_confirmed
              FROM certificates WHERE user_id = $1 ORDER BY issued_at"#,
         user.0
     )
@@ -114,7 +119,7 @@ pub async fn latest(conn: &mut PgConnection, limit: i64) -> sqlx::Result<Vec<Cer
         r#"SELECT id, code, user_id AS "user_id: UserId", course_id, curriculum_id, learner_name,
                   title, study_hours, score, credits, issued_at, issued_by, issue_reason,
                   status AS "status: Status", revoked_at, revoke_reason, pdf_key, public,
-                  status_index
+                  status_index, name_confirmed
              FROM certificates ORDER BY issued_at DESC LIMIT $1"#,
         limit
     )
@@ -194,4 +199,17 @@ pub async fn last_status_index(conn: &mut PgConnection) -> sqlx::Result<Option<i
     sqlx::query_scalar!("SELECT max(status_index) FROM certificates")
         .fetch_one(conn)
         .await
+}
+
+/// Puts the learner's legal name on their certificates that waited for it.
+pub async fn confirm_names(conn: &mut PgConnection, user: UserId, name: &str) -> sqlx::Result<u64> {
+    Ok(sqlx::query!(
+        "UPDATE certificates SET learner_name = $2, name_confirmed = true
+          WHERE user_id = $1 AND NOT name_confirmed",
+        user.0,
+        name
+    )
+    .execute(conn)
+    .await?
+    .rows_affected())
 }

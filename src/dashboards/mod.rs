@@ -113,6 +113,11 @@ impl LearnerDashboard {
         self.enrolments.iter().filter(|e| !e.active).collect()
     }
 
+    /// A certificate waits for the learner's legal name.
+    fn name_needed(&self) -> bool {
+        self.certificates.iter().any(|c| !c.name_confirmed)
+    }
+
     /// Credits (학점) earned: those of each course certificate still valid.
     fn credits(&self) -> i32 {
         self.certificates

@@ -36,6 +36,15 @@ test("a certificate is issued, verified publicly and downloaded", async () => {
   await page.locator("[data-certificate-row] a").first().click();
   await page.waitForURL(/\/certificates\/WV-/);
   assert.equal(await page.getAttribute("[data-certificate-status]", "data-certificate-status"), "valid");
+  // The legal name is asked once, before the first certificate is shown
+  // with a name.
+  assert.equal(await page.textContent("[data-certificate-name]"), "수료자 이름 확인 중");
+  await page.getByRole("link", { name: "이름 입력하기" }).click();
+  await page.waitForURL(/\/me\/legal-name/);
+  await page.getByLabel("이름 (실명, 2~40자)").fill("김 관리");
+  await page.getByRole("button", { name: "저장하고 계속하기" }).click();
+  await page.waitForURL(/\/certificates\/WV-/);
+  assert.equal(await page.textContent("[data-certificate-name]"), "김 관리");
   const linkedin = await page.getAttribute("[data-linkedin]", "href");
   assert.match(linkedin, /^https:\/\/www\.linkedin\.com\/profile\/add\?/);
   const pdf = await page.request.get(`${app.base}${await page.getAttribute("[data-pdf]", "href")}`);

@@ -14,7 +14,7 @@ async fn learner(db: PgPool) -> (TestApp, UserId) {
     app.verified_learner("learner@example.com").await;
     app.buy_nanodegree().await;
     let id: uuid::Uuid = sqlx::query_scalar(
-        "UPDATE users SET nickname = '김위버' WHERE email = 'learner@example.com' RETURNING id",
+        "UPDATE users SET nickname = '김위버', legal_name = '김위버' WHERE email = 'learner@example.com' RETURNING id",
     )
     .fetch_one(&app.db)
     .await
@@ -618,5 +618,109 @@ async fn the_open_badge_verifies_here_and_with_independent_libraries_pinned_to_o
     assert_eq!(
         served(&app, "/certificates/status/7").await.0,
         StatusCode::NOT_FOUND
+    );
+}
+
+#[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
+async fn the_legal_name_is_asked_once_before_the_first_certificates_pdf(db: PgPool) {
+    let (app, user) = learner(db).await;
+    sqlx::query("UPDATE users SET legal_name = NULL, nickname = '코딩고수' WHERE id = $1")
+        .bind(user.0)
+        .execute(&app.db)
+        .await
+        .unwrap();
+    let code = issued(&app, user).await;
+    // Until the name is given, no page presents the nickname as the name.
+    let page = app.get(&format!("/certificates/{code}")).await;
+    assert_eq!(
+        page.text("[data-certificate-name]").as_deref(),
+        Some("수료자 이름 확인 중")
+    );
+    assert!(
+        page.text("[data-name-needed]").is_some(),
+        "the owner is asked"
+    );
+    assert!(
+        app.get("/me/dashboard")
+            .await
+            .text("[data-name-needed]")
+            .is_some()
+    );
+    let pdf = format!("/certificates/{code}.pdf");
+    let asked = app.get_bytes(&pdf).await;
+    assert_eq!(asked.0, StatusCode::SEE_OTHER);
+    let form = app.get(&format!("/me/legal-name?next={pdf}")).await;
+    assert_eq!(form.status, StatusCode::OK);
+    assert_eq!(
+        form.attr("input[name=next]", "value").as_deref(),
+        Some(pdf.as_str())
+    );
+
+    let refused = app
+        .post_form("/me/legal-name", &[("legal_name", "홍"), ("next", &pdf)])
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.body.contains("2자 이상 40자 이하"));
+    let refused = app
+        .post_form(
+            "/me/legal-name",
+            &[("legal_name", "홍길동123"), ("next", &pdf)],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let saved = app
+        .post_form(
+            "/me/legal-name",
+            &[("legal_name", "  홍   길동 "), ("next", &pdf)],
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    assert_eq!(saved.header("location"), pdf);
+    let (name, confirmed): (String, bool) =
+        sqlx::query_as("SELECT learner_name, name_confirmed FROM certificates WHERE code = $1")
+            .bind(&code)
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert_eq!((name.as_str(), confirmed), ("홍 길동", true));
+
+    // The PDF carries the legal name, not the nickname, and no study time
+    // under an hour (it read "0.0시간").
+    let (status, bytes) = app.get_bytes(&pdf).await;
+    assert_eq!(status, StatusCode::OK);
+    let dir = std::env::temp_dir().join(format!("weaverse-legal-{code}"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("c.pdf");
+    std::fs::write(&file, &bytes).unwrap();
+    let text = std::process::Command::new("pdftotext")
+        .arg(&file)
+        .arg("-")
+        .output()
+        .unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(text.contains("홍 길동"), "{text}");
+    assert!(!text.contains("코딩고수"), "{text}");
+    assert!(
+        !text.contains("학습 시간") && !text.contains("0.0시간"),
+        "{text}"
+    );
+
+    // Asked once: the next certificate carries the name from the start.
+    let html = course(&app, "web-and-html").await;
+    complete(&app, user, html, &[]).await;
+    let next = check(&app, user, html).await.pop().expect("issued");
+    let (name, confirmed): (String, bool) =
+        sqlx::query_as("SELECT learner_name, name_confirmed FROM certificates WHERE code = $1")
+            .bind(&next)
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert_eq!((name.as_str(), confirmed), ("홍 길동", true));
+    assert!(
+        app.get("/me/dashboard")
+            .await
+            .text("[data-name-needed]")
+            .is_none()
     );
 }

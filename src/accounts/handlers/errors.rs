@@ -29,6 +29,11 @@ pub fn message(problem: Problem) -> &'static str {
         Problem::WrongCurrentPassword => "현재 비밀번호가 올바르지 않습니다.",
         Problem::WrongPassword => "비밀번호가 올바르지 않습니다.",
         Problem::EmailMismatch => "이메일 주소가 일치하지 않습니다.",
+        Problem::LegalNameMissing => "수료증에 들어갈 이름을 입력해 주세요.",
+        Problem::LegalNameLength => "이름은 2자 이상 40자 이하로 입력해 주세요.",
+        Problem::LegalNameChars => {
+            "이름에는 글자, 띄어쓰기, 마침표, 하이픈, 아포스트로피만 쓸 수 있습니다."
+        }
         Problem::TermsNotAgreed => "이용약관에 동의해야 가입할 수 있습니다.",
         Problem::PrivacyNotAgreed => "개인정보 수집·이용에 동의해야 가입할 수 있습니다.",
     }

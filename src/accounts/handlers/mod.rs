@@ -80,6 +80,7 @@ where
         .at("/auth/google/callback", get(google_callback))
         .at("/me", get(profile).post(update_profile))
         .at("/me/consents", get(consents_page).post(agree))
+        .at("/me/legal-name", get(legal_name_page).post(set_legal_name))
         .at("/me/verify-email", post(resend_verification))
         .at("/me/password", get(profile).post(change_password))
         .at("/me/sessions/end-others", post(end_other_sessions))

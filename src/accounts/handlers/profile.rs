@@ -1,6 +1,6 @@
 //! The learner's own account: profile, email verification, password, sessions.
 
-use crate::web::Form;
+use crate::web::{Form, Query};
 use axum::{
     extract::State,
     response::{IntoResponse, Response},
@@ -210,5 +210,75 @@ pub async fn delete_account(
             web::invalid(&profile_page(&state, ctx, &user, errors.into()).await?)
         }
         Err(other) => Err(other.into()),
+    }
+}
+
+// ---------- the name on certificates ----------
+
+#[derive(Deserialize)]
+pub struct LegalNameQuery {
+    next: Option<String>,
+}
+
+/// Where the legal-name form leads back to: a page of this site only.
+fn back_to(next: Option<&str>) -> String {
+    match next {
+        Some(_) => super::safe_next(next),
+        None => "/me/dashboard#certificates".to_string(),
+    }
+}
+
+/// `GET /me/legal-name`: asks the name a certificate shows, once (the
+/// nickname stays the site's name).
+pub async fn legal_name_page(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    user: CurrentUser,
+    Query(query): Query<LegalNameQuery>,
+) -> AppResult<Response> {
+    let name = crate::accounts::legal_name_of(&mut *state.db.acquire().await?, user.id)
+        .await?
+        .unwrap_or_default();
+    Ok(web::render(&LegalNamePage {
+        ctx,
+        next: back_to(query.next.as_deref()),
+        name,
+        error: None,
+    })?
+    .into_response())
+}
+
+#[derive(Deserialize)]
+pub struct LegalNameForm {
+    #[serde(default)]
+    legal_name: String,
+    next: Option<String>,
+}
+
+pub async fn set_legal_name(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    user: CurrentUser,
+    Form(form): Form<LegalNameForm>,
+) -> AppResult<Response> {
+    let next = back_to(form.next.as_deref());
+    let mut tx = state.db.begin().await?;
+    match crate::certificates::set_legal_name(&mut tx, user.id, &form.legal_name).await {
+        Ok(_) => {
+            tx.commit().await?;
+            Ok(web::redirect_with(
+                &state,
+                &ctx,
+                &next,
+                Flash::success("수료증에 들어갈 이름을 저장했습니다."),
+            ))
+        }
+        Err(crate::certificates::NameError::Invalid(problem)) => web::invalid(&LegalNamePage {
+            ctx,
+            next,
+            name: form.legal_name,
+            error: Some(super::problem_text(problem)),
+        }),
+        Err(crate::certificates::NameError::Db(err)) => Err(err.into()),
     }
 }
