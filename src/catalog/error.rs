@@ -44,6 +44,10 @@ pub enum Missing {
     Price,
     PublishedTopic,
     PublishedCourse,
+    /// A course's cover image.
+    Cover,
+    /// A video topic's ready video.
+    Video,
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -497,11 +497,14 @@ async fn authorize(
     Ok(Listing::Course(course))
 }
 
-/// What a course or curriculum lacks before learners may see it (nothing
-/// for lectures and topics: they show once their course is public).
+/// What a piece lacks before learners may see it: a course its
+/// description, price, content and cover; a curriculum its description and
+/// a public course; a video topic its ready video (`video_ready`, told by
+/// the caller, who may ask media).
 async fn missing_for_publishing(
     conn: &mut PgConnection,
     piece: Piece,
+    video_ready: bool,
 ) -> CatalogResult<Vec<Missing>> {
     let wanted = match piece {
         Piece::Course(id) => {
@@ -510,8 +513,16 @@ async fn missing_for_publishing(
                 (!c.has_description, Missing::Description),
                 (!c.has_price, Missing::Price),
                 (!c.has_content, Missing::PublishedTopic),
+                (!c.has_cover, Missing::Cover),
             ]
             .to_vec()
+        }
+        Piece::Topic(id) => {
+            let topic = sr::topic(conn, id).await?.ok_or(CatalogError::NotFound)?;
+            vec![(
+                topic.kind == TopicKind::Video && !video_ready,
+                Missing::Video,
+            )]
         }
         Piece::Curriculum(id) => {
             let c = sr::curriculum_completeness(conn, id).await?;
@@ -521,7 +532,7 @@ async fn missing_for_publishing(
             ]
             .to_vec()
         }
-        Piece::Lecture(_) | Piece::Topic(_) => Vec::new(),
+        Piece::Lecture(_) => Vec::new(),
     };
     Ok(wanted
         .into_iter()
@@ -530,12 +541,16 @@ async fn missing_for_publishing(
 }
 
 /// Moves, deletes, restores, publishes or drafts one piece of the outline;
-/// returns the course or curriculum it belongs to.
+/// returns the course or curriculum it belongs to. `video_ready`: a topic's
+/// video can be watched (publishing a video topic needs it). A tutor's
+/// course is not published but put in the admins' review queue
+/// ([`approve`]); an admin publishes directly.
 pub async fn edit(
     conn: &mut PgConnection,
     user: &CurrentUser,
     piece: Piece,
     edit: Edit,
+    video_ready: bool,
 ) -> CatalogResult<Listing> {
     let listing = authorize(conn, user, piece).await?;
     match edit {
@@ -553,15 +568,82 @@ pub async fn edit(
         Edit::Deleted(on) => sr::set_mark(conn, piece, sr::Mark::Deleted, on).await?,
         Edit::Published(on) => {
             let missing = if on {
-                missing_for_publishing(conn, piece).await?
+                missing_for_publishing(conn, piece, video_ready).await?
             } else {
                 Vec::new()
             };
             if !missing.is_empty() {
                 return Err(CatalogError::Incomplete(missing));
             }
-            sr::set_mark(conn, piece, sr::Mark::Published, on).await?;
+            match piece {
+                Piece::Course(id) if on && !user.is_admin() => sr::request_review(conn, id).await?,
+                Piece::Course(id) => {
+                    sr::set_mark(conn, piece, sr::Mark::Published, on).await?;
+                    // Published, or taken back: no review is pending.
+                    sr::end_review(conn, id, None).await?;
+                }
+                _ => sr::set_mark(conn, piece, sr::Mark::Published, on).await?,
+            }
         }
     }
     Ok(listing)
+}
+
+// ---------- reviews ----------
+
+/// The courses waiting for an admin's review.
+pub async fn reviews(
+    conn: &mut PgConnection,
+    user: &CurrentUser,
+) -> CatalogResult<Vec<sr::ReviewRow>> {
+    if !user.is_admin() {
+        return Err(CatalogError::NotAuthor(Work::Course));
+    }
+    Ok(sr::reviews(conn).await?)
+}
+
+/// An admin publishes a course waiting for review (what publishing needs
+/// is checked again).
+pub async fn approve(
+    conn: &mut PgConnection,
+    user: &CurrentUser,
+    id: CourseId,
+) -> CatalogResult<()> {
+    if !user.is_admin() {
+        return Err(CatalogError::NotAuthor(Work::Course));
+    }
+    authorize_course(conn, user, id).await?;
+    let missing = missing_for_publishing(conn, Piece::Course(id), true).await?;
+    if !missing.is_empty() {
+        return Err(CatalogError::Incomplete(missing));
+    }
+    sr::set_mark(conn, Piece::Course(id), sr::Mark::Published, true).await?;
+    sr::end_review(conn, id, None).await?;
+    Ok(())
+}
+
+/// An admin sends a course back to its tutor with a note (1-500
+/// characters, one paragraph).
+pub async fn send_back(
+    conn: &mut PgConnection,
+    user: &CurrentUser,
+    id: CourseId,
+    note: &str,
+) -> CatalogResult<()> {
+    if !user.is_admin() {
+        return Err(CatalogError::NotAuthor(Work::Course));
+    }
+    authorize_course(conn, user, id).await?;
+    let mut errors = Invalid::default();
+    let note = bounded(&mut errors, "note", note, 500);
+    if note.is_empty() {
+        errors.push("note", Problem::Missing);
+    }
+    if !errors.is_empty() {
+        return Err(CatalogError::Invalid(errors));
+    }
+    if !sr::end_review(conn, id, Some(&note)).await? {
+        return Err(CatalogError::NotFound);
+    }
+    Ok(())
 }

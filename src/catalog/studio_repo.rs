@@ -378,6 +378,7 @@ pub struct CourseCompleteness {
     pub has_description: bool,
     pub has_price: bool,
     pub has_content: bool,
+    pub has_cover: bool,
 }
 
 /// What a course needs before learners may see it.
@@ -392,7 +393,8 @@ pub async fn course_completeness(
                    OR EXISTS (SELECT 1 FROM curriculum_courses cc WHERE cc.course_id = c.id)) AS "has_price!",
                   EXISTS (SELECT 1 FROM lectures l JOIN topics t ON t.lecture_id = l.id
                            WHERE l.course_id = c.id AND l.deleted_at IS NULL AND t.deleted_at IS NULL
-                             AND l.published_at IS NOT NULL AND t.published_at IS NOT NULL) AS "has_content!"
+                             AND l.published_at IS NOT NULL AND t.published_at IS NOT NULL) AS "has_content!",
+                  c.cover_image_id IS NOT NULL AS "has_cover!"
              FROM courses c WHERE c.id = $1"#,
         id.0
     )
@@ -514,4 +516,74 @@ pub async fn move_piece(conn: &mut PgConnection, piece: Piece, up: bool) -> sqlx
         Piece::Curriculum(_) | Piece::Course(_) => return Ok(false),
     };
     Ok(query.execute(conn).await?.rows_affected() == 2)
+}
+
+// ---------- reviews ----------
+
+/// A tutor asks for the course to be made public (a new request replaces
+/// a note an admin left).
+pub async fn request_review(conn: &mut PgConnection, id: CourseId) -> sqlx::Result<()> {
+    sqlx::query!(
+        "UPDATE courses SET review_requested_at = coalesce(review_requested_at, now()),
+                review_note = NULL, updated_at = now()
+          WHERE id = $1 AND published_at IS NULL",
+        id.0
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Ends a review: withdrawn or approved (no note), or sent back (a note).
+pub async fn end_review(
+    conn: &mut PgConnection,
+    id: CourseId,
+    note: Option<&str>,
+) -> sqlx::Result<bool> {
+    Ok(sqlx::query!(
+        "UPDATE courses SET review_requested_at = NULL, review_note = $2, updated_at = now()
+          WHERE id = $1 AND (review_requested_at IS NOT NULL OR $2::text IS NULL)",
+        id.0,
+        note
+    )
+    .execute(conn)
+    .await?
+    .rows_affected()
+        == 1)
+}
+
+/// A course waiting for an admin's review.
+pub struct ReviewRow {
+    pub id: CourseId,
+    pub title: String,
+    pub author: Option<String>,
+    pub requested_at: OffsetDateTime,
+}
+
+/// The courses waiting for review, oldest request first.
+pub async fn reviews(conn: &mut PgConnection) -> sqlx::Result<Vec<ReviewRow>> {
+    sqlx::query_as!(
+        ReviewRow,
+        r#"SELECT c.id AS "id: CourseId", c.title, u.email AS "author?",
+                  c.review_requested_at AS "requested_at!"
+             FROM courses c LEFT JOIN users u ON u.id = c.author_id
+            WHERE c.review_requested_at IS NOT NULL AND c.published_at IS NULL AND c.deleted_at IS NULL
+            ORDER BY c.review_requested_at"#
+    )
+    .fetch_all(conn)
+    .await
+}
+
+/// Where a course's review stands: asked when, and an admin's note.
+pub async fn review_state(
+    conn: &mut PgConnection,
+    id: CourseId,
+) -> sqlx::Result<(Option<OffsetDateTime>, Option<String>)> {
+    let row = sqlx::query!(
+        "SELECT review_requested_at, review_note FROM courses WHERE id = $1",
+        id.0
+    )
+    .fetch_one(conn)
+    .await?;
+    Ok((row.review_requested_at, row.review_note))
 }

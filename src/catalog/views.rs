@@ -193,6 +193,12 @@ pub struct StudioCourse {
     pub options: Options,
     pub outline: Outline,
     pub deleted: bool,
+    /// When its tutor asked for the review still pending.
+    pub review_requested_at: Option<time::OffsetDateTime>,
+    /// What an admin said sending it back.
+    pub review_note: Option<String>,
+    /// The viewer publishes directly (an admin) rather than asking.
+    pub publishes: bool,
 }
 
 /// The lectures and topics of a course, with their edit controls: what an
@@ -207,6 +213,8 @@ pub struct Outline {
     pub failed: Option<OutlineErrors>,
     /// What an htmx change did, for the page to announce.
     pub notice: Option<String>,
+    /// Why a change was refused (a video topic published without a video).
+    pub refusal: Option<String>,
 }
 
 /// Which inline form failed (`new-lecture`, `lecture-{id}`, `topic-{lecture id}`).

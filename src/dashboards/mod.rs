@@ -56,6 +56,11 @@ struct Area {
 
 const AREAS: &[Area] = &[
     Area {
+        href: "/admin/reviews",
+        title: "코스 검토",
+        what: "튜터가 공개를 요청한 코스를 확인하고 공개하거나 의견과 함께 돌려보냅니다.",
+    },
+    Area {
         href: "/admin/users",
         title: "회원 관리",
         what: "학습자와 튜터를 찾고, 역할을 바꾸고, 계정을 정지하거나 복구합니다.",

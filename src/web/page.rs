@@ -89,6 +89,10 @@ const ADMIN_NAV: &[NavItem] = &[
         label: "관리 홈",
     },
     NavItem {
+        href: "/admin/reviews",
+        label: "코스 검토",
+    },
+    NavItem {
         href: "/admin/users",
         label: "회원 관리",
     },

@@ -6,7 +6,7 @@ use sqlx::PgPool;
 use weaverse::accounts::Role;
 use weaverse::catalog::seed::{SeedOutcome, seed_nanodegree};
 
-use crate::support::TestApp;
+use crate::support::{TestApp, count};
 
 #[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
 async fn seeding_loads_the_nanodegree_once(db: PgPool) {
@@ -1103,7 +1103,7 @@ async fn a_new_course_is_a_draft_until_it_is_complete_and_published(db: PgPool) 
         .await;
     assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
     let missing = page.text("[data-error-for=publish]").unwrap();
-    for words in ["설명", "가격", "공개된 토픽"] {
+    for words in ["설명", "가격", "공개된 토픽", "표지"] {
         assert!(missing.contains(words), "{missing}");
     }
 
@@ -1151,6 +1151,38 @@ async fn a_new_course_is_a_draft_until_it_is_complete_and_published(db: PgPool) 
         let page = app.post_form(&path, &[("state", "published")]).await;
         assert_eq!(page.status, StatusCode::SEE_OTHER, "{path}");
     }
+    // A video topic waits for its video.
+    app.post_form(
+        &format!("/studio/lectures/{lecture}/topics"),
+        &[("title", "영상 토픽"), ("kind", "video")],
+    )
+    .await;
+    let video_topic: uuid::Uuid =
+        sqlx::query_scalar("SELECT id FROM topics WHERE lecture_id = $1 AND kind = 'video'")
+            .bind(lecture)
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    let page = app
+        .post_form(
+            &format!("/studio/topics/{video_topic}/publish"),
+            &[("state", "published")],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        page.text("[data-error-for=publish]")
+            .unwrap()
+            .contains("영상을 올리고")
+    );
+    assert_eq!(
+        count(
+            &app.db,
+            "SELECT count(*) FROM topics WHERE kind = 'video' AND published_at IS NOT NULL AND title = '영상 토픽'"
+        )
+        .await,
+        0
+    );
     let page = app
         .post_form(
             &format!("/studio/courses/{id}"),
@@ -1165,6 +1197,15 @@ async fn a_new_course_is_a_draft_until_it_is_complete_and_published(db: PgPool) 
         )
         .await;
     assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    let cover = app
+        .upload_image(
+            &format!("/studio/courses/{id}/cover"),
+            crate::support::media::picture(image::ImageFormat::Jpeg, 1600, 900),
+        )
+        .await;
+    assert_eq!(cover.status, StatusCode::SEE_OTHER, "{}", cover.body);
+    app.run_jobs().await;
+    // A tutor's publish asks for a review: learners do not see it yet.
     let page = app
         .post_form(
             &format!("/studio/courses/{id}/publish"),
@@ -1172,6 +1213,67 @@ async fn a_new_course_is_a_draft_until_it_is_complete_and_published(db: PgPool) 
         )
         .await;
     assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    assert!(!learner.get("/courses").await.body.contains("초안 코스"));
+    let editor = app.get(&format!("/studio/courses/{id}")).await;
+    assert_eq!(
+        editor.attr("[data-review]", "data-review").as_deref(),
+        Some("pending")
+    );
+    // An admin finds it in the queue, sends it back with a note (a note is
+    // needed), the tutor reads it and asks again, and the admin publishes.
+    let admin = app.another_browser();
+    admin.login_as_admin().await;
+    let queue = admin.get("/admin/reviews").await;
+    assert_eq!(queue.status, StatusCode::OK);
+    assert!(
+        queue
+            .attr(
+                &format!("[data-review-course='{id}']"),
+                "data-review-course"
+            )
+            .is_some(),
+        "{}",
+        queue.body
+    );
+    assert_eq!(
+        app.get("/admin/reviews").await.status,
+        StatusCode::FORBIDDEN,
+        "a tutor does not review"
+    );
+    let blank = admin
+        .post_form(&format!("/admin/reviews/{id}/return"), &[("note", "  ")])
+        .await;
+    assert_eq!(blank.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let back = admin
+        .post_form(
+            &format!("/admin/reviews/{id}/return"),
+            &[("note", "설명에 배우는 내용을 더 적어 주세요.")],
+        )
+        .await;
+    assert_eq!(back.status, StatusCode::SEE_OTHER);
+    let editor = app.get(&format!("/studio/courses/{id}")).await;
+    assert!(
+        editor
+            .text("[data-review-note]")
+            .unwrap()
+            .contains("배우는 내용을")
+    );
+    app.post_form(
+        &format!("/studio/courses/{id}/publish"),
+        &[("state", "published")],
+    )
+    .await;
+    let approved = admin
+        .post_form(&format!("/admin/reviews/{id}/approve"), &[])
+        .await;
+    assert_eq!(approved.status, StatusCode::SEE_OTHER, "{}", approved.body);
+    assert!(
+        admin
+            .get("/admin/reviews")
+            .await
+            .text("[data-empty]")
+            .is_some()
+    );
     assert!(learner.get("/courses").await.body.contains("초안 코스"));
     let page = learner.get(&format!("/courses/{id}")).await;
     assert_eq!(page.status, StatusCode::OK);

@@ -1,25 +1,11 @@
 //! Course covers and profile pictures: judged by content, bombs refused
 //! unopened, metadata gone, sizes for srcset, replace and delete.
 
-use std::io::Cursor;
-
-use image::{DynamicImage, ImageFormat};
+use image::ImageFormat;
 use reqwest::StatusCode;
 use sqlx::PgPool;
 
-use crate::support::{TestApp, count};
-
-fn picture(format: ImageFormat, width: u32, height: u32) -> Vec<u8> {
-    let mut picture = image::RgbImage::new(width, height);
-    for (x, y, p) in picture.enumerate_pixels_mut() {
-        *p = image::Rgb([(x % 256) as u8, (y % 256) as u8, 128]);
-    }
-    let mut out = Cursor::new(Vec::new());
-    DynamicImage::ImageRgb8(picture)
-        .write_to(&mut out, format)
-        .unwrap();
-    out.into_inner()
-}
+use crate::support::{TestApp, count, media::picture};
 
 /// A JPEG carrying an EXIF block with a GPS position and a camera name.
 fn jpeg_with_gps() -> Vec<u8> {

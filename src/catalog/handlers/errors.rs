@@ -65,6 +65,8 @@ pub fn missing_fields(missing: &[Missing]) -> FieldErrors {
                 Missing::Price => "가격을 정하거나 커리큘럼에 넣어 주세요.",
                 Missing::PublishedTopic => "공개된 토픽이 하나 이상 있는 공개 강의가 필요합니다.",
                 Missing::PublishedCourse => "공개된 코스를 하나 이상 넣어 주세요.",
+                Missing::Cover => "표지 이미지를 올려 주세요.",
+                Missing::Video => "영상을 올리고 변환이 끝난 뒤에 공개할 수 있습니다.",
             }
             .to_string()
         })

@@ -9,11 +9,13 @@ mod curricula;
 mod errors;
 mod outline;
 mod pages;
+mod reviews;
 mod studio;
 
 pub use curricula::*;
 pub use outline::{studio_create, studio_edit, studio_editor, studio_new, studio_update};
 pub use pages::*;
+pub use reviews::*;
 pub use studio::*;
 
 /// The capability's pages, for any router state that holds its parts.
@@ -73,6 +75,9 @@ where
             post(studio_edit::<LectureId>),
         )
         .at("/studio/topics/{id}/{edit}", post(studio_edit::<TopicId>))
+        .at("/admin/reviews", get(admin_reviews))
+        .at("/admin/reviews/{id}/approve", post(admin_approve))
+        .at("/admin/reviews/{id}/return", post(admin_send_back))
 }
 
 /// What every studio handler starts from: the platform's state, the

@@ -220,25 +220,58 @@ where
         _ => return Err(AppError::NotFound),
     };
     let piece: Piece = id.into();
+    // Publishing a video topic needs its video ready (media knows).
+    let video_ready = match (piece, edit) {
+        (Piece::Topic(topic), Edit::Published(true)) => {
+            crate::media::ready_video_secs(&mut *s.state.db.acquire().await?, topic)
+                .await?
+                .is_some()
+        }
+        _ => true,
+    };
     let written = s
         .cache
         .write(&s.state.db, async |tx| {
-            studio::edit(tx, &s.user, piece, edit).await
+            studio::edit(tx, &s.user, piece, edit, video_ready).await
         })
         .await;
+    // A tutor's course waits for an admin's review instead.
+    let queued =
+        matches!((piece, edit), (Piece::Course(_), Edit::Published(true))) && !s.user.is_admin();
+    let message = match queued {
+        true => "검토를 요청했습니다. 관리자가 확인한 뒤 공개됩니다.".to_string(),
+        false => said(piece, edit),
+    };
     match written {
-        Ok(Listing::Course(course)) => s.outline_changed(course, &said(piece, edit)).await,
-        Ok(listing) => Ok(s.done(&editor_path(listing), said(piece, edit))),
+        Ok(Listing::Course(course)) => s.outline_changed(course, &message).await,
+        Ok(listing) => Ok(s.done(&editor_path(listing), message)),
         Err(CatalogError::Incomplete(missing)) => {
-            let errors = super::errors::missing_fields(&missing).into();
+            let errors = super::errors::missing_fields(&missing);
             let listing = match piece {
                 Piece::Curriculum(id) => Listing::Curriculum(id),
                 Piece::Course(id) => Listing::Course(id),
                 Piece::Lecture(_) | Piece::Topic(_) => {
-                    return Err(CatalogError::Incomplete(missing).into());
+                    let course = match piece {
+                        Piece::Topic(topic) => {
+                            studio::topic_for_editing(
+                                &mut *s.state.db.acquire().await?,
+                                &s.user,
+                                topic,
+                            )
+                            .await?
+                            .course_id
+                        }
+                        _ => return Err(CatalogError::Incomplete(missing).into()),
+                    };
+                    let message = errors
+                        .get("publish")
+                        .map(|m| m.join(" "))
+                        .unwrap_or_default();
+                    return s.outline_refused(course, message).await;
                 }
             };
-            s.listing_page(Page::Edit(listing), None, errors).await
+            s.listing_page(Page::Edit(listing), None, errors.into())
+                .await
         }
         Err(other) => Err(other.into()),
     }

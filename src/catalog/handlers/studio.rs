@@ -54,6 +54,7 @@ impl Studio {
             options: Options,
             failed: None,
             notice: None,
+            refusal: None,
         })
     }
 
@@ -83,13 +84,19 @@ impl Studio {
             },
         };
         let deleted = c.deleted;
+        let (review_requested_at, review_note) =
+            crate::catalog::studio_repo::review_state(&mut *self.state.db.acquire().await?, id)
+                .await?;
         Ok(StudioCourse {
+            publishes: self.user.is_admin(),
             ctx: self.ctx,
             values,
             errors,
             options: Options,
             outline,
             deleted,
+            review_requested_at,
+            review_note,
         })
     }
 
@@ -106,6 +113,24 @@ impl Studio {
             return Ok(web::render(&outline)?.into_response());
         }
         Ok(self.done(&format!("/studio/courses/{course}"), message))
+    }
+
+    /// A change refused with `message`, shown above the outline (422).
+    pub(super) async fn outline_refused(
+        self,
+        course: CourseId,
+        message: String,
+    ) -> AppResult<Response> {
+        let mut outline = self.outline(course).await?;
+        outline.refusal = Some(message);
+        if self.ctx.htmx {
+            return web::invalid(&outline);
+        }
+        let mut editor = self
+            .course_editor(course, None, FormErrors::new(), None)
+            .await?;
+        editor.outline.refusal = outline.refusal;
+        web::invalid(&editor)
     }
 
     /// A refused inline form (`form`: `new-lecture`, `lecture-{id}`,

@@ -222,3 +222,16 @@ impl TestApp {
         (status, response.bytes().await.expect("bytes").to_vec())
     }
 }
+
+/// A `width` x `height` picture of a gradient, encoded as `format`.
+pub fn picture(format: image::ImageFormat, width: u32, height: u32) -> Vec<u8> {
+    let mut picture = image::RgbImage::new(width, height);
+    for (x, y, p) in picture.enumerate_pixels_mut() {
+        *p = image::Rgb([(x % 256) as u8, (y % 256) as u8, 128]);
+    }
+    let mut out = std::io::Cursor::new(Vec::new());
+    image::DynamicImage::ImageRgb8(picture)
+        .write_to(&mut out, format)
+        .unwrap();
+    out.into_inner()
+}
