@@ -329,6 +329,30 @@ pub async fn upload_captions(
     }
 }
 
+/// `POST /studio/topics/{id}/captions/{language}/delete`: takes a caption
+/// track off the topic's video.
+pub async fn delete_captions(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Staff(user): Staff,
+    Path((topic, language)): Path<(TopicId, String)>,
+) -> AppResult<Response> {
+    authorize(&state, &user, topic).await?;
+    let mut conn = state.db.acquire().await?;
+    let video = repo::topic_video(&mut conn, topic)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if !repo::delete_caption(&mut conn, video.id, &language).await? {
+        return Err(AppError::NotFound);
+    }
+    Ok(web::redirect_with(
+        &state,
+        &ctx,
+        &format!("/studio/topics/{topic}"),
+        crate::web::flash::Flash::info("자막을 지웠습니다."),
+    ))
+}
+
 /// `GET /studio/videos/{id}/status`: the panel again, for htmx polling.
 pub async fn video_status(
     State(state): State<AppState>,
@@ -697,6 +721,10 @@ where
             post(upload_video).layer(DefaultBodyLimit::disable()),
         )
         .at("/studio/topics/{id}/captions", post(upload_captions))
+        .at(
+            "/studio/topics/{id}/captions/{language}/delete",
+            post(delete_captions),
+        )
         .at("/studio/videos/{id}/status", get(video_status))
         .at("/media/videos/{id}/{*file}", get(deliver))
         .at("/media/images/{id}/{file}", get(deliver_image))

@@ -228,6 +228,24 @@ pub async fn put_caption(
     Ok(())
 }
 
+/// Takes a video's captions in `language` off it (the file stays until the
+/// video goes); whether there were any.
+pub async fn delete_caption(
+    conn: &mut PgConnection,
+    video: VideoId,
+    language: &str,
+) -> sqlx::Result<bool> {
+    Ok(sqlx::query!(
+        "UPDATE captions SET deleted_at = now() WHERE video_id = $1 AND language = $2 AND deleted_at IS NULL",
+        video.0,
+        language
+    )
+    .execute(conn)
+    .await?
+    .rows_affected()
+        > 0)
+}
+
 #[derive(Clone, Debug)]
 pub struct CaptionRow {
     pub language: String,

@@ -184,3 +184,25 @@ document.addEventListener("submit", (event) => {
   });
   window.addEventListener("pagehide", flush);
 })();
+
+// Studio previews (video[data-preview-src]): the HLS the learner gets, with
+// its captions, through the browser's own HLS or hls.js. Started again when
+// htmx swaps the video panel in (a video that just finished transcoding).
+(() => {
+  const start = () => {
+    for (const video of document.querySelectorAll("video[data-preview-src]:not([data-started])")) {
+      video.dataset.started = "1";
+      const src = video.dataset.previewSrc;
+      if (video.canPlayType("application/vnd.apple.mpegurl")) {
+        video.src = src;
+      } else if (window.Hls && window.Hls.isSupported()) {
+        const hls = new window.Hls({ enableWorker: false });
+        hls.loadSource(src);
+        hls.attachMedia(video);
+      }
+    }
+  };
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
+  document.addEventListener("htmx:afterSettle", start);
+})();

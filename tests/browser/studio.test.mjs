@@ -95,6 +95,11 @@ test("upload a lesson video with a progress bar and see it become playable", asy
   // htmx polls the panel until the worker in `serve` has transcoded it.
   await page.locator(".video-state[data-state=ready]").waitFor({ timeout: 90_000 });
   assert.match(await page.locator("#video-panel").innerText(), /360p, 720p/);
+  // The studio previews what learners get: the HLS plays here too.
+  await page.waitForFunction(() => {
+    const v = document.querySelector("video[data-preview-src]");
+    return v && v.readyState >= 1 && v.duration > 3;
+  }, null, { timeout: 30_000 });
   await audited();
   assert.deepEqual(problems.filter((p) => !p.includes("favicon")), []);
   await context.close();

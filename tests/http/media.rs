@@ -168,6 +168,45 @@ async fn an_upload_becomes_adaptive_hls_with_a_poster_and_captions(db: PgPool) {
     let vtt = app.get(&track).await;
     assert_eq!(vtt.status, StatusCode::OK);
     assert!(vtt.body.contains("안녕하세요"));
+
+    // The studio previews the video with its captions as learners get them.
+    let studio = app.get(&format!("/studio/topics/{topic}")).await;
+    assert_eq!(
+        studio.attr("video[data-preview-src]", "data-preview-src"),
+        Some(format!("/media/videos/{id}/master.m3u8"))
+    );
+    assert_eq!(
+        studio.attr("video[data-preview-src] track", "src"),
+        Some(track.clone())
+    );
+    // Uploading the same language replaces the track; deleting takes it off.
+    let page = app
+        .upload_captions(&topic, "WEBVTT\n\n00:00.000 --> 00:02.000\n반갑습니다\n")
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    let vtt = app.get(&track).await;
+    assert!(vtt.body.contains("반갑습니다") && !vtt.body.contains("안녕하세요"));
+    assert_eq!(
+        count(
+            &app.db,
+            "SELECT count(*) FROM captions WHERE deleted_at IS NULL"
+        )
+        .await,
+        1
+    );
+    let deleted = app
+        .post_form(&format!("/studio/topics/{topic}/captions/ko/delete"), &[])
+        .await;
+    assert_eq!(deleted.status, StatusCode::SEE_OTHER);
+    let lesson = app.get(&format!("/learn/topics/{topic}")).await;
+    assert!(lesson.attr("#player track", "src").is_none());
+    assert_eq!(app.get(&track).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        app.post_form(&format!("/studio/topics/{topic}/captions/ko/delete"), &[])
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
 }
 
 #[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
