@@ -207,6 +207,12 @@ pub async fn insert_auth_session(
     ip: &str,
     user_agent: &str,
 ) -> sqlx::Result<Uuid> {
+    sqlx::query!(
+        "UPDATE users SET last_sign_in_at = now() WHERE id = $1",
+        user.0
+    )
+    .execute(&mut *conn)
+    .await?;
     sqlx::query_scalar!(
         "INSERT INTO auth_sessions (user_id, method, ip, user_agent) VALUES ($1, $2, $3, left($4, 300)) RETURNING id",
         user.0,
@@ -216,6 +222,18 @@ pub async fn insert_auth_session(
     )
     .fetch_one(conn)
     .await
+}
+
+pub async fn last_sign_in(
+    conn: &mut PgConnection,
+    user: UserId,
+) -> sqlx::Result<Option<OffsetDateTime>> {
+    Ok(
+        sqlx::query_scalar!("SELECT last_sign_in_at FROM users WHERE id = $1", user.0)
+            .fetch_optional(conn)
+            .await?
+            .flatten(),
+    )
 }
 
 #[derive(Clone, Debug)]

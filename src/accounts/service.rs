@@ -577,6 +577,14 @@ pub async fn sessions(
         .collect())
 }
 
+/// When `user` last signed in.
+pub async fn last_sign_in(
+    conn: &mut PgConnection,
+    user: UserId,
+) -> AccountsResult<Option<OffsetDateTime>> {
+    Ok(repo::last_sign_in(conn, user).await?)
+}
+
 /// Ends one of the user's own sessions.
 pub async fn end_session(
     conn: &mut PgConnection,

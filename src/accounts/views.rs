@@ -140,6 +140,22 @@ pub struct AdminUserPage {
     pub user: UserRow,
     pub audit: Vec<AuditRow>,
     pub errors: FormErrors,
+    pub record: LearnerRecord,
+}
+
+/// What an admin sees of a person beyond the account, read from each
+/// capability: orders, access, progress, missions, certificates, sign-ins.
+pub struct LearnerRecord {
+    /// Each order with the access it opened, until when.
+    pub orders: Vec<(crate::commerce::model::Order, Option<time::OffsetDateTime>)>,
+    /// What they hold (title, grant), latest first.
+    pub holdings: Vec<(String, crate::learning::access::Holding)>,
+    /// Progress per course they may study (title, progress).
+    pub progress: Vec<(String, crate::learning::progress::CourseProgress)>,
+    pub missions: Vec<crate::assessments::ResultLine>,
+    pub certificates: Vec<crate::certificates::CertificateRow>,
+    pub sessions: Vec<crate::accounts::service::SessionInfo>,
+    pub last_sign_in: Option<time::OffsetDateTime>,
 }
 
 impl AdminUserPage {

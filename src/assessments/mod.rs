@@ -19,6 +19,7 @@ pub use grading::{TestResult, Verdict, judge};
 pub use service::{GRADE_JOB, Grader, mission_of_topic, mission_score, register};
 
 use crate::assessments::model::{MissionKind, QuestionKind};
+use crate::ids::TopicId;
 
 /// The demo missions: for each mission topic of the demo nano-degree, its
 /// questions (in Korean) and code tasks with visible and hidden tests.
@@ -133,4 +134,40 @@ pub async fn seed_demo(conn: &mut PgConnection) -> anyhow::Result<usize> {
         made += 1;
     }
     Ok(made)
+}
+
+/// A learner's result on one mission, for the admin's view of them.
+pub struct ResultLine {
+    pub topic: TopicId,
+    pub mission: String,
+    pub course: String,
+    pub best_score: i32,
+    pub passed_at: Option<time::OffsetDateTime>,
+    pub attempts: i64,
+    pub submissions: i64,
+}
+
+/// Every mission `user` has a result on, latest first, with its titles.
+pub async fn results_of(
+    conn: &mut sqlx::PgConnection,
+    user: crate::ids::UserId,
+) -> sqlx::Result<Vec<ResultLine>> {
+    let rows = repo::learner_results(conn, user).await?;
+    let topics: Vec<TopicId> = rows.iter().map(|r| r.topic_id).collect();
+    let mut titles = crate::catalog::topic_titles(conn, &topics).await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let (mission, course) = titles.remove(&r.topic_id).unwrap_or_default();
+            ResultLine {
+                topic: r.topic_id,
+                mission,
+                course,
+                best_score: r.best_score,
+                passed_at: r.passed_at,
+                attempts: r.attempts,
+                submissions: r.submissions,
+            }
+        })
+        .collect())
 }

@@ -723,3 +723,33 @@ pub async fn drafts(
     .map(|r| (r.question_id, r.code))
     .collect())
 }
+
+/// A learner's result on each mission they tried: the mission's topic,
+/// best score, when passed, and attempts and code submissions made.
+pub struct LearnerResultRow {
+    pub topic_id: TopicId,
+    pub best_score: i32,
+    pub passed_at: Option<OffsetDateTime>,
+    pub attempts: i64,
+    pub submissions: i64,
+}
+
+pub async fn learner_results(
+    conn: &mut PgConnection,
+    user: UserId,
+) -> sqlx::Result<Vec<LearnerResultRow>> {
+    sqlx::query_as!(
+        LearnerResultRow,
+        r#"SELECT m.topic_id AS "topic_id: TopicId", r.best_score, r.passed_at,
+                  (SELECT count(*) FROM attempts a WHERE a.mission_id = m.id AND a.user_id = $1
+                      AND a.submitted_at IS NOT NULL) AS "attempts!",
+                  (SELECT count(*) FROM code_submissions s JOIN questions q ON q.id = s.question_id
+                    WHERE q.mission_id = m.id AND s.user_id = $1 AND NOT s.trial) AS "submissions!"
+             FROM mission_results r JOIN missions m ON m.id = r.mission_id
+            WHERE r.user_id = $1
+            ORDER BY r.updated_at DESC"#,
+        user.0
+    )
+    .fetch_all(conn)
+    .await
+}

@@ -1247,3 +1247,56 @@ async fn sign_up_asks_both_consents_and_stores_each_with_its_version_and_time(db
         );
     }
 }
+
+#[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
+async fn a_learners_admin_page_shows_orders_access_progress_missions_and_sign_ins(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    app.seed().await;
+    app.verified_learner("record@example.com").await;
+    let order = app.buy_nanodegree().await;
+    let (user, topic): (uuid::Uuid, uuid::Uuid) = sqlx::query_as(
+        "SELECT u.id, t.id FROM users u, topics t JOIN lectures l ON l.id = t.lecture_id
+          JOIN curriculum_courses cc ON cc.course_id = l.course_id
+         WHERE u.email = 'record@example.com' AND t.published_at IS NOT NULL
+         ORDER BY cc.position, l.position, t.position LIMIT 1",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO topic_progress (user_id, topic_id, completed_at) VALUES ($1, $2, now())",
+    )
+    .bind(user)
+    .bind(topic)
+    .execute(&app.db)
+    .await
+    .unwrap();
+    let admin = app.another_browser();
+    admin.login_as_admin().await;
+    let page = admin.get(&format!("/admin/users/{user}")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let number: String = sqlx::query_scalar("SELECT number FROM orders WHERE id = $1::uuid")
+        .bind(&order)
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert!(page.text("[data-orders]").unwrap().contains(&number));
+    assert!(
+        page.text("[data-holdings]")
+            .unwrap()
+            .contains("웹 개발 나노 디그리")
+    );
+    let progress = page.text("[data-progress]").unwrap();
+    assert!(
+        progress.contains("웹의 이해와 HTML") && progress.contains("1 /"),
+        "{progress}"
+    );
+    assert!(page.text("[data-sessions]").is_some());
+    assert!(
+        !page
+            .text("[data-last-sign-in]")
+            .unwrap()
+            .contains("기록 없음")
+    );
+    assert!(page.body.contains("응시한 미션이 없습니다"));
+}

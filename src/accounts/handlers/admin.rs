@@ -147,11 +147,54 @@ async fn admin_user_page(
 ) -> AppResult<AdminUserPage> {
     let mut conn = state.db.acquire().await?;
     let (user, audit) = admin::user(&mut conn, id).await?;
+    let record = learner_record(&mut conn, id).await?;
     Ok(AdminUserPage {
         ctx,
         user,
         audit,
         errors,
+        record,
+    })
+}
+
+/// A person's learning, read from each capability for the admin page.
+async fn learner_record(conn: &mut sqlx::PgConnection, id: UserId) -> AppResult<LearnerRecord> {
+    use crate::{
+        catalog::{self, model::Product},
+        learning::{access, progress},
+    };
+    let orders = crate::commerce::service::orders(conn, id).await?;
+    let held = access::holdings(conn, id).await?;
+    let products: Vec<Product> = held.iter().map(|h| h.product).collect();
+    let mut titles = catalog::titles(conn, &products).await?;
+    let courses = catalog::courses_of(conn, &products).await?;
+    let course_products: Vec<Product> = courses.iter().map(|c| Product::Course(*c)).collect();
+    let course_titles = catalog::titles(conn, &course_products).await?;
+    let per_course = progress::courses(conn, id, &courses).await?;
+    let progress = courses
+        .iter()
+        .map(|c| {
+            (
+                course_titles
+                    .get(&Product::Course(*c))
+                    .cloned()
+                    .unwrap_or_default(),
+                per_course.get(c).copied().unwrap_or_default(),
+            )
+        })
+        .collect();
+    let holdings = held
+        .into_iter()
+        .map(|h| (titles.remove(&h.product).unwrap_or_default(), h))
+        .collect();
+    Ok(LearnerRecord {
+        orders,
+        holdings,
+        progress,
+        missions: crate::assessments::results_of(conn, id).await?,
+        certificates: crate::certificates::of_learner(conn, id).await?,
+        sessions: crate::accounts::service::sessions(conn, id, uuid::Uuid::nil()).await?,
+        last_sign_in: crate::accounts::service::last_sign_in(conn, id).await?,
     })
 }
 
