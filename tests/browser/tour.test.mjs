@@ -124,6 +124,7 @@ for (const [viewport, options] of Object.entries(VIEWPORTS)) {
           ["refund-confirm", refund],
           ["dashboard", "/me/dashboard"],
           ["addresses", "/me/addresses"],
+          ["legal-name", "/me/legal-name"],
           ["me", "/me"],
           ["course-bought", `/courses/${course}`],
           ["lesson", lesson],
@@ -148,13 +149,18 @@ for (const [viewport, options] of Object.entries(VIEWPORTS)) {
       const studioQuiz = quizLesson.replace("/learn/topics/", "/studio/topics/");
       await page.goto(`${app.base}/admin/payments`);
       const payment = await page.getAttribute("a[href^='/admin/payments/']", "href");
+      await page.goto(`${app.base}/admin/users?q=tour-`);
+      const learnerPage = await page.getAttribute("a[href^='/admin/users/']", "href");
       found.push(
         ...(await tour(page, problems, "admin", viewport, [
           ["studio", "/studio"],
           ["studio-course", studioCourse],
           ["studio-topic", studioTopic],
           ["studio-new-course", "/studio/courses/new"],
+          ["admin-home", "/admin"],
+          ["admin-reviews", "/admin/reviews"],
           ["admin-users", "/admin/users"],
+          ["admin-user", learnerPage],
           ["admin-payments", "/admin/payments"],
           ["admin-payment", payment],
           ["admin-jobs", "/admin/jobs"],
