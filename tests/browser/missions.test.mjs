@@ -3,7 +3,7 @@
 // (htmx polling) from the grading job's sandbox run.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { login, openPage, startApp, startBrowser } from "./support.mjs";
+import { VIEWPORTS, login, openPage, startApp, startBrowser } from "./support.mjs";
 
 const admin = { email: "mission-admin@weaverse.kr", password: "미션 관리자 비밀번호 1234" };
 let app;
@@ -41,25 +41,29 @@ test("a choice mission is scored and code gets wrong_answer then accepted", asyn
   const questions = page.locator("fieldset.question");
   const asked = await questions.count();
   assert.ok(asked >= 5);
-  // typeof null is "object": pick it; the rest get their first choice.
+  // The right answers (the choices are shuffled per attempt).
+  const right = ['"object"', "const", '"12"', "false, 타입이 달라서", "0", '"" (빈 문자열)', "null"];
   for (const q of await questions.all()) {
-    const object = q.getByLabel('"object"', { exact: true });
-    if (await object.count()) await object.check();
-    else await q.locator("input").first().check();
+    for (const answer of right) {
+      const choice = q.getByLabel(answer, { exact: true });
+      if (await choice.count()) await choice.check();
+    }
   }
   await page.getByRole("button", { name: "답안 제출" }).click();
   await page.waitForURL(/\/missions\/.*#result$/);
-  const score = Number(await page.getAttribute("[data-attempt-score]", "data-attempt-score"));
-  assert.ok(score >= 20 && score <= 100, `score ${score}`);
-  // Right/wrong per question only once passed (or out of attempts); until
-  // then the next attempt waits for its cooldown.
-  if ((await page.getAttribute("[data-best-score]", "data-passed")) === "true") {
-    assert.equal(await page.locator("[data-earned]").count(), asked);
-  } else {
-    assert.equal(await page.locator("[data-earned]").count(), 0);
-    assert.equal(await page.locator("[data-next-attempt]").count(), 1);
-  }
+  assert.equal(await page.getAttribute("[data-attempt-score]", "data-attempt-score"), "100");
   assert.match(await page.textContent("#page-alerts"), /점입니다/);
+  // The result is in view, below the sticky navbar, not under it.
+  const nav = await page.locator("nav.navbar").boundingBox();
+  const result = await page.locator("#result").boundingBox();
+  assert.ok(result.y >= nav.y + nav.height - 1, `result at ${result.y}, navbar to ${nav.y + nav.height}`);
+  assert.ok(result.y < page.viewportSize().height, "the result is on screen");
+  // Passed: each question with the learner's answer, the right one and the
+  // tutor's explanation.
+  assert.equal(await page.getAttribute("[data-best-score]", "data-passed"), "true");
+  assert.equal(await page.locator("[data-review] [data-earned]").count(), asked);
+  assert.ok((await page.locator("[data-review] [data-right=true][data-picked=true]").count()) >= asked);
+  assert.match(await page.locator("[data-review] [data-explanation]").first().innerText(), /해설/);
 
   await openMission(page, "배열 합계 함수 작성하기");
   const editor = page.getByLabel("코드");
@@ -80,3 +84,46 @@ test("a choice mission is scored and code gets wrong_answer then accepted", asyn
   assert.deepEqual(problems, []);
   await context.close();
 });
+
+for (const [viewport, options] of Object.entries(VIEWPORTS)) {
+  test(`the code editor indents, keeps a draft and runs the visible tests (${viewport})`, async () => {
+    const { page, problems, context, audited } = await openPage(browser, options);
+    await login(page, app.base, admin.email, admin.password);
+    await openMission(page, "배열 합계 함수 작성하기");
+    const editor = page.getByLabel("코드");
+    // 16px on a phone (no zoom on focus), no autocorrect.
+    const size = await editor.evaluate((e) => getComputedStyle(e).fontSize);
+    if (viewport === "phone") assert.equal(size, "16px");
+    assert.equal(await editor.getAttribute("autocorrect"), "off");
+
+    // Tab indents; Esc then Tab leaves the editor.
+    await editor.fill("");
+    await editor.click();
+    await page.keyboard.type(`function sum(numbers) { // ${viewport}`);
+    await page.keyboard.press("Enter");
+    await page.keyboard.press("Tab");
+    await page.keyboard.type("return numbers.lenght.foo;");
+    await page.keyboard.press("Enter");
+    await page.keyboard.type("}");
+    const typed = await editor.inputValue();
+    assert.match(typed, /\n {2}return numbers/);
+    await page.keyboard.press("Escape");
+    await page.keyboard.press("Tab");
+    assert.notEqual(await page.evaluate(() => document.activeElement?.id), await editor.getAttribute("id"));
+
+    // Kept as a draft: a reload brings it back.
+    await page.locator("[data-draft-state]").filter({ hasText: "임시 저장됨" }).waitFor();
+    await page.reload();
+    assert.equal(await page.getByLabel("코드").inputValue(), typed);
+
+    // 실행해 보기: the visible tests only, with the error and its line.
+    await page.getByRole("button", { name: "실행해 보기" }).click();
+    await page.locator("[data-trial]").waitFor({ timeout: 60_000 });
+    assert.equal(await page.getAttribute("[data-error-line]", "data-error-line"), "2");
+    assert.match(await page.textContent("[data-test-error]"), /TypeError/);
+    assert.equal(await page.locator("[data-hidden-passed]").count(), 0);
+    await audited();
+    assert.deepEqual(problems, []);
+    await context.close();
+  });
+}
