@@ -2,7 +2,7 @@
 // follows) and opens a course.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { openPage, startApp, startBrowser } from "./support.mjs";
+import { VIEWPORTS, openPage, startApp, startBrowser } from "./support.mjs";
 
 let app;
 let browser;
@@ -47,3 +47,28 @@ test("filter the catalogue and open a course", async () => {
   assert.deepEqual(problems, []);
   await context.close();
 });
+
+for (const [viewport, options] of Object.entries(VIEWPORTS)) {
+  test(`search finds Korean and English names and the course says who teaches (${viewport})`, async () => {
+    const { page, problems, context, audited } = await openPage(browser, options);
+    await page.goto(`${app.base}/courses`);
+    const titles = () => page.locator("[data-course-title]").evaluateAll((els) => els.map((e) => e.dataset.courseTitle));
+    const search = async (words, expected) => {
+      await page.getByLabel("검색").fill(words);
+      await page.waitForFunction(
+        (n) => document.querySelectorAll("[data-course-title]").length === n && !document.querySelector(".htmx-request"),
+        expected.length,
+      );
+      assert.deepEqual(await titles(), expected, words);
+    };
+    await search("자바스크립트", ["JavaScript 기초", "JavaScript 심화와 DOM"]);
+    await search("ㅈㅂㅅㅋㄹㅌ", ["JavaScript 기초", "JavaScript 심화와 DOM"]);
+    await search("깃", ["Git과 협업"]);
+    await page.getByRole("link", { name: "Git과 협업" }).click();
+    await page.waitForURL(/\/courses\/[0-9a-f-]{36}$/);
+    assert.equal(await page.textContent("[data-tutor-name]"), "Weaverse 교육팀");
+    await audited();
+    assert.deepEqual(problems, []);
+    await context.close();
+  });
+}

@@ -22,6 +22,9 @@ after(async () => {
 test("a certificate is issued, verified publicly and downloaded", async () => {
   const { page, problems, context, audited } = await openPage(browser);
   await login(page, app.base, admin.email, admin.password);
+  // An admin lands on the admin home.
+  assert.equal(new URL(page.url()).pathname, "/admin");
+  assert.ok((await page.getByRole("link", { name: "코스 검토" }).count()) > 0);
   await page.goto(`${app.base}/courses`);
   const course = await page.getAttribute("[data-course-id]", "data-course-id");
 

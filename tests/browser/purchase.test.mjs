@@ -84,6 +84,13 @@ for (const [viewport, options] of Object.entries(VIEWPORTS)) {
     await page.getByRole("link", { name: "학습 시작하기" }).click();
     await page.waitForURL(/\/learn\/topics\//);
     await page.locator("h1").waitFor();
+    // The course page now shows the learner's own progress, lecture by
+    // lecture, and who teaches.
+    await page.goto(`${app.base}/courses`);
+    await page.getByRole("link", { name: "웹의 이해와 HTML" }).click();
+    await page.waitForURL(/\/courses\/[0-9a-f-]{36}$/);
+    assert.ok((await page.locator("[data-lecture-done]").count()) > 0);
+    assert.equal(await page.textContent("[data-tutor-name]"), "Weaverse 교육팀");
 
     await page.goto(`${app.base}/`);
     const steps = page.locator("[data-roadmap-step]");
