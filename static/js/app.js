@@ -193,12 +193,12 @@ document.addEventListener("submit", (event) => {
     for (const video of document.querySelectorAll("video[data-preview-src]:not([data-started])")) {
       video.dataset.started = "1";
       const src = video.dataset.previewSrc;
-      if (video.canPlayType("application/vnd.apple.mpegurl")) {
-        video.src = src;
-      } else if (window.Hls && window.Hls.isSupported()) {
+      if (window.Hls && window.Hls.isSupported()) {
         const hls = new window.Hls({ enableWorker: false });
         hls.loadSource(src);
         hls.attachMedia(video);
+      } else if (video.canPlayType("application/vnd.apple.mpegurl")) {
+        video.src = src;
       }
     }
   };

@@ -1,12 +1,14 @@
-// The lesson player. HLS plays through the browser where it can (Safari) and
-// through hls.js elsewhere. Without this script the <video> keeps its native
-// controls; with it, a control bar with a seek bar that shows what is
-// buffered and what the learner has watched, speed (remembered per learner
-// on the server), captions, volume, picture-in-picture, fullscreen and
-// keyboard shortcuts. Watch events go to the server in batches: a heartbeat
-// every 10 s while playing, sent every 30 s and at every pause, seek and end,
-// and with sendBeacon when the page is hidden or closed. Runs again when
-// htmx swaps the video box in (a video that just finished transcoding).
+// The lesson player. HLS plays through hls.js where it runs (Media Source
+// Extensions; its levels make the quality menu) and through the browser's
+// own HLS elsewhere (iPhone Safari). Without this script the <video> keeps
+// its native controls; with it, a control bar with a seek bar that shows
+// what is buffered and what the learner has watched, speed (remembered per
+// learner on the server), quality, captions, volume, picture-in-picture,
+// fullscreen and keyboard shortcuts. Watch events go to the server in
+// batches: a heartbeat every 10 s while playing, sent every 30 s and at
+// every pause, seek and end, and with sendBeacon when the page is hidden or
+// closed. Runs again when htmx swaps the video box in (a video that just
+// finished transcoding).
 (() => {
   const RATES = [0.5, 0.75, 1, 1.25, 1.5, 1.75, 2];
   const HEARTBEAT_MS = 10000;
@@ -37,16 +39,17 @@
 
     // --- source ---
     const src = video.dataset.hlsSrc;
-    // hls.js, where it plays the video: the quality menu picks its level.
+    // hls.js wherever it runs (its levels feed the quality menu); the
+    // browser's own HLS where it does not (iPhone Safari).
     let hls = null;
-    if (video.canPlayType("application/vnd.apple.mpegurl")) {
-      video.src = src;
-    } else if (window.Hls && window.Hls.isSupported()) {
+    if (window.Hls && window.Hls.isSupported()) {
       // Same-origin requests carry the session cookie; a segment's redirect
       // to S3 needs none (the address is signed).
       hls = new window.Hls({ enableWorker: false, startPosition: resumeAt });
       hls.loadSource(src);
       hls.attachMedia(video);
+    } else if (video.canPlayType("application/vnd.apple.mpegurl")) {
+      video.src = src;
     }
     let resumed = false;
     video.addEventListener("loadedmetadata", () => {
@@ -318,7 +321,7 @@
       video.playbackRate = Number(rateSelect.value);
     });
     // Quality: "자동" lets hls.js choose; a rendition ("720p") holds that
-    // height. The browser's own HLS (Safari) chooses by itself: no menu.
+    // height. The browser's own HLS (iPhone Safari) chooses by itself: no menu.
     const qualitySelect = bar.querySelector("[data-quality-select]");
     if (qualitySelect && hls) {
       const levelOf = (name) => hls.levels.findIndex((l) => `${l.height}p` === name);

@@ -50,6 +50,15 @@ test("watching is recorded, resumes where it stopped and completes the topic", a
   const bar = page.locator("[data-player-bar]");
   await bar.waitFor();
   assert.equal(await video.evaluate((v) => v.controls), false);
+  // A quality menu offers the video's renditions once hls.js knows them.
+  const quality = page.getByLabel("화질");
+  await quality.waitFor();
+  assert.deepEqual(
+    await quality.locator("option").evaluateAll((os) => os.map((o) => o.value)),
+    ["auto", "360p", "720p"],
+  );
+  await quality.selectOption("360p");
+  assert.equal(await page.evaluate(() => document.querySelector("[data-player-status]").textContent), "화질 360p");
   await page.getByRole("button", { name: "단축키 도움말" }).click();
   assert.ok(await page.locator("#player-help").isVisible());
   await page.keyboard.press("Escape");

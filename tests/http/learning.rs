@@ -698,6 +698,17 @@ async fn admins_filter_edit_and_delete_watch_events_and_progress_follows(db: PgP
         .map(|e| e.value().attr("data-kind").unwrap().to_string())
         .collect();
     assert_eq!(kinds, vec!["heartbeat"; 3]);
+    // Names and titles, not ids.
+    let (email, title): (String, String) = sqlx::query_as(
+        "SELECT u.email, t.title FROM users u, topics t WHERE u.id = $1::uuid AND t.id = $2::uuid",
+    )
+    .bind(learner.to_string())
+    .bind(topic.to_string())
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    let who = events.text("[data-who]").unwrap();
+    assert!(who.contains(&email) && who.contains(&title), "{who}");
     let last_beat: i64 = sqlx::query_scalar(
         "SELECT id FROM watch_events WHERE kind = 'heartbeat' ORDER BY id DESC LIMIT 1",
     )
@@ -706,6 +717,7 @@ async fn admins_filter_edit_and_delete_watch_events_and_progress_follows(db: PgP
     .unwrap();
     let page = admin.get(&format!("/admin/watch/events/{last_beat}")).await;
     assert_eq!(page.status, StatusCode::OK);
+    assert!(page.text("[data-who]").unwrap().contains(&email));
 
     // A position past the video is refused in the form.
     let edit = format!("/admin/watch/events/{last_beat}");
