@@ -19,21 +19,30 @@ after(async () => {
   await app?.stop();
 });
 
-/** Opens the mission of the topic titled `title` from its lesson page. */
-async function openMission(page, title) {
+/** Opens the mission of the topic titled `title` (in `course`) from its lesson page. */
+async function openMission(page, title, course = "JavaScript 기초") {
   await page.goto(`${app.base}/courses`);
-  await page.getByRole("link", { name: "JavaScript 기초" }).first().click();
+  await page.getByRole("link", { name: course }).first().click();
   await page.getByRole("link", { name: title }).first().click();
   await page.waitForURL(/\/learn\/topics\//);
   await page.getByRole("link", { name: "미션 풀기" }).click();
   await page.waitForURL(/\/missions\//);
 }
 
-test("a choice mission is scored and code gets wrong_answer then accepted", async () => {
-  const { page, problems, context, audited } = await openPage(browser);
+// Each screen takes its own quiz (attempts wait for a cooldown), given with
+// its right answers (the choices are shuffled per attempt).
+const QUIZZES = {
+  desktop: ["값과 타입 퀴즈", "JavaScript 기초", ['"object"', "const", '"12"', "false, 타입이 달라서", "0", '"" (빈 문자열)', "null"]],
+  phone: ["웹 동작 원리 확인 퀴즈", "웹의 이해와 HTML", ["DNS", "요청한 자원을 찾을 수 없다", "요청", "CSS 선택자", "브라우저", "주고받는 내용을 암호화한다"]],
+};
+
+for (const [viewport, options] of Object.entries(VIEWPORTS)) {
+test(`a choice mission is reviewed once passed, and code gets wrong_answer then accepted (${viewport})`, async () => {
+  const { page, problems, context, audited } = await openPage(browser, options);
+  const [quiz, course, right] = QUIZZES[viewport];
   await login(page, app.base, admin.email, admin.password);
 
-  await openMission(page, "값과 타입 퀴즈");
+  await openMission(page, quiz, course);
   // Opening the page starts nothing; the learner starts the attempt.
   assert.equal(await page.locator("fieldset.question").count(), 0);
   await page.getByRole("button", { name: "응시 시작" }).click();
@@ -41,8 +50,6 @@ test("a choice mission is scored and code gets wrong_answer then accepted", asyn
   const questions = page.locator("fieldset.question");
   const asked = await questions.count();
   assert.ok(asked >= 5);
-  // The right answers (the choices are shuffled per attempt).
-  const right = ['"object"', "const", '"12"', "false, 타입이 달라서", "0", '"" (빈 문자열)', "null"];
   for (const q of await questions.all()) {
     for (const answer of right) {
       const choice = q.getByLabel(answer, { exact: true });
@@ -65,6 +72,13 @@ test("a choice mission is scored and code gets wrong_answer then accepted", asyn
   assert.ok((await page.locator("[data-review] [data-right=true][data-picked=true]").count()) >= asked);
   assert.match(await page.locator("[data-review] [data-explanation]").first().innerText(), /해설/);
 
+  if (viewport === "phone") {
+    // The code editor's journey on a phone is the test below.
+    await audited();
+    assert.deepEqual(problems, []);
+    await context.close();
+    return;
+  }
   await openMission(page, "배열 합계 함수 작성하기");
   const editor = page.getByLabel("코드");
   await editor.fill("function sum(numbers) {\n  return numbers.length;\n}\n");
@@ -84,6 +98,7 @@ test("a choice mission is scored and code gets wrong_answer then accepted", asyn
   assert.deepEqual(problems, []);
   await context.close();
 });
+}
 
 for (const [viewport, options] of Object.entries(VIEWPORTS)) {
   test(`the code editor indents, keeps a draft and runs the visible tests (${viewport})`, async () => {

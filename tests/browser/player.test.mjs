@@ -4,7 +4,7 @@
 // speed remembered, and the outline ticked.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { openPage, signUp, startApp, startBrowser } from "./support.mjs";
+import { VIEWPORTS, openPage, signUp, startApp, startBrowser } from "./support.mjs";
 
 let app;
 let browser;
@@ -29,8 +29,9 @@ function nextBatch(page) {
   return page.waitForResponse((r) => r.url().includes("/events") && r.request().method() === "POST", { timeout: 30_000 });
 }
 
-test("watching is recorded, resumes where it stopped and completes the topic", async () => {
-  const { page, problems, context, audited } = await openPage(browser);
+for (const [viewport, options] of Object.entries(VIEWPORTS)) {
+test(`watching is recorded, resumes where it stopped and completes the topic (${viewport})`, async () => {
+  const { page, problems, context, audited } = await openPage(browser, options);
   const email = `watcher${Date.now()}@example.com`;
   await page.goto(`${app.base}/signup`);
   await signUp(page, { email, nickname: "시청자", password: "시청 테스트 비밀번호" }, app);
@@ -140,3 +141,4 @@ test("watching is recorded, resumes where it stopped and completes the topic", a
   assert.deepEqual(problems, []);
   await context.close();
 });
+}

@@ -6,7 +6,7 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { login, openPage, startApp, startBrowser } from "./support.mjs";
+import { VIEWPORTS, login, openPage, startApp, startBrowser } from "./support.mjs";
 
 const admin = { email: "studio-admin@weaverse.kr", password: "스튜디오 관리자 비밀번호" };
 let app;
@@ -65,7 +65,8 @@ test("reorder lectures with htmx and rename one inline", async () => {
   await context.close();
 });
 
-test("upload a lesson video with a progress bar and see it become playable", async () => {
+for (const [index, [viewport, options]] of Object.entries(VIEWPORTS).entries()) {
+test(`upload a lesson video with a progress bar, see it become playable and preview it (${viewport})`, async () => {
   const clip = join(mkdtempSync(join(tmpdir(), "weaverse-clip-")), "lesson.mp4");
   execFileSync("ffmpeg", [
     "-hide_banner", "-loglevel", "error", "-y",
@@ -73,11 +74,12 @@ test("upload a lesson video with a progress bar and see it become playable", asy
     "-f", "lavfi", "-i", "sine=frequency=440:duration=4",
     "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest", clip,
   ]);
-  const { page, problems, context, audited } = await openPage(browser);
+  const { page, problems, context, audited } = await openPage(browser, options);
   await login(page, app.base, admin.email, admin.password);
   await page.goto(`${app.base}/studio`);
   await page.getByRole("link", { name: "Git과 협업" }).click();
-  await page.locator("#outline a[href^='/studio/topics/']").first().click();
+  // Each run takes its own topic.
+  await page.locator("#outline a[href^='/studio/topics/']").nth(index).click();
   await page.waitForURL(/\/studio\/topics\//);
 
   // The upload goes by XHR: the status line counts up, then the page follows.
@@ -104,3 +106,4 @@ test("upload a lesson video with a progress bar and see it become playable", asy
   assert.deepEqual(problems.filter((p) => !p.includes("favicon")), []);
   await context.close();
 });
+}
