@@ -138,6 +138,7 @@ for (const [viewport, options] of Object.entries(VIEWPORTS)) {
     {
       const { page, problems, context } = await openPage(browser, options);
       await login(page, app.base, admin.email, admin.password);
+      assert.equal(new URL(page.url()).pathname, "/admin", "an admin lands on the admin home");
       await page.goto(`${app.base}/studio`);
       const studioCourse = await page.getAttribute("a[href^='/studio/courses/']:not([href$='/new'])", "href");
       await page.goto(`${app.base}${studioCourse}`);
