@@ -181,6 +181,17 @@ pub async fn badge_json(
         )
             .into_response());
     }
+    // The credential names its holder: it waits for the legal name.
+    if !cert.name_confirmed {
+        return Ok((
+            StatusCode::CONFLICT,
+            Json(serde_json::json!({
+                "error": "수료자가 수료증에 들어갈 이름을 아직 확인하지 않았습니다.",
+                "status": "name_pending",
+            })),
+        )
+            .into_response());
+    }
     let credential =
         certificates::open_badge(&mut conn, &keys.badge, &cert, &state.config.public_origin())
             .await?;

@@ -640,6 +640,10 @@ async fn the_legal_name_is_asked_once_before_the_first_certificates_pdf(db: PgPo
         page.text("[data-name-needed]").is_some(),
         "the owner is asked"
     );
+    assert!(page.attr("[data-open-badge]", "href").is_none());
+    let badge = app.get(&format!("/certificates/{code}/badge")).await;
+    assert_eq!(badge.status, StatusCode::CONFLICT);
+    assert!(badge.body.contains("name_pending"));
     assert!(
         app.get("/me/dashboard")
             .await
@@ -683,6 +687,9 @@ async fn the_legal_name_is_asked_once_before_the_first_certificates_pdf(db: PgPo
             .await
             .unwrap();
     assert_eq!((name.as_str(), confirmed), ("홍 길동", true));
+    let badge = app.get(&format!("/certificates/{code}/badge")).await;
+    assert_eq!(badge.status, StatusCode::OK);
+    assert!(badge.body.contains("홍 길동"));
 
     // The PDF carries the legal name, not the nickname, and no study time
     // under an hour (it read "0.0시간").
