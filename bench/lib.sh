@@ -21,15 +21,17 @@ fresh_database() {
   psql -q "$admin_url" -c "DROP DATABASE IF EXISTS $name" >/dev/null 2>&1
 }
 
-# sign_in BASE JAR EMAIL: signs up and logs in with the forms' CSRF token;
-# prints the Cookie header value the browser would then send (JAR keeps it).
+# sign_in BASE JAR EMAIL: signs up (agreeing to the terms) and logs in with
+# the forms' CSRF token; prints the Cookie header value the browser would
+# then send (JAR keeps it).
 sign_in() {
   local base=$1 jar=$2 email=$3 token
   rm -f "$jar"
   token=$(curl -fsS -c "$jar" -b "$jar" "$base/signup" | sed -n 's/.*name="csrf_token" value="\([^"]*\)".*/\1/p' | head -n 1)
   curl -fsS -o /dev/null -c "$jar" -b "$jar" -H "Origin: $base" \
     --data-urlencode "email=$email" --data-urlencode "password=correct horse battery 42" \
-    --data-urlencode "nickname=벤치" --data-urlencode "csrf_token=$token" "$base/signup"
+    --data-urlencode "nickname=벤치" --data-urlencode "agree_terms=yes" --data-urlencode "agree_privacy=yes" \
+    --data-urlencode "csrf_token=$token" "$base/signup"
   curl -fsS -o /dev/null -c "$jar" -b "$jar" -H "Origin: $base" \
     --data-urlencode "email=$email" --data-urlencode "password=correct horse battery 42" \
     --data-urlencode "csrf_token=$token" "$base/login"
