@@ -39,6 +39,10 @@ pub enum AppError {
     Conflict(String),
     #[error("too many requests")]
     TooManyRequests { retry_after_secs: u64 },
+    /// Every database connection was busy for the pool's whole wait: the
+    /// server is overloaded, not broken (503, come back in a moment).
+    #[error("busy")]
+    Busy,
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -59,6 +63,7 @@ impl From<sqlx::Error> for AppError {
     fn from(err: sqlx::Error) -> Self {
         match err {
             sqlx::Error::RowNotFound => Self::NotFound,
+            sqlx::Error::PoolTimedOut => Self::Busy,
             other => Self::Internal(other.into()),
         }
     }
@@ -163,6 +168,7 @@ impl AppError {
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::Busy => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -178,6 +184,13 @@ impl AppError {
         let page = ErrorPage::for_status(self.status());
         match self {
             Self::NotFound | Self::Internal(_) => page,
+            Self::Busy => ErrorPage {
+                title: "지금 요청이 많습니다".into(),
+                ..page
+            }
+            .with_message(
+                "잠시 후 다시 시도해 주세요. 입력한 내용은 그대로 두고 새로고침하면 됩니다.",
+            ),
             Self::Unauthorized => ErrorPage {
                 login_redirect: true,
                 ..page
@@ -216,13 +229,19 @@ impl IntoResponse for AppError {
         match &self {
             Self::Internal(err) => tracing::error!(error = ?err, "internal error"),
             Self::Csrf(reason) => tracing::info!(reason, "csrf refusal"),
+            Self::Busy => tracing::warn!("database pool exhausted: answered 503"),
             _ => tracing::debug!(error = %self, "request refused"),
         }
         let mut response = self.status().into_response();
-        if let Self::TooManyRequests { retry_after_secs } = self {
+        let retry_after = match self {
+            Self::TooManyRequests { retry_after_secs } => Some(retry_after_secs),
+            Self::Busy => Some(2),
+            _ => None,
+        };
+        if let Some(secs) = retry_after {
             response.headers_mut().insert(
                 axum::http::header::RETRY_AFTER,
-                axum::http::HeaderValue::from(retry_after_secs),
+                axum::http::HeaderValue::from(secs),
             );
         }
         response.extensions_mut().insert(self.page());
@@ -254,6 +273,15 @@ mod tests {
         assert_eq!(response.headers()["retry-after"], "601");
         let page = response.extensions().get::<ErrorPage>().expect("page");
         assert!(page.message.contains("11분"), "{}", page.message);
+    }
+
+    #[test]
+    fn an_exhausted_database_pool_is_a_503_to_retry_not_a_500() {
+        let response = AppError::from(sqlx::Error::PoolTimedOut).into_response();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(response.headers()["retry-after"], "2");
+        let page = response.extensions().get::<ErrorPage>().expect("page");
+        assert_eq!(page.title, "지금 요청이 많습니다");
     }
 
     #[test]
