@@ -296,6 +296,9 @@ pub struct CourseView {
     /// What grants access to it: the course itself and every curriculum
     /// holding it (for `learning::access`).
     pub sellers: Vec<Product>,
+    /// Who teaches it (none: the platform's own content). Cached with the
+    /// rest: a tutor's new introduction shows within the cache's TTL.
+    pub tutor: Option<crate::accounts::PublicProfile>,
 }
 
 /// May `viewer` change the course written by `author`?
@@ -350,7 +353,12 @@ pub async fn course_page(conn: &mut PgConnection, id: CourseId) -> CatalogResult
         }),
         _ => None,
     };
+    let tutor = match row.author_id {
+        Some(author) => crate::accounts::public_profile(conn, crate::ids::UserId(author)).await?,
+        None => None,
+    };
     Ok(CourseView {
+        tutor,
         id: row.id,
         title: row.title,
         summary: row.summary,

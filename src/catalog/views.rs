@@ -94,8 +94,6 @@ pub struct CoursePage {
     pub access: crate::learning::access::Access,
     /// The learner's progress per topic they touched: done, share done.
     pub progress: std::collections::HashMap<crate::ids::TopicId, (bool, f64)>,
-    /// Who teaches it (none: the platform's own content).
-    pub tutor: Option<crate::accounts::PublicProfile>,
 }
 
 impl CoursePage {
@@ -157,7 +155,7 @@ impl CoursePage {
 
     /// The tutor's picture, small and large.
     pub fn tutor_avatar(&self) -> Option<(String, String)> {
-        let id = self.tutor.as_ref()?.avatar?;
+        let id = self.course.tutor.as_ref()?.avatar?;
         Some((
             crate::web::routes::image_url(id, 96),
             crate::web::routes::image_url(id, 192),

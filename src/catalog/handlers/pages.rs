@@ -19,7 +19,7 @@ use crate::{
         views::*,
     },
     error::{AppError, AppResult},
-    ids::{CourseId, TopicId, UserId},
+    ids::{CourseId, TopicId},
     learning::{
         self,
         access::{self, Access},
@@ -156,28 +156,28 @@ pub async fn course(
     if !course.visible_to(user.as_ref()) {
         return Err(AppError::NotFound);
     }
-    let mut conn = state.db.acquire().await?;
-    let access = match &user {
-        Some(user) => access::access_to_any(&mut conn, user.id, &course.sellers).await?,
-        None => Access::None,
-    };
-    // The learner's own progress, topic by topic, while they may study.
-    let progress = match (&user, access.is_active()) {
-        (Some(user), true) => {
-            let topics: Vec<TopicId> = course
-                .lectures
-                .iter()
-                .flat_map(|l| l.topics.iter().map(|t| t.id))
-                .collect();
-            learning::progress::topics(&mut conn, user.id, &topics).await?
+    // A visitor's page needs no connection (it comes whole from the cache);
+    // a learner's adds their access and, while they may study, their
+    // progress topic by topic.
+    let (access, progress) = match &user {
+        Some(user) => {
+            let mut conn = state.db.acquire().await?;
+            let access = access::access_to_any(&mut conn, user.id, &course.sellers).await?;
+            let progress = match access.is_active() {
+                true => {
+                    let topics: Vec<TopicId> = course
+                        .lectures
+                        .iter()
+                        .flat_map(|l| l.topics.iter().map(|t| t.id))
+                        .collect();
+                    learning::progress::topics(&mut conn, user.id, &topics).await?
+                }
+                false => Default::default(),
+            };
+            (access, progress)
         }
-        _ => Default::default(),
+        None => (Access::None, Default::default()),
     };
-    let tutor = match course.author_id {
-        Some(author) => crate::accounts::public_profile(&mut conn, UserId(author)).await?,
-        None => None,
-    };
-    drop(conn);
     let can_edit = service::can_edit(user.as_ref(), course.author_id);
     page(
         &cache,
@@ -191,7 +191,6 @@ pub async fn course(
                 can_edit,
                 access,
                 progress,
-                tutor,
             })?
             .0)
         },
