@@ -150,6 +150,12 @@ async fn the_catalogue_lists_the_nanodegree_in_learning_order(db: PgPool) {
     assert!(page.attr("[data-course-id]", "data-course-id").is_some());
 }
 
+/// Publishes (or, for a tutor's course, asks to publish) the piece at
+/// `path` (`/studio/{kind}/{id}/publish`).
+async fn publish(app: &TestApp, path: &str) -> crate::support::Page {
+    app.post_form(path, &[("state", "published")]).await
+}
+
 /// The titles the catalogue lists for the search `q`.
 async fn search(app: &TestApp, q: &str) -> Vec<String> {
     let url = format!(
@@ -1095,12 +1101,7 @@ async fn a_new_course_is_a_draft_until_it_is_complete_and_published(db: PgPool) 
     );
 
     // Publishing an empty course says everything it lacks.
-    let page = app
-        .post_form(
-            &format!("/studio/courses/{id}/publish"),
-            &[("state", "published")],
-        )
-        .await;
+    let page = publish(&app, &format!("/studio/courses/{id}/publish")).await;
     assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
     let missing = page.text("[data-error-for=publish]").unwrap();
     for words in ["설명", "가격", "공개된 토픽", "표지"] {
@@ -1133,12 +1134,7 @@ async fn a_new_course_is_a_draft_until_it_is_complete_and_published(db: PgPool) 
         .fetch_one(&app.db)
         .await
         .unwrap();
-    let page = app
-        .post_form(
-            &format!("/studio/courses/{id}/publish"),
-            &[("state", "published")],
-        )
-        .await;
+    let page = publish(&app, &format!("/studio/courses/{id}/publish")).await;
     assert!(
         page.text("[data-error-for=publish]")
             .unwrap()
@@ -1148,7 +1144,7 @@ async fn a_new_course_is_a_draft_until_it_is_complete_and_published(db: PgPool) 
         format!("/studio/lectures/{lecture}/publish"),
         format!("/studio/topics/{topic}/publish"),
     ] {
-        let page = app.post_form(&path, &[("state", "published")]).await;
+        let page = publish(&app, &path).await;
         assert_eq!(page.status, StatusCode::SEE_OTHER, "{path}");
     }
     // A video topic waits for its video.
@@ -1163,12 +1159,7 @@ async fn a_new_course_is_a_draft_until_it_is_complete_and_published(db: PgPool) 
             .fetch_one(&app.db)
             .await
             .unwrap();
-    let page = app
-        .post_form(
-            &format!("/studio/topics/{video_topic}/publish"),
-            &[("state", "published")],
-        )
-        .await;
+    let page = publish(&app, &format!("/studio/topics/{video_topic}/publish")).await;
     assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(
         page.text("[data-error-for=publish]")
@@ -1206,12 +1197,7 @@ async fn a_new_course_is_a_draft_until_it_is_complete_and_published(db: PgPool) 
     assert_eq!(cover.status, StatusCode::SEE_OTHER, "{}", cover.body);
     app.run_jobs().await;
     // A tutor's publish asks for a review: learners do not see it yet.
-    let page = app
-        .post_form(
-            &format!("/studio/courses/{id}/publish"),
-            &[("state", "published")],
-        )
-        .await;
+    let page = publish(&app, &format!("/studio/courses/{id}/publish")).await;
     assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
     assert!(!learner.get("/courses").await.body.contains("초안 코스"));
     let editor = app.get(&format!("/studio/courses/{id}")).await;
@@ -1258,11 +1244,7 @@ async fn a_new_course_is_a_draft_until_it_is_complete_and_published(db: PgPool) 
             .unwrap()
             .contains("배우는 내용을")
     );
-    app.post_form(
-        &format!("/studio/courses/{id}/publish"),
-        &[("state", "published")],
-    )
-    .await;
+    publish(&app, &format!("/studio/courses/{id}/publish")).await;
     let approved = admin
         .post_form(&format!("/admin/reviews/{id}/approve"), &[])
         .await;
@@ -1335,12 +1317,7 @@ async fn a_new_curriculum_is_published_only_with_a_description_and_a_public_cour
         editor.attr("[data-published]", "data-published").as_deref(),
         Some("false")
     );
-    let page = app
-        .post_form(
-            &format!("/studio/curricula/{id}/publish"),
-            &[("state", "published")],
-        )
-        .await;
+    let page = publish(&app, &format!("/studio/curricula/{id}/publish")).await;
     assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
     let missing = page.text("[data-error-for=publish]").unwrap();
     assert!(
@@ -1359,12 +1336,7 @@ async fn a_new_curriculum_is_published_only_with_a_description_and_a_public_cour
         &[("course_id", &git), ("action", "add")],
     )
     .await;
-    let page = app
-        .post_form(
-            &format!("/studio/curricula/{id}/publish"),
-            &[("state", "published")],
-        )
-        .await;
+    let page = publish(&app, &format!("/studio/curricula/{id}/publish")).await;
     assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
     let editor = app.get(&format!("/studio/curricula/{id}")).await;
     assert_eq!(

@@ -361,6 +361,25 @@ async fn anyone_verifies_a_certificate_as_a_page_or_json_and_admins_revoke_and_i
     );
 }
 
+/// `bytes` written to a PDF file in a temporary folder of its own: (folder, file).
+fn pdf_file(name: &str, bytes: &[u8]) -> (std::path::PathBuf, std::path::PathBuf) {
+    let dir = std::env::temp_dir().join(format!("weaverse-cert-{name}"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("c.pdf");
+    std::fs::write(&file, bytes).unwrap();
+    (dir, file)
+}
+
+/// The text of a PDF, as `pdftotext` reads it.
+fn pdf_text(file: &std::path::Path) -> String {
+    let out = std::process::Command::new("pdftotext")
+        .arg(file)
+        .arg("-")
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 #[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
 async fn the_pdf_carries_the_korean_name_as_text_renders_and_is_made_once(db: PgPool) {
     let (app, user) = learner(db).await;
@@ -370,16 +389,8 @@ async fn the_pdf_carries_the_korean_name_as_text_renders_and_is_made_once(db: Pg
     assert_eq!(status, StatusCode::OK);
     assert!(bytes.starts_with(b"%PDF"));
     assert!(bytes.len() < 100 * 1024, "{} bytes", bytes.len());
-    let dir = std::env::temp_dir().join(format!("weaverse-cert-{code}"));
-    std::fs::create_dir_all(&dir).unwrap();
-    let file = dir.join("c.pdf");
-    std::fs::write(&file, &bytes).unwrap();
-    let text = std::process::Command::new("pdftotext")
-        .arg(&file)
-        .arg("-")
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&text.stdout);
+    let (dir, file) = pdf_file(&code, &bytes);
+    let text = pdf_text(&file);
     assert!(text.contains("김위버"), "{text}");
     assert!(
         text.contains("Git과 협업") && text.contains(&code),
@@ -695,17 +706,9 @@ async fn the_legal_name_is_asked_once_before_the_first_certificates_pdf(db: PgPo
     // under an hour (it read "0.0시간").
     let (status, bytes) = app.get_bytes(&pdf).await;
     assert_eq!(status, StatusCode::OK);
-    let dir = std::env::temp_dir().join(format!("weaverse-legal-{code}"));
-    std::fs::create_dir_all(&dir).unwrap();
-    let file = dir.join("c.pdf");
-    std::fs::write(&file, &bytes).unwrap();
-    let text = std::process::Command::new("pdftotext")
-        .arg(&file)
-        .arg("-")
-        .output()
-        .unwrap();
+    let (dir, file) = pdf_file(&format!("legal-{code}"), &bytes);
+    let text = pdf_text(&file);
     std::fs::remove_dir_all(&dir).unwrap();
-    let text = String::from_utf8_lossy(&text.stdout);
     assert!(text.contains("홍 길동"), "{text}");
     assert!(!text.contains("코딩고수"), "{text}");
     assert!(

@@ -250,25 +250,20 @@ where
             let listing = match piece {
                 Piece::Curriculum(id) => Listing::Curriculum(id),
                 Piece::Course(id) => Listing::Course(id),
-                Piece::Lecture(_) | Piece::Topic(_) => {
-                    let course = match piece {
-                        Piece::Topic(topic) => {
-                            studio::topic_for_editing(
-                                &mut *s.state.db.acquire().await?,
-                                &s.user,
-                                topic,
-                            )
-                            .await?
-                            .course_id
-                        }
-                        _ => return Err(CatalogError::Incomplete(missing).into()),
-                    };
+                // A topic's refusal shows above its course's outline.
+                Piece::Topic(topic) => {
+                    let mut conn = s.state.db.acquire().await?;
+                    let course = studio::topic_for_editing(&mut conn, &s.user, topic)
+                        .await?
+                        .course_id;
+                    drop(conn);
                     let message = errors
                         .get("publish")
                         .map(|m| m.join(" "))
                         .unwrap_or_default();
                     return s.outline_refused(course, message).await;
                 }
+                Piece::Lecture(_) => return Err(CatalogError::Incomplete(missing).into()),
             };
             s.listing_page(Page::Edit(listing), None, errors.into())
                 .await
