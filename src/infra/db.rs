@@ -7,13 +7,16 @@ use anyhow::Context;
 use sqlx::{
     PgConnection, PgPool, Postgres,
     migrate::{MigrateDatabase, Migrator},
-    postgres::{PgConnectOptions, PgPoolOptions},
+    postgres::{PgConnectOptions, PgPoolOptions, PgSslMode},
 };
 
 use crate::config::Config;
 
 /// The migrations in `migrations/`, embedded in the binary.
 pub static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
+
+/// A pooled connection idle longer than this is checked before use.
+const IDLE_BEFORE_PING: Duration = Duration::from_secs(10);
 
 /// Connects, creating the database first if the server has none by that name.
 pub async fn connect(config: &Config) -> anyhow::Result<PgPool> {
@@ -38,10 +41,45 @@ pub async fn connect(config: &Config) -> anyhow::Result<PgPool> {
     let pool = PgPoolOptions::new()
         .max_connections(config.database_max_connections)
         .acquire_timeout(Duration::from_secs(5))
-        .connect_with(options)
+        // A connection in steady use is not pinged before each request (a
+        // round trip of its own, as many as the page's queries); one that
+        // sat idle is, so a restarted server costs no request an error.
+        .test_before_acquire(false)
+        .before_acquire(|conn, meta| {
+            Box::pin(async move {
+                if meta.idle_for > IDLE_BEFORE_PING {
+                    sqlx::Connection::ping(conn).await?;
+                }
+                Ok(true)
+            })
+        })
+        .connect_with(clear_on_loopback(
+            options,
+            &config.database_url,
+            std::env::var_os("PGSSLMODE").is_some(),
+        ))
         .await
         .map_err(|e| unreachable_server(&config.database_url, e))?;
     Ok(pool)
+}
+
+/// A server on this machine is spoken to without TLS unless the URL (or
+/// `PGSSLMODE`) asks for it: on loopback TLS protects nothing and costs
+/// both sides CPU on every statement (`sslmode=prefer`, the default, takes
+/// it whenever the server offers it). Any other host keeps what was asked.
+fn clear_on_loopback(options: PgConnectOptions, url: &str, env_asks: bool) -> PgConnectOptions {
+    let asked = url.contains("sslmode=") || env_asks;
+    let host = options.get_host();
+    let loopback = host == "localhost"
+        || host.starts_with('/')
+        || host
+            .trim_matches(['[', ']'])
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    match loopback && !asked {
+        true => options.ssl_mode(PgSslMode::Disable),
+        false => options,
+    }
 }
 
 /// Applies every pending migration (safe to run from several processes).
@@ -96,7 +134,31 @@ pub fn escape_like(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::redacted;
+    use super::*;
+
+    #[test]
+    fn a_server_on_this_machine_is_spoken_to_in_the_clear_unless_asked() {
+        let mode = |url: &str, env_asks: bool| {
+            let options: PgConnectOptions = url.parse().unwrap();
+            clear_on_loopback(options, url, env_asks).get_ssl_mode()
+        };
+        for url in [
+            "postgres://localhost/weaverse",
+            "postgres://127.0.0.1:5432/weaverse",
+            "postgres://[::1]/weaverse",
+        ] {
+            assert!(matches!(mode(url, false), PgSslMode::Disable), "{url}");
+            assert!(!matches!(mode(url, true), PgSslMode::Disable), "{url}");
+        }
+        assert!(matches!(
+            mode("postgres://localhost/weaverse?sslmode=require", false),
+            PgSslMode::Require
+        ));
+        assert!(!matches!(
+            mode("postgres://db.internal/weaverse", false),
+            PgSslMode::Disable
+        ));
+    }
 
     #[test]
     fn passwords_never_reach_messages() {
