@@ -379,6 +379,64 @@ pub struct AttemptRow {
     pub score: Option<i32>,
 }
 
+/// One of a learner's attempts with their result on the mission (the same
+/// on every row); a row of nothing but the result when they made none.
+struct LearnerAttemptRow {
+    id: Option<Uuid>,
+    number: Option<i32>,
+    shuffle_seed: Option<i64>,
+    started_at: Option<OffsetDateTime>,
+    submitted_at: Option<OffsetDateTime>,
+    feedback: Option<Json<Vec<(Uuid, i32)>>>,
+    answers: Option<Json<HashMap<Uuid, Vec<Uuid>>>>,
+    score: Option<i32>,
+    best_score: Option<i32>,
+    passed: Option<bool>,
+}
+
+/// The learner's attempts at `mission`, latest first, and their result on
+/// it (best score, passed), in one statement.
+pub async fn learner_attempts(
+    conn: &mut PgConnection,
+    mission: Uuid,
+    user: UserId,
+) -> sqlx::Result<(Vec<AttemptRow>, Option<(i32, bool)>)> {
+    let rows = sqlx::query_as!(
+        LearnerAttemptRow,
+        r#"SELECT a.id AS "id?", a.number AS "number?", a.shuffle_seed AS "shuffle_seed?",
+                  a.started_at AS "started_at?", a.submitted_at AS "submitted_at?",
+                  a.feedback AS "feedback?: Json<Vec<(Uuid, i32)>>",
+                  a.answers AS "answers?: Json<HashMap<Uuid, Vec<Uuid>>>", a.score AS "score?",
+                  r.best_score AS "best_score?", r.passed AS "passed?"
+             FROM (VALUES (1)) AS one (x)
+             LEFT JOIN (SELECT best_score, passed_at IS NOT NULL AS passed FROM mission_results
+                         WHERE mission_id = $1 AND user_id = $2) r ON true
+             LEFT JOIN attempts a ON a.mission_id = $1 AND a.user_id = $2
+            ORDER BY a.number DESC"#,
+        mission,
+        user.0
+    )
+    .fetch_all(conn)
+    .await?;
+    let result = rows.first().and_then(|r| Some((r.best_score?, r.passed?)));
+    let attempts = rows
+        .into_iter()
+        .filter_map(|r| {
+            Some(AttemptRow {
+                id: r.id?,
+                number: r.number?,
+                shuffle_seed: r.shuffle_seed?,
+                started_at: r.started_at?,
+                submitted_at: r.submitted_at,
+                feedback: r.feedback,
+                answers: r.answers,
+                score: r.score,
+            })
+        })
+        .collect();
+    Ok((attempts, result))
+}
+
 /// The learner's attempts, latest first.
 pub async fn attempts(
     conn: &mut PgConnection,
@@ -510,24 +568,66 @@ pub async fn submission(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Optio
     .await
 }
 
-/// The learner's latest submission for each of `questions`.
-pub async fn latest_submissions(
+/// A learner's latest submission and draft for one code question, as the
+/// mission page reads them together.
+struct LearnerCodeRow {
+    question_id: Uuid,
+    id: Option<Uuid>,
+    code: Option<String>,
+    verdict: Option<Verdict>,
+    score: Option<i32>,
+    results: Option<Json<Vec<TestResult>>>,
+    message: Option<String>,
+    trial: Option<bool>,
+    draft: Option<String>,
+}
+
+/// The learner's latest submission and their draft for each of `questions`
+/// (code questions), in one statement.
+pub async fn learner_code(
     conn: &mut PgConnection,
     user: UserId,
     questions: &[Uuid],
-) -> sqlx::Result<Vec<SubmissionRow>> {
-    sqlx::query_as!(
-        SubmissionRow,
-        r#"SELECT DISTINCT ON (question_id) id, question_id, user_id AS "user_id: UserId", code,
-                  verdict AS "verdict: Verdict", score, results AS "results: Json<Vec<TestResult>>",
-                  message, trial
-             FROM code_submissions WHERE user_id = $1 AND question_id = ANY($2)
-            ORDER BY question_id, created_at DESC"#,
+) -> sqlx::Result<(Vec<SubmissionRow>, Vec<(Uuid, String)>)> {
+    let rows = sqlx::query_as!(
+        LearnerCodeRow,
+        r#"SELECT q.id AS "question_id!", s.id AS "id?", s.code AS "code?",
+                  s.verdict AS "verdict?: Verdict", s.score AS "score?",
+                  s.results AS "results?: Json<Vec<TestResult>>", s.message AS "message?",
+                  s.trial AS "trial?", d.code AS "draft?"
+             FROM unnest($2::uuid[]) AS q (id)
+             LEFT JOIN LATERAL (
+                    SELECT id, code, verdict, score, results, message, trial FROM code_submissions
+                     WHERE user_id = $1 AND question_id = q.id ORDER BY created_at DESC LIMIT 1) s ON true
+             LEFT JOIN code_drafts d ON d.user_id = $1 AND d.question_id = q.id"#,
         user.0,
         questions
     )
     .fetch_all(conn)
-    .await
+    .await?;
+    let mut latest = Vec::new();
+    let mut drafts = Vec::new();
+    for r in rows {
+        if let Some(draft) = r.draft {
+            drafts.push((r.question_id, draft));
+        }
+        let (Some(id), Some(code), Some(verdict), Some(trial)) = (r.id, r.code, r.verdict, r.trial)
+        else {
+            continue;
+        };
+        latest.push(SubmissionRow {
+            id,
+            question_id: r.question_id,
+            user_id: user,
+            code,
+            verdict,
+            score: r.score,
+            results: r.results,
+            message: r.message,
+            trial,
+        });
+    }
+    Ok((latest, drafts))
 }
 
 /// Records a pending submission; `None` when the learner already has one
@@ -655,22 +755,6 @@ pub async fn record_result(
     Ok((row.best_score, row.passed, row.newly))
 }
 
-pub async fn result(
-    conn: &mut PgConnection,
-    mission: Uuid,
-    user: UserId,
-) -> sqlx::Result<Option<(i32, bool)>> {
-    Ok(sqlx::query!(
-        r#"SELECT best_score, passed_at IS NOT NULL AS "passed!" FROM mission_results
-            WHERE mission_id = $1 AND user_id = $2"#,
-        mission,
-        user.0
-    )
-    .fetch_optional(conn)
-    .await?
-    .map(|r| (r.best_score, r.passed)))
-}
-
 /// The learner's best scores on the missions of `topics`.
 pub async fn best_scores_on(
     conn: &mut PgConnection,
@@ -704,24 +788,6 @@ pub async fn save_draft(
     .execute(conn)
     .await?;
     Ok(())
-}
-
-/// The learner's drafts of `questions`.
-pub async fn drafts(
-    conn: &mut PgConnection,
-    user: UserId,
-    questions: &[Uuid],
-) -> sqlx::Result<Vec<(Uuid, String)>> {
-    Ok(sqlx::query!(
-        "SELECT question_id, code FROM code_drafts WHERE user_id = $1 AND question_id = ANY($2)",
-        user.0,
-        questions
-    )
-    .fetch_all(conn)
-    .await?
-    .into_iter()
-    .map(|r| (r.question_id, r.code))
-    .collect())
 }
 
 /// A learner's result on each mission they tried: the mission's topic,

@@ -3,7 +3,11 @@
 //! sandbox, the best score kept, and the mission's topic completed when it
 //! is passed.
 
-use std::{collections::HashMap, path::PathBuf, sync::Arc};
+use std::{
+    collections::HashMap,
+    path::PathBuf,
+    sync::{Arc, LazyLock},
+};
 
 use sqlx::{Acquire, PgConnection, PgPool};
 use time::{Duration, OffsetDateTime};
@@ -17,8 +21,9 @@ use crate::{
         repo::{self, MissionRow, QuestionRow, SubmissionRow},
         sandbox::{Language, Limits, Sandbox},
     },
+    catalog::{CatalogCache, error::CatalogError},
     ids::{MissionId, QuestionId, SubmissionId, TopicId, UserId},
-    infra::ratelimit::Limit,
+    infra::{cache::Cache, ratelimit::Limit},
     jobs::{self, EnqueueOptions},
     learning::Completion,
     learning::access,
@@ -128,6 +133,7 @@ pub struct ChoiceView {
     pub correct: Option<bool>,
 }
 
+#[derive(Clone)]
 pub struct VisibleTest {
     /// What the test runs; `None` for a check of the submitted file.
     pub input: Option<String>,
@@ -256,13 +262,20 @@ async fn allowed(
     let (place, access) = access::viewer_access(conn, Some(user), mission.topic_id)
         .await?
         .ok_or(MissionError::NotFound)?;
-    if !access.may_study() {
-        return Err(MissionError::Locked {
-            topic: mission.topic_id,
-            lapsed: access == access::TopicAccess::Lapsed,
-        });
-    }
+    may_take(access, mission.topic_id)?;
     Ok((mission, place))
+}
+
+/// Refuses a learner whose `access` to the mission's `topic` does not let
+/// them take it.
+fn may_take(access: access::TopicAccess, topic: TopicId) -> MissionResult<()> {
+    match access.may_study() {
+        true => Ok(()),
+        false => Err(MissionError::Locked {
+            topic,
+            lapsed: access == access::TopicAccess::Lapsed,
+        }),
+    }
 }
 
 /// Whether an attempt started at `started` is over at `now` (its time
@@ -278,113 +291,205 @@ fn deadline(mission: &MissionRow, started: OffsetDateTime) -> Option<OffsetDateT
         .map(|s| started + Duration::seconds(i64::from(s)))
 }
 
+/// What every learner of a mission sees alike: the mission, its questions
+/// with prompts and explanations rendered from Markdown once, their
+/// choices, and their tests as shown (hidden ones only counted). Kept per
+/// mission by [`content`].
+pub struct MissionContent {
+    mission: MissionRow,
+    questions: Vec<QuestionContent>,
+}
+
+struct QuestionContent {
+    row: QuestionRow,
+    /// The prompt as safe HTML.
+    prompt: String,
+    /// The explanation as safe HTML, when there is one.
+    explanation: Option<String>,
+    choices: Vec<repo::ChoiceRow>,
+    visible: Vec<VisibleTest>,
+    hidden: usize,
+}
+
+/// Missions' content, kept a few seconds: every learner on a mission shares
+/// one load and one Markdown rendering. Each studio change in this process
+/// ([`missions_changed`], after its commit) drops them; other instances see
+/// a change within the TTL.
+static MISSIONS: LazyLock<Cache<Option<MissionContent>>> =
+    LazyLock::new(|| Cache::new(std::time::Duration::from_secs(5)));
+
+/// Forgets the kept mission content: a mission, question, choice or test
+/// changed. Call it after the commit.
+pub fn missions_changed() {
+    MISSIONS.invalidate();
+}
+
+/// A mission's content, from the cache or the database (`None`: gone).
+async fn content(db: &PgPool, id: Uuid) -> sqlx::Result<Arc<Option<MissionContent>>> {
+    MISSIONS
+        .get_or_load(&id.to_string(), async {
+            let mut conn = db.acquire().await?;
+            let Some(mission) = repo::mission(&mut conn, id).await? else {
+                return Ok(None);
+            };
+            let questions = repo::questions(&mut conn, id).await?;
+            let ids: Vec<Uuid> = questions.iter().map(|q| q.id).collect();
+            let mut choices: HashMap<Uuid, Vec<repo::ChoiceRow>> = HashMap::new();
+            for c in repo::choices(&mut conn, &ids).await? {
+                choices.entry(c.question_id).or_default().push(c);
+            }
+            let mut tests: HashMap<Uuid, Vec<repo::TestRow>> = HashMap::new();
+            for t in repo::tests(&mut conn, &ids).await? {
+                tests.entry(t.question_id).or_default().push(t);
+            }
+            let questions = questions
+                .into_iter()
+                .map(|q| {
+                    let all = tests.remove(&q.id).unwrap_or_default();
+                    let file = q.mode.as_deref() == Some(Mode::File.as_str());
+                    QuestionContent {
+                        prompt: markdown::render(&q.prompt),
+                        explanation: (!q.explanation.is_empty())
+                            .then(|| markdown::render(&q.explanation)),
+                        choices: choices.remove(&q.id).unwrap_or_default(),
+                        hidden: all.iter().filter(|t| !t.visible).count(),
+                        visible: all
+                            .into_iter()
+                            .filter(|t| t.visible)
+                            .map(|t| VisibleTest {
+                                input: shown_input(file, &t.input, &t.harness),
+                                expected: t.expected,
+                            })
+                            .collect(),
+                        row: q,
+                    }
+                })
+                .collect();
+            Ok(Some(MissionContent { mission, questions }))
+        })
+        .await
+}
+
 /// The mission page for `user`. It writes nothing: an attempt opens with
 /// [`start_attempt`], and an open attempt past its time shows as over (it
 /// is closed, graded as it stands, when the learner next starts one).
+/// The mission, its topic and course come from caches; the learner's own
+/// attempts and result are one statement, their code and drafts one more
+/// on a mission with code questions.
 pub async fn mission_page(
-    conn: &mut PgConnection,
+    db: &PgPool,
+    catalog: &CatalogCache,
     user: &CurrentUser,
     mission: MissionId,
 ) -> MissionResult<MissionView> {
     let id = mission.0;
-    let (mission, place) = allowed(conn, user, id).await?;
-    let questions = repo::questions(conn, id).await?;
-    let attempts = repo::attempts(conn, id, user.id).await?;
+    let content = content(db, id).await?;
+    let content = content.as_ref().as_ref().ok_or(MissionError::NotFound)?;
+    let mission = &content.mission;
+    let topic = catalog.topic(db, mission.topic_id).await?;
+    let place = &topic.as_ref().as_ref().ok_or(MissionError::NotFound)?.place;
+    let course = catalog
+        .course(db, place.course)
+        .await
+        .map_err(|e| match e {
+            CatalogError::Database(e) => MissionError::Db(e),
+            _ => MissionError::NotFound,
+        })?;
+    let mut conn = db.acquire().await?;
+    let access = access::viewer_access_at(&mut conn, Some(user), place, &course.sellers)
+        .await?
+        .ok_or(MissionError::NotFound)?;
+    may_take(access, mission.topic_id)?;
+    let (attempts, best) = repo::learner_attempts(&mut conn, id, user.id).await?;
+    let code_questions: Vec<Uuid> = content
+        .questions
+        .iter()
+        .filter(|q| q.row.kind == QuestionKind::Code)
+        .map(|q| q.row.id)
+        .collect();
+    let (submissions, drafts) = match code_questions.is_empty() {
+        true => Default::default(),
+        false => repo::learner_code(&mut conn, user.id, &code_questions).await?,
+    };
+    drop(conn);
     let now = OffsetDateTime::now_utc();
-    let over = |a: &&repo::AttemptRow| past_time(&mission, a.started_at, now);
+    let over = |a: &&repo::AttemptRow| past_time(mission, a.started_at, now);
     let unsubmitted = attempts.iter().find(|a| a.submitted_at.is_none());
     let timed_out = unsubmitted.is_some_and(|a| over(&a));
     let open = unsubmitted.filter(|a| !over(a));
     let last = attempts.iter().find(|a| a.submitted_at.is_some());
-    let best = repo::result(conn, id, user.id).await?;
     let wait = open
         .is_none()
-        .then(|| why_closed(&mission, &attempts))
+        .then(|| why_closed(mission, &attempts))
         .flatten();
     let may_start = open.is_none() && wait.is_none();
     let attempts_used_up = matches!(wait, Some(MissionError::AttemptsUsed));
     let reveal = attempts_used_up || best.is_some_and(|(_, passed)| passed);
     let seed = open.or(last).map_or(0, |a| a.shuffle_seed);
-    let ids: Vec<Uuid> = questions.iter().map(|q| q.id).collect();
-    let mut choices: HashMap<Uuid, Vec<ChoiceView>> = HashMap::new();
-    for c in repo::choices(conn, &ids).await? {
-        choices.entry(c.question_id).or_default().push(ChoiceView {
-            id: c.id,
-            body: c.body,
-            correct: reveal.then_some(c.correct),
-        });
-    }
-    let mut tests: HashMap<Uuid, Vec<repo::TestRow>> = HashMap::new();
-    for t in repo::tests(conn, &ids).await? {
-        tests.entry(t.question_id).or_default().push(t);
-    }
     // What the editor opens with: the draft, else the code last submitted,
     // else the starter code.
     let mut written: HashMap<Uuid, String> = HashMap::new();
     let mut latest: HashMap<Uuid, SubmissionView> = HashMap::new();
-    for s in repo::latest_submissions(conn, user.id, &ids).await? {
+    for s in submissions {
         written.insert(s.question_id, s.code.clone());
         latest.insert(s.question_id, SubmissionView::of(s));
     }
-    written.extend(repo::drafts(conn, user.id, &ids).await?);
-    let views = questions
-        .into_iter()
+    written.extend(drafts);
+    let views = content
+        .questions
+        .iter()
         .enumerate()
         .map(|(i, q)| {
-            let mut own = choices.remove(&q.id).unwrap_or_default();
-            let order = grading::shuffled(own.len(), seed, q.id);
-            let mut slots: Vec<Option<ChoiceView>> = own.drain(..).map(Some).collect();
-            let shuffled = order
+            let mut slots: Vec<Option<ChoiceView>> = q
+                .choices
+                .iter()
+                .map(|c| {
+                    Some(ChoiceView {
+                        id: c.id,
+                        body: c.body.clone(),
+                        correct: reveal.then_some(c.correct),
+                    })
+                })
+                .collect();
+            let shuffled = grading::shuffled(slots.len(), seed, q.row.id)
                 .into_iter()
                 .filter_map(|k| slots.get_mut(k)?.take())
                 .collect();
-            let code = (q.kind == QuestionKind::Code).then(|| {
-                let all = tests.remove(&q.id).unwrap_or_default();
-                let file = q.mode.as_deref() == Some(Mode::File.as_str());
-                CodeView {
-                    language: q.language.unwrap_or(Language::JavaScript),
-                    starter: written
-                        .remove(&q.id)
-                        .unwrap_or_else(|| q.starter_code.clone()),
-                    hidden: all.iter().filter(|t| !t.visible).count(),
-                    visible: all
-                        .into_iter()
-                        .filter(|t| t.visible)
-                        .map(|t| VisibleTest {
-                            input: shown_input(file, &t.input, &t.harness),
-                            expected: t.expected,
-                        })
-                        .collect(),
-                    latest: latest.remove(&q.id),
-                }
+            let code = (q.row.kind == QuestionKind::Code).then(|| CodeView {
+                language: q.row.language.unwrap_or(Language::JavaScript),
+                starter: written
+                    .remove(&q.row.id)
+                    .unwrap_or_else(|| q.row.starter_code.clone()),
+                hidden: q.hidden,
+                visible: q.visible.clone(),
+                latest: latest.remove(&q.row.id),
             });
             QuestionView {
-                id: q.id,
+                id: q.row.id,
                 number: i + 1,
-                kind: q.kind,
-                prompt: markdown::render(&q.prompt),
-                points: q.points,
-                multiple: q.multiple,
+                kind: q.row.kind,
+                prompt: q.prompt.clone(),
+                points: q.row.points,
+                multiple: q.row.multiple,
                 choices: shuffled,
                 code,
-                explanation: (reveal && !q.explanation.is_empty())
-                    .then(|| markdown::render(&q.explanation)),
+                explanation: q.explanation.clone().filter(|_| reveal),
             }
         })
         .collect();
     Ok(MissionView {
         id,
         topic: mission.topic_id,
-        title: place.title,
+        title: place.title.clone(),
         course: place.course,
-        course_title: place.course_title,
+        course_title: place.course_title.clone(),
         kind: mission.kind,
         pass_percent: mission.pass_percent,
         max_attempts: mission.max_attempts,
         time_limit_secs: mission.time_limit_secs,
         open: open.map(|a| AttemptView {
             number: a.number,
-            deadline: deadline(&mission, a.started_at),
+            deadline: deadline(mission, a.started_at),
         }),
         next_attempt_at: match wait {
             Some(MissionError::CoolingDown { until }) => Some(until),

@@ -15,7 +15,7 @@ use crate::{
         model::{MissionKind, Mode, QuestionKind},
         repo::{self, AttemptRules, ChoiceRow, MissionRow, NewQuestion, QuestionRow, TestRow},
         sandbox::Language,
-        service::{MissionError, MissionResult},
+        service::{MissionError, MissionResult, missions_changed},
     },
     catalog::{self, error::CatalogError, model::TopicKind},
     ids::{ChoiceId, CourseId, MissionId, QuestionId, TestId, TopicId},
@@ -196,6 +196,7 @@ pub async fn save_mission(
         }
     }
     tx.commit().await?;
+    missions_changed();
     Ok(topic)
 }
 
@@ -297,6 +298,7 @@ pub async fn add_question(
     let mut tx = conn.begin().await?;
     repo::insert_question(&mut tx, mission.0, &question).await?;
     tx.commit().await?;
+    missions_changed();
     Ok(topic)
 }
 
@@ -310,6 +312,7 @@ pub async fn update_question(
     let (topic, existing) = question_topic(conn, user, id).await?;
     let question = valid_question(form, existing.kind).map_err(on(topic))?;
     repo::update_question(conn, id.0, &question).await?;
+    missions_changed();
     Ok(topic)
 }
 
@@ -320,6 +323,7 @@ pub async fn delete_question(
 ) -> MissionResult<TopicId> {
     let (topic, _) = question_topic(conn, user, id).await?;
     repo::delete_question(conn, id.0).await?;
+    missions_changed();
     Ok(topic)
 }
 
@@ -349,6 +353,7 @@ pub async fn add_choice(
     let mut tx = conn.begin().await?;
     repo::insert_choice(&mut tx, question.0, body, form.correct.is_some()).await?;
     tx.commit().await?;
+    missions_changed();
     Ok(topic)
 }
 
@@ -394,6 +399,7 @@ pub async fn add_test(
     )
     .await?;
     tx.commit().await?;
+    missions_changed();
     Ok(topic)
 }
 
@@ -433,5 +439,6 @@ pub async fn delete_part(
         Part::Choice(id) => repo::delete_choice(conn, id.0).await?,
         Part::Test(id) => repo::delete_test(conn, id.0).await?,
     }
+    missions_changed();
     Ok(topic)
 }

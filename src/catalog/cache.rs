@@ -16,10 +16,21 @@ use crate::{
     web::shared::SharedPage,
 };
 
+/// A product as lists of what a learner holds show it.
+pub struct ProductView {
+    pub title: String,
+    /// The courses it gives access to.
+    pub courses: Vec<crate::ids::CourseId>,
+}
+
 pub struct CatalogCache {
     pub pages: Cache<CatalogPage>,
     pub roadmap: Cache<Option<Roadmap>>,
     pub courses: Cache<CourseView>,
+    /// Products' titles and courses.
+    pub products: Cache<ProductView>,
+    /// Lesson pages' topics (`None`: gone).
+    pub topics: Cache<Option<crate::catalog::LessonTopic>>,
     /// Whole anonymous pages built from the above, compressed once.
     pub shared: Cache<SharedPage>,
 }
@@ -30,6 +41,8 @@ impl CatalogCache {
             pages: Cache::new(ttl),
             roadmap: Cache::new(ttl),
             courses: Cache::new(ttl),
+            topics: Cache::new(ttl),
+            products: Cache::new(ttl),
             // Whole pages are tens of kilobytes: a bounded number of them.
             shared: Cache::bounded(ttl, 1_000),
         }
@@ -49,11 +62,46 @@ impl CatalogCache {
             .await
     }
 
+    /// A topic's view, from the cache or the database (`None`: gone).
+    pub async fn topic(
+        &self,
+        db: &PgPool,
+        id: crate::ids::TopicId,
+    ) -> sqlx::Result<Arc<Option<crate::catalog::LessonTopic>>> {
+        self.topics
+            .get_or_load(&id.to_string(), async {
+                let mut conn = db.acquire().await?;
+                crate::catalog::lesson_topic(&mut conn, id).await
+            })
+            .await
+    }
+
+    /// A product's title and courses, from the cache or the database.
+    pub async fn product(
+        &self,
+        db: &PgPool,
+        product: crate::catalog::model::Product,
+    ) -> sqlx::Result<Arc<ProductView>> {
+        self.products
+            .get_or_load(&format!("{product:?}"), async {
+                let mut conn = db.acquire().await?;
+                let title = crate::catalog::titles(&mut conn, &[product])
+                    .await?
+                    .remove(&product)
+                    .unwrap_or_default();
+                let courses = crate::catalog::courses_of(&mut conn, &[product]).await?;
+                Ok::<_, sqlx::Error>(ProductView { title, courses })
+            })
+            .await
+    }
+
     /// Called by [`CatalogWrite::commit`]; nothing else needs to.
     fn invalidate(&self) {
         self.pages.invalidate();
         self.roadmap.invalidate();
         self.courses.invalidate();
+        self.topics.invalidate();
+        self.products.invalidate();
         self.shared.invalidate();
     }
 

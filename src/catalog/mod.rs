@@ -68,6 +68,28 @@ pub async fn topic_place(
     }))
 }
 
+/// A topic as every viewer of its lesson page sees it: where it sits, its kind and
+/// its text (kept by [`CatalogCache::topic`](cache::CatalogCache::topic)).
+#[derive(Clone, Debug)]
+pub struct LessonTopic {
+    pub place: TopicPlace,
+    pub kind: model::TopicKind,
+    pub body: String,
+}
+
+/// A live topic's view; `None` when it (or its course) is gone.
+pub async fn lesson_topic(
+    conn: &mut PgConnection,
+    topic: TopicId,
+) -> sqlx::Result<Option<LessonTopic>> {
+    let Some(place) = topic_place(conn, topic).await? else {
+        return Ok(None);
+    };
+    Ok(topic_text(conn, topic)
+        .await?
+        .map(|(kind, body)| LessonTopic { place, kind, body }))
+}
+
 /// Points `course` at cover image `image` (or none); returns the one
 /// before. Catalogue pages show it from their next load.
 pub async fn set_cover(

@@ -13,9 +13,11 @@ use axum::{
 
 use time::OffsetDateTime;
 
+use std::sync::Arc;
+
 use crate::{
     accounts::CurrentUser,
-    catalog::{self, model::Product},
+    catalog::{CatalogCache, model::Product},
     error::AppResult,
     learning::{
         access,
@@ -41,6 +43,7 @@ pub fn routes<S>() -> Router<S>
 where
     S: Clone + Send + Sync + 'static,
     AppState: FromRef<S>,
+    Arc<CatalogCache>: FromRef<S>,
 {
     Router::new()
         .at("/me/dashboard", get(learner))
@@ -155,20 +158,29 @@ impl LearnerDashboard {
     }
 }
 
+/// The learner's dashboard: their holdings (cached grants), their progress
+/// and study time (one statement) over the catalogue's cached courses, and
+/// their certificates (one more).
 async fn learner(
     State(state): State<AppState>,
+    State(cache): State<Arc<CatalogCache>>,
     ctx: PageCtx,
     user: CurrentUser,
 ) -> AppResult<Html<String>> {
     let mut conn = state.db.acquire().await?;
     let holdings = access::holdings(&mut conn, user.id).await?;
-    let products: Vec<Product> = holdings.iter().map(|h| h.product).collect();
-    let titles = catalog::titles(&mut conn, &products).await?;
+    let overview = progress::overview(&mut conn, user.id, true).await?;
+    let certificates = crate::certificates::of_learner(&mut conn, user.id).await?;
+    drop(conn);
     let mut enrolments = Vec::with_capacity(holdings.len());
     for h in holdings {
-        let percent = progress::used_percent(&mut conn, user.id, &[h.product]).await?;
+        let product = cache.product(&state.db, h.product).await?;
+        let mut courses = Vec::with_capacity(product.courses.len());
+        for course in &product.courses {
+            courses.push(cache.course(&state.db, *course).await?);
+        }
         enrolments.push(Enrolment {
-            title: titles.get(&h.product).cloned().unwrap_or_default(),
+            title: product.title.clone(),
             href: match h.product {
                 Product::Course(course) => format!("/courses/{course}"),
                 Product::Curriculum(_) => "/".into(),
@@ -176,15 +188,15 @@ async fn learner(
             since: h.since,
             until: h.until,
             active: h.active,
-            percent,
+            percent: overview.used_percent(courses.iter().map(|c| c.as_ref())),
         });
     }
     web::render(&LearnerDashboard {
         ctx,
         nickname: user.nickname,
         enrolments,
-        continue_at: progress::last_topic(&mut conn, user.id).await?,
-        study: progress::study_time(&mut conn, user.id).await?,
-        certificates: crate::certificates::of_learner(&mut conn, user.id).await?,
+        continue_at: overview.last_topic(&cache, &state.db).await?,
+        study: overview.study,
+        certificates,
     })
 }

@@ -262,12 +262,41 @@ async fn learner_access(
         Some(user) => course_access(conn, user, place.course).await?,
         None => Access::None,
     };
-    Ok(match access {
-        Access::Active(until) => TopicAccess::Enrolled(until),
-        _ if place.is_preview => TopicAccess::Preview,
-        Access::Lapsed => TopicAccess::Lapsed,
-        _ => TopicAccess::Locked,
-    })
+    Ok(TopicAccess::of(access, place))
+}
+
+impl TopicAccess {
+    /// What `access` to a topic's course allows with the topic at `place`.
+    fn of(access: Access, place: &catalog::TopicPlace) -> Self {
+        match access {
+            Access::Active(until) => Self::Enrolled(until),
+            _ if place.is_preview => Self::Preview,
+            Access::Lapsed => Self::Lapsed,
+            _ => Self::Locked,
+        }
+    }
+}
+
+/// [`viewer_access`] for a topic whose place and sellers (the products
+/// granting its course) the caller holds already, from the catalogue's
+/// cache: only the learner's grants are read, from theirs.
+pub async fn viewer_access_at(
+    conn: &mut PgConnection,
+    viewer: Option<&crate::accounts::CurrentUser>,
+    place: &catalog::TopicPlace,
+    sellers: &[Product],
+) -> sqlx::Result<Option<TopicAccess>> {
+    if place.authored_by(viewer) {
+        return Ok(Some(TopicAccess::Authoring));
+    }
+    if !place.published {
+        return Ok(None);
+    }
+    let access = match viewer {
+        Some(viewer) => access_to_any(conn, viewer.id, sellers).await?,
+        None => Access::None,
+    };
+    Ok(Some(TopicAccess::of(access, place)))
 }
 
 /// [`topic_access`] for a viewer who may also be the course's tutor or an
@@ -302,12 +331,13 @@ pub struct Holding {
     pub active: bool,
 }
 
-/// Everything `user` has held, one entry per product, latest first.
+/// Everything `user` has held, one entry per product, latest first (from
+/// the learner's cached grants).
 pub async fn holdings(conn: &mut PgConnection, user: UserId) -> sqlx::Result<Vec<Holding>> {
-    let grants = repo::grants_of(conn, user).await?;
+    let grants = grants_of(conn, user).await?;
     let now = OffsetDateTime::now_utc();
     let mut products: Vec<Product> = Vec::new();
-    for g in &grants {
+    for g in grants.iter() {
         if !products.contains(&g.product) {
             products.push(g.product);
         }
@@ -338,14 +368,15 @@ pub async fn holdings(conn: &mut PgConnection, user: UserId) -> sqlx::Result<Vec
     Ok(out)
 }
 
-/// Until when each of `user`'s orders gives access (live grants only).
+/// Until when each of `user`'s orders gives access (live grants only, from
+/// the learner's cached grants).
 pub async fn until_by_order(
     conn: &mut PgConnection,
     user: UserId,
 ) -> sqlx::Result<Vec<(OrderId, OffsetDateTime)>> {
     let now = OffsetDateTime::now_utc();
     let mut out: Vec<(OrderId, OffsetDateTime)> = Vec::new();
-    for g in repo::grants_of(conn, user).await? {
+    for g in grants_of(conn, user).await?.iter() {
         let Some(order) = g.order else { continue };
         if !g.live() || g.expires_at <= now {
             continue;

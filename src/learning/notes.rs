@@ -55,12 +55,18 @@ pub async fn list(
     Ok(repo::notes(conn, user, topic)
         .await?
         .into_iter()
-        .map(|r| Note {
+        .map(Note::from)
+        .collect())
+}
+
+impl From<repo::NoteRow> for Note {
+    fn from(r: repo::NoteRow) -> Self {
+        Self {
             id: r.id,
             position: r.position,
             body: r.body,
-        })
-        .collect())
+        }
+    }
 }
 
 /// Parses the form's position (seconds, as the player wrote it; empty is the

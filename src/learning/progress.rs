@@ -9,7 +9,7 @@ use time::{Duration, OffsetDateTime};
 
 use crate::{
     accounts, catalog,
-    catalog::model::Product,
+    catalog::{CatalogCache, model::Product, service::CourseView},
     ids::{CourseId, TopicId, UserId},
     learning::Completion,
     learning::{
@@ -391,6 +391,52 @@ pub async fn topic_progress(
         .unwrap_or_default())
 }
 
+/// What the lesson page shows of a learner who may study its topic.
+#[derive(Default)]
+pub struct LessonState {
+    pub topic: TopicProgress,
+    /// Done, and the share done (0-1), of each outline topic touched.
+    pub outline: HashMap<TopicId, (bool, f64)>,
+    pub notes: Vec<crate::learning::notes::Note>,
+    /// The playback speed they chose last.
+    pub rate: f32,
+}
+
+/// Reads the learner's state for `topic`'s lesson page, with `outline` the
+/// course's topics, and marks the topic opened (for "continue learning")
+/// when it is not the one they opened last: one statement, two when it
+/// marks.
+pub async fn lesson_state(
+    conn: &mut PgConnection,
+    user: UserId,
+    topic: TopicId,
+    outline: &[TopicId],
+) -> sqlx::Result<LessonState> {
+    let ids: Vec<uuid::Uuid> = outline.iter().map(|t| t.0).collect();
+    let row = repo::lesson(conn, user, topic, &ids).await?;
+    // Reloading the lesson they are on writes nothing; opening another
+    // marks it (the one write a page view makes).
+    if row.latest != Some(topic) {
+        opened(conn, user, topic).await?;
+    }
+    Ok(LessonState {
+        topic: TopicProgress {
+            watched: row.watched.map(|w| w.0).unwrap_or_default(),
+            watched_secs: row.watched_secs.unwrap_or_default(),
+            position: row.position.unwrap_or_default(),
+            completed: row.completed,
+        },
+        outline: row
+            .outline
+            .0
+            .into_iter()
+            .map(|(topic, done, share)| (topic, (done, share)))
+            .collect(),
+        notes: row.notes.0.into_iter().map(Into::into).collect(),
+        rate: row.rate.unwrap_or(1.0),
+    })
+}
+
 /// A learner opened a topic: remembered for "continue learning". The one
 /// write a page view makes; completing is [`Completion::complete`]'s.
 pub async fn opened(conn: &mut PgConnection, user: UserId, topic: TopicId) -> sqlx::Result<()> {
@@ -449,6 +495,15 @@ pub async fn courses(
     let placed = catalog::published_topics(conn, courses).await?;
     let ids: Vec<TopicId> = placed.iter().map(|(_, t)| *t).collect();
     let done = topics(conn, user, &ids).await?;
+    Ok(tally(placed, &done))
+}
+
+/// Progress per course over `placed` (course, published topic) pairs, with
+/// `done` what the learner did of each topic.
+fn tally(
+    placed: impl IntoIterator<Item = (CourseId, TopicId)>,
+    done: &HashMap<TopicId, (bool, f64)>,
+) -> HashMap<CourseId, CourseProgress> {
     let mut out: HashMap<CourseId, CourseProgress> = HashMap::new();
     for (course, topic) in placed {
         let entry = out.entry(course).or_default();
@@ -460,7 +515,7 @@ pub async fn courses(
     for p in out.values_mut() {
         p.percent = percent(p.share, p.topics);
     }
-    Ok(out)
+    out
 }
 
 /// How much of what `products` hold the learner has used, 0-100 (the refund
@@ -506,21 +561,73 @@ pub struct LastTopic {
     pub course_title: String,
 }
 
-/// The topic the learner opened or watched last, if it is still published.
-pub async fn last_topic(conn: &mut PgConnection, user: UserId) -> sqlx::Result<Option<LastTopic>> {
-    for topic in repo::recent_topics(conn, user, 5).await? {
-        if let Some(place) = catalog::topic_place(conn, topic)
-            .await?
-            .filter(|p| p.published)
-        {
-            return Ok(Some(LastTopic {
-                topic,
-                title: place.title,
-                course_title: place.course_title,
-            }));
+/// A learner's progress over everything they touched and their study time:
+/// what the home page and the dashboard show of them, read in one round
+/// trip ([`overview`]) and laid over the catalogue's cached courses.
+#[derive(Debug, Default)]
+pub struct Overview {
+    /// Topics touched, latest first.
+    recent: Vec<TopicId>,
+    done: HashMap<TopicId, (bool, f64)>,
+    pub study: StudyTime,
+}
+
+impl Overview {
+    /// From the topics touched (latest first: done, share done) and the
+    /// study time.
+    fn of(touched: Vec<(TopicId, bool, f64)>, study: StudyTime) -> Self {
+        Self {
+            recent: touched.iter().map(|(t, _, _)| *t).collect(),
+            done: touched
+                .into_iter()
+                .map(|(t, done, share)| (t, (done, share)))
+                .collect(),
+            study,
         }
     }
-    Ok(None)
+
+    /// Progress in each of `courses` over its published topics.
+    pub fn courses<'a>(
+        &self,
+        courses: impl IntoIterator<Item = &'a CourseView>,
+    ) -> HashMap<CourseId, CourseProgress> {
+        let placed = courses.into_iter().flat_map(|c| {
+            c.lectures
+                .iter()
+                .filter(|l| l.published)
+                .flat_map(|l| l.topics.iter().filter(|t| t.published))
+                .map(move |t| (c.id, t.id))
+        });
+        tally(placed, &self.done)
+    }
+
+    /// How much of `courses` the learner has used, 0-100 (as [`used_percent`]).
+    pub fn used_percent<'a>(&self, courses: impl IntoIterator<Item = &'a CourseView>) -> i64 {
+        let all = self.courses(courses);
+        let topics: i64 = all.values().map(|p| p.topics).sum();
+        let share: f64 = all.values().map(|p| p.share).sum();
+        percent(share, topics)
+    }
+
+    /// The topic opened or watched last that is still published: where
+    /// "continue learning" goes (looked up in the catalogue's cache).
+    pub async fn last_topic(
+        &self,
+        catalog: &CatalogCache,
+        db: &sqlx::PgPool,
+    ) -> sqlx::Result<Option<LastTopic>> {
+        for topic in self.recent.iter().take(5).copied() {
+            let found = catalog.topic(db, topic).await?;
+            if let Some(t) = found.as_ref().as_ref().filter(|t| t.place.published) {
+                return Ok(Some(LastTopic {
+                    topic,
+                    title: t.place.title.clone(),
+                    course_title: t.place.course_title.clone(),
+                }));
+            }
+        }
+        Ok(None)
+    }
 }
 
 /// Study time: in all, this week (Monday to Sunday, Seoul), and per day of
@@ -532,14 +639,28 @@ pub struct StudyTime {
     pub days: Vec<(time::Date, f64)>,
 }
 
-pub async fn study_time(conn: &mut PgConnection, user: UserId) -> sqlx::Result<StudyTime> {
+/// The learner's [`Overview`], in one statement; its study time only
+/// with `study` (left at zero otherwise, and not read: a statement of its
+/// own, so each keeps one plan).
+pub async fn overview(
+    conn: &mut PgConnection,
+    user: UserId,
+    study: bool,
+) -> sqlx::Result<Overview> {
     let today = OffsetDateTime::now_utc().to_offset(KST).date();
     let monday = today - Duration::days(i64::from(today.weekday().number_days_from_monday()));
     let week_ago = today - Duration::days(6);
-    let from = monday.min(week_ago);
-    let by_day: HashMap<time::Date, f64> = repo::study_by_day(conn, user, from)
-        .await?
+    if !study {
+        let touched = repo::touched(conn, user).await?;
+        return Ok(Overview::of(touched, StudyTime::default()));
+    }
+    let row = repo::overview(conn, user, monday.min(week_ago)).await?;
+    let epoch = time::Date::from_julian_day(UNIX_EPOCH_JULIAN_DAY).unwrap_or(today);
+    let by_day: HashMap<time::Date, f64> = row
+        .days
+        .0
         .into_iter()
+        .map(|(n, secs)| (epoch + Duration::days(i64::from(n)), secs))
         .collect();
     let days = (0..7)
         .map(|i| {
@@ -547,16 +668,21 @@ pub async fn study_time(conn: &mut PgConnection, user: UserId) -> sqlx::Result<S
             (day, by_day.get(&day).copied().unwrap_or(0.0))
         })
         .collect();
-    Ok(StudyTime {
-        total_secs: repo::study_total(conn, user).await?,
+    let study = StudyTime {
+        total_secs: row.total_secs,
         week_secs: by_day
             .iter()
             .filter(|(day, _)| **day >= monday)
             .map(|(_, s)| s)
             .sum(),
         days,
-    })
+    };
+    Ok(Overview::of(row.touched.0, study))
 }
+
+/// 1970-01-01 as a Julian day number (PostgreSQL's `date - DATE '1970-01-01'`
+/// counts from it).
+const UNIX_EPOCH_JULIAN_DAY: i32 = 2_440_588;
 
 /// Real seconds the learner spent watching `topics`.
 pub async fn study_secs_in(

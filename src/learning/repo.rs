@@ -453,6 +453,56 @@ pub async fn open_topic(
     .await
 }
 
+/// What the lesson page reads of one learner, as one row.
+pub struct LessonRow {
+    pub watched: Option<Json<Intervals>>,
+    pub watched_secs: Option<f64>,
+    pub position: Option<f64>,
+    pub completed: bool,
+    /// Done and share done (0-1) of each topic of the outline touched.
+    pub outline: Json<Vec<(TopicId, bool, f64)>>,
+    pub notes: Json<Vec<NoteRow>>,
+    pub rate: Option<f32>,
+    /// The topic the learner opened last.
+    pub latest: Option<TopicId>,
+}
+
+/// The lesson page's read of a learner: their progress on `topic` and on
+/// each of `outline`, their notes on it, their playback speed, and the topic
+/// they opened last (the page marks this one when it is another).
+pub async fn lesson(
+    conn: &mut PgConnection,
+    user: UserId,
+    topic: TopicId,
+    outline: &[Uuid],
+) -> sqlx::Result<LessonRow> {
+    sqlx::query_as!(
+        LessonRow,
+        r#"SELECT p.watched AS "watched?: Json<Intervals>", p.watched_secs AS "watched_secs?",
+                  p.position AS "position?", p.completed_at IS NOT NULL AS "completed!",
+                  (SELECT coalesce(jsonb_agg(jsonb_build_array(
+                            o.topic_id, o.completed_at IS NOT NULL,
+                            CASE WHEN o.completed_at IS NOT NULL THEN 1
+                                 ELSE least(1, coalesce(o.watched_secs / o.video_secs, 0)) END)), '[]')
+                     FROM topic_progress o WHERE o.user_id = $1 AND o.topic_id = ANY($3))
+                    AS "outline!: Json<Vec<(TopicId, bool, f64)>>",
+                  (SELECT coalesce(jsonb_agg(jsonb_build_object('id', n.id, 'position', n.position, 'body', n.body)
+                                             ORDER BY n.position, n.created_at), '[]')
+                     FROM notes n WHERE n.user_id = $1 AND n.topic_id = $2)
+                    AS "notes!: Json<Vec<NoteRow>>",
+                  (SELECT w.playback_rate FROM learner_watch w WHERE w.user_id = $1) AS "rate?",
+                  (SELECT l.topic_id FROM topic_progress l WHERE l.user_id = $1
+                    ORDER BY l.updated_at DESC LIMIT 1) AS "latest?: TopicId"
+             FROM (VALUES (1)) AS one (x)
+             LEFT JOIN topic_progress p ON p.user_id = $1 AND p.topic_id = $2"#,
+        user.0,
+        topic.0,
+        outline
+    )
+    .fetch_one(conn)
+    .await
+}
+
 /// The learner's progress on each of `topics` they have touched: done, and
 /// how much of it (0-1).
 pub async fn topics_progress(
@@ -475,50 +525,65 @@ pub async fn topics_progress(
     .collect())
 }
 
-/// The topics the learner opened or watched last, latest first.
-pub async fn recent_topics(
+/// Every topic the learner touched, latest first: done, and share done
+/// (0-1).
+pub async fn touched(
     conn: &mut PgConnection,
     user: UserId,
-    limit: i64,
-) -> sqlx::Result<Vec<TopicId>> {
-    sqlx::query_scalar!(
-        r#"SELECT topic_id AS "t: TopicId" FROM topic_progress
-            WHERE user_id = $1 ORDER BY updated_at DESC LIMIT $2"#,
-        user.0,
-        limit
-    )
-    .fetch_all(conn)
-    .await
-}
-
-/// Study seconds per Seoul calendar day, newest first, for days since `from`.
-pub async fn study_by_day(
-    conn: &mut PgConnection,
-    user: UserId,
-    from: time::Date,
-) -> sqlx::Result<Vec<(time::Date, f64)>> {
+) -> sqlx::Result<Vec<(TopicId, bool, f64)>> {
     Ok(sqlx::query!(
-        r#"SELECT (received_at AT TIME ZONE 'Asia/Seoul')::date AS "day!",
-                  sum(study_secs) AS "secs!"
-             FROM watch_events
-            WHERE user_id = $1 AND study_secs > 0
-              AND received_at >= ($2::date::timestamp AT TIME ZONE 'Asia/Seoul')
-            GROUP BY 1 ORDER BY 1 DESC"#,
-        user.0,
-        from
+        r#"SELECT topic_id AS "topic: TopicId", completed_at IS NOT NULL AS "done!",
+                  CASE WHEN completed_at IS NOT NULL THEN 1
+                       ELSE least(1, coalesce(watched_secs / video_secs, 0)) END AS "share!"
+             FROM topic_progress WHERE user_id = $1 ORDER BY updated_at DESC"#,
+        user.0
     )
     .fetch_all(conn)
     .await?
     .into_iter()
-    .map(|r| (r.day, r.secs))
+    .map(|r| (r.topic, r.done, r.share))
     .collect())
 }
 
-pub async fn study_total(conn: &mut PgConnection, user: UserId) -> sqlx::Result<f64> {
-    sqlx::query_scalar!(
-        r#"SELECT coalesce(sum(study_secs), 0) AS "secs!" FROM watch_events
-            WHERE user_id = $1 AND study_secs > 0"#,
-        user.0
+/// A learner's progress over everything, as one row.
+pub struct OverviewRow {
+    /// Each topic touched, latest first: done, and share done (0-1).
+    pub touched: Json<Vec<(TopicId, bool, f64)>>,
+    /// Study seconds per Seoul day since the given one: (days since
+    /// 1970-01-01, seconds).
+    pub days: Json<Vec<(i32, f64)>>,
+    pub total_secs: f64,
+}
+
+/// What the dashboard reads of a learner, in one statement: every topic
+/// they touched, latest first, and their study time, per day since `from`
+/// and in all.
+pub async fn overview(
+    conn: &mut PgConnection,
+    user: UserId,
+    from: time::Date,
+) -> sqlx::Result<OverviewRow> {
+    sqlx::query_as!(
+        OverviewRow,
+        r#"SELECT
+             (SELECT coalesce(jsonb_agg(jsonb_build_array(
+                       topic_id, completed_at IS NOT NULL,
+                       CASE WHEN completed_at IS NOT NULL THEN 1
+                            ELSE least(1, coalesce(watched_secs / video_secs, 0)) END)
+                       ORDER BY updated_at DESC), '[]')
+                FROM topic_progress WHERE user_id = $1)
+               AS "touched!: Json<Vec<(TopicId, bool, f64)>>",
+             (SELECT coalesce(jsonb_agg(jsonb_build_array(day - DATE '1970-01-01', secs)), '[]')
+                FROM (SELECT (received_at AT TIME ZONE 'Asia/Seoul')::date AS day, sum(study_secs) AS secs
+                        FROM watch_events
+                       WHERE user_id = $1 AND study_secs > 0
+                         AND received_at >= ($2::date::timestamp AT TIME ZONE 'Asia/Seoul')
+                       GROUP BY 1) d)
+               AS "days!: Json<Vec<(i32, f64)>>",
+             (SELECT coalesce(sum(study_secs), 0) FROM watch_events
+               WHERE user_id = $1 AND study_secs > 0) AS "total_secs!""#,
+        user.0,
+        from
     )
     .fetch_one(conn)
     .await
@@ -526,6 +591,7 @@ pub async fn study_total(conn: &mut PgConnection, user: UserId) -> sqlx::Result<
 
 // ---------- notes ----------
 
+#[derive(serde::Deserialize)]
 pub struct NoteRow {
     pub id: uuid::Uuid,
     pub position: f64,

@@ -345,6 +345,7 @@ pub async fn delete_captions(
     if !repo::delete_caption(&mut conn, video.id, &language).await? {
         return Err(AppError::NotFound);
     }
+    crate::media::videos_changed();
     Ok(web::redirect_with(
         &state,
         &ctx,

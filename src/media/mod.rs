@@ -14,7 +14,7 @@ pub mod vtt;
 
 use std::{
     path::{Path, PathBuf},
-    sync::Arc,
+    sync::{Arc, LazyLock},
     time::Duration,
 };
 
@@ -26,7 +26,10 @@ use tokio::sync::Semaphore;
 use crate::{
     config::MediaConfig,
     ids::{TopicId, UserId, VideoId},
-    infra::storage::{self, Storage},
+    infra::{
+        cache::Cache,
+        storage::{self, Storage},
+    },
     jobs::{self, EnqueueOptions, JobCtx},
 };
 
@@ -136,6 +139,7 @@ impl Media {
             queue_transcode(tx, id).await
         })
         .await?;
+        videos_changed();
         Ok(id)
     }
 
@@ -175,6 +179,7 @@ impl Media {
         let Some(source_key) = repo::start_processing(&mut *db.acquire().await?, id).await? else {
             return Ok(());
         };
+        videos_changed();
         let _slot = self.ffmpeg.acquire().await?;
         let work = TempDir::new(self.work_dir.join(format!("transcode-{id}-{}", short_id())))?;
         let source = match self.storage.local_path(&source_key) {
@@ -237,6 +242,7 @@ impl Media {
         )
         .await?;
         let ready = topic.is_some();
+        videos_changed();
         // The outline lists the topic as long as its video.
         if let Some(topic) = topic {
             let secs = info.duration_ms as f64 / 1000.0;
@@ -274,6 +280,7 @@ impl Media {
         repo::put_caption(&mut conn, video, language, label, &key)
             .await
             .map_err(anyhow::Error::from)?;
+        videos_changed();
         Ok(())
     }
 }
@@ -340,6 +347,31 @@ pub async fn player_video(
         captions,
         renditions: video.renditions,
     }))
+}
+
+/// Each topic's video as the lesson page shows it, kept a few seconds: every
+/// learner on a lesson shares one load. Each change of a video in this
+/// process ([`videos_changed`], called after it is committed) drops them all;
+/// other instances see a change within the TTL. The studio reads
+/// [`player_video`] fresh.
+static PLAYERS: LazyLock<Cache<Option<PlayerVideo>>> =
+    LazyLock::new(|| Cache::new(Duration::from_secs(5)));
+
+/// Forgets the kept player videos: a video was uploaded, began or finished
+/// transcoding, failed, or its captions changed. Call it after the commit.
+pub fn videos_changed() {
+    PLAYERS.invalidate();
+}
+
+/// [`player_video`] for the lesson page, from the kept ones (one load per
+/// topic at a time).
+pub async fn lesson_video(
+    conn: &mut PgConnection,
+    topic: TopicId,
+) -> sqlx::Result<Arc<Option<PlayerVideo>>> {
+    PLAYERS
+        .get_or_load(&topic.to_string(), player_video(conn, topic))
+        .await
 }
 
 /// The length in seconds of the topic's video, when it can be watched
@@ -438,6 +470,7 @@ pub fn register(
             let id: VideoId = serde_json::from_value(payload["video"].clone())?;
             let mut conn = db.acquire().await?;
             repo::mark_failed(&mut conn, id, &reason).await?;
+            videos_changed();
             Ok(())
         }
     });

@@ -1510,14 +1510,23 @@ async fn a_course_page_shows_who_teaches_and_the_learners_progress_per_topic(db:
         .await;
     assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
     let git = course_id(&app, "Git과 협업").await;
-    sqlx::query(
-        "UPDATE courses SET author_id = (SELECT id FROM users WHERE email = 'coach@example.com')
-          WHERE id = $1::uuid",
-    )
-    .bind(&git)
-    .execute(&app.db)
-    .await
-    .unwrap();
+    // Who authors a course is set by hand here, and like every catalogue
+    // write it goes through the catalogue's transaction, whose commit drops
+    // what pages keep (the tutor's sign-in already showed them the roadmap).
+    app.state
+        .catalog_cache
+        .write(&app.db, async |tx| {
+            sqlx::query(
+                "UPDATE courses SET author_id = (SELECT id FROM users WHERE email = 'coach@example.com')
+                  WHERE id = $1::uuid",
+            )
+            .bind(&git)
+            .execute(&mut *tx)
+            .await?;
+            Ok(())
+        })
+        .await
+        .unwrap();
     let page = app.get(&format!("/courses/{git}")).await;
     assert_eq!(page.text("[data-tutor-name]").as_deref(), Some("김코치"));
     assert_eq!(

@@ -14,6 +14,7 @@ mod hostile;
 mod images;
 mod jobs;
 mod kakaopay;
+mod learner_pages;
 mod learning;
 mod media;
 mod missions;

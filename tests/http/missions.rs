@@ -30,7 +30,7 @@ async fn mission(app: &TestApp, title: &str) -> String {
 
 /// `q-{question}` = choice for every choice question of the mission: the
 /// correct ones, or (when `right` is false) one wrong one each.
-async fn answers(app: &TestApp, mission: &str, right: bool) -> Vec<(String, String)> {
+pub(crate) async fn answers(app: &TestApp, mission: &str, right: bool) -> Vec<(String, String)> {
     let rows: Vec<(String, String, bool)> = sqlx::query_as(
         "SELECT q.id::text, c.id::text, c.correct FROM questions q JOIN choices c ON c.question_id = q.id
           WHERE q.mission_id = $1::uuid ORDER BY q.position, c.position",
@@ -55,7 +55,11 @@ async fn answers(app: &TestApp, mission: &str, right: bool) -> Vec<(String, Stri
 }
 
 impl TestApp {
-    async fn post_pairs(&self, path: &str, pairs: &[(String, String)]) -> crate::support::Page {
+    pub(crate) async fn post_pairs(
+        &self,
+        path: &str,
+        pairs: &[(String, String)],
+    ) -> crate::support::Page {
         let fields: Vec<(&str, &str)> = pairs
             .iter()
             .map(|(k, v)| (k.as_str(), v.as_str()))

@@ -143,11 +143,12 @@ struct SubmissionBox {
 
 pub async fn mission_page(
     State(state): State<AppState>,
+    State(catalog): State<Arc<crate::catalog::CatalogCache>>,
     ctx: PageCtx,
     user: CurrentUser,
     Path(id): Path<MissionId>,
 ) -> AppResult<Response> {
-    let mission = service::mission_page(&mut *state.db.acquire().await?, &user, id).await?;
+    let mission = service::mission_page(&state.db, &catalog, &user, id).await?;
     Ok(web::render(&MissionPage { ctx, mission })?.into_response())
 }
 
@@ -289,6 +290,7 @@ where
     crate::state::AppState: FromRef<S>,
     std::sync::Arc<crate::assessments::Grader>: FromRef<S>,
     crate::learning::Completion: FromRef<S>,
+    std::sync::Arc<crate::catalog::CatalogCache>: FromRef<S>,
 {
     use crate::web::routes::prelude::*;
     Router::new()

@@ -67,8 +67,14 @@ pub async fn home(
             service::nanodegree_roadmap(&mut conn).await
         })
         .await?;
+    // A learner's roadmap lays their progress (one statement) over the
+    // cached courses; their access comes from their cached grants.
     let (mut purchased, mut progress, mut continue_at) = (false, Default::default(), None);
     if let (Some(user), Some(roadmap)) = (&user, roadmap.as_ref()) {
+        let mut courses = Vec::with_capacity(roadmap.steps.len());
+        for step in &roadmap.steps {
+            courses.push(cache.course(&state.db, step.course_id).await?);
+        }
         let mut conn = state.db.acquire().await?;
         purchased = access::product_access(
             &mut conn,
@@ -77,9 +83,10 @@ pub async fn home(
         )
         .await?
         .is_active();
-        let courses: Vec<CourseId> = roadmap.steps.iter().map(|s| s.course_id).collect();
-        progress = learning::progress::courses(&mut conn, user.id, &courses).await?;
-        continue_at = learning::progress::last_topic(&mut conn, user.id).await?;
+        let overview = learning::progress::overview(&mut conn, user.id, false).await?;
+        drop(conn);
+        progress = overview.courses(courses.iter().map(|c| c.as_ref()));
+        continue_at = overview.last_topic(&cache, &state.db).await?;
     }
     page(&cache, ctx, &request, "/", async |ctx| {
         Ok(web::render(&HomePage {

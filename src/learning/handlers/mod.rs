@@ -196,24 +196,21 @@ pub struct NoteList {
     error: Option<&'static str>,
 }
 
-async fn video_box(
-    conn: &mut sqlx::PgConnection,
+/// The video box for a viewer who may study the topic; `learner` is a
+/// signed-in one with their playback speed.
+fn video_box(
     signer: &crate::web::signing::Signer,
-    viewer: Option<&CurrentUser>,
+    video: Option<PlayerVideo>,
+    learner: Option<(&CurrentUser, f32)>,
     id: TopicId,
     progress: &TopicProgress,
     csrf_token: &str,
-) -> AppResult<VideoBox> {
-    let video = media::player_video(conn, id).await?;
-    let rate = match viewer {
-        Some(user) => progress::playback_rate(conn, user.id).await?,
-        None => 1.0,
-    };
+) -> VideoBox {
     let secs = video.as_ref().map_or(0.0, |v| v.secs);
-    Ok(VideoBox {
+    VideoBox {
         id,
         resume_at: progress.resume_at(secs),
-        rate,
+        rate: learner.map_or(1.0, |(_, rate)| rate),
         watched: progress
             .watched
             .spans()
@@ -221,13 +218,18 @@ async fn video_box(
             .map(|(s, e)| format!("{s:.1}-{e:.1}"))
             .collect::<Vec<_>>()
             .join(" "),
-        records: viewer.is_some(),
-        watch_session: viewer.map_or_else(String::new, |user| session::issue(signer, user.id, id)),
+        records: learner.is_some(),
+        watch_session: learner
+            .map_or_else(String::new, |(user, _)| session::issue(signer, user.id, id)),
         csrf_token: csrf_token.to_owned(),
         video,
-    })
+    }
 }
 
+/// The lesson page. What every viewer of the topic shares (its place and
+/// text, the course outline, the video) comes from caches; a signed-in
+/// learner's own state is one statement ([`progress::lesson_state`]), and a
+/// mission topic adds the lookup of its mission.
 pub async fn topic_page(
     State(state): State<AppState>,
     State(cache): State<Arc<CatalogCache>>,
@@ -235,47 +237,46 @@ pub async fn topic_page(
     MaybeUser(viewer): MaybeUser,
     Path(id): Path<TopicId>,
 ) -> AppResult<Response> {
+    let topic = cache.topic(&state.db, id).await?;
+    let Some(topic) = topic.as_ref() else {
+        return Err(AppError::NotFound);
+    };
+    let course = cache.course(&state.db, topic.place.course).await?;
     let mut conn = state.db.acquire().await?;
-    let (place, access) = access::viewer_access(&mut conn, viewer.as_ref(), id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let access =
+        access::viewer_access_at(&mut conn, viewer.as_ref(), &topic.place, &course.sellers)
+            .await?
+            .ok_or(AppError::NotFound)?;
     if !access.may_study() && viewer.is_none() {
         return Err(AppError::Unauthorized);
     }
-    let (kind, body) = catalog::topic_text(&mut conn, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let course = cache.course(&state.db, place.course).await?;
-    let mut progress = TopicProgress::default();
-    let mut done = Default::default();
-    let mut note_rows = Vec::new();
-    if let Some(user) = viewer.as_ref().filter(|_| access.may_study()) {
-        // The one write a page view makes: "continue where you left off".
-        progress::opened(&mut conn, user.id, id).await?;
-        progress = progress::topic_progress(&mut conn, user.id, id).await?;
-        let ids: Vec<TopicId> = course
-            .lectures
-            .iter()
-            .flat_map(|l| l.topics.iter().map(|t| t.id))
-            .collect();
-        done = progress::topics(&mut conn, user.id, &ids).await?;
-        note_rows = notes::list(&mut conn, user.id, id).await?;
-    }
-    let mission = if kind == TopicKind::Mission {
+    let learner = viewer.as_ref().filter(|_| access.may_study());
+    let mine = match learner {
+        Some(user) => {
+            let ids: Vec<TopicId> = course
+                .lectures
+                .iter()
+                .flat_map(|l| l.topics.iter().map(|t| t.id))
+                .collect();
+            progress::lesson_state(&mut conn, user.id, id, &ids).await?
+        }
+        None => progress::LessonState::default(),
+    };
+    let mission = if topic.kind == TopicKind::Mission {
         crate::assessments::mission_of_topic(&mut conn, id).await?
     } else {
         None
     };
-    let player = if access.may_study() && kind == TopicKind::Video {
+    let player = if access.may_study() && topic.kind == TopicKind::Video {
+        let video = media::lesson_video(&mut conn, id).await?;
         video_box(
-            &mut conn,
             &state.signer,
-            viewer.as_ref(),
+            (*video).clone(),
+            learner.map(|user| (user, mine.rate)),
             id,
-            &progress,
+            &mine.topic,
             &ctx.csrf_token,
         )
-        .await?
     } else {
         VideoBox {
             id,
@@ -295,10 +296,15 @@ pub async fn topic_page(
         StatusCode::FORBIDDEN
     };
     let page = TopicPage {
-        outline: Outline::of(&course, id, place.authored_by(viewer.as_ref()), &done),
+        outline: Outline::of(
+            &course,
+            id,
+            topic.place.authored_by(viewer.as_ref()),
+            &mine.outline,
+        ),
         notes: NoteList {
             id,
-            notes: note_rows,
+            notes: mine.notes,
             csrf_token: ctx.csrf_token.clone(),
             error: None,
         },
@@ -306,9 +312,9 @@ pub async fn topic_page(
         mission,
         ctx,
         id,
-        place,
-        kind,
-        body,
+        place: topic.place.clone(),
+        kind: topic.kind,
+        body: topic.body.clone(),
         access,
         player,
     };
@@ -347,15 +353,20 @@ pub async fn video_state(
         Some(user) => progress::topic_progress(&mut conn, user.id, id).await?,
         None => TopicProgress::default(),
     };
+    // Read fresh: this is what shows a video that is being made.
+    let video = media::player_video(&mut conn, id).await?;
+    let rate = match &viewer {
+        Some(user) => progress::playback_rate(&mut conn, user.id).await?,
+        None => 1.0,
+    };
     let video = video_box(
-        &mut conn,
         &state.signer,
-        viewer.as_ref(),
+        video,
+        viewer.as_ref().map(|user| (user, rate)),
         id,
         &progress,
         &ctx.csrf_token,
-    )
-    .await?;
+    );
     Ok(web::render(&video)?.into_response())
 }
 

@@ -1,0 +1,242 @@
+//! The pages a paying learner lives in: what every learner shares (topics,
+//! outlines, the roadmap, missions with their rendered questions, videos)
+//! comes from caches; only the learner's own state is read per request, in
+//! at most two statements. Nothing kept goes stale: what the learner or a
+//! tutor changes shows on the very next load.
+
+use reqwest::StatusCode;
+use sqlx::PgPool;
+
+use crate::support::TestApp;
+
+/// A learner who bought the nano-degree.
+async fn learner(db: PgPool) -> TestApp {
+    let app = TestApp::spawn(db).await;
+    app.seed().await;
+    app.verified_learner("learner@example.com").await;
+    app.buy_nanodegree().await;
+    app
+}
+
+async fn text(app: &TestApp, sql: &str) -> String {
+    sqlx::query_scalar(sql).fetch_one(&app.db).await.unwrap()
+}
+
+/// The first published topic of `kind`, in roadmap order.
+async fn first_topic(app: &TestApp, kind: &str) -> String {
+    sqlx::query_scalar(
+        "SELECT t.id::text FROM topics t JOIN lectures l ON l.id = t.lecture_id
+           JOIN curriculum_courses cc ON cc.course_id = l.course_id
+          WHERE t.kind = $1 AND t.published_at IS NOT NULL
+          ORDER BY cc.position, l.position, t.position LIMIT 1",
+    )
+    .bind(kind)
+    .fetch_one(&app.db)
+    .await
+    .unwrap()
+}
+
+#[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
+async fn each_page_a_learner_uses_reads_at_most_two_statements(db: PgPool) {
+    let app = learner(db).await;
+    let course = text(
+        &app,
+        "SELECT course_id::text FROM curriculum_courses ORDER BY position LIMIT 1",
+    )
+    .await;
+    let video = first_topic(&app, "video").await;
+    let reading = first_topic(&app, "reading").await;
+    let quiz = text(
+        &app,
+        "SELECT m.id::text FROM missions m JOIN topics t ON t.id = m.topic_id
+          WHERE t.title = '웹 동작 원리 확인 퀴즈'",
+    )
+    .await;
+    let code = text(
+        &app,
+        "SELECT m.id::text FROM missions m
+          WHERE EXISTS (SELECT 1 FROM questions q WHERE q.mission_id = m.id AND q.kind = 'code')
+          ORDER BY m.id LIMIT 1",
+    )
+    .await;
+    // The learner's own state in place: a finished reading, a note, a graded
+    // attempt.
+    app.post_form(&format!("/learn/topics/{reading}/read"), &[])
+        .await;
+    app.post_form(
+        &format!("/learn/topics/{video}/notes"),
+        &[("body", "다시 볼 부분"), ("position", "12")],
+    )
+    .await;
+    app.post_form(&format!("/missions/{quiz}/attempts"), &[])
+        .await;
+    let answers = crate::missions::answers(&app, &quiz, true).await;
+    app.post_pairs(&format!("/missions/{quiz}/submissions"), &answers)
+        .await;
+
+    for path in [
+        "/".to_string(),
+        "/me/dashboard".into(),
+        "/orders".into(),
+        format!("/courses/{course}"),
+        format!("/learn/topics/{video}"),
+        format!("/learn/topics/{reading}"),
+        format!("/missions/{quiz}"),
+        format!("/missions/{code}"),
+    ] {
+        // The first load fills what every learner shares; the next one is
+        // what a learner costs.
+        assert_eq!(app.get(&path).await.status, StatusCode::OK, "{path}");
+        let (page, queries) = app.get_counting_queries(&path).await;
+        assert_eq!(page.status, StatusCode::OK, "{path}");
+        assert!(queries <= 2, "{path}: {queries} statements");
+    }
+}
+
+#[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
+async fn what_the_learner_or_a_tutor_changes_shows_on_the_next_load(db: PgPool) {
+    let app = learner(db).await;
+    let reading = first_topic(&app, "reading").await;
+    let video = first_topic(&app, "video").await;
+    let course = text(
+        &app,
+        &format!("SELECT l.course_id::text FROM topics t JOIN lectures l ON l.id = t.lecture_id WHERE t.id = '{reading}'"),
+    )
+    .await;
+    let lesson = format!("/learn/topics/{reading}");
+    let step_percent = format!(r#"[data-course-id="{course}"] [data-course-percent]"#);
+    let done_mark = format!(r#"[data-outline-topic="{reading}"]"#);
+
+    // Every page loaded once: what they share is kept from here.
+    let page = app.get(&lesson).await;
+    assert!(page.attr("[data-topic-complete]", "hidden").is_some());
+    assert!(page.attr(&done_mark, "data-done").is_none());
+    let home = app.get("/").await;
+    assert_eq!(
+        home.attr(&step_percent, "data-course-percent").as_deref(),
+        Some("0")
+    );
+    app.get(&format!("/learn/topics/{video}")).await;
+    let dashboard = app.get("/me/dashboard").await;
+    assert_eq!(
+        dashboard.attr("[data-continue]", "href"),
+        Some(format!("/learn/topics/{video}")),
+        "the topic opened last"
+    );
+
+    // A completed topic: the lesson, the roadmap, the dashboard and the
+    // course page say so at once.
+    let read = app.post_form(&format!("{lesson}/read"), &[]).await;
+    assert_eq!(read.status, StatusCode::SEE_OTHER);
+    let page = app.get(&lesson).await;
+    assert!(page.attr("[data-topic-complete]", "hidden").is_none());
+    assert!(page.attr(&done_mark, "data-done").is_some());
+    let home = app.get("/").await;
+    let percent: i64 = home
+        .attr(&step_percent, "data-course-percent")
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(percent > 0, "roadmap progress {percent}");
+    let dashboard = app.get("/me/dashboard").await;
+    assert_eq!(
+        dashboard.attr("[data-continue]", "href"),
+        Some(lesson.clone()),
+        "continue where they were last"
+    );
+    assert_ne!(
+        dashboard
+            .attr("[data-progress-percent]", "data-progress-percent")
+            .as_deref(),
+        Some("0")
+    );
+
+    // A new note shows in the lesson it was written on.
+    let video_lesson = format!("/learn/topics/{video}");
+    assert!(app.get(&video_lesson).await.text("[data-note]").is_none());
+    app.post_form(
+        &format!("{video_lesson}/notes"),
+        &[("body", "여기서 다시 보기"), ("position", "42")],
+    )
+    .await;
+    let notes = app.get(&video_lesson).await.text("[data-notes]").unwrap();
+    assert!(notes.contains("여기서 다시 보기"), "{notes}");
+
+    // A graded attempt shows its score on the mission page.
+    let quiz = text(
+        &app,
+        "SELECT m.id::text FROM missions m JOIN topics t ON t.id = m.topic_id
+          WHERE t.title = '웹 동작 원리 확인 퀴즈'",
+    )
+    .await;
+    let mission = format!("/missions/{quiz}");
+    assert!(
+        app.get(&mission)
+            .await
+            .attr("[data-attempt-score]", "data-attempt-score")
+            .is_none()
+    );
+    app.post_form(&format!("{mission}/attempts"), &[]).await;
+    let answers = crate::missions::answers(&app, &quiz, true).await;
+    app.post_pairs(&format!("{mission}/submissions"), &answers)
+        .await;
+    let page = app.get(&mission).await;
+    assert_eq!(
+        page.attr("[data-attempt-score]", "data-attempt-score")
+            .as_deref(),
+        Some("100")
+    );
+    assert_eq!(
+        page.attr("[data-best-score]", "data-passed").as_deref(),
+        Some("true")
+    );
+
+    // A tutor's (here an admin's) edits to published work in the studio:
+    // the topic's title and text, and a question's prompt.
+    let admin = app.another_browser();
+    admin.login_as_admin().await;
+    let saved = admin
+        .post_form(
+            &format!("/studio/topics/{reading}"),
+            &[
+                ("title", "고쳐 쓴 읽기 자료"),
+                ("kind", "reading"),
+                ("body", "새로 쓴 본문입니다."),
+                ("duration_minutes", "5"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    let page = app.get(&lesson).await;
+    assert_eq!(page.text("h1").as_deref(), Some("고쳐 쓴 읽기 자료"));
+    assert!(page.body.contains("새로 쓴 본문입니다."));
+    let dashboard = app.get("/me/dashboard").await;
+    assert!(
+        dashboard.body.contains("고쳐 쓴 읽기 자료"),
+        "continue card"
+    );
+
+    let question = text(
+        &app,
+        &format!(
+            "SELECT id::text FROM questions WHERE mission_id = '{quiz}' ORDER BY position LIMIT 1"
+        ),
+    )
+    .await;
+    let saved = admin
+        .post_form(
+            &format!("/studio/questions/{question}"),
+            &[
+                ("prompt", "고쳐 쓴 **문제**"),
+                ("points", "1"),
+                ("explanation", ""),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    let page = app.get(&mission).await;
+    assert!(
+        page.body.contains("고쳐 쓴 <strong>문제</strong>"),
+        "the prompt, rendered again"
+    );
+}
