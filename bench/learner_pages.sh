@@ -9,6 +9,7 @@
 # round trips).
 #   BENCH_SECONDS=10 BENCH_CONNECTIONS=100 bench/learner_pages.sh   (needs DATABASE_URL)
 #   BENCH_BIN=/path/to/weaverse bench/learner_pages.sh              (another build)
+#   BENCH_ONLY='lesson|mission' bench/learner_pages.sh               (pages whose label matches)
 # Targets (#19): each page >= 5,000 req/s and >= 1/4 of /courses, p99 < 50 ms,
 # at most 2 round trips per request.
 set -euo pipefail
@@ -92,11 +93,12 @@ echo "machine: $(nproc) cores; server, PostgreSQL and wrk share it"
 echo "binary: $bin"
 echo "learner: bought, 8 topics done and one half watched, 3 notes, 1 quiz attempt"
 baseline=0
-printf '%-26s %8s %8s %10s %12s  %s\n' page "req/s" "p99 ms" "/courses" "db xact/req" errors
+printf '%-26s %8s %8s %10s %12s %9s  %s\n' page "req/s" "p99 ms" "/courses" "db xact/req" "KB (br)" errors
 for entry in "/courses (visitor)|/courses|visitor" "course page|/courses/$course|learner" \
              "/orders|/orders|learner" "/ (bought, progress)|/|learner" "/me/dashboard|/me/dashboard|learner" \
              "lesson page|/learn/topics/$lesson|learner" "mission page|/missions/$mission|learner"; do
   label=${entry%%|*}; rest=${entry#*|}; path=${rest%|*}; who=${rest#*|}
+  [[ -n "${BENCH_ONLY:-}" && ! "$label" =~ ${BENCH_ONLY} && "$label" != "/courses (visitor)" ]] && continue
   headers=(-H "Accept: text/html" -H "Accept-Encoding: gzip, deflate, br, zstd")
   [ "$who" = learner ] && headers+=(-H "Cookie: $cookie")
   wrk -t2 -c"$conns" -d2s "${headers[@]}" "$base$path" >/dev/null
@@ -108,7 +110,9 @@ for entry in "/courses (visitor)|/courses|visitor" "course page|/courses/$course
   errors=$(echo "$out" | sed -n 's/^errors: //p')
   total=$(python3 -c "print(round($rps * $secs))")
   [ "$baseline" = 0 ] && baseline=$rps
-  printf '%-26s %8s %8s %10s %12s  %s\n' "$label" "$rps" "$p99" \
+  size=$(curl -s -o /dev/null -w '%{size_download}' "${headers[@]}" "$base$path")
+  printf '%-26s %8s %8s %10s %12s %9s  %s\n' "$label" "$rps" "$p99" \
     "$(python3 -c "print(f'{$rps / $baseline:.2f}')")" \
-    "$(python3 -c "print(f'{($after - $before) / max($total, 1):.1f}')")" "$errors"
+    "$(python3 -c "print(f'{($after - $before) / max($total, 1):.1f}')")" \
+    "$(python3 -c "print(f'{$size / 1024:.1f}')")" "$errors"
 done
