@@ -164,6 +164,16 @@ pub async fn titles(
         .collect())
 }
 
+/// Every live curriculum and course with its title (curricula first, each
+/// by title): what an admin picks from.
+pub async fn all_products(conn: &mut PgConnection) -> sqlx::Result<Vec<(Product, String)>> {
+    Ok(repo::all_titles(conn)
+        .await?
+        .into_iter()
+        .filter_map(|(cu, co, title)| Some((Product::from_columns(cu, co)?, title)))
+        .collect())
+}
+
 /// The live, published topics of each of `courses` (what progress counts).
 pub async fn published_topics(
     conn: &mut PgConnection,

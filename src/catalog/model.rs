@@ -78,6 +78,25 @@ impl Product {
         (curricula, courses)
     }
 
+    /// How a form names it: `curriculum:{id}` or `course:{id}`.
+    pub fn key(&self) -> String {
+        match self {
+            Self::Curriculum(id) => format!("curriculum:{id}"),
+            Self::Course(id) => format!("course:{id}"),
+        }
+    }
+
+    /// From a form's [`Product::key`]; `None` for anything else.
+    pub fn from_key(key: &str) -> Option<Self> {
+        let (kind, id) = key.trim().split_once(':')?;
+        let id = id.parse().ok()?;
+        match kind {
+            "curriculum" => Some(Self::Curriculum(crate::ids::CurriculumId(id))),
+            "course" => Some(Self::Course(crate::ids::CourseId(id))),
+            _ => None,
+        }
+    }
+
     /// From the two nullable columns; `None` unless exactly one is set.
     pub fn from_columns(
         curriculum: Option<uuid::Uuid>,

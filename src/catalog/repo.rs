@@ -351,6 +351,27 @@ pub async fn titles(
         .collect())
 }
 
+/// Every live curriculum and course with its title: curricula first, each
+/// by title.
+pub async fn all_titles(
+    conn: &mut PgConnection,
+) -> sqlx::Result<Vec<(Option<uuid::Uuid>, Option<uuid::Uuid>, String)>> {
+    let rows = sqlx::query!(
+        r#"SELECT curriculum_id AS "curriculum_id?", course_id AS "course_id?", title AS "title!"
+             FROM (SELECT id AS curriculum_id, NULL::uuid AS course_id, title, 0 AS kind
+                     FROM curricula WHERE deleted_at IS NULL
+                   UNION ALL
+                   SELECT NULL::uuid, id, title, 1 FROM courses WHERE deleted_at IS NULL) p
+            ORDER BY kind, title"#
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.curriculum_id, r.course_id, r.title))
+        .collect())
+}
+
 /// The live, published topics of `courses` (in live, published lectures).
 pub async fn published_topics(
     conn: &mut PgConnection,

@@ -26,7 +26,6 @@ use crate::{
     catalog::model::Product,
     certificates::{self, BadgeVerdict, CertificateRow, IssueError},
     error::{AppError, AppResult},
-    ids::{CourseId, CurriculumId},
     state::AppState,
     web::{self, Form, PageCtx, Path, flash::Flash},
 };
@@ -408,11 +407,40 @@ pub async fn visibility(
 struct AdminPage {
     ctx: PageCtx,
     certificates: Vec<CertificateRow>,
+    /// What may be certified, by title: curricula, then courses.
+    products: Vec<(Product, String)>,
+    /// The issue form as it was sent (kept when it is refused).
+    form: IssueForm,
     error: Option<String>,
 }
 
-async fn admin_page(state: &AppState, ctx: PageCtx, error: Option<String>) -> AppResult<Response> {
-    let certificates = certificates::latest(&mut *state.db.acquire().await?).await?;
+impl AdminPage {
+    fn curricula(&self) -> impl Iterator<Item = &(Product, String)> {
+        self.products
+            .iter()
+            .filter(|(p, _)| matches!(p, Product::Curriculum(_)))
+    }
+
+    fn courses(&self) -> impl Iterator<Item = &(Product, String)> {
+        self.products
+            .iter()
+            .filter(|(p, _)| matches!(p, Product::Course(_)))
+    }
+
+    fn chosen(&self, product: &Product) -> bool {
+        Product::from_key(&self.form.product) == Some(*product)
+    }
+}
+
+async fn admin_page(
+    state: &AppState,
+    ctx: PageCtx,
+    form: IssueForm,
+    error: Option<String>,
+) -> AppResult<Response> {
+    let mut conn = state.db.acquire().await?;
+    let certificates = certificates::latest(&mut conn).await?;
+    let products = crate::catalog::all_products(&mut conn).await?;
     let status = if error.is_some() {
         StatusCode::UNPROCESSABLE_ENTITY
     } else {
@@ -423,6 +451,8 @@ async fn admin_page(state: &AppState, ctx: PageCtx, error: Option<String>) -> Ap
         web::render(&AdminPage {
             ctx,
             certificates,
+            products,
+            form,
             error,
         })?,
     )
@@ -434,17 +464,16 @@ pub async fn admin_list(
     ctx: PageCtx,
     _admin: Admin,
 ) -> AppResult<Response> {
-    admin_page(&state, ctx, None).await
+    admin_page(&state, ctx, IssueForm::default(), None).await
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
 pub struct IssueForm {
     #[serde(default)]
     email: String,
+    /// A curriculum or course, as [`Product::key`] names it.
     #[serde(default)]
-    course_id: String,
-    #[serde(default)]
-    curriculum_id: String,
+    product: String,
     #[serde(default)]
     reason: String,
 }
@@ -460,42 +489,24 @@ pub async fn admin_issue(
     Admin(admin): Admin,
     Form(form): Form<IssueForm>,
 ) -> AppResult<Response> {
-    let subject = match (form.course_id.trim(), form.curriculum_id.trim()) {
-        (course, "") if !course.is_empty() => {
-            course.parse().ok().map(|id| Product::Course(CourseId(id)))
-        }
-        ("", curriculum) if !curriculum.is_empty() => curriculum
-            .parse()
-            .ok()
-            .map(|id| Product::Curriculum(CurriculumId(id))),
-        _ => None,
-    };
-    let Some(subject) = subject else {
-        return admin_page(
-            &state,
-            ctx,
-            Some("코스 ID나 커리큘럼 ID 중 하나만 입력하세요.".into()),
-        )
-        .await;
+    let Some(subject) = Product::from_key(&form.product) else {
+        return admin_page(&state, ctx, form, Some("발급할 과정을 고르세요.".into())).await;
     };
     if !reason_ok(&form.reason) {
-        return admin_page(
-            &state,
-            ctx,
-            Some("발급 사유를 1~500자로 입력하세요.".into()),
-        )
-        .await;
+        let error = Some("발급 사유를 1~500자로 입력하세요.".into());
+        return admin_page(&state, ctx, form, error).await;
     }
     let mut conn = state.db.acquire().await?;
-    match certificates::issue_by_hand(
+    let issued = certificates::issue_by_hand(
         &mut conn,
         admin.id,
-        &form.email,
+        form.email.trim(),
         subject,
         form.reason.trim(),
     )
-    .await
-    {
+    .await;
+    drop(conn);
+    match issued {
         Ok(code) => Ok(web::redirect_with(
             &state,
             &ctx,
@@ -505,14 +516,60 @@ pub async fn admin_issue(
         Err(IssueError::Db(err)) => Err(err.into()),
         Err(err) => {
             let message = match err {
-                IssueError::NoLearner => "그 이메일의 회원이 없습니다.",
-                IssueError::NoSubject => "그런 코스나 커리큘럼이 없습니다.",
+                IssueError::NoLearner => "그 이메일의 회원이 없습니다. 목록에서 회원을 고르세요.",
+                IssueError::NoSubject => "그 과정은 없거나 지워졌습니다.",
                 _ => "이 회원은 이미 이 과정의 수료증을 받았습니다(취소된 것 포함).",
             };
-            admin_page(&state, ctx, Some(message.into())).await
+            admin_page(&state, ctx, form, Some(message.into())).await
         }
     }
 }
+
+#[derive(Deserialize)]
+pub struct LearnerQuery {
+    #[serde(default)]
+    email: String,
+}
+
+/// Members matching what was typed (email or nickname), as `<option>`s.
+#[derive(Template)]
+#[template(path = "admin/_learner_options.html")]
+struct LearnerOptions {
+    /// Email and nickname of each.
+    learners: Vec<(String, String)>,
+}
+
+/// `GET /admin/certificates/learners?email=`: the issue form's suggestions,
+/// fetched by htmx as the admin types (two letters or more).
+pub async fn learner_options(
+    State(state): State<AppState>,
+    _admin: Admin,
+    crate::web::Query(query): crate::web::Query<LearnerQuery>,
+) -> AppResult<Response> {
+    let typed: String = query.email.trim().chars().take(100).collect();
+    let learners = match typed.chars().count() >= 2 {
+        true => {
+            let search = crate::accounts::admin::UserSearch {
+                q: Some(&typed),
+                role: None,
+                include_deleted: false,
+                page: 1,
+            };
+            let page =
+                crate::accounts::admin::search(&mut *state.db.acquire().await?, search).await?;
+            page.rows
+                .into_iter()
+                .take(MAX_SUGGESTIONS)
+                .map(|r| (r.email, r.nickname))
+                .collect()
+        }
+        false => Vec::new(),
+    };
+    Ok(web::render(&LearnerOptions { learners })?.into_response())
+}
+
+/// At most this many members are suggested.
+const MAX_SUGGESTIONS: usize = 10;
 
 #[derive(Deserialize)]
 pub struct RevokeForm {
@@ -528,12 +585,8 @@ pub async fn admin_revoke(
     Form(form): Form<RevokeForm>,
 ) -> AppResult<Response> {
     if !reason_ok(&form.reason) {
-        return admin_page(
-            &state,
-            ctx,
-            Some("취소 사유를 1~500자로 입력하세요.".into()),
-        )
-        .await;
+        let error = Some("취소 사유를 1~500자로 입력하세요.".into());
+        return admin_page(&state, ctx, IssueForm::default(), error).await;
     }
     let done = certificates::revoke(
         &mut *state.db.acquire().await?,
@@ -572,5 +625,6 @@ where
         .at("/certificates/{code}/visibility", post(visibility))
         .at("/certificates/{code}/badge", get(badge_json))
         .at("/admin/certificates", get(admin_list).post(admin_issue))
+        .at("/admin/certificates/learners", get(learner_options))
         .at("/admin/certificates/{code}/revoke", post(admin_revoke))
 }

@@ -32,8 +32,16 @@ test(`a certificate is issued, verified publicly and downloaded (${viewport})`, 
   const course = await page.locator("[data-course-id]").nth(index).getAttribute("data-course-id");
 
   await page.goto(`${app.base}/admin/certificates`);
-  await page.getByLabel("회원 이메일").fill(admin.email);
-  await page.getByLabel("코스 ID").fill(course);
+  // The learner is found by what the admin types (htmx suggestions), the
+  // course picked by its title: no id is typed anywhere.
+  const member = page.getByLabel("회원", { exact: true });
+  await member.pressSequentially("cert-adm", { delay: 30 });
+  await page.waitForSelector(`#learner-options option[value="${admin.email}"]`, { state: "attached" });
+  await member.fill(admin.email);
+  const picked = await page.getByLabel("과정").selectOption(`course:${course}`);
+  assert.deepEqual(picked, [`course:${course}`]);
+  const title = await page.locator("#f-product option:checked").textContent();
+  assert.ok(title.trim().length > 0 && !title.includes(course), title);
   await page.getByLabel("사유 (500자까지)").fill("시연용 발급");
   await page.getByRole("button", { name: "발급" }).click();
   await page.waitForURL(`${app.base}/admin/certificates`);

@@ -322,13 +322,35 @@ async fn anyone_verifies_a_certificate_as_a_page_or_json_and_admins_revoke_and_i
         Some("revoked")
     );
 
-    // By hand: a course the learner has not finished, with a reason; twice
-    // is refused.
+    // By hand: the learner found by what the admin types, the course picked
+    // by its title (no page asks for an id); twice is refused.
+    let form = admin.get("/admin/certificates").await;
+    let option = form
+        .html()
+        .select(&scraper::Selector::parse("#f-product option").unwrap())
+        .find(|o| o.text().collect::<String>() == "웹의 이해와 HTML")
+        .and_then(|o| o.value().attr("value").map(str::to_owned))
+        .expect("the course by its title");
     let web = course(&app, "web-and-html").await;
+    assert_eq!(option, format!("course:{web}"));
+    let suggested = admin
+        .get("/admin/certificates/learners?email=learner@exa")
+        .await;
+    assert_eq!(
+        suggested.attr("option", "value").as_deref(),
+        Some("learner@example.com")
+    );
+    assert!(
+        admin
+            .get("/admin/certificates/learners?email=l")
+            .await
+            .attr("option", "value")
+            .is_none(),
+        "one letter suggests nobody"
+    );
     let fields = [
         ("email", "learner@example.com"),
-        ("course_id", &web.to_string()),
-        ("curriculum_id", ""),
+        ("product", option.as_str()),
         ("reason", "오프라인 과정 이수"),
     ];
     let page = admin.post_form("/admin/certificates", &fields).await;
@@ -340,12 +362,42 @@ async fn anyone_verifies_a_certificate_as_a_page_or_json_and_admins_revoke_and_i
             "/admin/certificates",
             &[
                 ("email", "nobody@example.com"),
-                ("course_id", &web.to_string()),
-                ("reason", "x"),
+                ("product", option.as_str()),
+                ("reason", "다른 사유"),
             ],
         )
         .await;
     assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        page.text("[data-error-for=_form]")
+            .unwrap()
+            .contains("회원이 없습니다")
+    );
+    // Nothing typed is lost: the refused form comes back filled in.
+    assert_eq!(
+        page.attr("#f-email", "value").as_deref(),
+        Some("nobody@example.com")
+    );
+    assert_eq!(
+        page.attr("#f-reason", "value").as_deref(),
+        Some("다른 사유")
+    );
+    assert_eq!(
+        page.attr("#f-product option[selected]", "value"),
+        Some(option.clone())
+    );
+    let page = admin
+        .post_form(
+            "/admin/certificates",
+            &[("email", "learner@example.com"), ("reason", "사유")],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        page.text("[data-error-for=_form]")
+            .unwrap()
+            .contains("과정을 고르세요")
+    );
     assert_eq!(
         count(
             &app.db,
