@@ -11,6 +11,7 @@ use std::{sync::Arc, time::Duration};
 use sqlx::{PgConnection, PgPool, Postgres, Transaction};
 
 use crate::{
+    catalog::error::CatalogResult,
     catalog::service::{CatalogPage, CourseView, Roadmap},
     infra::cache::Cache,
     web::shared::SharedPage,
@@ -60,6 +61,27 @@ impl CatalogCache {
                 crate::catalog::service::course_page(&mut conn, id).await
             })
             .await
+    }
+
+    /// The nano-degree's roadmap (`None` before it is seeded).
+    pub async fn roadmap(&self, db: &PgPool) -> sqlx::Result<Arc<Option<Roadmap>>> {
+        self.roadmap
+            .get_or_load("nanodegree", async {
+                let mut conn = db.acquire().await?;
+                crate::catalog::service::nanodegree_roadmap(&mut conn).await
+            })
+            .await
+    }
+
+    /// The roadmap's courses, in order (each from the cache).
+    pub async fn roadmap_courses(&self, db: &PgPool) -> CatalogResult<Vec<Arc<CourseView>>> {
+        let mut courses = Vec::new();
+        if let Some(roadmap) = self.roadmap(db).await?.as_ref() {
+            for step in &roadmap.steps {
+                courses.push(self.course(db, step.course_id).await?);
+            }
+        }
+        Ok(courses)
     }
 
     /// A topic's view, from the cache or the database (`None`: gone).

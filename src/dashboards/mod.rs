@@ -17,14 +17,14 @@ use std::sync::Arc;
 
 use crate::{
     accounts::CurrentUser,
-    catalog::{CatalogCache, model::Product},
+    catalog::{CatalogCache, model::Product, service::CourseView},
     error::AppResult,
     learning::{
         access,
         progress::{self, LastTopic, StudyTime},
     },
     state::AppState,
-    web::{self, PageCtx},
+    web::{self, PageCtx, chart::BarChart},
 };
 
 /// What a learner holds, with the product's title and page.
@@ -37,6 +37,18 @@ struct Enrolment {
     active: bool,
     /// Progress over the courses it holds, 0-100.
     percent: i64,
+    /// Days left while access ends within [`REMIND_DAYS`].
+    ends_in_days: Option<i64>,
+}
+
+/// Access ending within this many days is pointed out.
+const REMIND_DAYS: i64 = 30;
+
+/// A course of the nano-degree with the learner's progress in it.
+struct CourseRow {
+    id: crate::ids::CourseId,
+    title: String,
+    progress: progress::CourseProgress,
 }
 
 pub fn routes<S>() -> Router<S>
@@ -109,7 +121,10 @@ struct LearnerDashboard {
     nickname: String,
     enrolments: Vec<Enrolment>,
     continue_at: Option<LastTopic>,
+    /// Each course of the nano-degree, in roadmap order.
+    courses: Vec<CourseRow>,
     study: StudyTime,
+    study_chart: BarChart,
     certificates: Vec<crate::certificates::CertificateRow>,
 }
 
@@ -134,32 +149,11 @@ impl LearnerDashboard {
             .map(|c| c.credits)
             .sum()
     }
-
-    /// The last 7 days as bars: (day label, seconds, bar width in percent
-    /// of the busiest day).
-    fn days(&self) -> Vec<(String, f64, i64)> {
-        let most = self.study.days.iter().map(|d| d.1).fold(0.0, f64::max);
-        self.study
-            .days
-            .iter()
-            .map(|(day, secs)| {
-                let width = if most > 0.0 {
-                    (secs * 100.0 / most).round() as i64
-                } else {
-                    0
-                };
-                (
-                    format!("{}/{}", u8::from(day.month()), day.day()),
-                    *secs,
-                    width,
-                )
-            })
-            .collect()
-    }
 }
 
-/// The learner's dashboard: their holdings (cached grants), their progress
-/// and study time (one statement) over the catalogue's cached courses, and
+/// The learner's dashboard: their holdings (cached grants), each course of
+/// the nano-degree with their progress, their study time over eight weeks
+/// as a chart (one statement, over the catalogue's cached courses), and
 /// their certificates (one more).
 async fn learner(
     State(state): State<AppState>,
@@ -167,11 +161,13 @@ async fn learner(
     ctx: PageCtx,
     user: CurrentUser,
 ) -> AppResult<Html<String>> {
+    let roadmap = cache.roadmap_courses(&state.db).await?;
     let mut conn = state.db.acquire().await?;
     let holdings = access::holdings(&mut conn, user.id).await?;
     let overview = progress::overview(&mut conn, user.id, true).await?;
     let certificates = crate::certificates::of_learner(&mut conn, user.id).await?;
     drop(conn);
+    let now = OffsetDateTime::now_utc();
     let mut enrolments = Vec::with_capacity(holdings.len());
     for h in holdings {
         let product = cache.product(&state.db, h.product).await?;
@@ -179,6 +175,7 @@ async fn learner(
         for course in &product.courses {
             courses.push(cache.course(&state.db, *course).await?);
         }
+        let days_left = (h.until - now).whole_days();
         enrolments.push(Enrolment {
             title: product.title.clone(),
             href: match h.product {
@@ -189,14 +186,55 @@ async fn learner(
             until: h.until,
             active: h.active,
             percent: overview.used_percent(courses.iter().map(|c| c.as_ref())),
+            ends_in_days: (h.active && days_left < REMIND_DAYS).then_some(days_left.max(0)),
         });
     }
+    let roadmap: Vec<&CourseView> = roadmap.iter().map(|c| c.as_ref()).collect();
+    let mut per_course = overview.courses(roadmap.iter().copied());
+    let courses = roadmap
+        .iter()
+        .map(|c| CourseRow {
+            id: c.id,
+            title: c.title.clone(),
+            progress: per_course.remove(&c.id).unwrap_or_default(),
+        })
+        .collect();
+    let points: Vec<(String, f64)> = overview
+        .study
+        .weeks
+        .iter()
+        .map(|(monday, secs)| {
+            (
+                format!("{}/{}", u8::from(monday.month()), monday.day()),
+                *secs,
+            )
+        })
+        .collect();
+    let study_chart = BarChart::new(
+        "study-weeks",
+        format!("최근 {}주 학습 시간", progress::STUDY_WEEKS),
+        ("주 (월요일부터)", "학습 시간"),
+        &points,
+        minutes,
+    );
     web::render(&LearnerDashboard {
         ctx,
         nickname: user.nickname,
         enrolments,
-        continue_at: overview.last_topic(&cache, &state.db).await?,
+        continue_at: overview.continue_at(&roadmap, &cache, &state.db).await?,
+        courses,
         study: overview.study,
+        study_chart,
         certificates,
     })
+}
+
+/// Seconds as a chart reads them: minutes, or hours past two.
+fn minutes(secs: f64) -> String {
+    let minutes = secs / 60.0;
+    if minutes < 120.0 {
+        format!("{}분", minutes.round())
+    } else {
+        format!("{:.1}시간", minutes / 60.0)
+    }
 }

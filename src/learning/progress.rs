@@ -609,8 +609,53 @@ impl Overview {
         percent(share, topics)
     }
 
-    /// The topic opened or watched last that is still published: where
-    /// "continue learning" goes (looked up in the catalogue's cache).
+    /// Where "이어서 학습하기" goes in `courses` (in order): the topic opened
+    /// last while it is not done, else the next one not done after it, else
+    /// the first one not done; the last one when all are done. `None` before
+    /// the learner opened anything.
+    pub async fn continue_at(
+        &self,
+        courses: &[&CourseView],
+        catalog: &CatalogCache,
+        db: &sqlx::PgPool,
+    ) -> sqlx::Result<Option<LastTopic>> {
+        let Some(last) = self.last_topic(catalog, db).await? else {
+            return Ok(None);
+        };
+        let undone = |t: &TopicId| !self.done.get(t).is_some_and(|(done, _)| *done);
+        if undone(&last.topic) {
+            return Ok(Some(last));
+        }
+        let flat: Vec<(&CourseView, &catalog::service::TopicView)> = courses
+            .iter()
+            .flat_map(|c| {
+                c.lectures
+                    .iter()
+                    .filter(|l| l.published)
+                    .flat_map(|l| l.topics.iter().filter(|t| t.published))
+                    .map(move |t| (*c, t))
+            })
+            .collect();
+        let after = flat
+            .iter()
+            .position(|(_, t)| t.id == last.topic)
+            .map_or(0, |i| i + 1);
+        let next = flat[after.min(flat.len())..]
+            .iter()
+            .chain(flat.iter())
+            .find(|(_, t)| undone(&t.id));
+        Ok(Some(match next {
+            Some((course, topic)) => LastTopic {
+                topic: topic.id,
+                title: topic.title.clone(),
+                course_title: course.title.clone(),
+            },
+            None => last,
+        }))
+    }
+
+    /// The topic opened or watched last that is still published (looked up
+    /// in the catalogue's cache).
     pub async fn last_topic(
         &self,
         catalog: &CatalogCache,
@@ -630,14 +675,18 @@ impl Overview {
     }
 }
 
-/// Study time: in all, this week (Monday to Sunday, Seoul), and per day of
-/// the last 7 days (oldest first, days without study as 0).
+/// Study time: in all, this week (Monday to Sunday, Seoul), and per week of
+/// the last [`STUDY_WEEKS`] (each by its Monday, oldest first, weeks without
+/// study as 0).
 #[derive(Clone, Debug, Default)]
 pub struct StudyTime {
     pub total_secs: f64,
     pub week_secs: f64,
-    pub days: Vec<(time::Date, f64)>,
+    pub weeks: Vec<(time::Date, f64)>,
 }
+
+/// How many weeks of study time the dashboard shows.
+pub const STUDY_WEEKS: i64 = 8;
 
 /// The learner's [`Overview`], in one statement; its study time only
 /// with `study` (left at zero otherwise, and not read: a statement of its
@@ -649,33 +698,27 @@ pub async fn overview(
 ) -> sqlx::Result<Overview> {
     let today = OffsetDateTime::now_utc().to_offset(KST).date();
     let monday = today - Duration::days(i64::from(today.weekday().number_days_from_monday()));
-    let week_ago = today - Duration::days(6);
+    let first = monday - Duration::weeks(STUDY_WEEKS - 1);
     if !study {
         let touched = repo::touched(conn, user).await?;
         return Ok(Overview::of(touched, StudyTime::default()));
     }
-    let row = repo::overview(conn, user, monday.min(week_ago)).await?;
+    let row = repo::overview(conn, user, first).await?;
     let epoch = time::Date::from_julian_day(UNIX_EPOCH_JULIAN_DAY).unwrap_or(today);
-    let by_day: HashMap<time::Date, f64> = row
-        .days
-        .0
-        .into_iter()
-        .map(|(n, secs)| (epoch + Duration::days(i64::from(n)), secs))
+    let mut weeks: Vec<(time::Date, f64)> = (0..STUDY_WEEKS)
+        .map(|i| (first + Duration::weeks(i), 0.0))
         .collect();
-    let days = (0..7)
-        .map(|i| {
-            let day = week_ago + Duration::days(i);
-            (day, by_day.get(&day).copied().unwrap_or(0.0))
-        })
-        .collect();
+    for (n, secs) in row.days.0 {
+        let day = epoch + Duration::days(i64::from(n));
+        let index = (day - first).whole_weeks();
+        if let Some(week) = usize::try_from(index).ok().and_then(|i| weeks.get_mut(i)) {
+            week.1 += secs;
+        }
+    }
     let study = StudyTime {
         total_secs: row.total_secs,
-        week_secs: by_day
-            .iter()
-            .filter(|(day, _)| **day >= monday)
-            .map(|(_, s)| s)
-            .sum(),
-        days,
+        week_secs: weeks.last().map_or(0.0, |w| w.1),
+        weeks,
     };
     Ok(Overview::of(row.touched.0, study))
 }

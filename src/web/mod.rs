@@ -2,6 +2,7 @@
 //! assets, security headers and late error rendering.
 
 pub mod assets;
+pub mod chart;
 pub mod client;
 pub mod compress;
 pub mod cookies;

@@ -139,10 +139,12 @@ async fn what_the_learner_or_a_tutor_changes_shows_on_the_next_load(db: PgPool) 
         .unwrap();
     assert!(percent > 0, "roadmap progress {percent}");
     let dashboard = app.get("/me/dashboard").await;
+    let topics = crate::dashboards::roadmap_topics(&app).await;
+    let after = &topics[topics.iter().position(|t| *t == reading).unwrap() + 1];
     assert_eq!(
         dashboard.attr("[data-continue]", "href"),
-        Some(lesson.clone()),
-        "continue where they were last"
+        Some(format!("/learn/topics/{after}")),
+        "continue after the topic just finished"
     );
     assert_ne!(
         dashboard
@@ -210,10 +212,10 @@ async fn what_the_learner_or_a_tutor_changes_shows_on_the_next_load(db: PgPool) 
     let page = app.get(&lesson).await;
     assert_eq!(page.text("h1").as_deref(), Some("고쳐 쓴 읽기 자료"));
     assert!(page.body.contains("새로 쓴 본문입니다."));
-    let dashboard = app.get("/me/dashboard").await;
+    let course_page = app.get(&format!("/courses/{course}")).await;
     assert!(
-        dashboard.body.contains("고쳐 쓴 읽기 자료"),
-        "continue card"
+        course_page.body.contains("고쳐 쓴 읽기 자료"),
+        "the outline"
     );
 
     let question = text(

@@ -9,6 +9,7 @@ mod catalog;
 mod certificates;
 mod cli;
 mod commerce;
+mod dashboards;
 mod google;
 mod hostile;
 mod images;

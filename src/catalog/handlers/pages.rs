@@ -15,7 +15,7 @@ use serde::Deserialize;
 use crate::{
     catalog::{
         model::{Category, PriceLevel, Product, SkillLevel},
-        service::{self, CatalogQuery},
+        service::{self, CatalogQuery, CourseView},
         views::*,
     },
     error::{AppError, AppResult},
@@ -60,21 +60,12 @@ pub async fn home(
     MaybeUser(user): MaybeUser,
     request: HeaderMap,
 ) -> AppResult<Response> {
-    let roadmap = cache
-        .roadmap
-        .get_or_load("nanodegree", async {
-            let mut conn = state.db.acquire().await?;
-            service::nanodegree_roadmap(&mut conn).await
-        })
-        .await?;
+    let roadmap = cache.roadmap(&state.db).await?;
     // A learner's roadmap lays their progress (one statement) over the
     // cached courses; their access comes from their cached grants.
     let (mut purchased, mut progress, mut continue_at) = (false, Default::default(), None);
     if let (Some(user), Some(roadmap)) = (&user, roadmap.as_ref()) {
-        let mut courses = Vec::with_capacity(roadmap.steps.len());
-        for step in &roadmap.steps {
-            courses.push(cache.course(&state.db, step.course_id).await?);
-        }
+        let courses = cache.roadmap_courses(&state.db).await?;
         let mut conn = state.db.acquire().await?;
         purchased = access::product_access(
             &mut conn,
@@ -85,8 +76,9 @@ pub async fn home(
         .is_active();
         let overview = learning::progress::overview(&mut conn, user.id, false).await?;
         drop(conn);
-        progress = overview.courses(courses.iter().map(|c| c.as_ref()));
-        continue_at = overview.last_topic(&cache, &state.db).await?;
+        let courses: Vec<&CourseView> = courses.iter().map(|c| c.as_ref()).collect();
+        progress = overview.courses(courses.iter().copied());
+        continue_at = overview.continue_at(&courses, &cache, &state.db).await?;
     }
     page(&cache, ctx, &request, "/", async |ctx| {
         Ok(web::render(&HomePage {
