@@ -105,7 +105,7 @@ impl CatalogCache {
         product: crate::catalog::model::Product,
     ) -> sqlx::Result<Arc<ProductView>> {
         self.products
-            .get_or_load(&format!("{product:?}"), async {
+            .get_or_load(&product.key(), async {
                 let mut conn = db.acquire().await?;
                 let title = crate::catalog::titles(&mut conn, &[product])
                     .await?

@@ -392,7 +392,6 @@ pub async fn topic_progress(
 }
 
 /// What the lesson page shows of a learner who may study its topic.
-#[derive(Default)]
 pub struct LessonState {
     pub topic: TopicProgress,
     /// Done, and the share done (0-1), of each outline topic touched.
@@ -400,6 +399,18 @@ pub struct LessonState {
     pub notes: Vec<crate::learning::notes::Note>,
     /// The playback speed they chose last.
     pub rate: f32,
+}
+
+impl Default for LessonState {
+    /// Nothing watched, done or noted, at normal speed.
+    fn default() -> Self {
+        Self {
+            topic: TopicProgress::default(),
+            outline: HashMap::new(),
+            notes: Vec::new(),
+            rate: 1.0,
+        }
+    }
 }
 
 /// Reads the learner's state for `topic`'s lesson page, with `outline` the
@@ -526,10 +537,14 @@ pub async fn used_percent(
     products: &[Product],
 ) -> sqlx::Result<i64> {
     let held = catalog::courses_of(conn, products).await?;
-    let all = courses(conn, user, &held).await?;
+    Ok(overall(&courses(conn, user, &held).await?))
+}
+
+/// The average share done over every topic of `all`, 0-100.
+fn overall(all: &HashMap<CourseId, CourseProgress>) -> i64 {
     let topics: i64 = all.values().map(|p| p.topics).sum();
     let share: f64 = all.values().map(|p| p.share).sum();
-    Ok(percent(share, topics))
+    percent(share, topics)
 }
 
 /// The first topic of `products`, in roadmap and outline order, that the
@@ -603,10 +618,7 @@ impl Overview {
 
     /// How much of `courses` the learner has used, 0-100 (as [`used_percent`]).
     pub fn used_percent<'a>(&self, courses: impl IntoIterator<Item = &'a CourseView>) -> i64 {
-        let all = self.courses(courses);
-        let topics: i64 = all.values().map(|p| p.topics).sum();
-        let share: f64 = all.values().map(|p| p.share).sum();
-        percent(share, topics)
+        overall(&self.courses(courses))
     }
 
     /// Where "이어서 학습하기" goes in `courses` (in order): the topic opened
