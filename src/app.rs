@@ -114,6 +114,10 @@ const SESSION_CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(30
 /// them at once; other instances see changes within this time).
 const CATALOG_CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(5);
 
+/// How often the dashboards' funnels, mission rates and retention curves
+/// are counted again (an admin can ask for it at once on `/admin`).
+const DASHBOARD_ROLLUP_EVERY: std::time::Duration = std::time::Duration::from_secs(10 * 60);
+
 /// The job worker with every handler the application defines.
 pub fn worker(state: &Platform, config: jobs::WorkerConfig) -> anyhow::Result<jobs::Worker> {
     // Where graders elsewhere (`weaverse grade`) take code submissions, this
@@ -174,6 +178,12 @@ pub fn worker(state: &Platform, config: jobs::WorkerConfig) -> anyhow::Result<jo
             state.completion.clone(),
         );
     }
+    dashboards::rollup::register(
+        &mut worker,
+        state.app.db.clone(),
+        state.catalog_cache.clone(),
+        DASHBOARD_ROLLUP_EVERY,
+    );
     let db = state.app.db.clone();
     let gateways = state.gateways.clone();
     worker.register(commerce::RECONCILE_JOB, move |payload| {

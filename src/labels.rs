@@ -16,7 +16,7 @@ use crate::catalog::{
 };
 use crate::certificates::Status as CertificateStatus;
 use crate::commerce::{
-    model::{GatewayKind, OrderStatus, RefundState},
+    model::{GatewayKind, OrderDates, OrderStatus, RefundState},
     refund::RefundRefusal,
 };
 use crate::jobs::JobStatus;
@@ -97,6 +97,11 @@ labels! {
         RuntimeError => "실행 오류",
         CompileError => "문법 오류",
         HiddenFailed => "숨은 테스트 실패",
+    }
+    OrderDates {
+        Ordered => "주문일",
+        Paid => "결제일",
+        Refunded => "환불일",
     }
     CertificateStatus {
         Valid => "유효",

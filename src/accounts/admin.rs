@@ -15,11 +15,19 @@ use crate::{
 
 pub const PAGE_SIZE: i64 = 20;
 
+#[derive(Default)]
 pub struct UserSearch<'a> {
     pub q: Option<&'a str>,
     pub role: Option<Role>,
     pub include_deleted: bool,
+    /// Signed up on these Seoul days (inclusive).
+    pub joined_from: Option<time::Date>,
+    pub joined_to: Option<time::Date>,
+    /// With a session active in the last five minutes.
+    pub online: bool,
     pub page: i64,
+    /// Rows per page.
+    pub size: i64,
 }
 
 pub struct UserPage {
@@ -31,27 +39,31 @@ pub struct UserPage {
 
 pub async fn search(conn: &mut PgConnection, search: UserSearch<'_>) -> AccountsResult<UserPage> {
     let page = search.page.max(1);
+    let size = search.size.max(1);
     // `%` and `_` in a search are letters, not wildcards.
     let pattern = search
         .q
         .map(str::trim)
         .filter(|q| !q.is_empty())
         .map(|q| format!("%{}%", crate::infra::db::escape_like(q)));
-    let rows = repo::search_users(
-        conn,
-        pattern.as_deref(),
-        search.role,
-        search.include_deleted,
-        PAGE_SIZE,
-        (page - 1) * PAGE_SIZE,
-    )
-    .await?;
+    let filter = repo::UserFilter {
+        pattern: pattern.as_deref(),
+        role: search.role,
+        include_deleted: search.include_deleted,
+        joined_from: search.joined_from.map(crate::web::dates::day_start),
+        joined_before: search
+            .joined_to
+            .and_then(|d| d.next_day())
+            .map(crate::web::dates::day_start),
+        online: search.online,
+    };
+    let rows = repo::search_users(conn, &filter, size, (page - 1) * size).await?;
     let total = rows.first().map_or(0, |r| r.total);
     Ok(UserPage {
         rows,
         total,
         page,
-        pages: (total + PAGE_SIZE - 1) / PAGE_SIZE,
+        pages: (total + size - 1) / size,
     })
 }
 

@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod consent;
 pub mod error;
+pub mod figures;
 pub mod google;
 mod guard;
 pub mod handlers;

@@ -179,7 +179,7 @@ pub async fn session_user(
         SessionUserRow,
         r#"SELECT u.id AS "id: UserId", u.email, u.nickname, u.role AS "role: Role",
                   u.email_verified_at IS NOT NULL AS "verified!",
-                  a.last_seen_at < now() - interval '5 minutes' AS "stale!",
+                  a.last_seen_at < now() - interval '1 minute' AS "stale!",
                   u.avatar_image_id
              FROM auth_sessions a JOIN users u ON u.id = a.user_id
             WHERE a.id = $1 AND a.user_id = $2 AND u.deleted_at IS NULL"#,
@@ -446,11 +446,22 @@ impl UserListRow {
     }
 }
 
+/// Which people the admin's list shows.
+pub struct UserFilter<'a> {
+    /// A `LIKE` pattern over email and nickname.
+    pub pattern: Option<&'a str>,
+    pub role: Option<Role>,
+    pub include_deleted: bool,
+    /// Signed up in `[joined_from, joined_before)`.
+    pub joined_from: Option<OffsetDateTime>,
+    pub joined_before: Option<OffsetDateTime>,
+    /// With a session active in the last five minutes.
+    pub online: bool,
+}
+
 pub async fn search_users(
     conn: &mut PgConnection,
-    pattern: Option<&str>,
-    role: Option<Role>,
-    include_deleted: bool,
+    filter: &UserFilter<'_>,
     limit: i64,
     offset: i64,
 ) -> sqlx::Result<Vec<UserListRow>> {
@@ -464,13 +475,20 @@ pub async fn search_users(
             WHERE ($1::text IS NULL OR (email || ' ' || nickname) ILIKE $1)
               AND ($2::text IS NULL OR role = $2)
               AND ($3 OR deleted_at IS NULL)
+              AND ($6::timestamptz IS NULL OR created_at >= $6)
+              AND ($7::timestamptz IS NULL OR created_at < $7)
+              AND (NOT $8 OR EXISTS (SELECT 1 FROM auth_sessions s WHERE s.user_id = users.id
+                                        AND s.last_seen_at > now() - interval '5 minutes'))
             ORDER BY created_at DESC, id
             LIMIT $4 OFFSET $5"#,
-        pattern,
-        role.map(|r| r.as_str()),
-        include_deleted,
+        filter.pattern,
+        filter.role.map(|r| r.as_str()),
+        filter.include_deleted,
         limit,
         offset,
+        filter.joined_from,
+        filter.joined_before,
+        filter.online,
     )
     .fetch_all(conn)
     .await

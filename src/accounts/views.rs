@@ -109,6 +109,9 @@ pub struct AdminUserList {
     pub q: String,
     pub role: String,
     pub include_deleted: bool,
+    pub joined_from: String,
+    pub joined_to: String,
+    pub online: bool,
 }
 
 impl AdminUserList {
@@ -118,18 +121,37 @@ impl AdminUserList {
 
     /// The list URL for another page, keeping the filters.
     pub fn page_href(&self, page: &i64) -> String {
+        let mut query = self.filter();
+        query.append_pair("page", &page.to_string());
+        format!("/admin/users?{}", query.finish())
+    }
+
+    /// Every match as a CSV download.
+    pub fn csv_href(&self) -> String {
+        let mut query = self.filter();
+        query.append_pair("format", "csv");
+        format!("/admin/users?{}", query.finish())
+    }
+
+    fn filter(&self) -> url::form_urlencoded::Serializer<'static, String> {
         let mut query = url::form_urlencoded::Serializer::new(String::new());
-        if !self.q.is_empty() {
-            query.append_pair("q", &self.q);
-        }
-        if !self.role.is_empty() {
-            query.append_pair("role", &self.role);
+        for (key, value) in [
+            ("q", &self.q),
+            ("role", &self.role),
+            ("joined_from", &self.joined_from),
+            ("joined_to", &self.joined_to),
+        ] {
+            if !value.is_empty() {
+                query.append_pair(key, value);
+            }
         }
         if self.include_deleted {
             query.append_pair("include_deleted", "on");
         }
-        query.append_pair("page", &page.to_string());
-        format!("/admin/users?{}", query.finish())
+        if self.online {
+            query.append_pair("online", "on");
+        }
+        query
     }
 }
 

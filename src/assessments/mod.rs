@@ -3,6 +3,7 @@
 //! mission editor, and the demo missions.
 
 mod cgroup;
+pub mod figures;
 mod grading;
 pub mod handlers;
 pub mod model;
@@ -134,6 +135,72 @@ pub async fn seed_demo(conn: &mut PgConnection) -> anyhow::Result<usize> {
         made += 1;
     }
     Ok(made)
+}
+
+/// Where a learner stands on one mission.
+pub struct Standing {
+    pub mission: crate::ids::MissionId,
+    pub topic: TopicId,
+    /// Attempts opened, and how many the mission allows (`None`: no limit).
+    pub used: i64,
+    pub max_attempts: Option<i32>,
+    pub open: bool,
+    pub best_score: Option<i32>,
+    pub passed: bool,
+}
+
+/// A mission's state as the learner's dashboard names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StandingState {
+    NotStarted,
+    /// Tried, not passed, and may try again (or an attempt is open).
+    Trying,
+    /// Every attempt used without a pass.
+    UsedUp,
+    Passed,
+}
+
+impl Standing {
+    /// Attempts still to open (`None`: no limit).
+    pub fn attempts_left(&self) -> Option<i64> {
+        self.max_attempts
+            .map(|max| (i64::from(max) - self.used).max(0))
+    }
+
+    pub fn state(&self) -> StandingState {
+        if self.passed {
+            StandingState::Passed
+        } else if self.used == 0 && self.best_score.is_none() {
+            StandingState::NotStarted
+        } else if self.attempts_left() == Some(0) && !self.open {
+            StandingState::UsedUp
+        } else {
+            StandingState::Trying
+        }
+    }
+}
+
+/// The learner's standing on each mission on `topics` (topics without a
+/// mission have none), in one statement.
+pub async fn standings(
+    conn: &mut sqlx::PgConnection,
+    user: crate::ids::UserId,
+    topics: &[TopicId],
+) -> sqlx::Result<Vec<Standing>> {
+    let topics: Vec<uuid::Uuid> = topics.iter().map(|t| t.0).collect();
+    Ok(repo::standings(conn, user, &topics)
+        .await?
+        .into_iter()
+        .map(|r| Standing {
+            mission: crate::ids::MissionId(r.mission_id),
+            topic: r.topic_id,
+            used: r.used,
+            max_attempts: r.max_attempts,
+            open: r.open,
+            best_score: r.best_score,
+            passed: r.passed_at.is_some(),
+        })
+        .collect())
 }
 
 /// A learner's result on one mission, for the admin's view of them.

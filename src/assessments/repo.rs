@@ -819,3 +819,39 @@ pub async fn learner_results(
     .fetch_all(conn)
     .await
 }
+
+/// The missions on `topics` with a learner's standing on each: the rules
+/// that ration attempts, attempts opened, best score and when passed.
+pub struct StandingRow {
+    pub mission_id: Uuid,
+    pub topic_id: TopicId,
+    pub max_attempts: Option<i32>,
+    pub used: i64,
+    /// An attempt is open (it may have run out of time unseen).
+    pub open: bool,
+    pub best_score: Option<i32>,
+    pub passed_at: Option<OffsetDateTime>,
+}
+
+pub async fn standings(
+    conn: &mut PgConnection,
+    user: UserId,
+    topics: &[Uuid],
+) -> sqlx::Result<Vec<StandingRow>> {
+    sqlx::query_as!(
+        StandingRow,
+        r#"SELECT m.id AS mission_id, m.topic_id AS "topic_id: TopicId", m.max_attempts,
+                  (SELECT count(*) FROM attempts a
+                    WHERE a.user_id = $1 AND a.mission_id = m.id) AS "used!",
+                  EXISTS (SELECT 1 FROM attempts a WHERE a.user_id = $1 AND a.mission_id = m.id
+                             AND a.submitted_at IS NULL) AS "open!",
+                  r.best_score AS "best_score?", r.passed_at
+             FROM missions m
+             LEFT JOIN mission_results r ON r.mission_id = m.id AND r.user_id = $1
+            WHERE m.topic_id = ANY($2)"#,
+        user.0,
+        topics
+    )
+    .fetch_all(conn)
+    .await
+}

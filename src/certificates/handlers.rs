@@ -412,9 +412,19 @@ struct AdminPage {
     /// The issue form as it was sent (kept when it is refused).
     form: IssueForm,
     error: Option<String>,
+    issued: IssuedQuery,
 }
 
 impl AdminPage {
+    /// The list as filtered, as a CSV download.
+    fn csv_href(&self) -> String {
+        let mut q = url::form_urlencoded::Serializer::new(String::new());
+        q.append_pair("from", &self.issued.from);
+        q.append_pair("to", &self.issued.to);
+        q.append_pair("format", "csv");
+        format!("/admin/certificates?{}", q.finish())
+    }
+
     fn curricula(&self) -> impl Iterator<Item = &(Product, String)> {
         self.products
             .iter()
@@ -437,9 +447,16 @@ async fn admin_page(
     ctx: PageCtx,
     form: IssueForm,
     error: Option<String>,
+    issued: IssuedQuery,
 ) -> AppResult<Response> {
     let mut conn = state.db.acquire().await?;
-    let certificates = certificates::latest(&mut conn).await?;
+    let certificates = certificates::latest(
+        &mut conn,
+        crate::web::dates::parse_day(&issued.from),
+        crate::web::dates::parse_day(&issued.to),
+        200,
+    )
+    .await?;
     let products = crate::catalog::all_products(&mut conn).await?;
     let status = if error.is_some() {
         StatusCode::UNPROCESSABLE_ENTITY
@@ -454,17 +471,66 @@ async fn admin_page(
             products,
             form,
             error,
+            issued,
         })?,
     )
         .into_response())
 }
 
+/// The admin list's filter: issued on these Seoul days (inclusive).
+#[derive(Deserialize, Default, Clone)]
+pub struct IssuedQuery {
+    #[serde(default)]
+    from: String,
+    #[serde(default)]
+    to: String,
+    #[serde(default)]
+    format: String,
+}
+
+/// `/admin/certificates?from=&to=` (`&format=csv`: every match).
 pub async fn admin_list(
     State(state): State<AppState>,
     ctx: PageCtx,
     _admin: Admin,
+    crate::web::Query(query): crate::web::Query<IssuedQuery>,
 ) -> AppResult<Response> {
-    admin_page(&state, ctx, IssueForm::default(), None).await
+    if query.format == "csv" {
+        let rows = certificates::latest(
+            &mut *state.db.acquire().await?,
+            crate::web::dates::parse_day(&query.from),
+            crate::web::dates::parse_day(&query.to),
+            100_000,
+        )
+        .await?;
+        let mut csv = crate::web::csv::Csv::new(
+            "certificates",
+            &[
+                "번호",
+                "이름",
+                "과정",
+                "학점",
+                "발급 시각",
+                "직접 발급 사유",
+                "상태",
+                "취소 사유",
+            ],
+        );
+        for c in &rows {
+            csv.row([
+                c.code.clone(),
+                c.learner_name.clone(),
+                c.title.clone(),
+                c.credits.to_string(),
+                crate::web::dates::sheet(&c.issued_at),
+                c.issue_reason.clone().unwrap_or_default(),
+                crate::labels::Label::label(&c.status).to_owned(),
+                c.revoke_reason.clone().unwrap_or_default(),
+            ]);
+        }
+        return Ok(csv.into_response());
+    }
+    admin_page(&state, ctx, IssueForm::default(), None, query).await
 }
 
 #[derive(Deserialize, Default)]
@@ -490,11 +556,18 @@ pub async fn admin_issue(
     Form(form): Form<IssueForm>,
 ) -> AppResult<Response> {
     let Some(subject) = Product::from_key(&form.product) else {
-        return admin_page(&state, ctx, form, Some("발급할 과정을 고르세요.".into())).await;
+        return admin_page(
+            &state,
+            ctx,
+            form,
+            Some("발급할 과정을 고르세요.".into()),
+            IssuedQuery::default(),
+        )
+        .await;
     };
     if !reason_ok(&form.reason) {
         let error = Some("발급 사유를 1~500자로 입력하세요.".into());
-        return admin_page(&state, ctx, form, error).await;
+        return admin_page(&state, ctx, form, error, IssuedQuery::default()).await;
     }
     let mut conn = state.db.acquire().await?;
     let issued = certificates::issue_by_hand(
@@ -520,7 +593,14 @@ pub async fn admin_issue(
                 IssueError::NoSubject => "그 과정은 없거나 지워졌습니다.",
                 _ => "이 회원은 이미 이 과정의 수료증을 받았습니다(취소된 것 포함).",
             };
-            admin_page(&state, ctx, form, Some(message.into())).await
+            admin_page(
+                &state,
+                ctx,
+                form,
+                Some(message.into()),
+                IssuedQuery::default(),
+            )
+            .await
         }
     }
 }
@@ -551,9 +631,9 @@ pub async fn learner_options(
         true => {
             let search = crate::accounts::admin::UserSearch {
                 q: Some(&typed),
-                role: None,
-                include_deleted: false,
                 page: 1,
+                size: MAX_SUGGESTIONS as i64,
+                ..Default::default()
             };
             let page =
                 crate::accounts::admin::search(&mut *state.db.acquire().await?, search).await?;
@@ -586,7 +666,14 @@ pub async fn admin_revoke(
 ) -> AppResult<Response> {
     if !reason_ok(&form.reason) {
         let error = Some("취소 사유를 1~500자로 입력하세요.".into());
-        return admin_page(&state, ctx, IssueForm::default(), error).await;
+        return admin_page(
+            &state,
+            ctx,
+            IssueForm::default(),
+            error,
+            IssuedQuery::default(),
+        )
+        .await;
     }
     let done = certificates::revoke(
         &mut *state.db.acquire().await?,

@@ -5,6 +5,7 @@
 //! the PDF (made once, kept in storage), and public verification.
 
 pub mod badge;
+pub mod figures;
 pub mod handlers;
 pub mod pdf;
 mod repo;
@@ -105,7 +106,7 @@ async fn issue(
     let hours = progress::study_secs_in(conn, user, &topics).await? / 3600.0;
     let score = crate::assessments::mission_score(conn, user, &topics).await?;
     let credits: i32 = catalog::credits_of(conn, &courses).await?.values().sum();
-    repo::insert(
+    let issued = repo::insert(
         conn,
         &repo::NewCertificate {
             code: &new_code(),
@@ -122,7 +123,9 @@ async fn issue(
             name_confirmed: legal.is_some(),
         },
     )
-    .await
+    .await;
+    learners_changed();
+    issued
 }
 
 /// Checks the rules after `user`'s progress changed in `course` and issues
@@ -204,8 +207,44 @@ pub async fn of_learner(
     repo::of_learner(conn, user).await
 }
 
-pub async fn latest(conn: &mut PgConnection) -> sqlx::Result<Vec<CertificateRow>> {
-    repo::latest(conn, 200).await
+/// Learners' certificates, kept a few seconds for their dashboard: they
+/// change rarely. Every write to a certificate in this process
+/// ([`learners_changed`], right after it) drops them all; a load racing a
+/// write still in its transaction may keep the old list for the TTL, the
+/// bound other instances have anyway.
+static KEPT: std::sync::LazyLock<crate::infra::cache::Cache<Vec<CertificateRow>>> =
+    std::sync::LazyLock::new(|| crate::infra::cache::Cache::new(std::time::Duration::from_secs(5)));
+
+/// A certificate was issued, revoked or changed.
+fn learners_changed() {
+    KEPT.invalidate();
+}
+
+/// The learner's certificates, from the cache or the database.
+pub async fn of_learner_kept(
+    db: &sqlx::PgPool,
+    user: UserId,
+) -> sqlx::Result<std::sync::Arc<Vec<CertificateRow>>> {
+    KEPT.get_or_load(&user.to_string(), async {
+        let mut conn = db.acquire().await?;
+        repo::of_learner(&mut conn, user).await
+    })
+    .await
+}
+
+/// Certificates issued on the Seoul days `from..=to` (either open), newest
+/// first, at most `limit`.
+pub async fn latest(
+    conn: &mut PgConnection,
+    from: Option<time::Date>,
+    to: Option<time::Date>,
+    limit: i64,
+) -> sqlx::Result<Vec<CertificateRow>> {
+    let start = from.map(crate::web::dates::day_start);
+    let before = to
+        .and_then(|d| d.next_day())
+        .map(crate::web::dates::day_start);
+    repo::latest(conn, start, before, limit).await
 }
 
 /// Revokes a valid certificate; `false` when there was none to revoke.
@@ -218,7 +257,9 @@ pub async fn revoke(
     if !well_formed(code) {
         return Ok(false);
     }
-    repo::revoke(conn, code, admin, reason).await
+    let revoked = repo::revoke(conn, code, admin, reason).await;
+    learners_changed();
+    revoked
 }
 
 pub async fn set_public(
@@ -230,7 +271,9 @@ pub async fn set_public(
     if !well_formed(code) {
         return Ok(false);
     }
-    repo::set_public(conn, code, user, public).await
+    let set = repo::set_public(conn, code, user, public).await;
+    learners_changed();
+    set
 }
 
 /// Records `user`'s legal name (asked once, before their first
@@ -244,6 +287,7 @@ pub async fn set_legal_name(
     let name = accounts::model::LegalName::parse(raw).map_err(NameError::Invalid)?;
     accounts::set_legal_name(conn, user, name.as_str()).await?;
     repo::confirm_names(conn, user, name.as_str()).await?;
+    learners_changed();
     Ok(name.as_str().to_string())
 }
 
@@ -305,6 +349,7 @@ pub async fn pdf_bytes(
         .await?;
     let mut conn = state.db.acquire().await?;
     repo::set_pdf_key(&mut conn, cert.id, &key).await?;
+    learners_changed();
     Ok(bytes)
 }
 

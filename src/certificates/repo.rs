@@ -113,15 +113,25 @@ pub async fn of_learner(
     .await
 }
 
-pub async fn latest(conn: &mut PgConnection, limit: i64) -> sqlx::Result<Vec<CertificateRow>> {
+pub async fn latest(
+    conn: &mut PgConnection,
+    from: Option<OffsetDateTime>,
+    before: Option<OffsetDateTime>,
+    limit: i64,
+) -> sqlx::Result<Vec<CertificateRow>> {
     sqlx::query_as!(
         CertificateRow,
         r#"SELECT id, code, user_id AS "user_id: UserId", course_id, curriculum_id, learner_name,
                   title, study_hours, score, credits, issued_at, issued_by, issue_reason,
                   status AS "status: Status", revoked_at, revoke_reason, pdf_key, public,
                   status_index, name_confirmed
-             FROM certificates ORDER BY issued_at DESC LIMIT $1"#,
-        limit
+             FROM certificates
+            WHERE ($2::timestamptz IS NULL OR issued_at >= $2)
+              AND ($3::timestamptz IS NULL OR issued_at < $3)
+            ORDER BY issued_at DESC LIMIT $1"#,
+        limit,
+        from,
+        before
     )
     .fetch_all(conn)
     .await

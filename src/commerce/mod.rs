@@ -2,6 +2,7 @@
 //! receipts and refunds. Access bought is granted through `learning::access`.
 
 pub mod error;
+pub mod figures;
 pub mod gateway;
 pub mod handlers;
 pub mod model;

@@ -45,6 +45,17 @@ text_enum!(
 );
 
 text_enum!(
+    /// Which date of an order a date range of the admin's list reads: when
+    /// it was placed, when its payment was approved, or when a refund of it
+    /// was settled.
+    OrderDates {
+        Ordered => "ordered",
+        Paid => "paid",
+        Refunded => "refunded",
+    }
+);
+
+text_enum!(
     /// A refund is recorded as requested before the gateway is called.
     RefundState {
         Requested => "requested",
@@ -178,6 +189,7 @@ pub struct AdminOrder {
     pub refunded: Option<Won>,
     pub created_at: OffsetDateTime,
     pub number: String,
+    pub paid_at: Option<OffsetDateTime>,
 }
 
 /// Countries a billing address may be in, by ISO 3166 code (`labels`

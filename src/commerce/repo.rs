@@ -8,7 +8,8 @@ use time::OffsetDateTime;
 use crate::{
     catalog::model::Product,
     commerce::model::{
-        GatewayCallRecord, GatewayKind, Order, OrderItem, OrderStatus, Payment, Refund, RefundState,
+        GatewayCallRecord, GatewayKind, Order, OrderDates, OrderItem, OrderStatus, Payment, Refund,
+        RefundState,
     },
     ids::{AddressId, CartItemId, OrderId, PaymentId, RefundId, UserId},
     money::Won,
@@ -660,28 +661,44 @@ pub struct AdminOrderRow {
     pub refunded_won: Option<Won>,
     pub created_at: OffsetDateTime,
     pub number: String,
+    pub paid_at: Option<OffsetDateTime>,
 }
 
-/// Orders by state and creation date (inclusive `from`, exclusive `to`).
+/// Orders by state and by one of their dates (inclusive `from`, exclusive
+/// `to`), newest first.
 pub async fn admin_orders(
     conn: &mut PgConnection,
     status: Option<OrderStatus>,
+    dates: OrderDates,
     from: Option<OffsetDateTime>,
     to: Option<OffsetDateTime>,
+    limit: i64,
 ) -> sqlx::Result<Vec<AdminOrderRow>> {
     sqlx::query_as!(
         AdminOrderRow,
         r#"SELECT o.id AS "id: OrderId", o.user_id AS "user_id: UserId", o.status AS "status: OrderStatus",
                   o.gateway AS "gateway: GatewayKind", o.total_won AS "total_won: Won",
-                  p.refunded_won AS "refunded_won?: Won", o.created_at, o.number
+                  p.refunded_won AS "refunded_won?: Won", o.created_at, o.number,
+                  p.approved_at AS "paid_at?"
              FROM orders o LEFT JOIN payments p ON p.order_id = o.id
             WHERE ($1::text IS NULL OR o.status = $1)
-              AND ($2::timestamptz IS NULL OR o.created_at >= $2)
-              AND ($3::timestamptz IS NULL OR o.created_at < $3)
-            ORDER BY o.created_at DESC LIMIT 200"#,
+              AND CASE $4
+                  WHEN 'paid' THEN p.approved_at >= coalesce($2::timestamptz, '-infinity')
+                               AND p.approved_at < coalesce($3::timestamptz, 'infinity')
+                  WHEN 'refunded' THEN EXISTS (
+                      SELECT 1 FROM refunds r
+                       WHERE r.payment_id = p.id AND r.state = 'succeeded'
+                         AND r.settled_at >= coalesce($2::timestamptz, '-infinity')
+                         AND r.settled_at < coalesce($3::timestamptz, 'infinity'))
+                  ELSE ($2::timestamptz IS NULL OR o.created_at >= $2)
+                   AND ($3::timestamptz IS NULL OR o.created_at < $3)
+                  END
+            ORDER BY o.created_at DESC LIMIT $5"#,
         status.map(|s| s.as_str()),
         from,
-        to
+        to,
+        dates.as_str(),
+        limit
     )
     .fetch_all(conn)
     .await

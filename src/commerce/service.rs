@@ -17,7 +17,7 @@ use crate::{
         error::{AddressProblem, CommerceError, CommerceResult},
         model::{
             Address, AddressFields, AdminOrder, Cart, CartLine, GatewayCallRecord, GatewayKind,
-            Order, OrderItem, OrderStatus, Payment, Refund,
+            Order, OrderDates, OrderItem, OrderStatus, Payment, Refund,
         },
         refund::{Offer, RefundCase, RefundPolicy},
         repo,
@@ -534,15 +534,19 @@ pub async fn admin_order(
 pub async fn admin_orders(
     conn: &mut PgConnection,
     status: Option<OrderStatus>,
+    dates: OrderDates,
     from: Option<time::Date>,
     to: Option<time::Date>,
+    limit: i64,
 ) -> CommerceResult<Vec<AdminOrder>> {
     let rows = repo::admin_orders(
         conn,
         status,
+        dates,
         from.map(crate::web::dates::day_start),
         to.and_then(|d| d.next_day())
             .map(crate::web::dates::day_start),
+        limit,
     )
     .await?;
     let buyers: Vec<UserId> = rows.iter().map(|r| r.user_id).collect();
@@ -558,6 +562,7 @@ pub async fn admin_orders(
             refunded: r.refunded_won,
             created_at: r.created_at,
             number: r.number,
+            paid_at: r.paid_at,
         })
         .collect())
 }

@@ -5,7 +5,7 @@ use askama::Template;
 use crate::labels::{self as filters, refusal_text};
 use crate::{
     commerce::{
-        model::{Address, AdminOrder, Cart, GatewayKind, Order, OrderStatus},
+        model::{Address, AdminOrder, Cart, GatewayKind, Order, OrderDates, OrderStatus},
         refund::Offer,
         service::{AddressForm, AdminOrderDetail, OrderDetail},
     },
@@ -128,6 +128,7 @@ pub struct AdminPaymentsPage {
     pub ctx: PageCtx,
     pub orders: Vec<AdminOrder>,
     pub status: Option<OrderStatus>,
+    pub dates: OrderDates,
     pub from: String,
     pub to: String,
 }
@@ -135,6 +136,19 @@ pub struct AdminPaymentsPage {
 impl AdminPaymentsPage {
     pub fn selected(&self, status: &OrderStatus) -> bool {
         self.status == Some(*status)
+    }
+
+    /// This list as a CSV download (the same filter).
+    pub fn csv_href(&self) -> String {
+        let mut q = url::form_urlencoded::Serializer::new(String::new());
+        if let Some(s) = self.status {
+            q.append_pair("status", s.as_str());
+        }
+        q.append_pair("dates", self.dates.as_str());
+        q.append_pair("from", &self.from);
+        q.append_pair("to", &self.to);
+        q.append_pair("format", "csv");
+        format!("/admin/payments?{}", q.finish())
     }
 }
 

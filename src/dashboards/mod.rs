@@ -1,5 +1,13 @@
 //! Dashboards. The learner's: where to continue, what they can study and
-//! until when with their progress, and their study time.
+//! until when with their progress, each mission's state, and their study
+//! time. The admin's (`admin`): now, a date range, each course's learning.
+//! The figures too costly per view are rolled up by jobs (`rollup`) into
+//! tables of this module (`store`).
+
+pub mod admin;
+pub mod rollup;
+mod store;
+pub mod tutor;
 
 use crate::labels as filters;
 use crate::web::routes::At;
@@ -8,16 +16,21 @@ use axum::{
     Router,
     extract::{FromRef, State},
     response::Html,
-    routing::get,
+    routing::{get, post},
 };
 
 use time::OffsetDateTime;
 
-use std::sync::Arc;
+use std::{collections::HashMap, sync::Arc};
 
 use crate::{
     accounts::CurrentUser,
-    catalog::{CatalogCache, model::Product, service::CourseView},
+    assessments::{Standing, StandingState},
+    catalog::{
+        CatalogCache,
+        model::{Product, TopicKind},
+        service::CourseView,
+    },
     error::AppResult,
     learning::{
         access,
@@ -44,11 +57,32 @@ struct Enrolment {
 /// Access ending within this many days is pointed out.
 const REMIND_DAYS: i64 = 30;
 
-/// A course of the nano-degree with the learner's progress in it.
+/// A course of the nano-degree with the learner's progress in it and
+/// their standing on each of its missions, in outline order.
 struct CourseRow {
     id: crate::ids::CourseId,
     title: String,
     progress: progress::CourseProgress,
+    missions: Vec<MissionLine>,
+}
+
+/// A mission as the dashboard lists it: its topic's title and the
+/// learner's standing.
+struct MissionLine {
+    title: String,
+    standing: Standing,
+}
+
+impl MissionLine {
+    /// The state's code, for the page's markup and its tests.
+    fn state(&self) -> &'static str {
+        match self.standing.state() {
+            StandingState::NotStarted => "not_started",
+            StandingState::Trying => "trying",
+            StandingState::UsedUp => "used_up",
+            StandingState::Passed => "passed",
+        }
+    }
 }
 
 pub fn routes<S>() -> Router<S>
@@ -56,62 +90,15 @@ where
     S: Clone + Send + Sync + 'static,
     AppState: FromRef<S>,
     Arc<CatalogCache>: FromRef<S>,
+    Arc<crate::assessments::Grader>: FromRef<S>,
 {
     Router::new()
         .at("/me/dashboard", get(learner))
-        .at("/admin", get(admin_home))
-}
-
-/// One area of the admin pages, as the admin home lists it.
-struct Area {
-    href: &'static str,
-    title: &'static str,
-    what: &'static str,
-}
-
-const AREAS: &[Area] = &[
-    Area {
-        href: "/admin/reviews",
-        title: "코스 검토",
-        what: "튜터가 공개를 요청한 코스를 확인하고 공개하거나 의견과 함께 돌려보냅니다.",
-    },
-    Area {
-        href: "/admin/users",
-        title: "회원 관리",
-        what: "학습자와 튜터를 찾고, 역할을 바꾸고, 계정을 정지하거나 복구합니다.",
-    },
-    Area {
-        href: "/admin/payments",
-        title: "결제 관리",
-        what: "주문과 결제를 기간과 상태로 찾고, 환불합니다.",
-    },
-    Area {
-        href: "/admin/watch",
-        title: "시청 기록",
-        what: "학습자별 영상 진도와 시청 기록을 보고 고칩니다.",
-    },
-    Area {
-        href: "/admin/certificates",
-        title: "수료증",
-        what: "발급된 수료증을 찾고, 직접 발급하거나 취소합니다.",
-    },
-    Area {
-        href: "/admin/jobs",
-        title: "작업 관리",
-        what: "영상 변환, 메일, 채점 같은 작업의 대기와 실패를 봅니다.",
-    },
-];
-
-#[derive(Template)]
-#[template(path = "dashboards/admin.html")]
-struct AdminHome {
-    ctx: PageCtx,
-    areas: &'static [Area],
-}
-
-/// `GET /admin`: where an admin lands after signing in.
-async fn admin_home(ctx: PageCtx, _admin: crate::accounts::Admin) -> AppResult<Html<String>> {
-    web::render(&AdminHome { ctx, areas: AREAS })
+        .at("/admin", get(admin::admin_home))
+        .at("/admin/live", get(admin::live_fragment))
+        .at("/admin/rollups", post(admin::roll_up_now))
+        .at("/studio/insights", get(tutor::index))
+        .at("/studio/insights/{course}", get(tutor::course))
 }
 
 #[derive(Template)]
@@ -125,7 +112,7 @@ struct LearnerDashboard {
     courses: Vec<CourseRow>,
     study: StudyTime,
     study_chart: BarChart,
-    certificates: Vec<crate::certificates::CertificateRow>,
+    certificates: Arc<Vec<crate::certificates::CertificateRow>>,
 }
 
 impl LearnerDashboard {
@@ -152,9 +139,10 @@ impl LearnerDashboard {
 }
 
 /// The learner's dashboard: their holdings (cached grants), each course of
-/// the nano-degree with their progress, their study time over eight weeks
-/// as a chart (one statement, over the catalogue's cached courses), and
-/// their certificates (one more).
+/// the nano-degree with their progress and their standing on each mission,
+/// their study time over eight weeks as a chart, and their certificates
+/// (kept a few seconds). Two statements over the catalogue's cached
+/// courses: the learner's progress and study time, and their missions.
 async fn learner(
     State(state): State<AppState>,
     State(cache): State<Arc<CatalogCache>>,
@@ -162,10 +150,22 @@ async fn learner(
     user: CurrentUser,
 ) -> AppResult<Html<String>> {
     let roadmap = cache.roadmap_courses(&state.db).await?;
+    let mission_topics: Vec<crate::ids::TopicId> = roadmap
+        .iter()
+        .flat_map(|c| c.lectures.iter().flat_map(|l| l.topics.iter()))
+        .filter(|t| t.kind == TopicKind::Mission)
+        .map(|t| t.id)
+        .collect();
+    let certificates = crate::certificates::of_learner_kept(&state.db, user.id).await?;
     let mut conn = state.db.acquire().await?;
     let holdings = access::holdings(&mut conn, user.id).await?;
     let overview = progress::overview(&mut conn, user.id, true).await?;
-    let certificates = crate::certificates::of_learner(&mut conn, user.id).await?;
+    let mut standings: HashMap<crate::ids::TopicId, Standing> =
+        crate::assessments::standings(&mut conn, user.id, &mission_topics)
+            .await?
+            .into_iter()
+            .map(|s| (s.topic, s))
+            .collect();
     drop(conn);
     let now = OffsetDateTime::now_utc();
     let mut enrolments = Vec::with_capacity(holdings.len());
@@ -197,6 +197,17 @@ async fn learner(
             id: c.id,
             title: c.title.clone(),
             progress: per_course.remove(&c.id).unwrap_or_default(),
+            missions: c
+                .lectures
+                .iter()
+                .flat_map(|l| l.topics.iter())
+                .filter_map(|t| {
+                    Some(MissionLine {
+                        title: t.title.clone(),
+                        standing: standings.remove(&t.id)?,
+                    })
+                })
+                .collect(),
         })
         .collect();
     let points: Vec<(String, f64)> = overview

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 pub use queue::{
     Claimed, EnqueueOptions, JobId, JobRow, JobStatus, Kinds, enqueue, progress_of, request_cancel,
-    retry, unfinished,
+    retry, unfinished, unfinished_of, waiting,
 };
 pub use worker::{JobCtx, Worker, WorkerConfig};
 

@@ -258,6 +258,16 @@ pub struct JobRow {
 
 /// Jobs not done: queued, running, failed or cancelled, newest first.
 pub async fn unfinished(conn: &mut PgConnection, limit: i64) -> sqlx::Result<Vec<JobRow>> {
+    unfinished_of(conn, None, None, limit).await
+}
+
+/// Jobs not done, of one kind and in one state when given.
+pub async fn unfinished_of(
+    conn: &mut PgConnection,
+    kind: Option<&str>,
+    status: Option<JobStatus>,
+    limit: i64,
+) -> sqlx::Result<Vec<JobRow>> {
     let rows = sqlx::query!(
         r#"
         SELECT id, kind, status AS "status: JobStatus", attempts, max_attempts, progress,
@@ -265,10 +275,13 @@ pub async fn unfinished(conn: &mut PgConnection, limit: i64) -> sqlx::Result<Vec
                last_error, created_at, run_at
           FROM jobs
          WHERE status IN ('pending', 'running', 'failed', 'cancelled')
+           AND ($2::text IS NULL OR kind = $2) AND ($3::text IS NULL OR status = $3)
          ORDER BY created_at DESC, id DESC
          LIMIT $1
         "#,
         limit,
+        kind,
+        status.as_ref().map(JobStatus::as_str),
     )
     .fetch_all(conn)
     .await?;
@@ -287,6 +300,18 @@ pub async fn unfinished(conn: &mut PgConnection, limit: i64) -> sqlx::Result<Vec
             run_at: r.run_at,
         })
         .collect())
+}
+
+/// How many jobs not done there are of each kind and state.
+pub async fn waiting(conn: &mut PgConnection) -> sqlx::Result<Vec<(String, JobStatus, i64)>> {
+    let rows = sqlx::query!(
+        r#"SELECT kind, status AS "status: JobStatus", count(*) AS "n!"
+             FROM jobs WHERE status IN ('pending', 'running', 'failed')
+            GROUP BY kind, status"#
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.kind, r.status, r.n)).collect())
 }
 
 /// Puts a failed or cancelled job back in the queue with fresh attempts.

@@ -5,6 +5,7 @@
 
 pub mod access;
 mod completion;
+pub mod figures;
 pub mod handlers;
 pub mod notes;
 pub mod progress;

@@ -16,9 +16,9 @@ use crate::{
     accounts::Admin,
     assessments::Grader,
     error::AppResult,
-    jobs::{self as queue, JobId, JobRow},
+    jobs::{self as queue, JobId, JobRow, JobStatus},
     state::AppState,
-    web::{self, PageCtx, Path, flash::Flash, routes::At},
+    web::{self, PageCtx, Path, Query, csv::Csv, flash::Flash, routes::At},
 };
 
 #[derive(Template)]
@@ -30,6 +30,34 @@ struct JobsPage {
     grader_down: Option<String>,
     /// Workers elsewhere grade (their failures show as failed jobs).
     grading_elsewhere: bool,
+    /// The filter: a kind (empty: all) and a state.
+    kind: String,
+    status: Option<JobStatus>,
+}
+
+impl JobsPage {
+    /// The states the filter offers.
+    fn statuses(&self) -> [JobStatus; 4] {
+        [
+            JobStatus::Pending,
+            JobStatus::Running,
+            JobStatus::Failed,
+            JobStatus::Cancelled,
+        ]
+    }
+
+    /// This list's query string for the CSV download.
+    fn csv_href(&self) -> String {
+        let mut q = url::form_urlencoded::Serializer::new(String::new());
+        if !self.kind.is_empty() {
+            q.append_pair("kind", &self.kind);
+        }
+        if let Some(s) = self.status {
+            q.append_pair("status", s.as_str());
+        }
+        q.append_pair("format", "csv");
+        format!("/admin/jobs?{}", q.finish())
+    }
 }
 
 pub fn routes<S>() -> Router<S>
@@ -44,19 +72,64 @@ where
         .at("/admin/jobs/{id}/cancel", post(cancel))
 }
 
+/// `/admin/jobs?kind=&status=&format=csv`: the unfinished jobs, of one kind
+/// and in one state when asked (the dashboard's figures link here).
+#[derive(serde::Deserialize, Default)]
+struct JobsQuery {
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    format: String,
+}
+
 async fn list(
     State(state): State<AppState>,
     State(grader): State<Arc<Grader>>,
     ctx: PageCtx,
     _admin: Admin,
+    Query(query): Query<JobsQuery>,
 ) -> AppResult<Response> {
-    let jobs = queue::unfinished(&mut *state.db.acquire().await?, 200).await?;
+    let kind = Some(query.kind.trim()).filter(|k| !k.is_empty() && k.len() <= 64);
+    let status = JobStatus::parse(query.status.trim());
+    let jobs = queue::unfinished_of(&mut *state.db.acquire().await?, kind, status, 1000).await?;
+    if query.format == "csv" {
+        let mut csv = Csv::new(
+            "jobs",
+            &[
+                "번호",
+                "종류",
+                "상태",
+                "시도",
+                "최대 시도",
+                "진행률",
+                "오류",
+                "만든 시각",
+            ],
+        );
+        for j in &jobs {
+            csv.row([
+                j.id.0.to_string(),
+                j.kind.clone(),
+                j.status.as_str().to_owned(),
+                j.attempts.to_string(),
+                j.max_attempts.to_string(),
+                j.progress.map(|p| p.to_string()).unwrap_or_default(),
+                j.last_error.clone().unwrap_or_default(),
+                web::dates::sheet(&j.created_at),
+            ]);
+        }
+        return Ok(csv.into_response());
+    }
     let grader_down = grader.unusable().await;
     Ok(web::render(&JobsPage {
         ctx,
-        jobs,
+        jobs: jobs.into_iter().take(200).collect(),
         grader_down,
         grading_elsewhere: !grader.grades_here(),
+        kind: kind.unwrap_or_default().to_owned(),
+        status,
     })?
     .into_response())
 }

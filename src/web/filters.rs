@@ -72,6 +72,16 @@ pub fn kst_date_time<V: Value<OffsetDateTime>>(
     Ok(dates::date_time(&value.value()))
 }
 
+/// A time of day in Seoul: `13:05`.
+#[askama::filter_fn]
+pub fn kst_time<V: Value<OffsetDateTime>>(
+    value: V,
+    _: &dyn askama::Values,
+) -> askama::Result<String> {
+    let k = value.value().to_offset(dates::KST);
+    Ok(format!("{:02}:{:02}", k.hour(), k.minute()))
+}
+
 /// Access of so many months, as people say it: `2년`, `18개월`.
 #[askama::filter_fn]
 pub fn months<V: std::fmt::Display>(value: V, _: &dyn askama::Values) -> askama::Result<String> {

@@ -7,6 +7,7 @@ pub mod client;
 pub mod compress;
 pub mod cookies;
 pub mod csrf;
+pub mod csv;
 pub mod dates;
 pub mod error_pages;
 pub mod filters;

@@ -70,6 +70,10 @@ const STAFF_NAV: &[NavItem] = &[
         href: "/studio",
         label: "스튜디오",
     },
+    NavItem {
+        href: "/studio/insights",
+        label: "코스 분석",
+    },
 ];
 const ADMIN_NAV: &[NavItem] = &[
     NavItem {
@@ -207,6 +211,8 @@ impl PageCtx {
         match href {
             // Homes are active only on themselves, not on what lies below.
             "/" | "/admin" => self.path == href,
+            // The studio's analysis has its own entry.
+            "/studio" => self.path.starts_with(href) && !self.path.starts_with("/studio/insights"),
             _ => self.path.starts_with(href),
         }
     }

@@ -232,6 +232,11 @@ export async function axe(page) {
       await page.waitForTimeout(500 * tries);
     }
   }
+  if (process.env.AXE_DEBUG) {
+    for (const v of result.violations.filter((v) => v.id === "target-size")) {
+      console.log(JSON.stringify(v.nodes.map((n) => ({ html: n.html, any: n.any })), null, 1));
+    }
+  }
   return result.violations
     .filter((v) => v.impact === "serious" || v.impact === "critical")
     .map((v) => ({ ...v, nodes: v.nodes.filter((n) => !underStickyNavbar(v, n)) }))

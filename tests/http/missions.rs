@@ -18,7 +18,7 @@ async fn learner(db: PgPool) -> TestApp {
 }
 
 /// The mission on the mission topic titled `title`.
-async fn mission(app: &TestApp, title: &str) -> String {
+pub(crate) async fn mission(app: &TestApp, title: &str) -> String {
     sqlx::query_scalar(
         "SELECT m.id::text FROM missions m JOIN topics t ON t.id = m.topic_id WHERE t.title = $1",
     )

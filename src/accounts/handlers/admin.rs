@@ -13,8 +13,9 @@ use crate::{
     error::AppResult,
     ids::UserId,
     infra::once::{self, Once},
+    labels::Label,
     state::AppState,
-    web::{self, PageCtx, Path, flash::Flash, form::FormErrors},
+    web::{self, PageCtx, Path, csv::Csv, flash::Flash, form::FormErrors},
 };
 
 #[derive(Deserialize, Default)]
@@ -22,12 +23,21 @@ pub struct UserListQuery {
     q: Option<String>,
     role: Option<String>,
     include_deleted: Option<String>,
+    /// Signed up on these days (`YYYY-MM-DD`, inclusive).
+    joined_from: Option<String>,
+    joined_to: Option<String>,
+    /// Only those online now (the dashboard's figure links here).
+    online: Option<String>,
     page: Option<String>,
+    format: Option<String>,
 }
 
-async fn user_list(state: &AppState, query: UserListQuery) -> AppResult<AdminUserList> {
+async fn user_list(state: &AppState, query: UserListQuery, size: i64) -> AppResult<AdminUserList> {
     let role = query.role.as_deref().and_then(Role::parse);
     let include_deleted = query.include_deleted.is_some();
+    let joined_from = query.joined_from.as_deref().and_then(web::dates::parse_day);
+    let joined_to = query.joined_to.as_deref().and_then(web::dates::parse_day);
+    let online = query.online.is_some();
     let mut conn = state.db.acquire().await?;
     let page = admin::search(
         &mut conn,
@@ -35,7 +45,11 @@ async fn user_list(state: &AppState, query: UserListQuery) -> AppResult<AdminUse
             q: query.q.as_deref(),
             role,
             include_deleted,
+            joined_from,
+            joined_to,
+            online,
             page: web::page_number(query.page.as_deref()),
+            size,
         },
     )
     .await?;
@@ -44,16 +58,40 @@ async fn user_list(state: &AppState, query: UserListQuery) -> AppResult<AdminUse
         q: query.q.unwrap_or_default(),
         role: role.map(|r| r.as_str().to_string()).unwrap_or_default(),
         include_deleted,
+        joined_from: joined_from.map(|d| d.to_string()).unwrap_or_default(),
+        joined_to: joined_to.map(|d| d.to_string()).unwrap_or_default(),
+        online,
     })
 }
 
+/// `/admin/users?q=&role=&include_deleted=&joined_from=&joined_to=&online=`
+/// (`&format=csv`: every match as a download).
 pub async fn admin_users(
     State(state): State<AppState>,
     ctx: PageCtx,
     _admin: Admin,
     Query(query): Query<UserListQuery>,
 ) -> AppResult<Response> {
-    let list = user_list(&state, query).await?;
+    if query.format.as_deref() == Some("csv") {
+        let list = user_list(&state, query, 100_000).await?;
+        let mut csv = Csv::new("users", &["이메일", "닉네임", "역할", "가입 시각", "상태"]);
+        for u in &list.page.rows {
+            csv.row([
+                u.email.clone(),
+                u.nickname.clone(),
+                u.role.label().to_owned(),
+                web::dates::sheet(&u.created_at),
+                match (u.deleted, u.verified) {
+                    (true, _) => "삭제됨",
+                    (false, true) => "인증됨",
+                    (false, false) => "미인증",
+                }
+                .to_owned(),
+            ]);
+        }
+        return Ok(csv.into_response());
+    }
+    let list = user_list(&state, query, admin::PAGE_SIZE).await?;
     if ctx.htmx {
         return Ok(web::render(&list)?.into_response());
     }
@@ -123,7 +161,7 @@ pub async fn admin_create_user(
         }
         Err(AccountsError::Invalid(errors)) => {
             drop(tx);
-            let list = user_list(&state, UserListQuery::default()).await?;
+            let list = user_list(&state, UserListQuery::default(), admin::PAGE_SIZE).await?;
             web::invalid(&AdminUsersPage {
                 ctx,
                 list,

@@ -14,34 +14,34 @@ use serde::Deserialize;
 
 use crate::{
     commerce::{
-        model::OrderStatus,
+        model::{OrderDates, OrderStatus},
         service,
         views::{AdminPaymentPage, AdminPaymentsPage},
     },
     error::AppResult,
     ids::OrderId,
+    labels::Label,
     state::AppState,
-    web::{self, PageCtx, Path},
+    web::{self, PageCtx, Path, csv::Csv},
 };
 
 #[derive(Deserialize, Default)]
 pub struct AdminPaymentsQuery {
     #[serde(default)]
     status: String,
+    /// Which date `from` and `to` read: `ordered` (default), `paid`,
+    /// `refunded`.
+    #[serde(default)]
+    dates: String,
     #[serde(default)]
     from: String,
     #[serde(default)]
     to: String,
+    #[serde(default)]
+    format: String,
 }
 
-fn parse_date(raw: &str) -> Option<time::Date> {
-    time::Date::parse(
-        raw.trim(),
-        time::macros::format_description!("[year]-[month]-[day]"),
-    )
-    .ok()
-}
-
+/// `/admin/payments?status=&dates=&from=&to=&format=csv`.
 pub async fn payments(
     State(state): State<AppState>,
     ctx: PageCtx,
@@ -49,18 +49,54 @@ pub async fn payments(
     Query(query): Query<AdminPaymentsQuery>,
 ) -> AppResult<Response> {
     let status = OrderStatus::parse(&query.status);
+    let dates = OrderDates::parse(&query.dates).unwrap_or(OrderDates::Ordered);
+    let csv = query.format == "csv";
     let mut conn = state.db.acquire().await?;
     let orders = service::admin_orders(
         &mut conn,
         status,
-        parse_date(&query.from),
-        parse_date(&query.to),
+        dates,
+        web::dates::parse_day(&query.from),
+        web::dates::parse_day(&query.to),
+        if csv { 100_000 } else { 200 },
     )
     .await?;
+    if csv {
+        let mut csv = Csv::new(
+            "payments",
+            &[
+                "주문 번호",
+                "주문 시각",
+                "결제 시각",
+                "구매자",
+                "금액(원)",
+                "환불(원)",
+                "결제 수단",
+                "상태",
+            ],
+        );
+        for o in &orders {
+            csv.row([
+                o.number.clone(),
+                web::dates::sheet(&o.created_at),
+                o.paid_at
+                    .as_ref()
+                    .map(web::dates::sheet)
+                    .unwrap_or_default(),
+                o.buyer_email.clone(),
+                o.total.0.to_string(),
+                o.refunded.map(|r| r.0.to_string()).unwrap_or_default(),
+                o.gateway.label().to_owned(),
+                o.status.label().to_owned(),
+            ]);
+        }
+        return Ok(csv.into_response());
+    }
     Ok(web::render(&AdminPaymentsPage {
         ctx,
         orders,
         status,
+        dates,
         from: query.from,
         to: query.to,
     })?
