@@ -76,6 +76,16 @@ pub async fn emails_of(
     Ok(repo::emails_of(conn, &ids).await?.into_iter().collect())
 }
 
+/// Nicknames of these users, for lists in other capabilities (a deleted
+/// account's is already scrubbed).
+pub async fn nicknames_of(
+    conn: &mut PgConnection,
+    users: &[UserId],
+) -> sqlx::Result<std::collections::HashMap<UserId, String>> {
+    let ids: Vec<uuid::Uuid> = users.iter().map(|u| u.0).collect();
+    Ok(repo::nicknames_of(conn, &ids).await?.into_iter().collect())
+}
+
 /// Users whose email contains `part` (for admin filters in other
 /// capabilities).
 pub async fn users_matching(conn: &mut PgConnection, part: &str) -> sqlx::Result<Vec<UserId>> {

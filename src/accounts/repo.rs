@@ -590,6 +590,20 @@ pub async fn emails_of(
     Ok(rows.into_iter().map(|r| (r.id, r.email)).collect())
 }
 
+/// Nicknames of these users.
+pub async fn nicknames_of(
+    conn: &mut PgConnection,
+    users: &[Uuid],
+) -> sqlx::Result<Vec<(UserId, String)>> {
+    let rows = sqlx::query!(
+        r#"SELECT id AS "id: UserId", nickname FROM users WHERE id = ANY($1)"#,
+        users
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.id, r.nickname)).collect())
+}
+
 /// Deletes sign-in sessions idle longer than `idle_days` and mailed tokens a
 /// day past their expiry.
 pub async fn prune(conn: &mut PgConnection, idle_days: i64) -> sqlx::Result<(u64, u64)> {

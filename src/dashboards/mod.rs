@@ -99,6 +99,7 @@ where
         .at("/admin/rollups", post(admin::roll_up_now))
         .at("/studio/insights", get(tutor::index))
         .at("/studio/insights/{course}", get(tutor::course))
+        .at("/studio/insights/{course}/learners", get(tutor::learners))
 }
 
 #[derive(Template)]

@@ -12,18 +12,20 @@ use axum::{
 use time::OffsetDateTime;
 
 use crate::labels as filters;
+use serde::Deserialize;
+
 use crate::{
-    accounts::Staff,
+    accounts::{CurrentUser, Staff},
     catalog::{CatalogCache, error::CatalogError, model::TopicKind},
     dashboards::{
         admin::{CourseFunnel, course_funnels},
         store,
     },
     error::{AppError, AppResult},
-    ids::{CourseId, TopicId},
-    learning::figures::Retention,
+    ids::{CourseId, TopicId, UserId},
+    learning::figures::{Retention, Stage},
     state::AppState,
-    web::{self, PageCtx, Path, chart::LineChart, filters::clock_text},
+    web::{self, PageCtx, Path, Query, chart::LineChart, csv::Csv, filters::clock_text},
 };
 
 #[derive(Template)]
@@ -117,6 +119,18 @@ fn steepest(points: &[(f64, f64)]) -> Option<(f64, f64, f64)> {
         .max_by(|a, b| a.2.total_cmp(&b.2))
 }
 
+/// A course's figures are for its tutor and admins.
+async fn may_see(state: &AppState, user: &CurrentUser, id: CourseId) -> AppResult<()> {
+    let mut conn = state.db.acquire().await?;
+    match crate::catalog::studio::course_for_editing(&mut conn, user, id).await {
+        Ok(_) => Ok(()),
+        Err(CatalogError::NotAuthor(_)) => Err(AppError::Forbidden(
+            "이 코스의 분석은 코스를 만든 튜터와 관리자만 볼 수 있습니다.".into(),
+        )),
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// `GET /studio/insights/{course}`: one course, for its tutor or an admin.
 pub async fn course(
     State(state): State<AppState>,
@@ -125,18 +139,7 @@ pub async fn course(
     Staff(user): Staff,
     Path(id): Path<CourseId>,
 ) -> AppResult<Response> {
-    {
-        let mut conn = state.db.acquire().await?;
-        match crate::catalog::studio::course_for_editing(&mut conn, &user, id).await {
-            Ok(_) => {}
-            Err(CatalogError::NotAuthor(_)) => {
-                return Err(AppError::Forbidden(
-                    "이 코스의 분석은 코스를 만든 튜터와 관리자만 볼 수 있습니다.".into(),
-                ));
-            }
-            Err(e) => return Err(e.into()),
-        }
-    }
+    may_see(&state, &user, id).await?;
     let (mut courses, rolled_up_at) = course_funnels(&state, &cache, Some(&[id])).await?;
     let course = courses.pop().ok_or(AppError::NotFound)?;
     let view = cache.course(&state.db, id).await?;
@@ -183,6 +186,144 @@ pub async fn course(
         course,
         videos,
         rolled_up_at,
+    })?
+    .into_response())
+}
+
+/// `?stage=enrolled|started|half|completed&format=csv`.
+#[derive(Deserialize, Default)]
+pub struct StageQuery {
+    #[serde(default)]
+    stage: String,
+    #[serde(default)]
+    format: String,
+}
+
+/// A learner behind a step, as the list shows them: a tutor sees the
+/// nickname, an admin the email too (and the way to the learner's page).
+struct LearnerLine {
+    user: UserId,
+    nickname: String,
+    email: Option<String>,
+    done: i64,
+    percent: i64,
+    last: Option<OffsetDateTime>,
+}
+
+#[derive(Template)]
+#[template(path = "dashboards/course_learners.html")]
+struct CourseLearners {
+    ctx: PageCtx,
+    course: CourseId,
+    title: String,
+    stage: Stage,
+    topics: usize,
+    rows: Vec<LearnerLine>,
+    admin: bool,
+}
+
+impl CourseLearners {
+    fn stages(&self) -> [(Stage, &'static str); 4] {
+        [
+            (Stage::Enrolled, "수강"),
+            (Stage::Started, "시작"),
+            (Stage::HalfDone, "절반 완료"),
+            (Stage::Completed, "완료"),
+        ]
+    }
+
+    fn is_stage(&self, s: &Stage) -> bool {
+        self.stage == *s
+    }
+
+    fn csv_href(&self) -> String {
+        format!(
+            "/studio/insights/{}/learners?stage={}&format=csv",
+            self.course,
+            self.stage.as_str()
+        )
+    }
+}
+
+/// `GET /studio/insights/{course}/learners?stage=`: who is behind a step of
+/// the funnel (live, not rolled up), the least recently active first.
+pub async fn learners(
+    State(state): State<AppState>,
+    State(cache): State<Arc<CatalogCache>>,
+    ctx: PageCtx,
+    Staff(user): Staff,
+    Path(id): Path<CourseId>,
+    Query(query): Query<StageQuery>,
+) -> AppResult<Response> {
+    may_see(&state, &user, id).await?;
+    let stage = Stage::parse(&query.stage).unwrap_or(Stage::Enrolled);
+    let csv = query.format == "csv";
+    let view = cache.course(&state.db, id).await?;
+    let topics: Vec<TopicId> = view
+        .lectures
+        .iter()
+        .filter(|l| l.published)
+        .flat_map(|l| l.topics.iter())
+        .filter(|t| t.published)
+        .map(|t| t.id)
+        .collect();
+    let mut conn = state.db.acquire().await?;
+    let steps = crate::learning::figures::learners_at(
+        &mut conn,
+        &view.sellers,
+        &topics,
+        stage,
+        if csv { 100_000 } else { 500 },
+    )
+    .await?;
+    let ids: Vec<UserId> = steps.iter().map(|s| s.user).collect();
+    let mut nicknames = crate::accounts::nicknames_of(&mut conn, &ids).await?;
+    let admin = user.is_admin();
+    let mut emails = match admin {
+        true => crate::accounts::emails_of(&mut conn, &ids).await?,
+        false => Default::default(),
+    };
+    drop(conn);
+    let held = i64::try_from(topics.len()).unwrap_or(i64::MAX).max(1);
+    let rows: Vec<LearnerLine> = steps
+        .into_iter()
+        .map(|s| LearnerLine {
+            user: s.user,
+            nickname: nicknames.remove(&s.user).unwrap_or_default(),
+            email: emails.remove(&s.user),
+            percent: (s.done * 100 / held).min(100),
+            done: s.done,
+            last: s.last,
+        })
+        .collect();
+    if csv {
+        let mut header = vec!["닉네임", "마친 토픽", "진도(%)", "마지막 학습"];
+        if admin {
+            header.insert(1, "이메일");
+        }
+        let mut out = Csv::new(&format!("learners-{}", stage.as_str()), &header);
+        for r in &rows {
+            let mut cells = vec![
+                r.nickname.clone(),
+                r.done.to_string(),
+                r.percent.to_string(),
+                r.last.as_ref().map(web::dates::sheet).unwrap_or_default(),
+            ];
+            if admin {
+                cells.insert(1, r.email.clone().unwrap_or_default());
+            }
+            out.row(cells);
+        }
+        return Ok(out.into_response());
+    }
+    Ok(web::render(&CourseLearners {
+        ctx,
+        course: id,
+        title: view.title.clone(),
+        stage,
+        topics: topics.len(),
+        rows,
+        admin,
     })?
     .into_response())
 }

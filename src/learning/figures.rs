@@ -6,7 +6,10 @@ use sqlx::PgConnection;
 use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
-use crate::{catalog::model::Product, ids::TopicId};
+use crate::{
+    catalog::model::Product,
+    ids::{TopicId, UserId},
+};
 
 /// Grants of access made by orders in `[from, to)`, per day in Asia/Seoul.
 pub async fn enrolments_per_day(
@@ -50,20 +53,7 @@ pub async fn funnel(
     sellers: &[Product],
     topics: &[TopicId],
 ) -> sqlx::Result<Funnel> {
-    let courses: Vec<Uuid> = sellers
-        .iter()
-        .filter_map(|p| match p {
-            Product::Course(c) => Some(c.0),
-            Product::Curriculum(_) => None,
-        })
-        .collect();
-    let curricula: Vec<Uuid> = sellers
-        .iter()
-        .filter_map(|p| match p {
-            Product::Curriculum(c) => Some(c.0),
-            Product::Course(_) => None,
-        })
-        .collect();
+    let (curricula, courses) = Product::split(sellers);
     let ids: Vec<Uuid> = topics.iter().map(|t| t.0).collect();
     let held = i64::try_from(ids.len()).unwrap_or(i64::MAX).max(1);
     let row = sqlx::query!(
@@ -102,6 +92,72 @@ pub async fn funnel(
             row.done as f64 * 100.0 / possible as f64
         },
     })
+}
+
+crate::text_enum!(
+    /// A step of a course's funnel.
+    Stage {
+        Enrolled => "enrolled",
+        Started => "started",
+        HalfDone => "half",
+        Completed => "completed",
+    }
+);
+
+/// A learner of a course and how far they got.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LearnerStep {
+    pub user: UserId,
+    /// Topics done, of those `learners_at` was given.
+    pub done: i64,
+    /// When they last opened or watched one of them.
+    pub last: Option<OffsetDateTime>,
+}
+
+/// The learners behind one step of [`funnel`] (each who reached it, so
+/// "started" includes those who completed), the least recently active
+/// first (a stalled learner comes up top), at most `limit`.
+pub async fn learners_at(
+    conn: &mut PgConnection,
+    sellers: &[Product],
+    topics: &[TopicId],
+    stage: Stage,
+    limit: i64,
+) -> sqlx::Result<Vec<LearnerStep>> {
+    let (curricula, courses) = Product::split(sellers);
+    let ids: Vec<Uuid> = topics.iter().map(|t| t.0).collect();
+    let held = i64::try_from(ids.len()).unwrap_or(i64::MAX).max(1);
+    sqlx::query_as!(
+        LearnerStep,
+        r#"WITH enrolled AS (
+               SELECT DISTINCT user_id FROM enrolments
+                WHERE ended_at IS NULL
+                  AND (course_id = ANY($1) OR curriculum_id = ANY($2))
+           ), steps AS (
+               SELECT e.user_id, count(p.topic_id) AS opened,
+                      count(p.completed_at) AS done, max(p.updated_at) AS last
+                 FROM enrolled e
+                 LEFT JOIN topic_progress p ON p.user_id = e.user_id AND p.topic_id = ANY($3)
+                GROUP BY e.user_id
+           )
+           SELECT user_id AS "user: UserId", done AS "done!", last
+             FROM steps
+            WHERE CASE $5
+                  WHEN 'started' THEN opened > 0
+                  WHEN 'half' THEN done * 2 >= $4
+                  WHEN 'completed' THEN done >= $4
+                  ELSE true END
+            ORDER BY last ASC NULLS FIRST, user_id
+            LIMIT $6"#,
+        &courses,
+        &curricula,
+        &ids,
+        held,
+        stage.as_str(),
+        limit
+    )
+    .fetch_all(conn)
+    .await
 }
 
 /// A video's audience: the learners who played any of it, and per second

@@ -170,6 +170,7 @@ for (const [viewport, options] of Object.entries(VIEWPORTS)) {
           ["admin-home-month", "/admin?range=30d"],
           ["studio-insights", "/studio/insights"],
           ["studio-course-insights", studioCourse.replace("/studio/courses/", "/studio/insights/")],
+          ["studio-course-learners", `${studioCourse.replace("/studio/courses/", "/studio/insights/")}/learners?stage=enrolled`],
           ["studio-mission", `${studioQuiz}/mission`],
           ["me", "/me"],
         ])),

@@ -466,6 +466,30 @@ async fn the_admin_dashboard_counts_now_a_date_range_and_each_courses_learning_w
         page.attr(&format!("{row} [data-average]"), "data-average"),
         Some(average)
     );
+    // The step's count opens the learners behind it, the stalled first.
+    let started = app
+        .get(
+            &page
+                .attr(&format!("{row} [data-started] a"), "href")
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(started.status, StatusCode::OK);
+    assert_eq!(total(&started).as_deref(), Some("1"));
+    assert!(
+        started
+            .text("[data-learners]")
+            .unwrap()
+            .contains("stays@example.com")
+    );
+    assert_eq!(
+        started.attr("[data-done]", "data-done").as_deref(),
+        Some("1")
+    );
+    let half = app
+        .get(&page.attr(&format!("{row} [data-half] a"), "href").unwrap())
+        .await;
+    assert_eq!(total(&half).as_deref(), Some("0"));
     let rate = format!(r#"[data-mission-rate="{quiz}"]"#);
     assert_eq!(
         page.attr(&format!("{rate} [data-attempts]"), "data-attempts")
@@ -509,6 +533,7 @@ async fn every_admin_list_downloads_as_csv_that_excel_reads_and_a_bad_range_says
         ("/admin/payments?format=csv".to_owned(), "주문 번호,"),
         ("/admin/certificates?format=csv".to_owned(), "번호,이름,"),
         ("/admin/jobs?format=csv".to_owned(), "번호,종류,"),
+        ("/admin/watch?format=csv".to_owned(), "수강생,코스,토픽,"),
     ] {
         let response = app.client.get(app.url(&path)).send().await.unwrap();
         assert_eq!(response.status(), StatusCode::OK, "{path}");
@@ -637,6 +662,17 @@ async fn a_tutor_sees_the_retention_curve_of_their_own_course_from_the_watched_i
         Some("25")
     );
     assert!(page.body.contains("<polyline"));
+    // Behind a step of the funnel: nobody holds the course yet.
+    let learners = app
+        .get(&format!(
+            "/studio/insights/{course}/learners?stage=enrolled"
+        ))
+        .await;
+    assert_eq!(learners.status, StatusCode::OK);
+    assert_eq!(
+        learners.attr("[data-total]", "data-total").as_deref(),
+        Some("0")
+    );
 
     // Another course is not theirs.
     let other: String = sqlx::query_scalar(

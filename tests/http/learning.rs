@@ -716,6 +716,21 @@ async fn admins_filter_edit_and_delete_watch_events_and_progress_follows(db: PgP
     .unwrap();
     let who = events.text("[data-who]").unwrap();
     assert!(who.contains(&email) && who.contains(&title), "{who}");
+    // The same events, filtered the same way, as a CSV download.
+    let csv = admin.get(&events.attr("[data-csv]", "href").unwrap()).await;
+    assert_eq!(csv.header("content-type"), "text/csv; charset=utf-8");
+    let lines: Vec<&str> = csv.body.trim_start_matches('\u{feff}').lines().collect();
+    assert_eq!(lines.len(), 1 + 3, "{}", csv.body);
+    let cell = |s: &str| match s.contains(',') {
+        true => format!("\"{s}\""),
+        false => s.to_owned(),
+    };
+    assert!(
+        lines[1].starts_with(&format!("{},{},", cell(&email), cell(&title))),
+        "{}",
+        lines[1]
+    );
+    assert!(lines[1].contains(",재생 중,"), "{}", lines[1]);
     let last_beat: i64 = sqlx::query_scalar(
         "SELECT id FROM watch_events WHERE kind = 'heartbeat' ORDER BY id DESC LIMIT 1",
     )

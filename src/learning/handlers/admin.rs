@@ -19,12 +19,13 @@ use crate::accounts::Admin;
 use crate::{
     error::{AppError, AppResult},
     ids::{TopicId, UserId},
+    labels::Label,
     learning::{
         progress::{self, EventRow, WatchError, WatchSummary},
         watch::{EventKind, RawEvent},
     },
     state::AppState,
-    web::{self, Form, PageCtx, Path, Query, flash::Flash, form::FormErrors, routes::At},
+    web::{self, Form, PageCtx, Path, Query, csv::Csv, flash::Flash, form::FormErrors, routes::At},
 };
 
 pub fn routes<S>() -> Router<S>
@@ -45,6 +46,8 @@ struct ListQuery {
     email: String,
     #[serde(default)]
     topic: String,
+    #[serde(default)]
+    format: String,
 }
 
 #[derive(Template)]
@@ -65,6 +68,32 @@ async fn list(
     let email: String = query.email.trim().chars().take(100).collect();
     let topic: String = query.topic.trim().chars().take(100).collect();
     let rows = progress::watch_summaries(&mut *state.db.acquire().await?, &email, &topic).await?;
+    if query.format == "csv" {
+        let mut csv = Csv::new(
+            "watch",
+            &[
+                "수강생",
+                "코스",
+                "토픽",
+                "본 부분(%)",
+                "완료",
+                "기록 수",
+                "마지막 시청",
+            ],
+        );
+        for r in &rows {
+            csv.row([
+                r.email.clone(),
+                r.course_title.clone(),
+                r.topic_title.clone(),
+                r.percent.to_string(),
+                if r.completed { "완료" } else { "" }.to_owned(),
+                r.events.to_string(),
+                web::dates::sheet(&r.updated_at),
+            ]);
+        }
+        return Ok(csv.into_response());
+    }
     Ok(web::render(&WatchPage {
         ctx,
         email,
@@ -101,6 +130,8 @@ async fn who(conn: &mut sqlx::PgConnection, user: UserId, topic: TopicId) -> App
 struct EventsQuery {
     #[serde(default)]
     kind: String,
+    #[serde(default)]
+    format: String,
 }
 
 #[derive(Template)]
@@ -114,7 +145,27 @@ struct EventsPage {
     events: Vec<EventRow>,
 }
 
+impl WatchPage {
+    /// This list as a CSV download.
+    fn csv_href(&self) -> String {
+        let mut q = url::form_urlencoded::Serializer::new(String::new());
+        q.append_pair("email", &self.email);
+        q.append_pair("topic", &self.topic);
+        q.append_pair("format", "csv");
+        format!("/admin/watch?{}", q.finish())
+    }
+}
+
 impl EventsPage {
+    /// These events as a CSV download.
+    fn csv_href(&self) -> String {
+        let kind = self.kind.as_ref().map_or("", EventKind::as_str);
+        format!(
+            "/admin/watch/{}/{}?kind={kind}&format=csv",
+            self.user, self.topic
+        )
+    }
+
     fn kinds(&self) -> &'static [EventKind] {
         EventKind::ALL
     }
@@ -135,6 +186,41 @@ async fn events(
     let mut conn = state.db.acquire().await?;
     let events = progress::events_of(&mut conn, user, topic, kind).await?;
     let who = who(&mut conn, user, topic).await?;
+    if query.format == "csv" {
+        let mut csv = Csv::new(
+            "watch-events",
+            &[
+                "수강생",
+                "토픽",
+                "번호",
+                "받은 시각",
+                "종류",
+                "위치(초)",
+                "속도",
+                "인정된 시청(초)",
+                "학습 시간(초)",
+                "고친 시각",
+            ],
+        );
+        for e in &events {
+            csv.row([
+                who.email.clone(),
+                who.topic.clone(),
+                e.id.to_string(),
+                web::dates::sheet(&e.received_at),
+                e.kind.label().to_owned(),
+                format!("{:.1}", e.position),
+                format!("{:.2}", e.rate),
+                format!("{:.1}", e.credited),
+                format!("{:.1}", e.study_secs),
+                e.edited_at
+                    .as_ref()
+                    .map(web::dates::sheet)
+                    .unwrap_or_default(),
+            ]);
+        }
+        return Ok(csv.into_response());
+    }
     Ok(web::render(&EventsPage {
         ctx,
         user,
