@@ -144,7 +144,15 @@ INSERT INTO enrolments (user_id, curriculum_id, starts_at, expires_at, order_id)
 SELECT o.user_id, (SELECT id FROM curricula LIMIT 1), now(), now() + interval '2 years', o.id
   FROM orders o WHERE o.gateway_ref = 'bench-learner';
 INSERT INTO topic_progress (user_id, topic_id, completed_at, watched_secs, video_secs)
-SELECT u.id, t.id, now(), 0, NULL FROM users u, bench_topics t WHERE u.email = '$email' AND t.n <= 12;
+SELECT u.id, t.id, now(), 0, NULL
+  FROM users u,
+       (SELECT t.id, row_number() OVER (ORDER BY cc.position, l.position, t.position) AS n
+          FROM topics t JOIN lectures l ON l.id = t.lecture_id
+          JOIN curriculum_courses cc ON cc.course_id = l.course_id
+         WHERE t.published_at IS NOT NULL AND l.published_at IS NOT NULL) t
+ WHERE u.email = '$email' AND t.n <= 12;
+INSERT INTO attempts (mission_id, user_id, number, shuffle_seed, submitted_at, score)
+SELECT m.id, u.id, 1, 1, now(), 40 FROM users u, missions m WHERE u.email = '$email' LIMIT 3;
 SQL
 
 # The rollup, as the job runs it (`POST /admin/rollups` runs the same code).
@@ -174,12 +182,15 @@ p95 = times[max(0, int(len(times) * 0.95) - 1)]
 print(f"{label:<34} {statistics.median(times):8.1f} {p95:8.1f} {size / 1024:9.1f}")
 PY
 }
+echo "learner: bought, 12 topics done, 3 missions tried"
 echo "machine: $(nproc) cores; server and PostgreSQL share it; $rounds requests each after 3 warm-ups"
 printf '%-34s %8s %8s %9s\n' page "median ms" "p95 ms" "KB (br)"
 timings "/admin (last 7 days)" "$admin_cookie" "/admin"
 timings "/admin (30 days)" "$admin_cookie" "/admin?range=30d"
 timings "/admin/live (htmx, every 10 s)" "$admin_cookie" "/admin/live"
+timings "/studio/insights (every course)" "$admin_cookie" "/studio/insights"
 timings "tutor view with retention curves" "$admin_cookie" "/studio/insights/$course"
+timings "a funnel step's learners" "$admin_cookie" "/studio/insights/$course/learners?stage=started"
 timings "/me/dashboard (learner)" "$cookie" "/me/dashboard"
 age=$(psql -tA "$db_url" -c "SELECT round(extract(epoch FROM now() - min(computed_at))) FROM course_funnels")
 echo "rolled-up figures: ${age} s old at the end (the job counts them again every 10 minutes)"

@@ -54,3 +54,37 @@ pub async fn mission_rates(
     .fetch_all(conn)
     .await
 }
+
+/// A learner's result on one mission, for the list behind its rate.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MissionLearner {
+    pub user: crate::ids::UserId,
+    pub best_score: i32,
+    pub passed_at: Option<time::OffsetDateTime>,
+    pub attempts: i64,
+}
+
+/// The learners with a score on `mission` (only those who passed when
+/// `passed`), the lowest scores first, at most `limit`.
+pub async fn mission_learners(
+    conn: &mut PgConnection,
+    mission: MissionId,
+    passed: bool,
+    limit: i64,
+) -> sqlx::Result<Vec<MissionLearner>> {
+    sqlx::query_as!(
+        MissionLearner,
+        r#"SELECT r.user_id AS "user: crate::ids::UserId", r.best_score, r.passed_at,
+                  (SELECT count(*) FROM attempts a
+                    WHERE a.mission_id = r.mission_id AND a.user_id = r.user_id) AS "attempts!"
+             FROM mission_results r
+            WHERE r.mission_id = $1 AND (NOT $2 OR r.passed_at IS NOT NULL)
+            ORDER BY r.best_score, r.user_id
+            LIMIT $3"#,
+        mission.0,
+        passed,
+        limit
+    )
+    .fetch_all(conn)
+    .await
+}

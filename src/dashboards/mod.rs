@@ -100,6 +100,10 @@ where
         .at("/studio/insights", get(tutor::index))
         .at("/studio/insights/{course}", get(tutor::course))
         .at("/studio/insights/{course}/learners", get(tutor::learners))
+        .at(
+            "/studio/insights/{course}/missions/{mission}",
+            get(tutor::mission_learners),
+        )
 }
 
 #[derive(Template)]

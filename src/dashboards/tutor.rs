@@ -22,7 +22,7 @@ use crate::{
         store,
     },
     error::{AppError, AppResult},
-    ids::{CourseId, TopicId, UserId},
+    ids::{CourseId, MissionId, TopicId, UserId},
     learning::figures::{Retention, Stage},
     state::AppState,
     web::{self, PageCtx, Path, Query, chart::LineChart, csv::Csv, filters::clock_text},
@@ -322,6 +322,139 @@ pub async fn learners(
         title: view.title.clone(),
         stage,
         topics: topics.len(),
+        rows,
+        admin,
+    })?
+    .into_response())
+}
+
+/// `?passed=on&format=csv`.
+#[derive(Deserialize, Default)]
+pub struct MissionQuery {
+    #[serde(default)]
+    passed: String,
+    #[serde(default)]
+    format: String,
+}
+
+struct ResultLine {
+    user: UserId,
+    nickname: String,
+    email: Option<String>,
+    best_score: i32,
+    attempts: i64,
+    passed_at: Option<OffsetDateTime>,
+}
+
+#[derive(Template)]
+#[template(path = "dashboards/mission_learners.html")]
+struct MissionLearners {
+    ctx: PageCtx,
+    course: CourseId,
+    course_title: String,
+    mission: MissionId,
+    title: String,
+    passed_only: bool,
+    rows: Vec<ResultLine>,
+    admin: bool,
+}
+
+impl MissionLearners {
+    fn csv_href(&self) -> String {
+        let passed = if self.passed_only { "on" } else { "" };
+        format!(
+            "/studio/insights/{}/missions/{}?passed={passed}&format=csv",
+            self.course, self.mission
+        )
+    }
+}
+
+/// `GET /studio/insights/{course}/missions/{mission}`: the learners behind
+/// a mission's rate (everyone with a score, or those who passed), the
+/// lowest scores first.
+pub async fn mission_learners(
+    State(state): State<AppState>,
+    State(cache): State<Arc<CatalogCache>>,
+    ctx: PageCtx,
+    Staff(user): Staff,
+    Path((id, mission)): Path<(CourseId, MissionId)>,
+    Query(query): Query<MissionQuery>,
+) -> AppResult<Response> {
+    may_see(&state, &user, id).await?;
+    let view = cache.course(&state.db, id).await?;
+    let topics: Vec<_> = view
+        .lectures
+        .iter()
+        .flat_map(|l| l.topics.iter())
+        .filter(|t| t.kind == TopicKind::Mission)
+        .collect();
+    let mut conn = state.db.acquire().await?;
+    // The mission must be one of this course's.
+    let mut title = None;
+    for topic in &topics {
+        if crate::assessments::mission_of_topic(&mut conn, topic.id).await? == Some(mission.0) {
+            title = Some(topic.title.clone());
+        }
+    }
+    let title = title.ok_or(AppError::NotFound)?;
+    let passed_only = query.passed == "on";
+    let csv = query.format == "csv";
+    let found = crate::assessments::figures::mission_learners(
+        &mut conn,
+        mission,
+        passed_only,
+        if csv { 100_000 } else { 500 },
+    )
+    .await?;
+    let users: Vec<UserId> = found.iter().map(|r| r.user).collect();
+    let mut nicknames = crate::accounts::nicknames_of(&mut conn, &users).await?;
+    let admin = user.is_admin();
+    let mut emails = match admin {
+        true => crate::accounts::emails_of(&mut conn, &users).await?,
+        false => Default::default(),
+    };
+    drop(conn);
+    let rows: Vec<ResultLine> = found
+        .into_iter()
+        .map(|r| ResultLine {
+            user: r.user,
+            nickname: nicknames.remove(&r.user).unwrap_or_default(),
+            email: emails.remove(&r.user),
+            best_score: r.best_score,
+            attempts: r.attempts,
+            passed_at: r.passed_at,
+        })
+        .collect();
+    if csv {
+        let mut header = vec!["닉네임", "최고 점수", "응시", "통과 시각"];
+        if admin {
+            header.insert(1, "이메일");
+        }
+        let mut out = Csv::new("mission-learners", &header);
+        for r in &rows {
+            let mut cells = vec![
+                r.nickname.clone(),
+                r.best_score.to_string(),
+                r.attempts.to_string(),
+                r.passed_at
+                    .as_ref()
+                    .map(web::dates::sheet)
+                    .unwrap_or_default(),
+            ];
+            if admin {
+                cells.insert(1, r.email.clone().unwrap_or_default());
+            }
+            out.row(cells);
+        }
+        return Ok(out.into_response());
+    }
+    Ok(web::render(&MissionLearners {
+        ctx,
+        course: id,
+        course_title: view.title.clone(),
+        mission,
+        title,
+        passed_only,
         rows,
         admin,
     })?

@@ -55,6 +55,13 @@ for (const [viewport, options] of Object.entries(VIEWPORTS)) {
     await page.waitForURL(/\/studio\/insights\//);
     assert.ok((await page.locator("[data-retention]").count()) > 0);
     await screenshot(page, `dashboard-insights-${viewport}`);
+    // Behind a step and behind a mission's rate: the learners.
+    await page.locator("[data-enrolled]").first().click();
+    await page.waitForURL(/\/learners\?stage=enrolled/);
+    await page.goBack();
+    await page.locator("[data-mission-rate] [data-learners] a").first().click();
+    await page.waitForURL(/\/missions\//);
+    assert.ok(await page.locator("[data-total]").isVisible());
     await audited();
     assert.deepEqual(problems, []);
     await context.close();

@@ -511,6 +511,35 @@ async fn the_admin_dashboard_counts_now_a_date_range_and_each_courses_learning_w
             .unwrap()
             .contains("분 전 집계")
     );
+    // Behind the rate: who has a score (the one who failed), who passed.
+    let tried = app
+        .get(
+            &page
+                .attr(&format!("{rate} [data-learners] a"), "href")
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(tried.status, StatusCode::OK);
+    assert_eq!(total(&tried).as_deref(), Some("1"));
+    assert_eq!(tried.attr("[data-best]", "data-best").as_deref(), Some("0"));
+    assert!(
+        tried
+            .text("[data-results]")
+            .unwrap()
+            .contains("stays@example.com")
+    );
+    let passed = app
+        .get(&page.attr(&format!("{rate} [data-pass] a"), "href").unwrap())
+        .await;
+    assert_eq!(total(&passed).as_deref(), Some("0"));
+    // A mission of another course is not found under this one.
+    let other = mission(&app, "레이아웃 퀴즈").await;
+    assert_eq!(
+        app.get(&format!("/studio/insights/{course}/missions/{other}"))
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
 }
 
 #[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
