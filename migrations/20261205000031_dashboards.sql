@@ -47,8 +47,10 @@ CREATE TABLE video_retention (
     -- Learners who opened the video (any watched second).
     viewers     integer NOT NULL,
     video_secs  double precision NOT NULL,
-    -- Per second of the video from 0: how many of them watched it.
+    -- Per second of the video from 0: how many of them watched it, and how
+    -- many times it was watched again after a seek back.
     watching    integer[] NOT NULL,
+    replays     integer[] NOT NULL DEFAULT '{}',
     computed_at timestamptz NOT NULL
 );
 
@@ -59,3 +61,6 @@ CREATE INDEX jobs_unfinished_idx ON jobs (kind, status)
 
 -- Each mission's code submissions, for its rates.
 CREATE INDEX code_submissions_question_idx ON code_submissions (question_id);
+
+-- Seeks back within each video, for the replays beside its retention.
+CREATE INDEX watch_events_seek_idx ON watch_events (topic_id) WHERE kind = 'seek';

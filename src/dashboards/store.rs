@@ -139,15 +139,16 @@ pub async fn put_retention(
     r: &Retention,
 ) -> sqlx::Result<()> {
     sqlx::query!(
-        "INSERT INTO video_retention (topic_id, viewers, video_secs, watching, computed_at)
-         VALUES ($1, $2, $3, $4, now())
+        "INSERT INTO video_retention (topic_id, viewers, video_secs, watching, replays, computed_at)
+         VALUES ($1, $2, $3, $4, $5, now())
          ON CONFLICT (topic_id) DO UPDATE SET viewers = EXCLUDED.viewers,
              video_secs = EXCLUDED.video_secs, watching = EXCLUDED.watching,
-             computed_at = EXCLUDED.computed_at",
+             replays = EXCLUDED.replays, computed_at = EXCLUDED.computed_at",
         topic.0,
         int(r.viewers),
         video_secs,
-        &r.watching
+        &r.watching,
+        &r.replays
     )
     .execute(conn)
     .await?;
@@ -161,7 +162,7 @@ pub async fn retentions(
 ) -> sqlx::Result<Vec<(TopicId, Retention)>> {
     let ids: Vec<uuid::Uuid> = topics.iter().map(|t| t.0).collect();
     let rows = sqlx::query!(
-        r#"SELECT topic_id AS "topic_id: TopicId", viewers, watching
+        r#"SELECT topic_id AS "topic_id: TopicId", viewers, watching, replays
              FROM video_retention WHERE topic_id = ANY($1)"#,
         &ids
     )
@@ -175,6 +176,7 @@ pub async fn retentions(
                 Retention {
                     viewers: r.viewers.into(),
                     watching: r.watching,
+                    replays: r.replays,
                 },
             )
         })

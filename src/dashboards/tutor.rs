@@ -73,6 +73,9 @@ struct VideoLine {
     steepest: Option<(f64, f64, f64)>,
     /// The share still watching at the end (0-100).
     at_end: Option<f64>,
+    /// The stretch watched again most after seeks back: `(from, to, most
+    /// times a second of it was)`.
+    most_replayed: Option<(f64, f64, i32)>,
 }
 
 #[derive(Template)]
@@ -107,6 +110,26 @@ fn curve_points(r: &Retention, duration: f64) -> Vec<(f64, f64)> {
             (x, share.clamp(0.0, 100.0))
         })
         .collect()
+}
+
+/// Around the second replayed most, the seconds replayed at least half as
+/// often: `(from, to, most)`.
+fn most_replayed(replays: &[i32]) -> Option<(f64, f64, i32)> {
+    let (peak, &most) = replays
+        .iter()
+        .enumerate()
+        .max_by_key(|(i, n)| (**n, usize::MAX - i))?;
+    if most == 0 {
+        return None;
+    }
+    let half = |i: &usize| replays[*i] * 2 >= most;
+    let from = (0..peak).rev().take_while(half).last().unwrap_or(peak);
+    let to = (peak..replays.len())
+        .take_while(half)
+        .last()
+        .unwrap_or(peak)
+        + 1;
+    Some((from as f64, to as f64, most))
 }
 
 /// The stretch of a twentieth of the video where the share fell most.
@@ -167,6 +190,7 @@ pub async fn course(
                 duration: t.duration,
                 viewers: retention.viewers,
                 steepest: steepest(&points),
+                most_replayed: most_replayed(&retention.replays),
                 at_end: points.last().map(|p| p.1),
                 chart: (!points.is_empty()).then(|| {
                     LineChart::new(
@@ -473,6 +497,7 @@ mod tests {
         let r = Retention {
             viewers: 4,
             watching,
+            replays: Vec::new(),
         };
         let points = curve_points(&r, 40.0);
         assert_eq!(points.len(), CURVE_POINTS);
@@ -485,5 +510,11 @@ mod tests {
             "{from} {to} {lost}"
         );
         assert!(curve_points(&Retention::default(), 40.0).is_empty());
+        // Seconds 10-14 watched again three times, 15 once: 10 to 15.
+        let mut replays = vec![0; 40];
+        replays[10..15].fill(3);
+        replays[15] = 1;
+        assert_eq!(most_replayed(&replays), Some((10.0, 15.0, 3)));
+        assert_eq!(most_replayed(&[0, 0]), None);
     }
 }

@@ -160,12 +160,14 @@ pub async fn learners_at(
     .await
 }
 
-/// A video's audience: the learners who played any of it, and per second
-/// from the start how many of them have watched that second.
+/// A video's audience: the learners who played any of it, per second from
+/// the start how many of them have watched that second, and how many times
+/// a second was watched again after a seek back.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Retention {
     pub viewers: i64,
     pub watching: Vec<i32>,
+    pub replays: Vec<i32>,
 }
 
 /// The retention of the video topic `topic`, `secs` long, from the stored
@@ -196,12 +198,27 @@ pub async fn retention(
     )
     .fetch_one(&mut *conn)
     .await?;
+    // A seek back from `seek_from` to `position` plays that stretch again.
+    let replayed = sqlx::query!(
+        r#"WITH iv AS (
+               SELECT round(position)::int AS s, round(seek_from)::int AS e
+                 FROM watch_events
+                WHERE topic_id = $1 AND kind = 'seek' AND seek_from > position
+           )
+           SELECT at AS "at!", sum(delta)::bigint AS "delta!"
+             FROM (SELECT s AS at, 1 AS delta FROM iv WHERE e > s
+                   UNION ALL SELECT e, -1 FROM iv WHERE e > s) AS d
+            GROUP BY at ORDER BY at"#,
+        topic.0
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let steps: Vec<(i32, i64)> = steps.iter().map(|s| (s.at, s.delta)).collect();
+    let replayed: Vec<(i32, i64)> = replayed.iter().map(|s| (s.at, s.delta)).collect();
     Ok(Retention {
         viewers,
-        watching: curve(
-            &steps.iter().map(|s| (s.at, s.delta)).collect::<Vec<_>>(),
-            secs,
-        ),
+        watching: curve(&steps, secs),
+        replays: curve(&replayed, secs),
     })
 }
 

@@ -649,6 +649,19 @@ async fn a_tutor_sees_the_retention_curve_of_their_own_course_from_the_watched_i
         .await
         .unwrap();
     }
+    // Three seeks back over the third quarter: watched again three times.
+    sqlx::query(
+        "INSERT INTO watch_events (user_id, topic_id, kind, position, duration, seek_from)
+         SELECT u.id, $1::uuid, 'seek', $2, $3, $4
+           FROM users u, generate_series(1, 3) WHERE u.email = 'viewer0@example.com'",
+    )
+    .bind(&video)
+    .bind(d / 2.0)
+    .bind(d)
+    .bind(d * 0.75)
+    .execute(&app.db)
+    .await
+    .unwrap();
     app.login_as("tutor@example.com", weaverse::accounts::Role::Tutor)
         .await;
     sqlx::query(
@@ -691,6 +704,16 @@ async fn a_tutor_sees_the_retention_curve_of_their_own_course_from_the_watched_i
         Some("25")
     );
     assert!(page.body.contains("<polyline"));
+    let replayed = format!("{}-{}", (d / 2.0).round(), (d * 0.75).round());
+    assert_eq!(
+        page.attr(&format!("{card} [data-replayed]"), "data-replayed"),
+        Some(replayed)
+    );
+    assert_eq!(
+        page.attr(&format!("{card} [data-replays]"), "data-replays")
+            .as_deref(),
+        Some("3")
+    );
     // Behind a step of the funnel: nobody holds the course yet.
     let learners = app
         .get(&format!(
