@@ -759,3 +759,39 @@ async fn a_tutor_sees_the_retention_curve_of_their_own_course_from_the_watched_i
         StatusCode::FORBIDDEN
     );
 }
+
+#[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
+async fn the_sample_job_keeps_the_days_peak_of_learners_online(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    app.seed().await;
+    let _one = buyer(&app, "one@example.com").await;
+    let _two = buyer(&app, "two@example.com").await;
+    let peak = || async {
+        sqlx::query_scalar::<_, i32>("SELECT peak FROM online_peaks")
+            .fetch_all(&app.db)
+            .await
+            .unwrap()
+    };
+    weaverse::dashboards::rollup::sample(&app.db).await.unwrap();
+    assert_eq!(peak().await, [2]);
+    // One leaves: the day's peak stays where it was.
+    sqlx::query(
+        "UPDATE auth_sessions SET last_seen_at = now() - interval '10 minutes'
+          WHERE user_id = (SELECT id FROM users WHERE email = 'two@example.com')",
+    )
+    .execute(&app.db)
+    .await
+    .unwrap();
+    weaverse::dashboards::rollup::sample(&app.db).await.unwrap();
+    assert_eq!(peak().await, [2]);
+    app.login_as_admin().await;
+    let page = app.get("/admin").await;
+    assert_eq!(
+        page.attr("[data-live=online]", "data-value").as_deref(),
+        Some("1")
+    );
+    assert_eq!(
+        page.attr("[data-live=peak]", "data-value").as_deref(),
+        Some("2")
+    );
+}
