@@ -114,10 +114,14 @@ impl Live {
 async fn live(state: &AppState, grader: &Grader) -> AppResult<Live> {
     let mut conn = state.db.acquire().await?;
     let online = accounts::figures::online_learners(&mut conn).await?;
-    // The page's own count raises the day's peak too: it is a sample.
-    let today = dates::today();
-    store::note_online(&mut conn, today, online).await?;
-    let peak = store::online_peak(&mut conn, today).await?;
+    // The day's peak as the sample job kept it, or now if now is higher
+    // (the page reads; only the job writes).
+    let now = OffsetDateTime::now_utc();
+    let peak = match store::online_peak(&mut conn, dates::today()).await? {
+        Some((peak, at)) if peak >= online => Some((peak, at)),
+        _ if online > 0 => Some((online, now)),
+        kept => kept,
+    };
     let mut counts: HashMap<(String, JobStatus), i64> = HashMap::new();
     let mut failed_jobs = 0;
     for (kind, status, n) in jobs::waiting(&mut conn).await? {
@@ -138,7 +142,7 @@ async fn live(state: &AppState, grader: &Grader) -> AppResult<Live> {
         failed_jobs,
         grader_down: grader.unusable().await,
         grading_elsewhere: !grader.grades_here(),
-        at: OffsetDateTime::now_utc(),
+        at: now,
     })
 }
 

@@ -214,6 +214,60 @@ pub async fn course(
     .into_response())
 }
 
+/// A learner in a staff member's list: the nickname, and for an admin the
+/// email too (with the way to the learner's admin page).
+struct Person {
+    user: UserId,
+    nickname: String,
+    email: Option<String>,
+}
+
+/// `users` as [`Person`]s, in the same order.
+async fn people(
+    conn: &mut sqlx::PgConnection,
+    users: &[UserId],
+    admin: bool,
+) -> sqlx::Result<Vec<Person>> {
+    let mut nicknames = crate::accounts::nicknames_of(conn, users).await?;
+    let mut emails = match admin {
+        true => crate::accounts::emails_of(conn, users).await?,
+        false => Default::default(),
+    };
+    Ok(users
+        .iter()
+        .map(|u| Person {
+            user: *u,
+            nickname: nicknames.remove(u).unwrap_or_default(),
+            email: emails.remove(u),
+        })
+        .collect())
+}
+
+/// A list of people as CSV: the nickname, the email for an admin, then
+/// `header`'s columns with each row's `cells`.
+fn people_csv<'a>(
+    name: &str,
+    admin: bool,
+    header: &[&str],
+    rows: impl Iterator<Item = (&'a Person, Vec<String>)>,
+) -> Csv {
+    let mut columns = vec!["닉네임"];
+    if admin {
+        columns.push("이메일");
+    }
+    columns.extend_from_slice(header);
+    let mut out = Csv::new(name, &columns);
+    for (who, cells) in rows {
+        let mut line = vec![who.nickname.clone()];
+        if admin {
+            line.push(who.email.clone().unwrap_or_default());
+        }
+        line.extend(cells);
+        out.row(line);
+    }
+    out
+}
+
 /// `?stage=enrolled|started|half|completed&format=csv`.
 #[derive(Deserialize, Default)]
 pub struct StageQuery {
@@ -226,9 +280,7 @@ pub struct StageQuery {
 /// A learner behind a step, as the list shows them: a tutor sees the
 /// nickname, an admin the email too (and the way to the learner's page).
 struct LearnerLine {
-    user: UserId,
-    nickname: String,
-    email: Option<String>,
+    who: Person,
     done: i64,
     percent: i64,
     last: Option<OffsetDateTime>,
@@ -300,45 +352,38 @@ pub async fn learners(
         if csv { 100_000 } else { 500 },
     )
     .await?;
-    let ids: Vec<UserId> = steps.iter().map(|s| s.user).collect();
-    let mut nicknames = crate::accounts::nicknames_of(&mut conn, &ids).await?;
     let admin = user.is_admin();
-    let mut emails = match admin {
-        true => crate::accounts::emails_of(&mut conn, &ids).await?,
-        false => Default::default(),
-    };
+    let ids: Vec<UserId> = steps.iter().map(|s| s.user).collect();
+    let people = people(&mut conn, &ids, admin).await?;
     drop(conn);
     let held = i64::try_from(topics.len()).unwrap_or(i64::MAX).max(1);
     let rows: Vec<LearnerLine> = steps
         .into_iter()
-        .map(|s| LearnerLine {
-            user: s.user,
-            nickname: nicknames.remove(&s.user).unwrap_or_default(),
-            email: emails.remove(&s.user),
+        .zip(people)
+        .map(|(s, who)| LearnerLine {
+            who,
             percent: (s.done * 100 / held).min(100),
             done: s.done,
             last: s.last,
         })
         .collect();
     if csv {
-        let mut header = vec!["닉네임", "마친 토픽", "진도(%)", "마지막 학습"];
-        if admin {
-            header.insert(1, "이메일");
-        }
-        let mut out = Csv::new(&format!("learners-{}", stage.as_str()), &header);
-        for r in &rows {
-            let mut cells = vec![
-                r.nickname.clone(),
+        let lines = rows.iter().map(|r| {
+            let cells = vec![
                 r.done.to_string(),
                 r.percent.to_string(),
                 r.last.as_ref().map(web::dates::sheet).unwrap_or_default(),
             ];
-            if admin {
-                cells.insert(1, r.email.clone().unwrap_or_default());
-            }
-            out.row(cells);
-        }
-        return Ok(out.into_response());
+            (&r.who, cells)
+        });
+        let name = format!("learners-{}", stage.as_str());
+        return Ok(people_csv(
+            &name,
+            admin,
+            &["마친 토픽", "진도(%)", "마지막 학습"],
+            lines,
+        )
+        .into_response());
     }
     Ok(web::render(&CourseLearners {
         ctx,
@@ -362,9 +407,7 @@ pub struct MissionQuery {
 }
 
 struct ResultLine {
-    user: UserId,
-    nickname: String,
-    email: Option<String>,
+    who: Person,
     best_score: i32,
     attempts: i64,
     passed_at: Option<OffsetDateTime>,
@@ -430,34 +473,23 @@ pub async fn mission_learners(
         if csv { 100_000 } else { 500 },
     )
     .await?;
-    let users: Vec<UserId> = found.iter().map(|r| r.user).collect();
-    let mut nicknames = crate::accounts::nicknames_of(&mut conn, &users).await?;
     let admin = user.is_admin();
-    let mut emails = match admin {
-        true => crate::accounts::emails_of(&mut conn, &users).await?,
-        false => Default::default(),
-    };
+    let users: Vec<UserId> = found.iter().map(|r| r.user).collect();
+    let people = people(&mut conn, &users, admin).await?;
     drop(conn);
     let rows: Vec<ResultLine> = found
         .into_iter()
-        .map(|r| ResultLine {
-            user: r.user,
-            nickname: nicknames.remove(&r.user).unwrap_or_default(),
-            email: emails.remove(&r.user),
+        .zip(people)
+        .map(|(r, who)| ResultLine {
+            who,
             best_score: r.best_score,
             attempts: r.attempts,
             passed_at: r.passed_at,
         })
         .collect();
     if csv {
-        let mut header = vec!["닉네임", "최고 점수", "응시", "통과 시각"];
-        if admin {
-            header.insert(1, "이메일");
-        }
-        let mut out = Csv::new("mission-learners", &header);
-        for r in &rows {
-            let mut cells = vec![
-                r.nickname.clone(),
+        let lines = rows.iter().map(|r| {
+            let cells = vec![
                 r.best_score.to_string(),
                 r.attempts.to_string(),
                 r.passed_at
@@ -465,12 +497,15 @@ pub async fn mission_learners(
                     .map(web::dates::sheet)
                     .unwrap_or_default(),
             ];
-            if admin {
-                cells.insert(1, r.email.clone().unwrap_or_default());
-            }
-            out.row(cells);
-        }
-        return Ok(out.into_response());
+            (&r.who, cells)
+        });
+        return Ok(people_csv(
+            "mission-learners",
+            admin,
+            &["최고 점수", "응시", "통과 시각"],
+            lines,
+        )
+        .into_response());
     }
     Ok(web::render(&MissionLearners {
         ctx,

@@ -6,7 +6,7 @@
 use reqwest::StatusCode;
 use sqlx::PgPool;
 
-use crate::support::TestApp;
+use crate::support::{TestApp, count};
 
 /// The published topics of the nano-degree in roadmap order.
 pub(crate) async fn roadmap_topics(app: &TestApp) -> Vec<String> {
@@ -366,6 +366,8 @@ async fn the_admin_dashboard_counts_now_a_date_range_and_each_courses_learning_w
     let live = |key: &str| page.attr(&format!("[data-live={key}]"), "data-value");
     assert_eq!(live("online").as_deref(), Some("1"));
     assert_eq!(live("peak").as_deref(), Some("1"));
+    // The page reads the peak; only the sample job writes it.
+    assert_eq!(count(&app.db, "SELECT count(*) FROM online_peaks").await, 0);
     assert_eq!(live("transcodes-waiting").as_deref(), Some("1"));
     assert_eq!(live("transcoding").as_deref(), Some("0"));
     assert_eq!(live("failed").as_deref(), Some("1"));
