@@ -184,7 +184,7 @@ PY
 }
 echo "learner: bought, 12 topics done, 3 missions tried"
 echo "machine: $(nproc) cores; server and PostgreSQL share it; $rounds requests each after 3 warm-ups"
-printf '%-34s %8s %8s %9s\n' page "median ms" "p95 ms" "KB (br)"
+printf '%-34s %8s %8s %9s\n' page "median ms" "p95 ms" "KB sent"
 timings "/admin (last 7 days)" "$admin_cookie" "/admin"
 timings "/admin (30 days)" "$admin_cookie" "/admin?range=30d"
 timings "/admin/live (htmx, every 10 s)" "$admin_cookie" "/admin/live"

@@ -10,6 +10,7 @@
 #   BENCH_SECONDS=10 BENCH_CONNECTIONS=100 bench/learner_pages.sh   (needs DATABASE_URL)
 #   BENCH_BIN=/path/to/weaverse bench/learner_pages.sh              (another build)
 #   BENCH_ONLY='lesson|mission' bench/learner_pages.sh               (pages whose label matches)
+#   BENCH_SAVE=/tmp/pages bench/learner_pages.sh                     (keep each page's HTML)
 # Targets (#19): each page >= 5,000 req/s and >= 1/4 of /courses, p99 < 50 ms,
 # at most 2 round trips per request.
 set -euo pipefail
@@ -93,7 +94,7 @@ echo "machine: $(nproc) cores; server, PostgreSQL and wrk share it"
 echo "binary: $bin"
 echo "learner: bought, 8 topics done and one half watched, 3 notes, 1 quiz attempt"
 baseline=0
-printf '%-26s %8s %8s %10s %12s %9s  %s\n' page "req/s" "p99 ms" "/courses" "db xact/req" "KB (br)" errors
+printf '%-26s %8s %8s %10s %12s %9s  %s\n' page "req/s" "p99 ms" "/courses" "db xact/req" "KB sent" errors
 for entry in "/courses (visitor)|/courses|visitor" "course page|/courses/$course|learner" \
              "/orders|/orders|learner" "/ (bought, progress)|/|learner" "/me/dashboard|/me/dashboard|learner" \
              "lesson page|/learn/topics/$lesson|learner" "mission page|/missions/$mission|learner"; do
@@ -111,6 +112,12 @@ for entry in "/courses (visitor)|/courses|visitor" "course page|/courses/$course
   total=$(python3 -c "print(round($rps * $secs))")
   [ "$baseline" = 0 ] && baseline=$rps
   size=$(curl -s -o /dev/null -w '%{size_download}' "${headers[@]}" "$base$path")
+  if [ -n "${BENCH_SAVE:-}" ]; then # each page as sent, uncompressed, for profiling its encoding
+    mkdir -p "$BENCH_SAVE"
+    plain=(-H "Accept: text/html")
+    [ "$who" = learner ] && plain+=(-H "Cookie: $cookie")
+    curl -s "${plain[@]}" -o "$BENCH_SAVE/$(printf '%s' "$label" | tr -c 'a-z0-9' '_').html" "$base$path"
+  fi
   printf '%-26s %8s %8s %10s %12s %9s  %s\n' "$label" "$rps" "$p99" \
     "$(python3 -c "print(f'{$rps / $baseline:.2f}')")" \
     "$(python3 -c "print(f'{($after - $before) / max($total, 1):.1f}')")" \

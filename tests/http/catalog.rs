@@ -1006,8 +1006,10 @@ async fn a_signed_in_page_is_compressed_for_the_browser_that_asks(db: PgPool) {
     let app = TestApp::spawn(db).await;
     app.seed().await;
     app.signed_up("compressed@example.com").await;
+    // gzip where it is taken: far cheaper per request than brotli.
     for (accept, coding) in [
-        ("gzip, deflate, br, zstd", Some("br")),
+        ("gzip, deflate, br, zstd", Some("gzip")),
+        ("br", Some("br")),
         ("gzip", Some("gzip")),
         ("identity", None),
     ] {
