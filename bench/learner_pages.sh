@@ -11,6 +11,8 @@
 #   BENCH_BIN=/path/to/weaverse bench/learner_pages.sh              (another build)
 #   BENCH_ONLY='lesson|mission' bench/learner_pages.sh               (pages whose label matches)
 #   BENCH_SAVE=/tmp/pages bench/learner_pages.sh                     (keep each page's HTML)
+#   BENCH_ROUNDS=3 bench/learner_pages.sh       (every page again per round, each round
+#                                                beside its own /courses; medians at the end)
 # Targets (#19): each page >= 5,000 req/s and >= 1/4 of /courses, p99 < 50 ms,
 # at most 2 round trips per request.
 set -euo pipefail
@@ -93,6 +95,10 @@ xacts() { psql -tA "$db_url" -c "SELECT xact_commit + xact_rollback FROM pg_stat
 echo "machine: $(nproc) cores; server, PostgreSQL and wrk share it"
 echo "binary: $bin"
 echo "learner: bought, 8 topics done and one half watched, 3 notes, 1 quiz attempt"
+rounds=${BENCH_ROUNDS:-1}
+results=$(mktemp)
+for round in $(seq "$rounds"); do
+[ "$rounds" -gt 1 ] && echo "round $round of $rounds"
 baseline=0
 printf '%-26s %8s %8s %10s %12s %9s  %s\n' page "req/s" "p99 ms" "/courses" "db xact/req" "KB sent" errors
 for entry in "/courses (visitor)|/courses|visitor" "course page|/courses/$course|learner" \
@@ -122,4 +128,21 @@ for entry in "/courses (visitor)|/courses|visitor" "course page|/courses/$course
     "$(python3 -c "print(f'{$rps / $baseline:.2f}')")" \
     "$(python3 -c "print(f'{($after - $before) / max($total, 1):.1f}')")" \
     "$(python3 -c "print(f'{$size / 1024:.1f}')")" "$errors"
+  printf '%s|%s|%s|%s\n' "$label" "$rps" "$p99" "$(python3 -c "print($rps / $baseline)")" >>"$results"
 done
+done
+if [ "$rounds" -gt 1 ]; then
+  echo "median of $rounds rounds (the share of /courses is taken within each round)"
+  python3 - "$results" <<'PY'
+import statistics, sys
+rows = {}
+for line in open(sys.argv[1]):
+    label, rps, p99, share = line.rstrip("\n").split("|")
+    rows.setdefault(label, []).append((float(rps), float(p99), float(share)))
+print(f"{'page':26} {'req/s':>8} {'p99 ms':>8} {'/courses':>10}")
+for label, runs in rows.items():
+    med = [statistics.median(r[i] for r in runs) for i in range(3)]
+    print(f"{label:26} {med[0]:8.0f} {med[1]:8.2f} {med[2]:10.2f}")
+PY
+fi
+rm -f "$results"
