@@ -79,6 +79,12 @@ SELECT '$user', t.id, CASE WHEN n <= 8 THEN now() END, CASE WHEN n <= 8 THEN 0 E
           FROM topics t JOIN lectures l ON l.id = t.lecture_id JOIN curriculum_courses cc ON cc.course_id = l.course_id
          WHERE t.published_at IS NOT NULL) t
  WHERE n <= 9;
+-- Eight weeks of watching: a heartbeat every 10 s for 55 hours, as the player
+-- would have sent them (the dashboard's study time reads them).
+INSERT INTO watch_events (user_id, topic_id, kind, position, duration, received_at, credited, study_secs)
+SELECT '$user', t.id, 'heartbeat', 10 * (g % 60), 600, now() - (g * interval '240 seconds'), 10, 10
+  FROM generate_series(1, 20000) g,
+       (SELECT id FROM topics WHERE kind = 'video' AND published_at IS NOT NULL ORDER BY id LIMIT 1) t;
 SQL
 lesson=$(psql -tA "$db_url" -c "SELECT t.id FROM topics t JOIN lectures l ON l.id = t.lecture_id JOIN curriculum_courses cc ON cc.course_id = l.course_id WHERE t.kind = 'video' AND t.published_at IS NOT NULL ORDER BY cc.position, l.position, t.position OFFSET 8 LIMIT 1")
 for i in 1 2 3; do post "/learn/topics/$lesson/notes" "body=벤치 메모 $i" "position=$((i * 30))" >/dev/null; done
@@ -94,7 +100,7 @@ cookie=$(awk '!/^#/ || /^#HttpOnly_/ { sub(/^#HttpOnly_/, ""); if (NF >= 7) prin
 xacts() { psql -tA "$db_url" -c "SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = current_database()"; }
 echo "machine: $(nproc) cores; server, PostgreSQL and wrk share it"
 echo "binary: $bin"
-echo "learner: bought, 8 topics done and one half watched, 3 notes, 1 quiz attempt"
+echo "learner: bought, 8 topics done and one half watched, 20,000 heartbeats over 8 weeks, 3 notes, 1 quiz attempt"
 rounds=${BENCH_ROUNDS:-1}
 results=$(mktemp)
 for round in $(seq "$rounds"); do

@@ -556,8 +556,9 @@ pub struct OverviewRow {
 }
 
 /// What the dashboard reads of a learner, in one statement: every topic
-/// they touched, latest first, and their study time, per day since `from`
-/// and in all.
+/// they touched, latest first, and their study time, per Seoul day since
+/// `from` and in all (from `study_days`, which a trigger keeps as watch
+/// events change: summing the events themselves grew with every heartbeat).
 pub async fn overview(
     conn: &mut PgConnection,
     user: UserId,
@@ -574,14 +575,11 @@ pub async fn overview(
                 FROM topic_progress WHERE user_id = $1)
                AS "touched!: Json<Vec<(TopicId, bool, f64)>>",
              (SELECT coalesce(jsonb_agg(jsonb_build_array(day - DATE '1970-01-01', secs)), '[]')
-                FROM (SELECT (received_at AT TIME ZONE 'Asia/Seoul')::date AS day, sum(study_secs) AS secs
-                        FROM watch_events
-                       WHERE user_id = $1 AND study_secs > 0
-                         AND received_at >= ($2::date::timestamp AT TIME ZONE 'Asia/Seoul')
-                       GROUP BY 1) d)
+                FROM study_days
+               WHERE user_id = $1 AND day >= $2 AND secs > 0)
                AS "days!: Json<Vec<(i32, f64)>>",
-             (SELECT coalesce(sum(study_secs), 0) FROM watch_events
-               WHERE user_id = $1 AND study_secs > 0) AS "total_secs!""#,
+             (SELECT coalesce(sum(secs), 0) FROM study_days WHERE user_id = $1)
+               AS "total_secs!""#,
         user.0,
         from
     )

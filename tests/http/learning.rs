@@ -660,6 +660,24 @@ async fn notes_and_bookmarks_are_the_learners_own(db: PgPool) {
     assert_eq!(count(&app.db, "SELECT count(*) FROM notes").await, 1);
 }
 
+/// The learner's study time on their dashboard, and the sum of their
+/// events' study seconds (rounded): the dashboard reads the per-day totals
+/// the database keeps as events change, so the two must agree.
+async fn study_shown_and_logged(app: &TestApp) -> (String, String) {
+    let shown = app
+        .get("/me/dashboard")
+        .await
+        .attr("[data-study-total]", "data-study-total")
+        .unwrap();
+    let logged: String = sqlx::query_scalar(
+        "SELECT round(coalesce(sum(study_secs), 0))::bigint::text FROM watch_events",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    (shown, logged)
+}
+
 #[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
 async fn admins_filter_edit_and_delete_watch_events_and_progress_follows(db: PgPool) {
     let (app, topic) = learner_with_video(db).await;
@@ -674,6 +692,10 @@ async fn admins_filter_edit_and_delete_watch_events_and_progress_follows(db: PgP
     ];
     let (_, reply) = player.send(events).await;
     assert_eq!(reply["completed"], true, "{reply}");
+    let (shown, logged) = study_shown_and_logged(&app).await;
+    assert_eq!(shown, logged);
+    let studied: f64 = shown.parse().unwrap();
+    assert!(studied > 90.0, "{studied}");
     let learner: String =
         sqlx::query_scalar("SELECT id::text FROM users WHERE email = 'learner@example.com'")
             .fetch_one(&app.db)
@@ -777,6 +799,13 @@ async fn admins_filter_edit_and_delete_watch_events_and_progress_follows(db: PgP
             .await
             .unwrap();
     assert_eq!((watched, completed), (64.0, false));
+    let (shown, logged) = study_shown_and_logged(&app).await;
+    assert_eq!(
+        shown, logged,
+        "the correction's study seconds leave the dashboard too"
+    );
+    let corrected: f64 = shown.parse().unwrap();
+    assert!(corrected < studied, "{corrected} < {studied}");
 
     // Deleting the first heartbeat: 0-30 is no longer proven.
     let first_beat: i64 = sqlx::query_scalar(
@@ -798,6 +827,12 @@ async fn admins_filter_edit_and_delete_watch_events_and_progress_follows(db: PgP
         "each event proves its own stretch: 0-30 went with it"
     );
     assert_eq!(count(&app.db, "SELECT count(*) FROM watch_events").await, 4);
+    let (shown, logged) = study_shown_and_logged(&app).await;
+    assert_eq!(
+        shown, logged,
+        "a deleted event's study seconds leave the dashboard"
+    );
+    assert!(shown.parse::<f64>().unwrap() < corrected);
 
     // Learners cannot reach any of it.
     assert_eq!(app.get("/admin/watch").await.status, StatusCode::FORBIDDEN);
