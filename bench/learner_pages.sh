@@ -5,8 +5,9 @@
 # course's topics. Each page is load-tested with the learner's cookies and a
 # browser's Accept-Encoding, beside the visitor's /courses from the same run,
 # with the database transactions per request (from pg_stat_database; each
-# statement outside an explicit transaction is one, so this is close to the
-# round trips).
+# statement outside an explicit transaction is one). The true round trips are
+# one more per request: sqlx sends a Sync and waits for the reply whenever a
+# connection goes back to its pool, which no transaction counts.
 #   BENCH_SECONDS=10 BENCH_CONNECTIONS=100 bench/learner_pages.sh   (needs DATABASE_URL)
 #   BENCH_BIN=/path/to/weaverse bench/learner_pages.sh              (another build)
 #   BENCH_ONLY='lesson|mission' bench/learner_pages.sh               (pages whose label matches)
@@ -103,6 +104,7 @@ echo "binary: $bin"
 echo "learner: bought, 8 topics done and one half watched, 20,000 heartbeats over 8 weeks, 3 notes, 1 quiz attempt"
 rounds=${BENCH_ROUNDS:-1}
 results=$(mktemp)
+trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$var_dir" "$jar" "$results"' EXIT
 for round in $(seq "$rounds"); do
 [ "$rounds" -gt 1 ] && echo "round $round of $rounds"
 baseline=0
@@ -151,4 +153,3 @@ for label, runs in rows.items():
     print(f"{label:26} {med[0]:8.0f} {med[1]:8.2f} {med[2]:10.2f}")
 PY
 fi
-rm -f "$results"

@@ -178,16 +178,23 @@ pub async fn retention(
     topic: TopicId,
     secs: f64,
 ) -> sqlx::Result<Retention> {
+    // One sweep over both kinds of stretch: each learner's watched
+    // intervals (`w`), and each seek back from `seek_from` to `position`,
+    // which plays that stretch again (`r`).
     let steps = sqlx::query!(
         r#"WITH iv AS (
-               SELECT round((e ->> 0)::float8)::int AS s, round((e ->> 1)::float8)::int AS e
+               SELECT 'w' AS kind, round((e ->> 0)::float8)::int AS s, round((e ->> 1)::float8)::int AS e
                  FROM topic_progress p, jsonb_array_elements(p.watched) AS e
                 WHERE p.topic_id = $1 AND p.watched_secs > 0
+               UNION ALL
+               SELECT 'r', round(position)::int, round(seek_from)::int
+                 FROM watch_events
+                WHERE topic_id = $1 AND kind = 'seek' AND seek_from > position
            )
-           SELECT at AS "at!", sum(delta)::bigint AS "delta!"
-             FROM (SELECT s AS at, 1 AS delta FROM iv WHERE e > s
-                   UNION ALL SELECT e, -1 FROM iv WHERE e > s) AS d
-            GROUP BY at ORDER BY at"#,
+           SELECT kind AS "kind!", at AS "at!", sum(delta)::bigint AS "delta!"
+             FROM (SELECT kind, s AS at, 1 AS delta FROM iv WHERE e > s
+                   UNION ALL SELECT kind, e, -1 FROM iv WHERE e > s) AS d
+            GROUP BY kind, at ORDER BY kind, at"#,
         topic.0
     )
     .fetch_all(&mut *conn)
@@ -198,26 +205,17 @@ pub async fn retention(
     )
     .fetch_one(&mut *conn)
     .await?;
-    // A seek back from `seek_from` to `position` plays that stretch again.
-    let replayed = sqlx::query!(
-        r#"WITH iv AS (
-               SELECT round(position)::int AS s, round(seek_from)::int AS e
-                 FROM watch_events
-                WHERE topic_id = $1 AND kind = 'seek' AND seek_from > position
-           )
-           SELECT at AS "at!", sum(delta)::bigint AS "delta!"
-             FROM (SELECT s AS at, 1 AS delta FROM iv WHERE e > s
-                   UNION ALL SELECT e, -1 FROM iv WHERE e > s) AS d
-            GROUP BY at ORDER BY at"#,
-        topic.0
-    )
-    .fetch_all(&mut *conn)
-    .await?;
-    let steps: Vec<(i32, i64)> = steps.iter().map(|s| (s.at, s.delta)).collect();
-    let replayed: Vec<(i32, i64)> = replayed.iter().map(|s| (s.at, s.delta)).collect();
+    let of = |kind: &str| -> Vec<(i32, i64)> {
+        steps
+            .iter()
+            .filter(|s| s.kind == kind)
+            .map(|s| (s.at, s.delta))
+            .collect()
+    };
+    let (watched, replayed) = (of("w"), of("r"));
     Ok(Retention {
         viewers,
-        watching: curve(&steps, secs),
+        watching: curve(&watched, secs),
         replays: curve(&replayed, secs),
     })
 }
