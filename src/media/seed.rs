@@ -1,8 +1,9 @@
 //! Demo lesson videos for `make run`: for each video topic of the demo
 //! nano-degree, a short clip made with ffmpeg (a title card with the topic's
-//! Korean title, a moving marker, a soft tone) and Korean WebVTT captions of
-//! what the card says, uploaded through the same path a tutor's upload
-//! takes (checked, stored, transcoded by the job queue).
+//! Korean title, a moving marker, a soft tone) and Korean WebVTT captions
+//! that teach the topic (`demo_captions.json`, six seconds a line; the clip
+//! is as long as its script), uploaded through the same path a tutor's
+//! upload takes (checked, stored, transcoded by the job queue).
 //!
 //! Clips are cached in `var/seed-media` by their content, so a second start
 //! (or a fresh database on the same machine) does not make them again.
@@ -17,10 +18,8 @@ use tokio::process::Command;
 use super::{Media, repo, vtt};
 use crate::catalog::seed::{DemoVideoTopic, demo_video_topics};
 
-/// Length of each demo clip.
-pub const CLIP_SECS: u64 = 20;
 /// Bump to make every cached clip again.
-const CLIP_VERSION: &str = "1";
+const CLIP_VERSION: &str = "2";
 const FONT: &str = "/usr/share/fonts/truetype/nanum/NanumGothicBold.ttf";
 const FALLBACK_FONT: &str = "/usr/share/fonts/truetype/nanum/NanumGothic.ttf";
 
@@ -129,7 +128,7 @@ pub async fn seed_videos(
         {
             continue;
         }
-        let clip = clip(cache_dir, &topic).await?;
+        let clip = clip(cache_dir, &topic, clip_secs(&script, &topic)).await?;
         let upload = media.upload_path();
         tokio::fs::copy(&clip, &upload.0).await?;
         let video = media
@@ -153,23 +152,28 @@ pub async fn seed_videos(
 }
 
 /// What the demo clips say (`demo_captions.json`: demo content, like the
-/// nano-degree and its missions): the track's language and label, and one
-/// line per quarter of the clip, `{topic}` and `{course}` filled in.
+/// nano-degree and its missions): the track's language and label, each
+/// demo topic's lines (one every `cue_secs`), and lines for a topic
+/// without its own, `{topic}` and `{course}` filled in.
 #[derive(serde::Deserialize)]
 struct Script {
     language: String,
     label: String,
-    lines: Vec<String>,
+    cue_secs: u64,
+    fallback: Vec<String>,
+    topics: std::collections::HashMap<String, Vec<String>>,
 }
 
 fn script() -> anyhow::Result<Script> {
     Ok(serde_json::from_str(include_str!("demo_captions.json"))?)
 }
 
-/// What the clip says, one line per five seconds.
+/// What the clip says, one line per `cue_secs`.
 fn lines(script: &Script, topic: &DemoVideoTopic) -> Vec<String> {
     script
-        .lines
+        .topics
+        .get(&topic.title)
+        .unwrap_or(&script.fallback)
         .iter()
         .map(|line| {
             line.replace("{topic}", &topic.title)
@@ -179,25 +183,36 @@ fn lines(script: &Script, topic: &DemoVideoTopic) -> Vec<String> {
 }
 
 fn captions(script: &Script, topic: &DemoVideoTopic) -> String {
-    vtt::from_lines(&lines(script, topic), CLIP_SECS / 4)
+    vtt::from_lines(&lines(script, topic), script.cue_secs)
+}
+
+/// How long the clip of `topic` is: as long as its captions.
+fn clip_secs(script: &Script, topic: &DemoVideoTopic) -> u64 {
+    (lines(script, topic).len() as u64 * script.cue_secs).max(5)
 }
 
 /// The cached clip for `topic`, made when missing.
-async fn clip(cache_dir: &Path, topic: &DemoVideoTopic) -> anyhow::Result<PathBuf> {
-    let name = cache_name(&[&topic.title, &topic.course_title]);
+async fn clip(cache_dir: &Path, topic: &DemoVideoTopic, secs: u64) -> anyhow::Result<PathBuf> {
+    let length = secs.to_string();
+    let name = cache_name(&[&topic.title, &topic.course_title, &length]);
     let path = cache_dir.join(format!("{name}.mp4"));
     if tokio::fs::metadata(&path).await.is_ok() {
         return Ok(path);
     }
     let work = cache_dir.join(format!(".{name}-{}", uuid::Uuid::new_v4().simple()));
     tokio::fs::create_dir_all(&work).await?;
-    let made = make_clip(&work, topic, &path).await;
+    let made = make_clip(&work, topic, secs, &path).await;
     let _ = tokio::fs::remove_dir_all(&work).await;
     made?;
     Ok(path)
 }
 
-async fn make_clip(work: &Path, topic: &DemoVideoTopic, out: &Path) -> anyhow::Result<()> {
+async fn make_clip(
+    work: &Path,
+    topic: &DemoVideoTopic,
+    secs: u64,
+    out: &Path,
+) -> anyhow::Result<()> {
     let font = if Path::new(FONT).exists() {
         FONT
     } else {
@@ -220,7 +235,7 @@ async fn make_clip(work: &Path, topic: &DemoVideoTopic, out: &Path) -> anyhow::R
         text(&course, 36, "h/2+10", "0xdbeafe"),
     );
     let partial = work.join("clip.mp4");
-    let secs = CLIP_SECS.to_string();
+    let secs = secs.to_string();
     let output = Command::new("ffmpeg")
         .args(["-hide_banner", "-nostdin", "-y", "-loglevel", "error"])
         .args([
@@ -272,10 +287,39 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_demo_script_fills_each_quarter_of_a_clip() {
+    fn each_demo_topic_has_a_teaching_script_and_its_clip_is_as_long() {
         let script = script().unwrap();
         assert_eq!(script.language, "ko");
-        assert_eq!(script.lines.len(), 4);
-        assert!(script.lines.iter().any(|l| l.contains("{topic}")));
+        assert!(script.fallback.iter().any(|l| l.contains("{topic}")));
+        let nanodegree: serde_json::Value =
+            serde_json::from_str(include_str!("../catalog/nanodegree.json")).unwrap();
+        let mut videos = 0;
+        for course in nanodegree["courses"].as_array().unwrap() {
+            for lecture in course["lectures"].as_array().unwrap() {
+                for topic in lecture["topics"].as_array().unwrap() {
+                    if topic["kind"] != "video" {
+                        continue;
+                    }
+                    videos += 1;
+                    let title = topic["title"].as_str().unwrap();
+                    let lines = &script.topics[title];
+                    assert!(lines.len() >= 5, "{title}");
+                    let demo = DemoVideoTopic {
+                        topic: crate::ids::TopicId(uuid::Uuid::nil()),
+                        title: title.into(),
+                        course_title: String::new(),
+                    };
+                    let vtt = captions(&script, &demo);
+                    assert!(vtt::validate(vtt.as_bytes()).is_ok());
+                    let cues = vtt::cues(&vtt);
+                    assert_eq!(cues.len(), lines.len());
+                    assert_eq!(
+                        cues.last().unwrap().end_ms,
+                        clip_secs(&script, &demo) * 1000
+                    );
+                }
+            }
+        }
+        assert_eq!(videos, script.topics.len());
     }
 }
