@@ -32,6 +32,7 @@ use crate::{
     media::{self, Media},
     ops,
     state::AppState,
+    tutor::{self, Tutor},
     web::{csrf, error_pages, flash, limits, routes::At, security},
 };
 
@@ -56,6 +57,8 @@ pub struct Platform {
     pub certificates: certificates::Keys,
     /// Who hears that a learner completed a topic.
     pub completion: learning::Completion,
+    /// The AI tutor: who answers, and how many answers at once.
+    pub tutor: Arc<Tutor>,
 }
 
 impl Platform {
@@ -89,7 +92,9 @@ impl Platform {
             config.grades_here,
         ));
         let certificates = certificates::Keys::load(config)?;
+        let tutor = Arc::new(Tutor::new(&config.tutor)?);
         Ok(Self {
+            tutor,
             google,
             catalog_cache: Arc::new(CatalogCache::new(CATALOG_CACHE_TTL)),
             gateways,
@@ -208,6 +213,12 @@ fn limits(config: &Config) -> limits::Limits {
     limits::Limits::new(config.max_body_bytes as u64, config.request_timeout)
         .posts_to(media::is_image_path, images, config.request_timeout)
         .posts_to(media::is_upload_path, video, config.media.upload_timeout)
+        // A question waits for its whole answer when no script streams it.
+        .posts_to(
+            tutor::is_ask_path,
+            config.max_body_bytes as u64,
+            config.tutor.timeout + std::time::Duration::from_secs(15),
+        )
 }
 
 /// The whole application.
@@ -240,6 +251,7 @@ pub fn router(state: Platform) -> Router {
         .merge(assessments::handlers::routes())
         .merge(certificates::handlers::routes())
         .merge(media::handlers::routes())
+        .merge(tutor::handlers::routes())
         .merge(ops::admin_routes())
         .fallback(|| async { AppError::NotFound })
         .layer(CatchPanicLayer::custom(|_| {

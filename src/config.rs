@@ -130,6 +130,66 @@ pub struct Config {
     /// The Ed25519 seed (64 hex digits) Open Badges credentials are signed
     /// with; unset in development: one is generated into `var/keys`.
     pub badge_key: Option<String>,
+    /// The AI tutor beside the video (`TUTOR_*`).
+    pub tutor: TutorConfig,
+}
+
+/// `TUTOR_*`: which model answers learners' questions (none set: the local
+/// retrieval over the course's own text), and what a learner may ask.
+#[derive(Clone, Debug)]
+pub struct TutorConfig {
+    /// An OpenAI-compatible API, e.g. `https://api.openai.com/v1` or a local
+    /// vLLM / Ollama / llama.cpp server; unset: retrieval only.
+    pub api_base: Option<String>,
+    pub api_key: Option<String>,
+    pub model: String,
+    /// How long to wait for the API to accept the connection.
+    pub connect_timeout: Duration,
+    /// How long one whole answer may take (retries included).
+    pub timeout: Duration,
+    /// How many answers are written at once in a process.
+    pub slots: usize,
+    /// The longest question, in characters.
+    pub max_question_chars: usize,
+    /// Questions a learner may ask per minute, and per Seoul day.
+    pub per_minute: i64,
+    pub per_day: i64,
+    /// The longest answer asked of the model, in tokens.
+    pub max_answer_tokens: u32,
+}
+
+impl TutorConfig {
+    fn from_env() -> anyhow::Result<Self> {
+        Ok(Self {
+            api_base: var("TUTOR_API_BASE").map(|b| b.trim_end_matches('/').to_owned()),
+            api_key: var("TUTOR_API_KEY"),
+            model: var("TUTOR_MODEL").unwrap_or_else(|| "gpt-4o-mini".into()),
+            connect_timeout: Duration::from_secs(parse_var("TUTOR_CONNECT_TIMEOUT_SECS", 5)?),
+            timeout: Duration::from_secs(parse_var("TUTOR_TIMEOUT_SECS", 60)?),
+            slots: parse_var::<usize>("TUTOR_SLOTS", 32)?.clamp(1, 1024),
+            max_question_chars: parse_var::<usize>("TUTOR_MAX_QUESTION_CHARS", 500)?
+                .clamp(20, 2000),
+            per_minute: parse_var("TUTOR_PER_MINUTE", 6)?,
+            per_day: parse_var("TUTOR_PER_DAY", 100)?,
+            max_answer_tokens: parse_var("TUTOR_MAX_ANSWER_TOKENS", 800)?,
+        })
+    }
+
+    /// Retrieval only, generous limits, short timeouts.
+    pub fn for_tests() -> Self {
+        Self {
+            api_base: None,
+            api_key: None,
+            model: "weaverse-test".into(),
+            connect_timeout: Duration::from_secs(2),
+            timeout: Duration::from_secs(10),
+            slots: 8,
+            max_question_chars: 500,
+            per_minute: 30,
+            per_day: 200,
+            max_answer_tokens: 400,
+        }
+    }
 }
 
 /// `MEDIA_*`, `S3_*`: where media lives and what it may cost.
@@ -369,6 +429,7 @@ impl Config {
             certificate_font: var("CERTIFICATE_FONT")
                 .map(PathBuf::from)
                 .unwrap_or_else(|| PathBuf::from(DEFAULT_CERTIFICATE_FONT)),
+            tutor: TutorConfig::from_env()?,
         };
         Ok(config)
     }
@@ -419,6 +480,7 @@ impl Config {
             sandbox_dir: var_dir.join("sandbox"),
             certificate_font: PathBuf::from(DEFAULT_CERTIFICATE_FONT),
             badge_key: Some(hex::encode([5u8; 32])),
+            tutor: TutorConfig::for_tests(),
             var_dir,
         })
     }

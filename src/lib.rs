@@ -21,4 +21,5 @@ pub mod ops;
 pub mod state;
 pub mod telemetry;
 pub mod text;
+pub mod tutor;
 pub mod web;

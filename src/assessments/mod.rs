@@ -17,7 +17,9 @@ use serde::Deserialize;
 use sqlx::PgConnection;
 
 pub use grading::{TestResult, Verdict, judge};
-pub use service::{GRADE_JOB, Grader, mission_of_topic, mission_score, register};
+pub use service::{
+    GRADE_JOB, Grader, attempt_in_progress, mission_of_topic, mission_score, register,
+};
 
 use crate::assessments::model::{MissionKind, QuestionKind};
 use crate::ids::TopicId;

@@ -1003,6 +1003,25 @@ pub async fn mission_of_topic(
     Ok(repo::mission_of_topic(conn, topic).await?.map(|m| m.id))
 }
 
+/// Whether `user` has an attempt in progress (started in the last three
+/// hours, not submitted) on a mission of any of `topics`.
+pub async fn attempt_in_progress(
+    conn: &mut PgConnection,
+    user: crate::ids::UserId,
+    topics: &[TopicId],
+) -> sqlx::Result<bool> {
+    let ids: Vec<Uuid> = topics.iter().map(|t| t.0).collect();
+    sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM attempts a JOIN missions m ON m.id = a.mission_id
+                   WHERE a.user_id = $1 AND a.submitted_at IS NULL AND m.topic_id = ANY($2)
+                     AND a.started_at > now() - interval '3 hours') AS "open!""#,
+        user.0,
+        &ids
+    )
+    .fetch_one(conn)
+    .await
+}
+
 /// Registers the grading job (at most `slots` at once, like the sandbox).
 pub fn register(
     worker: &mut jobs::Worker,

@@ -257,3 +257,34 @@ pub async fn credits_of(
     .map(|r| (r.id, r.credits))
     .collect())
 }
+
+/// What one of a course's live, published topics says, for readers of the
+/// lessons' text (the tutor's index).
+#[derive(Clone, Debug)]
+pub struct TopicText {
+    pub id: TopicId,
+    pub title: String,
+    pub kind: model::TopicKind,
+    pub body: String,
+    /// When its text last changed (a new stamp means read it again).
+    pub updated_at: time::OffsetDateTime,
+}
+
+/// The live, published topics of `course` with their text, in course order.
+pub async fn course_texts(
+    conn: &mut PgConnection,
+    course: CourseId,
+) -> sqlx::Result<Vec<TopicText>> {
+    sqlx::query_as!(
+        TopicText,
+        r#"SELECT t.id AS "id: TopicId", t.title, t.kind AS "kind: model::TopicKind", t.body,
+                  greatest(t.updated_at, t.published_at) AS "updated_at!"
+             FROM topics t JOIN lectures l ON l.id = t.lecture_id
+            WHERE l.course_id = $1 AND t.deleted_at IS NULL AND l.deleted_at IS NULL
+              AND t.published_at IS NOT NULL AND l.published_at IS NOT NULL
+            ORDER BY l.position, t.position"#,
+        course.0
+    )
+    .fetch_all(conn)
+    .await
+}

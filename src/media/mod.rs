@@ -285,6 +285,54 @@ impl Media {
     }
 }
 
+/// One caption track of a topic's live video, for readers of what lessons
+/// say (the tutor's index): its row id changes with every new upload.
+#[derive(Clone, Debug)]
+pub struct CaptionTrack {
+    pub topic: TopicId,
+    pub id: uuid::Uuid,
+    pub storage_key: String,
+}
+
+/// The captions of each of `topics`' live videos, one track per topic
+/// (Korean when there is one, else the first language).
+pub async fn caption_tracks(
+    conn: &mut PgConnection,
+    topics: &[TopicId],
+) -> sqlx::Result<Vec<CaptionTrack>> {
+    let ids: Vec<uuid::Uuid> = topics.iter().map(|t| t.0).collect();
+    Ok(sqlx::query!(
+        r#"SELECT DISTINCT ON (v.topic_id) v.topic_id AS "topic: TopicId", c.id, c.storage_key
+             FROM captions c JOIN videos v ON v.id = c.video_id
+            WHERE v.topic_id = ANY($1) AND v.deleted_at IS NULL AND c.deleted_at IS NULL
+            ORDER BY v.topic_id, c.language <> 'ko', c.language"#,
+        &ids
+    )
+    .fetch_all(conn)
+    .await?
+    .into_iter()
+    .map(|r| CaptionTrack {
+        topic: r.topic,
+        id: r.id,
+        storage_key: r.storage_key,
+    })
+    .collect())
+}
+
+impl Media {
+    /// The cues of a caption track (`None` when its file is gone).
+    pub async fn caption_cues(
+        &self,
+        track: &CaptionTrack,
+    ) -> anyhow::Result<Option<Vec<vtt::Cue>>> {
+        Ok(self
+            .storage
+            .get_bytes(&track.storage_key)
+            .await?
+            .map(|bytes| vtt::cues(&String::from_utf8_lossy(&bytes))))
+    }
+}
+
 /// What the lesson page needs to show a topic's video.
 #[derive(Clone, Debug)]
 pub struct PlayerVideo {

@@ -97,6 +97,65 @@ fn timestamp(raw: &str) -> Option<u64> {
     Some(((h * 60 + m) * 60 + s) * 1000 + millis.parse::<u64>().ok()?)
 }
 
+/// One caption cue: when it shows (milliseconds) and what it says.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Cue {
+    pub start_ms: u64,
+    pub end_ms: u64,
+    pub text: String,
+}
+
+/// The cues of a stored (validated) captions file, in order, their text
+/// without markup tags (`<i>`, `<v Name>`) on one line.
+pub fn cues(text: &str) -> Vec<Cue> {
+    let mut out = Vec::new();
+    let mut lines = text.lines().peekable();
+    while let Some(line) = lines.next() {
+        let Some((start, rest)) = line.split_once("-->") else {
+            continue;
+        };
+        let start = timestamp(start.trim());
+        let end = rest.split_whitespace().next().and_then(timestamp);
+        let (Some(start_ms), Some(end_ms)) = (start, end) else {
+            continue;
+        };
+        let mut words = Vec::new();
+        while let Some(next) = lines.peek() {
+            if next.trim().is_empty() {
+                break;
+            }
+            words.push(strip_tags(next.trim()));
+            lines.next();
+        }
+        let text = words.join(" ");
+        if !text.trim().is_empty() {
+            out.push(Cue {
+                start_ms,
+                end_ms,
+                text,
+            });
+        }
+    }
+    out
+}
+
+fn strip_tags(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut in_tag = false;
+    for c in line.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' if in_tag => in_tag = false,
+            _ if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&nbsp;", " ")
+        .replace("&amp;", "&")
+}
+
 /// Captions for a generated clip: one cue per line, `each` seconds long.
 pub fn from_lines(lines: &[String], each: u64) -> String {
     let mut out = String::from("WEBVTT\n");
@@ -134,6 +193,26 @@ mod tests {
         let made = from_lines(&["하나".into(), "둘".into()], 5);
         assert!(validate(made.as_bytes()).is_ok());
         assert!(made.contains("00:00:05.000 --> 00:00:10.000\n둘"));
+    }
+
+    #[test]
+    fn cues_come_out_in_order_without_markup() {
+        let text = "WEBVTT\n\nNOTE a note\n\n1\n00:00:01.000 --> 00:00:04.500 align:start\n<v 강사>변수는 <i>이름표</i>입니다\n두 번째 줄\n\n00:05.000 --> 00:07.000\nA &lt; B\n";
+        assert_eq!(
+            cues(text),
+            vec![
+                Cue {
+                    start_ms: 1000,
+                    end_ms: 4500,
+                    text: "변수는 이름표입니다 두 번째 줄".into()
+                },
+                Cue {
+                    start_ms: 5000,
+                    end_ms: 7000,
+                    text: "A < B".into()
+                },
+            ]
+        );
     }
 
     #[test]

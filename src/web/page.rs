@@ -113,6 +113,10 @@ const ADMIN_NAV: &[NavItem] = &[
         label: "수료증",
     },
     NavItem {
+        href: "/admin/tutor",
+        label: "AI 튜터",
+    },
+    NavItem {
         href: "/admin/jobs",
         label: "작업 관리",
     },

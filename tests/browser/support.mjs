@@ -44,7 +44,7 @@ function dropDatabase(databaseUrl) {
   }
 }
 
-export async function startApp({ seed = false, admin = null, seedVideos = 0 } = {}) {
+export async function startApp({ seed = false, admin = null, seedVideos = 0, env = {} } = {}) {
   const bin = process.env.WEAVERSE_BIN;
   if (!bin) throw new Error("WEAVERSE_BIN must point at the built weaverse binary");
   const port = await freePort();
@@ -71,6 +71,7 @@ export async function startApp({ seed = false, admin = null, seedVideos = 0 } = 
       RUST_LOG: "warn",
       // Demo clips cost seconds each: only the journeys that play one make it.
       SEED_VIDEOS: String(seedVideos),
+      ...env,
     },
     stdio: ["ignore", "inherit", "inherit"],
   });

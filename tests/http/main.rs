@@ -22,3 +22,4 @@ mod missions;
 mod sandbox;
 mod shell;
 mod toss;
+mod tutor;

@@ -7,6 +7,7 @@
 pub mod kakaopay;
 pub mod media;
 pub mod oidc;
+pub mod openai;
 pub mod smtp;
 pub mod toss;
 

@@ -1,0 +1,149 @@
+//! The tutor's Askama structs: the panel (a fragment the lesson page
+//! loads), one turn (also sent whole when an answer finishes streaming),
+//! the panel's own page, and the tutors' and admins' pages.
+
+use askama::Template;
+use time::OffsetDateTime;
+
+use crate::labels as filters;
+use crate::{
+    ids::{CourseId, TopicId},
+    web::PageCtx,
+};
+
+use super::{
+    prompt::{BackendKind, Mode, clock, link_citations},
+    repo::{DayRow, TurnRow},
+    service::lesson_path,
+};
+
+crate::text_enum!(
+    /// Where an answer is.
+    TurnState {
+        Answering => "answering",
+        Answered => "answered",
+        Failed => "failed",
+    }
+);
+
+/// One question and its answer.
+#[derive(Template)]
+#[template(path = "tutor/_turn.html")]
+pub struct TurnView {
+    pub id: uuid::Uuid,
+    pub question: String,
+    /// The player's position when it was asked, `mm:ss`, and its seconds.
+    pub at: String,
+    pub at_secs: i32,
+    pub state: TurnState,
+    /// The answer as safe HTML, its `[mm:ss]` linked to the moment.
+    pub answer_html: String,
+    pub retrieval: bool,
+    pub hint: bool,
+    /// Why it failed (`timeout`, `unavailable`, `refused`).
+    pub failure: Option<String>,
+    pub lesson: String,
+}
+
+impl TurnView {
+    pub fn of(row: &TurnRow, topic: TopicId) -> Self {
+        let lesson = lesson_path(topic);
+        let answer = row.answer.trim();
+        Self {
+            id: row.id,
+            question: row.question.clone(),
+            at: clock(u64::try_from(row.position_secs).unwrap_or(0)),
+            at_secs: row.position_secs,
+            state: TurnState::parse(&row.state).unwrap_or(TurnState::Failed),
+            answer_html: if answer.is_empty() {
+                String::new()
+            } else {
+                crate::web::markdown::render(&link_citations(answer, &lesson))
+            },
+            retrieval: row.backend == BackendKind::Retrieval.as_str(),
+            hint: row.mode == Mode::Hint.as_str(),
+            failure: row.failure.clone(),
+            lesson,
+        }
+    }
+
+    fn answering(&self) -> bool {
+        self.state == TurnState::Answering
+    }
+
+    fn failed(&self) -> bool {
+        self.state == TurnState::Failed
+    }
+
+    fn timed_out(&self) -> bool {
+        self.failure.as_deref() == Some("timeout")
+    }
+}
+
+/// The conversation and the question form.
+#[derive(Template)]
+#[template(path = "tutor/_panel.html")]
+pub struct Panel {
+    pub id: TopicId,
+    pub turns: Vec<TurnView>,
+    /// No model is set: answers are the course's own passages.
+    pub retrieval: bool,
+    pub csrf_token: String,
+    pub max_chars: usize,
+    pub error: Option<String>,
+    /// The question sent back into the form after a refusal.
+    pub draft: String,
+}
+
+impl Panel {
+    pub fn refused(self, message: String, draft: &str) -> Self {
+        Self {
+            error: Some(message),
+            draft: draft.to_owned(),
+            ..self
+        }
+    }
+}
+
+/// The panel as a page of its own.
+#[derive(Template)]
+#[template(path = "tutor/page.html")]
+pub struct TutorPage {
+    pub ctx: PageCtx,
+    pub id: TopicId,
+    pub title: String,
+    pub panel: Panel,
+}
+
+pub struct AskedQuestion {
+    pub question: String,
+    pub at: String,
+    pub secs: i32,
+    pub asked_at: OffsetDateTime,
+}
+
+pub struct TopicQuestions {
+    pub id: TopicId,
+    pub title: String,
+    pub questions: Vec<AskedQuestion>,
+}
+
+/// What a course's learners asked, per topic.
+#[derive(Template)]
+#[template(path = "tutor/questions.html")]
+pub struct QuestionsPage {
+    pub ctx: PageCtx,
+    pub course: CourseId,
+    pub title: String,
+    pub topics: Vec<TopicQuestions>,
+}
+
+/// The tutor per day, for admins.
+#[derive(Template)]
+#[template(path = "tutor/admin.html")]
+pub struct AdminDays {
+    pub ctx: PageCtx,
+    pub retrieval: bool,
+    pub model: String,
+    pub days: Vec<DayRow>,
+}
