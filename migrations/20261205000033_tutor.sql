@@ -1,8 +1,9 @@
 -- The AI tutor beside the video: a learner's conversations per topic, each
 -- question with its answer (streamed in, then kept), the refusals the
 -- quotas made, and the passages of a course's captions and readings the
--- tutor retrieves from (kept per course, rebuilt when the course's text or
--- captions change).
+-- tutor retrieves from (kept per course, rebuilt when the course's text,
+-- captions or published answers change), and the questions a learner
+-- handed on to the course's tutors ("강사에게 질문하기").
 
 CREATE TABLE tutor_conversations (
     id         uuid PRIMARY KEY DEFAULT gen_random_uuid(),
@@ -59,7 +60,7 @@ CREATE TABLE tutor_passages (
     id        bigserial PRIMARY KEY,
     course_id uuid NOT NULL REFERENCES courses (id),
     topic_id  uuid NOT NULL REFERENCES topics (id),
-    source    text NOT NULL CHECK (source IN ('caption', 'reading')),
+    source    text NOT NULL CHECK (source IN ('caption', 'reading', 'faq')),
     -- Where a caption passage starts in its video.
     start_ms  integer CHECK (start_ms >= 0),
     body      text NOT NULL,
@@ -74,3 +75,24 @@ CREATE TABLE tutor_indexes (
     stamp     text NOT NULL,
     built_at  timestamptz NOT NULL DEFAULT now()
 );
+
+-- A question handed from a conversation to the course's tutors, with the
+-- lesson moment and the AI's answer (both on the turn). A tutor answers once;
+-- an answer may be published under the lesson as a FAQ (without who asked),
+-- which retrieval then also uses.
+CREATE TABLE tutor_handoffs (
+    id           uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    turn_id      uuid NOT NULL UNIQUE REFERENCES tutor_turns (id),
+    course_id    uuid NOT NULL REFERENCES courses (id),
+    topic_id     uuid NOT NULL REFERENCES topics (id),
+    user_id      uuid NOT NULL REFERENCES users (id),
+    asked_at     timestamptz NOT NULL DEFAULT now(),
+    answer       text CHECK (char_length(answer) BETWEEN 1 AND 5000),
+    answered_by  uuid REFERENCES users (id),
+    answered_at  timestamptz,
+    published_at timestamptz,
+    CHECK ((answer IS NULL) = (answered_at IS NULL)),
+    CHECK (published_at IS NULL OR answered_at IS NOT NULL)
+);
+CREATE INDEX tutor_handoffs_course ON tutor_handoffs (course_id, asked_at);
+CREATE INDEX tutor_handoffs_faq ON tutor_handoffs (topic_id) WHERE published_at IS NOT NULL;

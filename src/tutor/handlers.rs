@@ -34,7 +34,10 @@ use super::{
     prompt::{Mode, clock},
     repo::{self, NewTurn, Over},
     service::{self, Asking, Progress, Tutor},
-    views::{AdminDays, AskedQuestion, Panel, QuestionsPage, TopicQuestions, TurnView, TutorPage},
+    views::{
+        AdminDays, AskedQuestion, HandoffView, HandoffsPage, Panel, QuestionsPage, TopicQuestions,
+        TurnView, TutorPage,
+    },
 };
 
 /// The topic the learner asks about, with its course (both from the
@@ -79,13 +82,19 @@ async fn panel(
     tutor: &Tutor,
     ctx: &PageCtx,
     user: &CurrentUser,
+    course: CourseId,
     id: TopicId,
 ) -> AppResult<Panel> {
     let mut conn = state.db.acquire().await?;
     let turns = repo::conversation(&mut conn, user.id, id).await?;
+    let faq = repo::faq(&mut conn, course, Some(id)).await?;
     Ok(Panel {
         id,
-        turns: turns.iter().map(|t| TurnView::of(t, id)).collect(),
+        faq,
+        turns: turns
+            .iter()
+            .map(|t| TurnView::of(t, id, &ctx.csrf_token))
+            .collect(),
         retrieval: tutor.kind() == super::prompt::BackendKind::Retrieval,
         csrf_token: ctx.csrf_token.clone(),
         max_chars: tutor.config.max_question_chars,
@@ -123,10 +132,10 @@ pub async fn show(
     user: CurrentUser,
     Path(id): Path<TopicId>,
 ) -> AppResult<Response> {
-    let title = lesson(&state, &cache, &user, id).await?.topic.place.title;
-    let panel = panel(&state, &tutor, &ctx, &user, id).await?;
+    let place = lesson(&state, &cache, &user, id).await?.topic.place;
+    let panel = panel(&state, &tutor, &ctx, &user, place.course, id).await?;
     let fragment = ctx.htmx;
-    reply(ctx, title, panel, StatusCode::OK, fragment)
+    reply(ctx, place.title, panel, StatusCode::OK, fragment)
 }
 
 #[derive(Deserialize)]
@@ -197,7 +206,7 @@ pub async fn ask(
     };
     let fragment = streaming || ctx.htmx;
     if let Some((status, message)) = refused {
-        let panel = panel(&state, &tutor, &ctx, &user, id).await?;
+        let panel = panel(&state, &tutor, &ctx, &user, course.id, id).await?;
         let panel = panel.refused(message, &form.question);
         return reply(ctx, topic.place.title.clone(), panel, status, fragment);
     }
@@ -257,7 +266,7 @@ pub async fn ask(
                     tutor.config.per_day
                 ),
             };
-            let panel = panel(&state, &tutor, &ctx, &user, id).await?;
+            let panel = panel(&state, &tutor, &ctx, &user, course.id, id).await?;
             let panel = panel.refused(message, &form.question);
             return reply(
                 ctx,
@@ -270,7 +279,14 @@ pub async fn ask(
     };
     let progress = tutor.start(state.db.clone(), turn, request);
     if streaming {
-        return Ok(stream(state, user, id, turn, progress));
+        return Ok(stream(
+            state,
+            user,
+            id,
+            turn,
+            ctx.csrf_token.clone(),
+            progress,
+        ));
     }
     let mut progress = progress;
     while progress.recv().await.is_some() {}
@@ -287,6 +303,7 @@ fn stream(
     user: CurrentUser,
     id: TopicId,
     turn: uuid::Uuid,
+    csrf_token: String,
     mut progress: mpsc::Receiver<Progress>,
 ) -> Response {
     let (tx, rx) = mpsc::channel::<Result<Event, Infallible>>(64);
@@ -305,7 +322,7 @@ fn stream(
                     } else {
                         "failed"
                     };
-                    let html = finished_turn(&state, &user, id, turn).await;
+                    let html = finished_turn(&state, &user, id, turn, &csrf_token).await;
                     Event::default().event(name).data(html.replace('\r', ""))
                 }
             };
@@ -333,13 +350,16 @@ async fn finished_turn(
     user: &CurrentUser,
     id: TopicId,
     turn: uuid::Uuid,
+    csrf_token: &str,
 ) -> String {
     let row = async {
         let mut conn = state.db.acquire().await?;
         repo::turn(&mut conn, user.id, turn).await
     };
     match row.await {
-        Ok(Some(row)) => TurnView::of(&row, id).render().unwrap_or_default(),
+        Ok(Some(row)) => TurnView::of(&row, id, csrf_token)
+            .render()
+            .unwrap_or_default(),
         Ok(None) => String::new(),
         Err(e) => {
             tracing::error!(error = %e, "reading a finished tutor turn");
@@ -358,10 +378,11 @@ pub async fn start_over(
     user: CurrentUser,
     Path(id): Path<TopicId>,
 ) -> AppResult<Response> {
-    let title = lesson(&state, &cache, &user, id).await?.topic.place.title;
+    let place = lesson(&state, &cache, &user, id).await?.topic.place;
     repo::close(&mut *state.db.acquire().await?, user.id, id).await?;
     if ctx.htmx {
-        let panel = panel(&state, &tutor, &ctx, &user, id).await?;
+        let title = place.title;
+        let panel = panel(&state, &tutor, &ctx, &user, place.course, id).await?;
         return reply(ctx, title, panel, StatusCode::OK, true);
     }
     Ok(htmx::redirect(false, &format!("/learn/topics/{id}/tutor")))
@@ -434,6 +455,257 @@ pub async fn admin_days(
     Ok(web::render(&page)?.into_response())
 }
 
+/// `POST /learn/tutor/turns/{turn}/handoff`: "강사에게 질문하기": the
+/// question, its lesson moment and the AI's answer go to the course's
+/// tutors (once).
+pub async fn hand_off(
+    State(state): State<AppState>,
+    State(cache): State<Arc<CatalogCache>>,
+    ctx: PageCtx,
+    user: CurrentUser,
+    Path(turn): Path<uuid::Uuid>,
+) -> AppResult<Response> {
+    let topic = repo::turn_topic(&mut *state.db.acquire().await?, user.id, turn)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let lesson = lesson(&state, &cache, &user, topic).await?;
+    let mut conn = state.db.acquire().await?;
+    repo::hand_off(&mut conn, user.id, turn, lesson.course.id).await?;
+    if ctx.htmx {
+        let row = repo::turn(&mut conn, user.id, turn)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        return Ok(web::render(&TurnView::of(&row, topic, &ctx.csrf_token))?.into_response());
+    }
+    Ok(htmx::redirect(
+        false,
+        &format!("/learn/topics/{topic}/tutor#turn-{turn}"),
+    ))
+}
+
+/// The handed-on questions of the staff member's courses, with `error`.
+async fn handoffs_page(
+    state: &AppState,
+    cache: &CatalogCache,
+    ctx: PageCtx,
+    user: &CurrentUser,
+    error: Option<(uuid::Uuid, String, String)>,
+) -> AppResult<HandoffsPage> {
+    let mut conn = state.db.acquire().await?;
+    let mine: Vec<CourseId> = crate::catalog::studio::my_courses(&mut conn, user)
+        .await?
+        .into_iter()
+        .filter(|c| !c.deleted)
+        .map(|c| c.id)
+        .collect();
+    let rows = repo::handoffs(&mut conn, &mine).await?;
+    drop(conn);
+    let mut handoffs = Vec::with_capacity(rows.len());
+    for row in rows {
+        let course = cache.course(&state.db, row.course_id).await?;
+        let topic = course
+            .lectures
+            .iter()
+            .flat_map(|l| l.topics.iter())
+            .find(|t| t.id == row.topic_id)
+            .map(|t| t.title.clone())
+            .unwrap_or_default();
+        handoffs.push(HandoffView {
+            course: course.title.clone(),
+            topic,
+            at: clock(u64::try_from(row.position_secs).unwrap_or(0)),
+            ai_answer_html: crate::web::markdown::render(&row.ai_answer),
+            row,
+        });
+    }
+    Ok(HandoffsPage {
+        ctx,
+        handoffs,
+        error,
+    })
+}
+
+/// `GET /studio/questions`: what learners asked the course's tutors.
+pub async fn handoffs(
+    State(state): State<AppState>,
+    State(cache): State<Arc<CatalogCache>>,
+    ctx: PageCtx,
+    Staff(user): Staff,
+) -> AppResult<Response> {
+    let page = handoffs_page(&state, &cache, ctx, &user, None).await?;
+    Ok(web::render(&page)?.into_response())
+}
+
+/// The handed-on question `id`, if `user` teaches its course.
+async fn may_answer(
+    state: &AppState,
+    cache: &CatalogCache,
+    user: &CurrentUser,
+    id: uuid::Uuid,
+) -> AppResult<CourseId> {
+    let course = repo::handoff_course(&mut *state.db.acquire().await?, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let view = cache.course(&state.db, course).await?;
+    if !crate::catalog::service::can_edit(Some(user), view.author_id) {
+        return Err(AppError::Forbidden(
+            "이 질문에는 코스를 만든 튜터와 관리자만 답할 수 있습니다.".into(),
+        ));
+    }
+    Ok(course)
+}
+
+#[derive(Deserialize)]
+pub struct AnswerForm {
+    #[serde(default)]
+    answer: String,
+    /// "질문과 답을 FAQ로 공개".
+    #[serde(default)]
+    publish: Option<String>,
+}
+
+/// The longest answer a tutor may write.
+const MAX_ANSWER_CHARS: usize = 5000;
+
+/// The mail a learner gets when a tutor answers.
+#[derive(Template)]
+#[template(path = "mail/tutor_answer.txt")]
+struct AnswerMail<'a> {
+    nickname: &'a str,
+    topic: &'a str,
+    at: &'a str,
+    question: &'a str,
+    answer: &'a str,
+    link: &'a str,
+}
+
+/// `POST /studio/questions/{id}/answer`: a tutor's answer, shown in the
+/// learner's conversation and mailed to them (in the transaction that
+/// keeps it); published under the lesson when asked.
+pub async fn answer(
+    State(state): State<AppState>,
+    State(cache): State<Arc<CatalogCache>>,
+    State(tutor): State<Arc<Tutor>>,
+    ctx: PageCtx,
+    Staff(user): Staff,
+    Path(id): Path<uuid::Uuid>,
+    Form(form): Form<AnswerForm>,
+) -> AppResult<Response> {
+    let course = may_answer(&state, &cache, &user, id).await?;
+    let text = form.answer.trim();
+    let refused = if text.is_empty() {
+        Some("답변을 입력해 주세요.".to_owned())
+    } else if text.chars().count() > MAX_ANSWER_CHARS {
+        Some(format!("답변은 {MAX_ANSWER_CHARS}자 이내로 써 주세요."))
+    } else {
+        None
+    };
+    if let Some(message) = refused {
+        let page = handoffs_page(
+            &state,
+            &cache,
+            ctx,
+            &user,
+            Some((id, message, form.answer.clone())),
+        )
+        .await?;
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, web::render(&page)?).into_response());
+    }
+    let publish = form.publish.is_some();
+    let mut tx = state.db.begin().await?;
+    let Some(answered) = repo::answer_handoff(&mut tx, id, user.id, text, publish).await? else {
+        return Ok(web::redirect_with(
+            &state,
+            &ctx,
+            "/studio/questions",
+            crate::web::flash::Flash::warning("이미 답한 질문입니다."),
+        ));
+    };
+    let learner = [answered.user_id];
+    let email = crate::accounts::emails_of(&mut tx, &learner).await?;
+    let nickname = crate::accounts::nicknames_of(&mut tx, &learner).await?;
+    if let Some(email) = email.get(&answered.user_id) {
+        let view = cache.course(&state.db, course).await?;
+        let topic = view
+            .lectures
+            .iter()
+            .flat_map(|l| l.topics.iter())
+            .find(|t| t.id == answered.topic_id)
+            .map(|t| t.title.clone())
+            .unwrap_or_default();
+        let link = format!(
+            "{}/learn/topics/{}/tutor#turn-{}",
+            state.config.public_url.as_str().trim_end_matches('/'),
+            answered.topic_id,
+            answered.turn_id
+        );
+        let text = AnswerMail {
+            nickname: nickname.get(&answered.user_id).map_or("", String::as_str),
+            topic: &topic,
+            at: &clock(u64::try_from(answered.position_secs).unwrap_or(0)),
+            question: &answered.question,
+            answer: text,
+            link: &link,
+        }
+        .render()
+        .map_err(|e| AppError::Internal(e.into()))?;
+        crate::infra::mail::enqueue(
+            &mut tx,
+            &crate::infra::mail::Mail::compose(email.clone(), &text),
+        )
+        .await
+        .map_err(AppError::Internal)?;
+    }
+    tx.commit().await?;
+    if publish {
+        tutor.forget_indexes();
+    }
+    Ok(web::redirect_with(
+        &state,
+        &ctx,
+        "/studio/questions",
+        crate::web::flash::Flash::success("답변을 보냈습니다. 학습자에게 메일로도 알렸습니다."),
+    ))
+}
+
+#[derive(Deserialize)]
+pub struct PublishForm {
+    #[serde(default)]
+    publish: String,
+}
+
+/// `POST /studio/questions/{id}/publish`: shows an answered question under
+/// its lesson (`publish=yes`) or takes it back.
+pub async fn publish(
+    State(state): State<AppState>,
+    State(cache): State<Arc<CatalogCache>>,
+    State(tutor): State<Arc<Tutor>>,
+    ctx: PageCtx,
+    Staff(user): Staff,
+    Path(id): Path<uuid::Uuid>,
+    Form(form): Form<PublishForm>,
+) -> AppResult<Response> {
+    may_answer(&state, &cache, &user, id).await?;
+    let shown = form.publish == "yes";
+    if !repo::publish_handoff(&mut *state.db.acquire().await?, id, shown).await? {
+        return Err(AppError::Conflict(
+            "아직 답하지 않은 질문은 공개할 수 없습니다.".into(),
+        ));
+    }
+    tutor.forget_indexes();
+    let flash = if shown {
+        "질문과 답을 강의 아래 FAQ로 공개했습니다."
+    } else {
+        "FAQ에서 내렸습니다."
+    };
+    Ok(web::redirect_with(
+        &state,
+        &ctx,
+        "/studio/questions",
+        crate::web::flash::Flash::success(flash),
+    ))
+}
+
 /// Whether `path` is a question to the tutor (its request may take as long
 /// as an answer).
 pub fn is_ask_path(path: &str) -> bool {
@@ -453,6 +725,10 @@ where
     Router::new()
         .at("/learn/topics/{id}/tutor", get(show).post(ask))
         .at("/learn/topics/{id}/tutor/new", post(start_over))
+        .at("/learn/tutor/turns/{turn}/handoff", post(hand_off))
+        .at("/studio/questions", get(handoffs))
+        .at("/studio/questions/{id}/answer", post(answer))
+        .at("/studio/questions/{id}/publish", post(publish))
         .at("/studio/insights/{course}/questions", get(questions))
         .at("/admin/tutor", get(admin_days))
 }

@@ -20,6 +20,8 @@ use super::{repo, search};
 pub enum Source {
     Caption,
     Reading,
+    /// A tutor's published answer to a learner's question.
+    Faq,
 }
 
 impl Source {
@@ -27,6 +29,7 @@ impl Source {
         match self {
             Self::Caption => "caption",
             Self::Reading => "reading",
+            Self::Faq => "faq",
         }
     }
 }
@@ -139,7 +142,7 @@ fn sentences(paragraph: &str) -> Vec<&str> {
 }
 
 /// What a course's passages are made from, as one short string.
-pub fn stamp(texts: &[TopicText], tracks: &[CaptionTrack]) -> String {
+pub fn stamp(texts: &[TopicText], tracks: &[CaptionTrack], faq: &[repo::FaqRow]) -> String {
     let mut hash = Sha256::new();
     for t in texts {
         hash.update(t.id.0.as_bytes());
@@ -150,6 +153,11 @@ pub fn stamp(texts: &[TopicText], tracks: &[CaptionTrack]) -> String {
         hash.update(c.topic.0.as_bytes());
         hash.update(c.id.as_bytes());
     }
+    hash.update(b"|");
+    for f in faq {
+        hash.update(f.id.as_bytes());
+        hash.update(f.published_at.unix_timestamp_nanos().to_le_bytes());
+    }
     hex::encode(&hash.finalize()[..16])
 }
 
@@ -159,12 +167,24 @@ pub async fn ensure(db: &PgPool, media: &Media, course: CourseId) -> anyhow::Res
     let texts = crate::catalog::course_texts(&mut conn, course).await?;
     let ids: Vec<TopicId> = texts.iter().map(|t| t.id).collect();
     let tracks = crate::media::caption_tracks(&mut conn, &ids).await?;
-    let stamp = stamp(&texts, &tracks);
+    let faq = repo::faq(&mut conn, course, None).await?;
+    let stamp = stamp(&texts, &tracks, &faq);
     if repo::index_stamp(&mut conn, course).await?.as_deref() == Some(stamp.as_str()) {
         return Ok(());
     }
     drop(conn);
-    let passages = passages(media, &texts, &tracks).await?;
+    let mut passages = passages(media, &texts, &tracks).await?;
+    passages.extend(faq.iter().map(|f| {
+        Passage {
+            topic: f.topic_id,
+            source: Source::Faq,
+            start_ms: None,
+            body: format!("{} {}", f.question, f.answer)
+                .chars()
+                .take(PASSAGE_CHARS * 2)
+                .collect(),
+        }
+    }));
     let mut tx = db.begin().await?;
     crate::infra::db::lock(&mut tx, "tutor-index", &course.to_string()).await?;
     // Someone else may have made them while this read the captions.

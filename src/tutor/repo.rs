@@ -263,6 +263,9 @@ pub struct TurnRow {
     pub state: String,
     pub answer: String,
     pub failure: Option<String>,
+    /// Handed on to the course's tutors, and their answer once given.
+    pub handed_off: bool,
+    pub tutor_answer: Option<String>,
 }
 
 /// The turns of the learner's open conversation on the topic, oldest first.
@@ -273,10 +276,12 @@ pub async fn conversation(
 ) -> sqlx::Result<Vec<TurnRow>> {
     sqlx::query_as!(
         TurnRow,
-        "SELECT t.id, t.question, t.position_secs, t.mode, t.backend, t.state, t.answer, t.failure
-           FROM tutor_turns t JOIN tutor_conversations c ON c.id = t.conversation_id
-          WHERE c.user_id = $1 AND c.topic_id = $2 AND c.closed_at IS NULL
-          ORDER BY t.asked_at, t.id",
+        r#"SELECT t.id, t.question, t.position_secs, t.mode, t.backend, t.state, t.answer, t.failure,
+                  h.id IS NOT NULL AS "handed_off!", h.answer AS tutor_answer
+             FROM tutor_turns t JOIN tutor_conversations c ON c.id = t.conversation_id
+             LEFT JOIN tutor_handoffs h ON h.turn_id = t.id
+            WHERE c.user_id = $1 AND c.topic_id = $2 AND c.closed_at IS NULL
+            ORDER BY t.asked_at, t.id"#,
         user.0,
         topic.0
     )
@@ -292,8 +297,10 @@ pub async fn turn(
 ) -> sqlx::Result<Option<TurnRow>> {
     sqlx::query_as!(
         TurnRow,
-        "SELECT id, question, position_secs, mode, backend, state, answer, failure
-           FROM tutor_turns WHERE id = $1 AND user_id = $2",
+        r#"SELECT t.id, t.question, t.position_secs, t.mode, t.backend, t.state, t.answer, t.failure,
+                  h.id IS NOT NULL AS "handed_off!", h.answer AS tutor_answer
+             FROM tutor_turns t LEFT JOIN tutor_handoffs h ON h.turn_id = t.id
+            WHERE t.id = $1 AND t.user_id = $2"#,
         id,
         user.0
     )
@@ -383,6 +390,175 @@ pub async fn days(conn: &mut PgConnection, days: i32) -> sqlx::Result<Vec<DayRow
              FROM d LEFT JOIN t USING (day) LEFT JOIN r USING (day)
             ORDER BY d.day DESC"#,
         days
+    )
+    .fetch_all(conn)
+    .await
+}
+
+/// The topic of one of the learner's turns.
+pub async fn turn_topic(
+    conn: &mut PgConnection,
+    user: UserId,
+    turn: Uuid,
+) -> sqlx::Result<Option<TopicId>> {
+    sqlx::query_scalar!(
+        r#"SELECT topic_id AS "topic: TopicId" FROM tutor_turns WHERE id = $1 AND user_id = $2"#,
+        turn,
+        user.0
+    )
+    .fetch_optional(conn)
+    .await
+}
+
+/// Hands a finished turn on to the course's tutors (once: again is nothing).
+pub async fn hand_off(
+    conn: &mut PgConnection,
+    user: UserId,
+    turn: Uuid,
+    course: CourseId,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "INSERT INTO tutor_handoffs (turn_id, course_id, topic_id, user_id)
+         SELECT id, $3, topic_id, user_id FROM tutor_turns
+          WHERE id = $1 AND user_id = $2 AND state <> 'answering'
+         ON CONFLICT (turn_id) DO NOTHING",
+        turn,
+        user.0,
+        course.0
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// A question handed on, as its tutors see it.
+pub struct HandoffRow {
+    pub id: Uuid,
+    pub course_id: CourseId,
+    pub topic_id: TopicId,
+    pub question: String,
+    pub position_secs: i32,
+    /// What the AI tutor answered.
+    pub ai_answer: String,
+    pub asked_at: OffsetDateTime,
+    pub answer: Option<String>,
+    pub answered_at: Option<OffsetDateTime>,
+    pub published_at: Option<OffsetDateTime>,
+}
+
+/// The questions handed on in `courses`: unanswered first (oldest first),
+/// then the latest answered.
+pub async fn handoffs(
+    conn: &mut PgConnection,
+    courses: &[CourseId],
+) -> sqlx::Result<Vec<HandoffRow>> {
+    let ids: Vec<Uuid> = courses.iter().map(|c| c.0).collect();
+    sqlx::query_as!(
+        HandoffRow,
+        r#"SELECT h.id, h.course_id AS "course_id: CourseId", h.topic_id AS "topic_id: TopicId",
+                  t.question, t.position_secs, t.answer AS ai_answer, h.asked_at,
+                  h.answer, h.answered_at, h.published_at
+             FROM tutor_handoffs h JOIN tutor_turns t ON t.id = h.turn_id
+            WHERE h.course_id = ANY($1)
+            ORDER BY h.answered_at IS NOT NULL, CASE WHEN h.answered_at IS NULL THEN h.asked_at END,
+                     h.answered_at DESC
+            LIMIT 300"#,
+        &ids
+    )
+    .fetch_all(conn)
+    .await
+}
+
+/// The course a handed-on question belongs to.
+pub async fn handoff_course(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<CourseId>> {
+    sqlx::query_scalar!(
+        r#"SELECT course_id AS "course: CourseId" FROM tutor_handoffs WHERE id = $1"#,
+        id
+    )
+    .fetch_optional(conn)
+    .await
+}
+
+/// Who to tell about an answer, and about what.
+pub struct Answered {
+    pub user_id: UserId,
+    pub topic_id: TopicId,
+    pub turn_id: Uuid,
+    pub question: String,
+    pub position_secs: i32,
+}
+
+/// Keeps a tutor's answer: the first one only (`None` when it was already
+/// answered, or is not there).
+pub async fn answer_handoff(
+    conn: &mut PgConnection,
+    id: Uuid,
+    by: UserId,
+    answer: &str,
+    publish: bool,
+) -> sqlx::Result<Option<Answered>> {
+    sqlx::query_as!(
+        Answered,
+        r#"UPDATE tutor_handoffs h
+              SET answer = $3, answered_by = $2, answered_at = now(),
+                  published_at = CASE WHEN $4 THEN now() END
+             FROM tutor_turns t
+            WHERE h.id = $1 AND h.answered_at IS NULL AND t.id = h.turn_id
+        RETURNING h.user_id AS "user_id: UserId", h.topic_id AS "topic_id: TopicId", h.turn_id,
+                  t.question, t.position_secs"#,
+        id,
+        by.0,
+        answer,
+        publish
+    )
+    .fetch_optional(conn)
+    .await
+}
+
+/// Shows an answered question under its lesson, or takes it back.
+pub async fn publish_handoff(
+    conn: &mut PgConnection,
+    id: Uuid,
+    publish: bool,
+) -> sqlx::Result<bool> {
+    Ok(sqlx::query!(
+        "UPDATE tutor_handoffs SET published_at = CASE WHEN $2 THEN coalesce(published_at, now()) END
+          WHERE id = $1 AND answered_at IS NOT NULL",
+        id,
+        publish
+    )
+    .execute(conn)
+    .await?
+    .rows_affected()
+        > 0)
+}
+
+/// A published question and its tutor's answer.
+#[derive(Clone, Debug)]
+pub struct FaqRow {
+    pub id: Uuid,
+    pub topic_id: TopicId,
+    pub question: String,
+    pub answer: String,
+    pub published_at: OffsetDateTime,
+}
+
+/// The published questions of a course (`topic`: of one lesson), oldest first.
+pub async fn faq(
+    conn: &mut PgConnection,
+    course: CourseId,
+    topic: Option<TopicId>,
+) -> sqlx::Result<Vec<FaqRow>> {
+    sqlx::query_as!(
+        FaqRow,
+        r#"SELECT h.id, h.topic_id AS "topic_id: TopicId", t.question, h.answer AS "answer!",
+                  h.published_at AS "published_at!"
+             FROM tutor_handoffs h JOIN tutor_turns t ON t.id = h.turn_id
+            WHERE h.course_id = $1 AND h.published_at IS NOT NULL
+              AND ($2::uuid IS NULL OR h.topic_id = $2)
+            ORDER BY h.published_at, h.id"#,
+        course.0,
+        topic.map(|t| t.0)
     )
     .fetch_all(conn)
     .await

@@ -13,7 +13,7 @@ use crate::{
 
 use super::{
     prompt::{BackendKind, Mode, clock, link_citations},
-    repo::{DayRow, TurnRow},
+    repo::{DayRow, FaqRow, HandoffRow, TurnRow},
     service::lesson_path,
 };
 
@@ -43,10 +43,15 @@ pub struct TurnView {
     /// Why it failed (`timeout`, `unavailable`, `refused`).
     pub failure: Option<String>,
     pub lesson: String,
+    /// Handed on to the course's tutors; their answer, once given.
+    pub handed_off: bool,
+    pub tutor_answer: Option<String>,
+    /// For the "강사에게 질문하기" form.
+    pub csrf_token: String,
 }
 
 impl TurnView {
-    pub fn of(row: &TurnRow, topic: TopicId) -> Self {
+    pub fn of(row: &TurnRow, topic: TopicId, csrf_token: &str) -> Self {
         let lesson = lesson_path(topic);
         let answer = row.answer.trim();
         Self {
@@ -64,6 +69,9 @@ impl TurnView {
             hint: row.mode == Mode::Hint.as_str(),
             failure: row.failure.clone(),
             lesson,
+            handed_off: row.handed_off,
+            tutor_answer: row.tutor_answer.clone(),
+            csrf_token: csrf_token.to_owned(),
         }
     }
 
@@ -93,6 +101,8 @@ pub struct Panel {
     pub error: Option<String>,
     /// The question sent back into the form after a refusal.
     pub draft: String,
+    /// The lesson's published questions and their tutors' answers.
+    pub faq: Vec<FaqRow>,
 }
 
 impl Panel {
@@ -146,4 +156,40 @@ pub struct AdminDays {
     pub retrieval: bool,
     pub model: String,
     pub days: Vec<DayRow>,
+}
+
+/// A question handed on to the course's tutors, in their studio.
+pub struct HandoffView {
+    pub row: HandoffRow,
+    pub course: String,
+    pub topic: String,
+    pub at: String,
+    /// The AI's answer as safe HTML.
+    pub ai_answer_html: String,
+}
+
+/// The questions learners handed on, for the staff member's courses.
+#[derive(Template)]
+#[template(path = "tutor/handoffs.html")]
+pub struct HandoffsPage {
+    pub ctx: PageCtx,
+    pub handoffs: Vec<HandoffView>,
+    /// A refused answer: which question and why (the text is kept).
+    pub error: Option<(uuid::Uuid, String, String)>,
+}
+
+impl HandoffsPage {
+    fn error_for(&self, id: &uuid::Uuid) -> Option<&str> {
+        self.error
+            .as_ref()
+            .filter(|(e, _, _)| e == id)
+            .map(|(_, message, _)| message.as_str())
+    }
+
+    fn draft_for(&self, id: &uuid::Uuid) -> &str {
+        self.error
+            .as_ref()
+            .filter(|(e, _, _)| e == id)
+            .map_or("", |(_, _, draft)| draft.as_str())
+    }
 }

@@ -408,7 +408,34 @@ async fn a_429_is_retried_a_500_and_a_stall_end_in_a_calm_message(db: PgPool) {
 #[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
 async fn on_a_mission_the_tutor_is_told_to_hint_and_never_sees_hidden_tests(db: PgPool) {
     let server = OpenAiServer::start().await;
-    let (app, _) = learner(db, with_model(&server)).await;
+    let (app, video_topic) = learner(db, with_model(&server)).await;
+    // A lesson explains; with a quiz of the course open, it only hints.
+    app.ask_streaming(&video_topic, "let과 const 차이", "41")
+        .await;
+    let system = server.requests()[0]["messages"][0]["content"].clone();
+    assert_eq!(system, prompt::SYSTEM);
+    let quiz: uuid::Uuid = sqlx::query_scalar(
+        "SELECT m.id FROM missions m JOIN topics t ON t.id = m.topic_id WHERE t.title = '값과 타입 퀴즈'",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    let page = app
+        .post_form(&format!("/missions/{quiz}/attempts"), &[])
+        .await;
+    assert!(page.status.is_redirection(), "{}", page.body);
+    assert_eq!(
+        count(
+            &app.db,
+            "SELECT count(*) FROM attempts WHERE submitted_at IS NULL"
+        )
+        .await,
+        1
+    );
+    app.ask_streaming(&video_topic, "typeof null은 뭐가 나와요?", "90")
+        .await;
+    let system = server.requests()[1]["messages"][0]["content"].clone();
+    assert!(system.as_str().unwrap().contains(prompt::HINT_RULES));
     let mission_topic: uuid::Uuid = sqlx::query_scalar(
         "SELECT id FROM topics WHERE title = '배열 합계 함수 작성하기' AND deleted_at IS NULL",
     )
@@ -449,7 +476,7 @@ async fn on_a_mission_the_tutor_is_told_to_hint_and_never_sees_hidden_tests(db: 
             "SELECT count(*) FROM tutor_turns WHERE mode = 'hint'"
         )
         .await,
-        1
+        2
     );
 }
 
@@ -625,4 +652,128 @@ async fn new_captions_are_searched_on_the_next_question(db: PgPool) {
         page.body
     );
     assert!(page.body.contains("#t=10"));
+}
+
+#[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
+async fn a_question_handed_to_the_tutors_is_answered_mailed_and_published_as_faq(db: PgPool) {
+    let (app, topic) = learner(db, |_| {}).await;
+    app.ask(&topic, "const 객체의 속성은 바꿀 수 있나요?").await;
+    let page = app.get(&format!("/learn/topics/{topic}/tutor")).await;
+    let action = page.attr("[data-handoff]", "action").unwrap();
+    assert_eq!(
+        app.post_form(&action, &[]).await.status,
+        StatusCode::SEE_OTHER
+    );
+    // Twice is once.
+    assert_eq!(
+        app.post_form(&action, &[]).await.status,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(
+        count(&app.db, "SELECT count(*) FROM tutor_handoffs").await,
+        1
+    );
+    let page = app.get(&format!("/learn/topics/{topic}/tutor")).await;
+    assert!(page.text("[data-handed-off]").is_some(), "{}", page.body);
+    assert!(page.attr("[data-handoff]", "action").is_none());
+
+    // Another learner's turn is not theirs to hand on.
+    let other = app.another_browser();
+    other.verified_learner("other@example.com").await;
+    assert_eq!(
+        other.post_form(&action, &[]).await.status,
+        StatusCode::NOT_FOUND
+    );
+
+    // A tutor who does not teach the course may not answer; an admin may.
+    let stranger = app.another_browser();
+    stranger
+        .login_as("stranger@example.com", weaverse::accounts::Role::Tutor)
+        .await;
+    let page = stranger.get("/studio/questions").await;
+    assert!(page.text("[data-empty]").is_some(), "{}", page.body);
+    let admin = app.another_browser();
+    admin.login_as_admin().await;
+    let page = admin.get("/studio/questions").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert_eq!(
+        page.text("[data-question]").as_deref(),
+        Some("const 객체의 속성은 바꿀 수 있나요?")
+    );
+    assert!(!page.body.contains("other@example.com") && !page.body.contains("테스트학습자"));
+    let form = page.attr("[data-answer-form]", "action").unwrap();
+    assert_eq!(
+        stranger
+            .post_form(&form, &[("answer", "제가 답할게요")])
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    let page = admin.post_form(&form, &[("answer", "  ")]).await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        page.text("[data-error]").as_deref(),
+        Some("답변을 입력해 주세요.")
+    );
+    let reply = "네. const는 변수에 다시 대입하는 것만 막고, 객체 안의 속성은 바꿀 수 있습니다.";
+    let page = admin
+        .post_form(&form, &[("answer", reply), ("publish", "yes")])
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    // Answered once: a second answer changes nothing.
+    admin.post_form(&form, &[("answer", "다른 답")]).await;
+    assert_eq!(
+        count(
+            &app.db,
+            "SELECT count(*) FROM tutor_handoffs WHERE answer LIKE '네. const는%'"
+        )
+        .await,
+        1
+    );
+
+    // The learner sees it in the conversation and gets a mail linking there.
+    let page = app.get(&format!("/learn/topics/{topic}/tutor")).await;
+    assert!(page.text("[data-tutor-answer]").unwrap().contains(reply));
+    app.run_jobs().await;
+    let mail = app.last_mail_to("learner@example.com").await;
+    assert!(
+        mail.subject.contains("강사가 질문에 답했습니다"),
+        "{}",
+        mail.subject
+    );
+    assert!(mail.body.contains(reply), "{}", mail.body);
+    assert!(
+        mail.link(&format!("/learn/topics/{topic}/tutor#turn-"))
+            .starts_with("http")
+    );
+
+    // Published: under the lesson for everyone who studies it, and the
+    // retrieval finds it.
+    other.buy_nanodegree().await;
+    let page = other.get(&format!("/learn/topics/{topic}/tutor")).await;
+    assert!(
+        page.text("[data-faq-item]")
+            .unwrap()
+            .contains("const 객체의 속성은"),
+        "{}",
+        page.body
+    );
+    other.ask(&topic, "객체 속성 바꾸기").await;
+    let page = other.get(&format!("/learn/topics/{topic}/tutor")).await;
+    assert!(
+        page.text("[data-answer-text]")
+            .unwrap()
+            .contains("객체 안의 속성은 바꿀 수 있습니다"),
+        "{}",
+        page.body
+    );
+    // Taken back: gone from the lesson.
+    let page = admin.get("/studio/questions").await;
+    let publish = page.attr("[data-publish]", "action").unwrap();
+    assert_eq!(
+        admin.post_form(&publish, &[("publish", "no")]).await.status,
+        StatusCode::SEE_OTHER
+    );
+    let page = other.get(&format!("/learn/topics/{topic}/tutor")).await;
+    assert!(page.text("[data-faq-item]").is_none());
 }
