@@ -165,7 +165,9 @@ impl TutorConfig {
             api_key: var("TUTOR_API_KEY"),
             model: var("TUTOR_MODEL").unwrap_or_else(|| "gpt-4o-mini".into()),
             connect_timeout: Duration::from_secs(parse_var("TUTOR_CONNECT_TIMEOUT_SECS", 5)?),
-            timeout: Duration::from_secs(parse_var("TUTOR_TIMEOUT_SECS", 60)?),
+            // An answer still being written after ten minutes counts as cut
+            // off (`tutor::repo::conversation`): the timeout stays below it.
+            timeout: Duration::from_secs(parse_var::<u64>("TUTOR_TIMEOUT_SECS", 60)?.clamp(1, 540)),
             slots: parse_var::<usize>("TUTOR_SLOTS", 32)?.clamp(1, 1024),
             max_question_chars: parse_var::<usize>("TUTOR_MAX_QUESTION_CHARS", 500)?
                 .clamp(20, 2000),

@@ -483,6 +483,17 @@ pub async fn hand_off(
     ))
 }
 
+/// The title of `topic` in `course` (empty when it is gone).
+fn topic_title(course: &crate::catalog::service::CourseView, topic: TopicId) -> String {
+    course
+        .lectures
+        .iter()
+        .flat_map(|l| l.topics.iter())
+        .find(|t| t.id == topic)
+        .map(|t| t.title.clone())
+        .unwrap_or_default()
+}
+
 /// The handed-on questions of the staff member's courses, with `error`.
 async fn handoffs_page(
     state: &AppState,
@@ -503,13 +514,7 @@ async fn handoffs_page(
     let mut handoffs = Vec::with_capacity(rows.len());
     for row in rows {
         let course = cache.course(&state.db, row.course_id).await?;
-        let topic = course
-            .lectures
-            .iter()
-            .flat_map(|l| l.topics.iter())
-            .find(|t| t.id == row.topic_id)
-            .map(|t| t.title.clone())
-            .unwrap_or_default();
+        let topic = topic_title(&course, row.topic_id);
         handoffs.push(HandoffView {
             course: course.title.clone(),
             topic,
@@ -626,13 +631,7 @@ pub async fn answer(
     let nickname = crate::accounts::nicknames_of(&mut tx, &learner).await?;
     if let Some(email) = email.get(&answered.user_id) {
         let view = cache.course(&state.db, course).await?;
-        let topic = view
-            .lectures
-            .iter()
-            .flat_map(|l| l.topics.iter())
-            .find(|t| t.id == answered.topic_id)
-            .map(|t| t.title.clone())
-            .unwrap_or_default();
+        let topic = topic_title(&view, answered.topic_id);
         let link = format!(
             "{}/learn/topics/{}/tutor#turn-{}",
             state.config.public_url.as_str().trim_end_matches('/'),

@@ -269,6 +269,9 @@ pub struct TurnRow {
 }
 
 /// The turns of the learner's open conversation on the topic, oldest first.
+/// An answer still being written ten minutes on was cut off (the process
+/// writing it stopped; the longest allowed is `TUTOR_TIMEOUT_SECS`): it
+/// shows as failed.
 pub async fn conversation(
     conn: &mut PgConnection,
     user: UserId,
@@ -276,7 +279,10 @@ pub async fn conversation(
 ) -> sqlx::Result<Vec<TurnRow>> {
     sqlx::query_as!(
         TurnRow,
-        r#"SELECT t.id, t.question, t.position_secs, t.mode, t.backend, t.state, t.answer, t.failure,
+        r#"SELECT t.id, t.question, t.position_secs, t.mode, t.backend,
+                  CASE WHEN t.state = 'answering' AND t.asked_at < now() - interval '10 minutes' THEN 'failed' ELSE t.state END AS "state!",
+                  t.answer,
+                  CASE WHEN t.state = 'answering' AND t.asked_at < now() - interval '10 minutes' THEN 'interrupted' ELSE t.failure END AS failure,
                   h.id IS NOT NULL AS "handed_off!", h.answer AS tutor_answer
              FROM tutor_turns t JOIN tutor_conversations c ON c.id = t.conversation_id
              LEFT JOIN tutor_handoffs h ON h.turn_id = t.id
@@ -297,7 +303,10 @@ pub async fn turn(
 ) -> sqlx::Result<Option<TurnRow>> {
     sqlx::query_as!(
         TurnRow,
-        r#"SELECT t.id, t.question, t.position_secs, t.mode, t.backend, t.state, t.answer, t.failure,
+        r#"SELECT t.id, t.question, t.position_secs, t.mode, t.backend,
+                  CASE WHEN t.state = 'answering' AND t.asked_at < now() - interval '10 minutes' THEN 'failed' ELSE t.state END AS "state!",
+                  t.answer,
+                  CASE WHEN t.state = 'answering' AND t.asked_at < now() - interval '10 minutes' THEN 'interrupted' ELSE t.failure END AS failure,
                   h.id IS NOT NULL AS "handed_off!", h.answer AS tutor_answer
              FROM tutor_turns t LEFT JOIN tutor_handoffs h ON h.turn_id = t.id
             WHERE t.id = $1 AND t.user_id = $2"#,
@@ -420,7 +429,8 @@ pub async fn hand_off(
     sqlx::query!(
         "INSERT INTO tutor_handoffs (turn_id, course_id, topic_id, user_id)
          SELECT id, $3, topic_id, user_id FROM tutor_turns
-          WHERE id = $1 AND user_id = $2 AND state <> 'answering'
+          WHERE id = $1 AND user_id = $2
+            AND (state <> 'answering' OR asked_at < now() - interval '10 minutes')
          ON CONFLICT (turn_id) DO NOTHING",
         turn,
         user.0,

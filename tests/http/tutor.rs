@@ -393,15 +393,30 @@ async fn a_429_is_retried_a_500_and_a_stall_end_in_a_calm_message(db: PgPool) {
         .await,
         1
     );
+    // An answer whose writer stopped (the process went away) shows as
+    // failed once it is long overdue, and can still go to a tutor.
+    sqlx::query(
+        "UPDATE tutor_turns SET state = 'answering', asked_at = now() - interval '11 minutes'
+          WHERE question = 'const는 뭔가요?'",
+    )
+    .execute(&app.db)
+    .await
+    .unwrap();
     // The failed ones are shown again with why, on return.
     let page = app.get(&format!("/learn/topics/{topic}/tutor")).await;
     assert_eq!(
         page.html()
             .select(&scraper::Selector::parse("[data-failed]").unwrap())
             .count(),
-        3,
+        4,
         "{}",
         page.body
+    );
+    assert_eq!(
+        page.html()
+            .select(&scraper::Selector::parse("[data-handoff]").unwrap())
+            .count(),
+        4
     );
 }
 
