@@ -792,3 +792,38 @@ async fn a_question_handed_to_the_tutors_is_answered_mailed_and_published_as_faq
     let page = other.get(&format!("/learn/topics/{topic}/tutor")).await;
     assert!(page.text("[data-faq-item]").is_none());
 }
+
+#[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
+async fn a_models_html_and_remote_images_are_shown_as_text_not_run(db: PgPool) {
+    let server = OpenAiServer::start().await;
+    let (app, topic) = learner(db, with_model(&server)).await;
+    server.script([Reply::Stream {
+        pieces: vec![
+            "<script>alert(1)</script>\n\n".into(),
+            "![x](https://evil.example/x.png) ".into(),
+            "[누르기](javascript:alert(1)) **굵게** [00:40]".into(),
+        ],
+        gap: Duration::ZERO,
+    }]);
+    let page = app.ask_streaming(&topic, "HTML을 보여 줘", "41").await;
+    let done = &events(&page.body, "done")[0];
+    assert!(
+        !done.contains("<script") && !done.contains("<img"),
+        "{done}"
+    );
+    assert!(
+        done.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
+        "{done}"
+    );
+    assert!(!done.contains("javascript:"), "{done}");
+    assert!(done.contains("<strong>굵게</strong>"), "{done}");
+    assert!(
+        done.contains(&format!("href=\"/learn/topics/{topic}#t=40\"")),
+        "{done}"
+    );
+    let page = app.get(&format!("/learn/topics/{topic}/tutor")).await;
+    assert!(
+        !page.body.contains("evil.example/x.png\""),
+        "no remote image is loaded"
+    );
+}
