@@ -268,15 +268,15 @@ pub struct TurnRow {
     pub tutor_answer: Option<String>,
 }
 
-/// The turns of the learner's open conversation on the topic, oldest first.
-/// An answer still being written ten minutes on was cut off (the process
-/// writing it stopped; the longest allowed is `TUTOR_TIMEOUT_SECS`): it
-/// shows as failed.
-pub async fn conversation(
-    conn: &mut PgConnection,
-    user: UserId,
-    topic: TopicId,
-) -> sqlx::Result<Vec<TurnRow>> {
+/// The learner's turns: one (`Only`), or those of their open conversation
+/// on a topic (`OpenOn`), oldest first. An answer still being written ten
+/// minutes on was cut off (the process writing it stopped; the longest
+/// allowed is `TUTOR_TIMEOUT_SECS`): it shows as failed.
+async fn turns(conn: &mut PgConnection, user: UserId, which: Which) -> sqlx::Result<Vec<TurnRow>> {
+    let (topic, turn) = match which {
+        Which::OpenOn(topic) => (Some(topic.0), None),
+        Which::Only(turn) => (None, Some(turn)),
+    };
     sqlx::query_as!(
         TurnRow,
         r#"SELECT t.id, t.question, t.position_secs, t.mode, t.backend,
@@ -286,35 +286,38 @@ pub async fn conversation(
                   h.id IS NOT NULL AS "handed_off!", h.answer AS tutor_answer
              FROM tutor_turns t JOIN tutor_conversations c ON c.id = t.conversation_id
              LEFT JOIN tutor_handoffs h ON h.turn_id = t.id
-            WHERE c.user_id = $1 AND c.topic_id = $2 AND c.closed_at IS NULL
+            WHERE t.user_id = $1
+              AND CASE WHEN $3::uuid IS NULL THEN c.topic_id = $2 AND c.closed_at IS NULL ELSE t.id = $3 END
             ORDER BY t.asked_at, t.id"#,
         user.0,
-        topic.0
+        topic,
+        turn
     )
     .fetch_all(conn)
     .await
 }
 
-/// One turn of the learner's (any state).
+enum Which {
+    OpenOn(TopicId),
+    Only(Uuid),
+}
+
+/// The turns of the learner's open conversation on the topic, oldest first.
+pub async fn conversation(
+    conn: &mut PgConnection,
+    user: UserId,
+    topic: TopicId,
+) -> sqlx::Result<Vec<TurnRow>> {
+    turns(conn, user, Which::OpenOn(topic)).await
+}
+
+/// One turn of the learner's (any state, any conversation).
 pub async fn turn(
     conn: &mut PgConnection,
     user: UserId,
     id: Uuid,
 ) -> sqlx::Result<Option<TurnRow>> {
-    sqlx::query_as!(
-        TurnRow,
-        r#"SELECT t.id, t.question, t.position_secs, t.mode, t.backend,
-                  CASE WHEN t.state = 'answering' AND t.asked_at < now() - interval '10 minutes' THEN 'failed' ELSE t.state END AS "state!",
-                  t.answer,
-                  CASE WHEN t.state = 'answering' AND t.asked_at < now() - interval '10 minutes' THEN 'interrupted' ELSE t.failure END AS failure,
-                  h.id IS NOT NULL AS "handed_off!", h.answer AS tutor_answer
-             FROM tutor_turns t LEFT JOIN tutor_handoffs h ON h.turn_id = t.id
-            WHERE t.id = $1 AND t.user_id = $2"#,
-        id,
-        user.0
-    )
-    .fetch_optional(conn)
-    .await
+    Ok(turns(conn, user, Which::Only(id)).await?.pop())
 }
 
 /// Closes the learner's open conversation on the topic ("새 대화").
