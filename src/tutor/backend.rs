@@ -7,7 +7,10 @@ use std::time::Duration;
 use async_trait::async_trait;
 use tokio::sync::mpsc;
 
-use super::prompt::{BackendKind, Message};
+use super::{
+    model::{BackendKind, Failure},
+    prompt::Message,
+};
 
 /// What an answer cost, as the API reported it.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -31,12 +34,12 @@ pub enum BackendError {
 }
 
 impl BackendError {
-    /// The stored code.
-    pub fn code(&self) -> &'static str {
+    /// What the turn keeps of it.
+    pub fn failure(&self) -> Failure {
         match self {
-            Self::Timeout => "timeout",
-            Self::Unavailable(_) => "unavailable",
-            Self::Refused(_) => "refused",
+            Self::Timeout => Failure::Timeout,
+            Self::Unavailable(_) => Failure::Unavailable,
+            Self::Refused(_) => Failure::Refused,
         }
     }
 }

@@ -21,7 +21,7 @@ use tokio_stream::wrappers::ReceiverStream;
 
 use crate::{
     accounts::{Admin, CurrentUser, Staff},
-    catalog::{CatalogCache, model::TopicKind},
+    catalog::CatalogCache,
     error::{AppError, AppResult},
     ids::{CourseId, TopicId},
     learning::access::{self, TopicAccess},
@@ -31,9 +31,9 @@ use crate::{
 };
 
 use super::{
-    prompt::{Mode, clock},
-    repo::{self, NewTurn, Over},
-    service::{self, Asking, Progress, Tutor},
+    prompt::clock,
+    repo,
+    service::{AskRefused, Progress, Question, Tutor},
     views::{
         AdminDays, AskedQuestion, HandoffView, HandoffsPage, Panel, QuestionsPage, TopicQuestions,
         TurnView, TutorPage,
@@ -156,6 +156,28 @@ fn position(raw: &str) -> u32 {
         .map_or(0, |s| s.min(24.0 * 3600.0) as u32)
 }
 
+/// A refused question's status and words.
+fn refusal(refused: AskRefused) -> (StatusCode, String) {
+    match refused {
+        AskRefused::Empty => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "질문을 입력해 주세요.".to_owned(),
+        ),
+        AskRefused::TooLong { max } => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!("질문은 {max}자 이내로 줄여 주세요."),
+        ),
+        AskRefused::TooOften { wait_secs } => (
+            StatusCode::TOO_MANY_REQUESTS,
+            format!("질문이 너무 잦습니다. {wait_secs}초 뒤에 다시 물어봐 주세요."),
+        ),
+        AskRefused::DailyQuota { per_day } => (
+            StatusCode::TOO_MANY_REQUESTS,
+            format!("오늘 질문할 수 있는 {per_day}번을 모두 썼습니다. 내일 다시 물어봐 주세요."),
+        ),
+    }
+}
+
 /// The tutor's script asks for the answer as it is written.
 fn wants_stream(headers: &HeaderMap) -> bool {
     headers
@@ -187,97 +209,32 @@ pub async fn ask(
         course,
         access,
     } = lesson(&state, &cache, &user, id).await?;
-    let question = form.question.trim();
-    let refused = if question.is_empty() {
-        Some((
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "질문을 입력해 주세요.".to_owned(),
-        ))
-    } else if question.chars().count() > tutor.config.max_question_chars {
-        Some((
-            StatusCode::UNPROCESSABLE_ENTITY,
-            format!(
-                "질문은 {}자 이내로 줄여 주세요.",
-                tutor.config.max_question_chars
-            ),
-        ))
-    } else {
-        None
-    };
     let fragment = streaming || ctx.htmx;
-    if let Some((status, message)) = refused {
-        let panel = panel(&state, &tutor, &ctx, &user, course.id, id).await?;
-        let panel = panel.refused(message, &form.question);
-        return reply(ctx, topic.place.title.clone(), panel, status, fragment);
-    }
-    tutor
-        .index(&state.db, &media, course.id)
+    let asked = tutor
+        .ask(
+            &state.db,
+            &media,
+            &Question {
+                user: user.id,
+                course: &course,
+                id,
+                topic: &topic,
+                whole_course: !matches!(access, TopicAccess::Preview),
+                text: &form.question,
+                position_secs: position(&form.position),
+            },
+        )
         .await
         .map_err(AppError::Internal)?;
-    let mut conn = state.db.acquire().await?;
-    let topics: Vec<TopicId> = course
-        .lectures
-        .iter()
-        .flat_map(|l| l.topics.iter().map(|t| t.id))
-        .collect();
-    let mode = if topic.kind == TopicKind::Mission
-        || crate::assessments::attempt_in_progress(&mut conn, user.id, &topics).await?
-    {
-        Mode::Hint
-    } else {
-        Mode::Explain
-    };
-    let position = position(&form.position);
-    let asking = Asking {
-        user: user.id,
-        course: &course,
-        topic: id,
-        topic_title: &topic.place.title,
-        reading: &topic.body,
-        position_secs: position,
-        whole_course: !matches!(access, TopicAccess::Preview),
-    };
-    let request = service::request(&mut conn, &asking, mode, question).await?;
-    let taken = repo::take_turn(
-        &mut conn,
-        &NewTurn {
-            user: user.id,
-            topic: id,
-            question,
-            position_secs: i32::try_from(position).unwrap_or(0),
-            mode,
-            backend: tutor.kind(),
-        },
-        tutor.config.per_minute,
-        tutor.config.per_day,
-        web::dates::day_start(web::dates::today()),
-    )
-    .await?;
-    drop(conn);
-    let turn = match taken {
-        Ok(turn) => turn,
-        Err(over) => {
-            let message = match over {
-                Over::Rate(secs) => {
-                    format!("질문이 너무 잦습니다. {secs}초 뒤에 다시 물어봐 주세요.")
-                }
-                Over::Quota => format!(
-                    "오늘 질문할 수 있는 {}번을 모두 썼습니다. 내일 다시 물어봐 주세요.",
-                    tutor.config.per_day
-                ),
-            };
+    let (turn, progress) = match asked {
+        Ok(started) => started,
+        Err(refused) => {
+            let (status, message) = refusal(refused);
             let panel = panel(&state, &tutor, &ctx, &user, course.id, id).await?;
             let panel = panel.refused(message, &form.question);
-            return reply(
-                ctx,
-                topic.place.title.clone(),
-                panel,
-                StatusCode::TOO_MANY_REQUESTS,
-                fragment,
-            );
+            return reply(ctx, topic.place.title.clone(), panel, status, fragment);
         }
     };
-    let progress = tutor.start(state.db.clone(), turn, request);
     if streaming {
         return Ok(stream(
             state,
@@ -388,6 +345,22 @@ pub async fn start_over(
     Ok(htmx::redirect(false, &format!("/learn/topics/{id}/tutor")))
 }
 
+/// The course, if `user` teaches it (its author, or an admin).
+async fn taught(
+    state: &AppState,
+    cache: &CatalogCache,
+    user: &CurrentUser,
+    course: CourseId,
+) -> AppResult<Arc<crate::catalog::service::CourseView>> {
+    let view = cache.course(&state.db, course).await?;
+    if !crate::catalog::service::can_edit(Some(user), view.author_id) {
+        return Err(AppError::Forbidden(
+            "코스를 만든 튜터와 관리자만 이 코스의 학습자 질문을 보고 답할 수 있습니다.".into(),
+        ));
+    }
+    Ok(view)
+}
+
 /// `GET /studio/insights/{course}/questions`: what learners asked the
 /// tutor on each topic (not who), newest first, for the course's tutor.
 pub async fn questions(
@@ -397,12 +370,7 @@ pub async fn questions(
     Staff(user): Staff,
     Path(course): Path<CourseId>,
 ) -> AppResult<Response> {
-    let view = cache.course(&state.db, course).await?;
-    if !crate::catalog::service::can_edit(Some(&user), view.author_id) {
-        return Err(AppError::Forbidden(
-            "이 코스의 질문은 코스를 만든 튜터와 관리자만 볼 수 있습니다.".into(),
-        ));
-    }
+    let view = taught(&state, &cache, &user, course).await?;
     let topics: Vec<(TopicId, String)> = view
         .lectures
         .iter()
@@ -551,12 +519,7 @@ async fn may_answer(
     let course = repo::handoff_course(&mut *state.db.acquire().await?, id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let view = cache.course(&state.db, course).await?;
-    if !crate::catalog::service::can_edit(Some(user), view.author_id) {
-        return Err(AppError::Forbidden(
-            "이 질문에는 코스를 만든 튜터와 관리자만 답할 수 있습니다.".into(),
-        ));
-    }
+    taught(state, cache, user, course).await?;
     Ok(course)
 }
 

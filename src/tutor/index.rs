@@ -8,7 +8,7 @@ use sha2::{Digest, Sha256};
 use sqlx::{PgConnection, PgPool};
 
 use crate::{
-    catalog::{TopicText, model::TopicKind},
+    catalog::TopicText,
     ids::{CourseId, TopicId},
     media::{CaptionTrack, Media, vtt::Cue},
 };
@@ -201,13 +201,9 @@ async fn passages(
     tracks: &[CaptionTrack],
 ) -> anyhow::Result<Vec<Passage>> {
     let mut out = Vec::new();
+    // Every kind's text: a reading, a video's notes, a mission's brief.
     for text in texts {
-        if matches!(
-            text.kind,
-            TopicKind::Video | TopicKind::Reading | TopicKind::Mission
-        ) {
-            out.extend(reading_passages(text.id, &text.body));
-        }
+        out.extend(reading_passages(text.id, &text.body));
     }
     for track in tracks {
         if let Some(cues) = media.caption_cues(track).await? {

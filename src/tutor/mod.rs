@@ -9,6 +9,7 @@
 mod backend;
 pub mod handlers;
 mod index;
+pub mod model;
 pub mod prompt;
 mod repo;
 pub mod search;

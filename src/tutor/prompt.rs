@@ -6,22 +6,7 @@
 
 use serde::Serialize;
 
-crate::text_enum!(
-    /// How the tutor answers: explains a lesson, or only hints where the
-    /// learner is being assessed.
-    Mode {
-        Explain => "explain",
-        Hint => "hint",
-    }
-);
-
-crate::text_enum!(
-    /// Who wrote an answer.
-    BackendKind {
-        Model => "model",
-        Retrieval => "retrieval",
-    }
-);
+pub use super::model::{BackendKind, Mode};
 
 /// One message of a chat completion.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]

@@ -7,7 +7,7 @@ use uuid::Uuid;
 use crate::ids::{CourseId, TopicId, UserId};
 
 use super::index::Passage;
-use super::prompt::{BackendKind, Mode};
+use super::model::{BackendKind, Failure, Mode, TurnState};
 
 pub async fn index_stamp(
     conn: &mut PgConnection,
@@ -231,7 +231,7 @@ pub async fn finish(
     conn: &mut PgConnection,
     turn: Uuid,
     answer: &str,
-    failure: Option<&str>,
+    failure: Option<Failure>,
     prompt_tokens: Option<i32>,
     completion_tokens: Option<i32>,
 ) -> sqlx::Result<()> {
@@ -243,7 +243,7 @@ pub async fn finish(
           WHERE id = $1",
         turn,
         answer,
-        failure,
+        failure.map(|f| f.as_str()),
         prompt_tokens,
         completion_tokens
     )
@@ -258,11 +258,11 @@ pub struct TurnRow {
     pub id: Uuid,
     pub question: String,
     pub position_secs: i32,
-    pub mode: String,
-    pub backend: String,
-    pub state: String,
+    pub mode: Mode,
+    pub backend: BackendKind,
+    pub state: TurnState,
     pub answer: String,
-    pub failure: Option<String>,
+    pub failure: Option<Failure>,
     /// Handed on to the course's tutors, and their answer once given.
     pub handed_off: bool,
     pub tutor_answer: Option<String>,
@@ -279,10 +279,10 @@ async fn turns(conn: &mut PgConnection, user: UserId, which: Which) -> sqlx::Res
     };
     sqlx::query_as!(
         TurnRow,
-        r#"SELECT t.id, t.question, t.position_secs, t.mode, t.backend,
-                  CASE WHEN t.state = 'answering' AND t.asked_at < now() - interval '10 minutes' THEN 'failed' ELSE t.state END AS "state!",
+        r#"SELECT t.id, t.question, t.position_secs, t.mode AS "mode: Mode", t.backend AS "backend: BackendKind",
+                  CASE WHEN t.state = 'answering' AND t.asked_at < now() - interval '10 minutes' THEN 'failed' ELSE t.state END AS "state!: TurnState",
                   t.answer,
-                  CASE WHEN t.state = 'answering' AND t.asked_at < now() - interval '10 minutes' THEN 'interrupted' ELSE t.failure END AS failure,
+                  CASE WHEN t.state = 'answering' AND t.asked_at < now() - interval '10 minutes' THEN 'interrupted' ELSE t.failure END AS "failure: Failure",
                   h.id IS NOT NULL AS "handed_off!", h.answer AS tutor_answer
              FROM tutor_turns t JOIN tutor_conversations c ON c.id = t.conversation_id
              LEFT JOIN tutor_handoffs h ON h.turn_id = t.id

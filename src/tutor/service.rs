@@ -10,15 +10,17 @@ use tokio::sync::{Semaphore, mpsc};
 use uuid::Uuid;
 
 use crate::{
-    catalog::service::CourseView,
+    catalog::{LessonTopic, model::TopicKind, service::CourseView},
     config::TutorConfig,
     ids::{CourseId, TopicId, UserId},
 };
 
 use super::{
     backend::{Backend, BackendError, Found, OpenAi, Request, Retrieval, Usage},
-    prompt::{self, BackendKind, Grounding, Mode, Quote},
-    repo, search,
+    model::{BackendKind, Failure, Mode, TurnState},
+    prompt::{self, Grounding, Quote},
+    repo::{self, NewTurn, Over},
+    search,
 };
 
 /// The tutor's shared part: who answers, and how many answers at once.
@@ -112,7 +114,7 @@ impl Tutor {
                 Ok(usage) => (None, *usage),
                 Err(e) => {
                     tracing::warn!(error = %e, %turn, "the tutor could not answer");
-                    (Some(e.code()), Usage::default())
+                    (Some(e.failure()), Usage::default())
                 }
             };
             let kept = async {
@@ -141,6 +143,118 @@ impl Tutor {
     }
 }
 
+/// A question at a moment of a lesson the learner may study.
+pub struct Question<'a> {
+    pub user: UserId,
+    pub course: &'a CourseView,
+    pub id: TopicId,
+    pub topic: &'a LessonTopic,
+    /// Retrieval across the whole course (a learner who bought it, its
+    /// author); a preview's viewer gets the topic's own passages only.
+    pub whole_course: bool,
+    pub text: &'a str,
+    pub position_secs: u32,
+}
+
+/// Why a question was not taken.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AskRefused {
+    Empty,
+    TooLong {
+        max: usize,
+    },
+    /// The per-minute limit: seconds until a question frees.
+    TooOften {
+        wait_secs: u64,
+    },
+    DailyQuota {
+        per_day: i64,
+    },
+}
+
+impl Tutor {
+    /// Takes the question (the quotas decide first, before any work for
+    /// it) and starts its answer: the new turn and the answer as it comes.
+    pub async fn ask(
+        &self,
+        db: &PgPool,
+        media: &crate::media::Media,
+        question: &Question<'_>,
+    ) -> anyhow::Result<Result<(Uuid, mpsc::Receiver<Progress>), AskRefused>> {
+        let text = question.text.trim();
+        if text.is_empty() {
+            return Ok(Err(AskRefused::Empty));
+        }
+        let max = self.config.max_question_chars;
+        if text.chars().count() > max {
+            return Ok(Err(AskRefused::TooLong { max }));
+        }
+        let mut conn = db.acquire().await?;
+        let topics: Vec<TopicId> = question
+            .course
+            .lectures
+            .iter()
+            .flat_map(|l| l.topics.iter().map(|t| t.id))
+            .collect();
+        let mode = if question.topic.kind == TopicKind::Mission
+            || crate::assessments::attempt_in_progress(&mut conn, question.user, &topics).await?
+        {
+            Mode::Hint
+        } else {
+            Mode::Explain
+        };
+        let taken = repo::take_turn(
+            &mut conn,
+            &NewTurn {
+                user: question.user,
+                topic: question.id,
+                question: text,
+                position_secs: i32::try_from(question.position_secs).unwrap_or(0),
+                mode,
+                backend: self.kind(),
+            },
+            self.config.per_minute,
+            self.config.per_day,
+            crate::web::dates::day_start(crate::web::dates::today()),
+        )
+        .await?;
+        let turn = match taken {
+            Ok(turn) => turn,
+            Err(Over::Rate(wait_secs)) => return Ok(Err(AskRefused::TooOften { wait_secs })),
+            Err(Over::Quota) => {
+                return Ok(Err(AskRefused::DailyQuota {
+                    per_day: self.config.per_day,
+                }));
+            }
+        };
+        let asking = Asking {
+            user: question.user,
+            course: question.course,
+            topic: question.id,
+            topic_title: &question.topic.place.title,
+            reading: &question.topic.body,
+            position_secs: question.position_secs,
+            whole_course: question.whole_course,
+        };
+        // The index may need a connection of its own: none is held meanwhile.
+        drop(conn);
+        let prepared = async {
+            self.index(db, media, question.course.id).await?;
+            let mut conn = db.acquire().await?;
+            anyhow::Ok(request(&mut conn, &asking, mode, text).await?)
+        };
+        match prepared.await {
+            Ok(request) => Ok(Ok((turn, self.start(db.clone(), turn, request)))),
+            Err(e) => {
+                // The turn is taken: it shows as failed, not as writing.
+                let mut conn = db.acquire().await?;
+                repo::finish(&mut conn, turn, "", Some(Failure::Unavailable), None, None).await?;
+                Err(e)
+            }
+        }
+    }
+}
+
 /// How an answer is coming along.
 #[derive(Debug)]
 pub enum Progress {
@@ -150,16 +264,14 @@ pub enum Progress {
 }
 
 /// Where in the course a question is asked.
-pub struct Asking<'a> {
-    pub user: UserId,
-    pub course: &'a CourseView,
-    pub topic: TopicId,
-    pub topic_title: &'a str,
-    pub reading: &'a str,
-    pub position_secs: u32,
-    /// Retrieval across the whole course (a learner who bought it, its
-    /// author); a preview's viewer gets the topic's own passages only.
-    pub whole_course: bool,
+struct Asking<'a> {
+    user: UserId,
+    course: &'a CourseView,
+    topic: TopicId,
+    topic_title: &'a str,
+    reading: &'a str,
+    position_secs: u32,
+    whole_course: bool,
 }
 
 /// The lesson page's path for a topic.
@@ -168,7 +280,7 @@ pub fn lesson_path(topic: TopicId) -> String {
 }
 
 /// What the answer to `question` is grounded in, and the request for it.
-pub async fn request(
+async fn request(
     conn: &mut PgConnection,
     asking: &Asking<'_>,
     mode: Mode,
@@ -221,7 +333,7 @@ pub async fn request(
         let turns = repo::conversation(conn, asking.user, asking.topic).await?;
         let answered: Vec<_> = turns
             .into_iter()
-            .filter(|t| t.state == "answered" && t.backend == BackendKind::Model.as_str())
+            .filter(|t| t.state == TurnState::Answered && t.backend == BackendKind::Model)
             .map(|t| (t.question, t.answer))
             .collect();
         answered[answered.len().saturating_sub(HISTORY_TURNS)..].to_vec()

@@ -12,19 +12,11 @@ use crate::{
 };
 
 use super::{
-    prompt::{BackendKind, Mode, clock, link_citations},
+    model::{BackendKind, Failure, Mode, TurnState},
+    prompt::{clock, link_citations},
     repo::{DayRow, FaqRow, HandoffRow, TurnRow},
     service::lesson_path,
 };
-
-crate::text_enum!(
-    /// Where an answer is.
-    TurnState {
-        Answering => "answering",
-        Answered => "answered",
-        Failed => "failed",
-    }
-);
 
 /// One question and its answer.
 #[derive(Template)]
@@ -40,8 +32,8 @@ pub struct TurnView {
     pub answer_html: String,
     pub retrieval: bool,
     pub hint: bool,
-    /// Why it failed (`timeout`, `unavailable`, `refused`).
-    pub failure: Option<String>,
+    /// Why it failed.
+    pub failure: Option<Failure>,
     pub lesson: String,
     /// Handed on to the course's tutors; their answer, once given.
     pub handed_off: bool,
@@ -59,15 +51,15 @@ impl TurnView {
             question: row.question.clone(),
             at: clock(u64::try_from(row.position_secs).unwrap_or(0)),
             at_secs: row.position_secs,
-            state: TurnState::parse(&row.state).unwrap_or(TurnState::Failed),
+            state: row.state,
             answer_html: if answer.is_empty() {
                 String::new()
             } else {
                 crate::web::markdown::render(&link_citations(answer, &lesson))
             },
-            retrieval: row.backend == BackendKind::Retrieval.as_str(),
-            hint: row.mode == Mode::Hint.as_str(),
-            failure: row.failure.clone(),
+            retrieval: row.backend == BackendKind::Retrieval,
+            hint: row.mode == Mode::Hint,
+            failure: row.failure,
             lesson,
             handed_off: row.handed_off,
             tutor_answer: row.tutor_answer.clone(),
@@ -84,7 +76,7 @@ impl TurnView {
     }
 
     fn timed_out(&self) -> bool {
-        self.failure.as_deref() == Some("timeout")
+        self.failure == Some(Failure::Timeout)
     }
 }
 

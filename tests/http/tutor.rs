@@ -827,3 +827,48 @@ async fn a_models_html_and_remote_images_are_shown_as_text_not_run(db: PgPool) {
         "no remote image is loaded"
     );
 }
+
+#[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
+async fn the_daily_quota_refuses_before_any_work_and_failed_answers_do_not_count(db: PgPool) {
+    let server = OpenAiServer::start().await;
+    let model = with_model(&server);
+    let (app, topic) = learner(db, move |config| {
+        model(config);
+        config.tutor.per_day = 2;
+        config.tutor.per_minute = 100;
+    })
+    .await;
+    for question in ["const는?", "let은?"] {
+        let page = app.ask_streaming(&topic, question, "41").await;
+        assert_eq!(events(&page.body, "done").len(), 1, "{}", page.body);
+    }
+    let page = app.ask_streaming(&topic, "typeof는?", "41").await;
+    assert_eq!(page.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(
+        page.body
+            .contains("오늘 질문할 수 있는 2번을 모두 썼습니다."),
+        "{}",
+        page.body
+    );
+    assert_eq!(
+        server.requests().len(),
+        2,
+        "a refused question reaches no model"
+    );
+    assert_eq!(count(&app.db, "SELECT count(*) FROM tutor_turns").await, 2);
+    assert_eq!(
+        count(
+            &app.db,
+            "SELECT count(*) FROM tutor_refusals WHERE reason = 'quota'"
+        )
+        .await,
+        1
+    );
+    // An answer that failed gives its question back.
+    sqlx::query("UPDATE tutor_turns SET state = 'failed', failure = 'unavailable' WHERE question = 'let은?'")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    let page = app.ask_streaming(&topic, "typeof는?", "41").await;
+    assert_eq!(events(&page.body, "done").len(), 1, "{}", page.body);
+}
