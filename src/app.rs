@@ -59,10 +59,13 @@ pub struct Platform {
     pub completion: learning::Completion,
     /// The AI tutor: who answers, and how many answers at once.
     pub tutor: Arc<Tutor>,
+    /// The job lanes and their sizes in a process that runs jobs.
+    pub lanes: Arc<jobs::Lanes>,
 }
 
 impl Platform {
     pub fn new(config: Config, db: PgPool) -> anyhow::Result<Self> {
+        ops::metrics::install();
         let app = AppState::new(config, db)?;
         let config = &app.config;
         let google = accounts::Google(
@@ -94,6 +97,7 @@ impl Platform {
         let certificates = certificates::Keys::load(config)?;
         let tutor = Arc::new(Tutor::new(&config.tutor)?);
         Ok(Self {
+            lanes: Arc::new(lanes(config)),
             tutor,
             google,
             catalog_cache: Arc::new(CatalogCache::new(CATALOG_CACHE_TTL)),
@@ -123,17 +127,26 @@ const CATALOG_CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(5)
 /// are counted again (an admin can ask for it at once on `/admin`).
 const DASHBOARD_ROLLUP_EVERY: std::time::Duration = std::time::Duration::from_secs(10 * 60);
 
-/// The job worker with every handler the application defines.
+/// The job lanes and the kinds in each: quick work never waits behind slow
+/// work. Where graders elsewhere (`weaverse grade`) take code submissions,
+/// the grading lane has no workers here.
+pub fn lanes(config: &Config) -> jobs::Lanes {
+    let sizes = config.job_lanes;
+    let grading = if config.grades_here { sizes.grading } else { 0 };
+    jobs::Lanes::new(vec![
+        jobs::Lane::new("quick", sizes.quick, &[]),
+        jobs::Lane::new("grading", grading, &[assessments::GRADE_JOB]),
+        jobs::Lane::new("video", sizes.video, &[media::TRANSCODE_JOB]),
+        jobs::Lane::new("batch", sizes.batch, &[dashboards::rollup::ROLLUP_JOB]),
+    ])
+}
+
+/// The job worker with every handler the application defines, in the
+/// lanes the settings give (`config.lanes` is replaced).
 pub fn worker(state: &Platform, config: jobs::WorkerConfig) -> anyhow::Result<jobs::Worker> {
-    // Where graders elsewhere (`weaverse grade`) take code submissions, this
-    // worker leaves them alone.
-    let config = if state.grader.grades_here() {
-        config
-    } else {
-        jobs::WorkerConfig {
-            kinds: jobs::Kinds::AllBut(vec![assessments::GRADE_JOB.to_owned()]),
-            ..config
-        }
+    let config = jobs::WorkerConfig {
+        lanes: (*state.lanes).clone(),
+        ..config
     };
     let mut worker = jobs::Worker::new(state.app.db.clone(), config);
     worker.housekeeping(|db| async move {
@@ -285,6 +298,7 @@ pub fn router(state: Platform) -> Router {
         .merge(ops::routes())
         .merge(statics)
         .merge(pages)
+        .layer(middleware::from_fn(crate::web::observe::track))
         .with_state(state);
     let media_origin = config.media.delivery_origin();
     for layer in security::layers(
@@ -303,7 +317,9 @@ pub fn router(state: Platform) -> Router {
                     .get("x-request-id")
                     .and_then(|v| v.to_str().ok())
                     .unwrap_or("-");
-                tracing::info_span!(
+                // At ERROR level, so the span (and its request id) is there
+                // on every line a filter lets through, `RUST_LOG=warn` too.
+                tracing::error_span!(
                     "request",
                     method = %req.method(),
                     path = %crate::web::loggable_path(req.uri().path()),
@@ -315,7 +331,7 @@ pub fn router(state: Platform) -> Router {
 }
 
 /// Binds and serves until Ctrl-C / SIGTERM, finishing requests in flight.
-/// With `config.job_workers > 0` the job worker runs in the same process.
+/// With `config.job_workers > 0` the job lanes run in the same process.
 pub async fn serve(state: Platform) -> anyhow::Result<()> {
     let addr = format!("{}:{}", state.app.config.host, state.app.config.port);
     let listener = tokio::net::TcpListener::bind(&addr)
@@ -332,7 +348,6 @@ pub async fn serve(state: Platform) -> anyhow::Result<()> {
         let worker = worker(
             &state,
             jobs::WorkerConfig {
-                concurrency: state.app.config.job_workers,
                 lease: state.app.config.job_lease,
                 ..jobs::WorkerConfig::default()
             },
@@ -371,26 +386,28 @@ pub async fn grade(config: Config, concurrency: usize) -> anyhow::Result<()> {
     if let Some(why) = grader.unusable().await {
         anyhow::bail!("the grading sandbox is unusable: {why}");
     }
-    let mut worker = jobs::Worker::only(
+    let mut worker = jobs::Worker::new(
         db.clone(),
         jobs::WorkerConfig {
-            concurrency: concurrency.max(1),
+            lanes: jobs::Lanes::new(vec![jobs::Lane::new(
+                "grading",
+                concurrency.max(1),
+                &[assessments::GRADE_JOB],
+            )]),
             lease: config.job_lease,
             ..jobs::WorkerConfig::default()
         },
-        &[assessments::GRADE_JOB],
     );
     assessments::register(&mut worker, db, grader, completion());
     tracing::info!(concurrency, "grading code submissions");
     worker.run(shutdown_signal()).await
 }
 
-/// Runs only the job worker (`weaverse worker`), until Ctrl-C / SIGTERM.
-pub async fn work(state: Platform, concurrency: usize) -> anyhow::Result<()> {
+/// Runs only the job lanes (`weaverse worker`), until Ctrl-C / SIGTERM.
+pub async fn work(state: Platform) -> anyhow::Result<()> {
     let worker = worker(
         &state,
         jobs::WorkerConfig {
-            concurrency: concurrency.max(1),
             lease: state.app.config.job_lease,
             ..jobs::WorkerConfig::default()
         },

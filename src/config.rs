@@ -36,6 +36,60 @@ impl fmt::Display for AppEnv {
     }
 }
 
+/// How many jobs each lane runs at once in one process (`src/jobs/lanes.rs`,
+/// `app::lanes`): `JOB_LANES=quick=4,grading=2,video=1,batch=1`, any of them
+/// left out keeps its default (grading follows `GRADING_SLOTS`, video
+/// `FFMPEG_SLOTS`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LaneSizes {
+    /// Mail, image sizes, payment checks, housekeeping, samples.
+    pub quick: usize,
+    /// Code submissions in the sandbox.
+    pub grading: usize,
+    /// Transcoding.
+    pub video: usize,
+    /// Rollups and other long batch work.
+    pub batch: usize,
+}
+
+impl LaneSizes {
+    pub fn defaults(grading_slots: usize, ffmpeg_slots: usize) -> Self {
+        Self {
+            quick: 4,
+            grading: grading_slots,
+            video: ffmpeg_slots.max(1),
+            batch: 1,
+        }
+    }
+
+    /// `name=n` pairs over the defaults.
+    pub fn parse(raw: &str, defaults: Self) -> anyhow::Result<Self> {
+        let mut sizes = defaults;
+        for pair in raw.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let (name, n) = pair
+                .split_once('=')
+                .with_context(|| format!("JOB_LANES: {pair:?} is not name=number"))?;
+            let n: usize = n
+                .trim()
+                .parse()
+                .ok()
+                .filter(|n| *n <= 256)
+                .with_context(|| format!("JOB_LANES: {pair:?} needs a number up to 256"))?;
+            match name.trim() {
+                "quick" => sizes.quick = n,
+                "grading" => sizes.grading = n,
+                "video" => sizes.video = n,
+                "batch" => sizes.batch = n,
+                other => bail!("JOB_LANES: no lane {other:?} (quick, grading, video, batch)"),
+            }
+        }
+        if sizes.quick == 0 {
+            bail!("JOB_LANES: the quick lane needs at least one worker");
+        }
+        Ok(sizes)
+    }
+}
+
 /// Log output shape.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LogFormat {
@@ -80,6 +134,11 @@ pub struct Config {
     pub job_workers: usize,
     /// How long a dead worker's job stays claimed (`JOB_LEASE_SECS`).
     pub job_lease: Duration,
+    /// Workers per job lane in a process that runs jobs (`JOB_LANES`).
+    pub job_lanes: LaneSizes,
+    /// Bearer token for `/metrics` from outside the private network
+    /// (`METRICS_TOKEN`); without it only direct internal callers read it.
+    pub metrics_token: Option<String>,
     /// `id:key,...` for personal data at rest (see `infra::crypto`).
     pub data_keys: Option<String>,
     /// `smtp://` or `smtps://` URL; unset: mail goes to files in `var/mail`.
@@ -372,6 +431,16 @@ impl Config {
             Some(other) => bail!("LOG_FORMAT must be text or json, not {other:?}"),
         };
         let var_dir = PathBuf::from(var("VAR_DIR").unwrap_or_else(|| "var".into()));
+        let media = MediaConfig::from_env(&var_dir)?;
+        let grading_slots = parse_var::<usize>("GRADING_SLOTS", 2)?.clamp(1, 64);
+        let job_lanes = LaneSizes::parse(
+            &var("JOB_LANES").unwrap_or_default(),
+            LaneSizes::defaults(grading_slots, media.ffmpeg_slots),
+        )?;
+        let metrics_token = var("METRICS_TOKEN").map(|t| t.trim().to_owned());
+        if metrics_token.as_ref().is_some_and(|t| t.len() < 16) {
+            bail!("METRICS_TOKEN must be at least 16 characters");
+        }
         let config = Self {
             app_env,
             host,
@@ -390,6 +459,8 @@ impl Config {
             session_idle_days: parse_var("SESSION_IDLE_DAYS", 14)?,
             job_workers: parse_var("JOB_WORKERS", 2)?,
             job_lease: Duration::from_secs(parse_var::<u64>("JOB_LEASE_SECS", 60)?.max(3)),
+            job_lanes,
+            metrics_token,
             data_keys: var("DATA_KEYS"),
             smtp_url: var("SMTP_URL"),
             mail_from: var("MAIL_FROM").unwrap_or_else(|| "Weaverse <no-reply@weaverse.kr>".into()),
@@ -420,9 +491,9 @@ impl Config {
                 code_submissions_per_learner: parse_var("LIMIT_CODE_SUBMISSIONS_PER_LEARNER", 10)?,
             },
             refund_full_max_used_percent: parse_var("REFUND_FULL_MAX_USED_PERCENT", 10)?,
-            media: MediaConfig::from_env(&var_dir)?,
+            media,
             complete_at_percent: parse_var::<u8>("COMPLETE_AT_PERCENT", 90)?.clamp(1, 100),
-            grading_slots: parse_var::<usize>("GRADING_SLOTS", 2)?.clamp(1, 64),
+            grading_slots,
             grades_here: !parse_var("GRADING_ELSEWHERE", false)?,
             sandbox_dir: var("SANDBOX_DIR")
                 .map(PathBuf::from)
@@ -458,6 +529,8 @@ impl Config {
             session_idle_days: 14,
             job_workers: 0,
             job_lease: Duration::from_secs(60),
+            job_lanes: LaneSizes::defaults(2, 1),
+            metrics_token: None,
             data_keys: Some(format!("test1:{}", hex::encode([9u8; 32]))),
             smtp_url: None,
             mail_from: "Weaverse <no-reply@weaverse.kr>".into(),
@@ -589,6 +662,27 @@ fn default_sandbox_dir(var_dir: &std::path::Path) -> PathBuf {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn job_lanes_take_named_sizes_over_their_defaults() {
+        use super::LaneSizes;
+        let defaults = LaneSizes::defaults(3, 2);
+        assert_eq!(
+            defaults,
+            LaneSizes {
+                quick: 4,
+                grading: 3,
+                video: 2,
+                batch: 1
+            }
+        );
+        let sizes = LaneSizes::parse(" video=1, quick=8 ", defaults).unwrap();
+        assert_eq!((sizes.quick, sizes.grading, sizes.video), (8, 3, 1));
+        assert_eq!(LaneSizes::parse("", defaults).unwrap(), defaults);
+        for bad in ["slow=2", "quick", "quick=x", "quick=0", "video=9999"] {
+            assert!(LaneSizes::parse(bad, defaults).is_err(), "{bad}");
+        }
+    }
+
     #[test]
     fn the_sandbox_folder_is_under_var_unless_a_parent_bars_the_sandbox_user() {
         use std::os::unix::fs::PermissionsExt;

@@ -38,12 +38,9 @@ enum Command {
     },
     /// Load the demo nano-degree (idempotent: a second run changes nothing).
     Seed,
-    /// Run background jobs only (scale-out: as many as needed, same database).
-    Worker {
-        /// Jobs run at once.
-        #[arg(long, default_value_t = 2)]
-        concurrency: usize,
-    },
+    /// Run background jobs only (scale-out: as many as needed, same
+    /// database), in the lanes `JOB_LANES` sizes.
+    Worker,
     /// Grade code submissions only, in the sandbox (the one role that
     /// needs root; it needs no keys: give it only DATABASE_URL and the
     /// grading settings).
@@ -134,9 +131,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             );
             Ok(())
         }
-        Command::Worker { concurrency } => {
-            app::work(Platform::new(config, pool)?, concurrency).await
-        }
+        Command::Worker => app::work(Platform::new(config, pool)?).await,
         Command::RotateKeys => {
             let keys = weaverse::state::data_keys(&config)?;
             for (sealed, changed) in sealed::rotate(&pool, &keys).await? {

@@ -902,6 +902,27 @@ pub async fn grade(
     let sandbox = grader.sandbox().await;
     let mut results = Vec::with_capacity(tests.len());
     for test in &tests {
+        // A program that ran out of time would again: the tests after it
+        // count as out of time without holding a grading slot for another
+        // wall clock each (a sleeping program held one 36 s).
+        if results
+            .last()
+            .is_some_and(|r: &TestResult| r.verdict == Verdict::TimeLimit)
+        {
+            results.push(TestResult {
+                visible: test.visible,
+                verdict: Verdict::TimeLimit,
+                input: test
+                    .visible
+                    .then(|| shown_input(mode == Mode::File, &test.input, &test.harness))
+                    .flatten(),
+                expected: test.visible.then(|| test.expected.clone()),
+                got: None,
+                error: None,
+                line: None,
+            });
+            continue;
+        }
         let (language, files, harness, limits) = test_files(&question, &sub.code, &test.harness);
         let borrowed: Vec<(&str, &[u8])> = files.iter().map(|(n, b)| (*n, b.as_bytes())).collect();
         let run = sandbox
@@ -939,6 +960,7 @@ pub async fn grade(
         }
     }
     let (verdict, score) = grading::overall(&results);
+    metrics::counter!("weaverse_grading_runs_total", "verdict" => verdict.as_str()).increment(1);
     let message = (verdict == Verdict::CompileError).then(|| COMPILE_ERROR.to_owned());
     let mut conn = db.acquire().await?;
     let mut tx = conn.begin().await?;

@@ -49,3 +49,11 @@ pub async fn sales_per_day(
     .fetch_all(conn)
     .await
 }
+
+/// How many orders are in each state (for `/metrics`).
+pub async fn orders_by_status(conn: &mut PgConnection) -> sqlx::Result<Vec<(String, i64)>> {
+    let rows = sqlx::query!(r#"SELECT status, count(*) AS "n!" FROM orders GROUP BY status"#)
+        .fetch_all(conn)
+        .await?;
+    Ok(rows.into_iter().map(|r| (r.status, r.n)).collect())
+}

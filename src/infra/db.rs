@@ -132,6 +132,22 @@ pub fn escape_like(text: &str) -> String {
         .replace('_', "\\_")
 }
 
+/// The newest migration this build carries.
+pub fn latest_migration() -> Option<i64> {
+    MIGRATOR
+        .iter()
+        .filter(|m| !m.migration_type.is_down_migration())
+        .map(|m| m.version)
+        .max()
+}
+
+/// The newest migration applied to the database.
+pub async fn applied_migration(pool: &PgPool) -> sqlx::Result<Option<i64>> {
+    sqlx::query_scalar!("SELECT max(version) FROM _sqlx_migrations WHERE success")
+        .fetch_one(pool)
+        .await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,14 +7,16 @@
 //! commits. Failures retry with exponential backoff up to `max_attempts`,
 //! except a [`Permanent`] one, which would repeat: it fails the job at once.
 
+mod lanes;
 mod queue;
 mod worker;
 
 use std::time::Duration;
 
+pub use lanes::{Lane, Lanes};
 pub use queue::{
-    Claimed, EnqueueOptions, JobId, JobRow, JobStatus, Kinds, enqueue, progress_of, request_cancel,
-    retry, unfinished, unfinished_of, waiting,
+    Claimed, EnqueueOptions, JobId, JobRow, JobStatus, KindQueue, Kinds, enqueue, progress_of,
+    queues, request_cancel, retry, unfinished, unfinished_of, waiting,
 };
 pub use worker::{JobCtx, Worker, WorkerConfig};
 

@@ -72,7 +72,6 @@ pub struct Claimed {
     pub cancel_requested: bool,
 }
 
-/// Takes the next due job (or one whose worker's claim has expired).
 /// Which kinds of job a worker takes.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub enum Kinds {
@@ -85,6 +84,8 @@ pub enum Kinds {
     Only(Vec<String>),
 }
 
+/// Takes the next due job of `kinds` (or one whose worker's claim has
+/// expired).
 pub async fn claim(
     conn: &mut PgConnection,
     worker: &str,
@@ -312,6 +313,40 @@ pub async fn waiting(conn: &mut PgConnection) -> sqlx::Result<Vec<(String, JobSt
     .fetch_all(conn)
     .await?;
     Ok(rows.into_iter().map(|r| (r.kind, r.status, r.n)).collect())
+}
+
+/// One kind's queue now: due and waiting, running, and how long the oldest
+/// due one has waited.
+#[derive(Clone, Debug)]
+pub struct KindQueue {
+    pub kind: String,
+    pub due: i64,
+    pub running: i64,
+    pub oldest_wait_secs: Option<f64>,
+}
+
+/// Every kind with due or running jobs.
+pub async fn queues(conn: &mut PgConnection) -> sqlx::Result<Vec<KindQueue>> {
+    let rows = sqlx::query!(
+        r#"SELECT kind,
+                  count(*) FILTER (WHERE status = 'pending') AS "due!",
+                  count(*) FILTER (WHERE status = 'running') AS "running!",
+                  extract(epoch FROM now() - min(run_at) FILTER (WHERE status = 'pending'))::float8 AS oldest
+             FROM jobs
+            WHERE (status = 'pending' AND run_at <= now()) OR status = 'running'
+            GROUP BY kind ORDER BY kind"#
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| KindQueue {
+            kind: r.kind,
+            due: r.due,
+            running: r.running,
+            oldest_wait_secs: r.oldest,
+        })
+        .collect())
 }
 
 /// Puts a failed or cancelled job back in the queue with fresh attempts.

@@ -7,7 +7,7 @@ use sqlx::{PgPool, postgres::PgListener};
 use tokio::sync::Notify;
 
 use super::{
-    EnqueueOptions, HOUSEKEEPING, HOUSEKEEPING_EVERY, JobId, JobStatus,
+    EnqueueOptions, HOUSEKEEPING, HOUSEKEEPING_EVERY, JobId, JobStatus, Lanes,
     queue::{self, Claimed},
 };
 
@@ -40,8 +40,8 @@ struct Registered {
 
 #[derive(Clone, Debug)]
 pub struct WorkerConfig {
-    /// Jobs run at once by this process.
-    pub concurrency: usize,
+    /// The lanes this process runs, each with its own loops.
+    pub lanes: Lanes,
     /// How long a claim holds without a heartbeat: a worker that dies loses
     /// its jobs to others after this. Running jobs renew it every third.
     pub lease: Duration,
@@ -49,18 +49,15 @@ pub struct WorkerConfig {
     pub default_limit: Duration,
     /// Poll interval when no notification arrives.
     pub poll: Duration,
-    /// Which kinds this worker takes.
-    pub kinds: queue::Kinds,
 }
 
 impl Default for WorkerConfig {
     fn default() -> Self {
         Self {
-            concurrency: 2,
+            lanes: Lanes::single(2),
             lease: Duration::from_secs(60),
             default_limit: Duration::from_secs(15 * 60),
             poll: Duration::from_secs(5),
-            kinds: queue::Kinds::All,
         }
     }
 }
@@ -76,19 +73,8 @@ pub struct Worker {
 }
 
 impl Worker {
-    /// A worker for `kinds` only, without the housekeeping jobs (a grader
-    /// on its own, say); register a handler for each.
-    pub fn only(db: PgPool, config: WorkerConfig, kinds: &[&str]) -> Self {
-        Self::bare(
-            db,
-            WorkerConfig {
-                kinds: queue::Kinds::Only(kinds.iter().map(|k| (*k).to_owned()).collect()),
-                ..config
-            },
-        )
-    }
-
-    fn bare(db: PgPool, config: WorkerConfig) -> Self {
+    /// A worker for the jobs its caller registers, in `config`'s lanes.
+    pub fn new(db: PgPool, config: WorkerConfig) -> Self {
         let name = format!(
             "{}:{}:{}",
             hostname(),
@@ -103,11 +89,6 @@ impl Worker {
             give_up: HashMap::new(),
             periodic: HashMap::new(),
         }
-    }
-
-    /// A worker for every kind of job its caller registers.
-    pub fn new(db: PgPool, config: WorkerConfig) -> Self {
-        Self::bare(db, config)
     }
 
     /// Runs the plumbing's housekeeping (rate-limit windows, spent one-time
@@ -192,11 +173,17 @@ impl Worker {
         Ok(())
     }
 
-    /// Claims and runs one due job, if any. Returns what happened to it.
+    /// Claims and runs one due job of any lane here, if any. Returns what
+    /// happened to it.
     pub async fn run_once(&self) -> anyhow::Result<Option<(JobId, JobStatus)>> {
+        self.run_one_of(&self.config.lanes.here()).await
+    }
+
+    /// Claims and runs one due job of `kinds`.
+    async fn run_one_of(&self, kinds: &queue::Kinds) -> anyhow::Result<Option<(JobId, JobStatus)>> {
         let claimed = {
             let mut conn = self.db.acquire().await?;
-            queue::claim(&mut conn, &self.name, self.config.lease, &self.config.kinds).await?
+            queue::claim(&mut conn, &self.name, self.config.lease, kinds).await?
         };
         let Some(job) = claimed else {
             return Ok(None);
@@ -230,6 +217,12 @@ impl Worker {
             }
         };
         drop(conn);
+        let outcome = status.map_or("lost", |s| match s {
+            JobStatus::Pending => "retrying",
+            s => s.as_str(),
+        });
+        metrics::counter!("weaverse_jobs_finished_total", "kind" => job.kind.clone(), "outcome" => outcome)
+            .increment(1);
         let Some(status) = status else {
             return Ok(Some((job.id, JobStatus::Running)));
         };
@@ -312,26 +305,36 @@ impl Worker {
         let listener = tokio::spawn(listen(self.db.clone(), wake.clone()));
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         let mut loops = Vec::new();
-        for _ in 0..self.config.concurrency.max(1) {
-            let worker = self.clone();
-            let wake = wake.clone();
-            let mut stop = stop_rx.clone();
-            loops.push(tokio::spawn(async move {
-                while !*stop.borrow() {
-                    match worker.run_once().await {
-                        Ok(Some(_)) => continue,
-                        Ok(None) => {}
-                        Err(err) => tracing::error!(error = %err, "job queue error"),
+        for lane in self.config.lanes.iter() {
+            let kinds = self.config.lanes.kinds_of(lane);
+            for _ in 0..lane.workers {
+                let worker = self.clone();
+                let wake = wake.clone();
+                let mut stop = stop_rx.clone();
+                let kinds = kinds.clone();
+                loops.push(tokio::spawn(async move {
+                    while !*stop.borrow() {
+                        match worker.run_one_of(&kinds).await {
+                            Ok(Some(_)) => continue,
+                            Ok(None) => {}
+                            Err(err) => tracing::error!(error = %err, "job queue error"),
+                        }
+                        tokio::select! {
+                            () = wake.notified() => {}
+                            () = tokio::time::sleep(worker.config.poll) => {}
+                            _ = stop.changed() => {}
+                        }
                     }
-                    tokio::select! {
-                        () = wake.notified() => {}
-                        () = tokio::time::sleep(worker.config.poll) => {}
-                        _ = stop.changed() => {}
-                    }
-                }
-            }));
+                }));
+            }
         }
-        tracing::info!(worker = %self.name, concurrency = self.config.concurrency, "job worker started");
+        let lanes: Vec<String> = self
+            .config
+            .lanes
+            .iter()
+            .map(|l| format!("{}={}", l.name, l.workers))
+            .collect();
+        tracing::info!(worker = %self.name, lanes = %lanes.join(","), "job worker started");
         shutdown.await;
         let _ = stop_tx.send(true);
         for handle in loops {

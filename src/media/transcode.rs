@@ -176,7 +176,11 @@ pub async fn to_hls(
     for r in renditions {
         tokio::fs::create_dir_all(out.join(&r.name)).await?;
     }
-    let mut child = Command::new("ffmpeg")
+    // At a lower priority: a transcode takes whatever CPU is left over, so
+    // pages, mail and grading on the same machine stay quick (`nice` execs
+    // ffmpeg, so killing the child still stops it).
+    let mut child = Command::new("nice")
+        .args(["-n", "10", "ffmpeg"])
         .args(hls_args(source, info, renditions, out, preset))
         .stdin(Stdio::null())
         .stdout(Stdio::piped())

@@ -16,7 +16,7 @@ use crate::{
     accounts::Admin,
     assessments::Grader,
     error::AppResult,
-    jobs::{self as queue, JobId, JobRow, JobStatus},
+    jobs::{self as queue, JobId, JobRow, JobStatus, KindQueue, Lanes},
     state::AppState,
     web::{self, PageCtx, Path, Query, csv::Csv, flash::Flash, routes::At},
 };
@@ -33,6 +33,45 @@ struct JobsPage {
     /// The filter: a kind (empty: all) and a state.
     kind: String,
     status: Option<JobStatus>,
+    /// Each lane's queue now.
+    lanes: Vec<LaneQueue>,
+}
+
+/// One lane as the page shows it.
+struct LaneQueue {
+    name: &'static str,
+    /// Its workers in a process with this one's settings.
+    workers: usize,
+    /// The kinds it runs (empty: every other kind).
+    kinds: Vec<&'static str>,
+    due: i64,
+    running: i64,
+    /// How long the oldest due job has waited, in whole seconds.
+    oldest_wait: Option<i64>,
+}
+
+/// Folds each kind's queue into its lane's, lanes in their order.
+fn lane_queues(lanes: &Lanes, kinds: &[KindQueue]) -> Vec<LaneQueue> {
+    lanes
+        .iter()
+        .map(|lane| {
+            let mut q = LaneQueue {
+                name: lane.name,
+                workers: lane.workers,
+                kinds: lane.kinds.clone(),
+                due: 0,
+                running: 0,
+                oldest_wait: None,
+            };
+            for k in kinds.iter().filter(|k| lanes.lane_of(&k.kind) == lane.name) {
+                q.due += k.due;
+                q.running += k.running;
+                let wait = k.oldest_wait_secs.map(|s| s.max(0.0) as i64);
+                q.oldest_wait = q.oldest_wait.max(wait);
+            }
+            q
+        })
+        .collect()
 }
 
 impl JobsPage {
@@ -65,6 +104,7 @@ where
     S: Clone + Send + Sync + 'static,
     AppState: FromRef<S>,
     Arc<Grader>: FromRef<S>,
+    Arc<Lanes>: FromRef<S>,
 {
     Router::new()
         .at("/admin/jobs", get(list))
@@ -87,13 +127,15 @@ struct JobsQuery {
 async fn list(
     State(state): State<AppState>,
     State(grader): State<Arc<Grader>>,
+    State(lanes): State<Arc<Lanes>>,
     ctx: PageCtx,
     _admin: Admin,
     Query(query): Query<JobsQuery>,
 ) -> AppResult<Response> {
     let kind = Some(query.kind.trim()).filter(|k| !k.is_empty() && k.len() <= 64);
     let status = JobStatus::parse(query.status.trim());
-    let jobs = queue::unfinished_of(&mut *state.db.acquire().await?, kind, status, 1000).await?;
+    let mut conn = state.db.acquire().await?;
+    let jobs = queue::unfinished_of(&mut conn, kind, status, 1000).await?;
     if query.format == "csv" {
         let mut csv = Csv::new(
             "jobs",
@@ -122,8 +164,11 @@ async fn list(
         }
         return Ok(csv.into_response());
     }
+    let lanes = lane_queues(&lanes, &queue::queues(&mut conn).await?);
+    drop(conn);
     let grader_down = grader.unusable().await;
     Ok(web::render(&JobsPage {
+        lanes,
         ctx,
         jobs: jobs.into_iter().take(200).collect(),
         grader_down,

@@ -1,9 +1,10 @@
-//! Operations: the health endpoint for machines and the admins' job page.
-//! Reads across the capabilities below.
+//! Operations: health and readiness for machines, `/metrics`, and the
+//! admins' job page. Reads across the capabilities below.
 
 mod jobs;
+pub mod metrics;
 
-use std::time::Duration;
+use std::{sync::Arc, time::Duration};
 
 use axum::{
     Router,
@@ -12,15 +13,20 @@ use axum::{
     routing::get,
 };
 
-use crate::{state::AppState, web::routes::At};
+use crate::{infra::db, media::Media, state::AppState, web::routes::At};
 
 /// Machine endpoints: no session, no CSRF cookie.
 pub fn routes<S>() -> Router<S>
 where
     S: Clone + Send + Sync + 'static,
     AppState: FromRef<S>,
+    Arc<Media>: FromRef<S>,
+    Arc<crate::jobs::Lanes>: FromRef<S>,
 {
-    Router::new().at("/healthz", get(healthz))
+    Router::new()
+        .at("/healthz", get(healthz))
+        .at("/readyz", get(readyz))
+        .at("/metrics", get(metrics::serve))
 }
 
 /// Pages for admins.
@@ -28,23 +34,49 @@ pub fn admin_routes<S>() -> Router<S>
 where
     S: Clone + Send + Sync + 'static,
     AppState: FromRef<S>,
-    std::sync::Arc<crate::assessments::Grader>: FromRef<S>,
+    Arc<crate::assessments::Grader>: FromRef<S>,
+    Arc<crate::jobs::Lanes>: FromRef<S>,
 {
     jobs::routes()
 }
 
-/// 200 only while the database answers.
-async fn healthz(State(state): State<AppState>) -> (StatusCode, &'static str) {
-    let probe = sqlx::query("SELECT 1").execute(&state.db);
-    match tokio::time::timeout(Duration::from_secs(2), probe).await {
-        Ok(Ok(_)) => (StatusCode::OK, "ok"),
+/// Alive: the process answers (a supervisor restarts it when not).
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+/// Ready for traffic: the database answers, its migrations are this
+/// build's, and the media storage is reachable. 503 with what is wrong
+/// otherwise, so a balancer sends requests elsewhere meanwhile.
+async fn readyz(
+    State(state): State<AppState>,
+    State(media): State<Arc<Media>>,
+) -> (StatusCode, String) {
+    let limit = Duration::from_secs(2);
+    let mut wrong = Vec::new();
+    match tokio::time::timeout(limit, db::applied_migration(&state.db)).await {
+        Ok(Ok(applied)) if applied == db::latest_migration() => {}
+        Ok(Ok(applied)) => wrong.push(format!(
+            "database migrations at {applied:?}, this build needs {:?}",
+            db::latest_migration()
+        )),
         Ok(Err(err)) => {
-            tracing::warn!(error = %err, "health check: database error");
-            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable")
+            tracing::warn!(error = %err, "readiness: database error");
+            wrong.push("database unavailable".to_owned());
         }
-        Err(_) => {
-            tracing::warn!("health check: database timed out");
-            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable")
+        Err(_) => wrong.push("database timed out".to_owned()),
+    }
+    match tokio::time::timeout(limit, media.storage.ready()).await {
+        Ok(Ok(_)) => {}
+        Ok(Err(err)) => {
+            tracing::warn!(error = %format!("{err:#}"), "readiness: storage error");
+            wrong.push("media storage unavailable".to_owned());
         }
+        Err(_) => wrong.push("media storage timed out".to_owned()),
+    }
+    if wrong.is_empty() {
+        (StatusCode::OK, "ready".to_owned())
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, wrong.join("\n"))
     }
 }

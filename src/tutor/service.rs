@@ -117,6 +117,13 @@ impl Tutor {
                     (Some(e.failure()), Usage::default())
                 }
             };
+            for (kind, n) in [
+                ("prompt", usage.prompt_tokens),
+                ("completion", usage.completion_tokens),
+            ] {
+                let n = u64::try_from(n.unwrap_or(0)).unwrap_or(0);
+                metrics::counter!("weaverse_tutor_tokens_total", "kind" => kind).increment(n);
+            }
             let kept = async {
                 let mut conn = db.acquire().await?;
                 repo::finish(

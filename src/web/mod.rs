@@ -18,6 +18,7 @@ pub mod input;
 pub mod intent;
 pub mod limits;
 pub mod markdown;
+pub mod observe;
 pub mod page;
 pub mod path;
 pub mod routes;

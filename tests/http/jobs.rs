@@ -8,11 +8,11 @@ use std::{
 
 use serde_json::json;
 use sqlx::PgPool;
-use weaverse::jobs::{self, EnqueueOptions, JobStatus, Worker, WorkerConfig};
+use weaverse::jobs::{self, EnqueueOptions, JobStatus, Lane, Lanes, Worker, WorkerConfig};
 
 fn config() -> WorkerConfig {
     WorkerConfig {
-        concurrency: 1,
+        lanes: Lanes::single(1),
         lease: Duration::from_secs(30),
         poll: Duration::from_millis(50),
         ..WorkerConfig::default()
@@ -137,7 +137,10 @@ async fn workers_take_only_the_kinds_they_are_for(db: PgPool) {
     let general = Worker::new(
         db.clone(),
         WorkerConfig {
-            kinds: jobs::Kinds::AllBut(vec!["test.graded".into()]),
+            lanes: Lanes::new(vec![
+                Lane::new("general", 1, &[]),
+                Lane::new("grading", 0, &["test.graded"]),
+            ]),
             ..config()
         },
     );
@@ -145,7 +148,13 @@ async fn workers_take_only_the_kinds_they_are_for(db: PgPool) {
         assert_ne!(ran, id);
     }
     // A worker for it alone takes it.
-    let mut only = Worker::only(db.clone(), config(), &["test.graded"]);
+    let mut only = Worker::new(
+        db.clone(),
+        WorkerConfig {
+            lanes: Lanes::new(vec![Lane::new("grading", 1, &["test.graded"])]),
+            ..config()
+        },
+    );
     only.register("test.graded", |_| async { Ok(()) });
     assert_eq!(only.run_once().await.unwrap(), Some((id, JobStatus::Done)));
     assert!(only.run_once().await.unwrap().is_none());
@@ -294,11 +303,10 @@ async fn housekeeping_deletes_expired_sessions_and_comes_back(db: PgPool) {
 
 fn short_lease() -> WorkerConfig {
     WorkerConfig {
-        concurrency: 1,
+        lanes: Lanes::single(1),
         lease: Duration::from_millis(300),
         poll: Duration::from_millis(50),
         default_limit: Duration::from_secs(30),
-        ..WorkerConfig::default()
     }
 }
 

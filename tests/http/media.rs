@@ -434,7 +434,7 @@ async fn a_killed_workers_transcoding_runs_again_and_only_a_whole_run_is_served(
 
     // A real worker process, killed (SIGKILL) while ffmpeg is working.
     let mut worker = std::process::Command::new(env!("CARGO_BIN_EXE_weaverse"))
-        .args(["worker", "--concurrency", "1"])
+        .arg("worker")
         .env("DATABASE_URL", crate::cli::database_url(&db))
         .env("VAR_DIR", &app.var_dir)
         .env("JOB_LEASE_SECS", "3")

@@ -321,7 +321,7 @@ async fn attempt_and_time_limits_hold_and_strangers_are_refused(db: PgPool) {
 }
 
 /// The code question of a mission.
-async fn code_question(app: &TestApp, mission: &str) -> String {
+pub(crate) async fn code_question(app: &TestApp, mission: &str) -> String {
     sqlx::query_scalar(
         "SELECT id::text FROM questions WHERE mission_id = $1::uuid AND kind = 'code'",
     )
@@ -333,7 +333,12 @@ async fn code_question(app: &TestApp, mission: &str) -> String {
 
 impl TestApp {
     /// Submits code as the mission page does with htmx; the submission box.
-    async fn submit_code(&self, mission: &str, question: &str, code: &str) -> crate::support::Page {
+    pub(crate) async fn submit_code(
+        &self,
+        mission: &str,
+        question: &str,
+        code: &str,
+    ) -> crate::support::Page {
         let token = self.csrf_token().await;
         let response = self
             .client

@@ -253,18 +253,6 @@ async fn responses_are_compressed_when_the_client_accepts_it(db: PgPool) {
 }
 
 #[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
-async fn healthz_follows_the_database(db: PgPool) {
-    let app = TestApp::spawn(db.clone()).await;
-    let page = app.get("/healthz").await;
-    assert_eq!(page.status, StatusCode::OK);
-    assert_eq!(page.body, "ok");
-
-    db.close().await;
-    let page = app.get("/healthz").await;
-    assert_eq!(page.status, StatusCode::SERVICE_UNAVAILABLE);
-}
-
-#[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
 async fn production_adds_hsts_and_secure_cookies(db: PgPool) {
     let app = TestApp::spawn_with(db, |c| {
         c.app_env = weaverse::config::AppEnv::Production;

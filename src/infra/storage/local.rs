@@ -103,6 +103,15 @@ impl Storage for Local {
         Ok(())
     }
 
+    /// The folder is there (an unmounted disk leaves it missing).
+    async fn ready(&self) -> anyhow::Result<()> {
+        let meta = tokio::fs::metadata(&self.root)
+            .await
+            .with_context(|| format!("media folder {}", self.root.display()))?;
+        anyhow::ensure!(meta.is_dir(), "{} is not a folder", self.root.display());
+        Ok(())
+    }
+
     async fn size(&self, key: &str) -> anyhow::Result<Option<u64>> {
         match tokio::fs::metadata(self.path(key)?).await {
             Ok(meta) if meta.is_file() => Ok(Some(meta.len())),

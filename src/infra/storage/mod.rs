@@ -44,6 +44,10 @@ pub trait Storage: Send + Sync + std::fmt::Debug {
     async fn deliver(&self, key: &str, ttl: Duration) -> anyhow::Result<Delivery>;
     /// Which implementation, for logs and the README's checks.
     fn name(&self) -> &'static str;
+    /// Whether the storage answers (`/readyz`): a missing key is an answer.
+    async fn ready(&self) -> anyhow::Result<()> {
+        self.size("readyz-probe").await.map(|_| ())
+    }
     /// Where `key` is on this machine, when storage is a local folder.
     fn local_path(&self, _key: &str) -> Option<std::path::PathBuf> {
         None
