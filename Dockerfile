@@ -24,10 +24,11 @@ RUN cargo build --release --locked --bin weaverse \
  && cp target/release/weaverse /usr/local/bin/weaverse
 
 # 3. Runtime: ffmpeg (video), bubblewrap with Node.js and Python (code missions are
-#    graded in a sandbox), a Korean font (certificate PDFs).
+#    graded in a sandbox), a Korean font (certificate PDFs), pg_dump/pg_restore of
+#    the server's major version, 15 (backups).
 FROM debian:bookworm-slim AS runtime
 RUN apt-get update \
- && apt-get install -y --no-install-recommends ca-certificates ffmpeg bubblewrap nodejs python3 fonts-nanum curl \
+ && apt-get install -y --no-install-recommends ca-certificates ffmpeg bubblewrap nodejs python3 fonts-nanum curl postgresql-client-15 \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --create-home --home-dir /app --uid 10001 weaverse
 WORKDIR /app

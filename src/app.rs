@@ -127,6 +127,11 @@ const CATALOG_CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(5)
 /// are counted again (an admin can ask for it at once on `/admin`).
 const DASHBOARD_ROLLUP_EVERY: std::time::Duration = std::time::Duration::from_secs(10 * 60);
 
+/// How often the worker backs up when `BACKUP_TO` is set, and how long one
+/// backup may take.
+const BACKUP_EVERY: std::time::Duration = std::time::Duration::from_secs(24 * 60 * 60);
+const BACKUP_LIMIT: std::time::Duration = std::time::Duration::from_secs(6 * 60 * 60);
+
 /// The job lanes and the kinds in each: quick work never waits behind slow
 /// work. Where graders elsewhere (`weaverse grade`) take code submissions,
 /// the grading lane has no workers here.
@@ -137,7 +142,11 @@ pub fn lanes(config: &Config) -> jobs::Lanes {
         jobs::Lane::new("quick", sizes.quick, &[]),
         jobs::Lane::new("grading", grading, &[assessments::GRADE_JOB]),
         jobs::Lane::new("video", sizes.video, &[media::TRANSCODE_JOB]),
-        jobs::Lane::new("batch", sizes.batch, &[dashboards::rollup::ROLLUP_JOB]),
+        jobs::Lane::new(
+            "batch",
+            sizes.batch,
+            &[dashboards::rollup::ROLLUP_JOB, ops::backup::BACKUP_JOB],
+        ),
     ])
 }
 
@@ -202,6 +211,23 @@ pub fn worker(state: &Platform, config: jobs::WorkerConfig) -> anyhow::Result<jo
         state.catalog_cache.clone(),
         DASHBOARD_ROLLUP_EVERY,
     );
+    if let Some(to) = state.app.config.backup.to.clone() {
+        let (config, db) = (state.app.config.clone(), state.app.db.clone());
+        worker.register_with(ops::backup::BACKUP_JOB, BACKUP_LIMIT, move |_, _| {
+            let (config, db, to) = (config.clone(), db.clone(), to.clone());
+            async move {
+                let report = ops::backup::backup(&config, &db, &to).await?;
+                tracing::info!(
+                    place = %report.place,
+                    media_files = report.manifest.media.len(),
+                    removed = report.removed.len(),
+                    "daily backup done"
+                );
+                Ok(())
+            }
+        });
+        worker.every(ops::backup::BACKUP_JOB, BACKUP_EVERY);
+    }
     let db = state.app.db.clone();
     let gateways = state.gateways.clone();
     worker.register(commerce::RECONCILE_JOB, move |payload| {

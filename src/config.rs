@@ -90,6 +90,61 @@ impl LaneSizes {
     }
 }
 
+/// Where and how backups are kept.
+#[derive(Clone, Debug)]
+pub struct BackupConfig {
+    /// `BACKUP_TO`: a folder or `s3://bucket/prefix`; set, the worker backs
+    /// up daily.
+    pub to: Option<String>,
+    /// `BACKUP_KEEP_DAILY`, `BACKUP_KEEP_WEEKLY`: the newest backup of each
+    /// of this many days and weeks is kept, the rest deleted.
+    pub keep_daily: usize,
+    pub keep_weekly: usize,
+    /// `PG_BIN_DIR`: where `pg_dump` and `pg_restore` of the server's major
+    /// version are (default: on `PATH`).
+    pub pg_bin_dir: Option<PathBuf>,
+    /// The S3 address and keys for `s3://` destinations (`S3_ENDPOINT`,
+    /// `S3_REGION`, `S3_ACCESS_KEY_ID`, ...; the bucket comes from the URL).
+    pub s3: Option<crate::infra::storage::S3Settings>,
+}
+
+impl BackupConfig {
+    fn from_env() -> anyhow::Result<Self> {
+        let key = var("S3_ACCESS_KEY_ID").or_else(|| var("AWS_ACCESS_KEY_ID"));
+        let secret = var("S3_SECRET_ACCESS_KEY").or_else(|| var("AWS_SECRET_ACCESS_KEY"));
+        let s3 = match (key, secret) {
+            (Some(access_key_id), Some(secret_access_key)) => {
+                Some(crate::infra::storage::S3Settings {
+                    bucket: String::new(),
+                    endpoint: var("S3_ENDPOINT"),
+                    region: var("S3_REGION").unwrap_or_else(|| "ap-northeast-2".into()),
+                    access_key_id,
+                    secret_access_key,
+                    path_style: parse_var("S3_PATH_STYLE", false)?,
+                })
+            }
+            _ => None,
+        };
+        Ok(Self {
+            to: var("BACKUP_TO"),
+            keep_daily: parse_var("BACKUP_KEEP_DAILY", 7)?,
+            keep_weekly: parse_var("BACKUP_KEEP_WEEKLY", 4)?,
+            pg_bin_dir: var("PG_BIN_DIR").map(PathBuf::from),
+            s3,
+        })
+    }
+
+    fn for_tests() -> Self {
+        Self {
+            to: None,
+            keep_daily: 7,
+            keep_weekly: 4,
+            pg_bin_dir: None,
+            s3: None,
+        }
+    }
+}
+
 /// Log output shape.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LogFormat {
@@ -136,6 +191,8 @@ pub struct Config {
     pub job_lease: Duration,
     /// Workers per job lane in a process that runs jobs (`JOB_LANES`).
     pub job_lanes: LaneSizes,
+    /// Backups (`weaverse backup`, the daily job).
+    pub backup: BackupConfig,
     /// Bearer token for `/metrics` from outside the private network
     /// (`METRICS_TOKEN`); without it only direct internal callers read it.
     pub metrics_token: Option<String>,
@@ -461,6 +518,7 @@ impl Config {
             job_lease: Duration::from_secs(parse_var::<u64>("JOB_LEASE_SECS", 60)?.max(3)),
             job_lanes,
             metrics_token,
+            backup: BackupConfig::from_env()?,
             data_keys: var("DATA_KEYS"),
             smtp_url: var("SMTP_URL"),
             mail_from: var("MAIL_FROM").unwrap_or_else(|| "Weaverse <no-reply@weaverse.kr>".into()),
@@ -531,6 +589,7 @@ impl Config {
             job_lease: Duration::from_secs(60),
             job_lanes: LaneSizes::defaults(2, 1),
             metrics_token: None,
+            backup: BackupConfig::for_tests(),
             data_keys: Some(format!("test1:{}", hex::encode([9u8; 32]))),
             smtp_url: None,
             mail_from: "Weaverse <no-reply@weaverse.kr>".into(),

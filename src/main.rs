@@ -58,6 +58,19 @@ enum Command {
         /// Folder for master.m3u8, the renditions and poster.jpg.
         out: std::path::PathBuf,
     },
+    /// Back up the database (pg_dump) and the media into a folder or
+    /// s3://bucket/prefix, then delete backups past the retention rule.
+    Backup {
+        /// Where (default BACKUP_TO).
+        #[arg(long, env = "BACKUP_TO")]
+        to: String,
+    },
+    /// Restore a backup (a set, or the newest whole one under a folder or
+    /// s3:// prefix) into an empty database and empty media storage.
+    Restore {
+        #[arg(long)]
+        from: String,
+    },
     /// Re-encrypt personal data with the newest key in DATA_KEYS.
     RotateKeys,
     /// Create an admin account, or promote the account with that email.
@@ -103,6 +116,23 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         return transcode(&config, input, out).await;
     }
     let pool = db::connect(&config).await?;
+    if let Command::Restore { from } = &cli.command {
+        // Into an empty database: no migrations first.
+        let report = weaverse::ops::backup::restore(&config, &pool, from).await?;
+        println!(
+            "restored {} ({} tables, {} media files, {} bytes of media{})",
+            report.manifest.name,
+            report.tables,
+            report.manifest.media.len(),
+            report.manifest.media_bytes(),
+            if report.manifest.media_copied {
+                ""
+            } else {
+                ", checked in the bucket"
+            }
+        );
+        return Ok(());
+    }
     db::migrate(&pool).await?;
 
     match cli.command {
@@ -144,7 +174,24 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::Transcode { .. } | Command::Grade { .. } => Ok(()),
+        Command::Backup { to } => {
+            let report = weaverse::ops::backup::backup(&config, &pool, &to).await?;
+            println!(
+                "backed up to {}: database {} bytes, {} media file(s) {} ({} bytes); removed {} old backup(s)",
+                report.place,
+                report.manifest.database.size,
+                report.manifest.media.len(),
+                if report.manifest.media_copied {
+                    "copied"
+                } else {
+                    "listed"
+                },
+                report.manifest.media_bytes(),
+                report.removed.len()
+            );
+            Ok(())
+        }
+        Command::Transcode { .. } | Command::Grade { .. } | Command::Restore { .. } => Ok(()),
         Command::Migrate => {
             println!("migrations are up to date");
             Ok(())

@@ -1,6 +1,7 @@
-//! Operations: health and readiness for machines, `/metrics`, and the
-//! admins' job page. Reads across the capabilities below.
+//! Operations: health and readiness for machines, `/metrics`, backups and
+//! restores, and the admins' job page. Reads across the capabilities below.
 
+pub mod backup;
 mod jobs;
 pub mod metrics;
 

@@ -36,7 +36,7 @@ async fn ready_video(app: &TestApp, topic: &str, secs: i32) {
 
 /// A learner who bought the nano-degree, and a video topic of it with a
 /// ready 100-second video.
-async fn learner_with_video(db: PgPool) -> (TestApp, String) {
+pub(crate) async fn learner_with_video(db: PgPool) -> (TestApp, String) {
     let app = seeded(db).await;
     app.verified_learner("learner@example.com").await;
     app.buy_nanodegree().await;
@@ -54,7 +54,7 @@ fn ev(kind: &str, position: f64) -> Value {
 /// page's watch session, each claiming the stretch played since the
 /// previous one. The session is signed here with the app's key, so the test
 /// controls its clock: [`Player::time_passes`] moves the page's start back.
-struct Player<'a> {
+pub(crate) struct Player<'a> {
     app: &'a TestApp,
     topic: String,
     user: UserId,
@@ -65,7 +65,7 @@ struct Player<'a> {
 
 impl<'a> Player<'a> {
     /// The page for `email`'s learner on `topic`, handed out just now.
-    async fn open(app: &'a TestApp, email: &str, topic: &str) -> Self {
+    pub(crate) async fn open(app: &'a TestApp, email: &str, topic: &str) -> Self {
         let user: uuid::Uuid = sqlx::query_scalar("SELECT id FROM users WHERE email = $1")
             .bind(email)
             .fetch_one(&app.db)
@@ -90,13 +90,13 @@ impl<'a> Player<'a> {
     }
 
     /// `secs` of real time pass while the page is open.
-    fn time_passes(&mut self, secs: i64) {
+    pub(crate) fn time_passes(&mut self, secs: i64) {
         self.session.issued_at -= time::Duration::seconds(secs);
     }
 
     /// The next event: `kind` at `position`, claiming what played since the
     /// last one while playing.
-    fn ev(&mut self, kind: &str, position: f64) -> Value {
+    pub(crate) fn ev(&mut self, kind: &str, position: f64) -> Value {
         self.seq += 1;
         let mut event =
             json!({ "type": kind, "position": position, "duration": 100.0, "seq": self.seq });
@@ -115,7 +115,7 @@ impl<'a> Player<'a> {
         event
     }
 
-    async fn send(&self, events: Vec<Value>) -> (StatusCode, Value) {
+    pub(crate) async fn send(&self, events: Vec<Value>) -> (StatusCode, Value) {
         self.app
             .send_batch(
                 &self.topic,

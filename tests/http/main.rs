@@ -5,6 +5,7 @@
 mod support;
 
 mod accounts;
+mod backup;
 mod catalog;
 mod certificates;
 mod cli;

@@ -122,15 +122,31 @@ impl Storage for Local {
     }
 
     async fn delete(&self, key: &str) -> anyhow::Result<()> {
-        match tokio::fs::remove_file(self.path(key)?).await {
-            Ok(()) => Ok(()),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-            Err(e) => Err(e.into()),
+        let path = self.path(key)?;
+        match tokio::fs::remove_file(&path).await {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(e.into()),
         }
+        // Folders left empty go too (up to the root): keys, not folders,
+        // are what is stored.
+        let mut dir = path.parent();
+        while let Some(d) = dir.filter(|d| *d != self.root && d.starts_with(&self.root)) {
+            if tokio::fs::remove_dir(d).await.is_err() {
+                break;
+            }
+            dir = d.parent();
+        }
+        Ok(())
     }
 
     async fn list(&self, prefix: &str) -> anyhow::Result<Vec<String>> {
-        let base = self.path(prefix.trim_end_matches('/'))?;
+        let prefix = prefix.trim_end_matches('/');
+        let base = if prefix.is_empty() {
+            self.root.clone()
+        } else {
+            self.path(prefix)?
+        };
         let mut keys = Vec::new();
         let mut pending = vec![base];
         while let Some(dir) = pending.pop() {

@@ -38,7 +38,7 @@ pub trait Storage: Send + Sync + std::fmt::Debug {
     async fn size(&self, key: &str) -> anyhow::Result<Option<u64>>;
     /// Removes one object (nothing when it is not there).
     async fn delete(&self, key: &str) -> anyhow::Result<()>;
-    /// Every key under `prefix` (which ends in `/`).
+    /// Every key under `prefix` (which ends in `/`; empty: every key).
     async fn list(&self, prefix: &str) -> anyhow::Result<Vec<String>>;
     /// How to hand `key` to a browser that is allowed to see it.
     async fn deliver(&self, key: &str, ttl: Duration) -> anyhow::Result<Delivery>;
