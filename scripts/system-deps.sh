@@ -25,6 +25,8 @@ if [ "$mode" = test ]; then
   # pg_dump proves phone numbers never reach a dump in clear; psql tidies test databases.
   need[pg_dump]=postgresql-client
   need[psql]=postgresql-client
+  # Two instances behind the repo's nginx config (tests/http/instances.rs).
+  need[nginx]=nginx
 fi
 if [ "$mode" = bench ]; then
   need=([wrk]=wrk)

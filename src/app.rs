@@ -27,7 +27,11 @@ use crate::{
     config::Config,
     dashboards,
     error::AppError,
-    infra::mail::{self, Mail, Mailer},
+    infra::{
+        changes,
+        mail::{self, Mail, Mailer},
+        session_cache::{self, SessionCache},
+    },
     jobs, learning,
     media::{self, Media},
     ops,
@@ -61,6 +65,8 @@ pub struct Platform {
     pub tutor: Arc<Tutor>,
     /// The job lanes and their sizes in a process that runs jobs.
     pub lanes: Arc<jobs::Lanes>,
+    /// Session records kept for a moment in front of PostgreSQL.
+    pub sessions: SessionCache,
 }
 
 impl Platform {
@@ -97,6 +103,7 @@ impl Platform {
         let certificates = certificates::Keys::load(config)?;
         let tutor = Arc::new(Tutor::new(&config.tutor)?);
         Ok(Self {
+            sessions: SessionCache::new(SESSION_CACHE_TTL),
             lanes: Arc::new(lanes(config)),
             tutor,
             google,
@@ -267,10 +274,8 @@ pub fn router(state: Platform) -> Router {
     let app = state.app.clone();
     // Reads try a short in-process cache first (infra::session_cache), so a
     // signed-in request costs one round trip for who the visitor is.
-    let store = tower_sessions::CachingSessionStore::new(
-        crate::infra::session_cache::SessionCache::new(SESSION_CACHE_TTL),
-        session_store(&app.db),
-    );
+    let store =
+        tower_sessions::CachingSessionStore::new(state.sessions.clone(), session_store(&app.db));
     let sessions = SessionManagerLayer::new(store)
         .with_name("weaverse_session")
         .with_http_only(true)
@@ -356,6 +361,39 @@ pub fn router(state: Platform) -> Router {
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
 }
 
+/// Keeps this process's memory in step with the other instances': what it
+/// changes is announced, and what they change is dropped here (a logout, a
+/// password change, a published course, a video, a mission, a certificate).
+pub fn follow_changes(state: &Platform) {
+    changes::start_announcing(state.app.db.clone());
+    let catalog = state.catalog_cache.clone();
+    let sessions = state.sessions.clone();
+    changes::listen(state.app.db.clone(), move |topic, key| {
+        let all = topic == changes::EVERYTHING;
+        if all || topic == session_cache::CHANGED {
+            sessions.forget(key);
+        }
+        if all || topic == learning::access::GRANTS_CHANGED {
+            learning::access::forget_grants(key);
+        }
+        if all || topic == accounts::IDENTITIES_CHANGED {
+            accounts::forget_identities();
+        }
+        if all || topic == catalog::cache::CHANGED {
+            catalog.forget();
+        }
+        if all || topic == media::VIDEOS_CHANGED {
+            media::forget_videos();
+        }
+        if all || topic == assessments::MISSIONS_CHANGED {
+            assessments::forget_missions();
+        }
+        if all || topic == certificates::CERTIFICATES_CHANGED {
+            certificates::forget_certificates();
+        }
+    });
+}
+
 /// Binds and serves until Ctrl-C / SIGTERM, finishing requests in flight.
 /// With `config.job_workers > 0` the job lanes run in the same process.
 pub async fn serve(state: Platform) -> anyhow::Result<()> {
@@ -369,6 +407,7 @@ pub async fn serve(state: Platform) -> anyhow::Result<()> {
         env = %state.app.config.app_env,
         "Weaverse is listening"
     );
+    follow_changes(&state);
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let worker = if state.app.config.job_workers > 0 {
         let worker = worker(
@@ -424,6 +463,8 @@ pub async fn grade(config: Config, concurrency: usize) -> anyhow::Result<()> {
             ..jobs::WorkerConfig::default()
         },
     );
+    // Its certificates must reach the web instances' memory at once.
+    changes::start_announcing(db.clone());
     assessments::register(&mut worker, db, grader, completion());
     tracing::info!(concurrency, "grading code submissions");
     worker.run(shutdown_signal()).await
@@ -431,6 +472,8 @@ pub async fn grade(config: Config, concurrency: usize) -> anyhow::Result<()> {
 
 /// Runs only the job lanes (`weaverse worker`), until Ctrl-C / SIGTERM.
 pub async fn work(state: Platform) -> anyhow::Result<()> {
+    // Transcodes, grading and rollups change what the web instances keep.
+    changes::start_announcing(state.app.db.clone());
     let worker = worker(
         &state,
         jobs::WorkerConfig {

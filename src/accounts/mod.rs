@@ -21,7 +21,9 @@ pub use google::Google;
 pub use guard::{Admin, MaybeUser, Staff, identify};
 pub use model::{Email, Role};
 use password::hash_password;
-pub use session::{CurrentUser, current_user, sign_in, sign_out};
+pub use session::{
+    CurrentUser, IDENTITIES_CHANGED, current_user, forget_identities, sign_in, sign_out,
+};
 
 use crate::ids::UserId;
 

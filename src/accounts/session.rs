@@ -69,6 +69,15 @@ static IDENTITIES: LazyLock<Cache<SessionUserRow>> = LazyLock::new(|| Cache::new
 /// for at most `IDENTITY_TTL`, the bound other instances have anyway.
 pub(crate) fn identities_changed() {
     IDENTITIES.invalidate();
+    crate::infra::changes::announce(IDENTITIES_CHANGED);
+}
+
+/// What other instances hear when identities changed here.
+pub const IDENTITIES_CHANGED: &str = "accounts.identities";
+
+/// Drops this instance's kept identities (another instance changed one).
+pub fn forget_identities() {
+    IDENTITIES.invalidate();
 }
 
 /// The person behind this session, if it is signed in and still valid.

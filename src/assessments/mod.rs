@@ -18,7 +18,8 @@ use sqlx::PgConnection;
 
 pub use grading::{TestResult, Verdict, judge};
 pub use service::{
-    GRADE_JOB, Grader, attempt_in_progress, mission_of_topic, mission_score, register,
+    GRADE_JOB, Grader, MISSIONS_CHANGED, attempt_in_progress, forget_missions, mission_of_topic,
+    mission_score, register,
 };
 
 use crate::assessments::model::{MissionKind, QuestionKind};

@@ -322,6 +322,15 @@ static MISSIONS: LazyLock<Cache<Option<MissionContent>>> =
 /// changed. Call it after the commit.
 pub fn missions_changed() {
     MISSIONS.invalidate();
+    crate::infra::changes::announce(MISSIONS_CHANGED);
+}
+
+/// What other instances hear when a mission changed here.
+pub const MISSIONS_CHANGED: &str = "assessments.missions";
+
+/// Drops this instance's kept mission content (another instance changed it).
+pub fn forget_missions() {
+    MISSIONS.invalidate();
 }
 
 /// A mission's content, from the cache or the database (`None`: gone).

@@ -118,7 +118,8 @@ impl CatalogCache {
     }
 
     /// Called by [`CatalogWrite::commit`]; nothing else needs to.
-    fn invalidate(&self) {
+    /// Drops every kept page (another instance changed the catalogue).
+    pub fn forget(&self) {
         self.pages.invalidate();
         self.roadmap.invalidate();
         self.courses.invalidate();
@@ -149,6 +150,9 @@ impl CatalogCache {
     }
 }
 
+/// What other instances hear when the catalogue changed here.
+pub const CHANGED: &str = "catalog";
+
 /// A transaction that changes the catalogue; its commit drops the cached
 /// pages, so a write never leaves stale pages behind.
 pub struct CatalogWrite {
@@ -159,7 +163,8 @@ pub struct CatalogWrite {
 impl CatalogWrite {
     pub async fn commit(self) -> sqlx::Result<()> {
         self.tx.commit().await?;
-        self.cache.invalidate();
+        self.cache.forget();
+        crate::infra::changes::announce(CHANGED);
         Ok(())
     }
 }

@@ -218,6 +218,15 @@ static KEPT: std::sync::LazyLock<crate::infra::cache::Cache<Vec<CertificateRow>>
 /// A certificate was issued, revoked or changed.
 fn learners_changed() {
     KEPT.invalidate();
+    crate::infra::changes::announce(CERTIFICATES_CHANGED);
+}
+
+/// What other instances hear when a certificate changed here.
+pub const CERTIFICATES_CHANGED: &str = "certificates";
+
+/// Drops this instance's kept certificate lists (another instance changed one).
+pub fn forget_certificates() {
+    KEPT.invalidate();
 }
 
 /// The learner's certificates, from the cache or the database.

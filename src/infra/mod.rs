@@ -2,6 +2,7 @@
 //! encryption of personal data, mail, rate limits, media storage.
 
 pub mod cache;
+pub mod changes;
 pub mod crypto;
 pub mod db;
 pub mod keys;

@@ -20,6 +20,9 @@ use tower_sessions::{
 
 use crate::infra::cache::Cache;
 
+/// What other instances hear when a session record changed here.
+pub const CHANGED: &str = "sessions";
+
 /// Clones share their entries.
 #[derive(Clone)]
 pub struct SessionCache {
@@ -39,6 +42,14 @@ impl SessionCache {
         }
     }
 
+    /// Drops a record changed on another instance (`None`: every record).
+    pub fn forget(&self, id: Option<&str>) {
+        match id {
+            Some(id) => self.records.forget(id),
+            None => self.records.invalidate(),
+        }
+    }
+
     fn put(&self, record: &Record) {
         let generation = self.records.generation();
         self.records
@@ -55,6 +66,7 @@ impl SessionStore for SessionCache {
 
     async fn save(&self, record: &Record) -> session_store::Result<()> {
         self.put(record);
+        crate::infra::changes::announce_about(CHANGED, &record.id.to_string());
         Ok(())
     }
 
@@ -68,6 +80,7 @@ impl SessionStore for SessionCache {
 
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
         self.records.forget(&id.to_string());
+        crate::infra::changes::announce_about(CHANGED, &id.to_string());
         Ok(())
     }
 }

@@ -75,7 +75,24 @@ static GRANTS: LazyLock<Cache<Vec<Grant>>> = LazyLock::new(|| Cache::new(Duratio
 /// [`end_order`] do it themselves; a caller does it again after committing,
 /// so no read that raced the transaction keeps the old answer.
 pub fn forget(user: UserId) {
-    GRANTS.forget(&user.to_string());
+    forget_here(&user.to_string());
+    crate::infra::changes::announce_about(GRANTS_CHANGED, &user.to_string());
+}
+
+/// What other instances hear when a learner's grants changed here.
+pub const GRANTS_CHANGED: &str = "learning.grants";
+
+/// Drops this instance's kept grants of one learner (`None`: of everyone),
+/// changed on another instance.
+pub fn forget_grants(user: Option<&str>) {
+    match user {
+        Some(user) => forget_here(user),
+        None => GRANTS.invalidate(),
+    }
+}
+
+fn forget_here(user: &str) {
+    GRANTS.forget(user);
 }
 
 /// Every grant `user` has had, from the cache or the database.

@@ -409,6 +409,15 @@ static PLAYERS: LazyLock<Cache<Option<PlayerVideo>>> =
 /// transcoding, failed, or its captions changed. Call it after the commit.
 pub fn videos_changed() {
     PLAYERS.invalidate();
+    crate::infra::changes::announce(VIDEOS_CHANGED);
+}
+
+/// What other instances hear when a video changed here.
+pub const VIDEOS_CHANGED: &str = "media.videos";
+
+/// Drops this instance's kept player videos (another instance changed one).
+pub fn forget_videos() {
+    PLAYERS.invalidate();
 }
 
 /// [`player_video`] for the lesson page, from the kept ones (one load per

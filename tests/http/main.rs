@@ -14,6 +14,7 @@ mod dashboards;
 mod google;
 mod hostile;
 mod images;
+mod instances;
 mod jobs;
 mod kakaopay;
 mod lanes;

@@ -1,0 +1,118 @@
+//! Telling every instance that something it keeps in memory changed. A
+//! write calls [`announce`] after its commit with a topic (`"catalog"`,
+//! `"accounts.identities"`, ...); a task per process turns that into
+//! `NOTIFY weaverse_changes`, and [`listen`] hears every process's (its own
+//! too) and hands the topic to the caller, who drops what it kept. Another
+//! instance then sees a logout or a published course within milliseconds
+//! instead of a cache's lifetime; the lifetimes stay as the bound when
+//! PostgreSQL's notifications are lost (a dropped connection: on reconnect
+//! the listener reports [`EVERYTHING`]).
+
+use std::{sync::OnceLock, time::Duration};
+
+use sqlx::{PgPool, postgres::PgListener};
+use tokio::sync::mpsc;
+
+/// The PostgreSQL channel.
+pub const CHANNEL: &str = "weaverse_changes";
+
+/// Reported after the listener (re)connects: anything may have changed.
+pub const EVERYTHING: &str = "*";
+
+static OUTBOX: OnceLock<mpsc::UnboundedSender<String>> = OnceLock::new();
+
+/// Tells the other instances that `topic` changed (no-op until
+/// [`start_announcing`] ran in this process: one instance needs no news).
+pub fn announce(topic: &'static str) {
+    if let Some(outbox) = OUTBOX.get() {
+        let _ = outbox.send(topic.to_owned());
+    }
+}
+
+/// Tells the other instances that `key` of `topic` changed (one learner's
+/// grants, one session): [`listen`] hands them `topic` and `key`.
+pub fn announce_about(topic: &'static str, key: &str) {
+    if let Some(outbox) = OUTBOX.get() {
+        let _ = outbox.send(format!("{topic} {key}"));
+    }
+}
+
+/// A payload as `(topic, key)`.
+pub fn parse(payload: &str) -> (&str, Option<&str>) {
+    match payload.split_once(' ') {
+        Some((topic, key)) => (topic, Some(key)),
+        None => (payload, None),
+    }
+}
+
+/// Starts this process's announcer (once; later calls do nothing).
+pub fn start_announcing(db: PgPool) {
+    let (tx, mut rx) = mpsc::unbounded_channel::<String>();
+    if OUTBOX.set(tx).is_err() {
+        return;
+    }
+    tokio::spawn(async move {
+        while let Some(first) = rx.recv().await {
+            // A burst of the same news goes out once.
+            let mut topics = vec![first];
+            while let Ok(more) = rx.try_recv() {
+                if topics.len() >= 1000 {
+                    break;
+                }
+                if !topics.contains(&more) {
+                    topics.push(more);
+                }
+            }
+            for topic in topics {
+                let sent = sqlx::query("SELECT pg_notify($1, $2)")
+                    .bind(CHANNEL)
+                    .bind(&topic)
+                    .execute(&db)
+                    .await;
+                if let Err(err) = sent {
+                    tracing::warn!(error = %err, %topic, "could not announce a change");
+                }
+            }
+        }
+    });
+}
+
+/// Calls `heard` with every topic (and key) any instance announces, for as
+/// long as the process runs; [`EVERYTHING`] after each (re)connection.
+pub fn listen(db: PgPool, heard: impl Fn(&str, Option<&str>) + Send + Sync + 'static) {
+    tokio::spawn(async move {
+        loop {
+            let mut listener = match PgListener::connect_with(&db).await {
+                Ok(listener) => listener,
+                Err(err) => {
+                    tracing::warn!(error = %err, "change listener: connect failed");
+                    tokio::time::sleep(Duration::from_secs(2)).await;
+                    continue;
+                }
+            };
+            if let Err(err) = listener.listen(CHANNEL).await {
+                tracing::warn!(error = %err, "change listener: LISTEN failed");
+                tokio::time::sleep(Duration::from_secs(2)).await;
+                continue;
+            }
+            // Whatever changed while nobody listened is reported as all.
+            heard(EVERYTHING, None);
+            loop {
+                match listener.try_recv().await {
+                    Ok(Some(note)) => {
+                        let (topic, key) = parse(note.payload());
+                        heard(topic, key);
+                    }
+                    // The connection dropped: listen afresh (above).
+                    Ok(None) => break,
+                    Err(err) => {
+                        tracing::warn!(error = %err, "change listener: receive failed");
+                        tokio::time::sleep(Duration::from_secs(1)).await;
+                        break;
+                    }
+                }
+            }
+            tracing::warn!("change listener: connection lost; reconnecting");
+        }
+    });
+}
