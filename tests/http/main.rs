@@ -11,6 +11,7 @@ mod certificates;
 mod cli;
 mod commerce;
 mod dashboards;
+mod faults;
 mod google;
 mod hostile;
 mod images;
