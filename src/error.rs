@@ -43,6 +43,10 @@ pub enum AppError {
     /// server is overloaded, not broken (503, come back in a moment).
     #[error("busy")]
     Busy,
+    /// The database cannot be reached (restarting, failed over, the
+    /// network): 503 until it is back, which the pool finds by itself.
+    #[error("database unavailable: {0}")]
+    DatabaseDown(String),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -64,8 +68,22 @@ impl From<sqlx::Error> for AppError {
         match err {
             sqlx::Error::RowNotFound => Self::NotFound,
             sqlx::Error::PoolTimedOut => Self::Busy,
+            err if database_down(&err) => Self::DatabaseDown(err.to_string()),
             other => Self::Internal(other.into()),
         }
+    }
+}
+
+/// An error that says the server is away, not that the request is wrong:
+/// the connection broke or was refused, or the server is shutting down or
+/// starting (SQLSTATE classes 08 and 57P).
+fn database_down(err: &sqlx::Error) -> bool {
+    match err {
+        sqlx::Error::Io(_) | sqlx::Error::PoolClosed | sqlx::Error::Tls(_) => true,
+        sqlx::Error::Database(db) => db
+            .code()
+            .is_some_and(|code| code.starts_with("08") || code.starts_with("57P")),
+        _ => false,
     }
 }
 
@@ -168,7 +186,7 @@ impl AppError {
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Self::Busy => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Busy | Self::DatabaseDown(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -184,6 +202,13 @@ impl AppError {
         let page = ErrorPage::for_status(self.status());
         match self {
             Self::NotFound | Self::Internal(_) => page,
+            Self::DatabaseDown(_) => ErrorPage {
+                title: "잠시 연결이 끊겼습니다".into(),
+                ..page
+            }
+            .with_message(
+                "서버가 잠시 데이터베이스에 닿지 못했습니다. 곧 돌아오니 잠시 후 새로고침해 주세요. 입력한 내용은 그대로 두면 됩니다.",
+            ),
             Self::Busy => ErrorPage {
                 title: "지금 요청이 많습니다".into(),
                 ..page
@@ -230,12 +255,16 @@ impl IntoResponse for AppError {
             Self::Internal(err) => tracing::error!(error = ?err, "internal error"),
             Self::Csrf(reason) => tracing::info!(reason, "csrf refusal"),
             Self::Busy => tracing::warn!("database pool exhausted: answered 503"),
+            Self::DatabaseDown(err) => {
+                tracing::warn!(error = %err, "database unavailable: answered 503")
+            }
             _ => tracing::debug!(error = %self, "request refused"),
         }
         let mut response = self.status().into_response();
         let retry_after = match self {
             Self::TooManyRequests { retry_after_secs } => Some(retry_after_secs),
             Self::Busy => Some(2),
+            Self::DatabaseDown(_) => Some(5),
             _ => None,
         };
         if let Some(secs) = retry_after {
@@ -261,6 +290,21 @@ mod tests {
         assert_eq!(response.status(), StatusCode::NOT_FOUND);
         let page = response.extensions().get::<ErrorPage>().expect("page");
         assert_eq!(page.title, "페이지를 찾을 수 없습니다");
+    }
+
+    #[test]
+    fn a_database_that_is_away_is_a_503_to_retry_not_a_500() {
+        let refused = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "refused");
+        for err in [sqlx::Error::Io(refused), sqlx::Error::PoolClosed] {
+            let response = AppError::from(err).into_response();
+            assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+            assert_eq!(response.headers()["retry-after"], "5");
+            let page = response.extensions().get::<ErrorPage>().expect("page");
+            assert_eq!(page.title, "잠시 연결이 끊겼습니다");
+        }
+        // A query's own mistake stays an internal error.
+        let response = AppError::from(sqlx::Error::ColumnNotFound("x".into())).into_response();
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
     }
 
     #[test]

@@ -101,3 +101,185 @@ async fn a_grader_killed_mid_run_is_replaced_and_the_submission_is_graded_once(d
         1
     );
 }
+
+/// A PostgreSQL cluster of this test's own (so it can be restarted without
+/// touching the other tests' server), stopped when dropped.
+struct Cluster {
+    dir: std::path::PathBuf,
+    bin: std::path::PathBuf,
+    port: u16,
+}
+
+impl Cluster {
+    fn run(&self, tool: &str, args: &[&str]) {
+        let program = self.bin.join(tool);
+        let as_root = std::process::Command::new("id")
+            .arg("-u")
+            .output()
+            .is_ok_and(|o| o.stdout.starts_with(b"0\n"));
+        let mut command = if as_root {
+            // PostgreSQL will not run as root.
+            let mut c = std::process::Command::new("runuser");
+            c.args(["-u", "postgres", "--"]).arg(&program);
+            c
+        } else {
+            std::process::Command::new(&program)
+        };
+        let out = command.args(args).output().expect(tool);
+        assert!(
+            out.status.success(),
+            "{tool}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    fn start() -> Self {
+        let bin = std::fs::read_dir("/usr/lib/postgresql")
+            .expect("Debian's PostgreSQL")
+            .filter_map(Result::ok)
+            .map(|e| e.path().join("bin"))
+            .filter(|b| b.join("initdb").exists())
+            .max()
+            .expect("initdb");
+        let dir = std::env::temp_dir().join(format!("weaverse-pg-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let _ = std::process::Command::new("chown")
+            .args(["postgres:postgres"])
+            .arg(&dir)
+            .status();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let cluster = Self { dir, bin, port };
+        let data = cluster.dir.join("data");
+        cluster.run(
+            "initdb",
+            &[
+                "-D",
+                data.to_str().unwrap(),
+                "-A",
+                "trust",
+                "-U",
+                "postgres",
+                "--no-sync",
+            ],
+        );
+        cluster.pg_ctl("start");
+        cluster
+    }
+
+    fn pg_ctl(&self, action: &str) {
+        let data = self.dir.join("data");
+        let options = format!(
+            "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off",
+            self.port,
+            self.dir.display()
+        );
+        let log = self.dir.join("log");
+        self.run(
+            "pg_ctl",
+            &[
+                "-D",
+                data.to_str().unwrap(),
+                "-o",
+                &options,
+                "-l",
+                log.to_str().unwrap(),
+                "-m",
+                "fast",
+                "-w",
+                action,
+            ],
+        );
+    }
+
+    fn url(&self) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/weaverse", self.port)
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        let data = self.dir.join("data");
+        let _ = std::panic::catch_unwind(|| {
+            self.run(
+                "pg_ctl",
+                &["-D", data.to_str().unwrap(), "-m", "immediate", "stop"],
+            )
+        });
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+#[tokio::test]
+async fn while_postgresql_restarts_pages_answer_503_and_then_recover_by_themselves() {
+    let cluster = std::sync::Arc::new(Cluster::start());
+    let mut config =
+        weaverse::config::Config::for_tests(&cluster.url(), "static".into(), "var".into()).unwrap();
+    config.database_max_connections = 4;
+    let pool = weaverse::infra::db::connect(&config).await.unwrap();
+    weaverse::infra::db::migrate(&pool).await.unwrap();
+    let app = TestApp::spawn(pool.clone()).await;
+    app.seed().await;
+    app.signed_up("learner@example.com").await;
+    assert_eq!(app.get("/me/dashboard").await.status, StatusCode::OK);
+
+    // Pages are asked for every 50 ms while the server restarts.
+    let asking = {
+        // The same browser, on a task of its own.
+        let browser = TestApp {
+            base: app.base.clone(),
+            db: app.db.clone(),
+            client: app.client.clone(),
+            jar: app.jar.clone(),
+            state: app.state.clone(),
+            var_dir: app.var_dir.clone(),
+        };
+        tokio::spawn(async move {
+            let started = Instant::now();
+            let mut seen = Vec::new();
+            while started.elapsed() < Duration::from_secs(15) {
+                let status = browser.get("/me/dashboard").await.status;
+                seen.push((started.elapsed(), status));
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            seen
+        })
+    };
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let restart = Instant::now();
+    let restarting = cluster.clone();
+    tokio::task::spawn_blocking(move || restarting.pg_ctl("restart"))
+        .await
+        .unwrap();
+    let restarted_after = restart.elapsed();
+    let seen = asking.await.unwrap();
+    let unavailable = seen
+        .iter()
+        .filter(|(_, s)| *s == StatusCode::SERVICE_UNAVAILABLE)
+        .count();
+    let wrong: Vec<_> = seen
+        .iter()
+        .filter(|(_, s)| *s != StatusCode::OK && *s != StatusCode::SERVICE_UNAVAILABLE)
+        .collect();
+    assert!(wrong.is_empty(), "neither a page nor a 503: {wrong:?}");
+    // Back by itself: the last seconds are all pages.
+    let last_503 = seen
+        .iter()
+        .rev()
+        .find(|(_, s)| *s == StatusCode::SERVICE_UNAVAILABLE)
+        .map(|(at, _)| *at);
+    let tail_ok = seen
+        .iter()
+        .filter(|(at, _)| *at > Duration::from_secs(12))
+        .all(|(_, s)| *s == StatusCode::OK);
+    assert!(tail_ok, "not recovered: {seen:?}");
+    eprintln!(
+        "restart took {restarted_after:?}; {} requests, {unavailable} answered 503, the last at {last_503:?}",
+        seen.len()
+    );
+    drop(app);
+    pool.close().await;
+}
