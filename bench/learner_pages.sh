@@ -37,14 +37,7 @@ SEED_VIDEOS=0 APP_ENV=development HOST=127.0.0.1 PORT=$port DATABASE_URL=$db_url
 pid=$!
 trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$var_dir" "$jar"' EXIT
 base="http://127.0.0.1:$port"
-for _ in $(seq 150); do
-  curl -fsS "$base/healthz" >/dev/null 2>&1 && break
-  sleep 0.2
-done
-for _ in $(seq 150); do
-  [ "$(psql -tA "$db_url" -c "SELECT count(*) FROM missions" 2>/dev/null || echo 0)" -gt 0 ] && break
-  sleep 0.2
-done
+wait_for_demo
 
 paying_learner
 

@@ -21,6 +21,19 @@ fresh_database() {
   psql -q "$admin_url" -c "DROP DATABASE IF EXISTS $name" >/dev/null 2>&1
 }
 
+# wait_for_demo: with base and db_url set, waits until the server answers
+# and its `--seed-demo` has made the missions.
+wait_for_demo() {
+  for _ in $(seq 150); do
+    curl -fsS "$base/healthz" >/dev/null 2>&1 && break
+    sleep 0.2
+  done
+  for _ in $(seq 150); do
+    [ "$(psql -tA "$db_url" -c "SELECT count(*) FROM missions" 2>/dev/null || echo 0)" -gt 0 ] && return
+    sleep 0.2
+  done
+}
+
 # sign_in BASE JAR EMAIL: signs up (agreeing to the terms) and logs in with
 # the forms' CSRF token; prints the Cookie header value the browser would
 # then send (JAR keeps it).

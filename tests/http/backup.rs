@@ -310,26 +310,9 @@ async fn a_restored_backup_has_every_row_and_file_and_plays_the_lesson(db: PgPoo
     let lesson = copy.get(&format!("/learn/topics/{topic}")).await;
     assert_eq!(lesson.status, StatusCode::OK);
     let master = lesson.attr("#player", "data-hls-src").unwrap();
-    let playlist = copy.get(&master).await;
-    assert_eq!(playlist.status, StatusCode::OK);
-    let rendition = playlist
-        .body
-        .lines()
-        .find(|l| l.ends_with(".m3u8"))
-        .unwrap()
-        .to_owned();
-    let base = master.trim_end_matches("master.m3u8");
-    let segments = copy.get(&format!("{base}{rendition}")).await;
-    let segment = segments
-        .body
-        .lines()
-        .find(|l| l.ends_with(".ts"))
-        .unwrap()
-        .to_owned();
-    let dir = rendition.rsplit_once('/').map_or("", |(d, _)| d);
-    let (status, bytes) = copy.get_bytes(&format!("{base}{dir}/{segment}")).await;
-    assert_eq!(status, StatusCode::OK);
-    assert!(bytes.len() > 1000);
+    let segment = copy.first_segment(&master).await;
+    assert_eq!(segment.status(), StatusCode::OK);
+    assert!(segment.bytes().await.unwrap().len() > 1000);
 
     drop_copy(&db, restored, &restored_name).await;
     let _ = std::fs::remove_dir_all(backups);

@@ -15,7 +15,7 @@ use sqlx::PgPool;
 
 use crate::{
     learning::Player,
-    missions::{code_question, mission},
+    missions::{RIGHT_SUM, code_question, mission},
     support::{
         PASSWORD, SentMail, TestApp,
         media::{clip, picture},
@@ -256,24 +256,7 @@ async fn two_instances_behind_nginx_serve_the_journey_and_agree_within_a_second(
     let lesson = learner.get(&format!("/learn/topics/{topic}")).await;
     assert_eq!(lesson.status, StatusCode::OK);
     let master = lesson.attr("#player", "data-hls-src").unwrap();
-    let playlist = learner.get(&master).await;
-    assert_eq!(playlist.status, StatusCode::OK, "{}", playlist.body);
-    let rendition = playlist
-        .body
-        .lines()
-        .find(|l| l.ends_with(".m3u8"))
-        .unwrap()
-        .to_owned();
-    let base = master.trim_end_matches("master.m3u8");
-    let segments = learner.get(&format!("{base}{rendition}")).await;
-    let segment = segments.body.lines().find(|l| l.ends_with(".ts")).unwrap();
-    let dir = rendition.rsplit_once('/').map_or("", |(d, _)| d);
-    let response = learner
-        .client
-        .get(learner.url(&format!("{base}{dir}/{segment}")))
-        .send()
-        .await
-        .unwrap();
+    let response = learner.first_segment(&master).await;
     assert_eq!(response.status(), StatusCode::OK);
     assert!(
         response.headers().get("x-accel-redirect").is_none(),
@@ -299,24 +282,13 @@ async fn two_instances_behind_nginx_serve_the_journey_and_agree_within_a_second(
 
     let sum = mission(&learner, "배열 합계 함수 작성하기").await;
     let question = code_question(&learner, &sum).await;
-    let page = learner
-        .submit_code(
-            &sum,
-            &question,
-            "function sum(numbers) {\n  return numbers.reduce((a, b) => a + b, 0);\n}\n",
-        )
-        .await;
+    let page = learner.submit_code(&sum, &question, RIGHT_SUM).await;
     assert_eq!(page.status, StatusCode::ACCEPTED, "{}", page.body);
     let submission = page.attr("[data-submission]", "data-submission").unwrap();
-    within(Duration::from_secs(30), "the worker grades", || async {
-        learner
-            .get(&format!("/missions/submissions/{submission}"))
-            .await
-            .attr("[data-verdict]", "data-verdict")
-            .as_deref()
-            == Some("accepted")
-    })
-    .await;
+    let (verdict, _) = learner
+        .verdict_within(&submission, Duration::from_secs(30))
+        .await;
+    assert_eq!(verdict, "accepted");
 
     // The last reading of a course (the rest done already) certifies it.
     let reading: String =

@@ -9,7 +9,7 @@ use sqlx::PgPool;
 use weaverse::jobs::{self, WorkerConfig};
 
 use crate::{
-    missions::{code_question, mission},
+    missions::{RIGHT_SUM, code_question, mission},
     support::{TestApp, media::clip},
 };
 
@@ -25,28 +25,6 @@ fn mails_to(app: &TestApp, to: &str) -> usize {
                 .count()
         })
         .unwrap_or(0)
-}
-
-/// The verdict of a submission as its box shows it, polled until graded.
-async fn verdict_within(app: &TestApp, submission: &str, limit: Duration) -> (String, Duration) {
-    let started = Instant::now();
-    loop {
-        let page = app
-            .get(&format!("/missions/submissions/{submission}"))
-            .await;
-        let verdict = page
-            .attr("[data-verdict]", "data-verdict")
-            .unwrap_or_default();
-        if verdict != "pending" && !verdict.is_empty() {
-            return (verdict, started.elapsed());
-        }
-        assert!(
-            started.elapsed() < limit,
-            "no verdict after {:?}",
-            started.elapsed()
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
 }
 
 #[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
@@ -168,23 +146,20 @@ async fn mail_and_a_verdict_come_quickly_while_thirty_transcodes_and_anothers_sl
     // and before the first of the sleeping ones is stopped.
     let sum = mission(&honest, "배열 합계 함수 작성하기").await;
     let question = code_question(&honest, &sum).await;
-    let page = honest
-        .submit_code(
-            &sum,
-            &question,
-            "function sum(numbers) {\n  return numbers.reduce((a, b) => a + b, 0);\n}\n",
-        )
-        .await;
+    let page = honest.submit_code(&sum, &question, RIGHT_SUM).await;
     assert_eq!(page.status, StatusCode::ACCEPTED, "{}", page.body);
     let submission = page.attr("[data-submission]", "data-submission").unwrap();
     let wall = weaverse::assessments::sandbox::Limits::default_for(
         weaverse::assessments::sandbox::Language::JavaScript,
     )
     .wall;
-    let (verdict, took) = verdict_within(&honest, &submission, wall + Duration::from_secs(2)).await;
+    let (verdict, took) = honest
+        .verdict_within(&submission, wall + Duration::from_secs(2))
+        .await;
     assert_eq!(verdict, "accepted");
-    let (sleeper_verdict, _) =
-        verdict_within(&sleeper, &sleeping, wall * 2 + Duration::from_secs(5)).await;
+    let (sleeper_verdict, _) = sleeper
+        .verdict_within(&sleeping, wall * 2 + Duration::from_secs(5))
+        .await;
     assert_eq!(sleeper_verdict, "time_limit");
     let (honest_at, sleeper_at): (time::OffsetDateTime, time::OffsetDateTime) = sqlx::query_as(
         "SELECT (SELECT graded_at FROM code_submissions WHERE id = $1::uuid),

@@ -331,7 +331,37 @@ pub(crate) async fn code_question(app: &TestApp, mission: &str) -> String {
     .unwrap()
 }
 
+/// A right answer to "배열 합계 함수 작성하기".
+pub(crate) const RIGHT_SUM: &str =
+    "function sum(numbers) {\n  return numbers.reduce((a, b) => a + b, 0);\n}\n";
+
 impl TestApp {
+    /// The verdict of a submission as its box shows it, polled until it is
+    /// graded (at most `limit`), and how long that took.
+    pub(crate) async fn verdict_within(
+        &self,
+        submission: &str,
+        limit: std::time::Duration,
+    ) -> (String, std::time::Duration) {
+        let started = std::time::Instant::now();
+        loop {
+            let verdict = self
+                .get(&format!("/missions/submissions/{submission}"))
+                .await
+                .attr("[data-verdict]", "data-verdict")
+                .unwrap_or_default();
+            if verdict != "pending" && !verdict.is_empty() {
+                return (verdict, started.elapsed());
+            }
+            assert!(
+                started.elapsed() < limit,
+                "no verdict after {:?}",
+                started.elapsed()
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+    }
+
     /// Submits code as the mission page does with htmx; the submission box.
     pub(crate) async fn submit_code(
         &self,
@@ -413,13 +443,7 @@ async fn code_is_graded_in_the_sandbox_with_verdicts_and_hidden_tests_stay_hidde
             .is_some()
     );
 
-    let right = app
-        .submit_code(
-            &id,
-            &q,
-            "function sum(numbers) {\n  return numbers.reduce((a, b) => a + b, 0);\n}\n",
-        )
-        .await;
+    let right = app.submit_code(&id, &q, RIGHT_SUM).await;
     let graded = app.graded(&right).await;
     assert_eq!(
         graded.attr("[data-verdict]", "data-verdict").as_deref(),
@@ -1162,7 +1186,7 @@ async fn a_trial_run_checks_the_visible_tests_and_counts_for_nothing(db: PgPool)
     let id = mission(&app, "배열 합계 함수 작성하기").await;
     let q = code_question(&app, &id).await;
     let token = app.csrf_token().await;
-    let right = "function sum(numbers) {\n  return numbers.reduce((a, b) => a + b, 0);\n}\n";
+    let right = RIGHT_SUM;
     let response = app
         .client
         .post(app.url(&format!("/missions/{id}/submissions")))

@@ -115,6 +115,38 @@ impl TestApp {
         .unwrap()
     }
 
+    /// Plays a lesson's video as hls.js does: the master playlist at
+    /// `master`, its first rendition's playlist, then that rendition's first
+    /// segment, whose response this is.
+    pub async fn first_segment(&self, master: &str) -> reqwest::Response {
+        let playlist = self.get(master).await;
+        assert_eq!(
+            playlist.status,
+            reqwest::StatusCode::OK,
+            "{}",
+            playlist.body
+        );
+        let rendition = playlist
+            .body
+            .lines()
+            .find(|l| l.ends_with(".m3u8"))
+            .expect("a rendition")
+            .to_owned();
+        let base = master.trim_end_matches("master.m3u8");
+        let segments = self.get(&format!("{base}{rendition}")).await;
+        let segment = segments
+            .body
+            .lines()
+            .find(|l| l.ends_with(".ts"))
+            .expect("a segment");
+        let dir = rendition.rsplit_once('/').map_or("", |(d, _)| d);
+        self.client
+            .get(self.url(&format!("{base}{dir}/{segment}")))
+            .send()
+            .await
+            .expect("segment")
+    }
+
     /// A GET with extra headers (ranges, encodings).
     pub async fn get_with(&self, path: &str, headers: &[(&str, &str)]) -> Page {
         let mut request = self.client.get(self.url(path));
