@@ -2,7 +2,7 @@
 //! its own, so quick work (mail, grading) never waits behind slow work
 //! (transcoding, rollups).
 
-use super::queue::Kinds;
+use super::queue::{KindQueue, Kinds};
 
 /// A named share of the workers and the job kinds it runs.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -98,6 +98,56 @@ impl Lanes {
             .find(|l| l.kinds.contains(&kind))
             .or_else(|| self.0.iter().find(|l| l.kinds.is_empty()))
             .map_or("-", |l| l.name)
+    }
+}
+
+/// One lane's queue now: its kinds' due and running jobs together.
+#[derive(Clone, Debug)]
+pub struct LaneQueue {
+    pub name: &'static str,
+    /// Its workers in a process with these settings.
+    pub workers: usize,
+    /// The kinds it runs (empty: every other kind).
+    pub kinds: Vec<&'static str>,
+    pub due: i64,
+    pub running: i64,
+    /// How long its oldest due job has waited, in seconds.
+    pub oldest_wait_secs: Option<f64>,
+}
+
+impl LaneQueue {
+    /// The oldest wait in whole seconds, for pages.
+    pub fn oldest_wait_whole_secs(&self) -> Option<i64> {
+        self.oldest_wait_secs.map(|s| s.max(0.0) as i64)
+    }
+}
+
+impl Lanes {
+    /// Folds each kind's queue ([`super::queues`]) into its lane's, lanes
+    /// in their order.
+    pub fn queues(&self, kinds: &[KindQueue]) -> Vec<LaneQueue> {
+        self.0
+            .iter()
+            .map(|lane| {
+                let mut q = LaneQueue {
+                    name: lane.name,
+                    workers: lane.workers,
+                    kinds: lane.kinds.clone(),
+                    due: 0,
+                    running: 0,
+                    oldest_wait_secs: None,
+                };
+                for k in kinds.iter().filter(|k| self.lane_of(&k.kind) == lane.name) {
+                    q.due += k.due;
+                    q.running += k.running;
+                    q.oldest_wait_secs = match (q.oldest_wait_secs, k.oldest_wait_secs) {
+                        (Some(a), Some(b)) => Some(a.max(b)),
+                        (a, b) => a.or(b),
+                    };
+                }
+                q
+            })
+            .collect()
     }
 }
 

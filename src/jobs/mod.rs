@@ -13,7 +13,7 @@ mod worker;
 
 use std::time::Duration;
 
-pub use lanes::{Lane, Lanes};
+pub use lanes::{Lane, LaneQueue, Lanes};
 pub use queue::{
     Claimed, EnqueueOptions, JobId, JobRow, JobStatus, KindQueue, Kinds, enqueue, progress_of,
     queues, request_cancel, retry, unfinished, unfinished_of, waiting,

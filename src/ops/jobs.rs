@@ -16,7 +16,7 @@ use crate::{
     accounts::Admin,
     assessments::Grader,
     error::AppResult,
-    jobs::{self as queue, JobId, JobRow, JobStatus, KindQueue, Lanes},
+    jobs::{self as queue, JobId, JobRow, JobStatus, LaneQueue, Lanes},
     state::AppState,
     web::{self, PageCtx, Path, Query, csv::Csv, flash::Flash, routes::At},
 };
@@ -35,43 +35,6 @@ struct JobsPage {
     status: Option<JobStatus>,
     /// Each lane's queue now.
     lanes: Vec<LaneQueue>,
-}
-
-/// One lane as the page shows it.
-struct LaneQueue {
-    name: &'static str,
-    /// Its workers in a process with this one's settings.
-    workers: usize,
-    /// The kinds it runs (empty: every other kind).
-    kinds: Vec<&'static str>,
-    due: i64,
-    running: i64,
-    /// How long the oldest due job has waited, in whole seconds.
-    oldest_wait: Option<i64>,
-}
-
-/// Folds each kind's queue into its lane's, lanes in their order.
-fn lane_queues(lanes: &Lanes, kinds: &[KindQueue]) -> Vec<LaneQueue> {
-    lanes
-        .iter()
-        .map(|lane| {
-            let mut q = LaneQueue {
-                name: lane.name,
-                workers: lane.workers,
-                kinds: lane.kinds.clone(),
-                due: 0,
-                running: 0,
-                oldest_wait: None,
-            };
-            for k in kinds.iter().filter(|k| lanes.lane_of(&k.kind) == lane.name) {
-                q.due += k.due;
-                q.running += k.running;
-                let wait = k.oldest_wait_secs.map(|s| s.max(0.0) as i64);
-                q.oldest_wait = q.oldest_wait.max(wait);
-            }
-            q
-        })
-        .collect()
 }
 
 impl JobsPage {
@@ -164,7 +127,7 @@ async fn list(
         }
         return Ok(csv.into_response());
     }
-    let lanes = lane_queues(&lanes, &queue::queues(&mut conn).await?);
+    let lanes = lanes.queues(&queue::queues(&mut conn).await?);
     drop(conn);
     let grader_down = grader.unusable().await;
     Ok(web::render(&JobsPage {

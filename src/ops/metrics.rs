@@ -130,17 +130,12 @@ async fn shared_figures(state: &AppState, lanes: &Lanes) -> AppResult<String> {
         out,
         "# HELP weaverse_job_wait_seconds How long the oldest due job of each lane has waited.\n# TYPE weaverse_job_wait_seconds gauge"
     );
-    let mut oldest: Vec<(&'static str, f64)> = lanes.iter().map(|l| (l.name, 0.0)).collect();
-    for q in jobs::queues(&mut conn).await? {
-        let lane = lanes.lane_of(&q.kind);
-        if let Some(slot) = oldest.iter_mut().find(|(name, _)| *name == lane) {
-            slot.1 = slot.1.max(q.oldest_wait_secs.unwrap_or(0.0));
-        }
-    }
-    for (lane, secs) in oldest {
+    for lane in lanes.queues(&jobs::queues(&mut conn).await?) {
+        let secs = lane.oldest_wait_secs.unwrap_or(0.0);
         let _ = writeln!(
             out,
-            "weaverse_job_wait_seconds{{lane=\"{lane}\"}} {secs:.3}"
+            "weaverse_job_wait_seconds{{lane=\"{}\"}} {secs:.3}",
+            lane.name
         );
     }
     let online = accounts::figures::online_learners(&mut conn).await?;
