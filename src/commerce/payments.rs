@@ -66,17 +66,6 @@ async fn schedule(conn: &mut PgConnection, what: Reconcile) -> CommerceResult<()
     Ok(())
 }
 
-/// Test hook: with `WEAVERSE_CRASH_AT={name}` outside production the process
-/// dies here, as a power cut would (the kill-at-the-worst-moment test).
-fn crash_point(name: &str) {
-    if std::env::var("APP_ENV").as_deref() != Ok("production")
-        && std::env::var("WEAVERSE_CRASH_AT").as_deref() == Ok(name)
-    {
-        tracing::error!(point = name, "crash point reached: aborting");
-        std::process::abort();
-    }
-}
-
 // ---------- paying ----------
 
 /// Starts paying for a new order at its gateway: where the learner goes next.
@@ -219,7 +208,7 @@ pub async fn confirm(
             },
         )
         .await;
-    crash_point("after-gateway-approve");
+    crate::infra::crash_point("after-gateway-approve");
     match confirmed {
         Ok(approval) => record(db, &order, &approval).await,
         // The gateway accepted but has not finished: reconciliation settles it.
@@ -491,7 +480,7 @@ pub async fn refund(
             },
         )
         .await;
-    crash_point("after-gateway-cancel");
+    crate::infra::crash_point("after-gateway-cancel");
     match sent {
         Ok(()) => {
             settle_refund(db, refund_id, RefundState::Succeeded, None).await?;

@@ -12,3 +12,15 @@ pub mod ratelimit;
 pub mod sealed;
 pub mod session_cache;
 pub mod storage;
+
+/// Test hook: with `WEAVERSE_CRASH_AT={name}` outside production the process
+/// dies here, as a power cut or `kill -9` would: no destructor, no clean-up
+/// (the kill-at-the-worst-moment tests).
+pub fn crash_point(name: &str) {
+    if std::env::var("APP_ENV").as_deref() != Ok("production")
+        && std::env::var("WEAVERSE_CRASH_AT").as_deref() == Ok(name)
+    {
+        tracing::error!(point = name, "crash point reached: aborting");
+        std::process::abort();
+    }
+}

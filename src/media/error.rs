@@ -29,6 +29,9 @@ pub enum Refusal {
     Tool(String),
     #[error("too many uploads being checked")]
     Busy,
+    /// The disk that receives or keeps media has no room left.
+    #[error("no space left for media")]
+    StorageFull,
     #[error("not a JPEG, PNG or WebP image")]
     NotImage,
     #[error("image smaller than 16 px")]
@@ -37,6 +40,26 @@ pub enum Refusal {
     TooManyPixels { max_pixels: u64 },
     #[error("too many image uploads; wait {wait_secs} s")]
     TooManyUploads { wait_secs: u64 },
+}
+
+impl Refusal {
+    /// A failed write or copy of an upload: `StorageFull` when the disk is
+    /// full, our own failure otherwise.
+    pub fn of_io(err: &std::io::Error) -> Self {
+        if err.kind() == std::io::ErrorKind::StorageFull {
+            Self::StorageFull
+        } else {
+            Self::Tool(err.to_string())
+        }
+    }
+
+    /// `StorageFull` when a disk-full error is anywhere in `err`'s chain.
+    pub fn storage_full_in(err: &anyhow::Error) -> Option<Self> {
+        err.chain()
+            .filter_map(|cause| cause.downcast_ref::<std::io::Error>())
+            .any(|io| io.kind() == std::io::ErrorKind::StorageFull)
+            .then_some(Self::StorageFull)
+    }
 }
 
 /// `4 GB`, `64 MB`.

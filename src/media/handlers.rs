@@ -81,6 +81,10 @@ fn refusal_words(why: &Refusal) -> String {
         ),
         Refusal::Tool(_) => "파일을 확인하지 못했습니다. 잠시 후 다시 시도해 주세요.".into(),
         Refusal::Busy => "지금은 확인 중인 업로드가 많습니다. 잠시 후 다시 시도해 주세요.".into(),
+        Refusal::StorageFull => {
+            "서버의 저장 공간이 가득 차서 파일을 받지 못했습니다. 받던 파일은 지웠습니다. 관리자에게 알려 주세요."
+                .into()
+        }
         Refusal::NotImage => {
             "이미지 파일이 아닙니다. JPEG, PNG, WebP 이미지만 올릴 수 있습니다.".into()
         }
@@ -119,6 +123,7 @@ fn refusal_status(why: &Refusal) -> StatusCode {
         Refusal::NotVideo | Refusal::NotImage => StatusCode::UNSUPPORTED_MEDIA_TYPE,
         Refusal::Tool(_) => StatusCode::INTERNAL_SERVER_ERROR,
         Refusal::Busy => StatusCode::SERVICE_UNAVAILABLE,
+        Refusal::StorageFull => StatusCode::INSUFFICIENT_STORAGE,
         Refusal::TooManyUploads { .. } => StatusCode::TOO_MANY_REQUESTS,
         Refusal::Interrupted | Refusal::NoFile => StatusCode::BAD_REQUEST,
         _ => StatusCode::UNPROCESSABLE_ENTITY,
@@ -132,8 +137,10 @@ async fn refused(
     topic: TopicId,
     why: &Refusal,
 ) -> AppResult<Response> {
-    if let Refusal::Tool(detail) = why {
-        tracing::error!(%detail, "media tool failed");
+    match why {
+        Refusal::Tool(detail) => tracing::error!(%detail, "media tool failed"),
+        Refusal::StorageFull => tracing::error!("media upload refused: no space left on the disk"),
+        _ => {}
     }
     let mut panel = studio_panel(&state.db, media, topic).await?;
     panel.error = Some(refusal_words(why));
@@ -229,7 +236,7 @@ async fn receive(
     use tokio::io::AsyncWriteExt;
     let file = tokio::fs::File::create(path)
         .await
-        .map_err(|e| Refusal::Tool(e.to_string()))?;
+        .map_err(|e| Refusal::of_io(&e))?;
     let mut out = tokio::io::BufWriter::with_capacity(1 << 20, file);
     let mut total: u64 = 0;
     loop {
@@ -239,9 +246,19 @@ async fn receive(
                 if total > limit {
                     return Err(Refusal::TooLarge { max_bytes: limit });
                 }
-                out.write_all(&chunk)
-                    .await
-                    .map_err(|e| Refusal::Tool(e.to_string()))?;
+                if let Err(err) = out.write_all(&chunk).await {
+                    let why = Refusal::of_io(&err);
+                    if why == Refusal::StorageFull {
+                        // Free the room at once, then read the rest of the
+                        // body so that the browser gets the page saying why
+                        // (a reply before the body ends reaches it as a
+                        // broken connection).
+                        drop(out);
+                        let _ = tokio::fs::remove_file(path).await;
+                        while let Ok(Some(_)) = field.chunk().await {}
+                    }
+                    return Err(why);
+                }
             }
             Ok(None) => break,
             Err(err) if err.status() == StatusCode::PAYLOAD_TOO_LARGE => {
@@ -250,13 +267,14 @@ async fn receive(
             Err(_) => return Err(Refusal::Interrupted),
         }
     }
-    out.flush()
-        .await
-        .map_err(|e| Refusal::Tool(e.to_string()))?;
+    if let Err(err) = out.flush().await {
+        let _ = tokio::fs::remove_file(path).await;
+        return Err(Refusal::of_io(&err));
+    }
     out.into_inner()
         .sync_all()
         .await
-        .map_err(|e| Refusal::Tool(e.to_string()))?;
+        .map_err(|e| Refusal::of_io(&e))?;
     Ok(total)
 }
 

@@ -67,6 +67,10 @@ impl Media {
         let work_dir = var_dir.join("tmp").join("media");
         std::fs::create_dir_all(&work_dir)
             .with_context(|| format!("creating {}", work_dir.display()))?;
+        let swept = sweep_stale_work(&work_dir, STALE_WORK);
+        if swept > 0 {
+            tracing::warn!(swept, dir = %work_dir.display(), "removed uploads and transcoding folders a stopped process left");
+        }
         Ok(Self {
             storage,
             config: config.clone(),
@@ -465,7 +469,18 @@ pub enum IngestError {
     #[error(transparent)]
     Refused(#[from] Refusal),
     #[error(transparent)]
-    Internal(#[from] anyhow::Error),
+    Internal(anyhow::Error),
+}
+
+impl From<anyhow::Error> for IngestError {
+    /// A full disk while storing is a refusal the uploader is told about;
+    /// anything else is ours.
+    fn from(err: anyhow::Error) -> Self {
+        match Refusal::storage_full_in(&err) {
+            Some(full) => Self::Refused(full),
+            None => Self::Internal(err),
+        }
+    }
 }
 
 /// Queues a video's transcoding (at most one live job per video).
@@ -552,6 +567,52 @@ impl Drop for TempPath {
     }
 }
 
+/// How long an upload or transcoding folder may go untouched before it is
+/// taken for one a killed process left (an upload writes every moment, ffmpeg
+/// a segment every few seconds).
+const STALE_WORK: Duration = Duration::from_secs(3600);
+
+/// Removes what a killed process left in `work_dir` (half-received uploads,
+/// transcoding folders): entries in which nothing changed for `idle`. Another
+/// process's upload or transcode sharing the folder is still being written
+/// and stays.
+fn sweep_stale_work(work_dir: &Path, idle: Duration) -> usize {
+    fn newest(path: &Path) -> Option<std::time::SystemTime> {
+        let meta = std::fs::symlink_metadata(path).ok()?;
+        let mut at = meta.modified().ok()?;
+        if meta.is_dir() {
+            for entry in std::fs::read_dir(path).ok()?.flatten() {
+                if let Some(inner) = newest(&entry.path()) {
+                    at = at.max(inner);
+                }
+            }
+        }
+        Some(at)
+    }
+    let Ok(entries) = std::fs::read_dir(work_dir) else {
+        return 0;
+    };
+    let mut swept = 0;
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let stale = newest(&path)
+            .and_then(|at| at.elapsed().ok())
+            .is_some_and(|age| age > idle);
+        if !stale {
+            continue;
+        }
+        let removed = if path.is_dir() {
+            std::fs::remove_dir_all(&path)
+        } else {
+            std::fs::remove_file(&path)
+        };
+        if removed.is_ok() {
+            swept += 1;
+        }
+    }
+    swept
+}
+
 /// A folder removed with everything in it when dropped.
 struct TempDir(PathBuf);
 
@@ -588,4 +649,55 @@ async fn walk(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
     }
     files.sort();
     Ok(files)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::SystemTime;
+
+    fn age(path: &Path, by: Duration) {
+        let at = SystemTime::now() - by;
+        std::fs::File::options()
+            .write(true)
+            .open(path)
+            .and_then(|f| f.set_modified(at))
+            .or_else(|_| std::fs::File::open(path).and_then(|f| f.set_modified(at)))
+            .unwrap();
+    }
+
+    #[test]
+    fn only_work_a_killed_process_left_is_swept() {
+        let dir = std::env::temp_dir().join(format!("weaverse-sweep-{}", short_id()));
+        std::fs::create_dir_all(dir.join("transcode-live/hls/360p")).unwrap();
+        std::fs::create_dir_all(dir.join("transcode-dead/hls")).unwrap();
+        for file in [
+            "upload-old.part",
+            "upload-new.part",
+            "transcode-live/hls/360p/seg_001.ts",
+            "transcode-dead/hls/seg_000.ts",
+        ] {
+            std::fs::write(dir.join(file), b"x").unwrap();
+        }
+        let hours = Duration::from_secs(2 * 3600);
+        age(&dir.join("upload-old.part"), hours);
+        // A folder made long ago in which ffmpeg is still writing stays.
+        age(&dir.join("transcode-live"), hours);
+        for path in [
+            "transcode-dead/hls/seg_000.ts",
+            "transcode-dead/hls",
+            "transcode-dead",
+        ] {
+            age(&dir.join(path), hours);
+        }
+        assert_eq!(sweep_stale_work(&dir, STALE_WORK), 2);
+        let mut left: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        assert_eq!(left, ["transcode-live", "upload-new.part"]);
+        std::fs::remove_dir_all(dir).unwrap();
+    }
 }

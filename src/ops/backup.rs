@@ -229,6 +229,7 @@ async fn write_set(
             let path = media.local_path(&key).context("local media file")?;
             let sum = put(dest, &format!("{name}/media/{key}"), &path, &key).await?;
             files.push(sum);
+            crate::infra::crash_point("backup-media-file");
         } else {
             // The bucket keeps the file: note what it holds.
             let temp = work.join("media-object");

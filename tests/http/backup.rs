@@ -392,6 +392,102 @@ async fn a_backup_that_cannot_finish_fails_loudly_and_leaves_the_earlier_ones(db
 }
 
 #[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
+async fn a_backup_killed_half_way_is_never_restored_and_the_next_one_completes(db: PgPool) {
+    let app = TestApp::spawn(db.clone()).await;
+    app.seed().await;
+    let url = crate::cli::database_url(&db);
+    let media = app.var_dir.join("media");
+    for (key, bytes) in [
+        ("images/a/320.jpg", b"first".as_slice()),
+        ("images/b/320.jpg", b"second"),
+    ] {
+        std::fs::create_dir_all(media.join(key).parent().unwrap()).unwrap();
+        std::fs::write(media.join(key), bytes).unwrap();
+    }
+    let backups = std::env::temp_dir().join(format!("weaverse-backups-{}", uuid::Uuid::new_v4()));
+    let to = backups.to_str().unwrap();
+    let out = weaverse(&url, &app.var_dir, &["backup", "--to", to], &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    let sets = |dir: &Path| -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    };
+    let first = sets(&backups).pop().unwrap();
+    let first_files = files(&backups);
+
+    // The next one dies (no clean-up runs) after the dump and one media file.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let out = weaverse(
+        &url,
+        &app.var_dir,
+        &["backup", "--to", to],
+        &[("WEAVERSE_CRASH_AT", "backup-media-file")],
+    );
+    assert!(
+        out.status.code().is_none(),
+        "killed by a signal: {}",
+        text(&out)
+    );
+    let killed = sets(&backups).pop().unwrap();
+    assert_ne!(killed, first);
+    let left = listing_of(&backups.join(&killed));
+    assert!(left.contains(&"database.dump".to_owned()), "{left:?}");
+    assert!(
+        !left.contains(&"MANIFEST.json".to_owned()),
+        "no manifest: {left:?}"
+    );
+    for (path, bytes) in &first_files {
+        assert_eq!(
+            &std::fs::read(backups.join(path)).unwrap(),
+            bytes,
+            "the earlier set changed"
+        );
+    }
+
+    // A restore from the destination takes the newest whole set, not it.
+    let (restored, restored_var, restored_name) = restore_into_new(&db, to, &[]).await;
+    assert_eq!(contents(&restored).await, contents(&db).await);
+    assert_eq!(files(&restored_var.join("media")), files(&media));
+    drop_copy(&db, restored, &restored_name).await;
+    // Restoring the unfinished set by name is refused.
+    let (other_url, _) = sibling_url(&db);
+    let out = weaverse(
+        &other_url,
+        &std::env::temp_dir().join(format!("weaverse-restored-{}", uuid::Uuid::new_v4())),
+        &["restore", "--from", backups.join(&killed).to_str().unwrap()],
+        &[],
+    );
+    assert!(!out.status.success());
+    assert!(text(&out).contains("not a whole backup"), "{}", text(&out));
+
+    // The next backup completes. It replaces the first as the day's backup;
+    // the unfinished one stays until it is a day old (the retention test
+    // above), in case it is still being written elsewhere.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let out = weaverse(&url, &app.var_dir, &["backup", "--to", to], &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    let now = sets(&backups);
+    assert_eq!(now.len(), 2, "{now:?}");
+    assert_eq!(now[0], killed);
+    assert!(listing_of(&backups.join(&now[1])).contains(&"MANIFEST.json".to_owned()));
+    for dir in [backups, restored_var] {
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}
+
+/// The files of a set, as paths inside it.
+fn listing_of(dir: &Path) -> Vec<String> {
+    files_under(dir)
+        .into_iter()
+        .map(|p| p.strip_prefix(dir).unwrap().display().to_string())
+        .collect()
+}
+
+#[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
 async fn a_backup_kept_in_s3_restores(db: PgPool) {
     let app = TestApp::spawn(db.clone()).await;
     app.seed().await;

@@ -1,8 +1,13 @@
 //! Faults: a process killed (SIGKILL) in the middle of its work, started
-//! again, leaves nothing lost and nothing done twice. (Killed during a
-//! transcode: `media.rs`; during a payment approval: `kakaopay.rs`.)
+//! again, leaves nothing lost and nothing done twice: a grader mid-run, the
+//! server mid-upload; PostgreSQL restarted under load; a full media disk.
+//! (Killed during a transcode: `media.rs`; during a payment approval:
+//! `kakaopay.rs`; during a backup: `backup.rs`.)
 
-use std::time::{Duration, Instant};
+use std::{
+    process::Command,
+    time::{Duration, Instant},
+};
 
 use reqwest::StatusCode;
 use sqlx::PgPool;
@@ -282,4 +287,239 @@ async fn while_postgresql_restarts_pages_answer_503_and_then_recover_by_themselv
     );
     drop(app);
     pool.close().await;
+}
+
+const VIDEOS: &str = "SELECT count(*) FROM videos";
+const TRANSCODES: &str = "SELECT count(*) FROM jobs WHERE kind = 'media.transcode'";
+
+/// An admin (who may use the studio) for processes started by the test.
+async fn studio_admin(db: &PgPool, email: &str) {
+    let mut conn = db.acquire().await.unwrap();
+    weaverse::accounts::create_or_promote_admin(
+        &mut conn,
+        email,
+        crate::support::PASSWORD,
+        "관리자",
+    )
+    .await
+    .unwrap();
+}
+
+/// The same browser at `base`, signed in there as `email`.
+async fn signed_in_at(app: &TestApp, base: &str, email: &str) -> TestApp {
+    let browser = crate::instances::at(&app.another_browser(), base);
+    let page = browser.login(email, crate::support::PASSWORD).await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    browser
+}
+
+/// Starts sending a video upload of `declared` bytes by hand, as a browser
+/// does, and returns the open connection after `sent` of them.
+async fn start_upload(
+    browser: &TestApp,
+    topic: &str,
+    declared: usize,
+    sent: usize,
+) -> tokio::net::TcpStream {
+    use tokio::io::AsyncWriteExt;
+    let token = browser.csrf_token().await;
+    let url: reqwest::Url = browser.base.parse().unwrap();
+    let cookies = {
+        use reqwest::cookie::CookieStore;
+        browser
+            .jar
+            .cookies(&url)
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .to_owned()
+    };
+    let head = "--cut\r\nContent-Disposition: form-data; name=\"video\"; filename=\"lecture.mp4\"\r\nContent-Type: video/mp4\r\n\r\n";
+    let tail = "\r\n--cut--\r\n";
+    let request = format!(
+        "POST /studio/topics/{topic}/video HTTP/1.1\r\nHost: {}\r\nCookie: {cookies}\r\nOrigin: {}\r\n\
+         X-CSRF-Token: {token}\r\nContent-Type: multipart/form-data; boundary=cut\r\nContent-Length: {}\r\n\r\n{head}",
+        url.authority(),
+        browser.base,
+        head.len() + declared + tail.len(),
+    );
+    let mut stream = tokio::net::TcpStream::connect(url.authority())
+        .await
+        .unwrap();
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let chunk = vec![7u8; 64 * 1024];
+    let mut written = 0;
+    while written < sent {
+        let n = chunk.len().min(sent - written);
+        stream.write_all(&chunk[..n]).await.unwrap();
+        written += n;
+    }
+    stream
+}
+
+/// Files under a folder, as relative paths.
+fn listing(dir: &std::path::Path) -> Vec<String> {
+    crate::support::media::files_under(dir)
+        .into_iter()
+        .map(|p| p.strip_prefix(dir).unwrap().display().to_string())
+        .collect()
+}
+
+#[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
+async fn a_server_killed_during_an_upload_keeps_nothing_of_it_and_takes_it_again(db: PgPool) {
+    use crate::instances::{Fleet, free_port, wait_ready, weaverse};
+    let app = TestApp::spawn(db.clone()).await;
+    app.seed().await;
+    studio_admin(&db, "studio@example.com").await;
+    let topic = app.video_topic(false).await;
+    let root = std::env::temp_dir().join(format!("weaverse-upload-kill-{}", uuid::Uuid::new_v4()));
+    let (var, media) = (root.join("var"), root.join("media"));
+    std::fs::create_dir_all(&media).unwrap();
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let serve = || {
+        weaverse("serve", &db, &var, &media, &base)
+            .env("PORT", port.to_string())
+            .env_remove("MEDIA_ACCEL_PREFIX")
+            .spawn()
+            .unwrap()
+    };
+    let mut fleet = Fleet(vec![serve()]);
+    wait_ready(&base).await;
+    let browser = signed_in_at(&app, &base, "studio@example.com").await;
+    let (videos, transcodes) = (count(&db, VIDEOS).await, count(&db, TRANSCODES).await);
+
+    // 8 MB of a 64 MB upload are in when the server dies.
+    let _connection = start_upload(&browser, &topic, 64 << 20, 8 << 20).await;
+    let work = var.join("tmp/media");
+    let started = Instant::now();
+    let part = loop {
+        let found = listing(&work)
+            .into_iter()
+            .find(|f| f.ends_with(".part"))
+            .map(|f| work.join(f))
+            .filter(|p| std::fs::metadata(p).is_ok_and(|m| m.len() >= 1 << 20));
+        if let Some(part) = found {
+            break part;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "the upload never arrived"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    let mut killed = fleet.0.pop().unwrap();
+    killed.kill().unwrap();
+    killed.wait().unwrap();
+
+    // Half a file in the work folder; nothing in storage, no video, no job.
+    assert!(part.exists());
+    assert_eq!(listing(&media), Vec::<String>::new());
+    assert_eq!(count(&db, VIDEOS).await, videos);
+    assert_eq!(count(&db, TRANSCODES).await, transcodes);
+
+    // An hour and more later (the file's clock moved back) the server starts
+    // again and clears what the dead one left.
+    std::fs::File::options()
+        .write(true)
+        .open(&part)
+        .unwrap()
+        .set_modified(std::time::SystemTime::now() - Duration::from_secs(2 * 3600))
+        .unwrap();
+    fleet.0.push(serve());
+    wait_ready(&base).await;
+    assert!(!part.exists(), "the half-received upload was removed");
+    assert_eq!(listing(&work), Vec::<String>::new());
+
+    // The tutor uploads again: one video, one transcoding job.
+    let clip = crate::support::media::clip(2, 240, true).await;
+    let page = browser
+        .upload_video(&topic, "lecture.mp4", std::fs::read(clip).unwrap())
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    assert_eq!(count(&db, VIDEOS).await, videos + 1);
+    assert_eq!(count(&db, TRANSCODES).await, transcodes + 1);
+    assert_eq!(listing(&media).len(), 1, "the source, once");
+    drop(fleet);
+    std::fs::remove_dir_all(root).ok();
+}
+
+#[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
+async fn a_full_media_disk_refuses_an_upload_clearly_and_keeps_nothing_of_it(db: PgPool) {
+    use crate::instances::{Fleet, free_port, wait_ready, weaverse};
+    let app = TestApp::spawn(db.clone()).await;
+    app.seed().await;
+    studio_admin(&db, "studio@example.com").await;
+    let topic = app.video_topic(false).await;
+    // The server's folders (uploads being received, media) on a 16 MB disk
+    // of their own: a tmpfs that only the server's mount namespace sees.
+    let var = std::env::temp_dir().join(format!("weaverse-full-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&var).unwrap();
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let server = weaverse("serve", &db, &var, &var.join("media"), &base);
+    let mut bwrap = Command::new("bwrap");
+    bwrap
+        .args(["--die-with-parent", "--dev-bind", "/", "/", "--size"])
+        .arg((16u32 << 20).to_string())
+        .arg("--tmpfs")
+        .arg(&var)
+        .arg(server.get_program());
+    bwrap.args(server.get_args());
+    for (key, value) in server.get_envs() {
+        match value {
+            Some(value) => bwrap.env(key, value),
+            None => bwrap.env_remove(key),
+        };
+    }
+    let child = bwrap
+        .env("PORT", port.to_string())
+        .env_remove("MEDIA_ACCEL_PREFIX")
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("bwrap (scripts/system-deps.sh installs bubblewrap)");
+    let bwrap_pid = child.id();
+    let _fleet = Fleet(vec![child]);
+    wait_ready(&base).await;
+    // The server's view of its disk.
+    let server_pid =
+        std::fs::read_to_string(format!("/proc/{bwrap_pid}/task/{bwrap_pid}/children"))
+            .unwrap()
+            .split_whitespace()
+            .next()
+            .unwrap()
+            .to_owned();
+    let seen = std::path::PathBuf::from(format!("/proc/{server_pid}/root"))
+        .join(var.strip_prefix("/").unwrap());
+    assert!(
+        seen.join("tmp/media").is_dir(),
+        "the server's tmpfs is visible at {}",
+        seen.display()
+    );
+    let browser = signed_in_at(&app, &base, "studio@example.com").await;
+    let videos = count(&db, VIDEOS).await;
+
+    // 24 MB do not fit: a page that says so, in Korean, with 507.
+    let page = browser
+        .upload_video(&topic, "lecture.mp4", vec![7u8; 24 << 20])
+        .await;
+    assert_eq!(
+        page.status,
+        StatusCode::INSUFFICIENT_STORAGE,
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("저장 공간이 가득 차서"), "{}", page.body);
+    assert_eq!(listing(&seen.join("tmp/media")), Vec::<String>::new());
+    assert_eq!(listing(&seen.join("media")), Vec::<String>::new());
+    assert_eq!(count(&db, VIDEOS).await, videos);
+
+    // The room was given back: a video that fits is taken.
+    let clip = crate::support::media::clip(2, 240, true).await;
+    let page = browser
+        .upload_video(&topic, "lecture.mp4", std::fs::read(clip).unwrap())
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    assert_eq!(count(&db, VIDEOS).await, videos + 1);
+    assert_eq!(listing(&seen.join("media")).len(), 1);
 }

@@ -23,7 +23,7 @@ use crate::{
 };
 
 /// The processes of the test, killed when it ends however it ends.
-struct Fleet(Vec<Child>);
+pub(crate) struct Fleet(pub(crate) Vec<Child>);
 
 impl Drop for Fleet {
     fn drop(&mut self) {
@@ -34,7 +34,7 @@ impl Drop for Fleet {
     }
 }
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -44,7 +44,13 @@ fn free_port() -> u16 {
 
 /// The settings every instance shares (the same keys: a cookie signed by
 /// one verifies on the other).
-fn weaverse(role: &str, db: &PgPool, var_dir: &Path, media: &Path, public: &str) -> Command {
+pub(crate) fn weaverse(
+    role: &str,
+    db: &PgPool,
+    var_dir: &Path,
+    media: &Path,
+    public: &str,
+) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_weaverse"));
     command
         .arg(role)
@@ -102,7 +108,7 @@ fn nginx_config(dir: &Path, port: u16, apps: &[u16], media: &Path) -> PathBuf {
     path
 }
 
-async fn wait_ready(base: &str) {
+pub(crate) async fn wait_ready(base: &str) {
     let client = reqwest::Client::new();
     for _ in 0..200 {
         if client
@@ -119,7 +125,7 @@ async fn wait_ready(base: &str) {
 }
 
 /// The same browser (cookies) talking to another address.
-fn at(browser: &TestApp, base: &str) -> TestApp {
+pub(crate) fn at(browser: &TestApp, base: &str) -> TestApp {
     TestApp {
         base: base.to_owned(),
         db: browser.db.clone(),
