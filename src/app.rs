@@ -331,12 +331,12 @@ pub fn router(state: Platform) -> Router {
         .merge(pages)
         .layer(middleware::from_fn(crate::web::observe::track))
         .with_state(state);
-    let media_origin = config.media.delivery_origin();
+    let media_origins = config.media.delivery_origins();
     for layer in security::layers(
         config.is_production(),
         &state_gateways.form_origins(),
         &state_gateways.toss_origins(),
-        &media_origin.iter().map(String::as_str).collect::<Vec<_>>(),
+        &media_origins.iter().map(String::as_str).collect::<Vec<_>>(),
     ) {
         app = app.layer(layer);
     }

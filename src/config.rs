@@ -335,6 +335,9 @@ pub struct MediaConfig {
     pub accel_prefix: Option<String>,
     /// How long a presigned S3 address stays valid (`S3_PRESIGN_SECS`).
     pub presign_ttl: Duration,
+    /// A CDN in front of the storage (`MEDIA_CDN_BASE` and its key): videos'
+    /// renditions and segments are fetched from it with signed cookies.
+    pub cdn: Option<crate::infra::storage::cdn::Cdn>,
 }
 
 impl MediaConfig {
@@ -367,12 +370,20 @@ impl MediaConfig {
             preset: var("TRANSCODE_PRESET").unwrap_or_else(|| "veryfast".into()),
             accel_prefix: var("MEDIA_ACCEL_PREFIX").map(|p| p.trim_end_matches('/').to_string()),
             presign_ttl: Duration::from_secs(parse_var("S3_PRESIGN_SECS", 300)?),
+            cdn: cdn_from_env()?,
         })
     }
 
     /// Where browsers fetch media from besides us: the bucket's origin with
-    /// S3 (presigned redirects land there), nothing with local storage.
-    pub fn delivery_origin(&self) -> Option<String> {
+    /// S3 (presigned redirects land there) and the CDN's.
+    pub fn delivery_origins(&self) -> Vec<String> {
+        self.bucket_origin()
+            .into_iter()
+            .chain(self.cdn.as_ref().map(|cdn| cdn.origin()))
+            .collect()
+    }
+
+    fn bucket_origin(&self) -> Option<String> {
         let s3 = self.s3.as_ref()?;
         let Some(endpoint) = &s3.endpoint else {
             return Some(format!(
@@ -402,11 +413,35 @@ impl MediaConfig {
             preset: "veryfast".into(),
             accel_prefix: None,
             presign_ttl: Duration::from_secs(60),
+            cdn: None,
         }
     }
 }
 
 /// Reads one variable; empty counts as unset.
+/// `MEDIA_CDN_BASE` with `MEDIA_CDN_KEY_ID` and `MEDIA_CDN_KEY_FILE` (all or
+/// none), `MEDIA_CDN_COOKIE_DOMAIN` and `MEDIA_CDN_SECS` (default 2 hours).
+fn cdn_from_env() -> anyhow::Result<Option<crate::infra::storage::cdn::Cdn>> {
+    let Some(base) = var("MEDIA_CDN_BASE") else {
+        return Ok(None);
+    };
+    let base = Url::parse(base.trim()).context("MEDIA_CDN_BASE must be an address")?;
+    let key_id =
+        var("MEDIA_CDN_KEY_ID").context("MEDIA_CDN_BASE is set: MEDIA_CDN_KEY_ID is needed too")?;
+    let key_file = var("MEDIA_CDN_KEY_FILE")
+        .context("MEDIA_CDN_BASE is set: MEDIA_CDN_KEY_FILE is needed too")?;
+    let pem = std::fs::read(&key_file)
+        .with_context(|| format!("reading MEDIA_CDN_KEY_FILE {key_file}"))?;
+    crate::infra::storage::cdn::Cdn::new(
+        base,
+        key_id.trim().to_owned(),
+        &pem,
+        var("MEDIA_CDN_COOKIE_DOMAIN").map(|d| d.trim().to_owned()),
+        Duration::from_secs(parse_var("MEDIA_CDN_SECS", 2 * 3600)?),
+    )
+    .map(Some)
+}
+
 fn var(name: &str) -> Option<String> {
     env::var(name).ok().filter(|v| !v.trim().is_empty())
 }

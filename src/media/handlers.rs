@@ -29,7 +29,11 @@ use crate::{
     catalog,
     error::{AppError, AppResult},
     ids::{TopicId, VideoId},
-    infra::storage::{self, Delivery, valid_key},
+    infra::storage::{
+        self, Delivery,
+        cdn::{self, Cdn},
+        valid_key,
+    },
     learning::access,
     state::AppState,
     web::{self, Path, page::PageCtx},
@@ -440,6 +444,11 @@ pub async fn deliver(
         "private, no-cache"
     };
     let media = &media;
+    if let (Some(cdn), Some(prefix), "master.m3u8") =
+        (&media.config.cdn, &video.hls_prefix, file.as_str())
+    {
+        return master_through_cdn(media, cdn, prefix, &key).await;
+    }
     if let Some(prefix) = &media.config.accel_prefix {
         let target = format!("{prefix}/{key}");
         let mut response = StatusCode::OK.into_response();
@@ -723,6 +732,50 @@ pub async fn deliver_image(
         }
         Delivery::Redirect(url) => Ok(Redirect::temporary(&url).into_response()),
     }
+}
+
+/// The master playlist when a CDN serves the rest: its renditions point at
+/// the CDN, and the viewer gets cookies that open this run's folder there
+/// (scoped to the folder, so each video open in another tab keeps its own).
+async fn master_through_cdn(
+    media: &Media,
+    cdn: &Cdn,
+    prefix: &str,
+    key: &str,
+) -> AppResult<Response> {
+    let bytes = media
+        .storage
+        .get_bytes(key)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let text = String::from_utf8(bytes)
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("playlist {key}: {e}")))?;
+    let playlist =
+        cdn::rewrite_playlist(&text, |address| cdn.url_of(&format!("{prefix}{address}")));
+    let signed = cdn.sign(prefix, time::OffsetDateTime::now_utc())?;
+    let mut response = (
+        [
+            (header::CONTENT_TYPE, storage::content_type_of(key)),
+            (header::CACHE_CONTROL, "private, no-store"),
+        ],
+        playlist,
+    )
+        .into_response();
+    for (name, value) in signed.pairs {
+        let mut cookie = cookie::Cookie::build((name, value))
+            .path(signed.path.clone())
+            .http_only(true)
+            .secure(cdn.secure())
+            .same_site(cookie::SameSite::Lax);
+        if let Some(domain) = &cdn.cookie_domain {
+            cookie = cookie.domain(domain.clone());
+        }
+        response.headers_mut().append(
+            header::SET_COOKIE,
+            header_value(&cookie.build().to_string())?,
+        );
+    }
+    Ok(response)
 }
 
 /// The capability's pages, for any router state that holds its parts.

@@ -44,10 +44,29 @@
     let hls = null;
     if (window.Hls && window.Hls.isSupported()) {
       // Same-origin requests carry the session cookie; a segment's redirect
-      // to S3 needs none (the address is signed).
-      hls = new window.Hls({ enableWorker: false, startPosition: resumeAt });
+      // to S3 needs none (the address is signed). The only other origin a
+      // playlist of ours names is the CDN, which reads the signed cookies the
+      // master playlist set for the video's folder: send them there.
+      hls = new window.Hls({
+        enableWorker: false,
+        startPosition: resumeAt,
+        xhrSetup: (xhr, url) => {
+          if (new URL(url, location.href).origin !== location.origin) xhr.withCredentials = true;
+        },
+      });
       hls.loadSource(src);
       hls.attachMedia(video);
+      // A lesson left open for hours outlives the CDN's cookies: fetching the
+      // master playlist again signs new ones. Once a minute at the most.
+      let reloadedAt = 0;
+      hls.on(window.Hls.Events.ERROR, (_event, data) => {
+        if (!data.fatal || data.type !== window.Hls.ErrorTypes.NETWORK_ERROR) return;
+        if (Date.now() - reloadedAt < 60_000) return;
+        reloadedAt = Date.now();
+        const at = video.currentTime;
+        hls.loadSource(src);
+        hls.startLoad(at);
+      });
     } else if (video.canPlayType("application/vnd.apple.mpegurl")) {
       video.src = src;
     }

@@ -7,6 +7,7 @@ mod support;
 mod accounts;
 mod backup;
 mod catalog;
+mod cdn;
 mod certificates;
 mod cli;
 mod commerce;

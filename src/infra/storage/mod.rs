@@ -5,6 +5,7 @@
 //! Writes are whole files: `put_file` makes a key appear complete or not at
 //! all, so a reader never sees half an object.
 
+pub mod cdn;
 mod local;
 mod s3;
 
