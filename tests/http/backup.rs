@@ -16,7 +16,7 @@ use crate::{
     learning::Player,
     support::{
         TestApp, count,
-        media::{S3Server, clip, files_under, picture},
+        media::{S3Server, clip, files_under, listing, picture},
     },
 };
 
@@ -434,7 +434,7 @@ async fn a_backup_killed_half_way_is_never_restored_and_the_next_one_completes(d
     );
     let killed = sets(&backups).pop().unwrap();
     assert_ne!(killed, first);
-    let left = listing_of(&backups.join(&killed));
+    let left = listing(&backups.join(&killed));
     assert!(left.contains(&"database.dump".to_owned()), "{left:?}");
     assert!(
         !left.contains(&"MANIFEST.json".to_owned()),
@@ -473,18 +473,10 @@ async fn a_backup_killed_half_way_is_never_restored_and_the_next_one_completes(d
     let now = sets(&backups);
     assert_eq!(now.len(), 2, "{now:?}");
     assert_eq!(now[0], killed);
-    assert!(listing_of(&backups.join(&now[1])).contains(&"MANIFEST.json".to_owned()));
+    assert!(listing(&backups.join(&now[1])).contains(&"MANIFEST.json".to_owned()));
     for dir in [backups, restored_var] {
         let _ = std::fs::remove_dir_all(dir);
     }
-}
-
-/// The files of a set, as paths inside it.
-fn listing_of(dir: &Path) -> Vec<String> {
-    files_under(dir)
-        .into_iter()
-        .map(|p| p.strip_prefix(dir).unwrap().display().to_string())
-        .collect()
 }
 
 #[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]

@@ -13,8 +13,12 @@ use reqwest::StatusCode;
 use sqlx::PgPool;
 
 use crate::{
+    instances::{Fleet, free_port, wait_ready, weaverse},
     missions::{code_question, mission},
-    support::{TestApp, count},
+    support::{
+        TestApp, count,
+        media::{clip, listing},
+    },
 };
 
 /// `weaverse grade` on its own, with a short lease so a dead one's job is
@@ -292,17 +296,33 @@ async fn while_postgresql_restarts_pages_answer_503_and_then_recover_by_themselv
 const VIDEOS: &str = "SELECT count(*) FROM videos";
 const TRANSCODES: &str = "SELECT count(*) FROM jobs WHERE kind = 'media.transcode'";
 
-/// An admin (who may use the studio) for processes started by the test.
-async fn studio_admin(db: &PgPool, email: &str) {
+/// The demo with a studio admin (`studio@example.com`) for a server the test
+/// starts itself, a video topic, and the port and address it will use.
+async fn studio_on_a_port(db: &PgPool) -> (TestApp, String, u16, String) {
+    let app = TestApp::spawn(db.clone()).await;
+    app.seed().await;
     let mut conn = db.acquire().await.unwrap();
     weaverse::accounts::create_or_promote_admin(
         &mut conn,
-        email,
+        "studio@example.com",
         crate::support::PASSWORD,
         "관리자",
     )
     .await
     .unwrap();
+    let topic = app.video_topic(false).await;
+    let port = free_port();
+    (app, topic, port, format!("http://127.0.0.1:{port}"))
+}
+
+/// The tutor uploads a short real clip: back to the studio, one video more.
+async fn a_clip_is_taken(browser: &TestApp, topic: &str, videos_before: i64) {
+    let clip = clip(2, 240, true).await;
+    let page = browser
+        .upload_video(topic, "lecture.mp4", std::fs::read(clip).unwrap())
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    assert_eq!(count(&browser.db, VIDEOS).await, videos_before + 1);
 }
 
 /// The same browser at `base`, signed in there as `email`.
@@ -357,26 +377,12 @@ async fn start_upload(
     stream
 }
 
-/// Files under a folder, as relative paths.
-fn listing(dir: &std::path::Path) -> Vec<String> {
-    crate::support::media::files_under(dir)
-        .into_iter()
-        .map(|p| p.strip_prefix(dir).unwrap().display().to_string())
-        .collect()
-}
-
 #[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
 async fn a_server_killed_during_an_upload_keeps_nothing_of_it_and_takes_it_again(db: PgPool) {
-    use crate::instances::{Fleet, free_port, wait_ready, weaverse};
-    let app = TestApp::spawn(db.clone()).await;
-    app.seed().await;
-    studio_admin(&db, "studio@example.com").await;
-    let topic = app.video_topic(false).await;
+    let (app, topic, port, base) = studio_on_a_port(&db).await;
     let root = std::env::temp_dir().join(format!("weaverse-upload-kill-{}", uuid::Uuid::new_v4()));
     let (var, media) = (root.join("var"), root.join("media"));
     std::fs::create_dir_all(&media).unwrap();
-    let port = free_port();
-    let base = format!("http://127.0.0.1:{port}");
     let serve = || {
         weaverse("serve", &db, &var, &media, &base)
             .env("PORT", port.to_string())
@@ -432,12 +438,7 @@ async fn a_server_killed_during_an_upload_keeps_nothing_of_it_and_takes_it_again
     assert_eq!(listing(&work), Vec::<String>::new());
 
     // The tutor uploads again: one video, one transcoding job.
-    let clip = crate::support::media::clip(2, 240, true).await;
-    let page = browser
-        .upload_video(&topic, "lecture.mp4", std::fs::read(clip).unwrap())
-        .await;
-    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
-    assert_eq!(count(&db, VIDEOS).await, videos + 1);
+    a_clip_is_taken(&browser, &topic, videos).await;
     assert_eq!(count(&db, TRANSCODES).await, transcodes + 1);
     assert_eq!(listing(&media).len(), 1, "the source, once");
     drop(fleet);
@@ -446,17 +447,11 @@ async fn a_server_killed_during_an_upload_keeps_nothing_of_it_and_takes_it_again
 
 #[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
 async fn a_full_media_disk_refuses_an_upload_clearly_and_keeps_nothing_of_it(db: PgPool) {
-    use crate::instances::{Fleet, free_port, wait_ready, weaverse};
-    let app = TestApp::spawn(db.clone()).await;
-    app.seed().await;
-    studio_admin(&db, "studio@example.com").await;
-    let topic = app.video_topic(false).await;
+    let (app, topic, port, base) = studio_on_a_port(&db).await;
     // The server's folders (uploads being received, media) on a 16 MB disk
     // of their own: a tmpfs that only the server's mount namespace sees.
     let var = std::env::temp_dir().join(format!("weaverse-full-{}", uuid::Uuid::new_v4()));
     std::fs::create_dir_all(&var).unwrap();
-    let port = free_port();
-    let base = format!("http://127.0.0.1:{port}");
     let server = weaverse("serve", &db, &var, &var.join("media"), &base);
     let mut bwrap = Command::new("bwrap");
     bwrap
@@ -515,11 +510,6 @@ async fn a_full_media_disk_refuses_an_upload_clearly_and_keeps_nothing_of_it(db:
     assert_eq!(count(&db, VIDEOS).await, videos);
 
     // The room was given back: a video that fits is taken.
-    let clip = crate::support::media::clip(2, 240, true).await;
-    let page = browser
-        .upload_video(&topic, "lecture.mp4", std::fs::read(clip).unwrap())
-        .await;
-    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
-    assert_eq!(count(&db, VIDEOS).await, videos + 1);
+    a_clip_is_taken(&browser, &topic, videos).await;
     assert_eq!(listing(&seen.join("media")).len(), 1);
 }

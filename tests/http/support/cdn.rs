@@ -108,17 +108,6 @@ fn refused(code: &str, message: &str) -> Response {
         .into_response()
 }
 
-fn cookies(headers: &HeaderMap) -> HashMap<String, String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .map(|(k, v)| (k.to_owned(), v.to_owned()))
-        .collect()
-}
-
 /// `*` any run of characters, `?` one; everything else literally.
 fn matches(pattern: &[u8], text: &[u8]) -> bool {
     match (pattern.first(), text.first()) {
@@ -138,11 +127,11 @@ type Refusal = (&'static str, &'static str);
 
 /// Why the request may not have the file, if it may not.
 fn check(headers: &HeaderMap, url: &str) -> Result<(), Refusal> {
-    let jar = cookies(headers);
+    let jar = |name| weaverse::web::cookies::get(headers, name);
     let (Some(policy), Some(signature), Some(key_id)) = (
-        jar.get(cdn::POLICY_COOKIE),
-        jar.get(cdn::SIGNATURE_COOKIE),
-        jar.get(cdn::KEY_PAIR_COOKIE),
+        jar(cdn::POLICY_COOKIE),
+        jar(cdn::SIGNATURE_COOKIE),
+        jar(cdn::KEY_PAIR_COOKIE),
     ) else {
         return Err((
             "MissingKey",
@@ -155,7 +144,7 @@ fn check(headers: &HeaderMap, url: &str) -> Result<(), Refusal> {
     }
     // The twin holds only SHA-256 verification; CloudFront's SHA1 default
     // is never what the app sends.
-    if jar.get(cdn::HASH_COOKIE).map(String::as_str) != Some("SHA256") {
+    if jar(cdn::HASH_COOKIE) != Some("SHA256") {
         return Err(denied());
     }
     let policy = cdn::from_cloudfront_base64(policy).ok_or_else(denied)?;

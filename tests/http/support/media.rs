@@ -221,6 +221,14 @@ impl Drop for S3Server {
     }
 }
 
+/// Every file under `dir` as a path inside it (none when it does not exist).
+pub fn listing(dir: &Path) -> Vec<String> {
+    files_under(dir)
+        .into_iter()
+        .map(|p| p.strip_prefix(dir).unwrap().display().to_string())
+        .collect()
+}
+
 /// Every file under `dir` (none when it does not exist).
 pub fn files_under(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
