@@ -160,6 +160,28 @@ fn taken_at(name: &str) -> Option<OffsetDateTime> {
         .map(PrimitiveDateTime::assume_utc)
 }
 
+/// Removes the local work folders (a half-written dump can be large) of
+/// backups a killed process left, once they are a day old: the same rule as
+/// for the unfinished sets they were writing.
+async fn sweep_work(dir: &Path, now: OffsetDateTime) {
+    let Ok(mut entries) = tokio::fs::read_dir(dir).await else {
+        return;
+    };
+    while let Ok(Some(entry)) = entries.next_entry().await {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if taken_at(&name).is_some_and(|t| now - t > time::Duration::days(1)) {
+            match tokio::fs::remove_dir_all(entry.path()).await {
+                Ok(()) => {
+                    tracing::warn!(set = %name, "removed the work folder of a backup that did not finish")
+                }
+                Err(err) => {
+                    tracing::error!(error = %err, set = %name, "removing an old backup work folder")
+                }
+            }
+        }
+    }
+}
+
 /// What `backup` did.
 #[derive(Debug)]
 pub struct BackupReport {
@@ -177,6 +199,7 @@ pub async fn backup(config: &Config, db: &PgPool, to: &str) -> anyhow::Result<Ba
         !dest.sets().await?.contains_key(&name),
         "a backup named {name} is already there (one per second)"
     );
+    sweep_work(&config.var_dir.join("backup-work"), now).await;
     let work = config.var_dir.join("backup-work").join(&name);
     tokio::fs::create_dir_all(&work)
         .await

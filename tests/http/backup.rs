@@ -126,6 +126,19 @@ fn files(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
         .collect()
 }
 
+/// The name a backup set taken `days` ago has (retention reads a set's age
+/// from its name): the test's clock.
+fn set_name_days_ago(days: i64) -> String {
+    let at = time::OffsetDateTime::now_utc() - time::Duration::days(days);
+    format!(
+        "weaverse-{}",
+        at.format(time::macros::format_description!(
+            "[year][month][day]T[hour][minute][second]Z"
+        ))
+        .unwrap()
+    )
+}
+
 /// A platform in use: the demo, a learner who bought it and watched part of
 /// a real (transcoded) lesson, a course cover, a certificate, mail.
 async fn platform_in_use(db: PgPool) -> (TestApp, String) {
@@ -327,15 +340,7 @@ async fn a_backup_that_cannot_finish_fails_loudly_and_leaves_the_earlier_ones(db
     let backups = std::env::temp_dir().join(format!("weaverse-backups-{}", uuid::Uuid::new_v4()));
     let to = backups.to_str().unwrap();
     // An unfinished set from a backup that died two days ago.
-    let stale_at = time::OffsetDateTime::now_utc() - time::Duration::days(2);
-    let stale = format!(
-        "weaverse-{}",
-        stale_at
-            .format(time::macros::format_description!(
-                "[year][month][day]T[hour][minute][second]Z"
-            ))
-            .unwrap()
-    );
+    let stale = set_name_days_ago(2);
     std::fs::create_dir_all(backups.join(&stale)).unwrap();
     std::fs::write(backups.join(&stale).join("database.dump"), b"half").unwrap();
 
@@ -447,6 +452,9 @@ async fn a_backup_killed_half_way_is_never_restored_and_the_next_one_completes(d
             "the earlier set changed"
         );
     }
+    // Its local work folder stays behind too, until it is a day old.
+    let work = app.var_dir.join("backup-work");
+    assert!(work.join(&killed).is_dir());
 
     // A restore from the destination takes the newest whole set, not it.
     let (restored, restored_var, restored_name) = restore_into_new(&db, to, &[]).await;
@@ -474,6 +482,15 @@ async fn a_backup_killed_half_way_is_never_restored_and_the_next_one_completes(d
     assert_eq!(now.len(), 2, "{now:?}");
     assert_eq!(now[0], killed);
     assert!(listing(&backups.join(&now[1])).contains(&"MANIFEST.json".to_owned()));
+    assert!(work.join(&killed).is_dir(), "younger than a day: kept");
+
+    // A day later (the folder renamed as if taken two days ago) the next
+    // backup removes the dead one's work folder.
+    std::fs::rename(work.join(&killed), work.join(set_name_days_ago(2))).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let out = weaverse(&url, &app.var_dir, &["backup", "--to", to], &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(sets(&work), Vec::<String>::new(), "no work folder left");
     for dir in [backups, restored_var] {
         let _ = std::fs::remove_dir_all(dir);
     }
