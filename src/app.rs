@@ -165,9 +165,14 @@ pub fn worker(state: &Platform, config: jobs::WorkerConfig) -> anyhow::Result<jo
         ..config
     };
     let mut worker = jobs::Worker::new(state.app.db.clone(), config);
-    worker.housekeeping(|db| async move {
-        session_store(&db).delete_expired().await?;
-        Ok(())
+    let stored = state.media.storage.clone();
+    worker.housekeeping(move |db| {
+        let stored = stored.clone();
+        async move {
+            session_store(&db).delete_expired().await?;
+            media::forget_abandoned(&db, stored.as_ref(), media::ABANDONED_AFTER).await?;
+            Ok(())
+        }
     });
     let mailer = Arc::new(Mailer::new(
         state.app.config.smtp_url.as_deref(),

@@ -348,10 +348,10 @@ impl Media {
         let id = Uuid::new_v4();
         let source_key = format!("images/{id}/source");
         let size = bytes.len() as i64;
-        self.storage
-            .put_bytes(&source_key, bytes, "application/octet-stream")
-            .await?;
-        self.record_or_forget(db, &source_key, async |tx| {
+        let store = self
+            .storage
+            .put_bytes(&source_key, bytes, "application/octet-stream");
+        self.store_and_record(db, &source_key, store, async |tx| {
             let (course, user) = match purpose {
                 Purpose::CourseCover(c) => (Some(c.0), None),
                 Purpose::Avatar(u) => (None, Some(u.0)),

@@ -117,14 +117,12 @@ impl Media {
             probe::Container::Matroska => "mkv",
         };
         let source_key = format!("videos/{id}/source.{ext}");
-        self.storage
-            .adopt_file(
-                &source_key,
-                &upload.0,
-                storage::content_type_of(&source_key),
-            )
-            .await?;
-        self.record_or_forget(db, &source_key, async |tx| {
+        let store = self.storage.adopt_file(
+            &source_key,
+            &upload.0,
+            storage::content_type_of(&source_key),
+        );
+        self.store_and_record(db, &source_key, store, async |tx| {
             repo::replace_topic_video(
                 tx,
                 &repo::NewVideo {
@@ -147,25 +145,45 @@ impl Media {
         Ok(id)
     }
 
-    /// Runs `record` in a transaction for a file already stored under
-    /// `key`; when it fails the file is removed, so storage never keeps
-    /// what no row points at.
-    async fn record_or_forget(
+    /// Stores a file under `key` with `store` and records it with `record`
+    /// so that storage never keeps what no row points at: an intent naming
+    /// the key is committed first and deleted in the recording transaction;
+    /// when storing or recording fails the file is removed, and when the
+    /// process dies in between, housekeeping removes it
+    /// ([`forget_abandoned`]).
+    async fn store_and_record(
         &self,
         db: &PgPool,
         key: &str,
+        store: impl Future<Output = anyhow::Result<()>>,
         record: impl AsyncFnOnce(&mut PgConnection) -> anyhow::Result<()>,
     ) -> Result<(), IngestError> {
-        let recorded = async {
-            let mut tx = db.begin().await?;
-            record(&mut tx).await?;
-            tx.commit().await?;
-            anyhow::Ok(())
+        repo::intend(&mut *db.acquire().await.map_err(anyhow::Error::from)?, key)
+            .await
+            .map_err(anyhow::Error::from)?;
+        let stored = store.await;
+        if stored.is_ok() {
+            crate::infra::crash_point("media-stored");
         }
-        .await;
+        let recorded = match stored {
+            Err(err) => Err(err),
+            Ok(()) => {
+                async {
+                    let mut tx = db.begin().await?;
+                    record(&mut tx).await?;
+                    repo::intent_done(&mut tx, key).await?;
+                    tx.commit().await?;
+                    anyhow::Ok(())
+                }
+                .await
+            }
+        };
         if let Err(err) = recorded {
             let _ = self.storage.delete(key).await;
-            return Err(IngestError::Internal(err));
+            if let Ok(mut conn) = db.acquire().await {
+                let _ = repo::intent_done(&mut conn, key).await;
+            }
+            return Err(err.into());
         }
         Ok(())
     }
@@ -565,6 +583,27 @@ impl Drop for TempPath {
     fn drop(&mut self) {
         let _ = std::fs::remove_file(&self.0);
     }
+}
+
+/// How old an intent must be before its file is taken for abandoned: longer
+/// than any upload and copy into storage runs (`UPLOAD_TIMEOUT_SECS` is 3 h).
+pub const ABANDONED_AFTER: Duration = Duration::from_secs(6 * 3600);
+
+/// Removes the files that processes killed between storing and recording
+/// left (intents older than `older_than`), and their intents; how many.
+pub async fn forget_abandoned(
+    db: &PgPool,
+    storage: &dyn Storage,
+    older_than: Duration,
+) -> anyhow::Result<usize> {
+    let secs = i64::try_from(older_than.as_secs()).unwrap_or(i64::MAX);
+    let keys = repo::abandoned_intents(&mut *db.acquire().await?, secs).await?;
+    for key in &keys {
+        storage.delete(key).await?;
+        repo::intent_done(&mut *db.acquire().await?, key).await?;
+        tracing::warn!(%key, "removed a stored file a stopped process never recorded");
+    }
+    Ok(keys.len())
 }
 
 /// How long an upload or transcoding folder may go untouched before it is

@@ -262,3 +262,33 @@ pub async fn captions(conn: &mut PgConnection, video: VideoId) -> sqlx::Result<V
     .fetch_all(conn)
     .await
 }
+
+/// Notes that `key` is about to be stored for a row not yet recorded.
+pub async fn intend(conn: &mut PgConnection, key: &str) -> sqlx::Result<()> {
+    sqlx::query!(
+        "INSERT INTO storage_intents (key) VALUES ($1) ON CONFLICT (key) DO NOTHING",
+        key
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// The file under `key` is recorded (or removed): its intent is done.
+pub async fn intent_done(conn: &mut PgConnection, key: &str) -> sqlx::Result<()> {
+    sqlx::query!("DELETE FROM storage_intents WHERE key = $1", key)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Keys of intents older than `secs`: files a killed process stored and
+/// never recorded.
+pub async fn abandoned_intents(conn: &mut PgConnection, secs: i64) -> sqlx::Result<Vec<String>> {
+    sqlx::query_scalar!(
+        "SELECT key FROM storage_intents WHERE created_at < now() - make_interval(secs => $1) ORDER BY key",
+        secs as f64
+    )
+    .fetch_all(conn)
+    .await
+}

@@ -295,6 +295,7 @@ async fn while_postgresql_restarts_pages_answer_503_and_then_recover_by_themselv
 
 const VIDEOS: &str = "SELECT count(*) FROM videos";
 const TRANSCODES: &str = "SELECT count(*) FROM jobs WHERE kind = 'media.transcode'";
+const INTENTS: &str = "SELECT count(*) FROM storage_intents";
 
 /// The demo with a studio admin (`studio@example.com`) for a server the test
 /// starts itself, a video topic, and the port and address it will use.
@@ -440,7 +441,81 @@ async fn a_server_killed_during_an_upload_keeps_nothing_of_it_and_takes_it_again
     // The tutor uploads again: one video, one transcoding job.
     a_clip_is_taken(&browser, &topic, videos).await;
     assert_eq!(count(&db, TRANSCODES).await, transcodes + 1);
+    assert_eq!(
+        count(&db, INTENTS).await,
+        0,
+        "a recorded file leaves no intent"
+    );
     assert_eq!(listing(&media).len(), 1, "the source, once");
+    drop(fleet);
+    std::fs::remove_dir_all(root).ok();
+}
+
+#[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
+async fn a_file_stored_by_a_server_killed_before_recording_it_is_removed_by_housekeeping(
+    db: PgPool,
+) {
+    let (app, topic, port, base) = studio_on_a_port(&db).await;
+    let root = std::env::temp_dir().join(format!("weaverse-store-kill-{}", uuid::Uuid::new_v4()));
+    let (var, media) = (root.join("var"), root.join("media"));
+    std::fs::create_dir_all(&media).unwrap();
+    let mut fleet = Fleet(vec![
+        weaverse("serve", &db, &var, &media, &base)
+            .env("PORT", port.to_string())
+            .env("WEAVERSE_CRASH_AT", "media-stored")
+            .spawn()
+            .unwrap(),
+    ]);
+    wait_ready(&base).await;
+    let browser = signed_in_at(&app, &base, "studio@example.com").await;
+    let videos = count(&db, VIDEOS).await;
+
+    // The server dies right after the upload is in storage, before its row.
+    let token = browser.csrf_token().await;
+    let bytes = std::fs::read(clip(2, 240, true).await).unwrap();
+    let form = reqwest::multipart::Form::new().part(
+        "video",
+        reqwest::multipart::Part::bytes(bytes).file_name("lecture.mp4"),
+    );
+    let died = browser
+        .client
+        .post(browser.url(&format!("/studio/topics/{topic}/video")))
+        .header("origin", &browser.base)
+        .header("x-csrf-token", token)
+        .multipart(form)
+        .send()
+        .await;
+    assert!(died.is_err(), "the server died mid-request");
+    assert!(!fleet.0[0].wait().unwrap().success());
+    let stored = listing(&media);
+    assert_eq!(stored.len(), 1, "{stored:?}");
+    assert!(stored[0].starts_with("videos/") && stored[0].ends_with("/source.mp4"));
+    assert_eq!(count(&db, VIDEOS).await, videos, "no row points at it");
+    assert_eq!(count(&db, INTENTS).await, 1);
+
+    // Housekeeping leaves a young intent alone (the upload may still be on
+    // its way) and removes the file once the intent is old.
+    let storage = weaverse::infra::storage::Local::new(&media).unwrap();
+    let after = weaverse::media::ABANDONED_AFTER;
+    assert_eq!(
+        weaverse::media::forget_abandoned(&db, &storage, after)
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(listing(&media).len(), 1);
+    sqlx::query("UPDATE storage_intents SET created_at = now() - interval '7 hours'")
+        .execute(&db)
+        .await
+        .unwrap();
+    assert_eq!(
+        weaverse::media::forget_abandoned(&db, &storage, after)
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(listing(&media), Vec::<String>::new());
+    assert_eq!(count(&db, INTENTS).await, 0);
     drop(fleet);
     std::fs::remove_dir_all(root).ok();
 }
