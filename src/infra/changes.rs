@@ -80,39 +80,58 @@ pub fn start_announcing(db: PgPool) {
 /// Calls `heard` with every topic (and key) any instance announces, for as
 /// long as the process runs; [`EVERYTHING`] after each (re)connection.
 pub fn listen(db: PgPool, heard: impl Fn(&str, Option<&str>) + Send + Sync + 'static) {
-    tokio::spawn(async move {
-        loop {
-            let mut listener = match PgListener::connect_with(&db).await {
-                Ok(listener) => listener,
-                Err(err) => {
-                    tracing::warn!(error = %err, "change listener: connect failed");
-                    tokio::time::sleep(Duration::from_secs(2)).await;
-                    continue;
-                }
-            };
-            if let Err(err) = listener.listen(CHANNEL).await {
-                tracing::warn!(error = %err, "change listener: LISTEN failed");
-                tokio::time::sleep(Duration::from_secs(2)).await;
+    tokio::spawn(follow(
+        db,
+        CHANNEL,
+        Duration::from_secs(2),
+        // Whatever changed while nobody listened is reported as all.
+        move |note| match note {
+            None => heard(EVERYTHING, None),
+            Some(payload) => {
+                let (topic, key) = parse(payload);
+                heard(topic, key);
+            }
+        },
+    ));
+}
+
+/// Listens on `channel` for as long as the task runs: `heard(None)` after
+/// each (re)connection (notices sent meanwhile are lost, so the caller
+/// assumes anything happened), `heard(Some(payload))` for each notice.
+/// Reconnects after `retry` when PostgreSQL is away.
+pub async fn follow(
+    db: PgPool,
+    channel: &'static str,
+    retry: Duration,
+    heard: impl Fn(Option<&str>) + Send + Sync + 'static,
+) {
+    loop {
+        let mut listener = match PgListener::connect_with(&db).await {
+            Ok(listener) => listener,
+            Err(err) => {
+                tracing::warn!(error = %err, channel, "listener: connect failed");
+                tokio::time::sleep(retry).await;
                 continue;
             }
-            // Whatever changed while nobody listened is reported as all.
-            heard(EVERYTHING, None);
-            loop {
-                match listener.try_recv().await {
-                    Ok(Some(note)) => {
-                        let (topic, key) = parse(note.payload());
-                        heard(topic, key);
-                    }
-                    // The connection dropped: listen afresh (above).
-                    Ok(None) => break,
-                    Err(err) => {
-                        tracing::warn!(error = %err, "change listener: receive failed");
-                        tokio::time::sleep(Duration::from_secs(1)).await;
-                        break;
-                    }
+        };
+        if let Err(err) = listener.listen(channel).await {
+            tracing::warn!(error = %err, channel, "listener: LISTEN failed");
+            tokio::time::sleep(retry).await;
+            continue;
+        }
+        heard(None);
+        loop {
+            match listener.try_recv().await {
+                Ok(Some(note)) => heard(Some(note.payload())),
+                // The connection dropped: listen afresh (above).
+                Ok(None) => break,
+                Err(err) => {
+                    tracing::warn!(error = %err, channel, "listener: receive failed");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    break;
                 }
             }
-            tracing::warn!("change listener: connection lost; reconnecting");
         }
-    });
+        tracing::warn!(channel, "listener: connection lost; reconnecting");
+    }
 }

@@ -3,7 +3,7 @@
 use std::{collections::HashMap, future::Future, pin::Pin, sync::Arc, time::Duration};
 
 use serde_json::Value;
-use sqlx::{PgPool, postgres::PgListener};
+use sqlx::PgPool;
 use tokio::sync::Notify;
 
 use super::{
@@ -354,26 +354,13 @@ enum Outcome {
     Lost,
 }
 
-/// Wakes idle loops when a job is enqueued anywhere.
+/// Wakes idle loops when a job is enqueued anywhere, and after the listener
+/// (re)connects (jobs enqueued while it was away).
 async fn listen(db: PgPool, wake: Arc<Notify>) {
-    loop {
-        let mut listener = match PgListener::connect_with(&db).await {
-            Ok(l) => l,
-            Err(err) => {
-                tracing::warn!(error = %err, "job listener: connect failed; polling only");
-                tokio::time::sleep(Duration::from_secs(10)).await;
-                continue;
-            }
-        };
-        if let Err(err) = listener.listen("jobs").await {
-            tracing::warn!(error = %err, "job listener: LISTEN failed");
-            tokio::time::sleep(Duration::from_secs(10)).await;
-            continue;
-        }
-        while listener.recv().await.is_ok() {
-            wake.notify_waiters();
-        }
-    }
+    crate::infra::changes::follow(db, "jobs", Duration::from_secs(10), move |_| {
+        wake.notify_waiters();
+    })
+    .await;
 }
 
 fn hostname() -> String {

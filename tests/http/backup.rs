@@ -16,7 +16,7 @@ use crate::{
     learning::Player,
     support::{
         TestApp, count,
-        media::{S3Server, clip, files_under, listing, picture},
+        media::{S3Server, clip, files_under, listing},
     },
 };
 
@@ -156,11 +156,7 @@ async fn platform_in_use(db: PgPool) -> (TestApp, String) {
         .fetch_one(&admin.db)
         .await
         .unwrap();
-    let cover = picture(image::ImageFormat::Png, 1280, 720);
-    let page = admin
-        .upload_image(&format!("/studio/courses/{course}/cover"), cover)
-        .await;
-    assert!(page.status.is_redirection(), "{}", page.body);
+    admin.give_cover(&course).await;
     admin.run_jobs().await;
     assert_eq!(
         admin.video_of(&topic).await.map(|v| v.1).as_deref(),

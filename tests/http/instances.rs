@@ -16,10 +16,7 @@ use sqlx::PgPool;
 use crate::{
     learning::Player,
     missions::{RIGHT_SUM, code_question, mission},
-    support::{
-        PASSWORD, SentMail, TestApp,
-        media::{clip, picture},
-    },
+    support::{PASSWORD, SentMail, TestApp, media::clip},
 };
 
 /// The processes of the test, killed when it ends however it ends.
@@ -384,11 +381,7 @@ async fn two_instances_behind_nginx_serve_the_journey_and_agree_within_a_second(
             .await
             .unwrap();
     // Published courses need a cover: one, made by the worker.
-    let cover = picture(image::ImageFormat::Png, 1280, 720);
-    let page = admin
-        .upload_image(&format!("/studio/courses/{course}/cover"), cover)
-        .await;
-    assert!(page.status.is_redirection(), "{}", page.body);
+    admin.give_cover(&course).await;
     within(Duration::from_secs(20), "the worker sizes the cover", || async {
         sqlx::query_scalar::<_, i64>(
             "SELECT count(*) FROM jobs WHERE kind = 'media.image' AND status IN ('pending', 'running')",
@@ -403,26 +396,26 @@ async fn two_instances_behind_nginx_serve_the_journey_and_agree_within_a_second(
     let listed = || async { visitor_b.get("/courses").await.body.contains(&title) };
     assert!(listed().await);
     let studio_a = at(&admin, &a);
-    let page = studio_a
-        .post_form(
-            &format!("/studio/courses/{course}/publish"),
-            &[("state", "draft")],
-        )
-        .await;
-    assert!(page.status.is_redirection(), "{}", page.body);
+    let set_state = |state: &'static str| {
+        let (studio_a, course) = (&studio_a, &course);
+        async move {
+            let page = studio_a
+                .post_form(
+                    &format!("/studio/courses/{course}/publish"),
+                    &[("state", state)],
+                )
+                .await;
+            assert!(page.status.is_redirection(), "{}", page.body);
+        }
+    };
+    set_state("draft").await;
     let hidden = within(
         Duration::from_secs(1),
         "an unpublished course leaves b",
         || async { !listed().await },
     )
     .await;
-    let page = studio_a
-        .post_form(
-            &format!("/studio/courses/{course}/publish"),
-            &[("state", "published")],
-        )
-        .await;
-    assert!(page.status.is_redirection(), "{}", page.body);
+    set_state("published").await;
     let shown = within(
         Duration::from_secs(1),
         "a published course reaches b",

@@ -255,6 +255,16 @@ impl TestApp {
         self.post_multipart(path, form).await
     }
 
+    /// Gives `course` a 1280x720 cover through the studio (sized later by
+    /// the image job).
+    pub async fn give_cover(&self, course: &str) {
+        let cover = picture(image::ImageFormat::Png, 1280, 720);
+        let page = self
+            .upload_image(&format!("/studio/courses/{course}/cover"), cover)
+            .await;
+        assert!(page.status.is_redirection(), "{}", page.body);
+    }
+
     /// The raw bytes of a GET.
     pub async fn get_bytes(&self, path: &str) -> (reqwest::StatusCode, Vec<u8>) {
         let response = self.client.get(self.url(path)).send().await.expect("get");
