@@ -20,7 +20,10 @@ use tower_sessions_sqlx_store::PostgresStore;
 use lettre::message::Mailbox;
 
 use crate::{
-    accounts::{self, google::GoogleOidc},
+    accounts::{
+        self,
+        providers::{naver, oidc},
+    },
     assessments,
     catalog::{self, cache::CatalogCache},
     certificates, commerce,
@@ -47,8 +50,8 @@ use crate::{
 #[derive(Clone, FromRef)]
 pub struct Platform {
     pub app: AppState,
-    /// Google sign-in, when configured.
-    pub google: accounts::Google,
+    /// Sign-in with Google, Kakao and Naver, as configured.
+    pub providers: accounts::Providers,
     /// Catalogue pages and the roadmap, for a few seconds.
     pub catalog_cache: Arc<CatalogCache>,
     /// Payment gateways.
@@ -74,21 +77,7 @@ impl Platform {
         ops::metrics::install();
         let app = AppState::new(config, db)?;
         let config = &app.config;
-        let google = accounts::Google(
-            match (&config.google_client_id, &config.google_client_secret) {
-                (Some(id), Some(secret)) => Some(Arc::new(GoogleOidc::new(
-                    id.clone(),
-                    secret.clone(),
-                    config.google_issuer.clone(),
-                    format!(
-                        "{}/auth/google/callback",
-                        config.public_url.as_str().trim_end_matches('/')
-                    ),
-                    app.http.clone(),
-                ))),
-                _ => None,
-            },
-        );
+        let providers = sign_in_providers(config, &app.http);
         let gateways = Arc::new(commerce::gateway::Gateways::from_config(
             config,
             app.db.clone(),
@@ -106,7 +95,7 @@ impl Platform {
             sessions: SessionCache::new(SESSION_CACHE_TTL),
             lanes: Arc::new(lanes(config)),
             tutor,
-            google,
+            providers,
             catalog_cache: Arc::new(CatalogCache::new(CATALOG_CACHE_TTL)),
             gateways,
             media,
@@ -116,6 +105,54 @@ impl Platform {
             app,
         })
     }
+}
+
+/// The outside sign-ins this instance is configured for; each needs its
+/// client id and secret.
+fn sign_in_providers(config: &Config, http: &reqwest::Client) -> accounts::Providers {
+    let base = config.public_url.as_str().trim_end_matches('/');
+    let callback = |provider: &str| format!("{base}/auth/{provider}/callback");
+    let both = |id: &Option<String>, secret: &Option<String>| id.clone().zip(secret.clone());
+    let google =
+        both(&config.google_client_id, &config.google_client_secret).map(|(id, secret)| {
+            oidc::Oidc::new(
+                oidc::Settings {
+                    client_id: id,
+                    client_secret: secret,
+                    issuer: config.google_issuer.clone(),
+                    redirect_uri: callback("google"),
+                    scope: "openid email profile",
+                    prompt: Some("select_account"),
+                },
+                http.clone(),
+            )
+        });
+    let kakao = both(&config.kakao_client_id, &config.kakao_client_secret).map(|(id, secret)| {
+        oidc::Oidc::new(
+            oidc::Settings {
+                client_id: id,
+                client_secret: secret,
+                issuer: config.kakao_issuer.clone(),
+                redirect_uri: callback("kakao"),
+                scope: "openid account_email profile_nickname",
+                prompt: None,
+            },
+            http.clone(),
+        )
+    });
+    let naver = both(&config.naver_client_id, &config.naver_client_secret).map(|(id, secret)| {
+        naver::Naver::new(
+            naver::Settings {
+                client_id: id,
+                client_secret: secret,
+                redirect_uri: callback("naver"),
+                auth_base: config.naver_auth_base.clone(),
+                api_base: config.naver_api_base.clone(),
+            },
+            http.clone(),
+        )
+    });
+    accounts::Providers::new(google, kakao, naver)
 }
 
 /// Certificates listen for completed topics (the hook `learning` defines).
@@ -276,6 +313,7 @@ fn limits(config: &Config) -> limits::Limits {
 pub fn router(state: Platform) -> Router {
     let config = state.app.config.clone();
     let state_gateways = state.gateways.clone();
+    let sign_in_origins = state.providers.form_origins();
     let app = state.app.clone();
     // Reads try a short in-process cache first (infra::session_cache), so a
     // signed-in request costs one round trip for who the visitor is.
@@ -339,7 +377,11 @@ pub fn router(state: Platform) -> Router {
     let media_origins = config.media.delivery_origins();
     for layer in security::layers(
         config.is_production(),
-        &state_gateways.form_origins(),
+        &state_gateways
+            .form_origins()
+            .into_iter()
+            .chain(sign_in_origins.iter().map(String::as_str))
+            .collect::<Vec<_>>(),
         &state_gateways.toss_origins(),
         &media_origins.iter().map(String::as_str).collect::<Vec<_>>(),
     ) {

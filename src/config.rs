@@ -207,6 +207,18 @@ pub struct Config {
     pub google_client_secret: Option<String>,
     /// The OpenID provider's issuer (discovery at `{issuer}/.well-known/openid-configuration`).
     pub google_issuer: String,
+    /// Kakao Login (OpenID Connect), enabled when both are set.
+    pub kakao_client_id: Option<String>,
+    pub kakao_client_secret: Option<String>,
+    /// Kakao's issuer (`KAKAO_ISSUER`, `https://kauth.kakao.com`).
+    pub kakao_issuer: String,
+    /// Naver Login, enabled when both are set.
+    pub naver_client_id: Option<String>,
+    pub naver_client_secret: Option<String>,
+    /// Naver's authorization server (`NAVER_AUTH_BASE`, `https://nid.naver.com`).
+    pub naver_auth_base: String,
+    /// Naver's profile API (`NAVER_API_BASE`, `https://openapi.naver.com`).
+    pub naver_api_base: String,
     /// Read the client address from `X-Forwarded-For` (behind our own proxy only).
     pub trust_proxy: bool,
     /// The built-in test gateway; on by default, refused in production.
@@ -561,6 +573,15 @@ impl Config {
             google_client_secret: var("GOOGLE_CLIENT_SECRET"),
             google_issuer: var("GOOGLE_ISSUER")
                 .unwrap_or_else(|| "https://accounts.google.com".into()),
+            kakao_client_id: var("KAKAO_CLIENT_ID"),
+            kakao_client_secret: var("KAKAO_CLIENT_SECRET"),
+            kakao_issuer: var("KAKAO_ISSUER").unwrap_or_else(|| "https://kauth.kakao.com".into()),
+            naver_client_id: var("NAVER_CLIENT_ID"),
+            naver_client_secret: var("NAVER_CLIENT_SECRET"),
+            naver_auth_base: var("NAVER_AUTH_BASE")
+                .unwrap_or_else(|| "https://nid.naver.com".into()),
+            naver_api_base: var("NAVER_API_BASE")
+                .unwrap_or_else(|| "https://openapi.naver.com".into()),
             trust_proxy: parse_var("TRUST_PROXY", false)?,
             demo_payments: parse_var("DEMO_PAYMENTS", app_env != AppEnv::Production)?,
             kakaopay_secret_key: var("KAKAOPAY_SECRET_KEY"),
@@ -631,6 +652,13 @@ impl Config {
             google_client_id: None,
             google_client_secret: None,
             google_issuer: "https://accounts.google.com".into(),
+            kakao_client_id: None,
+            kakao_client_secret: None,
+            kakao_issuer: "https://kauth.kakao.com".into(),
+            naver_client_id: None,
+            naver_client_secret: None,
+            naver_auth_base: "https://nid.naver.com".into(),
+            naver_api_base: "https://openapi.naver.com".into(),
             trust_proxy: false,
             demo_payments: true,
             kakaopay_secret_key: None,

@@ -8,7 +8,7 @@ pub use crate::web::filters::*;
 
 crate::value_of!(GatewayKind);
 
-use crate::accounts::{Role, model::SignInMethod};
+use crate::accounts::{Provider, Role, model::SignInMethod};
 use crate::assessments::{Verdict, model::MissionKind, sandbox::Language};
 use crate::catalog::{
     model::{Category, PriceLevel, SkillLevel, TopicKind},
@@ -153,7 +153,14 @@ labels! {
     SignInMethod {
         Password => "비밀번호",
         Google => "Google",
+        Kakao => "카카오",
+        Naver => "네이버",
         EmailLink => "인증 메일 링크",
+    }
+    Provider {
+        Google => "Google",
+        Kakao => "카카오",
+        Naver => "네이버",
     }
     Role {
         Student => "수강생",

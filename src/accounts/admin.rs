@@ -108,7 +108,6 @@ pub async fn create_staff(
             nickname: nickname.as_str(),
             role,
             verified: true,
-            google_sub: None,
         },
     )
     .await?

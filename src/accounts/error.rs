@@ -76,21 +76,33 @@ impl Invalid {
     }
 }
 
-/// Why signing in with Google failed.
+/// Why signing in with (or linking) an outside account failed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum GoogleProblem {
+pub enum SignInProblem {
     /// The sign-in took too long (state expired).
     Expired,
     /// The returned state is not the one we sent.
     StateMismatch,
-    /// Google refused or did not answer the code exchange.
+    /// The state was spent already: a callback came twice.
+    Replayed,
+    /// The provider refused or did not answer the code exchange.
     Exchange,
-    /// The ID token could not be verified.
+    /// The provider's answer (ID token, profile) could not be verified.
     Unverified,
-    /// Google gave no email address.
+    /// The provider gave no email address.
     NoEmail,
-    /// An account with that email exists and Google did not verify the email.
+    /// An account with that email exists and the provider did not verify it.
     EmailNotLinkable,
+    /// This outside account is linked to another account here.
+    LinkedElsewhere,
+    /// The account has another account of this provider linked already.
+    AlreadyLinked,
+    /// The link was started for another account than the one signed in now.
+    LinkForAnotherAccount,
+    /// Nothing of this provider is linked to the account.
+    NotLinked,
+    /// Unlinking would leave the account no way to sign in.
+    LastWayIn,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -110,8 +122,8 @@ pub enum AccountsError {
     CannotRestoreSelfDeleted,
     #[error("deleted or suspended account")]
     AccountClosed,
-    #[error("google sign-in: {0:?}")]
-    Google(GoogleProblem),
+    #[error("{0} sign-in: {1:?}")]
+    SignIn(crate::accounts::providers::Provider, SignInProblem),
     #[error("too many attempts")]
     TooManyRequests { retry_after_secs: u64 },
     #[error(transparent)]

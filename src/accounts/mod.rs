@@ -1,15 +1,16 @@
 //! People and their roles: sign-up, login/logout, sessions, profile, password
-//! reset, Google sign-in, admin management of accounts.
+//! reset, sign-in with Google, Kakao and Naver, admin management of accounts.
 
 pub mod admin;
 pub mod consent;
 pub mod error;
 pub mod figures;
-pub mod google;
 mod guard;
 pub mod handlers;
+pub mod identities;
 pub mod model;
 mod password;
+pub mod providers;
 mod repo;
 pub mod service;
 mod session;
@@ -17,10 +18,10 @@ mod views;
 
 use sqlx::PgConnection;
 
-pub use google::Google;
 pub use guard::{Admin, MaybeUser, Staff, identify};
 pub use model::{Email, Role};
 use password::hash_password;
+pub use providers::{Provider, Providers};
 pub use session::{
     CurrentUser, IDENTITIES_CHANGED, current_user, forget_identities, sign_in, sign_out,
 };

@@ -176,9 +176,22 @@ crate::text_enum!(
     SignInMethod {
         Password => "password",
         Google => "google",
+        Kakao => "kakao",
+        Naver => "naver",
         EmailLink => "email_link",
     }
 );
+
+impl From<crate::accounts::providers::Provider> for SignInMethod {
+    fn from(provider: crate::accounts::providers::Provider) -> Self {
+        use crate::accounts::providers::Provider;
+        match provider {
+            Provider::Google => Self::Google,
+            Provider::Kakao => Self::Kakao,
+            Provider::Naver => Self::Naver,
+        }
+    }
+}
 
 crate::text_enum!(
     /// What a person may do: learn, author courses, run the platform.

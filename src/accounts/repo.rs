@@ -7,6 +7,7 @@ use uuid::Uuid;
 use crate::{
     accounts::{
         model::{Email, Role, SignInMethod},
+        providers::Provider,
         session,
     },
     ids::UserId,
@@ -22,7 +23,6 @@ pub struct UserRow {
     pub introduction: String,
     pub phone_enc: Option<Vec<u8>>,
     pub password_hash: Option<String>,
-    pub google_sub: Option<String>,
     pub email_verified_at: Option<OffsetDateTime>,
     pub created_at: OffsetDateTime,
     pub deleted_at: Option<OffsetDateTime>,
@@ -33,7 +33,7 @@ pub async fn user_by_id(conn: &mut PgConnection, id: UserId) -> sqlx::Result<Opt
     sqlx::query_as!(
         UserRow,
         r#"SELECT id AS "id: UserId", email, nickname, role AS "role: Role", introduction, phone_enc,
-                  password_hash, google_sub, email_verified_at, created_at, deleted_at, scrubbed_at
+                  password_hash, email_verified_at, created_at, deleted_at, scrubbed_at
              FROM users WHERE id = $1"#,
         id.0
     )
@@ -49,7 +49,7 @@ pub async fn live_user_by_email(
     sqlx::query_as!(
         UserRow,
         r#"SELECT id AS "id: UserId", email, nickname, role AS "role: Role", introduction, phone_enc,
-                  password_hash, google_sub, email_verified_at, created_at, deleted_at, scrubbed_at
+                  password_hash, email_verified_at, created_at, deleted_at, scrubbed_at
              FROM users WHERE email = $1 AND deleted_at IS NULL"#,
         email.as_str()
     )
@@ -57,16 +57,21 @@ pub async fn live_user_by_email(
     .await
 }
 
-pub async fn user_by_google_sub(
+/// The account an outside identity is linked to.
+pub async fn user_by_identity(
     conn: &mut PgConnection,
-    sub: &str,
+    provider: Provider,
+    subject: &str,
 ) -> sqlx::Result<Option<UserRow>> {
     sqlx::query_as!(
         UserRow,
-        r#"SELECT id AS "id: UserId", email, nickname, role AS "role: Role", introduction, phone_enc,
-                  password_hash, google_sub, email_verified_at, created_at, deleted_at, scrubbed_at
-             FROM users WHERE google_sub = $1"#,
-        sub
+        r#"SELECT u.id AS "id: UserId", u.email, u.nickname, u.role AS "role: Role", u.introduction,
+                  u.phone_enc, u.password_hash, u.email_verified_at, u.created_at, u.deleted_at,
+                  u.scrubbed_at
+             FROM user_identities i JOIN users u ON u.id = i.user_id
+            WHERE i.provider = $1 AND i.subject = $2"#,
+        provider.as_str(),
+        subject
     )
     .fetch_optional(conn)
     .await
@@ -78,7 +83,6 @@ pub struct NewUser<'a> {
     pub nickname: &'a str,
     pub role: Role,
     pub verified: bool,
-    pub google_sub: Option<&'a str>,
 }
 
 /// Inserts an account unless its email is registered already (`None`).
@@ -89,8 +93,8 @@ pub async fn insert_user_unless_registered(
     user: NewUser<'_>,
 ) -> sqlx::Result<Option<UserId>> {
     sqlx::query_scalar!(
-        r#"INSERT INTO users (email, password_hash, nickname, role, email_verified_at, google_sub)
-           VALUES ($1, $2, $3, $4, CASE WHEN $5 THEN now() END, $6)
+        r#"INSERT INTO users (email, password_hash, nickname, role, email_verified_at)
+           VALUES ($1, $2, $3, $4, CASE WHEN $5 THEN now() END)
            ON CONFLICT (email) DO NOTHING
            RETURNING id AS "id: UserId""#,
         user.email,
@@ -98,7 +102,6 @@ pub async fn insert_user_unless_registered(
         user.nickname,
         user.role.as_str(),
         user.verified,
-        user.google_sub,
     )
     .fetch_optional(conn)
     .await
@@ -336,16 +339,124 @@ pub async fn mark_verified(conn: &mut PgConnection, user: UserId) -> sqlx::Resul
     Ok(())
 }
 
-pub async fn link_google(conn: &mut PgConnection, user: UserId, sub: &str) -> sqlx::Result<()> {
-    sqlx::query!(
-        "UPDATE users SET google_sub = $2, email_verified_at = coalesce(email_verified_at, now()), updated_at = now() WHERE id = $1",
-        user.0,
-        sub
+/// Links an outside identity to an account, unless that identity or the
+/// account's identity of that provider exists already (`false`). One
+/// statement, so two links racing cannot both win.
+pub async fn insert_identity(
+    conn: &mut PgConnection,
+    user: UserId,
+    provider: Provider,
+    subject: &str,
+) -> sqlx::Result<bool> {
+    let inserted = sqlx::query!(
+        "INSERT INTO user_identities (provider, subject, user_id) VALUES ($1, $2, $3)
+         ON CONFLICT DO NOTHING",
+        provider.as_str(),
+        subject,
+        user.0
     )
     .execute(conn)
+    .await?
+    .rows_affected();
+    Ok(inserted == 1)
+}
+
+/// Who holds this identity, and which subject of this provider the account
+/// holds, if any: what a refused link ran into.
+pub async fn identity_holders(
+    conn: &mut PgConnection,
+    user: UserId,
+    provider: Provider,
+    subject: &str,
+) -> sqlx::Result<(Option<UserId>, Option<String>)> {
+    let row = sqlx::query!(
+        r#"SELECT (SELECT user_id FROM user_identities WHERE provider = $2 AND subject = $3) AS "holder: UserId",
+                  (SELECT subject FROM user_identities WHERE provider = $2 AND user_id = $1) AS "held""#,
+        user.0,
+        provider.as_str(),
+        subject
+    )
+    .fetch_one(conn)
     .await?;
-    session::identities_changed();
-    Ok(())
+    Ok((row.holder, row.held))
+}
+
+/// An account's linked providers and when each was linked.
+pub async fn identities_of(
+    conn: &mut PgConnection,
+    user: UserId,
+) -> sqlx::Result<Vec<(Provider, OffsetDateTime)>> {
+    let rows = sqlx::query!(
+        r#"SELECT provider AS "provider: Provider", linked_at FROM user_identities
+            WHERE user_id = $1 ORDER BY linked_at"#,
+        user.0
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.provider, r.linked_at))
+        .collect())
+}
+
+/// Locks the account's row and counts its ways in: a password, and each
+/// linked identity. Unlinks in one account queue behind this lock.
+pub async fn lock_ways_in(
+    conn: &mut PgConnection,
+    user: UserId,
+) -> sqlx::Result<Option<(bool, Vec<Provider>)>> {
+    let Some(has_password) = sqlx::query_scalar!(
+        r#"SELECT password_hash IS NOT NULL AS "has!" FROM users WHERE id = $1 FOR UPDATE"#,
+        user.0
+    )
+    .fetch_optional(&mut *conn)
+    .await?
+    else {
+        return Ok(None);
+    };
+    let linked = identities_of(conn, user).await?;
+    Ok(Some((
+        has_password,
+        linked.into_iter().map(|(p, _)| p).collect(),
+    )))
+}
+
+pub async fn delete_identity(
+    conn: &mut PgConnection,
+    user: UserId,
+    provider: Provider,
+) -> sqlx::Result<bool> {
+    let deleted = sqlx::query!(
+        "DELETE FROM user_identities WHERE user_id = $1 AND provider = $2",
+        user.0,
+        provider.as_str()
+    )
+    .execute(conn)
+    .await?
+    .rows_affected();
+    Ok(deleted > 0)
+}
+
+/// Unlinks every outside identity of an account (a takeover, a deletion).
+pub async fn delete_identities(conn: &mut PgConnection, user: UserId) -> sqlx::Result<u64> {
+    Ok(
+        sqlx::query!("DELETE FROM user_identities WHERE user_id = $1", user.0)
+            .execute(conn)
+            .await?
+            .rows_affected(),
+    )
+}
+
+/// Spends a sign-in state: `false` when it was spent before.
+pub async fn spend_sign_in_state(conn: &mut PgConnection, state_hash: &[u8]) -> sqlx::Result<bool> {
+    let spent = sqlx::query!(
+        "INSERT INTO sign_in_states_used (state_hash) VALUES ($1) ON CONFLICT DO NOTHING",
+        state_hash
+    )
+    .execute(conn)
+    .await?
+    .rows_affected();
+    Ok(spent == 1)
 }
 
 pub async fn insert_token(
@@ -411,14 +522,15 @@ pub async fn scrub_user(conn: &mut PgConnection, user: UserId) -> sqlx::Result<(
         "UPDATE users
             SET deleted_at = now(), scrubbed_at = now(),
                 email = 'deleted-' || id || '@deleted.invalid', nickname = '',
-                introduction = '', phone_enc = NULL, password_hash = NULL, google_sub = NULL,
+                introduction = '', phone_enc = NULL, password_hash = NULL,
                 legal_name = NULL,
                 updated_at = now()
           WHERE id = $1",
         user.0
     )
-    .execute(conn)
+    .execute(&mut *conn)
     .await?;
+    delete_identities(conn, user).await?;
     session::identities_changed();
     Ok(())
 }
@@ -616,9 +728,13 @@ pub async fn prune(conn: &mut PgConnection, idle_days: i64) -> sqlx::Result<(u64
     .rows_affected();
     let tokens =
         sqlx::query!("DELETE FROM account_tokens WHERE expires_at < now() - interval '1 day'")
-            .execute(conn)
+            .execute(&mut *conn)
             .await?
             .rows_affected();
+    // A spent state outlives the flow that carried it (ten minutes).
+    sqlx::query!("DELETE FROM sign_in_states_used WHERE used_at < now() - interval '1 day'")
+        .execute(conn)
+        .await?;
     Ok((sessions, tokens))
 }
 

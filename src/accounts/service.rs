@@ -203,7 +203,6 @@ pub async fn sign_up(
             nickname: nickname.as_str(),
             role: Role::Student,
             verified: false,
-            google_sub: None,
         },
     )
     .await?;
@@ -440,7 +439,6 @@ pub struct Profile {
     pub phone_number: String,
     pub verified: bool,
     pub has_password: bool,
-    pub google_linked: bool,
     pub created_at: OffsetDateTime,
 }
 
@@ -463,7 +461,6 @@ pub async fn profile(
         phone_number,
         verified: row.email_verified_at.is_some(),
         has_password: row.password_hash.is_some(),
-        google_linked: row.google_sub.is_some(),
         created_at: row.created_at,
     })
 }

@@ -4,7 +4,9 @@ use crate::labels as filters;
 use crate::{
     accounts::{
         admin::UserPage,
+        identities::Linked,
         model::Role,
+        providers::Provider,
         repo::{AuditRow, UserRow},
         service::{Profile, SessionInfo},
     },
@@ -27,6 +29,8 @@ pub struct SignupPage {
     pub errors: FormErrors,
     /// Where login leads after (the cart, for a visitor who chose to buy).
     pub next: String,
+    /// The outside sign-ins offered beside the form.
+    pub providers: Vec<Provider>,
 }
 
 /// The sign-up texts, asked of an account that has not agreed to them (a
@@ -47,7 +51,7 @@ pub struct LoginPage {
     pub email: String,
     pub next: String,
     pub errors: FormErrors,
-    pub google_enabled: bool,
+    pub providers: Vec<Provider>,
 }
 
 /// A short page that says one thing (link used, mail sent, ...).
@@ -84,6 +88,17 @@ pub struct ProfilePage {
     pub profile: Profile,
     pub sessions: Vec<SessionInfo>,
     pub errors: FormErrors,
+    /// Ways to sign in: every provider configured or linked.
+    pub sign_in_methods: Vec<SignInMethodRow>,
+}
+
+/// One outside sign-in on the account page.
+pub struct SignInMethodRow {
+    pub provider: Provider,
+    pub linked: Option<Linked>,
+    /// Configured here (a link can start); a linked provider no longer
+    /// configured can still be unlinked.
+    pub enabled: bool,
 }
 
 #[derive(Template)]

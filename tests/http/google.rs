@@ -7,7 +7,7 @@ use sqlx::PgPool;
 
 use crate::support::{
     TestApp,
-    oidc::{CLIENT_ID, CLIENT_SECRET, IdToken, OidcProvider},
+    oidc::{CLIENT_ID, CLIENT_SECRET, IdToken, OidcProvider, authorize},
 };
 
 async fn app_with_google(db: PgPool) -> (TestApp, OidcProvider) {
@@ -24,30 +24,20 @@ async fn app_with_google(db: PgPool) -> (TestApp, OidcProvider) {
 
 /// Starts the flow; returns (state, nonce, code_challenge) from the redirect.
 async fn start(app: &TestApp, provider: &OidcProvider) -> (String, String, String) {
-    let page = app.get("/auth/google?next=%2Fme").await;
-    assert_eq!(page.status, StatusCode::SEE_OTHER);
-    let location = url::Url::parse(page.header("location")).unwrap();
-    assert!(
-        location
-            .as_str()
-            .starts_with(&format!("{}/authorize?", provider.issuer))
+    let at = authorize(
+        &app.get("/auth/google?next=%2Fme").await,
+        &format!("{}/authorize", provider.issuer),
     );
-    let q = |k: &str| {
-        location
-            .query_pairs()
-            .find(|(n, _)| n == k)
-            .map(|(_, v)| v.to_string())
-            .unwrap()
-    };
-    assert_eq!(q("client_id"), CLIENT_ID);
-    assert_eq!(q("response_type"), "code");
-    assert_eq!(q("code_challenge_method"), "S256");
-    assert!(q("scope").contains("openid"));
+    assert_eq!(at.q("client_id"), CLIENT_ID);
+    assert_eq!(at.q("response_type"), "code");
+    assert_eq!(at.q("code_challenge_method"), "S256");
+    assert_eq!(at.q("prompt"), "select_account");
+    assert!(at.q("scope").contains("openid"));
     assert_eq!(
-        q("redirect_uri"),
+        at.q("redirect_uri"),
         format!("{}/auth/google/callback", app.base)
     );
-    (q("state"), q("nonce"), q("code_challenge"))
+    (at.q("state"), at.q("nonce"), at.q("code_challenge"))
 }
 
 async fn callback(app: &TestApp, code: &str, state: &str) -> crate::support::Page {
@@ -81,18 +71,7 @@ async fn google_sign_in_creates_an_account_and_finds_it_again(db: PgPool) {
             .text(r#"[data-error-for="agree_privacy"]"#)
             .is_some()
     );
-    let agreed = app
-        .post_form(
-            "/me/consents",
-            &[
-                ("agree_terms", "yes"),
-                ("agree_privacy", "yes"),
-                ("next", "/me"),
-            ],
-        )
-        .await;
-    assert_eq!(agreed.status, StatusCode::SEE_OTHER, "{}", agreed.body);
-    assert_eq!(agreed.header("location"), "/me");
+    app.agree_to_terms().await;
     let kinds: Vec<String> =
         sqlx::query_scalar("SELECT kind FROM consents WHERE version <> '' ORDER BY kind")
             .fetch_all(&app.db)
@@ -163,11 +142,13 @@ async fn a_verified_google_email_links_to_the_existing_account_an_unverified_one
         callback(&app, "c2", &state).await.status,
         StatusCode::SEE_OTHER
     );
-    let (count, sub): (i64, Option<String>) =
-        sqlx::query_as("SELECT count(*) OVER (), google_sub FROM users")
-            .fetch_one(&app.db)
-            .await
-            .unwrap();
+    let (count, sub): (i64, Option<String>) = sqlx::query_as(
+        "SELECT count(*) OVER (), i.subject FROM users u
+           LEFT JOIN user_identities i ON i.user_id = u.id AND i.provider = 'google'",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
     assert_eq!((count, sub.as_deref()), (1, Some("sub-verified")));
 }
 

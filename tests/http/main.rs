@@ -27,5 +27,6 @@ mod missions;
 mod ops;
 mod sandbox;
 mod shell;
+mod sign_in;
 mod toss;
 mod tutor;

@@ -1,7 +1,10 @@
 //! The one place account errors get a status and Korean words.
 
 use crate::{
-    accounts::error::{AccountsError, GoogleProblem, Invalid, Problem},
+    accounts::{
+        Provider,
+        error::{AccountsError, Invalid, Problem, SignInProblem},
+    },
     error::{AppError, FieldErrors},
     web::form::FormErrors,
 };
@@ -58,20 +61,43 @@ impl From<Invalid> for FormErrors {
     }
 }
 
-fn google(problem: GoogleProblem) -> AppError {
-    let message = match problem {
-        GoogleProblem::Expired => "로그인 시간이 지났습니다. 다시 시도해 주세요.",
-        GoogleProblem::StateMismatch => "로그인 요청이 일치하지 않습니다. 다시 시도해 주세요.",
-        GoogleProblem::Exchange => "Google 로그인에 실패했습니다. 다시 시도해 주세요.",
-        GoogleProblem::Unverified => "Google 로그인 정보를 확인할 수 없습니다. 다시 시도해 주세요.",
-        GoogleProblem::NoEmail => "Google 계정의 이메일 주소를 받을 수 없습니다.",
-        GoogleProblem::EmailNotLinkable => {
-            return AppError::Conflict(
-                "같은 이메일로 가입된 계정이 있습니다. Google에서 인증된 이메일만 연결할 수 있으니 비밀번호로 로그인해 주세요.".into(),
-            );
+fn sign_in(provider: Provider, problem: SignInProblem) -> AppError {
+    use crate::labels::Label;
+    let name = provider.label();
+    match problem {
+        SignInProblem::Expired => {
+            AppError::BadRequest("로그인 시간이 지났습니다. 다시 시도해 주세요.".into())
         }
-    };
-    AppError::BadRequest(message.into())
+        SignInProblem::StateMismatch | SignInProblem::Replayed => AppError::BadRequest(
+            "로그인 요청이 일치하지 않거나 이미 사용되었습니다. 처음부터 다시 시도해 주세요."
+                .into(),
+        ),
+        SignInProblem::Exchange => {
+            AppError::BadRequest(format!("{name} 로그인에 실패했습니다. 다시 시도해 주세요."))
+        }
+        SignInProblem::Unverified => AppError::BadRequest(format!(
+            "{name} 로그인 정보를 확인할 수 없습니다. 다시 시도해 주세요."
+        )),
+        SignInProblem::NoEmail => AppError::BadRequest(format!(
+            "{name} 계정의 이메일 주소를 받을 수 없습니다. 이메일 제공에 동의하고 다시 시도해 주세요."
+        )),
+        SignInProblem::EmailNotLinkable => AppError::Conflict(format!(
+            "같은 이메일로 가입된 계정이 있습니다. {name}에서 인증된 이메일만 연결할 수 있으니 그 계정으로 로그인한 뒤 내 정보에서 {name} 계정을 연결해 주세요."
+        )),
+        SignInProblem::LinkedElsewhere => AppError::Conflict(format!(
+            "이 {name} 계정은 이미 다른 Weaverse 계정에 연결되어 있습니다."
+        )),
+        SignInProblem::AlreadyLinked => AppError::Conflict(format!(
+            "이미 다른 {name} 계정이 연결되어 있습니다. 먼저 연결을 해제해 주세요."
+        )),
+        SignInProblem::LinkForAnotherAccount => AppError::Forbidden(
+            "연결을 시작한 계정과 지금 로그인한 계정이 다릅니다. 다시 시도해 주세요.".into(),
+        ),
+        SignInProblem::NotLinked => AppError::Conflict(format!("연결된 {name} 계정이 없습니다.")),
+        SignInProblem::LastWayIn => AppError::Conflict(format!(
+            "{name} 연결을 해제하면 로그인할 방법이 없습니다. 먼저 비밀번호를 만들거나 다른 로그인 방법을 연결해 주세요."
+        )),
+    }
 }
 
 impl From<AccountsError> for AppError {
@@ -94,7 +120,7 @@ impl From<AccountsError> for AppError {
             AccountsError::AccountClosed => {
                 AppError::Forbidden("탈퇴했거나 이용이 중지된 계정입니다.".into())
             }
-            AccountsError::Google(problem) => google(problem),
+            AccountsError::SignIn(provider, problem) => sign_in(provider, problem),
             AccountsError::TooManyRequests { retry_after_secs } => {
                 AppError::TooManyRequests { retry_after_secs }
             }

@@ -7,10 +7,12 @@ mod errors;
 
 pub use errors::message as problem_text;
 mod profile;
+mod providers;
 mod signin;
 
 pub use admin::*;
 pub use profile::*;
+pub use providers::{callback, link_start, sign_in_start, unlink};
 pub use signin::*;
 
 /// Redirect targets must stay on this site.
@@ -45,7 +47,7 @@ pub fn routes<S>() -> axum::Router<S>
 where
     S: Clone + Send + Sync + 'static,
     crate::state::AppState: FromRef<S>,
-    crate::accounts::Google: FromRef<S>,
+    crate::accounts::Providers: FromRef<S>,
 {
     use crate::web::routes::At;
     use crate::web::routes::prelude::*;
@@ -76,8 +78,10 @@ where
             get(reset_request_page).post(reset_request),
         )
         .at("/password-reset/{token}", get(reset_form_page).post(reset))
-        .at("/auth/google", get(google_start))
-        .at("/auth/google/callback", get(google_callback))
+        .at("/auth/{provider}", get(sign_in_start))
+        .at("/auth/{provider}/callback", get(callback))
+        .at("/me/sign-in-methods/{provider}/link", post(link_start))
+        .at("/me/sign-in-methods/{provider}/unlink", post(unlink))
         .at("/me", get(profile).post(update_profile))
         .at("/me/consents", get(consents_page).post(agree))
         .at("/me/legal-name", get(legal_name_page).post(set_legal_name))

@@ -11,8 +11,9 @@ use uuid::Uuid;
 
 use crate::{
     accounts::{
-        CurrentUser,
+        CurrentUser, Providers,
         error::AccountsError,
+        identities,
         service::{self, ProfileUpdate},
         session,
         views::*,
@@ -24,6 +25,7 @@ use crate::{
 
 async fn profile_page(
     state: &AppState,
+    providers: &Providers,
     ctx: PageCtx,
     user: &CurrentUser,
     errors: FormErrors,
@@ -31,20 +33,45 @@ async fn profile_page(
     let mut conn = state.db.acquire().await?;
     let profile = service::profile(&mut conn, &state.keys, user.id).await?;
     let sessions = service::sessions(&mut conn, user.id, user.auth_session).await?;
+    let linked = identities::linked(&mut conn, user.id).await?;
+    let enabled = providers.enabled();
+    let mut sign_in_methods: Vec<SignInMethodRow> = enabled
+        .iter()
+        .map(|&provider| SignInMethodRow {
+            provider,
+            linked: linked.iter().find(|l| l.provider == provider).cloned(),
+            enabled: true,
+        })
+        .collect();
+    sign_in_methods.extend(
+        linked
+            .into_iter()
+            .filter(|l| !enabled.contains(&l.provider))
+            .map(|l| SignInMethodRow {
+                provider: l.provider,
+                linked: Some(l),
+                enabled: false,
+            }),
+    );
     Ok(ProfilePage {
         ctx,
         profile,
         sessions,
         errors,
+        sign_in_methods,
     })
 }
 
 pub async fn profile(
     State(state): State<AppState>,
+    State(providers): State<Providers>,
     ctx: PageCtx,
     user: CurrentUser,
 ) -> AppResult<Response> {
-    Ok(web::render(&profile_page(&state, ctx, &user, FormErrors::new()).await?)?.into_response())
+    Ok(
+        web::render(&profile_page(&state, &providers, ctx, &user, FormErrors::new()).await?)?
+            .into_response(),
+    )
 }
 
 #[derive(Deserialize)]
@@ -59,6 +86,7 @@ pub struct ProfileForm {
 
 pub async fn update_profile(
     State(state): State<AppState>,
+    State(providers): State<Providers>,
     ctx: PageCtx,
     user: CurrentUser,
     Form(form): Form<ProfileForm>,
@@ -84,7 +112,7 @@ pub async fn update_profile(
             Flash::success("프로필을 저장했습니다."),
         )),
         Err(AccountsError::Invalid(errors)) => {
-            let mut page = profile_page(&state, ctx, &user, errors.into()).await?;
+            let mut page = profile_page(&state, &providers, ctx, &user, errors.into()).await?;
             // Show what was typed, not what is stored.
             page.profile.nickname = form.nickname;
             page.profile.introduction = form.introduction;
@@ -105,6 +133,7 @@ pub struct PasswordForm {
 
 pub async fn change_password(
     State(state): State<AppState>,
+    State(providers): State<Providers>,
     ctx: PageCtx,
     user: CurrentUser,
     Form(form): Form<PasswordForm>,
@@ -128,7 +157,7 @@ pub async fn change_password(
             Flash::success("비밀번호를 바꿨습니다. 다른 기기에서는 모두 로그아웃되었습니다."),
         )),
         Err(AccountsError::Invalid(errors)) => {
-            web::invalid(&profile_page(&state, ctx, &user, errors.into()).await?)
+            web::invalid(&profile_page(&state, &providers, ctx, &user, errors.into()).await?)
         }
         Err(other) => Err(other.into()),
     }
@@ -184,6 +213,7 @@ pub struct DeleteForm {
 
 pub async fn delete_account(
     State(state): State<AppState>,
+    State(providers): State<Providers>,
     ctx: PageCtx,
     user: CurrentUser,
     session: Session,
@@ -207,7 +237,7 @@ pub async fn delete_account(
             ))
         }
         Err(AccountsError::Invalid(errors)) => {
-            web::invalid(&profile_page(&state, ctx, &user, errors.into()).await?)
+            web::invalid(&profile_page(&state, &providers, ctx, &user, errors.into()).await?)
         }
         Err(other) => Err(other.into()),
     }

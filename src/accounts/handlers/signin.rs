@@ -1,4 +1,4 @@
-//! Sign-up, login and logout, password reset, Google sign-in.
+//! Sign-up, login and logout, password reset, the consents a sign-up asks.
 
 use crate::accounts::MaybeUser;
 use crate::accounts::consent::{self, ConsentKind};
@@ -15,14 +15,13 @@ use tower_sessions::Session;
 use crate::{
     accounts::handlers::safe_next,
     accounts::{
-        CurrentUser, Google,
+        CurrentUser, Providers,
         error::AccountsError,
-        google,
         service::{self, SignUp},
         session,
         views::*,
     },
-    error::{AppError, AppResult},
+    error::AppResult,
     state::AppState,
     web::{self, PageCtx, Path, client::ClientInfo, flash::Flash, form::FormErrors, htmx},
 };
@@ -30,6 +29,7 @@ use crate::{
 // ---------- sign-up ----------
 
 pub async fn signup_page(
+    State(providers): State<Providers>,
     ctx: PageCtx,
     MaybeUser(user): MaybeUser,
     Query(query): Query<NextQuery>,
@@ -43,6 +43,7 @@ pub async fn signup_page(
         values: SignupValues::default(),
         errors: FormErrors::new(),
         next,
+        providers: providers.enabled(),
     })?
     .into_response())
 }
@@ -76,6 +77,7 @@ impl SignupForm {
 
 pub async fn signup(
     State(state): State<AppState>,
+    State(providers): State<Providers>,
     ctx: PageCtx,
     client: ClientInfo,
     Form(form): Form<SignupForm>,
@@ -105,6 +107,7 @@ pub async fn signup(
                 },
                 errors: errors.into(),
                 next: safe_next(form.next.as_deref()),
+                providers: providers.enabled(),
             });
         }
         Err(other) => return Err(other.into()),
@@ -180,11 +183,11 @@ pub async fn resend_verification(
 
 #[derive(Deserialize)]
 pub struct NextQuery {
-    next: Option<String>,
+    pub next: Option<String>,
 }
 
 pub async fn login_page(
-    State(Google(oidc)): State<Google>,
+    State(providers): State<Providers>,
     ctx: PageCtx,
     MaybeUser(user): MaybeUser,
     Query(query): Query<NextQuery>,
@@ -198,7 +201,7 @@ pub async fn login_page(
         email: String::new(),
         next,
         errors: FormErrors::new(),
-        google_enabled: oidc.is_some(),
+        providers: providers.enabled(),
     })?
     .into_response())
 }
@@ -214,7 +217,7 @@ pub struct LoginForm {
 
 pub async fn login(
     State(state): State<AppState>,
-    State(Google(oidc)): State<Google>,
+    State(providers): State<Providers>,
     ctx: PageCtx,
     session: Session,
     client: ClientInfo,
@@ -248,7 +251,7 @@ pub async fn login(
                 email: form.email,
                 next,
                 errors: errors.into(),
-                google_enabled: oidc.is_some(),
+                providers: providers.enabled(),
             })?,
         )
             .into_response()),
@@ -378,89 +381,7 @@ pub async fn reset(
     }
 }
 
-// ---------- Google sign-in ----------
-
-pub async fn google_start(
-    State(state): State<AppState>,
-    State(Google(oidc)): State<Google>,
-    Query(query): Query<NextQuery>,
-) -> AppResult<Response> {
-    let google = oidc.as_ref().ok_or(AppError::NotFound)?;
-    let (url, flow) = google.start(safe_next(query.next.as_deref())).await?;
-    let cookie = crate::web::cookies::set(
-        google::COOKIE,
-        google::encode_flow(&state.signer, &flow),
-        Some(time::Duration::minutes(10)),
-        state.config.secure_cookies(),
-    );
-    Ok((
-        StatusCode::SEE_OTHER,
-        [(axum::http::header::LOCATION, url)],
-        [(axum::http::header::SET_COOKIE, cookie)],
-    )
-        .into_response())
-}
-
-#[derive(Deserialize)]
-pub struct CallbackQuery {
-    code: Option<String>,
-    state: Option<String>,
-    error: Option<String>,
-}
-
-pub async fn google_callback(
-    State(state): State<AppState>,
-    State(Google(oidc)): State<Google>,
-    ctx: PageCtx,
-    session: Session,
-    client: ClientInfo,
-    headers: axum::http::HeaderMap,
-    Query(query): Query<CallbackQuery>,
-) -> AppResult<Response> {
-    let google_client = oidc.as_ref().ok_or(AppError::NotFound)?;
-    let flow = crate::web::cookies::get(&headers, google::COOKIE)
-        .and_then(|raw| google::decode_flow(&state.signer, raw))
-        .ok_or_else(|| {
-            AppError::BadRequest(
-                "로그인 요청을 찾을 수 없습니다. 처음부터 다시 시도해 주세요.".into(),
-            )
-        })?;
-    if query.error.is_some() {
-        return Ok(web::redirect_with(
-            &state,
-            &ctx,
-            "/login",
-            Flash::warning("Google 로그인이 취소되었습니다."),
-        ));
-    }
-    let (Some(code), Some(returned_state)) = (query.code, query.state) else {
-        return Err(AppError::BadRequest(
-            "Google의 응답에 필요한 값이 없습니다.".into(),
-        ));
-    };
-    let claims = google_client.finish(&flow, &returned_state, &code).await?;
-    let mut tx = state.db.begin().await?;
-    let user = google::account_for(&mut tx, &claims, "학습자").await?;
-    tx.commit().await?;
-    session::sign_in(&state.db, &session, user, SignInMethod::Google, &client).await?;
-    // A Google sign-up agrees to the terms here, before anything else.
-    let missing = consent::missing(&mut *state.db.acquire().await?, user).await?;
-    let to = match missing.is_empty() {
-        true => flow.next,
-        false => format!(
-            "/me/consents?next={}",
-            url::form_urlencoded::byte_serialize(flow.next.as_bytes()).collect::<String>()
-        ),
-    };
-    let remove = crate::web::cookies::remove(google::COOKIE, state.config.secure_cookies());
-    Ok((
-        [(axum::http::header::SET_COOKIE, remove)],
-        htmx::redirect(false, &to),
-    )
-        .into_response())
-}
-
-// ---------- consents a Google sign-up (or a new text) asks ----------
+// ---------- consents a provider sign-up (or a new text) asks ----------
 
 pub async fn consents_page(
     State(state): State<AppState>,

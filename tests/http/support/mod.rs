@@ -1,12 +1,13 @@
 //! `TestApp`: the real application on 127.0.0.1:0 and a cookie-keeping client.
 
-// The stand-ins for KakaoPay, Toss, Google and SMTP are other services, not
+// The stand-ins for KakaoPay, Toss, Google, Kakao, Naver and SMTP are other services, not
 // Weaverse routes: axum's own Router::route and Form are fine there.
 #![allow(clippy::disallowed_methods, clippy::disallowed_types)]
 
 pub mod cdn;
 pub mod kakaopay;
 pub mod media;
+pub mod naver;
 pub mod oidc;
 pub mod openai;
 pub mod smtp;
@@ -343,6 +344,23 @@ impl TestApp {
     pub async fn login(&self, email: &str, password: &str) -> Page {
         self.post_form("/login", &[("email", email), ("password", password)])
             .await
+    }
+
+    /// Agrees to the sign-up texts a provider sign-up is asked for on
+    /// `/me/consents`, and lands on `/me`.
+    pub async fn agree_to_terms(&self) {
+        let agreed = self
+            .post_form(
+                "/me/consents",
+                &[
+                    ("agree_terms", "yes"),
+                    ("agree_privacy", "yes"),
+                    ("next", "/me"),
+                ],
+            )
+            .await;
+        assert_eq!(agreed.status, StatusCode::SEE_OTHER, "{}", agreed.body);
+        assert_eq!(agreed.header("location"), "/me");
     }
 
     pub async fn logout(&self) -> Page {

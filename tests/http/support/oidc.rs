@@ -1,6 +1,10 @@
-//! A local OpenID Connect provider that follows Google's contract: discovery
-//! document, JWKS, and a token endpoint that checks the client secret, the
-//! redirect URI and the PKCE verifier before returning a signed ID token.
+//! A local OpenID Connect provider that follows Google's or Kakao's
+//! contract: discovery document, JWKS, and a token endpoint that checks the
+//! client secret, the redirect URI and the PKCE verifier before returning a
+//! signed ID token. Kakao's flavour leaves `email_verified` out of the ID
+//! token (it names the person `nickname`), answers refusals with its
+//! `error_code` (KOE...), and says whether the email is verified at its
+//! UserInfo endpoint, which takes the access token of that code.
 
 use std::{
     collections::HashMap,
@@ -57,10 +61,29 @@ struct Pending {
     token: IdToken,
 }
 
+/// Whose contract the twin follows.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Flavour {
+    Google,
+    Kakao,
+}
+
+impl Flavour {
+    fn path(self) -> &'static str {
+        match self {
+            Flavour::Google => "google",
+            Flavour::Kakao => "kakao",
+        }
+    }
+}
+
 #[derive(Clone)]
 struct ProviderState {
     issuer: String,
+    flavour: Flavour,
     codes: Arc<Mutex<HashMap<String, Pending>>>,
+    /// Access tokens handed out, for UserInfo.
+    access: Arc<Mutex<HashMap<String, IdToken>>>,
 }
 
 pub struct OidcProvider {
@@ -69,18 +92,31 @@ pub struct OidcProvider {
 }
 
 impl OidcProvider {
+    /// Google's contract.
     pub async fn start() -> Self {
+        Self::start_as(Flavour::Google).await
+    }
+
+    /// Kakao's contract.
+    pub async fn kakao() -> Self {
+        Self::start_as(Flavour::Kakao).await
+    }
+
+    async fn start_as(flavour: Flavour) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let issuer = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
         let codes = Arc::new(Mutex::new(HashMap::new()));
         let state = ProviderState {
             issuer: issuer.clone(),
+            flavour,
             codes: codes.clone(),
+            access: Arc::default(),
         };
         let app = Router::new()
             .route("/.well-known/openid-configuration", get(discovery))
             .route("/jwks", get(jwks))
             .route("/token", post(token))
+            .route("/v1/oidc/userinfo", get(userinfo))
             .with_state(state);
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
         Self { issuer, codes }
@@ -100,8 +136,13 @@ impl OidcProvider {
 }
 
 async fn discovery(State(state): State<ProviderState>) -> Json<Value> {
+    let userinfo = match state.flavour {
+        Flavour::Kakao => Some(format!("{}/v1/oidc/userinfo", state.issuer)),
+        Flavour::Google => None,
+    };
     Json(json!({
         "issuer": state.issuer,
+        "userinfo_endpoint": userinfo,
         "authorization_endpoint": format!("{}/authorize", state.issuer),
         "token_endpoint": format!("{}/token", state.issuer),
         "jwks_uri": format!("{}/jwks", state.issuer),
@@ -122,9 +163,29 @@ async fn jwks() -> Json<Value> {
 fn oauth_error(error: &str, description: &str) -> Response {
     (
         StatusCode::BAD_REQUEST,
-        Json(json!({ "error": error, "error_description": description })),
+        Json(json!({ "error": error, "error_description": description, "error_code": "KOE320" })),
     )
         .into_response()
+}
+
+/// Kakao's UserInfo: the person of an access token this twin handed out.
+async fn userinfo(State(state): State<ProviderState>, headers: axum::http::HeaderMap) -> Response {
+    let token = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or("");
+    let Some(t) = state.access.lock().unwrap().get(token).cloned() else {
+        return (
+            StatusCode::UNAUTHORIZED,
+            Json(json!({ "msg": "this access token does not exist", "code": -401 })),
+        )
+            .into_response();
+    };
+    Json(json!({
+        "sub": t.sub, "nickname": t.name, "email": t.email, "email_verified": t.email_verified,
+    }))
+    .into_response()
 }
 
 async fn token(
@@ -142,7 +203,7 @@ async fn token(
         )
             .into_response();
     }
-    if !get("redirect_uri").ends_with("/auth/google/callback") {
+    if !get("redirect_uri").ends_with(&format!("/auth/{}/callback", state.flavour.path())) {
         return oauth_error("redirect_uri_mismatch", "Bad Request");
     }
     let Some(pending) = state.codes.lock().unwrap().remove(get("code")) else {
@@ -154,11 +215,25 @@ async fn token(
     }
     let t = pending.token;
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
-    let claims = json!({
-        "iss": state.issuer, "aud": t.audience, "sub": t.sub, "email": t.email,
-        "email_verified": t.email_verified, "name": t.name, "nonce": t.nonce,
-        "iat": now, "exp": now + t.expires_in,
-    });
+    let claims = match state.flavour {
+        Flavour::Google => json!({
+            "iss": state.issuer, "aud": t.audience, "sub": t.sub, "email": t.email,
+            "email_verified": t.email_verified, "name": t.name, "nonce": t.nonce,
+            "iat": now, "exp": now + t.expires_in,
+        }),
+        // Kakao's ID token: no email_verified; the name is `nickname`.
+        Flavour::Kakao => json!({
+            "iss": state.issuer, "aud": t.audience, "sub": t.sub, "email": t.email,
+            "nickname": t.name, "nonce": t.nonce, "auth_time": now,
+            "iat": now, "exp": now + t.expires_in,
+        }),
+    };
+    let access_token = format!("access-{}", uuid::Uuid::new_v4());
+    state
+        .access
+        .lock()
+        .unwrap()
+        .insert(access_token.clone(), t.clone());
     let pem: &[u8] = if t.forged {
         include_bytes!("../../fixtures/oidc/evil.pem")
     } else {
@@ -169,8 +244,36 @@ async fn token(
     let id_token =
         jsonwebtoken::encode(&header, &claims, &EncodingKey::from_rsa_pem(pem).unwrap()).unwrap();
     Json(json!({
-        "access_token": "ya29.test", "token_type": "Bearer", "expires_in": 3599,
+        "access_token": access_token, "token_type": "Bearer", "expires_in": 3599,
         "scope": "openid email profile", "id_token": id_token,
     }))
     .into_response()
+}
+
+/// The provider's authorization request the app sent the browser to.
+pub struct Authorize {
+    pub url: url::Url,
+}
+
+impl Authorize {
+    /// A parameter of the request ("" when absent).
+    pub fn q(&self, key: &str) -> String {
+        self.url
+            .query_pairs()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.to_string())
+            .unwrap_or_default()
+    }
+}
+
+/// Follows a start of the flow (`GET /auth/{provider}` or the account page's
+/// link form) to the provider: the redirect must go to `authorize_url`.
+pub fn authorize(page: &super::Page, authorize_url: &str) -> Authorize {
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    let url = url::Url::parse(page.header("location")).unwrap();
+    assert!(
+        url.as_str().starts_with(&format!("{authorize_url}?")),
+        "{url} is not {authorize_url}"
+    );
+    Authorize { url }
 }
