@@ -184,3 +184,134 @@ pub async fn linked(conn: &mut PgConnection, user: UserId) -> AccountsResult<Vec
         })
         .collect())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn identity(provider: Provider, subject: &str, email: &str, verified: bool) -> Identity {
+        Identity {
+            provider,
+            subject: subject.into(),
+            email: Some(email.into()),
+            email_verified: verified,
+            name: None,
+        }
+    }
+
+    async fn password_account(conn: &mut PgConnection, email: &str, verified: bool) -> UserId {
+        repo::insert_user_unless_registered(
+            conn,
+            NewUser {
+                email,
+                password_hash: Some("not-a-real-hash"),
+                nickname: "학습자",
+                role: Role::Student,
+                verified,
+            },
+        )
+        .await
+        .unwrap()
+        .unwrap()
+    }
+
+    #[sqlx::test(migrator = "crate::infra::db::MIGRATOR")]
+    async fn only_a_verified_email_links_and_a_takeover_ends_the_other_identities(
+        db: sqlx::PgPool,
+    ) {
+        let mut conn = db.acquire().await.unwrap();
+        let proven = password_account(&mut conn, "proven@example.com", true).await;
+        // Unverified at the provider: refused, nothing linked.
+        let naver = identity(Provider::Naver, "n-1", "proven@example.com", false);
+        let refused = account_for(&mut conn, &naver, "학습자").await;
+        assert!(matches!(
+            refused,
+            Err(AccountsError::SignIn(
+                Provider::Naver,
+                SignInProblem::EmailNotLinkable
+            ))
+        ));
+        // Verified: linked to the proven account, its password kept.
+        let kakao = identity(Provider::Kakao, "k-1", "proven@example.com", true);
+        assert_eq!(
+            account_for(&mut conn, &kakao, "학습자").await.unwrap(),
+            proven
+        );
+        let (has_password, linked) = repo::lock_ways_in(&mut conn, proven)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(has_password);
+        assert_eq!(linked, [Provider::Kakao]);
+
+        // An address nobody proved, holding a Naver identity, is taken over
+        // by a provider that proves it: password and Naver both end.
+        let naver = identity(Provider::Naver, "n-2", "unproven@example.com", false);
+        let unproven = account_for(&mut conn, &naver, "학습자").await.unwrap();
+        let google = identity(Provider::Google, "g-2", "unproven@example.com", true);
+        assert_eq!(
+            account_for(&mut conn, &google, "학습자").await.unwrap(),
+            unproven
+        );
+        let (has_password, linked) = repo::lock_ways_in(&mut conn, unproven)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(!has_password);
+        assert_eq!(linked, [Provider::Google]);
+    }
+
+    #[sqlx::test(migrator = "crate::infra::db::MIGRATOR")]
+    async fn the_last_way_in_cannot_be_unlinked(db: sqlx::PgPool) {
+        let mut conn = db.acquire().await.unwrap();
+        let kakao = identity(Provider::Kakao, "k-9", "only@example.com", true);
+        let user = account_for(&mut conn, &kakao, "학습자").await.unwrap();
+        let last = unlink(&mut conn, user, Provider::Kakao).await;
+        assert!(matches!(
+            last,
+            Err(AccountsError::SignIn(
+                Provider::Kakao,
+                SignInProblem::LastWayIn
+            ))
+        ));
+        link(
+            &mut conn,
+            user,
+            &identity(Provider::Naver, "n-9", "x@naver.com", false),
+        )
+        .await
+        .unwrap();
+        // The same identity again is the same answer; another account's is refused.
+        link(
+            &mut conn,
+            user,
+            &identity(Provider::Naver, "n-9", "x@naver.com", false),
+        )
+        .await
+        .unwrap();
+        let other = password_account(&mut conn, "other@example.com", true).await;
+        let taken = link(
+            &mut conn,
+            other,
+            &identity(Provider::Naver, "n-9", "x@naver.com", false),
+        )
+        .await;
+        assert!(matches!(
+            taken,
+            Err(AccountsError::SignIn(
+                Provider::Naver,
+                SignInProblem::LinkedElsewhere
+            ))
+        ));
+        unlink(&mut conn, user, Provider::Kakao).await.unwrap();
+        assert_eq!(linked(&mut conn, user).await.unwrap().len(), 1);
+        let not_linked = unlink(&mut conn, user, Provider::Kakao).await;
+        assert!(matches!(
+            not_linked,
+            Err(AccountsError::SignIn(
+                Provider::Kakao,
+                SignInProblem::NotLinked
+            ))
+        ));
+    }
+}

@@ -247,3 +247,30 @@ fn random_b64(len: usize) -> String {
 fn now() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_flow_cookie_reads_back_only_unaltered_and_with_its_key() {
+        let signer = Signer::new(&[7u8; 32]);
+        let flow = Flow::new(Provider::Kakao, "/me".into(), None);
+        let raw = flow.encode(&signer);
+        let back = Flow::decode(&signer, &raw).unwrap();
+        assert_eq!(
+            (back.provider, back.next.as_str()),
+            (Provider::Kakao, "/me")
+        );
+        assert_eq!(back.challenge(), flow.challenge());
+        assert!(Flow::decode(&Signer::new(&[8u8; 32]), &raw).is_none());
+        let (body, sig) = raw.split_once('.').unwrap();
+        let mut edited = body.to_string();
+        edited.insert(3, 'A');
+        assert!(Flow::decode(&signer, &format!("{edited}.{sig}")).is_none());
+        // Each flow has its own secrets.
+        let other = Flow::new(Provider::Kakao, "/me".into(), None);
+        assert_ne!(other.state, flow.state);
+        assert_ne!(other.verifier, flow.verifier);
+    }
+}
