@@ -193,6 +193,8 @@ pub struct LearnerRecord {
     pub certificates: Vec<crate::certificates::CertificateRow>,
     pub sessions: Vec<crate::accounts::service::SessionInfo>,
     pub last_sign_in: Option<time::OffsetDateTime>,
+    /// The outside accounts linked (a password shows on the user row).
+    pub linked: Vec<Linked>,
 }
 
 impl AdminUserPage {

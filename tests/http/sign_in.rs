@@ -49,15 +49,30 @@ async fn app_with_providers(db: PgPool) -> (TestApp, Twins) {
 impl Twins {
     /// Starts a Kakao sign-in and approves it at Kakao with this token
     /// (its nonce is filled in); the code to come back with.
-    async fn kakao_approves(&self, app: &TestApp, code: &str, mut token: IdToken) -> Authorize {
+    async fn kakao_approves(&self, app: &TestApp, code: &str, token: IdToken) -> Authorize {
+        self.oidc_approves(app, "kakao", code, token).await
+    }
+
+    /// The same at an OpenID provider (`kakao` or `google`).
+    async fn oidc_approves(
+        &self,
+        app: &TestApp,
+        provider: &str,
+        code: &str,
+        mut token: IdToken,
+    ) -> Authorize {
+        let twin = match provider {
+            "kakao" => &self.kakao,
+            _ => &self.google,
+        };
         let at = authorize(
-            &app.get("/auth/kakao?next=%2Fme").await,
-            &format!("{}/authorize", self.kakao.issuer),
+            &app.get(&format!("/auth/{provider}?next=%2Fme")).await,
+            &format!("{}/authorize", twin.issuer),
         );
         if token.nonce.is_empty() {
             token.nonce = at.q("nonce");
         }
-        self.kakao.approve(code, &at.q("code_challenge"), token);
+        twin.approve(code, &at.q("code_challenge"), token);
         at
     }
 
@@ -251,18 +266,21 @@ async fn kakao_refusals_a_wrong_nonce_an_expired_token_a_refused_code(db: PgPool
 #[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
 async fn a_replayed_callback_is_refused_even_with_the_flow_cookie(db: PgPool) {
     let (app, twins) = app_with_providers(db).await;
-    for (provider, code) in [("kakao", "k-replay"), ("naver", "n-replay")] {
+    for (provider, code) in [
+        ("kakao", "k-replay"),
+        ("google", "g-replay"),
+        ("naver", "n-replay"),
+    ] {
         let browser = app.another_browser();
         let at = match provider {
-            "kakao" => {
-                twins
-                    .kakao_approves(&browser, code, kakao_token("kakao-r", "r@kakao.com"))
-                    .await
-            }
-            _ => {
+            "naver" => {
                 twins
                     .naver_approves(&browser, code, Person::new("naver-r", "r@naver.com"))
                     .await
+            }
+            _ => {
+                let token = kakao_token(&format!("{provider}-r"), &format!("r@{provider}.com"));
+                twins.oidc_approves(&browser, provider, code, token).await
             }
         };
         let flow = browser.cookie("weaverse_oidc").expect("flow cookie");
@@ -282,7 +300,7 @@ async fn a_replayed_callback_is_refused_even_with_the_flow_cookie(db: PgPool) {
     }
     assert_eq!(
         count(&app.db, "SELECT count(*) FROM auth_sessions").await,
-        2
+        3
     );
 }
 
@@ -524,6 +542,17 @@ async fn a_password_account_links_kakao_and_naver_and_signs_in_with_either(db: P
     assert_eq!(linked(&me, "naver").as_deref(), Some("true"));
     // The emails differ: a link needs none to match, the person proved both.
     assert_eq!(identities(&app).await.len(), 2);
+    // An admin helping with a sign-in sees every way in.
+    let admin = app.another_browser();
+    admin.login_as_admin().await;
+    let id: uuid::Uuid =
+        sqlx::query_scalar("SELECT id FROM users WHERE email = 'learner@example.com'")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    let page = admin.get(&format!("/admin/users/{id}")).await;
+    let methods = page.text("[data-sign-in-methods]").unwrap();
+    assert!(methods.contains("비밀번호, 카카오, 네이버"), "{methods}");
 
     // Linking again is the same answer; another Kakao account is refused.
     let again = link(&app, &twins, "kakao", "l3", "kakao-learner").await;
@@ -567,7 +596,11 @@ async fn a_password_account_links_kakao_and_naver_and_signs_in_with_either(db: P
                 .contains("learner@example.com")
         );
     }
-    assert_eq!(count(&app.db, "SELECT count(*) FROM users").await, 1);
+    // No account was made by those sign-ins (the admin's is the other one).
+    assert_eq!(
+        count(&app.db, "SELECT count(*) FROM users WHERE role = 'student'").await,
+        1
+    );
 
     // An identity another account holds cannot be linked here.
     let someone = app.another_browser();

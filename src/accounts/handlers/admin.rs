@@ -233,6 +233,7 @@ async fn learner_record(conn: &mut sqlx::PgConnection, id: UserId) -> AppResult<
         certificates: crate::certificates::of_learner(conn, id).await?,
         sessions: crate::accounts::service::sessions(conn, id, uuid::Uuid::nil()).await?,
         last_sign_in: crate::accounts::service::last_sign_in(conn, id).await?,
+        linked: crate::accounts::identities::linked(conn, id).await?,
     })
 }
 
