@@ -123,6 +123,7 @@ fn sign_in_providers(config: &Config, http: &reqwest::Client) -> accounts::Provi
                     redirect_uri: callback("google"),
                     scope: "openid email profile",
                     prompt: Some("select_account"),
+                    login_origins: &[],
                 },
                 http.clone(),
             )
@@ -136,6 +137,8 @@ fn sign_in_providers(config: &Config, http: &reqwest::Client) -> accounts::Provi
                 redirect_uri: callback("kakao"),
                 scope: "openid account_email profile_nickname",
                 prompt: None,
+                // kauth.kakao.com sends the browser on to its login page.
+                login_origins: &["https://accounts.kakao.com"],
             },
             http.clone(),
         )

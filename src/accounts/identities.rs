@@ -199,6 +199,14 @@ mod tests {
         }
     }
 
+    /// The sign-in refusal a result carries, if it is one.
+    fn refusal<T>(result: AccountsResult<T>) -> Option<(Provider, SignInProblem)> {
+        match result {
+            Err(AccountsError::SignIn(provider, problem)) => Some((provider, problem)),
+            _ => None,
+        }
+    }
+
     async fn password_account(conn: &mut PgConnection, email: &str, verified: bool) -> UserId {
         repo::insert_user_unless_registered(
             conn,
@@ -224,13 +232,10 @@ mod tests {
         // Unverified at the provider: refused, nothing linked.
         let naver = identity(Provider::Naver, "n-1", "proven@example.com", false);
         let refused = account_for(&mut conn, &naver, "학습자").await;
-        assert!(matches!(
-            refused,
-            Err(AccountsError::SignIn(
-                Provider::Naver,
-                SignInProblem::EmailNotLinkable
-            ))
-        ));
+        assert_eq!(
+            refusal(refused),
+            Some((Provider::Naver, SignInProblem::EmailNotLinkable))
+        );
         // Verified: linked to the proven account, its password kept.
         let kakao = identity(Provider::Kakao, "k-1", "proven@example.com", true);
         assert_eq!(
@@ -267,13 +272,10 @@ mod tests {
         let kakao = identity(Provider::Kakao, "k-9", "only@example.com", true);
         let user = account_for(&mut conn, &kakao, "학습자").await.unwrap();
         let last = unlink(&mut conn, user, Provider::Kakao).await;
-        assert!(matches!(
-            last,
-            Err(AccountsError::SignIn(
-                Provider::Kakao,
-                SignInProblem::LastWayIn
-            ))
-        ));
+        assert_eq!(
+            refusal(last),
+            Some((Provider::Kakao, SignInProblem::LastWayIn))
+        );
         link(
             &mut conn,
             user,
@@ -296,22 +298,16 @@ mod tests {
             &identity(Provider::Naver, "n-9", "x@naver.com", false),
         )
         .await;
-        assert!(matches!(
-            taken,
-            Err(AccountsError::SignIn(
-                Provider::Naver,
-                SignInProblem::LinkedElsewhere
-            ))
-        ));
+        assert_eq!(
+            refusal(taken),
+            Some((Provider::Naver, SignInProblem::LinkedElsewhere))
+        );
         unlink(&mut conn, user, Provider::Kakao).await.unwrap();
         assert_eq!(linked(&mut conn, user).await.unwrap().len(), 1);
         let not_linked = unlink(&mut conn, user, Provider::Kakao).await;
-        assert!(matches!(
-            not_linked,
-            Err(AccountsError::SignIn(
-                Provider::Kakao,
-                SignInProblem::NotLinked
-            ))
-        ));
+        assert_eq!(
+            refusal(not_linked),
+            Some((Provider::Kakao, SignInProblem::NotLinked))
+        );
     }
 }

@@ -26,12 +26,6 @@ impl Verdict {
     }
 }
 
-impl Serialize for Verdict {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.as_str())
-    }
-}
-
 /// One test's outcome, as stored and shown: a hidden test keeps no input or
 /// output, so they never reach the browser.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -149,6 +149,21 @@ async fn kakao_sign_in_makes_a_verified_account_and_finds_it_again(db: PgPool) {
         assert_eq!(order, ["kakao", "naver", "google"]);
     }
     assert!(app.get("/signup").await.body.contains("카카오로 시작하기"));
+    // The link form is redirected to the provider and on to Kakao's login
+    // page: the CSP's form-action lets it.
+    let login = app.get("/login").await;
+    let csp = login.header("content-security-policy");
+    let form_action = csp
+        .split(';')
+        .find(|d| d.trim().starts_with("form-action"))
+        .unwrap();
+    for origin in [
+        twins.kakao.issuer.as_str(),
+        twins.naver.base.as_str(),
+        "https://accounts.kakao.com",
+    ] {
+        assert!(form_action.contains(origin), "{form_action}");
+    }
     assert!(app.get("/login").await.body.contains("카카오 로그인"));
 
     let at = twins

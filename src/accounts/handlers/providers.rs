@@ -126,15 +126,15 @@ pub async fn callback(
             "{name}의 응답에 필요한 값이 없습니다."
         )));
     };
+    // A link is for the account that started it: refused before the
+    // provider is asked anything.
+    if flow.link.is_some() && flow.link != current.as_ref().map(|u| u.id) {
+        return Err(AccountsError::SignIn(provider, SignInProblem::LinkForAnotherAccount).into());
+    }
     let identity = providers
         .finish(&state.db, provider, &flow, &returned_state, &code)
         .await?;
     if let Some(owner) = flow.link {
-        if current.as_ref().map(|u| u.id) != Some(owner) {
-            return Err(
-                AccountsError::SignIn(provider, SignInProblem::LinkForAnotherAccount).into(),
-            );
-        }
         let mut tx = state.db.begin().await?;
         identities::link(&mut tx, owner, &identity).await?;
         tx.commit().await?;

@@ -69,12 +69,6 @@ pub struct Flow {
     pub link: Option<UserId>,
 }
 
-impl Serialize for Provider {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.as_str())
-    }
-}
-
 impl Flow {
     fn new(provider: Provider, next: String, link: Option<UserId>) -> Self {
         Self {
@@ -118,20 +112,16 @@ impl Protocol {
     /// Where a browser may be sent on its way to the provider's sign-in
     /// page, for the CSP's `form-action` (the account page's link form is
     /// redirected there, and the redirects after it count too).
-    fn origins(&self, provider: Provider) -> Vec<String> {
-        let base = match self {
-            Protocol::Oidc(client) => client.issuer(),
-            Protocol::Naver(client) => client.auth_base(),
+    fn origins(&self) -> Vec<String> {
+        let (base, also): (&str, &[&str]) = match self {
+            Protocol::Oidc(client) => (client.issuer(), client.login_origins()),
+            Protocol::Naver(client) => (client.auth_base(), &[]),
         };
-        let mut origins: Vec<String> = url::Url::parse(base)
+        url::Url::parse(base)
             .map(|u| u.origin().ascii_serialization())
             .into_iter()
-            .collect();
-        // Kakao's authorization endpoint sends the browser on to its login page.
-        if provider == Provider::Kakao && base == "https://kauth.kakao.com" {
-            origins.push("https://accounts.kakao.com".into());
-        }
-        origins
+            .chain(also.iter().map(|o| o.to_string()))
+            .collect()
     }
 }
 
@@ -163,7 +153,7 @@ impl Providers {
     pub fn form_origins(&self) -> Vec<String> {
         self.0
             .iter()
-            .flat_map(|(p, protocol)| protocol.origins(*p))
+            .flat_map(|(_, protocol)| protocol.origins())
             .collect()
     }
 

@@ -37,6 +37,9 @@ pub struct Settings {
     pub scope: &'static str,
     /// `prompt` on the authorization request, when the provider takes one.
     pub prompt: Option<&'static str>,
+    /// Other origins the authorization endpoint sends the browser on to
+    /// (its login page), for the CSP's `form-action`.
+    pub login_origins: &'static [&'static str],
 }
 
 pub struct Oidc {
@@ -90,6 +93,10 @@ impl Oidc {
 
     pub(super) fn issuer(&self) -> &str {
         &self.settings.issuer
+    }
+
+    pub(super) fn login_origins(&self) -> &'static [&'static str] {
+        self.settings.login_origins
     }
 
     async fn discovery(&self) -> anyhow::Result<Discovery> {
