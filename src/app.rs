@@ -47,8 +47,45 @@ use crate::{
 /// capability's own parts. Handlers take the parts they need as sub-states
 /// (`State<Arc<Media>>`, `State<AppState>`, ...); nothing below `app.rs`
 /// names this type.
-#[derive(Clone, FromRef)]
-pub struct Platform {
+#[derive(Clone)]
+pub struct Platform(Arc<Parts>);
+
+impl std::ops::Deref for Platform {
+    type Target = Parts;
+
+    fn deref(&self) -> &Parts {
+        &self.0
+    }
+}
+
+/// Each part is a sub-state handlers name by its type.
+macro_rules! sub_states {
+    ($($field:ident: $ty:ty,)+) => {$(
+        impl FromRef<Platform> for $ty {
+            fn from_ref(platform: &Platform) -> Self {
+                platform.$field.clone()
+            }
+        }
+    )+};
+}
+
+sub_states! {
+    app: AppState,
+    providers: accounts::Providers,
+    catalog_cache: Arc<CatalogCache>,
+    gateways: Arc<commerce::gateway::Gateways>,
+    media: Arc<Media>,
+    grader: Arc<assessments::Grader>,
+    certificates: certificates::Keys,
+    completion: learning::Completion,
+    tutor: Arc<Tutor>,
+    lanes: Arc<jobs::Lanes>,
+    sessions: SessionCache,
+}
+
+/// What [`Platform`] holds, behind one `Arc` (the router clones it per
+/// request).
+pub struct Parts {
     pub app: AppState,
     /// Sign-in with Google, Kakao and Naver, as configured.
     pub providers: accounts::Providers,
@@ -91,7 +128,7 @@ impl Platform {
         ));
         let certificates = certificates::Keys::load(config)?;
         let tutor = Arc::new(Tutor::new(&config.tutor)?);
-        Ok(Self {
+        Ok(Self(Arc::new(Parts {
             sessions: SessionCache::new(SESSION_CACHE_TTL),
             lanes: Arc::new(lanes(config)),
             tutor,
@@ -103,7 +140,7 @@ impl Platform {
             certificates,
             completion: completion(),
             app,
-        })
+        })))
     }
 }
 

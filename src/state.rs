@@ -15,9 +15,22 @@ use crate::{
     web::{assets::Assets, signing::Signer},
 };
 
-/// Shared infrastructure, cheap to clone.
+/// Shared infrastructure behind one `Arc`: the router and every
+/// middleware clone it per request, so a clone is one counter, not one per
+/// part.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// What [`AppState`] holds.
+pub struct Shared {
     pub db: PgPool,
     pub config: Arc<Config>,
     pub signer: Signer,
@@ -41,14 +54,14 @@ impl AppState {
             .user_agent(concat!("Weaverse/", env!("CARGO_PKG_VERSION")))
             .build()
             .context("HTTP client")?;
-        Ok(Self {
+        Ok(Self(Arc::new(Shared {
             db,
             signer: Signer::new(&session_key),
             config: Arc::new(config),
             assets: Arc::new(assets),
             keys: Arc::new(keys),
             http,
-        })
+        })))
     }
 }
 

@@ -439,11 +439,10 @@ pub async fn lesson_state(
         },
         outline: row
             .outline
-            .0
             .into_iter()
             .map(|(topic, done, share)| (topic, (done, share)))
             .collect(),
-        notes: row.notes.0.into_iter().map(Into::into).collect(),
+        notes: row.notes.into_iter().map(Into::into).collect(),
         rate: row.rate.unwrap_or(1.0),
     })
 }
@@ -720,7 +719,7 @@ pub async fn overview(
     let mut weeks: Vec<(time::Date, f64)> = (0..STUDY_WEEKS)
         .map(|i| (first + Duration::weeks(i), 0.0))
         .collect();
-    for (n, secs) in row.days.0 {
+    for (n, secs) in row.days {
         let day = epoch + Duration::days(i64::from(n));
         let index = (day - first).whole_weeks();
         if let Some(week) = usize::try_from(index).ok().and_then(|i| weeks.get_mut(i)) {
@@ -732,7 +731,7 @@ pub async fn overview(
         week_secs: weeks.last().map_or(0.0, |w| w.1),
         weeks,
     };
-    Ok(Overview::of(row.touched.0, study))
+    Ok(Overview::of(row.touched, study))
 }
 
 /// 1970-01-01 as a Julian day number (PostgreSQL's `date - DATE '1970-01-01'`

@@ -230,6 +230,9 @@ where
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        Ok(Self::from_parts(parts, AppState::from_ref(state).assets))
+        Ok(Self::from_parts(
+            parts,
+            AppState::from_ref(state).assets.clone(),
+        ))
     }
 }
