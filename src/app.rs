@@ -357,8 +357,10 @@ pub fn router(state: Platform) -> Router {
     let app = state.app.clone();
     // Reads try a short in-process cache first (infra::session_cache), so a
     // signed-in request costs one round trip for who the visitor is.
-    let store =
-        tower_sessions::CachingSessionStore::new(state.sessions.clone(), session_store(&app.db));
+    let store = tower_sessions::CachingSessionStore::new(
+        state.sessions.clone(),
+        crate::infra::session_cache::Announced(session_store(&app.db)),
+    );
     let sessions = SessionManagerLayer::new(store)
         .with_name("weaverse_session")
         .with_http_only(true)

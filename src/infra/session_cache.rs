@@ -64,9 +64,14 @@ impl SessionStore for SessionCache {
         Ok(())
     }
 
+    /// Also how `CachingSessionStore` fills the cache after a read from
+    /// the table, so it announces nothing: the table's writes announce
+    /// ([`Announced`]). Announcing here made every instance, this one
+    /// included, drop the session it had just read, and the next request
+    /// read it again: a table read and a notification on about every other
+    /// signed-in request.
     async fn save(&self, record: &Record) -> session_store::Result<()> {
         self.put(record);
-        crate::infra::changes::announce_about(CHANGED, &record.id.to_string());
         Ok(())
     }
 
@@ -80,6 +85,34 @@ impl SessionStore for SessionCache {
 
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
         self.records.forget(&id.to_string());
+        Ok(())
+    }
+}
+
+/// The session table behind the cache: each write, once made, is announced
+/// to every instance (ADR 0028), which drops its copy.
+#[derive(Clone, Debug)]
+pub struct Announced<S>(pub S);
+
+#[async_trait]
+impl<S: SessionStore> SessionStore for Announced<S> {
+    /// A new id: no instance holds it yet.
+    async fn create(&self, record: &mut Record) -> session_store::Result<()> {
+        self.0.create(record).await
+    }
+
+    async fn save(&self, record: &Record) -> session_store::Result<()> {
+        self.0.save(record).await?;
+        crate::infra::changes::announce_about(CHANGED, &record.id.to_string());
+        Ok(())
+    }
+
+    async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
+        self.0.load(id).await
+    }
+
+    async fn delete(&self, id: &Id) -> session_store::Result<()> {
+        self.0.delete(id).await?;
         crate::infra::changes::announce_about(CHANGED, &id.to_string());
         Ok(())
     }

@@ -93,6 +93,34 @@ async fn each_page_a_learner_uses_reads_at_most_two_statements(db: PgPool) {
     }
 }
 
+/// Following the other instances (ADR 0028) costs a signed-in page
+/// nothing. Reading a session into the cache used to announce it, so this
+/// instance dropped the session it had just read and read it again on the
+/// next request: a table read and a notification on about every other page.
+#[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
+async fn following_other_instances_adds_no_statement_to_a_page(db: PgPool) {
+    use std::sync::atomic::Ordering;
+    let app = learner(db).await;
+    assert_eq!(app.get("/orders").await.status, StatusCode::OK);
+    let (_, alone) = app.get_counting_queries("/orders").await;
+
+    weaverse::app::follow_changes(&app.state);
+    // The listener is connected, and whatever was announced so far has
+    // arrived and been acted on.
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert_eq!(app.get("/orders").await.status, StatusCode::OK);
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let counter = crate::support::query_counter();
+    let before = counter.load(Ordering::SeqCst);
+    for _ in 0..10 {
+        assert_eq!(app.get("/orders").await.status, StatusCode::OK);
+        // Time for an announcement to come back and be acted on.
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let during = counter.load(Ordering::SeqCst) - before;
+    assert_eq!(during, 10 * alone, "{alone} statements per page alone");
+}
+
 #[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
 async fn what_the_learner_or_a_tutor_changes_shows_on_the_next_load(db: PgPool) {
     let app = learner(db).await;
