@@ -15,7 +15,7 @@ RUN node scripts/copy-assets.mjs
 FROM rust:1.95-bookworm AS build
 WORKDIR /src
 ENV SQLX_OFFLINE=true
-COPY rust-toolchain.toml Cargo.toml Cargo.lock ./
+COPY rust-toolchain.toml Cargo.toml Cargo.lock askama.toml ./
 COPY .sqlx .sqlx
 COPY migrations migrations
 COPY templates templates
