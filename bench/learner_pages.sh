@@ -14,6 +14,7 @@
 #   BENCH_SAVE=/tmp/pages bench/learner_pages.sh                     (keep each page's HTML)
 #   BENCH_ROUNDS=3 bench/learner_pages.sh       (every page again per round, each round
 #                                                beside its own /courses; medians at the end)
+# The tutor panel is fetched as htmx fetches it when the learner opens it.
 # Targets (#19): each page >= 5,000 req/s and >= 1/4 of /courses, p99 < 50 ms,
 # at most 2 round trips per request.
 set -euo pipefail
@@ -40,11 +41,18 @@ base="http://127.0.0.1:$port"
 wait_for_demo
 
 paying_learner
+# Two questions to the AI tutor on the lesson (the local retrieval answers
+# without a model), so its panel shows a conversation.
+for q in "자바스크립트 변수는 어떻게 선언하나요?" "let과 const는 무엇이 다른가요?"; do
+  token=$(curl -fsS -b "$jar" -c "$jar" "$base/me" | sed -n 's/.*name="csrf_token" value="\([^"]*\)".*/\1/p' | head -n 1)
+  curl -fsS -o /dev/null -b "$jar" -c "$jar" -H "Origin: $base" --data-urlencode "question=$q" \
+    --data-urlencode position=30 --data-urlencode "csrf_token=$token" "$base/learn/topics/$lesson/tutor"
+done
 
 xacts() { psql -tA "$db_url" -c "SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = current_database()"; }
 echo "machine: $(nproc) cores; server, PostgreSQL and wrk share it"
 echo "binary: $bin"
-echo "learner: bought, 8 topics done and one half watched, 20,000 heartbeats over 8 weeks, 3 notes, 1 quiz attempt"
+echo "learner: bought, 8 topics done and one half watched, 20,000 heartbeats over 8 weeks, 3 notes, 1 quiz attempt, 2 questions to the tutor"
 rounds=${BENCH_ROUNDS:-1}
 results=$(mktemp)
 trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$var_dir" "$jar" "$results"' EXIT
@@ -54,11 +62,14 @@ baseline=0
 printf '%-26s %8s %8s %10s %12s %9s  %s\n' page "req/s" "p99 ms" "/courses" "db xact/req" "KB sent" errors
 for entry in "/courses (visitor)|/courses|visitor" "course page|/courses/$course|learner" \
              "/orders|/orders|learner" "/ (bought, progress)|/|learner" "/me/dashboard|/me/dashboard|learner" \
-             "lesson page|/learn/topics/$lesson|learner" "mission page|/missions/$mission|learner"; do
+             "lesson page|/learn/topics/$lesson|learner" "mission page|/missions/$mission|learner" \
+             "tutor panel (htmx)|/learn/topics/$lesson/tutor|panel"; do
   label=${entry%%|*}; rest=${entry#*|}; path=${rest%|*}; who=${rest#*|}
   [[ -n "${BENCH_ONLY:-}" && ! "$label" =~ ${BENCH_ONLY} && "$label" != "/courses (visitor)" ]] && continue
   headers=(-H "Accept: text/html" -H "Accept-Encoding: gzip, deflate, br, zstd")
-  [ "$who" = learner ] && headers+=(-H "Cookie: $cookie")
+  [ "$who" != visitor ] && headers+=(-H "Cookie: $cookie")
+  # The panel is what htmx fetches when the learner opens it under the video.
+  [ "$who" = panel ] && headers+=(-H "HX-Request: true")
   wrk -t2 -c"$conns" -d2s "${headers[@]}" "$base$path" >/dev/null
   before=$(xacts)
   out=$(wrk -t2 -c"$conns" -d"${secs}s" --timeout 5s "${headers[@]}" -s bench/report.lua "$base$path")
@@ -72,7 +83,8 @@ for entry in "/courses (visitor)|/courses|visitor" "course page|/courses/$course
   if [ -n "${BENCH_SAVE:-}" ]; then # each page as sent, uncompressed, for profiling its encoding
     mkdir -p "$BENCH_SAVE"
     plain=(-H "Accept: text/html")
-    [ "$who" = learner ] && plain+=(-H "Cookie: $cookie")
+    [ "$who" != visitor ] && plain+=(-H "Cookie: $cookie")
+    [ "$who" = panel ] && plain+=(-H "HX-Request: true")
     curl -s "${plain[@]}" -o "$BENCH_SAVE/$(printf '%s' "$label" | tr -c 'a-z0-9' '_').html" "$base$path"
   fi
   printf '%-26s %8s %8s %10s %12s %9s  %s\n' "$label" "$rps" "$p99" \

@@ -457,6 +457,7 @@ pub fn follow_changes(state: &Platform) {
     changes::start_announcing(state.app.db.clone());
     let catalog = state.catalog_cache.clone();
     let sessions = state.sessions.clone();
+    let tutor = state.tutor.clone();
     changes::listen(state.app.db.clone(), move |topic, key| {
         let all = topic == changes::EVERYTHING;
         if all || topic == session_cache::CHANGED {
@@ -479,6 +480,9 @@ pub fn follow_changes(state: &Platform) {
         }
         if all || topic == certificates::CERTIFICATES_CHANGED {
             certificates::forget_certificates();
+        }
+        if all || topic == tutor::service::FAQ_CHANGED {
+            tutor.forget_faq();
         }
     });
 }

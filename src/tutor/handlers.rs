@@ -85,9 +85,8 @@ async fn panel(
     course: CourseId,
     id: TopicId,
 ) -> AppResult<Panel> {
-    let mut conn = state.db.acquire().await?;
-    let turns = repo::conversation(&mut conn, user.id, id).await?;
-    let faq = repo::faq(&mut conn, course, Some(id)).await?;
+    let faq = tutor.faq(&state.db, course, id).await?;
+    let turns = repo::conversation(&mut *state.db.acquire().await?, user.id, id).await?;
     Ok(Panel {
         id,
         faq,
@@ -620,7 +619,7 @@ pub async fn answer(
     }
     tx.commit().await?;
     if publish {
-        tutor.forget_indexes();
+        tutor.faq_changed();
     }
     Ok(web::redirect_with(
         &state,
@@ -654,7 +653,7 @@ pub async fn publish(
             "아직 답하지 않은 질문은 공개할 수 없습니다.".into(),
         ));
     }
-    tutor.forget_indexes();
+    tutor.faq_changed();
     let flash = if shown {
         "질문과 답을 강의 아래 FAQ로 공개했습니다."
     } else {

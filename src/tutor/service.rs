@@ -30,7 +30,16 @@ pub struct Tutor {
     pub config: TutorConfig,
     /// Courses whose passages were checked a moment ago.
     indexed: crate::infra::cache::Cache<()>,
+    /// Each lesson's published answers (its FAQ), the same for every
+    /// learner: the panel reads only the learner's own conversation.
+    faq: crate::infra::cache::Cache<Vec<repo::FaqRow>>,
 }
+
+/// What other instances hear when a published answer changed here.
+pub const FAQ_CHANGED: &str = "tutor.faq";
+/// How long another instance may show a lesson's FAQ from before a change
+/// whose notice it missed.
+const FAQ_TTL: std::time::Duration = std::time::Duration::from_secs(5);
 
 impl std::fmt::Debug for Tutor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -58,6 +67,7 @@ impl Tutor {
             slots: Arc::new(Semaphore::new(config.slots.max(1))),
             config: config.clone(),
             indexed: crate::infra::cache::Cache::new(INDEX_CHECK_EVERY),
+            faq: crate::infra::cache::Cache::new(FAQ_TTL),
         })
     }
 
@@ -81,6 +91,33 @@ impl Tutor {
     /// Forgets which courses were checked (tests change captions and ask at once).
     pub fn forget_indexes(&self) {
         self.indexed.invalidate();
+    }
+
+    /// The published answers under `topic` of `course`, kept.
+    pub async fn faq(
+        &self,
+        db: &PgPool,
+        course: CourseId,
+        topic: TopicId,
+    ) -> sqlx::Result<Arc<Vec<repo::FaqRow>>> {
+        self.faq
+            .get_or_load(&topic.to_string(), async {
+                repo::faq(&mut *db.acquire().await?, course, Some(topic)).await
+            })
+            .await
+    }
+
+    /// A published answer changed (after its commit): passages and FAQ are
+    /// read again, here and on the other instances.
+    pub fn faq_changed(&self) {
+        self.forget_faq();
+        crate::infra::changes::announce(FAQ_CHANGED);
+    }
+
+    /// Another instance changed a published answer.
+    pub fn forget_faq(&self) {
+        self.indexed.invalidate();
+        self.faq.invalidate();
     }
 
     /// Writes the answer to `turn` in a task of its own; the receiver gets

@@ -94,7 +94,7 @@ pub struct Panel {
     /// The question sent back into the form after a refusal.
     pub draft: String,
     /// The lesson's published questions and their tutors' answers.
-    pub faq: Vec<FaqRow>,
+    pub faq: std::sync::Arc<Vec<FaqRow>>,
 }
 
 impl Panel {

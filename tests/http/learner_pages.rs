@@ -83,6 +83,8 @@ async fn each_page_a_learner_uses_reads_at_most_two_statements(db: PgPool) {
         format!("/learn/topics/{reading}"),
         format!("/missions/{quiz}"),
         format!("/missions/{code}"),
+        // The AI tutor's panel under the lesson, as a page without scripts.
+        format!("/learn/topics/{video}/tutor"),
     ] {
         // The first load fills what every learner shares; the next one is
         // what a learner costs.

@@ -688,8 +688,11 @@ async fn a_question_handed_to_the_tutors_is_answered_mailed_and_published_as_faq
         count(&app.db, "SELECT count(*) FROM tutor_handoffs").await,
         1
     );
+    // The panel, with the lesson's FAQ (kept per lesson), is loaded before
+    // the answer is published: what is kept must not hide it below.
     let page = app.get(&format!("/learn/topics/{topic}/tutor")).await;
     assert!(page.text("[data-handed-off]").is_some(), "{}", page.body);
+    assert!(page.text("[data-faq-item]").is_none());
     assert!(page.attr("[data-handoff]", "action").is_none());
 
     // Another learner's turn is not theirs to hand on.
