@@ -112,15 +112,7 @@ pub async fn link(
 ) -> AccountsResult<()> {
     let provider = identity.provider;
     if repo::insert_identity(conn, user, provider, &identity.subject).await? {
-        repo::audit(
-            conn,
-            Some(user),
-            "account.identity_linked",
-            "user",
-            &user.to_string(),
-            serde_json::json!({ "provider": provider.as_str() }),
-        )
-        .await?;
+        audited(conn, user, "account.identity_linked", provider).await?;
         return Ok(());
     }
     let (holder, held) = repo::identity_holders(conn, user, provider, &identity.subject).await?;
@@ -155,16 +147,26 @@ pub async fn unlink(
         return Err(AccountsError::SignIn(provider, SignInProblem::LastWayIn));
     }
     repo::delete_identity(conn, user, provider).await?;
+    audited(conn, user, "account.identity_unlinked", provider).await?;
+    Ok(())
+}
+
+/// The audit line for a link or an unlink of `provider` on `user`.
+async fn audited(
+    conn: &mut PgConnection,
+    user: UserId,
+    action: &str,
+    provider: Provider,
+) -> sqlx::Result<()> {
     repo::audit(
         conn,
         Some(user),
-        "account.identity_unlinked",
+        action,
         "user",
         &user.to_string(),
         serde_json::json!({ "provider": provider.as_str() }),
     )
-    .await?;
-    Ok(())
+    .await
 }
 
 /// One line of the account page's "ways to sign in".
@@ -223,6 +225,11 @@ mod tests {
         .unwrap()
     }
 
+    /// Whether `user` has a password, and the providers linked to it.
+    async fn ways_in(conn: &mut PgConnection, user: UserId) -> (bool, Vec<Provider>) {
+        repo::lock_ways_in(conn, user).await.unwrap().unwrap()
+    }
+
     #[sqlx::test(migrator = "crate::infra::db::MIGRATOR")]
     async fn only_a_verified_email_links_and_a_takeover_ends_the_other_identities(
         db: sqlx::PgPool,
@@ -242,10 +249,7 @@ mod tests {
             account_for(&mut conn, &kakao, "학습자").await.unwrap(),
             proven
         );
-        let (has_password, linked) = repo::lock_ways_in(&mut conn, proven)
-            .await
-            .unwrap()
-            .unwrap();
+        let (has_password, linked) = ways_in(&mut conn, proven).await;
         assert!(has_password);
         assert_eq!(linked, [Provider::Kakao]);
 
@@ -258,10 +262,7 @@ mod tests {
             account_for(&mut conn, &google, "학습자").await.unwrap(),
             unproven
         );
-        let (has_password, linked) = repo::lock_ways_in(&mut conn, unproven)
-            .await
-            .unwrap()
-            .unwrap();
+        let (has_password, linked) = ways_in(&mut conn, unproven).await;
         assert!(!has_password);
         assert_eq!(linked, [Provider::Google]);
     }
@@ -276,28 +277,12 @@ mod tests {
             refusal(last),
             Some((Provider::Kakao, SignInProblem::LastWayIn))
         );
-        link(
-            &mut conn,
-            user,
-            &identity(Provider::Naver, "n-9", "x@naver.com", false),
-        )
-        .await
-        .unwrap();
+        let naver = identity(Provider::Naver, "n-9", "x@naver.com", false);
+        link(&mut conn, user, &naver).await.unwrap();
         // The same identity again is the same answer; another account's is refused.
-        link(
-            &mut conn,
-            user,
-            &identity(Provider::Naver, "n-9", "x@naver.com", false),
-        )
-        .await
-        .unwrap();
+        link(&mut conn, user, &naver).await.unwrap();
         let other = password_account(&mut conn, "other@example.com", true).await;
-        let taken = link(
-            &mut conn,
-            other,
-            &identity(Provider::Naver, "n-9", "x@naver.com", false),
-        )
-        .await;
+        let taken = link(&mut conn, other, &naver).await;
         assert_eq!(
             refusal(taken),
             Some((Provider::Naver, SignInProblem::LinkedElsewhere))

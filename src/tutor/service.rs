@@ -116,7 +116,7 @@ impl Tutor {
 
     /// Another instance changed a published answer.
     pub fn forget_faq(&self) {
-        self.indexed.invalidate();
+        self.forget_indexes();
         self.faq.invalidate();
     }
 
