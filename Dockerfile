@@ -5,7 +5,9 @@
 FROM node:20-bookworm-slim AS assets
 WORKDIR /src
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund
+# No install scripts: swagger-ui-dist pulls in @scarf/scarf, whose only script
+# reports the install over the network.
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund
 COPY scripts/copy-assets.mjs scripts/
 COPY static static
 RUN node scripts/copy-assets.mjs

@@ -16,7 +16,7 @@ help:
 	@echo "make bench  load-test the running pages (see bench/README.md)"
 
 node_modules/.package-lock.json: package.json package-lock.json
-	npm ci --no-audit --no-fund
+	npm ci --ignore-scripts --no-audit --no-fund
 
 assets: node_modules/.package-lock.json
 	node scripts/copy-assets.mjs

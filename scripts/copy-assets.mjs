@@ -17,6 +17,8 @@ const files = [
   ["bootstrap/dist/js/bootstrap.bundle.min.js", "bootstrap.bundle.min.js"],
   ["htmx.org/dist/htmx.min.js", "htmx.min.js"],
   ["hls.js/dist/hls.min.js", "hls.min.js"],
+  ["swagger-ui-dist/swagger-ui.css", "swagger-ui.css"],
+  ["swagger-ui-dist/swagger-ui-bundle.js", "swagger-ui-bundle.js"],
 ];
 
 rmSync(out, { recursive: true, force: true });

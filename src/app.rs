@@ -24,7 +24,7 @@ use crate::{
         self,
         providers::{naver, oidc},
     },
-    assessments,
+    api, assessments,
     catalog::{self, cache::CatalogCache},
     certificates, commerce,
     config::Config,
@@ -81,6 +81,7 @@ sub_states! {
     tutor: Arc<Tutor>,
     lanes: Arc<jobs::Lanes>,
     sessions: SessionCache,
+    api: Arc<api::Api>,
 }
 
 /// What [`Platform`] holds, behind one `Arc` (the router clones it per
@@ -107,6 +108,8 @@ pub struct Parts {
     pub lanes: Arc<jobs::Lanes>,
     /// Session records kept for a moment in front of PostgreSQL.
     pub sessions: SessionCache,
+    /// The JSON API's own parts (its rate limiter).
+    pub api: Arc<api::Api>,
 }
 
 impl Platform {
@@ -129,6 +132,7 @@ impl Platform {
         let certificates = certificates::Keys::load(config)?;
         let tutor = Arc::new(Tutor::new(&config.tutor)?);
         Ok(Self(Arc::new(Parts {
+            api: Arc::new(api::Api::new(&config.api)),
             sessions: SessionCache::new(SESSION_CACHE_TTL),
             lanes: Arc::new(lanes(config)),
             tutor,
@@ -349,6 +353,11 @@ fn limits(config: &Config) -> limits::Limits {
         )
 }
 
+/// A handler's panic: an internal error (logged), answered as such.
+fn panicked(_: Box<dyn std::any::Any + Send + 'static>) -> axum::response::Response {
+    AppError::Internal(anyhow::anyhow!("handler panicked")).into_response()
+}
+
 /// The whole application.
 pub fn router(state: Platform) -> Router {
     let config = state.app.config.clone();
@@ -382,10 +391,9 @@ pub fn router(state: Platform) -> Router {
         .merge(media::handlers::routes())
         .merge(tutor::handlers::routes())
         .merge(ops::admin_routes())
+        .merge(api::pages())
         .fallback(|| async { AppError::NotFound })
-        .layer(CatchPanicLayer::custom(|_| {
-            AppError::Internal(anyhow::anyhow!("handler panicked")).into_response()
-        }))
+        .layer(CatchPanicLayer::custom(panicked))
         .layer(middleware::from_fn_with_state(app.clone(), csrf::verify))
         .layer(middleware::from_fn_with_state(
             Arc::new(limits(&config)),
@@ -410,9 +418,22 @@ pub fn router(state: Platform) -> Router {
     // Machine endpoints and static files: no session, no CSRF cookie.
     let statics = Router::new().at("/static/{*path}", get(crate::web::assets::serve));
 
+    // The JSON API: tokens, not cookies (no session layer, so no CSRF
+    // either); refusals as problem documents; CORS for configured origins.
+    let api = api::routes()
+        .layer(CatchPanicLayer::custom(panicked))
+        .layer(middleware::from_fn_with_state(
+            Arc::new(limits(&config)),
+            limits::apply,
+        ))
+        .layer(middleware::from_fn(api::problem::render))
+        .layer(middleware::from_fn(crate::web::compress::pages))
+        .layer(api::cors(&config.api.cors_origins));
+
     let mut app = Router::new()
         .merge(ops::routes())
         .merge(statics)
+        .merge(api)
         .merge(pages)
         .layer(middleware::from_fn(crate::web::observe::track))
         .with_state(state);

@@ -260,6 +260,46 @@ pub struct Config {
     pub badge_key: Option<String>,
     /// The AI tutor beside the video (`TUTOR_*`).
     pub tutor: TutorConfig,
+    /// The JSON API for other programs (`API_*`).
+    pub api: ApiConfig,
+}
+
+/// `API_*`: who may call `/api` from a browser, and how often a token may.
+#[derive(Clone, Debug)]
+pub struct ApiConfig {
+    /// Origins whose pages may call the API from a browser (CORS), e.g.
+    /// `API_CORS_ORIGINS=https://hr.example.com,https://app.example.com`;
+    /// none by default.
+    pub cors_origins: Vec<String>,
+    /// Requests one token (or, without one, one address) may make per
+    /// minute, with bursts up to the same number.
+    pub per_minute: u32,
+}
+
+impl ApiConfig {
+    fn from_env() -> anyhow::Result<Self> {
+        let cors_origins = var("API_CORS_ORIGINS")
+            .unwrap_or_default()
+            .split(',')
+            .map(|o| o.trim().trim_end_matches('/').to_owned())
+            .filter(|o| !o.is_empty())
+            .map(|o| match Url::parse(&o) {
+                Ok(url) if matches!(url.scheme(), "http" | "https") && url.path() == "/" => Ok(o),
+                _ => bail!("API_CORS_ORIGINS: {o:?} is not an origin like https://app.example.com"),
+            })
+            .collect::<anyhow::Result<_>>()?;
+        Ok(Self {
+            cors_origins,
+            per_minute: parse_var::<u32>("API_RATE_PER_MINUTE", 600)?.clamp(1, 1_000_000),
+        })
+    }
+
+    fn for_tests() -> Self {
+        Self {
+            cors_origins: vec!["https://hr.example.com".into()],
+            per_minute: 600,
+        }
+    }
 }
 
 /// `TUTOR_*`: which model answers learners' questions (none set: the local
@@ -617,6 +657,7 @@ impl Config {
                 .map(PathBuf::from)
                 .unwrap_or_else(|| PathBuf::from(DEFAULT_CERTIFICATE_FONT)),
             tutor: TutorConfig::from_env()?,
+            api: ApiConfig::from_env()?,
         };
         Ok(config)
     }
@@ -678,6 +719,7 @@ impl Config {
             certificate_font: PathBuf::from(DEFAULT_CERTIFICATE_FONT),
             badge_key: Some(hex::encode([5u8; 32])),
             tutor: TutorConfig::for_tests(),
+            api: ApiConfig::for_tests(),
             var_dir,
         })
     }

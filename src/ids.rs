@@ -66,6 +66,7 @@ uuid_id!(
     TestId,
     /// A code submission, graded by a job.
     SubmissionId,
+    ApiTokenId,
 );
 
 /// A watch event's id (a `bigint` serial: events are many and ordered).

@@ -8,7 +8,7 @@ pub use crate::web::filters::*;
 
 crate::value_of!(GatewayKind);
 
-use crate::accounts::{Provider, Role, model::SignInMethod};
+use crate::accounts::{Provider, Role, model::SignInMethod, tokens::TokenScope};
 use crate::assessments::{Verdict, model::MissionKind, sandbox::Language};
 use crate::catalog::{
     model::{Category, PriceLevel, SkillLevel, TopicKind},
@@ -52,6 +52,10 @@ macro_rules! labels {
 }
 
 labels! {
+    TokenScope {
+        Read => "읽기 전용",
+        ReadWrite => "읽기와 쓰기",
+    }
     Category {
         Fullstack => "풀스택",
         WebBasics => "웹 기초",

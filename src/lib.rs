@@ -2,6 +2,7 @@
 //! development nano-degree. See `../shared/ARCHITECTURE.md` and `docs/adr/`.
 
 pub mod accounts;
+pub mod api;
 pub mod app;
 pub mod assessments;
 pub mod catalog;

@@ -56,6 +56,18 @@ pub enum Problem {
     TermsNotAgreed,
     #[error("collection of personal information not agreed")]
     PrivacyNotAgreed,
+    #[error("token name missing")]
+    TokenNameMissing,
+    #[error("token name longer than 40 characters")]
+    TokenNameLength,
+    #[error("token name has characters that cannot be used")]
+    TokenNameChars,
+    #[error("token scope not chosen")]
+    TokenScopeNotChosen,
+    #[error("token lifetime not one of those offered")]
+    TokenLifetime,
+    #[error("too many live tokens")]
+    TooManyTokens,
 }
 
 /// Every field problem of one form, by form field name.

@@ -14,6 +14,7 @@ pub mod providers;
 mod repo;
 pub mod service;
 mod session;
+pub mod tokens;
 mod views;
 
 use sqlx::PgConnection;

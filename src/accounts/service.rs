@@ -78,7 +78,7 @@ async fn reserve(conn: &mut PgConnection, limit: Limit, key: &str) -> AccountsRe
 }
 
 /// A random single-use token and the hash we store of it.
-fn new_token() -> (String, Vec<u8>) {
+pub(super) fn new_token() -> (String, Vec<u8>) {
     let mut bytes = [0u8; 32];
     rand::rng().fill_bytes(&mut bytes);
     let token = URL_SAFE_NO_PAD.encode(bytes);
@@ -86,7 +86,7 @@ fn new_token() -> (String, Vec<u8>) {
     (token, hash)
 }
 
-fn token_hash(token: &str) -> Vec<u8> {
+pub(super) fn token_hash(token: &str) -> Vec<u8> {
     Sha256::digest(token.as_bytes()).to_vec()
 }
 

@@ -18,6 +18,7 @@ use crate::ids::{CourseId, TopicId};
 
 pub use cache::CatalogCache;
 use model::Product;
+pub use repo::CourseKey;
 pub use studio_repo::TopicRow as EditableTopic;
 
 /// What grants access to `course`: the course itself and every curriculum

@@ -82,6 +82,18 @@ pub struct CourseFilter<'a> {
     pub category: Option<&'a str>,
     pub skill_level: Option<&'a str>,
     pub price_level: Option<&'a str>,
+    /// Only the courses after this one in the catalogue's order (a cursor).
+    pub after: Option<CourseKey>,
+}
+
+/// A course's place in the catalogue's order: courses of a published
+/// curriculum first, in its order, then the others, newest first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CourseKey {
+    pub unlisted: bool,
+    pub position: i32,
+    pub created_at: time::OffsetDateTime,
+    pub id: CourseId,
 }
 
 pub struct CourseCardRow {
@@ -96,9 +108,13 @@ pub struct CourseCardRow {
     pub total_secs: i64,
     pub total: i64,
     pub cover_image_id: Option<uuid::Uuid>,
+    pub unlisted: bool,
+    pub position: i32,
+    pub created_at: time::OffsetDateTime,
 }
 
-/// One page of live courses and the count of all matches, in one query.
+/// One page of live courses and the count of all matches (after the
+/// filter's `after`, when it has one), in one query.
 pub async fn list_courses(
     conn: &mut PgConnection,
     filter: &CourseFilter<'_>,
@@ -125,6 +141,11 @@ pub async fn list_courses(
                AND ($2::text IS NULL OR c.category = $2)
                AND ($3::text IS NULL OR c.skill_level = $3)
                AND ($4::text IS NULL OR c.price_level = $4)
+               -- The order below as one ascending row: newer is smaller.
+               AND ($8::bool IS NULL
+                    OR ((cur.position IS NULL), coalesce(cur.position, 0),
+                        extract(epoch FROM $10::timestamptz) - extract(epoch FROM c.created_at), c.id)
+                       > ($8, $9::int, 0, $11::uuid))
              ORDER BY (cur.position IS NULL), cur.position, c.created_at DESC, c.id
              LIMIT $5 OFFSET $6)
         -- Sizes only for the rows of this page.
@@ -135,7 +156,9 @@ pub async fn list_courses(
                (SELECT coalesce(sum(t.duration_secs), 0) FROM topics t JOIN lectures l ON l.id = t.lecture_id
                  WHERE l.course_id = p.id AND l.deleted_at IS NULL AND t.deleted_at IS NULL
                    AND l.published_at IS NOT NULL AND t.published_at IS NOT NULL)::bigint AS "total_secs!",
-               p.total AS "total!", p.cover_image_id AS "cover_image_id?"
+               p.total AS "total!", p.cover_image_id AS "cover_image_id?",
+               (p.position IS NULL) AS "unlisted!", coalesce(p.position, 0) AS "position!",
+               p.created_at AS "created_at!"
           FROM page p
          ORDER BY (p.position IS NULL), p.position, p.created_at DESC, p.id
         "#,
@@ -146,6 +169,10 @@ pub async fn list_courses(
         limit,
         offset,
         &filter.words,
+        filter.after.map(|k| k.unlisted),
+        filter.after.map(|k| k.position),
+        filter.after.map(|k| k.created_at),
+        filter.after.map(|k| k.id.0),
     )
     .fetch_all(conn)
     .await

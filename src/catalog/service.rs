@@ -7,7 +7,8 @@ use crate::{
     catalog::error::{CatalogError, CatalogResult},
     catalog::{
         model::{Category, PriceLevel, Product, SkillLevel, TopicKind},
-        repo, seed,
+        repo::{self, CourseKey},
+        seed,
     },
     ids::{CourseId, CurriculumId},
     money::Won,
@@ -187,6 +188,8 @@ pub struct CourseCard {
     /// Seconds (`|duration` says it).
     pub duration: i64,
     pub cover: Option<Cover>,
+    /// Its place in the catalogue's order (for a cursor).
+    pub key: CourseKey,
 }
 
 pub struct CatalogPage {
@@ -212,19 +215,62 @@ fn search_words(q: &str) -> (Vec<String>, Vec<String>) {
 
 pub async fn catalogue(conn: &mut PgConnection, query: CatalogQuery) -> CatalogResult<CatalogPage> {
     let page = query.page.max(1);
+    let rows = repo::list_courses(
+        conn,
+        &filter(&query, None),
+        PAGE_SIZE,
+        (page - 1) * PAGE_SIZE,
+    )
+    .await?;
+    let total = rows.first().map_or(0, |r| r.total);
+    Ok(CatalogPage {
+        cards: rows.into_iter().map(CourseCard::from).collect(),
+        total,
+        page,
+        pages: (total + PAGE_SIZE - 1) / PAGE_SIZE,
+        query,
+    })
+}
+
+/// Up to `limit` courses matching `query` after `after` in the catalogue's
+/// order (a cursor's page), and whether more follow.
+pub async fn catalogue_after(
+    conn: &mut PgConnection,
+    query: &CatalogQuery,
+    after: Option<CourseKey>,
+    limit: i64,
+) -> CatalogResult<(Vec<CourseCard>, bool)> {
+    let rows = repo::list_courses(conn, &filter(query, after), limit + 1, 0).await?;
+    let more = rows.len() as i64 > limit;
+    let cards = rows
+        .into_iter()
+        .take(limit as usize)
+        .map(CourseCard::from)
+        .collect();
+    Ok((cards, more))
+}
+
+fn filter(query: &CatalogQuery, after: Option<CourseKey>) -> repo::CourseFilter<'static> {
     let (patterns, words) = search_words(&query.q);
-    let filter = repo::CourseFilter {
+    repo::CourseFilter {
         patterns,
         words,
         category: query.category.map(|c| c.as_str()),
         skill_level: query.skill_level.map(|s| s.as_str()),
         price_level: query.price_level.map(|p| p.as_str()),
-    };
-    let rows = repo::list_courses(conn, &filter, PAGE_SIZE, (page - 1) * PAGE_SIZE).await?;
-    let total = rows.first().map_or(0, |r| r.total);
-    let cards = rows
-        .into_iter()
-        .map(|r| CourseCard {
+        after,
+    }
+}
+
+impl From<repo::CourseCardRow> for CourseCard {
+    fn from(r: repo::CourseCardRow) -> Self {
+        Self {
+            key: CourseKey {
+                unlisted: r.unlisted,
+                position: r.position,
+                created_at: r.created_at,
+                id: r.id,
+            },
             id: r.id,
             title: r.title,
             summary: r.summary,
@@ -235,15 +281,8 @@ pub async fn catalogue(conn: &mut PgConnection, query: CatalogQuery) -> CatalogR
             lecture_count: r.lecture_count,
             duration: r.total_secs,
             cover: r.cover_image_id.map(Cover),
-        })
-        .collect();
-    Ok(CatalogPage {
-        cards,
-        total,
-        page,
-        pages: (total + PAGE_SIZE - 1) / PAGE_SIZE,
-        query,
-    })
+        }
+    }
 }
 
 // ---------- course page ----------

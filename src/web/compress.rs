@@ -121,8 +121,9 @@ const MIN_BYTES: usize = 1024;
 /// A page larger than this is a bug; it is sent as it is.
 const MAX_BYTES: usize = 16 * 1024 * 1024;
 
-/// Compresses an HTML page made for this request. Responses already
-/// encoded (shared pages) and anything not HTML pass untouched.
+/// Compresses an HTML page (or the API's JSON) made for this request.
+/// Responses already encoded (shared pages) and anything else pass
+/// untouched.
 pub async fn pages(req: Request, next: Next) -> Response {
     let coding = if accepts(req.headers(), "gzip") {
         "gzip"
@@ -136,7 +137,11 @@ pub async fn pages(req: Request, next: Next) -> Response {
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| ct.starts_with("text/html"));
+        .is_some_and(|ct| {
+            ct.starts_with("text/html")
+                || ct.starts_with("application/json")
+                || ct.starts_with("application/problem+json")
+        });
     if !is_html || response.headers().contains_key(header::CONTENT_ENCODING) {
         return response;
     }

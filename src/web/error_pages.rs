@@ -90,7 +90,7 @@ pub async fn render(State(state): State<AppState>, req: Request, next: Next) -> 
 
 /// An error status whose body nobody wrote for people: empty, or the plain
 /// text a layer or extractor puts there ("length limit exceeded").
-fn is_bare_error(response: &Response) -> bool {
+pub(crate) fn is_bare_error(response: &Response) -> bool {
     let status = response.status();
     let content_type = response
         .headers()

@@ -18,6 +18,8 @@ use crate::{
 
 pub struct Form<T>(pub T);
 pub struct Query<T>(pub T);
+/// A JSON body (the API's), every string in it, keys too, cleaned.
+pub struct Json<T>(pub T);
 
 impl<T, S> FromRequest<S> for Form<T>
 where
@@ -27,12 +29,7 @@ where
     type Rejection = AppError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        if !is_form(req.headers()) {
-            return Err(AppError::UnsupportedMediaType);
-        }
-        let bytes = Bytes::from_request(req, state).await.map_err(|_| {
-            AppError::BadRequest("요청 본문이 너무 크거나 읽을 수 없습니다.".into())
-        })?;
+        let bytes = body_of(req, state, is_form).await?;
         decode(&bytes).map(Self)
     }
 }
@@ -47,6 +44,77 @@ where
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         decode(parts.uri.query().unwrap_or_default().as_bytes()).map(Self)
     }
+}
+
+impl<T, S> FromRequest<S> for Json<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let bytes = body_of(req, state, is_json).await?;
+        decode_json(&bytes).map(Self)
+    }
+}
+
+/// The body of a request whose headers pass `kind` (else 415).
+async fn body_of<S: Send + Sync>(
+    req: Request,
+    state: &S,
+    kind: fn(&HeaderMap) -> bool,
+) -> Result<Bytes, AppError> {
+    if !kind(req.headers()) {
+        return Err(AppError::UnsupportedMediaType);
+    }
+    Bytes::from_request(req, state)
+        .await
+        .map_err(|_| AppError::BadRequest("요청 본문이 너무 크거나 읽을 수 없습니다.".into()))
+}
+
+/// Whether a request says its body is JSON (`application/json`, `…+json`).
+fn is_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|ct| ct.split(';').next())
+        .is_some_and(|ct| {
+            let ct = ct.trim();
+            ct == "application/json" || ct.ends_with("+json")
+        })
+}
+
+/// JSON bytes to `T`: not UTF-8 or control characters in a string is 422,
+/// not JSON or not of `T`'s shape is 400 (saying what did not fit).
+fn decode_json<T: DeserializeOwned>(raw: &[u8]) -> Result<T, AppError> {
+    let text = std::str::from_utf8(raw).map_err(|_| refused(Refused::Encoding))?;
+    let mut value: serde_json::Value = serde_json::from_str(text)
+        .map_err(|err| AppError::BadRequest(format!("JSON 형식이 올바르지 않습니다: {err}")))?;
+    clean_json(&mut value)?;
+    serde_json::from_value(value)
+        .map_err(|err| AppError::BadRequest(format!("요청 본문의 모양이 맞지 않습니다: {err}")))
+}
+
+fn clean_json(value: &mut serde_json::Value) -> Result<(), AppError> {
+    use serde_json::Value;
+    match value {
+        Value::String(s) => *s = text::clean(s).map_err(refused)?,
+        Value::Array(items) => {
+            for item in items {
+                clean_json(item)?;
+            }
+        }
+        Value::Object(fields) => {
+            let taken = std::mem::take(fields);
+            for (key, mut item) in taken {
+                clean_json(&mut item)?;
+                fields.insert(text::clean(&key).map_err(refused)?, item);
+            }
+        }
+        Value::Null | Value::Bool(_) | Value::Number(_) => {}
+    }
+    Ok(())
 }
 
 /// Whether a request says its body is an HTML form.
@@ -132,5 +200,20 @@ mod tests {
         }
         let err = decode::<Sample>(b"note=x").unwrap_err();
         assert_eq!(err.status(), axum::http::StatusCode::BAD_REQUEST);
+    }
+
+    #[test]
+    fn json_strings_are_cleaned_and_bad_ones_refused() {
+        let s: Sample = decode_json(br#"{"name":"\u1112\u1161\u11ab","note":"a\r\nb"}"#).unwrap();
+        assert_eq!((s.name.as_str(), s.note.as_str()), ("한", "a\nb"));
+        let status = |raw: &[u8]| decode_json::<Sample>(raw).unwrap_err().status();
+        use axum::http::StatusCode;
+        assert_eq!(
+            status(br#"{"name":"a\u0000"}"#),
+            StatusCode::UNPROCESSABLE_ENTITY
+        );
+        assert_eq!(status(br#"{"name":["x"]}"#), StatusCode::BAD_REQUEST);
+        assert_eq!(status(b"{"), StatusCode::BAD_REQUEST);
+        assert_eq!(status(b"\xff"), StatusCode::UNPROCESSABLE_ENTITY);
     }
 }

@@ -32,7 +32,7 @@ use axum::{
     response::{Html, IntoResponse, Response},
 };
 
-pub use input::{Form, Query};
+pub use input::{Form, Json, Query};
 pub use page::PageCtx;
 pub use path::Path;
 

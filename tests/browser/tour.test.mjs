@@ -80,6 +80,7 @@ for (const [viewport, options] of Object.entries(VIEWPORTS)) {
           ["signup", "/signup"],
           ["password-reset", "/password-reset"],
           ["badge-verify", "/certificates/verify"],
+          ["api-docs", "/api/docs"],
           ["not-found", "/no-such-page"],
         ])),
       );
@@ -126,6 +127,7 @@ for (const [viewport, options] of Object.entries(VIEWPORTS)) {
           ["addresses", "/me/addresses"],
           ["legal-name", "/me/legal-name"],
           ["me", "/me"],
+          ["tokens", "/me/tokens"],
           ["course-bought", `/courses/${course}`],
           ["lesson", lesson],
           ["mission-topic", quiz],

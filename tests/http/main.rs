@@ -5,6 +5,7 @@
 mod support;
 
 mod accounts;
+mod api;
 mod backup;
 mod catalog;
 mod cdn;

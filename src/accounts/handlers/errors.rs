@@ -39,6 +39,14 @@ pub fn message(problem: Problem) -> &'static str {
         }
         Problem::TermsNotAgreed => "이용약관에 동의해야 가입할 수 있습니다.",
         Problem::PrivacyNotAgreed => "개인정보 수집·이용에 동의해야 가입할 수 있습니다.",
+        Problem::TokenNameMissing => "토큰 이름을 입력해 주세요.",
+        Problem::TokenNameLength => "토큰 이름은 40자 이하로 입력해 주세요.",
+        Problem::TokenNameChars => "토큰 이름에 쓸 수 없는 문자가 있습니다.",
+        Problem::TokenScopeNotChosen => "권한을 선택해 주세요.",
+        Problem::TokenLifetime => "유효 기간을 목록에서 골라 주세요.",
+        Problem::TooManyTokens => {
+            "사용 중인 토큰이 너무 많습니다. 쓰지 않는 토큰을 폐기한 뒤 다시 만들어 주세요."
+        }
     }
 }
 

@@ -9,6 +9,7 @@ pub use errors::message as problem_text;
 mod profile;
 mod providers;
 mod signin;
+mod tokens;
 
 pub use admin::*;
 pub use profile::*;
@@ -90,6 +91,8 @@ where
         .at("/me/sessions/end-others", post(end_other_sessions))
         .at("/me/sessions/{id}/end", post(end_session))
         .at("/me/delete", get(profile).post(delete_account))
+        .at("/me/tokens", get(tokens::list).post(tokens::create))
+        .at("/me/tokens/{id}/revoke", post(tokens::revoke))
         .at("/admin/users", get(admin_users).post(admin_create_user))
         .at("/admin/users/{id}", get(admin_user).post(admin_update_user))
         .at("/admin/users/{id}/delete", post(admin_delete_user))

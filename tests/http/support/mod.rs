@@ -4,6 +4,7 @@
 // Weaverse routes: axum's own Router::route and Form are fine there.
 #![allow(clippy::disallowed_methods, clippy::disallowed_types)]
 
+pub mod api;
 pub mod cdn;
 pub mod kakaopay;
 pub mod media;

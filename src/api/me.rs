@@ -1,0 +1,219 @@
+//! The token's owner: their account (read, and change with a read-write
+//! token) and their learning in the nano-degree.
+
+use std::sync::Arc;
+
+use axum::{extract::State, http::HeaderMap, response::Response};
+use serde::{Deserialize, Serialize};
+use sqlx::Acquire;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::{
+    accounts::{
+        Role,
+        service::{self, ProfileUpdate},
+    },
+    api::{
+        auth::{Reader, Writer},
+        json, rfc3339,
+    },
+    catalog::{CatalogCache, model::Product, service::CourseView},
+    error::AppResult,
+    ids::UserId,
+    learning::{access, progress},
+    state::AppState,
+    web::Json,
+};
+
+/// The token's owner as they are on their `/me` page.
+#[derive(Serialize, ToSchema)]
+pub struct Me {
+    pub id: Uuid,
+    pub email: String,
+    pub email_verified: bool,
+    pub nickname: String,
+    pub introduction: String,
+    /// `010-1234-5678`, or empty.
+    pub phone_number: String,
+    pub role: Role,
+    /// RFC 3339.
+    pub joined_at: String,
+}
+
+async fn me_of(
+    state: &AppState,
+    conn: &mut sqlx::PgConnection,
+    user: UserId,
+    role: Role,
+) -> AppResult<Me> {
+    let profile = service::profile(conn, &state.keys, user).await?;
+    Ok(Me {
+        id: user.0,
+        email: profile.email,
+        email_verified: profile.verified,
+        nickname: profile.nickname,
+        introduction: profile.introduction,
+        phone_number: profile.phone_number,
+        role,
+        joined_at: rfc3339(profile.created_at),
+    })
+}
+
+/// The token's owner.
+#[utoipa::path(
+    get,
+    path = "/api/v1/me",
+    tag = "me",
+    summary = "토큰 주인의 계정",
+    responses((status = 200, description = "토큰 주인의 계정", body = Me)),
+    security(("token" = []))
+)]
+pub async fn me(
+    State(state): State<AppState>,
+    Reader(caller): Reader,
+    headers: HeaderMap,
+) -> AppResult<Response> {
+    let mut conn = state.db.acquire().await?;
+    let me = me_of(&state, &mut conn, caller.user, caller.role).await?;
+    json(&headers, &me)
+}
+
+/// What may change; a field left out keeps its value.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MeUpdate {
+    /// 2 to 20 characters.
+    nickname: Option<String>,
+    /// At most 500 characters.
+    introduction: Option<String>,
+    /// A Korean number; empty removes it.
+    phone_number: Option<String>,
+}
+
+/// Change the token owner's profile (a read-write token).
+#[utoipa::path(
+    patch,
+    path = "/api/v1/me",
+    tag = "me",
+    summary = "프로필 바꾸기",
+    description = "읽기와 쓰기 권한의 토큰으로만. 보내지 않은 항목은 그대로 둡니다.",
+    request_body = MeUpdate,
+    responses((status = 200, description = "바뀐 계정", body = Me)),
+    security(("token" = []))
+)]
+pub async fn update_me(
+    State(state): State<AppState>,
+    Writer(caller): Writer,
+    headers: HeaderMap,
+    Json(update): Json<MeUpdate>,
+) -> AppResult<Response> {
+    let mut conn = state.db.acquire().await?;
+    // Read, merge and write under the person's lock: two programs changing
+    // different fields at once both keep their change.
+    let mut tx = conn.begin().await?;
+    crate::infra::db::lock(&mut tx, "profile", &caller.user.to_string()).await?;
+    let now = service::profile(&mut tx, &state.keys, caller.user).await?;
+    service::update_profile(
+        &mut tx,
+        &state.keys,
+        caller.user,
+        ProfileUpdate {
+            nickname: update.nickname.as_deref().unwrap_or(&now.nickname),
+            introduction: update.introduction.as_deref().unwrap_or(&now.introduction),
+            phone_number: update.phone_number.as_deref().unwrap_or(&now.phone_number),
+        },
+    )
+    .await?;
+    let me = me_of(&state, &mut tx, caller.user, caller.role).await?;
+    tx.commit().await?;
+    json(&headers, &me)
+}
+
+/// The owner's learning: what they hold until when, and each course of
+/// the nano-degree's roadmap with their progress.
+#[derive(Serialize, ToSchema)]
+pub struct Progress {
+    pub holdings: Vec<Holding>,
+    pub courses: Vec<CourseProgress>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Holding {
+    /// The course or curriculum held.
+    pub product_id: Uuid,
+    /// `course` or `curriculum`.
+    pub product_kind: String,
+    pub active: bool,
+    /// RFC 3339.
+    pub since: String,
+    /// RFC 3339: until when it runs, or when it ran out.
+    pub until: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CourseProgress {
+    pub course_id: Uuid,
+    pub title: String,
+    pub topics: i64,
+    pub topics_done: i64,
+    /// 0 to 100.
+    pub percent: i64,
+}
+
+/// The token owner's access and progress.
+#[utoipa::path(
+    get,
+    path = "/api/v1/me/progress",
+    tag = "me",
+    summary = "이용 기간과 진도",
+    description = "가진 상품과 그 이용 기간, 나노 디그리의 코스별 진도.",
+    responses((status = 200, description = "이용 기간과 코스별 진도", body = Progress)),
+    security(("token" = []))
+)]
+pub async fn progress(
+    State(state): State<AppState>,
+    State(cache): State<Arc<CatalogCache>>,
+    Reader(caller): Reader,
+    headers: HeaderMap,
+) -> AppResult<Response> {
+    let roadmap = cache.roadmap_courses(&state.db).await?;
+    let mut conn = state.db.acquire().await?;
+    let holdings = access::holdings(&mut conn, caller.user).await?;
+    let overview = progress::overview(&mut conn, caller.user, false).await?;
+    drop(conn);
+    let courses: Vec<&CourseView> = roadmap.iter().map(|c| c.as_ref()).collect();
+    let mut per_course = overview.courses(courses.iter().copied());
+    let progress = Progress {
+        holdings: holdings
+            .into_iter()
+            .map(|h| {
+                let (product_id, product_kind) = match h.product {
+                    Product::Course(id) => (id.0, "course"),
+                    Product::Curriculum(id) => (id.0, "curriculum"),
+                };
+                Holding {
+                    product_id,
+                    product_kind: product_kind.into(),
+                    active: h.active,
+                    since: rfc3339(h.since),
+                    until: rfc3339(h.until),
+                }
+            })
+            .collect(),
+        courses: courses
+            .iter()
+            .map(|c| {
+                let p = per_course.remove(&c.id).unwrap_or_default();
+                CourseProgress {
+                    course_id: c.id.0,
+                    title: c.title.clone(),
+                    topics: p.topics,
+                    topics_done: p.done,
+                    percent: p.percent,
+                }
+            })
+            .collect(),
+    };
+    json(&headers, &progress)
+}

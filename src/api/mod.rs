@@ -1,0 +1,324 @@
+//! The JSON API for other programs (`/api/v1`): the same services and
+//! error enums as the pages, answered as JSON. Programs authenticate with
+//! personal access tokens (`accounts::tokens`, made on `/me/tokens`);
+//! refusals are RFC 9457 problems (`problem`); the OpenAPI 3.1 document is
+//! generated from the handlers and types below (`/api/openapi.json`) and
+//! read on `/api/docs`.
+
+pub mod auth;
+mod catalog;
+mod certificates;
+mod me;
+pub mod problem;
+
+use std::sync::Arc;
+
+use askama::Template;
+use axum::{
+    Router,
+    body::Body,
+    extract::FromRef,
+    http::{HeaderMap, HeaderValue, StatusCode, header},
+    response::{Html, IntoResponse, Response},
+    routing::{any, get, patch},
+};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use time::OffsetDateTime;
+use utoipa::{
+    Modify, OpenApi,
+    openapi::{
+        self, RefOr, ResponseBuilder,
+        content::ContentBuilder,
+        security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
+    },
+};
+
+pub use auth::Api;
+
+use crate::{
+    catalog::CatalogCache,
+    error::AppError,
+    state::AppState,
+    web::{PageCtx, routes::At},
+};
+
+/// The API's routes for programs, all under `/api` (its documentation page
+/// is in [`pages`]). An address under `/api` that is none of these is a
+/// 404 problem, not the site's 404 page.
+pub fn routes<S>() -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+    AppState: FromRef<S>,
+    Arc<Api>: FromRef<S>,
+    Arc<CatalogCache>: FromRef<S>,
+{
+    Router::new()
+        .at("/api/openapi.json", get(openapi_json))
+        .at("/api/{*rest}", any(unknown))
+        .at("/api/v1/courses", get(catalog::courses))
+        .at("/api/v1/courses/{id}", get(catalog::course))
+        .at("/api/v1/me", get(me::me).merge(patch(me::update_me)))
+        .at("/api/v1/me/progress", get(me::progress))
+        .at("/api/v1/certificates/{code}", get(certificates::verify))
+}
+
+/// The API's documentation, a page for people (with the site's layout).
+pub fn pages<S>() -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+    AppState: FromRef<S>,
+{
+    Router::new().at("/api/docs", get(docs))
+}
+
+async fn unknown() -> AppError {
+    AppError::NotFound
+}
+
+/// CORS for the configured origins only: they may call with a token (never
+/// with cookies) and read the `ETag` and `Retry-After` of an answer.
+pub fn cors(origins: &[String]) -> tower_http::cors::CorsLayer {
+    use axum::http::{HeaderName, Method};
+    let origins: Vec<HeaderValue> = origins
+        .iter()
+        .filter_map(|o| HeaderValue::from_str(o).ok())
+        .collect();
+    tower_http::cors::CorsLayer::new()
+        .allow_origin(tower_http::cors::AllowOrigin::list(origins))
+        .allow_methods([Method::GET, Method::POST, Method::PATCH, Method::DELETE])
+        .allow_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::IF_NONE_MATCH,
+            HeaderName::from_static("idempotency-key"),
+        ])
+        .expose_headers([header::ETAG, header::RETRY_AFTER, header::LOCATION])
+        .max_age(std::time::Duration::from_secs(600))
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Weaverse API",
+        version = "1",
+        description = "Weaverse의 JSON API: 다른 프로그램(앱, 회사의 인사 시스템, 관리 스크립트)을 위한 것입니다. \
+                       `/me/tokens`에서 만든 토큰을 `Authorization: Bearer` 헤더로 보냅니다."
+    ),
+    paths(
+        catalog::courses,
+        catalog::course,
+        me::me,
+        me::update_me,
+        me::progress,
+        certificates::verify,
+    ),
+    components(schemas(problem::Problem, problem::FieldProblem)),
+    modifiers(&Conventions),
+    tags(
+        (name = "catalog", description = "강의 카탈로그"),
+        (name = "me", description = "토큰 주인의 계정과 학습"),
+        (name = "certificates", description = "수료증 확인"),
+    )
+)]
+pub struct ApiDoc;
+
+/// What every operation shares: the bearer token scheme, and a problem
+/// document for any status an operation does not list.
+struct Conventions;
+
+impl Modify for Conventions {
+    fn modify(&self, doc: &mut openapi::OpenApi) {
+        // The crate's own licence ("UNLICENSED") says nothing to a caller.
+        doc.info.license = None;
+        let components = doc.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "token",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "개인 액세스 토큰 (`/me/tokens`에서 만듭니다, `wvs_`로 시작)",
+                    ))
+                    .build(),
+            ),
+        );
+        let problem = ResponseBuilder::new()
+            .description("거절: RFC 9457 problem 문서")
+            .content(
+                problem::CONTENT_TYPE,
+                ContentBuilder::new()
+                    .schema(Some(RefOr::Ref(openapi::Ref::from_schema_name("Problem"))))
+                    .build(),
+            )
+            .build();
+        for item in doc.paths.paths.values_mut() {
+            for op in [
+                &mut item.get,
+                &mut item.post,
+                &mut item.put,
+                &mut item.patch,
+                &mut item.delete,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                op.responses
+                    .responses
+                    .entry("default".into())
+                    .or_insert_with(|| problem.clone().into());
+            }
+        }
+    }
+}
+
+/// The OpenAPI 3.1 document, made once.
+pub fn document() -> &'static str {
+    static DOC: std::sync::LazyLock<String> =
+        std::sync::LazyLock::new(|| ApiDoc::openapi().to_pretty_json().unwrap_or_default());
+    &DOC
+}
+
+async fn openapi_json(headers: HeaderMap) -> Response {
+    json_with_etag(&headers, document().as_bytes().to_vec())
+}
+
+#[derive(Template)]
+#[template(path = "api/docs.html")]
+struct DocsPage {
+    ctx: PageCtx,
+    /// Each kind of problem: its `type` anchor, status and title.
+    problems: Vec<(&'static str, u16, String)>,
+}
+
+/// The API's documentation: Swagger UI (from npm, served from
+/// `/static/vendor`) over `/api/openapi.json`, and the kinds of problem.
+async fn docs(ctx: PageCtx) -> Result<Html<String>, AppError> {
+    let problems = [
+        400u16, 401, 403, 404, 405, 409, 412, 413, 415, 422, 429, 500, 503,
+    ]
+    .into_iter()
+    .filter_map(|code| StatusCode::from_u16(code).ok())
+    .map(|status| {
+        let title = crate::error::ErrorPage::for_status(status).title;
+        (problem::kind(status), status.as_u16(), title)
+    })
+    .collect();
+    Ok(Html(DocsPage { ctx, problems }.render()?))
+}
+
+/// A JSON answer with an `ETag` of its bytes; `304 Not Modified` when the
+/// request's `If-None-Match` names it. Weak (`W/`), as the same JSON may
+/// leave gzipped or not.
+pub fn json_with_etag(request: &HeaderMap, body: Vec<u8>) -> Response {
+    let digest = Sha256::digest(&body);
+    let opaque = format!("\"{}\"", hex::encode(&digest[..16]));
+    let tag = format!("W/{opaque}");
+    let matches = request
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.split(',')
+                .map(|t| t.trim().trim_start_matches("W/"))
+                .any(|t| t == opaque || t == "*")
+        });
+    let etag = HeaderValue::from_str(&tag).unwrap_or(HeaderValue::from_static("\"\""));
+    let mut response = if matches {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        Response::new(Body::from(body))
+    };
+    let headers = response.headers_mut();
+    headers.insert(header::ETAG, etag);
+    if !matches {
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+    }
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-cache"),
+    );
+    response
+}
+
+/// `value` as a JSON answer with its `ETag` (see [`json_with_etag`]).
+pub fn json<T: Serialize>(request: &HeaderMap, value: &T) -> Result<Response, AppError> {
+    let body = serde_json::to_vec(value).map_err(|e| AppError::Internal(e.into()))?;
+    Ok(json_with_etag(request, body))
+}
+
+/// A time as RFC 3339 (`2026-12-05T09:30:00Z`), as every time in the API.
+pub fn rfc3339(at: OffsetDateTime) -> String {
+    at.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+/// A state enum of the domain (`text_enum!`) as a string schema listing
+/// its codes.
+macro_rules! code_schema {
+    ($($ty:ty),+ $(,)?) => {$(
+        impl utoipa::PartialSchema for $ty {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                utoipa::openapi::ObjectBuilder::new()
+                    .schema_type(utoipa::openapi::schema::Type::String)
+                    .enum_values(Some(<$ty>::ALL.iter().map(|v| v.as_str())))
+                    .into()
+            }
+        }
+        impl utoipa::ToSchema for $ty {}
+    )+};
+}
+
+code_schema!(
+    crate::catalog::model::Category,
+    crate::catalog::model::SkillLevel,
+    crate::catalog::model::PriceLevel,
+    crate::catalog::model::TopicKind,
+    crate::accounts::Role,
+    crate::certificates::Status,
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_document_is_openapi_3_1_with_every_operation_and_a_problem_for_the_rest() {
+        let doc: serde_json::Value = serde_json::from_str(document()).unwrap();
+        assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
+        let paths = doc["paths"].as_object().unwrap();
+        for path in [
+            "/api/v1/courses",
+            "/api/v1/courses/{id}",
+            "/api/v1/me",
+            "/api/v1/me/progress",
+            "/api/v1/certificates/{code}",
+        ] {
+            let item = &paths[path];
+            for (_, op) in item.as_object().unwrap() {
+                assert!(op["responses"]["default"].is_object(), "{path}");
+            }
+        }
+        assert!(doc["components"]["schemas"]["Problem"].is_object());
+        assert_eq!(
+            doc["components"]["securitySchemes"]["token"]["scheme"],
+            "bearer"
+        );
+    }
+
+    #[test]
+    fn an_etag_names_the_bytes_and_if_none_match_answers_304() {
+        let first = json_with_etag(&HeaderMap::new(), b"{\"a\":1}".to_vec());
+        assert_eq!(first.status(), StatusCode::OK);
+        let tag = first.headers()[header::ETAG].clone();
+        let mut again = HeaderMap::new();
+        again.insert(header::IF_NONE_MATCH, tag.clone());
+        let second = json_with_etag(&again, b"{\"a\":1}".to_vec());
+        assert_eq!(second.status(), StatusCode::NOT_MODIFIED);
+        assert_eq!(second.headers()[header::ETAG], tag);
+        let changed = json_with_etag(&again, b"{\"a\":2}".to_vec());
+        assert_eq!(changed.status(), StatusCode::OK);
+    }
+}

@@ -1,0 +1,574 @@
+//! The JSON API: tokens made on `/me/tokens`, their scopes, expiry and
+//! revocation, no cookies, problem documents, the catalogue with cursors,
+//! filters and ETags, the owner's account and progress, certificate
+//! checks, rate limits, CORS and the documentation. Every `/api` answer is
+//! checked against the OpenAPI document (`support::api`).
+
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+use sqlx::PgPool;
+
+use crate::support::{TestApp, api::ApiClient, count};
+
+/// Makes a token on `/me/tokens` in the signed-in browser and returns the
+/// secret the page shows.
+async fn token(app: &TestApp, name: &str, scope: &str) -> String {
+    let page = app
+        .post_form(
+            "/me/tokens",
+            &[("name", name), ("scope", scope), ("days", "30")],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    let secret = page
+        .attr("[data-token-secret]", "value")
+        .expect("the secret is shown");
+    assert!(secret.starts_with("wvs_"), "{secret}");
+    secret
+}
+
+#[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
+async fn a_token_is_shown_once_acts_as_its_owner_and_stops_when_revoked(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    app.signed_up("program@example.com").await;
+    let page = app.get("/me/tokens").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.text("[data-no-tokens]").is_some());
+    assert!(app.get("/me").await.body.contains("href=\"/me/tokens\""));
+
+    let secret = token(&app, "인사 시스템", "read").await;
+    // Once: the list shows the token, never the secret again.
+    let page = app.get("/me/tokens").await;
+    assert!(page.attr("[data-token-secret]", "value").is_none());
+    assert!(!page.body.contains(&secret));
+    assert_eq!(
+        page.attr("[data-token-id]", "data-live").as_deref(),
+        Some("true")
+    );
+    assert!(page.body.contains("인사 시스템") && page.body.contains("읽기 전용"));
+
+    let api = ApiClient::new(&app).await.with_token(&secret);
+    let me = api.get("/api/v1/me").await;
+    assert_eq!(me.status, StatusCode::OK, "{:?}", me.body);
+    assert_eq!(me.body["email"], "program@example.com");
+    assert_eq!(me.body["role"], "student");
+    assert!(
+        page.body.contains("최근 사용") || app.get("/me/tokens").await.body.contains("최근 사용")
+    );
+
+    let id = app
+        .get("/me/tokens")
+        .await
+        .attr("[data-token-id]", "data-token-id")
+        .unwrap();
+    let page = app.post_form(&format!("/me/tokens/{id}/revoke"), &[]).await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
+    let refused = api.get("/api/v1/me").await;
+    assert_eq!(refused.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        refused.header("www-authenticate"),
+        "Bearer realm=\"weaverse\""
+    );
+    assert_eq!(refused.body["type"], "/api/docs#problem-unauthorized");
+    assert_eq!(refused.body["instance"], "/api/v1/me");
+    let page = app.get("/me/tokens").await;
+    assert_eq!(
+        page.attr("[data-token-id]", "data-live").as_deref(),
+        Some("false")
+    );
+    assert!(page.body.contains("폐기됨"));
+
+    // Someone else cannot revoke a token that is not theirs.
+    let other = app.another_browser();
+    other.signed_up("other@example.com").await;
+    let page = other
+        .post_form(&format!("/me/tokens/{id}/revoke"), &[])
+        .await;
+    assert_eq!(page.status, StatusCode::NOT_FOUND);
+}
+
+#[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
+async fn the_token_form_says_what_is_wrong_beside_each_field_and_makes_nothing(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    app.signed_up("form@example.com").await;
+    let long = "가".repeat(41);
+    for (fields, field) in [
+        (
+            vec![("name", ""), ("scope", "read"), ("days", "30")],
+            "name",
+        ),
+        (
+            vec![("name", long.as_str()), ("scope", "read"), ("days", "30")],
+            "name",
+        ),
+        (vec![("name", "앱"), ("days", "30")], "scope"),
+        (
+            vec![("name", "앱"), ("scope", "root"), ("days", "30")],
+            "scope",
+        ),
+        (
+            vec![("name", "앱"), ("scope", "read"), ("days", "3650")],
+            "days",
+        ),
+    ] {
+        let page = app.post_form("/me/tokens", &fields).await;
+        assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY, "{fields:?}");
+        assert!(
+            page.text(&format!("[data-error-for={field}]")).is_some(),
+            "{fields:?}: {}",
+            page.body
+        );
+        assert!(page.attr("[data-token-secret]", "value").is_none());
+    }
+    assert_eq!(count(&app.db, "SELECT count(*) FROM api_tokens").await, 0);
+    // A visitor is sent to sign in.
+    let visitor = app.another_browser();
+    assert_eq!(
+        visitor.get("/me/tokens").await.status,
+        StatusCode::SEE_OTHER
+    );
+}
+
+#[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
+async fn a_read_token_cannot_write_and_a_read_write_token_changes_only_what_it_sends(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    app.signed_up("writer@example.com").await;
+    let api = ApiClient::new(&app).await;
+    let reader = api.with_token(&token(&app, "읽기", "read").await);
+    let writer = api.with_token(&token(&app, "쓰기", "read_write").await);
+
+    let refused = reader
+        .patch("/api/v1/me", json!({ "nickname": "새이름" }))
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert_eq!(refused.body["type"], "/api/docs#problem-forbidden");
+
+    let changed = writer
+        .patch(
+            "/api/v1/me",
+            json!({ "nickname": " 새이름 ", "introduction": "API로 바꿈" }),
+        )
+        .await;
+    assert_eq!(changed.status, StatusCode::OK, "{:?}", changed.body);
+    assert_eq!(changed.body["nickname"], "새이름");
+    let kept = writer
+        .patch("/api/v1/me", json!({ "phone_number": "01012345678" }))
+        .await;
+    assert_eq!(kept.status, StatusCode::OK);
+    assert_eq!(kept.body["nickname"], "새이름");
+    assert_eq!(kept.body["introduction"], "API로 바꿈");
+    assert_eq!(kept.body["phone_number"], "010-1234-5678");
+    assert!(app.get("/me").await.body.contains("새이름"));
+
+    // Refused fields are pointed at; nothing is half-written.
+    let invalid = writer
+        .patch(
+            "/api/v1/me",
+            json!({ "nickname": "x", "introduction": "a".repeat(501) }),
+        )
+        .await;
+    assert_eq!(invalid.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(invalid.body["type"], "/api/docs#problem-validation");
+    let mut pointers = invalid.pointers();
+    pointers.sort();
+    assert_eq!(pointers, ["#/introduction", "#/nickname"]);
+    assert_eq!(reader.get("/api/v1/me").await.body["nickname"], "새이름");
+    // Not JSON, the wrong shape, an unknown field, a control character.
+    for (headers, body, status) in [
+        (
+            vec![("content-type", "text/plain")],
+            json!("nickname=x"),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        ),
+        (
+            vec![("content-type", "application/json")],
+            json!("{"),
+            StatusCode::BAD_REQUEST,
+        ),
+        (vec![], json!({ "nickname": 7 }), StatusCode::BAD_REQUEST),
+        (vec![], json!({ "role": "admin" }), StatusCode::BAD_REQUEST),
+        (
+            vec![],
+            json!({ "nickname": "a\u{0}b" }),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+    ] {
+        let answer = writer
+            .send(Method::PATCH, "/api/v1/me", &headers, Some(body.clone()))
+            .await;
+        assert_eq!(answer.status, status, "{body}: {:?}", answer.body);
+    }
+    assert_eq!(reader.get("/api/v1/me").await.body["role"], "student");
+}
+
+#[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
+async fn no_cookie_acts_on_the_api_and_an_expired_token_is_refused(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    app.signed_up("cookie@example.com").await;
+    let secret = token(&app, "곧 만료", "read_write").await;
+    let api = ApiClient::new(&app).await;
+    // The browser's own session cookie, sent to the API: nobody.
+    let session = app.cookie("weaverse_session").expect("signed in");
+    let cookie = format!("weaverse_session={session}");
+    let answer = api
+        .send(Method::GET, "/api/v1/me", &[("cookie", &cookie)], None)
+        .await;
+    assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
+    // Nor does a POST need (or get) a CSRF token: the token is the proof.
+    let answer = api
+        .with_token(&secret)
+        .send(
+            Method::PATCH,
+            "/api/v1/me",
+            &[("cookie", &cookie)],
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::OK);
+    assert!(answer.headers.get("set-cookie").is_none());
+
+    for bad in ["Bearer", "Bearer wvs_nothing", "Basic dXNlcjpwYXNz"] {
+        let answer = api
+            .send(
+                Method::GET,
+                "/api/v1/courses",
+                &[("authorization", bad)],
+                None,
+            )
+            .await;
+        assert_eq!(answer.status, StatusCode::UNAUTHORIZED, "{bad}");
+    }
+
+    sqlx::query(
+        "UPDATE api_tokens SET created_at = now() - interval '31 days',
+                expires_at = now() - interval '1 second'",
+    )
+    .execute(&app.db)
+    .await
+    .unwrap();
+    let expired = api.with_token(&secret).get("/api/v1/me").await;
+    assert_eq!(expired.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        app.get("/me/tokens")
+            .await
+            .attr("[data-token-id]", "data-live")
+            .as_deref(),
+        Some("false")
+    );
+}
+
+#[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
+async fn the_catalogue_comes_in_cursor_pages_with_filters_and_etags(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    app.seed().await;
+    let api = ApiClient::new(&app).await;
+    let live = count(
+        &app.db,
+        "SELECT count(*) FROM courses WHERE deleted_at IS NULL AND published_at IS NOT NULL",
+    )
+    .await;
+    assert!(live >= 7);
+
+    // Anyone may read the catalogue; pages of 3 cover it once, in order.
+    let mut seen: Vec<String> = Vec::new();
+    let mut path = "/api/v1/courses?limit=3".to_string();
+    loop {
+        let page = api.get(&path).await;
+        assert_eq!(page.status, StatusCode::OK, "{:?}", page.body);
+        let items = page.body["items"].as_array().unwrap();
+        assert!(items.len() <= 3);
+        seen.extend(items.iter().map(|c| c["id"].as_str().unwrap().to_owned()));
+        match page.body["next"].as_str() {
+            Some(next) => path = format!("/api/v1/courses?limit=3&cursor={next}"),
+            None => break,
+        }
+    }
+    assert_eq!(seen.len() as i64, live);
+    let mut unique = seen.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), seen.len(), "no course twice");
+    let all = api.get("/api/v1/courses?limit=100").await;
+    let in_one: Vec<&str> = all.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(in_one, seen, "the cursor keeps the catalogue's order");
+    assert!(all.body.get("next").is_none());
+
+    // The page's filters.
+    let frontend = api.get("/api/v1/courses?category=frontend&limit=100").await;
+    let items = frontend.body["items"].as_array().unwrap();
+    assert!(!items.is_empty());
+    assert!(items.iter().all(|c| c["category"] == "frontend"));
+    let found = api.get("/api/v1/courses?q=git").await;
+    assert!(found.body["items"].as_array().unwrap().len() < seen.len());
+    for (query, field) in [
+        ("category=nope", "#/category"),
+        ("skill_level=expert", "#/skill_level"),
+        ("limit=0", "#/limit"),
+        ("limit=101", "#/limit"),
+        ("cursor=bm90LWEtY3Vyc29y", "#/cursor"),
+    ] {
+        let refused = api.get(&format!("/api/v1/courses?{query}")).await;
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{query}");
+        assert_eq!(refused.pointers(), [field], "{query}");
+    }
+
+    // ETag: the same list again is a 304 without a body.
+    let tag = all.header("etag").to_owned();
+    assert!(tag.starts_with("W/\""), "{tag}");
+    let again = api
+        .send(
+            Method::GET,
+            "/api/v1/courses?limit=100",
+            &[("if-none-match", &tag)],
+            None,
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::NOT_MODIFIED);
+    assert!(again.body.is_null());
+    assert_eq!(again.header("etag"), tag);
+    let other = api
+        .send(
+            Method::GET,
+            "/api/v1/courses?limit=3",
+            &[("if-none-match", &tag)],
+            None,
+        )
+        .await;
+    assert_eq!(other.status, StatusCode::OK);
+
+    // One course with its outline; missing ones are 404 problems.
+    let course = api.get(&format!("/api/v1/courses/{}", seen[0])).await;
+    assert_eq!(course.status, StatusCode::OK);
+    assert!(!course.body["lectures"].as_array().unwrap().is_empty());
+    assert_eq!(course.body["url"], format!("/courses/{}", seen[0]));
+    for missing in [
+        format!("/api/v1/courses/{}", uuid::Uuid::new_v4()),
+        "/api/v1/courses/not-a-uuid".to_string(),
+        "/api/v1/nothing-here".to_string(),
+        "/api/v2/courses".to_string(),
+    ] {
+        let answer = api.get(&missing).await;
+        assert_eq!(answer.status, StatusCode::NOT_FOUND, "{missing}");
+        assert_eq!(
+            answer.body["type"], "/api/docs#problem-not-found",
+            "{missing}"
+        );
+    }
+    let wrong = api.send(Method::DELETE, "/api/v1/courses", &[], None).await;
+    assert_eq!(wrong.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(wrong.header("content-type"), "application/problem+json");
+}
+
+#[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
+async fn the_contract_check_refuses_what_the_document_does_not_describe(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    app.signed_up("contract@example.com").await;
+    let api = ApiClient::new(&app)
+        .await
+        .with_token(&token(&app, "계약", "read").await);
+    let mut me = api.get("/api/v1/me").await;
+    assert!(api.fits(&Method::GET, "/api/v1/me", &me).is_ok());
+    // A field missing, a field of the wrong type, an undocumented status,
+    // a body where the document says none, a path it does not have.
+    let email = me.body.as_object_mut().unwrap().remove("email").unwrap();
+    assert!(api.fits(&Method::GET, "/api/v1/me", &me).is_err());
+    me.body["email"] = json!(7);
+    assert!(api.fits(&Method::GET, "/api/v1/me", &me).is_err());
+    me.body["email"] = email;
+    me.status = StatusCode::CREATED;
+    let err = api.fits(&Method::GET, "/api/v1/me", &me).unwrap_err();
+    assert!(err.contains("application/json"), "{err}");
+    me.status = StatusCode::NOT_MODIFIED;
+    assert!(api.fits(&Method::GET, "/api/v1/courses", &me).is_err());
+    me.status = StatusCode::OK;
+    assert!(api.fits(&Method::GET, "/api/v1/teachers", &me).is_err());
+    assert!(api.fits(&Method::PUT, "/api/v1/me", &me).is_err());
+}
+
+#[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
+async fn the_owner_reads_their_progress_and_anyone_checks_a_certificate(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    app.seed().await;
+    app.verified_learner("learner@example.com").await;
+    let secret = token(&app, "진도", "read").await;
+    let api = ApiClient::new(&app).await;
+    let owner = api.with_token(&secret);
+
+    let before = owner.get("/api/v1/me/progress").await;
+    assert_eq!(before.status, StatusCode::OK, "{:?}", before.body);
+    assert!(before.body["holdings"].as_array().unwrap().is_empty());
+    assert_eq!(before.body["courses"].as_array().unwrap().len(), 7);
+    assert!(api.get("/api/v1/me/progress").await.status == StatusCode::UNAUTHORIZED);
+
+    app.buy_nanodegree().await;
+    sqlx::query("UPDATE users SET legal_name = '김위버' WHERE email = 'learner@example.com'")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    let (user, git): (uuid::Uuid, uuid::Uuid) = sqlx::query_as(
+        "SELECT (SELECT id FROM users WHERE email = 'learner@example.com'),
+                (SELECT id FROM courses WHERE slug = 'git-collaboration')",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO topic_progress (user_id, topic_id, completed_at)
+         SELECT $1, t.id, now() FROM topics t JOIN lectures l ON l.id = t.lecture_id
+          WHERE l.course_id = $2",
+    )
+    .bind(user)
+    .bind(git)
+    .execute(&app.db)
+    .await
+    .unwrap();
+    let code = {
+        let mut conn = app.db.acquire().await.unwrap();
+        weaverse::certificates::check(
+            &mut conn,
+            weaverse::ids::UserId(user),
+            weaverse::ids::CourseId(git),
+        )
+        .await
+        .unwrap()
+        .pop()
+        .expect("issued")
+    };
+
+    let after = owner.get("/api/v1/me/progress").await;
+    let holdings = after.body["holdings"].as_array().unwrap();
+    assert_eq!(holdings.len(), 1);
+    assert_eq!(holdings[0]["product_kind"], "curriculum");
+    assert_eq!(holdings[0]["active"], true);
+    let git_row = after.body["courses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["course_id"] == git.to_string())
+        .expect("the git course");
+    assert_eq!(git_row["percent"], 100);
+    assert_eq!(git_row["topics_done"], git_row["topics"]);
+
+    // Anyone (no token) checks the certificate by its number.
+    let cert = api.get(&format!("/api/v1/certificates/{code}")).await;
+    assert_eq!(cert.status, StatusCode::OK, "{:?}", cert.body);
+    assert_eq!(cert.body["status"], "valid");
+    assert_eq!(cert.body["name"], "김위버");
+    assert_eq!(cert.body["kind"], "course");
+    let lower = api
+        .get(&format!("/api/v1/certificates/{}", code.to_lowercase()))
+        .await;
+    assert_eq!(lower.body["code"], code);
+    for missing in ["WV-AAAAA-AAAAA-AAAAA-AAAAA", "not-a-code"] {
+        let answer = api.get(&format!("/api/v1/certificates/{missing}")).await;
+        assert_eq!(answer.status, StatusCode::NOT_FOUND, "{missing}");
+    }
+}
+
+#[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
+async fn each_token_has_its_own_rate_and_is_told_when_to_come_back(db: PgPool) {
+    let app = TestApp::spawn_with(db, |c| c.api.per_minute = 3).await;
+    app.signed_up("busy@example.com").await;
+    let api = ApiClient::new(&app).await;
+    let busy = api.with_token(&token(&app, "바쁜 앱", "read").await);
+    let calm = api.with_token(&token(&app, "조용한 앱", "read").await);
+    for _ in 0..3 {
+        assert_eq!(busy.get("/api/v1/me").await.status, StatusCode::OK);
+    }
+    let refused = busy.get("/api/v1/me").await;
+    assert_eq!(refused.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(refused.body["type"], "/api/docs#problem-rate-limited");
+    let wait: u64 = refused.header("retry-after").parse().unwrap();
+    assert!((1..=60).contains(&wait), "{wait}");
+    assert_eq!(calm.get("/api/v1/me").await.status, StatusCode::OK);
+}
+
+#[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
+async fn browsers_may_call_from_configured_origins_only_and_the_docs_work_under_the_csp(
+    db: PgPool,
+) {
+    let app = TestApp::spawn(db).await;
+    let api = ApiClient::new(&app).await;
+    let preflight = |origin: &'static str| {
+        let api = &api;
+        async move {
+            api.send(
+                Method::OPTIONS,
+                "/api/v1/me",
+                &[
+                    ("origin", origin),
+                    ("access-control-request-method", "PATCH"),
+                    (
+                        "access-control-request-headers",
+                        "authorization, content-type",
+                    ),
+                ],
+                None,
+            )
+            .await
+        }
+    };
+    let allowed = preflight("https://hr.example.com").await;
+    assert_eq!(
+        allowed.header("access-control-allow-origin"),
+        "https://hr.example.com"
+    );
+    assert!(
+        allowed
+            .header("access-control-allow-methods")
+            .contains("PATCH")
+    );
+    assert!(
+        allowed
+            .headers
+            .get("access-control-allow-credentials")
+            .is_none()
+    );
+    let refused = preflight("https://evil.example.com").await;
+    assert!(refused.headers.get("access-control-allow-origin").is_none());
+    let read = api
+        .send(
+            Method::GET,
+            "/api/v1/courses",
+            &[("origin", "https://hr.example.com")],
+            None,
+        )
+        .await;
+    assert_eq!(
+        read.header("access-control-allow-origin"),
+        "https://hr.example.com"
+    );
+    assert!(
+        read.header("access-control-expose-headers")
+            .to_lowercase()
+            .contains("etag")
+    );
+
+    let docs = app.get("/api/docs").await;
+    assert_eq!(docs.status, StatusCode::OK);
+    let csp = docs.header("content-security-policy");
+    assert!(
+        csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"),
+        "{csp}"
+    );
+    let script = docs
+        .attr("script[src*=swagger-ui-bundle]", "src")
+        .expect("Swagger UI from our own static files");
+    assert_eq!(app.get(&script).await.status, StatusCode::OK);
+    assert_eq!(
+        docs.attr("#swagger-ui", "data-spec").as_deref(),
+        Some("/api/openapi.json")
+    );
+    assert!(
+        docs.html()
+            .select(&scraper::Selector::parse("script:not([src])").unwrap())
+            .next()
+            .is_none()
+    );
+    assert!(docs.text("#problem-validation").is_some());
+}
