@@ -28,6 +28,9 @@ pub struct UserSearch<'a> {
     pub page: i64,
     /// Rows per page.
     pub size: i64,
+    /// Only those after this one in the list's order (newest first): a
+    /// cursor, with `page` 1.
+    pub after: Option<(time::OffsetDateTime, UserId)>,
 }
 
 pub struct UserPage {
@@ -56,6 +59,7 @@ pub async fn search(conn: &mut PgConnection, search: UserSearch<'_>) -> Accounts
             .and_then(|d| d.next_day())
             .map(crate::web::dates::day_start),
         online: search.online,
+        after: search.after,
     };
     let rows = repo::search_users(conn, &filter, size, (page - 1) * size).await?;
     let total = rows.first().map_or(0, |r| r.total);

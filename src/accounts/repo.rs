@@ -569,6 +569,8 @@ pub struct UserFilter<'a> {
     pub joined_before: Option<OffsetDateTime>,
     /// With a session active in the last five minutes.
     pub online: bool,
+    /// After this one in the list's order (a cursor).
+    pub after: Option<(OffsetDateTime, UserId)>,
 }
 
 pub async fn search_users(
@@ -591,6 +593,7 @@ pub async fn search_users(
               AND ($7::timestamptz IS NULL OR created_at < $7)
               AND (NOT $8 OR EXISTS (SELECT 1 FROM auth_sessions s WHERE s.user_id = users.id
                                         AND s.last_seen_at > now() - interval '5 minutes'))
+              AND ($9::timestamptz IS NULL OR created_at < $9 OR (created_at = $9 AND id > $10))
             ORDER BY created_at DESC, id
             LIMIT $4 OFFSET $5"#,
         filter.pattern,
@@ -601,6 +604,8 @@ pub async fn search_users(
         filter.joined_from,
         filter.joined_before,
         filter.online,
+        filter.after.map(|(at, _)| at),
+        filter.after.map(|(_, id)| id.0),
     )
     .fetch_all(conn)
     .await

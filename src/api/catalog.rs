@@ -4,14 +4,13 @@
 use std::sync::Arc;
 
 use axum::{extract::State, http::HeaderMap, response::Response};
-use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::{
-    api::{auth::Anyone, json},
+    api::{auth::Anyone, cursor, json},
     catalog::{
         CatalogCache, CourseKey,
         model::{Category, PriceLevel, SkillLevel, TopicKind},
@@ -172,33 +171,25 @@ pub async fn courses(
 
 /// A cursor: the last course's place in the order, opaque to programs.
 fn encode_cursor(key: &CourseKey) -> String {
-    let raw = format!(
-        "{}.{}.{}.{}",
-        u8::from(key.unlisted),
-        key.position,
-        key.created_at.unix_timestamp_nanos(),
-        key.id
-    );
-    URL_SAFE_NO_PAD.encode(raw)
+    cursor::encode(&[
+        u8::from(key.unlisted).to_string(),
+        key.position.to_string(),
+        key.created_at.unix_timestamp_nanos().to_string(),
+        key.id.to_string(),
+    ])
 }
 
-fn decode_cursor(cursor: &str) -> Option<CourseKey> {
-    let raw = String::from_utf8(URL_SAFE_NO_PAD.decode(cursor).ok()?).ok()?;
-    let mut parts = raw.splitn(4, '.');
-    let unlisted = match parts.next()? {
-        "0" => false,
-        "1" => true,
-        _ => return None,
-    };
-    let position = parts.next()?.parse().ok()?;
-    let nanos: i128 = parts.next()?.parse().ok()?;
-    let created_at = OffsetDateTime::from_unix_timestamp_nanos(nanos).ok()?;
-    let id = CourseId(parts.next()?.parse().ok()?);
+fn decode_cursor(raw: &str) -> Option<CourseKey> {
+    let [unlisted, position, nanos, id] = cursor::decode::<4>(raw)?;
     Some(CourseKey {
-        unlisted,
-        position,
-        created_at,
-        id,
+        unlisted: match unlisted.as_str() {
+            "0" => false,
+            "1" => true,
+            _ => return None,
+        },
+        position: position.parse().ok()?,
+        created_at: OffsetDateTime::from_unix_timestamp_nanos(nanos.parse().ok()?).ok()?,
+        id: CourseId(id.parse().ok()?),
     })
 }
 
@@ -325,7 +316,12 @@ mod tests {
             id: CourseId(Uuid::new_v4()),
         };
         assert_eq!(decode_cursor(&encode_cursor(&key)), Some(key));
-        for bad in ["", "x", "MS4yLjM", &URL_SAFE_NO_PAD.encode("2.1.0.x")] {
+        for bad in [
+            "",
+            "x",
+            "MS4yLjM",
+            &cursor::encode(&["2".into(), "1".into(), "0".into(), "x".into()]),
+        ] {
             assert_eq!(decode_cursor(bad), None, "{bad}");
         }
     }

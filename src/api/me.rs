@@ -18,7 +18,12 @@ use crate::{
         auth::{Reader, Writer},
         json, rfc3339,
     },
-    catalog::{CatalogCache, model::Product, service::CourseView},
+    assessments::StandingState,
+    catalog::{
+        CatalogCache,
+        model::{Product, TopicKind},
+        service::CourseView,
+    },
     error::AppResult,
     ids::UserId,
     learning::{access, progress},
@@ -216,4 +221,96 @@ pub async fn progress(
             .collect(),
     };
     json(&headers, &progress)
+}
+
+/// The owner's standing on each mission of the nano-degree, in roadmap
+/// order.
+#[derive(Serialize, ToSchema)]
+pub struct Missions {
+    pub items: Vec<MissionStanding>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct MissionStanding {
+    pub mission_id: Uuid,
+    /// The mission's topic (its page is `/learn/topics/{topic_id}`).
+    pub topic_id: Uuid,
+    pub course_id: Uuid,
+    pub title: String,
+    pub state: MissionState,
+    /// Attempts opened so far.
+    pub attempts_used: i64,
+    /// How many attempts the mission allows; absent: no limit.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attempts_allowed: Option<i32>,
+    /// The best score so far, 0 to 100.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub best_score: Option<i32>,
+}
+
+/// Where the owner stands on a mission.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum MissionState {
+    NotStarted,
+    /// Tried and not passed, with attempts left (or one open).
+    Trying,
+    /// Every attempt used without a pass.
+    UsedUp,
+    Passed,
+}
+
+/// The token owner's missions.
+#[utoipa::path(
+    get,
+    path = "/api/v1/me/missions",
+    tag = "me",
+    summary = "미션 현황",
+    description = "나노 디그리의 미션마다 상태, 쓴 기회, 최고 점수.",
+    responses((status = 200, description = "미션별 현황", body = Missions)),
+    security(("token" = []))
+)]
+pub async fn missions(
+    State(state): State<AppState>,
+    State(cache): State<Arc<CatalogCache>>,
+    Reader(caller): Reader,
+    headers: HeaderMap,
+) -> AppResult<Response> {
+    let roadmap = cache.roadmap_courses(&state.db).await?;
+    let topics: Vec<_> = roadmap
+        .iter()
+        .flat_map(|c| {
+            c.lectures
+                .iter()
+                .flat_map(|l| l.topics.iter())
+                .filter(|t| t.kind == TopicKind::Mission)
+                .map(move |t| (c.id, t))
+        })
+        .collect();
+    let ids: Vec<_> = topics.iter().map(|(_, t)| t.id).collect();
+    let mut conn = state.db.acquire().await?;
+    let standings = crate::assessments::standings(&mut conn, caller.user, &ids).await?;
+    drop(conn);
+    let items = topics
+        .iter()
+        .filter_map(|(course, topic)| {
+            let s = standings.iter().find(|s| s.topic == topic.id)?;
+            Some(MissionStanding {
+                mission_id: s.mission.0,
+                topic_id: topic.id.0,
+                course_id: course.0,
+                title: topic.title.clone(),
+                state: match s.state() {
+                    StandingState::NotStarted => MissionState::NotStarted,
+                    StandingState::Trying => MissionState::Trying,
+                    StandingState::UsedUp => MissionState::UsedUp,
+                    StandingState::Passed => MissionState::Passed,
+                },
+                attempts_used: s.used,
+                attempts_allowed: s.max_attempts,
+                best_score: s.best_score,
+            })
+        })
+        .collect();
+    json(&headers, &Missions { items })
 }

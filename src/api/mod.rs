@@ -10,6 +10,7 @@ mod catalog;
 mod certificates;
 mod me;
 pub mod problem;
+mod users;
 
 use std::sync::Arc;
 
@@ -60,7 +61,10 @@ where
         .at("/api/v1/courses/{id}", get(catalog::course))
         .at("/api/v1/me", get(me::me).merge(patch(me::update_me)))
         .at("/api/v1/me/progress", get(me::progress))
+        .at("/api/v1/me/missions", get(me::missions))
         .at("/api/v1/certificates/{code}", get(certificates::verify))
+        .at("/api/v1/users", get(users::list))
+        .at("/api/v1/users/{id}", get(users::one))
 }
 
 /// The API's documentation, a page for people (with the site's layout).
@@ -111,7 +115,10 @@ pub fn cors(origins: &[String]) -> tower_http::cors::CorsLayer {
         me::me,
         me::update_me,
         me::progress,
+        me::missions,
         certificates::verify,
+        users::list,
+        users::one,
     ),
     components(schemas(problem::Problem, problem::FieldProblem)),
     modifiers(&Conventions),
@@ -119,6 +126,7 @@ pub fn cors(origins: &[String]) -> tower_http::cors::CorsLayer {
         (name = "catalog", description = "강의 카탈로그"),
         (name = "me", description = "토큰 주인의 계정과 학습"),
         (name = "certificates", description = "수료증 확인"),
+        (name = "users", description = "학습자와 튜터 (관리자)"),
     )
 )]
 pub struct ApiDoc;
@@ -249,6 +257,24 @@ pub fn json<T: Serialize>(request: &HeaderMap, value: &T) -> Result<Response, Ap
     Ok(json_with_etag(request, body))
 }
 
+/// Cursors: a list item's place in its list's order, opaque to programs
+/// (base64url of its fields).
+pub mod cursor {
+    use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+
+    pub fn encode(fields: &[String]) -> String {
+        URL_SAFE_NO_PAD.encode(fields.join("."))
+    }
+
+    /// The `N` fields of a cursor [`encode`] made, or `None` for anything
+    /// else.
+    pub fn decode<const N: usize>(cursor: &str) -> Option<[String; N]> {
+        let raw = String::from_utf8(URL_SAFE_NO_PAD.decode(cursor).ok()?).ok()?;
+        let fields: Vec<String> = raw.splitn(N, '.').map(str::to_owned).collect();
+        fields.try_into().ok()
+    }
+}
+
 /// A time as RFC 3339 (`2026-12-05T09:30:00Z`), as every time in the API.
 pub fn rfc3339(at: OffsetDateTime) -> String {
     at.format(&time::format_description::well_known::Rfc3339)
@@ -294,7 +320,10 @@ mod tests {
             "/api/v1/courses/{id}",
             "/api/v1/me",
             "/api/v1/me/progress",
+            "/api/v1/me/missions",
             "/api/v1/certificates/{code}",
+            "/api/v1/users",
+            "/api/v1/users/{id}",
         ] {
             let item = &paths[path];
             for (_, op) in item.as_object().unwrap() {

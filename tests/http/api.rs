@@ -454,6 +454,34 @@ async fn the_owner_reads_their_progress_and_anyone_checks_a_certificate(db: PgPo
     assert_eq!(git_row["percent"], 100);
     assert_eq!(git_row["topics_done"], git_row["topics"]);
 
+    // Missions: each of the nano-degree's, not started, until a result.
+    let missions = owner.get("/api/v1/me/missions").await;
+    assert_eq!(missions.status, StatusCode::OK, "{:?}", missions.body);
+    let items = missions.body["items"].as_array().unwrap();
+    let all = count(&app.db, "SELECT count(*) FROM missions").await;
+    assert_eq!(items.len() as i64, all);
+    assert!(
+        items
+            .iter()
+            .all(|m| m["state"] == "not_started" && m["attempts_used"] == 0)
+    );
+    let first = items[0]["mission_id"].as_str().unwrap().to_owned();
+    sqlx::query(
+        "INSERT INTO mission_results (mission_id, user_id, best_score, passed_at)
+         VALUES ($1::uuid, $2, 85, now())",
+    )
+    .bind(&first)
+    .bind(user)
+    .execute(&app.db)
+    .await
+    .unwrap();
+    let missions = owner.get("/api/v1/me/missions").await;
+    let passed = &missions.body["items"][0];
+    assert_eq!(
+        (passed["state"].as_str(), passed["best_score"].as_i64()),
+        (Some("passed"), Some(85))
+    );
+
     // Anyone (no token) checks the certificate by its number.
     let cert = api.get(&format!("/api/v1/certificates/{code}")).await;
     assert_eq!(cert.status, StatusCode::OK, "{:?}", cert.body);
@@ -571,4 +599,77 @@ async fn browsers_may_call_from_configured_origins_only_and_the_docs_work_under_
             .is_none()
     );
     assert!(docs.text("#problem-validation").is_some());
+}
+
+#[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
+async fn an_admins_token_lists_people_in_cursor_pages_and_nobody_elses_does(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    for i in 0..4 {
+        app.another_browser()
+            .signed_up(&format!("learner{i}@example.com"))
+            .await;
+    }
+    let learner = app.another_browser();
+    learner.signed_up("nosy@example.com").await;
+    app.login_as_admin().await;
+    let api = ApiClient::new(&app).await;
+    let admin = api.with_token(&token(&app, "관리 스크립트", "read").await);
+    let nosy = api.with_token(&token(&learner, "엿보기", "read_write").await);
+
+    let refused = nosy.get("/api/v1/users").await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        api.get("/api/v1/users").await.status,
+        StatusCode::UNAUTHORIZED
+    );
+
+    let mut seen = Vec::new();
+    let mut path = "/api/v1/users?limit=2".to_string();
+    loop {
+        let page = admin.get(&path).await;
+        assert_eq!(page.status, StatusCode::OK, "{:?}", page.body);
+        seen.extend(
+            page.body["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|u| u["email"].as_str().unwrap().to_owned()),
+        );
+        match page.body["next"].as_str() {
+            Some(next) => path = format!("/api/v1/users?limit=2&cursor={next}"),
+            None => break,
+        }
+    }
+    let people = count(
+        &app.db,
+        "SELECT count(*) FROM users WHERE deleted_at IS NULL",
+    )
+    .await;
+    assert_eq!(seen.len() as i64, people);
+    assert_eq!(seen[0], "admin@weaverse.kr", "newest first");
+    let mut unique = seen.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), seen.len());
+
+    let students = admin
+        .get("/api/v1/users?role=student&q=learner&limit=100")
+        .await;
+    let items = students.body["items"].as_array().unwrap();
+    assert_eq!(items.len(), 4);
+    assert!(items.iter().all(|u| u["role"] == "student"));
+    let one = admin
+        .get(&format!(
+            "/api/v1/users/{}",
+            items[0]["id"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(one.status, StatusCode::OK);
+    assert_eq!(one.body["email"], items[0]["email"]);
+    let missing = admin
+        .get(&format!("/api/v1/users/{}", uuid::Uuid::new_v4()))
+        .await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    let invalid = admin.get("/api/v1/users?role=root").await;
+    assert_eq!(invalid.pointers(), ["#/role"]);
 }

@@ -50,6 +50,7 @@ async fn user_list(state: &AppState, query: UserListQuery, size: i64) -> AppResu
             online,
             page: web::page_number(query.page.as_deref()),
             size,
+            after: None,
         },
     )
     .await?;
