@@ -8,7 +8,7 @@ use time::OffsetDateTime;
 
 use crate::{
     accounts::{
-        Role,
+        CurrentUser, Role,
         error::{AccountsError, AccountsResult, Invalid, Problem},
         service::{new_token, token_hash},
     },
@@ -61,13 +61,20 @@ impl Token {
     }
 }
 
-/// Who a request with a valid token acts as.
+/// Who a request with a valid token acts as: the token's owner, as the
+/// services know a person (`auth_session` is the token's id: a program's
+/// "session" is its token), and what the token may do.
 #[derive(Clone, Debug)]
 pub struct Caller {
-    pub user: UserId,
-    pub role: Role,
+    pub person: CurrentUser,
     pub scope: TokenScope,
     pub token: ApiTokenId,
+}
+
+impl Caller {
+    pub fn user(&self) -> UserId {
+        self.person.id
+    }
 }
 
 /// A new token's fields as typed.
@@ -175,10 +182,10 @@ pub async fn authenticate(conn: &mut PgConnection, secret: &str) -> sqlx::Result
     if !secret.starts_with(SECRET_PREFIX) || secret.len() > 100 {
         return Ok(None);
     }
-    sqlx::query_as!(
-        Caller,
+    let found = sqlx::query!(
         r#"WITH found AS (
-               SELECT t.id, t.user_id, t.scope, u.role, t.last_used_at
+               SELECT t.id, t.user_id, t.scope, t.last_used_at, u.role, u.email, u.nickname,
+                      u.email_verified_at IS NOT NULL AS verified, u.avatar_image_id
                  FROM api_tokens t JOIN users u ON u.id = t.user_id
                 WHERE t.secret_hash = $1 AND t.revoked_at IS NULL
                   AND t.expires_at > now() AND u.deleted_at IS NULL),
@@ -187,13 +194,27 @@ pub async fn authenticate(conn: &mut PgConnection, secret: &str) -> sqlx::Result
                 WHERE id = (SELECT id FROM found
                              WHERE last_used_at IS NULL
                                 OR last_used_at < now() - interval '1 minute'))
-           SELECT user_id AS "user: UserId", role AS "role: Role",
+           SELECT user_id AS "user: UserId", role AS "role: Role", email, nickname,
+                  verified AS "verified!", avatar_image_id,
                   scope AS "scope: TokenScope", id AS "token: ApiTokenId"
              FROM found"#,
         token_hash(secret)
     )
     .fetch_optional(conn)
-    .await
+    .await?;
+    Ok(found.map(|r| Caller {
+        person: CurrentUser {
+            id: r.user,
+            email: r.email,
+            nickname: r.nickname,
+            role: r.role,
+            verified: r.verified,
+            auth_session: r.token.0,
+            avatar: r.avatar_image_id,
+        },
+        scope: r.scope,
+        token: r.token,
+    }))
 }
 
 #[cfg(test)]
@@ -244,10 +265,11 @@ mod tests {
         assert_eq!(days, 30);
         let caller = authenticate(&mut conn, &secret).await.unwrap().unwrap();
         assert_eq!(
-            (caller.user, caller.scope, caller.token),
+            (caller.user(), caller.scope, caller.token),
             (user, TokenScope::Read, token.id)
         );
-        assert_eq!(caller.role, Role::Student);
+        assert_eq!(caller.person.role, Role::Student);
+        assert_eq!(caller.person.email, "owner@example.com");
         // Its use is noted; the secret itself is nowhere in the table.
         let listed = list(&mut conn, user).await.unwrap();
         assert!(listed[0].last_used_at.is_some());

@@ -3,23 +3,33 @@
 
 use std::sync::Arc;
 
-use axum::{extract::State, http::HeaderMap, response::Response};
+use axum::{
+    extract::State,
+    http::{HeaderMap, HeaderValue, StatusCode, header},
+    response::Response,
+};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::{
-    api::{auth::Anyone, cursor, json},
+    accounts::tokens::Caller,
+    api::{
+        auth::{Anyone, Writer},
+        cursor, json,
+    },
     catalog::{
         CatalogCache, CourseKey,
-        model::{Category, PriceLevel, SkillLevel, TopicKind},
-        service::{self, CatalogQuery, CourseCard},
+        error::Work,
+        model::{Category, Listing, Piece, PriceLevel, SkillLevel, TopicKind},
+        service::{self, CatalogQuery, CourseCard, CourseView},
+        studio::{self, Edit, ListingForm},
     },
     error::{AppError, AppResult, FieldErrors},
     ids::CourseId,
     state::AppState,
-    web::{Path, Query},
+    web::{Json, Path, Query},
 };
 
 /// Courses per answer unless `limit` says otherwise, and at most.
@@ -197,6 +207,8 @@ fn decode_cursor(raw: &str) -> Option<CourseKey> {
 #[derive(Serialize, ToSchema)]
 pub struct CourseDetail {
     pub id: Uuid,
+    /// `false`: a draft, seen only by its author and admins.
+    pub published: bool,
     pub title: String,
     pub summary: String,
     /// Markdown.
@@ -223,6 +235,7 @@ pub struct CurriculumRef {
 #[derive(Serialize, ToSchema)]
 pub struct Lecture {
     pub title: String,
+    pub published: bool,
     pub topics: Vec<Topic>,
 }
 
@@ -234,16 +247,17 @@ pub struct Topic {
     pub duration_secs: i64,
     /// Open to everyone, without buying.
     pub preview: bool,
+    pub published: bool,
 }
 
 /// One course, as its page shows it to everyone: published lectures and
-/// topics only.
+/// topics only; its author and admins (with a token) see drafts too.
 #[utoipa::path(
     get,
     path = "/api/v1/courses/{id}",
     tag = "catalog",
     summary = "강의 하나와 목차",
-    description = "강의 페이지가 모두에게 보여 주는 그대로: 공개된 강의와 토픽만.",
+    description = "강의 페이지가 모두에게 보여 주는 그대로: 공개된 강의와 토픽만. 만든 튜터와 관리자는 토큰으로 초안까지 봅니다.",
     params(("id" = Uuid, Path, description = "강의 id")),
     responses(
         (status = 200, description = "강의와 목차", body = CourseDetail,
@@ -255,16 +269,26 @@ pub struct Topic {
 pub async fn course(
     State(state): State<AppState>,
     State(cache): State<Arc<CatalogCache>>,
-    _caller: Anyone,
+    Anyone(caller): Anyone,
     headers: HeaderMap,
     Path(id): Path<CourseId>,
 ) -> AppResult<Response> {
+    let viewer = caller.as_ref().map(|c| &c.person);
     let course = cache.course(&state.db, id).await?;
-    if course.deleted || !course.published {
+    if !course.visible_to(viewer) || course.deleted {
         return Err(AppError::NotFound);
     }
-    let detail = CourseDetail {
+    json(
+        &headers,
+        &detail(&course, service::can_edit(viewer, course.author_id)),
+    )
+}
+
+/// The answer for `course`: drafts inside it only for its editors.
+fn detail(course: &CourseView, editor: bool) -> CourseDetail {
+    CourseDetail {
         id: course.id.0,
+        published: course.published,
         url: format!("/courses/{}", course.id),
         title: course.title.clone(),
         summary: course.summary.clone(),
@@ -282,25 +306,187 @@ pub async fn course(
         lectures: course
             .lectures
             .iter()
-            .filter(|l| l.published)
+            .filter(|l| editor || l.published)
             .map(|l| Lecture {
                 title: l.title.clone(),
+                published: l.published,
                 topics: l
                     .topics
                     .iter()
-                    .filter(|t| t.published)
+                    .filter(|t| editor || t.published)
                     .map(|t| Topic {
                         id: t.id.0,
                         title: t.title.clone(),
                         kind: t.kind,
                         duration_secs: t.duration,
                         preview: t.is_preview,
+                        published: t.published,
                     })
                     .collect(),
             })
             .collect(),
+    }
+}
+
+/// A course's own fields as a program sends them. Making one, `title`,
+/// `category` and `skill_level` are needed; changing one, a field left out
+/// keeps its value.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CourseFields {
+    title: Option<String>,
+    summary: Option<String>,
+    /// Markdown.
+    description: Option<String>,
+    /// One of the `Category` codes.
+    category: Option<String>,
+    /// One of the `SkillLevel` codes.
+    skill_level: Option<String>,
+    /// Its own price in KRW; `null` or absent: sold only inside a
+    /// curriculum.
+    price_won: Option<i64>,
+    /// Other names search finds it by, comma-separated.
+    keywords: Option<String>,
+}
+
+impl CourseFields {
+    /// The studio's form, each field sent or else `now`'s.
+    fn over(self, now: &ListingForm) -> ListingForm {
+        ListingForm {
+            form_key: None,
+            title: self.title.unwrap_or_else(|| now.title.clone()),
+            summary: self.summary.unwrap_or_else(|| now.summary.clone()),
+            description: self.description.unwrap_or_else(|| now.description.clone()),
+            category: self.category.unwrap_or_else(|| now.category.clone()),
+            skill_level: self.skill_level.unwrap_or_else(|| now.skill_level.clone()),
+            price_won: self
+                .price_won
+                .map(|p| p.to_string())
+                .unwrap_or_else(|| now.price_won.clone()),
+            access_months: String::new(),
+            keywords: self.keywords.unwrap_or_else(|| now.keywords.clone()),
+        }
+    }
+}
+
+/// Tutors and admins write courses.
+fn staff(caller: &Caller) -> AppResult<()> {
+    match caller.person.role.is_staff() {
+        true => Ok(()),
+        false => Err(AppError::staff_only()),
+    }
+}
+
+/// Make a course (a draft) as its author.
+#[utoipa::path(
+    post,
+    path = "/api/v1/courses",
+    tag = "catalog",
+    summary = "강의 만들기",
+    description = "튜터와 관리자의 읽기와 쓰기 토큰으로. 초안으로 만들어지고, 공개는 스튜디오에서 검토를 거칩니다.",
+    request_body = CourseFields,
+    responses((status = 201, description = "만든 강의 (초안)", body = CourseDetail,
+               headers(("Location" = String, description = "이 강의의 주소")))),
+    security(("token" = []))
+)]
+pub async fn create_course(
+    State(state): State<AppState>,
+    State(cache): State<Arc<CatalogCache>>,
+    Writer(caller): Writer,
+    Json(fields): Json<CourseFields>,
+) -> AppResult<Response> {
+    staff(&caller)?;
+    let form = fields.over(&ListingForm::default());
+    let person = &caller.person;
+    let listing = cache
+        .write(&state.db, async |tx| {
+            studio::create_listing(tx, person, Work::Course, &form).await
+        })
+        .await?;
+    let Listing::Course(id) = listing else {
+        return Err(AppError::Internal(anyhow::anyhow!(
+            "a course was asked for"
+        )));
     };
-    json(&headers, &detail)
+    let course = cache.course(&state.db, id).await?;
+    let mut response = json(&HeaderMap::new(), &detail(&course, true))?;
+    *response.status_mut() = StatusCode::CREATED;
+    let location = HeaderValue::from_str(&format!("/api/v1/courses/{id}"))
+        .map_err(|e| AppError::Internal(e.into()))?;
+    response.headers_mut().insert(header::LOCATION, location);
+    Ok(response)
+}
+
+/// Change a course's own fields as its author or an admin.
+#[utoipa::path(
+    patch,
+    path = "/api/v1/courses/{id}",
+    tag = "catalog",
+    summary = "강의 고치기",
+    description = "그 강의를 만든 튜터나 관리자의 읽기와 쓰기 토큰으로. 보내지 않은 항목은 그대로 둡니다.",
+    params(("id" = Uuid, Path, description = "강의 id")),
+    request_body = CourseFields,
+    responses((status = 200, description = "고친 강의", body = CourseDetail)),
+    security(("token" = []))
+)]
+pub async fn update_course(
+    State(state): State<AppState>,
+    State(cache): State<Arc<CatalogCache>>,
+    Writer(caller): Writer,
+    headers: HeaderMap,
+    Path(id): Path<CourseId>,
+    Json(fields): Json<CourseFields>,
+) -> AppResult<Response> {
+    staff(&caller)?;
+    let person = &caller.person;
+    cache
+        .write(&state.db, async |tx| {
+            // Under the course's lock: two programs changing different
+            // fields both keep their change.
+            studio::authorize_course(tx, person, id).await?;
+            let now = studio::course_for_editing(tx, person, id).await?;
+            let form = fields.over(&ListingForm {
+                title: now.title,
+                summary: now.summary,
+                description: now.description,
+                category: now.category.as_str().into(),
+                skill_level: now.skill_level.as_str().into(),
+                price_won: now.price_won.map(|p| p.to_string()).unwrap_or_default(),
+                keywords: now.keywords,
+                ..ListingForm::default()
+            });
+            studio::update_listing(tx, person, Listing::Course(id), &form).await
+        })
+        .await?;
+    let course = cache.course(&state.db, id).await?;
+    json(&headers, &detail(&course, true))
+}
+
+/// Delete a course (it can be restored in the studio).
+#[utoipa::path(
+    delete,
+    path = "/api/v1/courses/{id}",
+    tag = "catalog",
+    summary = "강의 지우기",
+    description = "그 강의를 만든 튜터나 관리자의 읽기와 쓰기 토큰으로. 스튜디오에서 되살릴 수 있습니다.",
+    params(("id" = Uuid, Path, description = "강의 id")),
+    responses((status = 204, description = "지웠습니다")),
+    security(("token" = []))
+)]
+pub async fn delete_course(
+    State(state): State<AppState>,
+    State(cache): State<Arc<CatalogCache>>,
+    Writer(caller): Writer,
+    Path(id): Path<CourseId>,
+) -> AppResult<StatusCode> {
+    staff(&caller)?;
+    let person = &caller.person;
+    cache
+        .write(&state.db, async |tx| {
+            studio::edit(tx, person, Piece::Course(id), Edit::Deleted(true), false).await
+        })
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 #[cfg(test)]

@@ -80,7 +80,7 @@ pub async fn me(
     headers: HeaderMap,
 ) -> AppResult<Response> {
     let mut conn = state.db.acquire().await?;
-    let me = me_of(&state, &mut conn, caller.user, caller.role).await?;
+    let me = me_of(&state, &mut conn, caller.user(), caller.person.role).await?;
     json(&headers, &me)
 }
 
@@ -117,12 +117,12 @@ pub async fn update_me(
     // Read, merge and write under the person's lock: two programs changing
     // different fields at once both keep their change.
     let mut tx = conn.begin().await?;
-    crate::infra::db::lock(&mut tx, "profile", &caller.user.to_string()).await?;
-    let now = service::profile(&mut tx, &state.keys, caller.user).await?;
+    crate::infra::db::lock(&mut tx, "profile", &caller.user().to_string()).await?;
+    let now = service::profile(&mut tx, &state.keys, caller.user()).await?;
     service::update_profile(
         &mut tx,
         &state.keys,
-        caller.user,
+        caller.user(),
         ProfileUpdate {
             nickname: update.nickname.as_deref().unwrap_or(&now.nickname),
             introduction: update.introduction.as_deref().unwrap_or(&now.introduction),
@@ -130,7 +130,7 @@ pub async fn update_me(
         },
     )
     .await?;
-    let me = me_of(&state, &mut tx, caller.user, caller.role).await?;
+    let me = me_of(&state, &mut tx, caller.user(), caller.person.role).await?;
     tx.commit().await?;
     json(&headers, &me)
 }
@@ -184,8 +184,8 @@ pub async fn progress(
 ) -> AppResult<Response> {
     let roadmap = cache.roadmap_courses(&state.db).await?;
     let mut conn = state.db.acquire().await?;
-    let holdings = access::holdings(&mut conn, caller.user).await?;
-    let overview = progress::overview(&mut conn, caller.user, false).await?;
+    let holdings = access::holdings(&mut conn, caller.user()).await?;
+    let overview = progress::overview(&mut conn, caller.user(), false).await?;
     drop(conn);
     let courses: Vec<&CourseView> = roadmap.iter().map(|c| c.as_ref()).collect();
     let mut per_course = overview.courses(courses.iter().copied());
@@ -289,7 +289,7 @@ pub async fn missions(
         .collect();
     let ids: Vec<_> = topics.iter().map(|(_, t)| t.id).collect();
     let mut conn = state.db.acquire().await?;
-    let standings = crate::assessments::standings(&mut conn, caller.user, &ids).await?;
+    let standings = crate::assessments::standings(&mut conn, caller.user(), &ids).await?;
     drop(conn);
     let items = topics
         .iter()

@@ -57,8 +57,16 @@ where
     Router::new()
         .at("/api/openapi.json", get(openapi_json))
         .at("/api/{*rest}", any(unknown))
-        .at("/api/v1/courses", get(catalog::courses))
-        .at("/api/v1/courses/{id}", get(catalog::course))
+        .at(
+            "/api/v1/courses",
+            get(catalog::courses).post(catalog::create_course),
+        )
+        .at(
+            "/api/v1/courses/{id}",
+            get(catalog::course)
+                .patch(catalog::update_course)
+                .delete(catalog::delete_course),
+        )
         .at("/api/v1/me", get(me::me).merge(patch(me::update_me)))
         .at("/api/v1/me/progress", get(me::progress))
         .at("/api/v1/me/missions", get(me::missions))
@@ -112,6 +120,9 @@ pub fn cors(origins: &[String]) -> tower_http::cors::CorsLayer {
     paths(
         catalog::courses,
         catalog::course,
+        catalog::create_course,
+        catalog::update_course,
+        catalog::delete_course,
         me::me,
         me::update_me,
         me::progress,

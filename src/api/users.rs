@@ -25,7 +25,7 @@ const MAX_LIMIT: i64 = 100;
 
 /// Only an admin's token reads people.
 fn admin_only(caller: &Caller) -> AppResult<()> {
-    match caller.role {
+    match caller.person.role {
         Role::Admin => Ok(()),
         _ => Err(AppError::admin_only()),
     }

@@ -673,3 +673,102 @@ async fn an_admins_token_lists_people_in_cursor_pages_and_nobody_elses_does(db: 
     let invalid = admin.get("/api/v1/users?role=root").await;
     assert_eq!(invalid.pointers(), ["#/role"]);
 }
+
+#[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
+async fn a_tutors_program_writes_its_own_courses_and_nobody_elses(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    app.login_as("tutor@weaverse.kr", weaverse::accounts::Role::Tutor)
+        .await;
+    let other = app.another_browser();
+    other
+        .login_as("other-tutor@weaverse.kr", weaverse::accounts::Role::Tutor)
+        .await;
+    let learner = app.another_browser();
+    learner.signed_up("learner@example.com").await;
+    let api = ApiClient::new(&app).await;
+    let tutor = api.with_token(&token(&app, "강의 동기화", "read_write").await);
+    let tutor_reader = api.with_token(&token(&app, "읽기", "read").await);
+    let rival = api.with_token(&token(&other, "남의 강의", "read_write").await);
+    let student = api.with_token(&token(&learner, "학생", "read_write").await);
+
+    let fields = json!({
+        "title": "API로 만든 강의",
+        "summary": "프로그램이 만든 초안",
+        "description": "## 소개",
+        "category": "backend",
+        "skill_level": "beginner",
+        "price_won": 30000,
+    });
+    assert_eq!(
+        student
+            .send(Method::POST, "/api/v1/courses", &[], Some(fields.clone()))
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        tutor_reader
+            .send(Method::POST, "/api/v1/courses", &[], Some(fields.clone()))
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    let missing = tutor
+        .send(Method::POST, "/api/v1/courses", &[], Some(json!({})))
+        .await;
+    assert_eq!(missing.status, StatusCode::UNPROCESSABLE_ENTITY);
+    for field in ["#/title", "#/category", "#/skill_level"] {
+        assert!(
+            missing.pointers().iter().any(|p| p == field),
+            "{:?}",
+            missing.pointers()
+        );
+    }
+    assert_eq!(count(&app.db, "SELECT count(*) FROM courses").await, 0);
+
+    let made = tutor
+        .send(Method::POST, "/api/v1/courses", &[], Some(fields))
+        .await;
+    assert_eq!(made.status, StatusCode::CREATED, "{:?}", made.body);
+    assert_eq!(made.body["published"], false);
+    let id = made.body["id"].as_str().unwrap().to_owned();
+    assert_eq!(made.header("location"), format!("/api/v1/courses/{id}"));
+    let path = format!("/api/v1/courses/{id}");
+    // A draft: its author sees it, nobody else.
+    assert_eq!(tutor_reader.get(&path).await.status, StatusCode::OK);
+    assert_eq!(api.get(&path).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(rival.get(&path).await.status, StatusCode::NOT_FOUND);
+
+    let changed = tutor.patch(&path, json!({ "title": "고친 제목" })).await;
+    assert_eq!(changed.status, StatusCode::OK, "{:?}", changed.body);
+    assert_eq!(changed.body["title"], "고친 제목");
+    assert_eq!(changed.body["summary"], "프로그램이 만든 초안");
+    assert_eq!(changed.body["price_won"], 30000);
+    assert!(
+        app.get(&format!("/studio/courses/{id}"))
+            .await
+            .body
+            .contains("고친 제목")
+    );
+    let invalid = tutor.patch(&path, json!({ "category": "cooking" })).await;
+    assert_eq!(invalid.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(invalid.pointers(), ["#/category"]);
+    let refused = rival.patch(&path, json!({ "title": "가로채기" })).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        rival.send(Method::DELETE, &path, &[], None).await.status,
+        StatusCode::FORBIDDEN
+    );
+
+    let deleted = tutor.send(Method::DELETE, &path, &[], None).await;
+    assert_eq!(deleted.status, StatusCode::NO_CONTENT);
+    assert_eq!(tutor.get(&path).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        count(
+            &app.db,
+            "SELECT count(*) FROM courses WHERE deleted_at IS NOT NULL"
+        )
+        .await,
+        1
+    );
+}
