@@ -252,6 +252,7 @@ pub fn worker(state: &Platform, config: jobs::WorkerConfig) -> anyhow::Result<jo
         async move {
             session_store(&db).delete_expired().await?;
             media::forget_abandoned(&db, stored.as_ref(), media::ABANDONED_AFTER).await?;
+            api::idempotency::prune(&db).await?;
             Ok(())
         }
     });

@@ -29,7 +29,7 @@ use crate::{
     error::{AppError, AppResult, FieldErrors},
     ids::CourseId,
     state::AppState,
-    web::{Json, Path, Query},
+    web::{Json, Path, Query, shared::SharedPage},
 };
 
 /// Courses per answer unless `limit` says otherwise, and at most.
@@ -117,6 +117,7 @@ impl From<CourseCard> for CourseSummary {
 )]
 pub async fn courses(
     State(state): State<AppState>,
+    State(cache): State<Arc<CatalogCache>>,
     _caller: Anyone,
     headers: HeaderMap,
     Query(query): Query<CoursesQuery>,
@@ -166,17 +167,31 @@ pub async fn courses(
         price_level,
         page: 1,
     };
-    let mut conn = state.db.acquire().await?;
-    let (cards, more) = service::catalogue_after(&mut conn, &search, after, limit).await?;
-    drop(conn);
-    let next = more
-        .then(|| cards.last().map(|c| encode_cursor(&c.key)))
-        .flatten();
-    let list = CourseList {
-        items: cards.into_iter().map(CourseSummary::from).collect(),
-        next,
-    };
-    json(&headers, &list)
+    // The same for every caller: made once per catalogue change, kept with
+    // the catalogue's pages (a write drops it), compressed once.
+    let key = format!(
+        "api{}|{}|{limit}",
+        search.href(1),
+        query.cursor.as_deref().unwrap_or_default()
+    );
+    let answer = cache
+        .shared
+        .get_or_load(&key, async {
+            let mut conn = state.db.acquire().await?;
+            let (cards, more) = service::catalogue_after(&mut conn, &search, after, limit).await?;
+            drop(conn);
+            let next = more
+                .then(|| cards.last().map(|c| encode_cursor(&c.key)))
+                .flatten();
+            let list = CourseList {
+                items: cards.into_iter().map(CourseSummary::from).collect(),
+                next,
+            };
+            let body = serde_json::to_vec(&list).map_err(|e| AppError::Internal(e.into()))?;
+            Ok::<_, AppError>(SharedPage::json(body))
+        })
+        .await?;
+    Ok(answer.respond(&headers))
 }
 
 /// A cursor: the last course's place in the order, opaque to programs.

@@ -8,6 +8,8 @@
 pub mod auth;
 mod catalog;
 mod certificates;
+mod commerce;
+pub mod idempotency;
 mod me;
 pub mod problem;
 mod users;
@@ -21,10 +23,9 @@ use axum::{
     extract::FromRef,
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{Html, IntoResponse, Response},
-    routing::{any, get, patch},
+    routing::{any, delete, get, patch, post},
 };
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 use utoipa::{
     Modify, OpenApi,
@@ -41,7 +42,7 @@ use crate::{
     catalog::CatalogCache,
     error::AppError,
     state::AppState,
-    web::{PageCtx, routes::At},
+    web::{PageCtx, routes::At, shared},
 };
 
 /// The API's routes for programs, all under `/api` (its documentation page
@@ -53,6 +54,7 @@ where
     AppState: FromRef<S>,
     Arc<Api>: FromRef<S>,
     Arc<CatalogCache>: FromRef<S>,
+    Arc<crate::commerce::gateway::Gateways>: FromRef<S>,
 {
     Router::new()
         .at("/api/openapi.json", get(openapi_json))
@@ -71,6 +73,14 @@ where
         .at("/api/v1/me/progress", get(me::progress))
         .at("/api/v1/me/missions", get(me::missions))
         .at("/api/v1/certificates/{code}", get(certificates::verify))
+        .at("/api/v1/cart", get(commerce::cart))
+        .at("/api/v1/cart/items", post(commerce::add))
+        .at("/api/v1/cart/items/{id}", delete(commerce::remove))
+        .at(
+            "/api/v1/orders",
+            get(commerce::orders).post(commerce::place),
+        )
+        .at("/api/v1/orders/{id}", get(commerce::order))
         .at("/api/v1/users", get(users::list))
         .at("/api/v1/users/{id}", get(users::one))
 }
@@ -130,6 +140,12 @@ pub fn cors(origins: &[String]) -> tower_http::cors::CorsLayer {
         certificates::verify,
         users::list,
         users::one,
+        commerce::cart,
+        commerce::add,
+        commerce::remove,
+        commerce::orders,
+        commerce::order,
+        commerce::place,
     ),
     components(schemas(problem::Problem, problem::FieldProblem)),
     modifiers(&Conventions),
@@ -138,6 +154,7 @@ pub fn cors(origins: &[String]) -> tower_http::cors::CorsLayer {
         (name = "me", description = "토큰 주인의 계정과 학습"),
         (name = "certificates", description = "수료증 확인"),
         (name = "users", description = "학습자와 튜터 (관리자)"),
+        (name = "commerce", description = "장바구니와 주문"),
     )
 )]
 pub struct ApiDoc;
@@ -230,17 +247,8 @@ async fn docs(ctx: PageCtx) -> Result<Html<String>, AppError> {
 /// request's `If-None-Match` names it. Weak (`W/`), as the same JSON may
 /// leave gzipped or not.
 pub fn json_with_etag(request: &HeaderMap, body: Vec<u8>) -> Response {
-    let digest = Sha256::digest(&body);
-    let opaque = format!("\"{}\"", hex::encode(&digest[..16]));
-    let tag = format!("W/{opaque}");
-    let matches = request
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| {
-            v.split(',')
-                .map(|t| t.trim().trim_start_matches("W/"))
-                .any(|t| t == opaque || t == "*")
-        });
+    let tag = shared::weak_etag(&body);
+    let matches = shared::names(request, &tag);
     let etag = HeaderValue::from_str(&tag).unwrap_or(HeaderValue::from_static("\"\""));
     let mut response = if matches {
         StatusCode::NOT_MODIFIED.into_response()
@@ -315,6 +323,8 @@ code_schema!(
     crate::catalog::model::TopicKind,
     crate::accounts::Role,
     crate::certificates::Status,
+    crate::commerce::model::OrderStatus,
+    crate::commerce::model::GatewayKind,
 );
 
 #[cfg(test)]
@@ -335,6 +345,8 @@ mod tests {
             "/api/v1/certificates/{code}",
             "/api/v1/users",
             "/api/v1/users/{id}",
+            "/api/v1/cart",
+            "/api/v1/orders",
         ] {
             let item = &paths[path];
             for (_, op) in item.as_object().unwrap() {

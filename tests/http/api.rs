@@ -772,3 +772,139 @@ async fn a_tutors_program_writes_its_own_courses_and_nobody_elses(db: PgPool) {
         1
     );
 }
+
+#[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
+async fn a_program_orders_once_per_idempotency_key_and_the_person_pays(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    app.seed().await;
+    app.verified_learner("buyer@example.com").await;
+    let address = app.add_address().await;
+    let api = ApiClient::new(&app).await;
+    let buyer = api.with_token(&token(&app, "구매 앱", "read_write").await);
+    let reader = api.with_token(&token(&app, "조회 앱", "read").await);
+    let curriculum = app.nanodegree_id().await;
+    let product = json!({ "product": { "kind": "curriculum", "id": curriculum } });
+
+    assert_eq!(
+        reader
+            .send(
+                Method::POST,
+                "/api/v1/cart/items",
+                &[],
+                Some(product.clone())
+            )
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    let added = buyer
+        .send(
+            Method::POST,
+            "/api/v1/cart/items",
+            &[],
+            Some(product.clone()),
+        )
+        .await;
+    assert_eq!(added.status, StatusCode::CREATED, "{:?}", added.body);
+    assert_eq!(added.body["total_won"], 50_000);
+    let again = buyer
+        .send(Method::POST, "/api/v1/cart/items", &[], Some(product))
+        .await;
+    assert_eq!(again.status, StatusCode::CONFLICT);
+    let unknown = json!({ "product": { "kind": "course", "id": uuid::Uuid::new_v4() } });
+    let refused = buyer
+        .send(Method::POST, "/api/v1/cart/items", &[], Some(unknown))
+        .await;
+    assert_eq!(refused.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        reader.get("/api/v1/cart").await.body["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+
+    let order = json!({ "gateway": "demo", "agree_refund": true, "address_id": address });
+    let no_key = buyer
+        .send(Method::POST, "/api/v1/orders", &[], Some(order.clone()))
+        .await;
+    assert_eq!(no_key.status, StatusCode::BAD_REQUEST);
+    let unagreed = buyer
+        .send(
+            Method::POST,
+            "/api/v1/orders",
+            &[("idempotency-key", "k-unagreed")],
+            Some(json!({ "gateway": "demo", "agree_refund": false, "address_id": address })),
+        )
+        .await;
+    assert_eq!(unagreed.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(unagreed.pointers(), ["#/agree_refund"]);
+    assert_eq!(count(&app.db, "SELECT count(*) FROM orders").await, 0);
+
+    // The same key, sent at once and again: one order, the same answer.
+    let key = [("idempotency-key", "order-2026-12-06-1")];
+    let (first, second) = tokio::join!(
+        buyer.send(Method::POST, "/api/v1/orders", &key, Some(order.clone())),
+        buyer.send(Method::POST, "/api/v1/orders", &key, Some(order.clone())),
+    );
+    let placed = [&first, &second]
+        .into_iter()
+        .find(|a| a.status == StatusCode::CREATED)
+        .expect("one of them placed the order");
+    for other in [&first, &second] {
+        assert!(
+            other.status == StatusCode::CREATED || other.status == StatusCode::CONFLICT,
+            "{:?}",
+            other.body
+        );
+    }
+    let replay = buyer
+        .send(Method::POST, "/api/v1/orders", &key, Some(order.clone()))
+        .await;
+    assert_eq!(replay.status, StatusCode::CREATED);
+    assert_eq!(replay.header("idempotent-replayed"), "true");
+    assert_eq!(replay.body, placed.body);
+    assert_eq!(count(&app.db, "SELECT count(*) FROM orders").await, 1);
+    let changed = buyer
+        .send(
+            Method::POST,
+            "/api/v1/orders",
+            &key,
+            Some(json!({ "gateway": "demo", "agree_refund": true })),
+        )
+        .await;
+    assert_eq!(changed.status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    // The person pays where the answer says; the program sees it paid.
+    let id = placed.body["order"]["id"].as_str().unwrap().to_owned();
+    assert_eq!(placed.body["order"]["status"], "pending");
+    assert_eq!(placed.body["pay_url"], format!("/payments/demo/{id}"));
+    assert_eq!(
+        app.get(placed.body["pay_url"].as_str().unwrap())
+            .await
+            .status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        app.approve_demo(&id, 50_000).await.status,
+        StatusCode::SEE_OTHER
+    );
+    let paid = reader.get(&format!("/api/v1/orders/{id}")).await;
+    assert_eq!(paid.body["status"], "paid");
+    assert_eq!(paid.body["total_won"], 50_000);
+    assert_eq!(
+        reader.get("/api/v1/orders").await.body["items"][0]["id"],
+        id
+    );
+    let holdings = reader.get("/api/v1/me/progress").await;
+    assert_eq!(holdings.body["holdings"][0]["active"], true);
+
+    // Someone else's order does not exist for them.
+    let other = app.another_browser();
+    other.signed_up("other@example.com").await;
+    let stranger = api.with_token(&token(&other, "남", "read").await);
+    assert_eq!(
+        stranger.get(&format!("/api/v1/orders/{id}")).await.status,
+        StatusCode::NOT_FOUND
+    );
+}

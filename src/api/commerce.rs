@@ -1,0 +1,335 @@
+//! Buying for the token's owner: the cart, orders placed from it (an
+//! `Idempotency-Key` each) with where the person goes to pay, and the
+//! orders' state.
+
+use std::sync::Arc;
+
+use axum::{
+    extract::State,
+    http::{HeaderMap, StatusCode},
+    response::Response,
+};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::{
+    api::{
+        auth::{Reader, Writer},
+        idempotency, json, rfc3339,
+    },
+    catalog::model::Product,
+    commerce::{
+        gateway::Gateways,
+        model::{GatewayKind, Order as OrderRow, OrderStatus},
+        payments,
+        service::{self, Billing},
+    },
+    error::{AppError, AppResult},
+    ids::{AddressId, CartItemId, CourseId, CurriculumId, OrderId},
+    state::AppState,
+    web::{Json, Path},
+};
+
+#[derive(Serialize, ToSchema)]
+pub struct Cart {
+    pub items: Vec<CartItem>,
+    /// KRW, of what is sold now.
+    pub total_won: i64,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CartItem {
+    pub id: Uuid,
+    pub product: ProductRef,
+    pub title: String,
+    /// KRW; absent when it is no longer sold on its own.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub price_won: Option<i64>,
+    pub access_months: i32,
+}
+
+/// A course sold on its own, or a curriculum (the nano-degree).
+#[derive(Clone, Copy, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProductRef {
+    pub kind: ProductKind,
+    pub id: Uuid,
+}
+
+#[derive(Clone, Copy, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ProductKind {
+    Course,
+    Curriculum,
+}
+
+impl From<Product> for ProductRef {
+    fn from(product: Product) -> Self {
+        match product {
+            Product::Course(id) => Self {
+                kind: ProductKind::Course,
+                id: id.0,
+            },
+            Product::Curriculum(id) => Self {
+                kind: ProductKind::Curriculum,
+                id: id.0,
+            },
+        }
+    }
+}
+
+impl From<ProductRef> for Product {
+    fn from(p: ProductRef) -> Self {
+        match p.kind {
+            ProductKind::Course => Product::Course(CourseId(p.id)),
+            ProductKind::Curriculum => Product::Curriculum(CurriculumId(p.id)),
+        }
+    }
+}
+
+async fn cart_of(state: &AppState, caller: &crate::accounts::tokens::Caller) -> AppResult<Cart> {
+    let mut conn = state.db.acquire().await?;
+    let cart = service::cart(&mut conn, caller.user()).await?;
+    Ok(Cart {
+        total_won: cart.total().0,
+        items: cart
+            .lines
+            .into_iter()
+            .map(|l| CartItem {
+                id: l.id.0,
+                product: l.product.into(),
+                title: l.title,
+                price_won: l.price.map(|p| p.0),
+                access_months: l.access_months,
+            })
+            .collect(),
+    })
+}
+
+/// The owner's cart.
+#[utoipa::path(
+    get,
+    path = "/api/v1/cart",
+    tag = "commerce",
+    summary = "장바구니",
+    responses((status = 200, description = "장바구니", body = Cart)),
+    security(("token" = []))
+)]
+pub async fn cart(
+    State(state): State<AppState>,
+    Reader(caller): Reader,
+    headers: HeaderMap,
+) -> AppResult<Response> {
+    json(&headers, &cart_of(&state, &caller).await?)
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewCartItem {
+    pub product: ProductRef,
+}
+
+/// Put a product in the cart.
+#[utoipa::path(
+    post,
+    path = "/api/v1/cart/items",
+    tag = "commerce",
+    summary = "장바구니에 담기",
+    description = "따로 팔지 않거나 무료이거나 이미 담았거나 30일 넘게 남은 상품은 거절합니다.",
+    request_body = NewCartItem,
+    responses((status = 201, description = "담은 뒤의 장바구니", body = Cart)),
+    security(("token" = []))
+)]
+pub async fn add(
+    State(state): State<AppState>,
+    Writer(caller): Writer,
+    Json(item): Json<NewCartItem>,
+) -> AppResult<Response> {
+    let mut conn = state.db.acquire().await?;
+    service::add_to_cart(&mut conn, &caller.person, item.product.into()).await?;
+    drop(conn);
+    let mut response = json(&HeaderMap::new(), &cart_of(&state, &caller).await?)?;
+    *response.status_mut() = StatusCode::CREATED;
+    Ok(response)
+}
+
+/// Take an item out of the cart.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/cart/items/{id}",
+    tag = "commerce",
+    summary = "장바구니에서 빼기",
+    params(("id" = Uuid, Path, description = "장바구니 항목 id")),
+    responses((status = 204, description = "뺐습니다")),
+    security(("token" = []))
+)]
+pub async fn remove(
+    State(state): State<AppState>,
+    Writer(caller): Writer,
+    Path(id): Path<CartItemId>,
+) -> AppResult<StatusCode> {
+    let mut conn = state.db.acquire().await?;
+    service::remove_from_cart(&mut conn, caller.user(), id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Order {
+    pub id: Uuid,
+    /// What people read and say, e.g. `20261206-000123`.
+    pub number: String,
+    pub status: OrderStatus,
+    pub gateway: GatewayKind,
+    pub total_won: i64,
+    /// RFC 3339.
+    pub created_at: String,
+    /// RFC 3339, once paid.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub paid_at: Option<String>,
+    /// The order's page for people (receipt, refund).
+    pub url: String,
+}
+
+impl From<OrderRow> for Order {
+    fn from(o: OrderRow) -> Self {
+        Self {
+            id: o.id.0,
+            url: format!("/orders/{}", o.id),
+            number: o.number,
+            status: o.status,
+            gateway: o.gateway,
+            total_won: o.total.0,
+            created_at: rfc3339(o.created_at),
+            paid_at: o.paid_at.map(rfc3339),
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct OrderList {
+    pub items: Vec<Order>,
+}
+
+/// The owner's orders, newest first.
+#[utoipa::path(
+    get,
+    path = "/api/v1/orders",
+    tag = "commerce",
+    summary = "주문 목록",
+    responses((status = 200, description = "주문들", body = OrderList)),
+    security(("token" = []))
+)]
+pub async fn orders(
+    State(state): State<AppState>,
+    Reader(caller): Reader,
+    headers: HeaderMap,
+) -> AppResult<Response> {
+    let mut conn = state.db.acquire().await?;
+    let orders = service::orders(&mut conn, caller.user()).await?;
+    let items = orders.into_iter().map(|(o, _)| o.into()).collect();
+    json(&headers, &OrderList { items })
+}
+
+/// One of the owner's orders: poll it to learn when it is paid.
+#[utoipa::path(
+    get,
+    path = "/api/v1/orders/{id}",
+    tag = "commerce",
+    summary = "주문 하나",
+    params(("id" = Uuid, Path, description = "주문 id")),
+    responses((status = 200, description = "주문과 그 상태", body = Order)),
+    security(("token" = []))
+)]
+pub async fn order(
+    State(state): State<AppState>,
+    Reader(caller): Reader,
+    headers: HeaderMap,
+    Path(id): Path<OrderId>,
+) -> AppResult<Response> {
+    let mut conn = state.db.acquire().await?;
+    let order = service::own_order(&mut conn, &caller.person, id).await?;
+    json(&headers, &Order::from(order))
+}
+
+/// An order placed from the cart.
+#[derive(Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewOrder {
+    /// One of the `GatewayKind` codes this platform takes.
+    pub gateway: String,
+    /// The refund policy and the withdrawal rules, agreed by the person.
+    pub agree_refund: bool,
+    /// A saved billing address (`/me/addresses`); absent: none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address_id: Option<Uuid>,
+}
+
+/// What placing an order answers: the order, and where the person pays.
+#[derive(Serialize, ToSchema)]
+pub struct Placed {
+    pub order: Order,
+    /// Open this in the person's browser to pay at the gateway.
+    pub pay_url: String,
+}
+
+/// Place an order for the cart (an `Idempotency-Key` is needed).
+#[utoipa::path(
+    post,
+    path = "/api/v1/orders",
+    tag = "commerce",
+    summary = "주문하기",
+    description = "장바구니를 주문하고 결제할 주소를 돌려줍니다. 같은 Idempotency-Key는 같은 응답을 받습니다(주문은 하나).",
+    params(("Idempotency-Key" = String, Header, description = "이 요청의 키 (1~255자)")),
+    request_body = NewOrder,
+    responses((status = 201, description = "주문과 결제 주소", body = Placed)),
+    security(("token" = []))
+)]
+pub async fn place(
+    State(state): State<AppState>,
+    State(gateways): State<Arc<Gateways>>,
+    Writer(caller): Writer,
+    headers: HeaderMap,
+    Json(new): Json<NewOrder>,
+) -> AppResult<Response> {
+    let fingerprint = serde_json::to_vec(&("POST /api/v1/orders", &new))
+        .map_err(|e| AppError::Internal(e.into()))?;
+    idempotency::once(&state.db, &caller, &headers, &fingerprint, async || {
+        let gateway = GatewayKind::parse(&new.gateway).filter(|g| gateways.is_enabled(*g));
+        let Some(gateway) = gateway else {
+            return Err(crate::commerce::error::CommerceError::GatewayMissing.into());
+        };
+        let billing = match new.address_id {
+            Some(id) => Billing::Saved(Some(AddressId(id))),
+            None => Billing::None,
+        };
+        let mut tx = state.db.begin().await?;
+        let order = service::create_order(
+            &mut tx,
+            &state.keys,
+            &caller.person,
+            billing,
+            gateway,
+            new.agree_refund,
+        )
+        .await?;
+        tx.commit().await?;
+        let pay_url = payments::start(
+            &state.db,
+            &gateways,
+            state.config.public_url.as_str(),
+            order,
+            |first, more| format!("{first} 외 {more}건"),
+        )
+        .await?;
+        let mut conn = state.db.acquire().await?;
+        let row = service::own_order(&mut conn, &caller.person, order).await?;
+        let placed = Placed {
+            order: row.into(),
+            pay_url,
+        };
+        let body = serde_json::to_vec(&placed).map_err(|e| AppError::Internal(e.into()))?;
+        Ok((StatusCode::CREATED, body))
+    })
+    .await
+}
