@@ -16,6 +16,7 @@ use uuid::Uuid;
 use crate::{
     accounts::tokens::Caller,
     api::{
+        Checks,
         auth::{Anyone, Writer},
         cursor, json,
     },
@@ -26,15 +27,11 @@ use crate::{
         service::{self, CatalogQuery, CourseCard, CourseView},
         studio::{self, Edit, ListingForm},
     },
-    error::{AppError, AppResult, FieldErrors},
+    error::{AppError, AppResult},
     ids::CourseId,
     state::AppState,
     web::{Json, Path, Query, shared::SharedPage},
 };
-
-/// Courses per answer unless `limit` says otherwise, and at most.
-const DEFAULT_LIMIT: i64 = 20;
-const MAX_LIMIT: i64 = 100;
 
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -122,44 +119,21 @@ pub async fn courses(
     headers: HeaderMap,
     Query(query): Query<CoursesQuery>,
 ) -> AppResult<Response> {
-    let mut fields = FieldErrors::new();
-    let mut code = |field: &'static str, raw: &Option<String>, known: bool| {
-        if raw.as_deref().is_some_and(|r| !r.is_empty()) && !known {
-            fields
-                .entry(field)
-                .or_default()
-                .push("목록에 있는 값이 아닙니다.".into());
-        }
-    };
-    let category = query.category.as_deref().and_then(Category::parse);
-    code("category", &query.category, category.is_some());
-    let skill_level = query.skill_level.as_deref().and_then(SkillLevel::parse);
-    code("skill_level", &query.skill_level, skill_level.is_some());
-    let price_level = query.price_level.as_deref().and_then(PriceLevel::parse);
-    code("price_level", &query.price_level, price_level.is_some());
-    let limit = query.limit.unwrap_or(DEFAULT_LIMIT);
-    if !(1..=MAX_LIMIT).contains(&limit) {
-        fields
-            .entry("limit")
-            .or_default()
-            .push(format!("1에서 {MAX_LIMIT} 사이로 주세요."));
-    }
-    let after = match query.cursor.as_deref().filter(|c| !c.is_empty()) {
-        Some(cursor) => match decode_cursor(cursor) {
-            Some(key) => Some(key),
-            None => {
-                fields
-                    .entry("cursor")
-                    .or_default()
-                    .push("앞선 응답의 next 값을 그대로 보내 주세요.".into());
-                None
-            }
-        },
-        None => None,
-    };
-    if !fields.is_empty() {
-        return Err(AppError::Validation(fields));
-    }
+    let mut checks = Checks::default();
+    let category = checks.code("category", query.category.as_deref(), Category::parse);
+    let skill_level = checks.code(
+        "skill_level",
+        query.skill_level.as_deref(),
+        SkillLevel::parse,
+    );
+    let price_level = checks.code(
+        "price_level",
+        query.price_level.as_deref(),
+        PriceLevel::parse,
+    );
+    let limit = checks.limit(query.limit);
+    let after = checks.cursor(query.cursor.as_deref(), decode_cursor);
+    checks.done()?;
     let search = CatalogQuery {
         q: query.q.unwrap_or_default().chars().take(100).collect(),
         category,

@@ -276,6 +276,62 @@ pub fn json<T: Serialize>(request: &HeaderMap, value: &T) -> Result<Response, Ap
     Ok(json_with_etag(request, body))
 }
 
+/// Items per list answer unless `limit` says otherwise, and at most.
+const DEFAULT_LIMIT: i64 = 20;
+const MAX_LIMIT: i64 = 100;
+
+/// A list's query parameters checked together: every refused one is
+/// named in the one 422.
+#[derive(Default)]
+pub struct Checks(crate::error::FieldErrors);
+
+impl Checks {
+    fn refuse(&mut self, field: &'static str, message: String) {
+        self.0.entry(field).or_default().push(message);
+    }
+
+    /// A code of a list (an enum's), when one is given.
+    pub fn code<T>(
+        &mut self,
+        field: &'static str,
+        raw: Option<&str>,
+        parse: fn(&str) -> Option<T>,
+    ) -> Option<T> {
+        let raw = raw.filter(|r| !r.is_empty())?;
+        let parsed = parse(raw);
+        if parsed.is_none() {
+            self.refuse(field, "목록에 있는 값이 아닙니다.".into());
+        }
+        parsed
+    }
+
+    /// How many items, 1 to 100 (20 when not given).
+    pub fn limit(&mut self, raw: Option<i64>) -> i64 {
+        let limit = raw.unwrap_or(DEFAULT_LIMIT);
+        if !(1..=MAX_LIMIT).contains(&limit) {
+            self.refuse("limit", format!("1에서 {MAX_LIMIT} 사이로 주세요."));
+        }
+        limit
+    }
+
+    /// Where the list continues, from the previous answer's `next`.
+    pub fn cursor<T>(&mut self, raw: Option<&str>, decode: fn(&str) -> Option<T>) -> Option<T> {
+        let raw = raw.filter(|r| !r.is_empty())?;
+        let decoded = decode(raw);
+        if decoded.is_none() {
+            self.refuse("cursor", "앞선 응답의 next 값을 그대로 보내 주세요.".into());
+        }
+        decoded
+    }
+
+    pub fn done(self) -> Result<(), AppError> {
+        match self.0.is_empty() {
+            true => Ok(()),
+            false => Err(AppError::Validation(self.0)),
+        }
+    }
+}
+
 /// Cursors: a list item's place in its list's order, opaque to programs
 /// (base64url of its fields).
 pub mod cursor {

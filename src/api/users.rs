@@ -13,15 +13,12 @@ use crate::{
         admin::{self, UserSearch},
         tokens::Caller,
     },
-    api::{auth::Reader, cursor, json, rfc3339},
-    error::{AppError, AppResult, FieldErrors},
+    api::{Checks, auth::Reader, cursor, json, rfc3339},
+    error::{AppError, AppResult},
     ids::UserId,
     state::AppState,
     web::{Path, Query},
 };
-
-const DEFAULT_LIMIT: i64 = 20;
-const MAX_LIMIT: i64 = 100;
 
 /// Only an admin's token reads people.
 fn admin_only(caller: &Caller) -> AppResult<()> {
@@ -84,37 +81,11 @@ pub async fn list(
     Query(query): Query<UsersQuery>,
 ) -> AppResult<Response> {
     admin_only(&caller)?;
-    let mut fields = FieldErrors::new();
-    let role = match query.role.as_deref().filter(|r| !r.is_empty()) {
-        Some(raw) => Role::parse(raw).or_else(|| {
-            fields
-                .entry("role")
-                .or_default()
-                .push("목록에 있는 값이 아닙니다.".into());
-            None
-        }),
-        None => None,
-    };
-    let limit = query.limit.unwrap_or(DEFAULT_LIMIT);
-    if !(1..=MAX_LIMIT).contains(&limit) {
-        fields
-            .entry("limit")
-            .or_default()
-            .push(format!("1에서 {MAX_LIMIT} 사이로 주세요."));
-    }
-    let after = match query.cursor.as_deref().filter(|c| !c.is_empty()) {
-        Some(raw) => decode_cursor(raw).or_else(|| {
-            fields
-                .entry("cursor")
-                .or_default()
-                .push("앞선 응답의 next 값을 그대로 보내 주세요.".into());
-            None
-        }),
-        None => None,
-    };
-    if !fields.is_empty() {
-        return Err(AppError::Validation(fields));
-    }
+    let mut checks = Checks::default();
+    let role = checks.code("role", query.role.as_deref(), Role::parse);
+    let limit = checks.limit(query.limit);
+    let after = checks.cursor(query.cursor.as_deref(), decode_cursor);
+    checks.done()?;
     let q: String = query.q.unwrap_or_default().chars().take(100).collect();
     let mut conn = state.db.acquire().await?;
     let page = admin::search(
