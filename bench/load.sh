@@ -19,9 +19,9 @@ ulimit -n 65536 2>/dev/null || true
 encoding=${BENCH_ENCODING:-gzip, deflate, br, zstd}
 who=${BENCH_COOKIE:+, signed in}
 if [ -n "${BENCH_COOKIES_FILE:-}" ]; then who=", $(grep -c . "$BENCH_COOKIES_FILE") learners signed in"; fi
-echo "== $url  ($conns connections, ${secs}s, $threads threads, Accept-Encoding: $encoding$who)"
 headers=(-H "Accept: ${BENCH_ACCEPT:-text/html}")
 if [ -n "${BENCH_TOKEN:-}" ]; then headers+=(-H "Authorization: Bearer $BENCH_TOKEN"); who="$who, API token"; fi
+echo "== $url  ($conns connections, ${secs}s, $threads threads, Accept-Encoding: $encoding$who)"
 if [ "$encoding" != none ]; then headers+=(-H "Accept-Encoding: $encoding"); fi
 if [ -n "${BENCH_COOKIE:-}" ]; then headers+=(-H "Cookie: $BENCH_COOKIE"); fi
 if [ -n "${BENCH_RANGE:-}" ]; then headers+=(-H "Range: $BENCH_RANGE"); echo "   Range: $BENCH_RANGE"; fi

@@ -69,6 +69,7 @@ static IDENTITIES: LazyLock<Cache<SessionUserRow>> = LazyLock::new(|| Cache::new
 /// for at most `IDENTITY_TTL`, the bound other instances have anyway.
 pub(crate) fn identities_changed() {
     IDENTITIES.invalidate();
+    crate::accounts::tokens::forget_kept();
     crate::infra::changes::announce(IDENTITIES_CHANGED);
 }
 
@@ -78,6 +79,7 @@ pub const IDENTITIES_CHANGED: &str = "accounts.identities";
 /// Drops this instance's kept identities (another instance changed one).
 pub fn forget_identities() {
     IDENTITIES.invalidate();
+    crate::accounts::tokens::forget_kept();
 }
 
 /// The person behind this session, if it is signed in and still valid.

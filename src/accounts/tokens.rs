@@ -3,6 +3,11 @@
 //! scoped to reading or to reading and writing, expiring, revocable; the
 //! secret is shown once and only its SHA-256 is kept.
 
+use std::{
+    sync::{Arc, LazyLock},
+    time::Duration,
+};
+
 use sqlx::PgConnection;
 use time::OffsetDateTime;
 
@@ -13,6 +18,7 @@ use crate::{
         service::{new_token, token_hash},
     },
     ids::{ApiTokenId, UserId},
+    infra::cache::Cache,
 };
 
 crate::text_enum!(
@@ -172,20 +178,47 @@ pub async fn revoke(conn: &mut PgConnection, user: UserId, id: ApiTokenId) -> Ac
     )
     .fetch_optional(conn)
     .await?;
+    // At once here, within KEPT_TTL elsewhere.
+    crate::accounts::session::identities_changed();
     found.map(|_| ()).ok_or(AccountsError::NotFound)
 }
 
+/// How long a token's owner is kept in this process after a lookup. Every
+/// write to an account or a token here drops them at once (with the kept
+/// identities, `session::identities_changed`); another instance sees a
+/// revoked token or a changed account within this time.
+const KEPT_TTL: Duration = Duration::from_secs(10);
+
+/// Looked-up tokens by the hex of their hash: the caller, and when the
+/// token expires (checked on every use).
+static KEPT: LazyLock<Cache<(Caller, OffsetDateTime)>> =
+    LazyLock::new(|| Cache::bounded(KEPT_TTL, 10_000));
+
+/// Drops the kept tokens (an account or a token changed, here or on
+/// another instance).
+pub(crate) fn forget_kept() {
+    KEPT.invalidate();
+}
+
 /// Who `secret` acts as: a live token of an account that is not deleted.
-/// One statement, which also notes when the token was last used (at most
-/// once a minute, so a busy program does not write on every request).
+/// Kept a few seconds ([`KEPT_TTL`]); a lookup is one statement, which
+/// also notes when the token was last used (at most once a minute, so a
+/// busy program does not write on every request).
 pub async fn authenticate(conn: &mut PgConnection, secret: &str) -> sqlx::Result<Option<Caller>> {
     if !secret.starts_with(SECRET_PREFIX) || secret.len() > 100 {
         return Ok(None);
     }
+    let hash = token_hash(secret);
+    let key = hex::encode(&hash);
+    let now = OffsetDateTime::now_utc();
+    if let Some(kept) = KEPT.get(&key) {
+        return Ok((kept.1 > now).then(|| kept.0.clone()));
+    }
+    let generation = KEPT.generation();
     let found = sqlx::query!(
         r#"WITH found AS (
-               SELECT t.id, t.user_id, t.scope, t.last_used_at, u.role, u.email, u.nickname,
-                      u.email_verified_at IS NOT NULL AS verified, u.avatar_image_id
+               SELECT t.id, t.user_id, t.scope, t.last_used_at, t.expires_at, u.role, u.email,
+                      u.nickname, u.email_verified_at IS NOT NULL AS verified, u.avatar_image_id
                  FROM api_tokens t JOIN users u ON u.id = t.user_id
                 WHERE t.secret_hash = $1 AND t.revoked_at IS NULL
                   AND t.expires_at > now() AND u.deleted_at IS NULL),
@@ -195,14 +228,17 @@ pub async fn authenticate(conn: &mut PgConnection, secret: &str) -> sqlx::Result
                              WHERE last_used_at IS NULL
                                 OR last_used_at < now() - interval '1 minute'))
            SELECT user_id AS "user: UserId", role AS "role: Role", email, nickname,
-                  verified AS "verified!", avatar_image_id,
+                  verified AS "verified!", avatar_image_id, expires_at,
                   scope AS "scope: TokenScope", id AS "token: ApiTokenId"
              FROM found"#,
-        token_hash(secret)
+        hash
     )
     .fetch_optional(conn)
     .await?;
-    Ok(found.map(|r| Caller {
+    let Some(r) = found else {
+        return Ok(None);
+    };
+    let caller = Caller {
         person: CurrentUser {
             id: r.user,
             email: r.email,
@@ -214,7 +250,9 @@ pub async fn authenticate(conn: &mut PgConnection, secret: &str) -> sqlx::Result
         },
         scope: r.scope,
         token: r.token,
-    }))
+    };
+    KEPT.put(key, generation, Arc::new((caller.clone(), r.expires_at)));
+    Ok(Some(caller))
 }
 
 #[cfg(test)]
@@ -315,18 +353,56 @@ mod tests {
         .execute(&mut *conn)
         .await
         .unwrap();
+        // The kept lookup holds the token's real end, checked on each use;
+        // this test moves the end instead of the clock, so it drops it.
+        forget_kept();
         assert!(authenticate(&mut conn, &secret).await.unwrap().is_none());
 
         // A deleted account's tokens stop with it.
         let (_, secret) = create(&mut conn, user, new("app", TokenScope::Read, 90))
             .await
             .unwrap();
-        sqlx::query("UPDATE users SET deleted_at = now() WHERE id = $1")
-            .bind(user.0)
-            .execute(&mut *conn)
+        assert!(authenticate(&mut conn, &secret).await.unwrap().is_some());
+        crate::accounts::admin::set_deleted(&mut conn, other, user, true)
             .await
             .unwrap();
         assert!(authenticate(&mut conn, &secret).await.unwrap().is_none());
+    }
+
+    #[sqlx::test(migrator = "crate::infra::db::MIGRATOR")]
+    async fn a_kept_token_still_ends_at_its_expiry_and_at_once_when_revoked(db: sqlx::PgPool) {
+        let mut conn = db.acquire().await.unwrap();
+        let user = person(&mut conn, "kept@example.com").await;
+        let (token, secret) = create(&mut conn, user, new("kept", TokenScope::Read, 7))
+            .await
+            .unwrap();
+        assert!(authenticate(&mut conn, &secret).await.unwrap().is_some());
+        // Kept: the next lookup asks nothing of the database.
+        sqlx::query("DELETE FROM api_tokens")
+            .execute(&mut *conn)
+            .await
+            .unwrap();
+        assert!(authenticate(&mut conn, &secret).await.unwrap().is_some());
+        // A kept token past its end is refused without asking.
+        let hash = hex::encode(token_hash(&secret));
+        let (caller, _) = KEPT.get(&hash).unwrap().as_ref().clone();
+        KEPT.put(
+            hash,
+            KEPT.generation(),
+            Arc::new((
+                caller,
+                OffsetDateTime::now_utc() - time::Duration::seconds(1),
+            )),
+        );
+        assert!(authenticate(&mut conn, &secret).await.unwrap().is_none());
+        // Revoking drops what this instance kept.
+        let (token2, secret2) = create(&mut conn, user, new("kept 2", TokenScope::Read, 7))
+            .await
+            .unwrap();
+        assert!(authenticate(&mut conn, &secret2).await.unwrap().is_some());
+        revoke(&mut conn, user, token2.id).await.unwrap();
+        assert!(authenticate(&mut conn, &secret2).await.unwrap().is_none());
+        assert_ne!(token.id, token2.id);
     }
 
     #[sqlx::test(migrator = "crate::infra::db::MIGRATOR")]
