@@ -314,3 +314,158 @@ pub async fn missions(
         .collect();
     json(&headers, &Missions { items })
 }
+
+/// A billing address of the owner's (the street part is kept encrypted).
+#[derive(Serialize, ToSchema)]
+pub struct Address {
+    pub id: Uuid,
+    /// ISO 3166-1 alpha-2, e.g. `KR`.
+    pub country: String,
+    pub postal_code: String,
+    pub main: String,
+    pub detail: String,
+    /// Offered first at checkout.
+    pub is_default: bool,
+}
+
+impl From<crate::commerce::model::Address> for Address {
+    fn from(a: crate::commerce::model::Address) -> Self {
+        Self {
+            id: a.id.0,
+            country: a.country,
+            postal_code: a.fields.postal_code,
+            main: a.fields.main,
+            detail: a.fields.detail,
+            is_default: a.is_default,
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Addresses {
+    pub items: Vec<Address>,
+}
+
+/// The owner's billing addresses.
+#[utoipa::path(
+    get,
+    path = "/api/v1/me/addresses",
+    tag = "me",
+    summary = "청구지 주소",
+    responses((status = 200, description = "청구지 주소들", body = Addresses)),
+    security(("token" = []))
+)]
+pub async fn addresses(
+    State(state): State<AppState>,
+    Reader(caller): Reader,
+    headers: HeaderMap,
+) -> AppResult<Response> {
+    let mut conn = state.db.acquire().await?;
+    let items = crate::commerce::service::addresses(&mut conn, &state.keys, caller.user())
+        .await?
+        .into_iter()
+        .map(Address::from)
+        .collect();
+    json(&headers, &Addresses { items })
+}
+
+/// A new billing address as a program sends it.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewAddress {
+    /// ISO 3166-1 alpha-2, e.g. `KR`.
+    country: String,
+    postal_code: String,
+    main: String,
+    #[serde(default)]
+    detail: String,
+    #[serde(default)]
+    is_default: bool,
+}
+
+/// Save a billing address.
+#[utoipa::path(
+    post,
+    path = "/api/v1/me/addresses",
+    tag = "me",
+    summary = "청구지 주소 저장",
+    request_body = NewAddress,
+    responses((status = 201, description = "저장한 주소", body = Address)),
+    security(("token" = []))
+)]
+pub async fn add_address(
+    State(state): State<AppState>,
+    Writer(caller): Writer,
+    Json(new): Json<NewAddress>,
+) -> AppResult<Response> {
+    use crate::commerce::service::{self as commerce, AddressForm};
+    let form = AddressForm {
+        country: new.country,
+        main: new.main,
+        detail: new.detail,
+        postal_code: new.postal_code,
+        is_default: new.is_default.then(|| "yes".into()),
+    };
+    let mut tx = state.db.begin().await?;
+    let id = commerce::save_address(&mut tx, &state.keys, caller.user(), None, &form).await?;
+    let saved = commerce::address(&mut tx, &state.keys, caller.user(), id).await?;
+    tx.commit().await?;
+    let mut response = json(&HeaderMap::new(), &Address::from(saved))?;
+    *response.status_mut() = axum::http::StatusCode::CREATED;
+    Ok(response)
+}
+
+/// Delete a billing address (orders keep the copy they were placed with).
+#[utoipa::path(
+    delete,
+    path = "/api/v1/me/addresses/{id}",
+    tag = "me",
+    summary = "청구지 주소 지우기",
+    params(("id" = Uuid, Path, description = "주소 id")),
+    responses((status = 204, description = "지웠습니다")),
+    security(("token" = []))
+)]
+pub async fn delete_address(
+    State(state): State<AppState>,
+    Writer(caller): Writer,
+    crate::web::Path(id): crate::web::Path<crate::ids::AddressId>,
+) -> AppResult<axum::http::StatusCode> {
+    let mut conn = state.db.acquire().await?;
+    crate::commerce::service::delete_address(&mut conn, caller.user(), id).await?;
+    Ok(axum::http::StatusCode::NO_CONTENT)
+}
+
+/// What closing the account needs: the password, or without one the email.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Closing {
+    confirmation: String,
+}
+
+/// Close the owner's account (a read-write token): as on `/me`, with the
+/// password (or the email, for an account without one). Its tokens stop.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/me",
+    tag = "me",
+    summary = "탈퇴하기",
+    description = "내 정보 페이지와 같이 비밀번호(없으면 이메일)로 확인합니다. 그 뒤로 이 계정의 토큰은 모두 거절됩니다.",
+    request_body = Closing,
+    responses((status = 204, description = "탈퇴했습니다")),
+    security(("token" = []))
+)]
+pub async fn close(
+    State(state): State<AppState>,
+    Writer(caller): Writer,
+    Json(closing): Json<Closing>,
+) -> AppResult<axum::http::StatusCode> {
+    let mut conn = state.db.acquire().await?;
+    service::delete_account(
+        &mut conn,
+        &state.config,
+        caller.user(),
+        &closing.confirmation,
+    )
+    .await?;
+    Ok(axum::http::StatusCode::NO_CONTENT)
+}

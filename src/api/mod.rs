@@ -23,7 +23,7 @@ use axum::{
     extract::FromRef,
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{Html, IntoResponse, Response},
-    routing::{any, delete, get, patch, post},
+    routing::{any, delete, get, post},
 };
 use serde::Serialize;
 use time::OffsetDateTime;
@@ -69,7 +69,15 @@ where
                 .patch(catalog::update_course)
                 .delete(catalog::delete_course),
         )
-        .at("/api/v1/me", get(me::me).merge(patch(me::update_me)))
+        .at(
+            "/api/v1/me",
+            get(me::me).patch(me::update_me).delete(me::close),
+        )
+        .at(
+            "/api/v1/me/addresses",
+            get(me::addresses).post(me::add_address),
+        )
+        .at("/api/v1/me/addresses/{id}", delete(me::delete_address))
         .at("/api/v1/me/progress", get(me::progress))
         .at("/api/v1/me/missions", get(me::missions))
         .at("/api/v1/certificates/{code}", get(certificates::verify))
@@ -137,6 +145,10 @@ pub fn cors(origins: &[String]) -> tower_http::cors::CorsLayer {
         me::update_me,
         me::progress,
         me::missions,
+        me::close,
+        me::addresses,
+        me::add_address,
+        me::delete_address,
         certificates::verify,
         users::list,
         users::one,

@@ -912,3 +912,86 @@ async fn a_program_orders_once_per_idempotency_key_and_the_person_pays(db: PgPoo
         StatusCode::NOT_FOUND
     );
 }
+
+#[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
+async fn the_owner_keeps_billing_addresses_and_may_close_the_account(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    app.signed_up("closing@example.com").await;
+    let api = ApiClient::new(&app).await;
+    let owner = api.with_token(&token(&app, "주소록", "read_write").await);
+    let reader = api.with_token(&token(&app, "조회", "read").await);
+
+    let refused = owner
+        .send(
+            Method::POST,
+            "/api/v1/me/addresses",
+            &[],
+            Some(json!({ "country": "KR", "postal_code": "1", "main": "" })),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let mut pointers = refused.pointers();
+    pointers.sort();
+    assert_eq!(pointers, ["#/main", "#/postal_code"]);
+    let saved = owner
+        .send(
+            Method::POST,
+            "/api/v1/me/addresses",
+            &[],
+            Some(json!({
+                "country": "KR", "postal_code": "04524",
+                "main": "서울특별시 중구 세종대로 110", "detail": "3층", "is_default": true,
+            })),
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::CREATED, "{:?}", saved.body);
+    assert_eq!(saved.body["postal_code"], "04524");
+    let listed = reader.get("/api/v1/me/addresses").await;
+    assert_eq!(
+        listed.body["items"][0]["main"],
+        "서울특별시 중구 세종대로 110"
+    );
+    assert!(app.get("/me/addresses").await.body.contains("세종대로 110"));
+    let path = format!(
+        "/api/v1/me/addresses/{}",
+        saved.body["id"].as_str().unwrap()
+    );
+    assert_eq!(
+        reader.send(Method::DELETE, &path, &[], None).await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        owner.send(Method::DELETE, &path, &[], None).await.status,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        owner.send(Method::DELETE, &path, &[], None).await.status,
+        StatusCode::NOT_FOUND
+    );
+
+    // Closing asks for the password, as the page does.
+    let wrong = owner
+        .send(
+            Method::DELETE,
+            "/api/v1/me",
+            &[],
+            Some(json!({ "confirmation": "아닌 비밀번호" })),
+        )
+        .await;
+    assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(wrong.pointers(), ["#/confirmation"]);
+    let closed = owner
+        .send(
+            Method::DELETE,
+            "/api/v1/me",
+            &[],
+            Some(json!({ "confirmation": crate::support::PASSWORD })),
+        )
+        .await;
+    assert_eq!(closed.status, StatusCode::NO_CONTENT, "{:?}", closed.body);
+    assert_eq!(
+        reader.get("/api/v1/me").await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(app.get("/me").await.status, StatusCode::SEE_OTHER);
+}
