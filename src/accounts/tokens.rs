@@ -204,7 +204,7 @@ pub(crate) fn forget_kept() {
 /// Kept a few seconds ([`KEPT_TTL`]); a lookup is one statement, which
 /// also notes when the token was last used (at most once a minute, so a
 /// busy program does not write on every request).
-pub async fn authenticate(conn: &mut PgConnection, secret: &str) -> sqlx::Result<Option<Caller>> {
+pub async fn authenticate(db: &sqlx::PgPool, secret: &str) -> sqlx::Result<Option<Caller>> {
     if !secret.starts_with(SECRET_PREFIX) || secret.len() > 100 {
         return Ok(None);
     }
@@ -215,6 +215,8 @@ pub async fn authenticate(conn: &mut PgConnection, secret: &str) -> sqlx::Result
         return Ok((kept.1 > now).then(|| kept.0.clone()));
     }
     let generation = KEPT.generation();
+    // A connection only on a miss: taking one back costs a round trip.
+    let mut conn = db.acquire().await?;
     let found = sqlx::query!(
         r#"WITH found AS (
                SELECT t.id, t.user_id, t.scope, t.last_used_at, t.expires_at, u.role, u.email,
@@ -233,8 +235,9 @@ pub async fn authenticate(conn: &mut PgConnection, secret: &str) -> sqlx::Result
              FROM found"#,
         hash
     )
-    .fetch_optional(conn)
+    .fetch_optional(&mut *conn)
     .await?;
+    drop(conn);
     let Some(r) = found else {
         return Ok(None);
     };
@@ -301,7 +304,7 @@ mod tests {
         assert!(secret.starts_with(SECRET_PREFIX) && secret.len() > 40);
         let days = (token.expires_at - token.created_at).whole_days();
         assert_eq!(days, 30);
-        let caller = authenticate(&mut conn, &secret).await.unwrap().unwrap();
+        let caller = authenticate(&db, &secret).await.unwrap().unwrap();
         assert_eq!(
             (caller.user(), caller.scope, caller.token),
             (user, TokenScope::Read, token.id)
@@ -323,12 +326,12 @@ mod tests {
         assert_eq!((plain, hashed), (0, 1));
         // A wrong secret, or one without the prefix, is no one.
         assert!(
-            authenticate(&mut conn, &format!("{secret}x"))
+            authenticate(&db, &format!("{secret}x"))
                 .await
                 .unwrap()
                 .is_none()
         );
-        assert!(authenticate(&mut conn, "Bearer").await.unwrap().is_none());
+        assert!(authenticate(&db, "Bearer").await.unwrap().is_none());
 
         // Someone else cannot revoke it; its owner can, once and for good.
         let other = person(&mut conn, "other@example.com").await;
@@ -338,13 +341,13 @@ mod tests {
         ));
         revoke(&mut conn, user, token.id).await.unwrap();
         revoke(&mut conn, user, token.id).await.unwrap();
-        assert!(authenticate(&mut conn, &secret).await.unwrap().is_none());
+        assert!(authenticate(&db, &secret).await.unwrap().is_none());
 
         // Expired: its end is behind the database's clock.
         let (expiring, secret) = create(&mut conn, user, new("nightly", TokenScope::ReadWrite, 7))
             .await
             .unwrap();
-        assert!(authenticate(&mut conn, &secret).await.unwrap().is_some());
+        assert!(authenticate(&db, &secret).await.unwrap().is_some());
         sqlx::query(
             "UPDATE api_tokens SET created_at = now() - interval '8 days',
                     expires_at = now() - interval '1 second' WHERE id = $1",
@@ -356,17 +359,17 @@ mod tests {
         // The kept lookup holds the token's real end, checked on each use;
         // this test moves the end instead of the clock, so it drops it.
         forget_kept();
-        assert!(authenticate(&mut conn, &secret).await.unwrap().is_none());
+        assert!(authenticate(&db, &secret).await.unwrap().is_none());
 
         // A deleted account's tokens stop with it.
         let (_, secret) = create(&mut conn, user, new("app", TokenScope::Read, 90))
             .await
             .unwrap();
-        assert!(authenticate(&mut conn, &secret).await.unwrap().is_some());
+        assert!(authenticate(&db, &secret).await.unwrap().is_some());
         crate::accounts::admin::set_deleted(&mut conn, other, user, true)
             .await
             .unwrap();
-        assert!(authenticate(&mut conn, &secret).await.unwrap().is_none());
+        assert!(authenticate(&db, &secret).await.unwrap().is_none());
     }
 
     #[sqlx::test(migrator = "crate::infra::db::MIGRATOR")]
@@ -376,13 +379,13 @@ mod tests {
         let (token, secret) = create(&mut conn, user, new("kept", TokenScope::Read, 7))
             .await
             .unwrap();
-        assert!(authenticate(&mut conn, &secret).await.unwrap().is_some());
+        assert!(authenticate(&db, &secret).await.unwrap().is_some());
         // Kept: the next lookup asks nothing of the database.
         sqlx::query("DELETE FROM api_tokens")
             .execute(&mut *conn)
             .await
             .unwrap();
-        assert!(authenticate(&mut conn, &secret).await.unwrap().is_some());
+        assert!(authenticate(&db, &secret).await.unwrap().is_some());
         // A kept token past its end is refused without asking.
         let hash = hex::encode(token_hash(&secret));
         let (caller, _) = KEPT.get(&hash).unwrap().as_ref().clone();
@@ -394,14 +397,14 @@ mod tests {
                 OffsetDateTime::now_utc() - time::Duration::seconds(1),
             )),
         );
-        assert!(authenticate(&mut conn, &secret).await.unwrap().is_none());
+        assert!(authenticate(&db, &secret).await.unwrap().is_none());
         // Revoking drops what this instance kept.
         let (token2, secret2) = create(&mut conn, user, new("kept 2", TokenScope::Read, 7))
             .await
             .unwrap();
-        assert!(authenticate(&mut conn, &secret2).await.unwrap().is_some());
+        assert!(authenticate(&db, &secret2).await.unwrap().is_some());
         revoke(&mut conn, user, token2.id).await.unwrap();
-        assert!(authenticate(&mut conn, &secret2).await.unwrap().is_none());
+        assert!(authenticate(&db, &secret2).await.unwrap().is_none());
         assert_ne!(token.id, token2.id);
     }
 

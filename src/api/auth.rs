@@ -116,8 +116,7 @@ async fn identify(parts: &Parts, state: &AppState) -> Result<Option<Caller>, App
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::trim)
         .ok_or(AppError::Unauthorized)?;
-    let mut conn = state.db.acquire().await?;
-    match tokens::authenticate(&mut conn, secret).await? {
+    match tokens::authenticate(&state.db, secret).await? {
         Some(caller) => Ok(Some(caller)),
         None => Err(AppError::Unauthorized),
     }
