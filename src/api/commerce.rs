@@ -231,25 +231,83 @@ pub async fn orders(
     json(&headers, &OrderList { items })
 }
 
+/// An order with what it bought and its payment.
+#[derive(Serialize, ToSchema)]
+pub struct OrderDetail {
+    #[serde(flatten)]
+    pub order: Order,
+    pub items: Vec<OrderItem>,
+    /// Once the gateway approved it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub payment: Option<PaymentInfo>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct OrderItem {
+    pub product: ProductRef,
+    pub title: String,
+    pub price_won: i64,
+    pub access_months: i32,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PaymentInfo {
+    pub amount_won: i64,
+    /// What went back (settled refunds).
+    pub refunded_won: i64,
+    /// RFC 3339.
+    pub approved_at: String,
+    /// The receipt's page for people.
+    pub receipt_url: String,
+}
+
 /// One of the owner's orders: poll it to learn when it is paid.
 #[utoipa::path(
     get,
     path = "/api/v1/orders/{id}",
     tag = "commerce",
     summary = "주문 하나",
+    description = "무엇을 샀는지, 결제와 영수증 주소까지. 결제되었는지 알려면 이것을 다시 읽습니다.",
     params(("id" = Uuid, Path, description = "주문 id")),
-    responses((status = 200, description = "주문과 그 상태", body = Order)),
+    responses((status = 200, description = "주문과 그 상태", body = OrderDetail)),
     security(("token" = []))
 )]
 pub async fn order(
     State(state): State<AppState>,
+    State(gateways): State<Arc<Gateways>>,
     Reader(caller): Reader,
     headers: HeaderMap,
     Path(id): Path<OrderId>,
 ) -> AppResult<Response> {
     let mut conn = state.db.acquire().await?;
-    let order = service::own_order(&mut conn, &caller.person, id).await?;
-    json(&headers, &Order::from(order))
+    let detail = service::order_detail(
+        &mut conn,
+        &state.keys,
+        &gateways.refund_policy,
+        &caller.person,
+        id,
+    )
+    .await?;
+    let answer = OrderDetail {
+        order: detail.order.into(),
+        items: detail
+            .items
+            .into_iter()
+            .map(|i| OrderItem {
+                product: i.product.into(),
+                title: i.title,
+                price_won: i.price.0,
+                access_months: i.access_months,
+            })
+            .collect(),
+        payment: detail.payment.map(|p| PaymentInfo {
+            amount_won: p.amount.0,
+            refunded_won: p.refunded.0,
+            approved_at: rfc3339(p.approved_at),
+            receipt_url: format!("/payments/{}/receipt", p.id),
+        }),
+    };
+    json(&headers, &answer)
 }
 
 /// An order placed from the cart.

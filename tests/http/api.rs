@@ -893,9 +893,15 @@ async fn a_program_orders_once_per_idempotency_key_and_the_person_pays(db: PgPoo
         app.approve_demo(&id, 50_000).await.status,
         StatusCode::SEE_OTHER
     );
+    let pending = &placed.body["order"];
+    assert_eq!(pending["total_won"], 50_000);
     let paid = reader.get(&format!("/api/v1/orders/{id}")).await;
     assert_eq!(paid.body["status"], "paid");
     assert_eq!(paid.body["total_won"], 50_000);
+    assert_eq!(paid.body["items"][0]["product"]["id"], curriculum);
+    assert_eq!(paid.body["payment"]["amount_won"], 50_000);
+    let receipt = paid.body["payment"]["receipt_url"].as_str().unwrap();
+    assert_eq!(app.get(receipt).await.status, StatusCode::OK);
     assert_eq!(
         reader.get("/api/v1/orders").await.body["items"][0]["id"],
         id
