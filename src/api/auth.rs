@@ -21,15 +21,19 @@ use crate::{
     web::client::ClientInfo,
 };
 
-/// The API's own parts: its rate limiter.
+/// The API's own parts: its rate limiters.
 pub struct Api {
     limiter: Limiter,
+    /// Refused tokens per address: past the rate, an address's tokens are
+    /// not looked up at all (guessing costs no statement).
+    refused: Limiter,
 }
 
 impl Api {
     pub fn new(config: &crate::config::ApiConfig) -> Self {
         Self {
             limiter: Limiter::per_minute(config.per_minute),
+            refused: Limiter::per_minute(config.per_minute),
         }
     }
 }
@@ -54,15 +58,27 @@ where
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
-        let caller = identify(parts, &AppState::from_ref(state)).await?;
+        let api = Arc::<Api>::from_ref(state);
+        let Ok(client) = ClientInfo::from_request_parts(parts, state).await;
+        let address = format!("ip:{}", client.ip);
+        if parts.headers.contains_key(header::AUTHORIZATION)
+            && let Some(retry_after_secs) = api.refused.waiting(&address)
+        {
+            return Err(AppError::TooManyRequests { retry_after_secs });
+        }
+        let caller = match identify(parts, &AppState::from_ref(state)).await {
+            Err(AppError::Unauthorized) => {
+                // Counted after the refusal; the check above stops the next.
+                let _ = api.refused.take(&address);
+                return Err(AppError::Unauthorized);
+            }
+            other => other?,
+        };
         let key = match &caller {
             Some(caller) => format!("token:{}", caller.token),
-            None => {
-                let Ok(client) = ClientInfo::from_request_parts(parts, state).await;
-                format!("ip:{}", client.ip)
-            }
+            None => address,
         };
-        if let Err(retry_after_secs) = Arc::<Api>::from_ref(state).limiter.take(&key) {
+        if let Err(retry_after_secs) = api.limiter.take(&key) {
             return Err(AppError::TooManyRequests { retry_after_secs });
         }
         Ok(Self(caller))
@@ -145,6 +161,19 @@ impl Limiter {
         }
     }
 
+    /// In how many seconds `key` may go on, while it may not (no slot taken).
+    fn waiting(&self, key: &str) -> Option<u64> {
+        let now = Instant::now();
+        let keys = self.keys.lock().unwrap_or_else(|p| p.into_inner());
+        let ahead = keys.get(key).copied()?.checked_duration_since(now)?;
+        (ahead + self.interval > self.burst).then(|| {
+            (ahead + self.interval - self.burst)
+                .as_secs_f64()
+                .ceil()
+                .max(1.0) as u64
+        })
+    }
+
     /// Takes a slot for `key`, or says in how many seconds one frees.
     fn take(&self, key: &str) -> Result<(), u64> {
         let now = Instant::now();
@@ -172,8 +201,10 @@ mod tests {
         for _ in 0..3 {
             assert_eq!(limiter.take("a"), Ok(()));
         }
+        assert!(limiter.waiting("a").is_some());
         let wait = limiter.take("a").unwrap_err();
         assert!((1..=20).contains(&wait), "{wait}");
+        assert_eq!(limiter.waiting("b"), None);
         assert_eq!(limiter.take("b"), Ok(()));
     }
 }

@@ -518,6 +518,19 @@ async fn each_token_has_its_own_rate_and_is_told_when_to_come_back(db: PgPool) {
     let wait: u64 = refused.header("retry-after").parse().unwrap();
     assert!((1..=60).contains(&wait), "{wait}");
     assert_eq!(calm.get("/api/v1/me").await.status, StatusCode::OK);
+
+    // Guessing: past the rate of refused tokens, an address's tokens are
+    // not looked up until its wait is over.
+    let guesser = api.with_token("wvs_guess");
+    for _ in 0..3 {
+        assert_eq!(
+            guesser.get("/api/v1/me").await.status,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    let stopped = guesser.get("/api/v1/me").await;
+    assert_eq!(stopped.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(stopped.header("retry-after").parse::<u64>().unwrap() >= 1);
 }
 
 #[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
