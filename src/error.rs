@@ -39,6 +39,10 @@ pub enum AppError {
     Conflict(String),
     #[error("too many requests")]
     TooManyRequests { retry_after_secs: u64 },
+    /// A refusal whose status no other variant names (413 too large, 507
+    /// no room), with its words.
+    #[error("refused ({status}): {message}")]
+    Refused { status: StatusCode, message: String },
     /// Every database connection was busy for the pool's whole wait: the
     /// server is overloaded, not broken (503, come back in a moment).
     #[error("busy")]
@@ -187,6 +191,7 @@ impl AppError {
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Busy | Self::DatabaseDown(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Refused { status, .. } => *status,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -228,6 +233,7 @@ impl AppError {
                 }
             }
             Self::Unprocessable(message) => page.with_message(*message),
+            Self::Refused { message, .. } => page.with_message(message.clone()),
             Self::UnsupportedMediaType => page,
             Self::Csrf(_) => ErrorPage {
                 title: "보안 확인에 실패했습니다".into(),

@@ -305,6 +305,21 @@ pub fn refusal_text(why: RefundRefusal) -> &'static str {
     }
 }
 
+/// A refused watch event in words (the player's reply, the admin's event
+/// editor and the API all say it so).
+pub fn watch_refusal_text(refused: crate::learning::watch::Refusal) -> &'static str {
+    use crate::learning::watch::Refusal::*;
+    match refused {
+        Empty => "보낸 기록이 없습니다.",
+        TooMany => "한 번에 보낼 수 있는 기록 수를 넘었습니다.",
+        Kind(_) => "알 수 없는 기록 종류가 있습니다.",
+        Position(_) => "재생 위치가 영상 길이를 벗어났습니다.",
+        Duration(_) => "영상 길이가 맞지 않습니다.",
+        Rate(_) => "재생 속도는 0.5배에서 2배 사이여야 합니다.",
+        Sequence(_) => "기록 번호가 올바르지 않습니다.",
+    }
+}
+
 /// A code submission's note (`assessments::service::COMPILE_ERROR`, ...).
 #[askama::filter_fn]
 pub fn submission_note<'a>(value: &'a str, _: &dyn askama::Values) -> askama::Result<&'a str> {

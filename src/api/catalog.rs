@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use axum::{
     extract::State,
-    http::{HeaderMap, HeaderValue, StatusCode, header},
+    http::{HeaderMap, StatusCode},
     response::Response,
 };
 use serde::{Deserialize, Serialize};
@@ -18,7 +18,7 @@ use crate::{
     api::{
         Checks,
         auth::{Anyone, Writer},
-        cursor, json,
+        cursor, json, made,
     },
     catalog::{
         CatalogCache, CourseKey,
@@ -359,7 +359,7 @@ impl CourseFields {
 }
 
 /// Tutors and admins write courses.
-fn staff(caller: &Caller) -> AppResult<()> {
+pub(super) fn staff(caller: &Caller) -> AppResult<()> {
     match caller.person.role.is_staff() {
         true => Ok(()),
         false => Err(AppError::staff_only()),
@@ -384,26 +384,19 @@ pub async fn create_course(
     Writer(caller): Writer,
     Json(fields): Json<CourseFields>,
 ) -> AppResult<Response> {
-    staff(&caller)?;
     let form = fields.over(&ListingForm::default());
-    let person = &caller.person;
-    let listing = cache
-        .write(&state.db, async |tx| {
-            studio::create_listing(tx, person, Work::Course, &form).await
-        })
-        .await?;
-    let Listing::Course(id) = listing else {
+    let Listing::Course(id) = create_listing(&state, &cache, &caller, Work::Course, &form).await?
+    else {
         return Err(AppError::Internal(anyhow::anyhow!(
             "a course was asked for"
         )));
     };
     let course = cache.course(&state.db, id).await?;
-    let mut response = json(&HeaderMap::new(), &detail(&course, true))?;
-    *response.status_mut() = StatusCode::CREATED;
-    let location = HeaderValue::from_str(&format!("/api/v1/courses/{id}"))
-        .map_err(|e| AppError::Internal(e.into()))?;
-    response.headers_mut().insert(header::LOCATION, location);
-    Ok(response)
+    made(
+        StatusCode::CREATED,
+        &detail(&course, true),
+        Some(format!("/api/v1/courses/{id}")),
+    )
 }
 
 /// Change a course's own fields as its author or an admin.
@@ -468,11 +461,40 @@ pub async fn delete_course(
     Writer(caller): Writer,
     Path(id): Path<CourseId>,
 ) -> AppResult<StatusCode> {
-    staff(&caller)?;
+    delete_listing(&state, &cache, &caller, Piece::Course(id)).await
+}
+
+/// Makes a course or a curriculum (a draft) as the caller, through the
+/// studio's service.
+pub(super) async fn create_listing(
+    state: &AppState,
+    cache: &Arc<CatalogCache>,
+    caller: &Caller,
+    work: Work,
+    form: &ListingForm,
+) -> AppResult<Listing> {
+    staff(caller)?;
+    let person = &caller.person;
+    Ok(cache
+        .write(&state.db, async |tx| {
+            studio::create_listing(tx, person, work, form).await
+        })
+        .await?)
+}
+
+/// Deletes a course or a curriculum (restorable in the studio) as its
+/// author or an admin.
+pub(super) async fn delete_listing(
+    state: &AppState,
+    cache: &Arc<CatalogCache>,
+    caller: &Caller,
+    piece: Piece,
+) -> AppResult<StatusCode> {
+    staff(caller)?;
     let person = &caller.person;
     cache
         .write(&state.db, async |tx| {
-            studio::edit(tx, person, Piece::Course(id), Edit::Deleted(true), false).await
+            studio::edit(tx, person, piece, Edit::Deleted(true), false).await
         })
         .await?;
     Ok(StatusCode::NO_CONTENT)

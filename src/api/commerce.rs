@@ -10,13 +10,14 @@ use axum::{
     response::Response,
 };
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::{
     api::{
+        Checks,
         auth::{Reader, Writer},
-        idempotency, json, rfc3339,
+        cursor, idempotency, json, made, rfc3339,
     },
     catalog::model::Product,
     commerce::{
@@ -26,9 +27,11 @@ use crate::{
         service::{self, Billing},
     },
     error::{AppError, AppResult},
-    ids::{AddressId, CartItemId, CourseId, CurriculumId, OrderId},
+    ids::{AddressId, CartItemId, CourseId, CurriculumId, OrderId, PaymentId},
+    infra::once::Once,
+    money::Won,
     state::AppState,
-    web::{Json, Path},
+    web::{Json, Path, Query},
 };
 
 #[derive(Serialize, ToSchema)]
@@ -149,9 +152,7 @@ pub async fn add(
     let mut conn = state.db.acquire().await?;
     service::add_to_cart(&mut conn, &caller.person, item.product.into()).await?;
     drop(conn);
-    let mut response = json(&HeaderMap::new(), &cart_of(&state, &caller).await?)?;
-    *response.status_mut() = StatusCode::CREATED;
-    Ok(response)
+    made(StatusCode::CREATED, &cart_of(&state, &caller).await?, None)
 }
 
 /// Take an item out of the cart.
@@ -209,6 +210,18 @@ impl From<OrderRow> for Order {
 #[derive(Serialize, ToSchema)]
 pub struct OrderList {
     pub items: Vec<Order>,
+    /// Pass as `cursor` for the older orders; absent on the last answer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct OrdersQuery {
+    /// The `next` of the previous answer.
+    cursor: Option<String>,
+    /// 1 to 100 (20 when not given).
+    limit: Option<i64>,
 }
 
 /// The owner's orders, newest first.
@@ -217,18 +230,49 @@ pub struct OrderList {
     path = "/api/v1/orders",
     tag = "commerce",
     summary = "주문 목록",
-    responses((status = 200, description = "주문들", body = OrderList)),
+    params(OrdersQuery),
+    responses(
+        (status = 200, description = "주문들", body = OrderList,
+         headers(("ETag" = String, description = "이 응답의 태그"))),
+        (status = 304, description = "바뀌지 않았습니다"),
+    ),
     security(("token" = []))
 )]
 pub async fn orders(
     State(state): State<AppState>,
     Reader(caller): Reader,
     headers: HeaderMap,
+    Query(query): Query<OrdersQuery>,
 ) -> AppResult<Response> {
+    let mut checks = Checks::default();
+    let limit = checks.limit(query.limit);
+    let after = checks.cursor(query.cursor.as_deref(), cursor::decode_at::<Uuid>);
+    checks.done()?;
     let mut conn = state.db.acquire().await?;
+    // A person has a handful of orders: one read, the page cut here.
     let orders = service::orders(&mut conn, caller.user()).await?;
-    let items = orders.into_iter().map(|(o, _)| o.into()).collect();
-    json(&headers, &OrderList { items })
+    drop(conn);
+    let mut rows: Vec<OrderRow> = orders.into_iter().map(|(o, _)| o).collect();
+    rows.sort_by_key(|o| std::cmp::Reverse((o.created_at, o.id.0)));
+    let rows: Vec<OrderRow> = rows
+        .into_iter()
+        .filter(|o| after.is_none_or(|key| (o.created_at, o.id.0) < key))
+        .take(limit as usize + 1)
+        .collect();
+    let more = rows.len() as i64 > limit;
+    let rows: Vec<OrderRow> = rows.into_iter().take(limit as usize).collect();
+    let next = more
+        .then(|| {
+            rows.last().map(|o| {
+                cursor::encode(&[
+                    o.created_at.unix_timestamp_nanos().to_string(),
+                    o.id.to_string(),
+                ])
+            })
+        })
+        .flatten();
+    let items = rows.into_iter().map(Order::from).collect();
+    json(&headers, &OrderList { items, next })
 }
 
 /// An order with what it bought and its payment.
@@ -252,6 +296,10 @@ pub struct OrderItem {
 
 #[derive(Serialize, ToSchema)]
 pub struct PaymentInfo {
+    /// For `/api/v1/payments/{id}` and its refunds.
+    pub id: Uuid,
+    /// How it was paid, as the gateway says (`card`, `money`, ...).
+    pub method: String,
     pub amount_won: i64,
     /// What went back (settled refunds).
     pub refunded_won: i64,
@@ -259,6 +307,9 @@ pub struct PaymentInfo {
     pub approved_at: String,
     /// The receipt's page for people.
     pub receipt_url: String,
+    /// What a refund asked by the buyer would return now (the refund
+    /// policy's offer); 0 when the policy refuses one.
+    pub refundable_won: i64,
 }
 
 /// One of the owner's orders: poll it to learn when it is paid.
@@ -288,7 +339,12 @@ pub async fn order(
         id,
     )
     .await?;
-    let answer = OrderDetail {
+    json(&headers, &order_answer(detail))
+}
+
+fn order_answer(detail: service::OrderDetail) -> OrderDetail {
+    let refundable = detail.refund_offer.as_ref().map_or(0, |o| o.amount().0);
+    OrderDetail {
         order: detail.order.into(),
         items: detail
             .items
@@ -301,13 +357,140 @@ pub async fn order(
             })
             .collect(),
         payment: detail.payment.map(|p| PaymentInfo {
+            id: p.id.0,
             amount_won: p.amount.0,
+            method: p.method,
             refunded_won: p.refunded.0,
             approved_at: rfc3339(p.approved_at),
             receipt_url: format!("/payments/{}/receipt", p.id),
+            refundable_won: refundable,
         }),
-    };
-    json(&headers, &answer)
+    }
+}
+
+/// The order of a payment, as its buyer (or an admin) sees it.
+async fn payment_detail(
+    state: &AppState,
+    gateways: &Gateways,
+    caller: &crate::accounts::tokens::Caller,
+    payment: PaymentId,
+) -> AppResult<service::OrderDetail> {
+    let mut conn = state.db.acquire().await?;
+    let order = service::payment_order(&mut conn, &caller.person, payment).await?;
+    Ok(service::order_detail(
+        &mut conn,
+        &state.keys,
+        &gateways.refund_policy,
+        &caller.person,
+        order,
+    )
+    .await?)
+}
+
+/// A payment's order, as its buyer (or an admin) sees it.
+#[utoipa::path(
+    get,
+    path = "/api/v1/payments/{id}",
+    tag = "commerce",
+    summary = "결제 하나",
+    description = "결제가 속한 주문과 그 상태. 구매자와 관리자의 토큰으로.",
+    params(("id" = Uuid, Path, description = "결제 id")),
+    responses((status = 200, description = "결제의 주문", body = OrderDetail)),
+    security(("token" = []))
+)]
+pub async fn payment(
+    State(state): State<AppState>,
+    State(gateways): State<Arc<Gateways>>,
+    Reader(caller): Reader,
+    headers: HeaderMap,
+    Path(id): Path<PaymentId>,
+) -> AppResult<Response> {
+    let detail = payment_detail(&state, &gateways, &caller, id).await?;
+    json(&headers, &order_answer(detail))
+}
+
+/// A refund asked for by a program.
+#[derive(Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewRefund {
+    /// KRW; an admin's token only (absent: all that is left). A buyer
+    /// gets what the refund policy offers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amount_won: Option<i64>,
+    /// Why, up to 200 characters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// What a refund answers: how much went back, and the payment's order now.
+#[derive(Serialize, ToSchema)]
+pub struct Refunded {
+    pub refunded_won: i64,
+    pub order: OrderDetail,
+}
+
+/// Refund a payment (an `Idempotency-Key` is needed).
+#[utoipa::path(
+    post,
+    path = "/api/v1/payments/{id}/refunds",
+    tag = "commerce",
+    summary = "환불하기",
+    description = "구매자는 환불 규정이 정한 금액을, 관리자는 정한 금액(없으면 남은 전부)을 돌려받게 합니다. 이 결제로 열린 수강은 끝납니다. 같은 Idempotency-Key는 같은 응답을 받습니다(환불은 한 번).",
+    params(
+        ("id" = Uuid, Path, description = "결제 id"),
+        ("Idempotency-Key" = String, Header, description = "이 요청의 키 (1~255자)"),
+    ),
+    request_body = NewRefund,
+    responses((status = 201, description = "환불한 금액과 주문", body = Refunded)),
+    security(("token" = []))
+)]
+pub async fn refund(
+    State(state): State<AppState>,
+    State(gateways): State<Arc<Gateways>>,
+    Writer(caller): Writer,
+    headers: HeaderMap,
+    Path(id): Path<PaymentId>,
+    Json(ask): Json<NewRefund>,
+) -> AppResult<Response> {
+    if ask.amount_won.is_some() && !caller.person.is_admin() {
+        return Err(AppError::field(
+            "amount_won",
+            "환불 금액은 관리자만 정합니다. 빼고 보내면 환불 규정의 금액을 돌려받습니다.",
+        ));
+    }
+    let fingerprint = serde_json::to_vec(&("POST /api/v1/payments/refunds", id.0, &ask))
+        .map_err(|e| AppError::Internal(e.into()))?;
+    idempotency::once(&state.db, &caller, &headers, &fingerprint, async || {
+        let reason = match ask.reason.as_deref().map(str::trim) {
+            Some(reason) if !reason.is_empty() => reason,
+            _ if caller.person.is_admin() => "관리자 환불",
+            _ => "수강생 환불 요청",
+        };
+        let refunded = payments::refund(
+            &state.db,
+            &gateways,
+            &caller.person,
+            id,
+            ask.amount_won.map(Won),
+            reason,
+            None,
+        )
+        .await?;
+        // No form key is sent: the Idempotency-Key above already decided.
+        let Once::Done(refunded) = refunded else {
+            return Err(AppError::Internal(anyhow::anyhow!(
+                "a refund without a key repeated"
+            )));
+        };
+        let detail = payment_detail(&state, &gateways, &caller, id).await?;
+        let answer = Refunded {
+            refunded_won: refunded.0,
+            order: order_answer(detail),
+        };
+        let body = serde_json::to_vec(&answer).map_err(|e| AppError::Internal(e.into()))?;
+        Ok((StatusCode::CREATED, body))
+    })
+    .await
 }
 
 /// An order placed from the cart.

@@ -410,9 +410,7 @@ pub async fn add_address(
     let id = commerce::save_address(&mut tx, &state.keys, caller.user(), None, &form).await?;
     let saved = commerce::address(&mut tx, &state.keys, caller.user(), id).await?;
     tx.commit().await?;
-    let mut response = json(&HeaderMap::new(), &Address::from(saved))?;
-    *response.status_mut() = axum::http::StatusCode::CREATED;
-    Ok(response)
+    crate::api::made(axum::http::StatusCode::CREATED, &Address::from(saved), None)
 }
 
 /// Delete a billing address (orders keep the copy they were placed with).

@@ -9,8 +9,11 @@ pub mod auth;
 mod catalog;
 mod certificates;
 mod commerce;
+mod curricula;
 pub mod idempotency;
+mod learning;
 mod me;
+mod media;
 pub mod problem;
 mod users;
 
@@ -23,7 +26,7 @@ use axum::{
     extract::FromRef,
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{Html, IntoResponse, Response},
-    routing::{any, delete, get, post},
+    routing::{any, delete, get, patch, post},
 };
 use serde::Serialize;
 use time::OffsetDateTime;
@@ -55,6 +58,8 @@ where
     Arc<Api>: FromRef<S>,
     Arc<CatalogCache>: FromRef<S>,
     Arc<crate::commerce::gateway::Gateways>: FromRef<S>,
+    crate::learning::Completion: FromRef<S>,
+    Arc<crate::media::Media>: FromRef<S>,
 {
     Router::new()
         .at("/api/openapi.json", get(openapi_json))
@@ -68,6 +73,40 @@ where
             get(catalog::course)
                 .patch(catalog::update_course)
                 .delete(catalog::delete_course),
+        )
+        .at(
+            "/api/v1/curricula",
+            get(curricula::list).post(curricula::create),
+        )
+        .at(
+            "/api/v1/curricula/{id}",
+            get(curricula::one)
+                .patch(curricula::update)
+                .delete(curricula::delete),
+        )
+        .at(
+            "/api/v1/topics/{id}/watch-sessions",
+            post(learning::open_session),
+        )
+        .at("/api/v1/topics/{id}/watch-events", post(learning::record))
+        .at("/api/v1/courses/{id}/videos", get(media::videos))
+        .at("/api/v1/courses/{id}/images", get(media::images))
+        .at(
+            "/api/v1/courses/{id}/cover",
+            post(media::upload_cover).layer(axum::extract::DefaultBodyLimit::disable()),
+        )
+        .at(
+            "/api/v1/me/avatar",
+            post(media::upload_avatar).layer(axum::extract::DefaultBodyLimit::disable()),
+        )
+        .at(
+            "/api/v1/topics/{id}/video",
+            post(media::upload_video).layer(axum::extract::DefaultBodyLimit::disable()),
+        )
+        .at("/api/v1/watch-events", get(learning::history))
+        .at(
+            "/api/v1/watch-events/{id}",
+            patch(learning::correct).delete(learning::delete),
         )
         .at(
             "/api/v1/me",
@@ -89,6 +128,8 @@ where
             get(commerce::orders).post(commerce::place),
         )
         .at("/api/v1/orders/{id}", get(commerce::order))
+        .at("/api/v1/payments/{id}", get(commerce::payment))
+        .at("/api/v1/payments/{id}/refunds", post(commerce::refund))
         .at("/api/v1/users", get(users::list))
         .at("/api/v1/users/{id}", get(users::one))
 }
@@ -141,6 +182,21 @@ pub fn cors(origins: &[String]) -> tower_http::cors::CorsLayer {
         catalog::create_course,
         catalog::update_course,
         catalog::delete_course,
+        curricula::list,
+        curricula::one,
+        curricula::create,
+        curricula::update,
+        curricula::delete,
+        learning::open_session,
+        learning::record,
+        learning::history,
+        learning::correct,
+        learning::delete,
+        media::videos,
+        media::images,
+        media::upload_video,
+        media::upload_cover,
+        media::upload_avatar,
         me::me,
         me::update_me,
         me::progress,
@@ -158,6 +214,8 @@ pub fn cors(origins: &[String]) -> tower_http::cors::CorsLayer {
         commerce::orders,
         commerce::order,
         commerce::place,
+        commerce::payment,
+        commerce::refund,
     ),
     components(schemas(problem::Problem, problem::FieldProblem)),
     modifiers(&Conventions),
@@ -166,7 +224,9 @@ pub fn cors(origins: &[String]) -> tower_http::cors::CorsLayer {
         (name = "me", description = "토큰 주인의 계정과 학습"),
         (name = "certificates", description = "수료증 확인"),
         (name = "users", description = "학습자와 튜터 (관리자)"),
-        (name = "commerce", description = "장바구니와 주문"),
+        (name = "commerce", description = "장바구니, 주문, 결제와 환불"),
+        (name = "learning", description = "시청 기록"),
+        (name = "media", description = "영상과 표지 이미지"),
     )
 )]
 pub struct ApiDoc;
@@ -288,6 +348,32 @@ pub fn json<T: Serialize>(request: &HeaderMap, value: &T) -> Result<Response, Ap
     Ok(json_with_etag(request, body))
 }
 
+/// `value` as the answer of a write: `status` (201, 202), no `ETag`, and
+/// where the new thing is read when `location` names it.
+pub fn made<T: Serialize>(
+    status: StatusCode,
+    value: &T,
+    location: Option<String>,
+) -> Result<Response, AppError> {
+    let mut response = json(&HeaderMap::new(), value)?;
+    *response.status_mut() = status;
+    response.headers_mut().remove(header::ETAG);
+    if let Some(location) = location {
+        let location =
+            HeaderValue::from_str(&location).map_err(|e| AppError::Internal(e.into()))?;
+        response.headers_mut().insert(header::LOCATION, location);
+    }
+    Ok(response)
+}
+
+/// Only an admin's token reads people, their watching and the like.
+pub fn admin_only(caller: &crate::accounts::tokens::Caller) -> Result<(), AppError> {
+    match caller.person.role {
+        crate::accounts::Role::Admin => Ok(()),
+        _ => Err(AppError::admin_only()),
+    }
+}
+
 /// Items per list answer unless `limit` says otherwise, and at most.
 const DEFAULT_LIMIT: i64 = 20;
 const MAX_LIMIT: i64 = 100;
@@ -353,6 +439,20 @@ pub mod cursor {
         URL_SAFE_NO_PAD.encode(fields.join("."))
     }
 
+    /// The cursor of a list ordered by a time and an id.
+    pub fn at(time: time::OffsetDateTime, id: impl std::fmt::Display) -> String {
+        encode(&[time.unix_timestamp_nanos().to_string(), id.to_string()])
+    }
+
+    /// The time and id of a cursor [`at`] made.
+    pub fn decode_at<T: std::str::FromStr>(raw: &str) -> Option<(time::OffsetDateTime, T)> {
+        let [nanos, id] = decode::<2>(raw)?;
+        Some((
+            time::OffsetDateTime::from_unix_timestamp_nanos(nanos.parse().ok()?).ok()?,
+            id.parse().ok()?,
+        ))
+    }
+
     /// The `N` fields of a cursor [`encode`] made, or `None` for anything
     /// else.
     pub fn decode<const N: usize>(cursor: &str) -> Option<[String; N]> {
@@ -393,6 +493,9 @@ code_schema!(
     crate::certificates::Status,
     crate::commerce::model::OrderStatus,
     crate::commerce::model::GatewayKind,
+    crate::learning::watch::EventKind,
+    crate::media::VideoState,
+    crate::media::ImageState,
 );
 
 #[cfg(test)]
@@ -415,6 +518,11 @@ mod tests {
             "/api/v1/users/{id}",
             "/api/v1/cart",
             "/api/v1/orders",
+            "/api/v1/curricula",
+            "/api/v1/curricula/{id}",
+            "/api/v1/payments/{id}/refunds",
+            "/api/v1/topics/{id}/watch-events",
+            "/api/v1/watch-events/{id}",
         ] {
             let item = &paths[path];
             for (_, op) in item.as_object().unwrap() {

@@ -3,7 +3,6 @@
 
 use axum::{extract::State, http::HeaderMap, response::Response};
 use serde::{Deserialize, Serialize};
-use time::OffsetDateTime;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
@@ -11,22 +10,13 @@ use crate::{
     accounts::{
         Role,
         admin::{self, UserSearch},
-        tokens::Caller,
     },
-    api::{Checks, auth::Reader, cursor, json, rfc3339},
-    error::{AppError, AppResult},
+    api::{Checks, admin_only, auth::Reader, cursor, json, rfc3339},
+    error::AppResult,
     ids::UserId,
     state::AppState,
     web::{Path, Query},
 };
-
-/// Only an admin's token reads people.
-fn admin_only(caller: &Caller) -> AppResult<()> {
-    match caller.person.role {
-        Role::Admin => Ok(()),
-        _ => Err(AppError::admin_only()),
-    }
-}
 
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -84,7 +74,7 @@ pub async fn list(
     let mut checks = Checks::default();
     let role = checks.code("role", query.role.as_deref(), Role::parse);
     let limit = checks.limit(query.limit);
-    let after = checks.cursor(query.cursor.as_deref(), decode_cursor);
+    let after = checks.cursor(query.cursor.as_deref(), cursor::decode_at::<UserId>);
     checks.done()?;
     let q: String = query.q.unwrap_or_default().chars().take(100).collect();
     let mut conn = state.db.acquire().await?;
@@ -105,7 +95,7 @@ pub async fn list(
     let more = page.rows.len() as i64 > limit;
     let rows: Vec<_> = page.rows.into_iter().take(limit as usize).collect();
     let next = more
-        .then(|| rows.last().map(|r| encode_cursor(r.created_at, r.id)))
+        .then(|| rows.last().map(|r| cursor::at(r.created_at, r.id)))
         .flatten();
     let items = rows
         .into_iter()
@@ -120,18 +110,6 @@ pub async fn list(
         })
         .collect();
     json(&headers, &UserList { items, next })
-}
-
-fn encode_cursor(at: OffsetDateTime, id: UserId) -> String {
-    cursor::encode(&[at.unix_timestamp_nanos().to_string(), id.to_string()])
-}
-
-fn decode_cursor(raw: &str) -> Option<(OffsetDateTime, UserId)> {
-    let [nanos, id] = cursor::decode::<2>(raw)?;
-    Some((
-        OffsetDateTime::from_unix_timestamp_nanos(nanos.parse().ok()?).ok()?,
-        UserId(id.parse().ok()?),
-    ))
 }
 
 /// One person (an admin's token).

@@ -485,3 +485,83 @@ pub async fn set_topic_length(
     .await?;
     Ok(())
 }
+
+// ---------- curricula ----------
+
+/// A curriculum as a list shows it.
+pub struct CurriculumListRow {
+    pub id: CurriculumId,
+    pub title: String,
+    pub summary: String,
+    pub description: String,
+    pub category: Category,
+    pub skill_level: SkillLevel,
+    pub price_won: i64,
+    pub access_months: i32,
+    pub created_at: time::OffsetDateTime,
+    pub author_id: Option<uuid::Uuid>,
+    pub published: bool,
+}
+
+/// Filters of the curricula's list (see [`CourseFilter`]).
+pub struct CurriculumFilter<'a> {
+    pub patterns: Vec<String>,
+    pub category: Option<&'a str>,
+    pub skill_level: Option<&'a str>,
+    pub price_level: Option<&'a str>,
+    /// Only those after this one, newest first (a cursor).
+    pub after: Option<(time::OffsetDateTime, CurriculumId)>,
+}
+
+/// Published, live curricula, newest first, matching every filter.
+pub async fn list_curricula(
+    conn: &mut PgConnection,
+    f: &CurriculumFilter<'_>,
+    limit: i64,
+) -> sqlx::Result<Vec<CurriculumListRow>> {
+    let (after_at, after_id) = f.after.map(|(at, id)| (at, id.0)).unzip();
+    sqlx::query_as!(
+        CurriculumListRow,
+        r#"SELECT id AS "id: CurriculumId", title, summary, description,
+                  category AS "category: Category", skill_level AS "skill_level: SkillLevel",
+                  price_won, access_months, created_at, author_id,
+                  published_at IS NOT NULL AS "published!"
+             FROM curricula
+            WHERE deleted_at IS NULL AND published_at IS NOT NULL
+              AND ($1::text IS NULL OR category = $1)
+              AND ($2::text IS NULL OR skill_level = $2)
+              AND ($3::text IS NULL OR price_level = $3)
+              AND lower(title || ' ' || summary) LIKE ALL ($4::text[])
+              AND ($5::timestamptz IS NULL OR (created_at, id) < ($5, $6::uuid))
+            ORDER BY created_at DESC, id DESC
+            LIMIT $7"#,
+        f.category,
+        f.skill_level,
+        f.price_level,
+        &f.patterns,
+        after_at,
+        after_id,
+        limit
+    )
+    .fetch_all(conn)
+    .await
+}
+
+/// One live curriculum, published or not (the caller decides who sees a
+/// draft).
+pub async fn curriculum(
+    conn: &mut PgConnection,
+    id: CurriculumId,
+) -> sqlx::Result<Option<CurriculumListRow>> {
+    sqlx::query_as!(
+        CurriculumListRow,
+        r#"SELECT id AS "id: CurriculumId", title, summary, description,
+                  category AS "category: Category", skill_level AS "skill_level: SkillLevel",
+                  price_won, access_months, created_at, author_id,
+                  published_at IS NOT NULL AS "published!"
+             FROM curricula WHERE id = $1 AND deleted_at IS NULL"#,
+        id.0
+    )
+    .fetch_optional(conn)
+    .await
+}

@@ -262,6 +262,46 @@ fn filter(query: &CatalogQuery, after: Option<CourseKey>) -> repo::CourseFilter<
     }
 }
 
+pub use repo::{CurriculumListRow as CurriculumCard, RoadmapCourseRow as CurriculumCourse};
+
+/// Up to `limit` published curricula matching `query` (its words, category,
+/// skill and price levels), newest first after `after`, and whether more
+/// follow.
+pub async fn curricula_after(
+    conn: &mut PgConnection,
+    query: &CatalogQuery,
+    after: Option<(time::OffsetDateTime, CurriculumId)>,
+    limit: i64,
+) -> CatalogResult<(Vec<CurriculumCard>, bool)> {
+    let (patterns, _) = search_words(&query.q);
+    let filter = repo::CurriculumFilter {
+        patterns,
+        category: query.category.map(|c| c.as_str()),
+        skill_level: query.skill_level.map(|s| s.as_str()),
+        price_level: query.price_level.map(|p| p.as_str()),
+        after,
+    };
+    let mut rows = repo::list_curricula(conn, &filter, limit + 1).await?;
+    let more = rows.len() as i64 > limit;
+    rows.truncate(limit as usize);
+    Ok((rows, more))
+}
+
+/// A curriculum and its published courses in learning order. A draft is
+/// seen only by its editors (as [`CourseView::visible_to`]).
+pub async fn curriculum(
+    conn: &mut PgConnection,
+    viewer: Option<&CurrentUser>,
+    id: CurriculumId,
+) -> CatalogResult<(CurriculumCard, Vec<CurriculumCourse>)> {
+    let row = repo::curriculum(conn, id)
+        .await?
+        .filter(|r| r.published || can_edit(viewer, r.author_id))
+        .ok_or(CatalogError::NotFound)?;
+    let courses = repo::roadmap_courses(conn, id).await?;
+    Ok((row, courses))
+}
+
 impl From<repo::CourseCardRow> for CourseCard {
     fn from(r: repo::CourseCardRow) -> Self {
         Self {

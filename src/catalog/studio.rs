@@ -400,6 +400,8 @@ pub async fn update_topic(
 
 // ---------- curricula ----------
 
+/// Locks the curriculum (inside a transaction) and checks `user` may
+/// change it.
 pub async fn authorize_curriculum(
     conn: &mut PgConnection,
     user: &CurrentUser,

@@ -240,6 +240,8 @@ pub async fn studio_curricula(
     .await
 }
 
+/// The curriculum, locked (inside a transaction) so that a check and a
+/// write of its fields see the same row.
 pub async fn curriculum(
     conn: &mut PgConnection,
     id: CurriculumId,
@@ -250,7 +252,7 @@ pub async fn curriculum(
                   skill_level AS "skill_level: SkillLevel", price_won,
                   access_months, author_id, deleted_at IS NOT NULL AS "deleted!",
                   published_at IS NOT NULL AS "published!"
-             FROM curricula WHERE id = $1"#,
+             FROM curricula WHERE id = $1 FOR UPDATE"#,
         id.0
     )
     .fetch_optional(conn)

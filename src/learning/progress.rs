@@ -290,6 +290,23 @@ pub async fn events_of(
     repo::events_of(conn, user, topic, kind).await
 }
 
+/// A page of [`events_of`]: up to `limit` after `after` (a receipt time
+/// and id), and whether more follow.
+pub async fn events_after(
+    conn: &mut PgConnection,
+    user: UserId,
+    topic: TopicId,
+    kind: Option<EventKind>,
+    after: Option<(time::OffsetDateTime, crate::ids::WatchEventId)>,
+    limit: i64,
+) -> sqlx::Result<(Vec<EventRow>, bool)> {
+    let after = after.map(|(at, id)| (at, id.0));
+    let mut rows = repo::events_after(conn, user, topic, kind, after, limit + 1).await?;
+    let more = rows.len() as i64 > limit;
+    rows.truncate(limit as usize);
+    Ok((rows, more))
+}
+
 pub async fn event(
     conn: &mut PgConnection,
     id: crate::ids::WatchEventId,

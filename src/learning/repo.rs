@@ -757,6 +757,20 @@ pub async fn events_of(
     topic: TopicId,
     kind: Option<EventKind>,
 ) -> sqlx::Result<Vec<EventRow>> {
+    events_after(conn, user, topic, kind, None, i64::MAX).await
+}
+
+/// Up to `limit` of a learner's events on a topic after `after` (its
+/// receipt time and id) in the order they were folded; `kind` filters.
+pub async fn events_after(
+    conn: &mut PgConnection,
+    user: UserId,
+    topic: TopicId,
+    kind: Option<EventKind>,
+    after: Option<(OffsetDateTime, i64)>,
+    limit: i64,
+) -> sqlx::Result<Vec<EventRow>> {
+    let (after_at, after_id) = after.unzip();
     sqlx::query_as!(
         EventRow,
         r#"SELECT id, user_id AS "user_id: UserId", topic_id AS "topic_id: TopicId",
@@ -764,10 +778,15 @@ pub async fn events_of(
                   credit_from, received_at, credited, study_secs, edited_at
              FROM watch_events
             WHERE user_id = $1 AND topic_id = $2 AND ($3::text IS NULL OR kind = $3)
-            ORDER BY received_at, id"#,
+              AND ($4::timestamptz IS NULL OR (received_at, id) > ($4, $5::bigint))
+            ORDER BY received_at, id
+            LIMIT $6"#,
         user.0,
         topic.0,
-        kind.map(|k| k.as_str())
+        kind.map(|k| k.as_str()),
+        after_at,
+        after_id,
+        limit
     )
     .fetch_all(conn)
     .await

@@ -53,6 +53,39 @@ struct UploadRefused {
     media: StudioPanel,
 }
 
+/// The one mapping of a media refusal to an error (for the API; the
+/// studio's pages answer with their panel and [`refusal_status`]).
+impl From<Refusal> for AppError {
+    fn from(why: Refusal) -> Self {
+        match why {
+            Refusal::Tool(detail) => {
+                AppError::Internal(anyhow::anyhow!("media tool failed: {detail}"))
+            }
+            Refusal::TooManyUploads { wait_secs } => AppError::TooManyRequests {
+                retry_after_secs: wait_secs,
+            },
+            why => {
+                if why == Refusal::StorageFull {
+                    tracing::error!("media upload refused: no space left on the disk");
+                }
+                AppError::Refused {
+                    status: refusal_status(&why),
+                    message: refusal_words(&why),
+                }
+            }
+        }
+    }
+}
+
+impl From<IngestError> for AppError {
+    fn from(err: IngestError) -> Self {
+        match err {
+            IngestError::Refused(why) => why.into(),
+            IngestError::Internal(err) => AppError::Internal(err),
+        }
+    }
+}
+
 /// What the tutor reads beside the form for a refusal.
 fn refusal_words(why: &Refusal) -> String {
     match why {
@@ -193,8 +226,11 @@ pub async fn upload_video(
         if field.name() != Some("video") || received.is_some() {
             continue;
         }
-        let name = file_name(field.file_name().unwrap_or_default());
-        match receive(field, &upload.0, limit).await {
+        let name = super::upload_name(field.file_name().unwrap_or_default());
+        let too_large = |e: &axum::extract::multipart::MultipartError| {
+            e.status() == StatusCode::PAYLOAD_TOO_LARGE
+        };
+        match super::receive(field, &upload.0, limit, too_large).await {
             Ok(bytes) => received = Some((bytes, name)),
             Err(why) => return refused(&state, &media, ctx, topic, &why).await,
         }
@@ -218,68 +254,6 @@ pub async fn upload_video(
         Err(IngestError::Refused(why)) => refused(&state, &media, ctx, topic, &why).await,
         Err(IngestError::Internal(err)) => Err(err.into()),
     }
-}
-
-/// The uploader's file name, kept for the studio: normalised, one line, at
-/// most 200 characters (`video` when it is not printable).
-fn file_name(raw: &str) -> String {
-    match crate::text::clean(raw) {
-        Ok(name) if crate::text::single_line(&name) && !name.trim().is_empty() => {
-            name.trim().chars().take(200).collect()
-        }
-        _ => "video".into(),
-    }
-}
-
-/// Writes one multipart field to `path`, at most `limit` bytes.
-async fn receive(
-    mut field: axum::extract::multipart::Field<'_>,
-    path: &std::path::Path,
-    limit: u64,
-) -> Result<u64, Refusal> {
-    use tokio::io::AsyncWriteExt;
-    let file = tokio::fs::File::create(path)
-        .await
-        .map_err(|e| Refusal::of_io(&e))?;
-    let mut out = tokio::io::BufWriter::with_capacity(1 << 20, file);
-    let mut total: u64 = 0;
-    loop {
-        match field.chunk().await {
-            Ok(Some(chunk)) => {
-                total += chunk.len() as u64;
-                if total > limit {
-                    return Err(Refusal::TooLarge { max_bytes: limit });
-                }
-                if let Err(err) = out.write_all(&chunk).await {
-                    let why = Refusal::of_io(&err);
-                    if why == Refusal::StorageFull {
-                        // Free the room at once, then read the rest of the
-                        // body so that the browser gets the page saying why
-                        // (a reply before the body ends reaches it as a
-                        // broken connection).
-                        drop(out);
-                        let _ = tokio::fs::remove_file(path).await;
-                        while let Ok(Some(_)) = field.chunk().await {}
-                    }
-                    return Err(why);
-                }
-            }
-            Ok(None) => break,
-            Err(err) if err.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-                return Err(Refusal::TooLarge { max_bytes: limit });
-            }
-            Err(_) => return Err(Refusal::Interrupted),
-        }
-    }
-    if let Err(err) = out.flush().await {
-        let _ = tokio::fs::remove_file(path).await;
-        return Err(Refusal::of_io(&err));
-    }
-    out.into_inner()
-        .sync_all()
-        .await
-        .map_err(|e| Refusal::of_io(&e))?;
-    Ok(total)
 }
 
 /// `POST /studio/topics/{id}/captions`: a WebVTT file for the topic's video.

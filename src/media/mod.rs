@@ -34,7 +34,7 @@ use crate::{
 };
 
 pub use error::Refusal;
-pub use repo::{VideoRow, VideoState};
+pub use repo::{CourseVideoRow, ImageRow, ImageState, VideoRow, VideoState};
 
 /// The job that turns an upload into HLS.
 pub const TRANSCODE_JOB: &str = "media.transcode";
@@ -566,14 +566,105 @@ pub fn register(
     });
 }
 
-/// Whether `path` takes a streamed upload (larger body, longer time).
+/// The live videos of a course's topics, in the outline's order.
+pub async fn course_videos(
+    conn: &mut PgConnection,
+    course: crate::ids::CourseId,
+) -> sqlx::Result<Vec<CourseVideoRow>> {
+    repo::course_videos(conn, course).await
+}
+
+/// A course's cover images, newest first (the one shown is `current`).
+pub async fn course_images(
+    conn: &mut PgConnection,
+    course: crate::ids::CourseId,
+) -> sqlx::Result<Vec<ImageRow>> {
+    repo::course_images(conn, course).await
+}
+
+/// Whether `path` takes a streamed upload (larger body, longer time): the
+/// studio's form and the API's.
 pub fn is_upload_path(path: &str) -> bool {
-    path.starts_with("/studio/topics/") && path.ends_with("/video")
+    (path.starts_with("/studio/topics/") || path.starts_with("/api/v1/topics/"))
+        && path.ends_with("/video")
 }
 
 /// Whether `path` takes an image upload (up to `images::MAX_BYTES`).
 pub fn is_image_path(path: &str) -> bool {
-    path == "/me/avatar" || (path.starts_with("/studio/courses/") && path.ends_with("/cover"))
+    path == "/me/avatar"
+        || path == "/api/v1/me/avatar"
+        || ((path.starts_with("/studio/courses/") || path.starts_with("/api/v1/courses/"))
+            && path.ends_with("/cover"))
+}
+
+/// The uploader's file name, kept for the studio: normalised, one line, at
+/// most 200 characters (`video` when it is not printable).
+pub fn upload_name(raw: &str) -> String {
+    match crate::text::clean(raw) {
+        Ok(name) if crate::text::single_line(&name) && !name.trim().is_empty() => {
+            name.trim().chars().take(200).collect()
+        }
+        _ => "video".into(),
+    }
+}
+
+/// Writes an upload's bytes (a multipart field, or a request's body) to
+/// `path` as they arrive, never whole in memory, at most `limit` bytes;
+/// `too_large` tells the stream's own size refusal from a broken one.
+pub async fn receive<S, E>(
+    stream: S,
+    path: &std::path::Path,
+    limit: u64,
+    too_large: impl Fn(&E) -> bool,
+) -> Result<u64, Refusal>
+where
+    S: tokio_stream::Stream<Item = Result<axum::body::Bytes, E>>,
+{
+    use tokio::io::AsyncWriteExt;
+    use tokio_stream::StreamExt;
+    let mut stream = std::pin::pin!(stream);
+    let file = tokio::fs::File::create(path)
+        .await
+        .map_err(|e| Refusal::of_io(&e))?;
+    let mut out = tokio::io::BufWriter::with_capacity(1 << 20, file);
+    let mut total: u64 = 0;
+    loop {
+        match stream.next().await {
+            Some(Ok(chunk)) => {
+                total += chunk.len() as u64;
+                if total > limit {
+                    return Err(Refusal::TooLarge { max_bytes: limit });
+                }
+                if let Err(err) = out.write_all(&chunk).await {
+                    let why = Refusal::of_io(&err);
+                    if why == Refusal::StorageFull {
+                        // Free the room at once, then read the rest of the
+                        // body so that the client gets the answer saying
+                        // why (a reply before the body ends reaches it as a
+                        // broken connection).
+                        drop(out);
+                        let _ = tokio::fs::remove_file(path).await;
+                        while let Some(Ok(_)) = stream.next().await {}
+                    }
+                    return Err(why);
+                }
+            }
+            None => break,
+            Some(Err(err)) if too_large(&err) => {
+                return Err(Refusal::TooLarge { max_bytes: limit });
+            }
+            Some(Err(_)) => return Err(Refusal::Interrupted),
+        }
+    }
+    if let Err(err) = out.flush().await {
+        let _ = tokio::fs::remove_file(path).await;
+        return Err(Refusal::of_io(&err));
+    }
+    out.into_inner()
+        .sync_all()
+        .await
+        .map_err(|e| Refusal::of_io(&e))?;
+    Ok(total)
 }
 
 /// A file removed when dropped (unless consumed first).
@@ -737,6 +828,36 @@ mod tests {
             .collect();
         left.sort();
         assert_eq!(left, ["transcode-live", "upload-new.part"]);
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[tokio::test]
+    async fn an_upload_streams_to_disk_within_its_limit_and_says_why_it_stopped() {
+        use axum::body::Bytes;
+        let dir = std::env::temp_dir().join(format!("receive-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("upload.part");
+        let never = |_: &&str| false;
+        let chunks = |n: usize| {
+            tokio_stream::iter((0..n).map(|_| Ok::<_, &str>(Bytes::from_static(b"0123456789"))))
+        };
+        assert_eq!(receive(chunks(3), &path, 30, never).await, Ok(30));
+        assert_eq!(std::fs::read(&path).unwrap().len(), 30);
+        assert_eq!(
+            receive(chunks(4), &path, 30, never).await,
+            Err(Refusal::TooLarge { max_bytes: 30 })
+        );
+        let broken = tokio_stream::iter([Ok(Bytes::from_static(b"abc")), Err("reset")]);
+        assert_eq!(
+            receive(broken, &path, 30, never).await,
+            Err(Refusal::Interrupted)
+        );
+        // The body's own limit (a layer's) is the same refusal as ours.
+        let limited = tokio_stream::iter([Err::<Bytes, _>("length limit exceeded")]);
+        assert_eq!(
+            receive(limited, &path, 30, |e: &&str| e.starts_with("length")).await,
+            Err(Refusal::TooLarge { max_bytes: 30 })
+        );
         std::fs::remove_dir_all(dir).unwrap();
     }
 }

@@ -14,6 +14,16 @@ crate::text_enum!(
     }
 );
 
+crate::text_enum!(
+    /// Where an uploaded image is: checked and stored, its sizes made, or
+    /// failed.
+    ImageState {
+        Uploaded => "uploaded",
+        Ready => "ready",
+        Failed => "failed",
+    }
+);
+
 impl VideoState {
     pub fn is_ready(self) -> bool {
         self == Self::Ready
@@ -288,6 +298,74 @@ pub async fn abandoned_intents(conn: &mut PgConnection, secs: i64) -> sqlx::Resu
     sqlx::query_scalar!(
         "SELECT key FROM storage_intents WHERE created_at < now() - make_interval(secs => $1) ORDER BY key",
         secs as f64
+    )
+    .fetch_all(conn)
+    .await
+}
+
+/// A topic's live video, as a list of a course's videos shows it.
+pub struct CourseVideoRow {
+    pub topic_id: TopicId,
+    pub topic_title: String,
+    pub id: VideoId,
+    pub state: VideoState,
+    pub failure: Option<String>,
+    pub source_bytes: i64,
+    pub original_name: String,
+    pub duration_ms: Option<i32>,
+    pub width: Option<i32>,
+    pub height: Option<i32>,
+    pub created_at: time::OffsetDateTime,
+}
+
+/// The live videos of a course's live topics, in the outline's order.
+pub async fn course_videos(
+    conn: &mut PgConnection,
+    course: crate::ids::CourseId,
+) -> sqlx::Result<Vec<CourseVideoRow>> {
+    sqlx::query_as!(
+        CourseVideoRow,
+        r#"SELECT t.id AS "topic_id: TopicId", t.title AS topic_title, v.id AS "id: VideoId",
+                  v.state AS "state: VideoState", v.failure, v.source_bytes, v.original_name,
+                  v.duration_ms, v.width, v.height, v.created_at
+             FROM videos v
+             JOIN topics t ON t.id = v.topic_id AND t.deleted_at IS NULL
+             JOIN lectures l ON l.id = t.lecture_id AND l.deleted_at IS NULL
+            WHERE l.course_id = $1 AND v.deleted_at IS NULL
+            ORDER BY l.position, t.position"#,
+        course.0
+    )
+    .fetch_all(conn)
+    .await
+}
+
+/// An image as a list shows it.
+pub struct ImageRow {
+    pub id: uuid::Uuid,
+    pub state: ImageState,
+    pub format: String,
+    pub bytes: i64,
+    pub width: i32,
+    pub height: i32,
+    pub failure: Option<String>,
+    pub created_at: time::OffsetDateTime,
+    /// The course's cover now.
+    pub current: bool,
+}
+
+/// A course's cover images, newest first, live ones only.
+pub async fn course_images(
+    conn: &mut PgConnection,
+    course: crate::ids::CourseId,
+) -> sqlx::Result<Vec<ImageRow>> {
+    sqlx::query_as!(
+        ImageRow,
+        r#"SELECT i.id, i.state AS "state: ImageState", i.format, i.bytes, i.width, i.height, i.failure, i.created_at,
+                  (c.cover_image_id IS NOT DISTINCT FROM i.id) AS "current!"
+             FROM images i JOIN courses c ON c.id = i.course_id
+            WHERE i.course_id = $1 AND i.deleted_at IS NULL
+            ORDER BY i.created_at DESC"#,
+        course.0
     )
     .fetch_all(conn)
     .await

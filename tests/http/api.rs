@@ -12,7 +12,7 @@ use crate::support::{TestApp, api::ApiClient, count};
 
 /// Makes a token on `/me/tokens` in the signed-in browser and returns the
 /// secret the page shows.
-async fn token(app: &TestApp, name: &str, scope: &str) -> String {
+pub(crate) async fn token(app: &TestApp, name: &str, scope: &str) -> String {
     let page = app
         .post_form(
             "/me/tokens",

@@ -84,7 +84,7 @@ impl<'a> Player<'a> {
         }
     }
 
-    fn token(&self) -> String {
+    pub(crate) fn token(&self) -> String {
         let topic = TopicId(self.topic.parse().unwrap());
         session::token(&self.app.state.app.signer, self.user, topic, self.session)
     }

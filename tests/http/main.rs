@@ -6,6 +6,7 @@ mod support;
 
 mod accounts;
 mod api;
+mod api_platform;
 mod backup;
 mod catalog;
 mod cdn;

@@ -335,7 +335,7 @@ async fn update(
                     Rate(_) => "rate",
                     _ => "kind",
                 };
-                errors.add(field, super::refusal_text(refused));
+                errors.add(field, crate::labels::watch_refusal_text(refused));
             }
             Err(WatchError::TooMany(_) | WatchError::NoSession) => {
                 errors.add("kind", "잠시 뒤 다시 시도해 주세요.")

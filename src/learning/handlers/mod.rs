@@ -33,7 +33,7 @@ use crate::{
         notes::{self, Note},
         progress::{self, Rules, TopicProgress, WatchError},
         session,
-        watch::{self, RawBatch},
+        watch::RawBatch,
     },
     media::{self, PlayerVideo},
     state::AppState,
@@ -425,7 +425,10 @@ pub async fn events(
             tracing::debug!(%refused, "watch batch refused");
             return Ok(refusal(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                &format!("시청 기록을 받을 수 없습니다: {}", refusal_text(refused)),
+                &format!(
+                    "시청 기록을 받을 수 없습니다: {}",
+                    crate::labels::watch_refusal_text(refused)
+                ),
             ));
         }
     };
@@ -466,7 +469,7 @@ pub async fn events(
         }
         Err(WatchError::Refused(refused)) => Ok(refusal(
             StatusCode::UNPROCESSABLE_ENTITY,
-            refusal_text(refused),
+            crate::labels::watch_refusal_text(refused),
         )),
         Err(WatchError::NoSession) => Ok(refusal(StatusCode::CONFLICT, NO_SESSION)),
         Err(WatchError::Db(err)) => Err(err.into()),
@@ -521,21 +524,6 @@ fn note_refusal_text(refused: notes::NoteRefused) -> &'static str {
         notes::NoteRefused::Position => "메모를 남길 재생 위치가 올바르지 않습니다.",
         notes::NoteRefused::TooLong => "메모는 1,000자까지 쓸 수 있습니다.",
         notes::NoteRefused::TooMany => "한 토픽에 남길 수 있는 메모는 200개까지입니다.",
-    }
-}
-
-/// A refused watch event in words (the player's reply and the admin's
-/// event editor both say it so).
-fn refusal_text(refused: watch::Refusal) -> &'static str {
-    use watch::Refusal::*;
-    match refused {
-        Empty => "보낸 기록이 없습니다.",
-        TooMany => "한 번에 보낼 수 있는 기록 수를 넘었습니다.",
-        Kind(_) => "알 수 없는 기록 종류가 있습니다.",
-        Position(_) => "재생 위치가 영상 길이를 벗어났습니다.",
-        Duration(_) => "영상 길이가 맞지 않습니다.",
-        Rate(_) => "재생 속도는 0.5배에서 2배 사이여야 합니다.",
-        Sequence(_) => "기록 번호가 올바르지 않습니다.",
     }
 }
 

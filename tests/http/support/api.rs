@@ -116,7 +116,27 @@ impl ApiClient {
             Some(body) => request.json(&body),
             None => request,
         };
-        let response = request.send().await.unwrap();
+        self.read(&method, path, request.send().await.unwrap())
+            .await
+    }
+
+    /// A file as the request's body (an upload), with its content type.
+    pub async fn upload(&self, path: &str, content_type: &str, bytes: Vec<u8>) -> Answer {
+        let mut request = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header("content-type", content_type)
+            .body(bytes);
+        if let Some(token) = &self.token {
+            request = request.bearer_auth(token);
+        }
+        self.read(&Method::POST, path, request.send().await.unwrap())
+            .await
+    }
+
+    /// The answer read whole (gunzipped) and checked against the document.
+    async fn read(&self, method: &Method, path: &str, response: reqwest::Response) -> Answer {
+        let method = method.clone();
         let status = response.status();
         let headers = response.headers().clone();
         let mut bytes = response.bytes().await.unwrap().to_vec();
