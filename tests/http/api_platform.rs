@@ -14,6 +14,50 @@ use crate::{
     support::{TestApp, api::ApiClient, count, media::clip, media::picture},
 };
 
+/// Every operation of the document: a revoked or an expired token is 401
+/// (even where no token is needed, a token that is sent must be good), and
+/// a read token may not do what writes.
+#[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
+async fn every_operation_refuses_a_dead_token_and_a_read_token_never_writes(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    app.login_as_admin().await;
+    let api = ApiClient::new(&app).await;
+    let revoked = api.with_token(&token(&app, "회수됨", "read_write").await);
+    let expired = api.with_token(&token(&app, "만료됨", "read_write").await);
+    let reader = api.with_token(&token(&app, "읽기만", "read").await);
+    sqlx::raw_sql(
+        "UPDATE api_tokens SET revoked_at = now() WHERE name = '회수됨';
+         UPDATE api_tokens SET created_at = now() - interval '2 days',
+                expires_at = now() - interval '1 day' WHERE name = '만료됨'",
+    )
+    .execute(&app.db)
+    .await
+    .unwrap();
+    let operations = api.operations();
+    assert!(operations.len() >= 39, "{}", operations.len());
+    let mut writes = 0;
+    for (method, template) in operations {
+        if !template.starts_with("/api/v1/") {
+            continue;
+        }
+        let path = template
+            .replace("{id}", &uuid::Uuid::new_v4().to_string())
+            .replace("{code}", "WV-NOPE");
+        let body = (method != Method::GET).then(|| json!({}));
+        for dead in [&revoked, &expired] {
+            let answer = dead.send(method.clone(), &path, &[], body.clone()).await;
+            assert_eq!(answer.status, StatusCode::UNAUTHORIZED, "{method} {template}");
+            assert!(answer.header("www-authenticate").starts_with("Bearer"));
+        }
+        if method != Method::GET {
+            writes += 1;
+            let answer = reader.send(method.clone(), &path, &[], body).await;
+            assert_eq!(answer.status, StatusCode::FORBIDDEN, "{method} {template}");
+        }
+    }
+    assert!(writes >= 20, "{writes}");
+}
+
 #[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
 async fn curricula_are_found_by_anyone_and_written_by_their_tutor_only(db: PgPool) {
     let app = TestApp::spawn(db).await;

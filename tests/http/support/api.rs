@@ -81,6 +81,18 @@ impl ApiClient {
         }
     }
 
+    /// Every operation the document lists: its method and path template.
+    pub fn operations(&self) -> Vec<(Method, String)> {
+        let mut operations = Vec::new();
+        for (path, item) in self.doc["paths"].as_object().unwrap() {
+            for method in item.as_object().unwrap().keys() {
+                let method = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+                operations.push((method, path.clone()));
+            }
+        }
+        operations
+    }
+
     pub async fn get(&self, path: &str) -> Answer {
         self.send(Method::GET, path, &[], None).await
     }
