@@ -15,8 +15,9 @@ use crate::{
         service::{self, ProfileUpdate},
     },
     api::{
+        PageQuery,
         auth::{Reader, Writer},
-        json, rfc3339,
+        json, page_of, rfc3339,
     },
     assessments::StandingState,
     catalog::{
@@ -28,7 +29,7 @@ use crate::{
     ids::UserId,
     learning::{access, progress},
     state::AppState,
-    web::Json,
+    web::{Json, Query},
 };
 
 /// The token's owner as they are on their `/me` page.
@@ -227,7 +228,11 @@ pub async fn progress(
 /// order.
 #[derive(Serialize, ToSchema)]
 pub struct Missions {
+    /// In the nano-degree's order.
     pub items: Vec<MissionStanding>,
+    /// Pass as `cursor` for the rest; absent on the last answer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -267,6 +272,7 @@ pub enum MissionState {
     tag = "me",
     summary = "미션 현황",
     description = "나노 디그리의 미션마다 상태, 쓴 기회, 최고 점수.",
+    params(PageQuery),
     responses((status = 200, description = "미션별 현황", body = Missions)),
     security(("token" = []))
 )]
@@ -275,6 +281,7 @@ pub async fn missions(
     State(cache): State<Arc<CatalogCache>>,
     Reader(caller): Reader,
     headers: HeaderMap,
+    Query(page): Query<PageQuery>,
 ) -> AppResult<Response> {
     let roadmap = cache.roadmap_courses(&state.db).await?;
     let topics: Vec<_> = roadmap
@@ -312,7 +319,8 @@ pub async fn missions(
             })
         })
         .collect();
-    json(&headers, &Missions { items })
+    let (items, next) = page_of(items, |m: &MissionStanding| m.mission_id.to_string(), &page)?;
+    json(&headers, &Missions { items, next })
 }
 
 /// A billing address of the owner's (the street part is kept encrypted).
@@ -343,7 +351,11 @@ impl From<crate::commerce::model::Address> for Address {
 
 #[derive(Serialize, ToSchema)]
 pub struct Addresses {
+    /// The default first, then the newest.
     pub items: Vec<Address>,
+    /// Pass as `cursor` for the rest; absent on the last answer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
 }
 
 /// The owner's billing addresses.
@@ -352,6 +364,7 @@ pub struct Addresses {
     path = "/api/v1/me/addresses",
     tag = "me",
     summary = "청구지 주소",
+    params(PageQuery),
     responses((status = 200, description = "청구지 주소들", body = Addresses)),
     security(("token" = []))
 )]
@@ -359,14 +372,14 @@ pub async fn addresses(
     State(state): State<AppState>,
     Reader(caller): Reader,
     headers: HeaderMap,
+    Query(page): Query<PageQuery>,
 ) -> AppResult<Response> {
     let mut conn = state.db.acquire().await?;
-    let items = crate::commerce::service::addresses(&mut conn, &state.keys, caller.user())
-        .await?
-        .into_iter()
-        .map(Address::from)
-        .collect();
-    json(&headers, &Addresses { items })
+    let all = crate::commerce::service::addresses(&mut conn, &state.keys, caller.user()).await?;
+    drop(conn);
+    let (rows, next) = page_of(all, |a| a.id.to_string(), &page)?;
+    let items = rows.into_iter().map(Address::from).collect();
+    json(&headers, &Addresses { items, next })
 }
 
 /// A new billing address as a program sends it.

@@ -17,9 +17,10 @@ use uuid::Uuid;
 use crate::{
     accounts::tokens::Caller,
     api::{
+        PageQuery,
         auth::{Reader, Writer},
         catalog::staff,
-        json, made, rfc3339,
+        json, made, page_of, rfc3339,
     },
     catalog::{CatalogCache, service::can_edit},
     error::{AppError, AppResult},
@@ -55,6 +56,9 @@ async fn editor_of(
 pub struct VideoList {
     /// The live video of each topic that has one, in the outline's order.
     pub items: Vec<Video>,
+    /// Pass as `cursor` for the rest; absent on the last answer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -104,7 +108,7 @@ impl From<CourseVideoRow> for Video {
     tag = "media",
     summary = "강의의 영상 목록",
     description = "토픽마다 지금의 영상과 그 상태(uploaded, processing, ready, failed). 그 강의를 만든 튜터와 관리자의 토큰으로.",
-    params(("id" = Uuid, Path, description = "강의 id")),
+    params(("id" = Uuid, Path, description = "강의 id"), PageQuery),
     responses(
         (status = 200, description = "영상들", body = VideoList,
          headers(("ETag" = String, description = "이 응답의 태그"))),
@@ -118,18 +122,23 @@ pub async fn videos(
     Reader(caller): Reader,
     headers: HeaderMap,
     Path(course): Path<CourseId>,
+    Query(page): Query<PageQuery>,
 ) -> AppResult<Response> {
     editor_of(&state, &cache, &caller, course).await?;
     let mut conn = state.db.acquire().await?;
     let rows = crate::media::course_videos(&mut conn, course).await?;
+    let (rows, next) = page_of(rows, |v| v.id.to_string(), &page)?;
     let items = rows.into_iter().map(Video::from).collect();
-    json(&headers, &VideoList { items })
+    json(&headers, &VideoList { items, next })
 }
 
 #[derive(Serialize, ToSchema)]
 pub struct ImageList {
     /// Newest first.
     pub items: Vec<Image>,
+    /// Pass as `cursor` for the rest; absent on the last answer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -175,7 +184,7 @@ impl From<ImageRow> for Image {
     path = "/api/v1/courses/{id}/images",
     tag = "media",
     summary = "강의의 표지 이미지 목록",
-    params(("id" = Uuid, Path, description = "강의 id")),
+    params(("id" = Uuid, Path, description = "강의 id"), PageQuery),
     responses(
         (status = 200, description = "이미지들", body = ImageList,
          headers(("ETag" = String, description = "이 응답의 태그"))),
@@ -189,12 +198,14 @@ pub async fn images(
     Reader(caller): Reader,
     headers: HeaderMap,
     Path(course): Path<CourseId>,
+    Query(page): Query<PageQuery>,
 ) -> AppResult<Response> {
     editor_of(&state, &cache, &caller, course).await?;
     let mut conn = state.db.acquire().await?;
     let rows = crate::media::course_images(&mut conn, course).await?;
+    let (rows, next) = page_of(rows, |i| i.id.to_string(), &page)?;
     let items = rows.into_iter().map(Image::from).collect();
-    json(&headers, &ImageList { items })
+    json(&headers, &ImageList { items, next })
 }
 
 #[derive(Deserialize, IntoParams)]

@@ -430,6 +430,52 @@ impl Checks {
     }
 }
 
+/// `cursor` and `limit` of a list that is read whole.
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageQuery {
+    /// The `next` of the previous answer.
+    cursor: Option<String>,
+    /// 1 to 100 (20 when not given).
+    limit: Option<i64>,
+}
+
+/// One page of a list that is read whole because it is short by nature (a
+/// person's addresses, a course's videos): the items after the one the
+/// cursor names, in the list's order, and the cursor for the rest. A cursor
+/// whose item has left the list is refused (start again without one).
+pub fn page_of<T>(
+    items: Vec<T>,
+    id: impl Fn(&T) -> String,
+    query: &PageQuery,
+) -> Result<(Vec<T>, Option<String>), AppError> {
+    let mut checks = Checks::default();
+    let limit = checks.limit(query.limit) as usize;
+    let after = checks.cursor(query.cursor.as_deref(), |raw| {
+        cursor::decode::<1>(raw).map(|[id]| id)
+    });
+    let start = match &after {
+        Some(after) => match items.iter().position(|item| id(item) == *after) {
+            Some(at) => at + 1,
+            None => {
+                checks.refuse(
+                    "cursor",
+                    "목록이 바뀌었습니다. cursor 없이 처음부터 다시 읽어 주세요.".into(),
+                );
+                0
+            }
+        },
+        None => 0,
+    };
+    checks.done()?;
+    let more = items.len() > start + limit;
+    let page: Vec<T> = items.into_iter().skip(start).take(limit).collect();
+    let next = more
+        .then(|| page.last().map(|last| cursor::encode(&[id(last)])))
+        .flatten();
+    Ok((page, next))
+}
+
 /// Cursors: a list item's place in its list's order, opaque to programs
 /// (base64url of its fields).
 pub mod cursor {
@@ -534,6 +580,32 @@ mod tests {
             doc["components"]["securitySchemes"]["token"]["scheme"],
             "bearer"
         );
+    }
+
+    #[test]
+    fn a_short_list_is_cut_after_its_cursor_and_a_cursor_of_a_gone_item_is_refused() {
+        let query = |cursor: Option<String>, limit| PageQuery { cursor, limit };
+        let items: Vec<u32> = (1..=5).collect();
+        let id = |n: &u32| n.to_string();
+        let (first, next) = page_of(items.clone(), id, &query(None, Some(2))).unwrap();
+        assert_eq!(first, [1, 2]);
+        let (second, next) = page_of(items.clone(), id, &query(next, Some(2))).unwrap();
+        assert_eq!(second, [3, 4]);
+        let (last, next) = page_of(items.clone(), id, &query(next, Some(2))).unwrap();
+        assert_eq!((last, next), (vec![5], None));
+        let (all, none) = page_of(items.clone(), id, &query(None, None)).unwrap();
+        assert_eq!((all.len(), none), (5, None));
+        let gone = Some(cursor::encode(&["9".into()]));
+        for refused in [
+            query(gone, None),
+            query(Some("!".into()), None),
+            query(None, Some(0)),
+        ] {
+            assert!(matches!(
+                page_of(items.clone(), id, &refused),
+                Err(AppError::Validation(_))
+            ));
+        }
     }
 
     #[test]

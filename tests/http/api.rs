@@ -965,6 +965,51 @@ async fn the_owner_keeps_billing_addresses_and_may_close_the_account(db: PgPool)
         .await;
     assert_eq!(saved.status, StatusCode::CREATED, "{:?}", saved.body);
     assert_eq!(saved.body["postal_code"], "04524");
+    for n in 1..=2 {
+        let more = owner
+            .send(
+                Method::POST,
+                "/api/v1/me/addresses",
+                &[],
+                Some(json!({ "country": "KR", "postal_code": "04524", "main": format!("부산광역시 {n}") })),
+            )
+            .await;
+        assert_eq!(more.status, StatusCode::CREATED);
+    }
+    let first = reader.get("/api/v1/me/addresses?limit=2").await;
+    assert_eq!(first.body["items"][0]["id"], saved.body["id"]);
+    let next = first.body["next"].as_str().unwrap();
+    let rest = reader
+        .get(&format!("/api/v1/me/addresses?limit=2&cursor={next}"))
+        .await;
+    assert_eq!(rest.body["items"].as_array().unwrap().len(), 1);
+    assert!(rest.body.get("next").is_none());
+    let extra = first.body["items"][1]["id"].as_str().unwrap();
+    assert_eq!(
+        owner
+            .send(
+                Method::DELETE,
+                &format!("/api/v1/me/addresses/{extra}"),
+                &[],
+                None
+            )
+            .await
+            .status,
+        StatusCode::NO_CONTENT
+    );
+    let stale = reader
+        .get(&format!("/api/v1/me/addresses?limit=2&cursor={next}"))
+        .await;
+    assert_eq!(stale.pointers(), ["#/cursor"]);
+    let last = rest.body["items"][0]["id"].as_str().unwrap();
+    owner
+        .send(
+            Method::DELETE,
+            &format!("/api/v1/me/addresses/{last}"),
+            &[],
+            None,
+        )
+        .await;
     let listed = reader.get("/api/v1/me/addresses").await;
     assert_eq!(
         listed.body["items"][0]["main"],

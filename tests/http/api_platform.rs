@@ -46,7 +46,11 @@ async fn every_operation_refuses_a_dead_token_and_a_read_token_never_writes(db: 
         let body = (method != Method::GET).then(|| json!({}));
         for dead in [&revoked, &expired] {
             let answer = dead.send(method.clone(), &path, &[], body.clone()).await;
-            assert_eq!(answer.status, StatusCode::UNAUTHORIZED, "{method} {template}");
+            assert_eq!(
+                answer.status,
+                StatusCode::UNAUTHORIZED,
+                "{method} {template}"
+            );
             assert!(answer.header("www-authenticate").starts_with("Bearer"));
         }
         if method != Method::GET {
