@@ -572,6 +572,22 @@ async fn a_courses_editor_uploads_and_lists_its_videos_and_covers(db: PgPool) {
         .await;
     assert_eq!(text.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
     assert!(text.body["detail"].as_str().unwrap().contains("MP4"));
+    let reading: String = sqlx::query_scalar(
+        "SELECT t.id::text FROM topics t JOIN lectures l ON l.id = t.lecture_id
+          WHERE t.kind = 'reading' AND l.course_id = $1::uuid LIMIT 1",
+    )
+    .bind(&course)
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    let not_video = admin
+        .upload(
+            &format!("/api/v1/topics/{reading}/video"),
+            "video/mp4",
+            clip.clone(),
+        )
+        .await;
+    assert_eq!(not_video.status, StatusCode::CONFLICT);
     let empty = admin.upload(&upload, "video/mp4", Vec::new()).await;
     assert_eq!(empty.status, StatusCode::BAD_REQUEST);
     assert_eq!(count(&app.db, "SELECT count(*) FROM videos").await, 0);
