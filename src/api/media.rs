@@ -22,7 +22,7 @@ use crate::{
         catalog::staff,
         json, made, page_of, rfc3339,
     },
-    catalog::{CatalogCache, model::TopicKind, service::can_edit},
+    catalog::{CatalogCache, service::can_edit},
     error::{AppError, AppResult},
     ids::{CourseId, TopicId},
     media::{
@@ -247,13 +247,8 @@ pub async fn upload_video(
     staff(&caller)?;
     {
         let mut tx = state.db.begin().await?;
-        let row = crate::catalog::studio::topic_for_editing(&mut tx, &caller.person, topic).await?;
+        crate::catalog::studio::video_topic_for_editing(&mut tx, &caller.person, topic).await?;
         tx.rollback().await?;
-        if row.kind != TopicKind::Video {
-            return Err(AppError::Conflict(
-                "영상 토픽에만 영상을 올릴 수 있습니다. 토픽의 종류를 확인해 주세요.".into(),
-            ));
-        }
     }
     let upload = media.upload_path();
     let limit = media.config.max_video_bytes;

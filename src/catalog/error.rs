@@ -62,6 +62,9 @@ pub enum CatalogError {
     NotAuthor(Work),
     #[error("invalid form: {0:?}")]
     Invalid(Invalid),
+    /// Video work (an upload, captions) on a topic that is not a video.
+    #[error("not a video topic")]
+    NotVideo,
     #[error(transparent)]
     Database(#[from] sqlx::Error),
 }

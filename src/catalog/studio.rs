@@ -380,6 +380,20 @@ pub async fn topic_for_editing(
     Ok(topic)
 }
 
+/// A video topic `user` may change (its video and captions); any other
+/// kind of topic is refused.
+pub async fn video_topic_for_editing(
+    conn: &mut PgConnection,
+    user: &CurrentUser,
+    id: TopicId,
+) -> CatalogResult<sr::TopicRow> {
+    let topic = topic_for_editing(conn, user, id).await?;
+    match topic.kind {
+        crate::catalog::model::TopicKind::Video => Ok(topic),
+        _ => Err(CatalogError::NotVideo),
+    }
+}
+
 /// Saves a topic's fields. `video_secs` is the length of its ready video,
 /// which a video topic's length follows whatever the form says.
 pub async fn update_topic(

@@ -188,14 +188,15 @@ async fn refused(
         .into_response())
 }
 
-/// Checks the studio user may change `topic` before a byte is read.
+/// Checks the studio user may change `topic`, a video topic, before a byte
+/// is read.
 async fn authorize(
     state: &AppState,
     user: &crate::accounts::CurrentUser,
     topic: TopicId,
 ) -> AppResult<()> {
     let mut tx = state.db.begin().await?;
-    catalog::studio::topic_for_editing(&mut tx, user, topic).await?;
+    catalog::studio::video_topic_for_editing(&mut tx, user, topic).await?;
     tx.rollback().await?;
     Ok(())
 }

@@ -749,3 +749,23 @@ async fn an_upload_without_a_declared_length_is_stopped_at_the_limit_with_its_si
     assert_eq!(count(&app.db, "SELECT count(*) FROM videos").await, 0);
     assert!(files_under(&app.var_dir.join("tmp/media")).is_empty());
 }
+
+#[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
+async fn a_video_goes_only_to_a_video_topic(db: PgPool) {
+    let app = studio(db).await;
+    let reading: String = sqlx::query_scalar(
+        "SELECT id::text FROM topics WHERE kind = 'reading' ORDER BY position LIMIT 1",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    let bytes = std::fs::read(clip(4, 360, true).await).unwrap();
+    let page = app.upload_video(&reading, "lesson.mp4", bytes).await;
+    assert_eq!(page.status, StatusCode::CONFLICT, "{}", page.body);
+    assert!(page.body.contains("영상 토픽에만"), "{}", page.body);
+    assert_eq!(count(&app.db, "SELECT count(*) FROM videos").await, 0);
+    let captions = app
+        .upload_captions(&reading, "WEBVTT\n\n00:00.000 --> 00:01.000\n안녕하세요\n")
+        .await;
+    assert_eq!(captions.status, StatusCode::CONFLICT);
+}

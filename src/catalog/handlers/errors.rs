@@ -85,6 +85,9 @@ impl From<CatalogError> for AppError {
                 AppError::Forbidden("이 커리큘럼을 만든 튜터나 관리자만 수정할 수 있습니다.".into())
             }
             CatalogError::Invalid(invalid) => AppError::Validation(invalid.into()),
+            CatalogError::NotVideo => AppError::Conflict(
+                "영상 토픽에만 영상을 올릴 수 있습니다. 토픽의 종류를 확인해 주세요.".into(),
+            ),
             CatalogError::Incomplete(missing) => AppError::Validation(missing_fields(&missing)),
             CatalogError::Database(err) => err.into(),
         }
