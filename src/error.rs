@@ -271,6 +271,8 @@ impl IntoResponse for AppError {
             Self::TooManyRequests { retry_after_secs } => Some(retry_after_secs),
             Self::Busy => Some(2),
             Self::DatabaseDown(_) => Some(5),
+            // A heavy lane full (media checks): come back in a moment.
+            Self::Refused { status, .. } if status == StatusCode::SERVICE_UNAVAILABLE => Some(5),
             _ => None,
         };
         if let Some(secs) = retry_after {
@@ -296,6 +298,33 @@ mod tests {
         assert_eq!(response.status(), StatusCode::NOT_FOUND);
         let page = response.extensions().get::<ErrorPage>().expect("page");
         assert_eq!(page.title, "페이지를 찾을 수 없습니다");
+    }
+
+    #[test]
+    fn a_refusal_keeps_its_status_and_words_and_a_full_lane_says_when_to_return() {
+        let busy = AppError::Refused {
+            status: StatusCode::SERVICE_UNAVAILABLE,
+            message: "잠시 후 다시".into(),
+        }
+        .into_response();
+        assert_eq!(busy.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(busy.headers()[axum::http::header::RETRY_AFTER], "5");
+        assert_eq!(
+            busy.extensions().get::<ErrorPage>().unwrap().message,
+            "잠시 후 다시"
+        );
+        let large = AppError::Refused {
+            status: StatusCode::PAYLOAD_TOO_LARGE,
+            message: "너무 큽니다".into(),
+        }
+        .into_response();
+        assert_eq!(large.status(), StatusCode::PAYLOAD_TOO_LARGE);
+        assert!(
+            large
+                .headers()
+                .get(axum::http::header::RETRY_AFTER)
+                .is_none()
+        );
     }
 
     #[test]
