@@ -217,10 +217,7 @@ pub async fn record(
     }
     .check(video_secs)
     .map_err(|refused| watch_problem(refused.into()))?;
-    let rules = Rules {
-        complete_at_percent: state.config.complete_at_percent,
-        batches_per_minute: state.config.limits.watch_batches_per_learner,
-    };
+    let rules = Rules::of(&state.config);
     let done = progress::record(
         &mut conn,
         caller.user(),

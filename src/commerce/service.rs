@@ -441,12 +441,18 @@ pub async fn order_detail(
 }
 
 /// A learner's orders, each with the time its access runs to (if active).
+/// A person's orders, newest first (without what they opened; see
+/// [`orders`]).
+pub async fn order_list(conn: &mut PgConnection, user: UserId) -> CommerceResult<Vec<Order>> {
+    Ok(repo::orders_of(conn, user).await?)
+}
+
 pub async fn orders(
     conn: &mut PgConnection,
     user: UserId,
 ) -> CommerceResult<Vec<(Order, Option<OffsetDateTime>)>> {
     let access = access::until_by_order(conn, user).await?;
-    Ok(repo::orders_of(conn, user)
+    Ok(order_list(conn, user)
         .await?
         .into_iter()
         .map(|o| {

@@ -53,6 +53,16 @@ pub struct Rules {
     pub batches_per_minute: i64,
 }
 
+impl Rules {
+    /// The knobs as this instance is configured.
+    pub fn of(config: &crate::config::Config) -> Self {
+        Self {
+            complete_at_percent: config.complete_at_percent,
+            batches_per_minute: config.limits.watch_batches_per_learner,
+        }
+    }
+}
+
 /// Records a batch of `session`'s events for `user` watching `topic` (a
 /// `video_secs` long video), in one transaction: takes a slot of the
 /// learner's batch limit (which also locks the learner: one batch of theirs

@@ -432,10 +432,7 @@ pub async fn events(
             ));
         }
     };
-    let rules = Rules {
-        complete_at_percent: state.config.complete_at_percent,
-        batches_per_minute: state.config.limits.watch_batches_per_learner,
-    };
+    let rules = Rules::of(&state.config);
     match progress::record(
         &mut conn,
         user.id,
