@@ -488,6 +488,9 @@ pub fn follow_changes(state: &Platform) {
         if all || topic == learning::access::GRANTS_CHANGED {
             learning::access::forget_grants(key);
         }
+        if all || topic == learning::mine::LEARNER_CHANGED {
+            learning::mine::forget_learner(key);
+        }
         if all || topic == accounts::IDENTITIES_CHANGED {
             accounts::forget_identities();
         }

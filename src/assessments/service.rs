@@ -25,8 +25,7 @@ use crate::{
     ids::{MissionId, QuestionId, SubmissionId, TopicId, UserId},
     infra::{cache::Cache, ratelimit::Limit},
     jobs::{self, EnqueueOptions},
-    learning::Completion,
-    learning::access,
+    learning::{self, Completion, access},
     web::markdown,
 };
 
@@ -545,6 +544,8 @@ pub async fn start_attempt(
     }
     repo::open_attempt(&mut tx, id, user.id, rand::random(), mission.rules()).await?;
     tx.commit().await?;
+    // Closing one past its time may have completed the topic.
+    learning::mine::changed(user.id);
     let attempts = repo::attempts(conn, id, user.id).await?;
     if attempts.iter().any(|a| a.submitted_at.is_none()) {
         Ok(())
@@ -699,6 +700,7 @@ pub async fn submit_choices(
     if past_time(&mission, open.started_at, OffsetDateTime::now_utc()) {
         close_unanswered(&mut tx, completion, &mission, &questions, user.id, open.id).await?;
         tx.commit().await?;
+        learning::mine::changed(user.id);
         return Err(MissionError::TimeUp);
     }
     let outcome = close_attempt(
@@ -706,6 +708,7 @@ pub async fn submit_choices(
     )
     .await?;
     tx.commit().await?;
+    learning::mine::changed(user.id);
     Ok(outcome)
 }
 
@@ -989,6 +992,7 @@ pub async fn grade(
         record(&mut tx, completion, &mission, sub.user_id, now).await?;
     }
     tx.commit().await?;
+    learning::mine::changed(sub.user_id);
     Ok(())
 }
 

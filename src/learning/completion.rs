@@ -54,6 +54,9 @@ impl Completion {
         topic: TopicId,
     ) -> anyhow::Result<bool> {
         let newly = repo::open_topic(conn, user, topic, true).await?;
+        // Dropped now and again by the caller after its commit, when it
+        // holds a transaction.
+        super::mine::changed(user);
         if newly && let Some(listener) = &self.listener {
             listener.completed(conn, user, topic).await?;
         }

@@ -7,6 +7,7 @@ pub mod access;
 mod completion;
 pub mod figures;
 pub mod handlers;
+pub mod mine;
 pub mod notes;
 pub mod progress;
 mod repo;

@@ -107,6 +107,7 @@ pub async fn add(
     }
     repo::insert_note(&mut tx, user, topic, position, &body).await?;
     tx.commit().await?;
+    super::mine::changed(user);
     Ok(Ok(()))
 }
 
@@ -116,7 +117,9 @@ pub async fn delete(
     user: UserId,
     note: uuid::Uuid,
 ) -> sqlx::Result<Option<TopicId>> {
-    repo::delete_note(conn, user, note).await
+    let deleted = repo::delete_note(conn, user, note).await?;
+    super::mine::changed(user);
+    Ok(deleted)
 }
 
 #[cfg(test)]

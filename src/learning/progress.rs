@@ -2,7 +2,7 @@
 //! per learner and topic), completion, resume, course progress, study time,
 //! notes. The rules themselves are [`watch`](super::watch).
 
-use std::collections::HashMap;
+use std::{collections::HashMap, sync::Arc};
 
 use sqlx::{Acquire, PgConnection};
 use time::{Duration, OffsetDateTime};
@@ -13,6 +13,7 @@ use crate::{
     ids::{CourseId, TopicId, UserId},
     learning::Completion,
     learning::{
+        mine,
         repo::{self, EventColumns, Folded, Place},
         session::WatchSession,
         watch::{self, Event, EventKind, Intervals},
@@ -149,6 +150,7 @@ pub async fn record(
         repo::set_playback_rate(&mut tx, user, rate as f32).await?;
     }
     tx.commit().await?;
+    mine::changed(user);
     Ok(Recorded {
         stored,
         watched_secs: watched.total(),
@@ -356,6 +358,7 @@ pub async fn edit_event(
     )
     .await?;
     tx.commit().await?;
+    mine::changed(row.user_id);
     Ok(true)
 }
 
@@ -383,6 +386,7 @@ pub async fn delete_event(
     )
     .await?;
     tx.commit().await?;
+    mine::changed(row.user_id);
     Ok(Some((row.user_id, row.topic_id)))
 }
 
@@ -450,8 +454,16 @@ pub async fn lesson_state(
     topic: TopicId,
     outline: &[TopicId],
 ) -> sqlx::Result<LessonState> {
-    let ids: Vec<uuid::Uuid> = outline.iter().map(|t| t.0).collect();
-    let row = repo::lesson(conn, user, topic, &ids).await?;
+    let kept = mine::of(user).await;
+    let row = match kept.lesson(topic, outline) {
+        Some(row) => row,
+        None => {
+            let ids: Vec<uuid::Uuid> = outline.iter().map(|t| t.0).collect();
+            let row = Arc::new(repo::lesson(conn, user, topic, &ids).await?);
+            kept.keep_lesson(topic, outline, row.clone());
+            row
+        }
+    };
     // Reloading the lesson they are on writes nothing; opening another
     // marks it (the one write a page view makes).
     if row.latest != Some(topic) {
@@ -459,17 +471,21 @@ pub async fn lesson_state(
     }
     Ok(LessonState {
         topic: TopicProgress {
-            watched: row.watched.map(|w| w.0).unwrap_or_default(),
+            watched: row
+                .watched
+                .as_ref()
+                .map(|w| w.0.clone())
+                .unwrap_or_default(),
             watched_secs: row.watched_secs.unwrap_or_default(),
             position: row.position.unwrap_or_default(),
             completed: row.completed,
         },
         outline: row
             .outline
-            .into_iter()
-            .map(|(topic, done, share)| (topic, (done, share)))
+            .iter()
+            .map(|(topic, done, share)| (*topic, (*done, *share)))
             .collect(),
-        notes: row.notes.into_iter().map(Into::into).collect(),
+        notes: row.notes.iter().cloned().map(Into::into).collect(),
         rate: row.rate.unwrap_or(1.0),
     })
 }
@@ -477,11 +493,14 @@ pub async fn lesson_state(
 /// A learner opened a topic: remembered for "continue learning". The one
 /// write a page view makes; completing is [`Completion::complete`]'s.
 pub async fn opened(conn: &mut PgConnection, user: UserId, topic: TopicId) -> sqlx::Result<()> {
-    repo::open_topic(conn, user, topic, false).await.map(drop)
+    repo::open_topic(conn, user, topic, false).await?;
+    mine::changed(user);
+    Ok(())
 }
 
 /// Per topic of `topics` the learner has touched: done, and the share done
-/// (0-1).
+/// (0-1), as the database has it now (what rules decide on: the refund's
+/// content used).
 pub async fn topics(
     conn: &mut PgConnection,
     user: UserId,
@@ -492,6 +511,20 @@ pub async fn topics(
         .await?
         .into_iter()
         .map(|(topic, done, share)| (topic, (done, share)))
+        .collect())
+}
+
+/// [`topics`] as a page shows them: from everything the learner touched,
+/// kept until they change something (see [`mine`]). Never for a rule.
+pub async fn topics_shown(
+    conn: &mut PgConnection,
+    user: UserId,
+    topics: &[TopicId],
+) -> sqlx::Result<HashMap<TopicId, (bool, f64)>> {
+    let touched = overview(conn, user, false).await?;
+    Ok(topics
+        .iter()
+        .filter_map(|t| touched.done.get(t).map(|done| (*t, *done)))
         .collect())
 }
 
@@ -605,7 +638,7 @@ pub struct LastTopic {
 /// A learner's progress over everything they touched and their study time:
 /// what the home page and the dashboard show of them, read in one round
 /// trip ([`overview`]) and laid over the catalogue's cached courses.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Overview {
     /// Topics touched, latest first.
     recent: Vec<TopicId>,
@@ -737,9 +770,18 @@ pub async fn overview(
     let today = OffsetDateTime::now_utc().to_offset(KST).date();
     let monday = today - Duration::days(i64::from(today.weekday().number_days_from_monday()));
     let first = monday - Duration::weeks(STUDY_WEEKS - 1);
+    let kept = mine::of(user).await;
     if !study {
+        if let Some(overview) = kept.touched() {
+            return Ok(overview);
+        }
         let touched = repo::touched(conn, user).await?;
-        return Ok(Overview::of(touched, StudyTime::default()));
+        let overview = Overview::of(touched, StudyTime::default());
+        kept.keep_touched(&overview);
+        return Ok(overview);
+    }
+    if let Some(overview) = kept.overview(first) {
+        return Ok(overview);
     }
     let row = repo::overview(conn, user, first).await?;
     let epoch = time::Date::from_julian_day(UNIX_EPOCH_JULIAN_DAY).unwrap_or(today);
@@ -758,7 +800,9 @@ pub async fn overview(
         week_secs: weeks.last().map_or(0.0, |w| w.1),
         weeks,
     };
-    Ok(Overview::of(row.touched, study))
+    let overview = Overview::of(row.touched, study);
+    kept.keep_overview(first, &overview);
+    Ok(overview)
 }
 
 /// 1970-01-01 as a Julian day number (PostgreSQL's `date - DATE '1970-01-01'`

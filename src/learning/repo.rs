@@ -621,7 +621,7 @@ pub async fn overview(
 
 // ---------- notes ----------
 
-#[derive(serde::Deserialize)]
+#[derive(Clone, serde::Deserialize)]
 pub struct NoteRow {
     pub id: uuid::Uuid,
     pub position: f64,

@@ -431,6 +431,8 @@ async fn the_owner_reads_their_progress_and_anyone_checks_a_certificate(db: PgPo
     .execute(&app.db)
     .await
     .unwrap();
+    // Written by hand, past the learner's writers: said as they say it.
+    weaverse::learning::mine::changed(weaverse::ids::UserId(user));
     let code = {
         let mut conn = app.db.acquire().await.unwrap();
         weaverse::certificates::check(

@@ -1559,6 +1559,13 @@ async fn a_course_page_shows_who_teaches_and_the_learners_progress_per_topic(db:
     .execute(&app.db)
     .await
     .unwrap();
+    // Written by hand, past the learner's writers: said as they say it.
+    let learner: uuid::Uuid =
+        sqlx::query_scalar("SELECT id FROM users WHERE email = 'progress@example.com'")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    weaverse::learning::mine::changed(weaverse::ids::UserId(learner));
     let page = app.get(&format!("/courses/{html}")).await;
     let state = |topic: uuid::Uuid| {
         page.attr(

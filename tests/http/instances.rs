@@ -336,6 +336,25 @@ async fn two_instances_behind_nginx_serve_the_journey_and_agree_within_a_second(
     on_b.set_cookie("weaverse_session", &cookie);
     assert!(signed_in(&on_b).await);
     assert!(signed_in(&on_b).await);
+
+    // A note written on a shows in the lesson on b, which had kept the
+    // learner's state (two loads: the first marks the lesson opened).
+    let lesson = format!("/learn/topics/{topic}");
+    on_b.get(&lesson).await;
+    assert!(on_b.get(&lesson).await.text("[data-note]").is_none());
+    let noted = on_a
+        .post_form(
+            &format!("{lesson}/notes"),
+            &[("body", "다른 인스턴스에서 쓴 메모"), ("position", "5")],
+        )
+        .await;
+    assert!(noted.status.is_success() || noted.status.is_redirection());
+    let note = within(
+        Duration::from_secs(1),
+        "a note written on a reaches b's kept lesson",
+        || async { on_b.get(&lesson).await.text("[data-note]").is_some() },
+    )
+    .await;
     assert_eq!(on_a.logout().await.status, StatusCode::SEE_OTHER);
     let logout = within(
         Duration::from_secs(1),
@@ -423,7 +442,7 @@ async fn two_instances_behind_nginx_serve_the_journey_and_agree_within_a_second(
     )
     .await;
     eprintln!(
-        "across instances: logout {logout:?}, password change {password:?}, unpublish {hidden:?}, publish {shown:?}"
+        "across instances: note {note:?}, logout {logout:?}, password change {password:?}, unpublish {hidden:?}, publish {shown:?}"
     );
     drop(fleet);
     let _ = std::fs::remove_dir_all(root);

@@ -92,6 +92,20 @@ async fn each_page_a_learner_uses_reads_at_most_two_statements(db: PgPool) {
         let (page, queries) = app.get_counting_queries(&path).await;
         assert_eq!(page.status, StatusCode::OK, "{path}");
         assert!(queries <= 2, "{path}: {queries} statements");
+        // Once read, the learner's own progress, notes and study time are
+        // kept until they change something: the roadmap, the course page
+        // and a lesson ask nothing more (a lesson is read again once after
+        // the first load, which marked it opened).
+        let (page, again) = app.get_counting_queries(&path).await;
+        assert_eq!(page.status, StatusCode::OK, "{path}");
+        let kept = path == "/"
+            || path.starts_with("/courses/")
+            || (path.starts_with("/learn/topics/") && !path.ends_with("/tutor"));
+        if kept {
+            assert_eq!(again, 0, "{path}: {again} statements once kept");
+        } else {
+            assert!(again <= queries, "{path}: {again} statements");
+        }
     }
 }
 
@@ -99,6 +113,63 @@ async fn each_page_a_learner_uses_reads_at_most_two_statements(db: PgPool) {
 /// nothing. Reading a session into the cache used to announce it, so this
 /// instance dropped the session it had just read and read it again on the
 /// next request: a table read and a notification on about every other page.
+/// A learner's own state, kept between loads, is read again after each of
+/// their writes: a watch batch (the lesson's resume point and watched part,
+/// the dashboard's study time), and an admin's correction of their events.
+#[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
+async fn a_learners_kept_state_is_read_again_after_each_of_their_writes(db: PgPool) {
+    let (app, topic) = crate::learning::learner_with_video(db).await;
+    let lesson = format!("/learn/topics/{topic}");
+    // Opened (a write), then read and kept.
+    app.get(&lesson).await;
+    app.get(&lesson).await;
+    let (page, statements) = app.get_counting_queries(&lesson).await;
+    assert_eq!(statements, 0, "kept");
+    assert_eq!(page.attr("#player", "data-resume-at").as_deref(), Some("0"));
+    let study = |page: &crate::support::Page| page.attr("[data-study-total]", "data-study-total");
+    app.get("/me/dashboard").await;
+    let before = study(&app.get("/me/dashboard").await);
+
+    let mut player = crate::learning::Player::open(&app, "learner@example.com", &topic).await;
+    player.time_passes(45);
+    let events = vec![
+        player.ev("play", 0.0),
+        player.ev("heartbeat", 20.0),
+        player.ev("pause", 42.0),
+    ];
+    let (status, reply) = player.send(events).await;
+    assert_eq!(status, StatusCode::OK, "{reply}");
+    let page = app.get(&lesson).await;
+    assert_eq!(
+        page.attr("#player", "data-resume-at").as_deref(),
+        Some("39")
+    );
+    assert_eq!(
+        page.attr("#player", "data-watched").as_deref(),
+        Some("0.0-42.0")
+    );
+    let after = study(&app.get("/me/dashboard").await);
+    assert_ne!(after, before, "study time after a batch");
+    assert_eq!(app.get_counting_queries(&lesson).await.1, 0, "kept again");
+
+    // An admin deletes the pause: progress folds again to 0-20.
+    let pause: i64 = sqlx::query_scalar("SELECT id FROM watch_events WHERE kind = 'pause'")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    let admin = app.another_browser();
+    admin.login_as_admin().await;
+    let deleted = admin
+        .post_form(&format!("/admin/watch/events/{pause}/delete"), &[])
+        .await;
+    assert_eq!(deleted.status, StatusCode::SEE_OTHER);
+    let page = app.get(&lesson).await;
+    assert_eq!(
+        page.attr("#player", "data-watched").as_deref(),
+        Some("0.0-20.0")
+    );
+}
+
 #[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]
 async fn following_other_instances_adds_no_statement_to_a_page(db: PgPool) {
     use std::sync::atomic::Ordering;

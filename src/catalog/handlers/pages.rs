@@ -169,7 +169,7 @@ pub async fn course(
                         .iter()
                         .flat_map(|l| l.topics.iter().map(|t| t.id))
                         .collect();
-                    learning::progress::topics(&mut conn, user.id, &topics).await?
+                    learning::progress::topics_shown(&mut conn, user.id, &topics).await?
                 }
                 false => Default::default(),
             };

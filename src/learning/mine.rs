@@ -1,0 +1,228 @@
+//! A learner's own learning state (progress, notes, speed, study time),
+//! kept a while in this process as the pages read it: a learner moving
+//! between the lesson, the roadmap and the dashboard, or reloading one,
+//! costs no statement until something of theirs changes.
+//!
+//! Every write of a learner's state calls [`changed`] after its commit
+//! (watch batches, an opened or completed topic, notes, an admin's
+//! correction; assessments after a graded attempt). That drops the
+//! learner's entry here and announces it to the other instances, which drop
+//! theirs (ADR 0028). A part read while a write was under way is stored in
+//! the entry it was read for; the write's [`changed`] after its commit drops
+//! that entry, so nothing read before a commit outlives it. The lifetime
+//! bounds what a lost notice or a write by hand can leave.
+
+use std::{
+    collections::HashMap,
+    convert::Infallible,
+    sync::{Arc, LazyLock, Mutex},
+    time::Duration,
+};
+
+use crate::{
+    ids::{TopicId, UserId},
+    infra::cache::Cache,
+    learning::{progress::Overview, repo::LessonRow},
+};
+
+/// How long a learner's state is kept without a change.
+const LIFETIME: Duration = Duration::from_secs(30);
+
+/// How many learners are kept at once (past it the cache starts afresh).
+const LEARNERS: usize = 20_000;
+
+/// What other instances hear when a learner's state changed here.
+pub const LEARNER_CHANGED: &str = "learning.learner";
+
+/// The parts of one learner's state, each filled by the first page that
+/// reads it.
+#[derive(Default)]
+pub(super) struct Kept {
+    /// Every topic touched (the home page, the API).
+    touched: Mutex<Option<Overview>>,
+    /// With study time, for weeks from the given Monday (the dashboard).
+    overview: Mutex<Option<(time::Date, Overview)>>,
+    /// A lesson page's read, by topic.
+    lessons: Mutex<HashMap<TopicId, KeptLesson>>,
+}
+
+/// A lesson page's read, with the outline it was read for.
+type KeptLesson = (Vec<TopicId>, Arc<LessonRow>);
+
+static KEPT: LazyLock<Cache<Kept>> = LazyLock::new(|| Cache::bounded(LIFETIME, LEARNERS));
+
+/// The learner's entry (an empty one when nothing is kept).
+pub(super) async fn of(user: UserId) -> Arc<Kept> {
+    let loaded = KEPT
+        .get_or_load(&user.to_string(), async {
+            Ok::<_, Infallible>(Kept::default())
+        })
+        .await;
+    match loaded {
+        Ok(kept) => kept,
+        Err(never) => match never {},
+    }
+}
+
+/// Something of `user`'s learning state changed (call after the commit):
+/// dropped here and on the other instances.
+pub fn changed(user: UserId) {
+    KEPT.forget(&user.to_string());
+    crate::infra::changes::announce_about(LEARNER_CHANGED, &user.to_string());
+}
+
+/// Drops this instance's kept state of one learner (`None`: of everyone),
+/// changed on another instance.
+pub fn forget_learner(user: Option<&str>) {
+    match user {
+        Some(user) => KEPT.forget(user),
+        None => KEPT.invalidate(),
+    }
+}
+
+impl Kept {
+    pub(super) fn touched(&self) -> Option<Overview> {
+        self.touched.lock().ok()?.clone()
+    }
+
+    pub(super) fn keep_touched(&self, overview: &Overview) {
+        if let Ok(mut slot) = self.touched.lock() {
+            *slot = Some(overview.clone());
+        }
+    }
+
+    /// The overview with study time in weeks from `monday`.
+    pub(super) fn overview(&self, monday: time::Date) -> Option<Overview> {
+        let slot = self.overview.lock().ok()?;
+        slot.as_ref()
+            .filter(|(from, _)| *from == monday)
+            .map(|(_, o)| o.clone())
+    }
+
+    pub(super) fn keep_overview(&self, monday: time::Date, overview: &Overview) {
+        if let Ok(mut slot) = self.overview.lock() {
+            *slot = Some((monday, overview.clone()));
+        }
+    }
+
+    /// `topic`'s lesson read, if it was read for this same outline.
+    pub(super) fn lesson(&self, topic: TopicId, outline: &[TopicId]) -> Option<Arc<LessonRow>> {
+        let lessons = self.lessons.lock().ok()?;
+        lessons
+            .get(&topic)
+            .filter(|(read_for, _)| read_for == outline)
+            .map(|(_, row)| row.clone())
+    }
+
+    pub(super) fn keep_lesson(&self, topic: TopicId, outline: &[TopicId], row: Arc<LessonRow>) {
+        if let Ok(mut lessons) = self.lessons.lock() {
+            lessons.insert(topic, (outline.to_vec(), row));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use sqlx::{PgConnection, PgPool};
+
+    use super::*;
+    use crate::learning::{Completion, notes, progress};
+
+    async fn reading(conn: &mut PgConnection) -> TopicId {
+        TopicId(
+            sqlx::query_scalar("SELECT id FROM topics WHERE kind = 'reading' ORDER BY id LIMIT 1")
+                .fetch_one(conn)
+                .await
+                .unwrap(),
+        )
+    }
+
+    /// The lesson's progress, notes and the topics touched, as pages read them.
+    async fn seen(conn: &mut PgConnection, user: UserId, topic: TopicId) -> (bool, usize, usize) {
+        let lesson = progress::lesson_state(conn, user, topic, &[topic])
+            .await
+            .unwrap();
+        let touched = progress::topics_shown(conn, user, &[topic]).await.unwrap();
+        (lesson.topic.completed, lesson.notes.len(), touched.len())
+    }
+
+    #[sqlx::test(migrator = "crate::infra::db::MIGRATOR")]
+    async fn what_a_learner_writes_is_read_again_and_nothing_else_is(db: PgPool) {
+        let mut conn = db.acquire().await.unwrap();
+        let (user, _) = crate::catalog::seed::testing::seeded_learner(&mut conn).await;
+        let topic = reading(&mut conn).await;
+
+        // Opening the lesson marks it opened (a write: read again next
+        // time); the second read is kept.
+        assert_eq!(seen(&mut conn, user, topic).await, (false, 0, 1));
+        assert_eq!(seen(&mut conn, user, topic).await, (false, 0, 1));
+        // Kept: a note written by hand, past every writer, is not seen...
+        sqlx::query(
+            "INSERT INTO notes (user_id, topic_id, position, body) VALUES ($1, $2, 0, 'x')",
+        )
+        .bind(user.0)
+        .bind(topic.0)
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+        assert_eq!(seen(&mut conn, user, topic).await, (false, 0, 1));
+        // ...until one of the learner's writes: a note through the service,
+        assert!(
+            notes::add(&mut conn, user, topic, "3", "다시 보기")
+                .await
+                .unwrap()
+                .is_ok()
+        );
+        assert_eq!(seen(&mut conn, user, topic).await, (false, 2, 1));
+        // a completion,
+        assert!(
+            Completion::unheard()
+                .complete(&mut conn, user, topic)
+                .await
+                .unwrap()
+        );
+        assert_eq!(seen(&mut conn, user, topic).await, (true, 2, 1));
+        // a note deleted,
+        let note: uuid::Uuid =
+            sqlx::query_scalar("SELECT id FROM notes WHERE user_id = $1 AND body = 'x'")
+                .bind(user.0)
+                .fetch_one(&mut *conn)
+                .await
+                .unwrap();
+        notes::delete(&mut conn, user, note).await.unwrap();
+        assert_eq!(seen(&mut conn, user, topic).await, (true, 1, 1));
+        // or another instance's notice.
+        sqlx::query("DELETE FROM notes WHERE user_id = $1")
+            .bind(user.0)
+            .execute(&mut *conn)
+            .await
+            .unwrap();
+        assert_eq!(seen(&mut conn, user, topic).await, (true, 1, 1));
+        forget_learner(Some(&user.to_string()));
+        assert_eq!(seen(&mut conn, user, topic).await, (true, 0, 1));
+    }
+
+    #[sqlx::test(migrator = "crate::infra::db::MIGRATOR")]
+    async fn a_read_that_raced_a_write_is_not_kept_past_its_commit(db: PgPool) {
+        let mut conn = db.acquire().await.unwrap();
+        let (user, _) = crate::catalog::seed::testing::seeded_learner(&mut conn).await;
+        let topic = reading(&mut conn).await;
+        // A page takes the learner's entry, then the write commits and
+        // drops it, then the page stores what it read before the commit.
+        let entry = of(user).await;
+        let before = Overview::default();
+        Completion::unheard()
+            .complete(&mut conn, user, topic)
+            .await
+            .unwrap();
+        entry.keep_touched(&before);
+        assert!(
+            of(user).await.touched().is_none(),
+            "stored in a dropped entry"
+        );
+        let touched = progress::topics_shown(&mut conn, user, &[topic])
+            .await
+            .unwrap();
+        assert_eq!(touched.get(&topic), Some(&(true, 1.0)));
+    }
+}
