@@ -63,15 +63,15 @@ pub fn start_announcing(db: PgPool) {
                     topics.push(more);
                 }
             }
-            for topic in topics {
-                let sent = sqlx::query("SELECT pg_notify($1, $2)")
-                    .bind(CHANNEL)
-                    .bind(&topic)
-                    .execute(&db)
-                    .await;
-                if let Err(err) = sent {
-                    tracing::warn!(error = %err, %topic, "could not announce a change");
-                }
+            // One statement for the whole burst (a learner's state changes
+            // with every watch batch: one statement each cost ingestion 15%).
+            let sent = sqlx::query("SELECT pg_notify($1, topic) FROM unnest($2::text[]) AS topic")
+                .bind(CHANNEL)
+                .bind(&topics)
+                .execute(&db)
+                .await;
+            if let Err(err) = sent {
+                tracing::warn!(error = %err, count = topics.len(), "could not announce changes");
             }
         }
     });
