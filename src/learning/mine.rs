@@ -81,8 +81,11 @@ pub fn forget_learner(user: Option<&str>) {
 }
 
 impl Kept {
+    /// The topics touched; the dashboard's overview holds them too, so a
+    /// learner coming from the dashboard is not read again.
     pub(super) fn touched(&self) -> Option<Overview> {
-        self.touched.lock().ok()?.clone()
+        let touched = self.touched.lock().ok()?.clone();
+        touched.or_else(|| Some(self.overview.lock().ok()?.as_ref()?.1.clone()))
     }
 
     pub(super) fn keep_touched(&self, overview: &Overview) {

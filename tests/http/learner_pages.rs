@@ -150,6 +150,12 @@ async fn a_learners_kept_state_is_read_again_after_each_of_their_writes(db: PgPo
     );
     let after = study(&app.get("/me/dashboard").await);
     assert_ne!(after, before, "study time after a batch");
+    // The roadmap takes the topics touched from the dashboard's read.
+    assert_eq!(
+        app.get_counting_queries("/").await.1,
+        0,
+        "roadmap from the dashboard's read"
+    );
     assert_eq!(app.get_counting_queries(&lesson).await.1, 0, "kept again");
 
     // An admin deletes the pause: progress folds again to 0-20.
