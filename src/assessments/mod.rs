@@ -141,6 +141,7 @@ pub async fn seed_demo(conn: &mut PgConnection) -> anyhow::Result<usize> {
 }
 
 /// Where a learner stands on one mission.
+#[derive(Clone)]
 pub struct Standing {
     pub mission: crate::ids::MissionId,
     pub topic: TopicId,
@@ -183,27 +184,53 @@ impl Standing {
     }
 }
 
+/// The learner's standings on the missions of some topics, as read.
+struct KeptStandings {
+    topics: Vec<TopicId>,
+    /// The missions' content generation it was read at (a studio edit may
+    /// change a mission's attempts).
+    missions: u64,
+    standings: Vec<Standing>,
+}
+
 /// The learner's standing on each mission on `topics` (topics without a
-/// mission have none), in one statement.
+/// mission have none): one statement, then kept in the learner's entry
+/// (`learning::mine`) until their next change or a studio edit.
 pub async fn standings(
     conn: &mut sqlx::PgConnection,
     user: crate::ids::UserId,
     topics: &[TopicId],
 ) -> sqlx::Result<Vec<Standing>> {
-    let topics: Vec<uuid::Uuid> = topics.iter().map(|t| t.0).collect();
-    Ok(repo::standings(conn, user, &topics)
-        .await?
-        .into_iter()
-        .map(|r| Standing {
-            mission: crate::ids::MissionId(r.mission_id),
-            topic: r.topic_id,
-            used: r.used,
-            max_attempts: r.max_attempts,
-            open: r.open,
-            best_score: r.best_score,
-            passed: r.passed_at.is_some(),
-        })
-        .collect())
+    let mine = crate::learning::mine::Mine::of(user).await;
+    let missions = service::missions_generation();
+    let kept = mine
+        .part_or_load(
+            uuid::Uuid::nil(),
+            |kept: &KeptStandings| kept.missions == missions && kept.topics == topics,
+            async {
+                let ids: Vec<uuid::Uuid> = topics.iter().map(|t| t.0).collect();
+                let standings = repo::standings(conn, user, &ids)
+                    .await?
+                    .into_iter()
+                    .map(|r| Standing {
+                        mission: crate::ids::MissionId(r.mission_id),
+                        topic: r.topic_id,
+                        used: r.used,
+                        max_attempts: r.max_attempts,
+                        open: r.open,
+                        best_score: r.best_score,
+                        passed: r.passed_at.is_some(),
+                    })
+                    .collect();
+                Ok::<_, sqlx::Error>(KeptStandings {
+                    topics: topics.to_vec(),
+                    missions,
+                    standings,
+                })
+            },
+        )
+        .await?;
+    Ok(kept.standings.clone())
 }
 
 /// A learner's result on one mission, for the admin's view of them.

@@ -662,7 +662,8 @@ pub async fn set_submission_job(conn: &mut PgConnection, id: Uuid, job: i64) -> 
     Ok(())
 }
 
-/// Records a grade once: only a pending submission takes it.
+/// Records a grade once: only a pending submission takes it (its learner
+/// is returned).
 pub async fn grade_submission(
     conn: &mut PgConnection,
     id: Uuid,
@@ -670,21 +671,20 @@ pub async fn grade_submission(
     score: i32,
     results: &[TestResult],
     message: Option<&str>,
-) -> sqlx::Result<bool> {
-    Ok(sqlx::query!(
-        "UPDATE code_submissions SET verdict = $2, score = $3, results = $4, message = $5,
+) -> sqlx::Result<Option<UserId>> {
+    sqlx::query_scalar!(
+        r#"UPDATE code_submissions SET verdict = $2, score = $3, results = $4, message = $5,
                 graded_at = now()
-          WHERE id = $1 AND verdict = 'pending'",
+          WHERE id = $1 AND verdict = 'pending'
+          RETURNING user_id AS "user_id: UserId""#,
         id,
         verdict.as_str(),
         score,
         Json(results) as _,
         message
     )
-    .execute(conn)
-    .await?
-    .rows_affected()
-        == 1)
+    .fetch_optional(conn)
+    .await
 }
 
 // ---------- results ----------

@@ -25,7 +25,7 @@ use crate::{
     ids::{MissionId, QuestionId, SubmissionId, TopicId, UserId},
     infra::{cache::Cache, ratelimit::Limit},
     jobs::{self, EnqueueOptions},
-    learning::{self, Completion, access},
+    learning::{self, Completion, access, mine::Mine},
     web::markdown,
 };
 
@@ -164,6 +164,7 @@ pub struct QuestionView {
 }
 
 /// A code submission as its learner sees it.
+#[derive(Clone)]
 pub struct SubmissionView {
     pub id: Uuid,
     pub question: Uuid,
@@ -324,6 +325,12 @@ pub fn missions_changed() {
     crate::infra::changes::announce(MISSIONS_CHANGED);
 }
 
+/// Counts the changes to missions' content seen here: what is kept of a
+/// learner's standings was read at one.
+pub(super) fn missions_generation() -> u64 {
+    MISSIONS.generation()
+}
+
 /// What other instances hear when a mission changed here.
 pub const MISSIONS_CHANGED: &str = "assessments.missions";
 
@@ -378,12 +385,59 @@ async fn content(db: &PgPool, id: Uuid) -> sqlx::Result<Arc<Option<MissionConten
         .await
 }
 
+/// A learner's own state on a mission: their attempts, their result and
+/// their code. Kept in their entry (`learning::mine`) until their next
+/// change; every writer of it here calls `learning::mine::changed`.
+struct Taken {
+    /// The code questions it was read for (the studio may add or remove one).
+    code_questions: Vec<Uuid>,
+    /// Latest first.
+    attempts: Vec<repo::AttemptRow>,
+    /// The best score and whether it passed.
+    best: Option<(i32, bool)>,
+    /// What each code question's editor opens with: the draft, else the
+    /// code last submitted (else, not here, the starter code).
+    written: HashMap<Uuid, String>,
+    /// Each code question's latest submission.
+    latest: HashMap<Uuid, SubmissionView>,
+}
+
+impl Taken {
+    /// One statement, and one more on a mission with code questions.
+    async fn read(
+        conn: &mut PgConnection,
+        user: UserId,
+        mission: Uuid,
+        code_questions: &[Uuid],
+    ) -> MissionResult<Self> {
+        let (attempts, best) = repo::learner_attempts(conn, mission, user).await?;
+        let (submissions, drafts) = match code_questions.is_empty() {
+            true => Default::default(),
+            false => repo::learner_code(conn, user, code_questions).await?,
+        };
+        let mut written = HashMap::new();
+        let mut latest = HashMap::new();
+        for s in submissions {
+            written.insert(s.question_id, s.code.clone());
+            latest.insert(s.question_id, SubmissionView::of(s));
+        }
+        written.extend(drafts);
+        Ok(Self {
+            code_questions: code_questions.to_vec(),
+            attempts,
+            best,
+            written,
+            latest,
+        })
+    }
+}
+
 /// The mission page for `user`. It writes nothing: an attempt opens with
 /// [`start_attempt`], and an open attempt past its time shows as over (it
 /// is closed, graded as it stands, when the learner next starts one).
 /// The mission, its topic and course come from caches; the learner's own
-/// attempts and result are one statement, their code and drafts one more
-/// on a mission with code questions.
+/// attempts, result, code and drafts ([`Taken`]) are kept in their entry
+/// until their next change.
 pub async fn mission_page(
     db: &PgPool,
     catalog: &CatalogCache,
@@ -403,23 +457,29 @@ pub async fn mission_page(
             CatalogError::Database(e) => MissionError::Db(e),
             _ => MissionError::NotFound,
         })?;
-    let mut conn = db.acquire().await?;
-    let access = access::viewer_access_at(&mut conn, Some(user), place, &course.sellers)
-        .await?
-        .ok_or(MissionError::NotFound)?;
-    may_take(access, mission.topic_id)?;
-    let (attempts, best) = repo::learner_attempts(&mut conn, id, user.id).await?;
     let code_questions: Vec<Uuid> = content
         .questions
         .iter()
         .filter(|q| q.row.kind == QuestionKind::Code)
         .map(|q| q.row.id)
         .collect();
-    let (submissions, drafts) = match code_questions.is_empty() {
-        true => Default::default(),
-        false => repo::learner_code(&mut conn, user.id, &code_questions).await?,
-    };
+    // Taken before anything of the learner's is read (see `Mine`).
+    let mine = Mine::of(user.id).await;
+    let mut conn = db.acquire().await?;
+    let access = access::viewer_access_at(&mut conn, Some(user), place, &course.sellers)
+        .await?
+        .ok_or(MissionError::NotFound)?;
+    may_take(access, mission.topic_id)?;
+    let taken = mine
+        .part_or_load(
+            id,
+            |kept: &Taken| kept.code_questions == code_questions,
+            Taken::read(&mut conn, user.id, id, &code_questions),
+        )
+        .await?;
     drop(conn);
+    let attempts = &taken.attempts;
+    let best = taken.best;
     let now = OffsetDateTime::now_utc();
     let over = |a: &&repo::AttemptRow| past_time(mission, a.started_at, now);
     let unsubmitted = attempts.iter().find(|a| a.submitted_at.is_none());
@@ -428,21 +488,12 @@ pub async fn mission_page(
     let last = attempts.iter().find(|a| a.submitted_at.is_some());
     let wait = open
         .is_none()
-        .then(|| why_closed(mission, &attempts))
+        .then(|| why_closed(mission, attempts))
         .flatten();
     let may_start = open.is_none() && wait.is_none();
     let attempts_used_up = matches!(wait, Some(MissionError::AttemptsUsed));
     let reveal = attempts_used_up || best.is_some_and(|(_, passed)| passed);
     let seed = open.or(last).map_or(0, |a| a.shuffle_seed);
-    // What the editor opens with: the draft, else the code last submitted,
-    // else the starter code.
-    let mut written: HashMap<Uuid, String> = HashMap::new();
-    let mut latest: HashMap<Uuid, SubmissionView> = HashMap::new();
-    for s in submissions {
-        written.insert(s.question_id, s.code.clone());
-        latest.insert(s.question_id, SubmissionView::of(s));
-    }
-    written.extend(drafts);
     let views = content
         .questions
         .iter()
@@ -465,12 +516,14 @@ pub async fn mission_page(
                 .collect();
             let code = (q.row.kind == QuestionKind::Code).then(|| CodeView {
                 language: q.row.language.unwrap_or(Language::JavaScript),
-                starter: written
-                    .remove(&q.row.id)
-                    .unwrap_or_else(|| q.row.starter_code.clone()),
+                starter: taken
+                    .written
+                    .get(&q.row.id)
+                    .unwrap_or(&q.row.starter_code)
+                    .clone(),
                 hidden: q.hidden,
                 visible: q.visible.clone(),
-                latest: latest.remove(&q.row.id),
+                latest: taken.latest.get(&q.row.id).cloned(),
             });
             QuestionView {
                 id: q.row.id,
@@ -732,6 +785,7 @@ pub async fn save_draft(
         _ => return Err(MissionError::NotCode),
     }
     repo::save_draft(conn, user.id, question.0, code).await?;
+    learning::mine::changed(user.id);
     Ok(())
 }
 
@@ -795,6 +849,7 @@ pub async fn submit_code(
         repo::set_submission_job(&mut tx, submission, job.0).await?;
     }
     tx.commit().await?;
+    learning::mine::changed(user.id);
     Ok(SubmissionId(submission))
 }
 
@@ -982,7 +1037,8 @@ pub async fn grade(
             // The database refused these values: it would again.
             sqlx::Error::Database(_) => jobs::Permanent(err.into()).into(),
             err => anyhow::Error::from(err),
-        })?;
+        })?
+        .is_some();
     if graded
         && !sub.trial
         && let Some(mission) = repo::mission(&mut tx, mission_id).await?
@@ -1014,7 +1070,8 @@ pub async fn grading_failed(db: &PgPool, id: Uuid, reason: &str) -> anyhow::Resu
         &[],
         Some(GRADER_FAILED),
     )
-    .await?;
+    .await?
+    .inspect(|user| learning::mine::changed(*user));
     Ok(())
 }
 

@@ -34,6 +34,7 @@ use crate::{
     error::AppResult,
     learning::{
         access,
+        mine::Mine,
         progress::{self, LastTopic, StudyTime},
     },
     state::AppState,
@@ -116,7 +117,8 @@ struct LearnerDashboard {
     /// Each course of the nano-degree, in roadmap order.
     courses: Vec<CourseRow>,
     study: StudyTime,
-    study_chart: BarChart,
+    /// The study chart's SVG and table, drawn.
+    study_chart: Arc<String>,
     certificates: Arc<Vec<crate::certificates::CertificateRow>>,
 }
 
@@ -146,8 +148,10 @@ impl LearnerDashboard {
 /// The learner's dashboard: their holdings (cached grants), each course of
 /// the nano-degree with their progress and their standing on each mission,
 /// their study time over eight weeks as a chart, and their certificates
-/// (kept a few seconds). Two statements over the catalogue's cached
-/// courses: the learner's progress and study time, and their missions.
+/// (kept a few seconds), over the catalogue's cached courses. Their
+/// progress and study time (one statement) and their standings (one more)
+/// are kept in their entry (`learning::mine`) until they change something,
+/// and so is the chart drawn from their weeks.
 async fn learner(
     State(state): State<AppState>,
     State(cache): State<Arc<CatalogCache>>,
@@ -215,24 +219,7 @@ async fn learner(
                 .collect(),
         })
         .collect();
-    let points: Vec<(String, f64)> = overview
-        .study
-        .weeks
-        .iter()
-        .map(|(monday, secs)| {
-            (
-                format!("{}/{}", u8::from(monday.month()), monday.day()),
-                *secs,
-            )
-        })
-        .collect();
-    let study_chart = BarChart::new(
-        "study-weeks",
-        format!("최근 {}주 학습 시간", progress::STUDY_WEEKS),
-        ("주 (월요일부터)", "학습 시간"),
-        &points,
-        minutes,
-    );
+    let study_chart = study_chart(user.id, &overview.study.weeks).await;
     web::render(&LearnerDashboard {
         ctx,
         nickname: user.nickname,
@@ -243,6 +230,49 @@ async fn learner(
         study_chart,
         certificates,
     })
+}
+
+/// The study chart, drawn once for the weeks it shows and kept in the
+/// learner's entry (`learning::mine`) while those weeks read the same.
+async fn study_chart(user: crate::ids::UserId, weeks: &[(time::Date, f64)]) -> Arc<String> {
+    /// A drawn chart with the weeks it was drawn from.
+    struct Drawn {
+        weeks: Vec<(time::Date, f64)>,
+        html: Arc<String>,
+    }
+    let mine = Mine::of(user).await;
+    let drawn = mine
+        .part_or_load(
+            uuid::Uuid::nil(),
+            |drawn: &Drawn| drawn.weeks == weeks,
+            async {
+                let points: Vec<(String, f64)> = weeks
+                    .iter()
+                    .map(|(monday, secs)| {
+                        (
+                            format!("{}/{}", u8::from(monday.month()), monday.day()),
+                            *secs,
+                        )
+                    })
+                    .collect();
+                let chart = BarChart::new(
+                    "study-weeks",
+                    format!("최근 {}주 학습 시간", progress::STUDY_WEEKS),
+                    ("주 (월요일부터)", "학습 시간"),
+                    &points,
+                    minutes,
+                );
+                Ok::<_, std::convert::Infallible>(Drawn {
+                    weeks: weeks.to_vec(),
+                    html: Arc::new(chart.to_string()),
+                })
+            },
+        )
+        .await;
+    match drawn {
+        Ok(drawn) => drawn.html.clone(),
+        Err(never) => match never {},
+    }
 }
 
 /// Seconds as a chart reads them: minutes, or hours past two.

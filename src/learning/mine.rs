@@ -13,11 +13,14 @@
 //! bounds what a lost notice or a write by hand can leave.
 
 use std::{
+    any::{Any, TypeId},
     collections::HashMap,
     convert::Infallible,
     sync::{Arc, LazyLock, Mutex},
     time::Duration,
 };
+
+use uuid::Uuid;
 
 use crate::{
     ids::{TopicId, UserId},
@@ -44,7 +47,13 @@ pub(super) struct Kept {
     overview: Mutex<Option<(time::Date, Overview)>>,
     /// A lesson page's read, by topic.
     lessons: Mutex<HashMap<TopicId, KeptLesson>>,
+    /// What capabilities above learning keep of the learner's state (a
+    /// mission's attempts, the dashboard's standings, a conversation with
+    /// the tutor), by type and key: see [`Mine`].
+    parts: Mutex<HashMap<(TypeId, Uuid), Part>>,
 }
+
+type Part = Arc<dyn Any + Send + Sync>;
 
 /// A lesson page's read, with the outline it was read for.
 type KeptLesson = (Vec<TopicId>, Arc<LessonRow>);
@@ -61,6 +70,57 @@ pub(super) async fn of(user: UserId) -> Arc<Kept> {
     match loaded {
         Ok(kept) => kept,
         Err(never) => match never {},
+    }
+}
+
+/// A learner's entry, for the capabilities above learning: each keeps its
+/// own parts of the learner's state in it, by type and key, and calls
+/// [`changed`] after every write of them, like learning's own writers.
+/// Take the entry before reading what is kept in it: a write that commits
+/// meanwhile drops the entry, so what the read stores dies with it.
+#[derive(Clone)]
+pub struct Mine(Arc<Kept>);
+
+impl Mine {
+    /// `user`'s entry (an empty one when nothing is kept).
+    pub async fn of(user: UserId) -> Self {
+        Self(of(user).await)
+    }
+
+    /// The part of type `T` kept under `key`.
+    pub fn part<T: Any + Send + Sync>(&self, key: Uuid) -> Option<Arc<T>> {
+        let parts = self.0.parts.lock().ok()?;
+        parts
+            .get(&(TypeId::of::<T>(), key))?
+            .clone()
+            .downcast::<T>()
+            .ok()
+    }
+
+    /// Keeps `part` under `key` until the learner's next change.
+    pub fn keep<T: Any + Send + Sync>(&self, key: Uuid, part: Arc<T>) {
+        if let Ok(mut parts) = self.0.parts.lock() {
+            parts.insert((TypeId::of::<T>(), key), part);
+        }
+    }
+
+    /// The part kept under `key` when `fresh` accepts it (it was read for
+    /// what the caller shows now), else `load`'s, kept.
+    pub async fn part_or_load<T, E>(
+        &self,
+        key: Uuid,
+        fresh: impl FnOnce(&T) -> bool,
+        load: impl Future<Output = Result<T, E>>,
+    ) -> Result<Arc<T>, E>
+    where
+        T: Any + Send + Sync,
+    {
+        if let Some(kept) = self.part::<T>(key).filter(|kept| fresh(kept)) {
+            return Ok(kept);
+        }
+        let part = Arc::new(load.await?);
+        self.keep(key, part.clone());
+        Ok(part)
     }
 }
 
@@ -203,6 +263,49 @@ mod tests {
         assert_eq!(seen(&mut conn, user, topic).await, (true, 1, 1));
         forget_learner(Some(&user.to_string()));
         assert_eq!(seen(&mut conn, user, topic).await, (true, 0, 1));
+    }
+
+    #[tokio::test]
+    async fn a_higher_capabilitys_parts_are_kept_by_type_and_key_until_the_learners_change() {
+        struct Attempts(u32);
+        struct Chart(&'static str);
+        let user = UserId(Uuid::new_v4());
+        let (one, two) = (Uuid::new_v4(), Uuid::new_v4());
+        let mine = Mine::of(user).await;
+        let loads = std::sync::atomic::AtomicU32::new(0);
+        let load = |n| {
+            let loads = &loads;
+            async move {
+                loads.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                Ok::<_, Infallible>(Attempts(n))
+            }
+        };
+        let read = mine.part_or_load(one, |_| true, load(1)).await.unwrap();
+        assert_eq!(read.0, 1);
+        // Kept: not loaded again, under its own key and type only.
+        let again = Mine::of(user).await;
+        let read = again.part_or_load(one, |_| true, load(9)).await.unwrap();
+        assert_eq!(
+            (read.0, loads.load(std::sync::atomic::Ordering::Relaxed)),
+            (1, 1)
+        );
+        assert!(again.part::<Attempts>(two).is_none());
+        assert!(again.part::<Chart>(one).is_none());
+        again.keep(one, Arc::new(Chart("weeks")));
+        assert_eq!(again.part::<Chart>(one).unwrap().0, "weeks");
+        // Read for something else than the page shows now: loaded again.
+        let read = again
+            .part_or_load(one, |a: &Attempts| a.0 == 2, load(2))
+            .await
+            .unwrap();
+        assert_eq!(read.0, 2);
+        // The learner's change drops every part, and a read that took the
+        // entry before it stores into the dropped one.
+        changed(user);
+        mine.keep(one, Arc::new(Attempts(1)));
+        let after = Mine::of(user).await;
+        assert!(after.part::<Attempts>(one).is_none());
+        assert!(after.part::<Chart>(one).is_none());
     }
 
     #[sqlx::test(migrator = "crate::infra::db::MIGRATOR")]

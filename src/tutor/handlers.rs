@@ -86,7 +86,7 @@ async fn panel(
     id: TopicId,
 ) -> AppResult<Panel> {
     let faq = tutor.faq(&state.db, course, id).await?;
-    let turns = repo::conversation(&mut *state.db.acquire().await?, user.id, id).await?;
+    let turns = super::service::conversation(&state.db, user.id, id).await?;
     Ok(Panel {
         id,
         faq,
@@ -336,6 +336,7 @@ pub async fn start_over(
 ) -> AppResult<Response> {
     let place = lesson(&state, &cache, &user, id).await?.topic.place;
     repo::close(&mut *state.db.acquire().await?, user.id, id).await?;
+    crate::learning::mine::changed(user.id);
     if ctx.htmx {
         let title = place.title;
         let panel = panel(&state, &tutor, &ctx, &user, place.course, id).await?;
@@ -438,6 +439,7 @@ pub async fn hand_off(
     let lesson = lesson(&state, &cache, &user, topic).await?;
     let mut conn = state.db.acquire().await?;
     repo::hand_off(&mut conn, user.id, turn, lesson.course.id).await?;
+    crate::learning::mine::changed(user.id);
     if ctx.htmx {
         let row = repo::turn(&mut conn, user.id, turn)
             .await?
@@ -618,6 +620,8 @@ pub async fn answer(
         .map_err(AppError::Internal)?;
     }
     tx.commit().await?;
+    // The learner's conversation shows the answer.
+    crate::learning::mine::changed(answered.user_id);
     if publish {
         tutor.faq_changed();
     }

@@ -13,6 +13,7 @@ use crate::{
     catalog::{LessonTopic, model::TopicKind, service::CourseView},
     config::TutorConfig,
     ids::{CourseId, TopicId, UserId},
+    learning::mine::Mine,
 };
 
 use super::{
@@ -263,7 +264,10 @@ impl Tutor {
         )
         .await?;
         let turn = match taken {
-            Ok(turn) => turn,
+            Ok(turn) => {
+                crate::learning::mine::changed(question.user);
+                turn
+            }
             Err(Over::Rate(wait_secs)) => return Ok(Err(AskRefused::TooOften { wait_secs })),
             Err(Over::Quota) => {
                 return Ok(Err(AskRefused::DailyQuota {
@@ -297,6 +301,27 @@ impl Tutor {
             }
         }
     }
+}
+
+/// The learner's open conversation on `topic`, oldest first, kept in their
+/// entry (`learning::mine`) until their next change: a question taken, the
+/// conversation closed ("새 대화"), a question handed on, a tutor's answer
+/// to it. One with an answer still being written is read each time (it
+/// shows as cut off after ten minutes), so an answer's end needs no notice.
+pub async fn conversation(
+    db: &PgPool,
+    user: UserId,
+    topic: TopicId,
+) -> sqlx::Result<Arc<Vec<repo::TurnRow>>> {
+    let mine = Mine::of(user).await;
+    if let Some(kept) = mine.part::<Vec<repo::TurnRow>>(topic.0) {
+        return Ok(kept);
+    }
+    let turns = Arc::new(repo::conversation(&mut *db.acquire().await?, user, topic).await?);
+    if !turns.iter().any(|t| t.state == TurnState::Answering) {
+        mine.keep(topic.0, turns.clone());
+    }
+    Ok(turns)
 }
 
 /// How an answer is coming along.

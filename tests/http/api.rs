@@ -481,6 +481,7 @@ async fn the_owner_reads_their_progress_and_anyone_checks_a_certificate(db: PgPo
     .execute(&app.db)
     .await
     .unwrap();
+    weaverse::learning::mine::changed(weaverse::ids::UserId(user));
     let missions = owner.get("/api/v1/me/missions").await;
     let passed = &missions.body["items"][0];
     assert_eq!(

@@ -98,10 +98,9 @@ async fn each_page_a_learner_uses_reads_at_most_two_statements(db: PgPool) {
         // the first load, which marked it opened).
         let (page, again) = app.get_counting_queries(&path).await;
         assert_eq!(page.status, StatusCode::OK, "{path}");
-        let kept = path == "/"
-            || path.starts_with("/courses/")
-            || (path.starts_with("/learn/topics/") && !path.ends_with("/tutor"));
-        if kept {
+        // So are their attempts, code, standings and conversation with
+        // the tutor; their orders are read each time.
+        if path != "/orders" {
             assert_eq!(again, 0, "{path}: {again} statements once kept");
         } else {
             assert!(again <= queries, "{path}: {again} statements");
@@ -360,5 +359,39 @@ async fn what_the_learner_or_a_tutor_changes_shows_on_the_next_load(db: PgPool) 
     assert!(
         page.body.contains("고쳐 쓴 <strong>문제</strong>"),
         "the prompt, rendered again"
+    );
+
+    // A mission's attempts changed in the studio: the dashboard's kept
+    // standings follow (read again at once, not after their lifetime).
+    let (types_topic, types): (String, String) = sqlx::query_as(
+        "SELECT t.id::text, m.id::text FROM missions m JOIN topics t ON t.id = m.topic_id
+          WHERE t.title = '값과 타입 퀴즈'",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    let line = format!(r#"[data-mission="{types}"]"#);
+    app.get("/me/dashboard").await;
+    let (page, statements) = app.get_counting_queries("/me/dashboard").await;
+    assert_eq!(statements, 0, "kept");
+    assert!(page.text(&line).unwrap().contains("기회 3번"));
+    let saved = admin
+        .post_form(
+            &format!("/studio/topics/{types_topic}/mission"),
+            &[
+                ("kind", "midterm"),
+                ("pass_percent", "60"),
+                ("max_attempts", "5"),
+                ("cooldown_minutes", "10"),
+                ("time_limit_minutes", "15"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    let page = app.get("/me/dashboard").await;
+    assert!(
+        page.text(&line).unwrap().contains("기회 5번"),
+        "{:?}",
+        page.text(&line)
     );
 }
