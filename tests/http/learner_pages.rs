@@ -182,23 +182,9 @@ async fn following_other_instances_adds_no_statement_to_a_page(db: PgPool) {
     assert_eq!(app.get("/orders").await.status, StatusCode::OK);
     let (_, alone) = app.get_counting_queries("/orders").await;
 
-    weaverse::app::follow_changes(&app.state);
     // Once the listener is in, it drops everything kept (what changed while
-    // nobody listened is unknown); wait for that, then fill again.
-    for _ in 0..100 {
-        let listening: i64 = sqlx::query_scalar(
-            "SELECT count(*) FROM pg_stat_activity
-              WHERE datname = current_database() AND query LIKE 'LISTEN%'",
-        )
-        .fetch_one(&app.db)
-        .await
-        .unwrap();
-        if listening > 0 {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    // nobody listened is unknown); then fill again.
+    app.follow_changes().await;
     assert_eq!(app.get("/orders").await.status, StatusCode::OK);
     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     let counter = crate::support::query_counter();

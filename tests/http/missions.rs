@@ -913,6 +913,19 @@ async fn where_workers_grade_the_web_process_takes_submissions_without_a_sandbox
         1
     );
 
+    // The mission page shows it pending, and keeps the learner's code read
+    // (this process follows the others' changes, as `serve` does).
+    app.follow_changes().await;
+    let mission_page = format!("/missions/{id}");
+    let verdict_shown = || async {
+        app.get(&mission_page)
+            .await
+            .attr("[data-submission]", "data-verdict")
+            .unwrap_or_default()
+    };
+    assert_eq!(verdict_shown().await, "pending");
+    assert_eq!(app.get_counting_queries(&mission_page).await.1, 0, "kept");
+
     // A grader on its own, in production, given nothing but the database
     // and where to make its runs: no session, data, badge or payment keys.
     let sandbox = std::env::temp_dir().join(format!("weaverse-grader-{}", uuid::Uuid::new_v4()));
@@ -939,8 +952,19 @@ async fn where_workers_grade_the_web_process_takes_submissions_without_a_sandbox
         }
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     }
-    grader.kill().await.unwrap();
     assert_eq!(verdict, "hidden_failed", "the grader graded it");
+    // The grader's notice reaches this process: its kept read is dropped
+    // and the page shows the verdict at once, not when the read expires.
+    let mut shown = verdict_shown().await;
+    for _ in 0..20 {
+        if shown != "pending" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        shown = verdict_shown().await;
+    }
+    grader.kill().await.unwrap();
+    assert_eq!(shown, "hidden_failed", "within a second of the grade");
 }
 
 #[sqlx::test(migrator = "weaverse::infra::db::MIGRATOR")]

@@ -73,6 +73,26 @@ impl Page {
 }
 
 impl TestApp {
+    /// Follows the other processes' changes as `serve` does (ADR 0028), once
+    /// the listener is in and has dropped what was kept before it.
+    pub async fn follow_changes(&self) {
+        app::follow_changes(&self.state);
+        for _ in 0..100 {
+            let listening: i64 = sqlx::query_scalar(
+                "SELECT count(*) FROM pg_stat_activity
+                  WHERE datname = current_database() AND query LIKE 'LISTEN%'",
+            )
+            .fetch_one(&self.db)
+            .await
+            .unwrap();
+            if listening > 0 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+
     pub async fn spawn(db: PgPool) -> Self {
         Self::spawn_with(db, |_| {}).await
     }
