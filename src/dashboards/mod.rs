@@ -241,38 +241,37 @@ async fn study_chart(user: crate::ids::UserId, weeks: &[(time::Date, f64)]) -> A
         html: Arc<String>,
     }
     let mine = Mine::of(user).await;
-    let drawn = mine
-        .part_or_load(
-            uuid::Uuid::nil(),
-            |drawn: &Drawn| drawn.weeks == weeks,
-            async {
-                let points: Vec<(String, f64)> = weeks
-                    .iter()
-                    .map(|(monday, secs)| {
-                        (
-                            format!("{}/{}", u8::from(monday.month()), monday.day()),
-                            *secs,
-                        )
-                    })
-                    .collect();
-                let chart = BarChart::new(
-                    "study-weeks",
-                    format!("최근 {}주 학습 시간", progress::STUDY_WEEKS),
-                    ("주 (월요일부터)", "학습 시간"),
-                    &points,
-                    minutes,
-                );
-                Ok::<_, std::convert::Infallible>(Drawn {
-                    weeks: weeks.to_vec(),
-                    html: Arc::new(chart.to_string()),
-                })
-            },
-        )
-        .await;
-    match drawn {
-        Ok(drawn) => drawn.html.clone(),
-        Err(never) => match never {},
+    if let Some(drawn) = mine
+        .part::<Drawn>(uuid::Uuid::nil())
+        .filter(|drawn| drawn.weeks == weeks)
+    {
+        return drawn.html.clone();
     }
+    let points: Vec<(String, f64)> = weeks
+        .iter()
+        .map(|(monday, secs)| {
+            (
+                format!("{}/{}", u8::from(monday.month()), monday.day()),
+                *secs,
+            )
+        })
+        .collect();
+    let chart = BarChart::new(
+        "study-weeks",
+        format!("최근 {}주 학습 시간", progress::STUDY_WEEKS),
+        ("주 (월요일부터)", "학습 시간"),
+        &points,
+        minutes,
+    );
+    let html = Arc::new(chart.to_string());
+    mine.keep(
+        uuid::Uuid::nil(),
+        Arc::new(Drawn {
+            weeks: weeks.to_vec(),
+            html: html.clone(),
+        }),
+    );
+    html
 }
 
 /// Seconds as a chart reads them: minutes, or hours past two.

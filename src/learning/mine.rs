@@ -22,11 +22,7 @@ use std::{
 
 use uuid::Uuid;
 
-use crate::{
-    ids::{TopicId, UserId},
-    infra::cache::Cache,
-    learning::{progress::Overview, repo::LessonRow},
-};
+use crate::{ids::UserId, infra::cache::Cache};
 
 /// How long a learner's state is kept without a change.
 const LIFETIME: Duration = Duration::from_secs(30);
@@ -38,44 +34,21 @@ const LEARNERS: usize = 20_000;
 pub const LEARNER_CHANGED: &str = "learning.learner";
 
 /// The parts of one learner's state, each filled by the first page that
-/// reads it.
+/// reads it (learning's own: the lesson, the topics touched, the overview
+/// with study time; above it: a mission's attempts, the dashboard's
+/// standings, a conversation with the tutor), by type and key: see [`Mine`].
 #[derive(Default)]
-pub(super) struct Kept {
-    /// Every topic touched (the home page, the API).
-    touched: Mutex<Option<Overview>>,
-    /// With study time, for weeks from the given Monday (the dashboard).
-    overview: Mutex<Option<(time::Date, Overview)>>,
-    /// A lesson page's read, by topic.
-    lessons: Mutex<HashMap<TopicId, KeptLesson>>,
-    /// What capabilities above learning keep of the learner's state (a
-    /// mission's attempts, the dashboard's standings, a conversation with
-    /// the tutor), by type and key: see [`Mine`].
+struct Kept {
     parts: Mutex<HashMap<(TypeId, Uuid), Part>>,
 }
 
 type Part = Arc<dyn Any + Send + Sync>;
 
-/// A lesson page's read, with the outline it was read for.
-type KeptLesson = (Vec<TopicId>, Arc<LessonRow>);
-
 static KEPT: LazyLock<Cache<Kept>> = LazyLock::new(|| Cache::bounded(LIFETIME, LEARNERS));
 
-/// The learner's entry (an empty one when nothing is kept).
-pub(super) async fn of(user: UserId) -> Arc<Kept> {
-    let loaded = KEPT
-        .get_or_load(&user.to_string(), async {
-            Ok::<_, Infallible>(Kept::default())
-        })
-        .await;
-    match loaded {
-        Ok(kept) => kept,
-        Err(never) => match never {},
-    }
-}
-
-/// A learner's entry, for the capabilities above learning: each keeps its
-/// own parts of the learner's state in it, by type and key, and calls
-/// [`changed`] after every write of them, like learning's own writers.
+/// A learner's entry: learning and each capability above it keep their own
+/// parts of the learner's state in it, by type and key, and call
+/// [`changed`] after every write of them.
 /// Take the entry before reading what is kept in it: a write that commits
 /// meanwhile drops the entry, so what the read stores dies with it.
 #[derive(Clone)]
@@ -84,7 +57,15 @@ pub struct Mine(Arc<Kept>);
 impl Mine {
     /// `user`'s entry (an empty one when nothing is kept).
     pub async fn of(user: UserId) -> Self {
-        Self(of(user).await)
+        let loaded = KEPT
+            .get_or_load(&user.to_string(), async {
+                Ok::<_, Infallible>(Kept::default())
+            })
+            .await;
+        match loaded {
+            Ok(kept) => Self(kept),
+            Err(never) => match never {},
+        }
     }
 
     /// The part of type `T` kept under `key`.
@@ -140,55 +121,12 @@ pub fn forget_learner(user: Option<&str>) {
     }
 }
 
-impl Kept {
-    /// The topics touched; the dashboard's overview holds them too, so a
-    /// learner coming from the dashboard is not read again.
-    pub(super) fn touched(&self) -> Option<Overview> {
-        let touched = self.touched.lock().ok()?.clone();
-        touched.or_else(|| Some(self.overview.lock().ok()?.as_ref()?.1.clone()))
-    }
-
-    pub(super) fn keep_touched(&self, overview: &Overview) {
-        if let Ok(mut slot) = self.touched.lock() {
-            *slot = Some(overview.clone());
-        }
-    }
-
-    /// The overview with study time in weeks from `monday`.
-    pub(super) fn overview(&self, monday: time::Date) -> Option<Overview> {
-        let slot = self.overview.lock().ok()?;
-        slot.as_ref()
-            .filter(|(from, _)| *from == monday)
-            .map(|(_, o)| o.clone())
-    }
-
-    pub(super) fn keep_overview(&self, monday: time::Date, overview: &Overview) {
-        if let Ok(mut slot) = self.overview.lock() {
-            *slot = Some((monday, overview.clone()));
-        }
-    }
-
-    /// `topic`'s lesson read, if it was read for this same outline.
-    pub(super) fn lesson(&self, topic: TopicId, outline: &[TopicId]) -> Option<Arc<LessonRow>> {
-        let lessons = self.lessons.lock().ok()?;
-        lessons
-            .get(&topic)
-            .filter(|(read_for, _)| read_for == outline)
-            .map(|(_, row)| row.clone())
-    }
-
-    pub(super) fn keep_lesson(&self, topic: TopicId, outline: &[TopicId], row: Arc<LessonRow>) {
-        if let Ok(mut lessons) = self.lessons.lock() {
-            lessons.insert(topic, (outline.to_vec(), row));
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use sqlx::{PgConnection, PgPool};
 
     use super::*;
+    use crate::ids::TopicId;
     use crate::learning::{Completion, notes, progress};
 
     async fn reading(conn: &mut PgConnection) -> TopicId {
@@ -315,15 +253,18 @@ mod tests {
         let topic = reading(&mut conn).await;
         // A page takes the learner's entry, then the write commits and
         // drops it, then the page stores what it read before the commit.
-        let entry = of(user).await;
-        let before = Overview::default();
+        let entry = Mine::of(user).await;
+        let before = progress::Touched(Default::default());
         Completion::unheard()
             .complete(&mut conn, user, topic)
             .await
             .unwrap();
-        entry.keep_touched(&before);
+        entry.keep(Uuid::nil(), Arc::new(before));
         assert!(
-            of(user).await.touched().is_none(),
+            Mine::of(user)
+                .await
+                .part::<progress::Touched>(Uuid::nil())
+                .is_none(),
             "stored in a dropped entry"
         );
         let touched = progress::topics_shown(&mut conn, user, &[topic])

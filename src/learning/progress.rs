@@ -6,6 +6,7 @@ use std::{collections::HashMap, sync::Arc};
 
 use sqlx::{Acquire, PgConnection};
 use time::{Duration, OffsetDateTime};
+use uuid::Uuid;
 
 use crate::{
     accounts, catalog,
@@ -13,7 +14,7 @@ use crate::{
     ids::{CourseId, TopicId, UserId},
     learning::Completion,
     learning::{
-        mine,
+        mine::{self, Mine},
         repo::{self, EventColumns, Folded, Place},
         session::WatchSession,
         watch::{self, Event, EventKind, Intervals},
@@ -454,16 +455,22 @@ pub async fn lesson_state(
     topic: TopicId,
     outline: &[TopicId],
 ) -> sqlx::Result<LessonState> {
-    let kept = mine::of(user).await;
-    let row = match kept.lesson(topic, outline) {
-        Some(row) => row,
-        None => {
-            let ids: Vec<uuid::Uuid> = outline.iter().map(|t| t.0).collect();
-            let row = Arc::new(repo::lesson(conn, user, topic, &ids).await?);
-            kept.keep_lesson(topic, outline, row.clone());
-            row
-        }
-    };
+    let read = Mine::of(user)
+        .await
+        .part_or_load(
+            topic.0,
+            |kept: &KeptLesson| kept.outline == outline,
+            async {
+                let ids: Vec<uuid::Uuid> = outline.iter().map(|t| t.0).collect();
+                let row = repo::lesson(conn, user, topic, &ids).await?;
+                Ok::<_, sqlx::Error>(KeptLesson {
+                    outline: outline.to_vec(),
+                    row,
+                })
+            },
+        )
+        .await?;
+    let row = &read.row;
     // Reloading the lesson they are on writes nothing; opening another
     // marks it (the one write a page view makes).
     if row.latest != Some(topic) {
@@ -770,18 +777,25 @@ pub async fn overview(
     let today = OffsetDateTime::now_utc().to_offset(KST).date();
     let monday = today - Duration::days(i64::from(today.weekday().number_days_from_monday()));
     let first = monday - Duration::weeks(STUDY_WEEKS - 1);
-    let kept = mine::of(user).await;
+    let mine = Mine::of(user).await;
+    let studied = mine.part::<Studied>(Uuid::nil());
     if !study {
-        if let Some(overview) = kept.touched() {
-            return Ok(overview);
+        // The dashboard's read holds the topics touched too.
+        let kept = mine.part::<Touched>(Uuid::nil());
+        if let Some(overview) = kept
+            .as_ref()
+            .map(|t| &t.0)
+            .or(studied.as_ref().map(|s| &s.overview))
+        {
+            return Ok(overview.clone());
         }
         let touched = repo::touched(conn, user).await?;
         let overview = Overview::of(touched, StudyTime::default());
-        kept.keep_touched(&overview);
+        mine.keep(Uuid::nil(), Arc::new(Touched(overview.clone())));
         return Ok(overview);
     }
-    if let Some(overview) = kept.overview(first) {
-        return Ok(overview);
+    if let Some(kept) = studied.filter(|s| s.first == first) {
+        return Ok(kept.overview.clone());
     }
     let row = repo::overview(conn, user, first).await?;
     let epoch = time::Date::from_julian_day(UNIX_EPOCH_JULIAN_DAY).unwrap_or(today);
@@ -801,8 +815,30 @@ pub async fn overview(
         weeks,
     };
     let overview = Overview::of(row.touched, study);
-    kept.keep_overview(first, &overview);
+    mine.keep(
+        Uuid::nil(),
+        Arc::new(Studied {
+            first,
+            overview: overview.clone(),
+        }),
+    );
     Ok(overview)
+}
+
+/// What pages keep of a learner in their entry (`mine`): a lesson page's
+/// read, for the outline it was read for;
+struct KeptLesson {
+    outline: Vec<TopicId>,
+    row: repo::LessonRow,
+}
+
+/// every topic they touched (the home page, the course page, the API);
+pub(super) struct Touched(pub(super) Overview);
+
+/// and the same with study time in weeks from `first` (the dashboard).
+struct Studied {
+    first: time::Date,
+    overview: Overview,
 }
 
 /// 1970-01-01 as a Julian day number (PostgreSQL's `date - DATE '1970-01-01'`

@@ -54,6 +54,12 @@ fn ev(kind: &str, position: f64) -> Value {
 /// page's watch session, each claiming the stretch played since the
 /// previous one. The session is signed here with the app's key, so the test
 /// controls its clock: [`Player::time_passes`] moves the page's start back.
+/// Where the lesson page's player resumes and the part it shows watched.
+pub(crate) fn player_shows(page: &crate::support::Page) -> (String, String) {
+    let at = |attr| page.attr("#player", attr).unwrap_or_default();
+    (at("data-resume-at"), at("data-watched"))
+}
+
 pub(crate) struct Player<'a> {
     app: &'a TestApp,
     topic: String,
@@ -199,14 +205,7 @@ async fn watching_records_merged_seconds_resumes_there_and_completes_at_ninety_p
     // Reload: resume a few seconds before where it stopped, with the
     // watched part on the seek bar.
     let page = app.get(&lesson).await;
-    assert_eq!(
-        page.attr("#player", "data-resume-at").as_deref(),
-        Some("39")
-    );
-    assert_eq!(
-        page.attr("#player", "data-watched").as_deref(),
-        Some("0.0-42.0")
-    );
+    assert_eq!(player_shows(&page), ("39".into(), "0.0-42.0".into()));
 
     // Watching 20-60 again adds only 42-60; the rest to the end completes it.
     player.time_passes(60);
