@@ -154,34 +154,45 @@ fn sign_in_providers(config: &Config, http: &reqwest::Client) -> accounts::Provi
     let base = config.public_url.as_str().trim_end_matches('/');
     let callback = |provider: &str| format!("{base}/auth/{provider}/callback");
     let both = |id: &Option<String>, secret: &Option<String>| id.clone().zip(secret.clone());
-    let google =
-        both(&config.google_client_id, &config.google_client_secret).map(|(id, secret)| {
-            oidc::Oidc::new(
-                oidc::Settings {
-                    client_id: id,
-                    client_secret: secret,
-                    issuer: config.google_issuer.clone(),
-                    redirect_uri: callback("google"),
-                    scope: "openid email profile",
-                    prompt: Some("select_account"),
-                    login_origins: &[],
-                },
-                http.clone(),
-            )
-        });
-    let kakao = both(&config.kakao_client_id, &config.kakao_client_secret).map(|(id, secret)| {
-        oidc::Oidc::new(
-            oidc::Settings {
-                client_id: id,
-                client_secret: secret,
-                issuer: config.kakao_issuer.clone(),
-                redirect_uri: callback("kakao"),
-                scope: "openid account_email profile_nickname",
-                prompt: None,
-                // kauth.kakao.com sends the browser on to its login page.
-                login_origins: &["https://accounts.kakao.com"],
-            },
-            http.clone(),
+    let oidc = |(client_id, client_secret): (String, String),
+                issuer: &String,
+                provider: &str,
+                scope: &'static str,
+                prompt: Option<&'static str>,
+                login_origins: &'static [&'static str]| {
+        let settings = oidc::Settings {
+            client_id,
+            client_secret,
+            issuer: issuer.clone(),
+            redirect_uri: callback(provider),
+            scope,
+            prompt,
+            login_origins,
+        };
+        oidc::Oidc::new(settings, http.clone())
+    };
+    let google = both(&config.google_client_id, &config.google_client_secret).map(|client| {
+        let scope = "openid email profile";
+        oidc(
+            client,
+            &config.google_issuer,
+            "google",
+            scope,
+            Some("select_account"),
+            &[],
+        )
+    });
+    // kauth.kakao.com sends the browser on to its login page.
+    let kakao_login: &[&str] = &["https://accounts.kakao.com"];
+    let kakao = both(&config.kakao_client_id, &config.kakao_client_secret).map(|client| {
+        let scope = "openid account_email profile_nickname";
+        oidc(
+            client,
+            &config.kakao_issuer,
+            "kakao",
+            scope,
+            None,
+            kakao_login,
         )
     });
     let naver = both(&config.naver_client_id, &config.naver_client_secret).map(|(id, secret)| {

@@ -69,6 +69,43 @@ pub fn single_line(s: &str) -> bool {
     })
 }
 
+/// Every field problem of one form, by form field name. `P` is the
+/// capability's own word for what is wrong; its handlers give the words.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Invalid<P>(pub Vec<(&'static str, P)>);
+
+impl<P> Default for Invalid<P> {
+    fn default() -> Self {
+        Self(Vec::new())
+    }
+}
+
+impl<P> Invalid<P> {
+    pub fn push(&mut self, field: &'static str, problem: P) {
+        self.0.push((field, problem));
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn one(field: &'static str, problem: P) -> Self {
+        Self(vec![(field, problem)])
+    }
+
+    /// The messages by field, each problem put in words by `words`.
+    pub fn in_words(
+        self,
+        words: impl Fn(&'static str, P) -> String,
+    ) -> std::collections::BTreeMap<&'static str, Vec<String>> {
+        let mut fields = std::collections::BTreeMap::<_, Vec<_>>::new();
+        for (field, problem) in self.0 {
+            fields.entry(field).or_default().push(words(field, problem));
+        }
+        fields
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

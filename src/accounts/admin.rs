@@ -6,7 +6,7 @@ use sqlx::PgConnection;
 use crate::{
     accounts::error::{AccountsError, AccountsResult, Invalid, Problem},
     accounts::{
-        model::{Email, Nickname, Role, check_password},
+        model::{Nickname, Role, new_account},
         password::hash_password,
         repo::{self, AuditRow, NewUser, UserListRow, UserRow},
     },
@@ -85,15 +85,7 @@ pub async fn create_staff(
     input: NewStaff<'_>,
 ) -> AccountsResult<UserId> {
     let mut errors = Invalid::default();
-    let email = Email::parse(input.email)
-        .map_err(|p| errors.push("email", p))
-        .ok();
-    let nickname = Nickname::parse(input.nickname)
-        .map_err(|p| errors.push("nickname", p))
-        .ok();
-    if let Err(p) = check_password(input.password, email.as_ref()) {
-        errors.push("password", p);
-    }
+    let (email, nickname) = new_account(&mut errors, input.email, input.nickname, input.password);
     let role = Role::parse(input.role).filter(Role::is_staff);
     if role.is_none() {
         errors.push("role", Problem::StaffRoleNotChosen);

@@ -71,22 +71,7 @@ pub enum Problem {
 }
 
 /// Every field problem of one form, by form field name.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Invalid(pub Vec<(&'static str, Problem)>);
-
-impl Invalid {
-    pub fn push(&mut self, field: &'static str, problem: Problem) {
-        self.0.push((field, problem));
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
-    pub fn one(field: &'static str, problem: Problem) -> Self {
-        Self(vec![(field, problem)])
-    }
-}
+pub type Invalid = crate::text::Invalid<Problem>;
 
 /// Why signing in with (or linking) an outside account failed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

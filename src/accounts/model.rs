@@ -85,6 +85,27 @@ fn common_passwords() -> &'static HashSet<&'static str> {
     })
 }
 
+/// The three fields every new account starts with, checked together: each
+/// problem goes into `errors` under its field, and a value comes back only
+/// where it was fine.
+pub fn new_account(
+    errors: &mut crate::accounts::error::Invalid,
+    email: &str,
+    nickname: &str,
+    password: &str,
+) -> (Option<Email>, Option<Nickname>) {
+    let email = Email::parse(email)
+        .map_err(|p| errors.push("email", p))
+        .ok();
+    let nickname = Nickname::parse(nickname)
+        .map_err(|p| errors.push("nickname", p))
+        .ok();
+    if let Err(problem) = check_password(password, email.as_ref()) {
+        errors.push("password", problem);
+    }
+    (email, nickname)
+}
+
 /// The password policy: at least 10 characters, not a well-known password,
 /// not the email's name, not one repeated character.
 pub fn check_password(password: &str, email: Option<&Email>) -> Result<(), Problem> {

@@ -12,7 +12,7 @@ use crate::{
     accounts::consent::{self, ConsentKind},
     accounts::error::{AccountsError, AccountsResult, Invalid, Problem},
     accounts::{
-        model::{Email, Nickname, PhoneNumber, Role, SignInMethod, check_password},
+        model::{Email, Nickname, PhoneNumber, Role, SignInMethod, check_password, new_account},
         password::{hash_password, verify_password},
         repo::{self, NewUser},
     },
@@ -171,15 +171,7 @@ pub async fn sign_up(
     input: SignUp<'_>,
 ) -> AccountsResult<Option<UserId>> {
     let mut errors = Invalid::default();
-    let email = Email::parse(input.email)
-        .map_err(|p| errors.push("email", p))
-        .ok();
-    let nickname = Nickname::parse(input.nickname)
-        .map_err(|p| errors.push("nickname", p))
-        .ok();
-    if let Err(problem) = check_password(input.password, email.as_ref()) {
-        errors.push("password", problem);
-    }
+    let (email, nickname) = new_account(&mut errors, input.email, input.nickname, input.password);
     unagreed(&mut errors, input.agreed);
     let (Some(email), Some(nickname), true) = (email, nickname, errors.is_empty()) else {
         return Err(AccountsError::Invalid(errors));

@@ -72,8 +72,7 @@ async fn me_of(
     path = "/api/v1/me",
     tag = "me",
     summary = "토큰 주인의 계정",
-    responses((status = 200, description = "토큰 주인의 계정", body = Me)),
-    security(("token" = []))
+    responses((status = 200, description = "토큰 주인의 계정", body = Me))
 )]
 pub async fn me(
     State(state): State<AppState>,
@@ -105,8 +104,7 @@ pub struct MeUpdate {
     summary = "프로필 바꾸기",
     description = "읽기와 쓰기 권한의 토큰으로만. 보내지 않은 항목은 그대로 둡니다.",
     request_body = MeUpdate,
-    responses((status = 200, description = "바뀐 계정", body = Me)),
-    security(("token" = []))
+    responses((status = 200, description = "바뀐 계정", body = Me))
 )]
 pub async fn update_me(
     State(state): State<AppState>,
@@ -174,8 +172,7 @@ pub struct CourseProgress {
     tag = "me",
     summary = "이용 기간과 진도",
     description = "가진 상품과 그 이용 기간, 나노 디그리의 코스별 진도.",
-    responses((status = 200, description = "이용 기간과 코스별 진도", body = Progress)),
-    security(("token" = []))
+    responses((status = 200, description = "이용 기간과 코스별 진도", body = Progress))
 )]
 pub async fn progress(
     State(state): State<AppState>,
@@ -273,8 +270,7 @@ pub enum MissionState {
     summary = "미션 현황",
     description = "나노 디그리의 미션마다 상태, 쓴 기회, 최고 점수.",
     params(PageQuery),
-    responses((status = 200, description = "미션별 현황", body = Missions)),
-    security(("token" = []))
+    responses((status = 200, description = "미션별 현황", body = Missions))
 )]
 pub async fn missions(
     State(state): State<AppState>,
@@ -365,8 +361,7 @@ pub struct Addresses {
     tag = "me",
     summary = "청구지 주소",
     params(PageQuery),
-    responses((status = 200, description = "청구지 주소들", body = Addresses)),
-    security(("token" = []))
+    responses((status = 200, description = "청구지 주소들", body = Addresses))
 )]
 pub async fn addresses(
     State(state): State<AppState>,
@@ -403,8 +398,7 @@ pub struct NewAddress {
     tag = "me",
     summary = "청구지 주소 저장",
     request_body = NewAddress,
-    responses((status = 201, description = "저장한 주소", body = Address)),
-    security(("token" = []))
+    responses((status = 201, description = "저장한 주소", body = Address))
 )]
 pub async fn add_address(
     State(state): State<AppState>,
@@ -433,8 +427,7 @@ pub async fn add_address(
     tag = "me",
     summary = "청구지 주소 지우기",
     params(("id" = Uuid, Path, description = "주소 id")),
-    responses((status = 204, description = "지웠습니다")),
-    security(("token" = []))
+    responses((status = 204, description = "지웠습니다"))
 )]
 pub async fn delete_address(
     State(state): State<AppState>,
@@ -462,8 +455,7 @@ pub struct Closing {
     summary = "탈퇴하기",
     description = "내 정보 페이지와 같이 비밀번호(없으면 이메일)로 확인합니다. 그 뒤로 이 계정의 토큰은 모두 거절됩니다.",
     request_body = Closing,
-    responses((status = 204, description = "탈퇴했습니다")),
-    security(("token" = []))
+    responses((status = 204, description = "탈퇴했습니다"))
 )]
 pub async fn close(
     State(state): State<AppState>,

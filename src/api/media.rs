@@ -109,12 +109,7 @@ impl From<CourseVideoRow> for Video {
     summary = "강의의 영상 목록",
     description = "토픽마다 지금의 영상과 그 상태(uploaded, processing, ready, failed). 그 강의를 만든 튜터와 관리자의 토큰으로.",
     params(("id" = Uuid, Path, description = "강의 id"), PageQuery),
-    responses(
-        (status = 200, description = "영상들", body = VideoList,
-         headers(("ETag" = String, description = "이 응답의 태그"))),
-        (status = 304, description = "바뀌지 않았습니다"),
-    ),
-    security(("token" = []))
+    responses((status = 200, description = "영상들", body = VideoList))
 )]
 pub async fn videos(
     State(state): State<AppState>,
@@ -185,12 +180,7 @@ impl From<ImageRow> for Image {
     tag = "media",
     summary = "강의의 표지 이미지 목록",
     params(("id" = Uuid, Path, description = "강의 id"), PageQuery),
-    responses(
-        (status = 200, description = "이미지들", body = ImageList,
-         headers(("ETag" = String, description = "이 응답의 태그"))),
-        (status = 304, description = "바뀌지 않았습니다"),
-    ),
-    security(("token" = []))
+    responses((status = 200, description = "이미지들", body = ImageList))
 )]
 pub async fn images(
     State(state): State<AppState>,
@@ -233,8 +223,7 @@ pub struct Accepted {
     description = "본문이 영상 파일 그 자체입니다(`Content-Type: application/octet-stream` 또는 `video/*`). 스튜디오와 같은 검사(형식, 코덱, 길이, 크기)를 거쳐 변환을 기다립니다. 이전 영상은 새 영상으로 바뀝니다.",
     params(("id" = Uuid, Path, description = "토픽 id"), UploadQuery),
     request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "영상 파일"),
-    responses((status = 202, description = "받았습니다. 변환 중입니다", body = Accepted)),
-    security(("token" = []))
+    responses((status = 202, description = "받았습니다. 변환 중입니다", body = Accepted))
 )]
 pub async fn upload_video(
     State(state): State<AppState>,
@@ -293,8 +282,7 @@ fn accepted(id: Uuid) -> AppResult<Response> {
     description = "본문이 이미지 파일 그 자체입니다(JPEG, PNG, WebP, 10 MB까지). 스튜디오와 같은 검사를 거쳐 크기를 맞추는 대로 강의에 보입니다.",
     params(("id" = Uuid, Path, description = "강의 id")),
     request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "이미지 파일"),
-    responses((status = 202, description = "받았습니다. 크기를 맞추는 중입니다", body = Accepted)),
-    security(("token" = []))
+    responses((status = 202, description = "받았습니다. 크기를 맞추는 중입니다", body = Accepted))
 )]
 pub async fn upload_cover(
     State(state): State<AppState>,
@@ -350,8 +338,7 @@ async fn image_body(body: Body) -> Result<Vec<u8>, Refusal> {
     summary = "프로필 사진 올리기",
     description = "본문이 이미지 파일 그 자체입니다(JPEG, PNG, WebP, 10 MB까지). 내 정보 페이지와 같은 검사를 거칩니다.",
     request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "이미지 파일"),
-    responses((status = 202, description = "받았습니다. 크기를 맞추는 중입니다", body = Accepted)),
-    security(("token" = []))
+    responses((status = 202, description = "받았습니다. 크기를 맞추는 중입니다", body = Accepted))
 )]
 pub async fn upload_avatar(
     State(state): State<AppState>,

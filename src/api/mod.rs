@@ -33,9 +33,10 @@ use time::OffsetDateTime;
 use utoipa::{
     Modify, OpenApi,
     openapi::{
-        self, RefOr, ResponseBuilder,
+        self, Object, RefOr, ResponseBuilder, Type,
         content::ContentBuilder,
-        security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
+        header::HeaderBuilder,
+        security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme},
     },
 };
 
@@ -260,7 +261,25 @@ impl Modify for Conventions {
                     .build(),
             )
             .build();
+        // Every read answers through `json`: an `ETag` on its answer, and
+        // 304 with no body when `If-None-Match` names it.
+        let etag = HeaderBuilder::new()
+            .schema(Object::with_type(Type::String))
+            .description(Some("이 응답의 태그"))
+            .build();
+        let not_modified = ResponseBuilder::new()
+            .description("바뀌지 않았습니다")
+            .build();
         for item in doc.paths.paths.values_mut() {
+            if let Some(read) = &mut item.get {
+                if let Some(RefOr::T(ok)) = read.responses.responses.get_mut("200") {
+                    ok.headers.entry("ETag".into()).or_insert(etag.clone());
+                }
+                read.responses
+                    .responses
+                    .entry("304".into())
+                    .or_insert_with(|| not_modified.clone().into());
+            }
             for op in [
                 &mut item.get,
                 &mut item.post,
@@ -275,6 +294,10 @@ impl Modify for Conventions {
                     .responses
                     .entry("default".into())
                     .or_insert_with(|| problem.clone().into());
+                // A token is needed unless the operation says otherwise
+                // (the public reads take one optionally).
+                op.security
+                    .get_or_insert_with(|| vec![SecurityRequirement::new("token", [""; 0])]);
             }
         }
     }
@@ -580,6 +603,26 @@ mod tests {
             doc["components"]["securitySchemes"]["token"]["scheme"],
             "bearer"
         );
+        // The conventions stated once: every read has its ETag and 304,
+        // every operation its token, optional only where it says so.
+        for (path, item) in paths {
+            for (method, op) in item.as_object().unwrap() {
+                assert!(op["security"].is_array(), "{method} {path}");
+                if method == "get" {
+                    let ok = &op["responses"]["200"];
+                    assert!(ok["headers"]["ETag"].is_object(), "{path}");
+                    assert!(op["responses"]["304"].is_object(), "{path}");
+                }
+            }
+        }
+        let token = serde_json::json!([{ "token": [] }]);
+        assert_eq!(paths["/api/v1/orders"]["get"]["security"], token);
+        assert_eq!(paths["/api/v1/cart/items"]["post"]["security"], token);
+        assert_eq!(
+            paths["/api/v1/courses"]["get"]["security"],
+            serde_json::json!([{}, { "token": [] }])
+        );
+        assert!(paths["/api/v1/courses"]["post"]["responses"]["304"].is_null());
     }
 
     #[test]

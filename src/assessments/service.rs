@@ -1150,27 +1150,14 @@ mod tests {
 
     #[sqlx::test(migrator = "crate::infra::db::MIGRATOR")]
     async fn a_choice_mission_scores_its_points_and_the_best_score_is_the_missions(db: PgPool) {
-        use crate::{catalog::model::Product, ids::OrderId};
+        use crate::catalog::model::Product;
         let mut conn = db.acquire().await.unwrap();
         let (user, curriculum) = crate::catalog::seed::testing::seeded_learner(&mut conn).await;
         crate::assessments::seed_demo(&mut conn).await.unwrap();
-        let order: Uuid = sqlx::query_scalar(
-            "INSERT INTO orders (user_id, status, gateway, total_won, paid_at)
-             VALUES ($1, 'paid', 'demo', 50000, now()) RETURNING id",
-        )
-        .bind(user.0)
-        .fetch_one(&mut *conn)
-        .await
-        .unwrap();
-        access::grant(
-            &mut conn,
-            user,
-            OrderId(order),
-            Product::Curriculum(curriculum),
-            24,
-        )
-        .await
-        .unwrap();
+        let order = crate::catalog::seed::testing::paid_order(&mut conn, user).await;
+        access::grant(&mut conn, user, order, Product::Curriculum(curriculum), 24)
+            .await
+            .unwrap();
         let learner = CurrentUser {
             id: user,
             email: "l@example.com".into(),

@@ -17,18 +17,7 @@ pub enum Problem {
 }
 
 /// Every field problem of one form, by form field name.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Invalid(pub Vec<(&'static str, Problem)>);
-
-impl Invalid {
-    pub fn push(&mut self, field: &'static str, problem: Problem) {
-        self.0.push((field, problem));
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-}
+pub type Invalid = crate::text::Invalid<Problem>;
 
 /// What a tutor may change only if they wrote it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -198,7 +198,7 @@ pub async fn demo_courses_without_cover(
 pub(crate) mod testing {
     use sqlx::PgConnection;
 
-    use crate::ids::{CurriculumId, UserId};
+    use crate::ids::{CurriculumId, OrderId, UserId};
 
     /// The demo nano-degree seeded and a learner (`l@example.com`) who has
     /// bought nothing yet.
@@ -214,5 +214,19 @@ pub(crate) mod testing {
         .await
         .unwrap();
         (UserId(user), curriculum)
+    }
+
+    /// A paid demo order of 50,000 won for `user` (what a purchase leaves
+    /// before access is granted).
+    pub async fn paid_order(conn: &mut PgConnection, user: UserId) -> OrderId {
+        let order: uuid::Uuid = sqlx::query_scalar(
+            "INSERT INTO orders (user_id, status, gateway, total_won, paid_at)
+             VALUES ($1, 'paid', 'demo', 50000, now()) RETURNING id",
+        )
+        .bind(user.0)
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap();
+        OrderId(order)
     }
 }

@@ -124,6 +124,59 @@ pub struct ListingForm {
     pub keywords: String,
 }
 
+impl ListingForm {
+    /// A course's own fields as they stand, in the form's terms.
+    pub fn of_course(c: &CourseDetailRow) -> Self {
+        Self {
+            price_won: c.price_won.map(|p| p.to_string()).unwrap_or_default(),
+            keywords: c.keywords.clone(),
+            ..Self::shared(
+                [&c.title, &c.summary, &c.description],
+                c.category,
+                c.skill_level,
+            )
+        }
+    }
+
+    /// A curriculum's own fields as they stand.
+    pub fn of_curriculum(c: &sr::StudioCurriculumRow) -> Self {
+        Self {
+            price_won: c.price_won.to_string(),
+            access_months: c.access_months.to_string(),
+            ..Self::shared(
+                [&c.title, &c.summary, &c.description],
+                c.category,
+                c.skill_level,
+            )
+        }
+    }
+
+    /// The fields a course and a curriculum share: title, summary and
+    /// description, and the classification.
+    fn shared(
+        [title, summary, description]: [&String; 3],
+        category: Category,
+        skill: SkillLevel,
+    ) -> Self {
+        Self {
+            title: title.clone(),
+            summary: summary.clone(),
+            description: description.clone(),
+            category: category.to_string(),
+            skill_level: skill.to_string(),
+            ..Self::default()
+        }
+    }
+
+    /// A new curriculum's form: two years of access unless changed.
+    pub fn new_curriculum() -> Self {
+        Self {
+            access_months: "24".into(),
+            ..Self::default()
+        }
+    }
+}
+
 fn validate_listing(form: &ListingForm, work: Work) -> CatalogResult<ListingFields> {
     let curriculum = work == Work::Curriculum;
     let mut errors = Invalid::default();

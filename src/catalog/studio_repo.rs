@@ -442,43 +442,27 @@ pub async fn set_mark(
     mark: Mark,
     on: bool,
 ) -> sqlx::Result<()> {
-    let deleted = mark == Mark::Deleted;
-    // $2: which mark; $3: set or clear it. The other mark stays as it is.
-    let query = match piece {
-        Piece::Curriculum(id) => sqlx::query!(
-            "UPDATE curricula
-                SET deleted_at = CASE WHEN NOT $2 THEN deleted_at WHEN $3 THEN coalesce(deleted_at, now()) END,
-                    published_at = CASE WHEN $2 THEN published_at WHEN $3 THEN coalesce(published_at, now()) END,
-                    updated_at = now()
-              WHERE id = $1",
-            id.0, deleted, on
-        ),
-        Piece::Course(id) => sqlx::query!(
-            "UPDATE courses
-                SET deleted_at = CASE WHEN NOT $2 THEN deleted_at WHEN $3 THEN coalesce(deleted_at, now()) END,
-                    published_at = CASE WHEN $2 THEN published_at WHEN $3 THEN coalesce(published_at, now()) END,
-                    updated_at = now()
-              WHERE id = $1",
-            id.0, deleted, on
-        ),
-        Piece::Lecture(id) => sqlx::query!(
-            "UPDATE lectures
-                SET deleted_at = CASE WHEN NOT $2 THEN deleted_at WHEN $3 THEN coalesce(deleted_at, now()) END,
-                    published_at = CASE WHEN $2 THEN published_at WHEN $3 THEN coalesce(published_at, now()) END,
-                    updated_at = now()
-              WHERE id = $1",
-            id.0, deleted, on
-        ),
-        Piece::Topic(id) => sqlx::query!(
-            "UPDATE topics
-                SET deleted_at = CASE WHEN NOT $2 THEN deleted_at WHEN $3 THEN coalesce(deleted_at, now()) END,
-                    published_at = CASE WHEN $2 THEN published_at WHEN $3 THEN coalesce(published_at, now()) END,
-                    updated_at = now()
-              WHERE id = $1",
-            id.0, deleted, on
-        ),
+    let (table, id) = match piece {
+        Piece::Curriculum(id) => ("curricula", id.0),
+        Piece::Course(id) => ("courses", id.0),
+        Piece::Lecture(id) => ("lectures", id.0),
+        Piece::Topic(id) => ("topics", id.0),
     };
-    query.execute(conn).await?;
+    // The one statement the four kinds share; the table name comes from the
+    // match above, never from input. $2: which mark; $3: set or clear it.
+    // The other mark stays as it is.
+    sqlx::query(&format!(
+        "UPDATE {table}
+            SET deleted_at = CASE WHEN NOT $2 THEN deleted_at WHEN $3 THEN coalesce(deleted_at, now()) END,
+                published_at = CASE WHEN $2 THEN published_at WHEN $3 THEN coalesce(published_at, now()) END,
+                updated_at = now()
+          WHERE id = $1"
+    ))
+    .bind(id)
+    .bind(mark == Mark::Deleted)
+    .bind(on)
+    .execute(conn)
+    .await?;
     Ok(())
 }
 

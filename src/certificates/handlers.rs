@@ -394,12 +394,7 @@ pub async fn visibility(
     } else {
         "이제 본인만 이 수료증 PDF를 내려받을 수 있습니다."
     };
-    Ok(web::redirect_with(
-        &state,
-        &ctx,
-        "/me/dashboard#certificates",
-        Flash::success(message),
-    ))
+    Ok(ctx.redirect("/me/dashboard#certificates", Flash::success(message)))
 }
 
 #[derive(Template)]
@@ -580,9 +575,7 @@ pub async fn admin_issue(
     .await;
     drop(conn);
     match issued {
-        Ok(code) => Ok(web::redirect_with(
-            &state,
-            &ctx,
+        Ok(code) => Ok(ctx.redirect(
             "/admin/certificates",
             Flash::success(format!("수료증 {code}을(를) 발급했습니다.")),
         )),
@@ -687,12 +680,7 @@ pub async fn admin_revoke(
     } else {
         Flash::warning("유효한 수료증만 취소할 수 있습니다.")
     };
-    Ok(web::redirect_with(
-        &state,
-        &ctx,
-        "/admin/certificates",
-        flash,
-    ))
+    Ok(ctx.redirect("/admin/certificates", flash))
 }
 
 /// The capability's pages, for any router state that holds its parts.

@@ -682,7 +682,7 @@ pub async fn roll_up_now(
         }
         Err(_) => Flash::info("이미 집계 중입니다. 잠시 뒤 새로 고쳐 보세요."),
     };
-    Ok(web::redirect_with(&state, &ctx, "/admin#learning", flash))
+    Ok(ctx.redirect("/admin#learning", flash))
 }
 
 #[cfg(test)]

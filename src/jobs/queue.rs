@@ -352,7 +352,7 @@ pub async fn queues(conn: &mut PgConnection) -> sqlx::Result<Vec<KindQueue>> {
 /// Puts a failed or cancelled job back in the queue with fresh attempts.
 /// `false` when it is not in such a state (already retried, running, done).
 pub async fn retry(conn: &mut PgConnection, id: JobId) -> sqlx::Result<bool> {
-    let retried = sqlx::query!(
+    let done = sqlx::query!(
         r#"
         UPDATE jobs
            SET status = 'pending', attempts = 0, run_at = now(), finished_at = NULL,
@@ -362,20 +362,28 @@ pub async fn retry(conn: &mut PgConnection, id: JobId) -> sqlx::Result<bool> {
         id.0,
     )
     .execute(&mut *conn)
-    .await?
-    .rows_affected()
-        == 1;
-    if retried {
-        wake(conn, "retry").await?;
+    .await?;
+    woken_if_changed(conn, done, "retry").await
+}
+
+/// `true` when the statement changed the job; the workers are then woken.
+async fn woken_if_changed(
+    conn: &mut PgConnection,
+    done: sqlx::postgres::PgQueryResult,
+    why: &str,
+) -> sqlx::Result<bool> {
+    let changed = done.rows_affected() == 1;
+    if changed {
+        wake(conn, why).await?;
     }
-    Ok(retried)
+    Ok(changed)
 }
 
 /// Asks for a queued or running job to stop. A queued one becomes due at
 /// once so a worker records the cancellation (and runs the kind's give-up
 /// step); a running one is stopped at its worker's next heartbeat.
 pub async fn request_cancel(conn: &mut PgConnection, id: JobId) -> sqlx::Result<bool> {
-    let asked = sqlx::query!(
+    let done = sqlx::query!(
         r#"
         UPDATE jobs
            SET cancel_requested = true,
@@ -385,13 +393,8 @@ pub async fn request_cancel(conn: &mut PgConnection, id: JobId) -> sqlx::Result<
         id.0,
     )
     .execute(&mut *conn)
-    .await?
-    .rows_affected()
-        == 1;
-    if asked {
-        wake(conn, "cancel").await?;
-    }
-    Ok(asked)
+    .await?;
+    woken_if_changed(conn, done, "cancel").await
 }
 
 /// How far a job is: its status and percentage.

@@ -494,15 +494,7 @@ mod tests {
         let (user, curriculum) = crate::catalog::seed::testing::seeded_learner(&mut conn).await;
         let mut orders = Vec::new();
         for _ in 0..2 {
-            let order: uuid::Uuid = sqlx::query_scalar(
-                "INSERT INTO orders (user_id, status, gateway, total_won, paid_at)
-                 VALUES ($1, 'paid', 'demo', 50000, now()) RETURNING id",
-            )
-            .bind(user.0)
-            .fetch_one(&mut *conn)
-            .await
-            .unwrap();
-            orders.push(OrderId(order));
+            orders.push(crate::catalog::seed::testing::paid_order(&mut conn, user).await);
         }
         (user, Product::Curriculum(curriculum), orders[0], orders[1])
     }

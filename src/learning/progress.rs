@@ -11,15 +11,16 @@ use uuid::Uuid;
 use crate::{
     accounts, catalog,
     catalog::{CatalogCache, model::Product, service::CourseView},
+    config::Config,
     ids::{CourseId, TopicId, UserId},
     learning::Completion,
     learning::{
         mine::{self, Mine},
         repo::{self, EventColumns, Folded, Place},
-        session::WatchSession,
-        watch::{self, Event, EventKind, Intervals},
+        session::{self, WatchSession},
+        watch::{self, Event, EventKind, Intervals, RawBatch},
     },
-    web::dates::KST,
+    web::{dates::KST, signing::Signer},
 };
 
 /// Why a batch of watch events was not recorded.
@@ -46,6 +47,8 @@ pub struct Recorded {
     pub completed: bool,
     /// This batch completed the topic.
     pub newly_completed: bool,
+    /// The share of the video watched, in whole percent (0 to 100).
+    pub percent: f64,
 }
 
 /// The knobs of [`record`] (from the configuration).
@@ -57,12 +60,41 @@ pub struct Rules {
 
 impl Rules {
     /// The knobs as this instance is configured.
-    pub fn of(config: &crate::config::Config) -> Self {
+    pub fn of(config: &Config) -> Self {
         Self {
             complete_at_percent: config.complete_at_percent,
             batches_per_minute: config.limits.watch_batches_per_learner,
         }
     }
+}
+
+/// A batch as the player or a program sent it: its watch session verified
+/// (signed by this platform for `user` and `topic`), its events checked
+/// against the video's real length, then [`record`]ed under the configured
+/// rules.
+#[allow(clippy::too_many_arguments)]
+pub async fn take_batch(
+    conn: &mut PgConnection,
+    signer: &Signer,
+    config: &Config,
+    completion: &Completion,
+    user: UserId,
+    topic: TopicId,
+    video_secs: f64,
+    batch: RawBatch,
+) -> Result<Recorded, WatchError> {
+    let now = OffsetDateTime::now_utc();
+    let session = batch
+        .session
+        .as_deref()
+        .and_then(|token| session::verify(signer, user, topic, token, now))
+        .ok_or(WatchError::NoSession)?;
+    let events = batch.check(video_secs)?;
+    let rules = Rules::of(config);
+    record(
+        conn, user, topic, video_secs, session, &events, rules, completion,
+    )
+    .await
 }
 
 /// Records a batch of `session`'s events for `user` watching `topic` (a
@@ -157,6 +189,7 @@ pub async fn record(
         watched_secs: watched.total(),
         completed: was_complete || newly_completed,
         newly_completed,
+        percent: (watched.total() * 100.0 / video_secs).floor().min(100.0),
     })
 }
 
@@ -294,14 +327,7 @@ pub async fn watch_summaries(
         .collect())
 }
 
-pub async fn events_of(
-    conn: &mut PgConnection,
-    user: UserId,
-    topic: TopicId,
-    kind: Option<EventKind>,
-) -> sqlx::Result<Vec<EventRow>> {
-    repo::events_of(conn, user, topic, kind).await
-}
+pub use super::repo::events_of;
 
 /// A page of [`events_of`]: up to `limit` after `after` (a receipt time
 /// and id), and whether more follow.

@@ -244,9 +244,7 @@ pub async fn upload_video(
         .ingest(&state.db, topic, Some(user.id), upload, &name)
         .await
     {
-        Ok(_) => Ok(web::redirect_with(
-            &state,
-            &ctx,
+        Ok(_) => Ok(ctx.redirect(
             &format!("/studio/topics/{topic}"),
             crate::web::flash::Flash::success(
                 "영상을 올렸습니다. 변환이 끝나면 재생할 수 있습니다.",
@@ -315,9 +313,7 @@ pub async fn upload_captions(
         .put_captions(&state.db, video.id, language.trim(), label, &bytes)
         .await
     {
-        Ok(()) => Ok(web::redirect_with(
-            &state,
-            &ctx,
+        Ok(()) => Ok(ctx.redirect(
             &format!("/studio/topics/{topic}"),
             crate::web::flash::Flash::success("자막을 올렸습니다."),
         )),
@@ -343,9 +339,7 @@ pub async fn delete_captions(
         return Err(AppError::NotFound);
     }
     crate::media::videos_changed();
-    Ok(web::redirect_with(
-        &state,
-        &ctx,
+    Ok(ctx.redirect(
         &format!("/studio/topics/{topic}"),
         crate::web::flash::Flash::info("자막을 지웠습니다."),
     ))
@@ -566,12 +560,7 @@ async fn ingest_image(
         .ingest_image(&state.db, purpose, Some(user), bytes)
         .await
     {
-        Ok(_) => Ok(web::redirect_with(
-            state,
-            &ctx,
-            back,
-            crate::web::flash::Flash::success(done),
-        )),
+        Ok(_) => Ok(ctx.redirect(back, crate::web::flash::Flash::success(done))),
         Err(IngestError::Refused(why)) => image_refused(ctx, &why, back),
         Err(IngestError::Internal(err)) => Err(err.into()),
     }
@@ -618,9 +607,7 @@ pub async fn delete_cover(
             Ok(super::images::remove(tx, super::images::Purpose::CourseCover(course)).await?)
         })
         .await?;
-    Ok(web::redirect_with(
-        &state,
-        &ctx,
+    Ok(ctx.redirect(
         &format!("/studio/courses/{course}"),
         crate::web::flash::Flash::success("표지 이미지를 지웠습니다."),
     ))
@@ -656,9 +643,7 @@ pub async fn delete_avatar(
     let mut tx = state.db.begin().await?;
     super::images::remove(&mut tx, super::images::Purpose::Avatar(user.id)).await?;
     tx.commit().await?;
-    Ok(web::redirect_with(
-        &state,
-        &ctx,
+    Ok(ctx.redirect(
         "/me",
         crate::web::flash::Flash::success("프로필 사진을 지웠습니다."),
     ))

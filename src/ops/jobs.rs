@@ -154,7 +154,7 @@ async fn retry(
     } else {
         Flash::warning("실패하거나 취소된 작업만 다시 실행할 수 있습니다.")
     };
-    Ok(web::redirect_with(&state, &ctx, "/admin/jobs", flash))
+    Ok(ctx.redirect("/admin/jobs", flash))
 }
 
 async fn cancel(
@@ -169,5 +169,5 @@ async fn cancel(
     } else {
         Flash::warning("대기 중이거나 실행 중인 작업만 취소할 수 있습니다.")
     };
-    Ok(web::redirect_with(&state, &ctx, "/admin/jobs", flash))
+    Ok(ctx.redirect("/admin/jobs", flash))
 }

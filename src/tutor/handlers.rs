@@ -583,9 +583,7 @@ pub async fn answer(
     let publish = form.publish.is_some();
     let mut tx = state.db.begin().await?;
     let Some(answered) = repo::answer_handoff(&mut tx, id, user.id, text, publish).await? else {
-        return Ok(web::redirect_with(
-            &state,
-            &ctx,
+        return Ok(ctx.redirect(
             "/studio/questions",
             crate::web::flash::Flash::warning("이미 답한 질문입니다."),
         ));
@@ -625,9 +623,7 @@ pub async fn answer(
     if publish {
         tutor.faq_changed();
     }
-    Ok(web::redirect_with(
-        &state,
-        &ctx,
+    Ok(ctx.redirect(
         "/studio/questions",
         crate::web::flash::Flash::success("답변을 보냈습니다. 학습자에게 메일로도 알렸습니다."),
     ))
@@ -663,9 +659,7 @@ pub async fn publish(
     } else {
         "FAQ에서 내렸습니다."
     };
-    Ok(web::redirect_with(
-        &state,
-        &ctx,
+    Ok(ctx.redirect(
         "/studio/questions",
         crate::web::flash::Flash::success(flash),
     ))

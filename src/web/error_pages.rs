@@ -36,7 +36,7 @@ struct ErrorFragment<'a> {
 
 pub async fn render(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let (parts, body) = req.into_parts();
-    let mut ctx = PageCtx::from_parts(&parts, state.assets.clone());
+    let mut ctx = PageCtx::from_parts(&parts, state.clone());
     let path_and_query = parts
         .uri
         .path_and_query()

@@ -36,7 +36,7 @@ pub use input::{Form, Json, Query};
 pub use page::PageCtx;
 pub use path::Path;
 
-use crate::{error::AppResult, state::AppState};
+use crate::error::AppResult;
 
 /// Renders a template into an HTML response.
 pub fn render(template: &impl Template) -> AppResult<Html<String>> {
@@ -74,26 +74,6 @@ pub fn page_number(raw: Option<&str>) -> i64 {
     raw.and_then(|p| p.trim().parse::<i64>().ok())
         .unwrap_or(1)
         .clamp(1, MAX_PAGE)
-}
-
-/// Redirect after a POST, leaving `flash` for the next page.
-pub fn redirect_with(state: &AppState, ctx: &PageCtx, to: &str, flash: flash::Flash) -> Response {
-    (
-        flash::SetFlash::new(state, &[flash]),
-        htmx::redirect(ctx.htmx, to),
-    )
-        .into_response()
-}
-
-/// The answer to a repeated submit of a one-time form (`infra::once`):
-/// where the first submit led, or `fallback`, saying nothing was done twice.
-pub fn repeated(state: &AppState, ctx: &PageCtx, first: Option<&str>, fallback: &str) -> Response {
-    redirect_with(
-        state,
-        ctx,
-        first.unwrap_or(fallback),
-        flash::Flash::info("이미 처리된 요청입니다. 같은 내용을 두 번 처리하지 않았습니다."),
-    )
 }
 
 #[cfg(test)]

@@ -1,11 +1,10 @@
 //! The layout context every page template gets: csrf token, flash messages,
 //! navigation, asset URLs. Handlers take it as an extractor.
 
-use std::sync::Arc;
-
 use axum::{
     extract::{FromRef, FromRequestParts},
     http::request::Parts,
+    response::{IntoResponse, Response},
 };
 use uuid::Uuid;
 
@@ -13,9 +12,8 @@ use crate::{
     error::AppError,
     state::AppState,
     web::{
-        assets::Assets,
         csrf::CsrfToken,
-        flash::{Flash, Flashes},
+        flash::{Flash, Flashes, SetFlash},
         htmx,
         routes::image_url,
     },
@@ -46,80 +44,29 @@ pub struct NavItem {
     pub label: &'static str,
 }
 
+const fn nav(href: &'static str, label: &'static str) -> NavItem {
+    NavItem { href, label }
+}
+
+const HOME: NavItem = nav("/", "홈");
+const COURSES: NavItem = nav("/courses", "강의 목록");
+const STUDIO: NavItem = nav("/studio", "스튜디오");
+
 /// The main navigation, by role; capabilities add their entry when they ship.
-const NAV: &[NavItem] = &[
-    NavItem {
-        href: "/",
-        label: "홈",
-    },
-    NavItem {
-        href: "/courses",
-        label: "강의 목록",
-    },
-];
-const STAFF_NAV: &[NavItem] = &[
-    NavItem {
-        href: "/",
-        label: "홈",
-    },
-    NavItem {
-        href: "/courses",
-        label: "강의 목록",
-    },
-    NavItem {
-        href: "/studio",
-        label: "스튜디오",
-    },
-    NavItem {
-        href: "/studio/insights",
-        label: "코스 분석",
-    },
-];
+const NAV: &[NavItem] = &[HOME, COURSES];
+const STAFF_NAV: &[NavItem] = &[HOME, COURSES, STUDIO, nav("/studio/insights", "코스 분석")];
 const ADMIN_NAV: &[NavItem] = &[
-    NavItem {
-        href: "/",
-        label: "홈",
-    },
-    NavItem {
-        href: "/courses",
-        label: "강의 목록",
-    },
-    NavItem {
-        href: "/studio",
-        label: "스튜디오",
-    },
-    NavItem {
-        href: "/admin",
-        label: "관리 홈",
-    },
-    NavItem {
-        href: "/admin/reviews",
-        label: "코스 검토",
-    },
-    NavItem {
-        href: "/admin/users",
-        label: "회원 관리",
-    },
-    NavItem {
-        href: "/admin/payments",
-        label: "결제 관리",
-    },
-    NavItem {
-        href: "/admin/watch",
-        label: "시청 기록",
-    },
-    NavItem {
-        href: "/admin/certificates",
-        label: "수료증",
-    },
-    NavItem {
-        href: "/admin/tutor",
-        label: "AI 튜터",
-    },
-    NavItem {
-        href: "/admin/jobs",
-        label: "작업 관리",
-    },
+    HOME,
+    COURSES,
+    STUDIO,
+    nav("/admin", "관리 홈"),
+    nav("/admin/reviews", "코스 검토"),
+    nav("/admin/users", "회원 관리"),
+    nav("/admin/payments", "결제 관리"),
+    nav("/admin/watch", "시청 기록"),
+    nav("/admin/certificates", "수료증"),
+    nav("/admin/tutor", "AI 튜터"),
+    nav("/admin/jobs", "작업 관리"),
 ];
 
 /// What the layout shows of the signed-in person.
@@ -141,7 +88,8 @@ pub struct PageCtx {
     pub htmx: bool,
     pub nav: &'static [NavItem],
     pub user: Option<UserBadge>,
-    assets: Arc<Assets>,
+    /// For asset addresses and the signed flash cookie.
+    state: AppState,
 }
 
 impl PageCtx {
@@ -152,7 +100,7 @@ impl PageCtx {
     }
 
     /// Builds the context from what the middleware left in the request.
-    pub fn from_parts(parts: &Parts, assets: Arc<Assets>) -> Self {
+    pub fn from_parts(parts: &Parts, state: AppState) -> Self {
         let mut ctx = Self {
             csrf_token: parts
                 .extensions
@@ -168,7 +116,7 @@ impl PageCtx {
             htmx: htmx::is_htmx(&parts.headers),
             nav: NAV,
             user: None,
-            assets,
+            state,
         };
         ctx.set_viewer(parts.extensions.get::<Viewer>());
         ctx
@@ -208,7 +156,27 @@ impl PageCtx {
 
     /// Versioned URL of a file under `static/`.
     pub fn asset(&self, path: &str) -> String {
-        self.assets.url(path)
+        self.state.assets.url(path)
+    }
+
+    /// Sends the browser on to `to` (htmx too), with `flash` shown there:
+    /// the answer to a POST that did its work.
+    pub fn redirect(&self, to: &str, flash: Flash) -> Response {
+        (
+            SetFlash::new(&self.state, &[flash]),
+            htmx::redirect(self.htmx, to),
+        )
+            .into_response()
+    }
+
+    /// The answer to a repeated submit of a one-time form (`infra::once`):
+    /// where the first submit led, or `fallback`, saying nothing was done
+    /// twice.
+    pub fn repeated(&self, first: Option<&str>, fallback: &str) -> Response {
+        self.redirect(
+            first.unwrap_or(fallback),
+            Flash::info("이미 처리된 요청입니다. 같은 내용을 두 번 처리하지 않았습니다."),
+        )
     }
 
     pub fn is_active(&self, href: &str) -> bool {
@@ -230,9 +198,6 @@ where
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        Ok(Self::from_parts(
-            parts,
-            AppState::from_ref(state).assets.clone(),
-        ))
+        Ok(Self::from_parts(parts, AppState::from_ref(state)))
     }
 }

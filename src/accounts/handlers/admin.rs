@@ -145,17 +145,10 @@ pub async fn admin_create_user(
     )
     .await;
     match created {
-        Ok(Once::Repeat(first)) => Ok(web::repeated(
-            &state,
-            &ctx,
-            first.as_deref(),
-            "/admin/users",
-        )),
+        Ok(Once::Repeat(first)) => Ok(ctx.repeated(first.as_deref(), "/admin/users")),
         Ok(Once::Done(id)) => {
             tx.commit().await?;
-            Ok(web::redirect_with(
-                &state,
-                &ctx,
+            Ok(ctx.redirect(
                 &format!("/admin/users/{id}"),
                 Flash::success("계정을 만들었습니다."),
             ))
@@ -266,9 +259,7 @@ pub async fn admin_update_user(
     match admin::update(&mut tx, admin_user.id, id, &form.nickname, &form.role).await {
         Ok(()) => {
             tx.commit().await?;
-            Ok(web::redirect_with(
-                &state,
-                &ctx,
+            Ok(ctx.redirect(
                 &format!("/admin/users/{id}"),
                 Flash::success("저장했습니다."),
             ))
@@ -296,12 +287,7 @@ async fn admin_set_deleted(
     } else {
         "계정을 복구했습니다."
     };
-    Ok(web::redirect_with(
-        &state,
-        &ctx,
-        &format!("/admin/users/{id}"),
-        Flash::success(message),
-    ))
+    Ok(ctx.redirect(&format!("/admin/users/{id}"), Flash::success(message)))
 }
 
 pub async fn admin_delete_user(

@@ -52,14 +52,7 @@ pub fn message(problem: Problem) -> &'static str {
 
 impl From<Invalid> for FieldErrors {
     fn from(invalid: Invalid) -> Self {
-        let mut fields = FieldErrors::new();
-        for (field, problem) in invalid.0 {
-            fields
-                .entry(field)
-                .or_default()
-                .push(message(problem).to_string());
-        }
-        fields
+        invalid.in_words(|_, problem| message(problem).to_string())
     }
 }
 

@@ -105,12 +105,7 @@ pub async fn update_profile(
     .await;
     drop(conn);
     match result {
-        Ok(()) => Ok(web::redirect_with(
-            &state,
-            &ctx,
-            "/me",
-            Flash::success("프로필을 저장했습니다."),
-        )),
+        Ok(()) => Ok(ctx.redirect("/me", Flash::success("프로필을 저장했습니다."))),
         Err(AccountsError::Invalid(errors)) => {
             let mut page = profile_page(&state, &providers, ctx, &user, errors.into()).await?;
             // Show what was typed, not what is stored.
@@ -150,9 +145,7 @@ pub async fn change_password(
     .await;
     drop(conn);
     match result {
-        Ok(()) => Ok(web::redirect_with(
-            &state,
-            &ctx,
+        Ok(()) => Ok(ctx.redirect(
             "/me",
             Flash::success("비밀번호를 바꿨습니다. 다른 기기에서는 모두 로그아웃되었습니다."),
         )),
@@ -175,19 +168,9 @@ pub async fn end_session(
     drop(conn);
     if id == user.auth_session {
         session::sign_out(&state.db, &session).await?;
-        return Ok(web::redirect_with(
-            &state,
-            &ctx,
-            "/",
-            Flash::info("이 기기에서 로그아웃했습니다."),
-        ));
+        return Ok(ctx.redirect("/", Flash::info("이 기기에서 로그아웃했습니다.")));
     }
-    Ok(web::redirect_with(
-        &state,
-        &ctx,
-        "/me",
-        Flash::success("선택한 기기에서 로그아웃시켰습니다."),
-    ))
+    Ok(ctx.redirect("/me", Flash::success("선택한 기기에서 로그아웃시켰습니다.")))
 }
 
 pub async fn end_other_sessions(
@@ -197,9 +180,7 @@ pub async fn end_other_sessions(
 ) -> AppResult<Response> {
     let mut conn = state.db.acquire().await?;
     let ended = service::end_other_sessions(&mut conn, user.id, user.auth_session).await?;
-    Ok(web::redirect_with(
-        &state,
-        &ctx,
+    Ok(ctx.redirect(
         "/me",
         Flash::success(format!("다른 기기 {ended}곳에서 로그아웃시켰습니다.")),
     ))
@@ -229,9 +210,7 @@ pub async fn delete_account(
                 .flush()
                 .await
                 .map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))?;
-            Ok(web::redirect_with(
-                &state,
-                &ctx,
+            Ok(ctx.redirect(
                 "/",
                 Flash::info("탈퇴가 완료되었습니다. 그동안 이용해 주셔서 감사합니다."),
             ))
@@ -296,9 +275,7 @@ pub async fn set_legal_name(
     match crate::certificates::set_legal_name(&mut tx, user.id, &form.legal_name).await {
         Ok(_) => {
             tx.commit().await?;
-            Ok(web::redirect_with(
-                &state,
-                &ctx,
+            Ok(ctx.redirect(
                 &next,
                 Flash::success("수료증에 들어갈 이름을 저장했습니다."),
             ))

@@ -98,7 +98,7 @@ pub async fn callback(
     let remove = web::cookies::remove(providers::COOKIE, state.config.secure_cookies());
     let done = |to: &str, flash: Option<Flash>| -> Response {
         let to_page = match flash {
-            Some(flash) => web::redirect_with(&state, &ctx, to, flash),
+            Some(flash) => ctx.redirect(to, flash),
             None => htmx::redirect(false, to),
         };
         // Appended: the page's own cookies (a flash) stay.
@@ -176,9 +176,7 @@ pub async fn unlink(
     let mut tx = state.db.begin().await?;
     identities::unlink(&mut tx, user.id, provider).await?;
     tx.commit().await?;
-    Ok(web::redirect_with(
-        &state,
-        &ctx,
+    Ok(ctx.redirect(
         "/me#sign-in-methods",
         Flash::success(format!("{} 계정 연결을 해제했습니다.", provider.label())),
     ))

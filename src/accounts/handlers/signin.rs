@@ -148,7 +148,7 @@ pub async fn verify_email(
                 true => "/cart",
                 false => "/me",
             };
-            Ok(web::redirect_with(&state, &ctx, to, Flash::success("이메일 주소가 인증되었습니다.")))
+            Ok(ctx.redirect(to, Flash::success("이메일 주소가 인증되었습니다.")))
         }
         None => Ok((
             StatusCode::BAD_REQUEST,
@@ -171,12 +171,7 @@ pub async fn resend_verification(
 ) -> AppResult<Response> {
     let mut conn = state.db.acquire().await?;
     service::resend_verification(&mut conn, &state.config, user.id).await?;
-    Ok(web::redirect_with(
-        &state,
-        &ctx,
-        "/me",
-        Flash::info("인증 메일을 다시 보냈습니다."),
-    ))
+    Ok(ctx.redirect("/me", Flash::info("인증 메일을 다시 보냈습니다.")))
 }
 
 // ---------- login / logout ----------
@@ -265,12 +260,7 @@ pub async fn logout(
     session: Session,
 ) -> AppResult<Response> {
     session::sign_out(&state.db, &session).await?;
-    Ok(web::redirect_with(
-        &state,
-        &ctx,
-        "/",
-        Flash::info("로그아웃했습니다."),
-    ))
+    Ok(ctx.redirect("/", Flash::info("로그아웃했습니다.")))
 }
 
 // ---------- password reset ----------
@@ -364,9 +354,7 @@ pub async fn reset(
     match service::reset_password(&mut tx, &token, &form.password).await {
         Ok(_) => {
             tx.commit().await?;
-            Ok(web::redirect_with(
-                &state,
-                &ctx,
+            Ok(ctx.redirect(
                 "/login",
                 Flash::success("비밀번호를 바꿨습니다. 새 비밀번호로 로그인해 주세요."),
             ))

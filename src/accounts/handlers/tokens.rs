@@ -144,9 +144,7 @@ pub async fn revoke(
 ) -> AppResult<Response> {
     let mut conn = state.db.acquire().await?;
     tokens::revoke(&mut conn, user.id, id).await?;
-    Ok(web::redirect_with(
-        &state,
-        &ctx,
+    Ok(ctx.redirect(
         "/me/tokens",
         Flash::success("토큰을 폐기했습니다. 이 토큰으로 보낸 요청은 이제 거절됩니다."),
     ))

@@ -178,7 +178,7 @@ pub async fn start_attempt(
         Err(other) => return Err(other.into()),
     };
     Ok(match flash {
-        Some(flash) => web::redirect_with(&state, &ctx, &to, flash),
+        Some(flash) => ctx.redirect(&to, flash),
         None => htmx::redirect(ctx.htmx, &to),
     })
 }
@@ -223,9 +223,7 @@ pub async fn submit(
             let s = service::submission(&mut conn, &user, submission).await?;
             return Ok((StatusCode::ACCEPTED, web::render(&SubmissionBox { s })?).into_response());
         }
-        return Ok(web::redirect_with(
-            &state,
-            &ctx,
+        return Ok(ctx.redirect(
             &format!("/missions/{id}#q-{question}"),
             Flash::success(match trial {
                 true => "공개 테스트로 실행합니다. 결과가 곧 나옵니다. 점수에는 들어가지 않습니다.",
@@ -240,12 +238,7 @@ pub async fn submit(
     } else {
         Flash::warning(format!("{score}점입니다. 통과 기준에 닿지 못했습니다."))
     };
-    Ok(web::redirect_with(
-        &state,
-        &ctx,
-        &format!("/missions/{id}#result"),
-        flash,
-    ))
+    Ok(ctx.redirect(&format!("/missions/{id}#result"), flash))
 }
 
 #[derive(serde::Deserialize)]

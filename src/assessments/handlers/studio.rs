@@ -153,9 +153,7 @@ async fn done(
     message: &str,
 ) -> AppResult<Response> {
     match outcome {
-        Ok(topic) => Ok(web::redirect_with(
-            state,
-            &ctx,
+        Ok(topic) => Ok(ctx.redirect(
             &format!("/studio/topics/{topic}/mission"),
             Flash::success(message),
         )),

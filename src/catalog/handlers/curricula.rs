@@ -31,28 +31,10 @@ impl Studio {
                 let row = studio::authorize_curriculum(&mut conn, user, id).await?;
                 let courses =
                     crate::catalog::studio_repo::curriculum_courses(&mut conn, id).await?;
-                let values = ListingForm {
-                    title: row.title,
-                    summary: row.summary,
-                    description: row.description,
-                    category: row.category.to_string(),
-                    skill_level: row.skill_level.to_string(),
-                    price_won: row.price_won.to_string(),
-                    access_months: row.access_months.to_string(),
-                    form_key: None,
-                    keywords: String::new(),
-                };
+                let values = ListingForm::of_curriculum(&row);
                 (values, courses, row.deleted, row.published)
             }
-            None => (
-                ListingForm {
-                    access_months: "24".into(),
-                    ..ListingForm::default()
-                },
-                Vec::new(),
-                false,
-                false,
-            ),
+            None => (ListingForm::new_curriculum(), Vec::new(), false, false),
         };
         Ok(StudioCurriculum {
             ctx: self.ctx,

@@ -37,14 +37,7 @@ fn message(field: &str, problem: Problem) -> String {
 
 impl From<Invalid> for FieldErrors {
     fn from(invalid: Invalid) -> Self {
-        let mut fields = FieldErrors::new();
-        for (field, problem) in invalid.0 {
-            fields
-                .entry(field)
-                .or_default()
-                .push(message(field, problem));
-        }
-        fields
+        invalid.in_words(message)
     }
 }
 

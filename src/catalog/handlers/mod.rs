@@ -132,11 +132,7 @@ impl Studio {
 
     /// Back to `to` after a change, saying `message`.
     fn done(self, to: &str, message: impl Into<String>) -> axum::response::Response {
-        crate::web::redirect_with(
-            &self.state,
-            &self.ctx,
-            to,
-            crate::web::flash::Flash::success(message),
-        )
+        self.ctx
+            .redirect(to, crate::web::flash::Flash::success(message))
     }
 }

@@ -137,7 +137,7 @@ pub async fn studio_create<I: ListingId>(
         )
         .await;
     match written {
-        Ok(Once::Repeat(first)) => Ok(web::repeated(&s.state, &s.ctx, first.as_deref(), "/studio")),
+        Ok(Once::Repeat(first)) => Ok(s.ctx.repeated(first.as_deref(), "/studio")),
         Ok(Once::Done(listing)) => Ok(s.done(
             &editor_path(listing),
             match I::WORK {

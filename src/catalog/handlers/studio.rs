@@ -72,16 +72,7 @@ impl Studio {
         let c = &outline.course;
         let values = match form {
             Some(form) => form.clone(),
-            None => ListingForm {
-                title: c.title.clone(),
-                summary: c.summary.clone(),
-                description: c.description.clone(),
-                category: c.category.to_string(),
-                skill_level: c.skill_level.to_string(),
-                price_won: c.price_won.map(|p| p.to_string()).unwrap_or_default(),
-                keywords: c.keywords.clone(),
-                ..ListingForm::default()
-            },
+            None => ListingForm::of_course(c),
         };
         let deleted = c.deleted;
         let (review_requested_at, review_note) =

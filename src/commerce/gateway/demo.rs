@@ -24,10 +24,7 @@ impl PaymentGateway for Demo {
     }
 
     async fn start(&self, _: &CallLog, checkout: &Checkout<'_>) -> Result<Started, GatewayError> {
-        Ok(Started {
-            redirect: format!("/payments/demo/{}", checkout.order),
-            gateway_ref: None,
-        })
+        Ok(Started::own_window(GatewayKind::Demo, checkout.order))
     }
 
     /// Approves what the demo window says it charged (the caller compares

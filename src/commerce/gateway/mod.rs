@@ -81,6 +81,17 @@ pub struct Started {
     pub gateway_ref: Option<String>,
 }
 
+impl Started {
+    /// Our own page for the gateway's payment window,
+    /// `/payments/{gateway}/{order}`; the gateway has no id for it yet.
+    pub fn own_window(gateway: GatewayKind, order: OrderId) -> Self {
+        Started {
+            redirect: format!("/payments/{}/{order}", gateway.as_str()),
+            gateway_ref: None,
+        }
+    }
+}
+
 /// The learner came back: what to confirm.
 pub struct Confirmation<'a> {
     pub order: OrderId,

@@ -109,10 +109,7 @@ impl PaymentGateway for Toss {
 
     /// Toss's window is opened by its browser SDK on our page.
     async fn start(&self, _: &CallLog, checkout: &Checkout<'_>) -> Result<Started, GatewayError> {
-        Ok(Started {
-            redirect: format!("/payments/toss/{}", checkout.order),
-            gateway_ref: None,
-        })
+        Ok(Started::own_window(GatewayKind::Toss, checkout.order))
     }
 
     async fn confirm(

@@ -57,9 +57,7 @@ pub async fn add(
     Form(form): Form<AddForm>,
 ) -> AppResult<Response> {
     let Some(user) = user else {
-        return Ok(web::redirect_with(
-            &state,
-            &ctx,
+        return Ok(ctx.redirect(
             "/login?next=%2Fcart",
             Flash::info("로그인하거나 가입하면 장바구니에 담을 수 있습니다."),
         ));
@@ -67,7 +65,7 @@ pub async fn add(
     let product = form.product()?;
     let mut conn = state.db.acquire().await?;
     let added = service::add_to_cart(&mut conn, &user, product).await;
-    outcome(&state, &ctx, added, "/cart", |()| {
+    outcome(&ctx, added, "/cart", |()| {
         ("/cart".into(), Flash::success("장바구니에 담았습니다."))
     })
 }
@@ -103,9 +101,7 @@ pub async fn want(
         return ask(&state, ctx, product).await;
     }
     intent::remember(&session, &form).await?;
-    Ok(web::redirect_with(
-        &state,
-        &ctx,
+    Ok(ctx.redirect(
         "/signup?next=%2Fcart",
         Flash::info(
             "가입하면 고른 상품을 장바구니에 담아 둡니다. 이미 계정이 있다면 로그인해 주세요.",
@@ -138,12 +134,7 @@ pub async fn remove(
 ) -> AppResult<Response> {
     let mut conn = state.db.acquire().await?;
     service::remove_from_cart(&mut conn, user.id, id).await?;
-    Ok(web::redirect_with(
-        &state,
-        &ctx,
-        "/cart",
-        Flash::info("장바구니에서 삭제했습니다."),
-    ))
+    Ok(ctx.redirect("/cart", Flash::info("장바구니에서 삭제했습니다.")))
 }
 
 #[cfg(test)]

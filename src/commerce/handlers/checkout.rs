@@ -78,12 +78,7 @@ async fn save_address(
     )
     .await;
     match saved {
-        Ok(Once::Repeat(first)) => Ok(web::repeated(
-            state,
-            &ctx,
-            first.as_deref(),
-            "/me/addresses",
-        )),
+        Ok(Once::Repeat(first)) => Ok(ctx.repeated(first.as_deref(), "/me/addresses")),
         Ok(Once::Done(_)) => {
             tx.commit().await?;
             let message = if id.is_some() {
@@ -91,12 +86,7 @@ async fn save_address(
             } else {
                 "청구지 주소를 저장했습니다."
             };
-            Ok(web::redirect_with(
-                state,
-                &ctx,
-                "/me/addresses",
-                Flash::success(message),
-            ))
+            Ok(ctx.redirect("/me/addresses", Flash::success(message)))
         }
         Err(err) => {
             drop(tx);
@@ -168,12 +158,7 @@ pub async fn delete_address(
 ) -> AppResult<Response> {
     let mut conn = state.db.acquire().await?;
     service::delete_address(&mut conn, user.id, id).await?;
-    Ok(web::redirect_with(
-        &state,
-        &ctx,
-        "/me/addresses",
-        Flash::info("청구지 주소를 삭제했습니다."),
-    ))
+    Ok(ctx.redirect("/me/addresses", Flash::info("청구지 주소를 삭제했습니다.")))
 }
 
 /// What the checkout form held, to show it again with its messages.
@@ -305,7 +290,7 @@ pub async fn place_order(
     let order = match placed {
         Ok(Once::Done(order)) => order,
         Ok(Once::Repeat(first)) => {
-            return Ok(web::repeated(&state, &ctx, first.as_deref(), "/orders"));
+            return Ok(ctx.repeated(first.as_deref(), "/orders"));
         }
         Err(err) => {
             return match form_errors(&err) {
@@ -321,7 +306,7 @@ pub async fn place_order(
                         &checkout_page(&state, &gateways, ctx, &user, typed, errors.into()).await?,
                     )
                 }
-                None => refused(&state, &ctx, err, "/cart"),
+                None => refused(&ctx, err, "/cart"),
             };
         }
     };
@@ -336,6 +321,6 @@ pub async fn place_order(
     match started {
         // htmx would fetch the gateway page itself: make the browser go.
         Ok(to) => Ok(htmx::redirect(ctx.htmx, &to)),
-        Err(err) => refused(&state, &ctx, err, "/cart"),
+        Err(err) => refused(&ctx, err, "/cart"),
     }
 }

@@ -6,8 +6,7 @@ use crate::{
     commerce::error::{AddressProblem, CommerceError, CommerceResult},
     error::{AppError, AppResult, FieldErrors},
     labels::{Label, refusal_text},
-    state::AppState,
-    web::{self, PageCtx, dates, flash::Flash},
+    web::{PageCtx, dates, flash::Flash},
 };
 
 fn address_field(problem: AddressProblem) -> (&'static str, &'static str) {
@@ -130,7 +129,6 @@ impl From<CommerceError> for AppError {
 /// message; a refusal goes back to `back` with the reason as a warning;
 /// anything else is an error page.
 pub fn outcome<T>(
-    state: &AppState,
     ctx: &PageCtx,
     result: CommerceResult<T>,
     back: &str,
@@ -139,27 +137,17 @@ pub fn outcome<T>(
     match result {
         Ok(value) => {
             let (to, flash) = ok(value);
-            Ok(web::redirect_with(state, ctx, &to, flash))
+            Ok(ctx.redirect(&to, flash))
         }
-        Err(err) => refused(state, ctx, err, back),
+        Err(err) => refused(ctx, err, back),
     }
 }
 
 /// A refusal goes back to `back` with the reason as a warning; anything
 /// else is an error page.
-pub fn refused(
-    state: &AppState,
-    ctx: &PageCtx,
-    err: CommerceError,
-    back: &str,
-) -> AppResult<Response> {
+pub fn refused(ctx: &PageCtx, err: CommerceError, back: &str) -> AppResult<Response> {
     match refusal(&err) {
-        Some(message) => Ok(web::redirect_with(
-            state,
-            ctx,
-            back,
-            Flash::warning(message),
-        )),
+        Some(message) => Ok(ctx.redirect(back, Flash::warning(message))),
         None => Err(err.into()),
     }
 }

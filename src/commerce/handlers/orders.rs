@@ -130,9 +130,7 @@ pub async fn refund_page(
             .unwrap_or(Won::ZERO),
     };
     if !amount.is_positive() || amount > left {
-        return Ok(web::redirect_with(
-            &state,
-            &ctx,
+        return Ok(ctx.redirect(
             &back,
             Flash::warning(format!("환불할 수 있는 금액은 {left} 이하입니다.")),
         ));
@@ -202,11 +200,11 @@ pub async fn refund(
     )
     .await;
     let refunded = match refunded {
-        Ok(Once::Repeat(_)) => return Ok(web::repeated(&state, &ctx, None, &back)),
+        Ok(Once::Repeat(_)) => return Ok(ctx.repeated(None, &back)),
         Ok(Once::Done(amount)) => Ok(amount),
         Err(err) => Err(err),
     };
-    outcome(&state, &ctx, refunded, &back, |amount| {
+    outcome(&ctx, refunded, &back, |amount| {
         (
             back.clone(),
             Flash::success(format!(

@@ -79,7 +79,7 @@ impl Buyer {
     ) -> AppResult<Response> {
         let confirmed =
             payments::confirm(&self.state.db, &self.gateways, &self.user, order, ret).await;
-        outcome(&self.state, &self.ctx, confirmed, refused_to, |order| {
+        outcome(&self.ctx, confirmed, refused_to, |order| {
             (format!("/orders/{order}"), Flash::success(PAID))
         })
     }
@@ -106,7 +106,7 @@ impl Buyer {
             Left::Paid => (format!("/orders/{order}"), Flash::success(PAID)),
             Left::Closed => ("/cart".to_string(), Flash::warning(message)),
         };
-        Ok(web::redirect_with(&self.state, &self.ctx, &to, flash))
+        Ok(self.ctx.redirect(&to, flash))
     }
 }
 
@@ -213,9 +213,7 @@ pub async fn toss_page(b: Buyer, Path(id): Path<OrderId>) -> AppResult<Response>
     let mut conn = b.state.db.acquire().await?;
     let order = service::own_order(&mut conn, &b.user, id).await?;
     if order.status != OrderStatus::Pending || order.gateway != GatewayKind::Toss {
-        return Ok(web::redirect_with(
-            &b.state,
-            &b.ctx,
+        return Ok(b.ctx.redirect(
             &format!("/orders/{}", order.id),
             Flash::info("이미 처리된 주문입니다."),
         ));
@@ -269,12 +267,7 @@ pub struct TossFail {
 pub async fn toss_fail(b: Buyer, Query(query): Query<TossFail>) -> AppResult<Response> {
     let message = "토스페이먼츠 결제가 완료되지 않았습니다. 장바구니는 그대로 남아 있습니다.";
     let Some(order) = query.order_id.as_deref().and_then(|o| o.parse().ok()) else {
-        return Ok(web::redirect_with(
-            &b.state,
-            &b.ctx,
-            "/cart",
-            Flash::warning(message),
-        ));
+        return Ok(b.ctx.redirect("/cart", Flash::warning(message)));
     };
     let status = if query.code == "PAY_PROCESS_CANCELED" {
         OrderStatus::Cancelled

@@ -319,9 +319,7 @@ async fn update(
         };
         match progress::edit_event(&mut conn, id, edited, state.config.complete_at_percent).await {
             Ok(true) => {
-                return Ok(web::redirect_with(
-                    &state,
-                    &ctx,
+                return Ok(ctx.redirect(
                     &format!("/admin/watch/{}/{}", before.user_id, before.topic_id),
                     Flash::success("시청 기록을 고치고 진도를 다시 계산했습니다."),
                 ));
@@ -366,9 +364,7 @@ async fn delete(
     )
     .await?
     .ok_or(AppError::NotFound)?;
-    Ok(web::redirect_with(
-        &state,
-        &ctx,
+    Ok(ctx.redirect(
         &format!("/admin/watch/{user}/{topic}"),
         Flash::success("시청 기록을 지우고 진도를 다시 계산했습니다."),
     ))

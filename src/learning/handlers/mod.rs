@@ -31,7 +31,7 @@ use crate::{
     learning::{
         access::{self, TopicAccess},
         notes::{self, Note},
-        progress::{self, Rules, TopicProgress, WatchError},
+        progress::{self, TopicProgress, WatchError},
         session,
         watch::RawBatch,
     },
@@ -408,47 +408,22 @@ pub async fn events(
             "시청 기록 형식이 올바르지 않습니다.",
         ));
     };
-    let Some(session) = batch.session.as_deref().and_then(|token| {
-        session::verify(
-            &state.signer,
-            user.id,
-            id,
-            token,
-            time::OffsetDateTime::now_utc(),
-        )
-    }) else {
-        return Ok(refusal(StatusCode::CONFLICT, NO_SESSION));
-    };
-    let events = match batch.check(video_secs) {
-        Ok(events) => events,
-        Err(refused) => {
-            tracing::debug!(%refused, "watch batch refused");
-            return Ok(refusal(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                &format!(
-                    "시청 기록을 받을 수 없습니다: {}",
-                    crate::labels::watch_refusal_text(refused)
-                ),
-            ));
-        }
-    };
-    let rules = Rules::of(&state.config);
-    match progress::record(
+    let taken = progress::take_batch(
         &mut conn,
+        &state.signer,
+        &state.config,
+        &completion,
         user.id,
         id,
         video_secs,
-        session,
-        &events,
-        rules,
-        &completion,
+        batch,
     )
-    .await
-    {
+    .await;
+    match taken {
         Ok(done) => Ok(Json(serde_json::json!({
             "stored": done.stored,
             "watched_secs": done.watched_secs,
-            "percent": (done.watched_secs * 100.0 / video_secs).floor().min(100.0),
+            "percent": done.percent,
             "completed": done.completed,
         }))
         .into_response()),
@@ -464,10 +439,16 @@ pub async fn events(
             }
             Ok(response)
         }
-        Err(WatchError::Refused(refused)) => Ok(refusal(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            crate::labels::watch_refusal_text(refused),
-        )),
+        Err(WatchError::Refused(refused)) => {
+            tracing::debug!(%refused, "watch batch refused");
+            Ok(refusal(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &format!(
+                    "시청 기록을 받을 수 없습니다: {}",
+                    crate::labels::watch_refusal_text(refused)
+                ),
+            ))
+        }
         Err(WatchError::NoSession) => Ok(refusal(StatusCode::CONFLICT, NO_SESSION)),
         Err(WatchError::Db(err)) => Err(err.into()),
         Err(WatchError::Heard(err)) => Err(err.into()),
@@ -505,12 +486,7 @@ pub async fn read_topic(
     } else {
         Flash::info("이미 완료한 읽기 자료입니다.")
     };
-    Ok(web::redirect_with(
-        &state,
-        &ctx,
-        &format!("/learn/topics/{id}"),
-        flash,
-    ))
+    Ok(ctx.redirect(&format!("/learn/topics/{id}"), flash))
 }
 
 /// The player's batch came without the page's watch session (an old page).
@@ -547,7 +523,7 @@ pub async fn add_note(
         Ok(()) => None,
         Err(refused) => Some(note_refusal_text(refused)),
     };
-    notes_reply(&state, &ctx, &mut conn, &user, id, error).await
+    notes_reply(&ctx, &mut conn, &user, id, error).await
 }
 
 /// `POST /learn/notes/{id}/delete`: deletes one of the learner's notes.
@@ -561,12 +537,11 @@ pub async fn delete_note(
     let topic = notes::delete(&mut conn, user.id, note)
         .await?
         .ok_or(AppError::NotFound)?;
-    notes_reply(&state, &ctx, &mut conn, &user, topic, None).await
+    notes_reply(&ctx, &mut conn, &user, topic, None).await
 }
 
 /// htmx gets the list again; a plain form goes back to the lesson.
 async fn notes_reply(
-    state: &AppState,
     ctx: &PageCtx,
     conn: &mut sqlx::PgConnection,
     user: &CurrentUser,
@@ -591,12 +566,7 @@ async fn notes_reply(
         Some(message) => Flash::warning(message),
         None => Flash::success("메모를 저장했습니다."),
     };
-    Ok(web::redirect_with(
-        state,
-        ctx,
-        &format!("/learn/topics/{id}#notes"),
-        flash,
-    ))
+    Ok(ctx.redirect(&format!("/learn/topics/{id}#notes"), flash))
 }
 
 /// The capability's pages, for any router state that holds its parts.
