@@ -27,7 +27,7 @@ use crate::{
     certificates::{self, BadgeVerdict, CertificateRow, IssueError},
     error::{AppError, AppResult},
     state::AppState,
-    web::{self, Form, PageCtx, Path, flash::Flash},
+    web::{self, Form, PageCtx, Path, dates::DaysQuery, flash::Flash},
 };
 
 #[derive(Template)]
@@ -407,7 +407,7 @@ struct AdminPage {
     /// The issue form as it was sent (kept when it is refused).
     form: IssueForm,
     error: Option<String>,
-    issued: IssuedQuery,
+    issued: DaysQuery,
 }
 
 impl AdminPage {
@@ -442,16 +442,10 @@ async fn admin_page(
     ctx: PageCtx,
     form: IssueForm,
     error: Option<String>,
-    issued: IssuedQuery,
+    issued: DaysQuery,
 ) -> AppResult<Response> {
     let mut conn = state.db.acquire().await?;
-    let certificates = certificates::latest(
-        &mut conn,
-        crate::web::dates::parse_day(&issued.from),
-        crate::web::dates::parse_day(&issued.to),
-        200,
-    )
-    .await?;
+    let certificates = certificates::latest(&mut conn, issued.first(), issued.last(), 200).await?;
     let products = crate::catalog::all_products(&mut conn).await?;
     let status = if error.is_some() {
         StatusCode::UNPROCESSABLE_ENTITY
@@ -475,10 +469,8 @@ async fn admin_page(
 /// The admin list's filter: issued on these Seoul days (inclusive).
 #[derive(Deserialize, Default, Clone)]
 pub struct IssuedQuery {
-    #[serde(default)]
-    from: String,
-    #[serde(default)]
-    to: String,
+    #[serde(flatten)]
+    issued: DaysQuery,
     #[serde(default)]
     format: String,
 }
@@ -493,8 +485,8 @@ pub async fn admin_list(
     if query.format == "csv" {
         let rows = certificates::latest(
             &mut *state.db.acquire().await?,
-            crate::web::dates::parse_day(&query.from),
-            crate::web::dates::parse_day(&query.to),
+            query.issued.first(),
+            query.issued.last(),
             100_000,
         )
         .await?;
@@ -525,7 +517,7 @@ pub async fn admin_list(
         }
         return Ok(csv.into_response());
     }
-    admin_page(&state, ctx, IssueForm::default(), None, query).await
+    admin_page(&state, ctx, IssueForm::default(), None, query.issued).await
 }
 
 #[derive(Deserialize, Default)]
@@ -556,13 +548,13 @@ pub async fn admin_issue(
             ctx,
             form,
             Some("발급할 과정을 고르세요.".into()),
-            IssuedQuery::default(),
+            DaysQuery::default(),
         )
         .await;
     };
     if !reason_ok(&form.reason) {
         let error = Some("발급 사유를 1~500자로 입력하세요.".into());
-        return admin_page(&state, ctx, form, error, IssuedQuery::default()).await;
+        return admin_page(&state, ctx, form, error, DaysQuery::default()).await;
     }
     let mut conn = state.db.acquire().await?;
     let issued = certificates::issue_by_hand(
@@ -591,7 +583,7 @@ pub async fn admin_issue(
                 ctx,
                 form,
                 Some(message.into()),
-                IssuedQuery::default(),
+                DaysQuery::default(),
             )
             .await
         }
@@ -664,7 +656,7 @@ pub async fn admin_revoke(
             ctx,
             IssueForm::default(),
             error,
-            IssuedQuery::default(),
+            DaysQuery::default(),
         )
         .await;
     }

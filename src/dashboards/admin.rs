@@ -26,7 +26,13 @@ use crate::{
     jobs::{self, JobStatus},
     learning::figures::Funnel,
     state::AppState,
-    web::{self, PageCtx, Query, chart::BarChart, csv::Csv, dates, flash::Flash},
+    web::{
+        self, PageCtx, Query,
+        chart::BarChart,
+        csv::Csv,
+        dates::{self, DaysQuery},
+        flash::Flash,
+    },
 };
 
 /// One area of the admin pages, as the admin home lists it.
@@ -169,10 +175,8 @@ pub struct RangeQuery {
     range: String,
     #[serde(default)]
     month: String,
-    #[serde(default)]
-    from: String,
-    #[serde(default)]
-    to: String,
+    #[serde(flatten)]
+    days: DaysQuery,
     #[serde(default)]
     format: String,
 }
@@ -222,7 +226,7 @@ impl Range {
                     None => (week, Some("월은 2026-12처럼 입력하세요.")),
                 }
             }
-            "custom" => match (dates::parse_day(&query.from), dates::parse_day(&query.to)) {
+            "custom" => match (query.days.first(), query.days.last()) {
                 (Some(from), Some(to)) if from > to => {
                     (week, Some("시작일이 종료일보다 늦습니다."))
                 }
@@ -694,8 +698,10 @@ mod tests {
         RangeQuery {
             range: range.into(),
             month: month.into(),
-            from: from.into(),
-            to: to.into(),
+            days: DaysQuery {
+                from: from.into(),
+                to: to.into(),
+            },
             format: String::new(),
         }
     }

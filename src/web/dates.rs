@@ -39,6 +39,28 @@ pub fn parse_day(raw: &str) -> Option<Date> {
     .ok()
 }
 
+/// `from=` and `to=` of a list's filter: Seoul days, kept as typed so the
+/// form shows them again. A list's query flattens it in.
+#[derive(Clone, Debug, Default, serde::Deserialize)]
+pub struct DaysQuery {
+    #[serde(default)]
+    pub from: String,
+    #[serde(default)]
+    pub to: String,
+}
+
+impl DaysQuery {
+    /// The first day asked for, if it reads as one.
+    pub fn first(&self) -> Option<Date> {
+        parse_day(&self.from)
+    }
+
+    /// The last day asked for (inclusive), if it reads as one.
+    pub fn last(&self) -> Option<Date> {
+        parse_day(&self.to)
+    }
+}
+
 /// Today in Seoul.
 pub fn today() -> Date {
     OffsetDateTime::now_utc().to_offset(KST).date()

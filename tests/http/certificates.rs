@@ -301,6 +301,28 @@ async fn anyone_verifies_a_certificate_as_a_page_or_json_and_admins_revoke_and_i
         list.attr("[data-certificate-row]", "data-certificate-row"),
         Some(code.clone())
     );
+    // Filtered by Seoul issue day: today finds it, tomorrow does not, and
+    // the filter form shows the days asked for.
+    let today = weaverse::web::dates::today();
+    let tomorrow = today.next_day().unwrap();
+    let list = admin
+        .get(&format!("/admin/certificates?from={today}&to={today}"))
+        .await;
+    assert_eq!(
+        list.attr("[data-certificate-row]", "data-certificate-row"),
+        Some(code.clone())
+    );
+    assert_eq!(
+        list.attr("#f-issued-from", "value"),
+        Some(today.to_string())
+    );
+    let later = admin
+        .get(&format!("/admin/certificates?from={tomorrow}"))
+        .await;
+    assert_eq!(
+        later.attr("[data-certificate-row]", "data-certificate-row"),
+        None
+    );
     let page = admin
         .post_form(
             &format!("/admin/certificates/{code}/revoke"),

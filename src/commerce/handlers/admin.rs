@@ -22,7 +22,7 @@ use crate::{
     ids::OrderId,
     labels::Label,
     state::AppState,
-    web::{self, PageCtx, Path, csv::Csv},
+    web::{self, PageCtx, Path, csv::Csv, dates::DaysQuery},
 };
 
 #[derive(Deserialize, Default)]
@@ -33,10 +33,8 @@ pub struct AdminPaymentsQuery {
     /// `refunded`.
     #[serde(default)]
     dates: String,
-    #[serde(default)]
-    from: String,
-    #[serde(default)]
-    to: String,
+    #[serde(flatten)]
+    days: DaysQuery,
     #[serde(default)]
     format: String,
 }
@@ -56,8 +54,8 @@ pub async fn payments(
         &mut conn,
         status,
         dates,
-        web::dates::parse_day(&query.from),
-        web::dates::parse_day(&query.to),
+        query.days.first(),
+        query.days.last(),
         if csv { 100_000 } else { 200 },
     )
     .await?;
@@ -97,8 +95,8 @@ pub async fn payments(
         orders,
         status,
         dates,
-        from: query.from,
-        to: query.to,
+        from: query.days.from,
+        to: query.days.to,
     })?
     .into_response())
 }
