@@ -249,6 +249,18 @@ pub fn lanes(config: &Config) -> jobs::Lanes {
     ])
 }
 
+/// [`worker`] with this instance's settings (its job lease).
+fn configured_worker(state: &Platform) -> anyhow::Result<jobs::Worker> {
+    let lease = state.app.config.job_lease;
+    worker(
+        state,
+        jobs::WorkerConfig {
+            lease,
+            ..jobs::WorkerConfig::default()
+        },
+    )
+}
+
 /// The job worker with every handler the application defines, in the
 /// lanes the settings give (`config.lanes` is replaced).
 pub fn worker(state: &Platform, config: jobs::WorkerConfig) -> anyhow::Result<jobs::Worker> {
@@ -539,13 +551,7 @@ pub async fn serve(state: Platform) -> anyhow::Result<()> {
     follow_changes(&state);
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let worker = if state.app.config.job_workers > 0 {
-        let worker = worker(
-            &state,
-            jobs::WorkerConfig {
-                lease: state.app.config.job_lease,
-                ..jobs::WorkerConfig::default()
-            },
-        )?;
+        let worker = configured_worker(&state)?;
         Some(tokio::spawn(worker.run(stopped(stop_rx.clone()))))
     } else {
         None
@@ -603,13 +609,7 @@ pub async fn grade(config: Config, concurrency: usize) -> anyhow::Result<()> {
 pub async fn work(state: Platform) -> anyhow::Result<()> {
     // Transcodes, grading and rollups change what the web instances keep.
     changes::start_announcing(state.app.db.clone());
-    let worker = worker(
-        &state,
-        jobs::WorkerConfig {
-            lease: state.app.config.job_lease,
-            ..jobs::WorkerConfig::default()
-        },
-    )?;
+    let worker = configured_worker(&state)?;
     worker.run(shutdown_signal()).await
 }
 

@@ -435,6 +435,18 @@ pub enum Mark {
     Published,
 }
 
+/// A piece's table and row id. The statements the outline's kinds share
+/// name their table from here (and their parent column from a match), so
+/// no name in their text comes from input.
+fn row_of(piece: Piece) -> (&'static str, Uuid) {
+    match piece {
+        Piece::Curriculum(id) => ("curricula", id.0),
+        Piece::Course(id) => ("courses", id.0),
+        Piece::Lecture(id) => ("lectures", id.0),
+        Piece::Topic(id) => ("topics", id.0),
+    }
+}
+
 /// Sets (keeping the first time) or clears one of a piece's marks.
 pub async fn set_mark(
     conn: &mut PgConnection,
@@ -442,15 +454,9 @@ pub async fn set_mark(
     mark: Mark,
     on: bool,
 ) -> sqlx::Result<()> {
-    let (table, id) = match piece {
-        Piece::Curriculum(id) => ("curricula", id.0),
-        Piece::Course(id) => ("courses", id.0),
-        Piece::Lecture(id) => ("lectures", id.0),
-        Piece::Topic(id) => ("topics", id.0),
-    };
-    // The one statement the four kinds share; the table name comes from the
-    // match above, never from input. $2: which mark; $3: set or clear it.
-    // The other mark stays as it is.
+    let (table, id) = row_of(piece);
+    // The one statement the four kinds share. $2: which mark; $3: set or
+    // clear it. The other mark stays as it is.
     sqlx::query(&format!(
         "UPDATE {table}
             SET deleted_at = CASE WHEN NOT $2 THEN deleted_at WHEN $3 THEN coalesce(deleted_at, now()) END,
@@ -470,38 +476,29 @@ pub async fn set_mark(
 /// its live neighbour above (`up`) or below; false when there is none.
 /// Courses and curricula have no order of their own here.
 pub async fn move_piece(conn: &mut PgConnection, piece: Piece, up: bool) -> sqlx::Result<bool> {
-    let query = match piece {
-        Piece::Lecture(id) => sqlx::query!(
-            r#"
-            WITH me AS (SELECT id, course_id AS parent, position FROM lectures WHERE id = $1),
-                 nb AS (SELECT l.id, l.position FROM lectures l, me
-                         WHERE l.course_id = me.parent AND l.id <> me.id AND l.deleted_at IS NULL
-                           AND CASE WHEN $2 THEN l.position < me.position ELSE l.position > me.position END
-                         ORDER BY CASE WHEN $2 THEN -l.position ELSE l.position END LIMIT 1)
-            UPDATE lectures l SET position = CASE WHEN l.id = me.id THEN nb.position ELSE me.position END,
-                                  updated_at = now()
-              FROM me, nb WHERE l.id IN (me.id, nb.id)
-            "#,
-            id.0,
-            up
-        ),
-        Piece::Topic(id) => sqlx::query!(
-            r#"
-            WITH me AS (SELECT id, lecture_id AS parent, position FROM topics WHERE id = $1),
-                 nb AS (SELECT t.id, t.position FROM topics t, me
-                         WHERE t.lecture_id = me.parent AND t.id <> me.id AND t.deleted_at IS NULL
-                           AND CASE WHEN $2 THEN t.position < me.position ELSE t.position > me.position END
-                         ORDER BY CASE WHEN $2 THEN -t.position ELSE t.position END LIMIT 1)
-            UPDATE topics t SET position = CASE WHEN t.id = me.id THEN nb.position ELSE me.position END,
-                                updated_at = now()
-              FROM me, nb WHERE t.id IN (me.id, nb.id)
-            "#,
-            id.0,
-            up
-        ),
+    let parent = match piece {
+        Piece::Lecture(_) => "course_id",
+        Piece::Topic(_) => "lecture_id",
         Piece::Curriculum(_) | Piece::Course(_) => return Ok(false),
     };
-    Ok(query.execute(conn).await?.rows_affected() == 2)
+    let (table, id) = row_of(piece);
+    let swapped = sqlx::query(&format!(
+        r#"
+        WITH me AS (SELECT id, {parent} AS parent, position FROM {table} WHERE id = $1),
+             nb AS (SELECT p.id, p.position FROM {table} p, me
+                     WHERE p.{parent} = me.parent AND p.id <> me.id AND p.deleted_at IS NULL
+                       AND CASE WHEN $2 THEN p.position < me.position ELSE p.position > me.position END
+                     ORDER BY CASE WHEN $2 THEN -p.position ELSE p.position END LIMIT 1)
+        UPDATE {table} p SET position = CASE WHEN p.id = me.id THEN nb.position ELSE me.position END,
+                             updated_at = now()
+          FROM me, nb WHERE p.id IN (me.id, nb.id)
+        "#
+    ))
+    .bind(id)
+    .bind(up)
+    .execute(conn)
+    .await?;
+    Ok(swapped.rows_affected() == 2)
 }
 
 // ---------- reviews ----------
