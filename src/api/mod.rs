@@ -25,7 +25,7 @@ use axum::{
     body::Body,
     extract::FromRef,
     http::{HeaderMap, HeaderValue, StatusCode, header},
-    response::{Html, IntoResponse, Response},
+    response::{IntoResponse, Response},
     routing::{any, delete, get, patch, post},
 };
 use serde::Serialize;
@@ -324,7 +324,7 @@ struct DocsPage {
 
 /// The API's documentation: Swagger UI (from npm, served from
 /// `/static/vendor`) over `/api/openapi.json`, and the kinds of problem.
-async fn docs(ctx: PageCtx) -> Result<Html<String>, AppError> {
+async fn docs(ctx: PageCtx) -> Result<Response, AppError> {
     let problems = [
         400u16, 401, 403, 404, 405, 409, 412, 413, 415, 422, 429, 500, 503,
     ]
@@ -335,7 +335,7 @@ async fn docs(ctx: PageCtx) -> Result<Html<String>, AppError> {
         (problem::kind(status), status.as_u16(), title)
     })
     .collect();
-    Ok(Html(DocsPage { ctx, problems }.render()?))
+    crate::web::render(&DocsPage { ctx, problems })
 }
 
 /// A JSON answer with an `ETag` of its bytes; `304 Not Modified` when the

@@ -228,17 +228,22 @@ mod tests {
         );
     }
 
-    #[test]
-    fn the_first_failing_test_names_the_verdict_and_the_score_counts_passes() {
-        let r = |verdict| TestResult {
-            visible: true,
+    /// A test's result with nothing but its visibility and verdict.
+    fn result(visible: bool, verdict: Verdict) -> TestResult {
+        TestResult {
+            visible,
             verdict,
             input: None,
             expected: None,
             got: None,
             error: None,
             line: None,
-        };
+        }
+    }
+
+    #[test]
+    fn the_first_failing_test_names_the_verdict_and_the_score_counts_passes() {
+        let r = |verdict| result(true, verdict);
         assert_eq!(
             overall(&[r(Verdict::Accepted), r(Verdict::Accepted)]),
             (Verdict::Accepted, 100)
@@ -256,15 +261,7 @@ mod tests {
 
     #[test]
     fn a_hidden_test_s_failure_does_not_say_how_it_failed() {
-        let r = |visible, verdict| TestResult {
-            visible,
-            verdict,
-            input: None,
-            expected: None,
-            got: None,
-            error: None,
-            line: None,
-        };
+        let r = result;
         assert_eq!(
             overall(&[
                 r(true, Verdict::Accepted),

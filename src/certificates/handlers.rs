@@ -101,15 +101,14 @@ pub async fn public_page(
         enc(&cert.code)
     );
     let owner = viewer.as_ref().is_some_and(|v| v.id == cert.user_id);
-    Ok(web::render(&PublicPage {
+    web::render(&PublicPage {
         ctx,
         cert,
         url,
         linkedin,
         owner,
         did: certificates::badge::did(&state.config.public_origin()),
-    })?
-    .into_response())
+    })
 }
 
 async fn download(
@@ -303,13 +302,12 @@ fn verdict_words(verdict: &BadgeVerdict) -> &'static str {
 
 /// `GET /certificates/verify`: a form to check a badge someone handed over.
 pub async fn verify_form(State(state): State<AppState>, ctx: PageCtx) -> AppResult<Response> {
-    Ok(web::render(&VerifyPage {
+    web::render(&VerifyPage {
         ctx,
         did: certificates::badge::did(&state.config.public_origin()),
         badge: String::new(),
         verdict: None,
-    })?
-    .into_response())
+    })
 }
 
 /// `POST /certificates/verify`: a badge (the form's `badge` field, or a
@@ -630,7 +628,7 @@ pub async fn learner_options(
         }
         false => Vec::new(),
     };
-    Ok(web::render(&LearnerOptions { learners })?.into_response())
+    web::render(&LearnerOptions { learners })
 }
 
 /// At most this many members are suggested.

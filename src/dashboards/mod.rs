@@ -15,7 +15,7 @@ use askama::Template;
 use axum::{
     Router,
     extract::{FromRef, State},
-    response::Html,
+    response::Response,
     routing::{get, post},
 };
 
@@ -157,7 +157,7 @@ async fn learner(
     State(cache): State<Arc<CatalogCache>>,
     ctx: PageCtx,
     user: CurrentUser,
-) -> AppResult<Html<String>> {
+) -> AppResult<Response> {
     let roadmap = cache.roadmap_courses(&state.db).await?;
     let mission_topics: Vec<crate::ids::TopicId> = roadmap
         .iter()

@@ -53,12 +53,11 @@ pub async fn index(
             .collect()
     };
     let (courses, rolled_up_at) = course_funnels(&state, &cache, Some(&mine)).await?;
-    Ok(web::render(&InsightsIndex {
+    web::render(&InsightsIndex {
         ctx,
         courses,
         rolled_up_at,
-    })?
-    .into_response())
+    })
 }
 
 /// A video of the course with its retention.
@@ -205,13 +204,12 @@ pub async fn course(
             }
         })
         .collect();
-    Ok(web::render(&CourseInsights {
+    web::render(&CourseInsights {
         ctx,
         course,
         videos,
         rolled_up_at,
-    })?
-    .into_response())
+    })
 }
 
 /// A learner in a staff member's list: the nickname, and for an admin the
@@ -385,7 +383,7 @@ pub async fn learners(
         )
         .into_response());
     }
-    Ok(web::render(&CourseLearners {
+    web::render(&CourseLearners {
         ctx,
         course: id,
         title: view.title.clone(),
@@ -393,8 +391,7 @@ pub async fn learners(
         topics: topics.len(),
         rows,
         admin,
-    })?
-    .into_response())
+    })
 }
 
 /// `?passed=on&format=csv`.
@@ -507,7 +504,7 @@ pub async fn mission_learners(
         )
         .into_response());
     }
-    Ok(web::render(&MissionLearners {
+    web::render(&MissionLearners {
         ctx,
         course: id,
         course_title: view.title.clone(),
@@ -516,8 +513,7 @@ pub async fn mission_learners(
         passed_only,
         rows,
         admin,
-    })?
-    .into_response())
+    })
 }
 
 #[cfg(test)]

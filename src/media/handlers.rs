@@ -362,7 +362,7 @@ pub async fn video_status(
     };
     authorize(&state, &user, topic).await?;
     let panel = studio_panel(&state.db, &media, topic).await?;
-    Ok(web::render(&PanelFragment { ctx, media: panel })?.into_response())
+    web::render(&PanelFragment { ctx, media: panel })
 }
 
 /// `GET /media/videos/{id}/{*file}`: a playlist, segment, poster or caption

@@ -130,7 +130,7 @@ async fn list(
     let lanes = lanes.queues(&queue::queues(&mut conn).await?);
     drop(conn);
     let grader_down = grader.unusable().await;
-    Ok(web::render(&JobsPage {
+    web::render(&JobsPage {
         lanes,
         ctx,
         jobs: jobs.into_iter().take(200).collect(),
@@ -138,8 +138,7 @@ async fn list(
         grading_elsewhere: !grader.grades_here(),
         kind: kind.unwrap_or_default().to_owned(),
         status,
-    })?
-    .into_response())
+    })
 }
 
 async fn retry(

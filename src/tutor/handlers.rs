@@ -402,7 +402,7 @@ pub async fn questions(
         title: view.title.clone(),
         topics,
     };
-    Ok(web::render(&page)?.into_response())
+    web::render(&page)
 }
 
 /// `GET /admin/tutor`: questions, answers, failures, tokens and refusals
@@ -420,7 +420,7 @@ pub async fn admin_days(
         model: tutor.config.model.clone(),
         days,
     };
-    Ok(web::render(&page)?.into_response())
+    web::render(&page)
 }
 
 /// `POST /learn/tutor/turns/{turn}/handoff`: "강사에게 질문하기": the
@@ -444,7 +444,7 @@ pub async fn hand_off(
         let row = repo::turn(&mut conn, user.id, turn)
             .await?
             .ok_or(AppError::NotFound)?;
-        return Ok(web::render(&TurnView::of(&row, topic, &ctx.csrf_token))?.into_response());
+        return web::render(&TurnView::of(&row, topic, &ctx.csrf_token));
     }
     Ok(htmx::redirect(
         false,
@@ -507,7 +507,7 @@ pub async fn handoffs(
     Staff(user): Staff,
 ) -> AppResult<Response> {
     let page = handoffs_page(&state, &cache, ctx, &user, None).await?;
-    Ok(web::render(&page)?.into_response())
+    web::render(&page)
 }
 
 /// The handed-on question `id`, if `user` teaches its course.

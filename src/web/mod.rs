@@ -39,8 +39,13 @@ pub use path::Path;
 use crate::error::AppResult;
 
 /// Renders a template into an HTML response.
-pub fn render(template: &impl Template) -> AppResult<Html<String>> {
-    Ok(Html(template.render()?))
+pub fn render(template: &impl Template) -> AppResult<Response> {
+    Ok(Html(template.render()?).into_response())
+}
+
+/// Renders a template into its HTML text (for a page kept once rendered).
+pub fn html(template: &impl Template) -> AppResult<String> {
+    Ok(template.render()?)
 }
 
 /// A form page re-rendered with its field errors: 422.

@@ -94,15 +94,14 @@ pub async fn admin_users(
     }
     let list = user_list(&state, query, admin::PAGE_SIZE).await?;
     if ctx.htmx {
-        return Ok(web::render(&list)?.into_response());
+        return web::render(&list);
     }
-    Ok(web::render(&AdminUsersPage {
+    web::render(&AdminUsersPage {
         ctx,
         list,
         new_user: NewStaffValues::default(),
         errors: FormErrors::new(),
-    })?
-    .into_response())
+    })
 }
 
 #[derive(Deserialize)]
@@ -237,7 +236,7 @@ pub async fn admin_user(
     _admin: Admin,
     Path(id): Path<UserId>,
 ) -> AppResult<Response> {
-    Ok(web::render(&admin_user_page(&state, ctx, id, FormErrors::new()).await?)?.into_response())
+    web::render(&admin_user_page(&state, ctx, id, FormErrors::new()).await?)
 }
 
 #[derive(Deserialize)]

@@ -1,10 +1,7 @@
 //! The learner's own account: profile, email verification, password, sessions.
 
 use crate::web::{Form, Query};
-use axum::{
-    extract::State,
-    response::{IntoResponse, Response},
-};
+use axum::{extract::State, response::Response};
 use serde::Deserialize;
 use tower_sessions::Session;
 use uuid::Uuid;
@@ -68,10 +65,8 @@ pub async fn profile(
     ctx: PageCtx,
     user: CurrentUser,
 ) -> AppResult<Response> {
-    Ok(
-        web::render(&profile_page(&state, &providers, ctx, &user, FormErrors::new()).await?)?
-            .into_response(),
-    )
+    let page = profile_page(&state, &providers, ctx, &user, FormErrors::new()).await?;
+    web::render(&page)
 }
 
 #[derive(Deserialize)]
@@ -248,13 +243,12 @@ pub async fn legal_name_page(
     let name = crate::accounts::legal_name_of(&mut *state.db.acquire().await?, user.id)
         .await?
         .unwrap_or_default();
-    Ok(web::render(&LegalNamePage {
+    web::render(&LegalNamePage {
         ctx,
         next: back_to(query.next.as_deref()),
         name,
         error: None,
-    })?
-    .into_response())
+    })
 }
 
 #[derive(Deserialize)]

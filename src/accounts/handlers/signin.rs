@@ -38,14 +38,13 @@ pub async fn signup_page(
         return Ok(htmx::redirect(ctx.htmx, "/me"));
     }
     let next = safe_next(query.next.as_deref());
-    Ok(web::render(&SignupPage {
+    web::render(&SignupPage {
         ctx,
         values: SignupValues::default(),
         errors: FormErrors::new(),
         next,
         providers: providers.enabled(),
-    })?
-    .into_response())
+    })
 }
 
 #[derive(Deserialize)]
@@ -114,14 +113,13 @@ pub async fn signup(
     }
     // The same answer whether the address was new or registered already: the
     // mailbox's owner learns which, nobody else does.
-    Ok(web::render(&MessagePage {
+    web::render(&MessagePage {
         ctx,
         title: "메일을 확인해 주세요".into(),
         message: "입력하신 주소로 메일을 보냈습니다. 메일의 링크를 누르면 이메일 인증과 함께 가입이 끝나고 바로 로그인됩니다. 링크는 24시간 동안 유효합니다.".into(),
         link_href: "/login".into(),
         link_label: "로그인하기".into(),
-    })?
-    .into_response())
+    })
 }
 
 /// The mailed link proves the mailbox: it verifies the address and, in a
@@ -191,14 +189,13 @@ pub async fn login_page(
     if user.is_some() {
         return Ok(htmx::redirect(ctx.htmx, &next));
     }
-    Ok(web::render(&LoginPage {
+    web::render(&LoginPage {
         ctx,
         email: String::new(),
         next,
         errors: FormErrors::new(),
         providers: providers.enabled(),
-    })?
-    .into_response())
+    })
 }
 
 #[derive(Deserialize)]
@@ -266,12 +263,11 @@ pub async fn logout(
 // ---------- password reset ----------
 
 pub async fn reset_request_page(ctx: PageCtx) -> AppResult<Response> {
-    Ok(web::render(&ResetRequestPage {
+    web::render(&ResetRequestPage {
         ctx,
         email: String::new(),
         errors: FormErrors::new(),
-    })?
-    .into_response())
+    })
 }
 
 #[derive(Deserialize)]
@@ -288,14 +284,13 @@ pub async fn reset_request(
 ) -> AppResult<Response> {
     let mut conn = state.db.acquire().await?;
     match service::request_password_reset(&mut conn, &state.config, &client, &form.email).await {
-        Ok(()) => Ok(web::render(&MessagePage {
+        Ok(()) => web::render(&MessagePage {
             ctx,
             title: "메일을 확인해 주세요".into(),
             message: "가입된 이메일 주소라면 비밀번호 재설정 링크를 보냈습니다. 링크는 1시간 동안 유효합니다.".into(),
             link_href: "/login".into(),
             link_label: "로그인으로 돌아가기".into(),
-        })?
-        .into_response()),
+        }),
         Err(AccountsError::Invalid(errors)) => web::invalid(&ResetRequestPage {
             ctx,
             email: form.email,
@@ -330,12 +325,11 @@ pub async fn reset_form_page(
     if !service::reset_token_is_valid(&mut conn, &token).await? {
         return expired_reset_page(ctx);
     }
-    Ok(web::render(&ResetFormPage {
+    web::render(&ResetFormPage {
         ctx,
         token,
         errors: FormErrors::new(),
-    })?
-    .into_response())
+    })
 }
 
 #[derive(Deserialize)]
@@ -382,13 +376,12 @@ pub async fn consents_page(
     if missing.is_empty() {
         return Ok(htmx::redirect(ctx.htmx, &next));
     }
-    Ok(web::render(&ConsentsPage {
+    web::render(&ConsentsPage {
         ctx,
         next,
         values: SignupValues::default(),
         errors: FormErrors::new(),
-    })?
-    .into_response())
+    })
 }
 
 pub async fn agree(

@@ -2,10 +2,7 @@
 //! (the secret shown once, on the answer to the form), listed, revoked.
 
 use askama::Template;
-use axum::{
-    extract::State,
-    response::{IntoResponse, Response},
-};
+use axum::{extract::State, response::Response};
 use serde::Deserialize;
 use time::OffsetDateTime;
 
@@ -95,7 +92,7 @@ pub async fn list(
         FormErrors::new(),
     )
     .await?;
-    Ok(web::render(&page)?.into_response())
+    web::render(&page)
 }
 
 pub async fn create(
@@ -127,7 +124,7 @@ pub async fn create(
                 shown,
                 FormErrors::new(),
             );
-            Ok(web::render(&page.await?)?.into_response())
+            web::render(&page.await?)
         }
         Err(AccountsError::Invalid(invalid)) => {
             web::invalid(&page(&state, ctx, &user, form, None, invalid.into()).await?)

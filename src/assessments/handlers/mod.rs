@@ -149,7 +149,7 @@ pub async fn mission_page(
     Path(id): Path<MissionId>,
 ) -> AppResult<Response> {
     let mission = service::mission_page(&state.db, &catalog, &user, id).await?;
-    Ok(web::render(&MissionPage { ctx, mission })?.into_response())
+    web::render(&MissionPage { ctx, mission })
 }
 
 /// `POST /missions/{id}/attempts`: starts an attempt (the time limit runs
@@ -273,7 +273,7 @@ pub async fn submission_state(
     Path(id): Path<SubmissionId>,
 ) -> AppResult<Response> {
     let s = service::submission(&mut *state.db.acquire().await?, &user, id).await?;
-    Ok(web::render(&SubmissionBox { s })?.into_response())
+    web::render(&SubmissionBox { s })
 }
 
 /// The capability's pages, for any router state that holds its parts.

@@ -2,7 +2,7 @@
 //! and moving, deleting, restoring and publishing any of its four kinds of
 //! piece, each through one handler over the piece's id.
 
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use serde::Deserialize;
 
 use super::Studio;
@@ -58,7 +58,7 @@ fn answer(page: &impl askama::Template, refused: bool) -> AppResult<Response> {
     if refused {
         web::invalid(page)
     } else {
-        Ok(web::render(page)?.into_response())
+        web::render(page)
     }
 }
 

@@ -81,14 +81,13 @@ pub async fn home(
         continue_at = overview.continue_at(&courses, &cache, &state.db).await?;
     }
     page(&cache, ctx, &request, "/", async |ctx| {
-        Ok(web::render(&HomePage {
+        web::html(&HomePage {
             ctx,
             roadmap,
             purchased,
             progress,
             continue_at,
-        })?
-        .0)
+        })
     })
     .await
 }
@@ -131,14 +130,13 @@ pub async fn courses(
     page(&cache, ctx, &request, &key, async |ctx| {
         let list = CourseList { catalog };
         if ctx.htmx {
-            return Ok(web::render(&list)?.0);
+            return web::html(&list);
         }
-        Ok(web::render(&CoursesPage {
+        web::html(&CoursesPage {
             ctx,
             list,
             options: Options,
-        })?
-        .0)
+        })
     })
     .await
 }
@@ -184,14 +182,13 @@ pub async fn course(
         &request,
         &format!("/courses/{id}"),
         async |ctx| {
-            Ok(web::render(&CoursePage {
+            web::html(&CoursePage {
                 ctx,
                 course,
                 can_edit,
                 access,
                 progress,
-            })?
-            .0)
+            })
         },
     )
     .await

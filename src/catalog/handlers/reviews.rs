@@ -2,7 +2,7 @@
 //! approve (publish) or send back with a note.
 
 use askama::Template;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use serde::Deserialize;
 
 use crate::labels as filters;
@@ -43,7 +43,7 @@ async fn page(s: Studio, refused: Option<(CourseId, FormErrors)>) -> AppResult<R
     };
     match failed {
         true => web::invalid(&page),
-        false => Ok(web::render(&page)?.into_response()),
+        false => web::render(&page),
     }
 }
 

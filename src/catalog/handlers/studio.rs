@@ -2,10 +2,7 @@
 
 use std::sync::Arc;
 
-use axum::{
-    extract::State,
-    response::{IntoResponse, Response},
-};
+use axum::{extract::State, response::Response};
 
 use super::Studio;
 use crate::{
@@ -26,12 +23,11 @@ pub async fn studio_index(s: Studio) -> AppResult<Response> {
     let mut conn = s.state.db.acquire().await?;
     let courses = studio::my_courses(&mut conn, &s.user).await?;
     let curricula = studio::my_curricula(&mut conn, &s.user).await?;
-    Ok(web::render(&StudioIndex {
+    web::render(&StudioIndex {
         ctx: s.ctx,
         courses,
         curricula,
-    })?
-    .into_response())
+    })
 }
 
 /// What the outline says to a repeated add (a double click).
@@ -101,7 +97,7 @@ impl Studio {
         if self.ctx.htmx {
             let mut outline = self.outline(course).await?;
             outline.notice = Some(message.to_string());
-            return Ok(web::render(&outline)?.into_response());
+            return web::render(&outline);
         }
         Ok(self.done(&format!("/studio/courses/{course}"), message))
     }
@@ -267,7 +263,7 @@ async fn topic_page(
     if refused {
         web::invalid(&page)
     } else {
-        Ok(web::render(&page)?.into_response())
+        web::render(&page)
     }
 }
 

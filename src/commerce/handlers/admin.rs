@@ -90,15 +90,14 @@ pub async fn payments(
         }
         return Ok(csv.into_response());
     }
-    Ok(web::render(&AdminPaymentsPage {
+    web::render(&AdminPaymentsPage {
         ctx,
         orders,
         status,
         dates,
         from: query.days.from,
         to: query.days.to,
-    })?
-    .into_response())
+    })
 }
 
 pub async fn payment(
@@ -111,5 +110,5 @@ pub async fn payment(
     let mut conn = state.db.acquire().await?;
     let detail =
         service::admin_order(&mut conn, &state.keys, &gateways.refund_policy, &admin, id).await?;
-    Ok(web::render(&AdminPaymentPage { ctx, detail })?.into_response())
+    web::render(&AdminPaymentPage { ctx, detail })
 }

@@ -2,10 +2,7 @@
 
 use crate::accounts::MaybeUser;
 use crate::web::{Form, Query};
-use axum::{
-    extract::State,
-    response::{IntoResponse, Response},
-};
+use axum::{extract::State, response::Response};
 use serde::Deserialize;
 use tower_sessions::Session;
 
@@ -76,13 +73,12 @@ async fn ask(state: &AppState, ctx: PageCtx, product: Product) -> AppResult<Resp
         Product::Curriculum(id) => (Some(id), None),
         Product::Course(id) => (None, Some(id)),
     };
-    Ok(web::render(&WantPage {
+    web::render(&WantPage {
         ctx,
         offer,
         curriculum_id,
         course_id,
-    })?
-    .into_response())
+    })
 }
 
 /// `GET /cart/want?curriculum_id=...`: the "buy" link. A signed-in learner
@@ -123,7 +119,7 @@ pub async fn cart(
     }
     let mut conn = state.db.acquire().await?;
     let cart = service::cart(&mut conn, user.id).await?;
-    Ok(web::render(&CartPage { ctx, cart })?.into_response())
+    web::render(&CartPage { ctx, cart })
 }
 
 pub async fn remove(

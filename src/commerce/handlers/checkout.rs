@@ -4,10 +4,7 @@ use crate::commerce::gateway::Gateways;
 use std::sync::Arc;
 
 use crate::web::Form;
-use axum::{
-    extract::State,
-    response::{IntoResponse, Response},
-};
+use axum::{extract::State, response::Response};
 use serde::Deserialize;
 
 use crate::{
@@ -57,7 +54,7 @@ pub async fn addresses(
         FormErrors::new(),
     )
     .await?;
-    Ok(web::render(&page)?.into_response())
+    web::render(&page)
 }
 
 /// Saves an address; a refused form comes back with its messages (422).
@@ -131,13 +128,12 @@ pub async fn edit_address(
 ) -> AppResult<Response> {
     let mut conn = state.db.acquire().await?;
     let address = service::address(&mut conn, &state.keys, user.id, id).await?;
-    Ok(web::render(&AddressEditPage {
+    web::render(&AddressEditPage {
         ctx,
         id: address.id,
         form: AddressForm::from(&address),
         errors: FormErrors::new(),
-    })?
-    .into_response())
+    })
 }
 
 pub async fn update_address(
@@ -232,7 +228,7 @@ pub async fn checkout(
         ..Typed::default()
     };
     let page = checkout_page(&state, &gateways, ctx, &user, typed, FormErrors::new()).await?;
-    Ok(web::render(&page)?.into_response())
+    web::render(&page)
 }
 
 #[derive(Deserialize)]

@@ -4,10 +4,7 @@ use crate::commerce::gateway::Gateways;
 use std::sync::Arc;
 
 use crate::web::{Form, Query};
-use axum::{
-    extract::State,
-    response::{IntoResponse, Response},
-};
+use axum::{extract::State, response::Response};
 use serde::Deserialize;
 
 use crate::{
@@ -34,7 +31,7 @@ pub async fn orders(
 ) -> AppResult<Response> {
     let mut conn = state.db.acquire().await?;
     let orders = service::orders(&mut conn, user.id).await?;
-    Ok(web::render(&OrdersPage { ctx, orders })?.into_response())
+    web::render(&OrdersPage { ctx, orders })
 }
 
 pub async fn order(
@@ -54,7 +51,7 @@ pub async fn order(
         }
         false => None,
     };
-    Ok(web::render(&OrderPage { ctx, detail, start })?.into_response())
+    web::render(&OrderPage { ctx, detail, start })
 }
 
 /// The order a payment belongs to, as its buyer (or an admin) sees it.
@@ -86,13 +83,12 @@ pub async fn receipt(
     Path(id): Path<PaymentId>,
 ) -> AppResult<Response> {
     let detail = payment_detail(&state, &gateways, &user, id).await?;
-    Ok(web::render(&ReceiptPage {
+    web::render(&ReceiptPage {
         ctx,
         detail,
         buyer: user.nickname.clone(),
         buyer_email: user.email.clone(),
-    })?
-    .into_response())
+    })
 }
 
 #[derive(Deserialize, Default)]
@@ -135,7 +131,7 @@ pub async fn refund_page(
             Flash::warning(format!("환불할 수 있는 금액은 {left} 이하입니다.")),
         ));
     }
-    Ok(web::render(&RefundConfirmPage {
+    web::render(&RefundConfirmPage {
         ctx,
         detail,
         payment,
@@ -147,8 +143,7 @@ pub async fn refund_page(
             .take(payments::REFUND_REASON_MAX_CHARS)
             .collect(),
         back,
-    })?
-    .into_response())
+    })
 }
 
 #[derive(Deserialize)]

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use axum::{
     extract::{FromRef, FromRequestParts},
     http::request::Parts,
-    response::{IntoResponse, Response},
+    response::Response,
 };
 use serde::Deserialize;
 
@@ -116,7 +116,7 @@ pub async fn demo_page(b: Buyer, Path(id): Path<OrderId>) -> AppResult<Response>
     b.enabled(GatewayKind::Demo)?;
     let mut conn = b.state.db.acquire().await?;
     let order = service::own_order(&mut conn, &b.user, id).await?;
-    Ok(web::render(&DemoGatewayPage { ctx: b.ctx, order })?.into_response())
+    web::render(&DemoGatewayPage { ctx: b.ctx, order })
 }
 
 #[derive(Deserialize)]
@@ -219,7 +219,7 @@ pub async fn toss_page(b: Buyer, Path(id): Path<OrderId>) -> AppResult<Response>
         ));
     }
     let base = b.state.config.public_url.as_str().trim_end_matches('/');
-    Ok(web::render(&TossPage {
+    web::render(&TossPage {
         client_key,
         customer_key: b.user.id.to_string(),
         order_name: "웹 개발 나노 디그리".into(),
@@ -227,8 +227,7 @@ pub async fn toss_page(b: Buyer, Path(id): Path<OrderId>) -> AppResult<Response>
         fail_url: format!("{base}/payments/toss/fail"),
         ctx: b.ctx,
         order,
-    })?
-    .into_response())
+    })
 }
 
 #[derive(Deserialize)]

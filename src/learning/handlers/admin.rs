@@ -94,13 +94,12 @@ async fn list(
         }
         return Ok(csv.into_response());
     }
-    Ok(web::render(&WatchPage {
+    web::render(&WatchPage {
         ctx,
         email,
         topic,
         rows,
-    })?
-    .into_response())
+    })
 }
 
 /// Whose record and of what, in words (the pages show names, not ids).
@@ -221,15 +220,14 @@ async fn events(
         }
         return Ok(csv.into_response());
     }
-    Ok(web::render(&EventsPage {
+    web::render(&EventsPage {
         ctx,
         user,
         topic,
         who,
         kind,
         events,
-    })?
-    .into_response())
+    })
 }
 
 #[derive(Template)]
@@ -258,13 +256,12 @@ async fn event(
         .await?
         .ok_or(AppError::NotFound)?;
     let who = who(&mut conn, event.user_id, event.topic_id).await?;
-    Ok(web::render(&EventPage {
+    web::render(&EventPage {
         ctx,
         event,
         who,
         errors: FormErrors::new(),
-    })?
-    .into_response())
+    })
 }
 
 #[derive(Deserialize)]

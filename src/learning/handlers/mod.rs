@@ -367,7 +367,7 @@ pub async fn video_state(
         &progress,
         &ctx.csrf_token,
     );
-    Ok(web::render(&video)?.into_response())
+    web::render(&video)
 }
 
 /// A refusal of the event endpoint: its status and a Korean message, as JSON.
