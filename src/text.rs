@@ -5,6 +5,8 @@
 
 use unicode_normalization::UnicodeNormalization;
 
+use crate::error::FieldErrors;
+
 /// The longest value any field may carry (a topic's reading text is the
 /// longest we take). Each domain type bounds its own fields far lower.
 pub const MAX_FIELD_CHARS: usize = 100_000;
@@ -94,11 +96,8 @@ impl<P> Invalid<P> {
     }
 
     /// The messages by field, each problem put in words by `words`.
-    pub fn in_words(
-        self,
-        words: impl Fn(&'static str, P) -> String,
-    ) -> std::collections::BTreeMap<&'static str, Vec<String>> {
-        let mut fields = std::collections::BTreeMap::<_, Vec<_>>::new();
+    pub fn in_words(self, words: impl Fn(&'static str, P) -> String) -> FieldErrors {
+        let mut fields = FieldErrors::new();
         for (field, problem) in self.0 {
             fields.entry(field).or_default().push(words(field, problem));
         }

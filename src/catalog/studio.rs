@@ -127,41 +127,49 @@ pub struct ListingForm {
 impl ListingForm {
     /// A course's own fields as they stand, in the form's terms.
     pub fn of_course(c: &CourseDetailRow) -> Self {
+        let shared = Self::shared(
+            &c.title,
+            &c.summary,
+            &c.description,
+            c.category,
+            c.skill_level,
+        );
         Self {
             price_won: c.price_won.map(|p| p.to_string()).unwrap_or_default(),
             keywords: c.keywords.clone(),
-            ..Self::shared(
-                [&c.title, &c.summary, &c.description],
-                c.category,
-                c.skill_level,
-            )
+            ..shared
         }
     }
 
     /// A curriculum's own fields as they stand.
     pub fn of_curriculum(c: &sr::StudioCurriculumRow) -> Self {
+        let shared = Self::shared(
+            &c.title,
+            &c.summary,
+            &c.description,
+            c.category,
+            c.skill_level,
+        );
         Self {
             price_won: c.price_won.to_string(),
             access_months: c.access_months.to_string(),
-            ..Self::shared(
-                [&c.title, &c.summary, &c.description],
-                c.category,
-                c.skill_level,
-            )
+            ..shared
         }
     }
 
     /// The fields a course and a curriculum share: title, summary and
     /// description, and the classification.
     fn shared(
-        [title, summary, description]: [&String; 3],
+        title: &str,
+        summary: &str,
+        description: &str,
         category: Category,
         skill: SkillLevel,
     ) -> Self {
         Self {
-            title: title.clone(),
-            summary: summary.clone(),
-            description: description.clone(),
+            title: title.to_owned(),
+            summary: summary.to_owned(),
+            description: description.to_owned(),
             category: category.to_string(),
             skill_level: skill.to_string(),
             ..Self::default()

@@ -1,5 +1,6 @@
 //! The layout context every page template gets: csrf token, flash messages,
-//! navigation, asset URLs. Handlers take it as an extractor.
+//! navigation, asset URLs. Handlers take it as an extractor, and answer a
+//! POST that did its work with [`PageCtx::redirect`].
 
 use axum::{
     extract::{FromRef, FromRequestParts},
